@@ -1,0 +1,36 @@
+# The README's two commands are `make demo` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE := sample_data
+
+.PHONY: demo test lint sample-tables bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed  ## install, then check the bundled sample company
+	$(BIN)/policycheck validate $(SAMPLE)/yaml
+	$(BIN)/policycheck check $(SAMPLE)/yaml || [ $$? -eq 1 ]
+
+test: $(VENV)/.installed  ## install the test dependencies, then run the whole suite
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet ruff mypy pandas-stubs types-PyYAML
+	$(BIN)/ruff check policycheck tests
+	$(BIN)/mypy policycheck
+
+sample-tables: $(VENV)/.installed  ## regenerate the CSV and xlsx forms of the sample company
+	$(BIN)/policycheck export $(SAMPLE)/yaml --csv $(SAMPLE)/csv --xlsx $(SAMPLE)/xlsx/company.xlsx
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/validate_bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,193 @@
+"""Checks that span rows or tables: ids, references, weight sums, ranges between fields.
+
+Each check finds its failing rows with whole-frame operations; only the failing rows are
+turned into problems one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from policycheck.errors import Problem, did_you_mean
+from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
+from policycheck.parsing import describe, location_of
+
+
+def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
+          label: str, key: str | None, text: Callable[[int], str]) -> list[Problem]:
+    problems = []
+    for row in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        problems.append(Problem(location_of(frame, row, field),
+                                f"{describe(frame, row, label, key)}: {text(row)}", code,
+                                None if plan is None else str(plan), field=field))
+    return problems
+
+
+def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> list[Problem]:
+    """Every repeat of a key after its first appearance, pointing at the first."""
+    present = frame[keys].notna().all(axis=1)
+    repeated = frame.duplicated(keys, keep="first") & present
+    if not repeated.any():
+        return []
+    first = frame[present].drop_duplicates(keys, keep="first").set_index(keys)
+    problems = []
+    for row in np.flatnonzero(repeated.to_numpy()):
+        ident = tuple(frame[k].iat[row] for k in keys)
+        at = first.loc[ident if len(keys) > 1 else ident[0]]
+        where = f"{at['src_file']}{'[' + at['src_sheet'] + ']' if at['src_sheet'] else ''}" \
+                f":{at['src_line']}"
+        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        problems.append(Problem(
+            location_of(frame, row, key),
+            f"duplicate {label} id '{frame[key].iat[row]}'"
+            + (f" in plan '{plan}'" if plan is not None and label != "plan" else "")
+            + f" (first defined at {where}); expected each id once",
+            "duplicate-id", None if plan is None else str(plan), field=key))
+    return problems
+
+
+def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    problems: list[Problem] = []
+    plans = frames["plans"]
+    problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
+    known_plans = set(plans["plan_id"].dropna())
+    kpi_ids = frames["kpis"]["kpi_id"]
+    for spec in CHILDREN:
+        frame = frames[spec.name]
+        problems += duplicates(frame, ["plan_id", spec.key], spec.label, spec.key)
+        problems += _orphans(frame, known_plans, spec)
+        problems += _unknown_kpis(frame, kpi_ids, spec)
+    problems += _weights(plans, frames["components"])
+    problems += _applies_to(frames)
+    problems += _plan_ranges(plans)
+    problems += _gates(frames["gates"])
+    problems += _between(frames["modifiers"], "factor_min", "factor_max", "modifier",
+                         "modifier_id", "factor_min is above factor_max")
+    problems += _between(frames["campaigns"], "start", "end", "campaign", "campaign_id",
+                         "start is after end")
+    problems += _curve_points(frames["curve_points"], frames["components"])
+    employees = frames["employees"]
+    problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
+    problems += _orphans(employees, known_plans, None)
+    return problems
+
+
+def _orphans(frame: pd.DataFrame, known: set[str], spec: EntitySpec | None) -> list[Problem]:
+    """Table rows naming a plan that no input defines."""
+    mask = frame["plan_id"].notna() & ~frame["plan_id"].isin(known)
+    label = spec.label if spec else "employee"
+    key = spec.key if spec else "employee_id"
+    return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
+                 lambda r: f"plan_id: '{frame['plan_id'].iat[r]}' is not a plan in the "
+                 f"inputs{did_you_mean(frame['plan_id'].iat[r], known)}")
+
+
+def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, spec: EntitySpec) -> list[Problem]:
+    mask = frame["kpi"].notna() & ~frame["kpi"].isin(kpi_ids)
+    known = list(kpi_ids)
+    return _emit(frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
+                 lambda r: f"kpi: unknown KPI '{frame['kpi'].iat[r]}', expected a KPI of the "
+                 "built-in library or the organisation's catalog"
+                 f"{did_you_mean(frame['kpi'].iat[r], known)}")
+
+
+def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
+    """Weights are integer basis points, so the sums are exact whatever the order."""
+    grouped = components.groupby("plan_id")["weight"]
+    # A plan with an unreadable weight, or whose id is defined twice, has had that reported;
+    # a sum over what is left would only repeat it.
+    complete = grouped.count() == grouped.size()
+    sums = grouped.sum(min_count=1).where(complete)
+    total = plans["plan_id"].map(sums)
+    unique = ~plans["plan_id"].duplicated(keep=False)
+    off = total.notna() & unique & ((total - BASIS_POINTS).abs() > WEIGHT_TOLERANCE_BP)
+    problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
+                     lambda r: f"component weights sum to {total.iat[r] / 100:g} %; expected "
+                     "100 % (± 0.1 %)")
+    counts = components.groupby("plan_id").size()
+    no_components = ~plans["plan_id"].isin(counts.index) & (plans["target_variable"] > 0)
+    problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
+                      "plan_id", lambda r: "has no components but target_variable is "
+                      f"{plans['target_variable'].iat[r]:g}; expected components whose "
+                      "weights sum to 100 %, or target_variable 0 for a salary-only plan")
+    return problems
+
+
+def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Gates and modifiers may only name components of their own plan."""
+    components = frames["components"]
+    known = set(zip(components["plan_id"], components["component_id"]))
+    problems = []
+    for name, label, key in (("gates", "gate", "gate_id"), ("modifiers", "modifier",
+                                                             "modifier_id")):
+        frame = frames[name]
+        targets = frame["applies_to"].where(frame["applies_to"] != "all").dropna()
+        exploded = targets.str.split(";").explode()
+        pairs = pd.Series(list(zip(frame["plan_id"].reindex(exploded.index), exploded)),
+                          index=exploded.index, dtype=object)
+        bad = pairs[~pairs.isin(known)] if len(pairs) else pairs
+        missing = bad.groupby(level=0).agg(lambda s: [p[1] for p in s]) if len(bad) else bad
+        mask = frame.index.isin(missing.index)
+        problems += _emit(frame, mask, "applies_to", "unknown-component", label, key,
+                          lambda r, f=frame, m=missing: "applies_to: no component "
+                          + ", ".join(f"'{c}'" for c in m.loc[f.index[r]])
+                          + f" in plan '{f['plan_id'].iat[r]}'"
+                          + did_you_mean(m.loc[f.index[r]][0],
+                                         [c for p, c in known if p == f['plan_id'].iat[r]]))
+    return problems
+
+
+def _plan_ranges(plans: pd.DataFrame) -> list[Problem]:
+    problems = _between(plans, "effective_from", "effective_to", "plan", "plan_id",
+                        "effective_from is after effective_to")
+    below = plans["max_variable"].notna() & (plans["max_variable"] < plans["target_variable"])
+    problems += _emit(plans, below, "max_variable", "out-of-range", "plan", "plan_id",
+                      lambda r: f"max_variable: got {plans['max_variable'].iat[r]:g}, expected "
+                      f"at least target_variable ({plans['target_variable'].iat[r]:g})")
+    return problems
+
+
+def _between(frame: pd.DataFrame, low: str, high: str, label: str, key: str,
+             text: str) -> list[Problem]:
+    reversed_ = frame[low].notna() & frame[high].notna() & (frame[low] > frame[high])
+
+    def show(value: object) -> str:
+        return value.date().isoformat() if isinstance(value, pd.Timestamp) else f"{value:g}"
+
+    return _emit(frame, reversed_, low, "reversed-range", label, key,
+                 lambda r: f"{text} ({show(frame[low].iat[r])} > {show(frame[high].iat[r])})")
+
+
+def _gates(gates: pd.DataFrame) -> list[Problem]:
+    both = gates["min"].notna() & gates["max"].notna()
+    neither = gates["min"].isna() & gates["max"].isna()
+    problems = _emit(gates, both | neither, "min", "gate-bound", "gate", "gate_id",
+                     lambda r: "expected exactly one of min or max (min for a KPI where "
+                     "higher is better, max where lower is better)")
+    no_pct = (gates["effect"] == "reduce") & gates["reduce_pct"].isna()
+    problems += _emit(gates, no_pct, "reduce_pct", "missing-field", "gate", "gate_id",
+                      lambda r: "effect is 'reduce' but reduce_pct is missing; expected a "
+                      "percentage from 0 to 100")
+    return problems
+
+
+def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
+    """Attainment must rise from point to point; payout may not be negative."""
+    if points.empty:
+        return []
+    same = points["component_id"].eq(points["component_id"].shift()) & \
+        points["plan_id"].eq(points["plan_id"].shift())
+    not_rising = same & (points["attainment"] <= points["attainment"].shift())
+    negative = points["payout"] < 0
+    bad = points[not_rising | negative][["plan_id", "component_id"]].drop_duplicates()
+    if bad.empty:
+        return []
+    flagged = components.merge(bad.assign(_bad=True), on=["plan_id", "component_id"],
+                               how="left")["_bad"].eq(True).to_numpy()
+    return _emit(components, flagged, "curve_points", "invalid-value", "component",
+                 "component_id", lambda r: "curve_points: expected attainment rising from "
+                 "point to point and payouts of 0 or more")

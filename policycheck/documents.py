@@ -1,0 +1,196 @@
+"""Turning parsed YAML documents (plans and KPI catalogs) into raw records per entity.
+
+A raw record is a dict of field name to the value as written, plus ``src_*`` columns and
+``src_fields`` (the line and column of each field) so that a problem found later can point
+at the exact spot. Types are not checked here: that is ``parsing``'s job, shared with the
+table readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from policycheck.errors import Location, Problem, did_you_mean
+from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
+from policycheck.yamlsource import LocatedList, LocatedMap
+
+TOP_LEVEL_KEYS = ("plan", "plans", "kpis")
+Record = dict[str, Any]
+
+
+@dataclass
+class Records:
+    """Raw records of one or more documents, by entity name."""
+
+    rows: dict[str, list[Record]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, entity: str, record: Record) -> None:
+        self.rows.setdefault(entity, []).append(record)
+
+    def extend(self, other: Records) -> None:
+        for name, rows in other.rows.items():
+            self.rows.setdefault(name, []).extend(rows)
+        self.problems.extend(other.problems)
+
+
+def is_extension_key(key: object) -> bool:
+    """Keys starting with ``x_`` or ``x-`` are the user's own and are ignored."""
+    return isinstance(key, str) and (key.startswith("x_") or key.startswith("x-"))
+
+
+def recognise(data: object) -> bool:
+    """Is this YAML document a plan file or a KPI catalog?"""
+    return isinstance(data, dict) and any(key in data for key in TOP_LEVEL_KEYS)
+
+
+def near_miss(data: object) -> str | None:
+    """A top-level key that looks like a typo of ours, e.g. ``plna``, or None."""
+    if not isinstance(data, dict):
+        return None
+    for key in data:
+        hint = did_you_mean(key, TOP_LEVEL_KEYS)
+        if hint:
+            return f"unknown top-level key '{key}'{hint}"
+    return None
+
+
+def read_document(data: LocatedMap, path: str) -> Records:
+    """Records of every plan and KPI in one recognised document."""
+    out = Records()
+    for key in data:
+        if key not in TOP_LEVEL_KEYS and not is_extension_key(key):
+            out.problems.append(_problem(path, data.position(key), None,
+                                         f"unknown top-level key '{key}'"
+                                         f"{did_you_mean(key, TOP_LEVEL_KEYS)}; expected "
+                                         "'plan', 'plans' or 'kpis'", "unknown-field"))
+    if "plan" in data:
+        for plan in _mappings(data["plan"], data.position("plan"), "plan", path, out, single=True):
+            _read_plan(plan, path, out)
+    if "plans" in data:
+        for plan in _mappings(data["plans"], data.position("plans"), "plans", path, out):
+            _read_plan(plan, path, out)
+    if "kpis" in data:
+        for kpi in _mappings(data["kpis"], data.position("kpis"), "kpis", path, out):
+            record = _record(kpi, KPI, path, out, context="KPI", plan_id=None)
+            out.add(KPI.name, record)
+    return out
+
+
+def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: Records,
+              single: bool = False) -> Iterator[LocatedMap]:
+    """Yield the mappings under ``key``, reporting anything that is not one."""
+    if single:
+        if isinstance(value, LocatedMap):
+            yield value
+        else:
+            out.problems.append(_problem(path, position, None,
+                                         f"'{key}' must be a mapping of plan fields, got "
+                                         f"{_kind(value)}", "wrong-type"))
+        return
+    if not isinstance(value, LocatedList):
+        if value is not None:
+            out.problems.append(_problem(path, position, None,
+                                         f"'{key}' must be a list, got {_kind(value)}",
+                                         "wrong-type"))
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, LocatedMap):
+            yield item
+        else:
+            out.problems.append(_problem(path, value.position(index), None,
+                                         f"item {index + 1} of '{key}' must be a mapping, "
+                                         f"got {_kind(item)}", "wrong-type"))
+
+
+def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
+    raw_id = plan.get("id")
+    plan_id = str(raw_id) if raw_id not in (None, "") else f"<plan at {path}:{plan.start[0]}>"
+    flat = LocatedMap(plan)
+    flat.start = plan.start
+    flat.key_positions = dict(plan.key_positions)
+    for nested, subfields in NESTED_PLAN_FIELDS.items():
+        if nested not in flat:
+            continue
+        value = flat.pop(nested)
+        position = flat.key_positions.pop(nested)
+        if value is None:
+            continue
+        if not isinstance(value, LocatedMap):
+            out.problems.append(_problem(path, position, plan_id,
+                                         f"plan '{plan_id}': '{nested}' must be a mapping "
+                                         f"with {', '.join(subfields)}, got {_kind(value)}",
+                                         "wrong-type"))
+            continue
+        for subkey, subvalue in value.items():
+            if is_extension_key(subkey):
+                continue
+            if subkey not in subfields:
+                out.problems.append(_problem(
+                    path, value.position(subkey), plan_id,
+                    f"plan '{plan_id}': unknown field '{nested}.{subkey}'"
+                    f"{did_you_mean(subkey, subfields)}; expected one of {', '.join(subfields)}",
+                    "unknown-field"))
+                continue
+            flat[f"{nested}_{subkey}"] = subvalue
+            flat.key_positions[f"{nested}_{subkey}"] = value.position(subkey)
+    children = {spec.yaml_key: spec for spec in CHILDREN}
+    for key in [k for k in flat if k in children]:
+        spec = children[key]
+        value = flat.pop(key)
+        for child in _mappings(value, flat.key_positions[key], key, path, out):
+            record = _record(child, spec, path, out, context=f"plan '{plan_id}'",
+                             plan_id=plan_id)
+            out.add(spec.name, record)
+    record = _record(flat, PLAN, path, out, context="plan", plan_id=plan_id,
+                     extra_keys=tuple(NESTED_PLAN_FIELDS) + tuple(children))
+    out.add(PLAN.name, record)
+
+
+def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, context: str,
+            plan_id: str | None, extra_keys: tuple[str, ...] = ()) -> Record:
+    """One raw record: known fields copied, unknown keys reported with a suggestion."""
+    allowed = ("id", *spec.field_names)
+    record: Record = {"plan_id": plan_id} if plan_id is not None else {}
+    positions: dict[str, tuple[int, int]] = {}
+    label = _label(spec, mapping, context)
+    for key, value in mapping.items():
+        if key in allowed:
+            name = spec.aliases.get(key, key) if key == "id" else key
+            record[name] = value
+            positions[name] = mapping.position(key)
+        elif not is_extension_key(key):
+            out.problems.append(_problem(
+                path, mapping.position(key), plan_id,
+                f"{label}: unknown field '{key}'{did_you_mean(key, allowed + extra_keys)}",
+                "unknown-field"))
+    if spec is PLAN and plan_id is not None:
+        record["plan_id"] = plan_id
+    record.update(src_file=path, src_sheet="", src_line=mapping.start[0],
+                  src_col=mapping.start[1], src_fields=positions)
+    return record
+
+
+def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:
+    if spec is PLAN:
+        return f"plan '{mapping.get('id', '?')}'"
+    name = mapping.get("id") or mapping.get("name") or mapping.get("kpi")
+    own = f"{spec.label} '{name}'" if name is not None else spec.label
+    return own if spec is KPI else f"{context}, {own}"
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _problem(path: str, position: tuple[int, int], plan_id: str | None, message: str,
+             code: str) -> Problem:
+    return Problem(Location(path, "", position[0], position[1]), message, code, plan_id)

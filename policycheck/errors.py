@@ -1,0 +1,104 @@
+"""Problems found in user input, and the exceptions that stop a run.
+
+The hierarchy::
+
+    PolicycheckError            a user error: the run cannot go on; exit 2, no traceback
+    ├── InputError              one or more input files could not be read (carries Problems)
+    ├── RuleError               a rule file or a rule expression is wrong (carries Problems)
+    └── UsageError              a flag or argument is wrong
+
+A ``Problem`` is a value, not an exception: loading and validation collect every problem of
+a run and report them together. Only the CLI turns problems and errors into exit codes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something is: a YAML file with line and column, or a table file with its row.
+
+    ``line`` is the 1-based YAML line, or the spreadsheet row number of a table row (the
+    header is row 1, so it is also the line of a simple CSV file).
+    """
+
+    file: str
+    sheet: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.sheet:
+            text += f"[{self.sheet}]"
+        if self.line:
+            text += f":{self.line}"
+            if self.column:
+                text += f":{self.column}"
+        return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, said where it is and what was expected."""
+
+    location: Location
+    message: str
+    code: str
+    plan_id: str | None = None
+    severity: str = "error"  # error | warning
+    field: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity}: {self.message} [{self.code}]"
+
+    def sort_key(self) -> tuple[str, str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.sheet, loc.line, loc.column, self.message)
+
+
+class PolicycheckError(Exception):
+    """A user error: the CLI prints it and exits with code 2."""
+
+    exit_code = EXIT_USER_ERROR
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+
+class InputError(PolicycheckError):
+    """Input files that could not be read at all."""
+
+
+class RuleError(PolicycheckError):
+    """A rule pack, rule file or rule expression that cannot be used."""
+
+
+class UsageError(PolicycheckError):
+    """A command-line flag or argument that cannot be used."""
+
+
+def did_you_mean(word: object, candidates: Iterable[str]) -> str:
+    """Return "; did you mean 'x'?" for the closest candidate, or an empty string."""
+    matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def quote(value: object) -> str:
+    """Render a bad value for a message: strings quoted, long values shortened."""
+    if isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."

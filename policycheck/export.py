@@ -1,0 +1,164 @@
+"""Writing the model back out as tables: a folder of CSV files or one .xlsx workbook.
+
+This is the inverse of the table readers (SPEC 3.2): lists are ``;``-separated, nested
+plan fields flattened with ``_``, weights written as percents, curve points as
+``80:0;100:100`` and product rates as ``gold=120;silver=80``. Reading the output back gives
+the same frames, which the test suite checks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from policycheck.catalog import LIBRARY_NAME
+from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
+from policycheck.validation import Model
+
+_EPOCH = datetime.datetime(2000, 1, 1)
+TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
+
+
+def _text(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date().isoformat()
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    return value
+
+
+def _percent(points: object) -> object:
+    if points is None or points is pd.NA or pd.isna(points):  # type: ignore[arg-type]
+        return None
+    return f"{int(points) / 100:g}%"  # type: ignore[call-overload]
+
+
+def _joined(frame: pd.DataFrame, keys: list[str], text: pd.Series) -> pd.Series:
+    return text.groupby([frame[k] for k in keys], sort=False).agg(";".join)
+
+
+def table_frames(model: Model) -> dict[str, pd.DataFrame]:
+    """The model as the tables HR keeps: column names as in SPEC 3.2, cells as text."""
+    frames = model.frames
+    out: dict[str, pd.DataFrame] = {}
+    for spec in (PLAN, *CHILDREN, KPI, EMPLOYEE):
+        frame = frames[spec.name]
+        if spec is KPI:
+            frame = frame[frame["src_file"] != LIBRARY_NAME]
+        out[spec.name] = _table(spec, frame, frames)
+    return out
+
+
+def _table(spec: EntitySpec, frame: pd.DataFrame,
+           frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    columns: dict[str, pd.Series] = {}
+    if spec is EMPLOYEE:
+        columns["employee_id"] = frame["employee_id"]
+        columns["plan_id"] = frame["plan_id"]
+    elif spec in (PLAN, KPI):
+        columns["id"] = frame[spec.key]
+    else:
+        columns["plan_id"] = frame["plan_id"]
+        columns["id"] = frame[spec.key]
+    for f in spec.fields:
+        if f.kind == "points":
+            columns[f.name] = _component_text(frame, frames["curve_points"], "curve_points")
+        elif f.kind == "rates":
+            columns[f.name] = _component_text(frame, frames["rates"], "rates")
+        elif f.kind == "weight":
+            columns[f.name] = frame[f.name].map(_percent)
+        else:
+            columns[f.name] = frame[f.name].astype(object).map(_text)
+    table = pd.DataFrame(columns)
+    return table.astype(object).where(table.notna(), None).reset_index(drop=True)
+
+
+def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> pd.Series:
+    if rows.empty:
+        return pd.Series(None, index=components.index, dtype=object)
+    if kind == "curve_points":
+        text = rows["attainment"].map("{:g}".format) + ":" + rows["payout"].map("{:g}".format)
+    else:
+        text = rows["product"] + "=" + rows["amount"].map("{:g}".format)
+    joined = _joined(rows, ["plan_id", "component_id"], text)
+    keys = pd.MultiIndex.from_frame(components[["plan_id", "component_id"]])
+    return pd.Series(joined.reindex(keys).to_numpy(), index=components.index, dtype=object)
+
+
+def write_csv_folder(model: Model, folder: Path) -> list[Path]:
+    """One CSV per non-empty table; written to temporary names, then renamed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in table_frames(model).items():
+        if table.empty and name not in ("plans", "components"):
+            continue
+        target = folder / f"{name}.csv"
+        _atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        written.append(target)
+    return written
+
+
+def write_workbook(model: Model, target: Path) -> Path:
+    """One sheet per non-empty table; header frozen and filterable."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    # Fixed document dates: the same plans give the same workbook bytes.
+    book.properties.created = book.properties.modified = _EPOCH
+    for name, table in table_frames(model).items():
+        if table.empty and name not in ("plans", "components"):
+            continue
+        sheet = book.create_sheet(name)
+        sheet.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            sheet.append(list(row))
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
+    os.close(handle)
+    try:
+        book.save(temporary)
+        _fix_dates(Path(temporary))
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _fix_dates(path: Path) -> None:
+    """openpyxl stamps the save time into docProps/core.xml and every zip entry; replace
+    both with a fixed date so that the workbook's bytes depend on its content only."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
+                              data)
+            out.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

@@ -1,0 +1,160 @@
+"""Finding and reading input files: the load stage of the pipeline.
+
+A path may be a file or a folder; folders are walked in sorted order (hidden entries
+skipped) and may mix YAML plan files, KPI catalogs, CSV tables and .xlsx workbooks. Files
+are recognised by content (YAML top-level keys) and by name (tables). A data file that is
+not recognised is reported: as an error when it looks like a typo of ours or was named on
+the command line, as a warning when met while walking a folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from policycheck.documents import Records, near_miss, read_document, recognise
+from policycheck.errors import Location, Problem, did_you_mean
+from policycheck.model import ENTITIES
+from policycheck.tables import TableFrames, entity_for_name, read_csv, read_workbook
+from policycheck.yamlsource import LocatedMap, load_yaml
+
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+TABLE_SUFFIXES = frozenset({".csv"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+DATA_SUFFIXES = YAML_SUFFIXES | TABLE_SUFFIXES | WORKBOOK_SUFFIXES
+#: YAML files of other tools, and policycheck's own non-plan files: skipped quietly.
+NOT_PLAN_FILES = frozenset({
+    "policycheck.yaml", "policycheck.yml", ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml", "action.yml", "action.yaml",
+})
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Loaded:
+    """Everything read from the input paths, before typing."""
+
+    records: Records = field(default_factory=Records)
+    tables: TableFrames = field(default_factory=TableFrames)
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.records.problems + self.tables.problems
+
+
+def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Path, bool]]:
+    """Every file under the paths, with whether it was named explicitly."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if any(part.startswith(".") or part == "__pycache__" for part in relative):
+                    continue
+                if child.is_file():
+                    yield child, False
+        elif path.is_file():
+            yield path, True
+        else:
+            loaded.records.problems.append(Problem(
+                Location(str(given)), "no such file or folder", "missing-path"))
+
+
+def load_paths(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> Loaded:
+    """Read every input file under ``paths``."""
+    loaded = Loaded()
+    for path, explicit in iter_files(paths, loaded):
+        shown = path.as_posix()
+        suffix = path.suffix.lower()
+        if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
+            if explicit:
+                loaded.records.problems.append(Problem(
+                    Location(shown), "not a plan file: expected .yaml, .yml, .csv or .xlsx",
+                    "unrecognised-file"))
+            else:
+                loaded.skipped.append(shown)
+            continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            loaded.records.problems.append(Problem(
+                Location(shown), f"file is {size:,} bytes; the limit is {max_bytes:,} "
+                "(raise it with --max-file-size)", "file-too-large"))
+            continue
+        loaded.files.append(shown)
+        if suffix in YAML_SUFFIXES:
+            _load_yaml_file(path, shown, explicit, loaded)
+        elif suffix in WORKBOOK_SUFFIXES:
+            for sheet in read_workbook(path, shown, loaded.tables):
+                loaded.tables.problems.append(Problem(
+                    Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table"
+                    f"{did_you_mean(sheet, ENTITIES)}; skipped", "unrecognised-sheet",
+                    severity="error" if did_you_mean(sheet, ENTITIES) else "warning"))
+        else:
+            _load_table_file(path, shown, explicit, loaded)
+    return loaded
+
+
+def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
+    text = decode(path.read_bytes(), shown, loaded.records.problems)
+    if text is None:
+        return
+    data, problems = load_yaml(text, shown)
+    loaded.records.problems.extend(problems)
+    if data is None and problems:
+        return
+    if isinstance(data, LocatedMap) and recognise(data):
+        loaded.records.extend(read_document(data, shown))
+        return
+    typo = near_miss(data)
+    if typo or explicit:
+        loaded.records.problems.append(Problem(
+            Location(shown, "", 1, 1), typo or "not a plan file or KPI catalog: expected a "
+            "top-level 'plan', 'plans' or 'kpis' key", "unrecognised-file"))
+    else:
+        loaded.records.problems.append(Problem(
+            Location(shown), "not a plan file or KPI catalog (no top-level 'plan', 'plans' "
+            "or 'kpis' key); skipped", "unrecognised-file", severity="warning"))
+
+
+def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
+    spec = entity_for_name(path.stem)
+    if spec is None:
+        hint = did_you_mean(path.stem.lower(), ENTITIES)
+        loaded.tables.problems.append(Problem(
+            Location(shown), f"'{path.name}' is not a policycheck table name{hint}; expected "
+            f"one of {', '.join(n + '.csv' for n in ENTITIES)}", "unrecognised-file",
+            severity="error" if hint or explicit else "warning"))
+        return
+    read_csv(path, shown, spec, loaded.tables)
+
+
+def decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """UTF-8 text, with or without a byte-order mark; a clear problem otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        problems.append(Problem(Location(shown), "file is UTF-16 or binary: expected UTF-8 "
+                                "text", "encoding"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte "
+                                f"0x{data[exc.start]:02x}: expected UTF-8 text", "encoding"))
+        return None
+
+
+def tables_by_entity(loaded: Loaded) -> dict[str, list[pd.DataFrame]]:
+    return loaded.tables.frames
+
+
+def plan_ids_named(frames: Iterable[pd.DataFrame]) -> set[str]:
+    ids: set[str] = set()
+    for frame in frames:
+        if "plan_id" in frame:
+            ids.update(str(v) for v in frame["plan_id"].dropna())
+    return ids

@@ -1,0 +1,236 @@
+"""From raw records and table rows to the normalised model: one typed frame per entity.
+
+YAML records and table rows of an entity are put in one frame, every field is typed by
+``parsing`` (problems for every unreadable cell), defaults are filled, child ids that were
+left out are derived (a component without ``id`` takes its KPI id, with ``-2``, ``-3`` for
+repeats), and curve points and product rates get frames of their own. Frames are sorted by
+plan id and position, so the same plans give the same frames whatever form they came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.errors import Problem
+from policycheck.model import (
+    CHILDREN, EMPLOYEE, ENTITIES, KPI, PLAN, POINTS_COLUMNS, PRESSURE_OF_CATEGORY, RATES_COLUMNS,
+    SOURCE_COLUMNS,
+    EntitySpec,
+)
+from policycheck.parsing import PARSERS, describe, location_of, report_cells
+
+
+@dataclass
+class Normalised:
+    """Typed frames by entity name, with the problems met while typing them."""
+
+    frames: dict[str, pd.DataFrame]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def key_columns(spec: EntitySpec) -> list[str]:
+    if spec is PLAN or spec is KPI:
+        return [spec.key]
+    return ["plan_id", spec.key]
+
+
+def frame_columns(spec: EntitySpec) -> list[str]:
+    """The columns of an entity's frame, in order."""
+    keys = key_columns(spec) if spec is not EMPLOYEE else ["employee_id", "plan_id"]
+    fields = [f.name for f in spec.fields if f.kind not in ("points", "rates")]
+    if spec is KPI:
+        fields.insert(fields.index("category") + 1, "pressure")
+    return keys + fields + list(SOURCE_COLUMNS)
+
+
+def empty_frame(spec: EntitySpec) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in frame_columns(spec)})
+
+
+def combine(spec: EntitySpec, records: list[dict[str, Any]],
+            tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One raw object frame from YAML records and table frames of the same entity."""
+    columns = frame_columns(spec) + ["src_fields"]
+    columns += [f.name for f in spec.fields if f.kind in ("points", "rates")]
+    parts = [pd.DataFrame.from_records(records, columns=columns)] if records else []
+    parts += [t.reindex(columns=columns) for t in tables]
+    if not parts:
+        return pd.DataFrame(columns=columns, dtype=object)
+    raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return raw.astype(object).where(raw.notna(), None)
+
+
+def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Type every field of an entity; bad cells become missing and are reported."""
+    out = pd.DataFrame(index=raw.index)
+    for key in frame_columns(spec)[: len(key_columns(spec)) + (spec is EMPLOYEE)]:
+        out[key] = _ids(raw[key])
+    for spec_field in spec.fields:
+        if spec_field.kind in ("points", "rates"):
+            continue
+        column = raw[spec_field.name]
+        parsed = PARSERS[spec_field.kind](column, spec_field)
+        if parsed.bad.any():
+            problems.extend(report_cells(raw, column, parsed.bad, spec_field.name, spec.label,
+                                         spec.key, parsed.expected, "invalid-value",
+                                         parsed.hints))
+        values = parsed.values
+        if spec_field.default is not None:
+            values = values.where(~(column.isna().to_numpy()), spec_field.default)
+        out[spec_field.name] = values
+    if spec is KPI:
+        out.insert(out.columns.get_loc("category") + 1, "pressure",
+                   out["category"].map(PRESSURE_OF_CATEGORY).astype(object))
+    for column in (*SOURCE_COLUMNS, "src_fields"):
+        out[column] = raw[column].to_numpy()
+    out["src_line"] = out["src_line"].astype("int64")
+    out["src_col"] = out["src_col"].astype("int64")
+    return out
+
+
+def _ids(raw: pd.Series) -> pd.Series:
+    present = raw.notna()
+    text = raw.where(~present, raw.astype(str).str.strip())
+    return text.where(text != "", None).astype(object)
+
+
+def default_child_ids(spec: EntitySpec, typed: pd.DataFrame) -> pd.Series:
+    """Ids for children written without one: ``kpi`` (or name; kpi-action for consequences),
+    then ``-2``, ``-3`` for repeats within the plan, in the order written."""
+    given = typed[spec.key]
+    base = typed[spec.default_id[0]].astype(object)
+    for extra in spec.default_id[1:]:
+        base = base.str.cat(typed[extra].astype(object), sep="-")
+    missing = given.isna()
+    if not missing.any():
+        return given
+    derived = base.where(missing, given).fillna(spec.label)
+    seq = derived.groupby([typed["plan_id"], derived], sort=False).cumcount()
+    derived = derived.where(seq == 0, derived + "-" + (seq + 1).astype(str))
+    return given.where(~missing, derived)
+
+
+def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
+                 problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Curve points and product rates of components, one row each, plus problems."""
+    points: list[tuple[Any, ...]] = []
+    rates: list[tuple[Any, ...]] = []
+    for row in np.flatnonzero(raw["curve_points"].notna().to_numpy()):
+        pairs = _pairs(raw["curve_points"].iat[row], ":")
+        if pairs is None:
+            problems.append(_component_problem(raw, typed, row, "curve_points",
+                                               raw["curve_points"].iat[row],
+                                               "a list of [attainment %, payout %] pairs, "
+                                               "or '80:0;100:100' in a table"))
+            continue
+        plan, comp = typed["plan_id"].iat[row], typed["component_id"].iat[row]
+        points.extend((plan, comp, i, a, p) for i, (a, p) in enumerate(pairs))
+    for row in np.flatnonzero(raw["rates"].notna().to_numpy()):
+        value = raw["rates"].iat[row]
+        items = _rate_items(value)
+        if items is None:
+            problems.append(_component_problem(raw, typed, row, "rates", value,
+                                               "a mapping of product to amount, or "
+                                               "'gold=120;silver=80' in a table"))
+            continue
+        plan, comp = typed["plan_id"].iat[row], typed["component_id"].iat[row]
+        rates.extend((plan, comp, product, amount) for product, amount in items)
+    point_frame = pd.DataFrame(points, columns=list(POINTS_COLUMNS))
+    rate_frame = pd.DataFrame(rates, columns=list(RATES_COLUMNS))
+    point_frame = point_frame.astype({"seq": "int64", "attainment": "float64",
+                                      "payout": "float64"})
+    return point_frame, rate_frame.astype({"amount": "float64"})
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _pairs(value: Any, sep: str) -> list[tuple[float, float]] | None:
+    if isinstance(value, str):
+        value = [item.split(sep) for item in value.split(";") if item.strip()]
+    if not isinstance(value, list) or not value:
+        return None
+    pairs = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 2:
+            return None
+        first, second = _number(item[0]), _number(item[1])
+        if first is None or second is None:
+            return None
+        pairs.append((first, second))
+    return pairs
+
+
+def _rate_items(value: Any) -> list[tuple[str, float]] | None:
+    if isinstance(value, str):
+        pieces = [item.split("=") for item in value.split(";") if item.strip()]
+        if any(len(p) != 2 for p in pieces):
+            return None
+        value = {p[0].strip(): p[1].strip() for p in pieces}
+    if not isinstance(value, dict):
+        return None
+    items = []
+    for product, amount in value.items():
+        number = _number(amount)
+        if number is None or not str(product).strip():
+            return None
+        items.append((str(product).strip(), number))
+    return items
+
+
+def _component_problem(raw: pd.DataFrame, typed: pd.DataFrame, row: int, field_name: str,
+                       value: Any, expected: str) -> Problem:
+    shown = "a mapping" if isinstance(value, dict) else (
+        "a list" if isinstance(value, list) else repr(value))
+    plan = typed["plan_id"].iat[row]
+    return Problem(location_of(raw, row, field_name),
+                   f"{describe(typed, row, 'component', 'component_id')}: {field_name}: "
+                   f"got {shown}, expected {expected}", "invalid-value",
+                   None if plan is None else str(plan), field=field_name)
+
+
+def normalise(records: dict[str, list[dict[str, Any]]],
+              tables: dict[str, list[pd.DataFrame]]) -> Normalised:
+    """Typed, sorted frames for every entity (empty frames where there was nothing)."""
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    raw_components = None
+    for name, spec in ENTITIES.items():
+        raw = combine(spec, records.get(name, []), tables.get(name, []))
+        typed = type_frame(spec, raw, problems)
+        if spec in CHILDREN:
+            typed[spec.key] = default_child_ids(spec, typed)
+        if spec.name == "components":
+            raw_components = raw
+            typed["_order"] = np.arange(len(typed))
+        frames[name] = typed
+    assert raw_components is not None
+    frames["curve_points"], frames["rates"] = build_points(raw_components,
+                                                           frames["components"], problems)
+    return Normalised({name: sort_frame(name, frame) for name, frame in frames.items()},
+                      problems)
+
+
+def sort_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Plans by id; children by plan, then in the order written; KPIs by id."""
+    order = {"plans": ["plan_id"], "kpis": ["kpi_id"], "employees": ["employee_id"],
+             "curve_points": ["plan_id", "component_id", "seq"],
+             "rates": ["plan_id", "component_id", "product"]}.get(name)
+    frame = frame.copy()
+    if order is None:
+        # Children keep the order they were written in within their plan.
+        frame["_pos"] = frame.groupby("plan_id", sort=False, dropna=False).cumcount()
+        order = ["plan_id", "_pos"]
+    frame = frame.sort_values(order, kind="stable", na_position="last")
+    return frame.drop(columns=[c for c in ("_pos", "_order") if c in frame]).reset_index(drop=True)

@@ -1,0 +1,259 @@
+"""Typing raw values: one set of rules for YAML values and table cells alike.
+
+Each field kind of ``model.FieldSpec`` has a parser that works on a whole column and
+returns the typed column plus a mask of the cells it could not read; ``Reporter`` turns
+the masked cells into problems naming the file, line or row, field, bad value and what was
+expected. Nothing is coerced silently: ``NaN``, ``inf``, a bool where a number belongs,
+``50`` where a weight fraction belongs are all reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.errors import Location, Problem, did_you_mean, quote
+from policycheck.model import BASIS_POINTS, FieldSpec
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A typed column and the cells that could not be read, with what was expected."""
+
+    values: pd.Series
+    bad: np.ndarray
+    expected: str
+    hints: pd.Series | None = None
+
+
+def _types(raw: pd.Series) -> np.ndarray:
+    return np.fromiter((type(v) for v in raw.to_numpy()), dtype=object, count=len(raw))
+
+
+def _present(raw: pd.Series) -> np.ndarray:
+    return raw.notna().to_numpy()
+
+
+def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    kinds = _types(raw)
+    bad = np.isin(kinds, [dict, list, bool]) if len(raw) else np.zeros(0, bool)
+    is_str = kinds == str
+    values = raw.where(is_str | ~_present(raw), raw.astype(str)).where(_present(raw), None)
+    return Parsed(values.where(~bad, None).astype(object), bad, "text")
+
+
+def parse_enum(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    present = _present(raw)
+    text = raw.where(~present, raw.astype(str).str.strip().str.lower())
+    bad = present & ~text.isin(spec.choices).to_numpy()
+    hints = text.where(bad, None).map(
+        lambda v: did_you_mean(v, spec.choices) if v is not None else "")
+    return Parsed(text.where(~bad, None).astype(object), bad,
+                  f"one of {', '.join(spec.choices)}", hints)
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Floats from numbers and numeric text; bools, dates and other types are bad."""
+    present = _present(raw)
+    kinds = _types(raw)
+    wrong_type = np.isin(kinds, [bool, dict, list, dt.date, dt.datetime, pd.Timestamp])
+    source = raw.where(~wrong_type, None)
+    numbers = pd.to_numeric(source, errors="coerce").astype("float64")
+    finite = np.isfinite(numbers.to_numpy())
+    bad = present & (wrong_type | ~finite)
+    return numbers.where(~bad & present, np.nan), bad
+
+
+def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    values, bad = _numbers(raw)
+    return Parsed(values, bad, "a number")
+
+
+def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    values, bad = _numbers(raw)
+    fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
+    bad = bad | fractional
+    return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number")
+
+
+def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    present = _present(raw)
+    kinds = _types(raw)
+    words = raw.where(kinds != str, raw.astype(str).str.strip().str.lower())
+    is_true = (kinds == bool) & (raw == True).to_numpy()  # noqa: E712 - object column
+    is_false = (kinds == bool) & (raw == False).to_numpy()  # noqa: E712
+    is_true |= (kinds == str) & words.isin(TRUE_WORDS).to_numpy()
+    is_false |= (kinds == str) & words.isin(FALSE_WORDS).to_numpy()
+    numeric = np.isin(kinds, [int, float])
+    is_true |= numeric & (raw == 1).to_numpy()
+    is_false |= numeric & (raw == 0).to_numpy()
+    bad = present & ~(is_true | is_false)
+    values = pd.Series(np.where(is_true, True, False), index=raw.index, dtype=object)
+    values = values.where(present & ~bad, None)
+    return Parsed(values, bad, "true or false")
+
+
+def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    present = _present(raw)
+    kinds = _types(raw)
+    is_date = np.isin(kinds, [dt.date, dt.datetime, pd.Timestamp])
+    is_str = kinds == str
+    text = raw.where(is_str, None)
+    parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+    native = pd.to_datetime(raw.where(is_date, None), errors="coerce")
+    values = parsed.where(is_str, native).astype("datetime64[ns]")
+    bad = present & values.isna().to_numpy()
+    return Parsed(values, bad, "a date written YYYY-MM-DD")
+
+
+def _share_numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Fractions from ``0.5`` or ``"50%"``; also returns which cells were written as percents."""
+    kinds = _types(raw)
+    is_str = kinds == str
+    text = raw.where(is_str, None).astype(object)
+    stripped = text.str.strip()
+    percent = stripped.str.endswith("%").fillna(False).to_numpy(dtype=bool)
+    as_number = raw.where(~percent, stripped.str.rstrip("%").str.strip())
+    values, bad = _numbers(as_number)
+    values = values.where(~percent, values / 100.0)
+    return values, bad, percent
+
+
+def parse_share(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    """A share of pay held as a fraction (``deferral.share``)."""
+    values, bad, percent = _share_numbers(raw)
+    over = (values > 1).to_numpy() & ~percent
+    hints = pd.Series("", index=raw.index, dtype=object)
+    hints[over] = values[over].map(lambda v: f"; did you mean '{v:g}%'?")
+    out_of_range = (values < 0).to_numpy() | (values > 1).to_numpy()
+    bad = bad | out_of_range
+    return Parsed(values.where(~bad, np.nan), bad,
+                  "a fraction between 0 and 1 or a percent like '50%'", hints)
+
+
+def parse_weight(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    """A component weight, held as integer basis points (``"50%"`` and ``0.5`` → 5000)."""
+    shares = parse_share(raw, spec)
+    points = (shares.values * BASIS_POINTS).round().astype("Int64")
+    return Parsed(points, shares.bad, shares.expected, shares.hints)
+
+
+def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Lists from YAML lists or ``;``-separated text, joined with ``;`` for the frame."""
+    kinds = _types(raw)
+    out = pd.Series(None, index=raw.index, dtype=object)
+    is_str = kinds == str
+    if is_str.any():
+        parts = raw[is_str].astype(str).str.split(";")
+        out[is_str] = parts.map(lambda items: ";".join(i.strip() for i in items if i.strip()))
+    is_list = kinds == list  # a YAML list, or a LocatedList
+    is_list |= np.array([isinstance(v, list) for v in raw.to_numpy()], dtype=bool)
+    bad = np.isin(kinds, [dict, bool]) | (~is_str & ~is_list & _present(raw))
+    for index in np.flatnonzero(is_list):
+        items = raw.iat[index]
+        if any(isinstance(i, (list, dict)) or i is None for i in items):
+            bad[index] = True
+            continue
+        out.iat[index] = ";".join(str(i).strip() for i in items if str(i).strip())
+    out = out.where(out != "", None)
+    return out, bad
+
+
+def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    values, bad = _split_items(raw)
+    expected = "a list of names"
+    hints = None
+    if spec.choices:
+        allowed = set(spec.choices)
+        unknown = values.map(
+            lambda v: [i for i in v.split(";") if i not in allowed] if isinstance(v, str) else [])
+        wrong = unknown.map(bool).to_numpy(dtype=bool)
+        bad = bad | wrong
+        hints = unknown.map(lambda items: f" ('{items[0]}' is not one"
+                            f"{did_you_mean(items[0], allowed)})" if items else "")
+        expected = f"a list of: {', '.join(spec.choices)}"
+    return Parsed(values.where(~bad, None), bad, expected, hints)
+
+
+def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    values, bad = _split_items(raw)
+    is_all = values.str.lower().eq("all").fillna(False).to_numpy(dtype=bool)
+    values = values.where(~is_all, "all")
+    return Parsed(values.where(~bad, None), bad, "'all' or a list of component ids")
+
+
+PARSERS: dict[str, Callable[[pd.Series, FieldSpec], Parsed]] = {
+    "str": parse_str,
+    "enum": parse_enum,
+    "num": parse_num,
+    "int": parse_int,
+    "bool": parse_bool,
+    "date": parse_date,
+    "share": parse_share,
+    "weight": parse_weight,
+    "list": parse_list,
+    "applies": parse_applies,
+}
+
+
+def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
+    """The location of one cell: the field's own line and column when YAML gave one."""
+    fields = frame["src_fields"].iat[row]
+    line, col = int(frame["src_line"].iat[row]), int(frame["src_col"].iat[row])
+    if field and isinstance(fields, dict) and field in fields:
+        line, col = fields[field]
+    return Location(str(frame["src_file"].iat[row]), str(frame["src_sheet"].iat[row]), line, col)
+
+
+def describe(frame: pd.DataFrame, row: int, label: str, key: str | None) -> str:
+    """"plan 'x', component 'y'" for messages."""
+    plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+    own = frame[key].iat[row] if key and key in frame else None
+    parts = []
+    if plan is not None and label != "plan":
+        parts.append(f"plan '{plan}'")
+    if label == "plan":
+        parts.append(f"plan '{plan}'")
+    elif own is not None:
+        parts.append(f"{label} '{own}'")
+    else:
+        parts.append(label)
+    return ", ".join(parts)
+
+
+def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: str,
+                 label: str, key: str | None, expected: str, code: str,
+                 hints: pd.Series | None = None) -> list[Problem]:
+    """One problem per masked cell: "plan 'x', component 'y': weight: got 50, expected ..."."""
+    problems = []
+    for row in np.flatnonzero(mask):
+        value = raw.iat[row]
+        hint = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) else ""
+        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        problems.append(Problem(
+            location_of(frame, row, field),
+            f"{describe(frame, row, label, key)}: {field}: got {_shown(value)}, expected "
+            f"{expected}{hint}",
+            code, None if plan is None else str(plan), field=field))
+    return problems
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return quote([v if isinstance(v, (str, int, float)) else "..." for v in value])
+    return quote(value)

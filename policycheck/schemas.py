@@ -1,0 +1,79 @@
+"""pandera schemas of the normalised frames, built from the contract table in ``model``.
+
+Typing (``parsing``) has already turned every unreadable cell into a problem; the schemas
+check what typed values must satisfy: required fields present, numbers in range, enum
+values allowed. They run lazily, so one run reports every failure.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from policycheck.errors import Problem, quote
+from policycheck.model import ENTITIES, EntitySpec
+from policycheck.normalise import key_columns
+from policycheck.parsing import describe, location_of
+
+#: How a pandera check name reads in a message.
+CHECK_TEXT = {
+    "not_nullable": "is required",
+    "greater_than_or_equal_to": "expected a value of at least {}",
+    "less_than_or_equal_to": "expected a value of at most {}",
+    "isin": "expected one of the allowed values",
+}
+
+
+@lru_cache(maxsize=None)
+def schema_for(name: str) -> pa.DataFrameSchema:
+    spec = ENTITIES[name]
+    columns: dict[str, pa.Column] = {}
+    for key in key_columns(spec) if spec.name != "employees" else ["employee_id", "plan_id"]:
+        columns[key] = pa.Column(object, nullable=False, required=True)
+    for field in spec.fields:
+        if field.kind in ("points", "rates"):
+            continue
+        checks = []
+        if field.minimum is not None:
+            checks.append(pa.Check.ge(field.minimum))
+        if field.maximum is not None and field.kind != "weight":
+            checks.append(pa.Check.le(field.maximum))
+        if field.choices and field.kind == "enum":
+            checks.append(pa.Check.isin(list(field.choices)))
+        columns[field.name] = pa.Column(nullable=not field.required, checks=checks,
+                                        required=True)
+    return pa.DataFrameSchema(columns, strict=False, name=spec.name)
+
+
+def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
+    """Problems pandera finds in one typed frame (an empty list when it is clean)."""
+    if frame.empty:
+        return []
+    try:
+        schema_for(spec.name).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return _problems(spec, frame, errors.failure_cases)
+    return []
+
+
+def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            continue
+        row = int(case.index)
+        field = str(case.column)
+        check = str(case.check)
+        name, _, arg = check.partition("(")
+        text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
+        value = "" if name == "not_nullable" else f"got {quote(case.failure_case)}, "
+        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        key = spec.key if spec.key in frame else None
+        message = f"{describe(frame, row, spec.label, key)}: {field} {text}" if not value \
+            else f"{describe(frame, row, spec.label, key)}: {field}: {value}{text}"
+        problems.append(Problem(location_of(frame, row, field), message,
+                                "missing-field" if name == "not_nullable" else "out-of-range",
+                                None if plan is None else str(plan), field=field))
+    return problems

@@ -1,0 +1,189 @@
+"""Reading plans kept as tables: CSV files or the sheets of one .xlsx workbook.
+
+Every cell is read as written: CSV cells as text, with no value turned into a missing one
+except an empty cell (pandas would read ``NA``, an org unit for North America, as missing),
+workbook cells as openpyxl gives them, formulas as their text. ``parsing`` then types them
+with the same rules as YAML values, so both forms give identical frames.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from policycheck.documents import is_extension_key
+from policycheck.errors import Location, Problem, did_you_mean
+from policycheck.model import ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
+
+#: Columns a table may carry that policycheck does not read (no warning for these).
+FREE_TEXT_COLUMNS = frozenset({"notes", "note", "comment", "comments"})
+
+
+@dataclass
+class TableFrames:
+    """Raw frames read from tables, by entity, with the problems met while reading."""
+
+    frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    invalid_plans: set[str] = field(default_factory=set)
+
+
+def entity_for_name(name: str) -> EntitySpec | None:
+    """The entity a file stem or sheet name stands for: ``components``, ``Components``,
+    ``component`` all mean components."""
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in ENTITIES:
+        return ENTITIES[key]
+    return ENTITIES.get(key + "s")
+
+
+def table_columns(spec: EntitySpec) -> dict[str, str]:
+    """Column name as written in a table → column name in the raw frame."""
+    columns = {"id": spec.key, spec.key: spec.key}
+    if spec is not PLAN:
+        columns["plan_id"] = "plan_id"
+    for f in spec.fields:
+        columns[f.name] = f.name
+    return columns
+
+
+def _plan_flat_columns() -> dict[str, str]:
+    names = {f"{nested}_{sub}" for nested, subs in NESTED_PLAN_FIELDS.items() for sub in subs}
+    return {n: n for n in names}
+
+
+def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None:
+    """Read one CSV file of an entity into ``out``."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        out.problems.append(Problem(Location(shown), f"cannot read as UTF-8 text (byte "
+                                    f"{exc.start}): save the file as UTF-8 CSV", "encoding"))
+        return
+    if "\x00" in text:
+        out.problems.append(Problem(Location(shown), "file holds NUL bytes: expected UTF-8 "
+                                    "CSV text (is it UTF-16 or a binary file?)", "encoding"))
+        return
+    try:
+        raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                          na_filter=False, skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raw = pd.DataFrame()
+    except pd.errors.ParserError as exc:
+        out.problems.append(Problem(Location(shown), f"malformed CSV: {exc}", "bad-csv"))
+        return
+    if raw.empty or not any(str(c).strip() for c in raw.iloc[0]):
+        out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
+                                    f"with the {spec.name} columns", "empty-table"))
+        return
+    header = [str(c) for c in raw.iloc[0]]
+    body = raw.iloc[1:].reset_index(drop=True)
+    for column in body.columns:
+        cleaned = body[column].str.strip()
+        body[column] = cleaned.where(cleaned != "", None).astype(object)
+    _add_frame(header, body, shown, "", spec, out)
+
+
+def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
+    """Read every recognised sheet of a workbook; return the names of sheets not used."""
+    import openpyxl  # imported here: only workbook users pay for it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        out.problems.append(Problem(Location(shown), f"cannot open as an .xlsx workbook: "
+                                    f"{exc}", "bad-workbook"))
+        return []
+    unused: list[str] = []
+    try:
+        for sheet in book.worksheets:
+            spec = entity_for_name(sheet.title)
+            if spec is None:
+                unused.append(sheet.title)
+                continue
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            while rows and all(_blank(c) for c in rows[-1]):
+                rows.pop()
+            if not rows:
+                continue
+            header = ["" if c is None else str(c) for c in rows[0]]
+            body = pd.DataFrame([[_cell(r, i) for i in range(len(header))] for r in rows[1:]],
+                                columns=range(len(header)), dtype=object)
+            _add_frame(header, body, shown, sheet.title, spec, out)
+    finally:
+        book.close()
+    return unused
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _add_frame(header: list[str], body: pd.DataFrame, shown: str, sheet: str,
+               spec: EntitySpec, out: TableFrames) -> None:
+    """Keep the known columns of a table under their frame names; report the others."""
+    names = [h.strip().lower() for h in header]
+    known = table_columns(spec)
+    if spec is PLAN:
+        known.update(_plan_flat_columns())
+    keep: dict[int, str] = {}
+    where = Location(shown, sheet, 1)
+    for index, name in enumerate(names):
+        if name in known:
+            if known[name] in keep.values():
+                out.problems.append(Problem(where, f"column '{name}' appears twice",
+                                            "duplicate-column"))
+                continue
+            keep[index] = known[name]
+        elif name and not is_extension_key(name) and name not in FREE_TEXT_COLUMNS:
+            hint = did_you_mean(name, known)
+            out.problems.append(Problem(
+                where, f"unknown column '{name}' in the {spec.name} table{hint}",
+                "unknown-column", severity="error" if hint else "warning"))
+    # A row is blank when every cell is: such rows (often trailing) carry no plan.
+    blank = body.isna().all(axis=1) if len(body.columns) else pd.Series(True, index=body.index)
+    lines = pd.Series(range(2, 2 + len(body)), index=body.index)[~blank]
+    body = body[~blank]
+    frame = pd.DataFrame({col: body.iloc[:, i].to_numpy(dtype=object)
+                          for i, col in keep.items() if i < body.shape[1]})
+    frame.index = range(len(frame))
+    frame["src_file"] = shown
+    frame["src_sheet"] = sheet
+    frame["src_line"] = lines.to_numpy()
+    frame["src_col"] = 0
+    frame["src_fields"] = None
+    _check_required_columns(spec, set(keep.values()), frame, where, out)
+    out.frames.setdefault(spec.name, []).append(frame)
+
+
+def _cell(row: list[Any], index: int) -> Any:
+    if index >= len(row):
+        return None
+    value = row[index]
+    if isinstance(value, str):
+        value = value.strip()
+        return value if value else None
+    return value
+
+
+def _check_required_columns(spec: EntitySpec, present: set[str], frame: pd.DataFrame,
+                            where: Location, out: TableFrames) -> None:
+    required = [spec.key] if spec is PLAN or spec.name in ("kpis", "employees") else []
+    if spec is not PLAN and spec.name != "kpis":
+        required.append("plan_id")
+    required += [f.name for f in spec.fields if f.required]
+    missing = [name for name in required if name not in present]
+    if not missing:
+        return
+    shown = ", ".join(f"'{m}'" for m in missing)
+    out.problems.append(Problem(where, f"the {spec.name} table has no {shown} column; "
+                                f"expected columns {', '.join(table_columns(spec))}",
+                                "missing-column"))
+    if "plan_id" in frame and spec.key not in missing:
+        out.invalid_plans.update(str(p) for p in frame["plan_id"].dropna())
+    elif spec is PLAN and spec.key in frame:
+        out.invalid_plans.update(str(p) for p in frame[spec.key].dropna())

@@ -1,0 +1,139 @@
+"""The validate stage: pandera schemas plus the checks that span tables.
+
+Batch semantics: a plan with any error is reported and left out of the model; every other
+plan is still checked. Nothing is dropped silently: each left-out plan has at least one
+problem naming it, and the summary counts plans read, valid and invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from policycheck import checks
+from policycheck.catalog import library_records
+from policycheck.errors import Problem
+from policycheck.loading import Loaded, load_paths
+from policycheck.model import CHILDREN, ENTITIES
+from policycheck.normalise import Normalised, normalise
+from policycheck.schemas import validate_frame
+
+
+@dataclass(frozen=True)
+class Model:
+    """The valid plans of a run, one frame per entity, and what was wrong with the rest.
+
+    ``frames`` holds ``plans``, ``components``, ``gates``, ``modifiers``, ``competitions``,
+    ``consequences``, ``campaigns``, ``curve_points``, ``rates``, ``kpis`` (library with
+    the organisation's catalog laid over it) and ``employees``.
+    """
+
+    frames: dict[str, pd.DataFrame]
+    problems: tuple[Problem, ...]
+    plans_read: int
+    invalid_plans: tuple[str, ...]
+    files: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+    @property
+    def plans(self) -> pd.DataFrame:
+        return self.frames["plans"]
+
+    @property
+    def plans_valid(self) -> int:
+        return len(self.frames["plans"])
+
+    @property
+    def plans_invalid(self) -> int:
+        """Plan definitions left out (a duplicated id counts once per definition)."""
+        return self.plans_read - self.plans_valid
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
+    """Load, type and validate every input under ``paths``."""
+    loaded = load_paths(paths) if max_bytes is None else load_paths(paths, max_bytes)
+    return validate(loaded)
+
+
+def validate(loaded: Loaded) -> Model:
+    records = dict(loaded.records.rows)
+    org_kpis = records.get("kpis", [])
+    records["kpis"] = library_records() + org_kpis
+    normalised = normalise(records, loaded.tables.frames)
+    problems = list(loaded.problems) + normalised.problems
+    frames = normalised.frames
+    frames["kpis"] = _overlay_catalog(frames["kpis"], problems)
+    for name, spec in ENTITIES.items():
+        problems.extend(_without_repeats(validate_frame(spec, frames[name]), problems))
+    problems.extend(checks.cross_table(frames))
+    return _select_valid(frames, problems, loaded)
+
+
+def _without_repeats(new: list[Problem], known: list[Problem]) -> list[Problem]:
+    """pandera sees a cell that could not be typed as missing; it was reported already."""
+    seen = {(p.location, p.field) for p in known}
+    return [p for p in new if (p.location, p.field) not in seen]
+
+
+def _overlay_catalog(kpis: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Organisation entries replace library entries with the same id; two organisation
+    entries with one id are an error."""
+    from_library = kpis["src_file"].eq("<built-in KPI library>")
+    org = kpis[~from_library]
+    problems.extend(checks.duplicates(org, ["kpi_id"], "KPI", "kpi_id"))
+    org = org.drop_duplicates("kpi_id", keep="first")
+    library = kpis[from_library & ~kpis["kpi_id"].isin(org["kpi_id"])]
+    merged = pd.concat([library, org], ignore_index=True)
+    return merged.sort_values("kpi_id", kind="stable").reset_index(drop=True)
+
+
+def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
+                  loaded: Loaded) -> Model:
+    plans = frames["plans"]
+    invalid = {p.plan_id for p in problems if p.severity == "error" and p.plan_id}
+    invalid |= loaded.tables.invalid_plans
+    invalid &= set(plans["plan_id"].dropna()) | invalid
+    keep_ids = plans["plan_id"][~plans["plan_id"].isin(invalid)]
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        if "plan_id" in frame and name != "kpis":
+            frame = frame[frame["plan_id"].isin(keep_ids)]
+        out[name] = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
+    _add_plan_codes(out)
+    ordered = sorted(problems, key=Problem.sort_key)
+    return Model(out, tuple(ordered), len(plans), tuple(sorted(invalid & set(plans["plan_id"]))),
+                 tuple(loaded.files), tuple(loaded.skipped))
+
+
+def _add_plan_codes(frames: dict[str, pd.DataFrame]) -> None:
+    """``plan_idx``: the row of the plan in ``plans``, an integer key for fast grouping."""
+    plans = frames["plans"]
+    codes = pd.Series(np.arange(len(plans)), index=plans["plan_id"].to_numpy())
+    plans.insert(0, "plan_idx", np.arange(len(plans)))
+    for spec in (*CHILDREN, ENTITIES["employees"]):
+        frame = frames[spec.name]
+        frame.insert(0, "plan_idx", codes.reindex(frame["plan_id"].to_numpy()).to_numpy())
+    for name in ("curve_points", "rates"):
+        frame = frames[name]
+        frame.insert(0, "plan_idx", codes.reindex(frame["plan_id"].to_numpy()).to_numpy())
+
+
+def model_without_sources(model: Model) -> dict[str, pd.DataFrame]:
+    """The frames minus source locations: what must be equal whatever form plans came in."""
+    return {name: frame.drop(columns=[c for c in frame if c.startswith("src_")])
+            for name, frame in model.frames.items()}
+
+
+__all__ = ["Model", "Normalised", "load_model", "validate", "model_without_sources"]

@@ -1,0 +1,173 @@
+"""Reading YAML safely, remembering where every mapping, key and list item came from.
+
+PyYAML's libyaml parser (``CSafeLoader``) is used when the wheel ships it, the pure-Python
+safe loader otherwise. Only the safe constructors exist: a ``!!python/...`` or any other
+object tag is an error, never an object. Mappings come back as ``LocatedMap`` (a dict that
+knows its own position and the position of each key) and sequences as ``LocatedList``.
+Duplicate keys, which PyYAML would silently resolve to the last value, are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import yaml
+
+from policycheck.errors import Location, Problem
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Upper bounds that keep a hostile document from exhausting memory.
+MAX_EXPANDED = 1_000_000
+MAX_DEPTH = 64
+
+
+class LocatedMap(dict):  # type: ignore[type-arg]
+    """A mapping with the 1-based (line, column) of itself and of each key."""
+
+    start: tuple[int, int] = (0, 0)
+    key_positions: dict[Hashable, tuple[int, int]]
+
+    def position(self, key: Hashable) -> tuple[int, int]:
+        return self.key_positions.get(key, self.start)
+
+
+class LocatedList(list):  # type: ignore[type-arg]
+    """A sequence with the 1-based (line, column) of itself and of each item."""
+
+    start: tuple[int, int] = (0, 0)
+    item_positions: list[tuple[int, int]]
+
+    def position(self, index: int) -> tuple[int, int]:
+        if 0 <= index < len(self.item_positions):
+            return self.item_positions[index]
+        return self.start
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader building located containers and collecting duplicate-key problems."""
+
+    def __init__(self, stream: str, path: str) -> None:
+        super().__init__(stream)
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def construct_located_map(self, node: yaml.MappingNode) -> Any:
+        data = LocatedMap()
+        data.start = _mark(node)
+        data.key_positions = {}
+        yield data
+        self.flatten_mapping(node)  # resolves `<<: *defaults` merge keys
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                line, col = _mark(key_node)
+                self.problems.append(Problem(
+                    Location(self.path, "", line, col),
+                    "a mapping key must be a plain value", "yaml-syntax"))
+                continue
+            if key in data:
+                line, col = _mark(key_node)
+                first = data.key_positions[key]
+                self.problems.append(Problem(
+                    Location(self.path, "", line, col),
+                    f"duplicate key '{key}' (first at line {first[0]}); "
+                    "expected each key once in a mapping",
+                    "duplicate-key"))
+                continue
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_positions[key] = _mark(key_node)
+
+    def construct_located_list(self, node: yaml.SequenceNode) -> Any:
+        data = LocatedList()
+        data.start = _mark(node)
+        data.item_positions = [_mark(child) for child in node.value]
+        yield data
+        data.extend(self.construct_object(child, deep=True) for child in node.value)
+
+
+_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_map)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_list)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _shape_problem(node: yaml.Node, path: str) -> Problem | None:
+    """Refuse a document nested deeper than MAX_DEPTH, or one whose aliases would expand it
+    past MAX_EXPANDED nodes ("billion laughs"). The composed graph shares aliased nodes, so
+    the expanded size is summed once per node, without recursion or expansion."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
+    while stack:
+        current, depth, children_done = stack.pop()
+        if id(current) in size:
+            continue
+        if depth > MAX_DEPTH:
+            line, col = _mark(current)
+            return Problem(Location(path, "", line, col),
+                           f"document nests deeper than {MAX_DEPTH} levels", "yaml-too-deep")
+        children = _children(current)
+        if not children_done:
+            stack.append((current, depth, True))
+            stack.extend((child, depth + 1, False) for child in children if id(child) not in size)
+            continue
+        total = 1 + sum(size.get(id(child), 1) for child in children)
+        if total > MAX_EXPANDED:
+            line, col = _mark(current)
+            return Problem(Location(path, "", line, col),
+                           f"aliases expand this document past {MAX_EXPANDED:,} values; "
+                           "refusing it", "yaml-alias-bomb")
+        size[id(current)] = total
+    return None
+
+
+def load_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
+    """Parse one YAML document; return the data (None on failure) and the problems."""
+    loader = _LocatingLoader(text, path)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.problems
+        deep = _shape_problem(node, path)
+        if deep is not None:
+            return None, [deep]
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        return None, [_syntax_problem(exc, path)]
+    except yaml.YAMLError as exc:
+        return None, [Problem(Location(path), _strip_path(str(exc), path), "yaml-syntax")]
+    except RecursionError:
+        return None, [Problem(Location(path), f"document nests deeper than {MAX_DEPTH} levels",
+                              "yaml-too-deep")]
+    finally:
+        loader.dispose()
+    return data, loader.problems
+
+
+def _strip_path(message: str, path: str) -> str:
+    prefix = f"{path}:"
+    if message.startswith(prefix):
+        return message.split(": ", 1)[1] if ": " in message else message
+    return message
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    parts = [p for p in (exc.context, exc.problem) if p]
+    message = "; ".join(parts) if parts else "invalid YAML"
+    if "could not determine a constructor" in message:
+        message = (f"{message.split(' for the tag ')[0]} for tag "
+                   f"{message.split(' for the tag ')[-1]}; only plain YAML values are allowed")
+    return Problem(Location(path, "", line, col), f"YAML syntax error: {message}", "yaml-syntax")
