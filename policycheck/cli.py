@@ -80,15 +80,9 @@ def _summary(model: Any) -> str:
     return text
 
 
-def problem_json(problem: Problem) -> dict[str, Any]:
-    loc = problem.location
-    return {"file": loc.file, "sheet": loc.sheet or None, "line": loc.line or None,
-            "column": loc.column or None, "severity": problem.severity, "code": problem.code,
-            "plan_id": problem.plan_id, "field": problem.field or None,
-            "message": problem.message}
-
-
 def _validation_json(model: Any) -> dict[str, Any]:
+    from policycheck.formats.json_format import problem_json
+
     return {
         "version": __version__,
         "summary": {"plans_read": model.plans_read, "plans_valid": model.plans_valid,
@@ -105,6 +99,172 @@ def _echo_problems(problems: Sequence[Problem]) -> None:
         colour = "red" if problem.severity == "error" else "yellow"
         click.echo(f"{problem.location}: " + click.style(problem.severity, fg=colour)
                    + f": {problem.message} [{problem.code}]")
+
+
+def _pairs(values: tuple[str, ...], flag: str, sep: str = "=") -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, found, rest = value.partition(sep)
+        if not found or not key:
+            raise click.UsageError(f"{flag} {value!r}: expected KEY{sep}VALUE")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+def _ids(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _write_outputs(report: Any, outputs: tuple[str, ...]) -> None:
+    """Write every --output FORMAT:FILE; each file appears whole or not at all."""
+    from pathlib import Path
+
+    from policycheck.formats import FORMATS
+    from policycheck.export import atomic_write
+
+    for spec in outputs:
+        fmt, found, target = spec.partition(":")
+        if not found or fmt not in FORMATS or not target:
+            raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
+                                   f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
+    for spec in outputs:
+        fmt, _, target = spec.partition(":")
+        atomic_write(Path(target), FORMATS[fmt](report).encode("utf-8"))
+
+
+FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--rules", "packs", multiple=True, type=click.Path(),
+              help="A rule pack (folder) or rule file; repeatable. Default: the built-in pack.")
+@click.option("--select", "selected", multiple=True, metavar="IDS",
+              help="Run only these rules (ids or id prefixes, comma-separated).")
+@click.option("--ignore", "ignored", multiple=True, metavar="IDS",
+              help="Skip these rules (ids or id prefixes, comma-separated).")
+@click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
+              help="Override a rule parameter; repeatable.")
+@click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
+              help="Override a rule's severity; repeatable.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Format of the standard output.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
+              help="Also write the report to FILE in FORMAT; repeatable.")
+def check(paths: tuple[str, ...], packs: tuple[str, ...], selected: tuple[str, ...],
+          ignored: tuple[str, ...], params: tuple[str, ...], severities: tuple[str, ...],
+          fail_on: str, fmt: str, outputs: tuple[str, ...]) -> int:
+    """Check the plans under PATHS against the rules and report the findings.
+
+    Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or
+    rule could not be used."""
+    from policycheck.formats import FORMATS
+    from policycheck.pipeline import check as run_check
+
+    report = run_check(paths, rules=packs, select_ids=_ids(selected),
+                       ignore_ids=_ids(ignored), params=_pairs(params, "--param"),
+                       severities=_pairs(severities, "--severity"), fail_on=fail_on)
+    _write_outputs(report, outputs)
+    text = FORMATS[fmt](report)
+    if fmt == "text" and sys.stdout.isatty():
+        text = _colour(text)
+    click.echo(text, nl=False)
+    return report.exit_code
+
+
+SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",
+                    "info": "blue", "error": "red", "warning": "yellow"}
+
+
+def _colour(text: str) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        head, sep, rest = line.partition(": ")
+        word, space, tail = rest.partition(" ")
+        if sep and word.rstrip(":") in SEVERITY_COLOURS:
+            word = click.style(word, fg=SEVERITY_COLOURS[word.rstrip(":")], bold=True)
+            line = head + sep + word + space + tail
+        out.append(line)
+    return "".join(out)
+
+
+@cli.group()
+def rules() -> None:
+    """The rules: list them, explain one, run their examples."""
+
+
+RULES_OPTION = click.option("--rules", "packs", multiple=True, type=click.Path(),
+                            help="A rule pack or rule file; repeatable. Default: built-in.")
+
+
+def _load(packs: tuple[str, ...]) -> list[Any]:
+    from pathlib import Path
+
+    from policycheck.ruleset import load_rules, override
+
+    return override(load_rules([Path(p) for p in packs] or None), {}, {})
+
+
+@rules.command("list")
+@RULES_OPTION
+@FORMAT
+def rules_list(packs: tuple[str, ...], fmt: str) -> int:
+    """List every rule: id, severity, scope, patterns, title."""
+    loaded = _load(packs)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": r.id, "severity": r.severity, "scope": r.scope,
+                                "patterns": list(r.patterns), "title": r.title}
+                               for r in loaded], indent=2))
+        return EXIT_OK
+    width = max((len(r.id) for r in loaded), default=10) + 2
+    click.echo(f"{'ID'.ljust(width)}{'SEVERITY'.ljust(10)}{'SCOPE'.ljust(13)}TITLE")
+    for r in loaded:
+        click.echo(f"{r.id.ljust(width)}{r.severity.ljust(10)}{r.scope.ljust(13)}{r.title}")
+    click.echo(f"{len(loaded)} rules.")
+    return EXIT_OK
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@RULES_OPTION
+def rules_explain(rule_id: str, packs: tuple[str, ...]) -> int:
+    """Everything about one rule: why, what to change, parameters, examples, sources."""
+    from policycheck.ruledoc import explain
+
+    loaded = {r.id: r for r in _load(packs)}
+    if rule_id not in loaded:
+        raise PolicycheckError(f"unknown rule '{rule_id}'{did_you_mean(rule_id, loaded)}; "
+                               "see 'policycheck rules list'")
+    click.echo(explain(loaded[rule_id]))
+    return EXIT_OK
+
+
+@rules.command("test")
+@click.argument("packs", nargs=-1, type=click.Path())
+@click.option("--verbose", "-v", is_flag=True, help="Show every example, not only failures.")
+def rules_test(packs: tuple[str, ...], verbose: bool) -> int:
+    """Run the examples of every rule in PACKS (default: the built-in pack).
+
+    Each rule's 'fire' examples must make it fire and its 'pass' examples must not."""
+    from policycheck.engine import compile_rules
+    from policycheck.examples import run_examples
+
+    results = run_examples(compile_rules(_load(packs)))
+    by_rule: dict[str, list[Any]] = {}
+    for result in results:
+        by_rule.setdefault(result.rule_id, []).append(result)
+    failed = 0
+    for rule_id, items in by_rule.items():
+        bad = [r for r in items if not r.ok]
+        failed += bool(bad)
+        status = "ok  " if not bad else "FAIL"
+        click.echo(f"{status} {rule_id} ({len(items)} examples)")
+        for r in items if verbose else bad:
+            click.echo(f"     {r.location}: {r.outcome} example {r.index + 1}: {r.detail}")
+    click.echo(f"{len(by_rule) - failed} rules passed, {failed} failed.")
+    return EXIT_USER_ERROR if failed else EXIT_OK
 
 
 @cli.command()

@@ -101,7 +101,7 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
         if table.empty and name not in ("plans", "components"):
             continue
         target = folder / f"{name}.csv"
-        _atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(target)
     return written
 
@@ -153,7 +153,9 @@ def _fix_dates(path: Path) -> None:
                          compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename: never a half file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

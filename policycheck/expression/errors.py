@@ -48,14 +48,17 @@ class ExpressionError(Exception):
         end = source.find("\n", self.offset)
         line = source[start : len(source) if end < 0 else end]
         column = self.offset - start
+        head = tail = ""
         if len(line) > _WINDOW:
             cut = max(0, min(column - _WINDOW // 2, len(line) - _WINDOW))
-            line = ("..." if cut else "") + line[cut : cut + _WINDOW] + "..."
-            column += (3 if cut else 0) - cut
+            head = "..." if cut else ""
+            tail = "..." if cut + _WINDOW < len(line) else ""
+            line = line[cut : cut + _WINDOW]
+            column -= cut
         width = max(1, min(self.length, len(line) - column))
         # tabs stay tabs so the caret lines up in a terminal whatever its tab width
-        pad = "".join("\t" if char == "\t" else " " for char in line[:column])
-        return f"{line}\n{pad}{'^' * width}"
+        pad = "".join("\t" if char == "\t" else " " for char in head + line[:column])
+        return f"{head}{line}{tail}\n{pad}{'^' * width}"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -1,0 +1,404 @@
+"""Name resolution and static type checking of a syntax tree against a Scope.
+
+The checker turns the parser's tree into a `Typed` tree the evaluator can run without asking
+any more questions: every name resolved to a field of its scope, every call to a built-in or to a
+scope function, every argument given its role, every node its type. All the rule author's
+mistakes it can see are reported here, with the span to put the caret under.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, assert_never
+
+from policycheck.expression.errors import ExpressionError, did_you_mean, quoted_list
+from policycheck.expression.syntax import (
+    Binary,
+    Boolean,
+    Call,
+    ListLiteral,
+    Name,
+    Node,
+    Null,
+    Number,
+    String,
+    Unary,
+)
+
+
+class Type(enum.Enum):
+    NUMBER = "number"  # float64, missing = NaN
+    BOOL = "bool"  # never missing
+    STRING = "string"  # object array of str, missing = None
+    DATE = "date"  # datetime64, missing = NaT
+    LIST = "list"  # `;`-joined strings; None or '' is the empty list
+    NULL = "null"  # only the literal `null`
+
+
+@dataclass(frozen=True)
+class Field:
+    type: Type
+    doc: str = ""
+    choices: frozenset[str] | None = None  # allowed values of an enum-like string field
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "value", "collection" or "lambda"
+    type: Type | None = None  # of a value, or of a lambda's result
+    scope: str | None = None  # a lambda's scope; None: the preceding collection's rows
+    optional: bool = False
+    choices: frozenset[str] | None = None  # a string value must be a literal from this set
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: tuple[Param, ...]
+    returns: Type
+    doc: str
+    implementation: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    fields: Mapping[str, Field]
+    functions: Mapping[str, Function]
+    collections: Mapping[str, str]  # collection name -> name of the scope of its rows
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A checked node: its type and checked children, ready to evaluate."""
+
+    node: Node
+    type: Type
+    args: tuple[Typed, ...] = ()  # operands or arguments in source order; a lambda's body
+    function: Function | None = None  # the scope function a Call resolved to
+    role: str = "value"  # how a scope function receives it: "value", "collection" or "lambda"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    params: tuple[str, ...]  # a Type value, "same" (one type shared by all "same") or "digits"
+    returns: str  # a Type value or "same"
+    variadic: bool = False  # the last parameter repeats
+
+    def usage(self, name: str) -> str:
+        shown = ["value" if param == "same" else param for param in self.params]
+        return f"{name}({', '.join(shown)}{', ...' if self.variadic else ''})"
+
+
+BUILTINS: dict[str, Builtin] = {
+    "abs": Builtin(("number",), "number"),
+    "min": Builtin(("number", "number"), "number", variadic=True),
+    "max": Builtin(("number", "number"), "number", variadic=True),
+    "coalesce": Builtin(("same", "same"), "same"),
+    "if": Builtin(("bool", "same", "same"), "same"),
+    "round": Builtin(("number", "digits"), "number"),
+    "len": Builtin(("list",), "number"),
+    "lower": Builtin(("string",), "string"),
+}
+
+_MAX_DIGITS = 15
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_EQUALITY = frozenset({Type.NUMBER, Type.STRING, Type.BOOL, Type.DATE})
+_ORDERING = frozenset({Type.NUMBER, Type.DATE})
+
+
+def check(
+    tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None
+) -> tuple[Typed, dict[str, frozenset[str]]]:
+    """The typed tree and the field names it reads, per scope name."""
+    _validate_scopes(scopes)
+    checker = _Checker(scopes)
+    typed = checker.check(tree, _scope(scopes, scope))
+    if typed.type is Type.NULL:
+        raise ExpressionError("expression is always null", tree.offset, tree.length)
+    if expect is not None and typed.type is not expect:
+        what = "condition" if expect is Type.BOOL else "expression"
+        message = f"{what} must be a {expect.value}, got {typed.type.value}"
+        raise ExpressionError(message, tree.offset, tree.length)
+    return typed, {name: frozenset(names) for name, names in checker.names.items()}
+
+
+def _validate_scopes(scopes: Mapping[str, Scope]) -> None:
+    for scope in scopes.values():
+        for name in scope.functions:
+            if name in BUILTINS:
+                raise ValueError(f"scope '{scope.name}' redefines the built-in function '{name}'")
+        for collection, rows in scope.collections.items():
+            if rows not in scopes:
+                raise ValueError(f"collection '{collection}' has rows of unknown scope '{rows}'")
+
+
+def _scope(scopes: Mapping[str, Scope], name: str) -> Scope:
+    if name not in scopes:
+        raise ValueError(f"unknown scope '{name}'; known scopes: {quoted_list(scopes)}")
+    return scopes[name]
+
+
+def _require(typed: Typed, want: Type, what: str) -> None:
+    if typed.type is not want:
+        message = f"{what} must be a {want.value}, got {typed.type.value}"
+        raise ExpressionError(message, typed.node.offset, typed.node.length)
+
+
+def _choice(literal: String, label: str, choices: frozenset[str]) -> None:
+    if literal.value not in choices:
+        message = f"'{literal.value}' is not a valid {label}: "
+        message += f"expected one of {quoted_list(choices)}{did_you_mean(literal.value, choices)}"
+        raise ExpressionError(message, literal.offset, literal.length)
+
+
+def _date(typed: Typed, other: Typed) -> Typed:
+    """A string literal compared with a date is read as a date (`effective_from < '2027-01-01'`)."""
+    node = typed.node
+    if not (isinstance(node, String) and other.type is Type.DATE):
+        return typed
+    try:
+        valid = _ISO_DATE.fullmatch(node.value) is not None
+        datetime.date.fromisoformat(node.value)
+    except ValueError:
+        valid = False
+    if not valid:
+        message = f"'{node.value}' is not a valid date: expected YYYY-MM-DD"
+        raise ExpressionError(message, node.offset, node.length)
+    return replace(typed, type=Type.DATE)
+
+
+class _Checker:
+    def __init__(self, scopes: Mapping[str, Scope]) -> None:
+        self._scopes = scopes
+        self.names: dict[str, set[str]] = {}
+
+    def check(self, node: Node, scope: Scope) -> Typed:
+        match node:
+            case Number():
+                return Typed(node, Type.NUMBER)
+            case String():
+                return Typed(node, Type.STRING)
+            case Boolean():
+                return Typed(node, Type.BOOL)
+            case Null():
+                return Typed(node, Type.NULL)
+            case ListLiteral():
+                message = "a list can only follow 'in' or 'not in'"
+                raise ExpressionError(message, node.offset, node.length)
+            case Name():
+                return self._name(node, scope)
+            case Unary():
+                operand = self.check(node.operand, scope)
+                want = Type.BOOL if node.op == "not" else Type.NUMBER
+                _require(operand, want, f"the operand of '{node.op}'")
+                return Typed(node, want, (operand,))
+            case Binary():
+                return self._binary(node, scope)
+            case Call():
+                return self._call(node, scope)
+            case _:
+                assert_never(node)
+
+    def _name(self, node: Name, scope: Scope) -> Typed:
+        field = scope.fields.get(node.name)
+        if field is not None:
+            self.names.setdefault(scope.name, set()).add(node.name)
+            return Typed(node, field.type)
+        if node.name in scope.collections:
+            message = f"'{node.name}' is a collection: pass it to a function that takes one"
+        elif node.name in BUILTINS or node.name in scope.functions:
+            message = f"'{node.name}' is a function: call it as {node.name}(...)"
+        else:
+            candidates = [*scope.fields, "true", "false", "null"]
+            message = f"unknown name '{node.name}' in the {scope.name} scope"
+            message += did_you_mean(node.name, candidates)
+        raise ExpressionError(message, node.offset, node.length)
+
+    def _choices(self, typed: Typed, scope: Scope) -> tuple[str, frozenset[str]] | None:
+        node = typed.node
+        if isinstance(node, Name) and node.name in scope.fields:
+            choices = scope.fields[node.name].choices
+            return (node.name.rsplit(".", 1)[-1], choices) if choices is not None else None
+        return None
+
+    def _binary(self, node: Binary, scope: Scope) -> Typed:
+        left = self.check(node.left, scope)
+        if node.op in ("in", "not in"):
+            return self._membership(node, left, scope)
+        right = self.check(node.right, scope)
+        if node.op in ("and", "or", "+", "-", "*", "/", "**"):
+            want = Type.BOOL if node.op in ("and", "or") else Type.NUMBER
+            _require(left, want, f"the left side of '{node.op}'")
+            _require(right, want, f"the right side of '{node.op}'")
+            return Typed(node, want, (left, right))
+        return self._comparison(node, _date(left, right), _date(right, left), scope)
+
+    def _comparison(self, node: Binary, left: Typed, right: Typed, scope: Scope) -> Typed:
+        op, types = node.op, (left.type, right.type)
+        if Type.NULL in types and op not in ("==", "!="):
+            message = f"'{op}' cannot compare with null: use '== null' to test for a missing value"
+            raise ExpressionError(message, node.offset, node.length)
+        if Type.NULL not in types:
+            if left.type is not right.type:
+                message = f"'{op}' cannot compare {left.type.value} with {right.type.value}"
+                raise ExpressionError(message, node.offset, node.length)
+            equality = op in ("==", "!=")
+            if left.type not in (_EQUALITY if equality else _ORDERING):
+                allowed = "numbers, strings, bools or dates" if equality else "numbers or dates"
+                message = f"'{op}' compares {allowed}, got {left.type.value}"
+                raise ExpressionError(message, node.offset, node.length)
+            for field, other in ((left, right), (right, left)):
+                choices = self._choices(field, scope)
+                if choices is not None and isinstance(other.node, String):
+                    _choice(other.node, *choices)
+        return Typed(node, Type.BOOL, (left, right))
+
+    def _membership(self, node: Binary, left: Typed, scope: Scope) -> Typed:
+        if not isinstance(node.right, ListLiteral):
+            right = self.check(node.right, scope)
+            _require(right, Type.LIST, f"the right side of '{node.op}'")
+            _require(left, Type.STRING, f"the left side of '{node.op}'")
+            if isinstance(left.node, String) and ";" in left.node.value:
+                message = "a list item cannot contain ';'"
+                raise ExpressionError(message, left.node.offset, left.node.length)
+            return Typed(node, Type.BOOL, (left, right))
+        items = node.right.items
+        item_type = Type.NUMBER if isinstance(items[0], Number) else Type.STRING
+        _require(left, item_type, f"the left side of '{node.op}' (to match the list)")
+        choices = self._choices(left, scope)
+        for item in items:
+            if choices is not None and isinstance(item, String):
+                _choice(item, *choices)
+        return Typed(node, Type.BOOL, (left, Typed(node.right, Type.LIST)))
+
+    def _call(self, node: Call, scope: Scope) -> Typed:
+        builtin = BUILTINS.get(node.name)
+        if builtin is not None:
+            high = None if builtin.variadic else len(builtin.params)
+            _arity(node, len(builtin.params), high, builtin.usage(node.name))
+            return self._builtin(node, builtin, scope)
+        function = scope.functions.get(node.name)
+        if function is None:
+            message = f"unknown function '{node.name}' in the {scope.name} scope"
+            message += did_you_mean(node.name, [*BUILTINS, *scope.functions])
+            raise ExpressionError(message, node.offset, len(node.name))
+        required = sum(not param.optional for param in function.params)
+        _arity(node, required, len(function.params), _usage(function))
+        args: list[Typed] = []
+        for index, (param, arg) in enumerate(zip(function.params, node.args, strict=False)):
+            where = f"argument {index + 1} of '{node.name}'"
+            args.append(self._argument(arg, param, scope, args, where))
+        return Typed(node, function.returns, tuple(args), function=function)
+
+    def _builtin(self, node: Call, builtin: Builtin, scope: Scope) -> Typed:
+        args: list[Typed] = []
+        same: Typed | None = None
+        for index, arg in enumerate(node.args):
+            kind = builtin.params[min(index, len(builtin.params) - 1)]
+            where = f"argument {index + 1} of '{node.name}'"
+            if kind == "digits":
+                args.append(_digits(arg, where))
+                continue
+            typed = self.check(arg, scope)
+            if kind != "same":
+                _require(typed, Type(kind), where)
+            elif typed.type is not Type.NULL:
+                if same is None:
+                    same = typed
+                _require(typed, same.type, where)
+            args.append(typed)
+        if builtin.returns != "same":
+            return Typed(node, Type(builtin.returns), tuple(args))
+        returns = _shared_type(node, args, same)
+        # a null argument takes the shared type, so the evaluator knows which missing value it is
+        args = [replace(arg, type=returns) if arg.type is Type.NULL else arg for arg in args]
+        return Typed(node, returns, tuple(args))
+
+    def _argument(
+        self, arg: Node, param: Param, scope: Scope, previous: list[Typed], where: str
+    ) -> Typed:
+        if param.kind == "collection":
+            if not isinstance(arg, Name) or arg.name not in scope.collections:
+                raise _not_a_collection(arg, scope, where)
+            # a collection is not a value; NULL stands for "no type" and the role says what it is
+            return Typed(arg, Type.NULL, role="collection")
+        if param.kind == "lambda":
+            return self._lambda(arg, param, scope, previous, where)
+        if param.kind != "value":
+            raise ValueError(f"parameter '{param.name}' has unknown kind '{param.kind}'")
+        if param.choices is not None:
+            if not isinstance(arg, String):
+                message = f"{where} must be a string literal: one of {quoted_list(param.choices)}"
+                raise ExpressionError(message, arg.offset, arg.length)
+            _choice(arg, param.name, param.choices)
+        typed = self.check(arg, scope)
+        if param.type is not None:
+            _require(typed, param.type, where)
+        return typed
+
+    def _lambda(
+        self, arg: Node, param: Param, scope: Scope, previous: list[Typed], where: str
+    ) -> Typed:
+        collections = [typed.node for typed in previous if typed.role == "collection"]
+        rows = param.scope
+        if rows is None and collections and isinstance(collections[-1], Name):
+            rows = scope.collections[collections[-1].name]
+        if rows is None:
+            raise ValueError(f"lambda parameter '{param.name}' has no scope and no collection")
+        body = self.check(arg, _scope(self._scopes, rows))
+        if param.type is not None:
+            _require(body, param.type, where)
+        return Typed(arg, body.type, (body,), role="lambda")
+
+
+def _arity(node: Call, low: int, high: int | None, usage: str) -> None:
+    count = len(node.args)
+    if low <= count and (high is None or count <= high):
+        return
+    if high is None:
+        takes = f"at least {low} arguments"
+    elif low == high:
+        takes = f"{low} argument{'s' if low != 1 else ''}"
+    else:
+        takes = f"{low} to {high} arguments"
+    message = f"'{node.name}' takes {takes}, got {count}: {usage}"
+    raise ExpressionError(message, node.offset, node.length)
+
+
+def _usage(function: Function) -> str:
+    shown = [f"[{param.name}]" if param.optional else param.name for param in function.params]
+    return f"{function.name}({', '.join(shown)})"
+
+
+def _not_a_collection(arg: Node, scope: Scope, where: str) -> ExpressionError:
+    name = arg.name if isinstance(arg, Name) else None
+    message = f"{where} must be a collection of the {scope.name} scope, got "
+    message += f"'{name}'" if name else "an expression"
+    if scope.collections:
+        message += f": expected one of {quoted_list(scope.collections)}"
+        message += did_you_mean(name, scope.collections) if name else ""
+    return ExpressionError(message, arg.offset, arg.length)
+
+
+def _digits(arg: Node, where: str) -> Typed:
+    if not (isinstance(arg, Number) and arg.value.is_integer() and 0 <= arg.value <= _MAX_DIGITS):
+        message = f"{where} must be a whole number literal from 0 to {_MAX_DIGITS}"
+        raise ExpressionError(message, arg.offset, arg.length)
+    return Typed(arg, Type.NUMBER)
+
+
+def _shared_type(node: Call, args: list[Typed], same: Typed | None) -> Type:
+    if same is None:
+        message = f"'{node.name}' needs a value that is not null"
+        raise ExpressionError(message, node.offset, node.length)
+    if same.type is Type.BOOL and any(arg.type is Type.NULL for arg in args):
+        null = next(arg for arg in args if arg.type is Type.NULL)
+        message = f"'{node.name}' cannot give null where it gives a bool: a bool is never missing"
+        raise ExpressionError(message, null.node.offset, null.node.length)
+    return same.type

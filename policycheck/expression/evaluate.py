@@ -1,0 +1,311 @@
+"""Vectorized evaluation of a checked expression, and `compile_expression`, the front door.
+
+Every operation here works on whole columns (numpy ufuncs, `np.where`, pandas `.str` methods):
+there is no Python loop over rows, so a condition costs the same few array passes whether the
+context holds ten plans or a hundred thousand. Values are represented by type as:
+
+    number  float64, missing = NaN          bool  bool, never missing
+    string  object array, missing = None    date  datetime64, missing = NaT
+    list    object array of `;`-joined strings; None and '' are the empty list
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from numpy.dtypes import StringDType
+
+from policycheck.expression.checker import Scope, Type, Typed, check
+from policycheck.expression.syntax import (
+    Binary,
+    Boolean,
+    Call,
+    Limits,
+    ListLiteral,
+    Name,
+    Null,
+    Number,
+    String,
+    Unary,
+    parse,
+)
+
+Array = npt.NDArray[Any]
+
+
+class Context(Protocol):
+    """The rows an expression runs over, supplied by the engine."""
+
+    @property
+    def size(self) -> int: ...
+
+    def column(self, name: str) -> Array: ...
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A checked expression, ready to evaluate over any context of its scope."""
+
+    source: str
+    type: Type
+    names: frozenset[str]  # field names read in `scope` itself
+    scope: str
+    names_by_scope: Mapping[str, frozenset[str]]  # also the names read by lambda arguments
+    tree: Typed = field(repr=False, compare=False)
+
+    def evaluate(self, ctx: Context) -> Array:
+        """One value per row of `ctx`; a bool array for a condition."""
+        return _evaluate(self.tree, ctx)
+
+
+_DEFAULT_LIMITS = Limits()
+
+
+def compile_expression(
+    source: str,
+    scope: str,
+    scopes: Mapping[str, Scope],
+    *,
+    expect: Type | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> Compiled:
+    """Parse and check `source` in `scope`; raises ExpressionError before anything runs."""
+    tree, names = check(parse(source, limits), scope, scopes, expect)
+    own = names.get(scope, frozenset())
+    return Compiled(source, tree.type, own, scope, names, tree)
+
+
+def _evaluate(typed: Typed, ctx: Context) -> Array:
+    # NaN, division by zero and overflow are values here, not events worth a warning
+    with np.errstate(all="ignore"):
+        return _run(typed, ctx)
+
+
+def _run(typed: Typed, ctx: Context) -> Array:
+    node = typed.node
+    if isinstance(node, Number | String | Boolean | Null):
+        return np.full(ctx.size, _constant(typed), dtype=_DTYPES.get(typed.type))
+    if isinstance(node, Name):
+        return _shaped(ctx.column(node.name), typed.type, ctx.size, f"column '{node.name}'")
+    if isinstance(node, Unary):
+        operand = _run(typed.args[0], ctx)
+        return -operand if node.op == "-" else ~operand
+    if isinstance(node, Binary):
+        return _binary(node, typed.args[0], typed.args[1], ctx)
+    if isinstance(node, Call):
+        return _call(typed, node, ctx)
+    raise AssertionError(f"the checker let a bare {type(node).__name__} through")
+
+
+_DTYPES: dict[Type, Any] = {
+    Type.NUMBER: np.float64,
+    Type.BOOL: np.bool_,
+    Type.STRING: object,
+    Type.LIST: object,
+}
+_MISSING: dict[Type, Any] = {
+    Type.NUMBER: np.nan,
+    Type.STRING: None,
+    Type.LIST: None,
+    Type.DATE: np.datetime64("NaT", "ns"),
+}
+
+
+def _constant(typed: Typed) -> Any:
+    node = typed.node
+    if isinstance(node, Null):
+        return _MISSING[typed.type]
+    if typed.type is Type.DATE and isinstance(node, String):
+        return np.datetime64(node.value, "ns")
+    assert isinstance(node, Number | String | Boolean)
+    return node.value
+
+
+def _shaped(values: Any, type_: Type, size: int, what: str) -> Array:
+    array = np.asarray(values)
+    if array.shape != (size,):
+        raise ValueError(f"{what} has shape {array.shape}; the context has {size} rows")
+    return _COERCE[type_](array)
+
+
+def _strings(values: Array) -> Array:
+    objects = values.astype(object)
+    objects[pd.isna(objects)] = None
+    return objects
+
+
+def _dates(values: Array) -> Array:
+    if values.dtype.kind == "M":
+        return values
+    series = pd.Series(values.astype(object), dtype=object)
+    return np.asarray(pd.to_datetime(series, errors="coerce", format="ISO8601").to_numpy())
+
+
+_COERCE: dict[Type, Callable[[Array], Array]] = {
+    Type.NUMBER: lambda values: pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan),
+    Type.BOOL: lambda values: pd.Series(values).to_numpy(dtype=np.bool_, na_value=False),
+    Type.STRING: _strings,
+    Type.LIST: _strings,
+    Type.DATE: _dates,
+}
+
+
+def _missing(values: Array, type_: Type) -> Array:
+    if type_ is Type.NUMBER:
+        return np.isnan(values)
+    if type_ is Type.DATE:
+        return np.isnat(values)
+    if type_ is Type.LIST:
+        return np.asarray(_canonical_lists(values) == "", dtype=np.bool_)
+    if type_ is Type.STRING:
+        return np.asarray(pd.isna(values), dtype=np.bool_)
+    return np.zeros(len(values), dtype=np.bool_)
+
+
+def _canonical_lists(values: Array) -> Array:
+    """`;`-joined items without blanks or empty items: ' a ; ;b;' becomes 'a;b'."""
+    text = pd.Series(np.where(pd.isna(values), "", values), dtype=object)
+    text = text.str.replace(r"\s*(?:;\s*)+", ";", regex=True).str.strip().str.strip(";")
+    return text.to_numpy(dtype=object)
+
+
+def _divide(left: Array, right: Array) -> Array:
+    return np.where(right == 0, np.nan, left / right)
+
+
+def _power(base: Array, exponent: float) -> Array:
+    if not exponent.is_integer():
+        return np.power(base, exponent)  # a negative base gives NaN
+    # repeated products (the exponent is at most 4) give the same bits on every platform,
+    # where np.power may use a vector math library that differs from libm in the last digit
+    result = np.where(np.isnan(base), np.nan, 1.0)
+    for _ in range(int(abs(exponent))):
+        result = result * base
+    return np.where(result == 0, np.nan, 1 / result) if exponent < 0 else result
+
+
+_OPERATIONS: dict[str, Callable[[Array, Array], Array]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": _divide,
+    "and": np.logical_and,
+    "or": np.logical_or,
+}
+_COMPARE: dict[str, Callable[[Array, Array], Array]] = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _binary(node: Binary, left: Typed, right: Typed, ctx: Context) -> Array:
+    if node.op in ("in", "not in"):
+        return _membership(node.op, left, right, ctx)
+    if node.op == "**":
+        assert isinstance(right.node, Number)
+        return _power(_run(left, ctx), right.node.value)
+    if Type.NULL in (left.type, right.type):
+        return _null_test(node.op, left, right, ctx)
+    left_values, right_values = _run(left, ctx), _run(right, ctx)
+    if node.op in _OPERATIONS:
+        return _OPERATIONS[node.op](left_values, right_values)
+    result = _COMPARE[node.op](left_values, right_values)
+    # a comparison with a missing value is false, `!=` included: unknown is not different
+    present = ~_missing(left_values, left.type) & ~_missing(right_values, right.type)
+    return np.asarray(result, dtype=np.bool_) & present
+
+
+def _null_test(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
+    value = left if right.type is Type.NULL else right
+    if value.type is Type.NULL:
+        return np.full(ctx.size, op == "==")
+    missing = _missing(_run(value, ctx), value.type)
+    return missing if op == "==" else ~missing
+
+
+def _membership(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
+    items = _run(left, ctx)
+    if isinstance(right.node, ListLiteral):
+        literal = [item.value for item in right.node.items]
+        found = pd.Series(items, dtype=_DTYPES[left.type]).isin(literal).to_numpy(dtype=np.bool_)
+    else:
+        found = _list_contains(_run(right, ctx), items)
+    return found if op == "in" else np.asarray(~found & ~_missing(items, left.type))
+
+
+def _list_contains(lists: Array, items: Array) -> Array:
+    # `;a;b;` contains `;a;` exactly when a is one of its items, and never for a part of one
+    haystack = _framed(_canonical_lists(lists).astype(StringDType()))
+    needle = np.where(pd.isna(items), "", items).astype(StringDType())
+    found = np.strings.find(haystack, _framed(needle)) >= 0
+    return np.asarray(found & (np.strings.str_len(needle) > 0), dtype=np.bool_)
+
+
+def _framed(text: Array) -> Array:
+    return np.asarray(np.strings.add(np.strings.add(";", text), ";"))
+
+
+def _call(typed: Typed, node: Call, ctx: Context) -> Array:
+    function = typed.function
+    if function is None:
+        return BUILTINS[node.name](typed, ctx)
+    args = [_argument(arg, ctx) for arg in typed.args]
+    result = function.implementation(ctx, *args)
+    return _shaped(result, function.returns, ctx.size, f"function '{node.name}'")
+
+
+def _argument(typed: Typed, ctx: Context) -> Any:
+    if typed.role == "collection":
+        assert isinstance(typed.node, Name)
+        return typed.node.name
+    if typed.role == "lambda":
+        return functools.partial(_evaluate, typed.args[0])
+    return _run(typed, ctx)
+
+
+def _values(typed: Typed, ctx: Context) -> list[Array]:
+    return [_run(arg, ctx) for arg in typed.args]
+
+
+def _coalesce(typed: Typed, ctx: Context) -> Array:
+    value, default = _values(typed, ctx)
+    return np.where(_missing(value, typed.args[0].type), default, value)
+
+
+def _round(typed: Typed, ctx: Context) -> Array:
+    digits = typed.args[1].node
+    assert isinstance(digits, Number)
+    return np.round(_run(typed.args[0], ctx), int(digits.value))  # half to even, as numpy
+
+
+def _length(typed: Typed, ctx: Context) -> Array:
+    canonical = _canonical_lists(_run(typed.args[0], ctx))
+    separators = pd.Series(canonical, dtype=object).str.count(";").to_numpy(dtype=np.float64)
+    return np.where(canonical == "", 0.0, separators + 1)
+
+
+def _lower(typed: Typed, ctx: Context) -> Array:
+    values = pd.Series(_run(typed.args[0], ctx), dtype=object)
+    return _strings(values.str.lower().to_numpy(dtype=object))
+
+
+BUILTINS: dict[str, Callable[[Typed, Context], Array]] = {
+    "abs": lambda typed, ctx: np.abs(_run(typed.args[0], ctx)),
+    "min": lambda typed, ctx: functools.reduce(np.fmin, _values(typed, ctx)),
+    "max": lambda typed, ctx: functools.reduce(np.fmax, _values(typed, ctx)),
+    "coalesce": _coalesce,
+    "if": lambda typed, ctx: np.where(*_values(typed, ctx)),
+    "round": _round,
+    "len": _length,
+    "lower": _lower,
+}

@@ -1,0 +1,48 @@
+"""The report: one record of a run, which every output format renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from policycheck.engine import SEVERITY_RANK
+from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR, Problem
+from policycheck.ruleset import SEVERITIES, Rule
+
+
+@dataclass(frozen=True)
+class Report:
+    """Findings of the checked plans, the problems of the invalid ones, and the rules run."""
+
+    findings: pd.DataFrame
+    problems: tuple[Problem, ...]
+    rules: tuple[Rule, ...]
+    plans_read: int
+    plans_checked: int
+    plans_invalid: int
+    files: tuple[str, ...]
+    fail_on: str = "high"
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity, every severity listed (most severe first)."""
+        counted = self.findings["severity"].value_counts()
+        return {s: int(counted.get(s, 0)) for s in SEVERITIES}
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """Findings at or above ``fail_on``: these decide the exit code."""
+        if self.fail_on == "none":
+            return self.findings.iloc[0:0]
+        rank = self.findings["severity"].map(SEVERITY_RANK)
+        return self.findings[rank <= SEVERITY_RANK[self.fail_on]]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_USER_ERROR
+        return EXIT_FINDINGS if len(self.failing) else EXIT_OK

@@ -1,0 +1,354 @@
+"""What a rule expression can see: the fields of each scope and the plan-level functions.
+
+A scope is the kind of row a rule runs over (a plan, a component, a gate, ...). In a child
+scope, ``kpi.*`` are the fields of the row's KPI and ``plan.*`` those of its plan. In every
+scope ``param.*`` are the rule's parameters and the collections ``components``, ``gates``,
+``modifiers``, ``competitions``, ``consequences`` and ``campaigns`` are the rows of the same
+plan, so aggregates such as ``any_of(gates, kpi.pressure == 'customer')`` mean "in this
+row's plan". Every function here works on whole columns with integer plan codes
+(``plan_idx``): a bincount or one merge per call, never a loop per plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.expression import Field, Function, Param, Scope, Type
+from policycheck.model import (
+    BASIS_POINTS, CATEGORIES, CHILDREN, KPI, PLAN, PRESSURES, EntitySpec, FieldSpec,
+)
+from policycheck.ruleset import Parameter
+
+KIND_TYPES = {
+    "str": Type.STRING, "enum": Type.STRING, "num": Type.NUMBER, "int": Type.NUMBER,
+    "share": Type.NUMBER, "weight": Type.NUMBER, "bool": Type.BOOL, "date": Type.DATE,
+    "list": Type.LIST, "applies": Type.LIST,
+}
+PARAM_TYPES = {"number": Type.NUMBER, "list": Type.LIST, "string": Type.STRING,
+               "bool": Type.BOOL}
+SCOPE_ENTITIES: dict[str, EntitySpec] = {"plan": PLAN, **{c.label: c for c in CHILDREN}}
+COLLECTIONS = {c.name: c.label for c in CHILDREN}
+SHARE_NAMES = frozenset(PRESSURES) | frozenset(CATEGORIES)
+
+
+def _field(spec: FieldSpec) -> Field:
+    choices = frozenset(spec.choices) if spec.kind == "enum" else None
+    return Field(KIND_TYPES[spec.kind], spec.doc, choices)
+
+
+def _entity_fields(spec: EntitySpec, prefix: str = "") -> dict[str, Field]:
+    fields = {f"{prefix}id": Field(Type.STRING, f"the {spec.label} id")}
+    for f in spec.fields:
+        if f.kind in KIND_TYPES:
+            fields[prefix + f.name] = _field(f)
+    if spec is KPI:
+        fields[f"{prefix}pressure"] = Field(Type.STRING, "the pressure of the category",
+                                            frozenset(PRESSURES))
+    return fields
+
+
+def build_scopes(parameters: Mapping[str, Parameter]) -> dict[str, Scope]:
+    """The scope registry for one rule (its parameters are fields ``param.*``)."""
+    params = {f"param.{p.name}": Field(PARAM_TYPES[p.type], p.doc) for p in parameters.values()}
+    scopes = {}
+    for name, spec in SCOPE_ENTITIES.items():
+        fields = _entity_fields(spec) | params
+        if spec is not PLAN:
+            fields |= _entity_fields(KPI, "kpi.") | _entity_fields(PLAN, "plan.")
+        functions = dict(PLAN_FUNCTIONS)
+        if name == "component":
+            functions |= COMPONENT_FUNCTIONS
+        if name == "gate":
+            functions |= GATE_FUNCTIONS
+        scopes[name] = Scope(name, fields, functions, COLLECTIONS)
+    return scopes
+
+
+class Frames:
+    """The model's frames prepared once per run, with lookups shared by every rule."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self.frames = frames
+        self.plans = frames["plans"]
+        self.n_plans = len(self.plans)
+        kpis = frames["kpis"]
+        self._kpi_codes = pd.Series(np.arange(len(kpis)), index=kpis["kpi_id"].to_numpy())
+        self._kpi_rows: dict[str, np.ndarray] = {}
+        self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self.headcount = self._headcount(frames)
+
+    def _headcount(self, frames: Mapping[str, pd.DataFrame]) -> np.ndarray:
+        """Employees on each plan: counted from the employees table where it lists the
+        plan, the plan's own ``headcount`` otherwise (missing when neither says)."""
+        declared = self.plans["headcount"].astype("float64").to_numpy(na_value=np.nan)
+        employees = frames["employees"]
+        if employees.empty:
+            return declared
+        listed = np.bincount(employees["plan_idx"].dropna().to_numpy(dtype=np.int64),
+                             minlength=self.n_plans).astype(np.float64)
+        return np.where(listed > 0, listed, declared)
+
+    def entity(self, scope: str) -> pd.DataFrame:
+        return self.plans if scope == "plan" else self.frames[SCOPE_ENTITIES[scope].name]
+
+    def kpi_rows(self, scope: str) -> np.ndarray:
+        if scope not in self._kpi_rows:
+            kpi = self.entity(scope)["kpi"].to_numpy()
+            self._kpi_rows[scope] = self._kpi_codes.reindex(kpi).to_numpy(dtype=np.int64)
+        return self._kpi_rows[scope]
+
+    def column(self, scope: str, name: str) -> np.ndarray:
+        """A field as a numpy array in the language's run-time representation."""
+        key = (scope, name)
+        if key not in self._columns:
+            self._columns[key] = self._fetch(scope, name)
+        return self._columns[key]
+
+    def _fetch(self, scope: str, name: str) -> np.ndarray:
+        if name.startswith("kpi."):
+            kpis = self.frames["kpis"]
+            return _runtime(kpis, name[4:], KPI)[self.kpi_rows(scope)]
+        if name.startswith("plan.") and scope != "plan":
+            rows = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
+            return _runtime(self.plans, name[5:], PLAN)[rows]
+        return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])
+
+
+def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
+    column = frame[spec.key if name == "id" else name]
+    kind = "str" if name in ("id", "pressure") else spec.field(name).kind
+    kind_type = KIND_TYPES[kind]
+    if kind == "weight":
+        return column.astype("float64").to_numpy() / BASIS_POINTS
+    if kind_type is Type.NUMBER:
+        return column.astype("float64").to_numpy(na_value=np.nan)
+    if kind_type is Type.BOOL:
+        return column.fillna(False).astype(bool).to_numpy()
+    if kind_type is Type.DATE:
+        return column.to_numpy(dtype="datetime64[ns]")
+    return column.astype(object).where(column.notna(), None).to_numpy()
+
+
+class RowContext:
+    """The rows of one scope for one rule: what ``Compiled.evaluate`` reads."""
+
+    def __init__(self, frames: Frames, scope: str, values: Mapping[str, Any]) -> None:
+        self.frames = frames
+        self.scope = scope
+        self.values = values
+        entity = frames.entity(scope)
+        self.size = len(entity)
+        self.plan_idx = (np.arange(self.size) if scope == "plan"
+                         else entity["plan_idx"].to_numpy(dtype=np.int64))
+
+    def column(self, name: str) -> np.ndarray:
+        if name.startswith("param."):
+            value = self.values[name[6:]]
+            if isinstance(value, list):
+                value = ";".join(value)
+            out = np.empty(self.size, dtype=object if isinstance(value, str) else None)
+            out[:] = value
+            return out
+        return self.frames.column(self.scope, name)
+
+    def child(self, scope: str) -> RowContext:
+        return RowContext(self.frames, scope, self.values)
+
+
+Lambda = Callable[[RowContext], np.ndarray]
+
+
+def _per_plan_any(ctx: RowContext, rows: RowContext, mask: np.ndarray) -> np.ndarray:
+    counts = np.bincount(rows.plan_idx, weights=mask.astype(np.float64),
+                         minlength=ctx.frames.n_plans)
+    return (counts > 0)[ctx.plan_idx]
+
+
+def any_of(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
+    rows = ctx.child(COLLECTIONS[collection])
+    return _per_plan_any(ctx, rows, predicate(rows))
+
+
+def all_of(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
+    rows = ctx.child(COLLECTIONS[collection])
+    return ~_per_plan_any(ctx, rows, ~predicate(rows))
+
+
+def count_of(ctx: RowContext, collection: str, predicate: Lambda | None = None) -> np.ndarray:
+    rows = ctx.child(COLLECTIONS[collection])
+    mask = np.ones(rows.size, bool) if predicate is None else predicate(rows)
+    counts = np.bincount(rows.plan_idx, weights=mask.astype(np.float64),
+                         minlength=ctx.frames.n_plans)
+    return counts[ctx.plan_idx]
+
+
+def _reduce_of(how: str) -> Callable[..., np.ndarray]:
+    def reduce(ctx: RowContext, collection: str, value: Lambda,
+               predicate: Lambda | None = None) -> np.ndarray:
+        rows = ctx.child(COLLECTIONS[collection])
+        numbers = np.asarray(value(rows), dtype=np.float64)
+        if predicate is not None:
+            numbers = np.where(predicate(rows), numbers, np.nan)
+        grouped = pd.Series(numbers).groupby(rows.plan_idx)
+        per_plan = getattr(grouped, how)(**({"min_count": 1} if how == "sum" else {}))
+        full = per_plan.reindex(np.arange(ctx.frames.n_plans))
+        if how == "sum":
+            full = full.fillna(0.0)
+        return full.to_numpy(dtype=np.float64)[ctx.plan_idx]
+    return reduce
+
+
+def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
+    """Share of target variable pay on components matching the predicate. Sums are taken in
+    integer basis points, so a share lands exactly on a threshold such as 50 %."""
+    rows = ctx.child("component")
+    points = ctx.frames.entity("component")["weight"].to_numpy(dtype=np.int64)
+    chosen = np.where(predicate(rows), points, 0)
+    sums = np.bincount(rows.plan_idx, weights=chosen, minlength=ctx.frames.n_plans)
+    return np.rint(sums)[ctx.plan_idx] / BASIS_POINTS
+
+
+def share(ctx: RowContext, name: np.ndarray) -> np.ndarray:
+    """Share of target variable pay on a pressure (speed, cost, ...) or a category."""
+    key = str(name[0]) if len(name) else ""
+    column = "kpi.pressure" if key in PRESSURES else "kpi.category"
+    return share_where(ctx, lambda rows: rows.column(column) == key)
+
+
+def _covered(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
+    """For each component: does a gate (or modifier) matching the predicate apply to it?"""
+    rows = ctx.child(COLLECTIONS[collection])
+    table = ctx.frames.entity(COLLECTIONS[collection])
+    ok = predicate(rows)
+    applies = table["applies_to"].fillna("all").to_numpy(dtype=object)
+    to_all = _per_plan_any(ctx, rows, ok & (applies == "all"))
+    named = pd.DataFrame({"plan_idx": rows.plan_idx, "target": applies})[ok & (applies != "all")]
+    named = named.assign(target=named["target"].str.split(";")).explode("target")
+    components = ctx.frames.entity("component")
+    keys = pd.MultiIndex.from_arrays([components["plan_idx"], components["component_id"]])
+    hit = keys.isin(pd.MultiIndex.from_arrays([named["plan_idx"], named["target"]]))
+    return to_all | hit
+
+
+def gated(ctx: RowContext, predicate: Lambda) -> np.ndarray:
+    return _covered(ctx, "gates", predicate)
+
+
+def modified(ctx: RowContext, predicate: Lambda) -> np.ndarray:
+    return _covered(ctx, "modifiers", predicate)
+
+
+def _component_stat(ctx: RowContext, frame_name: str, stat: Callable[[pd.DataFrame], pd.Series],
+                    empty: float) -> np.ndarray:
+    rows = ctx.frames.frames[frame_name]
+    components = ctx.frames.entity("component")
+    if rows.empty:
+        return np.full(len(components), empty)
+    per_component = stat(rows)
+    keys = pd.MultiIndex.from_arrays([components["plan_id"], components["component_id"]])
+    return per_component.reindex(keys).fillna(empty).to_numpy(dtype=np.float64)
+
+
+def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
+    """Largest payout rise, as a fraction of target payout, between two curve points no more
+    than ``max_points`` attainment points apart (0 where the curve has no such step)."""
+    width = float(max_points[0]) if len(max_points) else 1.0
+
+    def stat(points: pd.DataFrame) -> pd.Series:
+        same = points[["plan_id", "component_id"]].eq(points[["plan_id", "component_id"]]
+                                                      .shift()).all(axis=1)
+        rise = (points["payout"] - points["payout"].shift()) / 100.0
+        narrow = same & ((points["attainment"] - points["attainment"].shift()) <= width)
+        jumps = rise.where(narrow, 0.0).clip(lower=0.0)
+        return jumps.groupby([points["plan_id"], points["component_id"]]).max()
+
+    return _component_stat(ctx, "curve_points", stat, 0.0)
+
+
+def slope_ratio(ctx: RowContext) -> np.ndarray:
+    """Steepest payout slope above 100 % attainment over the average slope up to 100 %:
+    above 1 the curve accelerates. Missing where the curve points do not say."""
+    def stat(points: pd.DataFrame) -> pd.Series:
+        same = points[["plan_id", "component_id"]].eq(points[["plan_id", "component_id"]]
+                                                      .shift()).all(axis=1)
+        start = points["attainment"].shift()
+        slope = (points["payout"] - points["payout"].shift()) / (points["attainment"] - start)
+        keys = [points["plan_id"], points["component_id"]]
+        above = slope.where(same & (start >= 100)).groupby(keys).max()
+        below = slope.where(same & (points["attainment"] <= 100)).groupby(keys).mean()
+        return above / below.where(below > 0)
+
+    return _component_stat(ctx, "curve_points", stat, np.nan)
+
+
+def rate_ratio(ctx: RowContext) -> np.ndarray:
+    """Highest over lowest per-product rate of a component (missing with fewer than two)."""
+    def stat(rates: pd.DataFrame) -> pd.Series:
+        grouped = rates.groupby(["plan_id", "component_id"])["amount"]
+        low = grouped.min()
+        return (grouped.max() / low.where(low > 0)).where(grouped.count() >= 2)
+
+    return _component_stat(ctx, "rates", stat, np.nan)
+
+
+def plans_of_role(ctx: RowContext, role: np.ndarray, predicate: Lambda) -> np.ndarray:
+    """Does a plan whose ``role`` is the given name (any case) satisfy the predicate?"""
+    plans = ctx.child("plan")
+    ok = predicate(plans)
+    roles = pd.Series(ctx.frames.plans["role"].fillna("").str.lower().to_numpy())
+    by_role = pd.Series(ok).groupby(roles).any()
+    asked = pd.Series(role, dtype=object).fillna("").str.lower()
+    return asked.map(by_role).fillna(False).to_numpy(dtype=bool)
+
+
+def _fn(name: str, params: tuple[Param, ...], returns: Type, doc: str,
+        implementation: Callable[..., np.ndarray]) -> Function:
+    return Function(name, params, returns, doc, implementation)
+
+
+COLL = Param("collection", "collection")
+PRED = Param("predicate", "lambda", Type.BOOL)
+VALUE = Param("value", "lambda", Type.NUMBER)
+OPT_PRED = Param("predicate", "lambda", Type.BOOL, optional=True)
+
+PLAN_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    _fn("any_of", (COLL, PRED), Type.BOOL,
+        "true if a row of the collection in this plan matches", any_of),
+    _fn("all_of", (COLL, PRED), Type.BOOL,
+        "true if every row of the collection in this plan matches (true when there is none)",
+        all_of),
+    _fn("count_of", (COLL, OPT_PRED), Type.NUMBER,
+        "how many rows of the collection in this plan match", count_of),
+    _fn("sum_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,
+        "sum of a value over matching rows of the collection in this plan", _reduce_of("sum")),
+    _fn("max_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,
+        "largest value over matching rows (missing when none)", _reduce_of("max")),
+    _fn("min_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,
+        "smallest value over matching rows (missing when none)", _reduce_of("min")),
+    _fn("share", (Param("name", "value", Type.STRING, choices=SHARE_NAMES),), Type.NUMBER,
+        "share of target variable pay on a pressure or KPI category", share),
+    _fn("share_where", (Param("predicate", "lambda", Type.BOOL, scope="component"),),
+        Type.NUMBER, "share of target variable pay on components matching the predicate",
+        share_where),
+)}
+COMPONENT_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    _fn("gated", (Param("predicate", "lambda", Type.BOOL, scope="gate"),), Type.BOOL,
+        "true if a gate matching the predicate applies to this component", gated),
+    _fn("modified", (Param("predicate", "lambda", Type.BOOL, scope="modifier"),), Type.BOOL,
+        "true if a modifier matching the predicate applies to this component", modified),
+    _fn("cliff_jump", (Param("max_points", "value", Type.NUMBER),), Type.NUMBER,
+        "largest payout rise (fraction of target payout) within max_points of attainment",
+        cliff_jump),
+    _fn("slope_ratio", (), Type.NUMBER,
+        "steepest payout slope above target over the average slope below it", slope_ratio),
+    _fn("rate_ratio", (), Type.NUMBER, "highest over lowest per-product rate", rate_ratio),
+)}
+GATE_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    _fn("plans_of_role", (Param("role", "value", Type.STRING),
+                          Param("predicate", "lambda", Type.BOOL, scope="plan")), Type.BOOL,
+        "true if a plan of the named role matches the predicate", plans_of_role),
+)}
