@@ -12,7 +12,20 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from policycheck.report import Report
     from policycheck.validation import Model
+
+
+def check(*paths: Any, **options: Any) -> Report:
+    """Load, validate and check the plans under ``paths``; return the report the CLI renders.
+
+    Options as ``policycheck.pipeline.check``: ``rules``, ``select_ids``, ``ignore_ids``,
+    ``params``, ``severities``, ``fail_on``. A single list of paths is accepted too."""
+    from policycheck.pipeline import check as run
+
+    if len(paths) == 1 and isinstance(paths[0], (list, tuple)):
+        paths = tuple(paths[0])
+    return run(paths, **options)
 
 
 def validate(*paths: str) -> Model:

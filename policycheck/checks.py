@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from policycheck.errors import Problem, did_you_mean
+from policycheck.errors import Problem, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.parsing import describe, location_of
 
@@ -66,9 +66,9 @@ def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     problems += _plan_ranges(plans)
     problems += _gates(frames["gates"])
     problems += _between(frames["modifiers"], "factor_min", "factor_max", "modifier",
-                         "modifier_id", "factor_min is above factor_max")
+                         "modifier_id", ("is above", "at most"))
     problems += _between(frames["campaigns"], "start", "end", "campaign", "campaign_id",
-                         "start is after end")
+                         ("is after", "on or before"))
     problems += _curve_points(frames["curve_points"], frames["components"])
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
@@ -82,8 +82,8 @@ def _orphans(frame: pd.DataFrame, known: set[str], spec: EntitySpec | None) -> l
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
     return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
-                 lambda r: f"plan_id: '{frame['plan_id'].iat[r]}' is not a plan in the "
-                 f"inputs{did_you_mean(frame['plan_id'].iat[r], known)}")
+                 lambda r: f"plan_id: got '{frame['plan_id'].iat[r]}', expected the id of a "
+                 f"plan defined in the inputs{did_you_mean(frame['plan_id'].iat[r], known)}")
 
 
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, spec: EntitySpec) -> list[Problem]:
@@ -106,14 +106,14 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
     unique = ~plans["plan_id"].duplicated(keep=False)
     off = total.notna() & unique & ((total - BASIS_POINTS).abs() > WEIGHT_TOLERANCE_BP)
     problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
-                     lambda r: f"component weights sum to {total.iat[r] / 100:g} %; expected "
-                     "100 % (± 0.1 %)")
+                     lambda r: f"component weights sum to {number_text(total.iat[r] / 100)} %;"
+                     " expected 100 % (± 0.1 %)")
     counts = components.groupby("plan_id").size()
     no_components = ~plans["plan_id"].isin(counts.index) & (plans["target_variable"] > 0)
     problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
                       "plan_id", lambda r: "has no components but target_variable is "
-                      f"{plans['target_variable'].iat[r]:g}; expected components whose "
-                      "weights sum to 100 %, or target_variable 0 for a salary-only plan")
+                      f"{number_text(plans['target_variable'].iat[r])}; expected components "
+                      "whose weights sum to 100 %, or target_variable 0 for a salary-only plan")
     return problems
 
 
@@ -133,40 +133,57 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         missing = bad.groupby(level=0).agg(lambda s: [p[1] for p in s]) if len(bad) else bad
         mask = frame.index.isin(missing.index)
         problems += _emit(frame, mask, "applies_to", "unknown-component", label, key,
-                          lambda r, f=frame, m=missing: "applies_to: no component "
-                          + ", ".join(f"'{c}'" for c in m.loc[f.index[r]])
-                          + f" in plan '{f['plan_id'].iat[r]}'"
-                          + did_you_mean(m.loc[f.index[r]][0],
-                                         [c for p, c in known if p == f['plan_id'].iat[r]]))
+                          lambda r, f=frame, m=missing: _applies_text(
+                              m.loc[f.index[r]], sorted(c for p, c in known
+                                                        if p == f["plan_id"].iat[r])))
     return problems
+
+
+def _applies_text(unknown: list[str], components: list[str]) -> str:
+    names = ", ".join(f"'{c}'" for c in unknown)
+    return (f"applies_to: no component {names} in this plan; expected 'all' or ids of its "
+            f"components ({', '.join(components) or 'it has none'})"
+            f"{did_you_mean(unknown[0], components)}")
 
 
 def _plan_ranges(plans: pd.DataFrame) -> list[Problem]:
     problems = _between(plans, "effective_from", "effective_to", "plan", "plan_id",
-                        "effective_from is after effective_to")
+                        ("is after", "on or before"))
     below = plans["max_variable"].notna() & (plans["max_variable"] < plans["target_variable"])
     problems += _emit(plans, below, "max_variable", "out-of-range", "plan", "plan_id",
-                      lambda r: f"max_variable: got {plans['max_variable'].iat[r]:g}, expected "
-                      f"at least target_variable ({plans['target_variable'].iat[r]:g})")
+                      lambda r: f"max_variable: got {number_text(plans['max_variable'].iat[r])}, "
+                      "expected at least target_variable "
+                      f"({number_text(plans['target_variable'].iat[r])})")
     return problems
 
 
 def _between(frame: pd.DataFrame, low: str, high: str, label: str, key: str,
-             text: str) -> list[Problem]:
+             words: tuple[str, str]) -> list[Problem]:
+    """``low`` must not pass ``high``; ``words`` say how it passed it and what was expected,
+    e.g. ("is after", "on or before")."""
     reversed_ = frame[low].notna() & frame[high].notna() & (frame[low] > frame[high])
 
     def show(value: object) -> str:
-        return value.date().isoformat() if isinstance(value, pd.Timestamp) else f"{value:g}"
+        return value.date().isoformat() if isinstance(value, pd.Timestamp) else \
+            number_text(value)  # type: ignore[arg-type]
 
     return _emit(frame, reversed_, low, "reversed-range", label, key,
-                 lambda r: f"{text} ({show(frame[low].iat[r])} > {show(frame[high].iat[r])})")
+                 lambda r: f"{low} {show(frame[low].iat[r])} {words[0]} {high} "
+                 f"{show(frame[high].iat[r])}; expected {low} {words[1]} {high}")
 
 
 def _gates(gates: pd.DataFrame) -> list[Problem]:
     both = gates["min"].notna() & gates["max"].notna()
     neither = gates["min"].isna() & gates["max"].isna()
+
+    def got(r: int) -> str:
+        if not both.iat[r]:
+            return "got neither min nor max"
+        return (f"got both min {number_text(gates['min'].iat[r])} and max "
+                f"{number_text(gates['max'].iat[r])}")
+
     problems = _emit(gates, both | neither, "min", "gate-bound", "gate", "gate_id",
-                     lambda r: "expected exactly one of min or max (min for a KPI where "
+                     lambda r: f"{got(r)}; expected exactly one of them (min for a KPI where "
                      "higher is better, max where lower is better)")
     no_pct = (gates["effect"] == "reduce") & gates["reduce_pct"].isna()
     problems += _emit(gates, no_pct, "reduce_pct", "missing-field", "gate", "gate_id",
@@ -181,13 +198,20 @@ def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Proble
         return []
     same = points["component_id"].eq(points["component_id"].shift()) & \
         points["plan_id"].eq(points["plan_id"].shift())
-    not_rising = same & (points["attainment"] <= points["attainment"].shift())
+    previous = points["attainment"].shift()
+    not_rising = same & (points["attainment"] <= previous)
     negative = points["payout"] < 0
-    bad = points[not_rising | negative][["plan_id", "component_id"]].drop_duplicates()
+    bad = points[not_rising | negative].drop_duplicates(["plan_id", "component_id"])
     if bad.empty:
         return []
-    flagged = components.merge(bad.assign(_bad=True), on=["plan_id", "component_id"],
-                               how="left")["_bad"].eq(True).to_numpy()
-    return _emit(components, flagged, "curve_points", "invalid-value", "component",
-                 "component_id", lambda r: "curve_points: expected attainment rising from "
+    # Only the first bad point of each component is described: one problem per component.
+    why = [f"payout {number_text(p)} at attainment {number_text(a)} is below 0"
+           if p < 0 else f"attainment {number_text(a)} comes after {number_text(b)}"
+           for a, p, b in zip(bad["attainment"], bad["payout"], previous[bad.index])]
+    found = bad[["plan_id", "component_id"]].assign(_why=why)
+    reasons = components[["plan_id", "component_id"]].merge(
+        found, on=["plan_id", "component_id"], how="left")["_why"]
+    return _emit(components, reasons.notna().to_numpy(), "curve_points", "invalid-value",
+                 "component", "component_id",
+                 lambda r: f"curve_points: {reasons.iat[r]}; expected attainment rising from "
                  "point to point and payouts of 0 or more")

@@ -241,6 +241,27 @@ def rules_explain(rule_id: str, packs: tuple[str, ...]) -> int:
     return EXIT_OK
 
 
+@rules.command("docs")
+@RULES_OPTION
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False),
+              help="Write to FILE instead of standard output.")
+def rules_docs(packs: tuple[str, ...], target: str | None) -> int:
+    """Generate the rule reference (Markdown) from the rule files themselves."""
+    from pathlib import Path
+
+    from policycheck.export import atomic_write
+    from policycheck.ruledoc import reference
+    from policycheck.ruleset import coverage_notes, default_pack
+
+    pack_paths = [Path(p) for p in packs] or [default_pack()]
+    text = reference(_load(packs), coverage_notes(pack_paths))
+    if target:
+        atomic_write(Path(target), text.encode("utf-8"))
+    else:
+        click.echo(text)
+    return EXIT_OK
+
+
 @rules.command("test")
 @click.argument("packs", nargs=-1, type=click.Path())
 @click.option("--verbose", "-v", is_flag=True, help="Show every example, not only failures.")

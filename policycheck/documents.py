@@ -9,7 +9,7 @@ table readers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from policycheck.errors import Location, Problem, did_you_mean
@@ -65,7 +65,8 @@ def read_document(data: LocatedMap, path: str) -> Records:
             out.problems.append(_problem(path, data.position(key), None,
                                          f"unknown top-level key '{key}'"
                                          f"{did_you_mean(key, TOP_LEVEL_KEYS)}; expected "
-                                         "'plan', 'plans' or 'kpis'", "unknown-field"))
+                                         "'plan', 'plans' or 'kpis', or a key of your own "
+                                         "starting with 'x-'", "unknown-field"))
     if "plan" in data:
         for plan in _mappings(data["plan"], data.position("plan"), "plan", path, out, single=True):
             _read_plan(plan, path, out)
@@ -105,9 +106,42 @@ def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: R
                                          f"got {_kind(item)}", "wrong-type"))
 
 
-def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
+def plan_id_of(plan: LocatedMap, path: str) -> str:
+    """The plan's id, or a stand-in naming where it is when the id is missing."""
     raw_id = plan.get("id")
-    plan_id = str(raw_id) if raw_id not in (None, "") else f"<plan at {path}:{plan.start[0]}>"
+    return str(raw_id) if raw_id not in (None, "") else f"<plan at {path}:{plan.start[0]}>"
+
+
+def plans_of(data: LocatedMap) -> list[LocatedMap]:
+    """The plan mappings of a document, in the order written."""
+    found = [data["plan"]] if isinstance(data.get("plan"), LocatedMap) else []
+    if isinstance(data.get("plans"), LocatedList):
+        found += [p for p in data["plans"] if isinstance(p, LocatedMap)]
+    return found
+
+
+def attribute(problems: list[Problem], data: object, path: str) -> list[Problem]:
+    """Give problems met while parsing (a duplicate key) the id of the plan they sit in, so
+    that the plan is reported invalid rather than kept with one of the two values."""
+    if not isinstance(data, LocatedMap) or not any(p.plan_id is None for p in problems):
+        return problems
+    spans = [(plan.start, plan.end, plan_id_of(plan, path)) for plan in plans_of(data)]
+    out = []
+    for problem in problems:
+        at = (problem.location.line, problem.location.column)
+        inside = [ident for start, end, ident in spans if start <= at < end]
+        if problem.plan_id is None and inside:
+            problem = replace(problem, plan_id=inside[0])
+        out.append(problem)
+    return out
+
+
+def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
+    plan_id = plan_id_of(plan, path)
+    if plan.get("id") in (None, ""):
+        out.problems.append(_problem(path, plan.position("id"), plan_id,
+                                     "plan has no id; expected an 'id' unique across all "
+                                     "inputs", "missing-field"))
     flat = LocatedMap(plan)
     flat.start = plan.start
     flat.key_positions = dict(plan.key_positions)
@@ -137,15 +171,19 @@ def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
             flat[f"{nested}_{subkey}"] = subvalue
             flat.key_positions[f"{nested}_{subkey}"] = value.position(subkey)
     children = {spec.yaml_key: spec for spec in CHILDREN}
+    child_positions = {}
     for key in [k for k in flat if k in children]:
         spec = children[key]
         value = flat.pop(key)
-        for child in _mappings(value, flat.key_positions[key], key, path, out):
+        child_positions[key] = flat.key_positions.pop(key)
+        for child in _mappings(value, child_positions[key], key, path, out):
             record = _record(child, spec, path, out, context=f"plan '{plan_id}'",
                              plan_id=plan_id)
             out.add(spec.name, record)
     record = _record(flat, PLAN, path, out, context="plan", plan_id=plan_id,
                      extra_keys=tuple(NESTED_PLAN_FIELDS) + tuple(children))
+    # Plan-level problems about its children (weights that do not add up) point here.
+    record["src_fields"].update(child_positions)
     out.add(PLAN.name, record)
 
 
@@ -159,7 +197,9 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     for key, value in mapping.items():
         if key in allowed:
             name = spec.aliases.get(key, key) if key == "id" else key
-            record[name] = value
+            # YAML's `.nan` would read as a missing value downstream; keep it as written
+            # so that it is reported, like a `NaN` cell of a table.
+            record[name] = ".nan" if isinstance(value, float) and value != value else value
             positions[name] = mapping.position(key)
         elif not is_extension_key(key):
             out.problems.append(_problem(

@@ -57,8 +57,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
             return compile_expression(source, rule.scope, scopes, expect=expect)
         except ExpressionError as exc:
             where = rule.location(key)
-            problems.append(Problem(where, f"{key}: {exc.message}\n{exc.caret(source)}",
-                                    "rule-expression"))
+            problems.append(Problem(where, f"{key}: {exc.message}", "rule-expression",
+                                    detail=_indent(exc.caret(source))))
             return None
 
     when = build(rule.when, "when", Type.BOOL)
@@ -83,6 +83,10 @@ def compile_rule(rule: Rule) -> CompiledRule:
         raise RuleError(f"rule {rule.id} does not compile", problems)
     return CompiledRule(rule, when, condition, evidence,  # type: ignore[arg-type]
                         tuple(placeholders), escalate)  # type: ignore[arg-type]
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def compile_rules(rules: Sequence[Rule]) -> list[CompiledRule]:

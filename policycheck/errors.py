@@ -57,9 +57,11 @@ class Problem:
     plan_id: str | None = None
     severity: str = "error"  # error | warning
     field: str = ""
+    detail: str = ""  # more lines shown under the message, e.g. an expression with a caret
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message} [{self.code}]"
+        text = f"{self.location}: {self.severity}: {self.message} [{self.code}]"
+        return f"{text}\n{self.detail}" if self.detail else text
 
     def sort_key(self) -> tuple[str, str, int, int, str]:
         loc = self.location
@@ -95,10 +97,20 @@ def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
+def number_text(value: float) -> str:
+    """A number as a person would write it: ``1500000``, ``0.3``, ``12.5`` (``:g`` would
+    give ``1.5e+06``, and ``repr`` ``0.30000000000000004``)."""
+    if value == value and abs(value) < 1e15 and float(value).is_integer():
+        return str(int(value))
+    return f"{value:.15g}"
+
+
 def quote(value: object) -> str:
     """Render a bad value for a message: strings quoted, long values shortened."""
-    if isinstance(value, float):
-        text = f"{value:g}"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = number_text(value)
     else:
         text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."

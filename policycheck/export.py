@@ -13,9 +13,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from policycheck.catalog import LIBRARY_NAME
+from policycheck.errors import number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
 from policycheck.validation import Model
 
@@ -23,15 +25,25 @@ _EPOCH = datetime.datetime(2000, 1, 1)
 TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
 
 
+def _number(value: float) -> str:
+    """The shortest text that reads back as exactly this number (``1500000``, ``0.1``)."""
+    text = number_text(value)
+    return text if float(text) == value else repr(float(value))
+
+
 def _text(value: object) -> object:
+    """A cell as text. Every cell is text, so that a column of whole numbers with a gap is
+    not written as ``16.0`` (pandas would make the column float)."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date().isoformat()
-    if isinstance(value, float):
-        return f"{value:.15g}"
+    if isinstance(value, (float, np.floating)):
+        return _number(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
     return value
 
 
@@ -85,9 +97,9 @@ def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> 
     if rows.empty:
         return pd.Series(None, index=components.index, dtype=object)
     if kind == "curve_points":
-        text = rows["attainment"].map("{:g}".format) + ":" + rows["payout"].map("{:g}".format)
+        text = rows["attainment"].map(_number) + ":" + rows["payout"].map(_number)
     else:
-        text = rows["product"] + "=" + rows["amount"].map("{:g}".format)
+        text = rows["product"] + "=" + rows["amount"].map(_number)
     joined = _joined(rows, ["plan_id", "component_id"], text)
     keys = pd.MultiIndex.from_frame(components[["plan_id", "component_id"]])
     return pd.Series(joined.reindex(keys).to_numpy(), index=components.index, dtype=object)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from policycheck.documents import Records, near_miss, read_document, recognise
+from policycheck.documents import Records, attribute, near_miss, read_document, recognise
 from policycheck.errors import Location, Problem, did_you_mean
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv, read_workbook
@@ -90,10 +90,11 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> 
             _load_yaml_file(path, shown, explicit, loaded)
         elif suffix in WORKBOOK_SUFFIXES:
             for sheet in read_workbook(path, shown, loaded.tables):
+                hint = did_you_mean(sheet.lower(), ENTITIES)
                 loaded.tables.problems.append(Problem(
-                    Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table"
-                    f"{did_you_mean(sheet, ENTITIES)}; skipped", "unrecognised-sheet",
-                    severity="error" if did_you_mean(sheet, ENTITIES) else "warning"))
+                    Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table; "
+                    f"skipped; expected one of {', '.join(ENTITIES)}{hint}",
+                    "unrecognised-sheet", severity="error" if hint else "warning"))
         else:
             _load_table_file(path, shown, explicit, loaded)
     return loaded
@@ -104,7 +105,7 @@ def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> N
     if text is None:
         return
     data, problems = load_yaml(text, shown)
-    loaded.records.problems.extend(problems)
+    loaded.records.problems.extend(attribute(problems, data, shown))
     if data is None and problems:
         return
     if isinstance(data, LocatedMap) and recognise(data):
@@ -124,10 +125,14 @@ def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> N
 def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
     spec = entity_for_name(path.stem)
     if spec is None:
-        hint = did_you_mean(path.stem.lower(), ENTITIES)
+        names = [n + ".csv" for n in ENTITIES]
+        # Compared without the suffix, which every name shares and which would make any
+        # short name look close to one of ours.
+        close = did_you_mean(path.stem.lower(), ENTITIES)
+        hint = close.replace("'?", ".csv'?") if close else ""
         loaded.tables.problems.append(Problem(
-            Location(shown), f"'{path.name}' is not a policycheck table name{hint}; expected "
-            f"one of {', '.join(n + '.csv' for n in ENTITIES)}", "unrecognised-file",
+            Location(shown), f"'{path.name}' is not a policycheck table name; skipped; "
+            f"expected one of {', '.join(names)}{hint}", "unrecognised-file",
             severity="error" if hint or explicit else "warning"))
         return
     read_csv(path, shown, spec, loaded.tables)

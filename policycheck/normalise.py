@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.errors import Problem
+from policycheck.errors import Location, Problem, quote
 from policycheck.model import (
     CHILDREN, EMPLOYEE, ENTITIES, KPI, PLAN, POINTS_COLUMNS, PRESSURE_OF_CATEGORY, RATES_COLUMNS,
     SOURCE_COLUMNS,
@@ -69,15 +69,14 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
     out = pd.DataFrame(index=raw.index)
     for key in frame_columns(spec)[: len(key_columns(spec)) + (spec is EMPLOYEE)]:
         out[key] = _ids(raw[key])
+    bad_cells = []
     for spec_field in spec.fields:
         if spec_field.kind in ("points", "rates"):
             continue
         column = raw[spec_field.name]
         parsed = PARSERS[spec_field.kind](column, spec_field)
         if parsed.bad.any():
-            problems.extend(report_cells(raw, column, parsed.bad, spec_field.name, spec.label,
-                                         spec.key, parsed.expected, "invalid-value",
-                                         parsed.hints))
+            bad_cells.append((spec_field, column, parsed))
         values = parsed.values
         if spec_field.default is not None:
             values = values.where(~(column.isna().to_numpy()), spec_field.default)
@@ -89,7 +88,29 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         out[column] = raw[column].to_numpy()
     out["src_line"] = out["src_line"].astype("int64")
     out["src_col"] = out["src_col"].astype("int64")
+    if spec in CHILDREN:
+        out[spec.key] = default_child_ids(spec, out)
+    if spec is PLAN:
+        out["plan_id"] = _name_unnamed_plans(out, problems)
+    # Reported once ids are known, so that a component without an id is named as
+    # "component 'fcr'" here as in every later message.
+    for spec_field, column, parsed in bad_cells:
+        problems.extend(report_cells(out, column, parsed.bad, spec_field.name, spec.label,
+                                     spec.key, parsed.expected, "invalid-value", parsed.hints))
     return out
+
+
+def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Series:
+    """A table row without a plan id is invalid; it is named by where it is so that it can
+    be reported and counted (YAML plans get the same stand-in in ``documents``)."""
+    missing = plans["plan_id"].isna().to_numpy()
+    ids = plans["plan_id"].copy()
+    for row in np.flatnonzero(missing):
+        where = location_of(plans, row, None)
+        ids.iat[row] = f"<plan at {Location(where.file, where.sheet, where.line)}>"
+        problems.append(Problem(where, "plan has no id; expected an 'id' unique across all "
+                                "inputs", "missing-field", ids.iat[row], field="plan_id"))
+    return ids
 
 
 def _ids(raw: pd.Series) -> pd.Series:
@@ -104,7 +125,8 @@ def default_child_ids(spec: EntitySpec, typed: pd.DataFrame) -> pd.Series:
     given = typed[spec.key]
     base = typed[spec.default_id[0]].astype(object)
     for extra in spec.default_id[1:]:
-        base = base.str.cat(typed[extra].astype(object), sep="-")
+        # A part that is missing (an action that could not be read) is left out.
+        base = base.str.cat(typed[extra].astype(object), sep="-").fillna(base)
     missing = given.isna()
     if not missing.any():
         return given
@@ -191,8 +213,8 @@ def _rate_items(value: Any) -> list[tuple[str, float]] | None:
 
 def _component_problem(raw: pd.DataFrame, typed: pd.DataFrame, row: int, field_name: str,
                        value: Any, expected: str) -> Problem:
-    shown = "a mapping" if isinstance(value, dict) else (
-        "a list" if isinstance(value, list) else repr(value))
+    shown = quote(dict(value) if isinstance(value, dict) else (
+        list(value) if isinstance(value, list) else value))
     plan = typed["plan_id"].iat[row]
     return Problem(location_of(raw, row, field_name),
                    f"{describe(typed, row, 'component', 'component_id')}: {field_name}: "
@@ -209,8 +231,6 @@ def normalise(records: dict[str, list[dict[str, Any]]],
     for name, spec in ENTITIES.items():
         raw = combine(spec, records.get(name, []), tables.get(name, []))
         typed = type_frame(spec, raw, problems)
-        if spec in CHILDREN:
-            typed[spec.key] = default_child_ids(spec, typed)
         if spec.name == "components":
             raw_components = raw
             typed["_order"] = np.arange(len(typed))

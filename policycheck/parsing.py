@@ -18,11 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.errors import Location, Problem, did_you_mean, quote
+from policycheck.errors import Location, Problem, did_you_mean, number_text, quote
 from policycheck.model import BASIS_POINTS, FieldSpec
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+#: Text that pandas reads as a number but that is no amount of anything.
+NON_FINITE_WORDS = frozenset({"nan", ".nan", "inf", "+inf", "-inf", ".inf", "-.inf",
+                              "infinity", "-infinity", "+infinity"})
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,32 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers.where(~bad & present, np.nan), bad
 
 
+def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
+    """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no."""
+    hints = pd.Series("", index=raw.index, dtype=object)
+    if not bad.any():
+        return hints
+    kinds = _types(raw)
+    text = raw.where(kinds == str, None).astype(object).str.strip().str.lower()
+    non_finite = text.isin(NON_FINITE_WORDS).to_numpy() | np.array(
+        [isinstance(v, float) and not math.isfinite(v) for v in raw.to_numpy()], dtype=bool)
+    hints[bad & non_finite] = "; NaN and infinity are not allowed"
+    hints[bad & (kinds == bool)] = "; yes/no and true/false are not numbers"
+    return hints
+
+
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
-    return Parsed(values, bad, "a number")
+    return Parsed(values, bad, "a number", _number_hints(raw, bad))
 
 
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
+    hints = _number_hints(raw, bad)
     bad = bad | fractional
-    return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number")
+    return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number",
+                  hints)
 
 
 def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -132,8 +151,8 @@ def parse_share(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """A share of pay held as a fraction (``deferral.share``)."""
     values, bad, percent = _share_numbers(raw)
     over = (values > 1).to_numpy() & ~percent
-    hints = pd.Series("", index=raw.index, dtype=object)
-    hints[over] = values[over].map(lambda v: f"; did you mean '{v:g}%'?")
+    hints = _number_hints(raw, bad)
+    hints[over] = values[over].map(lambda v: f"; did you mean '{number_text(v)}%'?")
     out_of_range = (values < 0).to_numpy() | (values > 1).to_numpy()
     bad = bad | out_of_range
     return Parsed(values.where(~bad, np.nan), bad,
@@ -248,12 +267,8 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: s
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
-        return quote([v if isinstance(v, (str, int, float)) else "..." for v in value])
+        return quote(list(value))
     return quote(value)

@@ -108,8 +108,8 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
         if not pack.is_dir():
             raise RuleError(f"{pack.as_posix()}: no such rule pack (a folder of rule files)")
         for path in sorted(pack.rglob("*.yaml")):
-            if any(p.startswith(".") for p in path.relative_to(pack).parts):
-                continue
+            if any(p.startswith((".", "_")) for p in path.relative_to(pack).parts):
+                continue  # "_coverage.yaml" and the like are the pack's notes, not rules
             files.append((path, _shown(path, pack)))
     return files
 
@@ -314,6 +314,25 @@ def _examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str
                                 "rule-examples"))
         return {}
     return dict(value)
+
+
+def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
+    """Why a red-flag pattern has no rule: ``_coverage.yaml`` of a pack, pattern → reason."""
+    notes: dict[str, str] = {}
+    for pack in packs:
+        path = pack / "_coverage.yaml"
+        if not path.is_file():
+            continue
+        problems: list[Problem] = []
+        text = decode(path.read_bytes(), path.as_posix(), problems)
+        data, yaml_problems = load_yaml(text or "", path.as_posix())
+        problems += yaml_problems
+        section = data.get("not_expressible") if isinstance(data, dict) else None
+        if problems or not isinstance(section, dict):
+            raise RuleError(f"{path.as_posix()}: expected 'not_expressible: {{A28: reason}}'",
+                            problems)
+        notes.update({str(k): " ".join(str(v).split()) for k, v in section.items()})
+    return notes
 
 
 def matches(rule_id: str, patterns: Iterable[str]) -> bool:

@@ -9,6 +9,7 @@ with the same rules as YAML values, so both forms give identical frames.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ class TableFrames:
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     invalid_plans: set[str] = field(default_factory=set)
+    #: (file, sheet, field) of required columns a table lacks: the per-row "is required"
+    #: problems of those cells would only repeat the one about the column.
+    missing_columns: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def entity_for_name(name: str) -> EntitySpec | None:
@@ -69,23 +73,37 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
                                     "CSV text (is it UTF-16 or a binary file?)", "encoding"))
         return
     try:
+        # Blank lines are kept, then dropped as blank rows, so that row numbers stay lines.
         raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                          na_filter=False, skip_blank_lines=True)
+                          na_filter=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raw = pd.DataFrame()
     except pd.errors.ParserError as exc:
-        out.problems.append(Problem(Location(shown), f"malformed CSV: {exc}", "bad-csv"))
+        out.problems.append(_malformed(exc, shown))
         return
-    if raw.empty or not any(str(c).strip() for c in raw.iloc[0]):
+    filled = raw.apply(lambda column: column.str.strip().ne("")).any(axis=1).to_numpy()
+    if not filled.any():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
         return
-    header = [str(c) for c in raw.iloc[0]]
-    body = raw.iloc[1:].reset_index(drop=True)
+    top = int(filled.argmax())  # blank lines above the header are skipped
+    header = [str(c) for c in raw.iloc[top]]
+    body = raw.iloc[top + 1:].reset_index(drop=True)
     for column in body.columns:
         cleaned = body[column].str.strip()
         body[column] = cleaned.where(cleaned != "", None).astype(object)
-    _add_frame(header, body, shown, "", spec, out)
+    _add_frame(header, body, shown, "", spec, out, header_row=top + 1)
+
+
+def _malformed(exc: Exception, shown: str) -> Problem:
+    """pandas says "Expected 4 fields in line 3, saw 5": say it with the line in front."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if found is None:
+        return Problem(Location(shown), f"malformed CSV: {str(exc).strip()}", "bad-csv")
+    columns, line, cells = found.groups()
+    return Problem(Location(shown, "", int(line)), f"malformed CSV: this row has {cells} cells "
+                   f"but the header has {columns}; expected one cell per column (quote a "
+                   "cell that contains a comma)", "bad-csv")
 
 
 def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
@@ -108,12 +126,14 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             while rows and all(_blank(c) for c in rows[-1]):
                 rows.pop()
+            top = next((i for i, r in enumerate(rows) if not all(_blank(c) for c in r)), 0)
             if not rows:
                 continue
-            header = ["" if c is None else str(c) for c in rows[0]]
-            body = pd.DataFrame([[_cell(r, i) for i in range(len(header))] for r in rows[1:]],
+            header = ["" if c is None else str(c) for c in rows[top]]
+            body = pd.DataFrame([[_cell(r, i) for i in range(len(header))]
+                                 for r in rows[top + 1:]],
                                 columns=range(len(header)), dtype=object)
-            _add_frame(header, body, shown, sheet.title, spec, out)
+            _add_frame(header, body, shown, sheet.title, spec, out, header_row=top + 1)
     finally:
         book.close()
     return unused
@@ -124,29 +144,13 @@ def _blank(cell: object) -> bool:
 
 
 def _add_frame(header: list[str], body: pd.DataFrame, shown: str, sheet: str,
-               spec: EntitySpec, out: TableFrames) -> None:
+               spec: EntitySpec, out: TableFrames, header_row: int = 1) -> None:
     """Keep the known columns of a table under their frame names; report the others."""
-    names = [h.strip().lower() for h in header]
-    known = table_columns(spec)
-    if spec is PLAN:
-        known.update(_plan_flat_columns())
-    keep: dict[int, str] = {}
-    where = Location(shown, sheet, 1)
-    for index, name in enumerate(names):
-        if name in known:
-            if known[name] in keep.values():
-                out.problems.append(Problem(where, f"column '{name}' appears twice",
-                                            "duplicate-column"))
-                continue
-            keep[index] = known[name]
-        elif name and not is_extension_key(name) and name not in FREE_TEXT_COLUMNS:
-            hint = did_you_mean(name, known)
-            out.problems.append(Problem(
-                where, f"unknown column '{name}' in the {spec.name} table{hint}",
-                "unknown-column", severity="error" if hint else "warning"))
+    keep, faulty = _columns(header, shown, sheet, spec, out, header_row)
     # A row is blank when every cell is: such rows (often trailing) carry no plan.
     blank = body.isna().all(axis=1) if len(body.columns) else pd.Series(True, index=body.index)
-    lines = pd.Series(range(2, 2 + len(body)), index=body.index)[~blank]
+    first = header_row + 1
+    lines = pd.Series(range(first, first + len(body)), index=body.index)[~blank]
     body = body[~blank]
     frame = pd.DataFrame({col: body.iloc[:, i].to_numpy(dtype=object)
                           for i, col in keep.items() if i < body.shape[1]})
@@ -156,8 +160,40 @@ def _add_frame(header: list[str], body: pd.DataFrame, shown: str, sheet: str,
     frame["src_line"] = lines.to_numpy()
     frame["src_col"] = 0
     frame["src_fields"] = None
-    _check_required_columns(spec, set(keep.values()), frame, where, out)
+    where = Location(shown, sheet, header_row)
+    if _check_required_columns(spec, set(keep.values()), where, out) or faulty:
+        _invalidate(spec, frame, out)
     out.frames.setdefault(spec.name, []).append(frame)
+
+
+def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: TableFrames,
+             header_row: int) -> tuple[dict[int, str], bool]:
+    """Which column index holds which field; whether a column is wrong enough that the
+    table's plans cannot be trusted (a field given twice, a misspelt field name)."""
+    names = [h.strip().lower() for h in header]
+    known = table_columns(spec)
+    if spec is PLAN:
+        known.update(_plan_flat_columns())
+    keep: dict[int, str] = {}
+    faulty = False
+    for index, name in enumerate(names):
+        where = Location(shown, sheet, header_row, index + 1)
+        if name in known and known[name] in keep.values():
+            first = next(i for i, field in keep.items() if field == known[name])
+            out.problems.append(Problem(
+                where, f"column '{name}' repeats column {first + 1} ('{names[first]}'); "
+                "expected each field in one column", "duplicate-column"))
+            faulty = True
+        elif name in known:
+            keep[index] = known[name]
+        elif name and not is_extension_key(name) and name not in FREE_TEXT_COLUMNS:
+            hint = did_you_mean(name, known)
+            text = hint or "; ignored (start the name with 'x_' to mark a column of your own)"
+            out.problems.append(Problem(
+                where, f"unknown column '{name}' in the {spec.name} table{text}",
+                "unknown-column", severity="error" if hint else "warning"))
+            faulty = faulty or bool(hint)
+    return keep, faulty
 
 
 def _cell(row: list[Any], index: int) -> Any:
@@ -170,20 +206,26 @@ def _cell(row: list[Any], index: int) -> Any:
     return value
 
 
-def _check_required_columns(spec: EntitySpec, present: set[str], frame: pd.DataFrame,
-                            where: Location, out: TableFrames) -> None:
+def _check_required_columns(spec: EntitySpec, present: set[str], where: Location,
+                            out: TableFrames) -> bool:
+    """Report the required columns a table lacks; True when it lacks any."""
     required = [spec.key] if spec is PLAN or spec.name in ("kpis", "employees") else []
     if spec is not PLAN and spec.name != "kpis":
         required.append("plan_id")
     required += [f.name for f in spec.fields if f.required]
     missing = [name for name in required if name not in present]
     if not missing:
-        return
-    shown = ", ".join(f"'{m}'" for m in missing)
-    out.problems.append(Problem(where, f"the {spec.name} table has no {shown} column; "
-                                f"expected columns {', '.join(table_columns(spec))}",
-                                "missing-column"))
-    if "plan_id" in frame and spec.key not in missing:
+        return False
+    written = {spec.key: "id"} if spec.name in ("plans", "kpis") else {}
+    shown = ", ".join(f"'{written.get(m, m)}'" for m in missing)
+    out.problems.append(Problem(
+        where, f"the {spec.name} table has no {shown} column; expected at least the columns "
+        f"{', '.join(written.get(r, r) for r in required)}", "missing-column"))
+    out.missing_columns.update((where.file, where.sheet, m) for m in missing)
+    return True
+
+
+def _invalidate(spec: EntitySpec, frame: pd.DataFrame, out: TableFrames) -> None:
+    """Every plan a faulty table speaks of is invalid: the table-level problem names them."""
+    if "plan_id" in frame:
         out.invalid_plans.update(str(p) for p in frame["plan_id"].dropna())
-    elif spec is PLAN and spec.key in frame:
-        out.invalid_plans.update(str(p) for p in frame[spec.key].dropna())

@@ -76,7 +76,8 @@ def validate(loaded: Loaded) -> Model:
     frames = normalised.frames
     frames["kpis"] = _overlay_catalog(frames["kpis"], problems)
     for name, spec in ENTITIES.items():
-        problems.extend(_without_repeats(validate_frame(spec, frames[name]), problems))
+        found = _without_repeats(validate_frame(spec, frames[name]), problems)
+        problems.extend(_without_missing_columns(found, loaded.tables.missing_columns))
     problems.extend(checks.cross_table(frames))
     return _select_valid(frames, problems, loaded)
 
@@ -85,6 +86,15 @@ def _without_repeats(new: list[Problem], known: list[Problem]) -> list[Problem]:
     """pandera sees a cell that could not be typed as missing; it was reported already."""
     seen = {(p.location, p.field) for p in known}
     return [p for p in new if (p.location, p.field) not in seen]
+
+
+def _without_missing_columns(new: list[Problem],
+                             missing: set[tuple[str, str, str]]) -> list[Problem]:
+    """A table without a required column has had that reported once, not once per row."""
+    if not missing:
+        return new
+    return [p for p in new if p.code != "missing-field"
+            or (p.location.file, p.location.sheet, p.field) not in missing]
 
 
 def _overlay_catalog(kpis: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:

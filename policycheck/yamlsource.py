@@ -27,6 +27,7 @@ class LocatedMap(dict):  # type: ignore[type-arg]
     """A mapping with the 1-based (line, column) of itself and of each key."""
 
     start: tuple[int, int] = (0, 0)
+    end: tuple[int, int] = (0, 0)
     key_positions: dict[Hashable, tuple[int, int]]
 
     def position(self, key: Hashable) -> tuple[int, int]:
@@ -60,9 +61,15 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     def construct_located_map(self, node: yaml.MappingNode) -> Any:
         data = LocatedMap()
         data.start = _mark(node)
+        data.end = node.end_mark.line + 1, node.end_mark.column + 1
         data.key_positions = {}
         yield data
-        self.flatten_mapping(node)  # resolves `<<: *defaults` merge keys
+        # Keys written in this mapping override keys merged in with `<<: *defaults` (and an
+        # earlier merged mapping overrides a later one); only a key written twice here is a
+        # duplicate.
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.flatten_mapping(node)  # resolves merge keys: merged pairs first, then own pairs
+        merged: set[Hashable] = set()
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
@@ -71,7 +78,10 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                     Location(self.path, "", line, col),
                     "a mapping key must be a plain value", "yaml-syntax"))
                 continue
-            if key in data:
+            if key in merged:  # a merged value: what comes later takes precedence
+                if id(key_node) in own:
+                    merged.discard(key)
+            elif key in data:
                 line, col = _mark(key_node)
                 first = data.key_positions[key]
                 self.problems.append(Problem(
@@ -80,6 +90,8 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                     "expected each key once in a mapping",
                     "duplicate-key"))
                 continue
+            elif id(key_node) not in own:
+                merged.add(key)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_positions[key] = _mark(key_node)
 

@@ -1,0 +1,154 @@
+"""Evaluating rules: the findings' shape, evidence, fingerprints and determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policycheck import check
+from policycheck.cli import main
+
+RULE = """\
+id: t.speed-component
+title: Speed component
+severity: medium
+scope: component
+when: kpi.pressure == 'speed'
+condition: weight >= param.min_weight
+escalate:
+  - {when: "share('speed') > 50%", severity: high}
+evidence:
+  weight: weight
+  speed: share('speed')
+message: "{kpi.name} carries {weight:%}; the plan pays {speed:%1} on speed, {plan.target_variable:money} at target"
+rationale: r
+remediation: m
+parameters:
+  min_weight: {type: number, default: 0.2, doc: smallest weight flagged}
+examples:
+  fire:
+    - {role_kind: service, base_pay: 1, target_variable: 1, components: [{kpi: aht, weight: 1}]}
+  pass:
+    - {role_kind: service, base_pay: 1, target_variable: 1, components: [{kpi: fcr, weight: 1}]}
+"""
+
+PLAN_A = """\
+plan:
+  id: a
+  role_kind: service
+  headcount: 10
+  base_pay: 30000
+  target_variable: 4000
+  components:
+    - {id: aht, kpi: aht, weight: 60%}
+    - {id: fcr, kpi: fcr, weight: 40%}
+"""
+PLAN_B = """\
+plan:
+  id: b
+  role_kind: service
+  headcount: 4
+  base_pay: 30000
+  target_variable: 2000
+  components:
+    - {id: tickets, kpi: tickets_closed, weight: 30%}
+    - {id: qa, kpi: qa_score, weight: 70%}
+"""
+
+
+@pytest.fixture()
+def pack(tmp_path: Path) -> Path:
+    folder = tmp_path / "pack" / "t"
+    folder.mkdir(parents=True)
+    (folder / "t.speed-component.yaml").write_text(RULE)
+    return tmp_path / "pack"
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_findings_carry_message_evidence_severity_and_pay_at_stake(tmp_path: Path,
+                                                                   pack: Path) -> None:
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    report = check([plans], rules=[pack])
+    rows = report.findings.to_dict("records")
+    assert [(r["plan_id"], r["entity_id"], r["severity"]) for r in rows] == [
+        ("a", "aht", "high"), ("b", "tickets", "medium")]
+    assert rows[0]["message"] == ("Average handle time carries 60%; the plan pays 60.0% on "
+                                  "speed, 4,000 at target")
+    assert rows[0]["evidence"] == {"weight": 0.6, "speed": 0.6}
+    assert rows[0]["pay_at_stake"] == pytest.approx(4000 * 0.6 * 10)
+    assert rows[1]["headcount"] == 4
+    assert report.exit_code == 1  # a high finding, --fail-on high
+
+
+def test_json_output_shape(tmp_path: Path, pack: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A})
+    assert main(["check", str(plans), "--rules", str(pack), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["version", "summary", "findings", "problems"]
+    assert data["summary"]["by_severity"] == {"critical": 0, "high": 1, "medium": 0, "low": 0,
+                                              "info": 0}
+    [finding] = data["findings"]
+    assert list(finding) == ["rule_id", "severity", "title", "plan_id", "scope", "entity_id",
+                             "component_id", "message", "evidence", "remediation",
+                             "location", "headcount", "pay_at_stake", "fingerprint"]
+    assert finding["location"] == {"file": f"{plans.as_posix()}/a.yaml", "sheet": None,
+                                   "line": 8, "column": 7}
+    assert finding["component_id"] == "aht"
+
+
+def test_fingerprints_survive_moving_and_reordering_plans(tmp_path: Path, pack: Path) -> None:
+    first = check([write(tmp_path / "one", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})], rules=[pack])
+    merged = "plans:\n" + "\n".join(
+        "  - " + text.split("plan:\n", 1)[1].replace("\n  ", "\n    ").strip()
+        for text in (PLAN_B, PLAN_A + "  owner: someone@example.com\n"))
+    second = check([write(tmp_path / "two", {"all.yaml": merged})], rules=[pack])
+    assert set(first.findings["fingerprint"]) == set(second.findings["fingerprint"])
+    assert len(set(first.findings["fingerprint"])) == 2
+
+
+def test_same_input_gives_the_same_bytes(tmp_path: Path, pack: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    outputs = []
+    for _ in range(2):
+        main(["check", str(plans), "--rules", str(pack), "--format", "json"])
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+
+
+def test_employees_table_gives_headcount(tmp_path: Path, pack: Path) -> None:
+    employees = "employee_id,plan_id,base_pay,org_unit\ne1,a,30000,NA\ne2,a,31000,APAC\n"
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "employees.csv": employees})
+    [row] = check([plans], rules=[pack]).findings.to_dict("records")
+    assert row["headcount"] == 2
+    assert row["pay_at_stake"] == pytest.approx(4000 * 0.6 * 2)
+
+
+def test_invalid_plans_are_reported_and_the_rest_still_checked(tmp_path: Path,
+                                                               pack: Path) -> None:
+    broken = PLAN_B.replace("weight: 30%", "weight: 30")
+    report = check([write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": broken})],
+                   rules=[pack])
+    assert (report.plans_read, report.plans_checked, report.plans_invalid) == (2, 1, 1)
+    assert list(report.findings["plan_id"]) == ["a"]
+    assert report.exit_code == 2
+
+
+def test_fail_on_and_output_files(tmp_path: Path, pack: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    plans = write(tmp_path / "plans", {"b.yaml": PLAN_B})
+    out = tmp_path / "out" / "report.json"
+    assert main(["check", str(plans), "--rules", str(pack), "--output", f"json:{out}"]) == 0
+    assert json.loads(out.read_text())["summary"]["findings"] == 1
+    assert main(["check", str(plans), "--rules", str(pack), "--fail-on", "medium"]) == 1
+    assert main(["check", str(plans), "--rules", str(pack), "--output", "pdf:x.pdf"]) == 2
+    assert "expected FORMAT:FILE" in capsys.readouterr().err

@@ -1,0 +1,122 @@
+"""Rule files are validated like inputs; hostile expressions are refused quickly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from policycheck.cli import main
+from policycheck.ruleset import load_rules, override, select
+from policycheck.errors import RuleError
+
+GOOD = """\
+id: x.speed
+title: Speed over half
+severity: high
+scope: plan
+condition: share('speed') > param.limit
+message: "{share('speed'):%} on speed"
+rationale: r
+remediation: m
+parameters:
+  limit: {type: number, default: 0.5, doc: the most speed may carry}
+examples:
+  fire:
+    - {role_kind: service, base_pay: 1, target_variable: 1, components: [{kpi: aht, weight: 1}]}
+  pass:
+    - {role_kind: service, base_pay: 1, target_variable: 1, components: [{kpi: fcr, weight: 1}]}
+"""
+
+
+def pack(tmp_path: Path, text: str, name: str = "x.speed") -> Path:
+    folder = tmp_path / "pack" / "x"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.yaml").write_text(text)
+    return tmp_path / "pack"
+
+
+def problems(tmp_path: Path, text: str, name: str = "x.speed") -> list[str]:
+    with pytest.raises(RuleError) as caught:
+        load_rules([pack(tmp_path, text, name)])
+    return [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems]
+
+
+def test_a_good_rule_loads(tmp_path: Path) -> None:
+    [rule] = load_rules([pack(tmp_path, GOOD)])
+    assert (rule.id, rule.severity, rule.scope, rule.family) == ("x.speed", "high", "plan", "x")
+    assert rule.parameters["limit"].default == 0.5
+
+
+def test_problem_lines_are_exact(tmp_path: Path) -> None:
+    text = GOOD.replace("severity: high", "severity: hgh").replace("scope: plan", "scoop: plan")
+    found = problems(tmp_path, text)
+    assert found == [
+        "pack/x/x.speed.yaml:4:1: error: unknown key 'scoop'; did you mean 'scope'? [rule-key]",
+        "pack/x/x.speed.yaml:1:1: error: missing key 'scope': expected one of plan, component, "
+        "gate, modifier, competition, consequence, campaign [rule-key]",
+        "pack/x/x.speed.yaml:3:1: error: 'severity' is 'hgh', expected one of critical, high, "
+        "medium, low, info; did you mean 'high'? [rule-type]",
+    ]
+
+
+def test_an_expression_error_points_at_the_rule_with_a_caret(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    text = GOOD.replace("share('speed') > param.limit", "share('sped') > param.limt")
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    code = main(["check", "sample_data/yaml", "--rules", str(pack(tmp_path, text))])
+    err = capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert code == 2
+    assert "Traceback" not in err
+    assert "pack/x/x.speed.yaml:5:1: error: condition: " in err
+    assert "did you mean 'speed'?" in err
+    assert "[rule-expression]\n    share('sped') > param.limt\n          ^^^^^^\n" in err
+
+
+HOSTILE = {
+    "dunder": "plan.__class__ == 1",
+    "attribute on a call": "share('speed').__class__ == 1",
+    "import": "__import__('os') == 1",
+    "call outside the list": "open('/etc/passwd') == 'x'",
+    "power tower": "9**9**9 > 1",
+    "long": "1 + " * 250_000 + "1 > 0",
+    "deep": "(" * 10_000 + "1" + ")" * 10_000 + " > 0",
+}
+
+
+@pytest.mark.parametrize("expression", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_expressions_are_refused_fast_with_exit_2(
+        tmp_path: Path, expression: str, capsys: pytest.CaptureFixture[str]) -> None:
+    text = GOOD.replace("condition: share('speed') > param.limit",
+                        f"condition: \"{expression}\"")
+    started = time.perf_counter()
+    code = main(["check", "sample_data/yaml", "--rules", str(pack(tmp_path, text))])
+    elapsed = time.perf_counter() - started
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "condition:" in err
+    assert elapsed < 5  # a generous bound; the refusal itself takes milliseconds
+
+
+def test_select_and_ignore_by_id_or_prefix(tmp_path: Path) -> None:
+    root = pack(tmp_path, GOOD)
+    (root / "x" / "x.other.yaml").write_text(GOOD.replace("id: x.speed", "id: x.other"))
+    rules = load_rules([root])
+    assert [r.id for r in select(rules, ["x."])] == ["x.other", "x.speed"]
+    assert [r.id for r in select(rules, ["x"], ["x.other"])] == ["x.speed"]
+    with pytest.raises(RuleError, match="no rule matches 'x.sped'; did you mean 'x.speed'"):
+        select(rules, ["x.sped"])
+
+
+def test_parameter_and_severity_overrides_are_checked(tmp_path: Path) -> None:
+    rules = load_rules([pack(tmp_path, GOOD)])
+    [rule] = override(rules, {"x.speed.limit": "40%"}, {"x.speed": "low"})
+    assert rule.values == {"limit": 0.4} and rule.severity == "low"
+    with pytest.raises(RuleError, match="rule 'x.speed' has no parameter 'limt'; did you "
+                                        "mean 'limit'"):
+        override(rules, {"x.speed.limt": "1"}, {})
+    with pytest.raises(RuleError, match="must be a number, got 'lots'"):
+        override(rules, {"x.speed.limit": "lots"}, {})

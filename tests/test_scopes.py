@@ -1,0 +1,103 @@
+"""The plan-level functions of the rule language, on small plans computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policycheck.expression import compile_expression
+from policycheck.scopes import Frames, RowContext, build_scopes
+from policycheck.validation import load_model
+
+PLANS = """
+plans:
+  - id: speedy
+    role: Team lead
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - {id: aht, kpi: aht, weight: 10%}
+      - {id: tickets, kpi: tickets_closed, weight: 20%}
+      - {id: hold, kpi: hold_time, weight: 20%}
+      - {id: fcr, kpi: fcr, weight: 50%, curve_points: [[80, 0], [100, 100], [101, 130], [120, 200]],
+         rates: {gold: 300, silver: 100}}
+    gates:
+      - {id: qa, kpi: qa_score, min: 80, applies_to: [aht]}
+    modifiers:
+      - {kpi: csat, applies_to: all, factor_min: 0.8, factor_max: 1.2}
+  - id: plain
+    role: Agent
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - {id: fcr, kpi: fcr, weight: 100%}
+    gates:
+      - {kpi: fcr, min: 70, override_by: team lead}
+"""
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> Frames:
+    folder: Path = tmp_path_factory.mktemp("plans")
+    (folder / "plans.yaml").write_text(PLANS)
+    model = load_model([folder])
+    assert model.ok, [str(p) for p in model.problems]
+    return Frames(model.frames)
+
+
+def values(frames: Frames, scope: str, expression: str) -> list[object]:
+    compiled = compile_expression(expression, scope, build_scopes({}))
+    return np.asarray(compiled.evaluate(RowContext(frames, scope, {}))).tolist()
+
+
+def test_share_of_pressure_lands_exactly_on_the_threshold(frames: Frames) -> None:
+    # 10 % + 20 % + 20 % in floats is 0.5000000000000001; in basis points it is exactly 5000.
+    assert values(frames, "plan", "share('speed')") == [0.0, 0.5]
+    assert values(frames, "plan", "share('speed') >= 50%") == [False, True]
+    assert values(frames, "plan", "share('speed') > 50%") == [False, False]
+    assert values(frames, "plan", "share('throughput')") == [0.0, 0.2]
+
+
+def test_share_where_and_collection_aggregates(frames: Frames) -> None:
+    assert values(frames, "plan", "share_where(kpi.direction == 'lower')") == [0.0, 0.3]
+    assert values(frames, "plan", "count_of(components)") == [1, 4]
+    assert values(frames, "plan", "count_of(gates, kpi.pressure == 'customer')") == [1, 1]
+    assert values(frames, "plan", "any_of(modifiers, kpi.id == 'csat')") == [False, True]
+    assert values(frames, "plan", "all_of(modifiers, kpi.id == 'nps')") == [True, False]
+    assert values(frames, "plan", "sum_of(components, weight, basis == 'individual')") == [1.0, 1.0]
+    assert values(frames, "plan", "max_of(components, weight)") == [1.0, 0.5]
+    assert values(frames, "plan", "min_of(gates, min) == null") == [False, False]
+    assert values(frames, "plan", "max_of(modifiers, factor_max) == null") == [True, False]
+
+
+def test_aggregates_in_a_child_scope_mean_the_rows_plan(frames: Frames) -> None:
+    # components are sorted by plan id, then in the order written
+    assert values(frames, "component", "plan.id") == ["plain", "speedy", "speedy", "speedy",
+                                                      "speedy"]
+    assert values(frames, "component", "share('speed')") == [0.0, 0.5, 0.5, 0.5, 0.5]
+
+
+def test_gated_and_modified_follow_applies_to(frames: Frames) -> None:
+    assert values(frames, "component", "gated(kpi.id == 'qa_score')") == [
+        False, True, False, False, False]
+    assert values(frames, "component", "gated(true)") == [True, True, False, False, False]
+    assert values(frames, "component", "modified(kpi.id == 'csat')") == [
+        False, True, True, True, True]
+
+
+def test_curve_and_rate_functions(frames: Frames) -> None:
+    # fcr of 'speedy': a 30-point payout rise within one attainment point
+    assert values(frames, "component", "cliff_jump(1)") == [0.0, 0.0, 0.0, 0.0, 0.3]
+    ratio = values(frames, "component", "slope_ratio()")
+    assert ratio[4] == pytest.approx(30 / 5)  # 30 per point above target vs 5 per point below
+    assert np.isnan(ratio[0])
+    assert values(frames, "component", "rate_ratio()")[4] == 3.0
+
+
+def test_plans_of_role_links_a_gate_override_to_the_overriders_plan(frames: Frames) -> None:
+    assert values(frames, "gate", "plans_of_role(override_by, share('speed') >= 50%)") == [
+        True, False]
