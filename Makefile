@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data
 
-.PHONY: demo test lint sample-tables bench clean
+.PHONY: demo test lint sample-tables bench golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+golden: $(VENV)/.installed  ## regenerate the rule reference and the sample-company golden files
+	$(BIN)/policycheck rules docs -o rules/RULES.md
+	mkdir -p tests/data/golden
+	$(BIN)/policycheck check $(SAMPLE)/yaml --format text > tests/data/golden/sample_findings.txt || [ $$? -eq 1 ]
+	$(BIN)/policycheck check $(SAMPLE)/yaml --format json > tests/data/golden/sample_findings.json || [ $$? -eq 1 ]

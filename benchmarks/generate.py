@@ -47,6 +47,8 @@ TABLE_NAMES = ("plans", *(c.name for c in CHILDREN), "employees")
 MAX_COMPONENTS = 8
 BALANCED_SHARE = 0.30
 XLSX_MAX_PLANS = 10_000
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 YAML_PLANS_PER_FILE = 100
 
 # --------------------------------------------------------------------------------------------
@@ -800,6 +802,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target: Path) -> Path:
     try:
         book.save(temporary)
         _fixed_zip_dates(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
@@ -836,6 +839,7 @@ def yaml_plans(tables: dict[str, pd.DataFrame]) -> list[dict]:
         records = _typed_records(spec, table)
         grouped: list[list[dict]] = [[] for _ in range(len(plans))]
         for position, record in zip(index.get_indexer(table["plan_id"]), records):
+            del record["plan_id"]
             grouped[position].append(record)
         children[spec.yaml_key] = grouped
     out = []
@@ -930,6 +934,7 @@ def _atomic_write(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600 files
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):

@@ -115,12 +115,16 @@ def _ids(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def _write_outputs(report: Any, outputs: tuple[str, ...]) -> None:
+#: Every output format; the renderers themselves live in policycheck.formats.
+FORMAT_NAMES = ("text", "json", "csv", "xlsx", "sarif", "junit", "github", "markdown")
+
+
+def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -> None:
     """Write every --output FORMAT:FILE; each file appears whole or not at all."""
     from pathlib import Path
 
-    from policycheck.formats import FORMATS
     from policycheck.export import atomic_write
+    from policycheck.formats import FORMATS, render
 
     for spec in outputs:
         fmt, found, target = spec.partition(":")
@@ -129,7 +133,8 @@ def _write_outputs(report: Any, outputs: tuple[str, ...]) -> None:
                                    f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
     for spec in outputs:
         fmt, _, target = spec.partition(":")
-        atomic_write(Path(target), FORMATS[fmt](report).encode("utf-8"))
+        data = render(report, fmt, redact)
+        atomic_write(Path(target), data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
@@ -149,28 +154,40 @@ FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
               help="Override a rule's severity; repeatable.")
 @click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Format of the standard output.")
 @click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
               help="Also write the report to FILE in FORMAT; repeatable.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures and employee identifiers. Default: on for sarif, "
+                   "github and markdown, off otherwise.")
 def check(paths: tuple[str, ...], packs: tuple[str, ...], selected: tuple[str, ...],
           ignored: tuple[str, ...], params: tuple[str, ...], severities: tuple[str, ...],
-          fail_on: str, fmt: str, outputs: tuple[str, ...]) -> int:
+          fail_on: str, fmt: str, outputs: tuple[str, ...], redact: bool | None) -> int:
     """Check the plans under PATHS against the rules and report the findings.
 
     Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or
     rule could not be used."""
-    from policycheck.formats import FORMATS
+    from policycheck.formats import FORMATS, render
     from policycheck.pipeline import check as run_check
 
+    if fmt not in FORMATS:
+        raise click.UsageError(f"--format {fmt}: this format is not available yet")
     report = run_check(paths, rules=packs, select_ids=_ids(selected),
                        ignore_ids=_ids(ignored), params=_pairs(params, "--param"),
                        severities=_pairs(severities, "--severity"), fail_on=fail_on)
-    _write_outputs(report, outputs)
-    text = FORMATS[fmt](report)
+    _write_outputs(report, outputs, redact)
+    data = render(report, fmt, redact)
+    if isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise click.UsageError(f"--format {fmt} is binary: write it with --output "
+                                   f"{fmt}:FILE")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        return report.exit_code
     if fmt == "text" and sys.stdout.isatty():
-        text = _colour(text)
-    click.echo(text, nl=False)
+        data = _colour(data)
+    click.echo(data, nl=False)
     return report.exit_code
 
 
@@ -256,7 +273,7 @@ def rules_docs(packs: tuple[str, ...], target: str | None) -> int:
     pack_paths = [Path(p) for p in packs] or [default_pack()]
     text = reference(_load(packs), coverage_notes(pack_paths))
     if target:
-        atomic_write(Path(target), text.encode("utf-8"))
+        atomic_write(Path(target), (text + "\n").encode("utf-8"))
     else:
         click.echo(text)
     return EXIT_OK

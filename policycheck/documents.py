@@ -131,7 +131,8 @@ def attribute(problems: list[Problem], data: object, path: str) -> list[Problem]
         at = (problem.location.line, problem.location.column)
         inside = [ident for start, end, ident in spans if start <= at < end]
         if problem.plan_id is None and inside:
-            problem = replace(problem, plan_id=inside[0])
+            problem = replace(problem, plan_id=inside[0],
+                              message=f"plan '{inside[0]}': {problem.message}")
         out.append(problem)
     return out
 

@@ -24,7 +24,7 @@ from policycheck.scopes import SCOPE_ENTITIES, Frames, RowContext, build_scopes
 FINDING_COLUMNS = (
     "rule_id", "severity", "title", "scope", "plan_id", "entity_id", "component_id",
     "message", "evidence", "remediation", "src_file", "src_sheet", "src_line", "src_col",
-    "headcount", "pay_at_stake", "fingerprint",
+    "headcount", "pay_at_stake", "fingerprint", "status",
 )
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _FORMATS = ("%", "%1", "n", "x", "money", "")
@@ -179,6 +179,7 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
     out["headcount"] = pd.array(np.where(np.isnan(headcount), pd.NA, headcount), dtype="Int64")
     out["pay_at_stake"] = np.round(stake, 2)
     out["fingerprint"] = fingerprints(out)
+    out["status"] = "open"  # waivers and baselines may change it
     return out
 
 
@@ -203,9 +204,10 @@ def fingerprints(findings: pd.DataFrame) -> list[str]:
     return [hashlib.blake2b(k.encode(), digest_size=8).hexdigest() for k in keys]
 
 
-def evaluate(compiled: Sequence[CompiledRule], model_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def evaluate(compiled: Sequence[CompiledRule],
+             model_frames: dict[str, pd.DataFrame] | Frames) -> pd.DataFrame:
     """Every finding of every rule, sorted by location, rule and entity."""
-    frames = Frames(model_frames)
+    frames = model_frames if isinstance(model_frames, Frames) else Frames(model_frames)
     parts = [evaluate_rule(rule, frames) for rule in compiled]
     parts = [p for p in parts if len(p)]
     if not parts:

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from policycheck.engine import compile_rules, evaluate
+from policycheck.profile import pressure_profile
+from policycheck.scopes import Frames
 from policycheck.report import Report
 from policycheck.ruleset import load_rules, override, select
 from policycheck.validation import load_model
@@ -21,7 +23,10 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     configured = override(chosen, params or {}, severities or {})
     compiled = compile_rules(configured)
     model = load_model(paths)
-    findings = evaluate(compiled, model.frames)
+    frames = Frames(model.frames)
+    findings = evaluate(compiled, frames)
+    profiles = pressure_profile(model.frames, frames.headcount)
     return Report(findings=findings, problems=model.problems, rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
-                  plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on)
+                  plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on,
+                  profiles=profiles)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -23,6 +23,8 @@ class Report:
     plans_invalid: int
     files: tuple[str, ...]
     fail_on: str = "high"
+    #: One row per checked plan: pressure shares, protection, pay at stake (``profile``).
+    profiles: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -35,11 +37,13 @@ class Report:
 
     @property
     def failing(self) -> pd.DataFrame:
-        """Findings at or above ``fail_on``: these decide the exit code."""
+        """Open findings at or above ``fail_on``: these decide the exit code. Waived and
+        baselined findings are reported but do not fail the run."""
         if self.fail_on == "none":
             return self.findings.iloc[0:0]
         rank = self.findings["severity"].map(SEVERITY_RANK)
-        return self.findings[rank <= SEVERITY_RANK[self.fail_on]]
+        return self.findings[(rank <= SEVERITY_RANK[self.fail_on])
+                             & (self.findings["status"] == "open")]
 
     @property
     def exit_code(self) -> int:

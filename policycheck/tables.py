@@ -81,17 +81,16 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     except pd.errors.ParserError as exc:
         out.problems.append(_malformed(exc, shown))
         return
-    filled = raw.apply(lambda column: column.str.strip().ne("")).any(axis=1).to_numpy()
+    cells = pd.DataFrame({c: raw[c].str.strip() for c in raw.columns}, dtype=object)
+    cells = cells.where(cells != "", None)
+    filled = cells.notna().any(axis=1).to_numpy()
     if not filled.any():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
         return
     top = int(filled.argmax())  # blank lines above the header are skipped
     header = [str(c) for c in raw.iloc[top]]
-    body = raw.iloc[top + 1:].reset_index(drop=True)
-    for column in body.columns:
-        cleaned = body[column].str.strip()
-        body[column] = cleaned.where(cleaned != "", None).astype(object)
+    body = cells.iloc[top + 1:].reset_index(drop=True)
     _add_frame(header, body, shown, "", spec, out, header_row=top + 1)
 
 

@@ -340,6 +340,8 @@ class _Checker:
         typed = self.check(arg, scope)
         if param.type is not None:
             _require(typed, param.type, where)
+        elif typed.type is Type.NULL:
+            raise ExpressionError(f"{where} cannot be null", arg.offset, arg.length)
         return typed
 
     def _lambda(

@@ -170,9 +170,16 @@ def _missing(values: Array, type_: Type) -> Array:
 
 def _canonical_lists(values: Array) -> Array:
     """`;`-joined items without blanks or empty items: ' a ; ;b;' becomes 'a;b'."""
-    text = pd.Series(np.where(pd.isna(values), "", values), dtype=object)
-    text = text.str.replace(r"\s*(?:;\s*)+", ";", regex=True).str.strip().str.strip(";")
-    return text.to_numpy(dtype=object)
+    text = np.where(pd.isna(values), "", values).astype(StringDType())
+    # lists from the loader are canonical already: only hand-written cells pay for the regex
+    messy = np.strings.startswith(text, ";") | np.strings.endswith(text, ";")
+    for mark in (";;", " ", "\t", "\n", "\r"):
+        messy |= np.strings.find(text, mark) >= 0
+    if messy.any():
+        cleaned = pd.Series(text[messy].astype(object), dtype=object)
+        cleaned = cleaned.str.replace(r"\s*(?:;\s*)+", ";", regex=True).str.strip().str.strip(";")
+        text[messy] = cleaned.to_numpy(dtype=object)
+    return np.asarray(text)
 
 
 def _divide(left: Array, right: Array) -> Array:
@@ -239,13 +246,18 @@ def _membership(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
         literal = [item.value for item in right.node.items]
         found = pd.Series(items, dtype=_DTYPES[left.type]).isin(literal).to_numpy(dtype=np.bool_)
     else:
-        found = _list_contains(_run(right, ctx), items)
+        # a literal item is searched for as one string, not as a column of copies of it
+        needle = left.node.value if isinstance(left.node, String) else items
+        found = _list_contains(_run(right, ctx), needle)
     return found if op == "in" else np.asarray(~found & ~_missing(items, left.type))
 
 
-def _list_contains(lists: Array, items: Array) -> Array:
+def _list_contains(lists: Array, items: Array | str) -> Array:
     # `;a;b;` contains `;a;` exactly when a is one of its items, and never for a part of one
-    haystack = _framed(_canonical_lists(lists).astype(StringDType()))
+    haystack = _framed(_canonical_lists(lists))
+    if isinstance(items, str):
+        found = np.strings.find(haystack, f";{items};") >= 0
+        return np.asarray(found & bool(items), dtype=np.bool_)
     needle = np.where(pd.isna(items), "", items).astype(StringDType())
     found = np.strings.find(haystack, _framed(needle)) >= 0
     return np.asarray(found & (np.strings.str_len(needle) > 0), dtype=np.bool_)
@@ -290,8 +302,7 @@ def _round(typed: Typed, ctx: Context) -> Array:
 
 def _length(typed: Typed, ctx: Context) -> Array:
     canonical = _canonical_lists(_run(typed.args[0], ctx))
-    separators = pd.Series(canonical, dtype=object).str.count(";").to_numpy(dtype=np.float64)
-    return np.where(canonical == "", 0.0, separators + 1)
+    return np.where(canonical == "", 0.0, np.strings.count(canonical, ";") + 1.0)
 
 
 def _lower(typed: Typed, ctx: Context) -> Array:

@@ -171,7 +171,8 @@ def _number(text: str, offset: int, limits: Limits) -> float:
     except ArithmeticError:
         value = float("inf")
     if not abs(value) <= limits.max_abs_literal:
-        message = f"number '{text}' is out of range; the limit is {limits.max_abs_literal:g}"
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        message = f"number '{shown}' is out of range; the limit is {limits.max_abs_literal:g}"
         raise ExpressionError(message, offset, len(text))
     return value
 

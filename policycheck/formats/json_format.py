@@ -29,7 +29,7 @@ def finding_json(row: dict[str, Any]) -> dict[str, Any]:
                      "line": _number(row["src_line"]) or None,
                      "column": _number(row["src_col"]) or None},
         "headcount": _number(row["headcount"]), "pay_at_stake": _number(row["pay_at_stake"]),
-        "fingerprint": row["fingerprint"],
+        "fingerprint": row["fingerprint"], "status": row["status"],
     }
 
 

@@ -1,0 +1,296 @@
+"""The validate stage: the broken-inputs golden file, batch semantics and each check.
+
+tests/data/broken/ holds one mistake per plan or file (see the comment at the top of each
+file) and three valid plans. EXPECTED.txt is what `policycheck validate` prints for it; each
+line was reviewed by hand: messages are API. Regenerate it, then review the diff like code,
+with (from the repository root):
+
+    .venv/bin/policycheck validate tests/data/broken > tests/data/broken/EXPECTED.txt
+
+(EXPECTED.txt sits in the folder it describes: it is the one "Skipped" file of the summary.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from policycheck.cli import main
+from policycheck.validation import load_model
+
+BROKEN = "tests/data/broken"
+VALID_PLANS = ["table-valid-2027", "valid-sales-2027", "valid-service-2027"]
+
+Problems = Callable[[dict[str, str | bytes]], list[str]]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- the golden file --------------------------------------------------------------------
+
+def test_broken_folder_output_is_exactly_expected(in_repo: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "validate", BROKEN)
+    expected = (in_repo / BROKEN / "EXPECTED.txt").read_text(encoding="utf-8")
+    assert out == expected
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert err == ""
+
+
+def test_broken_folder_every_problem_says_where(in_repo: Path) -> None:
+    model = load_model([BROKEN])
+    for problem in model.problems:
+        assert problem.location.file.startswith(BROKEN + "/"), problem
+        assert problem.message == problem.message.strip()
+        if problem.location.file.endswith(".yaml") and problem.code not in ("encoding",):
+            assert problem.location.line > 0, problem
+
+
+def test_broken_folder_json_summary(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "validate", "--format", "json", BROKEN)
+    report = json.loads(out)
+    assert code == 2
+    assert report["summary"]["plans_read"] == 25
+    assert report["summary"]["plans_valid"] == 3
+    # twice-defined is one invalid id but two invalid plan definitions
+    assert report["summary"]["plans_invalid"] == 22
+    assert len(report["invalid_plans"]) == 21
+    assert report["valid_plans"] == VALID_PLANS
+    assert report["summary"]["skipped"] == [f"{BROKEN}/EXPECTED.txt"]
+    assert len(report["summary"]["files"]) == 18
+    severities = [p["severity"] for p in report["problems"]]
+    assert (severities.count("error"), severities.count("warning")) == (25, 2)
+    text_lines = (Path(BROKEN) / "EXPECTED.txt").read_text(encoding="utf-8").splitlines()
+    assert len(report["problems"]) == len(text_lines) - 1
+    assert set(report["problems"][0]) == {"file", "sheet", "line", "column", "severity", "code",
+                                          "plan_id", "field", "message"}
+
+
+def test_broken_folder_valid_plans_keep_their_children(in_repo: Path) -> None:
+    model = load_model([BROKEN])
+    assert list(model.plans["plan_id"]) == VALID_PLANS
+    components = model.frames["components"]
+    assert sorted(set(components["plan_id"])) == VALID_PLANS
+    assert list(model.frames["gates"]["plan_id"]) == ["table-valid-2027", "valid-service-2027"]
+    assert list(model.frames["curve_points"]["plan_id"]) == ["valid-sales-2027"] * 3
+    for name, frame in model.frames.items():
+        if "plan_id" in frame and name != "kpis":
+            assert set(frame["plan_id"]) <= set(VALID_PLANS), name
+
+
+# --- one check at a time ----------------------------------------------------------------
+
+def plan(plan_id: str = "p1", extra: str = "", components: str | None = None) -> str:
+    """A valid single-plan file; ``extra`` lines are added to the plan mapping."""
+    if components is None:
+        components = "    - {id: resolution, kpi: fcr, weight: 100%}\n"
+    text = (f"plan:\n  id: {plan_id}\n  role_kind: service\n  base_pay: 30000\n"
+            f"  target_variable: 3000\n")
+    text += "".join(f"  {line}\n" for line in extra.splitlines() if line)
+    return text + "  components:\n" + components
+
+
+def test_plan_helper_is_valid(problems: Problems) -> None:
+    assert problems({"a.yaml": plan()}) == []
+
+
+CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
+    ("unknown-kpi", {"a.yaml": plan(components="    - {kpi: ahtt, weight: 100%}\n")}, [
+        "a.yaml:8:12: error: plan 'p1', component 'ahtt': kpi: unknown KPI 'ahtt', expected "
+        "a KPI of the built-in library or the organisation's catalog; did you mean 'aht'? "
+        "[unknown-kpi]"]),
+    ("weights-sum", {"a.yaml": plan(components="    - {kpi: fcr, weight: 50%}\n"
+                                               "    - {kpi: qa_score, weight: 0.4}\n")}, [
+        "a.yaml:7:3: error: plan 'p1': component weights sum to 90 %; expected 100 % "
+        "(± 0.1 %) [weights-sum]"]),
+    ("weights-sum-over", {"a.yaml": plan(components="    - {kpi: fcr, weight: 60%}\n"
+                                                    "    - {kpi: qa_score, weight: 40.5%}\n")}, [
+        "a.yaml:7:3: error: plan 'p1': component weights sum to 100.5 %; expected 100 % "
+        "(± 0.1 %) [weights-sum]"]),
+    ("weights-within-tolerance", {"a.yaml": plan(components=(
+        "    - {kpi: fcr, weight: 0.333}\n    - {kpi: qa_score, weight: 0.333}\n"
+        "    - {kpi: csat, weight: 0.333}\n"))}, []),
+    ("weights-just-outside-tolerance", {"a.yaml": plan(components=(
+        "    - {kpi: fcr, weight: 33.3%}\n    - {kpi: qa_score, weight: 33.3%}\n"
+        "    - {kpi: csat, weight: 33.3%}\n"))}, [
+        "a.yaml:7:3: error: plan 'p1': component weights sum to 99.9 %; expected 100 % "
+        "(± 0.1 %) [weights-sum]"]),
+    ("weight-fraction-over-one", {"a.yaml": plan(components="    - {kpi: fcr, weight: 50}\n"
+                                                            "    - {kpi: csat, weight: 50%}\n")}, [
+        "a.yaml:8:23: error: plan 'p1', component 'fcr': weight: got 50, expected a fraction "
+        "between 0 and 1 or a percent like '50%'; did you mean '50%'? [invalid-value]"]),
+    ("duplicate-plan-id", {"a.yaml": plan(), "b.yaml": plan()}, [
+        "b.yaml:2:3: error: duplicate plan id 'p1' (first defined at a.yaml:2); expected "
+        "each id once [duplicate-id]"]),
+    ("duplicate-component-id", {"a.yaml": plan(components=(
+        "    - {id: x, kpi: fcr, weight: 50%}\n    - {id: x, kpi: csat, weight: 50%}\n"))}, [
+        "a.yaml:9:8: error: duplicate component id 'x' in plan 'p1' (first defined at "
+        "a.yaml:8); expected each id once [duplicate-id]"]),
+    ("gate-unknown-component", {"a.yaml": plan(extra=(
+        "gates:\n  - {kpi: qa_score, min: 80, applies_to: [resolution, resolutoin]}"))}, [
+        "a.yaml:7:44: error: plan 'p1', gate 'qa_score': applies_to: no component "
+        "'resolutoin' in this plan; expected 'all' or ids of its components (resolution); "
+        "did you mean 'resolution'? [unknown-component]"]),
+    ("modifier-unknown-component", {"a.yaml": plan(extra=(
+        "modifiers:\n  - {kpi: csat, applies_to: [a, b], factor_min: 0.9, factor_max: 1.1}"))}, [
+        "a.yaml:7:32: error: plan 'p1', modifier 'csat': applies_to: no component 'a', 'b' in "
+        "this plan; expected 'all' or ids of its components (resolution) "
+        "[unknown-component]"]),
+    ("gate-both-bounds", {"a.yaml": plan(extra="gates:\n  - {kpi: qa_score, min: 80, max: 99}")}, [
+        "a.yaml:7:22: error: plan 'p1', gate 'qa_score': got both min 80 and max 99; expected "
+        "exactly one of them (min for a KPI where higher is better, max where lower is "
+        "better) [gate-bound]"]),
+    ("gate-no-bound", {"a.yaml": plan(extra="gates:\n  - {kpi: qa_score}")}, [
+        "a.yaml:7:7: error: plan 'p1', gate 'qa_score': got neither min nor max; expected "
+        "exactly one of them (min for a KPI where higher is better, max where lower is "
+        "better) [gate-bound]"]),
+    ("gate-reduce-without-pct", {"a.yaml": plan(extra=(
+        "gates:\n  - {kpi: qa_score, min: 80, effect: reduce}"))}, [
+        "a.yaml:7:7: error: plan 'p1', gate 'qa_score': effect is 'reduce' but reduce_pct is "
+        "missing; expected a percentage from 0 to 100 [missing-field]"]),
+    ("gate-reduce-pct-over-100", {"a.yaml": plan(extra=(
+        "gates:\n  - {kpi: qa_score, min: 80, effect: reduce, reduce_pct: 120}"))}, [
+        "a.yaml:7:50: error: plan 'p1', gate 'qa_score': reduce_pct: got 120, expected a "
+        "value of at most 100 [out-of-range]"]),
+    ("reversed-dates", {"a.yaml": plan(extra=(
+        "effective_from: 2027-12-31\neffective_to: 2027-01-01"))}, [
+        "a.yaml:6:3: error: plan 'p1': effective_from 2027-12-31 is after effective_to "
+        "2027-01-01; expected effective_from on or before effective_to [reversed-range]"]),
+    ("reversed-campaign", {"a.yaml": plan(extra=(
+        "campaigns:\n  - {name: Jan, kpi: fcr, start: 2027-01-31, end: 2027-01-01}"))}, [
+        "a.yaml:7:31: error: plan 'p1', campaign 'Jan': start 2027-01-31 is after end "
+        "2027-01-01; expected start on or before end [reversed-range]"]),
+    ("reversed-modifier", {"a.yaml": plan(extra=(
+        "modifiers:\n  - {kpi: csat, factor_min: 1.2, factor_max: 0.8}"))}, [
+        "a.yaml:7:19: error: plan 'p1', modifier 'csat': factor_min 1.2 is above factor_max "
+        "0.8; expected factor_min at most factor_max [reversed-range]"]),
+    ("max-below-target", {"a.yaml": plan(extra="max_variable: 2500")}, [
+        "a.yaml:6:3: error: plan 'p1': max_variable: got 2500, expected at least "
+        "target_variable (3000) [out-of-range]"]),
+    ("large-numbers-are-written-out", {"a.yaml": plan(extra=(
+        "target_variable: 1500000\nmax_variable: 1200000")).replace(
+            "  target_variable: 3000\n", "")}, [
+        "a.yaml:6:3: error: plan 'p1': max_variable: got 1200000, expected at least "
+        "target_variable (1500000) [out-of-range]"]),
+    ("negative-pay", {"a.yaml": plan().replace("base_pay: 30000", "base_pay: -5")}, [
+        "a.yaml:4:3: error: plan 'p1': base_pay: got -5, expected a value of at least 0 "
+        "[out-of-range]"]),
+    ("missing-required-field", {"a.yaml": plan().replace("  role_kind: service\n", "")}, [
+        "a.yaml:2:3: error: plan 'p1': role_kind is required [missing-field]"]),
+    ("plan-without-id", {"a.yaml": plan().replace("  id: p1\n", "")}, [
+        "a.yaml:2:3: error: plan has no id; expected an 'id' unique across all inputs "
+        "[missing-field]"]),
+    ("no-components", {"a.yaml": plan(components="")}, [
+        "a.yaml:4:3: error: plan 'p1': has no components but target_variable is 3000; "
+        "expected components whose weights sum to 100 %, or target_variable 0 for a "
+        "salary-only plan [no-components]"]),
+    ("curve-not-rising", {"a.yaml": plan(components=(
+        "    - {kpi: fcr, weight: 100%, curve_points: [[80, 0], [80, 50], [120, 150]]}\n"))}, [
+        "a.yaml:8:32: error: plan 'p1', component 'fcr': curve_points: attainment 80 comes "
+        "after 80; expected attainment rising from point to point and payouts of 0 or more "
+        "[invalid-value]"]),
+    ("curve-negative-payout", {"a.yaml": plan(components=(
+        "    - {kpi: fcr, weight: 100%, curve_points: [[80, -10], [100, 100]]}\n"))}, [
+        "a.yaml:8:32: error: plan 'p1', component 'fcr': curve_points: payout -10 at "
+        "attainment 80 is below 0; expected attainment rising from point to point and "
+        "payouts of 0 or more [invalid-value]"]),
+    ("unknown-clawback-trigger", {"a.yaml": plan(extra=(
+        "clawback: {triggers: [rework, complaint], window_days: 30}"))}, [
+        "a.yaml:6:14: error: plan 'p1': clawback_triggers: got ['rework', 'complaint'], "
+        "expected a list of: rework, complaint_upheld, cancellation, mis_sale, "
+        "repeat_contact, repeat_visit ('complaint' is not one; did you mean "
+        "'complaint_upheld'?) [invalid-value]"]),
+    ("orphan-child-row", {"a.yaml": plan(), "gates.csv": (
+        "plan_id,kpi,min\np1,qa_score,80\np2,qa_score,80\n")}, [
+        "gates.csv:3: error: plan 'p2', gate 'qa_score': plan_id: got 'p2', expected the id "
+        "of a plan defined in the inputs; did you mean 'p1'? [unknown-plan]"]),
+    ("orphan-employee", {"a.yaml": plan(), "employees.csv": (
+        "employee_id,plan_id,base_pay,org_unit\ne1,p1,30000,NA\ne2,p9,30000,NA\n")}, [
+        "employees.csv:3: error: plan 'p9', employee 'e2': plan_id: got 'p9', expected the "
+        "id of a plan defined in the inputs; did you mean 'p1'? [unknown-plan]"]),
+    ("duplicate-org-kpi", {"a.yaml": plan(), "kpis.yaml": (
+        "kpis:\n  - {id: k1, category: speed, direction: lower}\n"
+        "  - {id: k1, category: speed, direction: lower}\n")}, [
+        "kpis.yaml:3:9: error: duplicate KPI id 'k1' (first defined at kpis.yaml:2); "
+        "expected each id once [duplicate-id]"]),
+    ("org-kpi-is-known", {"a.yaml": plan(components="    - {kpi: web_conversion, weight: 1}\n"),
+                          "kpis.yaml": "kpis:\n  - {id: web_conversion, category: sales_volume,"
+                          " direction: higher}\n"}, []),
+    ("bad-kpi-definition", {"kpis.yaml": (
+        "kpis:\n  - {id: k1, category: sped, direction: down}\n")}, [
+        "kpis.yaml:2:23: error: KPI 'k1': category: got 'sped', expected one of speed, "
+        "throughput, cost_efficiency, remedy_cost, sales_volume, cross_sell, price_terms, "
+        "retention_save, collections, quality, resolution, cx_perception, customer_outcome, "
+        "compliance, workforce, company_financial; did you mean 'speed'? [invalid-value]",
+        "kpis.yaml:2:40: error: KPI 'k1': direction: got 'down', expected one of lower, "
+        "higher [invalid-value]"]),
+]
+
+
+@pytest.mark.parametrize("files, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_check(problems: Problems, files: dict[str, str | bytes], expected: list[str]) -> None:
+    assert problems(files) == expected
+
+
+def test_invalid_plan_is_skipped_and_others_still_checked(inputs: Callable[..., Path]) -> None:
+    inputs({"a.yaml": plan("good"),
+            "b.yaml": plan("bad", components="    - {kpi: ahtt, weight: 100%}\n"),
+            "c.yaml": plan("also-bad", extra="max_variable: 1")})
+    model = load_model(["."])
+    assert list(model.plans["plan_id"]) == ["good"]
+    assert model.invalid_plans == ("also-bad", "bad")
+    assert (model.plans_read, model.plans_valid, model.plans_invalid) == (3, 1, 2)
+    assert list(model.frames["components"]["plan_id"]) == ["good"]
+    assert not model.ok
+
+
+def test_duplicate_plan_id_leaves_out_both_definitions(inputs: Callable[..., Path]) -> None:
+    inputs({"a.yaml": plan(), "b.yaml": plan(), "c.yaml": plan("p2")})
+    model = load_model(["."])
+    assert (model.plans_read, model.plans_valid, model.plans_invalid) == (3, 1, 2)
+    assert model.invalid_plans == ("p1",)
+
+
+def test_duplicate_key_makes_its_plan_invalid(problems: Problems) -> None:
+    text = plan().replace("  base_pay: 30000\n", "  base_pay: 30000\n  base_pay: 31000\n")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:5:3: error: plan 'p1': duplicate key 'base_pay' (first at line 4); expected "
+        "each key once in a mapping [duplicate-key]"]
+    assert load_model(["."]).plans.empty
+
+
+def test_warnings_do_not_make_a_plan_invalid(inputs: Callable[..., Path]) -> None:
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable,region\n"
+                         "p1,service,1,0,EMEA\n"})
+    model = load_model(["."])
+    assert [p.severity for p in model.problems] == ["warning"]
+    assert model.ok
+    assert list(model.plans["plan_id"]) == ["p1"]
+
+
+def test_table_row_without_plan_id_is_invalid(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable\n"
+                                  ",service,1,0\np1,service,1,0\n"}) == [
+        "plans.csv:2: error: plan has no id; expected an 'id' unique across all inputs "
+        "[missing-field]"]
+    model = load_model(["."])
+    assert list(model.plans["plan_id"]) == ["p1"]
+    assert model.invalid_plans == ("<plan at plans.csv:2>",)
+
+
+def test_missing_column_is_reported_once_not_per_row(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable\n"
+                                  "p1,service,1,3000\np2,service,1,3000\n",
+                     "components.csv": "plan_id,kpi\np1,fcr\np2,fcr\n"}) == [
+        "components.csv:1: error: the components table has no 'weight' column; expected at "
+        "least the columns plan_id, kpi, weight [missing-column]"]
+    model = load_model(["."])
+    assert model.invalid_plans == ("p1", "p2")
