@@ -60,12 +60,15 @@ KPI_IDS = tuple(k["id"] for k in _LIBRARY)
 KPI_INDEX = {k: i for i, k in enumerate(KPI_IDS)}
 _CATEGORY = np.array([k["category"] for k in _LIBRARY], dtype=object)
 _HIGHER = np.array([k["direction"] == "higher" for k in _LIBRARY])
+#: Percentages and scores that cannot pass 100.
+_AT_MOST_100 = np.array([k["unit"] in ("percent", "score") and k["id"] != "quota_attainment"
+                         for k in _LIBRARY])
 
 TARGETS = {
     "aht": 300, "talk_time": 240, "wrap_time": 45, "hold_time": 30, "speed_of_answer": 20,
     "time_to_resolve": 48, "mttr": 4, "time_to_site": 120, "appointment_wait": 5,
     "queue_time_target": 60, "covered_days_vs_predicted": 1, "refunds_issued": 1500,
-    "claims_paid": 95, "claim_severity": 4200, "loss_ratio": 65, "complaint_uphold_rate": 35,
+    "claims_paid": 180000, "claim_severity": 4200, "loss_ratio": 65, "complaint_uphold_rate": 35,
     "goodwill_spend": 800, "contacts_per_hour": 9, "tickets_closed": 120, "jobs_per_day": 6,
     "flagged_hours": 45, "units_installed": 8, "sales_per_hour": 1.5, "utilisation": 85,
     "cost_per_contact": 4.5, "parts_cost": 60, "dispatches_avoided": 30, "escalation_rate": 8,
@@ -103,7 +106,8 @@ def _sig3(values: np.ndarray) -> np.ndarray:
 
 
 def _num_text(values: np.ndarray) -> np.ndarray:
-    """Numbers as policycheck.export writes them (``{:.15g}``)."""
+    """Numbers as policycheck.export writes them (``{:.15g}``); percentages at most 100."""
+    values = np.where(_AT_MOST_100, np.minimum(values, 100), values)
     return np.array([f"{float(v):.15g}" for v in values], dtype=object)
 
 
@@ -319,7 +323,7 @@ CAMPAIGN_NAMES = ("Jump into January", "Spring push", "Summer sprint", "Quarter-
                   "Double points week")
 CONTESTS = {"rank": ("Top of the league", "Leaderboard champion", "Team of the quarter"),
             "first_n": ("First 25 to target", "Early bird bonus"),
-            "threshold": ("Target club", "Recovery club", "Star performer club")}
+            "threshold": ("Target club", "Star performer club", "Hundred club")}
 OWNERS = ("comp-team@example.com", "reward@example.com", "hr-pay@example.com",
           "sales-comp@example.com")
 ORG_UNITS = ("EMEA-North", "EMEA-South", "NA", "APAC", "LATAM")
@@ -883,12 +887,12 @@ def _typed(kind: str, text: str) -> object:
     if kind == "date":
         return datetime.date.fromisoformat(text)
     if kind == "list":
-        return text.split(";")
+        return _Flow(text.split(";"))
     if kind == "applies":
-        return text if text == "all" else text.split(";")
+        return text if text == "all" else _Flow(text.split(";"))
     if kind == "points":
-        return [[_typed("num", a), _typed("num", b)]
-                for a, b in (item.split(":") for item in text.split(";"))]
+        return _Flow([_typed("num", a), _typed("num", b)]
+                     for a, b in (item.split(":") for item in text.split(";")))
     if kind == "rates":
         return {product: _typed("num", amount)
                 for product, amount in (item.split("=") for item in text.split(";"))}
@@ -918,12 +922,22 @@ def write_yaml(tables: dict[str, pd.DataFrame], folder: Path, per_plan: bool = F
     return count
 
 
-def _yaml_dumper():  # type: ignore[no-untyped-def]
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class _Flow(list):  # type: ignore[type-arg]
+    """A short list written inline, as people write ``[80, 0]`` or ``[rework, mis_sale]``."""
 
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    pass
+
+
+_Dumper.add_representer(_Flow, lambda dumper, data: dumper.represent_sequence(
+    "tag:yaml.org,2002:seq", data, flow_style=True))
+
+
+def _yaml_dumper():  # type: ignore[no-untyped-def]
     def dump(data: dict) -> bytes:
-        text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True,
-                         default_flow_style=None, width=100)
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100)
         return text.encode("utf-8")
 
     return dump

@@ -126,6 +126,8 @@ def _format(values: np.ndarray, spec: str) -> pd.Series:
 
 
 def _plain(value: object) -> str:
+    if isinstance(value, (np.datetime64, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat()
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
@@ -186,6 +188,8 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
 def _json_values(values: np.ndarray) -> list[object]:
     """Evidence as plain JSON values: floats rounded to 6 places, NaN as None."""
     out: list[object] = []
+    if np.issubdtype(values.dtype, np.datetime64):
+        return [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in values]
     for v in values.tolist():
         if isinstance(v, float):
             out.append(None if v != v else round(v, 6))

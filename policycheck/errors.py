@@ -91,9 +91,9 @@ class UsageError(PolicycheckError):
     """A command-line flag or argument that cannot be used."""
 
 
-def did_you_mean(word: object, candidates: Iterable[str]) -> str:
+def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or an empty string."""
-    matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=cutoff)
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 

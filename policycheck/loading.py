@@ -31,6 +31,9 @@ NOT_PLAN_FILES = frozenset({
     ".pre-commit-hooks.yaml", "action.yml", "action.yaml",
 })
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: A file or sheet name this close to a table name is taken for a typo of it (an error);
+#: difflib's usual 0.6 would take a "Notes" sheet for "gates".
+NAME_CUTOFF = 0.8
 
 
 @dataclass
@@ -90,7 +93,7 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> 
             _load_yaml_file(path, shown, explicit, loaded)
         elif suffix in WORKBOOK_SUFFIXES:
             for sheet in read_workbook(path, shown, loaded.tables):
-                hint = did_you_mean(sheet.lower(), ENTITIES)
+                hint = did_you_mean(sheet.strip().lower(), ENTITIES, cutoff=NAME_CUTOFF)
                 loaded.tables.problems.append(Problem(
                     Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table; "
                     f"skipped; expected one of {', '.join(ENTITIES)}{hint}",
@@ -128,7 +131,7 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
         names = [n + ".csv" for n in ENTITIES]
         # Compared without the suffix, which every name shares and which would make any
         # short name look close to one of ours.
-        close = did_you_mean(path.stem.lower(), ENTITIES)
+        close = did_you_mean(path.stem.lower(), ENTITIES, cutoff=NAME_CUTOFF)
         hint = close.replace("'?", ".csv'?") if close else ""
         loaded.tables.problems.append(Problem(
             Location(shown), f"'{path.name}' is not a policycheck table name; skipped; "

@@ -38,8 +38,19 @@ class Parsed:
     hints: pd.Series | None = None
 
 
+_PLAIN_TYPES = [str, int, float, bool, type(None)]
+
+
 def _types(raw: pd.Series) -> np.ndarray:
-    return np.fromiter((type(v) for v in raw.to_numpy()), dtype=object, count=len(raw))
+    """The type of each cell, with YAML's located mappings and lists as dict and list."""
+    kinds = np.fromiter((type(v) for v in raw.to_numpy()), dtype=object, count=len(raw))
+    for row in np.flatnonzero(~np.isin(kinds, _PLAIN_TYPES)):  # containers and dates only
+        value = raw.iat[row]
+        if isinstance(value, dict):
+            kinds[row] = dict
+        elif isinstance(value, list):
+            kinds[row] = list
+    return kinds
 
 
 def _present(raw: pd.Series) -> np.ndarray:
@@ -47,10 +58,13 @@ def _present(raw: pd.Series) -> np.ndarray:
 
 
 def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
+    """Text, stripped, as table cells are: blank text is missing, as an empty cell is."""
     kinds = _types(raw)
     bad = np.isin(kinds, [dict, list, bool]) if len(raw) else np.zeros(0, bool)
     is_str = kinds == str
     values = raw.where(is_str | ~_present(raw), raw.astype(str)).where(_present(raw), None)
+    values = values.astype(object).str.strip()
+    values = values.where(values.notna() & (values != ""), None)
     return Parsed(values.where(~bad, None).astype(object), bad, "text")
 
 

@@ -253,33 +253,44 @@ def _component_stat(ctx: RowContext, frame_name: str, stat: Callable[[pd.DataFra
     return per_component.reindex(keys).fillna(empty).to_numpy(dtype=np.float64)
 
 
+def _segments(points: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, list[pd.Series]]:
+    """Consecutive curve points of one component: is-same-component, rise, width, keys."""
+    ids = points[["plan_id", "component_id"]]
+    same = ids.eq(ids.shift()).all(axis=1)
+    rise = points["payout"] - points["payout"].shift()
+    width = points["attainment"] - points["attainment"].shift()
+    return same, rise, width, [points["plan_id"], points["component_id"]]
+
+
 def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
     """Largest payout rise, as a fraction of target payout, between two curve points no more
-    than ``max_points`` attainment points apart (0 where the curve has no such step)."""
-    width = float(max_points[0]) if len(max_points) else 1.0
+    than ``max_points`` attainment points apart. Below its first point a curve pays nothing,
+    so a first point that already pays is a jump too (0 where the curve has no such step)."""
+    width_limit = float(max_points[0]) if len(max_points) else 1.0
 
     def stat(points: pd.DataFrame) -> pd.Series:
-        same = points[["plan_id", "component_id"]].eq(points[["plan_id", "component_id"]]
-                                                      .shift()).all(axis=1)
-        rise = (points["payout"] - points["payout"].shift()) / 100.0
-        narrow = same & ((points["attainment"] - points["attainment"].shift()) <= width)
-        jumps = rise.where(narrow, 0.0).clip(lower=0.0)
-        return jumps.groupby([points["plan_id"], points["component_id"]]).max()
+        same, rise, width, keys = _segments(points)
+        narrow = same & (width <= width_limit)
+        jumps = (rise / 100.0).where(narrow, 0.0).clip(lower=0.0)
+        first = (~same) & (points["attainment"] > 0)
+        jumps = jumps.where(~first, (points["payout"] / 100.0).clip(lower=0.0))
+        return jumps.groupby(keys).max()
 
     return _component_stat(ctx, "curve_points", stat, 0.0)
 
 
 def slope_ratio(ctx: RowContext) -> np.ndarray:
-    """Steepest payout slope above 100 % attainment over the average slope up to 100 %:
-    above 1 the curve accelerates. Missing where the curve points do not say."""
+    """Steepest payout slope above 100 % attainment over the average slope up to 100 %
+    (total payout rise over total attainment width): above 1 the curve accelerates.
+    Missing where the curve points do not say."""
     def stat(points: pd.DataFrame) -> pd.Series:
-        same = points[["plan_id", "component_id"]].eq(points[["plan_id", "component_id"]]
-                                                      .shift()).all(axis=1)
+        same, rise, width, keys = _segments(points)
         start = points["attainment"].shift()
-        slope = (points["payout"] - points["payout"].shift()) / (points["attainment"] - start)
-        keys = [points["plan_id"], points["component_id"]]
-        above = slope.where(same & (start >= 100)).groupby(keys).max()
-        below = slope.where(same & (points["attainment"] <= 100)).groupby(keys).mean()
+        above = (rise / width).where(same & (start >= 100)).groupby(keys).max()
+        below_mask = same & (points["attainment"] <= 100)
+        below_rise = rise.where(below_mask, 0.0).groupby(keys).sum()
+        below_width = width.where(below_mask, 0.0).groupby(keys).sum()
+        below = below_rise / below_width.where(below_width > 0)
         return above / below.where(below > 0)
 
     return _component_stat(ctx, "curve_points", stat, np.nan)
@@ -289,8 +300,10 @@ def rate_ratio(ctx: RowContext) -> np.ndarray:
     """Highest over lowest per-product rate of a component (missing with fewer than two)."""
     def stat(rates: pd.DataFrame) -> pd.Series:
         grouped = rates.groupby(["plan_id", "component_id"])["amount"]
-        low = grouped.min()
-        return (grouped.max() / low.where(low > 0)).where(grouped.count() >= 2)
+        low, high = grouped.min(), grouped.max()
+        # A product paying nothing beside one that pays is the widest spread there is.
+        ratio = (high / low.where(low > 0)).where(low > 0, np.where(high > 0, np.inf, 1.0))
+        return ratio.where(grouped.count() >= 2)
 
     return _component_stat(ctx, "rates", stat, np.nan)
 
@@ -303,6 +316,42 @@ def plans_of_role(ctx: RowContext, role: np.ndarray, predicate: Lambda) -> np.nd
     by_role = pd.Series(ok).groupby(roles).any()
     asked = pd.Series(role, dtype=object).fillna("").str.lower()
     return asked.map(by_role).fillna(False).to_numpy(dtype=bool)
+
+
+def _items(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, dtype=object).fillna("").astype(str).str.lower().str.split(";")
+
+
+def overlaps(ctx: RowContext, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Do two lists share an item (any case)?"""
+    left, right = _items(first).explode(), _items(second).explode()
+    pairs = pd.DataFrame({"row": left.index, "item": left.to_numpy()})
+    other = pd.DataFrame({"row": right.index, "item": right.to_numpy()})
+    hit = pairs.merge(other, on=["row", "item"])
+    hit = hit[hit["item"] != ""]
+    out = np.zeros(len(first), dtype=bool)
+    out[hit["row"].unique()] = True
+    return out
+
+
+def contains(ctx: RowContext, text: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Does the text hold the part (any case)? Missing text holds nothing."""
+    haystack = pd.Series(text, dtype=object).fillna("").astype(str).str.lower()
+    needle = pd.Series(part, dtype=object).fillna("").astype(str).str.lower()
+    if needle.nunique() <= 1:
+        value = needle.iat[0] if len(needle) else ""
+        return haystack.str.contains(value, regex=False).to_numpy(dtype=bool) & (value != "")
+    return np.array([n in h and n != "" for h, n in zip(haystack, needle)], dtype=bool)
+
+
+def role_overrides(ctx: RowContext, predicate: Lambda) -> np.ndarray:
+    """Does some gate in any plan that matches the predicate name this plan's role in
+    ``override_by``: may this role waive another plan's gate?"""
+    gates = ctx.child("gate")
+    chosen = pd.Series(ctx.frames.entity("gate")["override_by"].to_numpy(dtype=object))
+    chosen = chosen.where(predicate(gates)).dropna().astype(str).str.lower()
+    roles = ctx.frames.plans["role"].fillna("").astype(str).str.lower()
+    return roles.isin(set(chosen)).to_numpy(dtype=bool)[ctx.plan_idx]
 
 
 def _fn(name: str, params: tuple[Param, ...], returns: Type, doc: str,
@@ -334,6 +383,13 @@ PLAN_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     _fn("share_where", (Param("predicate", "lambda", Type.BOOL, scope="component"),),
         Type.NUMBER, "share of target variable pay on components matching the predicate",
         share_where),
+    _fn("overlaps", (Param("first", "value", Type.LIST), Param("second", "value", Type.LIST)),
+        Type.BOOL, "true if two lists share an item (any case)", overlaps),
+    _fn("contains", (Param("text", "value", Type.STRING), Param("part", "value", Type.STRING)),
+        Type.BOOL, "true if the text holds the part (any case)", contains),
+    _fn("role_overrides", (Param("predicate", "lambda", Type.BOOL, scope="gate"),), Type.BOOL,
+        "true if a gate matching the predicate, in any plan, names this plan's role in "
+        "override_by", role_overrides),
 )}
 COMPONENT_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     _fn("gated", (Param("predicate", "lambda", Type.BOOL, scope="gate"),), Type.BOOL,

@@ -22,6 +22,9 @@ from policycheck.model import ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
 
 #: Columns a table may carry that policycheck does not read (no warning for these).
 FREE_TEXT_COLUMNS = frozenset({"notes", "note", "comment", "comments"})
+#: An unknown column this close to a field name is taken for a misspelling of it: an error,
+#: as its values would be lost. difflib's usual 0.6 took "country" for "headcount".
+COLUMN_CUTOFF = 0.8
 
 
 @dataclass
@@ -186,7 +189,7 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
         elif name in known:
             keep[index] = known[name]
         elif name and not is_extension_key(name) and name not in FREE_TEXT_COLUMNS:
-            hint = did_you_mean(name, known)
+            hint = did_you_mean(name, known, cutoff=COLUMN_CUTOFF)
             text = hint or "; ignored (start the name with 'x_' to mark a column of your own)"
             out.problems.append(Problem(
                 where, f"unknown column '{name}' in the {spec.name} table{text}",

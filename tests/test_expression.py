@@ -593,6 +593,20 @@ def test_membership_in_list_fields() -> None:
     assert run("'' in duties") == [False] * 4
 
 
+def test_hand_written_lists_are_read_item_by_item() -> None:
+    lists = FakeContext(
+        {
+            "duties": _objects(" a ; ;b;", ";a", "a b;c", "\tb\t", "ab", None),
+            "name": _objects("b", "a", "a b", "b", "a", "a"),
+        }
+    )
+    assert run("'b' in duties", lists) == [True, False, False, True, False, False]
+    assert run("name in duties", lists) == [True, True, True, True, False, False]
+    assert run("' a' in duties", lists) == [False] * 6
+    assert run("len(duties)", lists) == [2.0, 1.0, 2.0, 1.0, 1.0, 0.0]
+    assert run("duties == null", lists) == [False] * 5 + [True]
+
+
 def test_builtin_functions() -> None:
     assert run("abs(0 - base_pay) == base_pay") == [True, False, True, True]
     assert same_numbers(run("min(base_pay, 100)"), [100.0, 100.0, 0.0, 100.0])
@@ -686,6 +700,15 @@ def test_an_implementation_returning_the_wrong_shape_is_a_value_error() -> None:
     compiled = compile_expression("bad() > 0", "plan", broken)
     with pytest.raises(ValueError, match="function 'bad' has shape"):
         compiled.evaluate(PLANS)
+
+
+def test_untyped_value_parameters_refuse_null() -> None:
+    scopes = dict(SCOPES)
+    first = _function("first", Type.NUMBER, lambda ctx, value: value, Param("value", "value"))
+    scopes["plan"] = Scope("plan", {"base_pay": Field(Type.NUMBER)}, {"first": first}, {})
+    assert compile_expression("first(base_pay)", "plan", scopes).evaluate(PLANS)[0] == 30000
+    with pytest.raises(ExpressionError, match="argument 1 of 'first' cannot be null"):
+        compile_expression("first(null)", "plan", scopes)
 
 
 def test_builtin_signatures_and_implementations_agree() -> None:

@@ -101,3 +101,64 @@ def test_curve_and_rate_functions(frames: Frames) -> None:
 def test_plans_of_role_links_a_gate_override_to_the_overriders_plan(frames: Frames) -> None:
     assert values(frames, "gate", "plans_of_role(override_by, share('speed') >= 50%)") == [
         True, False]
+
+
+CURVES = """
+plans:
+  - id: curves
+    role: Agent
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - {id: back, kpi: fcr, weight: 40%, curve_points: [[0, 0], [90, 10], [100, 100], [150, 200]]}
+      - {id: late, kpi: qa_score, weight: 30%, curve_points: [[90, 80], [100, 100]],
+         rates: {broadband: 0, tv: 40}}
+      - {id: flat, kpi: csat, weight: 30%, rates: {a: 10, b: 10}}
+    gates:
+      - {kpi: qa_score, min: 80, override_by: Team Lead}
+  - id: lead
+    role: team lead
+    role_kind: manager
+    base_pay: 40000
+    target_variable: 0
+    duties: [resolve_issue, coach]
+"""
+
+
+@pytest.fixture(scope="module")
+def curve_frames(tmp_path_factory: pytest.TempPathFactory) -> Frames:
+    folder: Path = tmp_path_factory.mktemp("curves")
+    (folder / "plans.yaml").write_text(CURVES)
+    model = load_model([folder])
+    assert model.ok, [str(p) for p in model.problems]
+    return Frames(model.frames)
+
+
+def test_slope_ratio_weighs_segments_by_width(curve_frames: Frames) -> None:
+    # below 100 %: 100 points of payout over 100 of attainment = 1; above: 100 over 50 = 2
+    assert values(curve_frames, "component", "slope_ratio()")[0] == pytest.approx(2.0)
+
+
+def test_cliff_jump_counts_a_first_point_that_already_pays(curve_frames: Frames) -> None:
+    assert values(curve_frames, "component", "cliff_jump(1)") == [0.0, 0.8, 0.0]
+
+
+def test_rate_ratio_of_a_zero_rate_is_infinite(curve_frames: Frames) -> None:
+    ratios = values(curve_frames, "component", "rate_ratio()")
+    assert np.isnan(ratios[0]) and ratios[1] == np.inf and ratios[2] == 1.0
+
+
+def test_overlaps_contains_and_role_overrides(curve_frames: Frames) -> None:
+    assert values(curve_frames, "plan", "overlaps(duties, ['COACH', 'sell'])") == [False, True]
+    assert values(curve_frames, "plan", "contains(role, 'LEAD')") == [False, True]
+    assert values(curve_frames, "plan", "role_overrides(kpi.category == 'quality')") == [
+        False, True]
+
+
+def test_date_evidence_is_an_iso_date() -> None:
+    from policycheck.engine import _json_values, _plain
+
+    dates = np.array(["2027-01-04", "NaT"], dtype="datetime64[ns]")
+    assert _json_values(dates) == ["2027-01-04", None]
+    assert _plain(dates[0]) == "2027-01-04"

@@ -332,6 +332,13 @@ class _Checker:
             return self._lambda(arg, param, scope, previous, where)
         if param.kind != "value":
             raise ValueError(f"parameter '{param.name}' has unknown kind '{param.kind}'")
+        if param.type is Type.LIST and isinstance(arg, ListLiteral):
+            # a literal list of names passed where the function takes a list, e.g.
+            # overlaps(duties, ['coach', 'sell'])
+            if not all(isinstance(item, String) for item in arg.items):
+                raise ExpressionError(f"{where} must be a list of strings", arg.offset,
+                                      arg.length)
+            return Typed(arg, Type.LIST)
         if param.choices is not None:
             if not isinstance(arg, String):
                 message = f"{where} must be a string literal: one of {quoted_list(param.choices)}"

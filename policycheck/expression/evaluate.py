@@ -91,6 +91,10 @@ def _run(typed: Typed, ctx: Context) -> Array:
     node = typed.node
     if isinstance(node, Number | String | Boolean | Null):
         return np.full(ctx.size, _constant(typed), dtype=_DTYPES.get(typed.type))
+    if isinstance(node, ListLiteral):  # a list argument: the run-time form of a list field
+        out = np.empty(ctx.size, dtype=object)
+        out[:] = ";".join(str(item.value) for item in node.items)
+        return out
     if isinstance(node, Name):
         return _shaped(ctx.column(node.name), typed.type, ctx.size, f"column '{node.name}'")
     if isinstance(node, Unary):
@@ -189,8 +193,9 @@ def _divide(left: Array, right: Array) -> Array:
 def _power(base: Array, exponent: float) -> Array:
     if not exponent.is_integer():
         return np.power(base, exponent)  # a negative base gives NaN
-    # repeated products (the exponent is at most 4) give the same bits on every platform,
-    # where np.power may use a vector math library that differs from libm in the last digit
+    # repeated products (the exponent is a small literal, see Limits.max_exponent) give the
+    # same bits on every platform, where np.power may use a vector math library that differs
+    # from libm in the last digit
     result = np.where(np.isnan(base), np.nan, 1.0)
     for _ in range(int(abs(exponent))):
         result = result * base
