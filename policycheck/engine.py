@@ -163,8 +163,9 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
     plan_rows = ctx.plan_idx[rows]
     plans = frames.plans
     entity_ids = entity[spec.key].to_numpy() if rule.scope != "plan" else np.full(len(rows), None)
-    evidence_rows = pd.DataFrame({k: _json_values(v) for k, v in values.items()
-                                  if k in rule.evidence}).to_dict("records")
+    evidence_rows = pd.DataFrame({
+        k: _json_values(v, compiled.evidence[k].type is Type.LIST)
+        for k, v in values.items() if k in rule.evidence}).to_dict("records")
     out = pd.DataFrame({
         "rule_id": rule.id, "severity": severity, "title": rule.title, "scope": rule.scope,
         "plan_id": plans["plan_id"].to_numpy()[plan_rows], "entity_id": entity_ids,
@@ -185,16 +186,17 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
     return out
 
 
-def _json_values(values: np.ndarray) -> list[object]:
-    """Evidence as plain JSON values: floats rounded to 6 places, NaN as None."""
-    out: list[object] = []
+def _json_values(values: np.ndarray, is_list: bool = False) -> list[object]:
+    """Evidence as plain JSON values: floats rounded to 6 places, NaN as None, dates as
+    ISO dates, lists (held ``;``-joined) as lists."""
     if np.issubdtype(values.dtype, np.datetime64):
         return [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in values]
+    if is_list:
+        return [[i for i in str(v).split(";") if i] if v else [] for v in values.tolist()]
+    out: list[object] = []
     for v in values.tolist():
         if isinstance(v, float):
             out.append(None if v != v else round(v, 6))
-        elif isinstance(v, str):
-            out.append(v.split(";") if ";" in v else v)
         else:
             out.append(v)
     return out

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from policycheck.documents import Records, read_document
 from policycheck.engine import CompiledRule, evaluate
 from policycheck.loading import Loaded
@@ -71,19 +74,48 @@ def run_examples(rules: Sequence[CompiledRule]) -> list[ExampleResult]:
                                                            f"{problem.message}")
     results = []
     for compiled in rules:
-        findings = evaluate([compiled], model.frames)
-        fired = set(findings["plan_id"])
-        for plan_id, (rule_id, outcome, index, where) in owners.items():
-            if rule_id != compiled.rule.id:
-                continue
+        mine = {p: o for p, o in owners.items() if o[0] == compiled.rule.id}
+        # Each rule sees only its own examples: a function that looks across plans (such as
+        # plans_of_role) must not be swayed by another rule's example plans.
+        findings = evaluate([compiled], subset(model.frames, set(mine)))
+        for plan_id, (rule_id, outcome, index, where) in mine.items():
             if plan_id in invalid:
                 results.append(ExampleResult(rule_id, outcome, index, plan_id, False,
                                              "example plan is not valid: "
                                              + "; ".join(invalid[plan_id]), where))
                 continue
-            did_fire = plan_id in fired
-            ok = did_fire == (outcome == "fire")
-            detail = ("fired" if did_fire else "did not fire") + (
-                "" if ok else f", expected it {'to fire' if outcome == 'fire' else 'not to'}")
-            results.append(ExampleResult(rule_id, outcome, index, plan_id, ok, detail, where))
+            results.append(_judge(findings, compiled, plan_id, outcome, index, where))
     return sorted(results, key=lambda r: (r.rule_id, r.outcome, r.index))
+
+
+def _judge(findings: pd.DataFrame, compiled: CompiledRule, plan_id: str, outcome: str,
+           index: int, where: str) -> ExampleResult:
+    """Did the example fire as expected, at the severity it states (``x_severity``)?"""
+    rule = compiled.rule
+    levels = set(findings.loc[findings["plan_id"] == plan_id, "severity"])
+    did_fire = bool(levels)
+    ok = did_fire == (outcome == "fire")
+    detail = ("fired" if did_fire else "did not fire") + (
+        "" if ok else f", expected it {'to fire' if outcome == 'fire' else 'not to'}")
+    plan = rule.examples[outcome][index]
+    wanted = plan.get("x_severity") if isinstance(plan, dict) else None
+    if ok and did_fire and wanted is not None and wanted not in levels:
+        ok = False
+        detail = f"fired at {', '.join(sorted(levels))}, expected {wanted}"
+    return ExampleResult(rule.id, outcome, index, plan_id, ok, detail, where)
+
+
+def subset(frames: dict[str, pd.DataFrame], plan_ids: set[str]) -> dict[str, pd.DataFrame]:
+    """The frames of some plans only, with ``plan_idx`` renumbered."""
+    plans = frames["plans"]
+    kept = plans[plans["plan_id"].isin(plan_ids)].reset_index(drop=True)
+    codes = pd.Series(np.arange(len(kept)), index=kept["plan_id"].to_numpy())
+    out = {"plans": kept.assign(plan_idx=np.arange(len(kept)))}
+    for name, frame in frames.items():
+        if name == "plans":
+            continue
+        if "plan_id" in frame and name != "kpis":
+            frame = frame[frame["plan_id"].isin(plan_ids)].reset_index(drop=True)
+            frame = frame.assign(plan_idx=codes.reindex(frame["plan_id"].to_numpy()).to_numpy())
+        out[name] = frame
+    return out
