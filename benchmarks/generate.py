@@ -102,7 +102,7 @@ def _sig3(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     with np.errstate(divide="ignore"):
         digits = np.where(values == 0, 0, 2 - np.floor(np.log10(np.abs(values)))).astype(int)
-    return np.array([round(float(v), int(d)) for v, d in zip(values, digits)])
+    return np.array([round(float(v), int(d)) for v, d in zip(values, digits, strict=True)])
 
 
 def _num_text(values: np.ndarray) -> np.ndarray:
@@ -259,7 +259,8 @@ ROLES = (
 )
 KINDS = tuple(r.kind for r in ROLES)
 _SHARES = np.array([r.share for r in ROLES])
-assert abs(_SHARES.sum() - 1) < 1e-9 and KINDS == ENTITIES["plans"].field("role_kind").choices
+assert abs(_SHARES.sum() - 1) < 1e-9
+assert ENTITIES["plans"].field("role_kind").choices == KINDS
 
 
 def _pool_logp() -> np.ndarray:
@@ -479,12 +480,12 @@ def _component_fields(rng: np.random.Generator, p: dict[str, np.ndarray],
     cliff = first & p["cliff"][plan]
     curve[cliff] = "stepped"
     curve[first & p["retro"][plan]] = "retroactive"
-    # curve points: most non-linear curves spell out their shape
+    # curve points (~16 % of components): many non-linear curves spell out their shape
     points = np.full(m, None, dtype=object)
     u = rng.random(m)
     v = rng.random(m)
-    for name, prob in (("linear", 0.05), ("stepped", 0.9), ("decelerating", 0.6),
-                       ("accelerating", 0.7), ("retroactive", 0.6)):
+    for name, prob in (("linear", 0.03), ("stepped", 0.6), ("decelerating", 0.35),
+                       ("accelerating", 0.5), ("retroactive", 0.5)):
         templates = CURVE_POINTS[name]
         chosen = (curve == name) & (u < prob)
         if name == "stepped":
@@ -736,8 +737,10 @@ def _campaigns(rng: np.random.Generator, p: dict[str, np.ndarray],
     start = np.array([datetime.date.fromisoformat(e[0]) for e in EFFECTIVE])[p["effective"][plans]]
     offset = rng.integers(0, 150, size=m)
     length = _choice(rng, m, (6, 13, 27), (0.3, 0.3, 0.4)).astype(int)
-    first = np.array([d + datetime.timedelta(days=int(o)) for d, o in zip(start, offset)])
-    last = np.array([d + datetime.timedelta(days=int(x)) for d, x in zip(first, length)])
+    first = np.array([d + datetime.timedelta(days=int(o))
+                      for d, o in zip(start, offset, strict=True)])
+    last = np.array([d + datetime.timedelta(days=int(x))
+                     for d, x in zip(first, length, strict=True)])
     return _frame(ENTITIES["campaigns"], {
         "plan_id": p["id"][plans], "id": name, "name": name,
         "kpi": np.asarray(KPI_IDS, object)[c["matrix_kpi"][plans, 0]],
@@ -842,7 +845,7 @@ def yaml_plans(tables: dict[str, pd.DataFrame]) -> list[dict]:
         table = tables[spec.name]
         records = _typed_records(spec, table)
         grouped: list[list[dict]] = [[] for _ in range(len(plans))]
-        for position, record in zip(index.get_indexer(table["plan_id"]), records):
+        for position, record in zip(index.get_indexer(table["plan_id"]), records, strict=True):
             del record["plan_id"]
             grouped[position].append(record)
         children[spec.yaml_key] = grouped
@@ -872,8 +875,8 @@ def _typed_records(spec: EntitySpec, table: pd.DataFrame) -> list[dict]:
         kind = spec.field(name).kind if name in spec.field_names else "str"
         columns[name] = [None if v is None else _typed(kind, v) for v in table[name].tolist()]
     names = list(columns)
-    return [{k: v for k, v in zip(names, values) if v is not None}
-            for values in zip(*columns.values())]
+    return [{k: v for k, v in zip(names, values, strict=True) if v is not None}
+            for values in zip(*columns.values(), strict=True)]
 
 
 def _typed(kind: str, text: str) -> object:

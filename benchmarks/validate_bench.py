@@ -144,8 +144,8 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.rjust(w) for h, w in zip(header, widths)), line]
-    out += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    out = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
 
 
@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(job(Path(folder), args.repeat)))
         return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-    print(f"validate benchmark: seed {args.seed}, best of {args.repeat}; {_versions()}")
+    print(f"validate benchmark: seed {args.seed}, best of {args.repeat}; {_versions()}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     results = []
     with tempfile.TemporaryDirectory(prefix="policycheck-bench-") as temporary:
         for n in sizes:
@@ -209,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([f"{n:,}", f"{size_mb:.1f}", _fmt(floor["seconds"]),
                      *(_fmt(stages[label]) for label, _ in STAGES),
                      _fmt(checked["seconds"] - known), _fmt(checked["seconds"]),
-                     f"{n / checked['seconds']:,.0f}", f"{checked['seconds'] / floor['seconds']:.1f}",
+                     f"{n / checked['seconds']:,.0f}",
+                     f"{checked['seconds'] / floor['seconds']:.1f}",
                      f"{floor['rss_peak']:.0f}", f"{checked['rss_peak']:.0f}", *growth])
     print(_table(rows, header))
-    print("\nRSS = peak resident set of the measuring process (imports alone: "
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f} (other processes on the machine "
+          "skew the times). RSS = peak resident set of the measuring process (imports alone: "
           f"{results[0][3]['rss_imports']:.0f} MB for pandas, "
           f"{results[0][4]['rss_imports']:.0f} MB with policycheck and pandera). growth = "
           "log(t2/t1)/log(n2/n1) against the previous size; 1.0 is linear.")

@@ -409,6 +409,64 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False),
+              help="Write to FILE (.html, or .md for the Markdown summary). Default: stdout.")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
+              help="html (the full report) or markdown (the summary). Default: from the "
+                   "extension of -o, else html.")
+@click.option("--rules", "packs", multiple=True, type=click.Path(),
+              help="A rule pack (folder) or rule file; repeatable. Default: the built-in pack.")
+@click.option("--select", "selected", multiple=True, metavar="IDS",
+              help="Run only these rules (ids or id prefixes, comma-separated).")
+@click.option("--ignore", "ignored", multiple=True, metavar="IDS",
+              help="Skip these rules (ids or id prefixes, comma-separated).")
+@click.option("--title", default="Incentive alignment report", show_default=True,
+              help="Title of the report.")
+@click.option("--date", "date", metavar="TEXT",
+              help="Date to print on the report (none by default, so output is reproducible).")
+@click.option("--top", "top", type=click.IntRange(0, None), default=200, show_default=True,
+              help="Plans shown in full; the others are listed in a compact table.")
+@click.option("--step", type=click.FloatRange(0.01, 0.5), default=0.10, show_default=True,
+              help="Improvement step for the payout sensitivity, as a fraction of target.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures. Default: on for markdown, off for html.")
+def report(paths: tuple[str, ...], target: str | None, fmt: str | None,
+           packs: tuple[str, ...], selected: tuple[str, ...], ignored: tuple[str, ...],
+           title: str, date: str | None, top: int, step: float, redact: bool | None) -> int:
+    """Write the leadership report of the plans under PATHS: which plans pull people away
+    from the customer, how hard, for how many people, and what to change.
+
+    Exit 0 when the report was written, 2 when an input was invalid (the report is still
+    written, listing the plans it could not check) or a rule could not be used."""
+    from pathlib import Path
+
+    from policycheck.export import atomic_write
+    from policycheck.leadership.analysis import analyse
+    from policycheck.leadership.html import render_html
+    from policycheck.leadership.markdown import render_markdown
+    from policycheck.sensitivity import CurveParams
+
+    fmt = fmt or ("markdown" if target and target.lower().endswith((".md", ".markdown"))
+                  else "html")
+    redact = (fmt == "markdown") if redact is None else redact
+    lead = analyse(paths, rules=packs, select_ids=_ids(selected), ignore_ids=_ids(ignored),
+                   curve=CurveParams(step=step), redact=redact)
+    options = {"title": title, "date": date, "redact": redact}
+    text = (render_markdown(lead, **options) if fmt == "markdown"
+            else render_html(lead, detail_limit=top, **options))
+    for problem in lead.report.problems:
+        click.echo(str(problem), err=True)
+    if target:
+        atomic_write(Path(target), text.encode("utf-8"))
+        click.echo(f"wrote {target}: {lead.report.plans_checked} plans checked, "
+                   f"{lead.report.plans_invalid} invalid.", err=True)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)

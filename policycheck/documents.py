@@ -63,10 +63,11 @@ def read_document(data: LocatedMap, path: str) -> Records:
     for key in data:
         if key not in TOP_LEVEL_KEYS and not is_extension_key(key):
             out.problems.append(_problem(path, data.position(key), None,
-                                         f"unknown top-level key '{key}'"
-                                         f"{did_you_mean(key, TOP_LEVEL_KEYS)}; expected "
+                                         f"unknown top-level key '{key}'; expected "
                                          "'plan', 'plans' or 'kpis', or a key of your own "
-                                         "starting with 'x-'", "unknown-field"))
+                                         "starting with 'x-'"
+                                         f"{did_you_mean(key, TOP_LEVEL_KEYS)}",
+                                         "unknown-field"))
     if "plan" in data:
         for plan in _mappings(data["plan"], data.position("plan"), "plan", path, out, single=True):
             _read_plan(plan, path, out)
@@ -165,8 +166,8 @@ def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
             if subkey not in subfields:
                 out.problems.append(_problem(
                     path, value.position(subkey), plan_id,
-                    f"plan '{plan_id}': unknown field '{nested}.{subkey}'"
-                    f"{did_you_mean(subkey, subfields)}; expected one of {', '.join(subfields)}",
+                    f"plan '{plan_id}': unknown field '{nested}.{subkey}'; expected one of "
+                    f"{', '.join(subfields)}{did_you_mean(subkey, subfields)}",
                     "unknown-field"))
                 continue
             flat[f"{nested}_{subkey}"] = subvalue

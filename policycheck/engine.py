@@ -156,8 +156,10 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
             message = message + _format(values[field], spec).to_numpy()
     severity = np.full(len(rows), rule.severity, dtype=object)
     for condition, level in compiled.escalate:
+        # Escalation only raises: when several steps hold, the most severe one wins.
         raised = np.asarray(condition.evaluate(ctx))[rows]
-        severity = np.where(raised, level, severity)
+        higher = pd.Series(severity).map(SEVERITY_RANK).to_numpy() > SEVERITY_RANK[level]
+        severity = np.where(raised & higher, level, severity)
     entity = frames.entity(rule.scope).iloc[rows]
     spec = SCOPE_ENTITIES[rule.scope]
     plan_rows = ctx.plan_idx[rows]

@@ -5,11 +5,19 @@ customer, neutral), whether the customer side is protected (a gate or a modifier
 customer-side KPI, a clawback) and over what share of the pay, and the pay at stake per
 employee and in total. Shares are computed from integer basis points, so they are exact.
 All of it is whole-frame work: one merge and a few bincounts.
+
+What counts as protection (SPEC principle 3): a gate or modifier on a customer-side KPI that
+the employee does not control. A KPI is *employee-controlled* when its data source is one
+of ``untrusted_sources`` (self-reported, agent-triggered surveys) or its survey sample is
+below ``min_sample`` responses per period; such a gate or modifier is counted in
+``untrusted_protection`` and protects nothing. A gate counts only when it is material: it
+zeroes the payout, or cuts at least ``min_gate_cut_pct`` percent of it, and nobody may
+waive it (``override_by`` empty).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +25,11 @@ import pandas as pd
 from policycheck.model import BASIS_POINTS, CATEGORIES, PRESSURES
 
 PRESSURE_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
+#: Pressures that pull away from the customer.
+PULL_PRESSURES = ("speed", "cost", "sales")
+UNTRUSTED_SOURCES = ("self_reported", "agent_triggered_survey")
+MIN_SAMPLE = 20
+MIN_GATE_CUT_PCT = 50.0
 
 
 def _kpi_attribute(frame: pd.DataFrame, kpis: pd.DataFrame, column: str) -> np.ndarray:
@@ -26,6 +39,16 @@ def _kpi_attribute(frame: pd.DataFrame, kpis: pd.DataFrame, column: str) -> np.n
 
 def _per_plan(codes: np.ndarray, values: np.ndarray, n_plans: int) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=n_plans)
+
+
+def employee_controlled(frame: pd.DataFrame, kpis: pd.DataFrame,
+                        untrusted_sources: Sequence[str] = UNTRUSTED_SOURCES,
+                        min_sample: float = MIN_SAMPLE) -> np.ndarray:
+    """For each row with a ``kpi``: is the measure one the employee controls?"""
+    source = _kpi_attribute(frame, kpis, "data_source")
+    sample = pd.Series(_kpi_attribute(frame, kpis, "min_sample_per_period"))
+    small = pd.to_numeric(sample, errors="coerce").to_numpy(dtype=np.float64) < min_sample
+    return np.isin(source.astype(str), list(untrusted_sources)) | small
 
 
 def _covered_components(components: pd.DataFrame, rows: pd.DataFrame,
@@ -41,8 +64,20 @@ def _covered_components(components: pd.DataFrame, rows: pd.DataFrame,
     return components["plan_idx"].isin(to_all).to_numpy() | hit
 
 
+def _material(kind: str, rows: pd.DataFrame, min_gate_cut_pct: float) -> np.ndarray:
+    """A gate protects only when it bites (zero, or a large cut) and cannot be waived."""
+    if kind != "gates":
+        return np.ones(len(rows), dtype=bool)
+    cut = rows["reduce_pct"].astype("float64").to_numpy(na_value=np.nan)
+    bites = (rows["effect"].to_numpy(dtype=object) == "zero") | (cut >= min_gate_cut_pct)
+    return bites & rows["override_by"].isna().to_numpy()
+
+
 def pressure_profile(frames: Mapping[str, pd.DataFrame],
-                     headcount: np.ndarray | None = None) -> pd.DataFrame:
+                     headcount: np.ndarray | None = None, *,
+                     untrusted_sources: Sequence[str] = UNTRUSTED_SOURCES,
+                     min_sample: float = MIN_SAMPLE,
+                     min_gate_cut_pct: float = MIN_GATE_CUT_PCT) -> pd.DataFrame:
     """One row per valid plan, in plan order."""
     plans, components, kpis = frames["plans"], frames["components"], frames["kpis"]
     n = len(plans)
@@ -55,15 +90,51 @@ def pressure_profile(frames: Mapping[str, pd.DataFrame],
         out[f"share_{name}"] = _per_plan(codes, np.where(pressure == name, points, 0), n) \
             / BASIS_POINTS
     protected = np.zeros(len(components), dtype=bool)
+    ignored = np.zeros(n)
     for kind in ("gates", "modifiers"):
         rows = frames[kind]
-        customer = _kpi_attribute(rows, kpis, "pressure") == "customer"
-        covered = _covered_components(components, rows, customer)
-        out[f"customer_{kind}"] = _per_plan(rows["plan_idx"].to_numpy(dtype=np.int64),
-                                            customer.astype(float), n).astype(int)
-        protected |= covered
+        on_customer = _kpi_attribute(rows, kpis, "pressure") == "customer"
+        controlled = employee_controlled(rows, kpis, untrusted_sources, min_sample)
+        customer = on_customer & ~controlled & _material(kind, rows, min_gate_cut_pct)
+        row_codes = rows["plan_idx"].to_numpy(dtype=np.int64)
+        out[f"customer_{kind}"] = _per_plan(row_codes, customer.astype(float), n).astype(int)
+        ignored += _per_plan(row_codes, (on_customer & controlled).astype(float), n)
+        protected |= _covered_components(components, rows, customer)
     out["protected_share"] = _per_plan(codes, np.where(protected, points, 0), n) / BASIS_POINTS
     out["clawback"] = plans["clawback_triggers"].notna().to_numpy()
+    _add_trust_columns(out, frames, pressure, protected, ignored,
+                       untrusted_sources=untrusted_sources, min_sample=min_sample)
+    _add_pay_columns(out, plans, headcount)
+    return out
+
+
+def _add_trust_columns(out: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
+                       pressure: np.ndarray, protected: np.ndarray, ignored: np.ndarray, *,
+                       untrusted_sources: Sequence[str], min_sample: float) -> None:
+    """Customer pay the employee controls, and how much of the pull is guarded."""
+    components, kpis = frames["components"], frames["kpis"]
+    n = len(out)
+    codes = components["plan_idx"].to_numpy(dtype=np.int64)
+    points = components["weight"].to_numpy(dtype=np.int64)
+    controlled = employee_controlled(components, kpis, untrusted_sources, min_sample)
+    customer = pressure == "customer"
+    pull = np.isin(pressure.astype(str), PULL_PRESSURES)
+    clawback = out["clawback"].to_numpy(dtype=bool)
+    guarded = pull & (protected | clawback[codes])
+
+    def share(mask: np.ndarray) -> np.ndarray:
+        return _per_plan(codes, np.where(mask, points, 0), n) / BASIS_POINTS
+
+    out["share_customer_controlled"] = share(customer & controlled)
+    out["share_customer_trusted"] = share(customer & ~controlled)
+    out["untrusted_protection"] = ignored.astype(int)
+    out["pull_share"] = share(pull)
+    out["guarded_pull_share"] = share(guarded)
+
+
+def _add_pay_columns(out: pd.DataFrame, plans: pd.DataFrame,
+                     headcount: np.ndarray | None) -> None:
+    n = len(plans)
     if headcount is None:
         headcount = plans["headcount"].astype("float64").to_numpy(na_value=np.nan)
     target = plans["target_variable"].astype("float64").to_numpy()
@@ -74,7 +145,8 @@ def pressure_profile(frames: Mapping[str, pd.DataFrame],
     out["variable_share"] = np.divide(target, base + target, out=np.zeros(n),
                                       where=(base + target) > 0)
     out["pay_at_stake"] = np.round(target * headcount, 2)
-    return out
+    for column in ("name", "role", "currency", "max_variable"):
+        out[column] = plans[column].to_numpy()
 
 
 def category_shares(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

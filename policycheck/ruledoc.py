@@ -72,6 +72,10 @@ def coverage(rules: list[Rule], notes: dict[str, str]) -> dict[str, list[str] | 
     for pattern in PATTERNS:
         ids = [r.id for r in rules if pattern in r.patterns]
         out[pattern] = ids or notes.get(pattern, "NOT COVERED")
+    # Tags beyond the numbered catalogue, such as A.8 (the counterweight table).
+    extra = sorted({p for r in rules for p in r.patterns} - set(PATTERNS))
+    for tag in extra:
+        out[tag] = [r.id for r in rules if tag in r.patterns]
     return out
 
 

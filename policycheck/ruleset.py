@@ -267,7 +267,9 @@ def _escalate(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[tu
 
 
 def _parameters(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Parameter]:
-    value = data.get("parameters") or {}
+    value = data.get("parameters")
+    if value is None:
+        return {}
     if not isinstance(value, LocatedMap):
         problems.append(Problem(_at(data, "parameters", shown), "'parameters' must be a "
                                 "mapping of name to {default, type, doc}", "rule-type"))

@@ -75,14 +75,17 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
         out.problems.append(Problem(Location(shown), "file holds NUL bytes: expected UTF-8 "
                                     "CSV text (is it UTF-16 or a binary file?)", "encoding"))
         return
+    # Blank lines are kept, then dropped as blank rows, so that row numbers stay lines;
+    # pandas finds no columns when the file starts with one, so those are counted and cut.
+    content = text.lstrip()
+    above = text[: len(text) - len(content)].count("\n")
     try:
-        # Blank lines are kept, then dropped as blank rows, so that row numbers stay lines.
-        raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+        raw = pd.read_csv(io.StringIO(content), header=None, dtype=str, keep_default_na=False,
                           na_filter=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raw = pd.DataFrame()
     except pd.errors.ParserError as exc:
-        out.problems.append(_malformed(exc, shown))
+        out.problems.append(_malformed(exc, shown, above))
         return
     cells = pd.DataFrame({c: raw[c].str.strip() for c in raw.columns}, dtype=object)
     cells = cells.where(cells != "", None)
@@ -94,16 +97,16 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     top = int(filled.argmax())  # blank lines above the header are skipped
     header = [str(c) for c in raw.iloc[top]]
     body = cells.iloc[top + 1:].reset_index(drop=True)
-    _add_frame(header, body, shown, "", spec, out, header_row=top + 1)
+    _add_frame(header, body, shown, "", spec, out, header_row=above + top + 1)
 
 
-def _malformed(exc: Exception, shown: str) -> Problem:
+def _malformed(exc: Exception, shown: str, above: int) -> Problem:
     """pandas says "Expected 4 fields in line 3, saw 5": say it with the line in front."""
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
     if found is None:
         return Problem(Location(shown), f"malformed CSV: {str(exc).strip()}", "bad-csv")
     columns, line, cells = found.groups()
-    return Problem(Location(shown, "", int(line)), f"malformed CSV: this row has {cells} cells "
+    return Problem(Location(shown, "", int(line) + above), f"malformed CSV: this row has {cells} cells "
                    f"but the header has {columns}; expected one cell per column (quote a "
                    "cell that contains a comma)", "bad-csv")
 

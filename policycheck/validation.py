@@ -78,12 +78,15 @@ def validate(loaded: Loaded) -> Model:
     for name, spec in ENTITIES.items():
         found = _without_repeats(validate_frame(spec, frames[name]), problems)
         problems.extend(_without_missing_columns(found, loaded.tables.missing_columns))
-    problems.extend(checks.cross_table(frames))
+    # A cell that could not be read is missing to the checks; what they would say about
+    # the same spot (a gate with "neither min nor max") only repeats it.
+    problems.extend(_without_repeats(checks.cross_table(frames), problems))
     return _select_valid(frames, problems, loaded)
 
 
 def _without_repeats(new: list[Problem], known: list[Problem]) -> list[Problem]:
-    """pandera sees a cell that could not be typed as missing; it was reported already."""
+    """A cell that could not be typed is missing to pandera and to the checks; it was
+    reported already."""
     seen = {(p.location, p.field) for p in known}
     return [p for p in new if (p.location, p.field) not in seen]
 

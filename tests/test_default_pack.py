@@ -39,7 +39,7 @@ def test_rules_test_command_passes(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_pattern_has_a_rule_or_a_reason(rules: list) -> None:
     table = coverage(rules, coverage_notes([default_pack()]))
-    assert list(table) == list(PATTERNS)
+    assert list(table)[: len(PATTERNS)] == list(PATTERNS)
     assert [p for p, covered in table.items() if covered == "NOT COVERED"] == []
 
 

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policycheck.formats import json_format, text_format
+from policycheck.formats import (
+    csv_format,
+    github,
+    json_format,
+    junit,
+    markdown,
+    sarif,
+    text_format,
+    xlsx_format,
+)
 from policycheck.report import Report
 
 FORMATS: dict[str, Callable[[Report], str | bytes]] = {
     "text": text_format.render,
     "json": json_format.render,
+    "csv": csv_format.render,
+    "xlsx": xlsx_format.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "github": github.render,
+    "markdown": markdown.render,
 }
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
-REDACT_BY_DEFAULT: frozenset[str] = frozenset()
+REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
 
 
 def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:

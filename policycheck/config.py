@@ -1,0 +1,192 @@
+"""Settings: ``policycheck.yaml``, ``POLICYCHECK_*`` environment variables and flags.
+
+Precedence, highest first: command-line flags, environment variables, the config file, the
+built-in defaults (``KEYS``). A list setting (``select``, ``outputs``, ...) is replaced whole
+by a higher source; the mapping settings ``severity`` and ``params`` are merged entry by
+entry, so a flag can change one parameter and keep the others of the file.
+
+The config file is ``--config FILE``, else ``POLICYCHECK_CONFIG``, else the first
+``policycheck.yaml`` (or ``.yml``) found from the current folder upward, stopping at the
+filesystem root or at a folder holding ``.git``. Paths written in it are relative to it.
+It is read like any input: safe YAML, duplicate keys, unknown keys with "did you mean",
+wrong types, every problem with ``path:line:col``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policycheck.configkeys import KEYS, check_value, split_list
+from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean
+from policycheck.yamlsource import LocatedMap, load_yaml
+
+CONFIG_NAMES = ("policycheck.yaml", "policycheck.yml")
+#: The mapping settings: merged entry by entry across sources.
+MAPPINGS = ("severity", "params")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One effective setting: its value and where it came from. A mapping setting keeps the
+    source of each entry; a file setting keeps where each item is written, for problems found
+    once the rules are loaded (an unknown rule id in ``select``)."""
+
+    value: Any
+    source: str
+    sources: Mapping[str, str] = field(default_factory=dict)
+    where: Mapping[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Setting]
+    config_file: str | None = None
+    config_source: str = ""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key].value
+
+
+def find_config(start: Path) -> Path | None:
+    """The first config file from ``start`` upward; the search stops at a folder holding
+    ``.git`` (a repository's root) or at the filesystem root."""
+    folder = start.resolve()
+    while True:
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        if (folder / ".git").exists() or folder.parent == folder:
+            return None
+        folder = folder.parent
+
+
+def shown_path(path: Path, cwd: Path) -> str:
+    """A path as users see it: relative to the current folder when that is shorter."""
+    try:
+        return os.path.relpath(path, cwd).replace(os.sep, "/")
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
+    """The settings written in a config file; PolicycheckError with every problem."""
+    shown = shown_path(path, cwd)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{shown}: cannot read the config file: {exc}") from None
+    data, problems = load_yaml(text, shown)
+    if data is None and not problems:
+        return {}
+    if not problems and not isinstance(data, LocatedMap):
+        problems.append(Problem(Location(shown, "", 1, 1), "the config file must be a mapping "
+                                f"of settings: {', '.join(KEYS)}", "config-shape"))
+    out: dict[str, Setting] = {}
+    if not problems:
+        out = _file_settings(data, shown, path.parent, cwd, problems)
+    if problems:
+        raise PolicycheckError(f"the config file {shown} is not valid", problems)
+    return out
+
+
+def _file_settings(data: LocatedMap, shown: str, base: Path, cwd: Path,
+                   problems: list[Problem]) -> dict[str, Setting]:
+    out: dict[str, Setting] = {}
+    for key, raw in data.items():
+        line, col = data.position(key)
+        where = Location(shown, "", line, col)
+        if key not in KEYS:
+            hint = did_you_mean(key, KEYS) or f"; expected one of {', '.join(KEYS)}"
+            problems.append(Problem(where, f"unknown key '{key}'{hint}", "config-key"))
+            continue
+        value, items, error = check_value(str(key), raw, base, cwd, where)
+        if error:
+            problems.append(Problem(where, error, "config-type"))
+            continue
+        source = f"{shown}:{line}"
+        if key in MAPPINGS:
+            out[key] = Setting(value, source, {k: f"{shown}:{items[k].line}" for k in value},
+                               items)
+        else:
+            out[key] = Setting(value, source, where=items)
+    return out
+
+
+def read_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, Setting]:
+    """The settings given as ``POLICYCHECK_*`` variables; list values comma-separated."""
+    out: dict[str, Setting] = {}
+    for key, spec in KEYS.items():
+        if not spec.env or not environ.get(spec.env, "").strip():
+            continue
+        text = environ[spec.env].strip()
+        raw: Any = split_list(text) if spec.kind in ("packs", "ids", "outputs") else text
+        if spec.kind == "days":
+            raw = int(text) if text.isdigit() else text
+        value, _, error = check_value(key, raw, cwd, cwd, None)
+        if error:
+            raise UsageError(f"{spec.env}={text!r}: {error.split(': ', 1)[-1]}")
+        out[key] = Setting(value, f"env {spec.env}")
+    return out
+
+
+def read_flags(flags: Mapping[str, Any], cwd: Path) -> dict[str, Setting]:
+    """The settings given on the command line; ``None`` or empty means not given."""
+    out: dict[str, Setting] = {}
+    for key, raw in flags.items():
+        if raw is None or (isinstance(raw, (tuple, list, dict)) and not raw):
+            continue
+        flag = KEYS[key].flag
+        value, _, error = check_value(key, list(raw) if isinstance(raw, tuple) else raw,
+                                      cwd, cwd, None)
+        if error:
+            raise UsageError(f"{flag}: {error.split(': ', 1)[-1]}")
+        sources = {k: f"flag {flag}" for k in value} if key in MAPPINGS else {}
+        out[key] = Setting(value, f"flag {flag}", sources)
+    return out
+
+
+def merge(layers: list[dict[str, Setting]]) -> dict[str, Setting]:
+    """Combine sources, lowest precedence first."""
+    out: dict[str, Setting] = {}
+    for key, spec in KEYS.items():
+        chosen = Setting(spec.default, "default")
+        for layer in layers:
+            if key not in layer:
+                continue
+            given = layer[key]
+            if key in MAPPINGS:
+                chosen = Setting({**chosen.value, **given.value}, given.source,
+                                 {**chosen.sources, **given.sources},
+                                 {**chosen.where, **given.where})
+            else:
+                chosen = given
+        out[key] = chosen
+    return out
+
+
+def resolve(flags: Mapping[str, Any], *, config: str | None = None,
+            environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """The effective settings of a run."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    path, how = _config_path(config, environ, cwd)
+    file_layer = read_config(path, cwd) if path else {}
+    layers = [file_layer, read_environment(environ, cwd), read_flags(flags, cwd)]
+    return Settings(merge(layers), shown_path(path, cwd) if path else None, how)
+
+
+def _config_path(config: str | None, environ: Mapping[str, str],
+                 cwd: Path) -> tuple[Path | None, str]:
+    given, how = (config, "flag --config") if config else (
+        environ.get("POLICYCHECK_CONFIG", "").strip(), "env POLICYCHECK_CONFIG")
+    if given:
+        path = cwd / given
+        if not path.is_file():
+            raise UsageError(f"{how.split()[-1]} {given}: no such config file")
+        return path, how
+    found = find_config(cwd)
+    return found, "found from the current folder" if found else "none found"

@@ -1,0 +1,119 @@
+"""JUnit XML, for CI systems that show test reports: one test suite per rule run, one test
+case per finding.
+
+A finding that fails the run (open, at or above ``fail_on``) is a ``<failure>``; an open
+finding below it passes and says so in ``<system-out>``; a waived or baselined one is
+``<skipped>``. A rule without findings is one passing case, "no findings". Test case names
+(plan id, then entity id) are made unique within their suite. Invalid inputs add a suite
+"policycheck.input" with one ``<error>`` per problem. No timestamps or durations: the same
+report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Any
+
+from policycheck.errors import Problem
+from policycheck.formats.cells import NOT_XML, SUPPRESSED, finding_dicts, status_reason, where
+from policycheck.report import Report
+
+INPUT_SUITE = "policycheck.input"
+
+
+def _text(value: object) -> str:
+    return NOT_XML.sub("\ufffd", str(value))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """The names, with " (2)", " (3)"... added to repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name} ({n})"
+        seen[candidate] = 1
+        out.append(candidate)
+    return out
+
+
+def _case_name(row: dict[str, Any]) -> str:
+    return f"{row['plan_id']} {row['entity_id']}" if row["entity_id"] else str(row["plan_id"])
+
+
+def _detail(row: dict[str, Any]) -> str:
+    at = f"{row['src_file']}{'[' + row['src_sheet'] + ']' if row['src_sheet'] else ''}"
+    if row["src_line"]:
+        at += f":{row['src_line']}" + (f":{row['src_col']}" if row["src_col"] else "")
+    return _text(f"{at}: {row['severity']} {row['rule_id']}: {where(row)}: {row['message']}\n"
+                 f"What to change: {row['remediation']}")
+
+
+def _suite(parent: ET.Element, name: str, cases: list[ET.Element]) -> dict[str, int]:
+    counts = {"tests": len(cases),
+              "failures": sum(c.find("failure") is not None for c in cases),
+              "errors": sum(c.find("error") is not None for c in cases),
+              "skipped": sum(c.find("skipped") is not None for c in cases)}
+    suite = ET.SubElement(parent, "testsuite", {"name": _text(name)}
+                          | {k: str(v) for k, v in counts.items()})
+    suite.extend(cases)
+    return counts
+
+
+def _finding_cases(rule_id: str, rows: list[dict[str, Any]], failing: set[Any]
+                   ) -> list[ET.Element]:
+    if not rows:
+        return [ET.Element("testcase", {"classname": rule_id, "name": "no findings"})]
+    cases = []
+    for row, name in zip(rows, _unique(_case_name(r) for r in rows), strict=True):
+        case = ET.Element("testcase", {"classname": _text(rule_id), "name": _text(name)})
+        if row["_key"] in failing:
+            ET.SubElement(case, "failure", {"message": _text(row["message"]),
+                                            "type": row["severity"]}).text = _detail(row)
+        elif row["status"] in SUPPRESSED:
+            ET.SubElement(case, "skipped", {"message": _text(status_reason(row))})
+        else:
+            ET.SubElement(case, "system-out").text = _detail(row)
+        cases.append(case)
+    return cases
+
+
+def _problem_cases(problems: tuple[Problem, ...]) -> list[ET.Element]:
+    cases = []
+    for problem, name in zip(problems, _unique(str(p.location) for p in problems),
+                                   strict=True):
+        case = ET.Element("testcase", {"classname": INPUT_SUITE, "name": _text(name)})
+        kind = "error" if problem.severity == "error" else "system-out"
+        element = ET.SubElement(case, kind)
+        if kind == "error":
+            element.set("message", _text(problem.message))
+            element.set("type", problem.code)
+        element.text = _text(problem)
+        cases.append(case)
+    return cases
+
+
+def render(report: Report) -> str:
+    failing = set(report.failing.index)
+    rows = [row | {"_key": key}
+            for key, row in zip(report.findings.index, finding_dicts(report), strict=True)]
+    root = ET.Element("testsuites", {"name": "policycheck"})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_rule.setdefault(row["rule_id"], []).append(row)
+    suites = [(rule.id, _finding_cases(rule.id, by_rule.get(rule.id, []), failing))
+              for rule in report.rules]
+    if report.problems:
+        suites.append((INPUT_SUITE, _problem_cases(report.problems)))
+    for name, cases in suites:
+        for key, value in _suite(root, name, cases).items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(root, encoding="unicode") + "\n")

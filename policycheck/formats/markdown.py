@@ -1,0 +1,148 @@
+"""Markdown: a pull-request comment.
+
+A headline with the verdict against ``fail_on`` and the counts by severity; a table of the
+open findings at or above medium (the first 50); a collapsed ``<details>`` with the rest (the
+overflow, lower severities, waived and baselined findings; at most 500 rows, to stay well
+inside GitHub's 65,536-character comment); and the incentive mix of the plans with findings.
+Everything taken from the input is escaped (``escape``): it can neither inject HTML nor break
+a table, mention a user or link an issue. Pay is redacted by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from policycheck.engine import SEVERITY_RANK
+from policycheck.formats.cells import SUPPRESSED, finding_dicts
+from policycheck.report import Report
+
+TABLE_ROWS = 50
+DETAILS_ROWS = 500
+MIX_COLUMNS = (("speed", "share_speed"), ("cost", "share_cost"), ("sales", "share_sales"),
+               ("customer", "share_customer"), ("protected", "protected_share"))
+# HTML special characters as entities; markdown punctuation backslash-escaped; "@" and "#"
+# as entities so that a plan id cannot mention a user or link an issue; line breaks would
+# end a table row.
+_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;", "#": "&#35;",
+    "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "|": "\\|",
+    "~": "\\~", "$": "\\$", "\n": " ", "\r": " ",
+})
+
+
+def escape(value: object) -> str:
+    """Text safe in a markdown paragraph or table cell, HTML included."""
+    return str(value).translate(_ESCAPES)
+
+
+def percent(share: object) -> str:
+    if share is None or pd.isna(share):  # type: ignore[call-overload]
+        return "n/a"
+    return f"{round(float(share) * 100, 1):g}%"  # type: ignore[arg-type]
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def headline(report: Report) -> list[str]:
+    counts = report.counts()
+    failing = len(report.failing)
+    if report.errors:
+        verdict = "⚠️ could not check every plan"
+    elif failing:
+        verdict = "❌ fail"
+    else:
+        verdict = "✅ pass"
+    shown = ", ".join(f"{n} {s}" for s, n in counts.items())
+    total = len(report.findings)
+    lines = [f"## policycheck: {verdict}", "",
+             f"**{total} finding{'s' * (total != 1)}** ({shown}) from {len(report.rules)} "
+             f"rule{'s' * (len(report.rules) != 1)} over {report.plans_checked} of "
+             f"{report.plans_read} plans."]
+    if report.fail_on == "none":
+        lines.append("No severity fails this check (`--fail-on none`).")
+    else:
+        lines.append(f"**{failing}** open finding{'s' * (failing != 1)} at or above "
+                     f"`{report.fail_on}` fail{'s' * (failing == 1)} this check.")
+    if report.problems:
+        lines += ["", f"**{len(report.problems)} input problem"
+                  f"{'s' * (len(report.problems) != 1)}**; {report.plans_invalid} invalid "
+                  f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked:", ""]
+        lines += [f"- {escape(p.location)}: {escape(p.severity)}: {escape(p.message)} "
+                  f"\\[{escape(p.code)}\\]" for p in report.problems[:TABLE_ROWS]]
+        if len(report.problems) > TABLE_ROWS:
+            lines.append(f"- and {len(report.problems) - TABLE_ROWS} more")
+    return lines
+
+
+def _plan(row: dict[str, Any]) -> str:
+    text = escape(row["plan_id"])
+    if row["entity_id"]:
+        text += f"<br>{escape(row['scope'])} {escape(row['entity_id'])}"
+    return text
+
+
+def _finding_row(row: dict[str, Any], with_status: bool) -> list[str]:
+    cells = [escape(row["severity"])]
+    if with_status:
+        cells.append(escape(row["status"]))
+    return [*cells, escape(row["rule_id"]), _plan(row), escape(row["message"])]
+
+
+def findings_section(report: Report) -> list[str]:
+    rows = finding_dicts(report)
+    rows.sort(key=lambda r: SEVERITY_RANK[r["severity"]])
+    shown = [r for r in rows
+             if r["status"] not in SUPPRESSED and SEVERITY_RANK[r["severity"]]
+             <= SEVERITY_RANK["medium"]]
+    top, overflow = shown[:TABLE_ROWS], shown[TABLE_ROWS:]
+    lines = ["", "### Open findings at or above medium", ""]
+    if top:
+        lines += table(("severity", "rule", "plan", "message"),
+                       (_finding_row(r, False) for r in top))
+    else:
+        lines.append("None.")
+    if overflow:
+        lines += ["", f"…and {len(overflow)} more, listed below."]
+    listed = {id(r) for r in top}
+    rest = [r for r in rows if id(r) not in listed]
+    if rest:
+        lines += ["", "<details>", f"<summary>{len(rest)} more finding"
+                  f"{'s' * (len(rest) != 1)} (lower severity, "
+                  "waived, baselined or beyond the first "
+                  f"{TABLE_ROWS})</summary>", ""]
+        lines += table(("severity", "status", "rule", "plan", "message"),
+                       (_finding_row(r, True) for r in rest[:DETAILS_ROWS]))
+        if len(rest) > DETAILS_ROWS:
+            lines += ["", f"…and {len(rest) - DETAILS_ROWS} more: see the SARIF or JSON "
+                      "output."]
+        lines += ["", "</details>"]
+    return lines
+
+
+def mix_section(report: Report) -> list[str]:
+    profiles = report.profiles
+    if profiles.empty or report.findings.empty:
+        return []
+    counts = report.findings["plan_id"].value_counts()
+    flagged = profiles[profiles["plan_id"].isin(counts.index)]
+    rows = [[escape(p["plan_id"]), escape(p["role_kind"]),
+             *(percent(p.get(column)) for _, column in MIX_COLUMNS),
+             str(int(counts[p["plan_id"]]))]
+            for p in flagged.head(TABLE_ROWS).to_dict("records")]
+    lines = ["", "### Incentive mix of the plans with findings", "",
+             "Share of target variable pay on each pressure, and the share protected by a "
+             "customer-side gate or modifier.", ""]
+    lines += table(("plan", "role", *(name for name, _ in MIX_COLUMNS), "findings"), rows)
+    if len(flagged) > TABLE_ROWS:
+        lines += ["", f"…and {len(flagged) - TABLE_ROWS} more plans."]
+    return lines
+
+
+def render(report: Report) -> str:
+    return "\n".join(headline(report) + findings_section(report) + mix_section(report)) + "\n"

@@ -1,0 +1,141 @@
+"""Redaction: pay figures and employee identifiers taken out of a report.
+
+On by default for the outputs that leave the company (``sarif``, ``github``, ``markdown``;
+``formats.REDACT_BY_DEFAULT``), and for any format with ``--redact``. ``redact(report)``
+returns a new report; the one it is given is not changed. Exactly this is replaced:
+
+Findings
+  - ``pay_at_stake``: emptied (null in JSON, an empty cell in CSV and Excel).
+  - ``evidence``: the value of every key that names pay, i.e. contains ``pay``, ``salary``,
+    ``prize``, ``amount``, ``bonus``, ``commission``, ``base``, ``target_variable`` or
+    ``max_variable``, becomes ``"[redacted]"``, unless the key names a ratio (contains
+    ``share``, ``ratio``, ``pct``, ``percent`` or ``_vs_``). A missing value stays missing.
+    Keys containing ``employee`` are removed.
+  - ``message``: in the rule's message template, every placeholder formatted as money
+    (``{prize:money}``), and every plain or ``:n`` placeholder whose expression names pay as
+    above (``{base_pay:n}``), becomes ``[redacted]``; then every number written with
+    thousands separators (``4,000``, ``1,250.50``), which only the money format writes.
+Plan profiles
+  - every numeric column whose name names pay as above (``base_pay``, ``target_variable``,
+    ``max_variable``, ``pay_at_stake``): emptied.
+Problems (invalid input)
+  - an employee id quoted in a message or detail (``employee 'E1'``, ``employee id 'E1'``)
+    becomes ``'[redacted]'``;
+  - in problems about a pay field (``base_pay``, ``pay_floor``, ``target_variable``,
+    ``max_variable``, ``prize``, ``amount``, ``rates``), the number after ``got`` or ``is``
+    becomes ``[redacted]``; then numbers with thousands separators, as in messages.
+
+Kept: headcount, every share and ratio (they say where pay points, not how much), plan,
+component and KPI ids, rule texts, locations and fingerprints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.errors import Problem
+from policycheck.report import Report
+from policycheck.ruleset import Rule
+
+REDACTED = "[redacted]"
+PAY_WORDS = ("pay", "salary", "prize", "amount", "bonus", "commission", "base",
+             "target_variable", "max_variable")
+RATIO_WORDS = ("share", "ratio", "pct", "percent", "_vs_")
+PAY_FIELDS = ("base_pay", "pay_floor", "target_variable", "max_variable", "prize", "amount",
+              "rates")
+
+_GROUPED_NUMBER = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+_EMPLOYEE_ID = re.compile(r"(\bemployee(?: id)? )'(?:[^'\\]|\\.)*'")
+_GOT_NUMBER = re.compile(r"(\b(?:got|is) )-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def names_pay(name: str) -> bool:
+    """True for an evidence key or expression that names an amount of pay."""
+    lowered = name.lower()
+    return (any(w in lowered for w in PAY_WORDS)
+            and not any(w in lowered for w in RATIO_WORDS))
+
+
+def redact(report: Report) -> Report:
+    findings = report.findings.copy()
+    if len(findings):
+        findings["pay_at_stake"] = np.nan
+        findings["evidence"] = findings["evidence"].map(_evidence)
+        findings["message"] = _messages(findings, report.rules)
+    profiles = report.profiles.copy()
+    for column in profiles.columns:
+        if names_pay(column) and pd.api.types.is_numeric_dtype(profiles[column]):
+            profiles[column] = np.nan
+    problems = tuple(_problem(p) for p in report.problems)
+    return dataclasses.replace(report, findings=findings, profiles=profiles, problems=problems)
+
+
+def _evidence(values: Any) -> Any:
+    if not isinstance(values, dict):
+        return values
+    return {key: (REDACTED if names_pay(key) and value is not None else value)
+            for key, value in values.items() if "employee" not in key.lower()}
+
+
+def _messages(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.Series:
+    messages = findings["message"].astype(object)
+    for rule in rules:
+        template = _template(rule)
+        if template is None:
+            continue
+        mine = findings["rule_id"] == rule.id
+        messages[mine] = messages[mine].map(template)
+    return messages.map(_hide_grouped_numbers)
+
+
+def _template(rule: Rule) -> Any:
+    """A function hiding the pay placeholders of the rule's rendered messages, or None."""
+    pattern, hidden = "", []
+    try:
+        parsed = list(string.Formatter().parse(rule.message))
+    except ValueError:
+        return None
+    for literal, field, spec, _ in parsed:
+        pattern += re.escape(literal)
+        if field:
+            pattern += "(.*?)"
+            hidden.append(spec == "money" or (spec in ("", "n") and names_pay(field)))
+    if not any(hidden):
+        return None
+    compiled = re.compile(pattern, re.DOTALL)
+
+    def hide(message: str) -> str:
+        match = compiled.fullmatch(message)
+        if match is None:
+            return message
+        out, last = [], 0
+        for group, hide_it in enumerate(hidden, start=1):
+            if hide_it:
+                out += [message[last:match.start(group)], REDACTED]
+                last = match.end(group)
+        return "".join(out) + message[last:]
+
+    return hide
+
+
+def _hide_grouped_numbers(text: str) -> str:
+    return _GROUPED_NUMBER.sub(REDACTED, text)
+
+
+def _problem_text(text: str, pay_field: bool) -> str:
+    text = _EMPLOYEE_ID.sub(rf"\1'{REDACTED}'", text)
+    if pay_field:
+        text = _GOT_NUMBER.sub(rf"\g<1>{REDACTED}", text)
+    return _hide_grouped_numbers(text)
+
+
+def _problem(problem: Problem) -> Problem:
+    pay_field = problem.field in PAY_FIELDS
+    return dataclasses.replace(problem, message=_problem_text(problem.message, pay_field),
+                               detail=_problem_text(problem.detail, pay_field))

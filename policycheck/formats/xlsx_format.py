@@ -1,0 +1,100 @@
+"""Excel: a workbook with a "findings" sheet (the CSV columns) and a "plans" sheet (each
+plan's incentive mix, pay at stake and findings by severity).
+
+Each sheet has a bold, frozen header with an auto-filter and columns sized to their content.
+Text that a spreadsheet would run as a formula starts with an apostrophe, as in CSV. The
+document dates are fixed (``export._fix_dates``), so the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from policycheck.export import _EPOCH, _fix_dates
+from policycheck.formats.cells import (
+    FINDING_FIELDS,
+    NOT_XML,
+    finding_dicts,
+    flat_record,
+    neutralise,
+)
+from policycheck.report import Report
+from policycheck.ruleset import SEVERITIES
+
+PLAN_COLUMNS = ("plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed",
+                "share_cost", "share_sales", "share_customer", "share_neutral",
+                "protected_share")
+PERCENT = "0.0%"
+MONEY = "#,##0"
+NUMBER_FORMATS = {"pay_at_stake": MONEY, **{c: PERCENT for c in PLAN_COLUMNS if "share" in c}}
+MIN_WIDTH, MAX_WIDTH = 8, 60
+# openpyxl is imported when a workbook is made: `validate --format json` loads this package.
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return NOT_XML.sub("\ufffd", neutralise(value))
+    return value.item() if hasattr(value, "item") else value
+
+
+def plan_rows(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The plans sheet: one row per checked plan, in the profile's order."""
+    profiles = report.profiles
+    header = (*PLAN_COLUMNS, *SEVERITIES)
+    if profiles.empty:
+        return header, []
+    counts = (report.findings.groupby(["plan_id", "severity"]).size().unstack(fill_value=0)
+              .reindex(index=profiles["plan_id"], columns=list(SEVERITIES), fill_value=0))
+    table = profiles.reindex(columns=list(PLAN_COLUMNS)).reset_index(drop=True)
+    table = pd.concat([table, counts.fillna(0).astype(int).reset_index(drop=True)], axis=1)
+    return header, table.astype(object).values.tolist()
+
+
+def _sheet(book: Workbook, title: str, header: Sequence[str], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title)
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(name) for name in header]
+    for row in rows:
+        values = [_cell(v) for v in row]
+        sheet.append(values)
+        widths = [max(w, len(str(v)) if v is not None else 0)
+                  for w, v in zip(widths, values, strict=True)]
+    for index, name in enumerate(header, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = min(max(widths[index - 1] + 2, MIN_WIDTH),
+                                                    MAX_WIDTH)
+        if name in NUMBER_FORMATS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = NUMBER_FORMATS[name]
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+
+def render(report: Report) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.created = book.properties.modified = _EPOCH
+    findings = [list(flat_record(row).values()) for row in finding_dicts(report)]
+    _sheet(book, "findings", FINDING_FIELDS, findings)
+    _sheet(book, "plans", *plan_rows(report))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.xlsx"
+        book.save(path)
+        _fix_dates(path)
+        return path.read_bytes()

@@ -1,0 +1,130 @@
+"""Everything the leadership report shows, as frames: one row per plan, one per component.
+
+``analyse(paths, ...)`` runs load → validate → evaluate like ``pipeline.check`` and keeps the
+model's frames, which the payout sensitivity and the org roll-ups need and ``Report`` does
+not carry; ``build(report, frames)`` is the pure part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from policycheck.engine import SEVERITY_RANK
+from policycheck.leadership.words import protection_sentence, sensitivity_sentence
+from policycheck.profile import pressure_profile
+from policycheck.report import Report
+from policycheck.scoring import ScoreWeights, alignment, by_org_unit, by_role_kind
+from policycheck.sensitivity import CurveParams, plan_sensitivity, sensitivity
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """The report of a run and the analysis built on it."""
+
+    report: Report
+    #: One row per checked plan, most exposed first: profile, score, sensitivity summary.
+    plans: pd.DataFrame
+    #: One row per component: the payout sensitivity (``sensitivity.sensitivity``).
+    components: pd.DataFrame
+    by_role_kind: pd.DataFrame
+    by_org_unit: pd.DataFrame
+    #: The model frames the plan sections describe (gates, modifiers, kpis).
+    frames: Mapping[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    curve: CurveParams = field(default_factory=CurveParams)
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+
+    def totals(self) -> dict[str, object]:
+        """The headline numbers."""
+        plans = self.plans
+        people = plans["headcount"].astype("float64").fillna(0.0)
+        bad = plans["band"] == "misaligned"
+        risk = plans["band"] == "at risk"
+        pay = plans["pay_at_stake"].fillna(0.0)
+        pull_pay = pay * plans["pull_share"]
+        return {
+            "plans": len(plans), "plans_misaligned": int(bad.sum()),
+            "plans_at_risk": int(risk.sum()),
+            "people": int(people.sum()), "people_misaligned": int(people[bad].sum()),
+            "people_at_risk": int(people[risk].sum()),
+            "unknown_headcount": int(plans["headcount"].isna().sum()),
+            "pay": _by_currency(pay, plans["currency"]),
+            "pay_misaligned": _by_currency(pay[bad], plans["currency"][bad]),
+            "pay_pull": _by_currency(pull_pay, plans["currency"]),
+            "pay_pull_unguarded": _by_currency(
+                pay * (plans["pull_share"] - plans["guarded_pull_share"]), plans["currency"]),
+            "findings": self.report.counts(),
+        }
+
+
+def _by_currency(values: pd.Series, currency: pd.Series) -> dict[str, float]:
+    summed = values.groupby(currency.fillna("").to_numpy(), sort=True).sum()
+    return {str(k): float(v) for k, v in summed.items()}
+
+
+def worst_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """The most severe open finding of each plan (ties: rule id, then file order)."""
+    open_ = findings[findings["status"] == "open"]
+    ranked = open_.assign(_rank=open_["severity"].map(SEVERITY_RANK),
+                          _order=np.arange(len(open_)))
+    ranked = ranked.sort_values(["plan_id", "_rank", "rule_id", "_order"], kind="stable")
+    return ranked.drop_duplicates("plan_id").set_index("plan_id")
+
+
+def build(report: Report, frames: Mapping[str, pd.DataFrame],
+          curve: CurveParams | None = None, weights: ScoreWeights | None = None,
+          redact: bool = False) -> Leadership:
+    """Profile, sensitivity and score of every plan, ranked by exposure."""
+    curve, weights = curve or CurveParams(), weights or ScoreWeights()
+    profiles = report.profiles
+    if profiles.empty or "pull_share" not in profiles:
+        profiles = pressure_profile(frames)
+    components = sensitivity(frames, curve)
+    scored = alignment(profiles, report.findings, weights)
+    summary = plan_sensitivity(components, profiles["plan_id"])
+    plans = pd.concat([profiles.reset_index(drop=True),
+                       scored.drop(columns="plan_id"),
+                       summary.drop(columns="plan_id")], axis=1)
+    plans["sensitivity"] = sensitivity_sentence(plans, redact)
+    plans["protection"] = protection_sentence(plans)
+    worst = worst_findings(report.findings).reindex(plans["plan_id"])
+    plans["worst_title"] = worst["title"].to_numpy()
+    plans["worst_severity"] = worst["severity"].to_numpy()
+    plans["remedy"] = worst["remediation"].to_numpy()
+    plans = plans.sort_values("rank", kind="stable").reset_index(drop=True)
+    rank = pd.Series(plans["rank"].to_numpy(), index=plans["plan_id"].to_numpy())
+    components["rank"] = rank.reindex(components["plan_id"].to_numpy()).to_numpy()
+    return Leadership(report=report, plans=plans, components=components,
+                      by_role_kind=by_role_kind(profiles, scored),
+                      by_org_unit=by_org_unit(frames.get("employees"), profiles, scored),
+                      frames={k: frames[k] for k in ("gates", "modifiers", "kpis")},
+                      curve=curve, weights=weights)
+
+
+def analyse(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
+            select_ids: Sequence[str] = (), ignore_ids: Sequence[str] = (),
+            params: Mapping[str, str] | None = None,
+            severities: Mapping[str, str] | None = None,
+            curve: CurveParams | None = None, weights: ScoreWeights | None = None,
+            redact: bool = False) -> Leadership:
+    """Check the plans under ``paths`` (as ``pipeline.check`` does) and analyse them."""
+    from policycheck.engine import compile_rules, evaluate
+    from policycheck.ruleset import load_rules, override, select
+    from policycheck.scopes import Frames
+    from policycheck.validation import load_model
+
+    chosen = select(load_rules([Path(r) for r in rules] or None), select_ids, ignore_ids)
+    configured = override(chosen, params or {}, severities or {})
+    compiled = compile_rules(configured)
+    model = load_model(paths)
+    frames = Frames(model.frames)
+    findings = evaluate(compiled, frames)
+    profiles = pressure_profile(model.frames, frames.headcount)
+    report = Report(findings=findings, problems=model.problems, rules=tuple(configured),
+                    plans_read=model.plans_read, plans_checked=model.plans_valid,
+                    plans_invalid=model.plans_invalid, files=model.files, profiles=profiles)
+    return build(report, model.frames, curve, weights, redact)

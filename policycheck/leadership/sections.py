@@ -1,0 +1,186 @@
+"""The parts of the page built from many rows: plan sections, the compact table, roll-ups.
+
+Row work is done on whole frames; the only Python loops hand out the already-built rows
+of the plans that are shown in full (at most ``detail_limit``) to their plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.engine import SEVERITY_RANK
+from policycheck.leadership import charts
+from policycheck.leadership.analysis import Leadership
+from policycheck.leadership.words import (
+    PRESSURE_LABELS, money_column, plain, step_text,
+)
+from policycheck.profile import employee_controlled
+
+
+def labels(plans: pd.DataFrame) -> list[str]:
+    """The name a committee knows a plan by (its id when it has no name)."""
+    names = plans["name"].astype(object).where(plans["name"].notna(), plans["plan_id"])
+    return [str(n) for n in names]
+
+
+def flags_text(plans: pd.DataFrame) -> pd.Series:
+    """"2 critical · 5 high · 1 medium" (open findings)."""
+    parts = [np.where(plans[s] > 0, plans[s].astype(str) + f" {s}", "")
+             for s in ("critical", "high", "medium", "low")]
+    joined = pd.Series([" · ".join(p for p in row if p) for row in zip(*parts)],
+                       index=plans.index, dtype=object)
+    return joined.where(joined != "", "none")
+
+
+def actions(lead: Leadership, redact: bool, limit: int = 5) -> list[dict[str, Any]]:
+    """The most exposed plans that are not aligned: what to change first."""
+    chosen = lead.plans[lead.plans["band"] != "aligned"].head(limit)
+    rows = chosen.assign(label=labels(chosen),
+                         pay=money_column(chosen["pay_at_stake"], chosen["currency"], redact),
+                         remedy_text=chosen["remedy"].map(plain))
+    return rows.to_dict("records")  # type: ignore[return-value]
+
+
+def rollup_rows(table: pd.DataFrame, key: str, redact: bool) -> list[dict[str, Any]]:
+    rows = table.assign(
+        name=table[key].astype(str).str.replace("_", " "),
+        pay=money_column(table["pay_at_stake"], table["currency"], redact),
+        pay_bad=money_column(table["pay_misaligned"], table["currency"], redact),
+        share_bad=(table["people_misaligned"] / table["people"].where(table["people"] > 0))
+        .fillna(0.0))
+    return rows.to_dict("records")  # type: ignore[return-value]
+
+
+def _evidence(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, dict):
+        return []
+    out = []
+    for key, item in value.items():
+        if isinstance(item, bool):
+            text = "yes" if item else "no"
+        elif isinstance(item, float):
+            text = f"{item:,.4g}"
+        elif isinstance(item, list):
+            text = ", ".join(str(i) for i in item)
+        else:
+            text = "n/a" if item is None else str(item)
+        out.append((key.replace("_", " "), text))
+    return out
+
+
+def _findings(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
+    findings = lead.report.findings
+    chosen = findings[findings["plan_id"].isin(ids)]
+    rules = {r.id: r for r in lead.report.rules}
+    chosen = chosen.assign(
+        _rank=chosen["severity"].map(SEVERITY_RANK),
+        rationale=[plain(rules[r].rationale) if r in rules else "" for r in chosen["rule_id"]],
+        references=[", ".join(rules[r].references) if r in rules else ""
+                    for r in chosen["rule_id"]],
+        remedy_text=chosen["remediation"].map(plain),
+        location=chosen["src_file"].astype(str) + ":" + chosen["src_line"].astype(str),
+        evidence_items=[_evidence(e) for e in chosen["evidence"]])
+    return chosen.sort_values(["plan_id", "_rank", "rule_id", "entity_id"], kind="stable",
+                              na_position="first")
+
+
+def _components(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
+    comps = lead.components[lead.components["plan_id"].isin(ids)]
+    currency = pd.Series(lead.plans["currency"].to_numpy(), index=lead.plans["plan_id"])
+    cur = pd.Series(currency.reindex(comps["plan_id"]).to_numpy(), index=comps.index)
+    segment = comps["pressure"].where(~(comps["controlled"].astype(bool)
+                                        & (comps["pressure"] == "customer")), "controlled")
+    capped = np.where(comps["component_capped"], "capped by the component cap",
+                      np.where(comps["plan_capped"], "capped by the plan maximum", ""))
+    return comps.assign(
+        label=comps["kpi_name"].fillna(comps["kpi"]).astype(str), segment=segment,
+        pressure_label=comps["pressure"].map(PRESSURE_LABELS).fillna("")
+        + np.where(segment == "controlled", " (employee-controlled)", ""),
+        step=step_text(comps["step_value"], comps["unit"]),
+        extra_text=money_column(comps["extra_pay"].round(0), cur, redact), capped=capped)
+
+
+def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
+    """Gates and modifiers of the chosen plans, described, with whether they protect."""
+    kpis = lead.frames["kpis"]
+    parts = []
+    for kind in ("gates", "modifiers"):
+        rows = lead.frames[kind]
+        rows = rows[rows["plan_id"].isin(ids)]
+        name = rows["kpi"].map(kpis.set_index("kpi_id")["name"]).fillna(rows["kpi"])
+        pressure = rows["kpi"].map(kpis.set_index("kpi_id")["pressure"])
+        controlled = employee_controlled(rows, kpis)
+        applies = rows["applies_to"].fillna("all").astype(str)
+        scope = np.where(applies == "all", "all of the pay",
+                         "only " + applies.str.replace(";", ", "))
+        if kind == "gates":
+            bound = np.where(rows["min"].notna(), "at least " + rows["min"].map("{:g}".format),
+                             "at most " + rows["max"].map("{:g}".format))
+            effect = np.where(rows["effect"] == "zero", "pays nothing when missed",
+                              "cuts pay by " + rows["reduce_pct"].map("{:g}".format)
+                              + " % when missed")
+            weak = np.where(rows["override_by"].notna(),
+                            "can be waived by " + rows["override_by"].astype(str),
+                            np.where((rows["effect"] != "zero") & ~(rows["reduce_pct"] >= 50),
+                                     "cuts too little to protect", ""))
+            text = "Gate: " + name + " " + bound + ", " + effect + ", on " + scope
+        else:
+            effect = ("scales pay ×" + rows["factor_min"].map("{:g}".format) + " to ×"
+                      + rows["factor_max"].map("{:g}".format))
+            weak = np.full(len(rows), "")
+            text = "Modifier: " + name + " " + effect + ", on " + scope
+        reason = np.where(pressure != "customer", "not a customer measure",
+                          np.where(controlled, "the employee controls this measure", weak))
+        parts.append(pd.DataFrame({"plan_id": rows["plan_id"], "text": text,
+                                   "counts": reason == "", "reason": reason}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _bucket(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for record in frame.to_dict("records"):
+        out.setdefault(str(record["plan_id"]), []).append(record)
+    return out
+
+
+def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, Any]]:
+    """The plans shown in full, most exposed first, each with its flags, measures, checks."""
+    top = lead.plans.head(limit)
+    ids = pd.Index(top["plan_id"])
+    findings = _bucket(_findings(lead, ids))
+    measures = _bucket(_components(lead, ids, redact))
+    checks = _bucket(_checks(lead, ids))
+    rows = top.assign(label=labels(top), flags=flags_text(top),
+                      pay=money_column(top["pay_at_stake"], top["currency"], redact),
+                      variable=money_column(top["target_variable"], top["currency"], redact),
+                      exposure_text=money_column(top["exposure"].round(0), top["currency"],
+                                                 redact))
+    out = []
+    for i, row in enumerate(rows.to_dict("records")):
+        pid = str(row["plan_id"])
+        row["anchor"] = f"plan-{i + 1}"
+        row["findings"] = findings.get(pid, [])
+        row["measures"] = measures.get(pid, [])
+        row["checks"] = checks.get(pid, [])
+        row["mix_strip"] = charts.mix_strip(f"mix-{i + 1}", row, f"Incentive mix of "
+                                            f"{row['label']}")
+        row["sensitivity_chart"] = charts.sensitivity_chart(
+            f"sens-{i + 1}", row["measures"], f"What one step is worth: {row['label']}")
+        out.append(row)
+    return out
+
+
+def compact_pages(lead: Leadership, skip: int, page_rows: int,
+                  redact: bool) -> list[dict[str, Any]]:
+    """The plans after the first ``skip``, as a compact table in pages of ``page_rows``."""
+    rest = lead.plans.iloc[skip:]
+    if rest.empty:
+        return []
+    rows = rest.assign(label=labels(rest), flags=flags_text(rest),
+                       pay=money_column(rest["pay_at_stake"], rest["currency"], redact),
+                       worst=rest["worst_title"].fillna("")).to_dict("records")
+    return [{"first": rows[i]["rank"], "last": rows[min(i + page_rows, len(rows)) - 1]["rank"],
+             "rows": rows[i:i + page_rows]} for i in range(0, len(rows), page_rows)]

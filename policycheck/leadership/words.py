@@ -1,0 +1,128 @@
+"""Plain-language sentences and number formats for the leadership report, column-wise.
+
+Every function takes and returns whole columns (pandas Series), so a sentence for 100,000
+plans is a handful of vectorized string operations, not a loop.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+REDACTED = "[redacted]"
+PRESSURE_LABELS = {"speed": "Speed", "cost": "Cost", "sales": "Sales & volume",
+                   "neutral": "Neutral", "customer": "Customer"}
+BAND_LABELS = {"misaligned": "Pulls away from the customer", "at risk": "At risk",
+               "aligned": "Aligned with the customer"}
+_CITATION = re.compile(r"\s*\[[A-Z][A-Z0-9-]*\]|\s*\(see [a-z]+\.[a-z0-9.-]*[a-z0-9]\)")
+
+
+def money(value: float | None, currency: str | None, redact: bool = False,
+          compact: bool = False) -> str:
+    """``EUR 1,234`` (or ``EUR 1.2m`` when compact); ``n/a`` when unknown."""
+    if redact:
+        return REDACTED
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    unit = f"{currency} " if currency else ""
+    if compact and abs(value) >= 1_000_000:
+        return f"{unit}{value / 1_000_000:,.1f}m"
+    if compact and abs(value) >= 10_000:
+        return f"{unit}{value / 1_000:,.0f}k"
+    return f"{unit}{value:,.0f}"
+
+
+def money_column(values: pd.Series, currency: pd.Series, redact: bool = False) -> pd.Series:
+    """Money for a whole column: ``EUR 1,234``."""
+    if redact:
+        return pd.Series(REDACTED, index=values.index)
+    numbers = values.astype("float64")
+    text = currency.fillna("").astype(str) + " " + numbers.map("{:,.0f}".format)
+    return text.str.strip().where(numbers.notna(), "n/a")
+
+
+def percent(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.0%}"
+
+
+def plain(text: str | None) -> str:
+    """Rule prose without its citation keys ("... [FCA-CP17]") and rule cross-references
+    ("(see pay.variable-share-high)"), for a lay reader."""
+    return _CITATION.sub("", text or "").strip()
+
+
+def _move(kpi: pd.Series, direction: pd.Series, step: pd.Series, target: pd.Series) -> pd.Series:
+    """"cutting Average handle time by 10 %" for each row."""
+    verb = pd.Series(np.where(direction == "lower", "cutting ", "raising "), index=kpi.index)
+    size = (step.astype("float64").abs() / target.astype("float64").abs()).round(2)
+    amount = size.map(lambda v: f"{v:.0%}" if v == v else "one step")
+    return verb + kpi.fillna("").astype(str) + " by " + amount
+
+
+def sensitivity_sentence(plans: pd.DataFrame, redact: bool = False) -> pd.Series:
+    """What the plan pays for a step on its best-paid pull KPI against its best-paid
+    customer KPI: "Pays 6.3× more for cutting Average handle time by 10 % (EUR 506 a year)
+    than for raising First-contact resolution by 10 % (EUR 80)."."""
+    cur = plans["currency"]
+    pull = _move(plans["pull_kpi_name"], plans["pull_direction"], plans["pull_step_value"],
+                 plans["pull_target"])
+    cust = _move(plans["customer_kpi_name"], plans["customer_direction"],
+                 plans["customer_step_value"], plans["customer_target"])
+    pull_pay = money_column(plans["pull_extra_pay"], cur, redact) + " a year"
+    cust_pay = money_column(plans["customer_extra_pay"], cur, redact) + " a year"
+    ratio = plans["ratio"].astype("float64")
+    pull_amount = plans["pull_extra_pay"].astype("float64").fillna(0.0)
+    cust_amount = plans["customer_extra_pay"].astype("float64").fillna(0.0)
+    times = ratio.map(lambda r: f"{r:.1f}" if r == r and r != math.inf else "")
+    texts = [
+        "Pays " + times + "× more for " + pull + " (" + pull_pay + ") than for " + cust
+        + " (" + cust_pay + ").",
+        "Pays " + pull_pay + " for " + pull + "; no independent customer measure pays "
+        "anything for doing better by the customer.",
+        "Pays more for the customer: " + cust_pay + " for " + cust + ", against " + pull_pay
+        + " for " + pull + ".",
+        "Pays about the same for " + pull + " (" + pull_pay + ") as for " + cust + " ("
+        + cust_pay + ").",
+        "Pays " + cust_pay + " for " + cust + "; no speed, cost or sales measure pays "
+        "anything.",
+    ]
+    conditions = [
+        (pull_amount > 0) & (cust_amount > 0) & (ratio >= 1.25),
+        (pull_amount > 0) & (cust_amount <= 0),
+        (pull_amount > 0) & (cust_amount > 0) & (ratio <= 0.8),
+        (pull_amount > 0) & (cust_amount > 0),
+        cust_amount > 0,
+    ]
+    chosen = np.select([c.to_numpy() for c in conditions], [t.to_numpy() for t in texts],
+                       "A better result on any measure adds nothing at target attainment.")
+    return pd.Series(chosen, index=plans.index, dtype=object)
+
+
+def protection_sentence(plans: pd.DataFrame) -> pd.Series:
+    """Whether and how far the customer side is protected, in one sentence."""
+    share = plans["protected_share"].astype("float64")
+    covered = share.map("{:.0%}".format)
+    gates = np.where(share >= 1.0, "A customer check (gate or modifier) covers all of the pay",
+                     "A customer check (gate or modifier) covers " + covered + " of the pay")
+    gates = np.where(share <= 0, "No customer check (gate or modifier) covers the pay", gates)
+    claw = np.where(plans["clawback"].astype(bool), "; a clawback can take pay back.",
+                    "; there is no clawback.")
+    ignored = plans["untrusted_protection"].astype(int)
+    note = np.where(ignored > 0, " A check on a measure the employee controls (self-reported "
+                    "or agent-sent survey) is not counted.", "")
+    return pd.Series(pd.Series(gates).str.cat(claw).str.cat(note).to_numpy(),
+                     index=plans.index, dtype=object)
+
+
+def step_text(step_value: pd.Series, unit: pd.Series) -> pd.Series:
+    """The KPI move of one step in its own unit: "−30 seconds", "+0.4 count"."""
+    value = step_value.astype("float64")
+    sign = np.where(value < 0, "−", "+")
+    number = value.abs().map(lambda v: f"{v:,.4g}" if v == v else "n/a")
+    units = unit.fillna("").astype(str).replace({"percent": "points", "count": ""})
+    return (pd.Series(sign, index=value.index) + number + " " + units).str.strip()

@@ -1,0 +1,246 @@
+"""The command line: ``main(argv) -> int``, its exit codes and its exact output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policycheck import __version__
+from policycheck.cli import main
+from policycheck.model import CATEGORIES
+
+SAMPLE_FORMS = {"yaml": 12, "csv": 9, "xlsx": 1}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+# --- validate ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form, files", SAMPLE_FORMS.items())
+def test_validate_sample_data(in_repo: Path, capsys: pytest.CaptureFixture[str], form: str,
+                              files: int) -> None:
+    code, out, err = run(capsys, "validate", f"sample_data/{form}")
+    assert (code, err) == (0, "")
+    assert out == (f"Read 17 plans from {files} file{'s' * (files != 1)}: 17 valid, "
+                   "0 invalid.\n")
+
+
+def test_validate_sample_forms_report_the_same_plans(in_repo: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    valid = {}
+    for form in SAMPLE_FORMS:
+        code, out, _ = run(capsys, "validate", "--format", "json", f"sample_data/{form}")
+        assert code == 0
+        valid[form] = json.loads(out)["valid_plans"]
+    assert len(valid["yaml"]) == 17
+    assert valid["yaml"] == valid["csv"] == valid["xlsx"]
+
+
+def test_validate_json_shape(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", "--format", "json", "sample_data/yaml")
+    report = json.loads(out)
+    assert code == 0
+    assert list(report) == ["version", "summary", "invalid_plans", "valid_plans", "problems"]
+    assert report["version"] == __version__
+    assert list(report["summary"]) == ["plans_read", "plans_valid", "plans_invalid", "files",
+                                       "skipped"]
+    assert (report["summary"]["plans_read"], report["summary"]["plans_valid"],
+            report["summary"]["plans_invalid"]) == (17, 17, 0)
+    assert report["summary"]["files"][:2] == ["sample_data/yaml/employees.csv",
+                                              "sample_data/yaml/kpis.yaml"]
+    assert (report["invalid_plans"], report["problems"]) == ([], [])
+    assert report["valid_plans"] == sorted(report["valid_plans"])
+
+
+def test_validate_json_problem(inputs: object, capsys: pytest.CaptureFixture[str],
+                               tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("plan:\n  id: p1\n  role_kind: servise\n  base_pay: 1\n"
+                                     "  target_variable: 0\n")
+    code, out, _ = run(capsys, "validate", "--format", "json", "a.yaml")
+    report = json.loads(out)
+    assert code == 2
+    assert report["problems"] == [{
+        "file": "a.yaml", "sheet": None, "line": 3, "column": 3, "severity": "error",
+        "code": "invalid-value", "plan_id": "p1", "field": "role_kind",
+        "message": "plan 'p1': role_kind: got 'servise', expected one of service, sales, "
+                   "advice, retention, collections, claims, field_service, back_office, "
+                   "manager; did you mean 'service'?"}]
+    assert report["invalid_plans"] == ["p1"]
+    assert report["summary"]["plans_invalid"] == 1
+
+
+def test_validate_text_problem_and_summary(inputs: object, capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("plan:\n  id: p1\n  role_kind: service\n  base_pay: 1\n"
+                                     "  target_variable: 0\n")
+    (tmp_path / "plans.csv").write_text("id,role_kind,base_pay,target_variable,region\n"
+                                        "p2,sales,1,0,EMEA\np3,sales,-1,0,EMEA\n")
+    code, out, err = run(capsys, "validate", ".")
+    assert (code, err) == (2, "")
+    assert out == (
+        "plans.csv:1:5: warning: unknown column 'region' in the plans table; ignored (start "
+        "the name with 'x_' to mark a column of your own) [unknown-column]\n"
+        "plans.csv:3: error: plan 'p3': base_pay: got -1, expected a value of at least 0 "
+        "[out-of-range]\n"
+        "Read 3 plans from 2 files: 2 valid, 1 invalid. 1 error, 1 warning.\n")
+
+
+def test_validate_missing_path(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate", "no/such/folder")
+    assert (code, err) == (2, "")
+    assert out == ("no/such/folder: error: no such file or folder [missing-path]\n"
+                   "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 error, 0 warnings.\n")
+
+
+def test_validate_without_paths_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate")
+    assert (code, out) == (2, "")
+    assert err.endswith("Error: Missing argument 'PATHS...'.\n")
+
+
+# --- kpis -------------------------------------------------------------------------------
+
+def test_kpis_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kpis", "list")
+    lines = out.splitlines()
+    assert (code, err) == (0, "")
+    assert lines[0] == ("ID                        CATEGORY          PRESSURE BETTER DATA SOURCE"
+                        "             NAME")
+    assert lines[1] == ("aht                       speed             speed    lower  system"
+                        "                  Average handle time")
+    count = len(lines) - 2
+    assert lines[-1] == f"{count} KPIs."
+    assert count >= 55
+    categories = {line.split()[1] for line in lines[1:-1]}
+    assert categories == set(CATEGORIES)
+
+
+def test_kpis_list_json_matches_text(capsys: pytest.CaptureFixture[str]) -> None:
+    _, text, _ = run(capsys, "kpis", "list")
+    code, out, _ = run(capsys, "kpis", "list", "--format", "json")
+    entries = json.loads(out)
+    assert code == 0
+    assert [e["id"] for e in entries] == [line.split()[0] for line in text.splitlines()[1:-1]]
+    assert {"id", "name", "category", "pressure", "direction", "data_source"} <= set(entries[0])
+
+
+def test_kpis_list_category(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "kpis", "list", "--category", "speed")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[-1] == f"{len(lines) - 2} KPIs."
+    assert len(lines) - 2 >= 5
+    assert {line.split()[1] for line in lines[1:-1]} == {"speed"}
+    assert "aht" in {line.split()[0] for line in lines[1:-1]}
+
+
+def test_kpis_list_unknown_category(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kpis", "list", "--category", "sped")
+    assert (code, out) == (2, "")
+    assert err == ("policycheck: error: unknown category 'sped'; did you mean 'speed'?; "
+                   f"expected one of {', '.join(CATEGORIES)}\n")
+
+
+def test_kpis_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kpis", "explain", "aht")
+    assert (code, err) == (0, "")
+    assert out == (
+        "aht: Average handle time\n"
+        "  category: speed\n"
+        "  pressure: speed\n"
+        "  direction: lower\n"
+        "  unit: seconds\n"
+        "  data source: system\n"
+        "  affects customer entitlement: no\n"
+        "  employee sets price or terms: no\n"
+        "  counts without usage check: no\n"
+        "  min sample per period: -\n"
+        "  risk if paid alone: high\n"
+        "  description: Mean talk, hold and after-contact work time per contact.\n"
+        "  gaming: Calls cut short, transfers and hang-ups to shorten the average; repeat "
+        "contacts rise.\n"
+        "  sources: AHT-PRACT, FCA-CP17, AXA\n")
+
+
+def test_kpis_explain_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kpis", "explain", "ahtt")
+    assert (code, out) == (2, "")
+    assert err == ("policycheck: error: unknown KPI 'ahtt'; did you mean 'aht'?; see "
+                   "'policycheck kpis list'\n")
+
+
+# --- usage ------------------------------------------------------------------------------
+
+def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "valdate", "sample_data/yaml")
+    assert (code, out) == (2, "")
+    assert err == ("Usage: policycheck [OPTIONS] COMMAND [ARGS]...\n"
+                   "Try 'policycheck --help' for help.\n\n"
+                   "Error: no such command 'valdate'; did you mean 'validate'?\n")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert (code, out) == (0, f"policycheck, version {__version__}\n")
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("validate", "export", "kpis"):
+        assert f"  {command} " in out
+
+
+# --- export -----------------------------------------------------------------------------
+
+TABLES = ["plans", "components", "gates", "modifiers", "competitions", "consequences",
+          "campaigns", "kpis", "employees"]
+
+
+def test_export_round_trip(in_repo: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    csv_folder, workbook = tmp_path / "csv", tmp_path / "out" / "company.xlsx"
+    code, out, err = run(capsys, "export", "sample_data/yaml", "--csv", str(csv_folder),
+                         "--xlsx", str(workbook))
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"wrote {(csv_folder / t).as_posix()}.csv" for t in TABLES] + \
+        [f"wrote {workbook.as_posix()}"]
+    assert sorted(p.name for p in csv_folder.iterdir()) == sorted(t + ".csv" for t in TABLES)
+    for target, files in ((csv_folder, 9), (workbook, 1)):
+        code, out, _ = run(capsys, "validate", str(target))
+        assert (code, out) == (0, f"Read 17 plans from {files} file{'s' * (files > 1)}: "
+                                  "17 valid, 0 invalid.\n")
+    code, out, _ = run(capsys, "validate", "--format", "json", str(csv_folder))
+    again = json.loads(out)["valid_plans"]
+    code, out, _ = run(capsys, "validate", "--format", "json", "sample_data/yaml")
+    assert again == json.loads(out)["valid_plans"]
+
+
+def test_export_workbook_bytes_are_deterministic(in_repo: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("a.xlsx", "b.xlsx"):
+        assert run(capsys, "export", "sample_data/csv", "--xlsx", str(tmp_path / name))[0] == 0
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_export_refuses_invalid_inputs(in_repo: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "export", "tests/data/broken", "--csv", str(tmp_path / "out"))
+    assert code == 2
+    assert err == "policycheck: error: inputs are not valid; nothing was written\n"
+    expected = (in_repo / "tests/data/broken/EXPECTED.txt").read_text(encoding="utf-8")
+    assert out == "".join(expected.splitlines(keepends=True)[:-1])
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_needs_a_target(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "export", "sample_data/yaml")
+    assert (code, out) == (2, "")
+    assert err.endswith("Error: say where to write: --csv FOLDER and/or --xlsx FILE\n")

@@ -1,0 +1,534 @@
+"""The output formats (policycheck.formats), over a fixed rule pack and fixed plans.
+
+tests/data/formats_pack and tests/data/formats_plans do not change with the default rule
+pack, so neither do the golden files tests/data/golden/formats/sample.*. This module
+regenerates nothing; after a deliberate change, regenerate them with the one command in
+tests/data/golden/formats/README.md (also run by `make golden`) and review the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import openpyxl
+import pandas as pd
+import pytest
+
+import policycheck
+from policycheck.cli import main
+from policycheck.errors import Location, Problem
+from policycheck.formats import FORMATS, REDACT_BY_DEFAULT, render
+from policycheck.formats.github import escape_data, escape_property
+from policycheck.formats.markdown import escape
+from policycheck.formats.redact import REDACTED, redact
+from policycheck.report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS = "tests/data/formats_plans"
+PACK = "tests/data/formats_pack"
+GOLDEN = ROOT / "tests" / "data" / "golden" / "formats"
+SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
+SUFFIXES = {"csv": "csv", "xlsx": "xlsx", "sarif": "sarif", "junit": "junit.xml",
+            "github": "github.txt", "markdown": "md"}
+TEXT_FORMATS = ("csv", "sarif", "junit", "github", "markdown")
+FORMULA = "=cmd|'/c calc'!A1"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
+          "info": "note"}
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    """The fixed plans checked with the fixed pack, paths as shown from the repository root:
+    one critical, one high, two medium and one low finding; one rule fires on nothing."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        return policycheck.check([PLANS], rules=[PACK])
+
+
+def changed(report: Report, **columns: list[Any]) -> Report:
+    """The report with some finding columns replaced (one value per finding)."""
+    findings = report.findings.copy()
+    for name, values in columns.items():
+        findings[name] = pd.Series(values, index=findings.index, dtype=object)
+    return dataclasses.replace(report, findings=findings)
+
+
+def statuses(report: Report, *pairs: tuple[str, str | None]) -> Report:
+    """The first findings given (status, status_reason); the others stay open."""
+    n = len(report.findings)
+    rest = [("open", None)] * (n - len(pairs))
+    status, reason = zip(*(list(pairs) + rest), strict=True)
+    return changed(report, status=list(status), status_reason=list(reason))
+
+
+def workbook(data: bytes | Path) -> dict[str, Any]:
+    """What a workbook shows: per sheet its cells with number formats, widths, panes, filter."""
+    book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data)
+    return {sheet.title: {
+        "cells": [[(c.value, c.number_format) for c in row] for row in sheet.iter_rows()],
+        "widths": {k: d.width for k, d in sorted(sheet.column_dimensions.items())},
+        "freeze": sheet.freeze_panes, "filter": sheet.auto_filter.ref,
+    } for sheet in book.worksheets}
+
+
+# -- golden files ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every format written by one run of the command in the golden files' README."""
+    folder = tmp_path_factory.mktemp("outputs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        argv = ["check", PLANS, "--rules", PACK, "--format", "json"]
+        for fmt, suffix in SUFFIXES.items():
+            argv += ["--output", f"{fmt}:{folder / f'sample.{suffix}'}"]
+        assert main(argv) == 1
+    return folder
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_output_matches_the_golden_file(outputs: Path, fmt: str) -> None:
+    name = f"sample.{SUFFIXES[fmt]}"
+    assert (outputs / name).read_bytes() == (GOLDEN / name).read_bytes()
+
+
+def test_workbook_matches_the_golden_file(outputs: Path) -> None:
+    # Compared as content, not bytes: zlib builds may compress the same sheets differently.
+    assert workbook(outputs / "sample.xlsx") == workbook(GOLDEN / "sample.xlsx")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_rendering_is_deterministic(report: Report, fmt: str) -> None:
+    assert render(report, fmt) == render(report, fmt)
+
+
+def test_workbook_bytes_do_not_depend_on_the_time(report: Report,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    import openpyxl.packaging.core as core
+
+    first = render(report, "xlsx")
+
+    class Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.datetime(2031, 5, 6, 7, 8, 9)
+
+        utcnow = now
+
+    monkeypatch.setattr(core.datetime, "datetime", Later)
+    assert render(report, "xlsx") == first
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_report_without_findings_renders(report: Report, fmt: str) -> None:
+    empty = dataclasses.replace(report, findings=report.findings.iloc[0:0])
+    assert render(empty, fmt)
+
+
+# -- CSV and Excel --------------------------------------------------------------------------
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_has_one_row_per_finding_with_the_json_fields_flattened(report: Report) -> None:
+    rows = csv_rows(render(report, "csv"))  # type: ignore[arg-type]
+    findings = json.loads(render(report, "json"))["findings"]  # type: ignore[arg-type]
+    assert len(rows) == len(findings) == 5
+    for row, finding in zip(rows, findings, strict=True):
+        assert json.loads(row["evidence"]) == finding["evidence"]
+        assert row["location_file"] == finding["location"]["file"]
+        assert row["location_line"] == str(finding["location"]["line"])
+        assert row["location_column"] == str(finding["location"]["column"])
+        assert row["fingerprint"] == finding["fingerprint"]
+        assert row["pay_at_stake"] == str(finding["pay_at_stake"])
+    assert rows[0]["evidence"] == '{"speed_share":0.75,"target_variable":3000.0}'
+
+
+def test_csv_and_excel_cells_cannot_run_a_formula(report: Report) -> None:
+    hostile = changed(report, message=["@SUM(1+1)*cmd|' /C calc'!A0"] * 5,
+                      pay_at_stake=[-5.0, 36000.0, 25600.0, 25600.0, 6000.0],
+                      entity_id=["bell \x07"] * 5)
+    rows = csv_rows(render(hostile, "csv"))  # type: ignore[arg-type]
+    assert rows[4]["plan_id"] == "'" + FORMULA
+    assert {r["message"] for r in rows} == {"'@SUM(1+1)*cmd|' /C calc'!A0"}
+    assert rows[0]["pay_at_stake"] == "-5"  # numbers stay numbers
+    assert rows[0]["headcount"] == "12"
+
+    book = openpyxl.load_workbook(io.BytesIO(render(hostile, "xlsx")))  # type: ignore[arg-type]
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert "'" + FORMULA in texts
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in texts
+    assert not [t for t in texts if t[0] in "=+-@\t\r"]
+    assert -5 in [c.value for c in cells]
+    assert "bell \ufffd" in texts  # XML cannot carry the control character
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_is_neutralised(report: Report, start: str) -> None:
+    hostile = changed(report, plan_id=[f"{start}1+1"] * 5)
+    assert {r["plan_id"] for r in csv_rows(render(hostile, "csv"))} == {f"'{start}1+1"}
+
+
+def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
+    data = render(report, "xlsx")
+    assert isinstance(data, bytes)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["findings", "plans"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == sheet.dimensions
+        assert all(cell.font.bold for cell in sheet[1])
+        assert all(8 <= d.width <= 60 for d in sheet.column_dimensions.values())
+    findings = pd.read_excel(io.BytesIO(data), sheet_name="findings")
+    expected = pd.read_csv(io.StringIO(render(report, "csv")))  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(findings, expected)
+    plans = pd.read_excel(io.BytesIO(data), sheet_name="plans")
+    assert list(plans.columns) == [
+        "plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed", "share_cost",
+        "share_sales", "share_customer", "share_neutral", "protected_share",
+        "critical", "high", "medium", "low", "info"]
+    assert plans["plan_id"].tolist() == ["'" + FORMULA, "bo-claims-2027",
+                                         "cc-agent-speed-2027", "rb-balanced-2027"]
+    speed = plans.set_index("plan_id").loc["cc-agent-speed-2027"]
+    assert speed[["share_speed", "critical", "medium", "headcount", "pay_at_stake"]].tolist() \
+        == [0.75, 1, 1, 12, 36000]
+    assert book["plans"]["E2"].number_format == "0.0%"
+
+
+# -- SARIF ----------------------------------------------------------------------------------
+
+def sarif(report: Report) -> dict[str, Any]:
+    data = json.loads(render(report, "sarif"))
+    jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return data  # type: ignore[no-any-return]
+
+
+def test_sarif_is_valid_and_has_what_github_code_scanning_reads(report: Report) -> None:
+    data = sarif(report)
+    assert data["version"] == "2.1.0"
+    (run,) = data["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "policycheck"
+    assert driver["version"] == policycheck.__version__
+    assert driver["informationUri"].startswith("https://")
+    rules = {r.id: r for r in report.rules}
+    assert [d["id"] for d in driver["rules"]] == list(rules)
+    for descriptor in driver["rules"]:
+        rule = rules[descriptor["id"]]
+        assert descriptor["name"] == rule.id
+        assert descriptor["shortDescription"]["text"] == rule.title
+        assert descriptor["fullDescription"]["text"] == rule.rationale
+        assert rule.rationale in descriptor["help"]["text"]
+        assert rule.remediation in descriptor["help"]["text"]
+        assert "**What to change:**" in descriptor["help"]["markdown"]
+        assert descriptor["defaultConfiguration"]["level"] == LEVELS[rule.severity]
+    assert "Sources: AHT-PRACT, SEDDON" in driver["rules"][2]["help"]["text"]
+    assert run["invocations"][0]["executionSuccessful"] is True
+    results = run["results"]
+    assert len(results) == len(report.findings)
+    for result, finding in zip(results, report.findings.to_dict("records"), strict=True):
+        assert result["ruleId"] == finding["rule_id"]
+        assert driver["rules"][result["ruleIndex"]]["id"] == finding["rule_id"]
+        assert result["level"] == LEVELS[finding["severity"]]
+        assert finding["plan_id"] in result["message"]["text"]
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == "tests/data/formats_plans/plans.yaml"
+        assert location["region"] == {
+            "startLine": finding["src_line"], "startColumn": finding["src_col"],
+            "endLine": finding["src_line"], "endColumn": finding["src_col"] + 1}
+        assert result["partialFingerprints"] == {"policycheck/v1": finding["fingerprint"]}
+        assert "suppressions" not in result
+    assert [r["level"] for r in results] == ["error", "warning", "error", "note", "warning"]
+
+
+def test_sarif_suppresses_waived_and_baselined_findings(report: Report) -> None:
+    marked = statuses(report, ("waived", "agreed with the works council"),
+                      ("baselined", None), ("reopened", None))
+    results = sarif(marked)["runs"][0]["results"]
+    assert results[0]["suppressions"] == [{"kind": "external", "status": "accepted",
+                                           "justification": "waived: agreed with the works "
+                                                            "council"}]
+    assert results[1]["suppressions"] == [{"kind": "external", "status": "accepted",
+                                           "justification": "baselined: in the baseline"}]
+    assert "suppressions" not in results[2]
+    assert all(r["level"] for r in results)
+
+
+def test_sarif_region_of_a_table_row_is_the_row_at_column_1(
+        inputs: Callable[[dict[str, str]], Path]) -> None:
+    inputs({"tables/plans.csv": """\
+                id,role_kind,base_pay,target_variable
+                fast-2027,service,30000,3000
+                """,
+            "tables/components.csv": """\
+                plan_id,id,kpi,weight
+                fast-2027,aht,aht,80%
+                fast-2027,fcr,fcr,20%
+                """})
+    checked = policycheck.check(["tables"], rules=[ROOT / PACK])
+    (result,) = sarif(checked)["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "tables/plans.csv"
+    assert location["region"] == {"startLine": 2, "startColumn": 1, "endLine": 2,
+                                  "endColumn": 2}
+
+
+def test_sarif_reports_invalid_inputs_as_notifications(
+        inputs: Callable[[dict[str, str]], Path]) -> None:
+    inputs({"my plans/a.yaml": """\
+                plans:
+                  - id: broken
+                    role_kind: service
+                    base_pay: -1
+                    target_variable: 0
+                """})
+    checked = policycheck.check(["my plans"], rules=[ROOT / PACK])
+    invocation = sarif(checked)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error"
+    assert note["descriptor"] == {"id": "out-of-range"}
+    assert note["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "my%20plans/a.yaml"},
+        "region": {"startLine": 4, "startColumn": 5, "endLine": 4, "endColumn": 6}}
+
+
+# -- JUnit ----------------------------------------------------------------------------------
+
+def junit(report: Report) -> ET.Element:
+    return ET.fromstring(render(report, "junit"))
+
+
+def test_junit_has_a_suite_per_rule_and_a_case_per_finding(report: Report) -> None:
+    root = junit(report)
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert list(suites) == [r.id for r in report.rules]
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        names = [c.get("name") for c in cases]
+        assert len(names) == len(set(names))
+        assert {c.get("classname") for c in cases} == {suite.get("name")}
+        assert suite.get("tests") == str(len(cases))
+        assert suite.get("failures") == str(len(suite.findall("testcase/failure")))
+        assert suite.get("skipped") == str(len(suite.findall("testcase/skipped")))
+    assert root.get("tests") == "6" and root.get("failures") == "2"
+    (none,) = suites["fmt.no-base-pay"]
+    assert none.get("name") == "no findings" and len(none) == 0
+    speed = suites["fmt.speed-share"]
+    assert [(c.get("name"), c[0].tag, c[0].get("type")) for c in speed] == [
+        ("cc-agent-speed-2027", "failure", "critical"), ("bo-claims-2027", "failure", "high")]
+    assert speed[0][0].get("message") == "75% of variable pay rides on speed measures"
+    prize = suites["fmt.contest-prize"]
+    assert [c[0].tag for c in prize] == ["system-out"] * 3  # below --fail-on high: passed
+    assert prize[2].get("name") == (f"{FORMULA} <script>alert('pay')</script> | `league` "
+                                    "@team")
+
+
+def test_junit_skips_waived_and_baselined_findings(report: Report) -> None:
+    marked = statuses(report, ("waived", "agreed with the works council"),
+                      ("baselined", None))
+    speed = {s.get("name"): s for s in junit(marked).iter("testsuite")}["fmt.speed-share"]
+    skipped = speed.find("testcase/skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "waived: agreed with the works council"
+    assert speed.get("skipped") == "1" and speed.get("failures") == "1"
+    prize = {s.get("name"): s for s in junit(marked).iter("testsuite")}["fmt.contest-prize"]
+    assert prize[0][0].get("message") == "baselined: in the baseline"
+
+
+def test_junit_names_are_unique_and_the_xml_survives_any_text(report: Report) -> None:
+    twice = pd.concat([report.findings, report.findings], ignore_index=True)
+    twice["message"] = "bell \x07 and <tags> & \"quotes\""
+    root = junit(dataclasses.replace(report, findings=twice))
+    for suite in root.iter("testsuite"):
+        names = [c.get("name") for c in suite]
+        assert len(names) == len(set(names))
+    speed = {s.get("name"): s for s in root.iter("testsuite")}["fmt.speed-share"]
+    assert [c.get("name") for c in speed][:3] == ["cc-agent-speed-2027", "bo-claims-2027",
+                                                  "cc-agent-speed-2027 (2)"]
+    assert speed[0][0].get("message") == "bell \ufffd and <tags> & \"quotes\""
+
+
+def test_junit_fails_nothing_with_fail_on_none(report: Report) -> None:
+    root = junit(dataclasses.replace(report, fail_on="none"))
+    assert root.get("failures") == "0"
+    assert not root.findall(".//failure")
+
+
+def test_junit_reports_problems_as_errors(report: Report) -> None:
+    problem = Problem(Location("a.yaml", "", 4, 5), "plan 'p': base_pay: got -1", "range")
+    root = junit(dataclasses.replace(report, problems=(problem, problem)))
+    suite = root.findall("testsuite")[-1]
+    assert suite.get("name") == "policycheck.input" and suite.get("errors") == "2"
+    assert [c.get("name") for c in suite] == ["a.yaml:4:5", "a.yaml:4:5 (2)"]
+    assert root.get("errors") == "2"
+
+
+# -- GitHub annotations ---------------------------------------------------------------------
+
+def test_github_annotates_each_open_finding_then_summarises(report: Report) -> None:
+    lines = render(report, "github").splitlines()  # type: ignore[union-attr]
+    assert lines[0] == ("::error file=tests/data/formats_plans/plans.yaml,line=4,col=5,"
+                        "title=fmt.speed-share::critical: plan 'cc-agent-speed-2027': 75%25 of "
+                        "variable pay rides on speed measures")
+    assert [line.split(" ", 1)[0] for line in lines[:5]] == [
+        "::error", "::warning", "::error", "::notice", "::warning"]
+    assert lines[5:] == ["Checked 4 of 4 plans with 3 rules: 5 findings (1 critical, 1 high, "
+                         "2 medium, 1 low).", "2 findings at or above 'high'."]
+    marked = statuses(report, ("waived", "agreed"), ("baselined", None))
+    assert len(render(marked, "github").splitlines()) == 3 + 2  # type: ignore[union-attr]
+
+
+def test_github_escapes_data_and_properties(report: Report) -> None:
+    assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    odd = changed(report, src_file=["dir,1/a:b.yaml"] * 5, message=["one\ntwo %"] * 5)
+    line = render(odd, "github").splitlines()[0]  # type: ignore[union-attr]
+    assert line.startswith("::error file=dir%2C1/a%3Ab.yaml,line=4,col=5,title=")
+    assert line.endswith(": one%0Atwo %25")
+
+
+# -- markdown -------------------------------------------------------------------------------
+
+def cells(row: str) -> list[str]:
+    return re.split(r"(?<!\\)\|", row.strip())[1:-1]
+
+
+def test_markdown_escapes_html_and_markdown(report: Report) -> None:
+    text = render(report, "markdown")
+    assert isinstance(text, str)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "@team" not in text and "`league`" not in text
+    tables: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("|"):
+            tables[-1].append(line)
+        elif tables[-1]:
+            tables.append([])
+    assert len([t for t in tables if t]) == 3
+    for rows in filter(None, tables):
+        assert {len(cells(row)) for row in rows} == {len(cells(rows[0]))}
+    hostile = [line for line in text.splitlines() if "calc" in line and "fmt." in line]
+    assert len(cells(hostile[0])) == 4
+    assert escape("a|b<c>`d`*e*_f_[g](h) @u #1 $x$\nz") == (
+        "a\\|b&lt;c&gt;\\`d\\`\\*e\\*\\_f\\_\\[g\\](h) &#64;u &#35;1 \\$x\\$ z")
+
+
+def test_markdown_headline_table_details_and_mix(report: Report) -> None:
+    text = render(report, "markdown", redact=False)
+    assert isinstance(text, str)
+    assert text.startswith("## policycheck: ❌ fail\n\n**5 findings** (1 critical, 1 high, "
+                           "2 medium, 1 low, 0 info) from 3 rules over 4 of 4 plans.\n"
+                           "**2** open findings at or above `high` fail this check.\n")
+    top = text.split("### Open findings at or above medium")[1].split("<details>")[0]
+    assert [cells(r)[0].strip() for r in top.splitlines() if r.startswith("| ")][1:] == [
+        "critical", "high", "medium", "medium"]
+    details = text.split("<details>")[1].split("</details>")[0]
+    assert "Quarterly league" in details and "4,000" not in details
+    mix = text.split("### Incentive mix of the plans with findings")[1]
+    assert "| cc-agent-speed-2027 | service | 75% | 0% | 0% | 25% | 0% | 2 |" in mix
+    assert "rb-balanced-2027" not in mix
+
+
+def test_markdown_caps_the_table_at_50_rows(report: Report) -> None:
+    many = pd.concat([report.findings.iloc[[1]]] * 60, ignore_index=True)
+    many["plan_id"] = [f"plan-{i:02d}" for i in range(60)]
+    many.loc[55:, "status"] = "waived"
+    text = render(dataclasses.replace(report, findings=many), "markdown")
+    assert isinstance(text, str)
+    top, rest = text.split("<details>")
+    assert sum(line.startswith("| medium |") for line in top.splitlines()) == 50
+    assert "…and 5 more, listed below." in top
+    assert "<summary>10 more findings" in rest
+    assert sum(line.startswith("| medium |") for line in rest.splitlines()) == 10
+
+
+def test_markdown_passes_when_nothing_fails(report: Report) -> None:
+    text = render(dataclasses.replace(report, fail_on="none"), "markdown")
+    assert str(text).startswith("## policycheck: ✅ pass")
+
+
+# -- redaction ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_pay_is_redacted_by_default_only_where_output_leaves_the_company(report: Report,
+                                                                       fmt: str) -> None:
+    assert {"sarif", "github", "markdown"} == REDACT_BY_DEFAULT
+    if fmt == "xlsx":
+        shown = "\n".join(str(v) for sheet in workbook(render(report, fmt)).values()
+                          for row in sheet["cells"] for v, _ in row)  # type: ignore[arg-type]
+    else:
+        shown = str(render(report, fmt))
+    hidden = fmt in REDACT_BY_DEFAULT
+    assert ("4,000" in shown) is not hidden
+    assert ("redacted" in shown) is hidden  # markdown escapes it: \[redacted\]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "sarif", "markdown"])
+def test_the_flag_overrides_the_default(report: Report, fmt: str) -> None:
+    assert "4,000" not in str(render(report, fmt, redact=True))
+    assert "4,000" in str(render(report, fmt, redact=False))
+
+
+def test_redact_takes_pay_out_of_findings_and_profiles(report: Report) -> None:
+    hidden = redact(report)
+    assert hidden is not report and report.findings["pay_at_stake"].notna().all()
+    assert hidden.findings["pay_at_stake"].isna().all()
+    assert hidden.findings["headcount"].tolist() == report.findings["headcount"].tolist()
+    assert hidden.findings["message"].tolist() == [
+        "75% of variable pay rides on speed measures",
+        'Competition "Fastest agent of the month" pays a prize of [redacted] (133% of the '
+        "annual target variable pay)",
+        "55% of variable pay rides on speed measures",
+        'Competition "Quarterly league" pays a prize of [redacted] (9% of the annual target '
+        "variable pay)",
+        'Competition "<script>alert(\'pay\')</script> | `league` @team" pays a prize of '
+        "[redacted] (60% of the annual target variable pay)"]
+    assert hidden.findings["evidence"].tolist()[:2] == [
+        {"speed_share": 0.75, "target_variable": REDACTED},
+        {"prize": REDACTED, "prize_vs_target": 1.333333}]
+    for column in ("base_pay", "target_variable", "pay_at_stake"):
+        assert hidden.profiles[column].isna().all()
+    assert hidden.profiles["headcount"].tolist() == [3, 8, 12, 20]
+    assert hidden.profiles["share_speed"].tolist() == report.profiles["share_speed"].tolist()
+
+
+def test_redact_takes_employee_ids_and_pay_out_of_problems(report: Report) -> None:
+    problems = (
+        Problem(Location("employees.csv", "", 2), "plan 'p', employee 'E-0042': base_pay: got "
+                "-4,500, expected a value of at least 0", "out-of-range", "p", field="base_pay"),
+        Problem(Location("employees.csv", "", 3), "duplicate employee id 'E-0042' in plan 'p' "
+                "(first defined at employees.csv:2); expected each id once", "duplicate-id",
+                "p", field="employee_id"),
+        Problem(Location("a.yaml", "", 5, 5), "plan 'p-2027': has no components but "
+                "target_variable is 3200; expected components", "no-components", "p-2027",
+                field="target_variable"),
+    )
+    hidden = redact(dataclasses.replace(report, problems=problems)).problems
+    assert [p.message for p in hidden] == [
+        "plan 'p', employee '[redacted]': base_pay: got [redacted], expected a value of at "
+        "least 0",
+        "duplicate employee id '[redacted]' in plan 'p' (first defined at employees.csv:2); "
+        "expected each id once",
+        "plan 'p-2027': has no components but target_variable is [redacted]; expected "
+        "components"]
+    assert str(hidden[0].location) == "employees.csv:2"
+
+
+def test_redact_hides_grouped_numbers_in_any_message(report: Report) -> None:
+    odd = changed(report, message=["a bonus of 12,345.50 and 7 days"] * 5)
+    assert set(redact(odd).findings["message"]) == {"a bonus of [redacted] and 7 days"}

@@ -1,0 +1,485 @@
+"""The load stage: safe YAML with locations, plan documents, CSV tables, workbooks, folders.
+
+Covers policycheck/yamlsource.py, documents.py, tables.py and loading.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from policycheck.loading import load_paths
+from policycheck.validation import load_model
+from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, load_yaml
+
+Problems = Callable[[dict[str, str | bytes]], list[str]]
+Inputs = Callable[[dict[str, str | bytes]], Path]
+
+PLANS_YAML = """\
+# comment
+plans:
+  - id: p1
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - id: c1
+        kpi: fcr
+        weight: 60%
+      - {id: c2, kpi: csat, weight: 40%}
+    gates:
+      - {kpi: qa_score, min: 80}
+"""
+
+PLAN_CSV = "id,role_kind,base_pay,target_variable\np1,service,30000,0\n"
+
+
+# --- YAML: locations --------------------------------------------------------------------
+
+def test_yaml_positions_of_mappings_keys_and_items() -> None:
+    data, problems = load_yaml(PLANS_YAML, "a.yaml")
+    assert problems == []
+    assert isinstance(data, LocatedMap)
+    plans = data["plans"]
+    assert isinstance(plans, LocatedList)
+    plan = plans[0]
+    assert (data.start, data.position("plans")) == ((2, 1), (2, 1))
+    assert (plans.start, plans.position(0)) == ((3, 3), (3, 5))
+    assert (plan.start, plan.position("base_pay")) == ((3, 5), (5, 5))
+    components = plan["components"]
+    assert [components.position(0), components.position(1)] == [(8, 9), (11, 9)]
+    assert components[0].position("weight") == (10, 9)
+    assert components[1].position("weight") == (11, 29)
+    assert plan.position("no-such-key") == plan.start
+    assert components.position(7) == components.start
+
+
+def test_model_frames_carry_source_locations(inputs: Inputs) -> None:
+    inputs({"a.yaml": PLANS_YAML})
+    model = load_model(["a.yaml"])
+    plan = model.plans.iloc[0]
+    assert (plan["src_file"], plan["src_sheet"], plan["src_line"], plan["src_col"]) == \
+        ("a.yaml", "", 3, 5)
+    components = model.frames["components"]
+    assert list(zip(components["component_id"], components["src_line"],
+                    components["src_col"])) == [("c1", 8, 9), ("c2", 11, 9)]
+    assert list(model.frames["gates"]["src_line"]) == [13]
+
+
+def test_bad_field_is_located_at_its_key(problems: Problems) -> None:
+    text = PLANS_YAML.replace("weight: 40%", "weight: lots")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:11:29: error: plan 'p1', component 'c2': weight: got 'lots', expected a "
+        "fraction between 0 and 1 or a percent like '50%' [invalid-value]"]
+
+
+# --- YAML: safety -----------------------------------------------------------------------
+
+def test_duplicate_key_reported_with_first_line() -> None:
+    data, problems = load_yaml("a: 1\nb: 2\na: 3\n", "x.yaml")
+    assert data == {"a": 1, "b": 2}
+    assert [str(p) for p in problems] == [
+        "x.yaml:3:1: error: duplicate key 'a' (first at line 1); expected each key once in a "
+        "mapping [duplicate-key]"]
+
+
+@pytest.mark.parametrize("tag", ["!!python/object:os.system {}",
+                                 "!!python/object/apply:os.system ['echo hacked']",
+                                 "!!python/name:os.system"])
+def test_python_tags_are_refused(tag: str) -> None:
+    data, problems = load_yaml(f"plan: {tag}\n", "x.yaml")
+    assert data is None
+    [problem] = problems
+    assert problem.code == "yaml-syntax"
+    assert str(problem.location) == "x.yaml:1:7"
+    assert problem.message.startswith("YAML syntax error: could not determine a constructor "
+                                      "for tag 'tag:yaml.org,2002:python/")
+    assert problem.message.endswith("; only plain YAML values are allowed")
+
+
+def test_python_object_tag_in_a_plan_file(problems: Problems) -> None:
+    assert problems({"a.yaml": "plan: !!python/object/apply:os.system ['echo hacked']\n"}) == [
+        "a.yaml:1:7: error: YAML syntax error: could not determine a constructor for tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'; only plain YAML values are "
+        "allowed [yaml-syntax]"]
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    # Nine levels of ten aliases each: a billion strings once expanded.
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    started = time.perf_counter()
+    data, problems = load_yaml("\n".join(lines) + "\n", "bomb.yaml")
+    assert time.perf_counter() - started < 2.0
+    assert data is None
+    assert [str(p) for p in problems] == [
+        "bomb.yaml:6:5: error: aliases expand this document past 1,000,000 values; refusing "
+        "it [yaml-alias-bomb]"]
+
+
+def test_deep_nesting_is_refused() -> None:
+    started = time.perf_counter()
+    data, problems = load_yaml("plans: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+    assert time.perf_counter() - started < 2.0
+    assert data is None
+    assert [p.message for p in problems] == [f"document nests deeper than {MAX_DEPTH} levels"]
+    assert problems[0].code == "yaml-too-deep"
+
+
+def test_nesting_within_the_limit_is_read() -> None:
+    data, problems = load_yaml("a: " + "[" * 50 + "]" * 50 + "\n", "ok.yaml")
+    assert problems == []
+    assert data is not None
+
+
+def test_syntax_error_has_line_and_column(problems: Problems) -> None:
+    assert problems({"a.yaml": "plan:\n  id: p1\n  name: [unclosed\n"}) == [
+        "a.yaml:4:1: error: YAML syntax error: while parsing a flow sequence; did not find "
+        "expected ',' or ']' [yaml-syntax]"]
+
+
+def test_two_documents_in_one_file_are_refused(problems: Problems) -> None:
+    assert problems({"a.yaml": "plan: {id: a}\n---\nplan: {id: b}\n"}) == [
+        "a.yaml:2:1: error: YAML syntax error: expected a single document in the stream; but "
+        "found another document [yaml-syntax]"]
+
+
+# --- YAML: merge keys -------------------------------------------------------------------
+
+MERGED = """\
+x-defaults: &defaults
+  role_kind: service
+  base_pay: 30000
+  target_variable: 3000
+plans:
+  - <<: *defaults
+    id: p1
+    components: [{kpi: fcr, weight: 100%}]
+  - <<: *defaults
+    id: p2
+    base_pay: 31000
+    components: [{kpi: fcr, weight: 100%}]
+"""
+
+
+def test_merge_keys_work_and_own_keys_override_them(inputs: Inputs) -> None:
+    inputs({"a.yaml": MERGED})
+    model = load_model(["a.yaml"])
+    assert [str(p) for p in model.problems] == []
+    assert list(model.plans["plan_id"]) == ["p1", "p2"]
+    assert list(model.plans["base_pay"]) == [30000.0, 31000.0]
+    assert list(model.plans["role_kind"]) == ["service", "service"]
+
+
+def test_merge_of_two_mappings_first_wins() -> None:
+    text = "a: &a {k: 1, m: 1}\nb: &b {k: 2, n: 2}\nc:\n  <<: [*a, *b]\n"
+    data, problems = load_yaml(text, "x.yaml")
+    assert problems == []
+    assert data["c"] == {"k": 1, "m": 1, "n": 2}
+
+
+def test_key_written_twice_after_a_merge_is_still_a_duplicate() -> None:
+    text = "a: &a {k: 1}\nc:\n  <<: *a\n  k: 2\n  k: 3\n"
+    data, problems = load_yaml(text, "x.yaml")
+    assert data["c"] == {"k": 2}
+    assert [p.message for p in problems] == [
+        "duplicate key 'k' (first at line 4); expected each key once in a mapping"]
+
+
+def test_unknown_top_level_key_says_how_to_keep_anchors(problems: Problems) -> None:
+    text = MERGED.replace("x-defaults:", "defaults:")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:1:1: error: unknown top-level key 'defaults'; expected 'plan', 'plans' or "
+        "'kpis', or a key of your own starting with 'x-' [unknown-field]"]
+
+
+# --- YAML: documents ---------------------------------------------------------------------
+
+def test_unknown_field_with_did_you_mean(problems: Problems) -> None:
+    text = PLANS_YAML.replace("    base_pay: 30000\n", "    base_pay: 30000\n    headcont: 3\n")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:6:5: error: plan 'p1': unknown field 'headcont'; did you mean 'headcount'? "
+        "[unknown-field]"]
+
+
+def test_unknown_nested_field_and_extension_keys(problems: Problems) -> None:
+    text = PLANS_YAML.replace(
+        "    base_pay: 30000\n",
+        "    base_pay: 30000\n    x_budget_code: 77\n    clawback: {trigers: [rework], "
+        "x-note: hi}\n")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:7:16: error: plan 'p1': unknown field 'clawback.trigers'; expected one of "
+        "triggers, window_days; did you mean 'triggers'? [unknown-field]"]
+
+
+def test_plan_must_be_a_mapping_and_plans_a_list(problems: Problems) -> None:
+    assert problems({"a.yaml": "plan: [1, 2]\n", "b.yaml": "plans: {id: x}\n",
+                     "c.yaml": "plans:\n  - just text\n"}) == [
+        "a.yaml:1:1: error: 'plan' must be a mapping of plan fields, got a list [wrong-type]",
+        "b.yaml:1:1: error: 'plans' must be a list, got a mapping [wrong-type]",
+        "c.yaml:2:5: error: item 1 of 'plans' must be a mapping, got str 'just text' "
+        "[wrong-type]"]
+
+
+def test_yaml_nan_is_reported_not_read_as_missing(problems: Problems) -> None:
+    text = PLANS_YAML.replace("min: 80", "min: .nan")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:13:25: error: plan 'p1', gate 'qa_score': min: got '.nan', expected a number; "
+        "NaN and infinity are not allowed [invalid-value]"]
+
+
+def test_text_fields_refuse_mappings_and_lists(problems: Problems) -> None:
+    text = PLANS_YAML.replace("    base_pay: 30000\n",
+                              "    base_pay: 30000\n    name: {a: 1}\n    role: [x, y]\n")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:6:5: error: plan 'p1': name: got a mapping, expected text [invalid-value]",
+        "a.yaml:7:5: error: plan 'p1': role: got ['x', 'y'], expected text [invalid-value]"]
+
+
+# --- encodings --------------------------------------------------------------------------
+
+def test_utf8_bom_is_accepted(inputs: Inputs) -> None:
+    inputs({"a.yaml": "\ufeff".encode() + PLANS_YAML.encode(),
+            "plans.csv": "\ufeff".encode() + PLAN_CSV.replace("p1", "p2").encode()})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert list(model.plans["plan_id"]) == ["p1", "p2"]
+
+
+def test_utf16_is_refused(problems: Problems) -> None:
+    assert problems({"a.yaml": PLANS_YAML.encode("utf-16"),
+                     "b.yaml": PLANS_YAML.encode("utf-16-le"),
+                     "plans.csv": PLAN_CSV.encode("utf-16")}) == [
+        "a.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
+        "b.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
+        "plans.csv: error: cannot read as UTF-8 text (byte 0): save the file as UTF-8 CSV "
+        "[encoding]"]
+
+
+def test_invalid_utf8_names_the_line(problems: Problems) -> None:
+    assert problems({"a.yaml": b"plan:\n  id: p1\n  name: caf\xe9\n"}) == [
+        "a.yaml:3: error: invalid UTF-8 byte 0xe9: expected UTF-8 text [encoding]"]
+
+
+# --- CSV tables -------------------------------------------------------------------------
+
+def test_csv_na_is_text_and_empty_cells_are_missing(inputs: Inputs) -> None:
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable,currency,owner\n"
+                         "p1,service,30000,0,NA,\n",
+            "employees.csv": "employee_id,plan_id,base_pay,org_unit\n"
+                             "e1,p1,1,NA\ne2,p1,1,N/A\ne3,p1,1,null\ne4,p1,1,None\n"
+                             "e5,p1,1,nan\ne6,p1,,\ne7,p1,1,  \n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans["currency"].tolist() == ["NA"]
+    assert model.plans["owner"].tolist() == [None]
+    employees = model.frames["employees"]
+    assert employees["org_unit"].tolist() == ["NA", "N/A", "null", "None", "nan", None, None]
+    assert employees["base_pay"].isna().tolist() == [False] * 5 + [True, False]
+
+
+def test_csv_empty_cells_take_defaults(inputs: Inputs) -> None:
+    inputs({"plans.csv": PLAN_CSV.replace(",0\n", ",100\n"),
+            "components.csv": "plan_id,id,kpi,weight,basis,period,curve\np1,c,fcr,100%,,,\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    component = model.frames["components"].iloc[0]
+    assert (component["basis"], component["period"], component["curve"]) == \
+        ("individual", "month", "linear")
+    assert model.plans["customer_facing"].tolist() == [True]
+
+
+def test_csv_header_is_case_and_space_insensitive(inputs: Inputs) -> None:
+    inputs({"Plans.csv": " ID , Role_Kind ,BASE_PAY,target_variable\n p1 , service ,1,0\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert (model.plans["plan_id"].tolist(), model.plans["role_kind"].tolist()) == \
+        (["p1"], ["service"])
+
+
+def test_unknown_columns_warning_or_error(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable,region,headcout,"
+                                  "notes,x_budget\np1,service,1,0,EMEA,5,hi,7\n"}) == [
+        "plans.csv:1:5: warning: unknown column 'region' in the plans table; ignored (start "
+        "the name with 'x_' to mark a column of your own) [unknown-column]",
+        "plans.csv:1:6: error: unknown column 'headcout' in the plans table; did you mean "
+        "'headcount'? [unknown-column]"]
+
+
+def test_misspelt_column_makes_the_table_plans_invalid(inputs: Inputs) -> None:
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable,headcout\np1,service,1,0,5\n"})
+    model = load_model(["."])
+    assert model.plans.empty
+    assert model.invalid_plans == ("p1",)
+
+
+def test_unrelated_column_is_not_taken_for_a_typo(problems: Problems) -> None:
+    found = problems({"plans.csv": "id,role_kind,base_pay,target_variable,country\n"
+                                   "p1,service,1,0,FR\n"})
+    assert found == [
+        "plans.csv:1:5: warning: unknown column 'country' in the plans table; ignored (start "
+        "the name with 'x_' to mark a column of your own) [unknown-column]"]
+
+
+def test_repeated_column(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable,base_pay\n"
+                                  "p1,service,1,0,2\n"}) == [
+        "plans.csv:1:5: error: column 'base_pay' repeats column 3 ('base_pay'); expected each "
+        "field in one column [duplicate-column]"]
+
+
+def test_missing_required_column(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,base_pay\np1,1\n"}) == [
+        "plans.csv:1: error: the plans table has no 'role_kind', 'target_variable' column; "
+        "expected at least the columns id, role_kind, base_pay, target_variable "
+        "[missing-column]"]
+
+
+def test_blank_lines_keep_line_numbers(problems: Problems) -> None:
+    text = "\nid,role_kind,base_pay,target_variable\n\np1,service,1,0\n\n,,,\np2,servce,1,0\n"
+    assert problems({"plans.csv": text}) == [
+        "plans.csv:7: error: plan 'p2': role_kind: got 'servce', expected one of service, "
+        "sales, advice, retention, collections, claims, field_service, back_office, manager; "
+        "did you mean 'service'? [invalid-value]"]
+
+
+def test_malformed_csv_names_the_line(problems: Problems) -> None:
+    assert problems({"plans.csv": PLAN_CSV + "p2,service,1,0,extra\n"}) == [
+        "plans.csv:3: error: malformed CSV: this row has 5 cells but the header has 4; "
+        "expected one cell per column (quote a cell that contains a comma) [bad-csv]"]
+
+
+def test_empty_csv(problems: Problems) -> None:
+    assert problems({"plans.csv": "", "gates.csv": "\n\n"}) == [
+        "gates.csv: error: empty table: expected a header row with the gates columns "
+        "[empty-table]",
+        "plans.csv: error: empty table: expected a header row with the plans columns "
+        "[empty-table]"]
+
+
+# --- workbooks ---------------------------------------------------------------------------
+
+def test_workbook_native_cells_and_sheet_names(inputs: Inputs, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "Plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable", "customer_facing",
+                  "effective_from", "headcount"])
+    plans.append(["p1", "service", 30000, 3000.0, True, dt.datetime(2027, 1, 1), 12])
+    plans.append(["p2", "Service", "30000", "3000", "yes", "2027-01-01", 12.0])
+    components = book.create_sheet("components")
+    components.append(["plan_id", "kpi", "weight"])
+    components.append(["p1", "fcr", 1])
+    components.append(["p2", "fcr", "100%"])
+    book.create_sheet("Notes").append(["anything"])
+    book.create_sheet("compnents")
+    book.save(tmp_path / "book.xlsx")
+    model = load_model(["book.xlsx"])
+    assert [str(p) for p in model.problems] == [
+        "book.xlsx[Notes]: warning: sheet 'Notes' is not a policycheck table; skipped; "
+        "expected one of plans, components, gates, modifiers, competitions, consequences, "
+        "campaigns, kpis, employees [unrecognised-sheet]",
+        "book.xlsx[compnents]: error: sheet 'compnents' is not a policycheck table; skipped; "
+        "expected one of plans, components, gates, modifiers, competitions, consequences, "
+        "campaigns, kpis, employees; did you mean 'components'? [unrecognised-sheet]"]
+    plans_frame = model.plans
+    assert plans_frame["src_sheet"].tolist() == ["Plans", "Plans"]
+    assert plans_frame["src_line"].tolist() == [2, 3]
+    for column in ("role_kind", "base_pay", "target_variable", "customer_facing",
+                   "effective_from", "headcount"):
+        assert plans_frame[column].iat[0] == plans_frame[column].iat[1], column
+
+
+def test_workbook_cell_problem_names_sheet_and_row(problems: Problems, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "plans"
+    sheet.append(["id", "role_kind", "base_pay", "target_variable"])
+    sheet.append(["p1", "service", True, 0])
+    book.save(tmp_path / "book.xlsx")
+    assert problems({}) == [
+        "book.xlsx[plans]:2: error: plan 'p1': base_pay: got true, expected a number; yes/no "
+        "and true/false are not numbers [invalid-value]"]
+
+
+def test_broken_workbook(problems: Problems) -> None:
+    found = problems({"book.xlsx": b"not a zip file"})
+    assert len(found) == 1
+    assert found[0].startswith("book.xlsx: error: cannot open as an .xlsx workbook: ")
+
+
+# --- folders and file recognition -------------------------------------------------------
+
+def test_folder_walk_skips_hidden_and_sorts(inputs: Inputs) -> None:
+    inputs({"b/plan.yaml": PLANS_YAML.replace("p1", "b1"),
+            "a.yaml": PLANS_YAML.replace("p1", "a1"),
+            ".hidden.yaml": "x: [",
+            ".git/config.yaml": "x: [",
+            "sub/.cache/broken.yaml": "x: [",
+            "__pycache__/x.yaml": "x: [",
+            "README.md": "# plans",
+            "policycheck.yaml": "rules: []\n"})
+    loaded = load_paths(["."])
+    assert loaded.files == ["a.yaml", "b/plan.yaml"]
+    assert loaded.skipped == ["README.md", "policycheck.yaml"]
+    assert loaded.problems == []
+    model = load_model(["."])
+    assert list(model.plans["plan_id"]) == ["a1", "b1"]
+
+
+def test_unrecognised_files_in_a_folder_and_named(problems: Problems) -> None:
+    files: dict[str, str | bytes] = {
+        "other.yaml": "name: some other tool\n", "plna.yaml": "plna: {id: x}\n",
+        "budget.csv": "a,b\n1,2\n", "compnents.csv": "plan_id\n"}
+    assert problems(files) == [
+        "budget.csv: warning: 'budget.csv' is not a policycheck table name; skipped; expected "
+        "one of plans.csv, components.csv, gates.csv, modifiers.csv, competitions.csv, "
+        "consequences.csv, campaigns.csv, kpis.csv, employees.csv [unrecognised-file]",
+        "compnents.csv: error: 'compnents.csv' is not a policycheck table name; skipped; "
+        "expected one of plans.csv, components.csv, gates.csv, modifiers.csv, "
+        "competitions.csv, consequences.csv, campaigns.csv, kpis.csv, employees.csv; did you "
+        "mean 'components.csv'? [unrecognised-file]",
+        "other.yaml: warning: not a plan file or KPI catalog (no top-level 'plan', 'plans' or "
+        "'kpis' key); skipped [unrecognised-file]",
+        "plna.yaml:1:1: error: unknown top-level key 'plna'; did you mean 'plan'? "
+        "[unrecognised-file]"]
+    named = load_model(["other.yaml", "budget.csv", "notes.txt"])
+    assert [str(p) for p in named.problems] == [
+        "budget.csv: error: 'budget.csv' is not a policycheck table name; skipped; expected "
+        "one of plans.csv, components.csv, gates.csv, modifiers.csv, competitions.csv, "
+        "consequences.csv, campaigns.csv, kpis.csv, employees.csv [unrecognised-file]",
+        "notes.txt: error: no such file or folder [missing-path]",
+        "other.yaml:1:1: error: not a plan file or KPI catalog: expected a top-level 'plan', "
+        "'plans' or 'kpis' key [unrecognised-file]"]
+
+
+def test_named_file_of_another_kind(problems: Problems, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    model = load_model(["notes.txt"])
+    assert [str(p) for p in model.problems] == [
+        "notes.txt: error: not a plan file: expected .yaml, .yml, .csv or .xlsx "
+        "[unrecognised-file]"]
+
+
+def test_file_too_large(inputs: Inputs) -> None:
+    inputs({"a.yaml": PLANS_YAML})
+    loaded = load_paths(["."], max_bytes=100)
+    assert [str(p) for p in loaded.problems] == [
+        f"a.yaml: error: file is {len(PLANS_YAML.encode()):,} bytes; the limit is 100 (raise "
+        "it with --max-file-size) [file-too-large]"]
+
+
+def test_yaml_and_tables_mix_in_one_folder(inputs: Inputs) -> None:
+    inputs({"a.yaml": PLANS_YAML,
+            "plans.csv": PLAN_CSV.replace("p1", "p2"),
+            "kpis.yaml": "kpis:\n  - {id: own_kpi, category: quality, direction: higher}\n",
+            "components.csv": "plan_id,kpi,weight\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert list(model.plans["plan_id"]) == ["p1", "p2"]
+    assert "own_kpi" in set(model.frames["kpis"]["kpi_id"])

@@ -1,0 +1,289 @@
+"""Typing raw values (policycheck/parsing.py) and the frames normalise.py builds from them.
+
+One set of rules for YAML values and table cells: each parser is tested on a column mixing
+both, then the messages are tested end to end, as the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from policycheck.model import COMPONENT, GATE, PLAN
+from policycheck.parsing import (
+    parse_applies, parse_bool, parse_date, parse_enum, parse_int, parse_list, parse_num,
+    parse_share, parse_str, parse_weight,
+)
+from policycheck.validation import load_model
+
+Problems = Callable[[dict[str, str | bytes]], list[str]]
+Inputs = Callable[[dict[str, str | bytes]], Path]
+
+
+def column(*values: Any) -> pd.Series:
+    return pd.Series(list(values), dtype=object)
+
+
+def plain(values: pd.Series) -> list[Any]:
+    """Missing values of any kind as None, so lists compare simply."""
+    return [None if v is None or v is pd.NA or v is pd.NaT or
+            (isinstance(v, float) and np.isnan(v)) else v for v in values.tolist()]
+
+
+# --- weights ----------------------------------------------------------------------------
+
+WEIGHT = COMPONENT.field("weight")
+
+
+@pytest.mark.parametrize("value, points", [
+    ("50%", 5000), (0.5, 5000), ("0.5", 5000), (" 50 % ", 5000), (1, 10_000), ("100%", 10_000),
+    (0, 0), ("0%", 0), (0.333, 3330), ("33.33%", 3333), (1 / 3, 3333), ("0.3333", 3333),
+    ("12.5%", 1250), (0.125, 1250), ("0.01%", 1), (0.00004, 0),
+])
+def test_weight_to_basis_points(value: Any, points: int) -> None:
+    parsed = parse_weight(column(value), WEIGHT)
+    assert not parsed.bad.any()
+    assert parsed.values.tolist() == [points]
+    assert str(parsed.values.dtype) == "Int64"
+
+
+@pytest.mark.parametrize("value, hint", [
+    (50, "; did you mean '50%'?"), ("50", "; did you mean '50%'?"),
+    (1.5, "; did you mean '1.5%'?"), (1_000_000, "; did you mean '1000000%'?"),
+    ("150%", ""), (-0.1, ""), ("-5%", ""), ("half", ""), ("", ""),
+    (True, "; yes/no and true/false are not numbers"),
+    ("NaN", "; NaN and infinity are not allowed"), (float("inf"), "; NaN and infinity are "
+                                                    "not allowed"),
+])
+def test_bad_weights(value: Any, hint: str) -> None:
+    parsed = parse_weight(column(value), WEIGHT)
+    if value == "":  # an empty string is text, not a number
+        assert parsed.bad.tolist() == [True]
+        return
+    assert parsed.bad.tolist() == [True]
+    assert plain(parsed.values) == [None]
+    assert parsed.hints is not None and parsed.hints.tolist() == [hint]
+
+
+def test_missing_weight_is_not_bad() -> None:
+    parsed = parse_weight(column(None), WEIGHT)
+    assert parsed.bad.tolist() == [False]
+    assert plain(parsed.values) == [None]
+
+
+def test_share_is_a_fraction() -> None:
+    parsed = parse_share(column("30%", 0.3, "0.3", 1, 0, 30, None), PLAN.field("deferral_share"))
+    assert plain(parsed.values) == [0.3, 0.3, 0.3, 1.0, 0.0, None, None]
+    assert parsed.bad.tolist() == [False] * 5 + [True, False]
+
+
+def test_bare_fifty_suggests_percent(problems: Problems) -> None:
+    assert problems({"components.csv": "plan_id,kpi,weight\np1,fcr,50\np1,csat,50%\n",
+                     "plans.csv": "id,role_kind,base_pay,target_variable\np1,sales,1,10\n"}) == [
+        "components.csv:2: error: plan 'p1', component 'fcr': weight: got '50', expected a "
+        "fraction between 0 and 1 or a percent like '50%'; did you mean '50%'? "
+        "[invalid-value]"]
+
+
+def test_weights_on_a_threshold_sum_exactly(inputs: Inputs) -> None:
+    """0.1 + 0.2 + 0.7 is not 1.0 in floating point; in basis points it is 10,000."""
+    inputs({"a.yaml": "plan:\n  id: p\n  role_kind: service\n  base_pay: 1\n"
+                      "  target_variable: 10\n  components:\n"
+                      "    - {kpi: fcr, weight: 0.1}\n    - {kpi: csat, weight: 0.2}\n"
+                      "    - {kpi: qa_score, weight: 0.7}\n"})
+    model = load_model(["."])
+    assert model.ok
+    assert model.frames["components"]["weight"].sum() == 10_000
+
+
+# --- other kinds ------------------------------------------------------------------------
+
+def test_booleans() -> None:
+    parsed = parse_bool(column("yes", "no", "true", "false", "Y", "N", "1", "0", "TRUE", " No ",
+                               True, False, 1, 0, None, "maybe", 2),
+                        PLAN.field("customer_facing"))
+    assert plain(parsed.values) == [True, False, True, False, True, False, True, False, True,
+                                    False, True, False, True, False, None, None, None]
+    assert parsed.bad.tolist() == [False] * 15 + [True, True]
+
+
+def test_dates() -> None:
+    parsed = parse_date(column("2027-01-01", dt.date(2027, 1, 2), dt.datetime(2027, 1, 3),
+                               None, "2027-13-01", "01/02/2027", "2027-02-30", 20270101, True),
+                        PLAN.field("effective_from"))
+    assert plain(parsed.values)[:4] == [pd.Timestamp("2027-01-01"), pd.Timestamp("2027-01-02"),
+                                        pd.Timestamp("2027-01-03"), None]
+    assert parsed.bad.tolist() == [False] * 4 + [True] * 5
+    assert str(parsed.values.dtype) == "datetime64[ns]"
+
+
+def test_numbers() -> None:
+    parsed = parse_num(column("1e3", " 12 ", "-5", 7, 2.5, None, "NaN", "inf", float("nan"),
+                              "1,000", "12 EUR", dt.date(2027, 1, 1), False, [1]),
+                       PLAN.field("base_pay"))
+    assert plain(parsed.values) == [1000.0, 12.0, -5.0, 7.0, 2.5] + [None] * 9
+    # A float NaN is a missing value to pandas: YAML's `.nan` reaches the parsers as the
+    # text '.nan' (documents.py) so that it is reported, not taken for a gap.
+    assert parsed.bad.tolist() == [False] * 6 + [True, True, False] + [True] * 5
+
+
+def test_whole_numbers() -> None:
+    parsed = parse_int(column("12", 12.0, 12, "1e3", 12.5, "x", True, None),
+                       PLAN.field("headcount"))
+    assert plain(parsed.values) == [12, 12, 12, 1000, None, None, None, None]
+    assert parsed.bad.tolist() == [False] * 4 + [True] * 3 + [False]
+    assert str(parsed.values.dtype) == "Int64"
+
+
+def test_enums_ignore_case_and_spaces() -> None:
+    parsed = parse_enum(column("Service", " sales ", "servise", 3, None), PLAN.field("role_kind"))
+    assert plain(parsed.values) == ["service", "sales", None, None, None]
+    assert parsed.bad.tolist() == [False, False, True, True, False]
+    assert parsed.hints is not None
+    assert parsed.hints.tolist()[2] == "; did you mean 'service'?"
+
+
+def test_text_is_stripped_and_blank_is_missing() -> None:
+    parsed = parse_str(column("a", " b ", "", "  ", 5, 1.5, dt.date(2027, 1, 1), None, True,
+                              {"a": 1}, ["x"]), PLAN.field("name"))
+    assert plain(parsed.values) == ["a", "b", None, None, "5", "1.5", "2027-01-01", None,
+                                    None, None, None]
+    assert parsed.bad.tolist() == [False] * 8 + [True] * 3
+
+
+def test_lists_from_text_and_yaml() -> None:
+    parsed = parse_list(column("a;b", " a ; b ;; c ", ["x", "y"], [], "", None, [["n"]], 5),
+                        PLAN.field("duties"))
+    assert plain(parsed.values) == ["a;b", "a;b;c", "x;y", None, None, None, None, None]
+    assert parsed.bad.tolist() == [False] * 6 + [True, True]
+
+
+def test_list_with_choices() -> None:
+    parsed = parse_list(column("rework;mis_sale", ["rework", "missale"]),
+                        PLAN.field("clawback_triggers"))
+    assert parsed.bad.tolist() == [False, True]
+    assert parsed.hints is not None
+    assert parsed.hints.tolist()[1] == " ('missale' is not one; did you mean 'mis_sale'?)"
+
+
+def test_applies_to() -> None:
+    parsed = parse_applies(column("all", "ALL", "a;b", ["a"], None), GATE.field("applies_to"))
+    assert plain(parsed.values) == ["all", "all", "a;b", "a", None]
+    assert not parsed.bad.any()
+
+
+# --- curve points and rates -------------------------------------------------------------
+
+def test_curve_points_and_rates_from_tables_and_yaml(inputs: Inputs) -> None:
+    inputs({
+        "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
+        "components.csv": "plan_id,id,kpi,weight,curve_points,rates\n"
+                          "t,c,revenue,100%,80:0; 100:100 ;120:150,gold=120;silver = 80.5\n",
+        "y.yaml": "plan:\n  id: y\n  role_kind: sales\n  base_pay: 1\n  target_variable: 10\n"
+                  "  components:\n    - id: c\n      kpi: revenue\n      weight: 100%\n"
+                  "      curve_points: [[80, 0], [100, 100], [120, 150]]\n"
+                  "      rates: {silver: 80.5, gold: 120}\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    points = model.frames["curve_points"]
+    assert points[["plan_id", "seq", "attainment", "payout"]].values.tolist() == [
+        ["t", 0, 80.0, 0.0], ["t", 1, 100.0, 100.0], ["t", 2, 120.0, 150.0],
+        ["y", 0, 80.0, 0.0], ["y", 1, 100.0, 100.0], ["y", 2, 120.0, 150.0]]
+    rates = model.frames["rates"]
+    assert rates[["plan_id", "product", "amount"]].values.tolist() == [
+        ["t", "gold", 120.0], ["t", "silver", 80.5], ["y", "gold", 120.0], ["y", "silver", 80.5]]
+
+
+def test_bad_curve_points_and_rates(problems: Problems) -> None:
+    assert problems({
+        "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
+        "components.csv": "plan_id,id,kpi,weight,curve_points,rates\n"
+                          "t,c,revenue,100%,80-0;100:100,gold:120\n"}) == [
+        "components.csv:2: error: plan 't', component 'c': curve_points: got '80-0;100:100', "
+        "expected a list of [attainment %, payout %] pairs, or '80:0;100:100' in a table "
+        "[invalid-value]",
+        "components.csv:2: error: plan 't', component 'c': rates: got 'gold:120', expected a "
+        "mapping of product to amount, or 'gold=120;silver=80' in a table [invalid-value]"]
+
+
+# --- messages end to end ----------------------------------------------------------------
+
+PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target_variable: 3000\n"
+             "  components:\n    - {kpi: fcr, weight: 100%}\n")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("headcount: 12.5", "a.yaml:8:3: error: plan 'p1': headcount: got 12.5, expected a whole "
+                        "number [invalid-value]"),
+    ("customer_facing: maybe", "a.yaml:8:3: error: plan 'p1': customer_facing: got 'maybe', "
+                               "expected true or false [invalid-value]"),
+    ("effective_from: 01/02/2027", "a.yaml:8:3: error: plan 'p1': effective_from: got "
+                                   "'01/02/2027', expected a date written YYYY-MM-DD "
+                                   "[invalid-value]"),
+    ("pay_floor: yes", "a.yaml:8:3: error: plan 'p1': pay_floor: got true, expected a number; "
+                       "yes/no and true/false are not numbers [invalid-value]"),
+    ("pay_floor: .inf", "a.yaml:8:3: error: plan 'p1': pay_floor: got inf, expected a number; "
+                        "NaN and infinity are not allowed [invalid-value]"),
+    ("deferral: {share: 30, months: 6}", "a.yaml:8:14: error: plan 'p1': deferral_share: got "
+                                         "30, expected a fraction between 0 and 1 or a percent "
+                                         "like '50%'; did you mean '30%'? [invalid-value]"),
+    ("duties: [[a]]", "a.yaml:8:3: error: plan 'p1': duties: got [['a']], expected a list of "
+                      "names [invalid-value]"),
+])
+def test_cell_messages(problems: Problems, line: str, expected: str) -> None:
+    assert problems({"a.yaml": PLAN_YAML + f"  {line}\n"}) == [expected]
+
+
+@pytest.mark.parametrize("text", ["1e7", "1.0e+7", "10000000"])
+def test_yaml_exponents_are_numbers(inputs: Inputs, text: str) -> None:
+    """PyYAML reads 1e7 as the string '1e7' (YAML 1.1); it is still the number 10,000,000."""
+    inputs({"a.yaml": PLAN_YAML + f"  max_variable: {text}\n"})
+    model = load_model(["."])
+    assert model.ok
+    assert model.plans["max_variable"].tolist() == [1e7]
+
+
+def test_number_cells_from_tables(problems: Problems) -> None:
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable,headcount\n"
+                                  "p1,service,\"30,000\",3000,12\n"
+                                  "p2,service,30000,NaN,1.5\n"
+                                  "p3,service,-inf,yes,x\n",
+                     "components.csv": "plan_id,kpi,weight\np1,fcr,1\np2,fcr,1\np3,fcr,1\n"}) == [
+        "plans.csv:2: error: plan 'p1': base_pay: got '30,000', expected a number "
+        "[invalid-value]",
+        "plans.csv:3: error: plan 'p2': headcount: got '1.5', expected a whole number "
+        "[invalid-value]",
+        "plans.csv:3: error: plan 'p2': target_variable: got 'NaN', expected a number; NaN "
+        "and infinity are not allowed [invalid-value]",
+        "plans.csv:4: error: plan 'p3': base_pay: got '-inf', expected a number; NaN and "
+        "infinity are not allowed [invalid-value]",
+        "plans.csv:4: error: plan 'p3': headcount: got 'x', expected a whole number "
+        "[invalid-value]",
+        "plans.csv:4: error: plan 'p3': target_variable: got 'yes', expected a number "
+        "[invalid-value]"]
+
+
+def test_child_without_id_is_named_by_its_kpi(problems: Problems) -> None:
+    text = PLAN_YAML + "  consequences:\n    - {kpi: aht, action: fire}\n"
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:9:18: error: plan 'p1', consequence 'aht': action: got 'fire', expected one "
+        "of pip, demotion, salary_band_change, termination, hours_cut [invalid-value]"]
+
+
+def test_derived_child_ids(inputs: Inputs) -> None:
+    inputs({"a.yaml": PLAN_YAML.replace(
+        "    - {kpi: fcr, weight: 100%}\n",
+        "    - {kpi: fcr, weight: 50%}\n    - {kpi: fcr, weight: 50%}\n")
+        + "  consequences:\n    - {kpi: aht, action: pip}\n"
+        + "  competitions:\n    - {name: Top team, kpi: fcr}\n"})
+    model = load_model(["."])
+    assert model.ok
+    assert model.frames["components"]["component_id"].tolist() == ["fcr", "fcr-2"]
+    assert model.frames["consequences"]["consequence_id"].tolist() == ["aht-pip"]
+    assert model.frames["competitions"]["competition_id"].tolist() == ["Top team"]
