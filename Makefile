@@ -40,3 +40,10 @@ golden: $(VENV)/.installed  ## regenerate the rule reference and the sample-comp
 	mkdir -p tests/data/golden
 	$(BIN)/policycheck check $(SAMPLE)/yaml --format text > tests/data/golden/sample_findings.txt || [ $$? -eq 1 ]
 	$(BIN)/policycheck check $(SAMPLE)/yaml --format json > tests/data/golden/sample_findings.json || [ $$? -eq 1 ]
+	$(BIN)/policycheck check tests/data/formats_plans --rules tests/data/formats_pack \
+	    --output csv:tests/data/golden/formats/sample.csv \
+	    --output xlsx:tests/data/golden/formats/sample.xlsx \
+	    --output sarif:tests/data/golden/formats/sample.sarif \
+	    --output junit:tests/data/golden/formats/sample.junit.xml \
+	    --output github:tests/data/golden/formats/sample.github.txt \
+	    --output markdown:tests/data/golden/formats/sample.md > /dev/null || [ $$? -eq 1 ]

@@ -267,7 +267,7 @@ def _pool_logp() -> np.ndarray:
     """log P(kpi) per (role kind, red flag) for the weighted draw of a plan's KPIs."""
     prob = np.zeros((len(ROLES), 2, len(KPI_IDS)))
     for r, role in enumerate(ROLES):
-        for names, balanced, red in ((role.good, 1.0, 0.6), (role.moderate, 0.3, 0.6),
+        for names, balanced, red in ((role.good, 1.0, 0.6), (role.moderate, 0.0, 0.6),
                                      (role.risky, 0.0, 1.0)):
             for name in names:
                 prob[r, 0, KPI_INDEX[name]] = balanced
@@ -407,11 +407,18 @@ def _components(rng: np.random.Generator, p: dict[str, np.ndarray]) -> dict[str,
     keys = _LOGP[kind, red.astype(int)] + rng.gumbel(size=(n, len(KPI_IDS)))
     keys[rows[red], p["signature"][red]] = np.inf
     kpi = np.argsort(-keys, axis=1, kind="stable")[:, :MAX_COMPONENTS]
+    # Balanced plans draw customer KPIs only, and 40 % of them add one moderate KPI (team
+    # sales, adherence, a profit share ...) in their last slot, at a small weight.
+    moderate = np.flatnonzero(~red & (rng.random(n) < 0.4))
+    kpi[moderate, k[moderate] - 1] = [KPI_INDEX[name] for name in _pick(
+        rng, kind[moderate], _ragged([r.moderate for r in ROLES]))]
     mask = np.arange(MAX_COMPONENTS) < k[:, None]
-    # Raw weights; a red plan's signature takes 35-75 % of the pay, a balanced plan's risky
-    # or moderate KPIs a small share.
+    # Raw weights; a red plan's signature takes 35-75 % of the pay, a balanced plan's
+    # moderate KPI at most about a quarter.
     raw = rng.gamma(3.0, 1.0, size=(n, MAX_COMPONENTS)) * mask
-    raw = np.where(~red[:, None] & _RISKY[kind[:, None], kpi], raw * 0.3, raw)
+    soft = ~red[:, None] & _RISKY[kind[:, None], kpi] & mask
+    rest = (raw * ~soft).sum(axis=1, keepdims=True)
+    raw = np.where(soft, np.minimum(raw * 0.3, 0.3 * rest), raw)
     share = rng.uniform(0.35, 0.75, size=n)
     others = raw[:, 1:].sum(axis=1)
     raw[:, 0] = np.where(red, share / (1 - share) * others, raw[:, 0])

@@ -144,8 +144,8 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
 
 def _applies_text(unknown: list[str], components: list[str]) -> str:
     names = ", ".join(f"'{c}'" for c in unknown)
-    return (f"applies_to: no component{'s' * (len(unknown) > 1)} {names} in this plan; expected 'all' or ids of its "
-            f"components ({', '.join(components) or 'it has none'})"
+    return (f"applies_to: no component{'s' * (len(unknown) > 1)} {names} in this plan; "
+            f"expected 'all' or ids of its components ({', '.join(components) or 'it has none'})"
             f"{did_you_mean(unknown[0], components)}")
 
 
@@ -210,7 +210,8 @@ def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Proble
     # Only the first bad point of each component is described: one problem per component.
     why = [f"payout {number_text(p)} at attainment {number_text(a)} is below 0"
            if p < 0 else f"attainment {number_text(a)} comes after {number_text(b)}"
-           for a, p, b in zip(bad["attainment"], bad["payout"], previous[bad.index])]
+           for a, p, b in zip(bad["attainment"], bad["payout"], previous[bad.index],
+                              strict=True)]
     found = bad[["plan_id", "component_id"]].assign(_why=why)
     reasons = components[["plan_id", "component_id"]].merge(
         found, on=["plan_id", "component_id"], how="left")["_why"]

@@ -18,11 +18,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policycheck.configkeys import KEYS, check_value, split_list
-from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean
+from policycheck.configkeys import DEFAULT_PACK, KEYS, BadValue, check_value, shown_path, split_list
+from policycheck.errors import (
+    Location, PolicycheckError, Problem, UsageError, did_you_mean, quote,
+)
 from policycheck.yamlsource import LocatedMap, load_yaml
+
+if TYPE_CHECKING:
+    from policycheck.ruleset import Rule
 
 CONFIG_NAMES = ("policycheck.yaml", "policycheck.yml")
 #: The mapping settings: merged entry by entry across sources.
@@ -64,14 +69,6 @@ def find_config(start: Path) -> Path | None:
         folder = folder.parent
 
 
-def shown_path(path: Path, cwd: Path) -> str:
-    """A path as users see it: relative to the current folder when that is shorter."""
-    try:
-        return os.path.relpath(path, cwd).replace(os.sep, "/")
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
-
-
 def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
     """The settings written in a config file; PolicycheckError with every problem."""
     shown = shown_path(path, cwd)
@@ -103,9 +100,11 @@ def _file_settings(data: LocatedMap, shown: str, base: Path, cwd: Path,
             hint = did_you_mean(key, KEYS) or f"; expected one of {', '.join(KEYS)}"
             problems.append(Problem(where, f"unknown key '{key}'{hint}", "config-key"))
             continue
-        value, items, error = check_value(str(key), raw, base, cwd, where)
-        if error:
-            problems.append(Problem(where, error, "config-type"))
+        try:
+            value, items = check_value(str(key), raw, base, cwd, where)
+        except BadValue as bad:
+            problems.append(Problem(bad.location or where, bad.file_message(str(key)),
+                                    "config-type"))
             continue
         source = f"{shown}:{line}"
         if key in MAPPINGS:
@@ -126,9 +125,10 @@ def read_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, Setting
         raw: Any = split_list(text) if spec.kind in ("packs", "ids", "outputs") else text
         if spec.kind == "days":
             raw = int(text) if text.isdigit() else text
-        value, _, error = check_value(key, raw, cwd, cwd, None)
-        if error:
-            raise UsageError(f"{spec.env}={text!r}: {error.split(': ', 1)[-1]}")
+        try:
+            value, _ = check_value(key, raw, cwd, cwd, None)
+        except BadValue as bad:
+            raise UsageError(f"{spec.env}={text!r}: {bad.expected}") from None
         out[key] = Setting(value, f"env {spec.env}")
     return out
 
@@ -140,10 +140,11 @@ def read_flags(flags: Mapping[str, Any], cwd: Path) -> dict[str, Setting]:
         if raw is None or (isinstance(raw, (tuple, list, dict)) and not raw):
             continue
         flag = KEYS[key].flag
-        value, _, error = check_value(key, list(raw) if isinstance(raw, tuple) else raw,
-                                      cwd, cwd, None)
-        if error:
-            raise UsageError(f"{flag}: {error.split(': ', 1)[-1]}")
+        try:
+            value, _ = check_value(key, list(raw) if isinstance(raw, tuple) else raw, cwd, cwd,
+                                   None)
+        except BadValue as bad:
+            raise UsageError(f"{flag} {quote(bad.value)}: {bad.expected}") from None
         sources = {k: f"flag {flag}" for k in value} if key in MAPPINGS else {}
         out[key] = Setting(value, f"flag {flag}", sources)
     return out
@@ -159,9 +160,9 @@ def merge(layers: list[dict[str, Setting]]) -> dict[str, Setting]:
                 continue
             given = layer[key]
             if key in MAPPINGS:
+                kept = {k: v for k, v in chosen.where.items() if k not in given.value}
                 chosen = Setting({**chosen.value, **given.value}, given.source,
-                                 {**chosen.sources, **given.sources},
-                                 {**chosen.where, **given.where})
+                                 {**chosen.sources, **given.sources}, {**kept, **given.where})
             else:
                 chosen = given
         out[key] = chosen
@@ -190,3 +191,108 @@ def _config_path(config: str | None, environ: Mapping[str, str],
         return path, how
     found = find_config(cwd)
     return found, "found from the current folder" if found else "none found"
+
+
+def configured_rules(settings: Settings) -> list[Rule]:
+    """The rules to run: packs loaded, selected and overridden. A rule id or parameter in
+    the config file that does not exist is reported where it is written."""
+    from policycheck.ruleset import default_pack, load_rules, override, select
+
+    packs = [default_pack() if p == DEFAULT_PACK else Path(p) for p in settings["rules"]]
+    rules = load_rules(packs)
+    known = {r.id: r for r in rules}
+    problems = _reference_problems(settings, known)
+    if problems:
+        raise PolicycheckError(f"the config file {settings.config_file} is not valid", problems)
+    chosen = select(rules, settings["select"], settings["ignore"])
+    # Overrides of rules left out by select/ignore are kept for when they run again.
+    left_out = set(known) - {r.id for r in chosen}
+    params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] not in left_out}
+    severities = {k: v for k, v in settings["severity"].items() if k not in left_out}
+    return override(chosen, params, severities)
+
+
+def _reference_problems(settings: Settings, known: Mapping[str, Rule]) -> list[Problem]:
+    from policycheck.errors import RuleError
+    from policycheck.ruleset import convert_parameter, matches
+
+    problems = []
+    for key in ("select", "ignore"):
+        for item, at in settings.values[key].where.items():
+            if not any(matches(rule_id, [item]) for rule_id in known):
+                problems.append(Problem(at, f"'{key}': no rule matches '{item}'"
+                                        f"{did_you_mean(item, known)}", "config-rule"))
+    for rule_id, at in settings.values["severity"].where.items():
+        if rule_id not in known:
+            problems.append(Problem(at, f"'severity': no rule '{rule_id}'"
+                                    f"{did_you_mean(rule_id, known)}", "config-rule"))
+    for key, at in settings.values["params"].where.items():
+        rule_id, _, name = key.rpartition(".")
+        rule = known.get(rule_id)
+        if rule is None:
+            message = f"'params': no rule '{rule_id}'{did_you_mean(rule_id, known)}"
+        elif name not in rule.parameters:
+            message = (f"'params': rule '{rule_id}' has no parameter '{name}'"
+                       f"{did_you_mean(name, rule.parameters)}; it has "
+                       f"{', '.join(rule.parameters) or 'none'}")
+        else:
+            try:
+                convert_parameter(rule.parameters[name], settings["params"][key], "")
+                continue
+            except RuleError as exc:
+                message = f"'params' of '{key}' {exc.message.lstrip(': ')}"
+        problems.append(Problem(at, message, "config-rule"))
+    return problems
+
+
+def check_arguments(settings: Settings,
+                    environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``pipeline.check`` for these settings."""
+    from policycheck.waivers import today
+
+    return {"configured": configured_rules(settings), "fail_on": settings["fail_on"],
+            "waivers": settings["waivers"], "baseline": settings["baseline"],
+            "warn_expiring": settings["warn_expiring"], "today": today(environ)}
+
+
+def setting_rows(settings: Settings) -> list[tuple[str, Any, str]]:
+    """(key, value, source) for each setting; a mapping setting one row per entry."""
+    rows = []
+    for key in KEYS:
+        setting = settings.values[key]
+        if key in MAPPINGS and setting.value:
+            rows += [(f"{key}.{k}", v, setting.sources[k]) for k, v in
+                     sorted(setting.value.items())]
+        else:
+            rows.append((key, setting.value, setting.source))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value) if value else "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "-" if value is None or value == {} else str(value)
+
+
+def render_text(settings: Settings) -> str:
+    rows = [(key, _plain(value), source) for key, value, source in setting_rows(settings)]
+    width = max(len(key) for key, _, _ in rows)
+    values = max(len(value) for _, value, _ in rows)
+    lines = [f"config file: {settings.config_file or '-'} ({settings.config_source})"]
+    lines += [f"{key.ljust(width)}  {value.ljust(values)}  {source}".rstrip()
+              for key, value, source in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(settings: Settings) -> str:
+    import json
+
+    def plain(value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+    data = {"config_file": settings.config_file, "config_source": settings.config_source,
+            "settings": {key: {"value": plain(value), "source": source}
+                         for key, value, source in setting_rows(settings)}}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -24,7 +24,7 @@ from policycheck.scopes import SCOPE_ENTITIES, Frames, RowContext, build_scopes
 FINDING_COLUMNS = (
     "rule_id", "severity", "title", "scope", "plan_id", "entity_id", "component_id",
     "message", "evidence", "remediation", "src_file", "src_sheet", "src_line", "src_col",
-    "headcount", "pay_at_stake", "fingerprint", "status",
+    "headcount", "pay_at_stake", "fingerprint", "status", "waiver",
 )
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _FORMATS = ("%", "%1", "n", "x", "money", "")
@@ -185,6 +185,7 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
     out["pay_at_stake"] = np.round(stake, 2)
     out["fingerprint"] = fingerprints(out)
     out["status"] = "open"  # waivers and baselines may change it
+    out["waiver"] = None  # the waiver's reason, owner and expiry, when one matches
     return out
 
 

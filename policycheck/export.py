@@ -21,7 +21,7 @@ from policycheck.errors import number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
 from policycheck.validation import Model
 
-_EPOCH = datetime.datetime(2000, 1, 1)
+EPOCH = datetime.datetime(2000, 1, 1)
 TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
 
 
@@ -125,7 +125,7 @@ def write_workbook(model: Model, target: Path) -> Path:
     book = openpyxl.Workbook()
     book.remove(book.active)
     # Fixed document dates: the same plans give the same workbook bytes.
-    book.properties.created = book.properties.modified = _EPOCH
+    book.properties.created = book.properties.modified = EPOCH
     for name, table in table_frames(model).items():
         if table.empty and name not in ("plans", "components"):
             continue
@@ -140,7 +140,8 @@ def write_workbook(model: Model, target: Path) -> Path:
     os.close(handle)
     try:
         book.save(temporary)
-        _fix_dates(Path(temporary))
+        fix_workbook_dates(Path(temporary))
+        os.chmod(temporary, _default_mode())
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
@@ -148,7 +149,7 @@ def write_workbook(model: Model, target: Path) -> Path:
     return target
 
 
-def _fix_dates(path: Path) -> None:
+def fix_workbook_dates(path: Path) -> None:
     """openpyxl stamps the save time into docProps/core.xml and every zip entry; replace
     both with a fixed date so that the workbook's bytes depend on its content only."""
     import re
@@ -165,6 +166,12 @@ def _fix_dates(path: Path) -> None:
                          compress_type=zipfile.ZIP_DEFLATED)
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename: never a half file."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +179,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, _default_mode())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):

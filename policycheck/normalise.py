@@ -17,7 +17,14 @@ import pandas as pd
 
 from policycheck.errors import Location, Problem, quote
 from policycheck.model import (
-    CHILDREN, EMPLOYEE, ENTITIES, KPI, PLAN, POINTS_COLUMNS, PRESSURE_OF_CATEGORY, RATES_COLUMNS,
+    CHILDREN,
+    EMPLOYEE,
+    ENTITIES,
+    KPI,
+    PLAN,
+    POINTS_COLUMNS,
+    PRESSURE_OF_CATEGORY,
+    RATES_COLUMNS,
     SOURCE_COLUMNS,
     EntitySpec,
 )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from policycheck.errors import Location, Problem, did_you_mean, number_text, quote
 from policycheck.model import BASIS_POINTS, FieldSpec
+from policycheck.yamlsource import LocatedList, LocatedMap
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -38,18 +39,11 @@ class Parsed:
     hints: pd.Series | None = None
 
 
-_PLAIN_TYPES = [str, int, float, bool, type(None)]
-
-
 def _types(raw: pd.Series) -> np.ndarray:
     """The type of each cell, with YAML's located mappings and lists as dict and list."""
     kinds = np.fromiter((type(v) for v in raw.to_numpy()), dtype=object, count=len(raw))
-    for row in np.flatnonzero(~np.isin(kinds, _PLAIN_TYPES)):  # containers and dates only
-        value = raw.iat[row]
-        if isinstance(value, dict):
-            kinds[row] = dict
-        elif isinstance(value, list):
-            kinds[row] = list
+    kinds[np.isin(kinds, [LocatedMap])] = dict
+    kinds[np.isin(kinds, [LocatedList])] = list
     return kinds
 
 
@@ -93,14 +87,13 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
     """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no."""
     hints = pd.Series("", index=raw.index, dtype=object)
-    if not bad.any():
-        return hints
-    kinds = _types(raw)
-    text = raw.where(kinds == str, None).astype(object).str.strip().str.lower()
-    non_finite = text.isin(NON_FINITE_WORDS).to_numpy() | np.array(
-        [isinstance(v, float) and not math.isfinite(v) for v in raw.to_numpy()], dtype=bool)
-    hints[bad & non_finite] = "; NaN and infinity are not allowed"
-    hints[bad & (kinds == bool)] = "; yes/no and true/false are not numbers"
+    for row in np.flatnonzero(bad):  # problem cells only
+        value = raw.iat[row]
+        if isinstance(value, bool):
+            hints.iat[row] = "; yes/no and true/false are not numbers"
+        elif (isinstance(value, float) and not math.isfinite(value)) or (
+                isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
+            hints.iat[row] = "; NaN and infinity are not allowed"
     return hints
 
 
@@ -112,8 +105,11 @@ def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
+    # Past 2**53 a float no longer holds every whole number, and Int64 would overflow.
+    huge = values.abs().gt(2**53).to_numpy()
     hints = _number_hints(raw, bad)
-    bad = bad | fractional
+    hints[huge & ~bad] = f"; at most {2**53:,}"
+    bad = bad | fractional | huge
     return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number",
                   hints)
 
@@ -189,7 +185,6 @@ def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         parts = raw[is_str].astype(str).str.split(";")
         out[is_str] = parts.map(lambda items: ";".join(i.strip() for i in items if i.strip()))
     is_list = kinds == list  # a YAML list, or a LocatedList
-    is_list |= np.array([isinstance(v, list) for v in raw.to_numpy()], dtype=bool)
     bad = np.isin(kinds, [dict, bool]) | (~is_str & ~is_list & _present(raw))
     for index in np.flatnonzero(is_list):
         items = raw.iat[index]

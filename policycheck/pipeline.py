@@ -1,32 +1,64 @@
-"""load → validate → evaluate → report, as one function for the CLI and the Python API."""
+"""load → validate → evaluate → report, as one function for the CLI and the Python API.
+
+Beside the evaluation, the CI gates: waivers (``waivers``) and then a baseline
+(``baseline``) set the status of findings; both files are read before the plans, so that a
+bad one stops the run before the expensive part.
+"""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from policycheck.baseline import apply_baseline, read_baseline
 from policycheck.engine import compile_rules, evaluate
 from policycheck.profile import pressure_profile
-from policycheck.scopes import Frames
 from policycheck.report import Report
-from policycheck.ruleset import load_rules, override, select
+from policycheck.ruleset import Rule, load_rules, override, select
+from policycheck.scopes import Frames
 from policycheck.validation import load_model
+from policycheck.waivers import apply_waivers, load_waivers
+from policycheck.waivers import today as clock
 
 
 def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           select_ids: Sequence[str] = (), ignore_ids: Sequence[str] = (),
-          params: Mapping[str, str] | None = None,
-          severities: Mapping[str, str] | None = None, fail_on: str = "high") -> Report:
-    """Check the plans under ``paths`` with the rule packs (the default pack if none)."""
-    loaded_rules = load_rules([Path(r) for r in rules] or None)
-    chosen = select(loaded_rules, select_ids, ignore_ids)
-    configured = override(chosen, params or {}, severities or {})
+          params: Mapping[str, Any] | None = None,
+          severities: Mapping[str, str] | None = None, fail_on: str = "high",
+          configured: Sequence[Rule] | None = None, waivers: str | Path | None = None,
+          baseline: str | Path | None = None, today: datetime.date | None = None,
+          warn_expiring: int = 0) -> Report:
+    """Check the plans under ``paths`` with the rule packs (the default pack if none).
+
+    ``configured``: rules already loaded, selected and overridden (``config``), instead of
+    ``rules``/``select_ids``/``ignore_ids``/``params``/``severities``. ``waivers`` and
+    ``baseline``: files; ``today`` the date waivers are judged against (default
+    ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days.
+    """
+    if configured is None:
+        loaded_rules = load_rules([Path(r) for r in rules] or None)
+        chosen = select(loaded_rules, select_ids, ignore_ids)
+        configured = override(chosen, params or {}, severities or {})
     compiled = compile_rules(configured)
+    loaded_waivers = load_waivers(Path(waivers)) if waivers else None
+    recorded = read_baseline(Path(baseline)) if baseline else None
     model = load_model(paths)
     frames = Frames(model.frames)
     findings = evaluate(compiled, frames)
+    problems = list(model.problems)
+    if loaded_waivers is not None:
+        findings, warnings = apply_waivers(
+            findings, loaded_waivers, today or clock(), warn_days=warn_expiring,
+            plan_ids=model.plans["plan_id"].astype(str).tolist(),
+            rule_ids=[r.id for r in configured])
+        problems += warnings
+    if recorded is not None:
+        findings = apply_baseline(findings, recorded)
     profiles = pressure_profile(model.frames, frames.headcount)
-    return Report(findings=findings, problems=model.problems, rules=tuple(configured),
+    return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
                   plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on,
                   profiles=profiles)
+

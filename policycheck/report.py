@@ -11,6 +11,13 @@ from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR, Problem
 from policycheck.ruleset import SEVERITIES, Rule
 
 
+#: Statuses a finding has: ``open`` (the default), ``waived`` (a waiver holds),
+#: ``reopened`` (its waiver expired), ``baselined`` (recorded in the baseline).
+STATUSES = ("open", "waived", "reopened", "baselined")
+#: The statuses that count toward the exit code.
+FAILING_STATUSES = ("open", "reopened")
+
+
 @dataclass(frozen=True)
 class Report:
     """Findings of the checked plans, the problems of the invalid ones, and the rules run."""
@@ -38,12 +45,13 @@ class Report:
     @property
     def failing(self) -> pd.DataFrame:
         """Open findings at or above ``fail_on``: these decide the exit code. Waived and
-        baselined findings are reported but do not fail the run."""
+        baselined findings are reported but do not fail the run; ``reopened`` ones (their
+        waiver expired) fail it like open ones."""
         if self.fail_on == "none":
             return self.findings.iloc[0:0]
         rank = self.findings["severity"].map(SEVERITY_RANK)
         return self.findings[(rank <= SEVERITY_RANK[self.fail_on])
-                             & (self.findings["status"] == "open")]
+                             & self.findings["status"].isin(FAILING_STATUSES)]
 
     @property
     def exit_code(self) -> int:

@@ -106,9 +106,10 @@ def _malformed(exc: Exception, shown: str, above: int) -> Problem:
     if found is None:
         return Problem(Location(shown), f"malformed CSV: {str(exc).strip()}", "bad-csv")
     columns, line, cells = found.groups()
-    return Problem(Location(shown, "", int(line) + above), f"malformed CSV: this row has {cells} cells "
-                   f"but the header has {columns}; expected one cell per column (quote a "
-                   "cell that contains a comma)", "bad-csv")
+    return Problem(Location(shown, "", int(line) + above),
+                   f"malformed CSV: this row has {cells} cells but the header has {columns}; "
+                   "expected one cell per column (quote a cell that contains a comma)",
+                   "bad-csv")
 
 
 def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:

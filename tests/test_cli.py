@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from policycheck.cli import main
 from policycheck.model import CATEGORIES
 
 SAMPLE_FORMS = {"yaml": 12, "csv": 9, "xlsx": 1}
+Inputs = Callable[[dict[str, str | bytes]], Path]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -59,7 +61,7 @@ def test_validate_json_shape(in_repo: Path, capsys: pytest.CaptureFixture[str]) 
     assert report["valid_plans"] == sorted(report["valid_plans"])
 
 
-def test_validate_json_problem(inputs: object, capsys: pytest.CaptureFixture[str],
+def test_validate_json_problem(inputs: Inputs, capsys: pytest.CaptureFixture[str],
                                tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("plan:\n  id: p1\n  role_kind: servise\n  base_pay: 1\n"
                                      "  target_variable: 0\n")
@@ -76,7 +78,7 @@ def test_validate_json_problem(inputs: object, capsys: pytest.CaptureFixture[str
     assert report["summary"]["plans_invalid"] == 1
 
 
-def test_validate_text_problem_and_summary(inputs: object, capsys: pytest.CaptureFixture[str],
+def test_validate_text_problem_and_summary(inputs: Inputs, capsys: pytest.CaptureFixture[str],
                                            tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("plan:\n  id: p1\n  role_kind: service\n  base_pay: 1\n"
                                      "  target_variable: 0\n")

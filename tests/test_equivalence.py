@@ -7,6 +7,7 @@ only thing allowed to differ between the forms.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,13 @@ from hypothesis import strategies as st
 
 from policycheck.export import write_csv_folder, write_workbook
 from policycheck.model import (
-    BASES, CLAWBACK_TRIGGERS, COMPETITION_BASES, CONSEQUENCE_ACTIONS, CURVES, PERIODS, ROLE_KINDS,
+    BASES,
+    CLAWBACK_TRIGGERS,
+    COMPETITION_BASES,
+    CONSEQUENCE_ACTIONS,
+    CURVES,
+    PERIODS,
+    ROLE_KINDS,
 )
 from policycheck.validation import Model, load_model, model_without_sources
 
@@ -91,7 +98,7 @@ def weights(draw: st.DrawFn, count: int) -> list[int]:
     cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=count - 1,
                                 max_size=count - 1)))
     edges = [0, *cuts, 10_000]
-    return [b - a for a, b in zip(edges, edges[1:])]
+    return [b - a for a, b in itertools.pairwise(edges)]
 
 
 def weight_text(points: int, style: str) -> Any:
@@ -106,7 +113,7 @@ def curve_points(draw: st.DrawFn) -> list[list[float]]:
     attainments = sorted(draw(st.sets(st.integers(0, 300), min_size=1, max_size=5)))
     payouts = draw(st.lists(st.integers(0, 400), min_size=len(attainments),
                             max_size=len(attainments)))
-    return [[a, p] for a, p in zip(attainments, payouts)]
+    return [[a, p] for a, p in zip(attainments, payouts, strict=True)]
 
 
 @st.composite

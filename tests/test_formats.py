@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import io
 import json
 import re
+import time
+import types
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,18 @@ def statuses(report: Report, *pairs: tuple[str, str | None]) -> Report:
     return changed(report, status=list(status), status_reason=list(reason))
 
 
+def text(report: Report, fmt: str, redact: bool | None = None) -> str:
+    data = render(report, fmt, redact)
+    assert isinstance(data, str)
+    return data
+
+
+def xlsx(report: Report, redact: bool | None = None) -> bytes:
+    data = render(report, "xlsx", redact)
+    assert isinstance(data, bytes)
+    return data
+
+
 def workbook(data: bytes | Path) -> dict[str, Any]:
     """What a workbook shows: per sheet its cells with number formats, widths, panes, filter."""
     book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data)
@@ -113,21 +129,23 @@ def test_rendering_is_deterministic(report: Report, fmt: str) -> None:
 
 def test_workbook_bytes_do_not_depend_on_the_time(report: Report,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import datetime
+    first = xlsx(report)
+    later = datetime.datetime(2031, 5, 6, 7, 8, 9)
 
-    import openpyxl.packaging.core as core
-
-    first = render(report, "xlsx")
-
-    class Later(datetime.datetime):
+    class Clock(datetime.datetime):
         @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return datetime.datetime(2031, 5, 6, 7, 8, 9)
+        def now(cls, tz: datetime.tzinfo | None = None) -> Clock:
+            return cls.fromtimestamp(later.timestamp())
 
-        utcnow = now
-
-    monkeypatch.setattr(core.datetime, "datetime", Later)
-    assert render(report, "xlsx") == first
+    # openpyxl stamps the save time into docProps/core.xml, zipfile into every entry.
+    monkeypatch.setattr("openpyxl.writer.excel.datetime",
+                        types.SimpleNamespace(datetime=Clock, timezone=datetime.timezone))
+    monkeypatch.setattr("zipfile.time", types.SimpleNamespace(time=later.timestamp,
+                                                              localtime=time.localtime))
+    plain = io.BytesIO()
+    openpyxl.Workbook().save(plain)
+    assert b"2031-05-06" in zipfile.ZipFile(plain).read("docProps/core.xml")  # the clock moved
+    assert xlsx(report) == first
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -143,8 +161,8 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 
 def test_csv_has_one_row_per_finding_with_the_json_fields_flattened(report: Report) -> None:
-    rows = csv_rows(render(report, "csv"))  # type: ignore[arg-type]
-    findings = json.loads(render(report, "json"))["findings"]  # type: ignore[arg-type]
+    rows = csv_rows(text(report, "csv"))
+    findings = json.loads(text(report, "json"))["findings"]
     assert len(rows) == len(findings) == 5
     for row, finding in zip(rows, findings, strict=True):
         assert json.loads(row["evidence"]) == finding["evidence"]
@@ -160,13 +178,13 @@ def test_csv_and_excel_cells_cannot_run_a_formula(report: Report) -> None:
     hostile = changed(report, message=["@SUM(1+1)*cmd|' /C calc'!A0"] * 5,
                       pay_at_stake=[-5.0, 36000.0, 25600.0, 25600.0, 6000.0],
                       entity_id=["bell \x07"] * 5)
-    rows = csv_rows(render(hostile, "csv"))  # type: ignore[arg-type]
+    rows = csv_rows(text(hostile, "csv"))
     assert rows[4]["plan_id"] == "'" + FORMULA
     assert {r["message"] for r in rows} == {"'@SUM(1+1)*cmd|' /C calc'!A0"}
     assert rows[0]["pay_at_stake"] == "-5"  # numbers stay numbers
     assert rows[0]["headcount"] == "12"
 
-    book = openpyxl.load_workbook(io.BytesIO(render(hostile, "xlsx")))  # type: ignore[arg-type]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(hostile)))
     cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     texts = [c.value for c in cells if isinstance(c.value, str)]
@@ -180,12 +198,11 @@ def test_csv_and_excel_cells_cannot_run_a_formula(report: Report) -> None:
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_every_formula_start_is_neutralised(report: Report, start: str) -> None:
     hostile = changed(report, plan_id=[f"{start}1+1"] * 5)
-    assert {r["plan_id"] for r in csv_rows(render(hostile, "csv"))} == {f"'{start}1+1"}
+    assert {r["plan_id"] for r in csv_rows(text(hostile, "csv"))} == {f"'{start}1+1"}
 
 
 def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
-    data = render(report, "xlsx")
-    assert isinstance(data, bytes)
+    data = xlsx(report)
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["findings", "plans"]
     for sheet in book.worksheets:
@@ -194,7 +211,7 @@ def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
         assert all(cell.font.bold for cell in sheet[1])
         assert all(8 <= d.width <= 60 for d in sheet.column_dimensions.values())
     findings = pd.read_excel(io.BytesIO(data), sheet_name="findings")
-    expected = pd.read_csv(io.StringIO(render(report, "csv")))  # type: ignore[arg-type]
+    expected = pd.read_csv(io.StringIO(text(report, "csv")))
     pd.testing.assert_frame_equal(findings, expected)
     plans = pd.read_excel(io.BytesIO(data), sheet_name="plans")
     assert list(plans.columns) == [
@@ -203,18 +220,18 @@ def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
         "critical", "high", "medium", "low", "info"]
     assert plans["plan_id"].tolist() == ["'" + FORMULA, "bo-claims-2027",
                                          "cc-agent-speed-2027", "rb-balanced-2027"]
-    speed = plans.set_index("plan_id").loc["cc-agent-speed-2027"]
-    assert speed[["share_speed", "critical", "medium", "headcount", "pay_at_stake"]].tolist() \
-        == [0.75, 1, 1, 12, 36000]
+    speed = plans.set_index("plan_id").loc["cc-agent-speed-2027"].to_dict()
+    assert [speed[c] for c in ("share_speed", "critical", "medium", "headcount",
+                               "pay_at_stake")] == [0.75, 1, 1, 12, 36000]
     assert book["plans"]["E2"].number_format == "0.0%"
 
 
 # -- SARIF ----------------------------------------------------------------------------------
 
 def sarif(report: Report) -> dict[str, Any]:
-    data = json.loads(render(report, "sarif"))
+    data = json.loads(text(report, "sarif"))
     jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def test_sarif_is_valid_and_has_what_github_code_scanning_reads(report: Report) -> None:
@@ -310,7 +327,7 @@ def test_sarif_reports_invalid_inputs_as_notifications(
 # -- JUnit ----------------------------------------------------------------------------------
 
 def junit(report: Report) -> ET.Element:
-    return ET.fromstring(render(report, "junit"))
+    return ET.fromstring(text(report, "junit"))
 
 
 def test_junit_has_a_suite_per_rule_and_a_case_per_finding(report: Report) -> None:
@@ -381,7 +398,7 @@ def test_junit_reports_problems_as_errors(report: Report) -> None:
 # -- GitHub annotations ---------------------------------------------------------------------
 
 def test_github_annotates_each_open_finding_then_summarises(report: Report) -> None:
-    lines = render(report, "github").splitlines()  # type: ignore[union-attr]
+    lines = text(report, "github").splitlines()
     assert lines[0] == ("::error file=tests/data/formats_plans/plans.yaml,line=4,col=5,"
                         "title=fmt.speed-share::critical: plan 'cc-agent-speed-2027': 75%25 of "
                         "variable pay rides on speed measures")
@@ -390,14 +407,14 @@ def test_github_annotates_each_open_finding_then_summarises(report: Report) -> N
     assert lines[5:] == ["Checked 4 of 4 plans with 3 rules: 5 findings (1 critical, 1 high, "
                          "2 medium, 1 low).", "2 findings at or above 'high'."]
     marked = statuses(report, ("waived", "agreed"), ("baselined", None))
-    assert len(render(marked, "github").splitlines()) == 3 + 2  # type: ignore[union-attr]
+    assert len(text(marked, "github").splitlines()) == 3 + 2
 
 
 def test_github_escapes_data_and_properties(report: Report) -> None:
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
     odd = changed(report, src_file=["dir,1/a:b.yaml"] * 5, message=["one\ntwo %"] * 5)
-    line = render(odd, "github").splitlines()[0]  # type: ignore[union-attr]
+    line = text(odd, "github").splitlines()[0]
     assert line.startswith("::error file=dir%2C1/a%3Ab.yaml,line=4,col=5,title=")
     assert line.endswith(": one%0Atwo %25")
 
@@ -409,12 +426,11 @@ def cells(row: str) -> list[str]:
 
 
 def test_markdown_escapes_html_and_markdown(report: Report) -> None:
-    text = render(report, "markdown")
-    assert isinstance(text, str)
-    assert "<script>" not in text and "&lt;script&gt;" in text
-    assert "@team" not in text and "`league`" not in text
+    comment = text(report, "markdown")
+    assert "<script>" not in comment and "&lt;script&gt;" in comment
+    assert "@team" not in comment and "`league`" not in comment
     tables: list[list[str]] = [[]]
-    for line in text.splitlines():
+    for line in comment.splitlines():
         if line.startswith("|"):
             tables[-1].append(line)
         elif tables[-1]:
@@ -422,24 +438,23 @@ def test_markdown_escapes_html_and_markdown(report: Report) -> None:
     assert len([t for t in tables if t]) == 3
     for rows in filter(None, tables):
         assert {len(cells(row)) for row in rows} == {len(cells(rows[0]))}
-    hostile = [line for line in text.splitlines() if "calc" in line and "fmt." in line]
+    hostile = [line for line in comment.splitlines() if "calc" in line and "fmt." in line]
     assert len(cells(hostile[0])) == 4
     assert escape("a|b<c>`d`*e*_f_[g](h) @u #1 $x$\nz") == (
         "a\\|b&lt;c&gt;\\`d\\`\\*e\\*\\_f\\_\\[g\\](h) &#64;u &#35;1 \\$x\\$ z")
 
 
 def test_markdown_headline_table_details_and_mix(report: Report) -> None:
-    text = render(report, "markdown", redact=False)
-    assert isinstance(text, str)
-    assert text.startswith("## policycheck: ❌ fail\n\n**5 findings** (1 critical, 1 high, "
-                           "2 medium, 1 low, 0 info) from 3 rules over 4 of 4 plans.\n"
-                           "**2** open findings at or above `high` fail this check.\n")
-    top = text.split("### Open findings at or above medium")[1].split("<details>")[0]
+    comment = text(report, "markdown", redact=False)
+    assert comment.startswith("## policycheck: ❌ fail\n\n**5 findings** (1 critical, 1 high, "
+                              "2 medium, 1 low, 0 info) from 3 rules over 4 of 4 plans.\n"
+                              "**2** open findings at or above `high` fail this check.\n")
+    top = comment.split("### Open findings at or above medium")[1].split("<details>")[0]
     assert [cells(r)[0].strip() for r in top.splitlines() if r.startswith("| ")][1:] == [
         "critical", "high", "medium", "medium"]
-    details = text.split("<details>")[1].split("</details>")[0]
+    details = comment.split("<details>")[1].split("</details>")[0]
     assert "Quarterly league" in details and "4,000" not in details
-    mix = text.split("### Incentive mix of the plans with findings")[1]
+    mix = comment.split("### Incentive mix of the plans with findings")[1]
     assert "| cc-agent-speed-2027 | service | 75% | 0% | 0% | 25% | 0% | 2 |" in mix
     assert "rb-balanced-2027" not in mix
 
@@ -448,9 +463,8 @@ def test_markdown_caps_the_table_at_50_rows(report: Report) -> None:
     many = pd.concat([report.findings.iloc[[1]]] * 60, ignore_index=True)
     many["plan_id"] = [f"plan-{i:02d}" for i in range(60)]
     many.loc[55:, "status"] = "waived"
-    text = render(dataclasses.replace(report, findings=many), "markdown")
-    assert isinstance(text, str)
-    top, rest = text.split("<details>")
+    comment = text(dataclasses.replace(report, findings=many), "markdown")
+    top, rest = comment.split("<details>")
     assert sum(line.startswith("| medium |") for line in top.splitlines()) == 50
     assert "…and 5 more, listed below." in top
     assert "<summary>10 more findings" in rest
@@ -458,8 +472,8 @@ def test_markdown_caps_the_table_at_50_rows(report: Report) -> None:
 
 
 def test_markdown_passes_when_nothing_fails(report: Report) -> None:
-    text = render(dataclasses.replace(report, fail_on="none"), "markdown")
-    assert str(text).startswith("## policycheck: ✅ pass")
+    comment = text(dataclasses.replace(report, fail_on="none"), "markdown")
+    assert comment.startswith("## policycheck: ✅ pass")
 
 
 # -- redaction ------------------------------------------------------------------------------
@@ -469,8 +483,8 @@ def test_pay_is_redacted_by_default_only_where_output_leaves_the_company(report:
                                                                        fmt: str) -> None:
     assert {"sarif", "github", "markdown"} == REDACT_BY_DEFAULT
     if fmt == "xlsx":
-        shown = "\n".join(str(v) for sheet in workbook(render(report, fmt)).values()
-                          for row in sheet["cells"] for v, _ in row)  # type: ignore[arg-type]
+        shown = "\n".join(str(v) for sheet in workbook(xlsx(report)).values()
+                          for row in sheet["cells"] for v, _ in row)
     else:
         shown = str(render(report, fmt))
     hidden = fmt in REDACT_BY_DEFAULT
@@ -480,8 +494,8 @@ def test_pay_is_redacted_by_default_only_where_output_leaves_the_company(report:
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "sarif", "markdown"])
 def test_the_flag_overrides_the_default(report: Report, fmt: str) -> None:
-    assert "4,000" not in str(render(report, fmt, redact=True))
-    assert "4,000" in str(render(report, fmt, redact=False))
+    assert "4,000" not in text(report, fmt, redact=True)
+    assert "4,000" in text(report, fmt, redact=False)
 
 
 def test_redact_takes_pay_out_of_findings_and_profiles(report: Report) -> None:
@@ -532,3 +546,13 @@ def test_redact_takes_employee_ids_and_pay_out_of_problems(report: Report) -> No
 def test_redact_hides_grouped_numbers_in_any_message(report: Report) -> None:
     odd = changed(report, message=["a bonus of 12,345.50 and 7 days"] * 5)
     assert set(redact(odd).findings["message"]) == {"a bonus of [redacted] and 7 days"}
+
+
+def test_redact_hides_pay_placeholders_of_the_template(report: Report) -> None:
+    rule = dataclasses.replace(report.rules[2], message=(
+        "base {base_pay:n}, {if(max_variable == null, 'uncapped', 'capped')} at "
+        "{max_to_fixed:%}{pay_floor}; prize {prize:money}"))
+    odd = changed(dataclasses.replace(report, rules=(rule,)), rule_id=[rule.id] * 5,
+                  message=["base 30000, uncapped at 45%1.5e+06; prize 900"] * 5)
+    assert set(redact(odd).findings["message"]) == {
+        "base [redacted], uncapped at 45%[redacted]; prize [redacted]"}

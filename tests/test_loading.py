@@ -66,8 +66,8 @@ def test_model_frames_carry_source_locations(inputs: Inputs) -> None:
     assert (plan["src_file"], plan["src_sheet"], plan["src_line"], plan["src_col"]) == \
         ("a.yaml", "", 3, 5)
     components = model.frames["components"]
-    assert list(zip(components["component_id"], components["src_line"],
-                    components["src_col"])) == [("c1", 8, 9), ("c2", 11, 9)]
+    assert components[["component_id", "src_line", "src_col"]].values.tolist() == [
+        ["c1", 8, 9], ["c2", 11, 9]]
     assert list(model.frames["gates"]["src_line"]) == [13]
 
 

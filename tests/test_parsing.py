@@ -17,8 +17,16 @@ import pytest
 
 from policycheck.model import COMPONENT, GATE, PLAN
 from policycheck.parsing import (
-    parse_applies, parse_bool, parse_date, parse_enum, parse_int, parse_list, parse_num,
-    parse_share, parse_str, parse_weight,
+    parse_applies,
+    parse_bool,
+    parse_date,
+    parse_enum,
+    parse_int,
+    parse_list,
+    parse_num,
+    parse_share,
+    parse_str,
+    parse_weight,
 )
 from policycheck.validation import load_model
 

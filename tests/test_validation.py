@@ -1,9 +1,28 @@
 """The validate stage: the broken-inputs golden file, batch semantics and each check.
 
-tests/data/broken/ holds one mistake per plan or file (see the comment at the top of each
-file) and three valid plans. EXPECTED.txt is what `policycheck validate` prints for it; each
-line was reviewed by hand: messages are API. Regenerate it, then review the diff like code,
-with (from the repository root):
+tests/data/broken/ holds one mistake per plan or file and three valid plans, which must stay
+valid (batch semantics):
+
+    syntax-error.yaml        YAML syntax error
+    types.yaml               text for a number, yes for a number, bad role_kind, negative pay,
+                             reversed dates, unknown field 'headcont', unknown clawback trigger
+    weights.yaml             weights summing to 90 %, weight 50 (meant '50%'), unknown KPI
+                             'ahtt', curve_points going back down
+    gates.yaml               applies_to naming a missing component, both min and max,
+                             effect reduce without reduce_pct
+    duplicate-key.yaml       base_pay written twice
+    duplicate-id-a/b.yaml    one plan id in two files
+    utf16.yaml               a UTF-16 file
+    tables/                  bad enum, NaN and inf in number cells, a component of an undefined
+                             plan, an unknown column (warning); table-valid-2027 is valid
+    tables-no-weight/        components table without the required weight column
+    tables-typo/             misspelt column 'headcout' (error: its values would be lost)
+    compnents.csv            a misspelt table name (error); budget.csv: not a table (warning)
+    valid.yaml               valid-service-2027 and valid-sales-2027
+
+EXPECTED.txt is what `policycheck validate` prints for it; each line was reviewed by hand:
+messages are API. Regenerate it, then review the diff like code, with (from the repository
+root):
 
     .venv/bin/policycheck validate tests/data/broken > tests/data/broken/EXPECTED.txt
 
@@ -304,3 +323,42 @@ def test_missing_column_is_reported_once_not_per_row(problems: Problems) -> None
         "least the columns plan_id, kpi, weight [missing-column]"]
     model = load_model(["."])
     assert model.invalid_plans == ("p1", "p2")
+
+
+# --- hostile and odd inputs: a clear problem, never a crash ------------------------------
+
+ODD_YAML = [
+    "plan: 5", "plans: 5", "kpis: 5", "plan: {}", "plan: {id: [1]}", "plan: {id: {a: 1}}",
+    "plans: [null]", "plan: {id: x, components: 5}", "plan: {id: x, components: [5]}",
+    "plan: {id: x, gates: {a: 1}}", "plan: {id: x, components: [{kpi: [1], weight: 1}]}",
+    "plan: {id: x, components: [{id: [a], kpi: fcr, weight: 1}]}",
+    "plan: {id: x, components: [{kpi: fcr, weight: 1, curve_points: 'a'}]}",
+    "plan: {id: x, components: [{kpi: fcr, weight: 1, rates: [1, 2]}]}",
+    "plan: {id: x, clawback: {triggers: 5}}", "plan: {id: x, clawback: {triggers: [[1]]}}",
+    "plan: {id: x, gates: [{kpi: a, applies_to: 5}]}",
+    "plan: {id: x, gates: [{kpi: a, applies_to: {a: 1}}]}",
+    "{1: 2, plan: {id: x}}", "[plan]", "plan: {? [a] : 1}", "plan: {id: 1.5}",
+    "plan: {id: true}", "kpis: [{id: a}]",
+    "kpis: [{id: a, category: speed, direction: lower, min_sample_per_period: 1.5}]",
+    "plan: {id: x, base_pay: 1e400}", "plan: {id: x, headcount: 99999999999999999999999999}",
+    "plan: {id: x, components: [{kpi: fcr, weight: 99999999999999999999999%}]}",
+    "plan: {id: x, components: [{kpi: fcr, weight: '%'}]}",
+    "plan: {id: x, campaigns: [{name: [1], kpi: fcr, start: 2027-01-01, end: x}]}",
+    "plan: {id: x, components: [{kpi: fcr, weight: 1, curve_points: [[1e400, 1]]}]}",
+    "plan: &a {id: x, self: *a}", "plan: {id: x, name: !!binary aGVsbG8=}",
+]
+ODD_CSV = ["id\n\x00\n", "id,id\n1,2\n", "plan_id\nx\n", '"unterminated\n', 'a,b\n"1\n',
+           "id,base_pay\np,1e400\n", "id,headcount\np,99999999999999999999999\n", ",,,\n,,,\n"]
+
+
+@pytest.mark.parametrize("table", ["plans", "components", "gates", "employees", "kpis"])
+def test_odd_inputs_never_crash(inputs: Callable[..., Path],
+                                capsys: pytest.CaptureFixture[str], table: str) -> None:
+    files: dict[str, str | bytes] = {f"y{i}.yaml": text for i, text in enumerate(ODD_YAML)}
+    files |= {f"c{i}/{table}.csv": text for i, text in enumerate(ODD_CSV)}
+    inputs(files)
+    code = main(["validate", "."])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in out + err
+    assert len(out.splitlines()) > len(ODD_YAML)

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from policycheck.errors import Problem
-from policycheck.formats.cells import NOT_XML, SUPPRESSED, finding_dicts, status_reason, where
+from policycheck.formats.cells import NOT_XML, SUPPRESSED, finding_dicts, status_reason
+from policycheck.formats.text_format import finding_line
 from policycheck.report import Report
 
 INPUT_SUITE = "policycheck.input"
@@ -28,14 +29,14 @@ def _text(value: object) -> str:
 
 def _unique(names: Iterable[str]) -> list[str]:
     """The names, with " (2)", " (3)"... added to repeats."""
-    seen: dict[str, int] = {}
+    seen: set[str] = set()
     out = []
     for name in names:
         candidate, n = name, 1
         while candidate in seen:
             n += 1
             candidate = f"{name} ({n})"
-        seen[candidate] = 1
+        seen.add(candidate)
         out.append(candidate)
     return out
 
@@ -45,11 +46,7 @@ def _case_name(row: dict[str, Any]) -> str:
 
 
 def _detail(row: dict[str, Any]) -> str:
-    at = f"{row['src_file']}{'[' + row['src_sheet'] + ']' if row['src_sheet'] else ''}"
-    if row["src_line"]:
-        at += f":{row['src_line']}" + (f":{row['src_col']}" if row["src_col"] else "")
-    return _text(f"{at}: {row['severity']} {row['rule_id']}: {where(row)}: {row['message']}\n"
-                 f"What to change: {row['remediation']}")
+    return _text(f"{finding_line(row)}\nWhat to change: {row['remediation']}")
 
 
 def _suite(parent: ET.Element, name: str, cases: list[ET.Element]) -> dict[str, int]:
@@ -83,8 +80,8 @@ def _finding_cases(rule_id: str, rows: list[dict[str, Any]], failing: set[Any]
 
 def _problem_cases(problems: tuple[Problem, ...]) -> list[ET.Element]:
     cases = []
-    for problem, name in zip(problems, _unique(str(p.location) for p in problems),
-                                   strict=True):
+    names = _unique(str(p.location) for p in problems)
+    for problem, name in zip(problems, names, strict=True):
         case = ET.Element("testcase", {"classname": INPUT_SUITE, "name": _text(name)})
         kind = "error" if problem.severity == "error" else "system-out"
         element = ET.SubElement(case, kind)

@@ -13,8 +13,9 @@ Findings
     Keys containing ``employee`` are removed.
   - ``message``: in the rule's message template, every placeholder formatted as money
     (``{prize:money}``), and every plain or ``:n`` placeholder whose expression names pay as
-    above (``{base_pay:n}``), becomes ``[redacted]``; then every number written with
-    thousands separators (``4,000``, ``1,250.50``), which only the money format writes.
+    above and that rendered a number (``{base_pay:n}``), becomes ``[redacted]``; then every
+    number written with thousands separators (``4,000``, ``1,250.50``), which only the money
+    format writes.
 Plan profiles
   - every numeric column whose name names pay as above (``base_pay``, ``target_variable``,
     ``max_variable``, ``pay_at_stake``): emptied.
@@ -34,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import string
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,6 +54,12 @@ PAY_FIELDS = ("base_pay", "pay_floor", "target_variable", "max_variable", "prize
 
 _GROUPED_NUMBER = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 _EMPLOYEE_ID = re.compile(r"(\bemployee(?: id)? )'(?:[^'\\]|\\.)*'")
+_NUMBER_TEXT = r"-?(?:[\d,]*\.?\d+(?:e[+-]?\d+)?|inf|nan)"
+_NUMBER = re.compile(_NUMBER_TEXT)
+# What the engine's formats write (engine._format), so that adjacent placeholders split
+# where they should; a missing value is written "n/a".
+_SPEC_TEXT = {"%": _NUMBER_TEXT + "%", "%1": _NUMBER_TEXT + "%", "x": _NUMBER_TEXT + "×",
+              "money": _NUMBER_TEXT, "n": _NUMBER_TEXT}
 _GOT_NUMBER = re.compile(r"(\b(?:got|is) )-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
@@ -94,9 +102,9 @@ def _messages(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.Series:
     return messages.map(_hide_grouped_numbers)
 
 
-def _template(rule: Rule) -> Any:
+def _template(rule: Rule) -> Callable[[str], str] | None:
     """A function hiding the pay placeholders of the rule's rendered messages, or None."""
-    pattern, hidden = "", []
+    pattern, hidden = "", []  # hidden: per placeholder, "always", "number" or ""
     try:
         parsed = list(string.Formatter().parse(rule.message))
     except ValueError:
@@ -104,24 +112,25 @@ def _template(rule: Rule) -> Any:
     for literal, field, spec, _ in parsed:
         pattern += re.escape(literal)
         if field:
-            pattern += "(.*?)"
-            hidden.append(spec == "money" or (spec in ("", "n") and names_pay(field)))
+            pattern += f"({_SPEC_TEXT[spec]}|n/a)" if spec in _SPEC_TEXT else "(.*?)"
+            hidden.append("always" if spec == "money" else
+                          "number" if spec in ("", "n") and names_pay(field) else "")
     if not any(hidden):
         return None
     compiled = re.compile(pattern, re.DOTALL)
 
-    def hide(message: str) -> str:
+    def hide_pay(message: str) -> str:
         match = compiled.fullmatch(message)
         if match is None:
             return message
         out, last = [], 0
-        for group, hide_it in enumerate(hidden, start=1):
-            if hide_it:
+        for group, hide in enumerate(hidden, start=1):
+            if hide == "always" or (hide and _NUMBER.fullmatch(match.group(group))):
                 out += [message[last:match.start(group)], REDACTED]
                 last = match.end(group)
         return "".join(out) + message[last:]
 
-    return hide
+    return hide_pay
 
 
 def _hide_grouped_numbers(text: str) -> str:

@@ -3,7 +3,7 @@ plan's incentive mix, pay at stake and findings by severity).
 
 Each sheet has a bold, frozen header with an auto-filter and columns sized to their content.
 Text that a spreadsheet would run as a formula starts with an apostrophe, as in CSV. The
-document dates are fixed (``export._fix_dates``), so the same report gives the same bytes.
+document dates are fixed (``export.fix_workbook_dates``), so the same report gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from policycheck.export import _EPOCH, _fix_dates
+from policycheck.export import EPOCH, fix_workbook_dates
 from policycheck.formats.cells import (
     FINDING_FIELDS,
     NOT_XML,
@@ -89,12 +89,12 @@ def render(report: Report) -> bytes:
 
     book = Workbook()
     book.remove(book.active)
-    book.properties.created = book.properties.modified = _EPOCH
+    book.properties.created = book.properties.modified = EPOCH
     findings = [list(flat_record(row).values()) for row in finding_dicts(report)]
     _sheet(book, "findings", FINDING_FIELDS, findings)
     _sheet(book, "plans", *plan_rows(report))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "report.xlsx"
         book.save(path)
-        _fix_dates(path)
+        fix_workbook_dates(path)
         return path.read_bytes()

@@ -121,8 +121,8 @@ def findings_chart(chart_id: str, rows: Sequence[Mapping[str, Any]], title: str)
         bars.append(Bar(str(row["label"]), segments, note=str(row["total"])))
     scale = max((float(r["total"]) for r in rows), default=0.0) or 1.0
     desc = "Number of open findings of each rule, by severity."
-    return bar_chart(chart_id, title, desc, bars, scale * 1.02, label_width=430,
-                     label_chars=68)
+    return bar_chart(chart_id, title, desc, bars, scale * 1.02, label_width=440,
+                     label_chars=60)
 
 
 def sensitivity_chart(chart_id: str, rows: Sequence[Mapping[str, Any]], title: str) -> Markup:

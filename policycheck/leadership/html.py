@@ -37,12 +37,12 @@ def _environment() -> Any:
     return env
 
 
-def _money_text(amounts: Mapping[str, float], redact: bool) -> str:
+def _money_lines(amounts: Mapping[str, float], redact: bool) -> list[str]:
+    """One compact amount per currency (largest first), or the redaction mark."""
     if redact:
-        return money(0.0, "", redact=True)
-    if not amounts:
-        return "n/a"
-    return " + ".join(money(v, k, compact=True) for k, v in amounts.items())
+        return [money(0.0, "", redact=True)]
+    ordered = sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [money(v, k, compact=True) for k, v in ordered] or ["n/a"]
 
 
 def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
@@ -57,12 +57,11 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
         number, rest = f"{t['plans_misaligned']}", (f" of {t['plans']} plans pull employees "
                                                     "away from the customer.")
     findings: dict[str, int] = t["findings"]  # type: ignore[assignment]
+    lines = {key: _money_lines(t[key], redact)  # type: ignore[arg-type]
+             for key in ("pay_misaligned", "pay", "pay_pull", "pay_pull_unguarded")}
     return {
-        "number": number, "rest": rest, "sentence": number + rest,
-        "pay_misaligned": _money_text(t["pay_misaligned"], redact),  # type: ignore[arg-type]
-        "pay": _money_text(t["pay"], redact),  # type: ignore[arg-type]
-        "pay_pull": _money_text(t["pay_pull"], redact),  # type: ignore[arg-type]
-        "pay_pull_unguarded": _money_text(t["pay_pull_unguarded"], redact),  # type: ignore[arg-type]
+        "number": number, "rest": rest, "sentence": number + rest, "lines": lines,
+        **{key: " + ".join(value) for key, value in lines.items()},
         "totals": t, "people_share": share, "findings": findings,
         "serious": findings.get("critical", 0) + findings.get("high", 0),
     }
@@ -122,6 +121,7 @@ def context(lead: Leadership, *, title: str = "Incentive alignment report",
         "details": sections.plan_details(lead, detail_limit, redact),
         "compact": sections.compact_pages(lead, detail_limit, PAGE_ROWS, redact),
         "detail_limit": detail_limit,
+        "multi_currency": plans["currency"].nunique(dropna=False) > 1,
         "problems": [{"location": str(p.location), "severity": p.severity,
                       "message": p.message} for p in report.problems[:500]],
         "problems_more": max(len(report.problems) - 500, 0),

@@ -32,7 +32,7 @@ def flags_text(plans: pd.DataFrame) -> pd.Series:
              for s in ("critical", "high", "medium", "low")]
     joined = pd.Series([" · ".join(p for p in row if p) for row in zip(*parts)],
                        index=plans.index, dtype=object)
-    return joined.where(joined != "", "none")
+    return joined.where(joined != "", "no red flags")
 
 
 def actions(lead: Leadership, redact: bool, limit: int = 5) -> list[dict[str, Any]]:
@@ -61,8 +61,8 @@ def _evidence(value: Any) -> list[tuple[str, str]]:
     for key, item in value.items():
         if isinstance(item, bool):
             text = "yes" if item else "no"
-        elif isinstance(item, float):
-            text = f"{item:,.4g}"
+        elif isinstance(item, (int, float)):
+            text = f"{item:,.0f}" if abs(item) >= 1000 else f"{item:.4g}"
         elif isinstance(item, list):
             text = ", ".join(str(i) for i in item)
         else:
@@ -146,6 +146,16 @@ def _bucket(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _by_rule(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per rule of a plan (findings arrive sorted by severity, then rule): the
+    rule's title, rationale and remedy once, with each finding's message and evidence."""
+    groups: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        group = groups.setdefault(f["rule_id"], {**f, "entries": []})
+        group["entries"].append(f)
+    return list(groups.values())
+
+
 def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, Any]]:
     """The plans shown in full, most exposed first, each with its flags, measures, checks."""
     top = lead.plans.head(limit)
@@ -156,6 +166,9 @@ def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, A
     rows = top.assign(label=labels(top), flags=flags_text(top),
                       pay=money_column(top["pay_at_stake"], top["currency"], redact),
                       variable=money_column(top["target_variable"], top["currency"], redact),
+                      base=money_column(top["base_pay"], top["currency"], redact),
+                      maximum=money_column(top["max_variable"], top["currency"], redact)
+                      .where(top["max_variable"].notna(), "no maximum"),
                       exposure_text=money_column(top["exposure"].round(0), top["currency"],
                                                  redact))
     out = []
@@ -163,6 +176,7 @@ def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, A
         pid = str(row["plan_id"])
         row["anchor"] = f"plan-{i + 1}"
         row["findings"] = findings.get(pid, [])
+        row["flag_groups"] = _by_rule(row["findings"])
         row["measures"] = measures.get(pid, [])
         row["checks"] = checks.get(pid, [])
         row["mix_strip"] = charts.mix_strip(f"mix-{i + 1}", row, f"Incentive mix of "

@@ -1,0 +1,235 @@
+"""Diff: what a change to the plans does, for pull requests.
+
+``diff_reports(old, new)`` is a pure function of two reports: per plan the change in
+incentive mix (share of target variable pay by pressure: "speed 30 % → 55 %"), the findings
+introduced and resolved (matched by fingerprint, so moving a plan or reordering a file
+changes nothing), findings whose severity was raised, and the plans added and removed. The
+gate (``Diff.exit_code``) looks only at what the change brings: an introduced or raised
+finding, still open, at or above ``fail_on``. Renderers: ``RENDERERS`` (text, json,
+markdown), each a pure function of the Diff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from policycheck import __version__
+from policycheck.engine import SEVERITY_RANK
+from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
+from policycheck.model import PRESSURES
+from policycheck.report import FAILING_STATUSES, Report
+
+MIX_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
+#: Rows of each table in the markdown comment, to stay well inside GitHub's comment limit.
+MARKDOWN_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Diff:
+    old: Report
+    new: Report
+    plans_added: tuple[str, ...]
+    plans_removed: tuple[str, ...]
+    #: plan_id, pressure, old, new: one row per share that changed, plans in order.
+    mix: pd.DataFrame
+    introduced: pd.DataFrame
+    resolved: pd.DataFrame
+    #: Findings of both versions now more severe; ``old_severity`` says what it was.
+    raised: pd.DataFrame
+
+    @property
+    def fail_on(self) -> str:
+        return self.new.fail_on
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """Introduced or raised findings, still open, at or above ``fail_on``."""
+        brought = pd.concat([self.introduced, self.raised.drop(columns="old_severity")],
+                            ignore_index=True)
+        if self.fail_on == "none" or brought.empty:
+            return brought.iloc[0:0]
+        rank = brought["severity"].map(SEVERITY_RANK)
+        return brought[(rank <= SEVERITY_RANK[self.fail_on])
+                       & brought["status"].isin(FAILING_STATUSES)]
+
+    @property
+    def exit_code(self) -> int:
+        if self.new.errors:
+            return EXIT_USER_ERROR
+        return EXIT_FINDINGS if len(self.failing) else EXIT_OK
+
+    @property
+    def mix_plans(self) -> list[str]:
+        return list(dict.fromkeys(self.mix["plan_id"]))
+
+
+def _invalid_ids(report: Report) -> set[str]:
+    return {p.plan_id for p in report.errors if p.plan_id}
+
+
+def mix_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The pressure shares that differ between the two profiles, for plans in both."""
+    columns = ["plan_id", *MIX_COLUMNS]
+    both = old[columns].merge(new[columns], on="plan_id", suffixes=("_old", "_new"))
+    long = pd.concat([pd.DataFrame({
+        "plan_id": both["plan_id"], "pressure": name, "order": index,
+        "old": both[f"share_{name}_old"].astype("float64"),
+        "new": both[f"share_{name}_new"].astype("float64")})
+        for index, name in enumerate(PRESSURES)], ignore_index=True)
+    # Shares come from integer basis points: a real change is at least 0.0001.
+    changed = long[(long["new"] - long["old"]).abs() > 1e-9]
+    return changed.sort_values(["plan_id", "order"]).drop(columns="order") \
+        .reset_index(drop=True)
+
+
+def diff_reports(old: Report, new: Report) -> Diff:
+    """What changed from ``old`` to ``new``; ``new.fail_on`` gates."""
+    old_ids, new_ids = set(old.profiles["plan_id"]), set(new.profiles["plan_id"])
+    before, after = old.findings, new.findings
+    introduced = after[~after["fingerprint"].isin(before["fingerprint"])]
+    resolved = before[~before["fingerprint"].isin(after["fingerprint"])]
+    pairs = after.merge(before[["fingerprint", "severity"]].rename(
+        columns={"severity": "old_severity"}), on="fingerprint")
+    raised = pairs[pairs["severity"].map(SEVERITY_RANK)
+                   < pairs["old_severity"].map(SEVERITY_RANK)]
+    return Diff(old=old, new=new,
+                plans_added=tuple(sorted(new_ids - old_ids - _invalid_ids(old))),
+                plans_removed=tuple(sorted(old_ids - new_ids - _invalid_ids(new))),
+                mix=mix_changes(old.profiles, new.profiles),
+                introduced=introduced.reset_index(drop=True),
+                resolved=resolved.reset_index(drop=True), raised=raised.reset_index(drop=True))
+
+
+def percent(share: float) -> str:
+    return f"{round(float(share) * 100, 1):g} %"
+
+
+def mix_text(diff: Diff, plan_id: str) -> str:
+    rows = diff.mix[diff.mix["plan_id"] == plan_id]
+    return ", ".join(f"{r.pressure} {percent(r.old)} → {percent(r.new)}"
+                     for r in rows.itertuples())
+
+
+def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    return findings.astype(object).where(findings.notna(), None).to_dict("records")
+
+
+def _finding(row: dict[str, Any]) -> str:
+    from policycheck.formats.text_format import finding_line
+
+    line = finding_line(row)
+    if row.get("old_severity"):
+        line = line.replace(f" {row['severity']} ", f" {row['severity']} (was "
+                            f"{row['old_severity']}) ", 1)
+    return line if row["status"] == "open" else f"{line} [{row['status']}]"
+
+
+def summary(diff: Diff) -> str:
+    counts = (f"{len(diff.introduced)} introduced, {len(diff.raised)} raised, "
+              f"{len(diff.resolved)} resolved")
+    text = (f"{len(diff.old.profiles)} → {len(diff.new.profiles)} plans checked: "
+            f"{len(diff.mix_plans)} with a changed mix, {len(diff.plans_added)} added, "
+            f"{len(diff.plans_removed)} removed; findings: {counts}.")
+    if diff.fail_on != "none":
+        failing = len(diff.failing)
+        text += (f"\n{failing} new finding{'s' * (failing != 1)} at or above "
+                 f"'{diff.fail_on}'.")
+    return text
+
+
+def render_text(diff: Diff) -> str:
+    lines = [str(p) for p in diff.new.problems]
+    if diff.old.errors:
+        lines.append(f"note: the old version has {len(diff.old.errors)} error"
+                     f"{'s' * (len(diff.old.errors) != 1)}; its invalid plans are not compared")
+    if len(diff.mix):
+        lines.append("Incentive mix (share of target variable pay):")
+        lines += [f"  {plan}: {mix_text(diff, plan)}" for plan in diff.mix_plans]
+    for title, ids in (("Plans added", diff.plans_added), ("Plans removed", diff.plans_removed)):
+        if ids:
+            lines.append(f"{title}: {', '.join(ids)}")
+    for title, frame in (("Introduced findings", diff.introduced),
+                         ("Findings with a raised severity", diff.raised),
+                         ("Resolved findings", diff.resolved)):
+        if len(frame):
+            lines.append(f"{title} ({len(frame)}):")
+            lines += [f"  {_finding(row)}" for row in _records(frame)]
+    lines.append(summary(diff))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(diff: Diff) -> str:
+    from policycheck.formats.json_format import finding_json, problem_json
+
+    def findings(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return [finding_json(row) | ({"old_severity": row["old_severity"]}
+                                     if "old_severity" in row else {})
+                for row in _records(frame)]
+
+    data = {
+        "version": __version__,
+        "summary": {"plans_old": len(diff.old.profiles), "plans_new": len(diff.new.profiles),
+                    "plans_added": len(diff.plans_added),
+                    "plans_removed": len(diff.plans_removed),
+                    "mix_changed": len(diff.mix_plans), "introduced": len(diff.introduced),
+                    "raised": len(diff.raised), "resolved": len(diff.resolved),
+                    "fail_on": diff.fail_on, "failing": len(diff.failing),
+                    "exit_code": diff.exit_code},
+        "plans_added": list(diff.plans_added), "plans_removed": list(diff.plans_removed),
+        "mix": [{"plan_id": plan, "changes": {
+            r.pressure: {"old": round(r.old, 6), "new": round(r.new, 6)}
+            for r in diff.mix[diff.mix["plan_id"] == plan].itertuples()}}
+            for plan in diff.mix_plans],
+        "introduced": findings(diff.introduced), "raised": findings(diff.raised),
+        "resolved": findings(diff.resolved),
+        "problems": [problem_json(p) for p in diff.new.problems],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _markdown_findings(title: str, frame: pd.DataFrame) -> list[str]:
+    from policycheck.formats.markdown import escape, table
+
+    if frame.empty:
+        return []
+    rows = [(escape(r["severity"]) + (f" (was {escape(r['old_severity'])})"
+                                      if r.get("old_severity") else ""),
+             escape(r["status"]), f"`{escape(r['rule_id'])}`", escape(r["plan_id"]),
+             escape(r["message"])) for r in _records(frame.head(MARKDOWN_ROWS))]
+    lines = ["", f"**{title} ({len(frame)})**", ""]
+    lines += table(("severity", "status", "rule", "plan", "message"), rows)
+    if len(frame) > MARKDOWN_ROWS:
+        lines.append(f"\nand {len(frame) - MARKDOWN_ROWS} more")
+    return lines
+
+
+def render_markdown(diff: Diff) -> str:
+    from policycheck.formats.markdown import escape, table
+
+    failing = len(diff.failing)
+    if diff.new.errors:
+        verdict = "⚠️ could not check every plan"
+    else:
+        verdict = "❌ fail" if failing else "✅ pass"
+    lines = [f"## policycheck diff: {verdict}", "", escape(summary(diff)).replace("\n", " ")]
+    if len(diff.mix):
+        lines += ["", "**Incentive mix** (share of target variable pay)", ""]
+        lines += table(("plan", "change"), [(escape(plan), escape(mix_text(diff, plan)))
+                                            for plan in diff.mix_plans[:MARKDOWN_ROWS]])
+    for title, ids in (("Plans added", diff.plans_added), ("Plans removed", diff.plans_removed)):
+        if ids:
+            lines += ["", f"**{title}:** " + ", ".join(escape(i) for i in ids[:MARKDOWN_ROWS])]
+    lines += _markdown_findings("Introduced findings", diff.introduced)
+    lines += _markdown_findings("Findings with a raised severity", diff.raised)
+    lines += _markdown_findings("Resolved findings", diff.resolved)
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Diff], str]] = {
+    "text": render_text, "json": render_json, "markdown": render_markdown,
+}
