@@ -155,7 +155,7 @@ ROLES = (
           "sales_per_hour", "attach_rate", "refunds_issued", "goodwill_spend"),
          ("aht", "aht", "aht", "talk_time", "contacts_per_hour", "escalation_rate",
           "csat_post_call", "refunds_issued", "fcr_self_coded", "cost_per_contact"),
-         ("qa_score", "fcr", "repeat_contact", "csat"), ("resolve_issue",),
+         ("qa_score", "fcr", "repeat_contact"), ("resolve_issue",),
          ("Team leader", "Contact centre manager")),
     Role("sales", 0.15,
          ("Store sales associate", "Telesales agent", "Field sales representative",
@@ -177,9 +177,10 @@ ROLES = (
           "Insurance adviser"), (30000, 55000),
          ("file_check_pass", "mystery_shop", "product_usage", "early_cancellation",
           "ombudsman_upheld", "customer_retention", "nps", "csat", "complaint_volume"),
-         ("revenue", "quota_attainment", "schedule_adherence"),
-         ("fee_income", "rate_margin", "accounts_opened", "products_per_customer",
-          "referrals_preferred", "opt_in_rate", "attach_rate", "discount_depth"),
+         ("schedule_adherence", "company_profit"),
+         ("revenue", "quota_attainment", "fee_income", "rate_margin", "accounts_opened",
+          "products_per_customer", "referrals_preferred", "opt_in_rate", "attach_rate",
+          "discount_depth"),
          ("rate_margin", "fee_income", "revenue", "accounts_opened", "products_per_customer",
           "referrals_preferred"),
          ("file_check_pass", "mystery_shop", "ombudsman_upheld"), ("suitable_advice",),
@@ -314,7 +315,7 @@ CURVE_POINTS = {
     "accelerating": ("70:0;100:100;120:180;140:280", "50:0;100:100;120:150;150:250",
                      "80:0;100:100;110:130;125:200"),
     "decelerating": ("88:0;94:60;100:100;106:130;112:150", "80:0;100:100;120:130",
-                     "70:20;100:100;130:140"),
+                     "70:0;100:100;130:140"),
     "retroactive": ("99:0;100:100;125:200", "95:0;100:110;120:180"),
 }
 NEUTRAL_RATES = "broadband=20;mobile=20;tv=20"
@@ -407,9 +408,10 @@ def _components(rng: np.random.Generator, p: dict[str, np.ndarray]) -> dict[str,
     keys = _LOGP[kind, red.astype(int)] + rng.gumbel(size=(n, len(KPI_IDS)))
     keys[rows[red], p["signature"][red]] = np.inf
     kpi = np.argsort(-keys, axis=1, kind="stable")[:, :MAX_COMPONENTS]
-    # Balanced plans draw customer KPIs only, and 40 % of them add one moderate KPI (team
-    # sales, adherence, a profit share ...) in their last slot, at a small weight.
-    moderate = np.flatnonzero(~red & (rng.random(n) < 0.4))
+    # Balanced plans draw customer KPIs only, and 40 % of those not serving vulnerable
+    # customers add one moderate KPI (team sales, adherence, a profit share ...) in their
+    # last slot, at a small weight. (Advisers get no sales KPI: they diagnose what to sell.)
+    moderate = np.flatnonzero(~red & ~p["vulnerable"] & (rng.random(n) < 0.4))
     kpi[moderate, k[moderate] - 1] = [KPI_INDEX[name] for name in _pick(
         rng, kind[moderate], _ragged([r.moderate for r in ROLES]))]
     mask = np.arange(MAX_COMPONENTS) < k[:, None]
@@ -482,6 +484,8 @@ def _component_fields(rng: np.random.Generator, p: dict[str, np.ndarray],
                      _choice(rng, m, ("linear", "decelerating", "stepped"), (0.75, 0.2, 0.05)))
     curve = curve.astype(object)
     curve[red & ~volume & (curve == "accelerating")] = "linear"
+    # A balanced plan keeps steps off its few speed, cost or sales components (no cliffs).
+    curve[~red & _RISKY[kind, kpi] & (curve == "stepped")] = "linear"
     curve[volume & p["accel"][plan]] = "accelerating"
     first = c["slot"] == 0
     cliff = first & p["cliff"][plan]

@@ -37,7 +37,8 @@ def baseline_entries(findings: pd.DataFrame) -> list[dict[str, Any]]:
     order = table.assign(_entity=table["entity_id"].fillna(""))
     table = table.loc[order.sort_values(["rule_id", "plan_id", "_entity",
                                          "fingerprint"]).index]
-    return table.to_dict("records")
+    return [dict(zip(ENTRY_KEYS, row, strict=True))
+            for row in table.itertuples(index=False, name=None)]
 
 
 def baseline_text(findings: pd.DataFrame) -> str:

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -35,11 +35,19 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policycheck")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The config file. Default: policycheck.yaml, found from the current folder "
+                   "upward (up to the repository root).")
+@click.option("--max-file-size", type=click.FloatRange(min=0.001), metavar="MB",
+              help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, config_file: str | None,
+        max_file_size: float | None) -> None:
     """Check compensation plans for incentives that push people toward speed, cost or
     volume over the customer."""
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "config": config_file}
+    if max_file_size is not None:
+        os.environ["POLICYCHECK_MAX_FILE_SIZE"] = str(max_file_size)
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -75,8 +83,9 @@ def _summary(model: Any) -> str:
         text += f" {errors} error{'s' * (errors != 1)}, {warnings} warning" \
                 f"{'s' * (warnings != 1)}."
     if model.skipped:
-        text += f" Skipped {len(model.skipped)} file{'s' * (len(model.skipped) != 1)} " \
-                "that hold no plan data."
+        skipped = len(model.skipped)
+        text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
+                f"{'hold' if skipped != 1 else 'holds'} no plan data."
     return text
 
 
@@ -140,43 +149,129 @@ def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
 
 
+def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several click options as one decorator, shown in the order given."""
+
+    def apply(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+#: The settings of policycheck.yaml that a command takes as flags (``config``).
+RULE_SETTINGS = _options(
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="The config file. Default: policycheck.yaml, found from the current "
+                      "folder upward."),
+    click.option("--rules", "packs", multiple=True, type=click.Path(),
+                 help="A rule pack (folder) or rule file; repeatable; 'default' is the "
+                      "built-in pack. Default: the built-in pack."),
+    click.option("--select", "selected", multiple=True, metavar="IDS",
+                 help="Run only these rules (ids or id prefixes, comma-separated)."),
+    click.option("--ignore", "ignored", multiple=True, metavar="IDS",
+                 help="Skip these rules (ids or id prefixes, comma-separated)."),
+    click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
+                 help="Override a rule parameter; repeatable."),
+    click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
+                 help="Override a rule's severity; repeatable."),
+    click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
+                 help="Exit 1 when an open finding is at or above this severity. "
+                      "[default: high]"),
+    click.option("--waivers", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Accepted findings, each with a reason, an owner and an expiry date."),
+    click.option("--warn-expiring", type=click.IntRange(min=0), metavar="DAYS",
+                 help="Warn about waivers that expire within DAYS days. [default: 14]"),
+)
+GATE_SETTINGS = _options(
+    click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Findings recorded in FILE (--write-baseline) are reported as "
+                      "baselined and do not fail the run."),
+    click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
+                 help="Also write the report to FILE in FORMAT; repeatable."),
+)
+
+
+def _settings(ctx: click.Context, options: dict[str, Any], **flags: Any) -> Any:
+    """The effective settings: flags over POLICYCHECK_* variables over policycheck.yaml."""
+    from policycheck.config import resolve
+
+    given = {"rules": options.get("packs"), "select": _ids(options.get("selected", ())),
+             "ignore": _ids(options.get("ignored", ())),
+             "severity": _pairs(options.get("severities", ()), "--severity"),
+             "params": _pairs(options.get("params", ()), "--param"),
+             "fail_on": options.get("fail_on"), "waivers": options.get("waivers"),
+             "warn_expiring": options.get("warn_expiring"),
+             "baseline": options.get("baseline"), "outputs": options.get("outputs"), **flags}
+    config = options.get("config_file") or (ctx.obj or {}).get("config")
+    return resolve(given, config=config)
+
+
+def _distinct(paths: tuple[str, ...]) -> list[str]:
+    """Each input once: a path named twice, or a file inside a folder also named (a hook's
+    changed files plus a folder in its args), is read once."""
+    from pathlib import Path
+
+    resolved = {path: Path(path).resolve() for path in paths}
+    folders = [real for real in resolved.values() if real.is_dir()]
+    out, seen = [], set()
+    for path, real in resolved.items():
+        if real in seen or any(folder in real.parents for folder in folders):
+            continue
+        seen.add(real)
+        out.append(path)
+    return out
+
+
+def _baseline_written(report: Any, target: str) -> Any:
+    """Write the baseline; the report then shows its findings as baselined."""
+    import dataclasses
+    from pathlib import Path
+
+    from policycheck.baseline import apply_baseline, read_baseline, write_baseline
+
+    if report.errors:
+        raise PolicycheckError("some plans are invalid, so the baseline was not written; fix "
+                               "the errors above first", report.problems)
+    count = write_baseline(report.findings, Path(target))
+    click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
+    findings = apply_baseline(report.findings, read_baseline(Path(target)))
+    return dataclasses.replace(report, findings=findings)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--rules", "packs", multiple=True, type=click.Path(),
-              help="A rule pack (folder) or rule file; repeatable. Default: the built-in pack.")
-@click.option("--select", "selected", multiple=True, metavar="IDS",
-              help="Run only these rules (ids or id prefixes, comma-separated).")
-@click.option("--ignore", "ignored", multiple=True, metavar="IDS",
-              help="Skip these rules (ids or id prefixes, comma-separated).")
-@click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
-              help="Override a rule parameter; repeatable.")
-@click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
-              help="Override a rule's severity; repeatable.")
-@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
-              show_default=True, help="Format of the standard output.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
-              help="Also write the report to FILE in FORMAT; repeatable.")
+@RULE_SETTINGS
+@GATE_SETTINGS
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE; later runs with --baseline FILE "
+                   "fail only on new ones.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
+              help="Format of the standard output. [default: text]")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers. Default: on for sarif, "
                    "github and markdown, off otherwise.")
-def check(paths: tuple[str, ...], packs: tuple[str, ...], selected: tuple[str, ...],
-          ignored: tuple[str, ...], params: tuple[str, ...], severities: tuple[str, ...],
-          fail_on: str, fmt: str, outputs: tuple[str, ...], redact: bool | None) -> int:
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None,
+          fmt: str | None, redact: bool | None, **options: Any) -> int:
     """Check the plans under PATHS against the rules and report the findings.
 
-    Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or
-    rule could not be used."""
+    Settings come from flags, then POLICYCHECK_* variables, then policycheck.yaml (see
+    'policycheck config'). Exit 0 when no open finding is at or above --fail-on, 1 when
+    one is, 2 when an input, rule, waiver or setting could not be used."""
+    from policycheck.config import check_arguments
     from policycheck.formats import FORMATS, render
     from policycheck.pipeline import check as run_check
 
+    settings = _settings(ctx, options, format=fmt)
+    fmt = settings["format"]
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
-    report = run_check(paths, rules=packs, select_ids=_ids(selected),
-                       ignore_ids=_ids(ignored), params=_pairs(params, "--param"),
-                       severities=_pairs(severities, "--severity"), fail_on=fail_on)
-    _write_outputs(report, outputs, redact)
+    report = run_check(_distinct(paths), **check_arguments(settings))
+    if write_baseline:
+        report = _baseline_written(report, write_baseline)
+    _write_outputs(report, settings["outputs"], redact)
     data = render(report, fmt, redact)
     if isinstance(data, bytes):
         if sys.stdout.isatty():
@@ -207,7 +302,88 @@ def _colour(text: str) -> str:
     return "".join(out)
 
 
-@cli.group()
+@cli.command("config")
+@RULE_SETTINGS
+@GATE_SETTINGS
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.pass_context
+def show_config(ctx: click.Context, fmt: str, **options: Any) -> int:
+    """Show the effective settings and where each came from: a flag, a POLICYCHECK_*
+    variable, a line of policycheck.yaml, or the default."""
+    from policycheck.config import configured_rules, render_json, render_text
+
+    settings = _settings(ctx, options)
+    configured_rules(settings)  # what check would refuse, config refuses too
+    click.echo(render_json(settings) if fmt == "json" else render_text(settings), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--git-base", metavar="REF",
+              help="Compare PATH... as they are at the git REF with the working tree.")
+@RULE_SETTINGS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures. Default: on for markdown, off otherwise.")
+@click.pass_context
+def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: str,
+         redact: bool | None, **options: Any) -> int:
+    """Compare two versions of the plans: OLD NEW (files or folders), or --git-base REF
+    PATH... (the paths at a git ref against the working tree).
+
+    Shows per plan the change in incentive mix, the findings introduced and resolved, and
+    the plans added and removed. Exit 1 when an introduced (or raised) finding is at or
+    above --fail-on, 2 when the new version has invalid input."""
+    from policycheck.config import check_arguments
+    from policycheck.diffing import RENDERERS, diff_reports
+    from policycheck.gitsource import checkout, relabel
+    from policycheck.pipeline import check as run_check
+
+    if git_base is None and len(paths) != 2:
+        raise click.UsageError("expected OLD and NEW (two files or folders), or "
+                               "--git-base REF PATH...")
+    if git_base is not None and not paths:
+        raise click.UsageError("--git-base REF: say which PATH... to compare")
+    arguments = check_arguments(_settings(ctx, options)) | {"baseline": None}
+    waivers = arguments.pop("waivers")
+    if git_base is None:
+        old = run_check([paths[0]], **arguments)
+        paths = paths[1:]
+    else:
+        with checkout(git_base, paths) as (old_paths, prefix):
+            old = relabel(run_check(old_paths, **arguments), prefix, git_base)
+    new = run_check(_distinct(paths), waivers=waivers, **arguments)
+    if redact or (redact is None and fmt == "markdown"):
+        from policycheck.formats.redact import redact as redacted
+
+        old, new = redacted(old), redacted(new)
+    result = diff_reports(old, new)
+    click.echo(RENDERERS[fmt](result), nl=False)
+    return result.exit_code
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init(force: bool) -> int:
+    """Scaffold policycheck in the current folder: policycheck.yaml, waivers.yaml,
+    plans/example.yaml and a GitHub Actions workflow. Existing files are kept."""
+    from pathlib import Path
+
+    from policycheck.scaffold import scaffold
+
+    outcomes = scaffold(Path.cwd(), force=force)
+    for outcome in outcomes:
+        note = " (it exists; --force overwrites it)" if outcome.action == "skipped" else ""
+        click.echo(f"{outcome.action} {outcome.path}{note}")
+    click.echo("Next: policycheck check plans/   (and 'policycheck config' to see the "
+               "settings)")
+    return EXIT_OK
+
+
+@cli.group(cls=_Group)
 def rules() -> None:
     """The rules: list them, explain one, run their examples."""
 
@@ -252,8 +428,8 @@ def rules_explain(rule_id: str, packs: tuple[str, ...]) -> int:
 
     loaded = {r.id: r for r in _load(packs)}
     if rule_id not in loaded:
-        raise PolicycheckError(f"unknown rule '{rule_id}'{did_you_mean(rule_id, loaded)}; "
-                               "see 'policycheck rules list'")
+        raise PolicycheckError(f"unknown rule '{rule_id}' (see 'policycheck rules list')"
+                               f"{did_you_mean(rule_id, loaded)}")
     click.echo(explain(loaded[rule_id]))
     return EXIT_OK
 
@@ -334,7 +510,7 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None)
     return EXIT_OK
 
 
-@cli.group()
+@cli.group(cls=_Group)
 def kpis() -> None:
     """The built-in KPI library (and an organisation's catalog laid over it)."""
 
@@ -350,9 +526,8 @@ def kpis_list(category: str | None, fmt: str) -> int:
     entries = library_entries()
     if category:
         if category not in CATEGORIES:
-            raise PolicycheckError(f"unknown category '{category}'"
-                                   f"{did_you_mean(category, CATEGORIES)}; expected one of "
-                                   f"{', '.join(CATEGORIES)}")
+            raise PolicycheckError(f"unknown category '{category}', expected one of "
+                                   f"{', '.join(CATEGORIES)}{did_you_mean(category, CATEGORIES)}")
         entries = [e for e in entries if e["category"] == category]
     if fmt == "json":
         click.echo(json.dumps([_kpi_json(e) for e in entries], indent=2))
@@ -385,8 +560,8 @@ def kpis_explain(kpi_id: str) -> int:
 
     entries = {e["kpi_id"]: e for e in library_entries()}
     if kpi_id not in entries:
-        raise PolicycheckError(f"unknown KPI '{kpi_id}'{did_you_mean(kpi_id, entries)}; "
-                               "see 'policycheck kpis list'")
+        raise PolicycheckError(f"unknown KPI '{kpi_id}' (see 'policycheck kpis list')"
+                               f"{did_you_mean(kpi_id, entries)}")
     entry = _kpi_json(entries[kpi_id])
     click.echo(f"{entry['id']}: {entry.get('name')}")
     for key in ("category", "pressure", "direction", "unit", "data_source",
@@ -416,12 +591,9 @@ def _plain(value: Any) -> str:
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
               help="html (the full report) or markdown (the summary). Default: from the "
                    "extension of -o, else html.")
-@click.option("--rules", "packs", multiple=True, type=click.Path(),
-              help="A rule pack (folder) or rule file; repeatable. Default: the built-in pack.")
-@click.option("--select", "selected", multiple=True, metavar="IDS",
-              help="Run only these rules (ids or id prefixes, comma-separated).")
-@click.option("--ignore", "ignored", multiple=True, metavar="IDS",
-              help="Skip these rules (ids or id prefixes, comma-separated).")
+@RULE_SETTINGS
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Findings recorded in FILE are shown as baselined and do not count.")
 @click.option("--title", default="Incentive alignment report", show_default=True,
               help="Title of the report.")
 @click.option("--date", "date", metavar="TEXT",
@@ -432,16 +604,19 @@ def _plain(value: Any) -> str:
               help="Improvement step for the payout sensitivity, as a fraction of target.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off for html.")
-def report(paths: tuple[str, ...], target: str | None, fmt: str | None,
-           packs: tuple[str, ...], selected: tuple[str, ...], ignored: tuple[str, ...],
-           title: str, date: str | None, top: int, step: float, redact: bool | None) -> int:
+@click.pass_context
+def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: str | None,
+           title: str, date: str | None, top: int, step: float, redact: bool | None,
+           **options: Any) -> int:
     """Write the leadership report of the plans under PATHS: which plans pull people away
     from the customer, how hard, for how many people, and what to change.
 
-    Exit 0 when the report was written, 2 when an input was invalid (the report is still
-    written, listing the plans it could not check) or a rule could not be used."""
+    Settings (rules, waivers, baseline) as for 'check'. Exit 0 when the report was written,
+    2 when an input was invalid (the report is still written, listing the plans it could
+    not check) or a rule, waiver or setting could not be used."""
     from pathlib import Path
 
+    from policycheck.config import check_arguments
     from policycheck.export import atomic_write
     from policycheck.leadership.analysis import analyse
     from policycheck.leadership.html import render_html
@@ -451,8 +626,9 @@ def report(paths: tuple[str, ...], target: str | None, fmt: str | None,
     fmt = fmt or ("markdown" if target and target.lower().endswith((".md", ".markdown"))
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
-    lead = analyse(paths, rules=packs, select_ids=_ids(selected), ignore_ids=_ids(ignored),
-                   curve=CurveParams(step=step), redact=redact)
+    settings = _settings(ctx, options)
+    lead = analyse(_distinct(paths), curve=CurveParams(step=step), redact=redact,
+                   **check_arguments(settings))
     options = {"title": title, "date": date, "redact": redact}
     text = (render_markdown(lead, **options) if fmt == "markdown"
             else render_html(lead, detail_limit=top, **options))
@@ -471,6 +647,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("POLICYCHECK_DEBUG") == "1"
+    size_before = os.environ.get("POLICYCHECK_MAX_FILE_SIZE")
+    try:
+        return _run(args, debug)
+    finally:  # --max-file-size lasts for this run only (tests call main() many times)
+        if size_before is None:
+            os.environ.pop("POLICYCHECK_MAX_FILE_SIZE", None)
+        else:
+            os.environ["POLICYCHECK_MAX_FILE_SIZE"] = size_before
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         result = cli.main(args=args, prog_name="policycheck", standalone_mode=False)
     except click.exceptions.Abort:

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policycheck.configkeys import DEFAULT_PACK, KEYS, BadValue, check_value, shown_path, split_list
-from policycheck.errors import (
-    Location, PolicycheckError, Problem, UsageError, did_you_mean, quote,
-)
+from policycheck import configkeys
+from policycheck.configkeys import KEYS, BadValue, check_value, shown_path
+from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean, quote
 from policycheck.yamlsource import LocatedMap, load_yaml
 
 if TYPE_CHECKING:
@@ -79,14 +78,15 @@ def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
     data, problems = load_yaml(text, shown)
     if data is None and not problems:
         return {}
-    if not problems and not isinstance(data, LocatedMap):
+    out: dict[str, Setting] = {}
+    if isinstance(data, LocatedMap):  # after duplicate keys too: report every problem
+        out = _file_settings(data, shown, path.parent, cwd, problems)
+    elif data is not None:
         problems.append(Problem(Location(shown, "", 1, 1), "the config file must be a mapping "
                                 f"of settings: {', '.join(KEYS)}", "config-shape"))
-    out: dict[str, Setting] = {}
-    if not problems:
-        out = _file_settings(data, shown, path.parent, cwd, problems)
     if problems:
-        raise PolicycheckError(f"the config file {shown} is not valid", problems)
+        raise PolicycheckError(f"the config file {shown} is not valid",
+                               sorted(problems, key=Problem.sort_key))
     return out
 
 
@@ -122,7 +122,7 @@ def read_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, Setting
         if not spec.env or not environ.get(spec.env, "").strip():
             continue
         text = environ[spec.env].strip()
-        raw: Any = split_list(text) if spec.kind in ("packs", "ids", "outputs") else text
+        raw: Any = configkeys.split_list(text) if spec.kind in ("packs", "ids", "outputs") else text
         if spec.kind == "days":
             raw = int(text) if text.isdigit() else text
         try:
@@ -198,7 +198,7 @@ def configured_rules(settings: Settings) -> list[Rule]:
     the config file that does not exist is reported where it is written."""
     from policycheck.ruleset import default_pack, load_rules, override, select
 
-    packs = [default_pack() if p == DEFAULT_PACK else Path(p) for p in settings["rules"]]
+    packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
     rules = load_rules(packs)
     known = {r.id: r for r in rules}
     problems = _reference_problems(settings, known)
@@ -269,7 +269,9 @@ def setting_rows(settings: Settings) -> list[tuple[str, Any, str]]:
 
 
 def _plain(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, list):  # a parameter's value
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) if value else "-"
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -280,7 +282,8 @@ def render_text(settings: Settings) -> str:
     rows = [(key, _plain(value), source) for key, value, source in setting_rows(settings)]
     width = max(len(key) for key, _, _ in rows)
     values = max(len(value) for _, value, _ in rows)
-    lines = [f"config file: {settings.config_file or '-'} ({settings.config_source})"]
+    lines = [f"config file: {settings.config_file} ({settings.config_source})"
+             if settings.config_file else "config file: none found"]
     lines += [f"{key.ljust(width)}  {value.ljust(values)}  {source}".rstrip()
               for key, value, source in rows]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -105,7 +105,7 @@ def diff_reports(old: Report, new: Report) -> Diff:
                 resolved=resolved.reset_index(drop=True), raised=raised.reset_index(drop=True))
 
 
-def percent(share: float) -> str:
+def percent(share: Any) -> str:
     return f"{round(float(share) * 100, 1):g} %"
 
 
@@ -116,7 +116,8 @@ def mix_text(diff: Diff, plan_id: str) -> str:
 
 
 def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
-    return findings.astype(object).where(findings.notna(), None).to_dict("records")
+    plain = findings.astype(object).where(findings.notna(), None)
+    return cast(list[dict[str, Any]], plain.to_dict("records"))
 
 
 def _finding(row: dict[str, Any]) -> str:
@@ -163,6 +164,14 @@ def render_text(diff: Diff) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _mix_json(mix: pd.DataFrame) -> list[dict[str, Any]]:
+    plans: dict[str, dict[str, Any]] = {}
+    for plan, pressure, old, new in zip(mix["plan_id"].tolist(), mix["pressure"].tolist(),
+                                        mix["old"].tolist(), mix["new"].tolist(), strict=True):
+        plans.setdefault(plan, {})[pressure] = {"old": round(old, 6), "new": round(new, 6)}
+    return [{"plan_id": plan, "changes": changes} for plan, changes in plans.items()]
+
+
 def render_json(diff: Diff) -> str:
     from policycheck.formats.json_format import finding_json, problem_json
 
@@ -181,10 +190,7 @@ def render_json(diff: Diff) -> str:
                     "fail_on": diff.fail_on, "failing": len(diff.failing),
                     "exit_code": diff.exit_code},
         "plans_added": list(diff.plans_added), "plans_removed": list(diff.plans_removed),
-        "mix": [{"plan_id": plan, "changes": {
-            r.pressure: {"old": round(r.old, 6), "new": round(r.new, 6)}
-            for r in diff.mix[diff.mix["plan_id"] == plan].itertuples()}}
-            for plan in diff.mix_plans],
+        "mix": _mix_json(diff.mix),
         "introduced": findings(diff.introduced), "raised": findings(diff.raised),
         "resolved": findings(diff.resolved),
         "problems": [problem_json(p) for p in diff.new.problems],

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policycheck.errors import Location, Problem, did_you_mean
+from policycheck.errors import Location, Problem, did_you_mean, quote
 from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -108,9 +108,21 @@ def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: R
 
 
 def plan_id_of(plan: LocatedMap, path: str) -> str:
-    """The plan's id, or a stand-in naming where it is when the id is missing."""
-    raw_id = plan.get("id")
-    return str(raw_id) if raw_id not in (None, "") else f"<plan at {path}:{plan.start[0]}>"
+    """The plan's id, or a stand-in naming where it is when the id is missing or unusable."""
+    if _id_problem(plan.get("id")):
+        return f"<plan at {path}:{plan.start[0]}>"
+    return str(plan["id"]).strip()
+
+
+def _id_problem(raw_id: object) -> str:
+    """What is wrong with a plan's id, or an empty string."""
+    if isinstance(raw_id, (dict, list, bool, bytes)):
+        shown = "a mapping" if isinstance(raw_id, dict) else quote(
+            list(raw_id) if isinstance(raw_id, list) else raw_id)
+        return f"plan id: got {shown}, expected text unique across all inputs"
+    if raw_id is None or not str(raw_id).strip():
+        return "plan has no id; expected an 'id' unique across all inputs"
+    return ""
 
 
 def plans_of(data: LocatedMap) -> list[LocatedMap]:
@@ -140,10 +152,10 @@ def attribute(problems: list[Problem], data: object, path: str) -> list[Problem]
 
 def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
     plan_id = plan_id_of(plan, path)
-    if plan.get("id") in (None, ""):
-        out.problems.append(_problem(path, plan.position("id"), plan_id,
-                                     "plan has no id; expected an 'id' unique across all "
-                                     "inputs", "missing-field"))
+    wrong_id = _id_problem(plan.get("id"))
+    if wrong_id:
+        out.problems.append(_problem(path, plan.position("id"), plan_id, wrong_id,
+                                     "missing-field" if "no id" in wrong_id else "wrong-type"))
     flat = LocatedMap(plan)
     flat.start = plan.start
     flat.key_positions = dict(plan.key_positions)

@@ -9,6 +9,7 @@ the command line, as a warning when met while walking a folder.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,25 @@ NOT_PLAN_FILES = frozenset({
     "policycheck.yaml", "policycheck.yml", ".pre-commit-config.yaml",
     ".pre-commit-hooks.yaml", "action.yml", "action.yaml",
 })
+#: Size limits per file. A YAML document becomes Python objects many times its size, so its
+#: limit is low; CSV and xlsx are read into compact columns and may be large HR exports
+#: (100,000 plans give a components table of about 50 MB). POLICYCHECK_MAX_FILE_SIZE (in
+#: MB, set by the top-level --max-file-size flag) replaces both.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TABLE_BYTES = 1024 * 1024 * 1024
+
+
+def size_limit(suffix: str, max_bytes: int | None) -> int:
+    """The size limit of a file: the argument, the environment, or the default."""
+    if max_bytes is not None:
+        return max_bytes
+    configured = os.environ.get("POLICYCHECK_MAX_FILE_SIZE", "").strip()
+    if configured:
+        try:
+            return int(float(configured) * 1024 * 1024)
+        except ValueError:
+            pass  # the CLI checks the flag; an odd environment value falls back to defaults
+    return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
 #: A file or sheet name this close to a table name is taken for a typo of it (an error);
 #: difflib's usual 0.6 would take a "Notes" sheet for "gates".
 NAME_CUTOFF = 0.8
@@ -68,7 +87,7 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
                 Location(str(given)), "no such file or folder", "missing-path"))
 
 
-def load_paths(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> Loaded:
+def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
     """Read every input file under ``paths``."""
     loaded = Loaded()
     for path, explicit in iter_files(paths, loaded):
@@ -83,10 +102,11 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> 
                 loaded.skipped.append(shown)
             continue
         size = path.stat().st_size
-        if size > max_bytes:
+        limit = size_limit(suffix, max_bytes)
+        if size > limit:
             loaded.records.problems.append(Problem(
-                Location(shown), f"file is {size:,} bytes; the limit is {max_bytes:,} "
-                "(raise it with --max-file-size)", "file-too-large"))
+                Location(shown), f"file is {size:,} bytes; the limit is {limit:,} "
+                "(raise it with policycheck --max-file-size MB)", "file-too-large"))
             continue
         loaded.files.append(shown)
         if suffix in YAML_SUFFIXES:

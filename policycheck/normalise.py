@@ -27,6 +27,7 @@ from policycheck.model import (
     RATES_COLUMNS,
     SOURCE_COLUMNS,
     EntitySpec,
+    FieldSpec,
 )
 from policycheck.parsing import PARSERS, describe, location_of, report_cells
 
@@ -74,9 +75,14 @@ def combine(spec: EntitySpec, records: list[dict[str, Any]],
 def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Type every field of an entity; bad cells become missing and are reported."""
     out = pd.DataFrame(index=raw.index)
+    bad_cells = []
     for key in frame_columns(spec)[: len(key_columns(spec)) + (spec is EMPLOYEE)]:
         out[key] = _ids(raw[key])
-    bad_cells = []
+        if key != "plan_id" or spec is PLAN:  # a child's plan id comes from its plan
+            unusable = PARSERS["str"](raw[key], _ID_FIELD)
+            if unusable.bad.any():
+                bad_cells.append((_ID_FIELD, raw[key], unusable))
+                out[key] = out[key].where(~unusable.bad, None)
     for spec_field in spec.fields:
         if spec_field.kind in ("points", "rates"):
             continue
@@ -105,6 +111,10 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         problems.extend(report_cells(out, column, parsed.bad, spec_field.name, spec.label,
                                      spec.key, parsed.expected, "invalid-value", parsed.hints))
     return out
+
+
+#: How an id column is named in messages: as it is written in YAML and in tables.
+_ID_FIELD = FieldSpec("id", "str")
 
 
 def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Series:
@@ -148,25 +158,29 @@ def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
     """Curve points and product rates of components, one row each, plus problems."""
     points: list[tuple[Any, ...]] = []
     rates: list[tuple[Any, ...]] = []
-    for row in np.flatnonzero(raw["curve_points"].notna().to_numpy()):
-        pairs = _pairs(raw["curve_points"].iat[row], ":")
+    # Columns are read once: a column lookup per row costs more than parsing the cell.
+    plan_ids = typed["plan_id"].to_numpy(dtype=object)
+    component_ids = typed["component_id"].to_numpy(dtype=object)
+    curve_cells = raw["curve_points"].to_numpy(dtype=object)
+    rate_cells = raw["rates"].to_numpy(dtype=object)
+    for row in np.flatnonzero(pd.notna(curve_cells)):
+        pairs = _pairs(curve_cells[row], ":")
         if pairs is None:
             problems.append(_component_problem(raw, typed, row, "curve_points",
-                                               raw["curve_points"].iat[row],
+                                               curve_cells[row],
                                                "a list of [attainment %, payout %] pairs, "
                                                "or '80:0;100:100' in a table"))
             continue
-        plan, comp = typed["plan_id"].iat[row], typed["component_id"].iat[row]
+        plan, comp = plan_ids[row], component_ids[row]
         points.extend((plan, comp, i, a, p) for i, (a, p) in enumerate(pairs))
-    for row in np.flatnonzero(raw["rates"].notna().to_numpy()):
-        value = raw["rates"].iat[row]
-        items = _rate_items(value)
+    for row in np.flatnonzero(pd.notna(rate_cells)):
+        items = _rate_items(rate_cells[row])
         if items is None:
-            problems.append(_component_problem(raw, typed, row, "rates", value,
+            problems.append(_component_problem(raw, typed, row, "rates", rate_cells[row],
                                                "a mapping of product to amount, or "
                                                "'gold=120;silver=80' in a table"))
             continue
-        plan, comp = typed["plan_id"].iat[row], typed["component_id"].iat[row]
+        plan, comp = plan_ids[row], component_ids[row]
         rates.extend((plan, comp, product, amount) for product, amount in items)
     point_frame = pd.DataFrame(points, columns=list(POINTS_COLUMNS))
     rate_frame = pd.DataFrame(rates, columns=list(RATES_COLUMNS))

@@ -54,7 +54,7 @@ def _present(raw: pd.Series) -> np.ndarray:
 def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """Text, stripped, as table cells are: blank text is missing, as an empty cell is."""
     kinds = _types(raw)
-    bad = np.isin(kinds, [dict, list, bool]) if len(raw) else np.zeros(0, bool)
+    bad = np.isin(kinds, [dict, list, bool, bytes]) if len(raw) else np.zeros(0, bool)
     is_str = kinds == str
     values = raw.where(is_str | ~_present(raw), raw.astype(str)).where(_present(raw), None)
     values = values.astype(object).str.strip()

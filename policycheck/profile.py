@@ -139,7 +139,7 @@ def _add_pay_columns(out: pd.DataFrame, plans: pd.DataFrame,
         headcount = plans["headcount"].astype("float64").to_numpy(na_value=np.nan)
     target = plans["target_variable"].astype("float64").to_numpy()
     base = plans["base_pay"].astype("float64").to_numpy()
-    out["headcount"] = pd.array(np.where(np.isnan(headcount), pd.NA, headcount), dtype="Int64")
+    out["headcount"] = pd.array(headcount, dtype="Float64").astype("Int64")  # NaN: missing
     out["base_pay"] = base
     out["target_variable"] = target
     out["variable_share"] = np.divide(target, base + target, out=np.zeros(n),

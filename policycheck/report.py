@@ -10,7 +10,6 @@ from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR, Problem
 from policycheck.ruleset import SEVERITIES, Rule
 
-
 #: Statuses a finding has: ``open`` (the default), ``waived`` (a waiver holds),
 #: ``reopened`` (its waiver expired), ``baselined`` (recorded in the baseline).
 STATUSES = ("open", "waived", "reopened", "baselined")

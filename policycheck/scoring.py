@@ -25,6 +25,8 @@ import pandas as pd
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 WORST_POINTS = {"critical": 40.0, "high": 25.0, "medium": 10.0, "low": 3.0, "info": 0.0}
 BANDS = ("misaligned", "at risk", "aligned")
+#: Finding statuses that are shown but do not count (a reopened waiver counts again).
+SET_ASIDE = ("waived", "baselined")
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,16 @@ class ScoreWeights:
     aligned_from: float = 80.0
 
 
+def counted(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings that count: all but the waived and baselined ones."""
+    if "status" not in findings:
+        return findings
+    return findings[~findings["status"].isin(SET_ASIDE)]
+
+
 def severity_counts(findings: pd.DataFrame, plan_ids: pd.Series | np.ndarray) -> pd.DataFrame:
-    """Open findings per plan and severity, one column per severity, plans in given order."""
-    open_ = findings[findings["status"] == "open"] if "status" in findings else findings
+    """Counted findings per plan and severity, one column per severity, in plan order."""
+    open_ = counted(findings)
     table = pd.crosstab(open_["plan_id"], open_["severity"]) if len(open_) else pd.DataFrame()
     table = table.reindex(index=np.asarray(plan_ids, dtype=object),
                           columns=list(SEVERITIES), fill_value=0)
@@ -62,9 +71,9 @@ def alignment(profiles: pd.DataFrame, findings: pd.DataFrame,
     present = counts.to_numpy() > 0
     worst = np.array([weights.worst_points.get(s, 0.0) for s in counts.columns])
     worst_points = np.where(present, worst, 0.0).max(axis=1, initial=0.0)
-    serious = counts[[s for s in counts.columns if s in weights.serious]].sum(axis=1)
+    serious = counts[[s for s in counts.columns if s in weights.serious]].to_numpy().sum(axis=1)
     breadth_points = np.minimum(weights.breadth_points * np.maximum(serious - 1, 0),
-                                weights.max_breadth_points).to_numpy(dtype=np.float64)
+                                weights.max_breadth_points).astype(np.float64)
     score = np.clip(np.round(100.0 - pull_points - worst_points - breadth_points), 0, 100)
     band = np.where(score < weights.misaligned_below, BANDS[0],
                     np.where(score >= weights.aligned_from, BANDS[2], BANDS[1]))
@@ -125,7 +134,7 @@ def by_role_kind(profiles: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     return rollup(table, "role_kind")
 
 
-def by_org_unit(employees: pd.DataFrame, profiles: pd.DataFrame,
+def by_org_unit(employees: pd.DataFrame | None, profiles: pd.DataFrame,
                 scored: pd.DataFrame) -> pd.DataFrame:
     """Roll-up per org unit from the employees table (one row per employee); empty when
     there is no employees table."""

@@ -102,6 +102,11 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
 
 def _malformed(exc: Exception, shown: str, above: int) -> Problem:
     """pandas says "Expected 4 fields in line 3, saw 5": say it with the line in front."""
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+    if unclosed:  # pandas counts rows from 0
+        return Problem(Location(shown, "", int(unclosed.group(1)) + 1 + above),
+                       "malformed CSV: a quoted cell starting on this row is never closed; "
+                       "expected a closing '\"'", "bad-csv")
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
     if found is None:
         return Problem(Location(shown), f"malformed CSV: {str(exc).strip()}", "bad-csv")

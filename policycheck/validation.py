@@ -63,7 +63,7 @@ class Model:
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
     """Load, type and validate every input under ``paths``."""
-    loaded = load_paths(paths) if max_bytes is None else load_paths(paths, max_bytes)
+    loaded = load_paths(paths, max_bytes)
     return validate(loaded)
 
 

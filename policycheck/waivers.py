@@ -95,7 +95,8 @@ def load_waivers(path: Path, shown: str | None = None) -> tuple[Waiver, ...]:
             if waiver is not None:
                 waivers.append(waiver)
     if problems:
-        raise PolicycheckError(f"the waivers file {shown} is not valid", problems)
+        raise PolicycheckError(f"the waivers file {shown} is not valid",
+                               sorted(problems, key=Problem.sort_key))
     return tuple(waivers)
 
 
@@ -224,7 +225,8 @@ def apply_waivers(findings: pd.DataFrame, waivers: Sequence[Waiver], day: dateti
     text = findings["waiver"].to_numpy(dtype=object).copy()
     text[rows] = chosen["text"].to_numpy()
     findings["status"], findings["waiver"] = status, text
-    reopened = chosen[chosen["expired"]].groupby("waiver").size().to_dict()
+    counts = chosen[chosen["expired"]].groupby("waiver").size()
+    reopened = dict(zip(counts.index.astype(int), counts.astype(int), strict=True))
     run_plans = _matches([w.plan for w in waivers], np.asarray(plan_ids, dtype=object), True)
     return findings, waiver_problems(waivers, day, warn_days, set(pairs["waiver"]), reopened,
                                      set(run_plans["waiver"]), rule_ids)

@@ -146,8 +146,8 @@ def test_kpis_list_category(capsys: pytest.CaptureFixture[str]) -> None:
 def test_kpis_list_unknown_category(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "kpis", "list", "--category", "sped")
     assert (code, out) == (2, "")
-    assert err == ("policycheck: error: unknown category 'sped'; did you mean 'speed'?; "
-                   f"expected one of {', '.join(CATEGORIES)}\n")
+    assert err == ("policycheck: error: unknown category 'sped', expected one of "
+                   f"{', '.join(CATEGORIES)}; did you mean 'speed'?\n")
 
 
 def test_kpis_explain(capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,8 +174,8 @@ def test_kpis_explain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_kpis_explain_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "kpis", "explain", "ahtt")
     assert (code, out) == (2, "")
-    assert err == ("policycheck: error: unknown KPI 'ahtt'; did you mean 'aht'?; see "
-                   "'policycheck kpis list'\n")
+    assert err == ("policycheck: error: unknown KPI 'ahtt' (see 'policycheck kpis list'); "
+                   "did you mean 'aht'?\n")
 
 
 # --- usage ------------------------------------------------------------------------------

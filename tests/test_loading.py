@@ -354,6 +354,12 @@ def test_malformed_csv_names_the_line(problems: Problems) -> None:
         "expected one cell per column (quote a cell that contains a comma) [bad-csv]"]
 
 
+def test_unclosed_quote_names_the_row(problems: Problems) -> None:
+    assert problems({"plans.csv": PLAN_CSV + 'p2,"service,1,0\n'}) == [
+        "plans.csv:3: error: malformed CSV: a quoted cell starting on this row is never "
+        "closed; expected a closing '\"' [bad-csv]"]
+
+
 def test_empty_csv(problems: Problems) -> None:
     assert problems({"plans.csv": "", "gates.csv": "\n\n"}) == [
         "gates.csv: error: empty table: expected a header row with the gates columns "
@@ -471,7 +477,17 @@ def test_file_too_large(inputs: Inputs) -> None:
     loaded = load_paths(["."], max_bytes=100)
     assert [str(p) for p in loaded.problems] == [
         f"a.yaml: error: file is {len(PLANS_YAML.encode()):,} bytes; the limit is 100 (raise "
-        "it with --max-file-size) [file-too-large]"]
+        "it with policycheck --max-file-size MB) [file-too-large]"]
+
+
+def test_tables_have_a_larger_size_limit_than_yaml_and_the_flag_sets_both(
+        inputs: Inputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policycheck.loading import MAX_FILE_BYTES, MAX_TABLE_BYTES, size_limit
+
+    assert size_limit(".yaml", None) == MAX_FILE_BYTES < size_limit(".csv", None) == \
+        MAX_TABLE_BYTES
+    monkeypatch.setenv("POLICYCHECK_MAX_FILE_SIZE", "0.5")
+    assert size_limit(".csv", None) == size_limit(".yaml", None) == 512 * 1024
 
 
 def test_yaml_and_tables_mix_in_one_folder(inputs: Inputs) -> None:

@@ -74,3 +74,21 @@ def test_installed_validate_sample_data(installed: Path) -> None:
     out = sh(installed / "policycheck", "validate", ROOT / "sample_data" / "yaml",
              cwd=installed.parent.parent / "elsewhere").stdout
     assert out.endswith("17 valid, 0 invalid.\n")
+
+
+def test_installed_package_has_every_module(installed: Path) -> None:
+    """Every module of the source tree is in the wheel (a subpackage left out of setup.cfg's
+    ``packages`` would install without error and fail only when a command needs it)."""
+    modules = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / "policycheck").rglob("*.py"))
+    probe = ("import importlib, sys\n"
+             "missing = []\n"
+             f"for name in {modules!r}:\n"
+             "    try:\n"
+             "        importlib.import_module(name)\n"
+             "    except ModuleNotFoundError as exc:\n"
+             "        missing.append(f'{name}: {exc}')\n"
+             "print('\\n'.join(missing))\n")
+    out = sh(installed / "python", "-c", probe, cwd=installed.parent.parent / "elsewhere").stdout
+    assert out.strip() == ""

@@ -37,16 +37,27 @@ SAMPLE_PLANS = 17
 pytestmark = pytest.mark.slow
 
 
-def chromium() -> str:
-    """The browser binary; fail in CI when it is missing, skip elsewhere."""
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found:
-        return found
+def chromium(candidates: tuple[str, ...] = ("chromium", "/usr/bin/chromium")) -> str:
+    """The browser binary ($CHROMIUM first); fail in CI when it is missing, skip elsewhere."""
+    for name in (os.environ.get("CHROMIUM", ""), *candidates):
+        found = shutil.which(name) if name else None
+        if found:
+            return found
     if os.environ.get("CI"):
         pytest.fail("chromium is not installed, and CI must run the browser test: "
                     "apt-get install -y chromium")
     pytest.skip("chromium is not installed (apt-get install -y chromium)")
+
+
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        chromium(("/nonexistent/chromium",))
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium(("/nonexistent/chromium",))
 
 
 class DevTools:

@@ -18,7 +18,11 @@ import pytest
 import yaml
 
 from policycheck.sensitivity import (
-    CurveParams, attainment_step, formula_payout, plan_sensitivity, points_payout,
+    CurveParams,
+    attainment_step,
+    formula_payout,
+    plan_sensitivity,
+    points_payout,
     sensitivity,
 )
 from policycheck.validation import load_model

@@ -212,6 +212,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     ("plan-without-id", {"a.yaml": plan().replace("  id: p1\n", "")}, [
         "a.yaml:2:3: error: plan has no id; expected an 'id' unique across all inputs "
         "[missing-field]"]),
+    ("plan-id-not-text", {"a.yaml": plan().replace("id: p1", "id: [p1]")}, [
+        "a.yaml:2:3: error: plan id: got ['p1'], expected text unique across all inputs "
+        "[wrong-type]"]),
+    ("component-id-not-text", {"a.yaml": plan(components=(
+        "    - {id: {x: 1}, kpi: fcr, weight: 100%}\n"))}, [
+        "a.yaml:7:7: error: plan 'p1', component 'fcr': id: got a mapping, expected text "
+        "[invalid-value]"]),
     ("no-components", {"a.yaml": plan(components="")}, [
         "a.yaml:5:3: error: plan 'p1': has no components but target_variable is 3000; "
         "expected components whose weights sum to 100 %, or target_variable 0 for a "

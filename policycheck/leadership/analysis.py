@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from policycheck.engine import SEVERITY_RANK
 from policycheck.leadership.words import protection_sentence, sensitivity_sentence
 from policycheck.profile import pressure_profile
 from policycheck.report import Report
-from policycheck.scoring import ScoreWeights, alignment, by_org_unit, by_role_kind
+from policycheck.scoring import ScoreWeights, alignment, by_org_unit, by_role_kind, counted
 from policycheck.sensitivity import CurveParams, plan_sensitivity, sensitivity
 
 
@@ -38,7 +39,7 @@ class Leadership:
     curve: CurveParams = field(default_factory=CurveParams)
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
-    def totals(self) -> dict[str, object]:
+    def totals(self) -> dict[str, Any]:
         """The headline numbers."""
         plans = self.plans
         people = plans["headcount"].astype("float64").fillna(0.0)
@@ -67,8 +68,8 @@ def _by_currency(values: pd.Series, currency: pd.Series) -> dict[str, float]:
 
 
 def worst_findings(findings: pd.DataFrame) -> pd.DataFrame:
-    """The most severe open finding of each plan (ties: rule id, then file order)."""
-    open_ = findings[findings["status"] == "open"]
+    """The most severe counted finding of each plan (ties: rule id, then file order)."""
+    open_ = counted(findings)
     ranked = open_.assign(_rank=open_["severity"].map(SEVERITY_RANK),
                           _order=np.arange(len(open_)))
     ranked = ranked.sort_values(["plan_id", "_rank", "rule_id", "_order"], kind="stable")
@@ -98,6 +99,10 @@ def build(report: Report, frames: Mapping[str, pd.DataFrame],
     plans = plans.sort_values("rank", kind="stable").reset_index(drop=True)
     rank = pd.Series(plans["rank"].to_numpy(), index=plans["plan_id"].to_numpy())
     components["rank"] = rank.reindex(components["plan_id"].to_numpy()).to_numpy()
+    if redact:  # figures are computed from the real pay; only what is shown is redacted
+        from policycheck.formats.redact import redact as redacted
+
+        report = redacted(report)
     return Leadership(report=report, plans=plans, components=components,
                       by_role_kind=by_role_kind(profiles, scored),
                       by_org_unit=by_org_unit(frames.get("employees"), profiles, scored),
@@ -105,26 +110,16 @@ def build(report: Report, frames: Mapping[str, pd.DataFrame],
                       curve=curve, weights=weights)
 
 
-def analyse(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
-            select_ids: Sequence[str] = (), ignore_ids: Sequence[str] = (),
-            params: Mapping[str, str] | None = None,
-            severities: Mapping[str, str] | None = None,
-            curve: CurveParams | None = None, weights: ScoreWeights | None = None,
-            redact: bool = False) -> Leadership:
-    """Check the plans under ``paths`` (as ``pipeline.check`` does) and analyse them."""
-    from policycheck.engine import compile_rules, evaluate
-    from policycheck.ruleset import load_rules, override, select
-    from policycheck.scopes import Frames
+def analyse(paths: Sequence[str | Path], *, curve: CurveParams | None = None,
+            weights: ScoreWeights | None = None, redact: bool = False,
+            **check_options: Any) -> Leadership:
+    """Check the plans under ``paths`` with ``pipeline.check`` (``check_options`` are its
+    keyword arguments: rules, waivers, baseline ...) and analyse them."""
+    from policycheck.pipeline import check
     from policycheck.validation import load_model
 
-    chosen = select(load_rules([Path(r) for r in rules] or None), select_ids, ignore_ids)
-    configured = override(chosen, params or {}, severities or {})
-    compiled = compile_rules(configured)
+    report = check(paths, **check_options)
+    # The Report does not carry the model, and the sensitivity, the protection details
+    # and the org roll-ups need its frames: they are read again (a few % of a run).
     model = load_model(paths)
-    frames = Frames(model.frames)
-    findings = evaluate(compiled, frames)
-    profiles = pressure_profile(model.frames, frames.headcount)
-    report = Report(findings=findings, problems=model.problems, rules=tuple(configured),
-                    plans_read=model.plans_read, plans_checked=model.plans_valid,
-                    plans_invalid=model.plans_invalid, files=model.files, profiles=profiles)
     return build(report, model.frames, curve, weights, redact)

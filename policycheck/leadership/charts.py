@@ -49,7 +49,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _frame(chart_id: str, title: str, desc: str, height: float, body: list[str]) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+    head = (f'<svg class="chart" id="{escape(chart_id)}" '
             f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
             f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d">'
             f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'

@@ -17,12 +17,13 @@ from policycheck import __version__
 from policycheck.leadership import charts, sections
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.words import BAND_LABELS, money, percent
+from policycheck.scoring import counted
 
 #: Plans shown in full (the most exposed first); the rest go to a compact table.
 DETAIL_LIMIT = 200
 #: Plans in the incentive-mix chart and the exposure chart.
 CHART_LIMIT = 40
-EXPOSURE_LIMIT = 15
+EXPOSURE_LIMIT = 12
 #: Rows per collapsible block of the compact table.
 PAGE_ROWS = 500
 
@@ -48,7 +49,7 @@ def _money_lines(amounts: Mapping[str, float], redact: bool) -> list[str]:
 def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
     """The numbers and sentences at the top of the page (and of the Markdown summary)."""
     t = lead.totals()
-    people, bad = int(t["people"]), int(t["people_misaligned"])  # type: ignore[call-overload]
+    people, bad = int(t["people"]), int(t["people_misaligned"])
     share = bad / people if people else 0.0
     if people:
         number, rest = f"{bad:,}", (f" of {people:,} people ({share:.0%}) are on plans that "
@@ -56,8 +57,8 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
     else:
         number, rest = f"{t['plans_misaligned']}", (f" of {t['plans']} plans pull employees "
                                                     "away from the customer.")
-    findings: dict[str, int] = t["findings"]  # type: ignore[assignment]
-    lines = {key: _money_lines(t[key], redact)  # type: ignore[arg-type]
+    findings: dict[str, int] = t["findings"]
+    lines = {key: _money_lines(t[key], redact)
              for key in ("pay_misaligned", "pay", "pay_pull", "pay_pull_unguarded")}
     return {
         "number": number, "rest": rest, "sentence": number + rest, "lines": lines,
@@ -71,13 +72,13 @@ def _chart_rows(plans: pd.DataFrame, limit: int, redact: bool) -> list[dict[str,
     top = plans.head(limit)
     rows = top.assign(label=sections.labels(top),
                       exposure_text=[money(v, c, redact, compact=True) for v, c in
-                                     zip(top["exposure"], top["currency"])])
-    return rows.to_dict("records")  # type: ignore[return-value]
+                                     zip(top["exposure"], top["currency"], strict=True)])
+    return rows.pipe(sections.records)
 
 
 def _findings_rows(lead: Leadership) -> list[dict[str, Any]]:
     findings = lead.report.findings
-    open_ = findings[findings["status"] == "open"]
+    open_ = counted(findings)
     if open_.empty:
         return []
     table = pd.crosstab(open_["rule_id"], open_["severity"])
@@ -91,7 +92,7 @@ def _findings_rows(lead: Leadership) -> list[dict[str, Any]]:
     rank = table[list(charts.SEVERITY_ORDER)].to_numpy() @ [10**8, 10**6, 10**4, 100, 1]
     table = table.assign(_rank=rank).sort_values(["_rank", "rule_id"],
                                                  ascending=[False, True])
-    return table.drop(columns="_rank").to_dict("records")  # type: ignore[return-value]
+    return table.drop(columns="_rank").pipe(sections.records)
 
 
 def context(lead: Leadership, *, title: str = "Incentive alignment report",

@@ -14,17 +14,22 @@ from typing import Any
 from policycheck.leadership import sections
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.html import headline
-from policycheck.leadership.words import money_column
+from policycheck.leadership.words import REDACTED, money_column
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 TABLE_ROWS = 10
 
 
 def escape(text: object) -> str:
-    """Text that renders as itself in Markdown (GitHub flavour) and never as HTML."""
+    """Text that renders as itself in Markdown (GitHub flavour) and never as HTML.
+
+    The redaction mark stays readable ("[redacted]", not "\\[redacted\\]"); what follows
+    it cannot turn it into a link, since a "(" or "[" right after it is escaped."""
     value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = " ".join(value.split())  # no line breaks inside a table cell or list item
-    return _SPECIAL.sub(r"\\\1", value)
+    parts = [_SPECIAL.sub(r"\\\1", part) for part in value.split(REDACTED)]
+    parts[1:] = [("\\" + part) if part.startswith("(") else part for part in parts[1:]]
+    return REDACTED.join(parts)
 
 
 def _people(value: Any) -> str:
@@ -77,7 +82,7 @@ def _exposed(lead: Leadership, redact: bool, top: int) -> list[str]:
                                                   redact))
     lines = ["## Most exposed plans", "", "| # | Plan | People | Pay at stake | Score | "
              "Main issue |", "|---:|---|---:|---:|---:|---|"]
-    for r in rows.to_dict("records"):
+    for r in sections.records(rows):
         issue = r["worst_title"] if isinstance(r["worst_title"], str) else "no red flag"
         lines.append(f"| {r['rank']} | {escape(r['label'])} | {_people(r['headcount'])} | "
                      f"{escape(r['pay'])} | {r['score']} | {escape(issue)} |")
@@ -90,7 +95,7 @@ def _roles(lead: Leadership) -> list[str]:
         return []
     lines = ["## By kind of role", "", "| Role | People | On misaligned plans | Avg. score |",
              "|---|---:|---:|---:|"]
-    for r in table.to_dict("records"):
+    for r in sections.records(table):
         score = "n/a" if r["score"] != r["score"] else f"{int(r['score'])}"
         lines.append(f"| {escape(str(r['role_kind']).replace('_', ' '))} | {r['people']:,} | "
                      f"{r['people_misaligned']:,} | {score} |")

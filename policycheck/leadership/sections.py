@@ -6,7 +6,7 @@ of the plans that are shown in full (at most ``detail_limit``) to their plan.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,17 @@ from policycheck.engine import SEVERITY_RANK
 from policycheck.leadership import charts
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.words import (
-    PRESSURE_LABELS, money_column, plain, step_text,
+    PRESSURE_LABELS,
+    money_column,
+    plain,
+    step_text,
 )
-from policycheck.profile import employee_controlled
+from policycheck.profile import MIN_GATE_CUT_PCT, employee_controlled
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as dicts keyed by column name."""
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
 
 
 def labels(plans: pd.DataFrame) -> list[str]:
@@ -28,10 +36,12 @@ def labels(plans: pd.DataFrame) -> list[str]:
 
 def flags_text(plans: pd.DataFrame) -> pd.Series:
     """"2 critical · 5 high · 1 medium" (open findings)."""
-    parts = [np.where(plans[s] > 0, plans[s].astype(str) + f" {s}", "")
-             for s in ("critical", "high", "medium", "low")]
-    joined = pd.Series([" · ".join(p for p in row if p) for row in zip(*parts)],
-                       index=plans.index, dtype=object)
+    joined = pd.Series("", index=plans.index, dtype=object)
+    for severity in ("critical", "high", "medium", "low"):
+        part = pd.Series(np.where(plans[severity] > 0,
+                                  plans[severity].astype(str) + f" {severity}", ""),
+                         index=plans.index, dtype=object)
+        joined = joined + np.where((joined != "") & (part != ""), " · ", "") + part
     return joined.where(joined != "", "no red flags")
 
 
@@ -41,7 +51,7 @@ def actions(lead: Leadership, redact: bool, limit: int = 5) -> list[dict[str, An
     rows = chosen.assign(label=labels(chosen),
                          pay=money_column(chosen["pay_at_stake"], chosen["currency"], redact),
                          remedy_text=chosen["remedy"].map(plain))
-    return rows.to_dict("records")  # type: ignore[return-value]
+    return rows.pipe(records)
 
 
 def rollup_rows(table: pd.DataFrame, key: str, redact: bool) -> list[dict[str, Any]]:
@@ -51,7 +61,7 @@ def rollup_rows(table: pd.DataFrame, key: str, redact: bool) -> list[dict[str, A
         pay_bad=money_column(table["pay_misaligned"], table["currency"], redact),
         share_bad=(table["people_misaligned"] / table["people"].where(table["people"] > 0))
         .fillna(0.0))
-    return rows.to_dict("records")  # type: ignore[return-value]
+    return rows.pipe(records)
 
 
 def _evidence(value: Any) -> list[tuple[str, str]]:
@@ -82,7 +92,8 @@ def _findings(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
                     for r in chosen["rule_id"]],
         remedy_text=chosen["remediation"].map(plain),
         location=chosen["src_file"].astype(str) + ":" + chosen["src_line"].astype(str),
-        evidence_items=[_evidence(e) for e in chosen["evidence"]])
+        evidence_items=pd.Series([_evidence(e) for e in chosen["evidence"]],
+                                 index=chosen.index, dtype=object))
     return chosen.sort_values(["plan_id", "_rank", "rule_id", "entity_id"], kind="stable",
                               na_position="first")
 
@@ -103,6 +114,12 @@ def _components(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
         extra_text=money_column(comps["extra_pay"].round(0), cur, redact), capped=capped)
 
 
+def _number(values: pd.Series) -> pd.Series:
+    """Numbers as short text ("80", "0.9"), an object column even when empty."""
+    numbers = values.astype("float64")
+    return pd.Series([f"{v:g}" for v in numbers], index=values.index, dtype=object)
+
+
 def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
     """Gates and modifiers of the chosen plans, described, with whether they protect."""
     kpis = lead.frames["kpis"]
@@ -117,19 +134,20 @@ def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
         scope = np.where(applies == "all", "all of the pay",
                          "only " + applies.str.replace(";", ", "))
         if kind == "gates":
-            bound = np.where(rows["min"].notna(), "at least " + rows["min"].map("{:g}".format),
-                             "at most " + rows["max"].map("{:g}".format))
-            effect = np.where(rows["effect"] == "zero", "pays nothing when missed",
-                              "cuts pay by " + rows["reduce_pct"].map("{:g}".format)
+            bound = np.where(rows["min"].notna(), "at least " + _number(rows["min"]),
+                             "at most " + _number(rows["max"]))
+            effect: Any = np.where(rows["effect"] == "zero", "pays nothing when missed",
+                              "cuts pay by " + _number(rows["reduce_pct"])
                               + " % when missed")
-            weak = np.where(rows["override_by"].notna(),
-                            "can be waived by " + rows["override_by"].astype(str),
-                            np.where((rows["effect"] != "zero") & ~(rows["reduce_pct"] >= 50),
-                                     "cuts too little to protect", ""))
+            weak: Any = np.where(rows["override_by"].notna(),
+                                 "can be waived by " + rows["override_by"].astype(str),
+                                 np.where((rows["effect"] != "zero")
+                                          & ~(rows["reduce_pct"] >= MIN_GATE_CUT_PCT),
+                                          "cuts too little to protect", ""))
             text = "Gate: " + name + " " + bound + ", " + effect + ", on " + scope
         else:
-            effect = ("scales pay ×" + rows["factor_min"].map("{:g}".format) + " to ×"
-                      + rows["factor_max"].map("{:g}".format))
+            effect = ("scales pay ×" + _number(rows["factor_min"]) + " to ×"
+                      + _number(rows["factor_max"]))
             weak = np.full(len(rows), "")
             text = "Modifier: " + name + " " + effect + ", on " + scope
         reason = np.where(pressure != "customer", "not a customer measure",
@@ -141,7 +159,7 @@ def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
 
 def _bucket(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for record in frame.to_dict("records"):
+    for record in records(frame):
         out.setdefault(str(record["plan_id"]), []).append(record)
     return out
 
@@ -172,7 +190,7 @@ def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, A
                       exposure_text=money_column(top["exposure"].round(0), top["currency"],
                                                  redact))
     out = []
-    for i, row in enumerate(rows.to_dict("records")):
+    for i, row in enumerate(records(rows)):
         pid = str(row["plan_id"])
         row["anchor"] = f"plan-{i + 1}"
         row["findings"] = findings.get(pid, [])
@@ -195,6 +213,6 @@ def compact_pages(lead: Leadership, skip: int, page_rows: int,
         return []
     rows = rest.assign(label=labels(rest), flags=flags_text(rest),
                        pay=money_column(rest["pay_at_stake"], rest["currency"], redact),
-                       worst=rest["worst_title"].fillna("")).to_dict("records")
+                       worst=rest["worst_title"].fillna("")).pipe(records)
     return [{"first": rows[i]["rank"], "last": rows[min(i + page_rows, len(rows)) - 1]["rank"],
              "rows": rows[i:i + page_rows]} for i in range(0, len(rows), page_rows)]

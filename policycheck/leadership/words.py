@@ -12,7 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
-REDACTED = "[redacted]"
+from policycheck.formats.redact import REDACTED
+
 PRESSURE_LABELS = {"speed": "Speed", "cost": "Cost", "sales": "Sales & volume",
                    "neutral": "Neutral", "customer": "Customer"}
 BAND_LABELS = {"misaligned": "Pulls away from the customer", "at risk": "At risk",
@@ -58,16 +59,20 @@ def plain(text: str | None) -> str:
 
 def _move(kpi: pd.Series, direction: pd.Series, step: pd.Series, target: pd.Series) -> pd.Series:
     """"cutting Average handle time by 10 %" for each row."""
-    verb = pd.Series(np.where(direction == "lower", "cutting ", "raising "), index=kpi.index)
+    verb = pd.Series(np.where(direction == "lower", "cutting ", "raising "), index=kpi.index,
+                     dtype=object)
     size = (step.astype("float64").abs() / target.astype("float64").abs()).round(2)
     amount = size.map(lambda v: f"{v:.0%}" if v == v else "one step")
-    return verb + kpi.fillna("").astype(str) + " by " + amount
+    name: pd.Series = kpi.fillna("").astype(str)
+    return verb + name + " by " + amount
 
 
 def sensitivity_sentence(plans: pd.DataFrame, redact: bool = False) -> pd.Series:
     """What the plan pays for a step on its best-paid pull KPI against its best-paid
     customer KPI: "Pays 6.3× more for cutting Average handle time by 10 % (EUR 506 a year)
     than for raising First-contact resolution by 10 % (EUR 80)."."""
+    if plans.empty:
+        return pd.Series([], index=plans.index, dtype=object)
     cur = plans["currency"]
     pull = _move(plans["pull_kpi_name"], plans["pull_direction"], plans["pull_step_value"],
                  plans["pull_target"])
@@ -82,14 +87,13 @@ def sensitivity_sentence(plans: pd.DataFrame, redact: bool = False) -> pd.Series
     texts = [
         "Pays " + times + "× more for " + pull + " (" + pull_pay + ") than for " + cust
         + " (" + cust_pay + ").",
-        "Pays " + pull_pay + " for " + pull + "; no independent customer measure pays "
-        "anything for doing better by the customer.",
+        "Pays " + pull_pay + " for " + pull + ", and nothing for an independently measured "
+        "customer outcome.",
         "Pays more for the customer: " + cust_pay + " for " + cust + ", against " + pull_pay
         + " for " + pull + ".",
         "Pays about the same for " + pull + " (" + pull_pay + ") as for " + cust + " ("
         + cust_pay + ").",
-        "Pays " + cust_pay + " for " + cust + "; no speed, cost or sales measure pays "
-        "anything.",
+        "Pays " + cust_pay + " for " + cust + ", and nothing for speed, cost or sales.",
     ]
     conditions = [
         (pull_amount > 0) & (cust_amount > 0) & (ratio >= 1.25),
@@ -105,6 +109,8 @@ def sensitivity_sentence(plans: pd.DataFrame, redact: bool = False) -> pd.Series
 
 def protection_sentence(plans: pd.DataFrame) -> pd.Series:
     """Whether and how far the customer side is protected, in one sentence."""
+    if plans.empty:
+        return pd.Series([], index=plans.index, dtype=object)
     share = plans["protected_share"].astype("float64")
     covered = share.map("{:.0%}".format)
     gates = np.where(share >= 1.0, "A customer check (gate or modifier) covers all of the pay",
@@ -115,8 +121,8 @@ def protection_sentence(plans: pd.DataFrame) -> pd.Series:
     ignored = plans["untrusted_protection"].astype(int)
     note = np.where(ignored > 0, " A check on a measure the employee controls (self-reported "
                     "or agent-sent survey) is not counted.", "")
-    return pd.Series(pd.Series(gates).str.cat(claw).str.cat(note).to_numpy(),
-                     index=plans.index, dtype=object)
+    text: pd.Series = pd.Series(gates, index=plans.index, dtype=object)
+    return text + claw + note
 
 
 def step_text(step_value: pd.Series, unit: pd.Series) -> pd.Series:

@@ -1,0 +1,62 @@
+"""Plans and helpers shared by the CI-gating tests (config, waivers, baseline, diff, init,
+pre-commit, the pull-request story)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from policycheck.cli import main
+from policycheck.scaffold import EXAMPLE_PLAN
+
+GATE = """\
+  gates:
+    - id: qa-floor
+      kpi: qa_score
+      min: 80
+      applies_to: all
+      effect: zero
+"""
+
+
+def good(plan_id: str = "good-2027") -> str:
+    """A balanced plan: no finding at all with the default pack."""
+    return EXAMPLE_PLAN.replace("example-contact-centre-2027", plan_id)
+
+
+def risky(plan_id: str = "risky-2027") -> str:
+    """The balanced plan with handle time in place of resolution and no gate: draws
+    gate.missing (high, line 4), claw.none (medium, line 4) and cs.handle-time (medium,
+    component 'first-contact-resolution', line 19)."""
+    assert GATE in EXAMPLE_PLAN
+    return good(plan_id).replace("kpi: fcr", "kpi: aht").replace(GATE, "")
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder to work in: the root of its own (pretend) repository, so that the
+    config search stops there, and no POLICYCHECK_* variable from outside."""
+    for name in list(os.environ):
+        if name.startswith("POLICYCHECK_"):
+            monkeypatch.delenv(name)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

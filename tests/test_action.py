@@ -1,0 +1,104 @@
+"""The composite GitHub action (action.yml): its inputs, and its check step run as the runner
+runs it (bash -e, inputs as environment variables, $GITHUB_OUTPUT), writing the SARIF file
+that the upload step sends to code scanning."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ci_plans import good, risky, workdir, write
+
+__all__ = ["workdir"]
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def action() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "action.yml").read_text())  # type: ignore[no-any-return]
+
+
+def step(name: str) -> dict[str, Any]:
+    [found] = [s for s in action()["runs"]["steps"] if s.get("name") == name]
+    return found  # type: ignore[no-any-return]
+
+
+def run_check_step(folder: Path, inputs: dict[str, str]) -> tuple[int, str, str]:
+    """The 'Check the plans' step with these inputs (defaults for the others); returns
+    the exit-code output, the SARIF path and the step's stdout."""
+    defaults = {k: str(v.get("default", "")) for k, v in action()["inputs"].items()}
+    values = defaults | inputs
+    definition = step("Check the plans")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYCHECK_")}
+    for name, expression in definition["env"].items():
+        key = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", expression)
+        assert key, expression  # every input reaches the script as a variable, nothing else
+        env[name] = values[key.group(1)]
+    env["GITHUB_OUTPUT"] = str(folder / "github_output")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                             definition["run"]], cwd=folder, env=env, capture_output=True,
+                            text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr  # the step itself never fails
+    output = (folder / "github_output").read_text()
+    (folder / "github_output").unlink()
+    code = re.fullmatch(r"exit-code=(\d)\n", output)
+    assert code, output
+    return int(code.group(1)), values["sarif-file"], result.stdout
+
+
+def test_action_inputs_and_steps() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    assert list(data["inputs"]) == ["paths", "fail-on", "baseline", "waivers", "sarif-file",
+                                    "upload-sarif", "python-version"]
+    install = step("Install policycheck")
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert 'pip install' in install["run"] and '"$ACTION_PATH"' in install["run"]
+    upload = step("Upload SARIF")
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["with"]["sarif_file"] == "${{ inputs.sarif-file }}"
+    assert "always()" in upload["if"]
+    fail = step("Fail on new findings")
+    assert fail["if"] == "steps.check.outputs.exit-code != '0'"
+    assert fail["env"]["CODE"] == "${{ steps.check.outputs.exit-code }}"
+
+
+def test_check_step_writes_sarif_and_reports_new_findings(workdir: Path) -> None:
+    write(workdir, {"plans/a.yaml": good("a-2027"), "more/b.yaml": good("b-2027")})
+    code, sarif, _ = run_check_step(workdir, {"paths": "plans\n more/b.yaml"})
+    assert code == 0
+    log = json.loads((workdir / sarif).read_text())
+    assert log["version"] == "2.1.0"
+    assert log["runs"][0]["results"] == []
+
+    write(workdir, {"more/b.yaml": risky("b-2027")})
+    code, sarif, stdout = run_check_step(workdir, {"paths": "plans more",
+                                                   "sarif-file": "out.sarif"})
+    assert code == 1
+    results = json.loads((workdir / "out.sarif").read_text())["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == ["claw.none", "cs.handle-time",
+                                                    "gate.missing"]
+    assert "::error" in stdout  # --format github: annotations on the pull request
+
+    # A baseline accepts today's findings: the next run passes.
+    subprocess.run([str(BIN / "policycheck"), "check", "plans", "--write-baseline",
+                    "baseline.json", "more"], cwd=workdir, capture_output=True, check=True)
+    assert run_check_step(workdir, {"paths": "plans more", "baseline": "baseline.json"})[0] == 0
+    assert run_check_step(workdir, {"paths": "more", "fail-on": "none"})[0] == 0
+
+
+def test_check_step_with_waivers_and_bad_input(workdir: Path) -> None:
+    write(workdir, {"plans/b.yaml": risky("b-2027"), "ci/waivers.yaml": """\
+        waivers:
+          - {rule: gate.missing, plan: "b-*", reason: r, owner: o, expires: 2999-01-01}
+        """})
+    assert run_check_step(workdir, {"paths": "plans", "waivers": "ci/waivers.yaml"})[0] == 0
+    write(workdir, {"plans/c.yaml": "plan: {id: c}\n"})
+    assert run_check_step(workdir, {"paths": "plans"})[0] == 2

@@ -1,0 +1,150 @@
+"""Baselines: --write-baseline records today's findings, --baseline fails only on new ones;
+fingerprints survive reordering, moving a plan to another file and unrelated edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ci_plans import good, risky, run, workdir, write
+
+from policycheck import check
+
+__all__ = ["workdir"]
+
+
+def statuses(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[tuple[str, ...]]]:
+    code, out, _ = run(capsys, "check", "--format", "json", *argv)
+    data = json.loads(out)
+    return code, [(f["plan_id"], f["rule_id"], f["status"]) for f in data["findings"]]
+
+
+def test_write_baseline_then_only_new_findings_fail(workdir: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky("a-2027"), "plans/b.yaml": good("b-2027")})
+    code, out, err = run(capsys, "check", "plans", "--write-baseline", "baseline.json")
+    assert code == 0
+    assert err == "wrote baseline.json: 3 findings recorded\n"
+    assert out.splitlines()[-1] == "0 findings at or above 'high'."
+    data = json.loads((workdir / "baseline.json").read_text())
+    assert data == {"version": 1, "tool": "policycheck", "fingerprints": [
+        {"fingerprint": data["fingerprints"][0]["fingerprint"], "rule_id": "claw.none",
+         "plan_id": "a-2027", "entity_id": None, "severity": "medium"},
+        {"fingerprint": data["fingerprints"][1]["fingerprint"], "rule_id": "cs.handle-time",
+         "plan_id": "a-2027", "entity_id": "first-contact-resolution", "severity": "medium"},
+        {"fingerprint": data["fingerprints"][2]["fingerprint"], "rule_id": "gate.missing",
+         "plan_id": "a-2027", "entity_id": None, "severity": "high"}]}
+
+    assert statuses(capsys, "plans", "--baseline", "baseline.json") == (0, [
+        ("a-2027", "claw.none", "baselined"), ("a-2027", "gate.missing", "baselined"),
+        ("a-2027", "cs.handle-time", "baselined")])
+    write(workdir, {"plans/b.yaml": risky("b-2027")})
+    code, found = statuses(capsys, "plans", "--baseline", "baseline.json")
+    assert code == 1
+    assert [f for f in found if f[2] == "open"] == [
+        ("b-2027", "claw.none", "open"), ("b-2027", "gate.missing", "open"),
+        ("b-2027", "cs.handle-time", "open")]
+
+
+def test_baseline_is_deterministic(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky("a-2027"), "plans/b.yaml": risky("b-2027")})
+    run(capsys, "check", "plans", "--write-baseline", "one.json")
+    write(workdir, {"plans/a.yaml": risky("b-2027"), "plans/b.yaml": risky("a-2027")})
+    run(capsys, "check", "plans", "--write-baseline", "two.json")
+    one = (workdir / "one.json").read_bytes()
+    assert one == (workdir / "two.json").read_bytes()
+    entries = json.loads(one)["fingerprints"]
+    keys = [(e["rule_id"], e["plan_id"], e["entity_id"] or "") for e in entries]
+    assert keys == sorted(keys) and len(keys) == 6
+
+
+def test_fingerprints_survive_moves_reordering_and_unrelated_edits(workdir: Path) -> None:
+    first = write(workdir / "v1", {"a.yaml": risky("a-2027"), "b.yaml": risky("b-2027")})
+    report = check([first])
+    from policycheck.baseline import write_baseline
+
+    write_baseline(report.findings, workdir / "baseline.json")
+    # b moves into a's file, after a comment; a's file is reordered; names and headcounts
+    # change: nothing new.
+    a_plan = risky("a-2027").replace("headcount: 40", "headcount: 55").replace(
+        "name: Contact centre agent incentive 2027", "name: Renamed plan")
+    merged = "plans:\n" + "".join(
+        "  - " + text.split("plan:\n", 1)[1].strip().replace("\n", "\n  ") + "\n"
+        for text in (risky("b-2027"), a_plan))
+    second = write(workdir / "v2", {"moved/all.yaml": "# both plans, one file\n" + merged})
+    moved = check([second], baseline=workdir / "baseline.json")
+    assert len(moved.findings) == 6
+    assert set(moved.findings["status"]) == {"baselined"}
+    assert moved.exit_code == 0
+    assert set(moved.findings["src_line"]) != set(report.findings["src_line"])
+
+
+def test_a_finding_more_severe_than_recorded_is_not_baselined(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky("a-2027")})
+    run(capsys, "check", "plans", "--write-baseline", "baseline.json", "--severity",
+        "gate.missing=medium")
+    code, found = statuses(capsys, "plans", "--baseline", "baseline.json")
+    assert code == 1
+    assert ("a-2027", "gate.missing", "open") in found
+    assert statuses(capsys, "plans", "--baseline", "baseline.json", "--severity",
+                    "gate.missing=low")[0] == 0
+
+
+def test_waived_findings_are_not_recorded(workdir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky("a-2027"), "waivers.yaml": """\
+        waivers:
+          - {rule: gate.missing, plan: a-2027, reason: r, owner: o, expires: 2999-01-01}
+        """})
+    code, _, err = run(capsys, "check", "plans", "--waivers", "waivers.yaml",
+                       "--write-baseline", "baseline.json")
+    assert (code, err) == (0, "wrote baseline.json: 2 findings recorded\n")
+    rules = [e["rule_id"] for e in json.loads((workdir / "baseline.json").read_text())
+             ["fingerprints"]]
+    assert rules == ["claw.none", "cs.handle-time"]
+
+
+def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky("a-2027"),
+                    "plans/b.yaml": good("b-2027").replace("weight: 40%", "weight: 45%")})
+    code, out, err = run(capsys, "check", "plans", "--write-baseline", "baseline.json")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == ("policycheck: error: some plans are invalid, so the "
+                                    "baseline was not written; fix the errors above first")
+    assert not (workdir / "baseline.json").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"version": 1, "fingerprints": [', "baseline.json:1:33: error: invalid JSON: Expecting "
+                                         "value [baseline-json]\npolicycheck: error: the "
+                                         "baseline baseline.json is not valid\n"),
+    ('{"version": 2, "fingerprints": []}',
+     'policycheck: error: baseline.json: not a policycheck baseline: expected {"version": 1, '
+     '"fingerprints": [{"fingerprint": ..., "severity": ...}, ...]} (write one with '
+     '--write-baseline)\n'),
+    ('[]', 'policycheck: error: baseline.json: not a policycheck baseline: expected '
+           '{"version": 1, "fingerprints": [{"fingerprint": ..., "severity": ...}, ...]} '
+           '(write one with --write-baseline)\n'),
+])
+def test_a_file_that_is_not_a_baseline(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                       text: str, message: str) -> None:
+    write(workdir, {"plans/a.yaml": risky(), "baseline.json": text})
+    assert run(capsys, "check", "plans", "--baseline", "baseline.json") == (2, "", message)
+
+
+def test_missing_baseline(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky()})
+    assert run(capsys, "check", "plans", "--baseline", "nope.json") == (
+        2, "", "policycheck: error: nope.json: no such baseline file (write one with "
+               "--write-baseline)\n")
+
+
+def test_baseline_from_the_environment(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/a.yaml": risky()})
+    run(capsys, "check", "plans", "--write-baseline", "baseline.json")
+    monkeypatch.setenv("POLICYCHECK_BASELINE", "baseline.json")
+    assert statuses(capsys, "plans")[0] == 0

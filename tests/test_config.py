@@ -1,0 +1,290 @@
+"""policycheck.yaml, POLICYCHECK_* variables and flags: discovery, precedence, the `config`
+command and the problems of a bad config file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ci_plans import risky, run, workdir, write
+
+from policycheck.config import find_config, resolve
+
+__all__ = ["workdir"]
+
+
+# --- discovery ------------------------------------------------------------------------
+
+def test_config_is_found_from_a_subfolder_and_its_paths_are_relative_to_it(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(workdir, {"policycheck.yaml": "waivers: ci/waivers.yaml\n"
+                                        "outputs: [sarif:reports/out.sarif]\n"})
+    (workdir / "plans" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(workdir / "plans" / "deep")
+    settings = resolve({})
+    assert settings.config_file == "../../policycheck.yaml"
+    assert settings["waivers"] == "../../ci/waivers.yaml"
+    assert settings["outputs"] == ("sarif:../../reports/out.sarif",)
+    assert settings.values["waivers"].source == "../../policycheck.yaml:1"
+
+
+def test_search_stops_at_the_repository_root(tmp_path: Path) -> None:
+    write(tmp_path, {"policycheck.yaml": "fail_on: low\n"})
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "sub").mkdir()
+    assert find_config(repo / "sub") is None
+    write(repo, {"policycheck.yml": "fail_on: low\n"})
+    assert find_config(repo / "sub") == (repo / "policycheck.yml").resolve()
+
+
+def test_config_flag_on_the_group_and_on_check(workdir: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/risky.yaml": risky(), "strict.yaml": "fail_on: medium\n",
+                    "lenient.yaml": "fail_on: none\n"})
+    assert run(capsys, "check", "plans", "--select", "claw")[0] == 0
+    assert run(capsys, "--config", "strict.yaml", "check", "plans", "--select", "claw")[0] == 1
+    assert run(capsys, "--config", "strict.yaml", "check", "plans", "--select", "claw",
+               "--config", "lenient.yaml")[0] == 0
+    code, _, err = run(capsys, "check", "plans", "--config", "nope.yaml")
+    assert (code, err) == (2, "policycheck: error: --config nope.yaml: no such config file\n")
+
+
+# --- precedence ----------------------------------------------------------------------
+
+CONFIG = """\
+fail_on: medium
+select: [gate, claw]
+severity:
+  gate.missing: low
+  claw.none: info
+params:
+  cs.handle-time: {handle_time_kpis: [aht], min_survey_sample: 30}
+warn_expiring: 30
+"""
+
+
+def test_precedence_flags_over_environment_over_file(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": CONFIG})
+    monkeypatch.setenv("POLICYCHECK_FAIL_ON", "low")
+    monkeypatch.setenv("POLICYCHECK_SELECT", "gate, cs")
+    code, out, err = run(capsys, "config", "--format", "json", "--fail-on", "critical",
+                         "--severity", "claw.none=high", "--param",
+                         "cs.handle-time.min_survey_sample=40")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert (data["config_file"], data["config_source"]) == (
+        "policycheck.yaml", "found from the current folder")
+    settings = {key: (item["value"], item["source"]) for key, item in data["settings"].items()}
+    assert settings == {
+        "rules": (["default"], "default"),
+        "select": (["gate", "cs"], "env POLICYCHECK_SELECT"),
+        "ignore": ([], "default"),
+        "severity.claw.none": ("high", "flag --severity"),
+        "severity.gate.missing": ("low", "policycheck.yaml:4"),
+        "params.cs.handle-time.handle_time_kpis": (["aht"], "policycheck.yaml:7"),
+        "params.cs.handle-time.min_survey_sample": ("40", "flag --param"),
+        "fail_on": ("critical", "flag --fail-on"),
+        "format": ("text", "default"),
+        "outputs": ([], "default"),
+        "waivers": (None, "default"),
+        "baseline": (None, "default"),
+        "warn_expiring": (30, "policycheck.yaml:8"),
+    }
+
+
+def test_config_text_output(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": CONFIG})
+    monkeypatch.setenv("POLICYCHECK_FAIL_ON", "low")
+    code, out, _ = run(capsys, "config", "--ignore", "claw")
+    assert code == 0
+    assert out == """\
+config file: policycheck.yaml (found from the current folder)
+rules                                    default     default
+select                                   gate, claw  policycheck.yaml:2
+ignore                                   claw        flag --ignore
+severity.claw.none                       info        policycheck.yaml:5
+severity.gate.missing                    low         policycheck.yaml:4
+params.cs.handle-time.handle_time_kpis   [aht]       policycheck.yaml:7
+params.cs.handle-time.min_survey_sample  30          policycheck.yaml:7
+fail_on                                  low         env POLICYCHECK_FAIL_ON
+format                                   text        default
+outputs                                  -           default
+waivers                                  -           default
+baseline                                 -           default
+warn_expiring                            30          policycheck.yaml:8
+"""
+
+
+def test_no_config_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "config")
+    assert code == 0
+    assert out.splitlines()[:2] == ["config file: none found",
+                                    "rules          default  default"]
+
+
+def test_settings_of_the_file_reach_the_check(workdir: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": CONFIG, "plans/risky.yaml": risky()})
+    code, out, _ = run(capsys, "check", "plans", "--format", "json")
+    data = json.loads(out)
+    assert [(f["rule_id"], f["severity"]) for f in data["findings"]] == [
+        ("claw.none", "info"), ("gate.missing", "low")]
+    assert (data["summary"]["fail_on"], data["summary"]["rules"], code) == ("medium", 5, 0)
+    # A flag beats the file; the environment beats the file too.
+    assert run(capsys, "check", "plans", "--fail-on", "low")[0] == 1
+
+
+def test_outputs_of_the_file_are_written_relative_to_it(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": "outputs: [json:reports/findings.json]\n"
+                                        "format: json\n",
+                    "plans/risky.yaml": risky()})
+    monkeypatch.chdir(workdir / "plans")
+    code, out, _ = run(capsys, "check", ".", "--select", "gate")
+    assert code == 1
+    written = json.loads((workdir / "reports" / "findings.json").read_text())
+    assert written == json.loads(out)
+    assert [f["rule_id"] for f in written["findings"]] == ["gate.missing"]
+
+
+def test_environment_lists_and_paths(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYCHECK_IGNORE", "contest, weight.single-kpi")
+    monkeypatch.setenv("POLICYCHECK_RULES", "default,./ours")
+    monkeypatch.setenv("POLICYCHECK_OUTPUT", "sarif:a.sarif,junit:b.xml")
+    monkeypatch.setenv("POLICYCHECK_WARN_EXPIRING", "7")
+    settings = resolve({})
+    assert settings["ignore"] == ("contest", "weight.single-kpi")
+    assert settings["rules"] == ("default", "ours")
+    assert settings["outputs"] == ("sarif:a.sarif", "junit:b.xml")
+    assert (settings["warn_expiring"], settings.values["warn_expiring"].source) == (
+        7, "env POLICYCHECK_WARN_EXPIRING")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("POLICYCHECK_FAIL_ON", "hgh", "POLICYCHECK_FAIL_ON='hgh': expected one of critical, high, "
+                                   "medium, low, info, none; did you mean 'high'?"),
+    ("POLICYCHECK_WARN_EXPIRING", "soon", "POLICYCHECK_WARN_EXPIRING='soon': expected a whole "
+                                          "number of days, 0 or more"),
+    ("POLICYCHECK_FORMAT", "sarf", "POLICYCHECK_FORMAT='sarf': expected one of text, json, "
+                                   "csv, xlsx, sarif, junit, github, markdown; did you mean "
+                                   "'sarif'?"),
+    ("POLICYCHECK_CONFIG", "missing.yaml", "POLICYCHECK_CONFIG missing.yaml: no such config "
+                                           "file"),
+])
+def test_bad_environment_variable(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str], name: str, value: str,
+                                  message: str) -> None:
+    monkeypatch.setenv(name, value)
+    assert run(capsys, "config") == (2, "", f"policycheck: error: {message}\n")
+
+
+# --- a bad config file ----------------------------------------------------------------
+
+def test_bad_config_file_reports_every_problem_where_it_is(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": """\
+        rules:
+          extend: [default]
+        fail-on: high
+        select: 5
+        severity:
+          weight.single-kpi: lowe
+        outputs: [sarf:x.sarif]
+        warn_expiring: soon
+        fail_on: high
+        fail_on: low
+        """, "plans/risky.yaml": risky()})
+    code, out, err = run(capsys, "check", "plans")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "policycheck.yaml:2:3: error: 'rules' is {'extend': ['default']}; expected "
+        "{extends: [default, ./our-rules]}: rule packs, 'default' the built-in; did you mean "
+        "'extends'? [config-type]",
+        "policycheck.yaml:3:1: error: unknown key 'fail-on'; did you mean 'fail_on'? "
+        "[config-key]",
+        "policycheck.yaml:4:1: error: 'select' is 5; expected a list of rule ids or id "
+        "prefixes [config-type]",
+        "policycheck.yaml:6:3: error: 'severity' of 'weight.single-kpi' is 'lowe'; expected "
+        "one of critical, high, medium, low, info; did you mean 'low'? [config-type]",
+        "policycheck.yaml:7:11: error: 'outputs' item 1 is 'sarf:x.sarif'; expected "
+        "FORMAT:FILE with FORMAT one of text, json, csv, xlsx, sarif, junit, github, markdown; "
+        "did you mean 'sarif'? [config-type]",
+        "policycheck.yaml:8:1: error: 'warn_expiring' is 'soon'; expected a whole number of "
+        "days, 0 or more [config-type]",
+        "policycheck.yaml:10:1: error: duplicate key 'fail_on' (first at line 9); expected "
+        "each key once in a mapping [duplicate-key]",
+        "policycheck: error: the config file policycheck.yaml is not valid",
+    ]
+
+
+def test_unknown_rules_and_parameters_in_the_config_file(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"policycheck.yaml": """\
+        select: [gate, gate.mising]
+        severity:
+          gate.missing: medium
+          gat.missing: low
+        params:
+          cs.handle-time: {handle_time_kpis: 5, min_survey_sampel: 1}
+          cs.x: {a: 1}
+        """, "plans/risky.yaml": risky()})
+    code, _, err = run(capsys, "check", "plans")
+    assert code == 2
+    assert err.splitlines() == [
+        "policycheck.yaml:1:16: error: 'select': no rule matches 'gate.mising'; did you mean "
+        "'gate.missing'? [config-rule]",
+        "policycheck.yaml:4:3: error: 'severity': no rule 'gat.missing'; did you mean "
+        "'gate.missing'? [config-rule]",
+        "policycheck.yaml:6:20: error: 'params' of 'cs.handle-time.handle_time_kpis' must be "
+        "a list, got 5 [config-rule]",
+        "policycheck.yaml:6:41: error: 'params': rule 'cs.handle-time' has no parameter "
+        "'min_survey_sampel'; did you mean 'min_survey_sample'?; it has handle_time_kpis, "
+        "counterweight_categories, untrusted_sources, min_survey_sample, min_gate_cut_pct "
+        "[config-rule]",
+        "policycheck.yaml:7:10: error: 'params': no rule 'cs.x' [config-rule]",
+        "policycheck: error: the config file policycheck.yaml is not valid",
+    ]
+    assert run(capsys, "config")[0] == 2  # config refuses what check refuses
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- fail_on\n", "policycheck.yaml:1:1: error: the config file must be a mapping of "
+                    "settings: rules, select, ignore, severity, params, fail_on, format, "
+                    "outputs, waivers, baseline, warn_expiring [config-shape]"),
+    ("fail_on: [high\n", "policycheck.yaml:2:1: error: YAML syntax error: while parsing a "
+                         "flow sequence; did not find expected ',' or ']' "
+                         "[yaml-syntax]"),
+    ("params: {cs.handle-time: [aht]}\n", "policycheck.yaml:1:10: error: 'params' of "
+     "'cs.handle-time' is ['aht']; expected a mapping of rule id to {parameter: value} "
+     "[config-type]"),
+    ("fail_on: !!python/object:os.system x\n", "policycheck.yaml:1:10: error: YAML syntax "
+     "error: could not determine a constructor for tag "
+     "'tag:yaml.org,2002:python/object:os.system'; only plain YAML values are allowed "
+     "[yaml-syntax]"),
+])
+def test_config_file_that_is_not_a_config(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                          text: str, message: str) -> None:
+    write(workdir, {"policycheck.yaml": text})
+    assert run(capsys, "config") == (2, "", f"{message}\npolicycheck: error: the config file "
+                                            "policycheck.yaml is not valid\n")
+
+
+def test_empty_config_file_means_defaults(workdir: Path) -> None:
+    write(workdir, {"policycheck.yaml": "# nothing yet\n"})
+    settings = resolve({})
+    assert (settings.config_file, settings["fail_on"]) == ("policycheck.yaml", "high")
+    assert settings.values["fail_on"].source == "default"
+
+
+def test_rules_extends_is_relative_to_the_config_file(workdir: Path) -> None:
+    write(workdir, {"ci/policycheck.yaml": "rules:\n  extends: [default, ../packs]\n"})
+    settings = resolve({}, config="ci/policycheck.yaml")
+    assert settings["rules"] == ("default", "packs")
+    assert settings.values["rules"].source == "ci/policycheck.yaml:1"
+    assert settings.values["rules"].where["packs"].line == 2

@@ -1,0 +1,183 @@
+"""policycheck diff: the change in incentive mix, findings introduced and resolved, plans
+added and removed, and a gate on what the change brings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from ci_plans import good, risky, run, workdir, write
+
+from policycheck import check
+from policycheck.diffing import diff_reports, render_markdown
+
+__all__ = ["workdir"]
+
+
+@pytest.fixture
+def versions(workdir: Path) -> Path:
+    write(workdir / "old", {"a.yaml": good("a-2027"), "b.yaml": risky("b-2027"),
+                            "c.yaml": good("c-2027")})
+    write(workdir / "new", {"a.yaml": risky("a-2027"), "b.yaml": good("b-2027"),
+                            "d.yaml": good("d-2027")})
+    return workdir
+
+
+def test_diff_text(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "diff", "old", "new")
+    assert (code, err) == (1, "")
+    assert out == """\
+Incentive mix (share of target variable pay):
+  a-2027: speed 0 % → 40 %, customer 100 % → 60 %
+  b-2027: speed 40 % → 0 %, customer 60 % → 100 %
+Plans added: d-2027
+Plans removed: c-2027
+Introduced findings (3):
+  new/a.yaml:4:3: medium claw.none: plan 'a-2027': 40% of variable pay rides on speed, \
+cost or sales measures and neither a clawback nor a deferral covers the 30 days in which \
+mis-sales, cancellations or rework show up
+  new/a.yaml:4:3: high gate.missing: plan 'a-2027': 40% of variable pay rides on speed, \
+cost or sales measures and no quality, outcome or compliance gate applies to any of it \
+(0 gates in the plan)
+  new/a.yaml:19:7: medium cs.handle-time: plan 'a-2027' component \
+'first-contact-resolution': Average handle time carries 40% of variable pay (40% on \
+handle-time measures in all); trusted resolution and quality measures carry 60%, and no \
+resolution or QA gate covers this component
+Resolved findings (3):
+  old/b.yaml:4:3: medium claw.none: plan 'b-2027': 40% of variable pay rides on speed, \
+cost or sales measures and neither a clawback nor a deferral covers the 30 days in which \
+mis-sales, cancellations or rework show up
+  old/b.yaml:4:3: high gate.missing: plan 'b-2027': 40% of variable pay rides on speed, \
+cost or sales measures and no quality, outcome or compliance gate applies to any of it \
+(0 gates in the plan)
+  old/b.yaml:19:7: medium cs.handle-time: plan 'b-2027' component \
+'first-contact-resolution': Average handle time carries 40% of variable pay (40% on \
+handle-time measures in all); trusted resolution and quality measures carry 60%, and no \
+resolution or QA gate covers this component
+3 → 3 plans checked: 2 with a changed mix, 1 added, 1 removed; findings: 3 introduced, \
+0 raised, 3 resolved.
+1 new finding at or above 'high'.
+"""
+
+
+def test_fail_on_applies_to_introduced_findings_only(versions: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "diff", "old", "new", "--fail-on", "critical")[0] == 0
+    assert run(capsys, "diff", "old", "new", "--fail-on", "none")[0] == 0
+    # The same findings in both versions (b's resolved, a's introduced the other way) fail
+    # only in the direction that brings them.
+    write(versions / "same", {"a.yaml": risky("a-2027"), "b.yaml": risky("b-2027")})
+    assert run(capsys, "diff", "same", "same")[0] == 0
+    assert run(capsys, "diff", "new", "same")[0] == 1
+    assert run(capsys, "diff", "same", "new")[0] == 0
+
+
+def test_a_waiver_lets_an_introduced_finding_through(versions: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    write(versions, {"waivers.yaml": """\
+        waivers:
+          - {rule: gate.missing, plan: a-2027, reason: r, owner: o, expires: 2999-12-31}
+        """})
+    code, out, _ = run(capsys, "diff", "old", "new", "--waivers", "waivers.yaml")
+    assert code == 0
+    assert "  new/a.yaml:4:3: high gate.missing: plan 'a-2027': " in out
+    assert "(0 gates in the plan) [waived]\n" in out
+
+
+def test_moving_plans_between_files_changes_nothing(workdir: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir / "old", {"a.yaml": risky("a-2027"), "b.yaml": risky("b-2027")})
+    write(workdir / "new", {"x/b-first.yaml": risky("b-2027"), "y.yaml": risky("a-2027")})
+    code, out, _ = run(capsys, "diff", "old", "new")
+    assert (code, out) == (0, "2 → 2 plans checked: 0 with a changed mix, 0 added, 0 removed; "
+                              "findings: 0 introduced, 0 raised, 0 resolved.\n"
+                              "0 new findings at or above 'high'.\n")
+
+
+def test_raised_severity_counts_as_brought_by_the_change(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir / "old", {"a.yaml": risky("a-2027")})
+    write(workdir / "new", {"a.yaml": risky("a-2027").replace("weight: 40%", "weight: 60%")
+                            .replace("weight: 35%", "weight: 15%")})
+    code, out, _ = run(capsys, "diff", "old", "new", "--format", "json")
+    data = json.loads(out)
+    assert [(f["rule_id"], f["severity"], f["old_severity"]) for f in data["raised"]] == [
+        ("cs.handle-time", "high", "medium")]
+    assert (data["summary"]["failing"], code) == (1, 1)
+
+
+def test_diff_json(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "diff", "old", "new", "--format", "json")
+    data = json.loads(out)
+    assert list(data) == ["version", "summary", "plans_added", "plans_removed", "mix",
+                          "introduced", "raised", "resolved", "problems"]
+    assert data["summary"] == {"plans_old": 3, "plans_new": 3, "plans_added": 1,
+                               "plans_removed": 1, "mix_changed": 2, "introduced": 3,
+                               "raised": 0, "resolved": 3, "fail_on": "high", "failing": 1,
+                               "exit_code": 1}
+    assert data["mix"][0] == {"plan_id": "a-2027", "changes": {
+        "speed": {"old": 0.0, "new": 0.4}, "customer": {"old": 1.0, "new": 0.6}}}
+    assert [f["rule_id"] for f in data["introduced"]] == ["claw.none", "gate.missing",
+                                                           "cs.handle-time"]
+    assert data["introduced"][1]["location"] == {"file": "new/a.yaml", "sheet": None,
+                                                 "line": 4, "column": 3}
+
+
+def test_diff_markdown(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", "old", "new", "--format", "markdown")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "## policycheck diff: ❌ fail"
+    assert "| a-2027 | speed 0 % → 40 %, customer 100 % → 60 % |" in lines
+    assert "**Introduced findings (3)**" in lines
+    assert ("| high | open | `gate.missing` | a-2027 | 40% of variable pay rides on speed, "
+            "cost or sales measures and no quality, outcome or compliance gate applies to "
+            "any of it (0 gates in the plan) |") in lines
+    assert "**Plans added:** d-2027" in lines
+
+
+def test_diff_reports_is_a_pure_function(versions: Path) -> None:
+    old, new = check(["old"]), check(["new"], fail_on="medium")
+    result = diff_reports(old, new)
+    assert (result.plans_added, result.plans_removed) == (("d-2027",), ("c-2027",))
+    assert result.mix.to_dict("records")[:2] == [
+        {"plan_id": "a-2027", "pressure": "speed", "old": 0.0, "new": 0.4},
+        {"plan_id": "a-2027", "pressure": "customer", "old": 1.0, "new": 0.6}]
+    assert (len(result.failing), result.exit_code) == (3, 1)
+    assert render_markdown(result) == render_markdown(diff_reports(old, new))
+
+
+def test_invalid_new_version_exits_2(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(versions / "new", {"e.yaml": "plan: {id: e-2027}\n"})
+    code, out, _ = run(capsys, "diff", "old", "new")
+    assert code == 2
+    assert out.startswith("new/e.yaml:1:7: error: ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["diff", "old"], "Error: expected OLD and NEW (two files or folders), or --git-base REF "
+                      "PATH...\n"),
+    (["diff", "--git-base", "HEAD"], "Error: --git-base REF: say which PATH... to compare\n"),
+])
+def test_diff_usage(versions: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                    message: str) -> None:
+    assert run(capsys, *argv) == (2, "", "Usage: policycheck diff [OPTIONS] [PATHS]...\n"
+                                         "Try 'policycheck diff --help' for help.\n\n" + message)
+
+
+def test_git_base_outside_a_repository_or_with_an_unknown_ref(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "outside"
+    write(outside, {"plans/a.yaml": good()})
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    assert run(capsys, "diff", "--git-base", "HEAD", "plans") == (
+        2, "", "policycheck: error: --git-base: not in a git repository (run it inside one, "
+               "or compare two folders: policycheck diff OLD NEW)\n")
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    for ref in ("no-such-branch", "--output=x", "HEAD"):
+        assert run(capsys, "diff", "--git-base", ref, "plans") == (
+            2, "", f"policycheck: error: --git-base: unknown git ref '{ref}'\n")

@@ -1,0 +1,183 @@
+"""`policycheck report`: the self-contained HTML page and the Markdown summary.
+
+The default rule pack is still changing, so these tests assert the page's structure and
+its guarantees (self-contained, escaped, deterministic, nothing dropped), not the exact
+findings; the browser test (test_report_browser.py) checks how it renders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policycheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "yaml"
+HOSTILE = "<script>alert(1)</script>"
+
+PLAN = """\
+plan:
+  id: {id}
+  name: "{name}"
+  role: "{role}"
+  role_kind: service
+  headcount: 12
+  currency: EUR
+  base_pay: 30000
+  target_variable: 3000
+  components:
+    - {{id: "{component}", kpi: aht, weight: 60%, target: 300, threshold: 420}}
+    - {{id: fcr, kpi: fcr, weight: 40%, target: 80}}
+  gates:
+    - {{kpi: qa_score, min: 80, override_by: "{role}"}}
+"""
+
+
+def write(folder: Path, **fields: str) -> Path:
+    values = {"id": "x-2027", "name": "Plan", "role": "Agent", "component": "aht"} | fields
+    path = folder / f"{values['id']}.yaml"
+    path.write_text(PLAN.format(**values), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    assert main(["report", str(SAMPLE), "-o", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(sample_html: str) -> None:
+    assert sample_html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?://|<link\b|\bsrc=|@import|url\(", sample_html)
+    assert sample_html.count("<script>") == 1  # the inline print helper, nothing loaded
+
+
+def test_report_has_summary_charts_and_every_plan(sample_html: str) -> None:
+    assert re.search(r'class="num">\d+</span> of 385 people', sample_html)
+    for chart in ("mix-chart", "exposure-chart", "findings-chart"):
+        assert f'id="{chart}"' in sample_html
+    assert sample_html.count('role="img"') == 3 + 2 * 17  # + a mix strip and a step chart
+    assert sample_html.count("<figcaption>") == sample_html.count('role="img"')
+    assert sample_html.count('<details class="plan"') == 17
+    for plan_id in ("cc-agent-core-2027", "rb-banker-solutions-2027", "web-product-team-2027"):
+        assert plan_id in sample_html
+    assert "What to change first" in sample_html
+    assert "Why it matters:" in sample_html and "What to change:" in sample_html
+    assert "Pays EUR 506 a year for cutting Average handle time by 10%" in sample_html
+    assert "NA" in re.findall(r"<td>([A-Z-]+)</td><td class=\"n\">\d+</td>", sample_html)
+
+
+def test_report_prints_with_sections_open_and_page_breaks(sample_html: str) -> None:
+    style = sample_html.split("@media print", 1)[1]
+    assert "details::details-content" in style and "break-before: page" in style
+    assert 'addEventListener("beforeprint"' in sample_html
+
+
+def test_report_is_deterministic_and_dated_only_on_request(tmp_path: Path) -> None:
+    outputs = []
+    for name, extra in (("a", []), ("b", []), ("c", ["--date", "2027-01-15"])):
+        out = tmp_path / f"{name}.html"
+        assert main(["report", str(SAMPLE), "-o", str(out), *extra]) == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert b"2027-01-15" in outputs[2] and b"2027-01-15" not in outputs[0]
+    assert not re.search(rb"20\d\d-\d\d-\d\dT\d\d:", outputs[0])
+
+
+def test_every_value_is_escaped(tmp_path: Path) -> None:
+    write(tmp_path, name=HOSTILE, role="<img src=x onerror=alert(2)>",
+          component="<b>aht</b>")
+    out = tmp_path / "report.html"
+    assert main(["report", str(tmp_path), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert HOSTILE not in html and "<img src=x" not in html and "<b>aht</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+
+
+def test_markdown_summary_by_extension_redacted_by_default(tmp_path: Path) -> None:
+    out = tmp_path / "summary.md"
+    assert main(["report", str(SAMPLE), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Incentive alignment report\n")
+    assert "of 385 people" in text and "## What to change first" in text
+    assert "[redacted]" in text and "EUR" not in text
+    assert main(["report", str(SAMPLE), "-o", str(out), "--no-redact"]) == 0
+    assert "EUR 3,600" in out.read_text(encoding="utf-8")
+
+
+def test_markdown_to_stdout_escapes_markdown_and_html(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, name=f"{HOSTILE} | *bold* [link](x)")
+    assert main(["report", str(tmp_path), "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*bold\\* \\[link\\](x)" in text
+    assert HOSTILE not in text
+
+
+def test_html_redaction_hides_pay(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(SAMPLE), "-o", str(out), "--redact"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "[redacted]" in html and not re.search(r"EUR \d", html)
+
+
+def test_plans_beyond_the_detail_limit_go_to_the_compact_table(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(SAMPLE), "-o", str(out), "--top", "5"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<details class="plan"') == 5
+    assert "Plans ranked 6–17" in html
+    assert html.count('<details class="page">') == 1
+
+
+def test_invalid_plans_are_listed_not_dropped(tmp_path: Path) -> None:
+    write(tmp_path, id="good-2027")
+    (tmp_path / "bad.yaml").write_text("plan:\n  id: bad-2027\n  role_kind: wizard\n"
+                                       "  base_pay: 1\n  target_variable: 1\n"
+                                       "  components: [{kpi: aht, weight: 100%}]\n",
+                                       encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path), "-o", str(out)]) == 2
+    html = out.read_text(encoding="utf-8")
+    assert "Inputs that could not be checked" in html and "wizard" in html
+    assert html.count('<details class="plan"') == 1
+
+
+def test_a_bad_rule_pack_writes_nothing(tmp_path: Path) -> None:
+    write(tmp_path)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text("id: r\ntitle: [\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "x-2027.yaml"), "--rules",
+                 str(tmp_path / "rules"), "-o", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_waived_findings_are_shown_and_do_not_count(tmp_path: Path) -> None:
+    plan = write(tmp_path)
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n  - {rule: cs.handle-time, plan: x-2027, reason: pilot, owner: a@b.c,\n"
+        "     approved_by: cfo@b.c, expires: 2099-12-31}\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(plan), "-o", str(out), "--waivers",
+                 str(tmp_path / "waivers.yaml")]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert '<span class="pill status">waived</span>' in html
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_no_valid_plan_and_salary_only_plans_still_report(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "bad.yaml").write_text("plan: {id: bad, role_kind: wizard, base_pay: 1, "
+                                       "target_variable: 1}\n", encoding="utf-8")
+    out = tmp_path / f"r.{'md' if fmt == 'markdown' else 'html'}"
+    assert main(["report", str(tmp_path / "bad.yaml"), "-o", str(out)]) == 2
+    assert "1 could not be checked" in out.read_text(encoding="utf-8")
+    (tmp_path / "salary.yaml").write_text("plan: {id: salary, role_kind: service, "
+                                          "base_pay: 30000, target_variable: 0}\n",
+                                          encoding="utf-8")
+    assert main(["report", str(tmp_path / "salary.yaml"), "-o", str(out)]) == 0
+    assert "salary" in out.read_text(encoding="utf-8")

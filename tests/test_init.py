@@ -1,0 +1,78 @@
+"""policycheck init: a config, a waivers file, a sample plan and a workflow; nothing
+overwritten unless --force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ci_plans import run, workdir
+
+from policycheck.scaffold import TEMPLATES
+
+__all__ = ["workdir"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_init_scaffolds_a_working_setup(workdir: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "init")
+    assert (code, err) == (0, "")
+    assert out == ("created policycheck.yaml\n"
+                   "created waivers.yaml\n"
+                   "created plans/example.yaml\n"
+                   "created .github/workflows/policycheck.yml\n"
+                   "Next: policycheck check plans/   (and 'policycheck config' to see the "
+                   "settings)\n")
+    for name, text in TEMPLATES.items():
+        assert (workdir / name).read_text(encoding="utf-8") == text
+    # The scaffold checks clean: the sample plan is valid and draws no finding, the config
+    # and the (empty) waivers file are valid.
+    code, out, err = run(capsys, "check", "plans/")
+    assert (code, err) == (0, "")
+    assert out == ("Checked 1 of 1 plans with 44 rules: 0 findings (none).\n"
+                   "0 findings at or above 'high'.\n")
+    code, out, _ = run(capsys, "config")
+    assert code == 0
+    assert "waivers        waivers.yaml  policycheck.yaml:18" in out.splitlines()
+
+
+def test_init_never_overwrites_unless_forced(workdir: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "policycheck.yaml").write_text("fail_on: low\n")
+    code, out, _ = run(capsys, "init")
+    assert code == 0
+    assert out.splitlines()[:4] == [
+        "skipped policycheck.yaml (it exists; --force overwrites it)",
+        "created waivers.yaml", "created plans/example.yaml",
+        "created .github/workflows/policycheck.yml"]
+    assert (workdir / "policycheck.yaml").read_text() == "fail_on: low\n"
+    code, out, _ = run(capsys, "init")
+    assert [line.split()[0] for line in out.splitlines()[:4]] == ["skipped"] * 4
+    code, out, _ = run(capsys, "init", "--force")
+    assert out.splitlines()[:4] == [
+        "overwrote policycheck.yaml", "overwrote waivers.yaml", "overwrote plans/example.yaml",
+        "overwrote .github/workflows/policycheck.yml"]
+    assert (workdir / "policycheck.yaml").read_text() == TEMPLATES["policycheck.yaml"]
+
+
+def test_workflow_uses_the_action_with_its_real_inputs() -> None:
+    workflow = yaml.safe_load(TEMPLATES[".github/workflows/policycheck.yml"])
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    steps = workflow["jobs"]["policycheck"]["steps"]
+    [uses] = [s for s in steps if str(s.get("uses", "")).endswith("/policycheck@v1")]
+    assert set(uses["with"]) <= set(action["inputs"])
+    assert workflow["permissions"]["security-events"] == "write"
+    assert steps[0]["with"]["fetch-depth"] == 0
+
+
+def test_the_commented_example_waiver_is_a_valid_waiver(tmp_path: Path) -> None:
+    from policycheck.waivers import load_waivers
+
+    lines = TEMPLATES["waivers.yaml"].splitlines()
+    example = ["waivers:"] + [line[1:] for line in lines if line.startswith("#  ")]
+    (tmp_path / "w.yaml").write_text("\n".join(example) + "\n")
+    [waiver] = load_waivers(tmp_path / "w.yaml")
+    assert (waiver.rule, waiver.plan, waiver.entity) == ("weight.single-kpi", "cc-*",
+                                                         "first-contact-resolution")

@@ -1,0 +1,233 @@
+"""Waivers: waived findings stay visible, expired waivers re-open them, waivers that match
+nothing or expire soon are reported, and a bad waivers file stops the run."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ci_plans import risky, run, workdir, write
+
+from policycheck.errors import Location
+from policycheck.waivers import Waiver, apply_waivers, today
+
+__all__ = ["workdir"]
+
+WAIVER = """\
+waivers:
+  - rule: gate.missing
+    plan: risky-*
+    reason: Gate arrives with the QA rollout in July
+    owner: comp-team@example.com
+    approved_by: head-of-reward@example.com
+    expires: 2027-06-30
+"""
+
+
+def findings(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code, out, _ = run(capsys, "check", "plans", "--format", "json", *argv)
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def plans(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POLICYCHECK_TODAY", "2027-05-01")
+    return write(workdir, {"plans/risky.yaml": risky(), "plans/other.yaml": risky("other-2027"),
+                           "waivers.yaml": WAIVER})
+
+
+def test_waived_findings_are_reported_as_waived(plans: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")
+    assert code == 1  # other-2027 is not waived
+    rows = [(f["plan_id"], f["status"]) for f in data["findings"]]
+    assert rows == [("other-2027", "open"), ("risky-2027", "waived")]
+    assert data["problems"] == []
+    assert data["summary"]["failing"] == 1
+
+
+def test_waiver_text_beside_the_finding(plans: Path) -> None:
+    from policycheck import check
+
+    report = check(["plans"], select_ids=["gate"], waivers="waivers.yaml",
+                   today=datetime.date(2027, 5, 1))
+    waived = report.findings[report.findings["status"] == "waived"]
+    assert waived["waiver"].tolist() == [
+        "Gate arrives with the QA rollout in July (owner comp-team@example.com, approved by "
+        "head-of-reward@example.com, expires 2027-06-30; waivers.yaml:2:5)"]
+    assert report.findings["waiver"].isna().sum() == 1
+    assert list(report.findings.columns)[-2:] == ["status", "waiver"]
+
+
+def test_expired_waiver_reopens_its_findings(plans: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    write(plans, {"plans/other.yaml": "kpis: []\n"})
+    monkeypatch.setenv("POLICYCHECK_TODAY", "2027-06-30")  # the last day it holds
+    assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[0] == 0
+    monkeypatch.setenv("POLICYCHECK_TODAY", "2027-07-01")
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")
+    assert code == 1
+    assert [f["status"] for f in data["findings"]] == ["reopened"]
+    assert data["problems"] == [{
+        "file": "waivers.yaml", "sheet": None, "line": 2, "column": 5, "severity": "warning",
+        "code": "waiver-expired", "plan_id": None, "field": None,
+        "message": "waiver for 'gate.missing' on 'risky-*' expired on 2027-06-30: 1 finding "
+                   "is open again"}]
+    code, out, _ = run(capsys, "check", "plans", "--waivers", "waivers.yaml", "--select",
+                       "gate")
+    assert out.splitlines()[0] == (
+        "waivers.yaml:2:5: warning: waiver for 'gate.missing' on 'risky-*' expired on "
+        "2027-06-30: 1 finding is open again [waiver-expired]")
+
+
+def test_waivers_that_match_nothing_or_expire_soon(plans: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    write(plans, {"waivers.yaml": WAIVER + """\
+  - rule: gate.misssing
+    plan: risky-2027
+    reason: typo in the rule
+    owner: a
+    expires: 2030-01-01
+  - rule: gate
+    plan: nobody-*
+    reason: typo in the plan
+    owner: a
+    expires: 2030-01-01
+  - rule: cs
+    plan: gone-2027
+    reason: long gone
+    owner: a
+    expires: 2026-01-01
+"""})
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate",
+                          "--warn-expiring", "60")
+    assert code == 1
+    assert [(p["line"], p["code"], p["message"]) for p in data["problems"]] == [
+        (2, "waiver-expiring", "waiver for 'gate.missing' on 'risky-*' expires on 2027-06-30, "
+                               "in 60 days"),
+        (8, "waiver-unused", "waiver for 'gate.misssing' on 'risky-2027' matched no finding "
+                             "in this run; no rule matches 'gate.misssing'; did you mean "
+                             "'gate.missing'?"),
+        (13, "waiver-unused", "waiver for 'gate' on 'nobody-*' matched no plan in this run"),
+        (18, "waiver-expired", "waiver for 'cs' on 'gone-2027' expired on 2026-01-01; "
+                               "remove it"),
+    ]
+    assert {p["severity"] for p in data["problems"]} == {"warning"}
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate",
+                          "--warn-expiring", "59")
+    assert "waiver-expiring" not in [p["code"] for p in data["problems"]]
+
+
+def test_rule_prefix_plan_glob_and_entity(plans: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write(plans, {"waivers.yaml": """\
+waivers:
+  - {rule: cs, plan: "*", entity: first-contact-resolution, reason: r, owner: o,
+     expires: 2027-12-31}
+  - {rule: claw.none, plan: "other-20[0-9][0-9]", reason: r, owner: o, expires: 2027-12-31}
+  - {rule: gate, plan: risky-2027, entity: no-such-component, reason: r, owner: o,
+     expires: 2027-12-31}
+"""})
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--fail-on", "medium")
+    statuses = sorted((f["plan_id"], f["rule_id"], f["status"]) for f in data["findings"])
+    assert statuses == [
+        ("other-2027", "claw.none", "waived"), ("other-2027", "cs.handle-time", "waived"),
+        ("other-2027", "gate.missing", "open"), ("risky-2027", "claw.none", "open"),
+        ("risky-2027", "cs.handle-time", "waived"), ("risky-2027", "gate.missing", "open")]
+    assert [p["line"] for p in data["problems"]] == [5]
+    assert code == 1
+
+
+def test_a_waiver_that_holds_wins_over_one_that_expired() -> None:
+    frame = pd.DataFrame({"rule_id": ["a.b", "a.c", "x.y"], "plan_id": ["p1", "p2", "p1"],
+                          "entity_id": [None, "c1", None], "status": "open"})
+
+    def waiver(rule: str, plan: str, expires: str, line: int) -> Waiver:
+        return Waiver(rule, plan, "why", "me", datetime.date.fromisoformat(expires),
+                      Location("w.yaml", "", line, 5))
+
+    waivers = [waiver("a", "p*", "2020-01-01", 2), waiver("a.b", "p1", "2030-01-01", 8)]
+    out, problems = apply_waivers(frame, waivers, datetime.date(2025, 1, 1),
+                                  plan_ids=["p1", "p2"])
+    assert out["status"].tolist() == ["waived", "reopened", "open"]
+    assert [p.message for p in problems] == [
+        "waiver for 'a' on 'p*' expired on 2020-01-01: 1 finding is open again"]
+    assert frame["status"].tolist() == ["open"] * 3  # the input is not changed
+
+
+def test_missing_fields_and_bad_values_are_errors(plans: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    write(plans, {"waivers.yaml": """\
+waivers:
+  - rule: gate.missing
+    plan: risky-2027
+    expires: 2027-06-30
+  - rule: gate.missing
+    plan: risky-2027
+    reason: r
+    owner: 5
+    expire: 2027-06-30
+  - rule: gate.missing
+    plan: risky-2027
+    reason: r
+    owner: o
+    expires: next june
+  - just text
+"""})
+    code, out, err = run(capsys, "check", "plans", "--waivers", "waivers.yaml")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "waivers.yaml:2:5: error: waiver is missing 'owner': expected who answers for the "
+        "waiver [waiver-missing]",
+        "waivers.yaml:2:5: error: waiver is missing 'reason': expected why the finding is "
+        "accepted [waiver-missing]",
+        "waivers.yaml:5:5: error: waiver is missing 'expires': expected the last day it "
+        "holds, YYYY-MM-DD [waiver-missing]",
+        "waivers.yaml:8:5: error: 'owner' must be text, got 5 [waiver-type]",
+        "waivers.yaml:9:5: error: unknown key 'expire'; did you mean 'expires'? [waiver-key]",
+        "waivers.yaml:14:5: error: 'expires' is 'next june'; expected a date, YYYY-MM-DD "
+        "[waiver-type]",
+        "waivers.yaml:15:5: error: a waiver must be a mapping of rule, plan, entity, reason, "
+        "owner, approved_by, expires [waiver-shape]",
+        "policycheck: error: the waivers file waivers.yaml is not valid",
+    ]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("waiver:\n  - rule: x\n", "waivers.yaml:1:1: error: unknown key 'waiver'; did you mean "
+                               "'waivers'?; expected a mapping with 'waivers:', a list of "
+                               "waivers [waiver-key]"),
+    ("waivers: gate\n", "waivers.yaml:1:1: error: expected a mapping with 'waivers:', a list "
+                        "of waivers [waiver-shape]"),
+    ("waivers: [\n", "waivers.yaml:2:1: error: YAML syntax error: while parsing a flow "
+                     "node; did not find expected node content [yaml-syntax]"),
+])
+def test_a_file_that_is_not_a_waivers_file(plans: Path, capsys: pytest.CaptureFixture[str],
+                                           text: str, message: str) -> None:
+    write(plans, {"waivers.yaml": text})
+    code, _, err = run(capsys, "check", "plans", "--waivers", "waivers.yaml")
+    assert (code, err) == (2, f"{message}\npolicycheck: error: the waivers file waivers.yaml "
+                              "is not valid\n")
+
+
+def test_missing_waivers_file_and_empty_one(plans: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "plans", "--waivers", "nope.yaml")
+    assert (code, err) == (2, "policycheck: error: nope.yaml: no such waivers file\n")
+    write(plans, {"waivers.yaml": "waivers: []\n"})
+    assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[1]["problems"] == []
+
+
+def test_today_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                          workdir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert today({"POLICYCHECK_TODAY": "2031-02-03"}) == datetime.date(2031, 2, 3)
+    assert today({}) == datetime.date.today()
+    monkeypatch.setenv("POLICYCHECK_TODAY", "2027-13-01")
+    write(workdir, {"plans/a.yaml": risky()})
+    code, _, err = run(capsys, "check", "plans")
+    assert (code, err) == (2, "policycheck: error: POLICYCHECK_TODAY='2027-13-01': expected "
+                              "a date, YYYY-MM-DD\n")
