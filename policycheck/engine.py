@@ -121,8 +121,21 @@ def _format(values: np.ndarray, spec: str) -> pd.Series:
     elif spec == "n":
         text = number("{:g}")
     else:
-        text = series.map(_plain)
+        text = _plain_column(values, series)
     return text.where(~missing, "n/a")
+
+
+def _plain_column(values: np.ndarray, series: pd.Series) -> pd.Series:
+    """``_plain`` for a whole column, by dtype (a findings column can be long)."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return pd.Series(pd.to_datetime(values).strftime("%Y-%m-%d"), dtype=object)
+    if values.dtype == np.bool_:
+        return pd.Series(np.where(values, "yes", "no"), dtype=object)
+    if values.dtype.kind == "f":
+        return pd.Series(values).map("{:g}".format)
+    if series.map(type).eq(str).all():
+        return series.str.replace(";", ", ", regex=False)
+    return series.map(_plain)
 
 
 def _plain(value: object) -> str:
@@ -196,13 +209,10 @@ def _json_values(values: np.ndarray, is_list: bool = False) -> list[object]:
         return [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in values]
     if is_list:
         return [[i for i in str(v).split(";") if i] if v else [] for v in values.tolist()]
-    out: list[object] = []
-    for v in values.tolist():
-        if isinstance(v, float):
-            out.append(None if v != v else round(v, 6))
-        else:
-            out.append(v)
-    return out
+    if values.dtype.kind == "f":
+        rounded = pd.Series(np.round(values, 6))
+        return rounded.astype(object).where(rounded.notna(), None).tolist()
+    return [None if isinstance(v, float) and v != v else v for v in values.tolist()]
 
 
 def fingerprints(findings: pd.DataFrame) -> list[str]:

@@ -105,7 +105,9 @@ class Frames:
         """A field as a numpy array in the language's run-time representation."""
         key = (scope, name)
         if key not in self._columns:
-            self._columns[key] = self._fetch(scope, name)
+            column = np.array(self._fetch(scope, name))
+            column.flags.writeable = False  # shared by every rule: clean, never changed
+            self._columns[key] = column
         return self._columns[key]
 
     def _fetch(self, scope: str, name: str) -> np.ndarray:
@@ -144,15 +146,19 @@ class RowContext:
         self.size = len(entity)
         self.plan_idx = (np.arange(self.size) if scope == "plan"
                          else entity["plan_idx"].to_numpy(dtype=np.int64))
+        self._params: dict[str, np.ndarray] = {}
 
     def column(self, name: str) -> np.ndarray:
         if name.startswith("param."):
-            value = self.values[name[6:]]
-            if isinstance(value, list):
-                value = ";".join(value)
-            out = np.empty(self.size, dtype=object if isinstance(value, str) else None)
-            out[:] = value
-            return out
+            if name not in self._params:
+                value = self.values[name[6:]]
+                if isinstance(value, list):
+                    value = ";".join(value)
+                out = np.empty(self.size, dtype=object if isinstance(value, str) else None)
+                out[:] = value
+                out.flags.writeable = False
+                self._params[name] = out
+            return self._params[name]
         return self.frames.column(self.scope, name)
 
     def child(self, scope: str) -> RowContext:

@@ -135,7 +135,20 @@ def _shaped(values: Any, type_: Type, size: int, what: str) -> Array:
     array = np.asarray(values)
     if array.shape != (size,):
         raise ValueError(f"{what} has shape {array.shape}; the context has {size} rows")
+    if not array.flags.writeable and array.dtype == _CLEAN_DTYPES.get(type_):
+        # A read-only column of the right dtype is one the engine cached already clean:
+        # numbers as float64 with NaN, strings and lists as objects with None.
+        return array
     return _COERCE[type_](array)
+
+
+_CLEAN_DTYPES: dict[Type, Any] = {
+    Type.NUMBER: np.dtype(np.float64),
+    Type.BOOL: np.dtype(np.bool_),
+    Type.STRING: np.dtype(object),
+    Type.LIST: np.dtype(object),
+    Type.DATE: np.dtype("datetime64[ns]"),
+}
 
 
 def _strings(values: Array) -> Array:
@@ -231,10 +244,16 @@ def _binary(node: Binary, left: Typed, right: Typed, ctx: Context) -> Array:
     left_values, right_values = _run(left, ctx), _run(right, ctx)
     if node.op in _OPERATIONS:
         return _OPERATIONS[node.op](left_values, right_values)
-    result = _COMPARE[node.op](left_values, right_values)
+    result = np.asarray(_COMPARE[node.op](left_values, right_values), dtype=np.bool_)
+    literal = tuple(isinstance(side.node, Number | String | Boolean) for side in (left, right))
+    if node.op == "==" and any(literal):
+        return result  # a missing value never equals a literal: nothing to mask
     # a comparison with a missing value is false, `!=` included: unknown is not different
-    present = ~_missing(left_values, left.type) & ~_missing(right_values, right.type)
-    return np.asarray(result, dtype=np.bool_) & present
+    for side, values, is_literal in ((left, left_values, literal[0]),
+                                     (right, right_values, literal[1])):
+        if not is_literal:
+            result &= ~_missing(values, side.type)
+    return result
 
 
 def _null_test(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
@@ -258,6 +277,12 @@ def _membership(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
 
 
 def _list_contains(lists: Array, items: Array | str) -> Array:
+    same = _constant_list(lists)
+    if same is not None and not isinstance(items, str):
+        # one list for every row (a rule parameter): a set lookup, not a string search per row
+        wanted = {item.strip() for item in same.split(";") if item.strip()}
+        # a missing item (None or NaN) is in no set of names
+        return pd.Series(items, dtype=object).isin(wanted).to_numpy(dtype=np.bool_)
     # `;a;b;` contains `;a;` exactly when a is one of its items, and never for a part of one
     haystack = _framed(_canonical_lists(lists))
     if isinstance(items, str):
@@ -266,6 +291,16 @@ def _list_contains(lists: Array, items: Array | str) -> Array:
     needle = np.where(pd.isna(items), "", items).astype(StringDType())
     found = np.strings.find(haystack, _framed(needle)) >= 0
     return np.asarray(found & (np.strings.str_len(needle) > 0), dtype=np.bool_)
+
+
+def _constant_list(lists: Array) -> str | None:
+    """The list when every row holds the same one, else None."""
+    if len(lists) == 0:
+        return None
+    first = lists[0]
+    if not isinstance(first, str):
+        return None
+    return first if bool(np.all(lists == first)) else None
 
 
 def _framed(text: Array) -> Array:
