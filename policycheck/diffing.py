@@ -127,7 +127,7 @@ def _finding(row: dict[str, Any]) -> str:
     if row.get("old_severity"):
         line = line.replace(f" {row['severity']} ", f" {row['severity']} (was "
                             f"{row['old_severity']}) ", 1)
-    return line if row["status"] == "open" else f"{line} [{row['status']}]"
+    return line  # finding_line already tags a finding that is not open
 
 
 def summary(diff: Diff) -> str:

@@ -29,8 +29,10 @@ DATA_SUFFIXES = YAML_SUFFIXES | TABLE_SUFFIXES | WORKBOOK_SUFFIXES
 #: YAML files of other tools, and policycheck's own non-plan files: skipped quietly.
 NOT_PLAN_FILES = frozenset({
     "policycheck.yaml", "policycheck.yml", ".pre-commit-config.yaml",
-    ".pre-commit-hooks.yaml", "action.yml", "action.yaml",
+    ".pre-commit-hooks.yaml", "action.yml", "action.yaml", "waivers.yaml", "waivers.yml",
 })
+#: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
+OWN_OTHER_KEYS = frozenset({"waivers"})
 #: Size limits per file. A YAML document becomes Python objects many times its size, so its
 #: limit is low; CSV and xlsx are read into compact columns and may be large HR exports
 #: (100,000 plans give a components table of about 50 MB). POLICYCHECK_MAX_FILE_SIZE (in
@@ -133,6 +135,9 @@ def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> N
         return
     if isinstance(data, LocatedMap) and recognise(data):
         loaded.records.extend(read_document(data, shown))
+        return
+    if isinstance(data, LocatedMap) and set(data) & OWN_OTHER_KEYS and not explicit:
+        loaded.skipped.append(shown)
         return
     typo = near_miss(data)
     if typo or explicit:

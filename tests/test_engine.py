@@ -99,7 +99,7 @@ def test_json_output_shape(tmp_path: Path, pack: Path,
     [finding] = data["findings"]
     assert list(finding) == ["rule_id", "severity", "title", "plan_id", "scope", "entity_id",
                              "component_id", "message", "evidence", "remediation",
-                             "location", "headcount", "pay_at_stake", "fingerprint", "status"]
+                             "location", "headcount", "pay_at_stake", "fingerprint", "status", "waiver"]
     assert finding["location"] == {"file": f"{plans.as_posix()}/a.yaml", "sheet": None,
                                    "line": 8, "column": 7}
     assert finding["component_id"] == "aht"

@@ -67,11 +67,11 @@ def changed(report: Report, **columns: list[Any]) -> Report:
 
 
 def statuses(report: Report, *pairs: tuple[str, str | None]) -> Report:
-    """The first findings given (status, status_reason); the others stay open."""
+    """The first findings given (status, waiver); the others stay open."""
     n = len(report.findings)
     rest = [("open", None)] * (n - len(pairs))
     status, reason = zip(*(list(pairs) + rest), strict=True)
-    return changed(report, status=list(status), status_reason=list(reason))
+    return changed(report, status=list(status), waiver=list(reason))
 
 
 def text(report: Report, fmt: str, redact: bool | None = None) -> str:

@@ -57,9 +57,9 @@ def neutralise(value: Any) -> Any:
 
 
 def status_reason(row: dict[str, Any]) -> str:
-    """Why a finding is not open: the waiver's reason when the run carries one (an optional
-    ``status_reason`` column), else what its status says."""
-    reason = row.get("status_reason")
+    """Why a finding is not open: the matching waiver (its reason, owner and expiry, in the
+    ``waiver`` column) when there is one, else what its status says."""
+    reason = row.get("waiver")
     if reason:
         return f"{row['status']}: {reason}"
     return {"baselined": "baselined: in the baseline"}.get(str(row["status"]),

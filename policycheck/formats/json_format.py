@@ -30,6 +30,7 @@ def finding_json(row: dict[str, Any]) -> dict[str, Any]:
                      "column": _number(row["src_col"]) or None},
         "headcount": _number(row["headcount"]), "pay_at_stake": _number(row["pay_at_stake"]),
         "fingerprint": row["fingerprint"], "status": row["status"],
+        "waiver": row.get("waiver"),
     }
 
 

@@ -13,8 +13,11 @@ def finding_line(row: dict[str, object]) -> str:
     where = Location(str(row["src_file"]), str(row["src_sheet"] or ""),
                      int(row["src_line"] or 0), int(row["src_col"] or 0))  # type: ignore[call-overload]
     entity = f" {row['scope']} '{row['entity_id']}'" if row["entity_id"] else ""
+    status = row.get("status") or "open"
+    tag = "" if status == "open" else f" [{status}" + (
+        f": {row['waiver']}]" if row.get("waiver") else "]")
     return (f"{where}: {row['severity']} {row['rule_id']}: plan '{row['plan_id']}'{entity}: "
-            f"{row['message']}")
+            f"{row['message']}{tag}")
 
 
 def summary(report: Report) -> str:
