@@ -27,12 +27,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import re
 import sys
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -41,14 +37,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from policycheck.export import EPOCH, atomic_write, save_workbook
 from policycheck.model import CHILDREN, EMPLOYEE, ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
 
 TABLE_NAMES = ("plans", *(c.name for c in CHILDREN), "employees")
 MAX_COMPONENTS = 8
 BALANCED_SHARE = 0.30
 XLSX_MAX_PLANS = 10_000
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 YAML_PLANS_PER_FILE = 100
 
 # --------------------------------------------------------------------------------------------
@@ -787,7 +782,7 @@ def write_csv(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         if table.empty and name not in ("plans", "components"):
             continue
         target = folder / f"{name}.csv"
-        _atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(target)
     return written
 
@@ -800,7 +795,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target: Path) -> Path:
     if len(tables["plans"]) > XLSX_MAX_PLANS:
         raise ValueError(f"xlsx output is limited to {XLSX_MAX_PLANS:,} plans (it is slow)")
     book = openpyxl.Workbook(write_only=True)
-    book.properties.created = book.properties.modified = datetime.datetime(2000, 1, 1)
+    book.properties.created = book.properties.modified = EPOCH
     for name, table in tables.items():
         if table.empty and name not in ("plans", "components"):
             continue
@@ -814,30 +809,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target: Path) -> Path:
                 if values[i] is not None:
                     values[i] = int(values[i])
             sheet.append(values)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
-    os.close(handle)
-    try:
-        book.save(temporary)
-        _fixed_zip_dates(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
-
-
-def _fixed_zip_dates(path: Path) -> None:
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*",
-                              rb"\g<1>2000-01-01T00:00:00Z", data)
-            out.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+    return save_workbook(book, target)
 
 
 def _kind(table: str, column: str) -> str:
@@ -922,13 +894,13 @@ def write_yaml(tables: dict[str, pd.DataFrame], folder: Path, per_plan: bool = F
     count = 0
     if per_plan:
         for plan in plans:
-            _atomic_write(folder / f"{plan['id']}.yaml", dump({"plan": plan}))
+            atomic_write(folder / f"{plan['id']}.yaml", dump({"plan": plan}))
             count += 1
     else:
         for start in range(0, len(plans), YAML_PLANS_PER_FILE):
             number = start // YAML_PLANS_PER_FILE + 1
             chunk = plans[start:start + YAML_PLANS_PER_FILE]
-            _atomic_write(folder / f"plans-{number:05d}.yaml", dump({"plans": chunk}))
+            atomic_write(folder / f"plans-{number:05d}.yaml", dump({"plans": chunk}))
             count += 1
     employees = tables.get("employees")
     if employees is not None and not employees.empty:
@@ -955,18 +927,6 @@ def _yaml_dumper():  # type: ignore[no-untyped-def]
         return text.encode("utf-8")
 
     return dump
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600 files
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, formats: list[str],

@@ -12,6 +12,7 @@ import datetime
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,12 @@ def write_workbook(model: Model, target: Path) -> Path:
             sheet.append(list(row))
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
+    return save_workbook(book, target)
+
+
+def save_workbook(book: Any, target: Path) -> Path:
+    """Save an openpyxl workbook whole or not at all, with fixed dates (same content, same
+    bytes) and ordinary file permissions."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
     os.close(handle)
