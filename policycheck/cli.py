@@ -6,11 +6,12 @@ Heavy modules (pandas, pandera) are imported inside the commands that need them,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -54,16 +55,69 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
                       show_default=True, help="Output format.")
 
 
+def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-cache`` and ``--quiet``, shared by the commands that read plans."""
+    command = click.option("--quiet", is_flag=True,
+                           help="No progress bar and no summary lines on stderr.")(command)
+    return click.option("--no-cache", is_flag=True,
+                        help="Parse every input file again: neither read nor write the "
+                             "cache of parsed YAML (.policycheck_cache/, or "
+                             "POLICYCHECK_CACHE_DIR).")(command)
+
+
+@contextlib.contextmanager
+def _caching(no_cache: bool) -> Iterator[None]:
+    """--no-cache for this run only (tests call main() many times in one process)."""
+    before = os.environ.get("POLICYCHECK_NO_CACHE")
+    if no_cache:
+        os.environ["POLICYCHECK_NO_CACHE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("POLICYCHECK_NO_CACHE", None)
+        else:
+            os.environ["POLICYCHECK_NO_CACHE"] = before
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str, int | None], None] | None]:
+    """A progress bar on stderr when it is a terminal (never in CI logs or a pipe), for
+    ``pipeline.check(progress=...)``; rich is imported only then."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def step(stage: str, total: int | None) -> None:
+            if stage:
+                bar.update(task, description=stage, total=total, completed=0)
+            else:
+                bar.advance(task)
+
+        yield step
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @FORMAT
-def validate(paths: tuple[str, ...], fmt: str) -> int:
+@RUN_FLAGS
+def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
+             quiet: bool = False) -> int:
     """Load PATHS (files or folders) and run the schema and cross-table checks only.
 
     Exit 0 when every input is valid, 2 when any is not."""
     from policycheck.validation import load_model
 
-    model = load_model(paths)
+    with _caching(no_cache), _progress(quiet) as step:
+        if step is not None:
+            step("reading and validating plans", None)
+        model = load_model(paths)
     if fmt == "json":
         click.echo(json.dumps(_validation_json(model), indent=2, sort_keys=False))
     else:
@@ -132,7 +186,7 @@ def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -
     """Write every --output FORMAT:FILE; each file appears whole or not at all."""
     from pathlib import Path
 
-    from policycheck.export import atomic_write
+    from policycheck.export import atomic_write, refuse_target
     from policycheck.formats import FORMATS, render
 
     for spec in outputs:
@@ -140,6 +194,7 @@ def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -
         if not found or fmt not in FORMATS or not target:
             raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
                                    f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
+        refuse_target(Path(target), getattr(report, "files", ()))
     for spec in outputs:
         fmt, _, target = spec.partition(":")
         data = render(report, fmt, redact)
@@ -224,18 +279,21 @@ def _distinct(paths: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _baseline_written(report: Any, target: str) -> Any:
+def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
     """Write the baseline; the report then shows its findings as baselined."""
     import dataclasses
     from pathlib import Path
 
     from policycheck.baseline import apply_baseline, read_baseline, write_baseline
+    from policycheck.export import refuse_target
 
     if report.errors:
         raise PolicycheckError("some plans are invalid, so the baseline was not written; fix "
                                "the errors above first", report.problems)
+    refuse_target(Path(target), report.files)
     count = write_baseline(report.findings, Path(target))
-    click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
+    if not quiet:
+        click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
     findings = apply_baseline(report.findings, read_baseline(Path(target)))
     return dataclasses.replace(report, findings=findings)
 
@@ -252,9 +310,11 @@ def _baseline_written(report: Any, target: str) -> Any:
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers. Default: on for sarif, "
                    "github and markdown, off otherwise.")
+@RUN_FLAGS
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None,
-          fmt: str | None, redact: bool | None, **options: Any) -> int:
+          fmt: str | None, redact: bool | None, no_cache: bool = False, quiet: bool = False,
+          **options: Any) -> int:
     """Check the plans under PATHS against the rules and report the findings.
 
     Settings come from flags, then POLICYCHECK_* variables, then policycheck.yaml (see
@@ -268,9 +328,10 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     fmt = settings["format"]
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
-    report = run_check(_distinct(paths), **check_arguments(settings))
+    with _caching(no_cache), _progress(quiet) as step:
+        report = run_check(_distinct(paths), **check_arguments(settings), progress=step)
     if write_baseline:
-        report = _baseline_written(report, write_baseline)
+        report = _baseline_written(report, write_baseline, quiet)
     _write_outputs(report, settings["outputs"], redact)
     data = render(report, fmt, redact)
     if isinstance(data, bytes):
@@ -604,10 +665,11 @@ def _plain(value: Any) -> str:
               help="Improvement step for the payout sensitivity, as a fraction of target.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off for html.")
+@RUN_FLAGS
 @click.pass_context
 def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: str | None,
            title: str, date: str | None, top: int, step: float, redact: bool | None,
-           **options: Any) -> int:
+           no_cache: bool = False, quiet: bool = False, **options: Any) -> int:
     """Write the leadership report of the plans under PATHS: which plans pull people away
     from the customer, how hard, for how many people, and what to change.
 
@@ -617,7 +679,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     from pathlib import Path
 
     from policycheck.config import check_arguments
-    from policycheck.export import atomic_write
+    from policycheck.export import atomic_write, refuse_target
     from policycheck.leadership.analysis import analyse
     from policycheck.leadership.html import render_html
     from policycheck.leadership.markdown import render_markdown
@@ -627,20 +689,96 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = _settings(ctx, options)
-    lead = analyse(_distinct(paths), curve=CurveParams(step=step), redact=redact,
-                   **check_arguments(settings))
+    with _caching(no_cache), _progress(quiet) as progress:
+        lead = analyse(_distinct(paths), curve=CurveParams(step=step), redact=redact,
+                       **check_arguments(settings), progress=progress)
     options = {"title": title, "date": date, "redact": redact}
     text = (render_markdown(lead, **options) if fmt == "markdown"
             else render_html(lead, detail_limit=top, **options))
     for problem in lead.report.problems:
         click.echo(str(problem), err=True)
     if target:
+        refuse_target(Path(target), lead.report.files)
         atomic_write(Path(target), text.encode("utf-8"))
-        click.echo(f"wrote {target}: {lead.report.plans_checked} plans checked, "
-                   f"{lead.report.plans_invalid} invalid.", err=True)
+        if not quiet:
+            click.echo(f"wrote {target}: {lead.report.plans_checked} plans checked, "
+                       f"{lead.report.plans_invalid} invalid.", err=True)
     else:
         click.echo(text, nl=False)
     return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
+
+
+@cli.command("analyze")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--actuals", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="KPI actuals: .csv, .parquet (needs the parquet extra) or .xlsx.")
+@click.option("--param", "params", multiple=True, metavar="SIGNAL.NAME=VALUE",
+              help="Override a signal parameter (docs/analyze.md); repeatable.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
+              show_default=True, help="Format of the standard output.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
+              help="Also write the report to FILE in FORMAT; repeatable.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures and employee identifiers (as for 'check').")
+def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...], fmt: str,
+                    outputs: tuple[str, ...], fail_on: str, redact: bool | None) -> int:
+    """Look for evidence in KPI actuals that the plans under PATHS push people the wrong
+    way: bunching past payout thresholds, speed up while customer outcomes fall, top earners
+    with poor customer outcomes, gamed surveys (docs/analyze.md).
+
+    Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or a
+    parameter could not be used."""
+    from policycheck.analyze import analyze as run_analyze
+    from policycheck.formats import render
+
+    evidence = run_analyze(_distinct(paths), actuals, params=_pairs(params, "--param"),
+                           fail_on=fail_on)
+    _write_outputs(evidence.report, outputs, redact)
+    data = render(evidence.report, fmt, redact)
+    if isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise click.UsageError(f"--format {fmt} is binary: write it with --output "
+                                   f"{fmt}:FILE")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:
+        click.echo(_colour(data) if fmt == "text" and sys.stdout.isatty() else data, nl=False)
+    return int(evidence.report.exit_code)
+
+
+def _report_with_actuals(command: click.Command) -> None:
+    """``report --actuals FILE``: the leadership report gains a section per outcome-evidence
+    signal (policycheck.leadership.evidence)."""
+    import functools
+
+    command.params.append(click.Option(
+        ["--actuals"], type=click.Path(dir_okay=False), metavar="FILE",
+        help="KPI actuals: add the outcome-evidence sections (see 'policycheck analyze')."))
+    command.params.append(click.Option(
+        ["--analyze-param", "analyze_params"], multiple=True, metavar="SIGNAL.NAME=VALUE",
+        help="Override an outcome-evidence signal parameter; repeatable."))
+    inner = command.callback
+    assert inner is not None
+
+    @functools.wraps(inner)
+    def callback(*args: Any, actuals: str | None = None,
+                 analyze_params: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        if actuals is None:
+            return inner(*args, **kwargs)
+        from policycheck.analyze import analyze as run_analyze
+        from policycheck.leadership.evidence import showing
+
+        evidence = run_analyze(_distinct(kwargs["paths"]), actuals,
+                               params=_pairs(analyze_params, "--analyze-param"))
+        with showing(evidence):
+            return inner(*args, **kwargs)
+
+    command.callback = callback
+
+
+_report_with_actuals(report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

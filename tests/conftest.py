@@ -53,3 +53,10 @@ def problems(inputs: Callable[[Files], Path]) -> Callable[[Files], list[str]]:
         return [str(p) for p in load_model(["."]).problems]
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_parse_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests parse every file (a test may patch the parser's limits); tests/test_cache.py
+    turns the cache on in a folder of its own."""
+    monkeypatch.setenv("POLICYCHECK_NO_CACHE", "1")

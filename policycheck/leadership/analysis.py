@@ -116,10 +116,13 @@ def analyse(paths: Sequence[str | Path], *, curve: CurveParams | None = None,
     """Check the plans under ``paths`` with ``pipeline.check`` (``check_options`` are its
     keyword arguments: rules, waivers, baseline ...) and analyse them."""
     from policycheck.pipeline import check
-    from policycheck.validation import load_model
 
     report = check(paths, **check_options)
-    # The Report does not carry the model, and the sensitivity, the protection details
-    # and the org roll-ups need its frames: they are read again (a few % of a run).
-    model = load_model(paths)
-    return build(report, model.frames, curve, weights, redact)
+    # The sensitivity, the protection details and the org roll-ups need the model's frames:
+    # the report carries those the findings came from.
+    frames = report.model_frames
+    if frames is None:
+        from policycheck.validation import load_model
+
+        frames = load_model(paths).frames
+    return build(report, frames, curve, weights, redact)

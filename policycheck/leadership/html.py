@@ -132,4 +132,7 @@ def context(lead: Leadership, *, title: str = "Incentive alignment report",
 
 def render_html(lead: Leadership, **options: Any) -> str:
     """The whole page as text."""
-    return str(_environment().get_template("report.html.j2").render(**context(lead, **options)))
+    from policycheck.leadership.evidence import insert_html
+
+    page = str(_environment().get_template("report.html.j2").render(**context(lead, **options)))
+    return insert_html(page)

@@ -70,7 +70,9 @@ def render_markdown(lead: Leadership, *, title: str = "Incentive alignment repor
     lines += ["Score: 100 minus points for pay on speed, cost and sales measures and for red "
               "flags; below 50 a plan pulls away from the customer. Full report: "
               "`policycheck report PATH -o report.html`.", ""]
-    return "\n".join(lines)
+    from policycheck.leadership.evidence import append_markdown
+
+    return append_markdown("\n".join(lines))
 
 
 def _exposed(lead: Leadership, redact: bool, top: int) -> list[str]:

@@ -41,7 +41,8 @@ def money_column(values: pd.Series, currency: pd.Series, redact: bool = False) -
     if redact:
         return pd.Series(REDACTED, index=values.index)
     numbers = values.astype("float64")
-    text = currency.fillna("").astype(str) + " " + numbers.map("{:,.0f}".format)
+    # .astype(str): an empty column maps to float64, which a string column cannot add
+    text = currency.fillna("").astype(str) + " " + numbers.map("{:,.0f}".format).astype(str)
     return text.str.strip().where(numbers.notna(), "n/a")
 
 
@@ -129,6 +130,7 @@ def step_text(step_value: pd.Series, unit: pd.Series) -> pd.Series:
     """The KPI move of one step in its own unit: "−30 seconds", "+0.4 count"."""
     value = step_value.astype("float64")
     sign = np.where(value < 0, "−", "+")
-    number = value.abs().map(lambda v: f"{v:,.4g}" if v == v else "n/a")
+    # .astype(str): an empty column maps to float64, which a string column cannot add
+    number = value.abs().map(lambda v: f"{v:,.4g}" if v == v else "n/a").astype(str)
     units = unit.fillna("").astype(str).replace({"percent": "points", "count": ""})
     return (pd.Series(sign, index=value.index) + number + " " + units).str.strip()

@@ -1,0 +1,77 @@
+"""Divergence: the plan's speed, cost or sales KPIs improving period over period while the
+customer KPIs of the same people worsen (direction-aware).
+
+Per person and KPI, the least-squares slope of value on period (from grouped sums: n, Σt,
+Σt², Σv, Σtv), signed so + is the rewarded direction and divided by the KPI's within-period
+SD of the plan. Per person, the mean slope of the pull KPIs and of the customer KPIs; only
+people with both count ("the same population"). Per plan, the mean of each side over people
+with its standard error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from policycheck.analyze.frames import pooled_sd
+
+
+def person_slopes(rows: pd.DataFrame, min_periods: int) -> pd.DataFrame:
+    """Signed, standardised slope per person × plan × KPI (SD per period)."""
+    t = rows["period_idx"].astype("float64")
+    work = pd.DataFrame({"plan_idx": rows["plan_idx"], "kpi": rows["kpi"],
+                         "unit": rows["unit"], "t": t, "tt": t * t, "v": rows["value"],
+                         "tv": t * rows["value"]})
+    sums = work.groupby(["plan_idx", "kpi", "unit"], observed=True).agg(
+        n=("t", "size"), t=("t", "sum"), tt=("tt", "sum"), v=("v", "sum"), tv=("tv", "sum"))
+    sums = sums[sums["n"] >= min_periods]
+    denom = sums["n"] * sums["tt"] - sums["t"] ** 2
+    slope = (sums["n"] * sums["tv"] - sums["t"] * sums["v"]) / denom.replace(0, np.nan)
+    out = slope.rename("slope").reset_index()
+    first = rows.drop_duplicates(["kpi"])[["kpi", "sign", "side"]].set_index("kpi")
+    out = out.join(first, on="kpi").join(pooled_sd(rows), on=["plan_idx", "kpi"])
+    out["z_slope"] = out["slope"] * out["sign"] / out["sd"].replace(0, np.nan)
+    return out.dropna(subset=["z_slope"])
+
+
+def divergence(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
+    """Per plan: pull and customer slopes (mean, se, people), and whether they diverge."""
+    slopes = person_slopes(rows[rows["side"] != "other"], int(p["divergence.min_periods"]))
+    per_person = slopes.pivot_table(index=["plan_idx", "unit"], columns="side",
+                                    values="z_slope", aggfunc="mean", observed=True)
+    if not {"pull", "customer"} <= set(per_person.columns):
+        return pd.DataFrame(columns=["plan_idx", "flag"])
+    both = per_person[["pull", "customer"]].dropna()
+    grouped = both.groupby(level="plan_idx")
+    stats = grouped.agg(["mean", "std", "size"])
+    out = pd.DataFrame({
+        "pull": stats[("pull", "mean")], "customer": stats[("customer", "mean")],
+        "units": stats[("pull", "size")],
+        "se_pull": stats[("pull", "std")] / np.sqrt(stats[("pull", "size")]),
+        "se_customer": stats[("customer", "std")] / np.sqrt(stats[("customer", "size")]),
+    }).reset_index()
+    kpis = slopes.groupby(["plan_idx", "side"], observed=True)["kpi"].agg(
+        lambda k: ",".join(sorted(set(map(str, k))))).unstack()
+    out = out.join(kpis.rename(columns={"pull": "pull_kpis", "customer": "customer_kpis"}),
+                   on="plan_idx")
+    low, z = p["divergence.min_slope"], p["divergence.min_z"]
+    out["flag"] = ((out["pull"] >= low) & (out["pull"] / out["se_pull"] >= z)
+                   & (out["customer"] <= -low) & (-out["customer"] / out["se_customer"] >= z)
+                   & (out["units"] >= p["divergence.min_units"]))
+    return out
+
+
+def side_trends(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean signed z-score per plan × side × period, for the chart (standardised against
+    the plan × KPI over all periods, so trends show)."""
+    keys = [rows["plan_idx"], rows["kpi"].cat.codes]
+    grouped = rows["value"].groupby(keys, observed=True, sort=False)
+    overall = (rows["value"] - grouped.transform("mean")) / grouped.transform("std") \
+        * rows["sign"]
+    frame = pd.DataFrame({"plan_idx": rows["plan_idx"], "side": rows["side"],
+                          "period_idx": rows["period_idx"], "z": overall})
+    frame = frame[frame["side"] != "other"]
+    return frame.groupby(["plan_idx", "side", "period_idx"], observed=True)["z"].mean() \
+        .reset_index()

@@ -1,0 +1,38 @@
+"""Shared grouped steps: KPI attributes on every row, values standardised within their
+plan, KPI and period (so KPIs of different units can be averaged)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PULL = ("speed", "cost", "sales")
+
+
+def with_kpi(actuals: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+    """``sign``, ``pressure``, ``side`` (pull, customer or other) mapped by category code."""
+    cats = actuals["kpi"].cat.categories
+    table = kpis.reindex(cats)
+    codes = actuals["kpi"].cat.codes.to_numpy()
+    side = np.where(table["pressure"].isin(PULL), "pull",
+                    np.where(table["pressure"].eq("customer"), "customer", "other"))
+    return actuals.assign(sign=table["sign"].fillna(1.0).to_numpy()[codes],
+                          side=pd.Categorical.from_codes(
+                              pd.Categorical(side, categories=["pull", "customer", "other"]
+                                             ).codes[codes],
+                              categories=["pull", "customer", "other"]))
+
+
+def standardised(rows: pd.DataFrame) -> pd.Series:
+    """Signed z-score of each value within its plan × KPI × period: + is the rewarded way."""
+    keys = [rows["plan_idx"], rows["kpi"].cat.codes, rows["period_idx"]]
+    grouped = rows["value"].groupby(keys, observed=True, sort=False)
+    mean = grouped.transform("mean")
+    sd = grouped.transform("std").replace(0.0, np.nan)
+    return (rows["value"] - mean) / sd * rows["sign"]
+
+
+def pooled_sd(rows: pd.DataFrame) -> pd.Series:
+    """Within-period SD of each plan × KPI: the noise scale, free of trends over time."""
+    var = rows.groupby(["plan_idx", "kpi", "period_idx"], observed=True)["value"].var()
+    return np.sqrt(var.groupby(level=[0, 1], observed=True).mean()).rename("sd")

@@ -1,0 +1,82 @@
+"""Survey gaming (red flags A36, A37): small samples, scores piled at the top of the scale,
+and agent-triggered scores above independently sampled ones.
+
+Survey rows are those of ``cx_perception`` KPIs or of KPIs fed by a survey; a row's source
+is its ``source`` cell, else the KPI's ``data_source``. All three tests are grouped
+aggregations per plan × KPI (× source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+SURVEYS = ("agent_triggered_survey", "independent_survey")
+
+
+def survey_rows(actuals: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+    table = kpis.reindex(actuals["kpi"].cat.categories)
+    is_survey = table["category"].eq("cx_perception") | table["data_source"].isin(SURVEYS)
+    codes = actuals["kpi"].cat.codes.to_numpy()
+    rows = actuals[is_survey.to_numpy()[codes]].copy()
+    fallback = rows["kpi"].map(kpis["data_source"]).astype(str)
+    given = rows["source"].astype(object) if "source" in rows else pd.Series(None, rows.index)
+    rows["src"] = given.where(given.notna(), fallback).astype(str)
+    rows["min_sample"] = rows["kpi"].map(kpis["min_sample_per_period"]).astype("float64")
+    rows["kpi"] = rows["kpi"].astype(str)
+    return rows
+
+
+def _share_test(hit: pd.Series, keys: list[pd.Series], limit: float, p: Mapping[str, float]
+                ) -> pd.DataFrame:
+    stats = hit.groupby(keys).agg(["mean", "size"])
+    stats.columns = ["share", "n"]
+    stats["se"] = np.sqrt(stats["share"] * (1 - stats["share"]) / stats["n"])
+    stats["z"] = (stats["share"] - limit) / stats["se"].replace(0, np.nan)
+    stats["flag"] = ((stats["share"] > limit) & (stats["z"] >= p["survey.min_z"])
+                     & (stats["n"] >= p["survey.min_obs"]))
+    return stats.reset_index()
+
+
+def small_samples(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
+    """Share of person-periods scored on fewer returns than ``min_sample_per_period``."""
+    if "sample_size" not in rows:
+        return pd.DataFrame(columns=["plan_idx", "kpi", "flag"])
+    known = rows[rows["sample_size"].notna() & rows["min_sample"].notna()]
+    hit = known["sample_size"] < known["min_sample"]
+    out = _share_test(hit, [known["plan_idx"], known["kpi"]], p["survey.max_small_share"], p)
+    mins = known.groupby("kpi")["min_sample"].first()
+    return out.assign(min_sample=out["kpi"].map(mins))
+
+
+def top_scores(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
+    """Share of scores at the top of the scale (the highest value of the KPI anywhere)."""
+    signed = rows["value"] * rows["sign"]
+    ceiling = signed.groupby(rows["kpi"]).transform("max")
+    hit = signed >= ceiling - 1e-9 * np.maximum(ceiling.abs(), 1.0)
+    out = _share_test(hit, [rows["plan_idx"], rows["kpi"]], p["survey.max_top_share"], p)
+    top = (rows["value"]).groupby(rows["kpi"]).max() if len(rows) else pd.Series(dtype=float)
+    return out.assign(ceiling=out["kpi"].map(top))
+
+
+def source_gap(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
+    """Agent-triggered minus independent mean score per plan × KPI, in pooled SD."""
+    both = rows[rows["src"].isin(SURVEYS)]
+    stats = both.groupby(["plan_idx", "kpi", "src"])["value"].agg(["mean", "var", "size"])
+    wide = stats.unstack("src")
+    if wide.empty or len(wide.columns.get_level_values(1).unique()) < 2:
+        return pd.DataFrame(columns=["plan_idx", "kpi", "flag"])
+    a, i = SURVEYS
+    sign = pd.Series(wide.index.get_level_values("kpi")).map(
+        rows.groupby("kpi")["sign"].first()).to_numpy()
+    raw = (wide[("mean", a)] - wide[("mean", i)]) * sign
+    pooled = np.sqrt((wide[("var", a)] + wide[("var", i)]) / 2)
+    se = np.sqrt(wide[("var", a)] / wide[("size", a)] + wide[("var", i)] / wide[("size", i)])
+    out = pd.DataFrame({"agent_mean": wide[("mean", a)], "independent_mean": wide[("mean", i)],
+                        "gap": raw / pooled.replace(0, np.nan), "z": raw / se.replace(0, np.nan),
+                        "n_agent": wide[("size", a)], "n_independent": wide[("size", i)]})
+    out["flag"] = ((out["gap"] >= p["survey.min_gap"]) & (out["z"] >= p["survey.min_z"])
+                   & (out[["n_agent", "n_independent"]].min(axis=1) >= p["survey.min_obs"]))
+    return out.dropna(subset=["gap"]).reset_index()

@@ -1,0 +1,166 @@
+"""``policycheck analyze`` and ``report --actuals`` on the sample company, and bad actuals:
+each problem named with its row, exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from policycheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "yaml"
+ACTUALS = SAMPLE / "kpi_actuals.csv"
+HEADER = "employee_id,plan_id,period,kpi,value\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sample_shows_two_gaming_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--format", "json")
+    assert code == 1
+    found = {(f["plan_id"], f["rule_id"]) for f in json.loads(out)["findings"]}
+    assert found == {("cc-agent-core-2027", "evidence.threshold-bunching"),
+                     ("rb-banker-solutions-2027", "evidence.divergence")}
+
+
+def test_sample_actuals_are_the_generator_output(tmp_path: Path) -> None:
+    from benchmarks.actuals import sample_actuals
+
+    sample_actuals().to_csv(tmp_path / "fresh.csv", index=False)
+    assert (tmp_path / "fresh.csv").read_bytes() == ACTUALS.read_bytes()
+    assert (ROOT / "sample_data" / "csv" / "kpi_actuals.csv").read_bytes() == \
+        ACTUALS.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "sarif", "junit", "github",
+                                 "markdown"])
+def test_findings_in_every_format(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--format", fmt, "--fail-on", "none")
+    assert code == 0
+    assert "evidence.threshold-bunching" in out and "evidence.divergence" in out
+
+
+def test_xlsx_output_and_params(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--output", f"xlsx:{target}", "--param", "bunching.min_z=100",
+                       "--param", "divergence.min_z=100")
+    assert code == 0 and target.stat().st_size > 0
+    assert "0 findings" in out
+
+
+def test_unknown_param_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--param", "bunching.degre=3")
+    assert code == 2 and "did you mean 'bunching.degree'" in err
+
+
+def test_validate_and_check_ignore_actuals_in_the_plan_folder(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate", str(SAMPLE))
+    assert code == 0 and "warning" not in out + err and "kpi_actuals" not in out + err
+
+
+def test_report_gains_evidence_sections(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    code, _, _ = run(capsys, "report", str(SAMPLE), "--actuals", str(ACTUALS), "-o",
+                     str(target))
+    page = target.read_text()
+    assert code == 0 and 'id="evidence"' in page
+    assert page.count("<h3>") >= 4 and "cc-agent-core-2027 aht around its threshold" in page
+    plain = tmp_path / "plain.html"
+    assert run(capsys, "report", str(SAMPLE), "-o", str(plain))[0] == 0
+    assert 'id="evidence"' not in plain.read_text()
+
+
+def bad(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "kpi_actuals.csv"
+    path.write_text(HEADER + body)
+    return str(path)
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("HL00001,nope-2027,2027-01,aht,300\n",
+     "kpi_actuals.csv:2: error: unknown plan 'nope-2027' [unknown-plan]"),
+    ("HL00001,cc-agent-core-2027,2027-01,ahtt,300\n",
+     "kpi_actuals.csv:2: error: unknown KPI 'ahtt'; did you mean 'aht'? [unknown-kpi]"),
+    ("HL00001,cc-agent-core-2027,2027-13,aht,300\n",
+     "kpi_actuals.csv:2: error: period '2027-13' does not parse: expected e.g. 2027-01, "
+     "2027-Q1 or 2027 [bad-period]"),
+    ("HL00001,cc-agent-core-2027,2027-01,aht,300\nHL00001,cc-agent-core-2027,2027-01,aht,301\n",
+     "kpi_actuals.csv:3: error: duplicate row: this person, plan, period and KPI ('aht') is "
+     "given twice; expected one value [duplicate-row]"),
+    ("HL00001,cc-agent-core-2027,2027-01,aht,fast\n",
+     "kpi_actuals.csv:2: error: value 'fast' is not a number: expected a number [bad-value]"),
+])
+def test_bad_actuals_exit_2_with_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                      body: str, expected: str) -> None:
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
+    assert code == 2
+    assert any(line.endswith(expected) for line in err.splitlines()), err
+
+
+def test_missing_column_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("employee_id,plan_id,period,value\nA,cc-agent-core-2027,2027-01,3\n")
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(path))
+    assert code == 2 and "has no 'kpi' column" in err
+
+
+def test_parquet_and_xlsx_read_like_csv(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    frame = pd.read_csv(ACTUALS, dtype={"employee_id": str})
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    frame.head(2000).to_excel(tmp_path / "a.xlsx", sheet_name="kpi_actuals", index=False)
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals",
+                       str(tmp_path / "a.parquet"), "--format", "json")
+    assert code == 1 and len(json.loads(out)["findings"]) == 2
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(tmp_path / "a.xlsx"))
+    assert code in (0, 1), err
+
+
+def test_parquet_without_pyarrow_names_the_extra(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.parquet"
+    path.write_bytes(b"PAR1")
+    def missing() -> None:
+        raise ImportError("No module named 'pyarrow'")
+
+    monkeypatch.setattr("policycheck.analyze.actuals.parquet_module", missing)
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(path))
+    assert code == 2 and "pip install 'policycheck[parquet]'" in err
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("a.xlsx", b"not a workbook"), ("a.csv", b"\xff\xfe\x00b\x00"), ("a.txt", b"x")])
+def test_unreadable_actuals_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                   name: str, content: bytes) -> None:
+    (tmp_path / name).write_bytes(content)
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(tmp_path / name))
+    assert code == 2 and "internal error" not in err
+
+
+def test_workbook_without_the_sheet_exits_2(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1]}).to_excel(tmp_path / "w.xlsx", sheet_name="other", index=False)
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(tmp_path / "w.xlsx"))
+    assert code == 2 and "kpi_actuals" in err
+
+
+@pytest.mark.parametrize("body", ["", "HL00001,cc-agent-core-2027,2027-01,aht,300\n"])
+def test_empty_or_tiny_actuals_find_nothing(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path, body: str) -> None:
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
+    assert code == 0 and "0 findings" in out
