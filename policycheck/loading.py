@@ -13,14 +13,16 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from policycheck import cache
 from policycheck.documents import Records, attribute, near_miss, read_document, recognise
 from policycheck.errors import Location, Problem, did_you_mean
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv, read_workbook
-from policycheck.yamlsource import LocatedMap, load_yaml
+from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 TABLE_SUFFIXES = frozenset({".csv"})
@@ -52,6 +54,16 @@ def size_limit(suffix: str, max_bytes: int | None) -> int:
         except ValueError:
             pass  # the CLI checks the flag; an odd environment value falls back to defaults
     return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
+#: Tables of outcome evidence (``policycheck analyze --actuals``): recognised in a plan folder
+#: and left to ``analyze``, so that they change nothing in validate or check.
+EVIDENCE_TABLES = frozenset({"kpi_actuals"})
+
+
+def is_evidence_table(name: str) -> bool:
+    """``kpi_actuals``, ``KPI actuals``, ``kpi-actuals`` (a file stem or a sheet name)."""
+    return name.strip().lower().replace(" ", "_").replace("-", "_") in EVIDENCE_TABLES
+
+
 #: A file or sheet name this close to a table name is taken for a typo of it (an error);
 #: difflib's usual 0.6 would take a "Notes" sheet for "gates".
 NAME_CUTOFF = 0.8
@@ -76,11 +88,20 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(path.rglob("*")):
                 relative = child.relative_to(path).parts
                 if any(part.startswith(".") or part == "__pycache__" for part in relative):
                     continue
-                if child.is_file():
+                # A folder of plans may come from a pull request: a link in it to a file
+                # outside it (~/.ssh/config named plans.csv) would have its content quoted
+                # in the problems. Files named on the command line are the user's choice.
+                if child.is_symlink() and not child.resolve().is_relative_to(root):
+                    loaded.records.problems.append(Problem(
+                        Location(child.as_posix()), "links to a file outside the folder "
+                        f"{path.as_posix()}; refused: name it on the command line to read it",
+                        "link-outside-folder"))
+                elif child.is_file():
                     yield child, False
         elif path.is_file():
             yield path, True
@@ -92,7 +113,11 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
 def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
     """Read every input file under ``paths``."""
     loaded = Loaded()
-    for path, explicit in iter_files(paths, loaded):
+    found = list(iter_files(paths, loaded))
+    parsed = _parse_many([path for path, _ in found if path.suffix.lower() in YAML_SUFFIXES
+                          and path.name not in NOT_PLAN_FILES
+                          and path.stat().st_size <= size_limit(".yaml", max_bytes)])
+    for path, explicit in found:
         shown = path.as_posix()
         suffix = path.suffix.lower()
         if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
@@ -103,6 +128,8 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
             else:
                 loaded.skipped.append(shown)
             continue
+        if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
+            continue  # read by analyze (--actuals), not a plan table
         size = path.stat().st_size
         limit = size_limit(suffix, max_bytes)
         if size > limit:
@@ -112,9 +139,11 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
             continue
         loaded.files.append(shown)
         if suffix in YAML_SUFFIXES:
-            _load_yaml_file(path, shown, explicit, loaded)
+            _load_yaml_file(path, shown, explicit, loaded, parsed.get(shown))
         elif suffix in WORKBOOK_SUFFIXES:
             for sheet in read_workbook(path, shown, loaded.tables):
+                if is_evidence_table(sheet):
+                    continue  # read by analyze (--actuals)
                 hint = did_you_mean(sheet.strip().lower(), ENTITIES, cutoff=NAME_CUTOFF)
                 loaded.tables.problems.append(Problem(
                     Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table; "
@@ -125,11 +154,70 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
     return loaded
 
 
-def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
-    text = decode(path.read_bytes(), shown, loaded.records.problems)
+#: From this many YAML files to parse (not found in the cache), they are parsed in worker
+#: processes: libyaml costs about 0.5 ms per small plan file, a process pool ~0.1 s to start.
+PARALLEL_MIN_FILES = 200
+ParseResult = tuple[list[Problem], tuple[Any, list[Problem]] | None]
+
+
+def parse_yaml_file(path: Path) -> ParseResult:
+    """The decoding problems and the parsed document of one YAML file (None when it is not
+    UTF-8 text), from the cache (``policycheck.cache``) when the same bytes were parsed before."""
+    shown = path.as_posix()
+    problems: list[Problem] = []
+    data = path.read_bytes()
+    text = decode(data, shown, problems)
     if text is None:
+        return problems, None
+    if not cache.enabled():
+        return problems, load_yaml(text, shown)
+    entry = cache.key(data, shown)
+    hit = cache.lookup(entry)
+    if hit is not None:
+        return problems, hit
+    result = load_yaml(text, shown)
+    cache.store(entry, result)
+    return problems, result
+
+
+def _cached(path: Path) -> ParseResult | None:
+    data = path.read_bytes()
+    hit = cache.lookup(cache.key(data, path.as_posix())) if cache.enabled() else None
+    return ([], hit) if hit is not None else None
+
+
+def _parse_many(paths: list[Path]) -> dict[str, ParseResult]:
+    """Parse many YAML files across the cores (results identical to parsing them in turn,
+    each file apart); an empty answer when there are too few to be worth it."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) <= PARALLEL_MIN_FILES or workers < 2:
+        return {}
+    results: dict[str, ParseResult] = {}
+    missing = []
+    for path in paths:
+        hit = _cached(path)
+        if hit is None:
+            missing.append(path)
+        else:
+            results[path.as_posix()] = hit
+    if len(missing) > PARALLEL_MIN_FILES:
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunk = max(1, min(256, len(missing) // (workers * 4)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parsed = pool.map(parse_yaml_file, missing, chunksize=chunk)
+            for path, result in zip(missing, parsed, strict=True):
+                results[path.as_posix()] = result
+    return results
+
+
+def _load_yaml_file(path: Path, shown: str, explicit: bool, loaded: Loaded,
+                    parsed: ParseResult | None = None) -> None:
+    decoding, result = parsed if parsed is not None else parse_yaml_file(path)
+    loaded.records.problems.extend(decoding)
+    if result is None:
         return
-    data, problems = load_yaml(text, shown)
+    data, problems = result
     loaded.records.problems.extend(attribute(problems, data, shown))
     if data is None and problems:
         return
@@ -164,21 +252,6 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
             severity="error" if hint or explicit else "warning"))
         return
     read_csv(path, shown, spec, loaded.tables)
-
-
-def decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
-    """UTF-8 text, with or without a byte-order mark; a clear problem otherwise."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        problems.append(Problem(Location(shown), "file is UTF-16 or binary: expected UTF-8 "
-                                "text", "encoding"))
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte "
-                                f"0x{data[exc.start]:02x}: expected UTF-8 text", "encoding"))
-        return None
 
 
 def tables_by_entity(loaded: Loaded) -> dict[str, list[pd.DataFrame]]:

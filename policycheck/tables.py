@@ -19,6 +19,7 @@ import pandas as pd
 from policycheck.documents import is_extension_key
 from policycheck.errors import Location, Problem, did_you_mean
 from policycheck.model import ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
+from policycheck.yamlsource import decode
 
 #: Columns a table may carry that policycheck does not read (no warning for these).
 FREE_TEXT_COLUMNS = frozenset({"notes", "note", "comment", "comments"})
@@ -65,11 +66,8 @@ def _plan_flat_columns() -> dict[str, str]:
 
 def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None:
     """Read one CSV file of an entity into ``out``."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        out.problems.append(Problem(Location(shown), f"cannot read as UTF-8 text (byte "
-                                    f"{exc.start}): save the file as UTF-8 CSV", "encoding"))
+    text = decode(path.read_bytes(), shown, out.problems)  # UTF-16 and binary said plainly
+    if text is None:
         return
     if "\x00" in text:
         out.problems.append(Problem(Location(shown), "file holds NUL bytes: expected UTF-8 "
@@ -121,6 +119,12 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     """Read every recognised sheet of a workbook; return the names of sheets not used."""
     import openpyxl  # imported here: only workbook users pay for it
 
+    unpacked = _unpacked_size(path)
+    if unpacked > MAX_UNPACKED_BYTES:
+        out.problems.append(Problem(Location(shown), f"workbook unpacks to {unpacked:,} bytes; "
+                                    f"the limit is {MAX_UNPACKED_BYTES:,} (a zip bomb?)",
+                                    "file-too-large"))
+        return []
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a broken file
@@ -134,6 +138,7 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             if spec is None:
                 unused.append(sheet.title)
                 continue
+            _sheet_warnings(book, sheet, shown, out)
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             while rows and all(_blank(c) for c in rows[-1]):
                 rows.pop()
@@ -148,6 +153,69 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     finally:
         book.close()
     return unused
+
+
+#: An .xlsx is a zip: its sheets may unpack to far more than the file's size.
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Za-z0-9:$]+)"')
+
+
+def _unpacked_size(path: Path) -> int:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a zip: openpyxl says so below
+
+
+def _merged_ranges(book: Any, sheet: Any) -> list[str]:
+    """The merged ranges of a sheet. openpyxl's read-only sheets do not expose them, so the
+    sheet's XML is scanned in chunks (the ranges follow the cell data)."""
+    found: list[str] = []
+    try:
+        stream = book._archive.open(sheet._worksheet_path)
+    except (AttributeError, KeyError, OSError):
+        return found
+    with stream:
+        tail = b""
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            found += [m.decode() for m in _MERGE.findall(data)]
+            tail = data[-256:]  # a range cut by the chunk boundary; repeats are dropped below
+    return sorted(set(found), key=_cell_position)
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    """(row, column) of the first cell of a range like ``B4:B5``."""
+    found = re.match(r"\$?([A-Za-z]+)\$?(\d+)", ref)
+    if found is None:
+        return 0, 0
+    column = 0
+    for letter in found.group(1).upper():
+        column = column * 26 + ord(letter) - 64
+    return int(found.group(2)), column
+
+
+def _sheet_warnings(book: Any, sheet: Any, shown: str, out: TableFrames) -> None:
+    """Merged cells put one value in the first cell and leave the others empty, so rows of
+    a table would silently lose it: an error. A hidden table sheet is read, with a warning:
+    its rows count although nobody sees them."""
+    merged = _merged_ranges(book, sheet)
+    if merged:
+        listed = ", ".join(merged[:5]) + (f" and {len(merged) - 5} more" if len(merged) > 5
+                                           else "")
+        row, column = _cell_position(merged[0])
+        out.problems.append(Problem(
+            Location(shown, sheet.title, row, column), f"merged cells {listed}: only the "
+            "first cell of a merged range holds its value; expected one value per cell "
+            "(unmerge and fill each row)", "merged-cells"))
+    if getattr(sheet, "sheet_state", "visible") != "visible":
+        out.problems.append(Problem(
+            Location(shown, sheet.title), f"sheet '{sheet.title}' is {sheet.sheet_state} in "
+            "the workbook; its rows are read all the same", "hidden-sheet",
+            severity="warning"))
 
 
 def _blank(cell: object) -> bool:

@@ -21,6 +21,10 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Upper bounds that keep a hostile document from exhausting memory.
 MAX_EXPANDED = 1_000_000
 MAX_DEPTH = 64
+#: libyaml's composer recurses in C once per nesting level and overflows the stack (a
+#: segfault, not an exception) somewhere past 10,000 levels: a document that could nest
+#: deeper than this is first measured from its flat event stream, before it is composed.
+COMPOSE_SAFE_DEPTH = 1000
 
 
 class LocatedMap(dict):  # type: ignore[type-arg]
@@ -103,7 +107,18 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         data.extend(self.construct_object(child, deep=True) for child in node.value)
 
 
+    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date-shaped value that is no date (``2027-02-30``, hour 25) stays text, so that
+        validation reports it at its place; PyYAML would raise ValueError."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_map)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                                _LocatingLoader.construct_checked_timestamp)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_list)
 
 
@@ -144,10 +159,45 @@ def _shape_problem(node: yaml.Node, path: str) -> Problem | None:
     return None
 
 
+def _nesting_bound(text: str) -> int:
+    """An upper bound on the nesting depth of a document, cheap to compute: a block
+    collection nested in another starts at a greater column (a sequence may share its key's
+    column once), a flow collection opens with a bracket."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    return 2 * longest + text.count("[") + text.count("{") + 2
+
+
+def _event_depth_problem(text: str, path: str) -> Problem | None:
+    """Refuse a document nested deeper than MAX_DEPTH, read as a flat stream of events
+    (libyaml's parser keeps its own stack, so this cannot overflow)."""
+    parser = _BaseLoader(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+                    return Problem(Location(path, "", line, col),
+                                   f"document nests deeper than {MAX_DEPTH} levels",
+                                   "yaml-too-deep")
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    finally:
+        parser.dispose()
+    return None
+
+
 def load_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document; return the data (None on failure) and the problems."""
     loader = _LocatingLoader(text, path)
     try:
+        if _nesting_bound(text) > COMPOSE_SAFE_DEPTH:
+            deep = _event_depth_problem(text, path)
+            if deep is not None:
+                return None, [deep]
         node = loader.get_single_node()
         if node is None:
             return None, loader.problems
@@ -165,6 +215,21 @@ def load_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     finally:
         loader.dispose()
     return data, loader.problems
+
+
+def decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """UTF-8 text, with or without a byte-order mark; a clear problem otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        problems.append(Problem(Location(shown), "file is UTF-16 or binary: expected UTF-8 "
+                                "text", "encoding"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte "
+                                f"0x{data[exc.start]:02x}: expected UTF-8 text", "encoding"))
+        return None
 
 
 def _strip_path(message: str, path: str) -> str:

@@ -257,8 +257,7 @@ def test_utf16_is_refused(problems: Problems) -> None:
                      "plans.csv": PLAN_CSV.encode("utf-16")}) == [
         "a.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
         "b.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
-        "plans.csv: error: cannot read as UTF-8 text (byte 0): save the file as UTF-8 CSV "
-        "[encoding]"]
+        "plans.csv: error: file is UTF-16 or binary: expected UTF-8 text [encoding]"]
 
 
 def test_invalid_utf8_names_the_line(problems: Problems) -> None:

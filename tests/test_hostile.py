@@ -1,0 +1,146 @@
+"""The hostile-input corpus: every case under tests/data/hostile/ runs the real CLI.
+
+A case is a folder:
+
+- ``args.txt``: the command line after ``policycheck`` (split on spaces), run in a
+  temporary copy of the folder;
+- the inputs it names (``input.yaml``, ``plans/``, ``pack/``, ...);
+- ``links.txt`` (optional): ``LINK -> TARGET`` lines, symlinks made in the copy before the
+  run (git keeps no links that point outside the repository); TARGET is relative to the
+  case folder, and ``../secret.yaml`` is a file outside it holding a secret;
+- ``expected.txt``: the exact output (stdout then stderr), with the exit code on its
+  first line as ``exit N``;
+- ``checks.txt`` (optional): ``contains FILE TEXT`` / ``absent FILE TEXT`` lines about
+  the files the run wrote (escaping: a `<script>` plan name must come out as text).
+
+Each case runs in a subprocess limited to 500 MB of address space and 5 s of CPU
+(``resource.setrlimit``): a case over either is killed and fails, instead of timing it.
+Every case also asserts that no traceback is printed and that the inputs are unchanged.
+
+Regenerate the expected output after a deliberate change of a message:
+``POLICYCHECK_REGEN_HOSTILE=1 python -m pytest tests/test_hostile.py`` (then review the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CASES = Path(__file__).parent / "data" / "hostile"
+MEMORY_BYTES = 500 * 1024 * 1024
+CPU_SECONDS = 5
+SECRET = "secret_key: hunter2-do-not-print\n"
+REGEN = os.environ.get("POLICYCHECK_REGEN_HOSTILE") == "1"
+
+
+def _limits() -> None:  # runs in the child, before exec
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("POLICYCHECK_") and k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+    # one thread per math library: their thread pools reserve address space of their own
+    env.update(NO_COLOR="1", COLUMNS="100", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def _run_case(case: Path, tmp_path: Path) -> tuple[str, Path]:
+    (tmp_path / "secret.yaml").write_text(SECRET)
+    work = tmp_path / "case"
+    shutil.copytree(case, work, ignore=shutil.ignore_patterns("expected.txt", "checks.txt"))
+    links = work / "links.txt"
+    if links.exists():
+        for line in links.read_text().splitlines():
+            link, _, target = line.partition(" -> ")
+            (work / link).symlink_to((work / target).resolve())
+    inputs = _snapshot(work)
+    args = (case / "args.txt").read_text().split()
+    done = subprocess.run([sys.executable, "-m", "policycheck", *args], cwd=work,
+                          capture_output=True, env=_environment(), preexec_fn=_limits,
+                          timeout=120)
+    assert done.returncode >= 0, (
+        f"killed by signal {-done.returncode} (over {CPU_SECONDS} s of CPU or "
+        f"{MEMORY_BYTES >> 20} MB?)\n{done.stderr.decode(errors='replace')}")
+    output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+    after = _snapshot(work)
+    changed = [name for name, data in inputs.items() if after.get(name) != data]
+    assert not changed, f"the run changed its inputs: {changed}"
+    return f"exit {done.returncode}\n{output}", work
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_hostile_input(case: str, tmp_path: Path) -> None:
+    folder = CASES / case
+    got, work = _run_case(folder, tmp_path)
+    expected = folder / "expected.txt"
+    if REGEN:
+        expected.write_text(got)
+    assert "Traceback" not in got
+    assert "hunter2" not in got, "a file outside the inputs was read and quoted"
+    assert not got.startswith("exit 3"), got
+    assert got == expected.read_text()
+    checks = folder / "checks.txt"
+    for line in checks.read_text().splitlines() if checks.exists() else []:
+        how, name, text = line.split(" ", 2)
+        written = (work / name).read_text(encoding="utf-8", errors="replace")
+        assert (text in written) == (how == "contains"), f"{case}: {line}"
+
+
+def test_every_case_is_complete() -> None:
+    for case in CASES.iterdir():
+        if case.is_dir():
+            assert (case / "args.txt").is_file(), case.name
+            assert REGEN or (case / "expected.txt").is_file(), case.name
+
+
+# --- failure semantics of an internal error (nothing in the corpus can cause one) -------
+
+def test_an_internal_error_is_short_and_exits_3(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from policycheck import __version__, validation
+    from policycheck.cli import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(validation, "load_model", broken)
+    assert main(["validate", str(CASES / "yaml-bom-accepted" / "input.yaml")]) == 3
+    err = capsys.readouterr().err
+    assert err == (f"policycheck {__version__}: internal error (KeyError). This is a bug in "
+                   "policycheck, not in your input. Run again with --debug for a traceback "
+                   "and report it with that output.\n")
+    assert main(["--debug", "validate", str(CASES / "yaml-bom-accepted" / "input.yaml")]) == 3
+    assert "Traceback" in capsys.readouterr().err
+
+
+# --- crashes the fuzzers found, replayed in-process -----------------------------------
+
+FUZZ_CORPUS = Path(__file__).parent.parent / "fuzz" / "corpus"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FUZZ_CORPUS.glob("*/crash_*")))
+def test_fuzz_crash_is_a_reported_problem(name: str) -> None:
+    from policycheck.documents import attribute
+    from policycheck.yamlsource import decode, load_yaml
+
+    [path] = FUZZ_CORPUS.glob(f"*/{name}")
+    problems: list = []
+    text = decode(path.read_bytes(), name, problems)
+    if text is not None:
+        data, found = load_yaml(text, name)
+        problems += attribute(found, data, name)
+    assert all(p.location.file == name for p in problems)
