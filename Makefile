@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data
 
-.PHONY: demo test lint sample-tables bench golden clean
+.PHONY: demo test lint sample-tables bench golden clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ sample-tables: $(VENV)/.installed  ## regenerate the CSV and xlsx forms of the s
 	$(BIN)/policycheck export $(SAMPLE)/yaml --csv $(SAMPLE)/csv --xlsx $(SAMPLE)/xlsx/company.xlsx
 
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/validate_bench.py
+	$(BIN)/python benchmarks/run.py --results benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
@@ -47,3 +47,13 @@ golden: $(VENV)/.installed  ## regenerate the rule reference and the sample-comp
 	    --output junit:tests/data/golden/formats/sample.junit.xml \
 	    --output github:tests/data/golden/formats/sample.github.txt \
 	    --output markdown:tests/data/golden/formats/sample.md > /dev/null || [ $$? -eq 1 ]
+
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed  ## fuzz the expression parser and the YAML/CSV loaders, FUZZ_SECONDS each
+	$(BIN)/python -m pip install --quiet atheris
+	for target in expression yaml_loader csv_loader; do \
+	    mkdir -p build/fuzz/$$target && \
+	    $(BIN)/python fuzz/fuzz_$$target.py build/fuzz/$$target fuzz/corpus/$$target \
+	        -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
+	        -print_final_stats=1 -artifact_prefix=build/fuzz/$$target- || exit 1; \
+	done

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,27 +173,31 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
         raised = np.asarray(condition.evaluate(ctx))[rows]
         higher = pd.Series(severity).map(SEVERITY_RANK).to_numpy() > SEVERITY_RANK[level]
         severity = np.where(raised & higher, level, severity)
-    entity = frames.entity(rule.scope).iloc[rows]
     spec = SCOPE_ENTITIES[rule.scope]
+
+    def entity(name: str) -> np.ndarray:
+        return frames.raw(rule.scope, name)[rows]
+
     plan_rows = ctx.plan_idx[rows]
     plans = frames.plans
-    entity_ids = entity[spec.key].to_numpy() if rule.scope != "plan" else np.full(len(rows), None)
-    evidence_rows = pd.DataFrame({
-        k: _json_values(v, compiled.evidence[k].type is Type.LIST)
-        for k, v in values.items() if k in rule.evidence}).to_dict("records")
+    entity_ids = entity(spec.key) if rule.scope != "plan" else np.full(len(rows), None)
+    shown = [k for k in values if k in rule.evidence]
+    columns = [_json_values(values[k], compiled.evidence[k].type is Type.LIST) for k in shown]
+    evidence_rows = ([dict(zip(shown, row, strict=True)) for row in zip(*columns, strict=True)]
+                     if shown else [])
     out = pd.DataFrame({
         "rule_id": rule.id, "severity": severity, "title": rule.title, "scope": rule.scope,
         "plan_id": plans["plan_id"].to_numpy()[plan_rows], "entity_id": entity_ids,
         "component_id": entity_ids if rule.scope == "component" else None,
         "message": message.to_numpy(), "evidence": evidence_rows or [{}] * len(rows),
         "remediation": rule.remediation,
-        "src_file": entity["src_file"].to_numpy(), "src_sheet": entity["src_sheet"].to_numpy(),
-        "src_line": entity["src_line"].to_numpy(), "src_col": entity["src_col"].to_numpy(),
+        "src_file": entity("src_file"), "src_sheet": entity("src_sheet"),
+        "src_line": entity("src_line"), "src_col": entity("src_col"),
     })
     headcount = frames.headcount[plan_rows]
-    weight = (entity["weight"].astype("float64").to_numpy() / 10_000 if rule.scope == "component"
+    weight = (frames.column("component", "weight")[rows] if rule.scope == "component"
               else np.ones(len(rows)))
-    stake = plans["target_variable"].astype("float64").to_numpy()[plan_rows] * weight * headcount
+    stake = frames.column("plan", "target_variable")[plan_rows] * weight * headcount
     out["headcount"] = pd.array(np.where(np.isnan(headcount), pd.NA, headcount), dtype="Int64")
     out["pay_at_stake"] = np.round(stake, 2)
     out["fingerprint"] = fingerprints(out)
@@ -224,10 +228,16 @@ def fingerprints(findings: pd.DataFrame) -> list[str]:
 
 
 def evaluate(compiled: Sequence[CompiledRule],
-             model_frames: dict[str, pd.DataFrame] | Frames) -> pd.DataFrame:
-    """Every finding of every rule, sorted by location, rule and entity."""
+             model_frames: dict[str, pd.DataFrame] | Frames,
+             on_rule: Callable[[], None] | None = None) -> pd.DataFrame:
+    """Every finding of every rule, sorted by location, rule and entity. ``on_rule`` is
+    called after each rule (a progress bar)."""
     frames = model_frames if isinstance(model_frames, Frames) else Frames(model_frames)
-    parts = [evaluate_rule(rule, frames) for rule in compiled]
+    parts = []
+    for rule in compiled:
+        parts.append(evaluate_rule(rule, frames))
+        if on_rule is not None:
+            on_rule()
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.catalog import LIBRARY_NAME
-from policycheck.errors import number_text
+from policycheck.errors import UsageError, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
 from policycheck.validation import Model
 
@@ -108,11 +109,13 @@ def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> 
 
 def write_csv_folder(model: Model, folder: Path) -> list[Path]:
     """One CSV per non-empty table; written to temporary names, then renamed."""
+    tables = {name: table for name, table in table_frames(model).items()
+              if not table.empty or name in ("plans", "components")}
+    for name in tables:  # every target checked before anything is written
+        refuse_target(folder / f"{name}.csv", model.files)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, table in table_frames(model).items():
-        if table.empty and name not in ("plans", "components"):
-            continue
+    for name, table in tables.items():
         target = folder / f"{name}.csv"
         atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(target)
@@ -122,6 +125,8 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
 def write_workbook(model: Model, target: Path) -> Path:
     """One sheet per non-empty table; header frozen and filterable."""
     import openpyxl
+
+    refuse_target(target, model.files)
 
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -179,8 +184,21 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
+    """UsageError when ``target`` cannot be an output: a folder, or one of the input files
+    (a report written over the plans it checked would lose them)."""
+    if target.is_dir():
+        raise UsageError(f"{target.as_posix()}: is a folder; expected a file to write")
+    real = target.resolve()
+    for given in inputs:
+        if Path(given).resolve() == real:
+            raise UsageError(f"{target.as_posix()}: is one of the input files; refusing to "
+                             "overwrite it: expected another output file")
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename: never a half file."""
+    refuse_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:

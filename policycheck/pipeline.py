@@ -8,7 +8,7 @@ bad one stops the run before the expensive part.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,18 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           severities: Mapping[str, str] | None = None, fail_on: str = "high",
           configured: Sequence[Rule] | None = None, waivers: str | Path | None = None,
           baseline: str | Path | None = None, today: datetime.date | None = None,
-          warn_expiring: int = 0) -> Report:
+          warn_expiring: int = 0,
+          progress: Callable[[str, int | None], None] | None = None) -> Report:
     """Check the plans under ``paths`` with the rule packs (the default pack if none).
 
     ``configured``: rules already loaded, selected and overridden (``config``), instead of
     ``rules``/``select_ids``/``ignore_ids``/``params``/``severities``. ``waivers`` and
     ``baseline``: files; ``today`` the date waivers are judged against (default
     ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days.
+    ``progress(stage, total)``: told when a stage starts (the CLI's progress bar); called
+    with ``("", None)`` after each rule of the evaluate stage.
     """
+    step = progress or (lambda stage, total: None)
     if configured is None:
         loaded_rules = load_rules([Path(r) for r in rules] or None)
         chosen = select(loaded_rules, select_ids, ignore_ids)
@@ -44,9 +48,11 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     compiled = compile_rules(configured)
     loaded_waivers = load_waivers(Path(waivers)) if waivers else None
     recorded = read_baseline(Path(baseline)) if baseline else None
+    step("reading and validating plans", None)
     model = load_model(paths)
     frames = Frames(model.frames)
-    findings = evaluate(compiled, frames)
+    step("evaluating rules", len(compiled))
+    findings = evaluate(compiled, frames, on_rule=lambda: step("", None))
     problems = list(model.problems)
     if loaded_waivers is not None:
         findings, warnings = apply_waivers(
@@ -60,5 +66,5 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
                   plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on,
-                  profiles=profiles)
+                  profiles=profiles, model_frames=model.frames)
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean
-from policycheck.loading import decode
-from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
+from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
+#: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
+#: is a few KB).
+MAX_RULE_BYTES = 1024 * 1024
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SCOPES = ("plan", "component", "gate", "modifier", "competition", "consequence", "campaign")
 PARAM_TYPES = ("number", "list", "string", "bool")
@@ -99,18 +101,42 @@ def default_pack() -> Path:
 
 
 def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
-    """The rule files of each pack, with the path to show for them."""
+    """The rule files of each pack, with the path to show for them.
+
+    A pack may only hold its own files: an entry that resolves outside the pack (a symlink
+    to ``~/.ssh/config``, whose content the problems would quote) or to something other
+    than a regular file (a FIFO, a device) is refused. Only packs the user named are read.
+    """
     files = []
+    problems: list[Problem] = []
     for pack in packs:
         if pack.is_file():
             files.append((pack, pack.as_posix()))
             continue
         if not pack.is_dir():
             raise RuleError(f"{pack.as_posix()}: no such rule pack (a folder of rule files)")
+        root = pack.resolve()
         for path in sorted(pack.rglob("*.yaml")):
             if any(p.startswith((".", "_")) for p in path.relative_to(pack).parts):
                 continue  # "_coverage.yaml" and the like are the pack's notes, not rules
-            files.append((path, _shown(path, pack)))
+            shown = (Path(pack.name) / path.relative_to(pack)).as_posix()
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                problems.append(Problem(Location(shown), "links to a file outside the rule "
+                                        "pack; refused: expected the pack's own files",
+                                        "rule-outside-pack"))
+            elif not real.is_file():
+                problems.append(Problem(Location(shown), "not a regular file; refused",
+                                        "rule-not-file"))
+            elif real.stat().st_size > MAX_RULE_BYTES:
+                problems.append(Problem(Location(shown), f"rule file is "
+                                        f"{real.stat().st_size:,} bytes; the limit is "
+                                        f"{MAX_RULE_BYTES:,}", "file-too-large"))
+            else:
+                files.append((path, _shown(path, pack)))
+    if problems:
+        raise RuleError(f"{len(problems)} problem{'s' * (len(problems) != 1)} in rule packs",
+                        problems)
     return files
 
 
@@ -325,6 +351,9 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
         path = pack / "_coverage.yaml"
         if not path.is_file():
             continue
+        if not path.resolve().is_relative_to(pack.resolve()):
+            raise RuleError(f"{path.as_posix()}: links to a file outside the rule pack; "
+                            "refused: expected the pack's own files")
         problems: list[Problem] = []
         text = decode(path.read_bytes(), path.as_posix(), problems)
         data, yaml_problems = load_yaml(text or "", path.as_posix())

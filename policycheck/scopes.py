@@ -79,6 +79,11 @@ class Frames:
         self._kpi_codes = pd.Series(np.arange(len(kpis)), index=kpis["kpi_id"].to_numpy())
         self._kpi_rows: dict[str, np.ndarray] = {}
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        #: Results shared between rules: lambda masks and per-plan aggregates, keyed by
+        #: function, the lambda's checked tree (without source offsets) and the parameter
+        #: values it reads. Many default rules ask the same question (``share_where(kpi.
+        #: pressure in param.pressures)``, ``slope_ratio()``), each once per run here.
+        self._memo: dict[tuple[Any, ...], np.ndarray] = {}
         self.headcount = self._headcount(frames)
 
     def _headcount(self, frames: Mapping[str, pd.DataFrame]) -> np.ndarray:
@@ -92,6 +97,15 @@ class Frames:
                              minlength=self.n_plans).astype(np.float64)
         return np.where(listed > 0, listed, declared)
 
+    def raw(self, scope: str, name: str) -> np.ndarray:
+        """A column of a scope's frame as a numpy array, as stored (for findings)."""
+        key = (scope, "raw:" + name)
+        if key not in self._columns:
+            column = self.entity(scope)[name].to_numpy()
+            column.flags.writeable = False
+            self._columns[key] = column
+        return self._columns[key]
+
     def entity(self, scope: str) -> pd.DataFrame:
         return self.plans if scope == "plan" else self.frames[SCOPE_ENTITIES[scope].name]
 
@@ -100,6 +114,17 @@ class Frames:
             kpi = self.entity(scope)["kpi"].to_numpy()
             self._kpi_rows[scope] = self._kpi_codes.reindex(kpi).to_numpy(dtype=np.int64)
         return self._kpi_rows[scope]
+
+    def memo(self, key: tuple[Any, ...] | None,
+             compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()``, once per key (a None key: not shared)."""
+        if key is None:
+            return compute()
+        if key not in self._memo:
+            value = np.asarray(compute())
+            value.flags.writeable = False
+            self._memo[key] = value
+        return self._memo[key]
 
     def column(self, scope: str, name: str) -> np.ndarray:
         """A field as a numpy array in the language's run-time representation."""
@@ -166,6 +191,63 @@ class RowContext:
 
 
 Lambda = Callable[[RowContext], np.ndarray]
+_SPAN_FIELDS = frozenset({"offset", "length", "op_offset"})
+
+
+def _tree_key(typed: Any, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What a checked expression computes, independent of where it was written: node kinds,
+    operators, names, literals and the values of the parameters it reads."""
+    node = typed.node
+    own: list[Any] = [type(node).__name__, typed.type, typed.role]
+    for name in getattr(node, "__dataclass_fields__", {}):
+        if name in _SPAN_FIELDS:
+            continue
+        value = getattr(node, name)
+        if name in ("operand", "left", "right", "args"):
+            continue  # children: keyed through typed.args
+        if name == "items":
+            value = tuple(item.value for item in value)
+        own.append(value)
+    name = getattr(node, "name", None)
+    if isinstance(name, str) and name.startswith("param."):
+        if name[6:] not in values:
+            return None
+        param = values[name[6:]]
+        own.append(tuple(param) if isinstance(param, list) else param)
+    children = []
+    for child in typed.args:
+        key = _tree_key(child, values)
+        if key is None:
+            return None
+        children.append(key)
+    try:
+        hash((*own, *children))
+    except TypeError:
+        return None
+    return (*own, *children)
+
+
+def _lambda_key(ctx: RowContext, *parts: Any) -> tuple[Any, ...] | None:
+    """A memo key for a function applied to lambdas (partials of the evaluator over a
+    checked tree); None when a part is something else."""
+    key: list[Any] = [ctx.scope]
+    for part in parts:
+        if part is None or isinstance(part, (str, int, float)):
+            key.append(part)
+            continue
+        tree = getattr(part, "args", (None,))[:1]
+        if not tree or not hasattr(tree[0], "node"):
+            return None
+        sub = _tree_key(tree[0], ctx.values)
+        if sub is None:
+            return None
+        key.append(sub)
+    return tuple(key)
+
+
+def _mask(rows: RowContext, predicate: Lambda) -> np.ndarray:
+    """A lambda over the rows of a collection, evaluated once per run for equal lambdas."""
+    return rows.frames.memo(_lambda_key(rows, "mask", predicate), lambda: predicate(rows))
 
 
 def _per_plan_any(ctx: RowContext, rows: RowContext, mask: np.ndarray) -> np.ndarray:
@@ -176,17 +258,17 @@ def _per_plan_any(ctx: RowContext, rows: RowContext, mask: np.ndarray) -> np.nda
 
 def any_of(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
     rows = ctx.child(COLLECTIONS[collection])
-    return _per_plan_any(ctx, rows, predicate(rows))
+    return _per_plan_any(ctx, rows, _mask(rows, predicate))
 
 
 def all_of(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
     rows = ctx.child(COLLECTIONS[collection])
-    return ~_per_plan_any(ctx, rows, ~predicate(rows))
+    return ~_per_plan_any(ctx, rows, ~_mask(rows, predicate))
 
 
 def count_of(ctx: RowContext, collection: str, predicate: Lambda | None = None) -> np.ndarray:
     rows = ctx.child(COLLECTIONS[collection])
-    mask = np.ones(rows.size, bool) if predicate is None else predicate(rows)
+    mask = np.ones(rows.size, bool) if predicate is None else _mask(rows, predicate)
     counts = np.bincount(rows.plan_idx, weights=mask.astype(np.float64),
                          minlength=ctx.frames.n_plans)
     return counts[ctx.plan_idx]
@@ -196,9 +278,9 @@ def _reduce_of(how: str) -> Callable[..., np.ndarray]:
     def reduce(ctx: RowContext, collection: str, value: Lambda,
                predicate: Lambda | None = None) -> np.ndarray:
         rows = ctx.child(COLLECTIONS[collection])
-        numbers = np.asarray(value(rows), dtype=np.float64)
+        numbers = np.asarray(_mask(rows, value), dtype=np.float64)
         if predicate is not None:
-            numbers = np.where(predicate(rows), numbers, np.nan)
+            numbers = np.where(_mask(rows, predicate), numbers, np.nan)
         grouped = pd.Series(numbers).groupby(rows.plan_idx)
         per_plan = getattr(grouped, how)(**({"min_count": 1} if how == "sum" else {}))
         full = per_plan.reindex(np.arange(ctx.frames.n_plans))
@@ -212,24 +294,31 @@ def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
     """Share of target variable pay on components matching the predicate. Sums are taken in
     integer basis points, so a share lands exactly on a threshold such as 50 %."""
     rows = ctx.child("component")
-    points = ctx.frames.entity("component")["weight"].to_numpy(dtype=np.int64)
-    chosen = np.where(predicate(rows), points, 0)
-    sums = np.bincount(rows.plan_idx, weights=chosen, minlength=ctx.frames.n_plans)
-    return np.rint(sums)[ctx.plan_idx] / BASIS_POINTS
+
+    def per_plan() -> np.ndarray:
+        points = ctx.frames.entity("component")["weight"].to_numpy(dtype=np.int64)
+        chosen = np.where(_mask(rows, predicate), points, 0)
+        sums = np.bincount(rows.plan_idx, weights=chosen, minlength=ctx.frames.n_plans)
+        return np.rint(sums) / BASIS_POINTS
+
+    key = _lambda_key(rows, "share_where", predicate)
+    return ctx.frames.memo(key, per_plan)[ctx.plan_idx]
 
 
 def share(ctx: RowContext, name: np.ndarray) -> np.ndarray:
     """Share of target variable pay on a pressure (speed, cost, ...) or a category."""
     key = str(name[0]) if len(name) else ""
     column = "kpi.pressure" if key in PRESSURES else "kpi.category"
-    return share_where(ctx, lambda rows: rows.column(column) == key)
+    shares = ctx.frames.memo(("share", key), lambda: share_where(
+        ctx.child("plan"), lambda rows: rows.column(column) == key))
+    return shares[ctx.plan_idx]
 
 
 def _covered(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
     """For each component: does a gate (or modifier) matching the predicate apply to it?"""
     rows = ctx.child(COLLECTIONS[collection])
     table = ctx.frames.entity(COLLECTIONS[collection])
-    ok = predicate(rows)
+    ok = _mask(rows, predicate)
     applies = table["applies_to"].fillna("all").to_numpy(dtype=object)
     to_all = _per_plan_any(ctx, rows, ok & (applies == "all"))
     named = pd.DataFrame({"plan_idx": rows.plan_idx, "target": applies})[ok & (applies != "all")]
@@ -241,15 +330,24 @@ def _covered(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
 
 
 def gated(ctx: RowContext, predicate: Lambda) -> np.ndarray:
-    return _covered(ctx, "gates", predicate)
+    key = _lambda_key(ctx.child("gate"), "gated", predicate)
+    return ctx.frames.memo(key, lambda: _covered(ctx, "gates", predicate))
 
 
 def modified(ctx: RowContext, predicate: Lambda) -> np.ndarray:
-    return _covered(ctx, "modifiers", predicate)
+    key = _lambda_key(ctx.child("modifier"), "modified", predicate)
+    return ctx.frames.memo(key, lambda: _covered(ctx, "modifiers", predicate))
 
 
 def _component_stat(ctx: RowContext, frame_name: str, stat: Callable[[pd.DataFrame], pd.Series],
-                    empty: float) -> np.ndarray:
+                    empty: float, key: tuple[Any, ...]) -> np.ndarray:
+    """A statistic per component (computed once per run and key)."""
+    return ctx.frames.memo(("component_stat", frame_name, *key),
+                           lambda: _component_stat_of(ctx, frame_name, stat, empty))
+
+
+def _component_stat_of(ctx: RowContext, frame_name: str,
+                       stat: Callable[[pd.DataFrame], pd.Series], empty: float) -> np.ndarray:
     rows = ctx.frames.frames[frame_name]
     components = ctx.frames.entity("component")
     if rows.empty:
@@ -282,7 +380,7 @@ def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
         jumps = jumps.where(~first, (points["payout"] / 100.0).clip(lower=0.0))
         return jumps.groupby(keys).max()
 
-    return _component_stat(ctx, "curve_points", stat, 0.0)
+    return _component_stat(ctx, "curve_points", stat, 0.0, ("cliff_jump", width_limit))
 
 
 def slope_ratio(ctx: RowContext) -> np.ndarray:
@@ -299,7 +397,7 @@ def slope_ratio(ctx: RowContext) -> np.ndarray:
         below = below_rise / below_width.where(below_width > 0)
         return above / below.where(below > 0)
 
-    return _component_stat(ctx, "curve_points", stat, np.nan)
+    return _component_stat(ctx, "curve_points", stat, np.nan, ("slope_ratio",))
 
 
 def rate_ratio(ctx: RowContext) -> np.ndarray:
@@ -311,13 +409,13 @@ def rate_ratio(ctx: RowContext) -> np.ndarray:
         ratio = (high / low.where(low > 0)).where(low > 0, np.where(high > 0, np.inf, 1.0))
         return ratio.where(grouped.count() >= 2)
 
-    return _component_stat(ctx, "rates", stat, np.nan)
+    return _component_stat(ctx, "rates", stat, np.nan, ("rate_ratio",))
 
 
 def plans_of_role(ctx: RowContext, role: np.ndarray, predicate: Lambda) -> np.ndarray:
     """Does a plan whose ``role`` is the given name (any case) satisfy the predicate?"""
     plans = ctx.child("plan")
-    ok = predicate(plans)
+    ok = _mask(plans, predicate)
     roles = pd.Series(ctx.frames.plans["role"].fillna("").str.lower().to_numpy())
     by_role = pd.Series(ok).groupby(roles).any()
     asked = pd.Series(role, dtype=object).fillna("").str.lower()
@@ -355,7 +453,7 @@ def role_overrides(ctx: RowContext, predicate: Lambda) -> np.ndarray:
     ``override_by``: may this role waive another plan's gate?"""
     gates = ctx.child("gate")
     chosen = pd.Series(ctx.frames.entity("gate")["override_by"].to_numpy(dtype=object))
-    chosen = chosen.where(predicate(gates)).dropna().astype(str).str.lower()
+    chosen = chosen.where(_mask(gates, predicate)).dropna().astype(str).str.lower()
     roles = ctx.frames.plans["role"].fillna("").astype(str).str.lower()
     return roles.isin(set(chosen)).to_numpy(dtype=bool)[ctx.plan_idx]
 

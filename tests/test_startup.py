@@ -18,6 +18,7 @@ sys.exit(code)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["kpis", "list"], ["kpis", "explain", "aht"],
+                                  ["rules", "list"],
                                   ["--version"]])
 def test_light_commands_do_not_import_pandas(argv: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from policycheck import __version__
@@ -42,7 +44,174 @@ def problem_json(problem: Any) -> dict[str, Any]:
             "message": problem.message}
 
 
+class _Raw(str):
+    """Text already encoded as JSON at the right indentation."""
+
+
+_encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
+
+
+class _Unsupported(TypeError):
+    """A value json.dumps would refuse or treat differently: use json.dumps itself."""
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return _encode_str(key)
+    if key is True or key is False or key is None:
+        return '"' + {True: "true", False: "false", None: "null"}[key] + '"'
+    if isinstance(key, float):
+        return '"' + _float(key) + '"'
+    if isinstance(key, int):
+        return '"' + int.__repr__(key) + '"'
+    raise _Unsupported(type(key).__name__)
+
+
+def _encode(value: Any, indent: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` at an indentation, for the plain
+    values a report holds; json's own indenting encoder is pure Python and took most of the
+    time of a large report (byte-identical output is asserted in tests/test_formats.py)."""
+    if isinstance(value, str):
+        return value if isinstance(value, _Raw) else _encode_str(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return ("{\n" + ",\n".join(inner + _key(k) + ": " + _encode(v, inner)
+                                     for k, v in value.items()) + "\n" + indent + "}")
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return ("[\n" + ",\n".join(inner + _encode(v, inner) for v in value)
+                + "\n" + indent + "]")
+    raise _Unsupported(type(value).__name__)
+
+
+def _column(series: pd.Series, indent: str, number: bool = False) -> list[str]:
+    """Encode a findings column; missing values are null. Most columns repeat a few values,
+    so each distinct value is encoded once when the column is all text or all numbers
+    (factorize would take 1, 1.0 and True for one value in a mixed column)."""
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("string", "empty", "integer", "floating", "mixed-integer-float"):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent) for u in uniques]
+        return list(np.array([*encoded, "null"], dtype=object)[codes])
+    return [_value(v, indent, number) for v in series.tolist()]
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar (from factorize) as the Python value ``astype(object)`` gives."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _value(value: Any, indent: str, number: bool = False) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "null"
+    if number:
+        value = _number(value)
+    if type(value) is dict and value and all(type(v) in _SCALARS for v in value.values()):
+        # A flat mapping (most evidence): json's C encoder, with the indentation as the
+        # item separator, writes exactly what the indenting encoder would.
+        inner = indent + "  "
+        text = _flat_encoder(inner).encode(value)
+        return "{\n" + inner + text[1:-1] + "\n" + indent + "}"
+    return _encode(value, indent)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=8)
+def _flat_encoder(inner: str) -> json.JSONEncoder:
+    return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + inner, ": "))
+
+
+def _findings_text(findings: pd.DataFrame) -> list[_Raw]:
+    """Every finding as finding_json would give it, encoded column by column."""
+    ind = "      "  # a finding's keys: inside the top object and the findings list
+    sub = ind + "  "
+
+    def col(name: str, number: bool = False) -> list[str]:
+        if name not in findings:
+            return ["null"] * len(findings)
+        return _column(findings[name], ind, number)
+
+    def falsy_null(name: str, number: bool) -> list[str]:
+        # ``value or None``: an empty sheet, a line or column 0 are null
+        encoded = col(name, number)
+        return ["null" if t in ('""', "0", "0.0", "false") else t for t in encoded]
+
+    sheet, line, column = (falsy_null("src_sheet", False), falsy_null("src_line", True),
+                           falsy_null("src_col", True))
+    location = [f'{{\n{sub}"file": {f},\n{sub}"sheet": {s},\n{sub}"line": {li},\n'
+                f'{sub}"column": {c}\n{ind}}}'
+                for f, s, li, c in zip(col("src_file"), sheet, line, column, strict=True)]
+    evidence = [_value(e, ind) for e in findings["evidence"].tolist()]
+    waiver = col("waiver")
+    keys = ("rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
+            "message")
+    head = [col(k) for k in keys]
+    tail = [col("remediation")]
+    numbers = [col("headcount", True), col("pay_at_stake", True)]
+    after = [col("fingerprint"), col("status")]
+    out = []
+    for (rule_id, severity, title, plan_id, scope, entity_id, component_id, message, ev,
+         remediation, loc, headcount, stake, fingerprint, status, wv) in zip(
+            *head, evidence, *tail, location, *numbers, *after, waiver, strict=True):
+        out.append(_Raw(
+            f'{{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
+            f'{ind}"title": {title},\n{ind}"plan_id": {plan_id},\n{ind}"scope": {scope},\n'
+            f'{ind}"entity_id": {entity_id},\n{ind}"component_id": {component_id},\n'
+            f'{ind}"message": {message},\n{ind}"evidence": {ev},\n'
+            f'{ind}"remediation": {remediation},\n{ind}"location": {loc},\n'
+            f'{ind}"headcount": {headcount},\n{ind}"pay_at_stake": {stake},\n'
+            f'{ind}"fingerprint": {fingerprint},\n{ind}"status": {status},\n'
+            f'{ind}"waiver": {wv}\n    }}'))
+    return out
+
+
 def render(report: Report) -> str:
+    try:
+        return _encode(_data(report, _findings_text(report.findings)), "") + "\n"
+    except _Unsupported:  # a value only json.dumps knows how to refuse or write
+        return _render_plain(report)
+
+
+def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "summary": {
+            "plans_read": report.plans_read, "plans_checked": report.plans_checked,
+            "plans_invalid": report.plans_invalid, "rules": len(report.rules),
+            "findings": len(report.findings), "by_severity": report.counts(),
+            "fail_on": report.fail_on, "failing": len(report.failing),
+            "exit_code": report.exit_code,
+        },
+        "findings": findings,
+        "problems": [problem_json(p) for p in report.problems],
+    }
+
+
+def _render_plain(report: Report) -> str:
+    """The reference rendering, with json.dumps."""
     findings = report.findings.astype(object).where(report.findings.notna(), None)
     data = {
         "version": __version__,

@@ -1,0 +1,359 @@
+"""The performance benchmark of policycheck (SPEC 10; issue 6): one run, every number.
+
+    python benchmarks/run.py                          # 1,000 / 10,000 / 100,000 plans
+    python benchmarks/run.py --sizes 1000,10000       # fewer sizes
+    python benchmarks/run.py --results benchmarks/RESULTS.md   # also keep the output
+
+For each size a seeded organisation (benchmarks/generate.py) is written as CSV tables to a
+temporary folder (not timed); then each measurement runs in a fresh subprocess, so that peak
+RSS (ru_maxrss) belongs to one size and one job:
+
+- floor: plain pandas reading the same CSV files (``dtype=str, keep_default_na=False``);
+- stages: load, validate, evaluate (the default pack), render json (and write it), timed
+  inside one process with the library API;
+- cli: ``policycheck check FOLDER --format json`` to a file, wall time and peak RSS of the
+  whole command, and that wall minus the start of a bare interpreter;
+- peers: the same five representative default rules (benchmarks/cel_rules.py) evaluated by
+  policycheck, by CEL plan by plan (cel-python; on at most ``--cel-plans`` plans, scaled
+  linearly, as CEL takes minutes on 100,000 plans) and by a plain Python loop, over dicts
+  built from the validated frames (the build is timed apart). Finding counts must agree.
+
+Then, once: YAML plans per second per core on a cold cache, the warm-cache re-run of 10,000
+YAML plans, ``policycheck --help``, and the default pack over 10,000 plans after loading.
+Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NO_SIZE_LIMIT = str(1 << 20)  # MB: 100,000 plans make a ~50 MB components.csv
+SEED = 1
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+
+
+# --------------------------------------------------------------------------------------------
+# Child processes: one measurement each, a JSON line on stdout.
+
+
+def _child_floor(folder: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    start = time.perf_counter()
+    for path in sorted(folder.glob("*.csv")):
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {"floor": time.perf_counter() - start, "rss": _peak_rss_mb()}
+
+
+def _child_stages(folder: Path) -> dict[str, Any]:
+    from policycheck.engine import compile_rules, evaluate
+    from policycheck.formats import json_format
+    from policycheck.loading import load_paths
+    from policycheck.report import Report
+    from policycheck.ruleset import load_rules, override, select
+    from policycheck.scopes import Frames
+    from policycheck.validation import validate
+
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    loaded = load_paths([folder])
+    times["load"] = time.perf_counter() - start
+    start = time.perf_counter()
+    model = validate(loaded)
+    times["validate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    rules = override(select(load_rules(None), (), ()), {}, {})
+    findings = evaluate(compile_rules(rules), Frames(model.frames))
+    times["evaluate"] = time.perf_counter() - start
+    report = Report(findings=findings, problems=model.problems, rules=tuple(rules),
+                    plans_read=model.plans_read, plans_checked=model.plans_valid,
+                    plans_invalid=model.plans_invalid, files=model.files)
+    start = time.perf_counter()
+    text = json_format.render(report)
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        sink.write(text)
+    times["render"] = time.perf_counter() - start
+    return {"times": times, "findings": len(findings), "plans": model.plans_valid,
+            "json_mb": len(text) / 1e6, "rss": _peak_rss_mb()}
+
+
+def _child_peers(folder: Path, cel_plans: int) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    import cel_rules
+
+    from policycheck.engine import compile_rules, evaluate
+    from policycheck.ruleset import load_rules, override, select
+    from policycheck.scopes import Frames
+    from policycheck.validation import load_model
+
+    model = load_model([folder])
+    rules = override(select(load_rules(None), cel_rules.RULE_IDS, ()), {}, {})
+    values = {r.id: dict(r.values) for r in rules}
+    compiled = compile_rules(rules)
+    start = time.perf_counter()
+    findings = evaluate(compiled, Frames(model.frames))
+    ours = time.perf_counter() - start
+    counts_ours = {r: int((findings["rule_id"] == r).sum()) for r in cel_rules.RULE_IDS}
+    start = time.perf_counter()
+    plans = cel_rules.plan_dicts(model.frames)
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    counts_python = cel_rules.run_python(plans, values)
+    python = time.perf_counter() - start
+    sample = plans[:cel_plans]
+    programs, params = cel_rules.cel_programs(values)
+    start = time.perf_counter()
+    counts_cel = cel_rules.run_cel(sample, programs, params)
+    cel = (time.perf_counter() - start) * len(plans) / max(len(sample), 1)
+    counts_python_sample = cel_rules.run_python(sample, values)
+    return {"policycheck": ours, "python": python, "cel": cel, "build": build,
+            "cel_sampled": len(sample), "plans": len(plans), "counts": counts_ours,
+            "agree_python": counts_python == counts_ours,
+            "agree_cel": counts_cel == counts_python_sample,
+            "counts_cel": counts_cel, "counts_python_sample": counts_python_sample}
+
+
+def _child_yaml(folder: Path) -> dict[str, Any]:
+    os.environ["POLICYCHECK_NO_CACHE"] = "1"  # cold: parse every file (in parallel)
+    from policycheck.loading import load_paths
+
+    start = time.perf_counter()
+    loaded = load_paths([folder])
+    return {"load": time.perf_counter() - start, "plans": len(loaded.records.rows.get("plans", [])),
+            "rss": _peak_rss_mb()}
+
+
+def _child(argv: list[str]) -> int:
+    kind, folder = argv[0], Path(argv[1])
+    if kind == "floor":
+        out = _child_floor(folder)
+    elif kind == "stages":
+        out = _child_stages(folder)
+    elif kind == "peers":
+        out = _child_peers(folder, int(argv[2]))
+    else:
+        out = _child_yaml(folder)
+    print(json.dumps(out))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The parent: generate, spawn, collect, print.
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, POLICYCHECK_MAX_FILE_SIZE=NO_SIZE_LIMIT)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def _spawn(*args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                          text=True, env=_env(), check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"child {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _timed(command: list[str], stdout: Any = subprocess.DEVNULL,
+           env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, measured with wait4."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL,
+                               env=env or _env())
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def _cli() -> list[str]:
+    return [sys.executable, "-m", "policycheck"]
+
+
+def _interpreter_start() -> float:
+    return min(_timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
+
+
+def _generate(n: int, folder: Path, formats: str = "csv", per_plan: bool = False) -> None:
+    command = [sys.executable, str(HERE / "generate.py"), "--plans", str(n), "--seed",
+               str(SEED), "--out", str(folder), "--formats", formats]
+    subprocess.run(command + (["--yaml-per-plan"] if per_plan else []), check=True,
+                   capture_output=True, env=_env())
+
+
+def _exponent(t1: float, t2: float, n1: int, n2: int) -> float:
+    return math.log(t2 / t1) / math.log(n2 / n1) if t1 > 0 and t2 > 0 else float("nan")
+
+
+def _machine() -> list[str]:
+    import pandas
+    import pandera
+
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+            f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}",
+            f"- nproc: {os.cpu_count()}, memory: {mem}, load average at start: {load}",
+            f"- python {platform.python_version()}, pandas {pandas.__version__}, "
+            f"pandera {pandera.__version__}"]
+
+
+def measure(sizes: list[int], cel_plans: int, extras: bool) -> list[str]:
+    out = ["# policycheck benchmark", "", *_machine(), ""]
+    print("\n".join(out), flush=True)
+    start_python = _interpreter_start()
+    rows: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="policycheck-bench-") as tmp:
+        for n in sizes:
+            folder = Path(tmp) / f"csv{n}"
+            _generate(n, folder)
+            floor = _spawn("floor", str(folder))
+            stages = _spawn("stages", str(folder))
+            target = Path(tmp) / f"out{n}.json"
+            with open(target, "wb") as sink:
+                cli_wall, cli_rss = _timed([*_cli(), "check", str(folder), "--format", "json"],
+                                           stdout=sink)
+            target.unlink()
+            peers = _spawn("peers", str(folder), str(cel_plans))
+            rows[n] = {"floor": floor, "stages": stages, "cli": (cli_wall, cli_rss),
+                       "peers": peers}
+            print(f"  measured {n:,} plans", flush=True)
+            shutil.rmtree(folder)
+        out += _size_tables(rows, start_python)
+        if extras:
+            out += _extras(Path(tmp), rows)
+    return out
+
+
+def _size_tables(rows: dict[int, dict[str, Any]], start_python: float) -> list[str]:
+    out = ["## Full check, by size (CSV input, default pack, JSON output)", "",
+           "| plans | load s | validate s | evaluate s | render json s | stages total s | "
+           "floor s | ratio to floor | cli wall s | cli − interpreter s | peak RSS MB (stages / "
+           "cli) | plans/s | findings | json MB |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n, r in rows.items():
+        t = r["stages"]["times"]
+        total = sum(t.values())
+        wall, rss = r["cli"]
+        out.append(
+            f"| {n:,} | {t['load']:.2f} | {t['validate']:.2f} | {t['evaluate']:.2f} | "
+            f"{t['render']:.2f} | {total:.2f} | {r['floor']['floor']:.2f} | "
+            f"{total / r['floor']['floor']:.1f}× | {wall:.2f} | {wall - start_python:.2f} | "
+            f"{r['stages']['rss']:.0f} / {rss:.0f} | {n / total:,.0f} | "
+            f"{r['stages']['findings']:,} | {r['stages']['json_mb']:.0f} |")
+    sizes = list(rows)
+    if len(sizes) > 1:
+        out += ["", "Growth exponent (1.0 is linear):", "",
+                "| between | load | validate | evaluate | render | total | cli |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for a, b in zip(sizes, sizes[1:]):
+            ta, tb = rows[a]["stages"]["times"], rows[b]["stages"]["times"]
+            cells = [f"{_exponent(ta[k], tb[k], a, b):.2f}"
+                     for k in ("load", "validate", "evaluate", "render")]
+            cells.append(f"{_exponent(sum(ta.values()), sum(tb.values()), a, b):.2f}")
+            cells.append(f"{_exponent(rows[a]['cli'][0], rows[b]['cli'][0], a, b):.2f}")
+            out.append(f"| {a:,} → {b:,} | " + " | ".join(cells) + " |")
+    out += ["", "## Five default rules: policycheck vs CEL per plan vs a plain Python loop", "",
+            "Rules: " + ", ".join(_rule_ids()) + "; evaluation only, over the validated model "
+            "(the per-plan dicts the peers need are built apart, column 'dict build').", "",
+            "| plans | policycheck s | python loop s | CEL s | CEL plans measured | "
+            "CEL / policycheck | python / policycheck | dict build s | counts agree |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for n, r in rows.items():
+        p = r["peers"]
+        agree = "yes" if p["agree_python"] and p["agree_cel"] else (
+            f"NO (python {p['agree_python']}, cel {p['agree_cel']})")
+        out.append(f"| {n:,} | {p['policycheck']:.3f} | {p['python']:.3f} | {p['cel']:.1f} | "
+                   f"{p['cel_sampled']:,} | {p['cel'] / p['policycheck']:,.0f}× | "
+                   f"{p['python'] / p['policycheck']:.1f}× | {p['build']:.2f} | {agree} |")
+    last = rows[list(rows)[-1]]["peers"]
+    out += ["", f"Findings per rule at {list(rows)[-1]:,} plans: "
+            + ", ".join(f"{k} {v:,}" for k, v in last["counts"].items()), ""]
+    return out
+
+
+def _rule_ids() -> tuple[str, ...]:
+    sys.path.insert(0, str(HERE))
+    import cel_rules
+
+    return cel_rules.RULE_IDS
+
+
+def _extras(tmp: Path, rows: dict[int, dict[str, Any]]) -> list[str]:
+    out = ["## Other targets", ""]
+    folder = tmp / "yaml10000"
+    _generate(10_000, folder, "yaml", per_plan=True)
+    cache = tmp / "cache"
+    env = dict(_env(), POLICYCHECK_CACHE_DIR=str(cache))
+    cores = os.cpu_count() or 1
+    yaml_child = _spawn("yaml", str(folder))
+    cold, _ = _timed([*_cli(), "validate", str(folder)], env=env)
+    warm, _ = _timed([*_cli(), "validate", str(folder)], env=env)
+    warm_check, _ = _timed([*_cli(), "check", str(folder), "--format", "json"], env=env)
+    helps = [_timed([*_cli(), "--help"])[0] for _ in range(5)]
+    rules_list = min(_timed([*_cli(), "rules", "list"])[0] for _ in range(3))
+    plans = yaml_child["plans"] or 10_000
+    out += [f"- YAML, 10,000 one-plan files, cold cache: load stage {yaml_child['load']:.2f} s = "
+            f"{plans / yaml_child['load']:,.0f} plans/s in the process "
+            f"({plans / yaml_child['load'] / cores:,.0f} plans/s per core on {cores} cores); "
+            f"`policycheck validate` {cold:.2f} s",
+            f"- YAML, warm-cache re-run of `policycheck validate` on the same 10,000 files: "
+            f"{warm:.2f} s; `policycheck check --format json` warm: {warm_check:.2f} s",
+            f"- `policycheck --help`: {min(helps):.3f} s (best of 5); `policycheck rules list`: "
+            f"{rules_list:.3f} s"]
+    if 10_000 in rows:
+        out.append(f"- default pack evaluated over 10,000 plans after loading: "
+                   f"{rows[10_000]['stages']['times']['evaluate']:.2f} s (target < 2 s)")
+    return out + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return _child(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="comma-separated plan counts (default 1000,10000,100000)")
+    parser.add_argument("--cel-plans", type=int, default=2000,
+                        help="plans CEL is measured on per size, scaled linearly (2000)")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip YAML, warm cache and --help timings")
+    parser.add_argument("--results", type=Path, help="also write the output to this file")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    sys.path.insert(0, str(HERE))
+    lines = measure(sizes, args.cel_plans, not args.no_extras)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.results:
+        args.results.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The progress bar: only on a terminal, never with --quiet, in CI logs or a pipe."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from policycheck import cli
+from policycheck.cli import main
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str],
+                                                        in_repo: object) -> None:
+    main(["check", "sample_data/yaml", "--format", "json"])
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_on_a_terminal_and_silenced_by_quiet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(cli.sys, "stderr", Terminal())
+    with cli._progress(quiet=False) as step:
+        assert step is not None
+        step("evaluating rules", 3)
+        step("", None)
+    with cli._progress(quiet=True) as step:
+        assert step is None
+
+
+def test_quiet_silences_the_summary_lines(tmp_path: object, in_repo: object,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    target = f"{tmp_path}/r.md"
+    main(["report", "sample_data/yaml", "-o", target])
+    assert "wrote" in capsys.readouterr().err
+    main(["report", "sample_data/yaml", "-o", target, "--quiet"])
+    assert capsys.readouterr().err == ""
