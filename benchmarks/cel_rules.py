@@ -24,7 +24,8 @@ import pandas as pd
 RULE_IDS = ("pay.variable-share-high", "weight.single-kpi", "curve.uncapped", "gate.missing",
             "weight.speed-cost-dominant")
 
-_FIXED = "(plan.base_pay > 0.0 ? plan.base_pay : (plan.pay_floor == plan.pay_floor ? plan.pay_floor : 0.0))"
+_FIXED = ("(plan.base_pay > 0.0 ? plan.base_pay : "
+          "(plan.pay_floor == plan.pay_floor ? plan.pay_floor : 0.0))")
 _MAXV = "(plan.max_variable == plan.max_variable ? plan.max_variable : plan.target_variable)"
 _SHARE = "double(sum(plan.components.filter(c, {test}).map(c, c.weight))) / 10000.0"
 
@@ -64,7 +65,8 @@ def _num(value: Any) -> float:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return "" if missing else str(value)
 
 
 def _items(value: Any) -> list[str]:
@@ -82,17 +84,18 @@ def plan_dicts(frames: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
             "clawback_triggers": _items(ct), "components": [], "gates": []}
            for pid, tv, bp, pf, mv, ct in zip(
                plans["plan_id"], plans["target_variable"], plans["base_pay"],
-               plans["pay_floor"], plans["max_variable"], plans["clawback_triggers"])]
+               plans["pay_floor"], plans["max_variable"], plans["clawback_triggers"], strict=True)]
     comps = frames["components"]
     for idx, cid, kpi, weight, basis, cap in zip(
             comps["plan_idx"], comps["component_id"], comps["kpi"], comps["weight"],
-            comps["basis"], comps["cap"]):
+            comps["basis"], comps["cap"], strict=True):
         out[idx]["components"].append({
             "id": _text(cid), "weight": 0 if pd.isna(weight) else int(weight),
             "category": _text(category.get(kpi)), "pressure": _text(pressure.get(kpi)),
             "basis": _text(basis), "cap": _num(cap)})
     gates = frames["gates"]
-    for idx, kpi, applies in zip(gates["plan_idx"], gates["kpi"], gates["applies_to"]):
+    for idx, kpi, applies in zip(gates["plan_idx"], gates["kpi"], gates["applies_to"],
+                                  strict=True):
         out[idx]["gates"].append({"category": _text(category.get(kpi)),
                                   "applies": _items(applies) if _text(applies) else ["all"]})
     return out
@@ -132,7 +135,8 @@ def run_cel(plans: list[dict[str, Any]], programs: dict[str, Any],
 
 def run_python(plans: list[dict[str, Any]], values: dict[str, dict[str, Any]]) -> dict[str, int]:
     """The same five rules as a plain Python loop over the same dicts."""
-    vsh, wsk, cu = values["pay.variable-share-high"], values["weight.single-kpi"], values["curve.uncapped"]
+    vsh = values["pay.variable-share-high"]
+    wsk, cu = values["weight.single-kpi"], values["curve.uncapped"]
     gm, wsc = values["gate.missing"], values["weight.speed-cost-dominant"]
     counts = dict.fromkeys(CEL, 0)
     with np.errstate(all="ignore"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import math
 import os
@@ -271,7 +272,7 @@ def _size_tables(rows: dict[int, dict[str, Any]], start_python: float) -> list[s
         out += ["", "Growth exponent (1.0 is linear):", "",
                 "| between | load | validate | evaluate | render | total | cli |",
                 "|---|---:|---:|---:|---:|---:|---:|"]
-        for a, b in zip(sizes, sizes[1:]):
+        for a, b in itertools.pairwise(sizes):
             ta, tb = rows[a]["stages"]["times"], rows[b]["stages"]["times"]
             cells = [f"{_exponent(ta[k], tb[k], a, b):.2f}"
                      for k in ("load", "validate", "evaluate", "render")]
@@ -329,7 +330,7 @@ def _extras(tmp: Path, rows: dict[int, dict[str, Any]]) -> list[str]:
     if 10_000 in rows:
         out.append(f"- default pack evaluated over 10,000 plans after loading: "
                    f"{rows[10_000]['stages']['times']['evaluate']:.2f} s (target < 2 s)")
-    return out + [""]
+    return [*out, ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,14 +123,15 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
 def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Gates and modifiers may only name components of their own plan."""
     components = frames["components"]
-    known = set(zip(components["plan_id"], components["component_id"]))
+    known = set(zip(components["plan_id"], components["component_id"], strict=True))
     problems = []
     for name, label, key in (("gates", "gate", "gate_id"), ("modifiers", "modifier",
                                                              "modifier_id")):
         frame = frames[name]
         targets = frame["applies_to"].where(frame["applies_to"] != "all").dropna()
         exploded = targets.str.split(";").explode()
-        pairs = pd.Series(list(zip(frame["plan_id"].reindex(exploded.index), exploded)),
+        owners = frame["plan_id"].reindex(exploded.index)
+        pairs = pd.Series(list(zip(owners, exploded, strict=True)),
                           index=exploded.index, dtype=object)
         bad = pairs[~pairs.isin(known)] if len(pairs) else pairs
         missing = bad.groupby(level=0).agg(lambda s: [p[1] for p in s]) if len(bad) else bad

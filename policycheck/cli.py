@@ -18,7 +18,12 @@ import click
 
 from policycheck import __version__
 from policycheck.errors import (
-    EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, PolicycheckError, Problem, did_you_mean,
+    EXIT_INTERNAL_ERROR,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    PolicycheckError,
+    Problem,
+    did_you_mean,
 )
 
 
@@ -321,7 +326,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     'policycheck config'). Exit 0 when no open finding is at or above --fail-on, 1 when
     one is, 2 when an input, rule, waiver or setting could not be used."""
     from policycheck.config import check_arguments
-    from policycheck.formats import FORMATS, render
+    from policycheck.formats import FORMATS
     from policycheck.pipeline import check as run_check
 
     settings = _settings(ctx, options, format=fmt)
@@ -333,6 +338,15 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
     _write_outputs(report, settings["outputs"], redact)
+    _echo_report(report, fmt, redact)
+    return report.exit_code
+
+
+def _echo_report(report: Any, fmt: str, redact: bool | None) -> None:
+    """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
+    format refused on a terminal."""
+    from policycheck.formats import render
+
     data = render(report, fmt, redact)
     if isinstance(data, bytes):
         if sys.stdout.isatty():
@@ -340,11 +354,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
                                    f"{fmt}:FILE")
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
-        return report.exit_code
-    if fmt == "text" and sys.stdout.isatty():
-        data = _colour(data)
-    click.echo(data, nl=False)
-    return report.exit_code
+        return
+    click.echo(_colour(data) if fmt == "text" and sys.stdout.isatty() else data, nl=False)
 
 
 SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",
@@ -595,11 +606,12 @@ def kpis_list(category: str | None, fmt: str) -> int:
         return EXIT_OK
     widths = (26, 18, 9, 7, 24)
     header = ("ID", "CATEGORY", "PRESSURE", "BETTER", "DATA SOURCE")
-    click.echo("".join(h.ljust(w) for h, w in zip(header, widths)) + "NAME")
+    click.echo("".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "NAME")
     for e in entries:
         row = (e["kpi_id"], e["category"], PRESSURE_OF_CATEGORY[e["category"]], e["direction"],
                e.get("data_source") or "system")
-        click.echo("".join(str(v).ljust(w) for v, w in zip(row, widths)) + str(e.get("name")))
+        cells = "".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
+        click.echo(cells + str(e.get("name")))
     click.echo(f"{len(entries)} KPIs.")
     return EXIT_OK
 
@@ -731,20 +743,11 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or a
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
-    from policycheck.formats import render
 
     evidence = run_analyze(_distinct(paths), actuals, params=_pairs(params, "--param"),
                            fail_on=fail_on)
     _write_outputs(evidence.report, outputs, redact)
-    data = render(evidence.report, fmt, redact)
-    if isinstance(data, bytes):
-        if sys.stdout.isatty():
-            raise click.UsageError(f"--format {fmt} is binary: write it with --output "
-                                   f"{fmt}:FILE")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-    else:
-        click.echo(_colour(data) if fmt == "text" and sys.stdout.isatty() else data, nl=False)
+    _echo_report(evidence.report, fmt, redact)
     return int(evidence.report.exit_code)
 
 

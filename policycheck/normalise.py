@@ -62,7 +62,7 @@ def empty_frame(spec: EntitySpec) -> pd.DataFrame:
 def combine(spec: EntitySpec, records: list[dict[str, Any]],
             tables: list[pd.DataFrame]) -> pd.DataFrame:
     """One raw object frame from YAML records and table frames of the same entity."""
-    columns = frame_columns(spec) + ["src_fields"]
+    columns = [*frame_columns(spec), "src_fields"]
     columns += [f.name for f in spec.fields if f.kind in ("points", "rates")]
     parts = [pd.DataFrame.from_records(records, columns=columns)] if records else []
     parts += [t.reindex(columns=columns) for t in tables]

@@ -7,7 +7,7 @@ values allowed. They run lazily, so one run reports every failure.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -26,7 +26,7 @@ CHECK_TEXT = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for(name: str) -> pa.DataFrameSchema:
     spec = ENTITIES[name]
     columns: dict[str, pa.Column] = {}

@@ -19,7 +19,14 @@ import pandas as pd
 
 from policycheck.expression import Field, Function, Param, Scope, Type
 from policycheck.model import (
-    BASIS_POINTS, CATEGORIES, CHILDREN, KPI, PLAN, PRESSURES, EntitySpec, FieldSpec,
+    BASIS_POINTS,
+    CATEGORIES,
+    CHILDREN,
+    KPI,
+    PLAN,
+    PRESSURES,
+    EntitySpec,
+    FieldSpec,
 )
 from policycheck.ruleset import Parameter
 
@@ -445,7 +452,7 @@ def contains(ctx: RowContext, text: np.ndarray, part: np.ndarray) -> np.ndarray:
     if needle.nunique() <= 1:
         value = needle.iat[0] if len(needle) else ""
         return haystack.str.contains(value, regex=False).to_numpy(dtype=bool) & (value != "")
-    return np.array([n in h and n != "" for h, n in zip(haystack, needle)], dtype=bool)
+    return np.array([n in h and n != "" for h, n in zip(haystack, needle, strict=True)], dtype=bool)
 
 
 def role_overrides(ctx: RowContext, predicate: Lambda) -> np.ndarray:

@@ -149,4 +149,4 @@ def model_without_sources(model: Model) -> dict[str, pd.DataFrame]:
             for name, frame in model.frames.items()}
 
 
-__all__ = ["Model", "Normalised", "load_model", "validate", "model_without_sources"]
+__all__ = ["Model", "Normalised", "load_model", "model_without_sources", "validate"]

@@ -83,7 +83,8 @@ def test_a_waiver_lets_an_introduced_finding_through(versions: Path,
     code, out, _ = run(capsys, "diff", "old", "new", "--waivers", "waivers.yaml")
     assert code == 0
     assert "  new/a.yaml:4:3: high gate.missing: plan 'a-2027': " in out
-    assert "(0 gates in the plan) [waived: r (owner o, expires 2999-12-31; waivers.yaml:2:5)]\n" in out
+    assert ("(0 gates in the plan) [waived: r (owner o, expires 2999-12-31; "
+            "waivers.yaml:2:5)]\n") in out
 
 
 def test_moving_plans_between_files_changes_nothing(workdir: Path,

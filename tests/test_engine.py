@@ -22,7 +22,8 @@ escalate:
 evidence:
   weight: weight
   speed: share('speed')
-message: "{kpi.name} carries {weight:%}; the plan pays {speed:%1} on speed, {plan.target_variable:money} at target"
+message: "{kpi.name} carries {weight:%}; the plan pays {speed:%1} on speed,
+  {plan.target_variable:money} at target"
 rationale: r
 remediation: m
 parameters:
@@ -99,7 +100,8 @@ def test_json_output_shape(tmp_path: Path, pack: Path,
     [finding] = data["findings"]
     assert list(finding) == ["rule_id", "severity", "title", "plan_id", "scope", "entity_id",
                              "component_id", "message", "evidence", "remediation",
-                             "location", "headcount", "pay_at_stake", "fingerprint", "status", "waiver"]
+                             "location", "headcount", "pay_at_stake", "fingerprint", "status",
+                             "waiver"]
     assert finding["location"] == {"file": f"{plans.as_posix()}/a.yaml", "sheet": None,
                                    "line": 8, "column": 7}
     assert finding["component_id"] == "aht"

@@ -22,7 +22,8 @@ plans:
       - {id: aht, kpi: aht, weight: 10%}
       - {id: tickets, kpi: tickets_closed, weight: 20%}
       - {id: hold, kpi: hold_time, weight: 20%}
-      - {id: fcr, kpi: fcr, weight: 50%, curve_points: [[80, 0], [100, 100], [101, 130], [120, 200]],
+      - {id: fcr, kpi: fcr, weight: 50%,
+         curve_points: [[80, 0], [100, 100], [101, 130], [120, 200]],
          rates: {gold: 300, silver: 100}}
     gates:
       - {id: qa, kpi: qa_score, min: 80, applies_to: [aht]}

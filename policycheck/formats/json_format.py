@@ -213,16 +213,5 @@ def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
 def _render_plain(report: Report) -> str:
     """The reference rendering, with json.dumps."""
     findings = report.findings.astype(object).where(report.findings.notna(), None)
-    data = {
-        "version": __version__,
-        "summary": {
-            "plans_read": report.plans_read, "plans_checked": report.plans_checked,
-            "plans_invalid": report.plans_invalid, "rules": len(report.rules),
-            "findings": len(report.findings), "by_severity": report.counts(),
-            "fail_on": report.fail_on, "failing": len(report.failing),
-            "exit_code": report.exit_code,
-        },
-        "findings": [finding_json(r) for r in findings.to_dict("records")],
-        "problems": [problem_json(p) for p in report.problems],
-    }
+    data = _data(report, [finding_json(r) for r in findings.to_dict("records")])
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
