@@ -224,7 +224,7 @@ def fingerprints(findings: pd.DataFrame) -> list[str]:
     so it survives reordering files, moving a plan and unrelated edits."""
     keys = (findings["rule_id"] + "|" + findings["plan_id"].astype(str) + "|"
             + findings["scope"] + "|" + findings["entity_id"].fillna("").astype(str))
-    return [hashlib.blake2b(k.encode(), digest_size=8).hexdigest() for k in keys]
+    return [hashlib.blake2b(k.encode(), digest_size=8).hexdigest() for k in keys.tolist()]
 
 
 def evaluate(compiled: Sequence[CompiledRule],
