@@ -556,3 +556,18 @@ def test_redact_hides_pay_placeholders_of_the_template(report: Report) -> None:
                   message=["base 30000, uncapped at 45%1.5e+06; prize 900"] * 5)
     assert set(redact(odd).findings["message"]) == {
         "base [redacted], uncapped at 45%[redacted]; prize [redacted]"}
+
+
+@pytest.mark.parametrize("folder", ["sample_data/yaml", "tests/data/formats_plans"])
+def test_json_is_byte_identical_to_json_dumps(folder: str) -> None:
+    """The fast JSON renderer writes exactly what json.dumps writes, non-ASCII text included,
+    with findings and without any."""
+    from policycheck.formats import json_format
+    from policycheck.pipeline import check
+
+    report = check([ROOT / folder], today=datetime.date(2027, 1, 1))
+    assert len(report.findings) > 0
+    assert json_format.render(report) == json_format._render_plain(report)
+    empty = dataclasses.replace(report, findings=report.findings.iloc[:0])
+    assert json_format.render(empty) == json_format._render_plain(empty)
+    assert json.loads(json_format.render(empty))["findings"] == []

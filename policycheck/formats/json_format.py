@@ -44,10 +44,6 @@ def problem_json(problem: Any) -> dict[str, Any]:
             "message": problem.message}
 
 
-class _Raw(str):
-    """Text already encoded as JSON at the right indentation."""
-
-
 _encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
 
 
@@ -80,7 +76,7 @@ def _encode(value: Any, indent: str) -> str:
     values a report holds; json's own indenting encoder is pure Python and took most of the
     time of a large report (byte-identical output is asserted in tests/test_formats.py)."""
     if isinstance(value, str):
-        return value if isinstance(value, _Raw) else _encode_str(value)
+        return _encode_str(value)
     if value is None:
         return "null"
     if value is True:
@@ -144,8 +140,9 @@ def _flat_encoder(inner: str) -> json.JSONEncoder:
     return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + inner, ": "))
 
 
-def _findings_text(findings: pd.DataFrame) -> list[_Raw]:
-    """Every finding as finding_json would give it, encoded column by column."""
+def _findings_text(findings: pd.DataFrame) -> list[str]:
+    """Every finding as finding_json would give it, encoded column by column and indented
+    as an item of the top object's findings list."""
     ind = "      "  # a finding's keys: inside the top object and the findings list
     sub = ind + "  "
 
@@ -176,23 +173,35 @@ def _findings_text(findings: pd.DataFrame) -> list[_Raw]:
     for (rule_id, severity, title, plan_id, scope, entity_id, component_id, message, ev,
          remediation, loc, headcount, stake, fingerprint, status, wv) in zip(
             *head, evidence, *tail, location, *numbers, *after, waiver, strict=True):
-        out.append(_Raw(
-            f'{{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
+        out.append(
+            f'    {{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
             f'{ind}"title": {title},\n{ind}"plan_id": {plan_id},\n{ind}"scope": {scope},\n'
             f'{ind}"entity_id": {entity_id},\n{ind}"component_id": {component_id},\n'
             f'{ind}"message": {message},\n{ind}"evidence": {ev},\n'
             f'{ind}"remediation": {remediation},\n{ind}"location": {loc},\n'
             f'{ind}"headcount": {headcount},\n{ind}"pay_at_stake": {stake},\n'
             f'{ind}"fingerprint": {fingerprint},\n{ind}"status": {status},\n'
-            f'{ind}"waiver": {wv}\n    }}'))
+            f'{ind}"waiver": {wv}\n    }}')
     return out
+
+
+#: Where the findings go in the encoded top object (its other strings hold no raw newline).
+_FINDINGS_SLOT = '\n  "findings": [],\n'
 
 
 def render(report: Report) -> str:
     try:
-        return _encode(_data(report, _findings_text(report.findings)), "") + "\n"
+        findings = _findings_text(report.findings)
+        top = _encode(_data(report, []), "")
     except _Unsupported:  # a value only json.dumps knows how to refuse or write
         return _render_plain(report)
+    if not findings:
+        return top + "\n"
+    # The findings (most of a large report) are joined once into the document, not encoded
+    # again as a list inside it: one copy of a document that may be a gigabyte.
+    before, after = top.split(_FINDINGS_SLOT)
+    return "".join([before, '\n  "findings": [\n', ",\n".join(findings), "\n  ],\n",
+                    after, "\n"])
 
 
 def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
