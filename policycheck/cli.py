@@ -678,16 +678,22 @@ def _plain(value: Any) -> str:
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off for html.")
 @RUN_FLAGS
+@click.option("--actuals", type=click.Path(dir_okay=False), metavar="FILE",
+              help="KPI actuals: add the outcome-evidence sections (see 'policycheck analyze').")
+@click.option("--analyze-param", "analyze_params", multiple=True, metavar="SIGNAL.NAME=VALUE",
+              help="Override an outcome-evidence signal parameter; repeatable.")
 @click.pass_context
 def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: str | None,
            title: str, date: str | None, top: int, step: float, redact: bool | None,
-           no_cache: bool = False, quiet: bool = False, **options: Any) -> int:
+           no_cache: bool = False, quiet: bool = False, actuals: str | None = None,
+           analyze_params: tuple[str, ...] = (), **options: Any) -> int:
     """Write the leadership report of the plans under PATHS: which plans pull people away
     from the customer, how hard, for how many people, and what to change.
 
     Settings (rules, waivers, baseline) as for 'check'. Exit 0 when the report was written,
     2 when an input was invalid (the report is still written, listing the plans it could
     not check) or a rule, waiver or setting could not be used."""
+    import dataclasses
     from pathlib import Path
 
     from policycheck.config import check_arguments
@@ -701,9 +707,16 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = _settings(ctx, options)
+    evidence = None
+    if actuals is not None:
+        from policycheck.analyze import analyze as run_analyze
+
+        evidence = run_analyze(_distinct(paths), actuals,
+                               params=_pairs(analyze_params, "--analyze-param"))
     with _caching(no_cache), _progress(quiet) as progress:
         lead = analyse(_distinct(paths), curve=CurveParams(step=step), redact=redact,
                        **check_arguments(settings), progress=progress)
+    lead = dataclasses.replace(lead, evidence=evidence)
     options = {"title": title, "date": date, "redact": redact}
     text = (render_markdown(lead, **options) if fmt == "markdown"
             else render_html(lead, detail_limit=top, **options))
@@ -749,39 +762,6 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     _write_outputs(evidence.report, outputs, redact)
     _echo_report(evidence.report, fmt, redact)
     return int(evidence.report.exit_code)
-
-
-def _report_with_actuals(command: click.Command) -> None:
-    """``report --actuals FILE``: the leadership report gains a section per outcome-evidence
-    signal (policycheck.leadership.evidence)."""
-    import functools
-
-    command.params.append(click.Option(
-        ["--actuals"], type=click.Path(dir_okay=False), metavar="FILE",
-        help="KPI actuals: add the outcome-evidence sections (see 'policycheck analyze')."))
-    command.params.append(click.Option(
-        ["--analyze-param", "analyze_params"], multiple=True, metavar="SIGNAL.NAME=VALUE",
-        help="Override an outcome-evidence signal parameter; repeatable."))
-    inner = command.callback
-    assert inner is not None
-
-    @functools.wraps(inner)
-    def callback(*args: Any, actuals: str | None = None,
-                 analyze_params: tuple[str, ...] = (), **kwargs: Any) -> Any:
-        if actuals is None:
-            return inner(*args, **kwargs)
-        from policycheck.analyze import analyze as run_analyze
-        from policycheck.leadership.evidence import showing
-
-        evidence = run_analyze(_distinct(kwargs["paths"]), actuals,
-                               params=_pairs(analyze_params, "--analyze-param"))
-        with showing(evidence):
-            return inner(*args, **kwargs)
-
-    command.callback = callback
-
-
-_report_with_actuals(report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ import pandas as pd
 from policycheck.engine import SEVERITY_RANK
 from policycheck.leadership.words import protection_sentence, sensitivity_sentence
 from policycheck.profile import pressure_profile
+
+if TYPE_CHECKING:
+    from policycheck.analyze.run import Evidence
 from policycheck.report import Report
 from policycheck.scoring import ScoreWeights, alignment, by_org_unit, by_role_kind, counted
 from policycheck.sensitivity import CurveParams, plan_sensitivity, sensitivity
@@ -38,6 +41,9 @@ class Leadership:
     frames: Mapping[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     curve: CurveParams = field(default_factory=CurveParams)
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    #: Outcome evidence from KPI actuals (``policycheck.analyze``), shown in its own
+    #: section when set (``report --actuals``).
+    evidence: Evidence | None = field(default=None, repr=False)
 
     def totals(self) -> dict[str, Any]:
         """The headline numbers."""

@@ -3,15 +3,12 @@
 One section per signal, each with an inline SVG chart and the findings behind it: the
 histogram with its counterfactual for bunching, the pull and customer trends for divergence,
 payout against customer score for the top earners, shares against their limits for surveys.
-The evidence in force is set by ``showing`` (a context variable, so nothing global leaks
-between runs); ``render_html`` and ``render_markdown`` add the sections when one is set.
+``render_html`` and ``render_markdown`` add the sections when the report's
+``Leadership.evidence`` is set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +18,6 @@ from markupsafe import Markup, escape
 if TYPE_CHECKING:
     from policycheck.analyze.run import Evidence
 
-CURRENT: ContextVar[Evidence | None] = ContextVar("policycheck_evidence", default=None)
 W, H, PAD = 640, 220, 36
 #: Charts per signal (the most certain findings first); the rest are in the table.
 CHARTS = 4
@@ -38,15 +34,6 @@ SECTIONS = (
     ("evidence.survey", "Survey gaming",
      "Share of survey results that are suspect, against the limit."),
 )
-
-
-@contextmanager
-def showing(evidence: Evidence) -> Iterator[None]:
-    token = CURRENT.set(evidence)
-    try:
-        yield
-    finally:
-        CURRENT.reset(token)
 
 
 def _svg(title: str, body: list[str]) -> str:
@@ -178,9 +165,8 @@ def html_section(evidence: Evidence) -> str:
     return str(Markup("".join(parts)))
 
 
-def insert_html(page: str) -> str:
-    """The page with the evidence section before the method notes, when evidence is set."""
-    evidence = CURRENT.get()
+def insert_html(page: str, evidence: Evidence | None) -> str:
+    """The page with the evidence section before the method notes, when there is evidence."""
     if evidence is None:
         return page
     anchor = '<section aria-labelledby="method">'
@@ -188,8 +174,7 @@ def insert_html(page: str) -> str:
     return page[:where] + html_section(evidence) + "\n" + page[where:]
 
 
-def append_markdown(text: str) -> str:
-    evidence = CURRENT.get()
+def append_markdown(text: str, evidence: Evidence | None) -> str:
     if evidence is None:
         return text
     lines = ["", "## Outcome evidence from KPI actuals", ""]
