@@ -160,12 +160,13 @@ PARALLEL_MIN_FILES = 200
 ParseResult = tuple[list[Problem], tuple[Any, list[Problem]] | None]
 
 
-def parse_yaml_file(path: Path) -> ParseResult:
+def parse_yaml_file(path: Path, data: bytes | None = None) -> ParseResult:
     """The decoding problems and the parsed document of one YAML file (None when it is not
-    UTF-8 text), from the cache (``policycheck.cache``) when the same bytes were parsed before."""
+    UTF-8 text), from the cache (``policycheck.cache``) when the same bytes were parsed before.
+    ``data`` is the file's bytes when the caller has read them already."""
     shown = path.as_posix()
     problems: list[Problem] = []
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     text = decode(data, shown, problems)
     if text is None:
         return problems, None
@@ -180,12 +181,6 @@ def parse_yaml_file(path: Path) -> ParseResult:
     return problems, result
 
 
-def _cached(path: Path) -> ParseResult | None:
-    data = path.read_bytes()
-    hit = cache.lookup(cache.key(data, path.as_posix())) if cache.enabled() else None
-    return ([], hit) if hit is not None else None
-
-
 def _parse_many(paths: list[Path]) -> dict[str, ParseResult]:
     """Parse many YAML files across the cores (results identical to parsing them in turn,
     each file apart); an empty answer when there are too few to be worth it."""
@@ -193,21 +188,25 @@ def _parse_many(paths: list[Path]) -> dict[str, ParseResult]:
     if len(paths) <= PARALLEL_MIN_FILES or workers < 2:
         return {}
     results: dict[str, ParseResult] = {}
-    missing = []
+    missing: list[tuple[Path, bytes]] = []  # each file read once here, hits answered now
     for path in paths:
-        hit = _cached(path)
+        data = path.read_bytes()
+        hit = cache.lookup(cache.key(data, path.as_posix())) if cache.enabled() else None
         if hit is None:
-            missing.append(path)
+            missing.append((path, data))
         else:
-            results[path.as_posix()] = hit
+            results[path.as_posix()] = ([], hit)
     if len(missing) > PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
 
         chunk = max(1, min(256, len(missing) // (workers * 4)))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            parsed = pool.map(parse_yaml_file, missing, chunksize=chunk)
-            for path, result in zip(missing, parsed, strict=True):
+            parsed = pool.map(parse_yaml_file, *zip(*missing, strict=True), chunksize=chunk)
+            for (path, _), result in zip(missing, parsed, strict=True):
                 results[path.as_posix()] = result
+    else:
+        for path, data in missing:
+            results[path.as_posix()] = parse_yaml_file(path, data)
     return results
 
 
