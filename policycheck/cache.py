@@ -3,8 +3,9 @@
 Like ruff's cache it lives in ``.policycheck_cache/`` of the current folder (or
 ``POLICYCHECK_CACHE_DIR``), is safe to delete at any time, and is off with ``--no-cache``
 (``POLICYCHECK_NO_CACHE=1``). An entry is keyed by the SHA-256 of the file's bytes, its shown
-path (problems name it), the policycheck version and FORMAT_VERSION: an edited file has a new
-key, so a stale entry is never served (no modification times are trusted).
+path (problems name it), the policycheck version, FORMAT_VERSION, the PyYAML version and
+loader, and a hash of the parser's source: an edited file or a changed parser has a new key,
+so a stale entry is never served (no modification times are trusted).
 
 Entries are JSON, never pickle: a cache folder may be shared, restored from CI or written by
 someone else, and unpickling runs code, whereas reading JSON only builds plain values. What is
@@ -26,7 +27,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from policycheck import __version__
+import yaml
+
+from policycheck import __version__, yamlsource
 from policycheck.errors import Location, Problem
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -48,9 +51,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("POLICYCHECK_CACHE_DIR") or DEFAULT_DIR)
 
 
+def _parser_identity() -> str:
+    """What a parse depends on besides the file: PyYAML, its loader, and the parser's own
+    code and limits (a hash of yamlsource.py), so an entry made by other code is not served."""
+    source = Path(yamlsource.__file__).read_bytes()
+    return "/".join((yaml.__version__, yamlsource._BaseLoader.__name__,
+                     hashlib.sha256(source).hexdigest()))
+
+
+_PARSER = _parser_identity()
+
+
 def key(data: bytes, shown: str) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, FORMAT_VERSION, shown):
+    for part in (__version__, FORMAT_VERSION, _PARSER, shown):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(data)
     return digest.hexdigest()
