@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from policycheck.documents import is_extension_key
@@ -78,15 +79,17 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     content = text.lstrip()
     above = text[: len(text) - len(content)].count("\n")
     try:
-        raw = pd.read_csv(io.StringIO(content), header=None, dtype=str, keep_default_na=False,
-                          na_filter=False, skip_blank_lines=False)
+        # dtype=object keeps the parser's Python strings: pandas' default "str" dtype
+        # would convert every column to Arrow and back, which costs more than the read.
+        raw = pd.read_csv(io.StringIO(content), header=None, dtype=object,
+                          keep_default_na=False, na_filter=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raw = pd.DataFrame()
     except pd.errors.ParserError as exc:
         out.problems.append(_malformed(exc, shown, above))
         return
-    cells = pd.DataFrame({c: raw[c].str.strip() for c in raw.columns}, dtype=object)
-    cells = cells.where(cells != "", None)
+    cells = pd.DataFrame({c: _stripped(raw[c].to_numpy()) for c in raw.columns},
+                         index=raw.index, dtype=object)
     filled = cells.notna().any(axis=1).to_numpy()
     if not filled.any():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
@@ -96,6 +99,14 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     header = [str(c) for c in raw.iloc[top]]
     body = cells.iloc[top + 1:].reset_index(drop=True)
     _add_frame(header, body, shown, "", spec, out, header_row=above + top + 1)
+
+
+def _stripped(cells: np.ndarray) -> np.ndarray:
+    """Cells stripped, an empty one missing (None). A column holds few distinct texts, so
+    each is stripped once and the results are taken back by position."""
+    codes, uniques = pd.factorize(cells)
+    texts = np.array([str(u).strip() or None for u in uniques] + [None], dtype=object)
+    return texts[codes]  # code -1 (a missing cell) takes the None at the end
 
 
 def _malformed(exc: Exception, shown: str, above: int) -> Problem:
@@ -227,16 +238,19 @@ def _add_frame(header: list[str], body: pd.DataFrame, shown: str, sheet: str,
     """Keep the known columns of a table under their frame names; report the others."""
     keep, faulty = _columns(header, shown, sheet, spec, out, header_row)
     # A row is blank when every cell is: such rows (often trailing) carry no plan.
-    blank = body.isna().all(axis=1) if len(body.columns) else pd.Series(True, index=body.index)
+    blank = body.isna().all(axis=1).to_numpy() if len(body.columns) else \
+        np.ones(len(body), dtype=bool)
     first = header_row + 1
-    lines = pd.Series(range(first, first + len(body)), index=body.index)[~blank]
-    body = body[~blank]
+    lines = np.arange(first, first + len(body))
+    if blank.any():  # filtering copies every column: only when there is a blank row
+        lines = lines[~blank]
+        body = body[~blank]
     frame = pd.DataFrame({col: body.iloc[:, i].to_numpy(dtype=object)
                           for i, col in keep.items() if i < body.shape[1]})
     frame.index = range(len(frame))
     frame["src_file"] = shown
     frame["src_sheet"] = sheet
-    frame["src_line"] = lines.to_numpy()
+    frame["src_line"] = lines
     frame["src_col"] = 0
     frame["src_fields"] = None
     where = Location(shown, sheet, header_row)
