@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from policycheck.expression import Field, Function, Param, Scope, Type
 from policycheck.model import (
@@ -91,6 +92,7 @@ class Frames:
         #: values it reads. Many default rules ask the same question (``share_where(kpi.
         #: pressure in param.pressures)``, ``slope_ratio()``), each once per run here.
         self._memo: dict[tuple[Any, ...], np.ndarray] = {}
+        self._shared: dict[Any, Any] = {}  # other per-run lookups (codes, Arrow columns)
         self.headcount = self._headcount(frames)
 
     def _headcount(self, frames: Mapping[str, pd.DataFrame]) -> np.ndarray:
@@ -112,6 +114,22 @@ class Frames:
             column.flags.writeable = False
             self._columns[key] = column
         return self._columns[key]
+
+    def codes(self, scope: str, name: str) -> tuple[np.ndarray, list[Any]]:
+        """A column of a scope's frame as integer codes (-1 where missing) and the distinct
+        values they number, for columns with few distinct values such as ``src_file``."""
+        key = ("codes", scope, name)
+        if key not in self._shared:
+            codes, uniques = pd.factorize(self.entity(scope)[name])
+            self._shared[key] = (np.asarray(codes, dtype=np.int64), list(uniques))
+        return self._shared[key]  # type: ignore[no-any-return]
+
+    def plan_ids(self) -> pa.Array:
+        """The plans' ids as Arrow text, gathered per finding into the findings frame."""
+        if "plan_ids" not in self._shared:
+            self._shared["plan_ids"] = pa.array(self.plans["plan_id"].to_numpy(dtype=object),
+                                                type=pa.large_string(), from_pandas=True)
+        return self._shared["plan_ids"]  # type: ignore[no-any-return]
 
     def entity(self, scope: str) -> pd.DataFrame:
         return self.plans if scope == "plan" else self.frames[SCOPE_ENTITIES[scope].name]

@@ -158,8 +158,8 @@ def test_overlaps_contains_and_role_overrides(curve_frames: Frames) -> None:
 
 
 def test_date_evidence_is_an_iso_date() -> None:
-    from policycheck.engine import _json_values, _plain
+    from policycheck.wording import json_values, plain
 
     dates = np.array(["2027-01-04", "NaT"], dtype="datetime64[ns]")
-    assert _json_values(dates) == ["2027-01-04", None]
-    assert _plain(dates[0]) == "2027-01-04"
+    assert json_values(dates).tolist() == ["2027-01-04", None]
+    assert plain(dates[0]) == "2027-01-04"

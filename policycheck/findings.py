@@ -1,0 +1,178 @@
+"""The findings frame, assembled once from what every rule fired on.
+
+Each rule hands over integer row numbers of its scope and a few per-row values (`Fired`);
+the location, entity and rule columns are gathered here for all rules together, sorted by
+integer keys (file and sheet as ranks of their few distinct names) and only then turned into
+text columns, so no text column is built, concatenated or sorted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.scopes import SCOPE_ENTITIES, Frames
+
+FINDING_COLUMNS = (
+    "rule_id", "severity", "title", "scope", "plan_id", "entity_id", "component_id",
+    "message", "evidence", "remediation", "src_file", "src_sheet", "src_line", "src_col",
+    "headcount", "pay_at_stake", "fingerprint", "status", "waiver",
+)
+_STR = pd.StringDtype(na_value=np.nan)  # pandas' default text dtype, Arrow-backed
+
+
+@dataclass(frozen=True)
+class Fired:
+    """The findings of one rule: rows of its scope's frame and a value per row."""
+
+    rule: Rule
+    rows: np.ndarray  # row numbers in the scope's frame
+    plan_rows: np.ndarray  # the row's plan, as a row of the plans frame
+    severity: np.ndarray  # ranks into SEVERITIES
+    message: pa.Array
+    evidence: np.ndarray  # one mapping per row
+    pay_at_stake: np.ndarray
+
+
+def empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(FINDING_COLUMNS))
+
+
+def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    if isinstance(array, pa.Array):
+        array = pa.chunked_array([array], type=pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=_STR), copy=False)
+
+
+def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
+    """``values[code]`` per row as a text column; a missing value where the code is -1."""
+    table = pa.array(list(values), type=pa.large_string(), from_pandas=True)
+    return _text(table.take(pa.array(codes, mask=codes < 0)))
+
+
+def _ranked_codes(fired: Sequence[Fired], frames: Frames, name: str
+                  ) -> tuple[np.ndarray, list[object]]:
+    """A per-finding code for a location column (``src_file``), numbered in sorted order of
+    its distinct values, with those values; -1 for a missing one (sorted first)."""
+    local = {s: frames.codes(s, name) for s in {f.rule.scope for f in fired}}
+    names = sorted({v for _, uniques in local.values() for v in uniques})
+    rank = {v: i for i, v in enumerate(names)}
+    parts = []
+    for f in fired:
+        codes, uniques = local[f.rule.scope]
+        to_rank = np.array([rank[v] for v in uniques] + [-1], dtype=np.int64)
+        parts.append(to_rank[codes[f.rows]])  # code -1 picks the trailing -1
+    return np.concatenate(parts), names
+
+
+def _entities(fired: Sequence[Fired], frames: Frames, components_only: bool) -> pd.Series:
+    """Entity ids (or component ids) as the per-rule frames of pandas would have typed them:
+    text when every rule's ids are text, objects with None otherwise."""
+    parts, texts = [], []
+    for f in fired:
+        scope = f.rule.scope
+        named = scope == "component" if components_only else scope != "plan"
+        ids = (frames.raw(scope, SCOPE_ENTITIES[scope].key)[f.rows] if named
+               else np.full(len(f.rows), None, dtype=object))
+        text = pd.api.types.infer_dtype(ids, skipna=True) == "string"
+        parts.append(np.where(pd.isna(ids), np.nan, ids) if text and pd.isna(ids).any()
+                     else ids)
+        texts.append(text)
+    values = np.concatenate(parts)
+    if all(texts):
+        return pd.Series(values, dtype=_STR)
+    return pd.Series(values, dtype=object)
+
+
+def _order(file: np.ndarray, sheet: np.ndarray, line: np.ndarray, col: np.ndarray,
+           rule: np.ndarray, entity: pd.Series) -> np.ndarray:
+    """The stable order by location, rule id, then entity id (missing first). The entity
+    decides only between findings of one rule at one location, rare enough to rank the ids
+    only when it happens."""
+    keys = (rule, col, line, sheet, file)
+    order = np.lexsort(keys)
+    tied = np.ones(len(order) - 1, dtype=bool) if len(order) else np.zeros(0, dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        tied &= ordered[1:] == ordered[:-1]
+    if not tied.any():
+        return order
+    codes, _ = pd.factorize(entity.to_numpy(dtype=object), sort=True)
+    return np.lexsort((codes, *keys))
+
+
+def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
+    """One findings frame with FINDING_COLUMNS, sorted by location, rule and entity."""
+    fired = [f for f in fired if len(f.rows)]
+    if not fired:
+        return empty()
+    rules = [f.rule for f in fired]
+    rule = np.repeat(np.arange(len(fired)), [len(f.rows) for f in fired])
+    rule_rank = np.argsort(np.argsort(np.array([r.id for r in rules], dtype=object),
+                                      kind="stable"), kind="stable")[rule]
+    file, files = _ranked_codes(fired, frames, "src_file")
+    sheet, sheets = _ranked_codes(fired, frames, "src_sheet")
+    line, col = (np.concatenate([frames.raw(f.rule.scope, name)[f.rows] for f in fired])
+                 for name in ("src_line", "src_col"))
+    entity = _entities(fired, frames, components_only=False)
+    order = _order(file, sheet, line, col, rule_rank, entity)
+    rule = rule[order]
+    plan_rows = np.concatenate([f.plan_rows for f in fired])[order]
+    headcount = frames.headcount[plan_rows]
+    out = pd.DataFrame({
+        "rule_id": _take_text([r.id for r in rules], rule),
+        "severity": _take_text(SEVERITIES, np.concatenate([f.severity for f in fired])[order]),
+        "title": _take_text([r.title for r in rules], rule),
+        "scope": _take_text([r.scope for r in rules], rule),
+        "plan_id": _text(frames.plan_ids().take(pa.array(plan_rows))),
+        "entity_id": entity.take(order).reset_index(drop=True),
+        "component_id": _entities(fired, frames, components_only=True).take(order)
+        .reset_index(drop=True),
+        "message": _text(pa.chunked_array([f.message for f in fired]).take(pa.array(order))),
+        "evidence": pd.Series(np.concatenate([f.evidence for f in fired])[order], dtype=object),
+        "remediation": _take_text([r.remediation for r in rules], rule),
+        "src_file": _take_text(files, file[order]),
+        "src_sheet": _take_text(sheets, sheet[order]),
+        "src_line": line[order], "src_col": col[order],
+        "headcount": pd.arrays.IntegerArray(np.nan_to_num(headcount).astype(np.int64),
+                                            np.isnan(headcount)),
+        "pay_at_stake": np.concatenate([f.pay_at_stake for f in fired])[order],
+    }, copy=False)
+    out["fingerprint"] = fingerprints(out)
+    out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
+    out["waiver"] = pd.Series(np.empty(len(out), dtype=object), dtype=object)
+    return out
+
+
+def fingerprints(findings: pd.DataFrame) -> pd.Series:
+    """A finding's identity for baselines and waivers: rule id + entity key, never a line,
+    so it survives reordering files, moving a plan and unrelated edits."""
+    parts = [_arrow_text(findings[c]) for c in ("rule_id", "plan_id", "scope")]
+    parts.append(_arrow_text(findings["entity_id"].fillna("")))
+    keys = pc.binary_join_element_wise(*parts, pa.scalar("|", type=pa.large_string()))
+    digests = b"".join([hashlib.blake2b(k, digest_size=8).digest()
+                        for k in pc.cast(keys, pa.large_binary()).to_pylist()])
+    return _text(_hex(digests, len(findings))).set_axis(findings.index)
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """A column as Arrow text, the way ``astype(str)`` writes each value."""
+    text = pa.array(column.astype(str).array, type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _hex(digests: bytes, count: int) -> pa.Array:
+    """Hex digits of fixed 8-byte digests, built as one Arrow buffer (16 characters each)."""
+    raw = np.frombuffer(digests, dtype=np.uint8)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    text = np.empty(2 * len(raw), dtype=np.uint8)
+    text[0::2], text[1::2] = digits[raw >> 4], digits[raw & 15]
+    offsets = np.arange(0, 16 * count + 1, 16, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(text))

@@ -1,0 +1,149 @@
+"""The words and numbers of a finding: message placeholders and evidence values.
+
+A rule can fire on hundreds of thousands of rows, but a column of evidence holds few distinct
+values (a share, a KPI name, a currency), so each value is formatted once and the text is
+spread back to the rows by integer codes. Message pieces are joined as Arrow strings, which is
+what the findings frame holds them as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+FORMATS = ("%", "%1", "n", "x", "money", "")
+_NUMBER_FORMATS = {"%": "{:.0%}", "%1": "{:.1%}", "x": "{:.1f}×", "money": "{:,.0f}",
+                   "n": "{:g}"}
+_MISSING_TEXT = "n/a"
+
+
+def plain(value: object) -> str:
+    """A value as a message shows it (the ``""`` format)."""
+    if isinstance(value, (np.datetime64, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return value.replace(";", ", ")
+    return str(value)
+
+
+def text_array(values: Sequence[str] | np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.large_string())
+
+
+def _spread(texts: list[str], codes: np.ndarray) -> pa.Array:
+    """``texts[code]`` per row, ``n/a`` where the code is -1 (a missing value)."""
+    table = text_array([*texts, _MISSING_TEXT])
+    return table.take(pa.array(np.where(codes < 0, len(texts), codes)))
+
+
+def _float_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of distinct floats by their bits (so -0.0 keeps its sign); -1 for NaN."""
+    numbers = np.ascontiguousarray(values, dtype=np.float64)
+    codes, uniques = pd.factorize(numbers.view(np.int64))
+    codes = np.where(np.isnan(numbers), -1, codes)
+    return codes, np.asarray(uniques).view(np.float64)
+
+
+def _is_text(values: np.ndarray) -> bool:
+    """Strings and missing values only: distinct values can be hashed without 1 == True."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def format_column(values: np.ndarray, spec: str) -> pa.Array:
+    """One message placeholder for a column of values; ``n/a`` where a value is missing."""
+    if spec in _NUMBER_FORMATS:
+        codes, uniques = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
+        return _spread([_NUMBER_FORMATS[spec].format(u) for u in uniques], codes)
+    if np.issubdtype(values.dtype, np.datetime64):
+        text = pd.Series(pd.to_datetime(values).strftime("%Y-%m-%d"), dtype=object)
+        return text_array(text.where(text.notna(), _MISSING_TEXT).tolist())
+    if values.dtype == np.bool_:
+        return _spread(["no", "yes"], values.astype(np.int64))
+    if values.dtype.kind == "f":
+        codes, uniques = _float_codes(values)
+        return _spread([f"{u:g}" for u in uniques], codes)
+    if values.dtype.kind in "iu" or _is_text(values):
+        codes, uniques = pd.factorize(values)
+        return _spread([plain(u) for u in uniques], codes)
+    missing = pd.isna(values)
+    return text_array([_MISSING_TEXT if m else plain(v) for v, m in zip(
+        values.tolist(), missing.tolist(), strict=True)])
+
+
+def message_column(placeholders: Sequence[tuple[str, str, str]],
+                   values: dict[str, np.ndarray], size: int) -> pa.Array:
+    """The message of each row: literal text and formatted placeholders, joined."""
+    pieces: list[pa.Array | pa.Scalar] = []
+    for literal, field, spec in placeholders:
+        text = literal.replace("{{", "{").replace("}}", "}")
+        if text:
+            pieces.append(pa.scalar(text, type=pa.large_string()))
+        if field:
+            pieces.append(format_column(values[field], spec))
+    arrays = [p for p in pieces if isinstance(p, pa.Array)]
+    if not arrays:  # a message without placeholders: the same text on every row
+        whole = "".join(p.as_py() for p in pieces)
+        return text_array([whole]).take(pa.array(np.zeros(size, dtype=np.int64)))
+    if len(pieces) == 1:
+        return arrays[0]
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
+
+
+def json_values(values: np.ndarray, is_list: bool = False) -> np.ndarray:
+    """Evidence as plain JSON values (an object array): floats rounded to 6 places, NaN as
+    None, dates as ISO dates, lists (held ``;``-joined) as lists."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return _objects([None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
+                         for v in values])
+    if is_list:
+        codes, uniques = pd.factorize(values.astype(object))
+        items = [[i for i in str(u).split(";") if i] if u else [] for u in uniques]
+        # each row its own list, as a consumer may change one
+        return _objects([list(items[c]) if c >= 0 else [] for c in codes.tolist()])
+    if values.dtype.kind == "f":
+        rounded = np.round(values, 6)
+        out = rounded.astype(object)
+        out[np.isnan(rounded)] = None
+        return out
+    if values.dtype != np.dtype(object):
+        return values.astype(object)  # numpy scalars become Python ones, as tolist makes them
+    out = values.copy()
+    # NaN becomes None; other missing markers (None itself) stay as they are
+    out[[i for i in np.flatnonzero(pd.isna(values)).tolist()
+         if isinstance(values[i], float)]] = None
+    return out
+
+
+def _objects(items: list[object]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def evidence_dicts(names: Sequence[str], columns: Sequence[np.ndarray], size: int) -> np.ndarray:
+    """One evidence mapping per row (an object array). Dict displays are several times
+    faster than ``dict(zip(...))`` per row, so the common widths have their own."""
+    lists = [c.tolist() for c in columns]
+    if not names:
+        return _objects([{}] * size)
+    if len(names) == 1:
+        (a,) = names
+        return _objects([{a: x} for x in lists[0]])
+    if len(names) == 2:
+        a, b = names
+        return _objects([{a: x, b: y} for x, y in zip(*lists, strict=True)])
+    if len(names) == 3:
+        a, b, c = names
+        return _objects([{a: x, b: y, c: z} for x, y, z in zip(*lists, strict=True)])
+    if len(names) == 4:
+        a, b, c, d = names
+        return _objects([{a: w, b: x, c: y, d: z} for w, x, y, z in zip(*lists, strict=True)])
+    return _objects([dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)])
