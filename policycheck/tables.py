@@ -88,25 +88,28 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     except pd.errors.ParserError as exc:
         out.problems.append(_malformed(exc, shown, above))
         return
-    cells = pd.DataFrame({c: _stripped(raw[c].to_numpy()) for c in raw.columns},
-                         index=raw.index, dtype=object)
-    filled = cells.notna().any(axis=1).to_numpy()
-    if not filled.any():
+    stripped = [_stripped(raw[c].to_numpy()) for c in raw.columns]
+    columns = [values for values, _ in stripped]
+    blank = np.logical_and.reduce([missing for _, missing in stripped]) if stripped else \
+        np.ones(len(raw), dtype=bool)
+    if blank.all():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
         return
-    top = int(filled.argmax())  # blank lines above the header are skipped
+    top = int(blank.argmin())  # blank lines above the header are skipped
     header = [str(c) for c in raw.iloc[top]]
-    body = cells.iloc[top + 1:].reset_index(drop=True)
-    _add_frame(header, body, shown, "", spec, out, header_row=above + top + 1)
+    body = [column[top + 1:] for column in columns]
+    _add_frame(header, body, blank[top + 1:], shown, "", spec, out,
+               header_row=above + top + 1)
 
 
-def _stripped(cells: np.ndarray) -> np.ndarray:
-    """Cells stripped, an empty one missing (None). A column holds few distinct texts, so
-    each is stripped once and the results are taken back by position."""
+def _stripped(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells stripped, an empty one missing (None), and the mask of missing cells. A column
+    holds few distinct texts, so each is stripped once and taken back by position."""
     codes, uniques = pd.factorize(cells)
     texts = np.array([str(u).strip() or None for u in uniques] + [None], dtype=object)
-    return texts[codes]  # code -1 (a missing cell) takes the None at the end
+    empty = np.array([t is None for t in texts], dtype=bool)
+    return texts[codes], empty[codes]  # code -1 (a missing cell) takes the None at the end
 
 
 def _malformed(exc: Exception, shown: str, above: int) -> Problem:
@@ -160,7 +163,9 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             body = pd.DataFrame([[_cell(r, i) for i in range(len(header))]
                                  for r in rows[top + 1:]],
                                 columns=range(len(header)), dtype=object)
-            _add_frame(header, body, shown, sheet.title, spec, out, header_row=top + 1)
+            blank = body.isna().all(axis=1).to_numpy()
+            _add_frame(header, [body[c].to_numpy() for c in body.columns], blank, shown,
+                       sheet.title, spec, out, header_row=top + 1)
     finally:
         book.close()
     return unused
@@ -233,23 +238,23 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _add_frame(header: list[str], body: pd.DataFrame, shown: str, sheet: str,
-               spec: EntitySpec, out: TableFrames, header_row: int = 1) -> None:
-    """Keep the known columns of a table under their frame names; report the others."""
+def _add_frame(header: list[str], body: list[np.ndarray], blank: np.ndarray, shown: str,
+               sheet: str, spec: EntitySpec, out: TableFrames, header_row: int = 1) -> None:
+    """Keep the known columns of a table under their frame names; report the others.
+    ``body`` holds the cells below the header by column; ``blank`` marks the rows whose
+    cells are all missing: such rows (often trailing) carry no plan."""
     keep, faulty = _columns(header, shown, sheet, spec, out, header_row)
-    # A row is blank when every cell is: such rows (often trailing) carry no plan.
-    blank = body.isna().all(axis=1).to_numpy() if len(body.columns) else \
-        np.ones(len(body), dtype=bool)
     first = header_row + 1
-    lines = np.arange(first, first + len(body))
+    lines = np.arange(first, first + len(blank))
     if blank.any():  # filtering copies every column: only when there is a blank row
         lines = lines[~blank]
-        body = body[~blank]
-    frame = pd.DataFrame({col: body.iloc[:, i].to_numpy(dtype=object)
-                          for i, col in keep.items() if i < body.shape[1]})
-    frame.index = range(len(frame))
-    frame["src_file"] = shown
-    frame["src_sheet"] = sheet
+        body = [column[~blank] for column in body]
+    # Object columns throughout: pandas would infer its Arrow-backed "str" dtype for text,
+    # and typing the cells would convert them back, one full copy each way.
+    cells = {col: body[i] for i, col in keep.items() if i < len(body)}
+    cells["src_file"] = np.full(len(lines), shown, dtype=object)
+    cells["src_sheet"] = np.full(len(lines), sheet, dtype=object)
+    frame = pd.DataFrame(cells, index=range(len(lines)), dtype=object)
     frame["src_line"] = lines
     frame["src_col"] = 0
     frame["src_fields"] = None
