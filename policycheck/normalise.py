@@ -29,7 +29,7 @@ from policycheck.model import (
     EntitySpec,
     FieldSpec,
 )
-from policycheck.parsing import PARSERS, describe, location_of, report_cells
+from policycheck.parsing import describe, location_of, parse_column, report_cells
 
 
 @dataclass
@@ -77,17 +77,18 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
     out = pd.DataFrame(index=raw.index)
     bad_cells = []
     for key in frame_columns(spec)[: len(key_columns(spec)) + (spec is EMPLOYEE)]:
-        out[key] = _ids(raw[key])
+        ids = parse_column("str", raw[key], _ID_FIELD)
+        out[key] = ids.values
         if key != "plan_id" or spec is PLAN:  # a child's plan id comes from its plan
-            unusable = PARSERS["str"](raw[key], _ID_FIELD)
-            if unusable.bad.any():
-                bad_cells.append((_ID_FIELD, raw[key], unusable))
-                out[key] = out[key].where(~unusable.bad, None)
+            if ids.bad.any():
+                bad_cells.append((_ID_FIELD, raw[key], ids))
+        elif ids.bad.any():  # reported with its plan; kept as text to name the plan
+            out[key] = _ids(raw[key])
     for spec_field in spec.fields:
         if spec_field.kind in ("points", "rates"):
             continue
         column = raw[spec_field.name]
-        parsed = PARSERS[spec_field.kind](column, spec_field)
+        parsed = parse_column(spec_field.kind, column, spec_field)
         if parsed.bad.any():
             bad_cells.append((spec_field, column, parsed))
         values = parsed.values

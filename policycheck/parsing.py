@@ -233,6 +233,32 @@ PARSERS: dict[str, Callable[[pd.Series, FieldSpec], Parsed]] = {
 }
 
 
+def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
+    """``PARSERS[kind]`` on a column. A column of text (every table column, most YAML ones)
+    holds few distinct values: each is parsed once and the results taken back by position,
+    which gives the same values, masks and hints as parsing every cell."""
+    parser = PARSERS[kind]
+    if len(raw) < _DISTINCT_FROM or pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        return parser(raw, spec)
+    # Only text is factorized: as dict keys 1, 1.0 and True are one value, not here.
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+    # The missing cells (code -1) take the last entry, a None; object dtype, as pandas
+    # would otherwise infer its Arrow "str" dtype for the distinct texts.
+    distinct = pd.Series(np.append(uniques.astype(object), None), dtype=object)
+    parsed = parser(distinct, spec)
+    values = parsed.values.take(codes)
+    values.index = raw.index
+    hints = None
+    if parsed.hints is not None:
+        hints = parsed.hints.take(codes)
+        hints.index = raw.index
+    return Parsed(values, parsed.bad[codes], parsed.expected, hints)
+
+
+#: Below this many cells, parsing every cell costs less than finding the distinct ones.
+_DISTINCT_FROM = 64
+
+
 def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
     """The location of one cell: the field's own line and column when YAML gave one."""
     fields = frame["src_fields"].iat[row]
