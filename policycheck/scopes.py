@@ -160,6 +160,31 @@ class Frames:
             self._columns[key] = column
         return self._columns[key]
 
+    def distinct(self, scope: str, names: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Rows of a scope that read equal values of the names: a code per row and a row
+        per code, or None when they are too varied to be worth it."""
+        key = ("distinct", scope, names)
+        if key not in self._shared:
+            self._shared[key] = _distinct_rows(
+                [self.value_codes(scope, n) for n in sorted(names) if not n.startswith(
+                    "param.")], len(self.entity(scope)))
+        return self._shared[key]  # type: ignore[no-any-return]
+
+    def value_codes(self, scope: str, name: str) -> np.ndarray | None:
+        """Integer codes of a field, equal where its values are (None: no cheap codes)."""
+        key = ("value_codes", scope, name)
+        if key not in self._shared:
+            if name.startswith("kpi."):
+                codes: np.ndarray | None = self.kpi_rows(scope)
+            elif name.startswith("plan.") and scope != "plan":
+                of_plans = self.value_codes("plan", name[5:])
+                rows = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
+                codes = None if of_plans is None else of_plans[rows]
+            else:
+                codes = _value_codes(self.column(scope, name))
+            self._shared[key] = codes
+        return self._shared[key]  # type: ignore[no-any-return]
+
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):
             kpis = self.frames["kpis"]
@@ -168,6 +193,39 @@ class Frames:
             rows = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
             return _runtime(self.plans, name[5:], PLAN)[rows]
         return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])
+
+
+def _value_codes(values: np.ndarray) -> np.ndarray | None:
+    if values.dtype.kind in "fM":  # by bits: -0.0 keeps its sign, as it may show in text
+        return pd.factorize(values.view(np.int64))[0]
+    if values.dtype.kind in "biu":
+        return pd.factorize(values)[0]
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return pd.factorize(values)[0]  # text only: no 1 == True == 1.0 among the keys
+    return None
+
+
+def _distinct_rows(codes: list[np.ndarray | None], size: int
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Combined codes of several columns, and one row per combination; None when a column
+    has no codes or the combinations are not much fewer than the rows."""
+    if size == 0 or any(c is None for c in codes):
+        return None
+    combined = np.zeros(size, dtype=np.int64)
+    seen: list[np.ndarray] = []
+    for column in codes:
+        assert column is not None
+        if any(column is s for s in seen):
+            continue  # kpi.* fields share the KPI's row as their code
+        seen.append(column)
+        # codes < size, so the pair fits an int64; factorize keeps the next step small
+        combined = pd.factorize(combined * (int(column.max()) + 2) + (column + 1))[0]
+    count = int(combined.max()) + 1
+    if count * 4 > size:
+        return None
+    rows = np.empty(count, dtype=np.int64)
+    rows[combined] = np.arange(size)  # any row of a combination stands for all of them
+    return combined, rows
 
 
 def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
@@ -210,6 +268,9 @@ class RowContext:
                 self._params[name] = out
             return self._params[name]
         return self.frames.column(self.scope, name)
+
+    def distinct(self, names: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.frames.distinct(self.scope, names)
 
     def child(self, scope: str) -> RowContext:
         return RowContext(self.frames, scope, self.values)

@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.dtypes import StringDType
 
 from policycheck.expression.checker import Scope, Type, Typed, check
+from policycheck.expression.distinct import Subset, row_wise_names, worth_compressing
 from policycheck.expression.syntax import (
     Binary,
     Boolean,
@@ -40,7 +41,9 @@ Array = npt.NDArray[Any]
 
 
 class Context(Protocol):
-    """The rows an expression runs over, supplied by the engine."""
+    """The rows an expression runs over, supplied by the engine. A context may also offer
+    ``distinct(names)``: which rows read equal values of those names, as (a code per row,
+    one row per code), or None; row-wise expressions then run once per code."""
 
     @property
     def size(self) -> int: ...
@@ -89,6 +92,13 @@ def _evaluate(typed: Typed, ctx: Context) -> Array:
 
 def _run(typed: Typed, ctx: Context) -> Array:
     node = typed.node
+    distinct = getattr(ctx, "distinct", None)
+    if distinct is not None and worth_compressing(typed):
+        names = row_wise_names(typed)
+        found = None if names is None else distinct(names)
+        if found is not None:
+            inverse, rows = found
+            return np.asarray(_run(typed, Subset(ctx, rows)))[inverse]
     if isinstance(node, Number | String | Boolean | Null):
         return np.full(ctx.size, _constant(typed), dtype=_DTYPES.get(typed.type))
     if isinstance(node, ListLiteral):  # a list argument: the run-time form of a list field
