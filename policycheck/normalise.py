@@ -9,6 +9,7 @@ plan id and position, so the same plans give the same frames whatever form they 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,37 +158,56 @@ def default_child_ids(spec: EntitySpec, typed: pd.DataFrame) -> pd.Series:
 def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
                  problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Curve points and product rates of components, one row each, plus problems."""
-    points: list[tuple[Any, ...]] = []
-    rates: list[tuple[Any, ...]] = []
-    # Columns are read once: a column lookup per row costs more than parsing the cell.
     plan_ids = typed["plan_id"].to_numpy(dtype=object)
     component_ids = typed["component_id"].to_numpy(dtype=object)
     curve_cells = raw["curve_points"].to_numpy(dtype=object)
+    rows, within, attainment, payout, bad = _cell_items(curve_cells, lambda v: _pairs(v, ":"))
+    problems.extend(_component_problem(raw, typed, row, "curve_points", curve_cells[row],
+                                       "a list of [attainment %, payout %] pairs, or "
+                                       "'80:0;100:100' in a table") for row in bad)
+    point_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
+                                "seq": within, "attainment": attainment, "payout": payout},
+                               columns=list(POINTS_COLUMNS))
     rate_cells = raw["rates"].to_numpy(dtype=object)
-    for row in np.flatnonzero(pd.notna(curve_cells)):
-        pairs = _pairs(curve_cells[row], ":")
-        if pairs is None:
-            problems.append(_component_problem(raw, typed, row, "curve_points",
-                                               curve_cells[row],
-                                               "a list of [attainment %, payout %] pairs, "
-                                               "or '80:0;100:100' in a table"))
-            continue
-        plan, comp = plan_ids[row], component_ids[row]
-        points.extend((plan, comp, i, a, p) for i, (a, p) in enumerate(pairs))
-    for row in np.flatnonzero(pd.notna(rate_cells)):
-        items = _rate_items(rate_cells[row])
-        if items is None:
-            problems.append(_component_problem(raw, typed, row, "rates", rate_cells[row],
-                                               "a mapping of product to amount, or "
-                                               "'gold=120;silver=80' in a table"))
-            continue
-        plan, comp = plan_ids[row], component_ids[row]
-        rates.extend((plan, comp, product, amount) for product, amount in items)
-    point_frame = pd.DataFrame(points, columns=list(POINTS_COLUMNS))
-    rate_frame = pd.DataFrame(rates, columns=list(RATES_COLUMNS))
+    rows, _, product, amount, bad = _cell_items(rate_cells, _rate_items)
+    problems.extend(_component_problem(raw, typed, row, "rates", rate_cells[row],
+                                       "a mapping of product to amount, or "
+                                       "'gold=120;silver=80' in a table") for row in bad)
+    rate_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
+                               "product": product, "amount": amount},
+                              columns=list(RATES_COLUMNS))
     point_frame = point_frame.astype({"seq": "int64", "attainment": "float64",
                                       "payout": "float64"})
     return point_frame, rate_frame.astype({"amount": "float64"})
+
+
+#: Reads one cell into (first, second) pairs, or None when it cannot.
+PairParser = Callable[[Any], "list[tuple[Any, float]] | None"]
+
+
+def _cell_items(cells: np.ndarray, parse: PairParser) -> tuple[np.ndarray, ...]:
+    """Every pair of every cell that ``parse`` reads, as columns: the row it came from, its
+    position in the cell, its first and its second part; then the rows ``parse`` could not
+    read. Text cells repeat (a curve shared by many components), so each distinct text is
+    parsed once and its pairs are taken back for every row."""
+    present = np.flatnonzero(pd.notna(cells))
+    values = cells[present]
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(values)
+    else:  # YAML lists and mappings: one parse per cell
+        codes, distinct = np.arange(len(values)), values
+    parsed = [parse(v) for v in distinct]
+    unread = np.array([p is None for p in parsed], dtype=bool)
+    counts = np.array([len(p) if p else 0 for p in parsed], dtype=np.int64)
+    pairs = [pair for p in parsed if p for pair in p]
+    firsts = np.array([f for f, _ in pairs], dtype=object)
+    seconds = np.array([s for _, s in pairs], dtype=object)
+    per_row = counts[codes]
+    rows = np.repeat(present, per_row)
+    within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row,
+                                                              per_row)
+    taken = np.repeat((np.cumsum(counts) - counts)[codes], per_row) + within
+    return rows, within, firsts[taken], seconds[taken], present[unread[codes]]
 
 
 def _number(value: Any) -> float | None:
