@@ -1,46 +1,60 @@
-"""A cache of parsed YAML input, so that a re-run over an unchanged folder skips parsing.
+"""A cache of what each YAML plan file gave, so that a re-run over an unchanged folder skips
+parsing and record building.
 
 Like ruff's cache it lives in ``.policycheck_cache/`` of the current folder (or
 ``POLICYCHECK_CACHE_DIR``), is safe to delete at any time, and is off with ``--no-cache``
-(``POLICYCHECK_NO_CACHE=1``). An entry is keyed by the SHA-256 of the file's bytes, its shown
-path (problems name it), the policycheck version, FORMAT_VERSION, the PyYAML version and
-loader, and a hash of the parser's source: an edited file or a changed parser has a new key,
-so a stale entry is never served (no modification times are trusted).
+(``POLICYCHECK_NO_CACHE=1``).
 
-Entries are JSON, never pickle: a cache folder may be shared, restored from CI or written by
-someone else, and unpickling runs code, whereas reading JSON only builds plain values. What is
-stored is what ``yamlsource.load_yaml`` returns: the document as tagged JSON (mappings and lists
-with their positions, dates as ISO text) and the parse problems. An entry that cannot be read
-or does not have that shape is ignored and rewritten; entries are written to a temporary file
-and renamed into place, so a reader never sees half of one.
+One pack file per set of input paths holds an entry per YAML file: the file's raw records
+(``documents.Records`` rows with their source locations), its problems and whether it was
+skipped. An entry is keyed by the SHA-256 of the file's bytes, its shown path (problems name
+it), whether it was named on the command line, and the identity of the code that made it:
+the policycheck and PyYAML versions, the loader, FORMAT_VERSION and a hash of the sources
+that turn bytes into records. An edited file or changed code has a new key, so a stale entry
+is never served; no modification times are trusted, every file is read and hashed.
+
+Packs are ``marshal`` data, never pickle: a cache folder may be shared, restored from CI or
+written by someone else, and unpickling runs code, whereas unmarshalling only builds values
+(strings, numbers, tuples, lists, dicts); nothing read from a pack is ever called. A pack
+carries the SHA-256 of its body, checked before it is unmarshalled, so a truncated or
+damaged file is ignored (and rewritten) rather than read. Packs are written to a temporary
+file and renamed into place, so a reader never sees half of one.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
-import json
+import marshal
 import os
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from policycheck import __version__, yamlsource
+from policycheck.documents import Record
 from policycheck.errors import Location, Problem
-from policycheck.yamlsource import LocatedList, LocatedMap
 
-#: Bump when the stored shape or the parser's output changes.
-FORMAT_VERSION = "1"
+#: Bump when the stored shape changes.
+FORMAT_VERSION = "2"
 DEFAULT_DIR = ".policycheck_cache"
-Parsed = tuple[Any, list[Problem]]
+MAGIC = b"policycheck-pack-2\n"
+MARSHAL_VERSION = 4  # shares repeated objects (field names, positions) by reference
+
+
+class FileOutcome(NamedTuple):
+    """What one YAML file gave: raw records by entity, problems, and whether it was skipped
+    as one of policycheck's own non-plan files."""
+
+    rows: dict[str, list[Record]]
+    problems: list[Problem]
+    skipped: bool
 
 
 class _NotCacheable(Exception):
-    """A value the JSON form does not hold (the file is then simply parsed each run)."""
+    """A value the pack does not hold (the file is then simply parsed each run)."""
 
 
 def enabled() -> bool:
@@ -51,61 +65,64 @@ def cache_dir() -> Path:
     return Path(os.environ.get("POLICYCHECK_CACHE_DIR") or DEFAULT_DIR)
 
 
-def _parser_identity() -> str:
-    """What a parse depends on besides the file: PyYAML, its loader, and the parser's own
-    code and limits (a hash of yamlsource.py), so an entry made by other code is not served."""
-    source = Path(yamlsource.__file__).read_bytes()
-    return "/".join((yaml.__version__, yamlsource._BaseLoader.__name__,
-                     hashlib.sha256(source).hexdigest()))
+#: The sources that turn a file's bytes into its outcome.
+SOURCES = ("yamlsource.py", "documents.py", "model.py", "errors.py", "yamlfiles.py", "cache.py")
 
 
-_PARSER = _parser_identity()
-
-
-def key(data: bytes, shown: str) -> str:
+def _code_identity() -> str:
+    """What a file's outcome depends on besides its bytes: PyYAML, its loader, and the code
+    turning bytes into records (its limits and field lists included), hashed."""
     digest = hashlib.sha256()
-    for part in (__version__, FORMAT_VERSION, _PARSER, shown):
-        digest.update(part.encode("utf-8") + b"\0")
+    for name in SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return "/".join((__version__, FORMAT_VERSION, yaml.__version__,
+                     yamlsource._BaseLoader.__name__, digest.hexdigest()))
+
+
+_IDENTITY = _code_identity()
+
+
+def key(data: bytes, shown: str, explicit: bool) -> str:
+    """The entry key of one file's bytes, as shown and as named (or found in a folder)."""
+    digest = hashlib.sha256(f"{_IDENTITY}\0{shown}\0{int(explicit)}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
 
-def _entry(entry_key: str) -> Path:
-    return cache_dir() / "yaml" / entry_key[:2] / f"{entry_key}.json"
+def pack_path(paths: list[str]) -> Path:
+    """The pack of one set of input paths (a run over other paths keeps its own pack)."""
+    name = hashlib.sha256("\0".join([_IDENTITY, *paths]).encode()).hexdigest()[:32]
+    return cache_dir() / "yaml" / f"{name}.pack"
 
 
-def lookup(entry_key: str) -> Parsed | None:
-    """The parsed form stored under the key, or None (missing, unreadable or corrupt)."""
+def read_pack(path: Path) -> dict[str, tuple[Any, ...]]:
+    """The entries of a pack; empty when it is missing, damaged or not of this shape."""
     try:
-        text = _entry(entry_key).read_text(encoding="utf-8")
-        stored = json.loads(text, object_hook=_from_tag)
-        if stored.get("key") != entry_key:
-            return None
-        data = stored["data"]
-        if isinstance(data, list):
-            raise ValueError("a bare list in a cache entry")
-        return data, [_problem(p) for p in stored["problems"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
-        return None
+        raw = path.read_bytes()
+    except OSError:
+        return {}
+    head, digest, body = raw[:len(MAGIC)], raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
+    if head != MAGIC or hashlib.sha256(body).digest() != digest:
+        return {}
+    try:
+        entries = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return entries
 
 
-def store(entry_key: str, parsed: Parsed) -> None:
-    """Keep a parsed file; quietly skipped when it cannot be written or held."""
-    data, problems = parsed
+def write_pack(path: Path, entries: dict[str, tuple[Any, ...]]) -> None:
+    """Keep the entries; quietly skipped when the pack cannot be written."""
+    body = marshal.dumps(entries, MARSHAL_VERSION)
     try:
-        payload = json.dumps({"key": entry_key, "data": _encode(data),
-                              "problems": [_problem_json(p) for p in problems]},
-                             ensure_ascii=False, separators=(",", ":"))
-    except (_NotCacheable, TypeError, ValueError):
-        return
-    target = _entry(entry_key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(payload)
-            os.replace(temporary, target)
+            with os.fdopen(handle, "wb") as out:
+                out.write(MAGIC + hashlib.sha256(body).digest() + body)
+            os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -113,59 +130,68 @@ def store(entry_key: str, parsed: Parsed) -> None:
         return
 
 
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, str)):
+# --- one file's outcome to and from plain values --------------------------------------------
+
+_SCALARS = (str, int, float, bool, type(None), bytes)
+
+
+def encode(outcome: FileOutcome, shared: dict[Any, Any]) -> tuple[Any, ...] | None:
+    """The outcome as plain values (None when it holds something a pack cannot). Dates,
+    which marshal does not hold, are kept apart as (entity, row, field, ISO text, is a
+    datetime); equal strings and positions are made one object through ``shared``."""
+    dates: list[tuple[str, int, str, str, bool]] = []
+    rows: dict[str, list[Record]] = {}
+    try:
+        for entity, records in outcome.rows.items():
+            rows[entity] = [_encode_record(record, entity, index, dates, shared)
+                            for index, record in enumerate(records)]
+    except _NotCacheable:
+        return None
+    problems = [(p.location.file, p.location.sheet, p.location.line, p.location.column,
+                 p.message, p.code, p.plan_id, p.severity, p.field, p.detail)
+                for p in outcome.problems]
+    return rows, problems, outcome.skipped, dates
+
+
+def _encode_record(record: Record, entity: str, index: int,
+                   dates: list[tuple[str, int, str, str, bool]], shared: dict[Any, Any]) -> Record:
+    out: Record = {}
+    for name, value in record.items():
+        name = shared.setdefault(name, name)
+        if isinstance(value, datetime.date):
+            dates.append((entity, index, name, value.isoformat(),
+                          isinstance(value, datetime.datetime)))
+            value = None
+        elif name == "src_fields":
+            value = {shared.setdefault(k, k): shared.setdefault(p, p) for k, p in value.items()}
+        else:
+            value = _plain(value, shared)
+        out[name] = value
+    return out
+
+
+def _plain(value: Any, shared: dict[Any, Any]) -> Any:
+    if isinstance(value, str):
+        return shared.setdefault(value, value) if len(value) < 64 else value
+    if type(value) in _SCALARS:
         return value
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, LocatedMap):
-        return {"M": [[_encode(k), _encode(v), *value.key_positions.get(k, value.start)]
-                      for k, v in value.items()],
-                "s": list(value.start), "e": list(value.end)}
-    if isinstance(value, LocatedList):
-        return {"L": [_encode(v) for v in value], "s": list(value.start),
-                "p": [list(p) for p in value.item_positions]}
-    if isinstance(value, datetime.datetime):
-        return {"T": value.isoformat()}
-    if isinstance(value, datetime.date):
-        return {"D": value.isoformat()}
-    if isinstance(value, bytes):
-        return {"B": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {_plain(k, shared): _plain(v, shared) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, shared) for v in value]
     raise _NotCacheable(type(value).__name__)
 
 
-def _from_tag(value: dict[str, Any]) -> Any:
-    """One tagged JSON object back to its value (json calls this innermost first, so the
-    items are decoded already); the entry's own top object passes through."""
-    if "M" in value:
-        out = LocatedMap()
-        out.start, out.end = tuple(value["s"]), tuple(value["e"])
-        positions = out.key_positions = {}
-        for k, v, line, col in value["M"]:
-            out[k] = v
-            positions[k] = (line, col)
-        return out
-    if "L" in value:
-        items = LocatedList(value["L"])
-        items.start = tuple(value["s"])
-        items.item_positions = [tuple(p) for p in value["p"]]
-        return items
-    if "T" in value:
-        return datetime.datetime.fromisoformat(value["T"])
-    if "D" in value:
-        return datetime.date.fromisoformat(value["D"])
-    if "B" in value:
-        return base64.b64decode(value["B"])
-    if "key" in value or "file" in value or "location" in value:
-        return value  # the entry itself, a problem or its location
-    raise ValueError("an unknown tag in a cache entry")
-
-
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return asdict(problem)
-
-
-def _problem(data: dict[str, Any]) -> Problem:
-    fields = dict(data)
-    fields["location"] = Location(**fields["location"])
-    return Problem(**fields)
+def decode(entry: Any) -> FileOutcome | None:
+    """The outcome of a pack entry; None when the entry is not of the stored shape."""
+    try:
+        rows, problems, skipped, dates = entry
+        if not all(type(r) is dict for records in rows.values() for r in records):
+            return None
+        for entity, index, name, text, is_datetime in dates:
+            parse = datetime.datetime if is_datetime else datetime.date
+            rows[entity][index][name] = parse.fromisoformat(text)
+        return FileOutcome(rows, [Problem(Location(*p[:4]), *p[4:]) for p in problems],
+                           bool(skipped))
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return None

@@ -169,8 +169,19 @@ def _nesting_bound(text: str) -> int:
 
 def _event_depth_problem(text: str, path: str) -> Problem | None:
     """Refuse a document nested deeper than MAX_DEPTH, read as a flat stream of events
-    (libyaml's parser keeps its own stack, so this cannot overflow)."""
-    parser = _BaseLoader(text)
+    (the parsers keep their own stack, so this cannot overflow). libyaml (as bundled with
+    PyYAML 6.0.4) stops at 1,000 levels of flow nesting with an error of its own, before
+    the 65th level is reached as an event: such a document is read again with the
+    pure-Python parser, so that the answer and its place do not depend on the build."""
+    try:
+        return _scan_depth(_BaseLoader(text), path)
+    except yaml.YAMLError as exc:
+        if "maximum nesting depth" not in str(exc):
+            raise
+        return _scan_depth(yaml.SafeLoader(text), path)
+
+
+def _scan_depth(parser: Any, path: str) -> Problem | None:
     depth = 0
     try:
         while parser.check_event():

@@ -1,16 +1,17 @@
-"""The cache of parsed YAML (policycheck.cache): reuse, never stale, safe to break."""
+"""The cache of what YAML files gave (policycheck.cache): reuse, never stale, safe to break."""
 
 from __future__ import annotations
 
-import json
+import hashlib
+import marshal
+import os
 from pathlib import Path
 
 import pytest
 
 from policycheck import cache
 from policycheck.cli import main
-from policycheck.loading import load_paths, parse_yaml_file
-from policycheck.yamlsource import load_yaml
+from policycheck.loading import Loaded, load_paths
 
 PLAN = """\
 plan:
@@ -19,8 +20,9 @@ plan:
   base_pay: 30000
   target_variable: 3000
   effective_from: 2024-01-01
+  x_reviewed: 2024-01-01T10:00:00+02:00
   components:
-    - {id: c1, kpi: aht, weight: 1.0}
+    - {id: c1, kpi: aht, weight: 1.0, curve_points: [[80, 0], [100, 100]]}
 """
 
 
@@ -32,55 +34,98 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _entries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.json"))
+def _packs(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.pack"))
 
 
-def test_second_read_comes_from_the_cache_and_equals_a_parse(tmp_path: Path,
-                                                             cache_dir: Path) -> None:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN, encoding="utf-8")
-    first = parse_yaml_file(plan)
-    assert len(_entries(cache_dir)) == 1
-    second = parse_yaml_file(plan)
-    fresh = load_yaml(PLAN, plan.as_posix())
-    for got in (first[1], second[1]):
-        assert got is not None
-        assert got[0] == fresh[0] and got[1] == fresh[1]
-        assert got[0].key_positions == fresh[0].key_positions
-        assert got[0]["plan"]["components"].item_positions == \
-            fresh[0]["plan"]["components"].item_positions
-    assert second[1][0]["plan"]["effective_from"] == fresh[0]["plan"]["effective_from"]
+def _fresh(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> Loaded:
+    with monkeypatch.context() as patch:
+        patch.setenv("POLICYCHECK_NO_CACHE", "1")
+        return load_paths(paths)
 
 
-def test_an_edited_file_is_parsed_again(tmp_path: Path, cache_dir: Path) -> None:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN, encoding="utf-8")
-    parse_yaml_file(plan)
+def _kind(value: object) -> type:
+    """A value's type; a nested YAML mapping or list comes back from the cache as a plain
+    dict or list, which parsing takes as the same (``parsing._types``)."""
+    return dict if isinstance(value, dict) else list if isinstance(value, list) else type(value)
+
+
+def _same(got: Loaded, fresh: Loaded) -> None:
+    assert got.records.rows == fresh.records.rows
+    assert got.problems == fresh.problems
+    assert (got.files, got.skipped) == (fresh.files, fresh.skipped)
+    for entity, rows in fresh.records.rows.items():  # types too: dates, position tuples
+        for mine, theirs in zip(got.records.rows[entity], rows, strict=True):
+            assert {k: _kind(v) for k, v in mine.items()} == \
+                {k: _kind(v) for k, v in theirs.items()}
+            assert {k: type(v) for k, v in mine["src_fields"].items()} == \
+                {k: type(v) for k, v in theirs["src_fields"].items()}
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(PLAN, encoding="utf-8")
+    (folder / "b.yaml").write_text(PLAN.replace("p1", "p2") + "  base_pay: 1\n",
+                                   encoding="utf-8")  # a duplicate key: a problem
+    (folder / "waivers-2027.yaml").write_text("waivers: []\n", encoding="utf-8")  # skipped
+    (folder / "c.yaml").write_text("plan: [\n", encoding="utf-8")  # a syntax error
+    return folder
+
+
+def test_second_run_comes_from_the_cache_and_equals_a_parse(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path)
+    first = load_paths([folder])
+    assert len(_packs(cache_dir)) == 1
+    (pack,) = _packs(cache_dir)
+    written = pack.stat().st_mtime_ns
+    fresh = _fresh([folder], monkeypatch)
+    monkeypatch.setattr("policycheck.yamlfiles.read_yaml_file", None)  # no parse at all
+    second = load_paths([folder])
+    _same(first, fresh)
+    _same(second, fresh)
+    assert pack.stat().st_mtime_ns == written  # nothing changed: nothing rewritten
+    assert any(p.code == "duplicate-key" for p in second.problems)
+
+
+def test_an_edited_file_is_parsed_again(tmp_path: Path, cache_dir: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path)
+    load_paths([folder])
+    # Same size, same modification time: only the content tells.
+    plan = folder / "a.yaml"
+    stat = plan.stat()
     plan.write_text(PLAN.replace("30000", "40000"), encoding="utf-8")
-    _, parsed = parse_yaml_file(plan)
-    assert parsed is not None and parsed[0]["plan"]["base_pay"] == 40000
-    assert len(_entries(cache_dir)) == 2
+    os.utime(plan, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = load_paths([folder])
+    assert again.records.rows["plans"][0]["base_pay"] == 40000
+    _same(again, _fresh([folder], monkeypatch))
 
 
-def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path: Path, cache_dir: Path) -> None:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN, encoding="utf-8")
-    parse_yaml_file(plan)
-    (entry,) = _entries(cache_dir)
-    for broken in ("{not json", json.dumps({"key": "other"}), '{"key": 1, "data": []}'):
-        entry.write_text(broken, encoding="utf-8")
-        _, parsed = parse_yaml_file(plan)
-        assert parsed is not None and parsed[0]["plan"]["id"] == "p1"
-        assert json.loads(entry.read_text(encoding="utf-8"))["data"]["M"]
+def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, cache_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path)
+    load_paths([folder])
+    (pack,) = _packs(cache_dir)
+    good = pack.read_bytes()
+    body = marshal.dumps({"k": ("not", "an", "entry")})
+    for broken in (b"", good[:-10], good[:40] + b"x" + good[41:], b"junk" * 20,
+                   cache.MAGIC + hashlib.sha256(body).digest() + body):
+        pack.write_bytes(broken)
+        _same(load_paths([folder]), _fresh([folder], monkeypatch))
+    assert pack.read_bytes().startswith(cache.MAGIC)
 
 
-def test_problems_survive_the_cache(tmp_path: Path, cache_dir: Path) -> None:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN + "  base_pay: 1\n", encoding="utf-8")
-    first = load_paths([plan]).problems
-    second = load_paths([plan]).problems
-    assert first == second and any(p.code == "duplicate-key" for p in second)
+def test_entries_of_another_shape_are_parsed_again(tmp_path: Path, cache_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path)
+    load_paths([folder])
+    (pack,) = _packs(cache_dir)
+    entries = cache.read_pack(pack)
+    assert len(entries) == 4
+    cache.write_pack(pack, {k: ({"plans": ["text"]}, [], False, []) for k in entries})
+    _same(load_paths([folder]), _fresh([folder], monkeypatch))
 
 
 def test_no_cache_flag_writes_nothing(tmp_path: Path, cache_dir: Path) -> None:
@@ -89,13 +134,15 @@ def test_no_cache_flag_writes_nothing(tmp_path: Path, cache_dir: Path) -> None:
     main(["validate", str(plan), "--no-cache"])
     assert not cache_dir.exists()
     main(["validate", str(plan)])
-    assert len(_entries(cache_dir)) == 1
+    assert len(_packs(cache_dir)) == 1
 
 
-def test_entries_are_json_never_pickle(tmp_path: Path, cache_dir: Path) -> None:
+def test_packs_are_marshal_data_never_pickle(tmp_path: Path, cache_dir: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN, encoding="utf-8")
-    parse_yaml_file(plan)
-    (entry,) = _entries(cache_dir)
-    stored = json.loads(entry.read_text(encoding="utf-8"))
-    assert stored["key"] == cache.key(plan.read_bytes(), plan.as_posix())
+    load_paths([plan])
+    (pack,) = _packs(cache_dir)
+    raw = pack.read_bytes()
+    assert raw.startswith(cache.MAGIC)
+    entries = marshal.loads(raw[len(cache.MAGIC) + 32:])
+    assert list(entries) == [cache.key(plan.read_bytes(), plan.as_posix(), True)]

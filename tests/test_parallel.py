@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from policycheck import loading
+from policycheck import yamlfiles
+from policycheck.loading import load_paths
 
 
 def _write(folder: Path, count: int) -> None:
@@ -20,11 +21,11 @@ def _write(folder: Path, count: int) -> None:
 
 def test_parallel_parse_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(tmp_path, 60)
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 10**9)
-    serial = loading.load_paths([tmp_path])
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 5)
-    monkeypatch.setattr(loading.os, "cpu_count", lambda: 2)
-    parallel = loading.load_paths([tmp_path])
+    monkeypatch.setattr(yamlfiles, "PARALLEL_MIN_FILES", 10**9)
+    serial = load_paths([tmp_path])
+    monkeypatch.setattr(yamlfiles, "PARALLEL_MIN_FILES", 5)
+    monkeypatch.setattr(yamlfiles.os, "cpu_count", lambda: 2)
+    parallel = load_paths([tmp_path])
     assert parallel.files == serial.files
     assert parallel.records.rows == serial.records.rows
     assert parallel.problems == serial.problems
