@@ -65,12 +65,24 @@ def combine(spec: EntitySpec, records: list[dict[str, Any]],
     """One raw object frame from YAML records and table frames of the same entity."""
     columns = [*frame_columns(spec), "src_fields"]
     columns += [f.name for f in spec.fields if f.kind in ("points", "rates")]
-    parts = [pd.DataFrame.from_records(records, columns=columns)] if records else []
-    parts += [t.reindex(columns=columns) for t in tables]
+    parts = [_records_frame(records, columns)] if records else []
+    parts += [_table_frame(t, columns) for t in tables]
     if not parts:
         return pd.DataFrame(columns=columns, dtype=object)
-    raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return raw.astype(object).where(raw.notna(), None)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _records_frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype(object).where(frame.notna(), None)  # a key left out is NaN here
+
+
+def _table_frame(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Table frames already hold object columns with None for an empty cell (``tables``),
+    so only the columns a table lacks are added, all None: no pass over every cell."""
+    absent = np.full(len(table), None, dtype=object)
+    return pd.DataFrame({c: table[c].to_numpy() if c in table else absent for c in columns},
+                        index=range(len(table)), dtype=object)
 
 
 def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
@@ -286,13 +298,16 @@ def normalise(records: dict[str, list[dict[str, Any]]],
 
 def sort_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Plans by id; children by plan, then in the order written; KPIs by id."""
-    order = {"plans": ["plan_id"], "kpis": ["kpi_id"], "employees": ["employee_id"],
-             "curve_points": ["plan_id", "component_id", "seq"],
+    order = {"curve_points": ["plan_id", "component_id", "seq"],
              "rates": ["plan_id", "component_id", "product"]}.get(name)
-    frame = frame.copy()
-    if order is None:
-        # Children keep the order they were written in within their plan.
-        frame["_pos"] = frame.groupby("plan_id", sort=False, dropna=False).cumcount()
-        order = ["plan_id", "_pos"]
-    frame = frame.sort_values(order, kind="stable", na_position="last")
-    return frame.drop(columns=[c for c in ("_pos", "_order") if c in frame]).reset_index(drop=True)
+    frame = frame.drop(columns=[c for c in ("_order",) if c in frame])
+    if order is not None:
+        frame = frame.sort_values(order, kind="stable", na_position="last")
+        return frame.reset_index(drop=True)
+    # One key: a stable sort keeps children in the order they were written within their
+    # plan. Sorted by the rank of each distinct id, an integer, not by comparing texts.
+    key = {"plans": "plan_id", "kpis": "kpi_id", "employees": "employee_id"}.get(name,
+                                                                                 "plan_id")
+    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object), sort=True)
+    codes[codes < 0] = len(uniques)  # a missing id sorts last
+    return frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)

@@ -53,6 +53,11 @@ def _present(raw: pd.Series) -> np.ndarray:
 
 def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """Text, stripped, as table cells are: blank text is missing, as an empty cell is."""
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        # Only text and missing cells (every table column): stripped as they are.
+        texts = [v.strip() or None if isinstance(v, str) else None for v in raw.to_numpy()]
+        return Parsed(pd.Series(texts, index=raw.index, dtype=object),
+                      np.zeros(len(raw), dtype=bool), "text")
     kinds = _types(raw)
     bad = np.isin(kinds, [dict, list, bool, bytes]) if len(raw) else np.zeros(0, bool)
     is_str = kinds == str

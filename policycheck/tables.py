@@ -163,7 +163,9 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             body = pd.DataFrame([[_cell(r, i) for i in range(len(header))]
                                  for r in rows[top + 1:]],
                                 columns=range(len(header)), dtype=object)
-            blank = body.isna().all(axis=1).to_numpy()
+            missing = body.isna()
+            body = body.where(~missing, None)  # frames of tables hold None for a missing cell
+            blank = missing.all(axis=1).to_numpy()
             _add_frame(header, [body[c].to_numpy() for c in body.columns], blank, shown,
                        sheet.title, spec, out, header_row=top + 1)
     finally:

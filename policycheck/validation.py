@@ -118,11 +118,15 @@ def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
     invalid = {p.plan_id for p in problems if p.severity == "error" and p.plan_id}
     invalid |= loaded.tables.invalid_plans
     invalid &= set(plans["plan_id"].dropna()) | invalid
-    keep_ids = plans["plan_id"][~plans["plan_id"].isin(invalid)]
+    # Compared as object arrays: Series.isin on pandas' Arrow "str" dtype (the point and
+    # rate frames) converts every allowed id to an Arrow scalar, one at a time.
+    plan_ids = plans["plan_id"].to_numpy(dtype=object)
+    keep_ids = plan_ids[~pd.Series(plan_ids, dtype=object).isin(list(invalid)).to_numpy()]
     out: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():
         if "plan_id" in frame and name != "kpis":
-            frame = frame[frame["plan_id"].isin(keep_ids)]
+            kept = pd.Series(frame["plan_id"].to_numpy(dtype=object), dtype=object)
+            frame = frame[kept.isin(keep_ids).to_numpy()]
         out[name] = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
     _add_plan_codes(out)
     ordered = sorted(problems, key=Problem.sort_key)
