@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from policycheck.curves import cliff_jump, rate_ratio, slope_ratio
 from policycheck.expression import Field, Function, Param, Scope, Type
 from policycheck.model import (
     BASIS_POINTS,
@@ -184,6 +185,19 @@ class Frames:
                 codes = _value_codes(self.column(scope, name))
             self._shared[key] = codes
         return self._shared[key]  # type: ignore[no-any-return]
+
+    def component_keys(self, plan_idx: np.ndarray | None = None,
+                       component_ids: np.ndarray | None = None) -> np.ndarray:
+        """(plan row, component id) pairs as one integer, -1 for an id no component has;
+        without arguments, the keys of the components frame's own rows."""
+        ids, uniques = self.codes("component", "component_id")
+        if plan_idx is None or component_ids is None:
+            plan_idx, codes = self.entity("component")["plan_idx"].to_numpy(np.int64), ids
+        else:
+            if "component_ids" not in self._shared:
+                self._shared["component_ids"] = pd.Index(uniques)
+            codes = self._shared["component_ids"].get_indexer(component_ids)
+        return np.where(codes >= 0, plan_idx * (len(uniques) + 1) + codes, -1)
 
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):
@@ -409,10 +423,11 @@ def _covered(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
     to_all = _per_plan_any(ctx, rows, ok & (applies == "all"))
     named = pd.DataFrame({"plan_idx": rows.plan_idx, "target": applies})[ok & (applies != "all")]
     named = named.assign(target=named["target"].str.split(";")).explode("target")
-    components = ctx.frames.entity("component")
-    keys = pd.MultiIndex.from_arrays([components["plan_idx"], components["component_id"]])
-    hit = keys.isin(pd.MultiIndex.from_arrays([named["plan_idx"], named["target"]]))
-    return to_all | hit
+    # (plan, component id) pairs compared as integers
+    named_keys = ctx.frames.component_keys(named["plan_idx"].to_numpy(dtype=np.int64),
+                                           named["target"].to_numpy(dtype=object))
+    keys = ctx.frames.component_keys()
+    return to_all | (np.isin(keys, named_keys[named_keys >= 0]) & (keys >= 0))
 
 
 def gated(ctx: RowContext, predicate: Lambda) -> np.ndarray:
@@ -423,79 +438,6 @@ def gated(ctx: RowContext, predicate: Lambda) -> np.ndarray:
 def modified(ctx: RowContext, predicate: Lambda) -> np.ndarray:
     key = _lambda_key(ctx.child("modifier"), "modified", predicate)
     return ctx.frames.memo(key, lambda: _covered(ctx, "modifiers", predicate))
-
-
-def _component_stat(ctx: RowContext, frame_name: str, stat: Callable[[pd.DataFrame], pd.Series],
-                    empty: float, key: tuple[Any, ...]) -> np.ndarray:
-    """A statistic per component (computed once per run and key)."""
-    return ctx.frames.memo(("component_stat", frame_name, *key),
-                           lambda: _component_stat_of(ctx, frame_name, stat, empty))
-
-
-def _component_stat_of(ctx: RowContext, frame_name: str,
-                       stat: Callable[[pd.DataFrame], pd.Series], empty: float) -> np.ndarray:
-    rows = ctx.frames.frames[frame_name]
-    components = ctx.frames.entity("component")
-    if rows.empty:
-        return np.full(len(components), empty)
-    per_component = stat(rows)
-    keys = pd.MultiIndex.from_arrays([components["plan_id"], components["component_id"]])
-    return per_component.reindex(keys).fillna(empty).to_numpy(dtype=np.float64)
-
-
-def _segments(points: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, list[pd.Series]]:
-    """Consecutive curve points of one component: is-same-component, rise, width, keys."""
-    ids = points[["plan_id", "component_id"]]
-    same = ids.eq(ids.shift()).all(axis=1)
-    rise = points["payout"] - points["payout"].shift()
-    width = points["attainment"] - points["attainment"].shift()
-    return same, rise, width, [points["plan_id"], points["component_id"]]
-
-
-def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
-    """Largest payout rise, as a fraction of target payout, between two curve points no more
-    than ``max_points`` attainment points apart. Below its first point a curve pays nothing,
-    so a first point that already pays is a jump too (0 where the curve has no such step)."""
-    width_limit = float(max_points[0]) if len(max_points) else 1.0
-
-    def stat(points: pd.DataFrame) -> pd.Series:
-        same, rise, width, keys = _segments(points)
-        narrow = same & (width <= width_limit)
-        jumps = (rise / 100.0).where(narrow, 0.0).clip(lower=0.0)
-        first = (~same) & (points["attainment"] > 0)
-        jumps = jumps.where(~first, (points["payout"] / 100.0).clip(lower=0.0))
-        return jumps.groupby(keys).max()
-
-    return _component_stat(ctx, "curve_points", stat, 0.0, ("cliff_jump", width_limit))
-
-
-def slope_ratio(ctx: RowContext) -> np.ndarray:
-    """Steepest payout slope above 100 % attainment over the average slope up to 100 %
-    (total payout rise over total attainment width): above 1 the curve accelerates.
-    Missing where the curve points do not say."""
-    def stat(points: pd.DataFrame) -> pd.Series:
-        same, rise, width, keys = _segments(points)
-        start = points["attainment"].shift()
-        above = (rise / width).where(same & (start >= 100)).groupby(keys).max()
-        below_mask = same & (points["attainment"] <= 100)
-        below_rise = rise.where(below_mask, 0.0).groupby(keys).sum()
-        below_width = width.where(below_mask, 0.0).groupby(keys).sum()
-        below = below_rise / below_width.where(below_width > 0)
-        return above / below.where(below > 0)
-
-    return _component_stat(ctx, "curve_points", stat, np.nan, ("slope_ratio",))
-
-
-def rate_ratio(ctx: RowContext) -> np.ndarray:
-    """Highest over lowest per-product rate of a component (missing with fewer than two)."""
-    def stat(rates: pd.DataFrame) -> pd.Series:
-        grouped = rates.groupby(["plan_id", "component_id"])["amount"]
-        low, high = grouped.min(), grouped.max()
-        # A product paying nothing beside one that pays is the widest spread there is.
-        ratio = (high / low.where(low > 0)).where(low > 0, np.where(high > 0, np.inf, 1.0))
-        return ratio.where(grouped.count() >= 2)
-
-    return _component_stat(ctx, "rates", stat, np.nan, ("rate_ratio",))
 
 
 def plans_of_role(ctx: RowContext, role: np.ndarray, predicate: Lambda) -> np.ndarray:
