@@ -192,7 +192,7 @@ def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -
     from pathlib import Path
 
     from policycheck.export import atomic_write, refuse_target
-    from policycheck.formats import FORMATS, render
+    from policycheck.formats import FORMATS, render_bytes
 
     for spec in outputs:
         fmt, found, target = spec.partition(":")
@@ -202,8 +202,7 @@ def _write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -
         refuse_target(Path(target), getattr(report, "files", ()))
     for spec in outputs:
         fmt, _, target = spec.partition(":")
-        data = render(report, fmt, redact)
-        atomic_write(Path(target), data if isinstance(data, bytes) else data.encode("utf-8"))
+        atomic_write(Path(target), render_bytes(report, fmt, redact))
 
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
@@ -345,8 +344,13 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
 def _echo_report(report: Any, fmt: str, redact: bool | None) -> None:
     """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
     format refused on a terminal."""
-    from policycheck.formats import render
+    from policycheck.formats import STREAMS, render, render_bytes
 
+    if fmt in STREAMS:  # a large report goes out in pieces, never whole in memory
+        sys.stdout.flush()
+        sys.stdout.buffer.writelines(render_bytes(report, fmt, redact))
+        sys.stdout.buffer.flush()
+        return
     data = render(report, fmt, redact)
     if isinstance(data, bytes):
         if sys.stdout.isatty():

@@ -196,14 +196,18 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
                              "overwrite it: expected another output file")
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename: never a half file."""
+def atomic_write(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write to a temporary file beside the target, then rename: never a half file. ``data``
+    may come in pieces (a streamed report): a failure part way leaves no file."""
     refuse_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            if isinstance(data, bytes):
+                stream.write(data)
+            else:
+                stream.writelines(data)
         os.chmod(temporary, _default_mode())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(temporary, target)
     finally:

@@ -30,7 +30,7 @@ import pytest
 import policycheck
 from policycheck.cli import main
 from policycheck.errors import Location, Problem
-from policycheck.formats import FORMATS, REDACT_BY_DEFAULT, render
+from policycheck.formats import FORMATS, REDACT_BY_DEFAULT, render, render_bytes
 from policycheck.formats.github import escape_data, escape_property
 from policycheck.formats.markdown import escape
 from policycheck.formats.redact import REDACTED, redact
@@ -571,3 +571,49 @@ def test_json_is_byte_identical_to_json_dumps(folder: str) -> None:
     empty = dataclasses.replace(report, findings=report.findings.iloc[:0])
     assert json_format.render(empty) == json_format._render_plain(empty)
     assert json.loads(json_format.render(empty))["findings"] == []
+
+
+def test_json_streams_in_chunks_that_join_to_the_document(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large report is written piece by piece; the pieces, cut anywhere in the findings,
+    join to exactly the document json.dumps writes."""
+    from policycheck.formats import json_format
+
+    expected = json_format._render_plain(report)
+    monkeypatch.setattr(json_format, "CHUNK", 2)
+    pieces = list(json_format.chunks(report))
+    assert len(pieces) == 2 + -(-len(report.findings) // 2)  # head, chunks, tail
+    assert "".join(pieces) == expected
+    assert b"".join(render_bytes(report, "json")) == expected.encode("utf-8")
+
+
+def test_json_chunks_mix_flat_and_nested_evidence(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flat evidence goes through json's C encoder a chunk at a time, nested evidence one
+    by one: mixed in one chunk, the document is still json.dumps's; a value json.dumps
+    refuses (a set) fails the same way, not with a wrong document."""
+    import numpy as np
+
+    from policycheck.formats import json_format
+
+    monkeypatch.setattr(json_format, "CHUNK", 2)
+    odd = changed(report, evidence=[{"n": np.float64(1.5), "s": "a\nb"}, {}, {"n": [2, "x"]},
+                                    {"k": {"nested": [1, "two"]}, 3: None}, {"ok": True}])
+    assert "".join(json_format.chunks(odd)) == json_format._render_plain(odd)
+    with pytest.raises(TypeError):
+        "".join(json_format.chunks(changed(report, evidence=[{"bad": {1}}] * 5)))
+
+
+def test_a_stream_that_fails_part_way_leaves_no_file(tmp_path: Path) -> None:
+    from policycheck.export import atomic_write
+
+    def pieces() -> Any:
+        yield b'{"findings": ['
+        raise TypeError("boom")
+
+    target = tmp_path / "out.json"
+    with pytest.raises(TypeError):
+        atomic_write(target, pieces())
+    assert list(tmp_path.iterdir()) == []
+    atomic_write(target, iter([b"a", b"b"]))
+    assert target.read_bytes() == b"ab"

@@ -1,9 +1,11 @@
 """Output formats: each a pure function ``render(report) -> str`` (or bytes for binary
-formats), listed in one dict. Adding a format is one module and one line here."""
+formats), listed in one dict. Adding a format is one module and one line here. A format whose
+output grows with the findings may also give its text in pieces (``STREAMS``), so that a
+writer never holds a gigabyte report whole."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from policycheck.formats import (
     csv_format,
@@ -27,16 +29,35 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
     "github": github.render,
     "markdown": markdown.render,
 }
+#: Formats that can also be written piece by piece: ``"".join(STREAMS[f](r)) == render``.
+STREAMS: dict[str, Callable[[Report], Iterator[str]]] = {
+    "json": json_format.chunks,
+}
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
 
 
 def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:
     """Render ``report`` in ``fmt``; ``redact`` None means the format's default."""
+    return FORMATS[fmt](_redacted(report, fmt, redact))
+
+
+def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterator[bytes]:
+    """``render`` as UTF-8 bytes, in pieces where the format streams."""
+    report = _redacted(report, fmt, redact)
+    if fmt in STREAMS:
+        for piece in STREAMS[fmt](report):
+            yield piece.encode("utf-8")
+        return
+    data = FORMATS[fmt](report)
+    yield data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def _redacted(report: Report, fmt: str, redact: bool | None) -> Report:
     if redact is None:
         redact = fmt in REDACT_BY_DEFAULT
-    if redact:
-        from policycheck.formats.redact import redact as redacted
+    if not redact:
+        return report
+    from policycheck.formats.redact import redact as redacted
 
-        report = redacted(report)
-    return FORMATS[fmt](report)
+    return redacted(report)

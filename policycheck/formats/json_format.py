@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ def problem_json(problem: Any) -> dict[str, Any]:
 
 
 _encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
+#: json's C encoder of containers (None where the interpreter has no C accelerator).
+_c_encoder = json.encoder.c_make_encoder
 
 
 class _Unsupported(TypeError):
@@ -108,8 +111,12 @@ def _column(series: pd.Series, indent: str, number: bool = False) -> list[str]:
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind in ("string", "empty", "integer", "floating", "mixed-integer-float"):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent) for u in uniques]
-        return list(np.array([*encoded, "null"], dtype=object)[codes])
+        plain = np.asarray(uniques, dtype=object).tolist()
+        if kind == "string":
+            encoded = list(map(_encode_str, plain))
+        else:
+            encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent) for u in plain]
+        return np.array([*encoded, "null"], dtype=object)[codes].tolist()
     return [_value(v, indent, number) for v in series.tolist()]
 
 
@@ -140,11 +147,41 @@ def _flat_encoder(inner: str) -> json.JSONEncoder:
     return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + inner, ": "))
 
 
-def _findings_text(findings: pd.DataFrame) -> list[str]:
-    """Every finding as finding_json would give it, encoded column by column and indented
-    as an item of the top object's findings list."""
-    ind = "      "  # a finding's keys: inside the top object and the findings list
-    sub = ind + "  "
+#: Findings per chunk of the stream: large enough that per-chunk work is negligible, small
+#: enough that a chunk's text (about 1 KB a finding) is a few tens of MB.
+CHUNK = 20_000
+#: A finding's keys sit inside the top object and the findings list.
+_IND = "      "
+
+
+def _evidence(values: list[Any], indent: str) -> list[str]:
+    """Evidence mappings encoded at ``indent``. Flat mappings (most evidence) go through
+    json's C encoder in one call, with the indentation as the item separator; the raw
+    newlines of that text are separators only (JSON strings escape theirs), so it splits
+    back into one text per finding exactly."""
+    inner = indent + "  "
+    flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
+    if _c_encoder is None or not any(flat):
+        return [_value(v, indent) for v in values]
+    encoder = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner, False, False,
+                         True)
+    text = "".join(encoder([v for v, f in zip(values, flat, strict=True) if f], 0))
+    parts = iter(text[2:-2].split("},\n" + inner + "{"))
+    opened, closed = "{\n" + inner, "\n" + indent + "}"
+    out = []
+    for value, is_flat in zip(values, flat, strict=True):
+        if is_flat:
+            body = next(parts)
+            out.append(opened + body + closed if body else "{}")
+        else:
+            out.append(_value(value, indent))
+    return out
+
+
+def _findings_chunk(findings: pd.DataFrame) -> list[str]:
+    """Findings as finding_json would give them, encoded column by column and indented as
+    items of the top object's findings list."""
+    ind, sub = _IND, _IND + "  "
 
     def col(name: str, number: bool = False) -> list[str]:
         if name not in findings:
@@ -161,47 +198,65 @@ def _findings_text(findings: pd.DataFrame) -> list[str]:
     location = [f'{{\n{sub}"file": {f},\n{sub}"sheet": {s},\n{sub}"line": {li},\n'
                 f'{sub}"column": {c}\n{ind}}}'
                 for f, s, li, c in zip(col("src_file"), sheet, line, column, strict=True)]
-    evidence = [_value(e, ind) for e in findings["evidence"].tolist()]
-    waiver = col("waiver")
+    evidence = _evidence(findings["evidence"].tolist(), ind)
     keys = ("rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
             "message")
     head = [col(k) for k in keys]
-    tail = [col("remediation")]
     numbers = [col("headcount", True), col("pay_at_stake", True)]
-    after = [col("fingerprint"), col("status")]
-    out = []
-    for (rule_id, severity, title, plan_id, scope, entity_id, component_id, message, ev,
-         remediation, loc, headcount, stake, fingerprint, status, wv) in zip(
-            *head, evidence, *tail, location, *numbers, *after, waiver, strict=True):
-        out.append(
-            f'    {{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
-            f'{ind}"title": {title},\n{ind}"plan_id": {plan_id},\n{ind}"scope": {scope},\n'
-            f'{ind}"entity_id": {entity_id},\n{ind}"component_id": {component_id},\n'
-            f'{ind}"message": {message},\n{ind}"evidence": {ev},\n'
-            f'{ind}"remediation": {remediation},\n{ind}"location": {loc},\n'
-            f'{ind}"headcount": {headcount},\n{ind}"pay_at_stake": {stake},\n'
-            f'{ind}"fingerprint": {fingerprint},\n{ind}"status": {status},\n'
-            f'{ind}"waiver": {wv}\n    }}')
-    return out
+    tail = [col("fingerprint"), col("status"), col("waiver")]
+    return [
+        f'    {{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
+        f'{ind}"title": {title},\n{ind}"plan_id": {plan_id},\n{ind}"scope": {scope},\n'
+        f'{ind}"entity_id": {entity_id},\n{ind}"component_id": {component_id},\n'
+        f'{ind}"message": {message},\n{ind}"evidence": {ev},\n'
+        f'{ind}"remediation": {remediation},\n{ind}"location": {loc},\n'
+        f'{ind}"headcount": {headcount},\n{ind}"pay_at_stake": {stake},\n'
+        f'{ind}"fingerprint": {fingerprint},\n{ind}"status": {status},\n'
+        f'{ind}"waiver": {wv}\n    }}'
+        for (rule_id, severity, title, plan_id, scope, entity_id, component_id, message, ev,
+             remediation, loc, headcount, stake, fingerprint, status, wv) in zip(
+            *head, evidence, col("remediation"), location, *numbers, *tail, strict=True)]
+
+
+def _plain_chunk(findings: pd.DataFrame) -> list[str]:
+    """The findings of a chunk through json.dumps: for a value only json.dumps knows how to
+    write or refuse. Its lines are indented as items of the findings list (a JSON string
+    holds no raw newline, so every line break is the encoder's)."""
+    rows = findings.astype(object).where(findings.notna(), None).to_dict("records")
+    return ["    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
+            .replace("\n", "\n    ") for r in rows]
 
 
 #: Where the findings go in the encoded top object (its other strings hold no raw newline).
 _FINDINGS_SLOT = '\n  "findings": [],\n'
 
 
-def render(report: Report) -> str:
+def chunks(report: Report) -> Iterator[str]:
+    """The JSON document in pieces, findings ``CHUNK`` at a time: a writer streams a report
+    of any size without holding it whole (a million findings make a gigabyte of text)."""
     try:
-        findings = _findings_text(report.findings)
         top = _encode(_data(report, []), "")
     except _Unsupported:  # a value only json.dumps knows how to refuse or write
-        return _render_plain(report)
-    if not findings:
-        return top + "\n"
-    # The findings (most of a large report) are joined once into the document, not encoded
-    # again as a list inside it: one copy of a document that may be a gigabyte.
+        yield _render_plain(report)
+        return
+    findings = report.findings
+    if not len(findings):
+        yield top + "\n"
+        return
     before, after = top.split(_FINDINGS_SLOT)
-    return "".join([before, '\n  "findings": [\n', ",\n".join(findings), "\n  ],\n",
-                    after, "\n"])
+    yield before + '\n  "findings": [\n'
+    for start in range(0, len(findings), CHUNK):
+        part = findings.iloc[start:start + CHUNK]
+        try:
+            texts = _findings_chunk(part)
+        except _Unsupported:
+            texts = _plain_chunk(part)
+        yield (",\n" if start else "") + ",\n".join(texts)
+    yield "\n  ],\n" + after + "\n"
+
+
+def render(report: Report) -> str:
+    return "".join(chunks(report))
 
 
 def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
