@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from policycheck.engine import SEVERITY_RANK
@@ -45,19 +47,30 @@ class Report:
         counted = self.findings["severity"].value_counts()
         return {s: int(counted.get(s, 0)) for s in SEVERITIES}
 
+    @functools.cached_property
+    def _failing_mask(self) -> np.ndarray:
+        # Worked out once per report: the exit code and every format ask, and a million
+        # findings make each copy of the failing rows costly.
+        if self.fail_on == "none":
+            return np.zeros(len(self.findings), dtype=bool)
+        levels = [s for s in SEVERITIES if SEVERITY_RANK[s] <= SEVERITY_RANK[self.fail_on]]
+        return (self.findings["severity"].isin(levels).to_numpy(dtype=bool)
+                & self.findings["status"].isin(FAILING_STATUSES).to_numpy(dtype=bool))
+
     @property
     def failing(self) -> pd.DataFrame:
         """Open findings at or above ``fail_on``: these decide the exit code. Waived and
         baselined findings are reported but do not fail the run; ``reopened`` ones (their
         waiver expired) fail it like open ones."""
-        if self.fail_on == "none":
-            return self.findings.iloc[0:0]
-        rank = self.findings["severity"].map(SEVERITY_RANK)
-        return self.findings[(rank <= SEVERITY_RANK[self.fail_on])
-                             & self.findings["status"].isin(FAILING_STATUSES)]
+        return self.findings[self._failing_mask]
+
+    @property
+    def failing_count(self) -> int:
+        """``len(report.failing)``, without copying the failing findings."""
+        return int(self._failing_mask.sum())
 
     @property
     def exit_code(self) -> int:
         if self.errors:
             return EXIT_USER_ERROR
-        return EXIT_FINDINGS if len(self.failing) else EXIT_OK
+        return EXIT_FINDINGS if self.failing_count else EXIT_OK

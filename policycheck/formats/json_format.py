@@ -111,13 +111,26 @@ def _column(series: pd.Series, indent: str, number: bool = False) -> list[str]:
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind in ("string", "empty", "integer", "floating", "mixed-integer-float"):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        plain = np.asarray(uniques, dtype=object).tolist()
         if kind == "string":
-            encoded = list(map(_encode_str, plain))
+            encoded = list(map(_encode_str, np.asarray(uniques, dtype=object).tolist()))
+        elif kind == "integer":  # line numbers: many distinct values
+            encoded = np.asarray(uniques, dtype=np.int64).astype(str).tolist()
+        elif kind == "floating" and number:
+            encoded = _number_texts(np.asarray(uniques, dtype=np.float64))
         else:
-            encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent) for u in plain]
+            encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent)
+                       for u in np.asarray(uniques, dtype=object).tolist()]
         return np.array([*encoded, "null"], dtype=object)[codes].tolist()
     return [_value(v, indent, number) for v in series.tolist()]
+
+
+def _number_texts(values: np.ndarray) -> list[str]:
+    """Floats as ``_number`` writes them (a whole number as an int), for a whole column."""
+    whole = np.isfinite(values) & (np.trunc(values) == values) & (np.abs(values) < 2.0**53)
+    out = np.empty(len(values), dtype=object)
+    out[whole] = values[whole].astype(np.int64).astype(str).tolist()
+    out[~whole] = [_float(v) for v in values[~whole].tolist()]
+    return out.tolist()
 
 
 def _plain(value: Any) -> Any:
@@ -165,17 +178,15 @@ def _evidence(values: list[Any], indent: str) -> list[str]:
         return [_value(v, indent) for v in values]
     encoder = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner, False, False,
                          True)
-    text = "".join(encoder([v for v, f in zip(values, flat, strict=True) if f], 0))
-    parts = iter(text[2:-2].split("},\n" + inner + "{"))
+    mask = np.array(flat, dtype=bool)
+    chosen = np.fromiter(values, dtype=object, count=len(values))
+    text = "".join(encoder(chosen[mask].tolist(), 0))
     opened, closed = "{\n" + inner, "\n" + indent + "}"
-    out = []
-    for value, is_flat in zip(values, flat, strict=True):
-        if is_flat:
-            body = next(parts)
-            out.append(opened + body + closed if body else "{}")
-        else:
-            out.append(_value(value, indent))
-    return out
+    out = np.empty(len(values), dtype=object)
+    out[mask] = [opened + body + closed if body else "{}"
+                 for body in text[2:-2].split("},\n" + inner + "{")]
+    out[~mask] = [_value(v, indent) for v in chosen[~mask].tolist()]
+    return out.tolist()
 
 
 def _findings_chunk(findings: pd.DataFrame) -> list[str]:
@@ -266,7 +277,7 @@ def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
             "plans_read": report.plans_read, "plans_checked": report.plans_checked,
             "plans_invalid": report.plans_invalid, "rules": len(report.rules),
             "findings": len(report.findings), "by_severity": report.counts(),
-            "fail_on": report.fail_on, "failing": len(report.failing),
+            "fail_on": report.fail_on, "failing": report.failing_count,
             "exit_code": report.exit_code,
         },
         "findings": findings,

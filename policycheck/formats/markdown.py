@@ -51,7 +51,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 def headline(report: Report) -> list[str]:
     counts = report.counts()
-    failing = len(report.failing)
+    failing = report.failing_count
     if report.errors:
         verdict = "⚠️ could not check every plan"
     elif failing:

@@ -32,7 +32,7 @@ def summary(report: Report) -> str:
                      f"{'s were' if report.plans_invalid != 1 else ' was'} not checked: "
                      "see the errors above.")
     if report.fail_on != "none":
-        lines.append(f"{len(report.failing)} finding{'s' * (len(report.failing) != 1)} at or "
+        lines.append(f"{report.failing_count} finding{'s' * (report.failing_count != 1)} at or "
                      f"above '{report.fail_on}'.")
     return "\n".join(lines)
 
