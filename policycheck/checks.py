@@ -123,7 +123,6 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
 def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Gates and modifiers may only name components of their own plan."""
     components = frames["components"]
-    known = set(zip(components["plan_id"], components["component_id"], strict=True))
     problems = []
     for name, label, key in (("gates", "gate", "gate_id"), ("modifiers", "modifier",
                                                              "modifier_id")):
@@ -131,16 +130,40 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         targets = frame["applies_to"].where(frame["applies_to"] != "all").dropna()
         exploded = targets.str.split(";").explode()
         owners = frame["plan_id"].reindex(exploded.index)
-        pairs = pd.Series(list(zip(owners, exploded, strict=True)),
-                          index=exploded.index, dtype=object)
-        bad = pairs[~pairs.isin(known)] if len(pairs) else pairs
-        missing = bad.groupby(level=0).agg(lambda s: [p[1] for p in s]) if len(bad) else bad
+        found = _known_pairs(components, owners.to_numpy(dtype=object),
+                             exploded.to_numpy(dtype=object))
+        bad = exploded[~found]
+        missing = bad.groupby(level=0).agg(list) if len(bad) else bad
         mask = frame.index.isin(missing.index)
+        own = _components_of(components, set(frame["plan_id"][mask]))
         problems += _emit(frame, mask, "applies_to", "unknown-component", label, key,
-                          lambda r, f=frame, m=missing: _applies_text(
-                              m.loc[f.index[r]], sorted(c for p, c in known
-                                                        if p == f["plan_id"].iat[r])))
+                          lambda r, f=frame, m=missing, o=own: _applies_text(
+                              m.loc[f.index[r]], o.get(f["plan_id"].iat[r], [])))
     return problems
+
+
+def _known_pairs(components: pd.DataFrame, plans: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Whether each (plan, component id) pair names a component, found on integer codes of
+    the two ids: a set of 500,000 Python tuples costs more than the rest of the check."""
+    count = len(components)
+    plan_codes, _ = pd.factorize(np.concatenate(
+        [components["plan_id"].to_numpy(dtype=object), plans]))
+    name_codes, distinct = pd.factorize(np.concatenate(
+        [components["component_id"].to_numpy(dtype=object), names]))
+    # +1: a missing id (code -1) is a value of its own, as None is in a tuple.
+    keys = (plan_codes.astype(np.int64) + 1) * (len(distinct) + 1) + name_codes + 1
+    return np.isin(keys[count:], keys[:count])
+
+
+def _components_of(components: pd.DataFrame, plans: set[object]) -> dict[object, list[str]]:
+    """The component ids of each of ``plans`` (the plans with a problem), sorted, each once."""
+    if not plans:
+        return {}
+    rows = components[components["plan_id"].isin(list(plans))]
+    ids: dict[object, set[str]] = {}
+    for plan, component in zip(rows["plan_id"], rows["component_id"], strict=True):
+        ids.setdefault(plan, set()).add(component)
+    return {plan: sorted(names) for plan, names in ids.items()}
 
 
 def _applies_text(unknown: list[str], components: list[str]) -> str:
