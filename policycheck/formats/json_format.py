@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -185,57 +186,90 @@ def _evidence(values: list[Any], indent: str) -> list[str]:
     out = np.empty(len(values), dtype=object)
     out[mask] = [opened + body + closed if body else "{}"
                  for body in text[2:-2].split("},\n" + inner + "{")]
-    out[~mask] = [_value(v, indent) for v in chosen[~mask].tolist()]
+    lists = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner + "  ", False,
+                       False, True)
+    out[~mask] = [_nested(v, indent, lists) if type(v) is dict else _value(v, indent)
+                  for v in chosen[~mask].tolist()]
     return out.tolist()
 
 
-def _findings_chunk(findings: pd.DataFrame) -> list[str]:
-    """Findings as finding_json would give them, encoded column by column and indented as
-    items of the top object's findings list."""
+def _nested(value: dict[Any, Any], indent: str, lists: Callable[[Any, int], Any]) -> str:
+    """``_encode`` of a mapping, with its lists of plain values (list evidence) written by
+    json's C encoder, the indentation as the item separator."""
+    inner = indent + "  "
+    items = []
+    for key, item in value.items():
+        if type(item) is list and item and _SCALARS.issuperset(map(type, item)):
+            text = "[\n" + inner + "  " + "".join(lists(item, 0))[1:-1] + "\n" + inner + "]"
+        else:
+            text = _encode(item, inner)
+        items.append(inner + _key(key) + ": " + text)
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+
+
+#: The keys of a finding in order, each with the column its value comes from.
+_LAYOUT = (("rule_id", "rule_id"), ("severity", "severity"), ("title", "title"),
+           ("plan_id", "plan_id"), ("scope", "scope"), ("entity_id", "entity_id"),
+           ("component_id", "component_id"), ("message", "message"), ("evidence", "evidence"),
+           ("remediation", "remediation"), ("location", "src_file"), ("", "src_sheet"),
+           ("", "src_line"), ("", "src_col"), ("headcount", "headcount"),
+           ("pay_at_stake", "pay_at_stake"), ("fingerprint", "fingerprint"),
+           ("status", "status"), ("waiver", "waiver"))
+
+
+def _separators() -> list[str]:
+    """The constant text before each column's value in a finding, the item separator of the
+    findings list first; the location's four fields are a nested object."""
     ind, sub = _IND, _IND + "  "
-
-    def col(name: str, number: bool = False) -> list[str]:
-        if name not in findings:
-            return ["null"] * len(findings)
-        return _column(findings[name], ind, number)
-
-    def falsy_null(name: str, number: bool) -> list[str]:
-        # ``value or None``: an empty sheet, a line or column 0 are null
-        encoded = col(name, number)
-        return ["null" if t in ('""', "0", "0.0", "false") else t for t in encoded]
-
-    sheet, line, column = (falsy_null("src_sheet", False), falsy_null("src_line", True),
-                           falsy_null("src_col", True))
-    location = [f'{{\n{sub}"file": {f},\n{sub}"sheet": {s},\n{sub}"line": {li},\n'
-                f'{sub}"column": {c}\n{ind}}}'
-                for f, s, li, c in zip(col("src_file"), sheet, line, column, strict=True)]
-    evidence = _evidence(findings["evidence"].tolist(), ind)
-    keys = ("rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
-            "message")
-    head = [col(k) for k in keys]
-    numbers = [col("headcount", True), col("pay_at_stake", True)]
-    tail = [col("fingerprint"), col("status"), col("waiver")]
-    return [
-        f'    {{\n{ind}"rule_id": {rule_id},\n{ind}"severity": {severity},\n'
-        f'{ind}"title": {title},\n{ind}"plan_id": {plan_id},\n{ind}"scope": {scope},\n'
-        f'{ind}"entity_id": {entity_id},\n{ind}"component_id": {component_id},\n'
-        f'{ind}"message": {message},\n{ind}"evidence": {ev},\n'
-        f'{ind}"remediation": {remediation},\n{ind}"location": {loc},\n'
-        f'{ind}"headcount": {headcount},\n{ind}"pay_at_stake": {stake},\n'
-        f'{ind}"fingerprint": {fingerprint},\n{ind}"status": {status},\n'
-        f'{ind}"waiver": {wv}\n    }}'
-        for (rule_id, severity, title, plan_id, scope, entity_id, component_id, message, ev,
-             remediation, loc, headcount, stake, fingerprint, status, wv) in zip(
-            *head, evidence, col("remediation"), location, *numbers, *tail, strict=True)]
+    nested = {"src_file": "file", "src_sheet": "sheet", "src_line": "line", "src_col": "column"}
+    out = []
+    for key, name in _LAYOUT:
+        if key == "rule_id":
+            out.append(",\n    {\n" + ind + '"rule_id": ')
+        elif key == "location":
+            out.append(",\n" + ind + '"location": {\n' + sub + '"file": ')
+        elif name in nested:
+            out.append(",\n" + sub + f'"{nested[name]}": ')
+        elif key == "headcount":  # the location closes
+            out.append("\n" + ind + "},\n" + ind + '"headcount": ')
+        else:
+            out.append(",\n" + ind + f'"{key}": ')
+    return out
 
 
-def _plain_chunk(findings: pd.DataFrame) -> list[str]:
+_SEPARATORS = _separators()
+_CLOSING = "\n    }"
+
+
+def _findings_chunk(findings: pd.DataFrame) -> str:
+    """Findings as finding_json would give them, each preceded by the list's item separator:
+    every column encoded on its own, then the pieces interleaved with the constant text
+    between them and joined once."""
+    numbers = ("headcount", "pay_at_stake", "src_line", "src_col")
+    columns = []
+    for _, name in _LAYOUT:
+        if name == "evidence":
+            columns.append(_evidence(findings["evidence"].tolist(), _IND))
+        elif name not in findings:
+            columns.append(["null"] * len(findings))
+        else:
+            encoded = _column(findings[name], _IND, name in numbers)
+            if name in ("src_sheet", "src_line", "src_col"):
+                # ``value or None``: an empty sheet, a line or column 0 are null
+                encoded = ["null" if t in ('""', "0", "0.0", "false") else t for t in encoded]
+            columns.append(encoded)
+    parts = [part for sep, column in zip(_SEPARATORS, columns, strict=True)
+             for part in (itertools.repeat(sep), column)]
+    return "".join(itertools.chain.from_iterable(zip(*parts, itertools.repeat(_CLOSING))))
+
+
+def _plain_chunk(findings: pd.DataFrame) -> str:
     """The findings of a chunk through json.dumps: for a value only json.dumps knows how to
     write or refuse. Its lines are indented as items of the findings list (a JSON string
     holds no raw newline, so every line break is the encoder's)."""
     rows = findings.astype(object).where(findings.notna(), None).to_dict("records")
-    return ["    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
-            .replace("\n", "\n    ") for r in rows]
+    return "".join(",\n    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
+                   .replace("\n", "\n    ") for r in rows)
 
 
 #: Where the findings go in the encoded top object (its other strings hold no raw newline).
@@ -259,10 +293,10 @@ def chunks(report: Report) -> Iterator[str]:
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
         try:
-            texts = _findings_chunk(part)
+            text = _findings_chunk(part)
         except _Unsupported:
-            texts = _plain_chunk(part)
-        yield (",\n" if start else "") + ",\n".join(texts)
+            text = _plain_chunk(part)
+        yield text if start else text[2:]  # the first finding follows no separator
     yield "\n  ],\n" + after + "\n"
 
 
