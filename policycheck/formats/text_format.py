@@ -5,19 +5,14 @@ Colour is added by the CLI when the output is a terminal; this renderer is plain
 
 from __future__ import annotations
 
+import pandas as pd
+
 from policycheck.errors import Location
 from policycheck.report import Report
 
 
 def finding_line(row: dict[str, object]) -> str:
-    where = Location(str(row["src_file"]), str(row["src_sheet"] or ""),
-                     int(row["src_line"] or 0), int(row["src_col"] or 0))  # type: ignore[call-overload]
-    entity = f" {row['scope']} '{row['entity_id']}'" if row["entity_id"] else ""
-    status = row.get("status") or "open"
-    tag = "" if status == "open" else f" [{status}" + (
-        f": {row['waiver']}]" if row.get("waiver") else "]")
-    return (f"{where}: {row['severity']} {row['rule_id']}: plan '{row['plan_id']}'{entity}: "
-            f"{row['message']}{tag}")
+    return _line(*(row.get(name) for name in _LINE_COLUMNS))
 
 
 def summary(report: Report) -> str:
@@ -39,6 +34,36 @@ def summary(report: Report) -> str:
 
 def render(report: Report) -> str:
     lines = [str(p) for p in report.problems]
-    lines += [finding_line(r) for r in report.findings.to_dict("records")]
+    lines += finding_lines(report.findings)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+_LINE_COLUMNS = ("src_file", "src_sheet", "src_line", "src_col", "severity", "rule_id",
+                 "plan_id", "scope", "entity_id", "message", "status", "waiver")
+
+
+def finding_lines(findings: pd.DataFrame) -> list[str]:
+    """``finding_line`` of every finding, reading each column once (a million findings are
+    too many to turn into records first)."""
+    columns = [_plain(findings, name) for name in _LINE_COLUMNS]
+    return [_line(*values) for values in zip(*columns, strict=True)]
+
+
+def _plain(findings: pd.DataFrame, name: str) -> list[object]:
+    """A column's values as Python objects, missing ones None (absent columns too)."""
+    if name not in findings:
+        return [None] * len(findings)
+    column = findings[name]
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def _line(file: object, sheet: object, line: object, column: object, severity: object,
+          rule_id: object, plan_id: object, scope: object, entity_id: object, message: object,
+          status: object, waiver: object) -> str:
+    where = str(Location(str(file), str(sheet or ""), int(line or 0),  # type: ignore[call-overload]
+                         int(column or 0)))  # type: ignore[call-overload]
+    entity = f" {scope} '{entity_id}'" if entity_id else ""
+    status = status or "open"
+    tag = "" if status == "open" else f" [{status}" + (f": {waiver}]" if waiver else "]")
+    return f"{where}: {severity} {rule_id}: plan '{plan_id}'{entity}: {message}{tag}"
