@@ -183,14 +183,18 @@ def _plain(value: Any, shared: dict[Any, Any]) -> Any:
 
 
 def decode(entry: Any) -> FileOutcome | None:
-    """The outcome of a pack entry; None when the entry is not of the stored shape."""
+    """The outcome of an encoded entry (a pack's, or a worker's); None when the entry is not
+    of the stored shape. The entry itself is left as it is (it may still be written to a
+    pack): dated records are copies."""
     try:
-        rows, problems, skipped, dates = entry
+        stored_rows, problems, skipped, dates = entry
+        rows = {entity: list(records) for entity, records in stored_rows.items()}
         if not all(type(r) is dict for records in rows.values() for r in records):
             return None
         for entity, index, name, text, is_datetime in dates:
             parse = datetime.datetime if is_datetime else datetime.date
-            rows[entity][index][name] = parse.fromisoformat(text)
+            record = rows[entity][index] = dict(rows[entity][index])
+            record[name] = parse.fromisoformat(text)
         return FileOutcome(rows, [Problem(Location(*p[:4]), *p[4:]) for p in problems],
                            bool(skipped))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):

@@ -204,17 +204,18 @@ def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
 def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, context: str,
             plan_id: str | None, extra_keys: tuple[str, ...] = ()) -> Record:
     """One raw record: known fields copied, unknown keys reported with a suggestion."""
-    allowed = ("id", *spec.field_names)
+    allowed, known = _allowed(spec)
     record: Record = {"plan_id": plan_id} if plan_id is not None else {}
     positions: dict[str, tuple[int, int]] = {}
     label = _label(spec, mapping, context)
+    key_positions, start = mapping.key_positions, mapping.start
     for key, value in mapping.items():
-        if key in allowed:
+        if key in known:
             name = spec.aliases.get(key, key) if key == "id" else key
             # YAML's `.nan` would read as a missing value downstream; keep it as written
             # so that it is reported, like a `NaN` cell of a table.
             record[name] = ".nan" if isinstance(value, float) and value != value else value
-            positions[name] = mapping.position(key)
+            positions[name] = key_positions.get(key, start)
         elif not is_extension_key(key):
             out.problems.append(_problem(
                 path, mapping.position(key), plan_id,
@@ -225,6 +226,19 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     record.update(src_file=path, src_sheet="", src_line=mapping.start[0],
                   src_col=mapping.start[1], src_fields=positions)
     return record
+
+
+#: The field names of each entity, as written (with 'id') and as a set: asked for every
+#: key of every record.
+_ALLOWED: dict[int, tuple[EntitySpec, tuple[str, ...], frozenset[str]]] = {}
+
+
+def _allowed(spec: EntitySpec) -> tuple[tuple[str, ...], frozenset[str]]:
+    hit = _ALLOWED.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        names = ("id", *spec.field_names)
+        hit = _ALLOWED[id(spec)] = (spec, names, frozenset(names))
+    return hit[1], hit[2]
 
 
 def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:

@@ -60,41 +60,66 @@ def read_yaml_files(files: Sequence[tuple[Path, bool]],
     input paths of the run, which name its cache pack."""
     contents = [(path.read_bytes(), path.as_posix(), explicit) for path, explicit in files]
     if not cache.enabled():
-        return _parse_all(contents)
+        return [outcome for outcome, _ in _parse_all(contents)]
     pack = cache.pack_path([str(p) for p in paths])
     stored = cache.read_pack(pack) if contents else {}
     keys = [cache.key(*content) for content in contents]
-    outcomes: list[FileOutcome | None] = []
+    found: list[tuple[FileOutcome, Any] | None] = []
     for entry_key in keys:
         # An entry is used once: a file named twice gets records of its own each time.
-        hit = stored.pop(entry_key, None)
-        outcomes.append(None if hit is None else cache.decode(hit))
-    missing = [index for index, outcome in enumerate(outcomes) if outcome is None]
-    for index, outcome in zip(missing, _parse_all([contents[i] for i in missing]), strict=True):
-        outcomes[index] = outcome
+        entry = stored.pop(entry_key, None)
+        outcome = None if entry is None else cache.decode(entry)
+        found.append(None if outcome is None else (outcome, entry))
+    missing = [index for index, hit in enumerate(found) if hit is None]
+    for index, parsed in zip(missing, _parse_all([contents[i] for i in missing]), strict=True):
+        found[index] = parsed
+    done = [hit for hit in found if hit is not None]
     if missing or stored:  # something new, or entries of files no longer read
-        _store(pack, keys, outcomes)
-    return [outcome for outcome in outcomes if outcome is not None]
+        _store(pack, keys, done)
+    return [outcome for outcome, _ in done]
 
 
-def _store(pack: Path, keys: list[str], outcomes: list[FileOutcome | None]) -> None:
+def _store(pack: Path, keys: list[str], done: list[tuple[FileOutcome, Any]]) -> None:
     shared: dict[Any, Any] = {}
     entries = {}
-    for entry_key, outcome in zip(keys, outcomes, strict=True):
-        encoded = cache.encode(outcome, shared) if outcome is not None else None
+    for entry_key, (outcome, entry) in zip(keys, done, strict=True):
+        encoded = entry if entry is not None else cache.encode(outcome, shared)
         if encoded is not None:
             entries[entry_key] = encoded
     cache.write_pack(pack, entries)
 
 
-def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[FileOutcome]:
-    """Parse files across the cores when there are enough (the same outcomes, in order, as
+def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[tuple[FileOutcome, Any]]:
+    """Each file's outcome, with its encoded form when a worker made it (else None); files
+    are parsed across the cores when there are enough (the same outcomes, in order, as
     parsing them in turn)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(contents) <= PARALLEL_MIN_FILES or workers < 2:
-        return [read_yaml_file(*content) for content in contents]
+        return [(read_yaml_file(*content), None) for content in contents]
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, min(256, len(contents) // (workers * 4)))
+    out: list[tuple[FileOutcome, Any]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(read_yaml_file, *zip(*contents, strict=True), chunksize=chunk))
+        for encoded, outcome in pool.map(_read_encoded, *zip(*contents, strict=True),
+                                         chunksize=chunk):
+            decoded = cache.decode(encoded) if encoded is not None else None
+            out.append((outcome, None) if decoded is None else (decoded, encoded))
+    return out
+
+
+#: A worker's shared strings and positions, kept across its files so that the results it
+#: sends back share them (a bound on memory: cleared when it grows past this).
+_WORKER_SHARED: dict[Any, Any] = {}
+_WORKER_SHARED_SIZE = 200_000
+
+
+def _read_encoded(data: bytes, shown: str, explicit: bool) -> tuple[Any, FileOutcome | None]:
+    """In a worker: a file's outcome in its plain encoded form, which crosses back to the
+    main process at a fraction of the cost of located containers and Problem objects; the
+    outcome itself only when it cannot be encoded."""
+    outcome = read_yaml_file(data, shown, explicit)
+    if len(_WORKER_SHARED) > _WORKER_SHARED_SIZE:
+        _WORKER_SHARED.clear()
+    encoded = cache.encode(outcome, _WORKER_SHARED)
+    return (encoded, None) if encoded is not None else (None, outcome)
