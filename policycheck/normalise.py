@@ -112,7 +112,8 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         out.insert(out.columns.get_loc("category") + 1, "pressure",
                    out["category"].map(PRESSURE_OF_CATEGORY).astype(object))
     for column in (*SOURCE_COLUMNS, "src_fields"):
-        out[column] = raw[column].to_numpy()
+        values = raw[column].to_numpy()
+        out[column] = _file_names(values) if column in ("src_file", "src_sheet") else values
     out["src_line"] = out["src_line"].astype("int64")
     out["src_col"] = out["src_col"].astype("int64")
     if spec in CHILDREN:
@@ -125,6 +126,15 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         problems.extend(report_cells(out, column, parsed.bad, spec_field.name, spec.label,
                                      spec.key, parsed.expected, "invalid-value", parsed.hints))
     return out
+
+
+def _file_names(names: np.ndarray) -> Any:
+    """pandas' "str" dtype, which it infers for a column of file names: built from the
+    few distinct names, as converting every cell to Arrow one by one costs far more."""
+    if len(names) == 0 or pd.api.types.infer_dtype(names, skipna=False) != "string":
+        return names  # left to pandas' own inference
+    codes, distinct = pd.factorize(names)
+    return pd.array(distinct.astype(object), dtype="str").take(codes)
 
 
 #: How an id column is named in messages: as it is written in YAML and in tables.

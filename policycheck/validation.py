@@ -126,7 +126,8 @@ def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
     for name, frame in frames.items():
         if "plan_id" in frame and name != "kpis":
             kept = pd.Series(frame["plan_id"].to_numpy(dtype=object), dtype=object)
-            frame = frame[kept.isin(keep_ids).to_numpy()]
+            mask = kept.isin(keep_ids).to_numpy()
+            frame = frame if mask.all() else frame[mask]  # a filter copies every column
         out[name] = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
     _add_plan_codes(out)
     ordered = sorted(problems, key=Problem.sort_key)
