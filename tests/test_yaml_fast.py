@@ -77,3 +77,11 @@ def test_generated_plans_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert len(paths) >= 60
     for path in paths:
         _same_both_ways(path.read_text(encoding="utf-8"), monkeypatch)
+
+
+def test_unreadable_numbers_and_dates_stay_text() -> None:
+    """PyYAML's patterns take `0b_` for an integer and `2027-02-30` for a date, then raise
+    ValueError building them; they stay text, for validation to report at their place."""
+    for text in ("a: 0b_\n", "a: 0b_\n# &\n"):  # the fast way and the general way
+        data, problems = load_yaml(text + "b: -0x_\nc: 2027-02-30\n", "x.yaml")
+        assert (data, problems) == ({"a": "0b_", "b": "-0x_", "c": "2027-02-30"}, [])
