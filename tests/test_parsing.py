@@ -17,8 +17,10 @@ import pytest
 
 from policycheck.model import COMPONENT, GATE, PLAN
 from policycheck.parsing import (
+    PARSERS,
     parse_applies,
     parse_bool,
+    parse_column,
     parse_date,
     parse_enum,
     parse_int,
@@ -295,3 +297,57 @@ def test_derived_child_ids(inputs: Inputs) -> None:
     assert model.frames["components"]["component_id"].tolist() == ["fcr", "fcr-2"]
     assert model.frames["consequences"]["consequence_id"].tolist() == ["aht-pip"]
     assert model.frames["competitions"]["competition_id"].tolist() == ["Top team"]
+
+
+TABLE_CELLS = ["", " ", "abc", " 12 ", "12.5", "50%", " 150% ", "-1", "nan", "inf", "yes",
+               "No", "TRUE", "0", "1", "2027-01-31", "2027-13-01", "fcr; aht", ";", "all",
+               "ALL", "individual", " Team ", "pip", "x;;y", "1e400", "é", None]
+
+
+@pytest.mark.parametrize("field", [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
+                                   if f.kind not in ("points", "rates")],
+                         ids=lambda f: f"{f.kind}-{f.name}")
+def test_text_column_typed_by_distinct_values_as_cell_by_cell(field: Any) -> None:
+    """A column of table text is typed once per distinct value: values, dtype, masks and
+    hints are those of typing every cell."""
+    cells = pd.Series((TABLE_CELLS * 5)[::-1], dtype=object)  # enough cells to take the path
+    whole = PARSERS[field.kind](cells, field)
+    by_value = parse_column(field.kind, cells, field)
+    pd.testing.assert_series_equal(by_value.values, whole.values, check_exact=True)
+    assert by_value.bad.tolist() == whole.bad.tolist()
+    assert by_value.expected == whole.expected
+    if whole.hints is None:
+        assert by_value.hints is None
+    else:
+        assert by_value.hints.tolist() == whole.hints.tolist()
+
+
+def test_repeated_curve_and_rate_texts_in_tables(inputs: Inputs) -> None:
+    """Cells of one text are read once and give each row its own points; an empty rate
+    list is no rate, not an error; a bad text is reported on every row that has it."""
+    rows = [f"p{i},c{j},fcr,50%,80:0;100:100;120:150,{'gold=1;silver=2' if j else ';'}"
+            for i in range(40) for j in range(2)]
+    rows[3] = "p1,c1,fcr,50%,80:0;90,gold=1"
+    rows[5] = "p2,c1,fcr,50%,80:0;90,gold=x"
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable\n"
+            + "".join(f"p{i},service,1,100\n" for i in range(40)),
+            "components.csv": "plan_id,id,kpi,weight,curve_points,rates\n"
+            + "\n".join(rows) + "\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == [
+        "components.csv:5: error: plan 'p1', component 'c1': curve_points: got '80:0;90', "
+        "expected a list of [attainment %, payout %] pairs, or '80:0;100:100' in a table "
+        "[invalid-value]",
+        "components.csv:7: error: plan 'p2', component 'c1': curve_points: got '80:0;90', "
+        "expected a list of [attainment %, payout %] pairs, or '80:0;100:100' in a table "
+        "[invalid-value]",
+        "components.csv:7: error: plan 'p2', component 'c1': rates: got 'gold=x', expected a "
+        "mapping of product to amount, or 'gold=120;silver=80' in a table [invalid-value]"]
+    points = model.frames["curve_points"]
+    assert len(points) == 38 * 2 * 3
+    assert points["seq"].tolist()[:6] == [0, 1, 2, 0, 1, 2]
+    assert points["attainment"].tolist()[:3] == [80.0, 100.0, 120.0]
+    rates = model.frames["rates"]
+    assert rates["component_id"].unique().tolist() == ["c1"]
+    assert rates["product"].tolist()[:2] == ["gold", "silver"]
+    assert len(rates) == 38 * 2
