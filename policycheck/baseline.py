@@ -22,6 +22,7 @@ import pandas as pd
 from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError
 from policycheck.export import atomic_write
+from policycheck.formats.json_format import dumps
 
 BASELINE_VERSION = 1
 ENTRY_KEYS = ("fingerprint", "rule_id", "plan_id", "entity_id", "severity")
@@ -44,7 +45,7 @@ def baseline_entries(findings: pd.DataFrame) -> list[dict[str, Any]]:
 def baseline_text(findings: pd.DataFrame) -> str:
     data = {"version": BASELINE_VERSION, "tool": "policycheck",
             "fingerprints": baseline_entries(findings)}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps(data) + "\n"
 
 
 def write_baseline(findings: pd.DataFrame, target: Path) -> int:

@@ -105,6 +105,15 @@ def _encode(value: Any, indent: str) -> str:
     raise _Unsupported(type(value).__name__)
 
 
+def dumps(value: Any) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, fast for the plain values
+    reports hold (json's indenting encoder is pure Python)."""
+    try:
+        return _encode(value, "")
+    except _Unsupported:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def _column(series: pd.Series, indent: str, number: bool = False) -> list[str]:
     """Encode a findings column; missing values are null. Most columns repeat a few values,
     so each distinct value is encoded once when the column is all text or all numbers

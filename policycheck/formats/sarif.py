@@ -10,7 +10,7 @@ accepted suppression. Problems of invalid inputs are the invocation's notificati
 
 from __future__ import annotations
 
-import json
+import functools
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from policycheck.formats.cells import (
     status_reason,
     where,
 )
-from policycheck.formats.json_format import finding_json
+from policycheck.formats.json_format import dumps, finding_json
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
@@ -35,6 +35,7 @@ INFORMATION_URI = "https://github.com/policycheck/policycheck"
 FINGERPRINT_KEY = "policycheck/v1"
 
 
+@functools.lru_cache(maxsize=1024)  # a report names few files, each in many results
 def artifact_uri(file: str) -> str:
     """A relative URI with forward slashes (what GitHub matches to the repository), or a
     file: URI for an absolute path."""
@@ -120,4 +121,4 @@ def render(report: Report) -> str:
             "results": [result(row, rule_index) for row in finding_dicts(report)],
         }],
     }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return dumps(sarif) + "\n"
