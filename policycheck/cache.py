@@ -185,13 +185,18 @@ def _plain(value: Any, shared: dict[Any, Any]) -> Any:
 def decode(entry: Any) -> FileOutcome | None:
     """The outcome of an encoded entry (a pack's, or a worker's); None when the entry is not
     of the stored shape. The entry itself is left as it is (it may still be written to a
-    pack): dated records are copies."""
+    pack): lists and records that get dates back are copies."""
     try:
         stored_rows, problems, skipped, dates = entry
-        rows = {entity: list(records) for entity, records in stored_rows.items()}
-        if not all(type(r) is dict for records in rows.values() for r in records):
-            return None
+        rows = dict(stored_rows)
+        for records in rows.values():
+            if type(records) is not list or not set(map(type, records)) <= _RECORD_TYPES:
+                return None
+        copied: set[str] = set()
         for entity, index, name, text, is_datetime in dates:
+            if entity not in copied:
+                rows[entity] = list(rows[entity])
+                copied.add(entity)
             parse = datetime.datetime if is_datetime else datetime.date
             record = rows[entity][index] = dict(rows[entity][index])
             record[name] = parse.fromisoformat(text)
@@ -199,3 +204,6 @@ def decode(entry: Any) -> FileOutcome | None:
                            bool(skipped))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
+
+
+_RECORD_TYPES = frozenset({dict})
