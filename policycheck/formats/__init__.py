@@ -32,6 +32,7 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
 #: Formats that can also be written piece by piece: ``"".join(STREAMS[f](r)) == render``.
 STREAMS: dict[str, Callable[[Report], Iterator[str]]] = {
     "json": json_format.chunks,
+    "csv": csv_format.chunks,
 }
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})

@@ -11,7 +11,10 @@ import json
 import re
 from typing import Any, cast
 
-from policycheck.formats.json_format import finding_json
+import numpy as np
+import pandas as pd
+
+from policycheck.formats.json_format import _number, finding_json
 from policycheck.report import Report
 
 #: The columns of the CSV file and of the workbook's findings sheet, in order.
@@ -46,6 +49,70 @@ def flat_record(row: dict[str, Any]) -> dict[str, Any]:
     data["evidence"] = json.dumps(data["evidence"] or {}, ensure_ascii=False,
                                   separators=(",", ":"))
     return {name: data[name] for name in FINDING_FIELDS}
+
+
+def plain_column(findings: pd.DataFrame, name: str) -> list[Any]:
+    """A column as ``finding_dicts`` holds it (Python values, missing ones None; an absent
+    column all None), read once: a million findings are too many to make records of."""
+    if name not in findings:
+        return [None] * len(findings)
+    column = findings[name]
+    if isinstance(column.dtype, pd.StringDtype):
+        # Text columns repeat a few values: each distinct one is made a Python str once.
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        distinct = np.array([*np.asarray(uniques, dtype=object).tolist(), None], dtype=object)
+        return cast(list[Any], distinct[codes].tolist())
+    return cast(list[Any], column.astype(object).where(column.notna(), None).tolist())
+
+
+def flat_columns(findings: pd.DataFrame) -> list[list[Any]]:
+    """``flat_record`` of every finding, as one list per FINDING_FIELDS column."""
+    columns = {name: plain_column(findings, name) for name in _FLAT_SOURCES.values()}
+    columns["evidence"] = compact_json(columns["evidence"])
+    columns["src_sheet"] = [v or None for v in columns["src_sheet"]]
+    for name in ("src_line", "src_col"):
+        columns[name] = [_number(v) or None for v in columns[name]]
+    for name in ("headcount", "pay_at_stake"):
+        columns[name] = [_number(v) for v in columns[name]]
+    return [columns[_FLAT_SOURCES[field]] for field in FINDING_FIELDS]
+
+
+#: The findings column each flat field is read from.
+_FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
+    "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",
+    "location_column": "src_col"}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# json's C encoder with a raw newline after each item separator: JSON text escapes the
+# newlines of strings, so every raw one marks a separator and the batch splits back exactly.
+_BATCH = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None, None, json.encoder.encode_basestring, None, ":", ",\n", False, False, True)
+
+
+def compact_json(values: list[Any]) -> list[str]:
+    """``json.dumps(value or {}, ensure_ascii=False, separators=(",", ":"))`` of each value.
+    Flat mappings (most evidence) are encoded in one call of json's C encoder."""
+    values = [v or {} for v in values]
+    flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
+    out = np.empty(len(values), dtype=object)
+    chosen = np.fromiter(values, dtype=object, count=len(values))
+    mask = np.array(flat, dtype=bool)
+    if _BATCH and mask.any():
+        text = "".join(_BATCH(chosen[mask].tolist(), 0))
+        # Inside a flat mapping a separator is followed by a key, between mappings by "{".
+        out[mask] = text[1:-1].replace(',\n"', ',"').split(",\n")
+        chosen[mask] = None
+        mask = ~mask
+    else:
+        mask = np.ones(len(values), dtype=bool)
+    out[mask] = [json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+                 for v in chosen[mask].tolist()]
+    return cast(list[str], out.tolist())
+
+
+def neutralised(values: list[Any]) -> list[Any]:
+    """``neutralise`` of each value."""
+    return [("'" + v) if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
+            for v in values]
 
 
 def neutralise(value: Any) -> Any:

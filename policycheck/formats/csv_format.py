@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
-from policycheck.formats.cells import FINDING_FIELDS, finding_dicts, flat_record, neutralise
+from policycheck.formats.cells import FINDING_FIELDS, flat_columns, neutralised
 from policycheck.report import Report
 
+#: Findings per piece of the stream (a few MB of text).
+CHUNK = 20_000
 
-def render(report: Report) -> str:
+
+def chunks(report: Report) -> Iterator[str]:
+    """The CSV text in pieces, the header first, then ``CHUNK`` findings at a time, each
+    piece's cells read column by column."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FINDING_FIELDS)
-    for row in finding_dicts(report):
-        writer.writerow([neutralise(v) for v in flat_record(row).values()])
-    return out.getvalue()
+    yield out.getvalue()
+    findings = report.findings
+    for start in range(0, len(findings), CHUNK):
+        columns = flat_columns(findings.iloc[start:start + CHUNK])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerows(zip(*map(neutralised, columns), strict=True))
+        yield out.getvalue()
+
+
+def render(report: Report) -> str:
+    return "".join(chunks(report))
