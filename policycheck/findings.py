@@ -52,9 +52,23 @@ def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
 
 
 def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
-    """``values[code]`` per row as a text column; a missing value where the code is -1."""
-    table = pa.array(list(values), type=pa.large_string(), from_pandas=True)
-    return _text(table.take(pa.array(codes, mask=codes < 0)))
+    """``values[code]`` per row as a text column; a missing value where the code is -1.
+
+    The text is joined into one buffer of its exact size: Arrow's ``take`` grows its
+    buffer as it goes, and for long repeated texts (a remediation on every finding) the
+    growing costs several times the copying."""
+    texts = [*values, None]  # code -1 picks the trailing None
+    is_text = np.array([isinstance(v, str) for v in texts])
+    missing = ~is_text[codes]
+    chosen = np.where(codes < 0, len(values), codes)
+    encoded = [v.encode() if isinstance(v, str) else b"" for v in texts]
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)[chosen]
+    offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join([encoded[c] for c in chosen.tolist()])
+    validity = pa.array(~missing).buffers()[1] if missing.any() else None
+    return _text(pa.LargeStringArray.from_buffers(
+        len(codes), pa.py_buffer(offsets), pa.py_buffer(data), validity))
 
 
 def _ranked_codes(fired: Sequence[Fired], frames: Frames, name: str
@@ -135,7 +149,9 @@ def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
         "entity_id": entity.take(order).reset_index(drop=True),
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
-        "message": _text(pa.chunked_array([f.message for f in fired]).take(pa.array(order))),
+        # one array first: a take from a chunked array looks up the chunk of every row
+        "message": _text(pa.chunked_array([f.message for f in fired]).combine_chunks()
+                         .take(pa.array(order))),
         "evidence": pd.Series(np.concatenate([f.evidence for f in fired])[order], dtype=object),
         "remediation": _take_text([r.remediation for r in rules], rule),
         "src_file": _take_text(files, file[order]),
