@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from policycheck.errors import Location
-from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, finding_dicts, where
+from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
 from policycheck.formats.text_format import summary
 from policycheck.report import Report
 
@@ -36,17 +38,34 @@ def command(kind: str, location: Location, title: str, message: str) -> str:
 
 
 def annotation(row: dict[str, Any]) -> str:
-    location = Location(str(row["src_file"]), "", int(row["src_line"] or 0),
-                        int(row["src_col"] or 0))
-    sheet = f"[{row['src_sheet']}] " if row["src_sheet"] else ""
-    return command(COMMANDS[SEVERITY_LEVELS[row["severity"]]], location, str(row["rule_id"]),
-                   f"{sheet}{row['severity']}: {where(row)}: {row['message']}")
+    return _annotation(*(row.get(name) for name in _COLUMNS))
+
+
+_COLUMNS = ("src_file", "src_line", "src_col", "src_sheet", "severity", "rule_id", "plan_id",
+            "scope", "entity_id", "message")
+
+
+def annotations(findings: pd.DataFrame) -> list[str]:
+    """``annotation`` of every finding that is not waived or baselined, each column read
+    once (a million findings are too many to make records of)."""
+    columns = [plain_column(findings, name) for name in _COLUMNS]
+    shown = [status not in SUPPRESSED for status in plain_column(findings, "status")]
+    rows = zip(*columns, strict=True)
+    return [_annotation(*values) for values, show in zip(rows, shown, strict=True) if show]
+
+
+def _annotation(file: Any, line: Any, column: Any, sheet: Any, severity: Any, rule_id: Any,
+                plan_id: Any, scope: Any, entity_id: Any, message: Any) -> str:
+    location = Location(str(file), "", int(line or 0), int(column or 0))
+    sheet = f"[{sheet}] " if sheet else ""
+    entity = f" {scope} '{entity_id}'" if entity_id else ""
+    return command(COMMANDS[SEVERITY_LEVELS[severity]], location, str(rule_id),
+                   f"{sheet}{severity}: plan '{plan_id}'{entity}: {message}")
 
 
 def render(report: Report) -> str:
     lines = [command("error" if p.severity == "error" else "warning", p.location,
                      f"policycheck {p.code}", p.message) for p in report.problems]
-    lines += [annotation(row) for row in finding_dicts(report)
-              if row["status"] not in SUPPRESSED]
+    lines += annotations(report.findings)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
