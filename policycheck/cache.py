@@ -66,7 +66,8 @@ def cache_dir() -> Path:
 
 
 #: The sources that turn a file's bytes into its outcome.
-SOURCES = ("yamlsource.py", "documents.py", "model.py", "errors.py", "yamlfiles.py", "cache.py")
+SOURCES = ("yamlsource.py", "yamlbounds.py", "documents.py", "model.py", "errors.py",
+           "yamlfiles.py", "cache.py")
 
 
 def _code_identity() -> str:
