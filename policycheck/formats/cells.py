@@ -36,9 +36,13 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 def finding_dicts(report: Report) -> list[dict[str, Any]]:
     """The findings as rows of plain values (missing values as None), in report order."""
-    findings = report.findings
-    records = findings.astype(object).where(findings.notna(), None).to_dict("records")
-    return cast(list[dict[str, Any]], records)
+    return records(report.findings)
+
+
+def records(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    """Findings as rows of plain values (missing values as None): for a few of them."""
+    rows = findings.astype(object).where(findings.notna(), None).to_dict("records")
+    return cast(list[dict[str, Any]], rows)
 
 
 def flat_record(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from policycheck.engine import SEVERITY_RANK
-from policycheck.formats.cells import SUPPRESSED, finding_dicts
+from policycheck.formats.cells import SUPPRESSED, plain_column, records
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -95,12 +96,17 @@ def _finding_row(row: dict[str, Any], with_status: bool) -> list[str]:
 
 
 def findings_section(report: Report) -> list[str]:
-    rows = finding_dicts(report)
-    rows.sort(key=lambda r: SEVERITY_RANK[r["severity"]])
-    shown = [r for r in rows
-             if r["status"] not in SUPPRESSED and SEVERITY_RANK[r["severity"]]
-             <= SEVERITY_RANK["medium"]]
-    top, overflow = shown[:TABLE_ROWS], shown[TABLE_ROWS:]
+    findings = report.findings
+    ranks = np.array([SEVERITY_RANK[s] for s in plain_column(findings, "severity")], dtype=int)
+    order = np.argsort(ranks, kind="stable")  # most severe first, report order within
+    open_ = np.array([s not in SUPPRESSED for s in plain_column(findings, "status")],
+                     dtype=bool)
+    shown = order[(open_ & (ranks <= SEVERITY_RANK["medium"]))[order]]
+    # Only the rows shown are made records: a million findings are too many.
+    top = records(findings.iloc[shown[:TABLE_ROWS]])
+    overflow = len(shown) - len(top)
+    rest_order = order[~np.isin(order, shown[:TABLE_ROWS])]
+    rest = records(findings.iloc[rest_order[:DETAILS_ROWS]])
     lines = ["", "### Open findings at or above medium", ""]
     if top:
         lines += table(("severity", "rule", "plan", "message"),
@@ -108,18 +114,16 @@ def findings_section(report: Report) -> list[str]:
     else:
         lines.append("None.")
     if overflow:
-        lines += ["", f"…and {len(overflow)} more, listed below."]
-    listed = {id(r) for r in top}
-    rest = [r for r in rows if id(r) not in listed]
-    if rest:
-        lines += ["", "<details>", f"<summary>{len(rest)} more finding"
-                  f"{'s' * (len(rest) != 1)} (lower severity, "
+        lines += ["", f"…and {overflow} more, listed below."]
+    if len(rest_order):
+        lines += ["", "<details>", f"<summary>{len(rest_order)} more finding"
+                  f"{'s' * (len(rest_order) != 1)} (lower severity, "
                   "waived, baselined or beyond the first "
                   f"{TABLE_ROWS})</summary>", ""]
         lines += table(("severity", "status", "rule", "plan", "message"),
-                       (_finding_row(r, True) for r in rest[:DETAILS_ROWS]))
-        if len(rest) > DETAILS_ROWS:
-            lines += ["", f"…and {len(rest) - DETAILS_ROWS} more: see the SARIF or JSON "
+                       (_finding_row(r, True) for r in rest))
+        if len(rest_order) > DETAILS_ROWS:
+            lines += ["", f"…and {len(rest_order) - DETAILS_ROWS} more: see the SARIF or JSON "
                       "output."]
         lines += ["", "</details>"]
     return lines
