@@ -18,8 +18,9 @@ import pandas as pd
 from policycheck.errors import Problem, RuleError
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.findings import FINDING_COLUMNS, Fired, assemble, fingerprints
+from policycheck.frames import Frames, RowContext
 from policycheck.ruleset import SEVERITIES, Rule
-from policycheck.scopes import Frames, RowContext, build_scopes
+from policycheck.scopes import build_scopes
 from policycheck.wording import FORMATS, evidence_dicts, json_values, message_column
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}

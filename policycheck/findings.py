@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
-from policycheck.scopes import SCOPE_ENTITIES, Frames
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "title", "scope", "plan_id", "entity_id", "component_id",
