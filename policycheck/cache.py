@@ -9,8 +9,8 @@ One pack file per set of input paths holds an entry per YAML file: the file's ra
 (``documents.Records`` rows with their source locations), its problems and whether it was
 skipped. An entry is keyed by the SHA-256 of the file's bytes, its shown path (problems name
 it), whether it was named on the command line, and the identity of the code that made it:
-the policycheck and PyYAML versions, the loader, FORMAT_VERSION and a hash of the sources
-that turn bytes into records. An edited file or changed code has a new key, so a stale entry
+the policycheck, Python and PyYAML versions, the loader, FORMAT_VERSION and a hash of the
+sources that turn bytes into records. An edited file or changed code has a new key, so a stale entry
 is never served; no modification times are trusted, every file is read and hashed.
 
 Packs are ``marshal`` data, never pickle: a cache folder may be shared, restored from CI or
@@ -27,6 +27,7 @@ import datetime
 import hashlib
 import marshal
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -71,12 +72,13 @@ SOURCES = ("yamlsource.py", "yamlbounds.py", "documents.py", "model.py", "errors
 
 
 def _code_identity() -> str:
-    """What a file's outcome depends on besides its bytes: PyYAML, its loader, and the code
-    turning bytes into records (its limits and field lists included), hashed."""
+    """What a file's outcome depends on besides its bytes: Python, PyYAML, its loader, and
+    the code turning bytes into records (its limits and field lists included), hashed."""
     digest = hashlib.sha256()
     for name in SOURCES:
         digest.update((Path(__file__).parent / name).read_bytes())
-    return "/".join((__version__, FORMAT_VERSION, yaml.__version__,
+    # marshal's format may differ between Python versions: a pack is read by the same one.
+    return "/".join((__version__, FORMAT_VERSION, sys.version, yaml.__version__,
                      yamlsource._BaseLoader.__name__, digest.hexdigest()))
 
 
