@@ -92,9 +92,8 @@ def _child_stages(folder: Path) -> dict[str, Any]:
     written = 0
     with open(os.devnull, "wb") as sink:  # streamed as the command writes it
         for piece in json_format.chunks(report):
-            data = piece.encode("utf-8")
-            written += len(data)
-            sink.write(data)
+            written += len(piece)
+            sink.write(piece)
     times["render"] = time.perf_counter() - start
     return {"times": times, "findings": len(findings), "plans": model.plans_valid,
             "json_mb": written / 1e6, "rss": _peak_rss_mb()}

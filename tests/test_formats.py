@@ -26,6 +26,8 @@ import jsonschema
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import policycheck
 from policycheck.cli import main
@@ -583,7 +585,7 @@ def test_json_streams_in_chunks_that_join_to_the_document(
     monkeypatch.setattr(json_format, "CHUNK", 2)
     pieces = list(json_format.chunks(report))
     assert len(pieces) == 2 + -(-len(report.findings) // 2)  # head, chunks, tail
-    assert "".join(pieces) == expected
+    assert b"".join(pieces).decode("utf-8") == expected
     assert b"".join(render_bytes(report, "json")) == expected.encode("utf-8")
 
 
@@ -599,9 +601,9 @@ def test_json_chunks_mix_flat_and_nested_evidence(
     monkeypatch.setattr(json_format, "CHUNK", 2)
     odd = changed(report, evidence=[{"n": np.float64(1.5), "s": "a\nb"}, {}, {"n": [2, "x"]},
                                     {"k": {"nested": [1, "two"]}, 3: None}, {"ok": True}])
-    assert "".join(json_format.chunks(odd)) == json_format._render_plain(odd)
+    assert json_format.render(odd) == json_format._render_plain(odd)
     with pytest.raises(TypeError):
-        "".join(json_format.chunks(changed(report, evidence=[{"bad": {1}}] * 5)))
+        json_format.render(changed(report, evidence=[{"bad": {1}}] * 5))
 
 
 def test_a_stream_that_fails_part_way_leaves_no_file(tmp_path: Path) -> None:
@@ -617,3 +619,34 @@ def test_a_stream_that_fails_part_way_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     atomic_write(target, iter([b"a", b"b"]))
     assert target.read_bytes() == b"ab"
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                    st.floats(allow_nan=True, allow_infinity=True), _TEXT)
+_EVIDENCE = st.dictionaries(_TEXT, st.one_of(_SCALAR, st.lists(_SCALAR, max_size=3)),
+                            max_size=3)
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_json_fast_path_writes_what_json_dumps_writes(report: Report, data: Any) -> None:
+    """Whatever the findings hold (non-ASCII and control characters, missing values, NaN,
+    huge numbers, nested evidence), and wherever the chunks are cut, the streamed document
+    is json.dumps's."""
+    from policycheck.formats import json_format
+
+    n = len(report.findings)
+    column = lambda values: data.draw(st.lists(values, min_size=n, max_size=n))  # noqa: E731
+    odd = changed(report, message=column(_TEXT), entity_id=column(st.none() | _TEXT),
+                  evidence=column(_EVIDENCE), src_sheet=column(_TEXT),
+                  src_line=column(st.integers(0, 10**6)), waiver=column(st.none() | _TEXT),
+                  pay_at_stake=column(st.floats(allow_nan=True) | st.integers(0, 10**18)),
+                  headcount=column(st.none() | st.integers(-10**20, 10**20)))
+    chunk = data.draw(st.integers(1, n + 1))
+    saved, json_format.CHUNK = json_format.CHUNK, chunk
+    try:
+        assert json_format.render(odd) == json_format._render_plain(odd)
+    finally:
+        json_format.CHUNK = saved

@@ -29,8 +29,9 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
     "github": github.render,
     "markdown": markdown.render,
 }
-#: Formats that can also be written piece by piece: ``"".join(STREAMS[f](r)) == render``.
-STREAMS: dict[str, Callable[[Report], Iterator[str]]] = {
+#: Formats that can also be written piece by piece, as UTF-8:
+#: ``b"".join(STREAMS[f](r)).decode() == render(r)``.
+STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
     "json": json_format.chunks,
     "csv": csv_format.chunks,
 }
@@ -47,8 +48,7 @@ def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterat
     """``render`` as UTF-8 bytes, in pieces where the format streams."""
     report = _redacted(report, fmt, redact)
     if fmt in STREAMS:
-        for piece in STREAMS[fmt](report):
-            yield piece.encode("utf-8")
+        yield from STREAMS[fmt](report)
         return
     data = FORMATS[fmt](report)
     yield data if isinstance(data, bytes) else data.encode("utf-8")

@@ -115,30 +115,42 @@ def dumps(value: Any) -> str:
 
 
 def _column(series: pd.Series, indent: str, number: bool = False) -> list[str]:
-    """Encode a findings column; missing values are null. Most columns repeat a few values,
-    so each distinct value is encoded once when the column is all text or all numbers
-    (factorize would take 1, 1.0 and True for one value in a mixed column)."""
+    """Encode a findings column; missing values are null."""
+    found = _distinct_texts(series, indent, number)
+    if found is None:
+        return [_value(v, indent, number) for v in series.tolist()]
+    codes, encoded = found
+    return np.array([*encoded, "null"], dtype=object)[codes].tolist()
+
+
+def _distinct_texts(series: pd.Series, indent: str,
+                    number: bool) -> tuple[np.ndarray, list[str]] | None:
+    """The codes of a column's values and each distinct value encoded once, when the column
+    is all text or all numbers (factorize would take 1, 1.0 and True for one value in a
+    mixed column); None otherwise. Most columns repeat a few values."""
     kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind in ("string", "empty", "integer", "floating", "mixed-integer-float"):
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        if kind == "string":
-            encoded = list(map(_encode_str, np.asarray(uniques, dtype=object).tolist()))
-        elif kind == "integer":  # line numbers: many distinct values
-            encoded = np.asarray(uniques, dtype=np.int64).astype(str).tolist()
-        elif kind == "floating" and number:
-            encoded = _number_texts(np.asarray(uniques, dtype=np.float64))
-        else:
-            encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent)
-                       for u in np.asarray(uniques, dtype=object).tolist()]
-        return np.array([*encoded, "null"], dtype=object)[codes].tolist()
-    return [_value(v, indent, number) for v in series.tolist()]
+    if kind not in ("string", "empty", "integer", "floating", "mixed-integer-float"):
+        return None
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if kind == "string":
+        encoded = list(map(_encode_str, np.asarray(uniques, dtype=object).tolist()))
+    elif kind == "integer" and pd.api.types.is_integer_dtype(series.dtype):  # line numbers
+        encoded = np.asarray(uniques, dtype=np.int64).astype(str).tolist()
+    elif kind == "floating" and number:
+        encoded = _number_texts(np.asarray(uniques, dtype=np.float64))
+    else:
+        encoded = [_encode(_number(_plain(u)) if number else _plain(u), indent)
+                   for u in np.asarray(uniques, dtype=object).tolist()]
+    return codes, encoded
 
 
 def _number_texts(values: np.ndarray) -> list[str]:
     """Floats as ``_number`` writes them (a whole number as an int), for a whole column."""
-    whole = np.isfinite(values) & (np.trunc(values) == values) & (np.abs(values) < 2.0**53)
+    whole = np.isfinite(values) & (np.trunc(values) == values)
+    small = whole & (np.abs(values) < 2.0**62)  # exact in int64
     out = np.empty(len(values), dtype=object)
-    out[whole] = values[whole].astype(np.int64).astype(str).tolist()
+    out[small] = values[small].astype(np.int64).astype(str).tolist()
+    out[whole & ~small] = [str(int(v)) for v in values[whole & ~small].tolist()]
     out[~whole] = [_float(v) for v in values[~whole].tolist()]
     return out.tolist()
 
@@ -177,28 +189,29 @@ CHUNK = 20_000
 _IND = "      "
 
 
-def _evidence(values: list[Any], indent: str) -> list[str]:
-    """Evidence mappings encoded at ``indent``. Flat mappings (most evidence) go through
-    json's C encoder in one call, with the indentation as the item separator; the raw
-    newlines of that text are separators only (JSON strings escape theirs), so it splits
-    back into one text per finding exactly."""
+def _evidence(values: list[Any], indent: str) -> list[bytes]:
+    """Evidence mappings encoded at ``indent``, as UTF-8. Flat mappings (most evidence) go
+    through json's C encoder in one call, with the indentation as the item separator; the
+    raw newlines of that text are separators only (JSON strings escape theirs, and UTF-8
+    never uses an ASCII byte inside another character), so it splits back into one text
+    per finding exactly."""
     inner = indent + "  "
     flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
     if _c_encoder is None or not any(flat):
-        return [_value(v, indent) for v in values]
+        return [_value(v, indent).encode("utf-8") for v in values]
     encoder = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner, False, False,
                          True)
     mask = np.array(flat, dtype=bool)
     chosen = np.fromiter(values, dtype=object, count=len(values))
-    text = "".join(encoder(chosen[mask].tolist(), 0))
-    opened, closed = "{\n" + inner, "\n" + indent + "}"
+    text = "".join(encoder(chosen[mask].tolist(), 0)).encode("utf-8")
+    opened, closed = ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
     out = np.empty(len(values), dtype=object)
-    out[mask] = [opened + body + closed if body else "{}"
-                 for body in text[2:-2].split("},\n" + inner + "{")]
+    out[mask] = [opened + body + closed if body else b"{}"
+                 for body in text[2:-2].split(("},\n" + inner + "{").encode())]
     lists = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner + "  ", False,
                        False, True)
-    out[~mask] = [_nested(v, indent, lists) if type(v) is dict else _value(v, indent)
-                  for v in chosen[~mask].tolist()]
+    out[~mask] = [(_nested(v, indent, lists) if type(v) is dict else _value(v, indent))
+                  .encode("utf-8") for v in chosen[~mask].tolist()]
     return out.tolist()
 
 
@@ -246,59 +259,93 @@ def _separators() -> list[str]:
     return out
 
 
-_SEPARATORS = _separators()
-_CLOSING = "\n    }"
+_SEPARATORS = [text.encode() for text in _separators()]
+_CLOSING = b"\n    }"
 
 
-def _findings_chunk(findings: pd.DataFrame) -> str:
-    """Findings as finding_json would give them, each preceded by the list's item separator:
-    every column encoded on its own, then the pieces interleaved with the constant text
-    between them and joined once."""
-    numbers = ("headcount", "pay_at_stake", "src_line", "src_col")
-    columns = []
-    for _, name in _LAYOUT:
-        if name == "evidence":
-            columns.append(_evidence(findings["evidence"].tolist(), _IND))
-        elif name not in findings:
-            columns.append(["null"] * len(findings))
-        else:
-            encoded = _column(findings[name], _IND, name in numbers)
-            if name in ("src_sheet", "src_line", "src_col"):
-                # ``value or None``: an empty sheet, a line or column 0 are null
-                encoded = ["null" if t in ('""', "0", "0.0", "false") else t for t in encoded]
-            columns.append(encoded)
-    parts = [part for sep, column in zip(_SEPARATORS, columns, strict=True)
-             for part in (itertools.repeat(sep), column)]
-    return "".join(itertools.chain.from_iterable(zip(*parts, itertools.repeat(_CLOSING))))
+def _findings_chunk(findings: pd.DataFrame) -> bytes:
+    """Findings as finding_json would give them, each preceded by the list's item separator,
+    as UTF-8 (a text join would widen every piece to the widest character of the chunk).
+
+    Every column is encoded once per distinct value, with the constant text before it;
+    neighbouring columns whose values go together (a rule's id, severity and title) are
+    joined per distinct combination, so that the final join has a few pieces per finding,
+    not one per key: at a million findings the join's cost is its number of pieces."""
+    n = len(findings)
+    pieces: list[list[bytes]] = []
+    codes: np.ndarray | None = None
+    texts: list[bytes] = []
+    for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
+        more_codes, more = _coded(findings, name)
+        more = [sep + text for text in more]
+        if codes is not None:
+            combined = codes * len(more) + more_codes
+            merged, firsts = pd.factorize(combined)
+            if len(firsts) * 4 <= n:  # a few combinations: one piece for both columns
+                width = len(more)
+                texts = [texts[c // width] + more[c % width] for c in firsts.tolist()]
+                codes = merged.astype(np.int64)
+                continue
+            pieces.append(np.array(texts, dtype=object)[codes].tolist())
+        codes, texts = more_codes, more
+    pieces.append(np.array([t + _CLOSING for t in texts], dtype=object)[codes].tolist())
+    return b"".join(itertools.chain.from_iterable(zip(*pieces, strict=True)))
 
 
-def _plain_chunk(findings: pd.DataFrame) -> str:
+_NUMBERS = frozenset({"headcount", "pay_at_stake", "src_line", "src_col"})
+_FALSY = frozenset({b'""', b"0", b"0.0", b"false"})
+
+
+def _coded(findings: pd.DataFrame, name: str) -> tuple[np.ndarray, list[bytes]]:
+    """A findings column as codes into its distinct values, each encoded as UTF-8 (null
+    last); a column of mixed or nested values has one code per finding."""
+    n = len(findings)
+    if name == "evidence":
+        return np.arange(n, dtype=np.int64), _evidence(findings["evidence"].tolist(), _IND)
+    if name not in findings:
+        return np.zeros(n, dtype=np.int64), [b"null"]
+    number = name in _NUMBERS
+    found = _distinct_texts(findings[name], _IND, number)
+    if found is None:
+        texts = [_value(v, _IND, number).encode("utf-8") for v in findings[name].tolist()]
+        codes = np.arange(n, dtype=np.int64)
+    else:
+        raw_codes, encoded = found
+        texts = [text.encode("utf-8") for text in encoded] + [b"null"]
+        codes = np.where(raw_codes < 0, len(encoded), raw_codes).astype(np.int64)
+    if name in ("src_sheet", "src_line", "src_col"):
+        # ``value or None``: an empty sheet, a line or column 0 are null
+        texts = [b"null" if t in _FALSY else t for t in texts]
+    return codes, texts
+
+
+def _plain_chunk(findings: pd.DataFrame) -> bytes:
     """The findings of a chunk through json.dumps: for a value only json.dumps knows how to
     write or refuse. Its lines are indented as items of the findings list (a JSON string
     holds no raw newline, so every line break is the encoder's)."""
     rows = findings.astype(object).where(findings.notna(), None).to_dict("records")
     return "".join(",\n    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
-                   .replace("\n", "\n    ") for r in rows)
+                   .replace("\n", "\n    ") for r in rows).encode("utf-8")
 
 
 #: Where the findings go in the encoded top object (its other strings hold no raw newline).
 _FINDINGS_SLOT = '\n  "findings": [],\n'
 
 
-def chunks(report: Report) -> Iterator[str]:
-    """The JSON document in pieces, findings ``CHUNK`` at a time: a writer streams a report
-    of any size without holding it whole (a million findings make a gigabyte of text)."""
+def chunks(report: Report) -> Iterator[bytes]:
+    """The JSON document in UTF-8 pieces, findings ``CHUNK`` at a time: a writer streams a
+    report of any size without holding it whole (a million findings make a gigabyte)."""
     try:
         top = _encode(_data(report, []), "")
     except _Unsupported:  # a value only json.dumps knows how to refuse or write
-        yield _render_plain(report)
+        yield _render_plain(report).encode("utf-8")
         return
     findings = report.findings
     if not len(findings):
-        yield top + "\n"
+        yield (top + "\n").encode("utf-8")
         return
     before, after = top.split(_FINDINGS_SLOT)
-    yield before + '\n  "findings": [\n'
+    yield (before + '\n  "findings": [\n').encode("utf-8")
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
         try:
@@ -306,11 +353,11 @@ def chunks(report: Report) -> Iterator[str]:
         except _Unsupported:
             text = _plain_chunk(part)
         yield text if start else text[2:]  # the first finding follows no separator
-    yield "\n  ],\n" + after + "\n"
+    yield ("\n  ],\n" + after + "\n").encode("utf-8")
 
 
 def render(report: Report) -> str:
-    return "".join(chunks(report))
+    return b"".join(chunks(report)).decode("utf-8")
 
 
 def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
