@@ -162,12 +162,14 @@ class Frames:
 
 def _value_codes(values: np.ndarray) -> np.ndarray | None:
     if values.dtype.kind in "fM":  # by bits: -0.0 keeps its sign, as it may show in text
-        return pd.factorize(values.view(np.int64))[0]
-    if values.dtype.kind in "biu":
-        return pd.factorize(values)[0]
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        return pd.factorize(values)[0]  # text only: no 1 == True == 1.0 among the keys
-    return None
+        keys = values.view(np.int64)
+    elif values.dtype.kind in "biu" or pd.api.types.infer_dtype(values, skipna=True) in (
+            "string", "empty"):  # text only: no 1 == True == 1.0 among the keys
+        keys = values
+    else:
+        return None
+    codes, uniques = pd.factorize(keys)
+    return compact(codes, len(uniques))
 
 
 def _distinct_rows(codes: list[np.ndarray | None], size: int
@@ -176,21 +178,45 @@ def _distinct_rows(codes: list[np.ndarray | None], size: int
     has no codes or the combinations are not much fewer than the rows."""
     if size == 0 or any(c is None for c in codes):
         return None
-    combined = np.zeros(size, dtype=np.int64)
+    combined, count = np.zeros(size, dtype=np.int8), 1
     seen: list[np.ndarray] = []
     for column in codes:
         assert column is not None
         if any(column is s for s in seen):
             continue  # kpi.* fields share the KPI's row as their code
         seen.append(column)
-        # codes < size, so the pair fits an int64; factorize keeps the next step small
-        combined = pd.factorize(combined * (int(column.max()) + 2) + (column + 1))[0]
-    count = int(combined.max()) + 1
-    if count * 4 > size:
-        return None
+        width = int(column.max()) + 2
+        # count and width stay below the row count, so the pair fits an int64
+        pairs = combined.astype(np.int64) * width + (column + 1)
+        combined, count = _renumber(pairs, count * width, size)
+        if count * 4 > size:
+            return None  # another column only adds combinations
     rows = np.empty(count, dtype=np.int64)
     rows[combined] = np.arange(size)  # any row of a combination stands for all of them
     return combined, rows
+
+
+def _renumber(keys: np.ndarray, bound: int, size: int) -> tuple[np.ndarray, int]:
+    """Keys in ``[0, bound)`` numbered densely from 0, as the smallest integer type that
+    holds them, and how many distinct keys there are."""
+    if bound <= 4 * size:
+        # a table as long as the keys' range: no hashing, which is most of factorize
+        present = np.zeros(bound, dtype=np.bool_)
+        present[keys] = True
+        number = np.cumsum(present, dtype=np.int64) - 1
+        count = int(number[-1]) + 1
+        return compact(number[keys], count), count
+    numbered, uniques = pd.factorize(keys)
+    return compact(numbered, len(uniques)), len(uniques)
+
+
+def compact(codes: np.ndarray, count: int) -> np.ndarray:
+    """Codes below ``count`` (or -1) in the smallest signed integer type that holds them:
+    the codes of every field and combination are kept for the whole run."""
+    for kind in (np.int8, np.int16, np.int32):
+        if count <= np.iinfo(kind).max:
+            return codes.astype(kind, copy=False)
+    return codes.astype(np.int64, copy=False)
 
 
 def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:

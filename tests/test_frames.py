@@ -1,0 +1,41 @@
+"""Frames: codes of fields and of the combinations that row-wise expressions read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policycheck.frames import _distinct_rows, compact
+
+
+def _groups(codes: np.ndarray) -> set[frozenset[int]]:
+    return {frozenset(np.flatnonzero(codes == c).tolist()) for c in np.unique(codes)}
+
+
+@pytest.mark.parametrize("widths", [(3, 5), (2, 2, 2), (300, 2), (40_000, 3)])
+def test_distinct_rows_groups_rows_of_equal_values(widths: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(7)
+    size = 200_000
+    # few combinations actually occur, even where the codes' range is wide
+    picks = rng.integers(0, 50, size)
+    columns = [compact(rng.integers(-1, w - 1, 50)[picks], w) for w in widths]
+    found = _distinct_rows(list(columns), size)
+    assert found is not None
+    combined, rows = found
+    expected = np.unique(np.stack(columns).T, axis=0, return_inverse=True)[1].ravel()
+    assert _groups(combined[:2000]) == _groups(expected[:2000])
+    assert len(rows) == len(np.unique(expected))
+    for column in columns:  # a representative row reads the values of every row it stands for
+        assert np.array_equal(column[rows][combined], column)
+
+
+def test_distinct_rows_gives_up_on_varied_columns() -> None:
+    ids = compact(np.arange(1000), 1000)
+    assert _distinct_rows([compact(np.zeros(1000, np.int64), 1), ids], 1000) is None
+    assert _distinct_rows([None], 10) is None
+
+
+def test_compact_picks_the_smallest_type() -> None:
+    assert compact(np.array([-1, 126]), 127).dtype == np.int8
+    assert compact(np.array([-1, 127]), 128).dtype == np.int16
+    assert compact(np.array([0, 70_000]), 70_001).dtype == np.int32
