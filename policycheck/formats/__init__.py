@@ -34,6 +34,7 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
 STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
     "json": json_format.chunks,
     "csv": csv_format.chunks,
+    "sarif": sarif.chunks,
 }
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})

@@ -18,21 +18,21 @@ from policycheck.report import Report
 CHUNK = 20_000
 
 
-def chunks(report: Report) -> Iterator[str]:
-    """The CSV text in pieces, the header first, then ``CHUNK`` findings at a time, each
+def chunks(report: Report) -> Iterator[bytes]:
+    """The CSV text in UTF-8 pieces, the header first, then ``CHUNK`` findings at a time, each
     piece's cells read column by column."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FINDING_FIELDS)
-    yield out.getvalue()
+    yield out.getvalue().encode("utf-8")
     findings = report.findings
     for start in range(0, len(findings), CHUNK):
         columns = flat_columns(findings.iloc[start:start + CHUNK])
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerows(zip(*map(neutralised, columns), strict=True))
-        yield out.getvalue()
+        yield out.getvalue().encode("utf-8")
 
 
 def render(report: Report) -> str:
-    return "".join(chunks(report))
+    return b"".join(chunks(report)).decode("utf-8")

@@ -96,20 +96,17 @@ def redact(report: Report) -> Report:
 def _evidence(values: Any) -> Any:
     if not isinstance(values, dict):
         return values
-    keys = tuple(values)
-    if all(type(key) is str for key in keys):
-        plain, pay = _evidence_keys(keys)
-        if plain:  # no key names pay or an employee: most evidence
-            return dict(values)
-        return {key: (REDACTED if key in pay and value is not None else value)
-                for key, value in values.items() if "employee" not in key.lower()}
-    return {key: (REDACTED if names_pay(key) and value is not None else value)
+    plain, pay = _evidence_keys(tuple(values))
+    if plain:  # no key names pay or an employee: most evidence
+        return dict(values)
+    return {key: (REDACTED if key in pay and value is not None else value)
             for key, value in values.items() if "employee" not in key.lower()}
 
 
 @functools.lru_cache(maxsize=4096)  # evidence repeats a few sets of keys
 def _evidence_keys(keys: tuple[str, ...]) -> tuple[bool, frozenset[str]]:
-    """Whether none of the keys names pay or an employee, and the keys that name pay."""
+    """Whether none of the keys names pay or an employee, and the keys that name pay (a key
+    that is not text fails here as it would one by one)."""
     pay = frozenset(key for key in keys if names_pay(key))
     return not pay and not any("employee" in key.lower() for key in keys), pay
 

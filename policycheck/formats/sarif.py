@@ -11,20 +11,33 @@ accepted suppression. Problems of invalid inputs are the invocation's notificati
 from __future__ import annotations
 
 import functools
+import itertools
+import json
+from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
+
+import pandas as pd
 
 from policycheck import __version__
 from policycheck.errors import Location, Problem
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
-    finding_dicts,
+    plain_column,
+    records,
     status_reason,
     where,
 )
-from policycheck.formats.json_format import dumps, finding_json
+from policycheck.formats.json_format import (
+    _column,
+    _encode_str,
+    _number,
+    _Unsupported,
+    dumps,
+    finding_json,
+)
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
@@ -103,8 +116,38 @@ def notification(problem: Problem) -> dict[str, Any]:
             "locations": [physical_location(problem.location)]}
 
 
-def render(report: Report) -> str:
+#: Findings per piece of the stream (a result is about 1.2 KB of text).
+CHUNK = 20_000
+_RESULTS_SLOT = '\n      "results": []\n'
+
+
+def chunks(report: Report) -> Iterator[bytes]:
+    """The SARIF document in UTF-8 pieces, results ``CHUNK`` findings at a time."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
+    top = _document(report, [])
+    findings = report.findings
+    if not len(findings):
+        yield top.encode("utf-8")
+        return
+    before, after = top.split(_RESULTS_SLOT)
+    yield (before + '\n      "results": [\n').encode("utf-8")
+    for start in range(0, len(findings), CHUNK):
+        part = findings.iloc[start:start + CHUNK]
+        try:
+            text = _results(part, rule_index)
+        except _Unsupported:  # a value only json.dumps knows how to write or refuse
+            text = "".join(",\n" + _IND + json.dumps(result(row, rule_index), indent=2,
+                                                      ensure_ascii=False).replace("\n", "\n" + _IND)
+                           for row in records(part))
+        yield (text if start else text[2:]).encode("utf-8")
+    yield ("\n      ]\n" + after).encode("utf-8")
+
+
+def render(report: Report) -> str:
+    return b"".join(chunks(report)).decode("utf-8")
+
+
+def _document(report: Report, results: list[Any]) -> str:
     sarif = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -118,7 +161,103 @@ def render(report: Report) -> str:
                 "toolExecutionNotifications": [notification(p) for p in report.problems],
             }],
             "columnKind": "unicodeCodePoints",
-            "results": [result(row, rule_index) for row in finding_dicts(report)],
+            "results": results,
         }],
     }
     return dumps(sarif) + "\n"
+
+
+def _render_plain(report: Report) -> str:
+    """The reference rendering: one ``result`` per finding record."""
+    rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
+    return _document(report, [result(row, rule_index) for row in records(report.findings)])
+
+
+# A result as ``dumps`` indents it inside the document: the constant text before each of
+# its values (see ``result``).
+_IND = " " * 8
+_SEPARATORS = [s.replace("\n", "\n" + _IND) for s in (
+    ',\n{\n  "ruleId": ',  # after the previous result; then the rule id (and index)
+    ',\n  "level": ',
+    ',\n  "message": {\n    "text": ',
+    '\n  },\n  "locations": [\n    {\n      "physicalLocation": {\n'
+    '        "artifactLocation": {\n          "uri": ',
+    '\n        },\n        "region": {\n          "startLine": ',
+    ',\n          "startColumn": ',
+    ',\n          "endLine": ',
+    ',\n          "endColumn": ',
+    '\n        }\n      }\n    }\n  ],\n  "partialFingerprints": {\n'
+    '    "policycheck/v1": ',
+    '\n  },\n  "properties": {\n    "severity": ',
+    ',\n    "plan_id": ',
+    ',\n    "scope": ',
+    ',\n    "entity_id": ',
+    ',\n    "status": ',
+    ',\n    "headcount": ',
+    ',\n    "pay_at_stake": ',
+    ',\n    "sheet": ',
+    '\n  }',  # then the suppression of a waived or baselined finding, if any
+)]
+_SUPPRESSION = (',\n  "suppressions": [\n    {\n      "kind": "external",\n'
+                '      "status": "accepted",\n      "justification": ').replace("\n", "\n" + _IND)
+_CLOSING = ("\n    }\n  ]").replace("\n", "\n" + _IND)
+_RESULT_END = "\n" + _IND + "}"
+
+
+def _each(values: list[Any], encode: Any) -> list[str]:
+    """``encode`` of each value, worked out once per distinct value (kept apart by type:
+    1, 1.0 and True are equal keys but encode differently)."""
+    done: dict[tuple[type, Any], str] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        text = done.get(key)
+        if text is None:
+            text = done[key] = encode(value)
+        out.append(text)
+    return out
+
+
+def _scalar(value: Any) -> str:
+    return dumps(value) if value is None or type(value) in (str, int, float, bool) else \
+        _raise(value)
+
+
+def _raise(value: Any) -> str:
+    raise _Unsupported(type(value).__name__)
+
+
+def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> str:
+    """``result`` of every finding, encoded column by column and joined once."""
+    get = functools.partial(plain_column, findings)
+    rule_ids, severity, status = get("rule_id"), get("severity"), get("status")
+    lines = [max(int(_number(v) or 0), 1) for v in get("src_line")]
+    columns = [max(int(_number(v) or 0), 1) for v in get("src_col")]
+    texts = [f"{where({'plan_id': p, 'scope': s, 'entity_id': e})}: {m}" for p, s, e, m
+             in zip(get("plan_id"), get("scope"), get("entity_id"), get("message"),
+                    strict=True)]
+    pieces = [
+        _each(rule_ids, lambda r: _scalar(r) + (
+            f',\n{_IND}  "ruleIndex": {rule_index[r]}' if r in rule_index else "")),
+        _each(severity, lambda s: _encode_str(SEVERITY_LEVELS[s])),
+        [_scalar(t) for t in texts],
+        _each(get("src_file"), lambda f: _scalar(artifact_uri(f))),
+        list(map(str, lines)), list(map(str, columns)), list(map(str, lines)),
+        [str(c + 1) for c in columns],
+        _column(findings["fingerprint"], _IND),
+        *(_column(findings[name], _IND, name in ("headcount", "pay_at_stake")) for name in
+          ("severity", "plan_id", "scope", "entity_id", "status", "headcount",
+           "pay_at_stake")),
+        _each(get("src_sheet"), lambda s: _scalar(s or None)),
+        [_suppression(s, w) if s in SUPPRESSED else "" for s, w
+         in zip(status, get("waiver"), strict=True)],
+    ]
+    parts = [part for sep, column in zip(_SEPARATORS, pieces, strict=True)
+             for part in (itertools.repeat(sep), column)]
+    # Every result follows ",\n" and the indentation; the caller drops the first's.
+    return "".join(itertools.chain.from_iterable(zip(*parts, itertools.repeat(_RESULT_END))))
+
+
+def _suppression(status: Any, waiver: Any) -> str:
+    reason = status_reason({"status": status, "waiver": waiver})
+    return _SUPPRESSION + _encode_str(reason) + _CLOSING
