@@ -17,6 +17,7 @@ import pandas as pd
 
 from policycheck.errors import Problem, RuleError
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
+from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
 from policycheck.findings import FINDING_COLUMNS, Fired, assemble, fingerprints
 from policycheck.frames import Frames, RowContext
 from policycheck.ruleset import SEVERITIES, Rule
@@ -114,12 +115,12 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     rows = np.flatnonzero(compiled.when.evaluate(ctx) & compiled.condition.evaluate(ctx))
     if len(rows) == 0:
         return None
-    values = {name: np.asarray(expr.evaluate(ctx))[rows] for name, expr in
-              compiled.evidence.items()}
+    fired = Subset(ctx, rows)
+    values = {name: _at_rows(expr, ctx, fired) for name, expr in compiled.evidence.items()}
     severity = np.full(len(rows), SEVERITY_RANK[rule.severity], dtype=np.int8)
     for condition, level in compiled.escalate:
         # Escalation only raises: when several steps hold, the most severe one wins.
-        raised = np.asarray(condition.evaluate(ctx))[rows]
+        raised = _at_rows(condition, ctx, fired)
         severity = np.where(raised & (severity > SEVERITY_RANK[level]),
                             SEVERITY_RANK[level], severity).astype(np.int8)
     shown = [k for k in values if k in rule.evidence]
@@ -133,6 +134,16 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     return Fired(rule, rows, plan_rows, severity,
                  message_column(compiled.placeholders, values, len(rows)), evidence,
                  np.round(stake, 2))
+
+
+def _at_rows(expr: Compiled, ctx: RowContext, fired: Subset) -> np.ndarray:
+    """An expression's values on the rows where a rule fired. A name, or row-wise arithmetic
+    on numbers, runs on those rows only; text and aggregates run over the whole scope, where
+    text is worked out once per distinct combination and aggregates are shared by rules."""
+    tree = expr.tree
+    if row_wise(tree) and (not worth_compressing(tree) or row_wise_names(tree) is None):
+        return np.asarray(expr.evaluate(fired))
+    return np.asarray(expr.evaluate(ctx))[fired.rows]
 
 
 def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:

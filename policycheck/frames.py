@@ -150,13 +150,41 @@ class Frames:
             codes = self._shared["component_ids"].get_indexer(component_ids)
         return np.where(codes >= 0, plan_idx * (len(uniques) + 1) + codes, -1)
 
+    def column_at(self, scope: str, name: str, rows: np.ndarray) -> np.ndarray:
+        """``column(scope, name)[rows]``. A field of the row's KPI or plan is read from that
+        KPI's or plan's own column: a few representative rows (``distinct``) never build a
+        column as long as the scope."""
+        whole = self._columns.get((scope, name))
+        if whole is not None:
+            part = whole[rows]
+        elif name.startswith("kpi."):
+            part = self._kpi_column(name[4:])[self.kpi_rows(scope)[rows]]
+        elif name.startswith("plan.") and scope != "plan":
+            part = self.column("plan", name[5:])[self._plan_rows(scope)[rows]]
+        else:
+            part = self.column(scope, name)[rows]
+        part.flags.writeable = False  # as clean as the column it comes from
+        return part
+
+    def _kpi_column(self, name: str) -> np.ndarray:
+        key = ("kpis", name)
+        if key not in self._columns:
+            column = np.array(_runtime(self.frames["kpis"], name, KPI))
+            column.flags.writeable = False
+            self._columns[key] = column
+        return self._columns[key]
+
+    def _plan_rows(self, scope: str) -> np.ndarray:
+        key = ("plan_rows", scope)
+        if key not in self._shared:
+            self._shared[key] = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
+        return self._shared[key]  # type: ignore[no-any-return]
+
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):
-            kpis = self.frames["kpis"]
-            return _runtime(kpis, name[4:], KPI)[self.kpi_rows(scope)]
+            return self._kpi_column(name[4:])[self.kpi_rows(scope)]
         if name.startswith("plan.") and scope != "plan":
-            rows = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
-            return _runtime(self.plans, name[5:], PLAN)[rows]
+            return self.column("plan", name[5:])[self._plan_rows(scope)]
         return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])
 
 
@@ -250,15 +278,24 @@ class RowContext:
     def column(self, name: str) -> np.ndarray:
         if name.startswith("param."):
             if name not in self._params:
-                value = self.values[name[6:]]
-                if isinstance(value, list):
-                    value = ";".join(value)
-                out = np.empty(self.size, dtype=object if isinstance(value, str) else None)
-                out[:] = value
-                out.flags.writeable = False
-                self._params[name] = out
+                self._params[name] = self._param(name, self.size)
             return self._params[name]
         return self.frames.column(self.scope, name)
+
+    def column_at(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """``column(name)[rows]``, without building the whole column where it can."""
+        if name.startswith("param."):
+            return self._param(name, len(rows))
+        return self.frames.column_at(self.scope, name, rows)
+
+    def _param(self, name: str, size: int) -> np.ndarray:
+        value = self.values[name[6:]]
+        if isinstance(value, list):
+            value = ";".join(value)
+        out = np.empty(size, dtype=object if isinstance(value, str) else None)
+        out[:] = value
+        out.flags.writeable = False
+        return out
 
     def distinct(self, names: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
         return self.frames.distinct(self.scope, names)

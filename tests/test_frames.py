@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from policycheck.frames import _distinct_rows, compact
+from policycheck.frames import Frames, _distinct_rows, compact
+from policycheck.validation import load_model
 
 
 def _groups(codes: np.ndarray) -> set[frozenset[int]]:
@@ -39,3 +43,21 @@ def test_compact_picks_the_smallest_type() -> None:
     assert compact(np.array([-1, 126]), 127).dtype == np.int8
     assert compact(np.array([-1, 127]), 128).dtype == np.int16
     assert compact(np.array([0, 70_000]), 70_001).dtype == np.int32
+
+
+@pytest.fixture(scope="module")
+def sample_frames() -> Frames:
+    model = load_model([Path(__file__).parent.parent / "sample_data" / "yaml"])
+    return Frames(model.frames)
+
+
+@pytest.mark.parametrize("name", ["kpi.name", "kpi.category", "plan.role_kind", "plan.base_pay",
+                                  "weight", "basis", "id"])
+def test_column_at_reads_the_rows_of_the_whole_column(sample_frames: Frames, name: str) -> None:
+    """The rows of a KPI's or plan's field are read from its own column, the same values."""
+    rows = np.array([5, 0, 3, 3, 17])
+    fresh = Frames(sample_frames.frames)  # before any whole column is built
+    part = fresh.column_at("component", name, rows)
+    whole = sample_frames.column("component", name)
+    assert part.dtype == whole.dtype and not part.flags.writeable
+    assert pd.Series(part).equals(pd.Series(whole[rows]))

@@ -40,6 +40,17 @@ def row_wise_names(typed: Typed) -> frozenset[str] | None:
     return frozenset(names) if text else None
 
 
+def row_wise(typed: Typed) -> bool:
+    """No part of the expression is a scope function (an aggregate over other rows)."""
+    stack = [typed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item.node, Call) and item.function is not None:
+            return False
+        stack.extend(item.args)
+    return True
+
+
 def worth_compressing(typed: Typed) -> bool:
     """Operators and built-in calls; a bare name or literal is already as cheap as it gets."""
     node = typed.node
@@ -57,6 +68,10 @@ class Subset:
 
     def column(self, name: str) -> Array:
         if name not in self._columns:
+            column_at = getattr(self.parent, "column_at", None)
+            if column_at is not None:  # the context can read just these rows
+                self._columns[name] = np.asarray(column_at(name, self.rows))
+                return self._columns[name]
             whole = np.asarray(self.parent.column(name))
             if whole.shape != (self.parent.size,):
                 return whole  # wrong as it is: let the evaluator say so
