@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -117,6 +118,25 @@ def neutralised(values: list[Any]) -> list[Any]:
     """``neutralise`` of each value."""
     return [("'" + v) if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
             for v in values]
+
+
+def per_distinct(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
+    """``encode`` of each value, worked out once per distinct value (kept apart by type:
+    1, 1.0 and True are equal keys but are written differently)."""
+    done: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        if key in done:
+            out.append(done[key])
+        else:
+            out.append(done.setdefault(key, encode(value)))
+    return out
+
+
+def xml_text(text: str) -> str:
+    """Text as ElementTree escapes an element's text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def neutralise(value: Any) -> Any:

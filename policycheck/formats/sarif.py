@@ -25,6 +25,7 @@ from policycheck.errors import Location, Problem
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
+    per_distinct,
     plain_column,
     records,
     status_reason,
@@ -204,20 +205,6 @@ _CLOSING = ("\n    }\n  ]").replace("\n", "\n" + _IND)
 _RESULT_END = "\n" + _IND + "}"
 
 
-def _each(values: list[Any], encode: Any) -> list[str]:
-    """``encode`` of each value, worked out once per distinct value (kept apart by type:
-    1, 1.0 and True are equal keys but encode differently)."""
-    done: dict[tuple[type, Any], str] = {}
-    out = []
-    for value in values:
-        key = (type(value), value)
-        text = done.get(key)
-        if text is None:
-            text = done[key] = encode(value)
-        out.append(text)
-    return out
-
-
 def _scalar(value: Any) -> str:
     return dumps(value) if value is None or type(value) in (str, int, float, bool) else \
         _raise(value)
@@ -237,18 +224,18 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> str:
              in zip(get("plan_id"), get("scope"), get("entity_id"), get("message"),
                     strict=True)]
     pieces = [
-        _each(rule_ids, lambda r: _scalar(r) + (
+        per_distinct(rule_ids, lambda r: _scalar(r) + (
             f',\n{_IND}  "ruleIndex": {rule_index[r]}' if r in rule_index else "")),
-        _each(severity, lambda s: _encode_str(SEVERITY_LEVELS[s])),
+        per_distinct(severity, lambda s: _encode_str(SEVERITY_LEVELS[s])),
         [_scalar(t) for t in texts],
-        _each(get("src_file"), lambda f: _scalar(artifact_uri(f))),
+        per_distinct(get("src_file"), lambda f: _scalar(artifact_uri(f))),
         list(map(str, lines)), list(map(str, columns)), list(map(str, lines)),
         [str(c + 1) for c in columns],
         _column(findings["fingerprint"], _IND),
         *(_column(findings[name], _IND, name in ("headcount", "pay_at_stake")) for name in
           ("severity", "plan_id", "scope", "entity_id", "status", "headcount",
            "pay_at_stake")),
-        _each(get("src_sheet"), lambda s: _scalar(s or None)),
+        per_distinct(get("src_sheet"), lambda s: _scalar(s or None)),
         [_suppression(s, w) if s in SUPPRESSED else "" for s, w
          in zip(status, get("waiver"), strict=True)],
     ]

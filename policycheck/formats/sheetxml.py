@@ -1,0 +1,109 @@
+"""Worksheet rows written as the XML openpyxl writes for them, from whole columns.
+
+openpyxl makes an object of every cell and serialises it through ElementTree, tens of
+microseconds a cell; a workbook of a million findings has eighteen million. The workbook is
+still made and saved by openpyxl, with the first row of a sheet; the other rows are written
+here, byte for byte as openpyxl would (``tests/test_formats.py`` compares the two), and put
+into the saved sheet. Only plain values take this path: None, text, integers and finite
+floats (``cell_columns`` says None for anything else, and the caller lets openpyxl write it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from policycheck.formats.cells import NOT_XML, neutralised, per_distinct, xml_text
+
+#: Texts openpyxl stores as error values rather than text (``openpyxl.cell.cell``).
+ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+#: openpyxl cuts text to what a cell holds.
+MAX_TEXT = 32767
+_PLAIN = frozenset({type(None), str, int, float})
+
+
+def cell_columns(columns: list[list[Any]]) -> list[list[Any]] | None:
+    """Each column's cells as the workbook shows them (``xlsx_format._cell``: formula-like
+    text neutralised, characters XML cannot carry replaced), or None when a value is not
+    plain."""
+    out = []
+    for column in columns:
+        kinds = set(map(type, column))
+        if not kinds <= _PLAIN or (float in kinds and not all(
+                math.isfinite(v) for v in column if type(v) is float)):
+            return None
+        if str in kinds:
+            column = neutralised(column)
+            if NOT_XML.search("\n".join(v for v in column if type(v) is str)):
+                column = [NOT_XML.sub("\ufffd", v) if type(v) is str else v for v in column]
+        out.append(column)
+    return out
+
+
+def width(column: list[Any]) -> int:
+    """The longest text of a column's cells (a missing value is 0 long)."""
+    return max((len(v) if type(v) is str else len(str(v)) for v in column if v is not None),
+               default=0)
+
+
+def rows(sheet: Any, columns: list[list[Any]], first: int) -> str:
+    """The ``<row>`` elements of the cells from sheet row ``first`` on (row 1 is the header,
+    the columns start at row 2), each cell styled as the sheet's saved row 2 has it."""
+    from openpyxl.utils import get_column_letter
+
+    skip = first - 2
+    cells = []
+    for index, column in enumerate(columns, start=1):
+        model = sheet.cell(row=2, column=index)
+        style = f' s="{model.style_id}"' if model.has_style else ""
+        letter = get_column_letter(index)
+        tails = per_distinct(column[skip:], _tail if style else _plain_tail)
+        cells.append(["" if tail is None else f'<c r="{letter}{row}"{style}{tail}'
+                      for row, tail in enumerate(tails, start=first)])
+    out = []
+    for row, pieces in enumerate(zip(*cells, strict=True), start=first):
+        text = "".join(pieces)
+        if not text:
+            raise ValueError(f"row {row} has no cell")  # openpyxl's empty row not mirrored
+        out.append(f'<row r="{row}">{text}</row>')
+    return "".join(out)
+
+
+def _tail(value: Any) -> str:
+    """A cell after its reference and style: its type and value."""
+    if value is None:
+        return ' t="n" />'
+    if type(value) is str:
+        text = value[:MAX_TEXT]
+        if not text:
+            return ' t="inlineStr" />'
+        if text in ERROR_CODES:
+            return f' t="e"><v>{text}</v></c>'
+        stripped = text.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != text else ""
+        return f' t="inlineStr"><is><t{space}>{xml_text(text)}</t></is></c>'
+    return f' t="n"><v>{"%.16g" % value}</v></c>'  # noqa: UP031 (openpyxl's safe_string)
+
+
+def _plain_tail(value: Any) -> str | None:
+    """``_tail`` of an unstyled cell, which openpyxl leaves out when it is empty."""
+    return None if value is None else _tail(value)
+
+
+def extend(path: Path, member: str, more: str, extent: str) -> None:
+    """Put rows at the end of a saved sheet's data and make its dimension ``extent``;
+    entries are stored uncompressed (``export.fix_workbook_dates`` compresses them)."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        for name, data in entries:
+            if name == member:
+                text = data.decode("utf-8")
+                text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
+                              text, count=1)
+                head, tail = text.split("</sheetData>")
+                data = (head + more + "</sheetData>" + tail).encode("utf-8")
+            out.writestr(name, data)
