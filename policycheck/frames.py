@@ -160,7 +160,7 @@ class Frames:
         elif name.startswith("kpi."):
             part = self._kpi_column(name[4:])[self.kpi_rows(scope)[rows]]
         elif name.startswith("plan.") and scope != "plan":
-            part = self.column("plan", name[5:])[self._plan_rows(scope)[rows]]
+            part = self.column("plan", name[5:])[self.plan_rows(scope)[rows]]
         else:
             part = self.column(scope, name)[rows]
         part.flags.writeable = False  # as clean as the column it comes from
@@ -174,17 +174,22 @@ class Frames:
             self._columns[key] = column
         return self._columns[key]
 
-    def _plan_rows(self, scope: str) -> np.ndarray:
+    def plan_rows(self, scope: str) -> np.ndarray:
+        """Each row's plan, as a row of the plans frame (read once per run and scope: every
+        rule and every aggregate asks)."""
         key = ("plan_rows", scope)
         if key not in self._shared:
-            self._shared[key] = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
+            rows = (np.arange(self.n_plans) if scope == "plan"
+                    else self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64))
+            rows.flags.writeable = False
+            self._shared[key] = rows
         return self._shared[key]  # type: ignore[no-any-return]
 
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):
             return self._kpi_column(name[4:])[self.kpi_rows(scope)]
         if name.startswith("plan.") and scope != "plan":
-            return self.column("plan", name[5:])[self._plan_rows(scope)]
+            return self.column("plan", name[5:])[self.plan_rows(scope)]
         return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])
 
 
@@ -269,10 +274,8 @@ class RowContext:
         self.frames = frames
         self.scope = scope
         self.values = values
-        entity = frames.entity(scope)
-        self.size = len(entity)
-        self.plan_idx = (np.arange(self.size) if scope == "plan"
-                         else entity["plan_idx"].to_numpy(dtype=np.int64))
+        self.size = len(frames.entity(scope))
+        self.plan_idx = frames.plan_rows(scope)
         self._params: dict[str, np.ndarray] = {}
 
     def column(self, name: str) -> np.ndarray:

@@ -128,7 +128,8 @@ def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
     rows = ctx.child("component")
 
     def per_plan() -> np.ndarray:
-        points = ctx.frames.entity("component")["weight"].to_numpy(dtype=np.int64)
+        points = ctx.frames.memo(("weight_points",), lambda: ctx.frames.entity(
+            "component")["weight"].to_numpy(dtype=np.int64))
         chosen = np.where(_mask(rows, predicate), points, 0)
         sums = np.bincount(rows.plan_idx, weights=chosen, minlength=ctx.frames.n_plans)
         return np.rint(sums) / BASIS_POINTS
