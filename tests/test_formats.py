@@ -650,3 +650,168 @@ def test_json_fast_path_writes_what_json_dumps_writes(report: Report, data: Any)
         assert json_format.render(odd) == json_format._render_plain(odd)
     finally:
         json_format.CHUNK = saved
+
+
+# -- fast paths equal the per-record references ----------------------------------------------
+
+def odd(report: Report) -> Report:
+    """The report's findings made awkward: every status, missing values, non-ASCII and
+    formula-like text, characters XML cannot carry, list and nested evidence."""
+    base = statuses(report, ("waived", "ticket 7, owner=@ann; expires 2028-01-01"),
+                    ("baselined", None), ("reopened", "old <waiver> & co"))
+    return changed(
+        base,
+        entity_id=[None, "", "=HYPERLINK(\"x\")", "Grüße – ✓", " padded "],
+        message=["=1+2", "-5 is low, 4,000 paid; 50% \"quoted\"\r\nnext", "@sum\x01\x0b",
+                 "#N/A", "tab\there & <b>bold</b> |pipe| `tick` 1,250.50"],
+        evidence=[{"kpis": ["aht", "csat"], "n": 2}, {}, None,
+                  {"k": {"nested": [1, "two"]}, "f": 1.5, "none": None, "t": True},
+                  {"s": "a,\nb\"c", "ü": "ß", "x": 1e20}],
+        src_sheet=["", "Plans", None, "", "Blatt 1"],
+        src_line=[0, 3, 14, 0, 99],
+        src_col=[0, 0, 2, 5, 1],
+        headcount=[None, 3, 0, 12, 7],
+        pay_at_stake=[float("nan"), 1234.5, 0.0, 36000.0, None],
+        remediation=["Pay for outcomes.", "=cmd|'/c calc'!A1", "", "ü", "+x"],
+    )
+
+
+def csv_reference(report: Report) -> str:
+    """The CSV as written row by row from records (the renderer before columns)."""
+    from policycheck.formats.cells import finding_dicts, flat_record, neutralise
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FINDING_FIELDS)
+    for row in finding_dicts(report):
+        writer.writerow([neutralise(v) for v in flat_record(row).values()])
+    return out.getvalue()
+
+
+FINDING_FIELDS = (
+    "rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
+    "message", "evidence", "remediation", "location_file", "location_sheet", "location_line",
+    "location_column", "headcount", "pay_at_stake", "fingerprint", "status",
+)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 20_000])
+def test_csv_from_columns_equals_rows_from_records(report: Report, chunk: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from policycheck.formats import csv_format
+
+    monkeypatch.setattr(csv_format, "CHUNK", chunk)
+    for case in (report, odd(report), dataclasses.replace(report,
+                                                          findings=report.findings.iloc[:0])):
+        assert csv_format.render(case) == csv_reference(case)
+        assert b"".join(render_bytes(case, "csv")).decode() == csv_reference(case)
+
+
+def test_compact_evidence_equals_json_dumps() -> None:
+    from policycheck.formats.cells import compact_json
+
+    values: list[Any] = [{"a": 1, "b": "x,\ny"}, {}, None, [], {"l": [1, 2]}, {"n": None},
+                         {"k": {"z": 1.5}}, {1: "int key", "f": float("inf")}, "text", 0,
+                         {"ü": "ß\u2028", "e": 1e-7}]
+    assert compact_json(values) == [
+        json.dumps(v or {}, ensure_ascii=False, separators=(",", ":")) for v in values]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 20_000])
+def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from policycheck.formats import sarif
+
+    monkeypatch.setattr(sarif, "CHUNK", chunk)
+    problem = Problem(Location("C:\\plans\\a b.csv", "Sheet", 4, 0), "bad <x>", "range")
+    for case in (report, odd(report), dataclasses.replace(odd(report), problems=(problem,)),
+                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
+        expected = sarif._render_plain(case)
+        assert sarif.render(case) == expected
+        assert sarif.render(redact(case)) == sarif._render_plain(redact(case))
+    unusual = changed(report, headcount=[types.SimpleNamespace()] * 5)
+    with pytest.raises(TypeError):  # json.dumps refuses it, and so does the fast path
+        sarif.render(unusual)
+
+
+def test_junit_from_columns_equals_elementtree(report: Report) -> None:
+    from policycheck.formats import junit
+
+    problem = Problem(Location("a.yaml", "", 4, 5), "base_pay: got \x02-1 <&>", "range")
+    duplicate = changed(report, plan_id=["p"] * 5, entity_id=[None, None, "e", "e", None],
+                        rule_id=[report.findings["rule_id"].iloc[0]] * 5)
+    for case in (report, odd(report), duplicate, dataclasses.replace(report, fail_on="none"),
+                 dataclasses.replace(odd(report), problems=(problem, problem)),
+                 dataclasses.replace(report, findings=report.findings.iloc[:0]),
+                 dataclasses.replace(report, rules=())):
+        assert junit.render(case) == junit._render_plain(case)
+
+
+def test_github_from_columns_equals_annotations_of_records(report: Report) -> None:
+    from policycheck.formats import github
+    from policycheck.formats.cells import SUPPRESSED, finding_dicts
+
+    for case in (report, odd(report)):
+        assert github.annotations(case.findings) == [
+            github.annotation(row) for row in finding_dicts(case)
+            if row["status"] not in SUPPRESSED]
+
+
+def markdown_reference(report: Report) -> list[str]:
+    """The findings section as built from records of every finding (before ranks)."""
+    from policycheck.engine import SEVERITY_RANK
+    from policycheck.formats.cells import SUPPRESSED, finding_dicts
+    from policycheck.formats.markdown import DETAILS_ROWS, TABLE_ROWS
+
+    rows = finding_dicts(report)
+    rows.sort(key=lambda r: SEVERITY_RANK[r["severity"]])
+    shown = [r for r in rows if r["status"] not in SUPPRESSED
+             and SEVERITY_RANK[r["severity"]] <= SEVERITY_RANK["medium"]]
+    listed = {id(r) for r in shown[:TABLE_ROWS]}
+    rest = [r for r in rows if id(r) not in listed]
+    return [f"{len(shown)} {len(rest)}", *(r["fingerprint"] for r in shown[:TABLE_ROWS]),
+            *(r["fingerprint"] for r in rest[:DETAILS_ROWS])]
+
+
+@pytest.mark.parametrize("copies", [1, 12, 130])
+def test_markdown_picks_the_rows_records_would(report: Report, copies: int) -> None:
+    from policycheck.formats.markdown import findings_section
+
+    many = odd(report).findings
+    many = pd.concat([many] * copies, ignore_index=True)
+    many["fingerprint"] = [f"f{i}" for i in range(len(many))]
+    case = dataclasses.replace(report, findings=many)
+    lines = findings_section(case)
+    reference = markdown_reference(case)
+    shown, rest = map(int, reference[0].split())
+    fingerprints = reference[1:]
+    by_fingerprint = dict(zip(many["fingerprint"], many["message"].map(escape), strict=True))
+    table_messages = [line.rsplit(" | ", 1)[1][:-2] for line in lines if line.startswith("| ")
+                      and not line.startswith("| severity")]
+    assert table_messages == [by_fingerprint[f] for f in fingerprints]
+    assert (f"<summary>{rest} more finding" + "s" * (rest != 1)) in "\n".join(lines)
+    assert (f"…and {shown - 50} more, listed below." in lines) == (shown > 50)
+
+
+def test_workbook_from_columns_equals_openpyxl_cell_by_cell(report: Report) -> None:
+    from policycheck.formats import xlsx_format
+
+    long_text = "x" * 40_000  # openpyxl cuts a cell's text at 32,767 characters
+    for case in (report, odd(report), changed(report, message=[long_text, " a", "b ", "",
+                                                               "#DIV/0!"]),
+                 dataclasses.replace(report, findings=report.findings.iloc[:1]),
+                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
+        assert xlsx_format.render(case) == xlsx_format._render_plain(case)
+    assert xlsx_format.render(redact(odd(report))) == xlsx_format._render_plain(
+        redact(odd(report)))
+
+
+def test_grouped_numbers_hidden_in_one_pass_as_one_by_one() -> None:
+    from policycheck.formats import redact as redaction
+
+    texts = ["1,000", "a 12,345.6 b", "1,0000", "x1,000", ".1,000", "9,999,999,", "no,1,000",
+             "\0 1,000", "", "n/a", "1,000\n2,000", "€ 4,000"]
+    assert redaction._hide_grouped_numbers_all(texts) == [
+        redaction._hide_grouped_numbers(t) for t in texts]
+    assert redaction._hide_grouped_numbers("1,000 2,000,000.5 12,34") == (
+        "[redacted] [redacted] 12,34")
