@@ -136,39 +136,39 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
                   and size <= size_limit(".yaml", max_bytes)]
     with _collector_paused():
         outcomes = iter(read_yaml_files(yaml_files, paths))
-        for path, explicit, size in found:
-            shown = path.as_posix()
-            suffix = path.suffix.lower()
-            if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
-                if explicit:
-                    loaded.records.problems.append(Problem(
-                        Location(shown), "not a plan file: expected .yaml, .yml, .csv or "
-                        ".xlsx", "unrecognised-file"))
-                else:
-                    loaded.skipped.append(shown)
-                continue
-            if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
-                continue  # read by analyze (--actuals), not a plan table
-            limit = size_limit(suffix, max_bytes)
-            if size > limit:
+    for path, explicit, size in found:
+        shown = path.as_posix()
+        suffix = path.suffix.lower()
+        if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
+            if explicit:
                 loaded.records.problems.append(Problem(
-                    Location(shown), f"file is {size:,} bytes; the limit is {limit:,} "
-                    "(raise it with policycheck --max-file-size MB)", "file-too-large"))
-                continue
-            loaded.files.append(shown)
-            if suffix in YAML_SUFFIXES:
-                _add_outcome(next(outcomes), shown, loaded)
-            elif suffix in WORKBOOK_SUFFIXES:
-                _load_workbook(path, shown, loaded)
+                    Location(shown), "not a plan file: expected .yaml, .yml, .csv or "
+                    ".xlsx", "unrecognised-file"))
             else:
-                _load_table_file(path, shown, explicit, loaded)
+                loaded.skipped.append(shown)
+            continue
+        if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
+            continue  # read by analyze (--actuals), not a plan table
+        limit = size_limit(suffix, max_bytes)
+        if size > limit:
+            loaded.records.problems.append(Problem(
+                Location(shown), f"file is {size:,} bytes; the limit is {limit:,} "
+                "(raise it with policycheck --max-file-size MB)", "file-too-large"))
+            continue
+        loaded.files.append(shown)
+        if suffix in YAML_SUFFIXES:
+            _add_outcome(next(outcomes), shown, loaded)
+        elif suffix in WORKBOOK_SUFFIXES:
+            _load_workbook(path, shown, loaded)
+        else:
+            _load_table_file(path, shown, explicit, loaded)
     return loaded
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Reading many files builds hundreds of thousands of small dicts and lists that hold
-    no cycles and live until the run ends. The cyclic garbage collector would scan them
+    """Reading many YAML files builds hundreds of thousands of small dicts and lists that
+    hold no cycles and live until the run ends. The cyclic garbage collector would scan them
     again and again as they pile up, and again during validation (10,000 YAML plans from
     the cache: load and validate 2.0 s -> 1.4 s CPU); so it is paused while they are
     built, and what exists then is moved out of its sight with ``gc.freeze`` (still freed
