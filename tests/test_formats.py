@@ -815,3 +815,17 @@ def test_grouped_numbers_hidden_in_one_pass_as_one_by_one() -> None:
         redaction._hide_grouped_numbers(t) for t in texts]
     assert redaction._hide_grouped_numbers("1,000 2,000,000.5 12,34") == (
         "[redacted] [redacted] 12,34")
+
+
+def test_csv_field_is_what_the_csv_writer_writes() -> None:
+    import numpy as np
+
+    from policycheck.formats.csv_format import field
+
+    values: list[Any] = [None, "", "plain", "a,b", 'say "hi"', "cr\ronly", "lf\n", " lead",
+                         "ü,ß", 0, -3, 2**70, 1.5, 1e20, float("nan"), np.float64(0.1), True,
+                         "'=1", "\t"]
+    for value in values:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow([value, "end"])
+        assert field(value) + ",end\r\n" == out.getvalue(), value

@@ -72,16 +72,48 @@ def plain_column(findings: pd.DataFrame, name: str) -> list[Any]:
 
 def flat_columns(findings: pd.DataFrame) -> list[list[Any]]:
     """``flat_record`` of every finding, as one list per FINDING_FIELDS column."""
-    columns = {name: plain_column(findings, name) for name in _FLAT_SOURCES.values()}
-    columns["evidence"] = compact_json(columns["evidence"])
-    columns["src_sheet"] = [v or None for v in columns["src_sheet"]]
-    for name in ("src_line", "src_col"):
-        columns[name] = [_number(v) or None for v in columns[name]]
-    for name in ("headcount", "pay_at_stake"):
-        columns[name] = [_number(v) for v in columns[name]]
-    return [columns[_FLAT_SOURCES[field]] for field in FINDING_FIELDS]
+    return [flat_column(findings, field) for field in FINDING_FIELDS]
 
 
+def flat_column(findings: pd.DataFrame, field: str,
+                encode: Callable[[Any], Any] | None = None) -> list[Any]:
+    """``flat_record(row)[field]`` of every finding, through ``encode`` if given: worked out
+    once per distinct value of a text or number column (most repeat a few values)."""
+    source = _FLAT_SOURCES[field]
+    flat = _FLAT_VALUES.get(source)
+    column = findings.get(source)
+    if source != "evidence" and column is not None and _factorizable(column.dtype):
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        distinct = [_plain(u) for u in np.asarray(uniques, dtype=object).tolist()] + [None]
+        if flat is not None:
+            distinct = list(map(flat, distinct))
+        if encode is not None:
+            distinct = list(map(encode, distinct))
+        return cast(list[Any], np.array(distinct, dtype=object)[codes].tolist())
+    values = plain_column(findings, source)
+    if source == "evidence":
+        values = compact_json(values)
+    elif flat is not None:
+        values = list(map(flat, values))
+    return values if encode is None else per_distinct(values, encode)
+
+
+def _factorizable(dtype: Any) -> bool:
+    """Text or numbers: a column whose equal values are written alike (an object column
+    may hold 1, 1.0 and True, equal keys that are written differently)."""
+    return isinstance(dtype, pd.StringDtype) or (
+        not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+#: How ``flat_record`` takes a value of these columns (the others as they are).
+_FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
+    "src_sheet": lambda v: v or None, "src_line": lambda v: _number(v) or None,
+    "src_col": lambda v: _number(v) or None, "headcount": _number, "pay_at_stake": _number}
 #: The findings column each flat field is read from.
 _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
+from typing import Any
 
-from policycheck.formats.cells import FINDING_FIELDS, flat_columns, neutralised
+from policycheck.formats.cells import FINDING_FIELDS, flat_column, neutralise
 from policycheck.report import Report
 
 #: Findings per piece of the stream (a few MB of text).
@@ -22,16 +24,34 @@ def chunks(report: Report) -> Iterator[bytes]:
     """The CSV text in UTF-8 pieces, the header first, then ``CHUNK`` findings at a time, each
     piece's cells read column by column."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(FINDING_FIELDS)
+    csv.writer(out, lineterminator="\r\n").writerow(FINDING_FIELDS)
     yield out.getvalue().encode("utf-8")
     findings = report.findings
     for start in range(0, len(findings), CHUNK):
-        columns = flat_columns(findings.iloc[start:start + CHUNK])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerows(zip(*map(neutralised, columns), strict=True))
-        yield out.getvalue().encode("utf-8")
+        part = findings.iloc[start:start + CHUNK]
+        fields = [flat_column(part, name, _cell) for name in FINDING_FIELDS]
+        separators = [itertools.repeat(",")] * (len(fields) - 1) + [itertools.repeat("\r\n")]
+        columns = itertools.chain.from_iterable(zip(fields, separators, strict=True))
+        # the separators repeat for ever: the fields end the rows
+        pieces = itertools.chain.from_iterable(zip(*columns, strict=False))
+        yield "".join(pieces).encode("utf-8")
+
+
+def _cell(value: Any) -> str:
+    return field(neutralise(value))
+
+
+def field(value: Any) -> str:
+    """A cell as Python's csv writer writes it with the default dialect (minimal quoting,
+    doubled quotes): floats by repr, missing values empty; quoted when the text holds the
+    delimiter, the quote or a line-end character. Column at a time, this is several times
+    faster than the writer, which copies every character on its own."""
+    text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
 
 
 def render(report: Report) -> str:
