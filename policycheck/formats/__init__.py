@@ -35,6 +35,7 @@ STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
     "json": json_format.chunks,
     "csv": csv_format.chunks,
     "sarif": sarif.chunks,
+    "junit": junit.chunks,
 }
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})

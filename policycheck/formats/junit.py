@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from policycheck.errors import Problem
@@ -130,25 +130,36 @@ _COUNTS = ("tests", "failures", "errors", "skipped")
 
 
 def render(report: Report) -> str:
-    """What ``_render_plain`` writes, each finding's test case written as text from the
-    columns read once (ElementTree takes microseconds a node, and a finding is three)."""
+    return b"".join(chunks(report)).decode("utf-8")
+
+
+def chunks(report: Report) -> Iterator[bytes]:
+    """What ``_render_plain`` writes, in UTF-8 pieces of a suite each, each finding's test
+    case written as text from the columns read once (ElementTree takes microseconds a node,
+    and a finding is three)."""
     severities = set(plain_column(report.findings, "severity"))
     if not report.rules or not all(type(s) is str for s in severities):
-        return _render_plain(report)  # no suite, or a severity ElementTree would refuse
-    cases, counts = _cases_by_rule(report)
-    suites = []
+        # no suite, or a severity ElementTree would refuse to write
+        yield _render_plain(report).encode("utf-8")
+        return
+    counts, cases = _finding_suites(report)
+    empty = dict.fromkeys(_COUNTS, 0) | {"tests": 1}
+    suites = [counts.get(rule.id, empty) for rule in report.rules]
+    problems = _problem_suite(report.problems) if report.problems else None
+    if problems:
+        suites.append(problems[1])
+    totals = {key: sum(c[key] for c in suites) for key in _COUNTS}
+    yield (_HEADER + '<testsuites name="policycheck"' + _counted(totals) + ">").encode("utf-8")
     for rule in report.rules:
-        if rule.id not in cases:
-            counts[rule.id] = dict.fromkeys(_COUNTS, 0) | {"tests": 1}
-            cases[rule.id] = (f'    <testcase classname="{_attribute(rule.id)}" '
-                              'name="no findings" />')
-        suites.append((_suite_head(rule.id, counts[rule.id]) + cases[rule.id]
-                       + "\n  </testsuite>", counts[rule.id]))
-    if report.problems:
-        suites.append(_problem_suite(report.problems))
-    totals = {key: sum(c[key] for _, c in suites) for key in _COUNTS}
-    return (_HEADER + '<testsuites name="policycheck"' + _counted(totals) + ">\n"
-            + "\n".join(text for text, _ in suites) + "\n</testsuites>\n")
+        if rule.id in counts:
+            text = cases(rule.id)
+        else:
+            text = f'    <testcase classname="{_attribute(rule.id)}" name="no findings" />'
+        yield ("\n" + _suite_head(rule.id, counts.get(rule.id, empty)) + text
+               + "\n  </testsuite>").encode("utf-8")
+    if problems:
+        yield ("\n" + problems[0]).encode("utf-8")
+    yield b"\n</testsuites>\n"
 
 
 def _counted(counts: dict[str, int]) -> str:
@@ -167,8 +178,8 @@ def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
     return "  " + ET.tostring(parent[0], encoding="unicode"), counts
 
 
-def _cases_by_rule(report: Report) -> tuple[dict[Any, str], dict[Any, dict[str, int]]]:
-    """Each rule's test cases as text, with the suite's counts."""
+def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable[[Any], str]]:
+    """Each rule's suite counts, and a function writing its test cases as text."""
     findings = report.findings
     get = functools.partial(plain_column, findings)
     # ``report.failing`` would copy every column; its index labels are what counts.
@@ -194,17 +205,20 @@ def _cases_by_rule(report: Report) -> tuple[dict[Any, str], dict[Any, dict[str, 
                         for k, s, w in zip(kinds, status, get("waiver"), strict=True)],
                        _attribute)
     types = _each_distinct(get("severity"), _attribute)
-    cases, counts = {}, {}
+    counts = {}
     for rule_id, positions in groups.items():
-        head = f'    <testcase classname="{_attribute(_text(rule_id))}" name="'
-        cases[rule_id] = "\n".join(
-            head + names[i] + '">\n      ' + _case_body(kinds[i], messages[i], types[i],
-                                                       details[i], reasons[i])
-            + "\n    </testcase>" for i in positions)
         kind_of = [kinds[i] for i in positions]
         counts[rule_id] = {"tests": len(positions), "failures": kind_of.count("failure"),
                            "errors": 0, "skipped": kind_of.count("skipped")}
-    return cases, counts
+
+    def cases(rule_id: Any) -> str:
+        head = f'    <testcase classname="{_attribute(_text(rule_id))}" name="'
+        return "\n".join(
+            head + names[i] + '">\n      ' + _case_body(kinds[i], messages[i], types[i],
+                                                       details[i], reasons[i])
+            + "\n    </testcase>" for i in groups[rule_id])
+
+    return counts, cases
 
 
 def _case_body(kind: str, message: str, type_: str, detail: str, reason: str) -> str:

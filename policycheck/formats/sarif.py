@@ -206,11 +206,9 @@ _RESULT_END = "\n" + _IND + "}"
 
 
 def _scalar(value: Any) -> str:
-    return dumps(value) if value is None or type(value) in (str, int, float, bool) else \
-        _raise(value)
-
-
-def _raise(value: Any) -> str:
+    """A plain value as ``dumps`` writes it; anything else goes the reference way."""
+    if value is None or type(value) in (str, int, float, bool):
+        return dumps(value)
     raise _Unsupported(type(value).__name__)
 
 
