@@ -118,7 +118,10 @@ def read_pack(path: Path) -> dict[str, tuple[Any, ...]]:
 
 def write_pack(path: Path, entries: dict[str, tuple[Any, ...]]) -> None:
     """Keep the entries; quietly skipped when the pack cannot be written."""
-    body = marshal.dumps(entries, MARSHAL_VERSION)
+    try:
+        body = marshal.dumps(entries, MARSHAL_VERSION)
+    except ValueError:  # not expected: encode() lets only plain values through
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
