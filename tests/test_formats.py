@@ -734,11 +734,16 @@ def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: i
         sarif.render(unusual)
 
 
-def test_junit_from_columns_equals_elementtree(report: Report) -> None:
+@pytest.mark.parametrize("chunk", [1, 2, 20_000])
+def test_junit_from_columns_equals_elementtree(report: Report, chunk: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also when a suite's repeated names fall in different chunks."""
     from policycheck.formats import junit
 
+    monkeypatch.setattr(junit, "CHUNK", chunk)
     problem = Problem(Location("a.yaml", "", 4, 5), "base_pay: got \x02-1 <&>", "range")
-    duplicate = changed(report, plan_id=["p"] * 5, entity_id=[None, None, "e", "e", None],
+    duplicate = changed(report, plan_id=["p", "p", "p (2)", "p", "p"],
+                        entity_id=[None, None, None, "e", None],
                         rule_id=[report.findings["rule_id"].iloc[0]] * 5)
     for case in (report, odd(report), duplicate, dataclasses.replace(report, fail_on="none"),
                  dataclasses.replace(odd(report), problems=(problem, problem)),

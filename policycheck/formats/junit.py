@@ -17,11 +17,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import pandas as pd
+
 from policycheck.errors import Problem
 from policycheck.formats.cells import (
     NOT_XML,
     SUPPRESSED,
     finding_dicts,
+    per_distinct,
     plain_column,
     status_reason,
 )
@@ -38,15 +41,17 @@ def _text(value: object) -> str:
 def _unique(names: Iterable[str]) -> list[str]:
     """The names, with " (2)", " (3)"... added to repeats."""
     seen: set[str] = set()
-    out = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{name} ({n})"
-        seen.add(candidate)
-        out.append(candidate)
-    return out
+    return [_unique_in(seen, name) for name in names]
+
+
+def _unique_in(seen: set[str], name: str) -> str:
+    """``name``, or with the first " (n)" not in ``seen``; the answer is added to it."""
+    candidate, n = name, 1
+    while candidate in seen:
+        n += 1
+        candidate = f"{name} ({n})"
+    seen.add(candidate)
+    return candidate
 
 
 def _case_name(row: dict[str, Any]) -> str:
@@ -178,25 +183,42 @@ def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
     return "  " + ET.tostring(parent[0], encoding="unicode"), counts
 
 
+#: Findings whose cases are written at a time: the texts of a chunk are escaped together.
+CHUNK = 20_000
+
+
 def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable[[Any], str]]:
-    """Each rule's suite counts, and a function writing its test cases as text."""
+    """Each rule's suite counts, and a function writing its test cases as text. Cases are
+    made a chunk of findings at a time in report order (a suite's names stay unique across
+    chunks), which keeps each text pass small."""
     findings = report.findings
-    get = functools.partial(plain_column, findings)
     # ``report.failing`` would copy every column; its index labels are what counts.
     failing = findings.index.isin(findings.index[report._failing_mask]).tolist()
-    status, plans, entities = get("status"), get("plan_id"), get("entity_id")
+    seen: dict[Any, set[str]] = {}
+    texts: dict[Any, list[str]] = {}
+    counts: dict[Any, dict[str, int]] = {}
+    for start in range(0, len(findings), CHUNK):
+        part = findings.iloc[start:start + CHUNK]
+        for rule_id, kind, text in _cases(part, failing[start:start + CHUNK], seen):
+            texts.setdefault(rule_id, []).append(text)
+            count = counts.setdefault(rule_id, dict.fromkeys(_COUNTS, 0))
+            count["tests"] += 1
+            if kind != "system-out":
+                count["failures" if kind == "failure" else "skipped"] += 1
+    return counts, lambda rule_id: "\n".join(texts[rule_id])
+
+
+def _cases(findings: pd.DataFrame, failing: list[bool], seen: dict[Any, set[str]]
+           ) -> list[tuple[Any, str, str]]:
+    """Each finding's rule, kind of case (failure, skipped, system-out) and case text."""
+    get = functools.partial(plain_column, findings)
+    rule_ids, status = get("rule_id"), get("status")
     kinds = ["failure" if fail else "skipped" if s in SUPPRESSED else "system-out"
              for fail, s in zip(failing, status, strict=True)]
-    groups: dict[Any, list[int]] = {}
-    for i, rule_id in enumerate(get("rule_id")):
-        groups.setdefault(rule_id, []).append(i)
-    names = [""] * len(findings)
-    for positions in groups.values():
-        unique = _unique(_case_name({"plan_id": plans[i], "entity_id": entities[i]})
-                         for i in positions)
-        for i, name in zip(positions, unique, strict=True):
-            names[i] = name
-    names = _escaped(names, _attribute)
+    names = _escaped([_unique_in(seen.setdefault(r, set()),
+                                 _case_name({"plan_id": p, "entity_id": e}))
+                      for r, p, e in zip(rule_ids, get("plan_id"), get("entity_id"),
+                                         strict=True)], _attribute)
     messages = _escaped([str(m) for m in get("message")], _attribute)
     details = _escaped([f"{line}\nWhat to change: {remedy}" for line, remedy
                         in zip(finding_lines(findings), get("remediation"), strict=True)],
@@ -204,21 +226,13 @@ def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable
     reasons = _escaped([status_reason({"status": s, "waiver": w}) if k == "skipped" else ""
                         for k, s, w in zip(kinds, status, get("waiver"), strict=True)],
                        _attribute)
-    types = _each_distinct(get("severity"), _attribute)
-    counts = {}
-    for rule_id, positions in groups.items():
-        kind_of = [kinds[i] for i in positions]
-        counts[rule_id] = {"tests": len(positions), "failures": kind_of.count("failure"),
-                           "errors": 0, "skipped": kind_of.count("skipped")}
-
-    def cases(rule_id: Any) -> str:
-        head = f'    <testcase classname="{_attribute(_text(rule_id))}" name="'
-        return "\n".join(
-            head + names[i] + '">\n      ' + _case_body(kinds[i], messages[i], types[i],
-                                                       details[i], reasons[i])
-            + "\n    </testcase>" for i in groups[rule_id])
-
-    return counts, cases
+    types = per_distinct(get("severity"), _attribute)
+    heads = per_distinct(rule_ids, lambda r: f'    <testcase classname="{_attribute(_text(r))}"'
+                                             ' name="')
+    return [(r, k, head + name + '">\n      ' + _case_body(k, m, t, d, why)
+             + "\n    </testcase>") for r, k, head, name, m, t, d, why
+            in zip(rule_ids, kinds, heads, names, messages, types, details, reasons,
+                   strict=True)]
 
 
 def _case_body(kind: str, message: str, type_: str, detail: str, reason: str) -> str:
@@ -241,11 +255,6 @@ def _escaped(texts: list[str], escape: Callable[[str], str]) -> list[str]:
 
 
 _NOT_XML_BUT_NUL = re.compile(NOT_XML.pattern.replace("\x00-", "\x01-"))
-
-
-def _each_distinct(values: list[str], function: Callable[[str], str]) -> list[str]:
-    done = {value: function(value) for value in set(values)}
-    return [done[value] for value in values]
 
 
 def _cdata(text: str) -> str:
