@@ -798,9 +798,12 @@ def test_markdown_picks_the_rows_records_would(report: Report, copies: int) -> N
     assert (f"…and {shown - 50} more, listed below." in lines) == (shown > 50)
 
 
-def test_workbook_from_columns_equals_openpyxl_cell_by_cell(report: Report) -> None:
-    from policycheck.formats import xlsx_format
+@pytest.mark.parametrize("chunk", [2, 20_000])
+def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
+        report: Report, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policycheck.formats import sheetxml, xlsx_format
 
+    monkeypatch.setattr(sheetxml, "CHUNK", chunk)
     long_text = "x" * 40_000  # openpyxl cuts a cell's text at 32,767 characters
     for case in (report, odd(report), changed(report, message=[long_text, " a", "b ", "",
                                                                "#DIV/0!"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +50,34 @@ def width(column: list[Any]) -> int:
                default=0)
 
 
-def rows(sheet: Any, columns: list[list[Any]], first: int) -> str:
+#: Rows written at a time.
+CHUNK = 20_000
+
+
+def rows(sheet: Any, columns: list[list[Any]], first: int) -> Iterator[str]:
     """The ``<row>`` elements of the cells from sheet row ``first`` on (row 1 is the header,
-    the columns start at row 2), each cell styled as the sheet's saved row 2 has it."""
+    the columns start at row 2), each cell styled as the sheet's saved row 2 has it, a
+    ``CHUNK`` of rows at a time."""
     from openpyxl.utils import get_column_letter
 
-    skip = first - 2
-    cells = []
-    for index, column in enumerate(columns, start=1):
+    styles = []
+    for index in range(1, len(columns) + 1):
         model = sheet.cell(row=2, column=index)
-        style = f' s="{model.style_id}"' if model.has_style else ""
-        letter = get_column_letter(index)
-        tails = per_distinct(column[skip:], _tail if style else _plain_tail)
-        cells.append(["" if tail is None else f'<c r="{letter}{row}"{style}{tail}'
-                      for row, tail in enumerate(tails, start=first)])
-    out = []
-    for row, pieces in enumerate(zip(*cells, strict=True), start=first):
-        text = "".join(pieces)
-        if not text:
-            raise ValueError(f"row {row} has no cell")  # openpyxl's empty row not mirrored
-        out.append(f'<row r="{row}">{text}</row>')
-    return "".join(out)
+        styles.append(f' s="{model.style_id}"' if model.has_style else "")
+    letters = [get_column_letter(index) for index in range(1, len(columns) + 1)]
+    for start in range(first - 2, len(columns[0]) if columns else 0, CHUNK):
+        cells = []
+        for letter, style, column in zip(letters, styles, columns, strict=True):
+            tails = per_distinct(column[start:start + CHUNK], _tail if style else _plain_tail)
+            cells.append(["" if tail is None else f'<c r="{letter}{row}"{style}{tail}'
+                          for row, tail in enumerate(tails, start=start + 2)])
+        out = []
+        for row, pieces in enumerate(zip(*cells, strict=True), start=start + 2):
+            text = "".join(pieces)
+            if not text:
+                raise ValueError(f"row {row} has no cell")  # openpyxl's empty row not mirrored
+            out.append(f'<row r="{row}">{text}</row>')
+        yield "".join(out)
 
 
 def _tail(value: Any) -> str:
@@ -93,17 +101,22 @@ def _plain_tail(value: Any) -> str | None:
     return None if value is None else _tail(value)
 
 
-def extend(path: Path, member: str, more: str, extent: str) -> None:
+def extend(path: Path, member: str, more: Iterable[str], extent: str) -> None:
     """Put rows at the end of a saved sheet's data and make its dimension ``extent``;
-    entries are stored uncompressed (``export.fix_workbook_dates`` compresses them)."""
+    entries are stored uncompressed (``export.fix_workbook_dates`` compresses them), the
+    sheet written piece by piece."""
     with zipfile.ZipFile(path) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
         for name, data in entries:
-            if name == member:
-                text = data.decode("utf-8")
-                text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
-                              text, count=1)
-                head, tail = text.split("</sheetData>")
-                data = (head + more + "</sheetData>" + tail).encode("utf-8")
-            out.writestr(name, data)
+            if name != member:
+                out.writestr(name, data)
+                continue
+            text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
+                          data.decode("utf-8"), count=1)
+            head, tail = text.split("</sheetData>")
+            with out.open(name, "w", force_zip64=True) as stream:
+                stream.write(head.encode("utf-8"))
+                for piece in more:
+                    stream.write(piece.encode("utf-8"))
+                stream.write(("</sheetData>" + tail).encode("utf-8"))

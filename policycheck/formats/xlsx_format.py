@@ -9,7 +9,7 @@ document dates are fixed (``export.fix_workbook_dates``), so the same report giv
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +116,7 @@ def _render_plain(report: Report) -> bytes:
 
 
 def _workbook(report: Report, rows: list[list[Any]], widths: list[int], extent: int | None,
-              more_rows: Callable[[Any], str] | None) -> bytes:
+              more_rows: Callable[[Any], Iterable[str]] | None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
