@@ -152,9 +152,16 @@ def neutralised(values: list[Any]) -> list[Any]:
             for v in values]
 
 
+_SAMPLE = 64
+
+
 def per_distinct(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
     """``encode`` of each value, worked out once per distinct value (kept apart by type:
-    1, 1.0 and True are equal keys but are written differently)."""
+    1, 1.0 and True are equal keys but are written differently). A column whose first
+    values are mostly distinct (messages, fingerprints) is encoded value by value."""
+    sample = values[:_SAMPLE]
+    if len(sample) == _SAMPLE and len({(type(v), v) for v in sample}) > _SAMPLE // 2:
+        return list(map(encode, values))
     done: dict[tuple[type, Any], Any] = {}
     out = []
     for value in values:

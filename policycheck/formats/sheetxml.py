@@ -17,35 +17,51 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from policycheck.formats.cells import NOT_XML, neutralised, per_distinct, xml_text
+import pandas as pd
+
+from policycheck.formats.cells import (
+    FINDING_FIELDS,
+    NOT_XML,
+    flat_column,
+    neutralise,
+    per_distinct,
+    xml_text,
+)
 
 #: Texts openpyxl stores as error values rather than text (``openpyxl.cell.cell``).
 ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 #: openpyxl cuts text to what a cell holds.
 MAX_TEXT = 32767
-_PLAIN = frozenset({type(None), str, int, float})
 
 
-def cell_columns(columns: list[list[Any]]) -> list[list[Any]] | None:
-    """Each column's cells as the workbook shows them (``xlsx_format._cell``: formula-like
-    text neutralised, characters XML cannot carry replaced), or None when a value is not
-    plain."""
-    out = []
-    for column in columns:
-        kinds = set(map(type, column))
-        if not kinds <= _PLAIN or (float in kinds and not all(
-                math.isfinite(v) for v in column if type(v) is float)):
-            return None
-        if str in kinds:
-            column = neutralised(column)
-            if NOT_XML.search("\n".join(v for v in column if type(v) is str)):
-                column = [NOT_XML.sub("\ufffd", v) if type(v) is str else v for v in column]
-        out.append(column)
-    return out
+class _NotPlain(Exception):
+    """A value only openpyxl knows how to write or refuse."""
+
+
+def cell_columns(findings: pd.DataFrame) -> list[list[Any]] | None:
+    """The findings' flat columns (``cells.flat_record``) as the workbook's cells show them
+    (``xlsx_format._cell``: formula-like text neutralised, characters XML cannot carry
+    replaced), worked out once per distinct value where the column allows; None when a
+    value is not plain."""
+    try:
+        return [flat_column(findings, field, _cell) for field in FINDING_FIELDS]
+    except _NotPlain:
+        return None
+
+
+def _cell(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return NOT_XML.sub("\ufffd", neutralise(value))
+    if value is None or kind is int or (kind is float and math.isfinite(value)):
+        return value
+    raise _NotPlain(kind.__name__)
 
 
 def width(column: list[Any]) -> int:
     """The longest text of a column's cells (a missing value is 0 long)."""
+    if set(map(type, column)) <= {str, type(None)}:
+        column = list(set(column))  # text repeats: each distinct value measured once
     return max((len(v) if type(v) is str else len(str(v)) for v in column if v is not None),
                default=0)
 

@@ -21,7 +21,6 @@ from policycheck.formats.cells import (
     FINDING_FIELDS,
     NOT_XML,
     finding_dicts,
-    flat_columns,
     flat_record,
     neutralise,
 )
@@ -99,7 +98,7 @@ def render(report: Report) -> bytes:
     """The workbook. The findings sheet's rows after the first are written as sheet XML
     from the columns (``sheetxml``): openpyxl makes an object of every cell, tens of
     microseconds each, and a million findings have eighteen million cells."""
-    columns = sheetxml.cell_columns(flat_columns(report.findings))
+    columns = sheetxml.cell_columns(report.findings)
     if columns is None:  # a value only openpyxl knows how to write or refuse
         return _render_plain(report)
     rows = [list(row) for row in zip(*(column[:1] for column in columns), strict=True)]
