@@ -808,7 +808,10 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
     for case in (report, odd(report), changed(report, message=[long_text, " a", "b ", "",
                                                                "#DIV/0!"]),
                  dataclasses.replace(report, findings=report.findings.iloc[:1]),
-                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
+                 dataclasses.replace(report, findings=report.findings.iloc[:0]),
+                 # values only openpyxl writes: the workbook is made cell by cell
+                 changed(report, pay_at_stake=[float("inf"), 1.0, 2.5, -0.0, 3.0]),
+                 changed(report, entity_id=[True, 1, 1.0, None, "1"])):
         assert xlsx_format.render(case) == xlsx_format._render_plain(case)
     assert xlsx_format.render(redact(odd(report))) == xlsx_format._render_plain(
         redact(odd(report)))
