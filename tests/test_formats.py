@@ -701,8 +701,12 @@ def test_csv_from_columns_equals_rows_from_records(report: Report, chunk: int,
     from policycheck.formats import csv_format
 
     monkeypatch.setattr(csv_format, "CHUNK", chunk)
-    for case in (report, odd(report), dataclasses.replace(report,
-                                                          findings=report.findings.iloc[:0])):
+    mixed = changed(report, entity_id=[True, 1, 1.0, None, "1"],
+                    pay_at_stake=[float("inf"), 1.0, 2.5, -0.0, 3.0])
+    floats = report.findings.assign(pay_at_stake=[-0.0, 0.0, 1e17, float("nan"), 0.1],
+                                    src_line=[0.0, 2.0, 2.5, 1e3, -1.0])
+    for case in (report, odd(report), mixed, dataclasses.replace(report, findings=floats),
+                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
         assert csv_format.render(case) == csv_reference(case)
         assert b"".join(render_bytes(case, "csv")).decode() == csv_reference(case)
 
@@ -724,8 +728,10 @@ def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: i
 
     monkeypatch.setattr(sarif, "CHUNK", chunk)
     problem = Problem(Location("C:\\plans\\a b.csv", "Sheet", 4, 0), "bad <x>", "range")
+    mixed = changed(report, entity_id=[True, 1, 1.0, None, "1"],
+                    pay_at_stake=[float("inf"), 1.0, 2.5, -0.0, 3.0])
     for case in (report, odd(report), dataclasses.replace(odd(report), problems=(problem,)),
-                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
+                 mixed, dataclasses.replace(report, findings=report.findings.iloc[:0])):
         expected = sarif._render_plain(case)
         assert sarif.render(case) == expected
         assert sarif.render(redact(case)) == sarif._render_plain(redact(case))
