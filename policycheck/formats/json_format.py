@@ -189,29 +189,31 @@ CHUNK = 20_000
 _IND = "      "
 
 
-def _evidence(values: list[Any], indent: str) -> list[bytes]:
-    """Evidence mappings encoded at ``indent``, as UTF-8. Flat mappings (most evidence) go
-    through json's C encoder in one call, with the indentation as the item separator; the
-    raw newlines of that text are separators only (JSON strings escape theirs, and UTF-8
-    never uses an ASCII byte inside another character), so it splits back into one text
-    per finding exactly."""
+def _evidence(values: list[Any], indent: str, prefix: bytes = b"") -> list[bytes]:
+    """Evidence mappings encoded at ``indent``, as UTF-8 after ``prefix``. Flat mappings
+    (most evidence) go through json's C encoder in one call, with the indentation as the
+    item separator; the raw newlines of that text are separators only (JSON strings escape
+    theirs, and UTF-8 never uses an ASCII byte inside another character), so it splits back
+    into one text per finding exactly."""
     inner = indent + "  "
     flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
     if _c_encoder is None or not any(flat):
-        return [_value(v, indent).encode("utf-8") for v in values]
+        return [prefix + _value(v, indent).encode("utf-8") for v in values]
     encoder = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner, False, False,
                          True)
     mask = np.array(flat, dtype=bool)
     chosen = np.fromiter(values, dtype=object, count=len(values))
     text = "".join(encoder(chosen[mask].tolist(), 0)).encode("utf-8")
-    opened, closed = ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
+    opened, closed = prefix + ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
+    empty = prefix + b"{}"
     out = np.empty(len(values), dtype=object)
-    out[mask] = [opened + body + closed if body else b"{}"
+    out[mask] = [opened + body + closed if body else empty
                  for body in text[2:-2].split(("},\n" + inner + "{").encode())]
     lists = _c_encoder(None, None, _encode_str, None, ": ", ",\n" + inner + "  ", False,
                        False, True)
-    out[~mask] = [(_nested(v, indent, lists) if type(v) is dict else _value(v, indent))
-                  .encode("utf-8") for v in chosen[~mask].tolist()]
+    out[~mask] = [prefix + (_nested(v, indent, lists) if type(v) is dict
+                            else _value(v, indent)).encode("utf-8")
+                  for v in chosen[~mask].tolist()]
     return out.tolist()
 
 
@@ -276,12 +278,11 @@ def _findings_chunk(findings: pd.DataFrame) -> bytes:
     codes: np.ndarray | None = None
     texts: list[bytes] = []
     for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
-        more_codes, more = _coded(findings, name)
-        more = [sep + text for text in more]
+        more_codes, more = _coded(findings, name, sep)
         if codes is not None:
             combined = codes * len(more) + more_codes
             merged, firsts = pd.factorize(combined)
-            if len(firsts) * 4 <= n:  # a few combinations: one piece for both columns
+            if len(firsts) * 2 <= n:  # far fewer combinations than findings: one piece
                 width = len(more)
                 texts = [texts[c // width] + more[c % width] for c in firsts.tolist()]
                 codes = merged.astype(np.int64)
@@ -296,14 +297,16 @@ _NUMBERS = frozenset({"headcount", "pay_at_stake", "src_line", "src_col"})
 _FALSY = frozenset({b'""', b"0", b"0.0", b"false"})
 
 
-def _coded(findings: pd.DataFrame, name: str) -> tuple[np.ndarray, list[bytes]]:
-    """A findings column as codes into its distinct values, each encoded as UTF-8 (null
-    last); a column of mixed or nested values has one code per finding."""
+def _coded(findings: pd.DataFrame, name: str,
+           prefix: bytes) -> tuple[np.ndarray, list[bytes]]:
+    """A findings column as codes into its distinct values, each encoded as UTF-8 after
+    ``prefix`` (null last); a column of mixed or nested values has one code per finding."""
     n = len(findings)
     if name == "evidence":
-        return np.arange(n, dtype=np.int64), _evidence(findings["evidence"].tolist(), _IND)
+        evidence = _evidence(findings["evidence"].tolist(), _IND, prefix)
+        return np.arange(n, dtype=np.int64), evidence
     if name not in findings:
-        return np.zeros(n, dtype=np.int64), [b"null"]
+        return np.zeros(n, dtype=np.int64), [prefix + b"null"]
     number = name in _NUMBERS
     found = _distinct_texts(findings[name], _IND, number)
     if found is None:
@@ -316,7 +319,7 @@ def _coded(findings: pd.DataFrame, name: str) -> tuple[np.ndarray, list[bytes]]:
     if name in ("src_sheet", "src_line", "src_col"):
         # ``value or None``: an empty sheet, a line or column 0 are null
         texts = [b"null" if t in _FALSY else t for t in texts]
-    return codes, texts
+    return codes, [prefix + text for text in texts]
 
 
 def _plain_chunk(findings: pd.DataFrame) -> bytes:
