@@ -65,8 +65,8 @@ def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option("--quiet", is_flag=True,
                            help="No progress bar and no summary lines on stderr.")(command)
     return click.option("--no-cache", is_flag=True,
-                        help="Parse every input file again: neither read nor write the "
-                             "cache of parsed YAML (.policycheck_cache/, or "
+                        help="Read every input file again: neither read nor write the "
+                             "cache of what each YAML file gave (.policycheck_cache/, or "
                              "POLICYCHECK_CACHE_DIR).")(command)
 
 
