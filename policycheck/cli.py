@@ -325,15 +325,17 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     'policycheck config'). Exit 0 when no open finding is at or above --fail-on, 1 when
     one is, 2 when an input, rule, waiver or setting could not be used."""
     from policycheck.config import check_arguments
-    from policycheck.formats import FORMATS
+    from policycheck.formats import FORMATS, PROFILED
     from policycheck.pipeline import check as run_check
 
     settings = _settings(ctx, options, format=fmt)
     fmt = settings["format"]
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
+    written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
     with _caching(no_cache), _progress(quiet) as step:
-        report = run_check(_distinct(paths), **check_arguments(settings), progress=step)
+        report = run_check(_distinct(paths), **check_arguments(settings),
+                           profiles=bool(written & PROFILED), progress=step)
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
     _write_outputs(report, settings["outputs"], redact)

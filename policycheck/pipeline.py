@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from policycheck.baseline import apply_baseline, read_baseline
 from policycheck.engine import compile_rules, evaluate
 from policycheck.profile import pressure_profile
@@ -29,7 +31,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           severities: Mapping[str, str] | None = None, fail_on: str = "high",
           configured: Sequence[Rule] | None = None, waivers: str | Path | None = None,
           baseline: str | Path | None = None, today: datetime.date | None = None,
-          warn_expiring: int = 0,
+          warn_expiring: int = 0, profiles: bool = True,
           progress: Callable[[str, int | None], None] | None = None) -> Report:
     """Check the plans under ``paths`` with the rule packs (the default pack if none).
 
@@ -37,6 +39,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     ``rules``/``select_ids``/``ignore_ids``/``params``/``severities``. ``waivers`` and
     ``baseline``: files; ``today`` the date waivers are judged against (default
     ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days.
+    ``profiles``: work out each plan's pressure profile (``Report.profiles``), which only
+    some formats show; without it the report's profiles are empty.
     ``progress(stage, total)``: told when a stage starts (the CLI's progress bar); called
     with ``("", None)`` after each rule of the evaluate stage.
     """
@@ -62,9 +66,10 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
         problems += warnings
     if recorded is not None:
         findings = apply_baseline(findings, recorded)
-    profiles = pressure_profile(model.frames, frames.headcount)
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
                   plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on,
-                  profiles=profiles, model_frames=model.frames)
+                  profiles=(pressure_profile(model.frames, frames.headcount) if profiles
+                            else pd.DataFrame()),
+                  model_frames=model.frames)
 

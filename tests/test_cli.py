@@ -246,3 +246,28 @@ def test_export_needs_a_target(in_repo: Path, capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, "export", "sample_data/yaml")
     assert (code, out) == (2, "")
     assert err.endswith("Error: say where to write: --csv FOLDER and/or --xlsx FILE\n")
+
+
+def test_check_works_out_profiles_only_for_the_formats_that_show_them(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """The pressure profile of each plan costs a pass over the model; json and the other
+    finding lists never show it, the workbook and the PR comment do."""
+    from policycheck import pipeline
+
+    seen: list[bool] = []
+    real = pipeline.check
+
+    def spy(*args: object, **kwargs: object) -> object:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(not report.profiles.empty)
+        return report
+
+    monkeypatch.setattr(pipeline, "check", spy)
+    assert main(["check", "sample_data/yaml", "--format", "json", "--quiet"]) == 1
+    target = tmp_path / "comment.md"
+    assert main(["check", "sample_data/yaml", "--quiet", "--output",
+                 f"markdown:{target}"]) == 1
+    assert seen == [False, True]
+    assert "### Incentive mix of the plans with findings" in target.read_text(encoding="utf-8")
+    capsys.readouterr()

@@ -37,6 +37,9 @@ STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
     "sarif": sarif.chunks,
     "junit": junit.chunks,
 }
+#: Formats that show each plan's pressure profile (``Report.profiles``): a run that writes
+#: none of them need not work it out.
+PROFILED: frozenset[str] = frozenset({"xlsx", "markdown"})
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
 
