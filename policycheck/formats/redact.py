@@ -96,28 +96,34 @@ def redact(report: Report) -> Report:
 def _evidence(values: Any) -> Any:
     if not isinstance(values, dict):
         return values
-    plain, pay = _evidence_keys(tuple(values))
-    if plain:  # no key names pay or an employee: most evidence
-        return dict(values)
-    return {key: (REDACTED if key in pay and value is not None else value)
-            for key, value in values.items() if "employee" not in key.lower()}
+    pay, dropped = _evidence_keys(tuple(values))
+    out = dict(values)  # a copy: the given report's evidence is not changed
+    for key in dropped:
+        del out[key]
+    for key in pay:
+        if out[key] is not None:
+            out[key] = REDACTED
+    return out
 
 
 @functools.lru_cache(maxsize=4096)  # evidence repeats a few sets of keys
-def _evidence_keys(keys: tuple[str, ...]) -> tuple[bool, frozenset[str]]:
-    """Whether none of the keys names pay or an employee, and the keys that name pay (a key
-    that is not text fails here as it would one by one)."""
-    pay = frozenset(key for key in keys if names_pay(key))
-    return not pay and not any("employee" in key.lower() for key in keys), pay
+def _evidence_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys that name pay, and those that name an employee (dropped, pay or not). A key
+    that is not text fails here as it would one by one."""
+    dropped = tuple(key for key in keys if "employee" in key.lower())
+    return tuple(key for key in keys if names_pay(key) and key not in dropped), dropped
 
 
 def _messages(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.Series:
     messages = findings["message"].astype(object)
+    # Each rule's findings picked by integer code, not by comparing every rule id text.
+    codes, ids = pd.factorize(findings["rule_id"])
+    code_of = {rule_id: code for code, rule_id in enumerate(ids.tolist())}
     for rule in rules:
         template = _template(rule)
-        if template is None:
+        if template is None or rule.id not in code_of:
             continue
-        mine = findings["rule_id"] == rule.id
+        mine = codes == code_of[rule.id]
         messages[mine] = messages[mine].map(template)
     return pd.Series(_hide_grouped_numbers_all(messages.tolist()), index=messages.index)
 
