@@ -846,3 +846,19 @@ def test_csv_field_is_what_the_csv_writer_writes() -> None:
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerow([value, "end"])
         assert field(value) + ",end\r\n" == out.getvalue(), value
+
+
+def test_evidence_redacted_key_by_key_in_order() -> None:
+    from policycheck.formats import redact as redaction
+
+    def one_by_one(values: dict[str, Any]) -> dict[str, Any]:
+        return {key: (REDACTED if redaction.names_pay(key) and value is not None else value)
+                for key, value in values.items() if "employee" not in key.lower()}
+
+    for values in ({"base_pay": 1, "share_speed": 0.5, "Employee_ID": "E1", "bonus": None},
+                   {"employee_pay": 3, "prize": 9, "n": 1}, {}, {"aht": [1, 2]}):
+        redacted = redaction._evidence(values)
+        assert list(redacted.items()) == list(one_by_one(values).items())
+        assert redacted is not values
+    with pytest.raises(AttributeError):
+        redaction._evidence({1: "not text"})
