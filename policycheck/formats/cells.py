@@ -70,11 +70,6 @@ def plain_column(findings: pd.DataFrame, name: str) -> list[Any]:
     return cast(list[Any], column.astype(object).where(column.notna(), None).tolist())
 
 
-def flat_columns(findings: pd.DataFrame) -> list[list[Any]]:
-    """``flat_record`` of every finding, as one list per FINDING_FIELDS column."""
-    return [flat_column(findings, field) for field in FINDING_FIELDS]
-
-
 def flat_column(findings: pd.DataFrame, field: str,
                 encode: Callable[[Any], Any] | None = None) -> list[Any]:
     """``flat_record(row)[field]`` of every finding, through ``encode`` if given: worked out
@@ -144,12 +139,6 @@ def compact_json(values: list[Any]) -> list[str]:
     out[mask] = [json.dumps(v, ensure_ascii=False, separators=(",", ":"))
                  for v in chosen[mask].tolist()]
     return cast(list[str], out.tolist())
-
-
-def neutralised(values: list[Any]) -> list[Any]:
-    """``neutralise`` of each value."""
-    return [("'" + v) if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
-            for v in values]
 
 
 _SAMPLE = 64
