@@ -48,9 +48,10 @@ class Report:
         return {s: int(counted.get(s, 0)) for s in SEVERITIES}
 
     @functools.cached_property
-    def _failing_mask(self) -> np.ndarray:
-        # Worked out once per report: the exit code and every format ask, and a million
-        # findings make each copy of the failing rows costly.
+    def failing_mask(self) -> np.ndarray:
+        """Which findings are ``failing``, as a boolean array in findings order. Worked out
+        once per report: the exit code and every format ask, and a million findings make
+        each copy of the failing rows costly."""
         if self.fail_on == "none":
             return np.zeros(len(self.findings), dtype=bool)
         levels = [s for s in SEVERITIES if SEVERITY_RANK[s] <= SEVERITY_RANK[self.fail_on]]
@@ -62,12 +63,12 @@ class Report:
         """Open findings at or above ``fail_on``: these decide the exit code. Waived and
         baselined findings are reported but do not fail the run; ``reopened`` ones (their
         waiver expired) fail it like open ones."""
-        return self.findings[self._failing_mask]
+        return self.findings[self.failing_mask]
 
     @property
     def failing_count(self) -> int:
         """``len(report.failing)``, without copying the failing findings."""
-        return int(self._failing_mask.sum())
+        return int(self.failing_mask.sum())
 
     @property
     def exit_code(self) -> int:

@@ -348,15 +348,27 @@ def chunks(report: Report) -> Iterator[bytes]:
         yield (top + "\n").encode("utf-8")
         return
     before, after = top.split(_FINDINGS_SLOT)
-    yield (before + '\n  "findings": [\n').encode("utf-8")
-    for start in range(0, len(findings), CHUNK):
-        part = findings.iloc[start:start + CHUNK]
+    yield from list_pieces(before + '\n  "findings": [\n', "\n  ],\n" + after + "\n",
+                           findings, CHUNK, _findings_chunk, _plain_chunk)
+
+
+def list_pieces(before: str, after: str, findings: pd.DataFrame, size: int,
+                encode: Callable[[pd.DataFrame], bytes | str],
+                reference: Callable[[pd.DataFrame], bytes | str]) -> Iterator[bytes]:
+    """A JSON list of findings inside a document, as UTF-8 pieces: ``before``, the items
+    ``size`` findings at a time, then ``after``. ``encode`` writes each item after a
+    ``",\n"`` (which the first item drops); ``reference`` does the same through json.dumps,
+    for a piece holding a value only json.dumps knows how to write or refuse."""
+    yield before.encode("utf-8")
+    for start in range(0, len(findings), size):
+        part = findings.iloc[start:start + size]
         try:
-            text = _findings_chunk(part)
+            text = encode(part)
         except _Unsupported:
-            text = _plain_chunk(part)
-        yield text if start else text[2:]  # the first finding follows no separator
-    yield ("\n  ],\n" + after + "\n").encode("utf-8")
+            text = reference(part)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        yield data if start else data[2:]
+    yield after.encode("utf-8")
 
 
 def render(report: Report) -> str:

@@ -193,7 +193,7 @@ def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable
     chunks), which keeps each text pass small."""
     findings = report.findings
     # ``report.failing`` would copy every column; its index labels are what counts.
-    failing = findings.index.isin(findings.index[report._failing_mask]).tolist()
+    failing = findings.index.isin(findings.index[report.failing_mask]).tolist()
     seen: dict[Any, set[str]] = {}
     texts: dict[Any, list[str]] = {}
     counts: dict[Any, dict[str, int]] = {}

@@ -38,6 +38,7 @@ from policycheck.formats.json_format import (
     _Unsupported,
     dumps,
     finding_json,
+    list_pieces,
 )
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
@@ -131,17 +132,15 @@ def chunks(report: Report) -> Iterator[bytes]:
         yield top.encode("utf-8")
         return
     before, after = top.split(_RESULTS_SLOT)
-    yield (before + '\n      "results": [\n').encode("utf-8")
-    for start in range(0, len(findings), CHUNK):
-        part = findings.iloc[start:start + CHUNK]
-        try:
-            text = _results(part, rule_index)
-        except _Unsupported:  # a value only json.dumps knows how to write or refuse
-            text = "".join(",\n" + _IND + json.dumps(result(row, rule_index), indent=2,
-                                                      ensure_ascii=False).replace("\n", "\n" + _IND)
-                           for row in records(part))
-        yield (text if start else text[2:]).encode("utf-8")
-    yield ("\n      ]\n" + after).encode("utf-8")
+
+    def reference(part: pd.DataFrame) -> str:
+        return "".join(",\n" + _IND + json.dumps(result(row, rule_index), indent=2,
+                                                  ensure_ascii=False).replace("\n", "\n" + _IND)
+                       for row in records(part))
+
+    yield from list_pieces(before + '\n      "results": [\n', "\n      ]\n" + after,
+                           findings, CHUNK, functools.partial(_results, rule_index=rule_index),
+                           reference)
 
 
 def render(report: Report) -> str:
