@@ -348,7 +348,8 @@ def _echo_report(report: Any, fmt: str, redact: bool | None) -> None:
     format refused on a terminal."""
     from policycheck.formats import STREAMS, render, render_bytes
 
-    if fmt in STREAMS:  # a large report goes out in pieces, never whole in memory
+    coloured = fmt == "text" and sys.stdout.isatty()
+    if fmt in STREAMS and not coloured:  # a large report goes out in pieces, never whole
         sys.stdout.flush()
         sys.stdout.buffer.writelines(render_bytes(report, fmt, redact))
         sys.stdout.buffer.flush()
@@ -361,7 +362,7 @@ def _echo_report(report: Any, fmt: str, redact: bool | None) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         return
-    click.echo(_colour(data) if fmt == "text" and sys.stdout.isatty() else data, nl=False)
+    click.echo(_colour(data) if coloured else data, nl=False)
 
 
 SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",

@@ -862,3 +862,21 @@ def test_evidence_redacted_key_by_key_in_order() -> None:
         assert redacted is not values
     with pytest.raises(AttributeError):
         redaction._evidence({1: "not text"})
+
+
+def test_text_streams_in_chunks_that_join_to_the_lines(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text format goes out a few lines at a time; the pieces join to one line per
+    problem, per finding (as ``finding_line`` writes it) and the summary."""
+    from policycheck.formats import text_format
+    from policycheck.formats.cells import finding_dicts
+
+    odd = dataclasses.replace(report, problems=(
+        Problem(Location("plans.csv", "", 3), "a problem", "code"),))
+    expected = "\n".join([str(p) for p in odd.problems]
+                         + [text_format.finding_line(r) for r in finding_dicts(odd)]
+                         + [text_format.summary(odd)]) + "\n"
+    monkeypatch.setattr(text_format, "CHUNK", 2)
+    pieces = list(text_format.chunks(odd))
+    assert len(pieces) == 1 + -(-len(odd.findings) // 2) + 1
+    assert b"".join(pieces).decode("utf-8") == expected == text_format.render(odd)

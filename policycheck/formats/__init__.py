@@ -32,6 +32,7 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
 #: Formats that can also be written piece by piece, as UTF-8:
 #: ``b"".join(STREAMS[f](r)).decode() == render(r)``.
 STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
+    "text": text_format.chunks,
     "json": json_format.chunks,
     "csv": csv_format.chunks,
     "sarif": sarif.chunks,

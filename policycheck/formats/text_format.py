@@ -5,6 +5,8 @@ Colour is added by the CLI when the output is a terminal; this renderer is plain
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from policycheck.errors import Location
@@ -32,11 +34,24 @@ def summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+#: Findings per piece of the stream (a line is about 250 bytes).
+CHUNK = 50_000
+
+
+def chunks(report: Report) -> Iterator[bytes]:
+    """The text in UTF-8 pieces: the problems, the findings ``CHUNK`` lines at a time, then
+    the summary; each piece ends its last line."""
+    if report.problems:
+        yield ("\n".join(str(p) for p in report.problems) + "\n").encode("utf-8")
+    findings = report.findings
+    for start in range(0, len(findings), CHUNK):
+        lines = finding_lines(findings.iloc[start:start + CHUNK])
+        yield ("\n".join(lines) + "\n").encode("utf-8")
+    yield (summary(report) + "\n").encode("utf-8")
+
+
 def render(report: Report) -> str:
-    lines = [str(p) for p in report.problems]
-    lines += finding_lines(report.findings)
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return b"".join(chunks(report)).decode("utf-8")
 
 
 _LINE_COLUMNS = ("src_file", "src_sheet", "src_line", "src_col", "severity", "rule_id",
