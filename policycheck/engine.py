@@ -165,6 +165,7 @@ def evaluate(compiled: Sequence[CompiledRule],
             fired.append(found)
         if on_rule is not None:
             on_rule()
+    frames.forget()
     return assemble(fired, frames)
 
 
