@@ -96,6 +96,8 @@ def flat_column(findings: pd.DataFrame, field: str,
 def _factorizable(dtype: Any) -> bool:
     """Text or numbers: a column whose equal values are written alike (an object column
     may hold 1, 1.0 and True, equal keys that are written differently)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return isinstance(dtype.categories.dtype, pd.StringDtype)
     return isinstance(dtype, pd.StringDtype) or (
         not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype)
         and not pd.api.types.is_bool_dtype(dtype))

@@ -128,6 +128,12 @@ def _distinct_texts(series: pd.Series, indent: str,
     """The codes of a column's values and each distinct value encoded once, when the column
     is all text or all numbers (factorize would take 1, 1.0 and True for one value in a
     mixed column); None otherwise. Most columns repeat a few values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):  # a few texts, each encoded once
+        categories = series.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=True) != "string":
+            return None
+        return (series.cat.codes.to_numpy(dtype=np.int64),
+                list(map(_encode_str, categories.tolist())))
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind not in ("string", "empty", "integer", "floating", "mixed-integer-float"):
         return None
