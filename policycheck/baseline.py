@@ -22,7 +22,7 @@ import pandas as pd
 from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError
 from policycheck.export import atomic_write
-from policycheck.formats.json_format import dumps
+from policycheck.formats.jsontext import dumps
 
 BASELINE_VERSION = 1
 ENTRY_KEYS = ("fingerprint", "rule_id", "plan_id", "entity_id", "severity")

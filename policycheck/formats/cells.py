@@ -15,7 +15,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from policycheck.formats.json_format import _number, finding_json
+from policycheck.formats.json_format import finding_json
+from policycheck.formats.jsontext import number
 from policycheck.report import Report
 
 #: The columns of the CSV file and of the workbook's findings sheet, in order.
@@ -109,8 +110,8 @@ def _plain(value: Any) -> Any:
 
 #: How ``flat_record`` takes a value of these columns (the others as they are).
 _FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
-    "src_sheet": lambda v: v or None, "src_line": lambda v: _number(v) or None,
-    "src_col": lambda v: _number(v) or None, "headcount": _number, "pay_at_stake": _number}
+    "src_sheet": lambda v: v or None, "src_line": lambda v: number(v) or None,
+    "src_col": lambda v: number(v) or None, "headcount": number, "pay_at_stake": number}
 #: The findings column each flat field is read from.
 _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",

@@ -31,15 +31,8 @@ from policycheck.formats.cells import (
     status_reason,
     where,
 )
-from policycheck.formats.json_format import (
-    _column,
-    _encode_str,
-    _number,
-    _Unsupported,
-    dumps,
-    finding_json,
-    list_pieces,
-)
+from policycheck.formats.json_format import finding_json, list_pieces
+from policycheck.formats.jsontext import Unsupported, column_texts, dumps, encode_str, number
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
@@ -208,28 +201,28 @@ def _scalar(value: Any) -> str:
     """A plain value as ``dumps`` writes it; anything else goes the reference way."""
     if value is None or type(value) in (str, int, float, bool):
         return dumps(value)
-    raise _Unsupported(type(value).__name__)
+    raise Unsupported(type(value).__name__)
 
 
 def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> str:
     """``result`` of every finding, encoded column by column and joined once."""
     get = functools.partial(plain_column, findings)
     rule_ids, severity, status = get("rule_id"), get("severity"), get("status")
-    lines = [max(int(_number(v) or 0), 1) for v in get("src_line")]
-    columns = [max(int(_number(v) or 0), 1) for v in get("src_col")]
+    lines = [max(int(number(v) or 0), 1) for v in get("src_line")]
+    columns = [max(int(number(v) or 0), 1) for v in get("src_col")]
     texts = [f"{where({'plan_id': p, 'scope': s, 'entity_id': e})}: {m}" for p, s, e, m
              in zip(get("plan_id"), get("scope"), get("entity_id"), get("message"),
                     strict=True)]
     pieces = [
         per_distinct(rule_ids, lambda r: _scalar(r) + (
             f',\n{_IND}  "ruleIndex": {rule_index[r]}' if r in rule_index else "")),
-        per_distinct(severity, lambda s: _encode_str(SEVERITY_LEVELS[s])),
+        per_distinct(severity, lambda s: encode_str(SEVERITY_LEVELS[s])),
         [_scalar(t) for t in texts],
         per_distinct(get("src_file"), lambda f: _scalar(artifact_uri(f))),
         list(map(str, lines)), list(map(str, columns)), list(map(str, lines)),
         [str(c + 1) for c in columns],
-        _column(findings["fingerprint"], _IND),
-        *(_column(findings[name], _IND, name in ("headcount", "pay_at_stake")) for name in
+        column_texts(findings["fingerprint"], _IND),
+        *(column_texts(findings[name], _IND, name in ("headcount", "pay_at_stake")) for name in
           ("severity", "plan_id", "scope", "entity_id", "status", "headcount",
            "pay_at_stake")),
         per_distinct(get("src_sheet"), lambda s: _scalar(s or None)),
@@ -244,4 +237,4 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> str:
 
 def _suppression(status: Any, waiver: Any) -> str:
     reason = status_reason({"status": status, "waiver": waiver})
-    return _SUPPRESSION + _encode_str(reason) + _CLOSING
+    return _SUPPRESSION + encode_str(reason) + _CLOSING

@@ -1,0 +1,209 @@
+"""JSON text exactly as ``json.dumps(value, indent=2, ensure_ascii=False)`` writes it, made
+fast for what reports hold: json's indenting encoder is pure Python, so plain values go
+through json's C encoders and whole columns are encoded once per distinct value. Any value
+these encoders do not know raises ``Unsupported``, and the caller falls back to json.dumps
+(tests assert the same bytes)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def number(value: Any) -> Any:
+    """A number as a report writes it: missing (None, NA, NaN) as None, a whole float as
+    an int."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
+#: json's C encoder of containers (None where the interpreter has no C accelerator).
+_c_encoder = json.encoder.c_make_encoder
+
+
+class Unsupported(TypeError):
+    """A value json.dumps would refuse or treat differently: use json.dumps itself."""
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return encode_str(key)
+    if key is True or key is False or key is None:
+        return '"' + {True: "true", False: "false", None: "null"}[key] + '"'
+    if isinstance(key, float):
+        return '"' + _float(key) + '"'
+    if isinstance(key, int):
+        return '"' + int.__repr__(key) + '"'
+    raise Unsupported(type(key).__name__)
+
+
+def encode(value: Any, indent: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` at an indentation, for the plain
+    values a report holds; json's own indenting encoder is pure Python and took most of the
+    time of a large report (byte-identical output is asserted in tests/test_formats.py)."""
+    if isinstance(value, str):
+        return encode_str(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return ("{\n" + ",\n".join(inner + _key(k) + ": " + encode(v, inner)
+                                     for k, v in value.items()) + "\n" + indent + "}")
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return ("[\n" + ",\n".join(inner + encode(v, inner) for v in value)
+                + "\n" + indent + "]")
+    raise Unsupported(type(value).__name__)
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, fast for the plain values
+    reports hold (json's indenting encoder is pure Python)."""
+    try:
+        return encode(value, "")
+    except Unsupported:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def column_texts(series: pd.Series, indent: str, numeric: bool = False) -> list[str]:
+    """Encode a findings column; missing values are null."""
+    found = distinct_texts(series, indent, numeric)
+    if found is None:
+        return [value_text(v, indent, numeric) for v in series.tolist()]
+    codes, encoded = found
+    return np.array([*encoded, "null"], dtype=object)[codes].tolist()
+
+
+def distinct_texts(series: pd.Series, indent: str,
+                    numeric: bool) -> tuple[np.ndarray, list[str]] | None:
+    """The codes of a column's values and each distinct value encoded once, when the column
+    is all text or all numbers (factorize would take 1, 1.0 and True for one value in a
+    mixed column); None otherwise. Most columns repeat a few values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):  # a few texts, each encoded once
+        categories = series.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=True) != "string":
+            return None
+        return (series.cat.codes.to_numpy(dtype=np.int64),
+                list(map(encode_str, categories.tolist())))
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind not in ("string", "empty", "integer", "floating", "mixed-integer-float"):
+        return None
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if kind == "string":
+        encoded = list(map(encode_str, np.asarray(uniques, dtype=object).tolist()))
+    elif kind == "integer" and pd.api.types.is_integer_dtype(series.dtype):  # line numbers
+        encoded = np.asarray(uniques, dtype=np.int64).astype(str).tolist()
+    elif kind == "floating" and numeric:
+        encoded = _number_texts(np.asarray(uniques, dtype=np.float64))
+    else:
+        encoded = [encode(number(_plain(u)) if numeric else _plain(u), indent)
+                   for u in np.asarray(uniques, dtype=object).tolist()]
+    return codes, encoded
+
+
+def _number_texts(values: np.ndarray) -> list[str]:
+    """Floats as ``number`` writes them (a whole number as an int), for a whole column."""
+    whole = np.isfinite(values) & (np.trunc(values) == values)
+    small = whole & (np.abs(values) < 2.0**62)  # exact in int64
+    out = np.empty(len(values), dtype=object)
+    out[small] = values[small].astype(np.int64).astype(str).tolist()
+    out[whole & ~small] = [str(int(v)) for v in values[whole & ~small].tolist()]
+    out[~whole] = [_float(v) for v in values[~whole].tolist()]
+    return out.tolist()
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar (from factorize) as the Python value ``astype(object)`` gives."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def value_text(value: Any, indent: str, numeric: bool = False) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "null"
+    if numeric:
+        value = number(value)
+    if type(value) is dict and value and all(type(v) in _SCALARS for v in value.values()):
+        # A flat mapping (most evidence): json's C encoder, with the indentation as the
+        # item separator, writes exactly what the indenting encoder would.
+        inner = indent + "  "
+        text = _flat_encoder(inner).encode(value)
+        return "{\n" + inner + text[1:-1] + "\n" + indent + "}"
+    return encode(value, indent)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=8)
+def _flat_encoder(inner: str) -> json.JSONEncoder:
+    return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + inner, ": "))
+
+
+def evidence_texts(values: list[Any], indent: str, prefix: bytes = b"") -> list[bytes]:
+    """Evidence mappings encoded at ``indent``, as UTF-8 after ``prefix``. Flat mappings
+    (most evidence) go through json's C encoder in one call, with the indentation as the
+    item separator; the raw newlines of that text are separators only (JSON strings escape
+    theirs, and UTF-8 never uses an ASCII byte inside another character), so it splits back
+    into one text per finding exactly."""
+    inner = indent + "  "
+    flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
+    if _c_encoder is None or not any(flat):
+        return [prefix + value_text(v, indent).encode("utf-8") for v in values]
+    encoder = _c_encoder(None, None, encode_str, None, ": ", ",\n" + inner, False, False,
+                         True)
+    mask = np.array(flat, dtype=bool)
+    chosen = np.fromiter(values, dtype=object, count=len(values))
+    text = "".join(encoder(chosen[mask].tolist(), 0)).encode("utf-8")
+    opened, closed = prefix + ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
+    empty = prefix + b"{}"
+    out = np.empty(len(values), dtype=object)
+    out[mask] = [opened + body + closed if body else empty
+                 for body in text[2:-2].split(("},\n" + inner + "{").encode())]
+    lists = _c_encoder(None, None, encode_str, None, ": ", ",\n" + inner + "  ", False,
+                       False, True)
+    out[~mask] = [prefix + (_nested(v, indent, lists) if type(v) is dict
+                            else value_text(v, indent)).encode("utf-8")
+                  for v in chosen[~mask].tolist()]
+    return out.tolist()
+
+
+def _nested(value: dict[Any, Any], indent: str, lists: Callable[[Any, int], Any]) -> str:
+    """``encode`` of a mapping, with its lists of plain values (list evidence) written by
+    json's C encoder, the indentation as the item separator."""
+    inner = indent + "  "
+    items = []
+    for key, item in value.items():
+        if type(item) is list and item and _SCALARS.issuperset(map(type, item)):
+            text = "[\n" + inner + "  " + "".join(lists(item, 0))[1:-1] + "\n" + inner + "]"
+        else:
+            text = encode(item, inner)
+        items.append(inner + _key(key) + ": " + text)
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}"
