@@ -656,9 +656,20 @@ def test_json_fast_path_writes_what_json_dumps_writes(report: Report, data: Any)
 
 def odd(report: Report) -> Report:
     """The report's findings made awkward: every status, missing values, non-ASCII and
-    formula-like text, characters XML cannot carry, list and nested evidence."""
+    formula-like text, characters XML cannot carry, list and nested evidence; title and
+    remediation categorical as the engine makes them, with a category no finding uses."""
     base = statuses(report, ("waived", "ticket 7, owner=@ann; expires 2028-01-01"),
                     ("baselined", None), ("reopened", "old <waiver> & co"))
+    made = _odd_values(base)
+    findings = made.findings.copy()
+    for name in ("title", "remediation"):
+        texts = findings[name].astype(object)
+        categories = pd.Index(sorted({*texts.dropna(), "not used by any finding"}), dtype="str")
+        findings[name] = pd.Categorical(texts, categories=categories)
+    return dataclasses.replace(made, findings=findings)
+
+
+def _odd_values(base: Report) -> Report:
     return changed(
         base,
         entity_id=[None, "", "=HYPERLINK(\"x\")", "Grüße – ✓", " padded "],
