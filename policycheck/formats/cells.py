@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.formats.json_format import finding_json
-from policycheck.formats.jsontext import number
+from policycheck.formats.jsontext import flat_mappings, number, plain
 from policycheck.report import Report
 
 #: The columns of the CSV file and of the workbook's findings sheet, in order.
@@ -80,7 +80,7 @@ def flat_column(findings: pd.DataFrame, field: str,
     column = findings.get(source)
     if source != "evidence" and column is not None and _factorizable(column.dtype):
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        distinct = [_plain(u) for u in np.asarray(uniques, dtype=object).tolist()] + [None]
+        distinct = [plain(u) for u in np.asarray(uniques, dtype=object).tolist()] + [None]
         if flat is not None:
             distinct = list(map(flat, distinct))
         if encode is not None:
@@ -104,10 +104,6 @@ def _factorizable(dtype: Any) -> bool:
         and not pd.api.types.is_bool_dtype(dtype))
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 #: How ``flat_record`` takes a value of these columns (the others as they are).
 _FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
     "src_sheet": lambda v: v or None, "src_line": lambda v: number(v) or None,
@@ -116,7 +112,6 @@ _FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
 _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",
     "location_column": "src_col"}
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 # json's C encoder with a raw newline after each item separator: JSON text escapes the
 # newlines of strings, so every raw one marks a separator and the batch splits back exactly.
 _BATCH = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
@@ -127,10 +122,9 @@ def compact_json(values: list[Any]) -> list[str]:
     """``json.dumps(value or {}, ensure_ascii=False, separators=(",", ":"))`` of each value.
     Flat mappings (most evidence) are encoded in one call of json's C encoder."""
     values = [v or {} for v in values]
-    flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
+    mask = flat_mappings(values)
     out = np.empty(len(values), dtype=object)
     chosen = np.fromiter(values, dtype=object, count=len(values))
-    mask = np.array(flat, dtype=bool)
     if _BATCH and mask.any():
         text = "".join(_BATCH(chosen[mask].tolist(), 0))
         # Inside a flat mapping a separator is followed by a key, between mappings by "{".

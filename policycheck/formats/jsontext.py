@@ -124,7 +124,7 @@ def distinct_texts(series: pd.Series, indent: str,
     elif kind == "floating" and numeric:
         encoded = _number_texts(np.asarray(uniques, dtype=np.float64))
     else:
-        encoded = [encode(number(_plain(u)) if numeric else _plain(u), indent)
+        encoded = [encode(number(plain(u)) if numeric else plain(u), indent)
                    for u in np.asarray(uniques, dtype=object).tolist()]
     return codes, encoded
 
@@ -140,7 +140,7 @@ def _number_texts(values: np.ndarray) -> list[str]:
     return out.tolist()
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A numpy scalar (from factorize) as the Python value ``astype(object)`` gives."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -150,7 +150,7 @@ def value_text(value: Any, indent: str, numeric: bool = False) -> str:
         return "null"
     if numeric:
         value = number(value)
-    if type(value) is dict and value and all(type(v) in _SCALARS for v in value.values()):
+    if type(value) is dict and value and all(type(v) in SCALARS for v in value.values()):
         # A flat mapping (most evidence): json's C encoder, with the indentation as the
         # item separator, writes exactly what the indenting encoder would.
         inner = indent + "  "
@@ -159,7 +159,15 @@ def value_text(value: Any, indent: str, numeric: bool = False) -> str:
     return encode(value, indent)
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: The types of the values json's C encoder writes exactly as the indenting encoder does.
+SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def flat_mappings(values: list[Any]) -> np.ndarray:
+    """Which values are mappings of plain values only (most evidence): those json's C
+    encoder can write a whole batch of at once."""
+    return np.array([type(v) is dict and SCALARS.issuperset(map(type, v.values()))
+                     for v in values], dtype=bool)
 
 
 @functools.lru_cache(maxsize=8)
@@ -174,12 +182,11 @@ def evidence_texts(values: list[Any], indent: str, prefix: bytes = b"") -> list[
     theirs, and UTF-8 never uses an ASCII byte inside another character), so it splits back
     into one text per finding exactly."""
     inner = indent + "  "
-    flat = [type(v) is dict and _SCALARS.issuperset(map(type, v.values())) for v in values]
-    if _c_encoder is None or not any(flat):
+    mask = flat_mappings(values)
+    if _c_encoder is None or not mask.any():
         return [prefix + value_text(v, indent).encode("utf-8") for v in values]
     encoder = _c_encoder(None, None, encode_str, None, ": ", ",\n" + inner, False, False,
                          True)
-    mask = np.array(flat, dtype=bool)
     chosen = np.fromiter(values, dtype=object, count=len(values))
     text = "".join(encoder(chosen[mask].tolist(), 0)).encode("utf-8")
     opened, closed = prefix + ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
@@ -201,7 +208,7 @@ def _nested(value: dict[Any, Any], indent: str, lists: Callable[[Any, int], Any]
     inner = indent + "  "
     items = []
     for key, item in value.items():
-        if type(item) is list and item and _SCALARS.issuperset(map(type, item)):
+        if type(item) is list and item and SCALARS.issuperset(map(type, item)):
             text = "[\n" + inner + "  " + "".join(lists(item, 0))[1:-1] + "\n" + inner + "]"
         else:
             text = encode(item, inner)
