@@ -146,3 +146,21 @@ def test_packs_are_marshal_data_never_pickle(tmp_path: Path, cache_dir: Path) ->
     assert raw.startswith(cache.MAGIC)
     entries = marshal.loads(raw[len(cache.MAGIC) + 32:])
     assert list(entries) == [cache.key(plan.read_bytes(), plan.as_posix(), True)]
+
+
+def test_a_pack_that_cannot_be_unmarshalled_is_a_miss(tmp_path: Path, cache_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crafted pack with a good checksum may claim a list of two billion items: marshal
+    then fails with MemoryError (or anything else), and the run parses the files again."""
+    folder = _folder(tmp_path)
+    load_paths([folder])
+    (pack,) = _packs(cache_dir)
+    body = b"[" + (2**31 - 1).to_bytes(4, "little")
+    pack.write_bytes(cache.MAGIC + hashlib.sha256(body).digest() + body)
+
+    def huge(data: bytes) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(cache.marshal, "loads", huge)
+    assert cache.read_pack(pack) == {}
+    _same(load_paths([folder]), _fresh([folder], monkeypatch))
