@@ -94,7 +94,8 @@ def key(data: bytes, shown: str, explicit: bool) -> str:
 
 def pack_path(paths: list[str]) -> Path:
     """The pack of one set of input paths (a run over other paths keeps its own pack)."""
-    name = hashlib.sha256("\0".join([_IDENTITY, *paths]).encode()).hexdigest()[:32]
+    # In sorted order: the same paths named in another order share one pack.
+    name = hashlib.sha256("\0".join([_IDENTITY, *sorted(paths)]).encode()).hexdigest()[:32]
     return cache_dir() / "yaml" / f"{name}.pack"
 
 

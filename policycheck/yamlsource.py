@@ -58,6 +58,8 @@ class LocatedList(list):  # type: ignore[type-arg]
 _PLAIN_TAGS: dict[str, str] = {}
 _SCALAR_VALUES: dict[tuple[str, str], Any] = {}
 _MEMO_SIZE = 100_000
+#: Texts longer than this are not memoised: the memos outlive a load.
+_MEMO_TEXT = 64
 _STR = "tag:yaml.org,2002:str"
 
 
@@ -81,9 +83,10 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if len(_PLAIN_TAGS) >= _MEMO_SIZE:
-                    _PLAIN_TAGS.clear()  # a bound on memory for inputs of many texts
-                _PLAIN_TAGS[value] = tag
+                if len(value) <= _MEMO_TEXT:  # long texts repeat rarely: not kept
+                    if len(_PLAIN_TAGS) >= _MEMO_SIZE:
+                        _PLAIN_TAGS.clear()  # a bound on memory for inputs of many texts
+                    _PLAIN_TAGS[value] = tag
             return tag
         return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
 
@@ -205,9 +208,10 @@ class _FastBuilder:
                 value = construct(node)
             except Exception as exc:  # e.g. ValueError on `0b_`: the general way says it
                 raise _Unusual from exc
-            if len(_SCALAR_VALUES) >= _MEMO_SIZE:
-                _SCALAR_VALUES.clear()
-            _SCALAR_VALUES[memo] = value
+            if len(node.value) <= _MEMO_TEXT:
+                if len(_SCALAR_VALUES) >= _MEMO_SIZE:
+                    _SCALAR_VALUES.clear()
+                _SCALAR_VALUES[memo] = value
         return value
 
     def build(self, node: yaml.Node, depth: int) -> Any:
