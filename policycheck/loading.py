@@ -129,8 +129,9 @@ def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...
 def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
     """Read every input file under ``paths``."""
     loaded = Loaded()
-    found = [(path, explicit, path.stat().st_size)
-             for path, explicit in iter_files(paths, loaded)]
+    found = [(path, explicit,
+              path.stat().st_size if path.suffix.lower() in DATA_SUFFIXES else 0)
+             for path, explicit in iter_files(paths, loaded)]  # other files are not read
     yaml_files = [(path, explicit) for path, explicit, size in found
                   if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
                   and size <= size_limit(".yaml", max_bytes)]

@@ -21,7 +21,8 @@ MAX_DEPTH = 64
 COMPOSE_SAFE_DEPTH = 1000
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
+def mark(node: yaml.Node) -> tuple[int, int]:
+    """Where a node starts: 1-based line and column."""
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
@@ -44,7 +45,7 @@ def shape_problem(node: yaml.Node, path: str) -> Problem | None:
         if id(current) in size:
             continue
         if depth > MAX_DEPTH:
-            line, col = _mark(current)
+            line, col = mark(current)
             return Problem(Location(path, "", line, col),
                            f"document nests deeper than {MAX_DEPTH} levels", "yaml-too-deep")
         children = _children(current)
@@ -54,7 +55,7 @@ def shape_problem(node: yaml.Node, path: str) -> Problem | None:
             continue
         total = 1 + sum(size.get(id(child), 1) for child in children)
         if total > MAX_EXPANDED:
-            line, col = _mark(current)
+            line, col = mark(current)
             return Problem(Location(path, "", line, col),
                            f"aliases expand this document past {MAX_EXPANDED:,} values; "
                            "refusing it", "yaml-alias-bomb")

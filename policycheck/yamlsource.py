@@ -21,6 +21,7 @@ from policycheck.yamlbounds import (
     MAX_EXPANDED,
     SAFE_LOADER,
     event_depth_problem,
+    mark,
     nesting_bound,
     shape_problem,
 )
@@ -63,10 +64,6 @@ _MEMO_TEXT = 64
 _STR = "tag:yaml.org,2002:str"
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader building located containers and collecting duplicate-key problems."""
 
@@ -92,7 +89,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
     def construct_located_map(self, node: yaml.MappingNode) -> Any:
         data = LocatedMap()
-        data.start = _mark(node)
+        data.start = mark(node)
         data.end = node.end_mark.line + 1, node.end_mark.column + 1
         data.key_positions = {}
         yield data
@@ -105,7 +102,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
-                line, col = _mark(key_node)
+                line, col = mark(key_node)
                 self.problems.append(Problem(
                     Location(self.path, "", line, col),
                     "a mapping key must be a plain value", "yaml-syntax"))
@@ -114,7 +111,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                 if id(key_node) in own:
                     merged.discard(key)
             elif key in data:
-                line, col = _mark(key_node)
+                line, col = mark(key_node)
                 first = data.key_positions[key]
                 self.problems.append(Problem(
                     Location(self.path, "", line, col),
@@ -125,12 +122,12 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             elif id(key_node) not in own:
                 merged.add(key)
             data[key] = self.construct_object(value_node, deep=True)
-            data.key_positions[key] = _mark(key_node)
+            data.key_positions[key] = mark(key_node)
 
     def construct_located_list(self, node: yaml.SequenceNode) -> Any:
         data = LocatedList()
-        data.start = _mark(node)
-        data.item_positions = [_mark(child) for child in node.value]
+        data.start = mark(node)
+        data.item_positions = [mark(child) for child in node.value]
         yield data
         data.extend(self.construct_object(child, deep=True) for child in node.value)
 
