@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from policycheck.engine import SEVERITY_RANK
-from policycheck.errors import Location, PolicycheckError, Problem, UsageError
+from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
 from policycheck.formats.jsontext import dumps
 
@@ -58,7 +58,7 @@ def write_baseline(findings: pd.DataFrame, target: Path) -> int:
 def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
     """The recorded fingerprints and severities; PolicycheckError for a file that is not a
     policycheck baseline."""
-    shown = shown or path.as_posix()
+    shown = shown or display_path(path)
     if not path.is_file():
         raise UsageError(f"{shown}: no such baseline file (write one with --write-baseline)")
     try:

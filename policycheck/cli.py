@@ -24,6 +24,7 @@ from policycheck.errors import (
     PolicycheckError,
     Problem,
     did_you_mean,
+    display_path,
 )
 
 
@@ -583,9 +584,9 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None)
         raise PolicycheckError("inputs are not valid; nothing was written")
     if csv_folder:
         for path in write_csv_folder(model, Path(csv_folder)):
-            click.echo(f"wrote {path.as_posix()}")
+            click.echo(f"wrote {display_path(path)}")
     if workbook:
-        click.echo(f"wrote {write_workbook(model, Path(workbook)).as_posix()}")
+        click.echo(f"wrote {display_path(write_workbook(model, Path(workbook)))}")
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policycheck.errors import Location, did_you_mean, quote
+from policycheck.errors import Location, did_you_mean, display_path, quote
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
@@ -73,9 +73,9 @@ def split_list(text: str) -> list[str]:
 def shown_path(path: Path, cwd: Path) -> str:
     """A path as users see it: relative to the current folder."""
     try:
-        return os.path.relpath(path, cwd).replace(os.sep, "/")
+        return display_path(os.path.relpath(path, cwd).replace(os.sep, "/"))
     except ValueError:  # another drive on Windows
-        return path.as_posix()
+        return display_path(path)
 
 
 def _at(container: Any, index: Any, fallback: Location | None) -> Location | None:

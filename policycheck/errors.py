@@ -14,13 +14,29 @@ a run and report them together. Only the CLI turns problems and errors into exit
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as messages and reports show it: with / separators, and each byte of a name
+    that is not UTF-8 (Python keeps such bytes as lone surrogates) written as ``\\xff``, so
+    that every report stays valid UTF-8 instead of failing to encode."""
+    text = path if isinstance(path, str) else PurePath(path).as_posix()
+    if text.isascii():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system byte makes (a text argument)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True, order=True)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.catalog import LIBRARY_NAME
-from policycheck.errors import UsageError, number_text
+from policycheck.errors import UsageError, display_path, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
 from policycheck.validation import Model
 
@@ -188,11 +188,11 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
     """UsageError when ``target`` cannot be an output: a folder, or one of the input files
     (a report written over the plans it checked would lose them)."""
     if target.is_dir():
-        raise UsageError(f"{target.as_posix()}: is a folder; expected a file to write")
+        raise UsageError(f"{display_path(target)}: is a folder; expected a file to write")
     real = target.resolve()
     for given in inputs:
         if Path(given).resolve() == real:
-            raise UsageError(f"{target.as_posix()}: is one of the input files; refusing to "
+            raise UsageError(f"{display_path(target)}: is one of the input files; refusing to "
                              "overwrite it: expected another output file")
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
-from policycheck.errors import Location, Problem, did_you_mean
+from policycheck.errors import Location, Problem, did_you_mean, display_path
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv, read_workbook
 from policycheck.yamlfiles import read_yaml_files
@@ -95,8 +95,8 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
                 # in the problems. Files named on the command line are the user's choice.
                 if entry.is_symlink() and not child.resolve().is_relative_to(root):
                     loaded.records.problems.append(Problem(
-                        Location(child.as_posix()), "links to a file outside the folder "
-                        f"{path.as_posix()}; refused: name it on the command line to read it",
+                        Location(display_path(child)), "links to a file outside the folder "
+                        f"{display_path(path)}; refused: name it on the command line to read it",
                         "link-outside-folder"))
                 elif entry.is_file():
                     yield child, False
@@ -104,7 +104,7 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
             yield path, True
         else:
             loaded.records.problems.append(Problem(
-                Location(str(given)), "no such file or folder", "missing-path"))
+                Location(display_path(given)), "no such file or folder", "missing-path"))
 
 
 def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
@@ -138,31 +138,31 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
     with _collector_paused():
         outcomes = iter(read_yaml_files(yaml_files, paths))
     for path, explicit, size in found:
-        shown = path.as_posix()
+        name = display_path(path)
         suffix = path.suffix.lower()
         if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
             if explicit:
                 loaded.records.problems.append(Problem(
-                    Location(shown), "not a plan file: expected .yaml, .yml, .csv or "
+                    Location(name), "not a plan file: expected .yaml, .yml, .csv or "
                     ".xlsx", "unrecognised-file"))
             else:
-                loaded.skipped.append(shown)
+                loaded.skipped.append(name)
             continue
         if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
             continue  # read by analyze (--actuals), not a plan table
         limit = size_limit(suffix, max_bytes)
         if size > limit:
             loaded.records.problems.append(Problem(
-                Location(shown), f"file is {size:,} bytes; the limit is {limit:,} "
+                Location(name), f"file is {size:,} bytes; the limit is {limit:,} "
                 "(raise it with policycheck --max-file-size MB)", "file-too-large"))
             continue
-        loaded.files.append(shown)
+        loaded.files.append(name)
         if suffix in YAML_SUFFIXES:
-            _add_outcome(next(outcomes), shown, loaded)
+            _add_outcome(next(outcomes), name, loaded)
         elif suffix in WORKBOOK_SUFFIXES:
-            _load_workbook(path, shown, loaded)
+            _load_workbook(path, name, loaded)
         else:
-            _load_table_file(path, shown, explicit, loaded)
+            _load_table_file(path, name, explicit, loaded)
     return loaded
 
 
@@ -207,7 +207,8 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
         close = did_you_mean(path.stem.lower(), ENTITIES, cutoff=NAME_CUTOFF)
         hint = close.replace("'?", ".csv'?") if close else ""
         loaded.tables.problems.append(Problem(
-            Location(shown), f"'{path.name}' is not a policycheck table name; skipped; "
+            Location(shown), f"'{display_path(path.name)}' is not a policycheck table name; "
+            "skipped; "
             f"expected one of {', '.join(names)}{hint}", "unrecognised-file",
             severity="error" if hint or explicit else "warning"))
         return

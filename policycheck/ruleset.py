@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from policycheck.errors import Location, Problem, RuleError, did_you_mean
+from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
 #: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
@@ -111,25 +111,25 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     problems: list[Problem] = []
     for pack in packs:
         if pack.is_file():
-            files.append((pack, pack.as_posix()))
+            files.append((pack, display_path(pack)))
             continue
         if not pack.is_dir():
-            raise RuleError(f"{pack.as_posix()}: no such rule pack (a folder of rule files)")
+            raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)")
         root = pack.resolve()
         for path in sorted(pack.rglob("*.yaml")):
             if any(p.startswith((".", "_")) for p in path.relative_to(pack).parts):
                 continue  # "_coverage.yaml" and the like are the pack's notes, not rules
-            shown = (Path(pack.name) / path.relative_to(pack)).as_posix()
+            shown_as = display_path(Path(pack.name) / path.relative_to(pack))
             real = path.resolve()
             if not real.is_relative_to(root):
-                problems.append(Problem(Location(shown), "links to a file outside the rule "
+                problems.append(Problem(Location(shown_as), "links to a file outside the rule "
                                         "pack; refused: expected the pack's own files",
                                         "rule-outside-pack"))
             elif not real.is_file():
-                problems.append(Problem(Location(shown), "not a regular file; refused",
+                problems.append(Problem(Location(shown_as), "not a regular file; refused",
                                         "rule-not-file"))
             elif real.stat().st_size > MAX_RULE_BYTES:
-                problems.append(Problem(Location(shown), f"rule file is "
+                problems.append(Problem(Location(shown_as), f"rule file is "
                                         f"{real.stat().st_size:,} bytes; the limit is "
                                         f"{MAX_RULE_BYTES:,}", "file-too-large"))
             else:
@@ -144,9 +144,9 @@ def _shown(path: Path, pack: Path) -> str:
     """A rule file as users see it: relative to the current folder when under it, else
     relative to its pack ("rules/cs/cs.handle-time.yaml")."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return display_path(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
-        return (Path(pack.name) / path.relative_to(pack)).as_posix()
+        return display_path(Path(pack.name) / path.relative_to(pack))
 
 
 def load_rules(packs: Sequence[Path] | None = None) -> list[Rule]:
@@ -228,7 +228,7 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
     rule_id = _text(data, "id", shown, problems)
     if rule_id and rule_id != path.stem:
         problems.append(Problem(_at(data, "id", shown), f"rule id '{rule_id}' differs from "
-                                f"the file name '{path.stem}'; expected them equal",
+                                f"the file name '{display_path(path.stem)}'; expected them equal",
                                 "rule-id"))
     evidence = data.get("evidence") or {}
     if not isinstance(evidence, dict) or not all(isinstance(v, str) for v in evidence.values()):
@@ -352,15 +352,15 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
         if not path.is_file():
             continue
         if not path.resolve().is_relative_to(pack.resolve()):
-            raise RuleError(f"{path.as_posix()}: links to a file outside the rule pack; "
+            raise RuleError(f"{display_path(path)}: links to a file outside the rule pack; "
                             "refused: expected the pack's own files")
         problems: list[Problem] = []
-        text = decode(path.read_bytes(), path.as_posix(), problems)
-        data, yaml_problems = load_yaml(text or "", path.as_posix())
+        text = decode(path.read_bytes(), display_path(path), problems)
+        data, yaml_problems = load_yaml(text or "", display_path(path))
         problems += yaml_problems
         section = data.get("not_expressible") if isinstance(data, dict) else None
         if problems or not isinstance(section, dict):
-            raise RuleError(f"{path.as_posix()}: expected 'not_expressible: {{A28: reason}}'",
+            raise RuleError(f"{display_path(path)}: expected 'not_expressible: {{A28: reason}}'",
                             problems)
         notes.update({str(k): " ".join(str(v).split()) for k, v in section.items()})
     return notes

@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean
+from policycheck.errors import (
+    Location,
+    PolicycheckError,
+    Problem,
+    UsageError,
+    did_you_mean,
+    display_path,
+)
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
 WAIVER_KEYS = {
@@ -78,7 +85,7 @@ def today(environ: Mapping[str, str] | None = None) -> datetime.date:
 
 def load_waivers(path: Path, shown: str | None = None) -> tuple[Waiver, ...]:
     """Every waiver of a file; PolicycheckError with every problem of the file."""
-    shown = shown or path.as_posix()
+    shown = shown or display_path(path)
     if not path.is_file():
         raise UsageError(f"{shown}: no such waivers file")
     try:

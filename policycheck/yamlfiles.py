@@ -17,7 +17,7 @@ from typing import Any
 from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records, attribute, near_miss, read_document, recognise
-from policycheck.errors import Location, Problem
+from policycheck.errors import Location, Problem, display_path
 from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
@@ -58,10 +58,10 @@ def read_yaml_files(files: Sequence[tuple[Path, bool]],
                     paths: Sequence[str | Path]) -> list[FileOutcome]:
     """The outcome of each file (with whether it was named), in order; ``paths`` are the
     input paths of the run, which name its cache pack."""
-    contents = [(path.read_bytes(), path.as_posix(), explicit) for path, explicit in files]
+    contents = [(path.read_bytes(), display_path(path), explicit) for path, explicit in files]
     if not cache.enabled():
         return [outcome for outcome, _ in _parse_all(contents)]
-    pack = cache.pack_path([str(p) for p in paths])
+    pack = cache.pack_path([display_path(p) for p in paths])
     stored = cache.read_pack(pack) if contents else {}
     keys = [cache.key(*content) for content in contents]
     found: list[tuple[FileOutcome, Any] | None] = []

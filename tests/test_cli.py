@@ -271,3 +271,21 @@ def test_check_works_out_profiles_only_for_the_formats_that_show_them(
     assert seen == [False, True]
     assert "### Incentive mix of the plans with findings" in target.read_text(encoding="utf-8")
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("form", ["json", "text", "csv", "sarif", "junit", "markdown"])
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, form: str) -> None:
+    """A byte of a file name that is not UTF-8 (0xff here) reaches Python as a lone
+    surrogate, which no UTF-8 report can hold: it is shown as the escape ``\\xff``."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    source = in_repo / "sample_data/yaml/plans/claims.yaml"
+    (plans / "cl\udcffaims.yaml").write_bytes(source.read_bytes())
+    target = tmp_path / f"out.{form}"
+    assert main(["check", str(plans), "--quiet", "--output", f"{form}:{target}"]) == 1
+    text = target.read_bytes().decode("utf-8")
+    shown = {"json": "cl\\\\xffaims.yaml", "sarif": "cl%FFaims.yaml",
+             "markdown": "**7 findings**"}.get(form, "cl\\xffaims.yaml")
+    assert shown in text
+    capsys.readouterr()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from policycheck.errors import InputError, Location, Problem, UsageError, quote
+from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
 
 UNIT_COLUMNS = ("employee_id", "team_id")
@@ -84,13 +84,13 @@ def load_actuals(path: str | Path, plans: pd.DataFrame, kpis: pd.DataFrame,
         raise UsageError(f"--actuals {path}: no such file")
     raw, sheet, first = read_table(path)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
-    where = Location(path.as_posix(), sheet)
+    where = Location(display_path(path), sheet)
     frame = _typed(raw, where)
     problems = _schema_problems(frame, where, first)
     known = pd.concat([plans["plan_id"].astype(str), pd.Series(skipped_plans, dtype=str)])
     problems += _cross_problems(frame, known, kpis, where, first)
     if problems:
-        raise InputError(f"{path.as_posix()}: the KPI actuals are invalid ({len(problems)} "
+        raise InputError(f"{display_path(path)}: the KPI actuals are invalid ({len(problems)} "
                          "problems above)", problems)
     return _coded(frame, plans)
 

@@ -25,6 +25,7 @@ from policycheck.analyze.params import resolve
 from policycheck.analyze.payout import payout_vs_customer
 from policycheck.analyze.signals import RULES
 from policycheck.analyze.surveys import small_samples, source_gap, survey_rows, top_scores
+from policycheck.errors import display_path
 from policycheck.report import Report
 from policycheck.validation import Model, load_model
 
@@ -48,7 +49,7 @@ def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
     frame = load_actuals(actuals, model.plans, model.frames["kpis"], model.invalid_plans)
     evidence = analyse_actuals(model, frame, resolved, fail_on=fail_on)
     report = evidence.report
-    files = (*report.files, Path(actuals).as_posix())
+    files = (*report.files, display_path(actuals))
     return Evidence(dataclasses.replace(report, files=files), evidence.tables,
                     evidence.histograms, evidence.counterfactual, evidence.params)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -41,16 +42,19 @@ SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
 INFORMATION_URI = "https://github.com/policycheck/policycheck"
 FINGERPRINT_KEY = "policycheck/v1"
+_WINDOWS = re.compile(r"[A-Za-z]:[\\/]")
+_ESCAPED_BYTE = re.compile(r"%5Cx([0-9a-f]{2})")
 
 
 @functools.lru_cache(maxsize=1024)  # a report names few files, each in many results
 def artifact_uri(file: str) -> str:
     """A relative URI with forward slashes (what GitHub matches to the repository), or a
-    file: URI for an absolute path."""
-    path = PureWindowsPath(file) if "\\" in file else PurePosixPath(file)
-    if path.is_absolute():
-        return path.as_uri()
-    return quote(path.as_posix(), safe="/")
+    file: URI for an absolute path. A byte of a name that is not UTF-8, shown as ``\\xff``
+    (errors.display_path), is percent-encoded as that byte: ``%FF``."""
+    windows = _WINDOWS.match(file) or ("\\" in file and "/" not in file)
+    path = PureWindowsPath(file) if windows else PurePosixPath(file)
+    uri = path.as_uri() if path.is_absolute() else quote(path.as_posix(), safe="/")
+    return _ESCAPED_BYTE.sub(lambda found: "%" + found[1].upper(), uri)
 
 
 def region(line: int, column: int) -> dict[str, int]:
