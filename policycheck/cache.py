@@ -13,22 +13,31 @@ the policycheck, Python and PyYAML versions, the loader, FORMAT_VERSION and a ha
 sources that turn bytes into records. An edited file or changed code has a new key, so a stale entry
 is never served; no modification times are trusted, every file is read and hashed.
 
-Packs are ``marshal`` data, never pickle: a cache folder may be shared, restored from CI or
-written by someone else, and unpickling runs code, whereas unmarshalling only builds values
-(strings, numbers, tuples, lists, dicts); nothing read from a pack is ever called. A pack
-carries the SHA-256 of its body, checked before it is unmarshalled, so a truncated or
-damaged file is ignored (and rewritten) rather than read. Packs are written to a temporary
-file and renamed into place, so a reader never sees half of one.
+Packs are ``marshal`` data, never pickle: unpickling runs code, whereas unmarshalling only
+builds values (strings, numbers, tuples, lists, dicts); nothing read from a pack is ever
+called. The cache folder sits in the checkout, where a pull request may add files of its
+own: a pack forged there could make the check read records its plan files do not hold. So
+a pack is signed with an HMAC-SHA-256 key of the user's, kept outside the checkout
+(``$XDG_CACHE_HOME/policycheck/pack.key``, else ``~/.cache/...``, made on first use, mode
+0600), and the signature is checked before the pack is unmarshalled: a pack this user did
+not write, or a truncated or damaged one, is ignored (and rewritten) rather than read. With
+no place to keep a key the cache is simply not used. Packs are written to a temporary file
+and renamed into place, so a reader never sees half of one; a pack no run has used for
+PRUNE_DAYS days is deleted when another is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import functools
 import hashlib
+import hmac
 import marshal
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,9 +48,11 @@ from policycheck.documents import Record
 from policycheck.errors import Location, Problem
 
 #: Bump when the stored shape changes.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 DEFAULT_DIR = ".policycheck_cache"
-MAGIC = b"policycheck-pack-2\n"
+MAGIC = b"policycheck-pack-3\n"
+KEY_BYTES = 32
+PRUNE_DAYS = 30
 MARSHAL_VERSION = 4  # shares repeated objects (field names, positions) by reference
 
 
@@ -59,7 +70,46 @@ class _NotCacheable(Exception):
 
 
 def enabled() -> bool:
-    return os.environ.get("POLICYCHECK_NO_CACHE", "").strip().lower() not in ("1", "true", "yes")
+    switched_off = os.environ.get("POLICYCHECK_NO_CACHE", "").strip().lower() in (
+        "1", "true", "yes")
+    return not switched_off and signing_key() is not None
+
+
+@functools.lru_cache(maxsize=4)
+def _key_at(folder: Path) -> bytes | None:
+    path = folder / "pack.key"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    else:
+        with os.fdopen(handle, "wb") as out:  # written whole before anyone reads it...
+            out.write(os.urandom(KEY_BYTES))
+    try:
+        key = path.read_bytes()
+    except OSError:
+        return None
+    return key if len(key) == KEY_BYTES else None  # ...else, half written: no cache this run
+
+
+def signing_key() -> bytes | None:
+    """The user's key for signing packs, made on first use; None when it cannot be kept."""
+    home = os.environ.get("XDG_CACHE_HOME", "").strip()
+    try:
+        base = Path(home) if home else Path.home() / ".cache"
+    except RuntimeError:  # no home folder
+        return None
+    return _key_at(base / "policycheck")
+
+
+def _signature(body: bytes) -> bytes:
+    key = signing_key()
+    if key is None:
+        raise OSError("no signing key")
+    return hmac.new(key, body, hashlib.sha256).digest()
 
 
 def cache_dir() -> Path:
@@ -106,7 +156,10 @@ def read_pack(path: Path) -> dict[str, tuple[Any, ...]]:
     except OSError:
         return {}
     head, digest, body = raw[:len(MAGIC)], raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
-    if head != MAGIC or hashlib.sha256(body).digest() != digest:
+    try:
+        if head != MAGIC or not hmac.compare_digest(_signature(body), digest):
+            return {}
+    except OSError:
         return {}
     try:
         entries = marshal.loads(body)
@@ -128,13 +181,39 @@ def write_pack(path: Path, entries: dict[str, tuple[Any, ...]]) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(MAGIC + hashlib.sha256(body).digest() + body)
+                out.write(MAGIC + _signature(body) + body)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError:
         return
+    _prune(path)
+
+
+def touch(path: Path) -> None:
+    """Mark a pack as used by this run (it is then kept PRUNE_DAYS more days)."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _prune(kept: Path) -> None:
+    """Delete the packs of the same folder that no run has used for PRUNE_DAYS days (the
+    packs of input paths no longer checked)."""
+    oldest = time.time() - PRUNE_DAYS * 86400
+    try:
+        with os.scandir(kept.parent) as listing:
+            for entry in listing:
+                if (entry.name.endswith(".pack") and entry.path != str(kept)
+                        and entry.stat().st_mtime < oldest):
+                    os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def copy_entry(entry: Any) -> Any:
+    """A deep copy of an encoded entry, so that two outcomes never share a record."""
+    return marshal.loads(marshal.dumps(entry, MARSHAL_VERSION))
 
 
 # --- one file's outcome to and from plain values --------------------------------------------

@@ -65,17 +65,23 @@ def read_yaml_files(files: Sequence[tuple[Path, bool]],
     stored = cache.read_pack(pack) if contents else {}
     keys = [cache.key(*content) for content in contents]
     found: list[tuple[FileOutcome, Any] | None] = []
+    used: set[str] = set()
     for entry_key in keys:
-        # An entry is used once: a file named twice gets records of its own each time.
-        entry = stored.pop(entry_key, None)
+        entry = stored.get(entry_key)
+        if entry is not None and entry_key in used:
+            # A file named twice gets records of its own each time, never shared ones.
+            entry = cache.copy_entry(entry)
+        used.add(entry_key)
         outcome = None if entry is None else cache.decode(entry)
         found.append(None if outcome is None else (outcome, entry))
     missing = [index for index, hit in enumerate(found) if hit is None]
     for index, parsed in zip(missing, _parse_all([contents[i] for i in missing]), strict=True):
         found[index] = parsed
     done = [hit for hit in found if hit is not None]
-    if missing or stored:  # something new, or entries of files no longer read
+    if missing or stored.keys() - used:  # something new, or entries of files no longer read
         _store(pack, keys, done)
+    else:
+        cache.touch(pack)
     return [outcome for outcome, _ in done]
 
 

@@ -31,6 +31,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("POLICYCHECK_NO_CACHE", raising=False)
     folder = tmp_path / "cache"
     monkeypatch.setenv("POLICYCHECK_CACHE_DIR", str(folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the signing key
     return folder
 
 
@@ -79,13 +80,13 @@ def test_second_run_comes_from_the_cache_and_equals_a_parse(
     first = load_paths([folder])
     assert len(_packs(cache_dir)) == 1
     (pack,) = _packs(cache_dir)
-    written = pack.stat().st_mtime_ns
+    written = pack.stat().st_ino, pack.read_bytes()
     fresh = _fresh([folder], monkeypatch)
     monkeypatch.setattr("policycheck.yamlfiles.read_yaml_file", None)  # no parse at all
     second = load_paths([folder])
     _same(first, fresh)
     _same(second, fresh)
-    assert pack.stat().st_mtime_ns == written  # nothing changed: nothing rewritten
+    assert (pack.stat().st_ino, pack.read_bytes()) == written  # nothing changed: not rewritten
     assert any(p.code == "duplicate-key" for p in second.problems)
 
 
@@ -111,7 +112,7 @@ def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, cache_dir: Path
     good = pack.read_bytes()
     body = marshal.dumps({"k": ("not", "an", "entry")})
     for broken in (b"", good[:-10], good[:40] + b"x" + good[41:], b"junk" * 20,
-                   cache.MAGIC + hashlib.sha256(body).digest() + body):
+                   cache.MAGIC + hashlib.sha256(body).digest() + body):  # unsigned
         pack.write_bytes(broken)
         _same(load_paths([folder]), _fresh([folder], monkeypatch))
     assert pack.read_bytes().startswith(cache.MAGIC)
@@ -156,7 +157,7 @@ def test_a_pack_that_cannot_be_unmarshalled_is_a_miss(tmp_path: Path, cache_dir:
     load_paths([folder])
     (pack,) = _packs(cache_dir)
     body = b"[" + (2**31 - 1).to_bytes(4, "little")
-    pack.write_bytes(cache.MAGIC + hashlib.sha256(body).digest() + body)
+    pack.write_bytes(cache.MAGIC + cache._signature(body) + body)
 
     def huge(data: bytes) -> object:
         raise MemoryError
@@ -164,3 +165,67 @@ def test_a_pack_that_cannot_be_unmarshalled_is_a_miss(tmp_path: Path, cache_dir:
     monkeypatch.setattr(cache.marshal, "loads", huge)
     assert cache.read_pack(pack) == {}
     _same(load_paths([folder]), _fresh([folder], monkeypatch))
+
+
+def test_a_pack_signed_with_another_key_is_not_read(tmp_path: Path, cache_dir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache folder is in the checkout, where a pull request may commit a pack forged to
+    say its plans hold no components: a pack not signed with this user's key is a miss."""
+    folder = _folder(tmp_path)
+    load_paths([folder])
+    (pack,) = _packs(cache_dir)
+    key = tmp_path / "user-cache" / "policycheck" / "pack.key"
+    assert len(key.read_bytes()) == cache.KEY_BYTES
+    assert key.stat().st_mode & 0o777 == 0o600
+    entries = cache.read_pack(pack)
+    assert len(entries) == 4
+    forged = {k: ({}, [], False, []) for k in entries}  # every file "empty"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "attacker"))
+    cache.write_pack(pack, forged)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    assert cache.read_pack(pack) == {}
+    again = load_paths([folder])
+    assert [r["plan_id"] for r in again.records.rows["plans"]] == ["p1", "p2"]
+    _same(again, _fresh([folder], monkeypatch))
+
+
+def test_without_a_place_for_the_key_the_cache_is_off(tmp_path: Path, cache_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert cache.signing_key() is None and not cache.enabled()
+    folder = _folder(tmp_path)
+    _same(load_paths([folder]), _fresh([folder], monkeypatch))
+    assert not cache_dir.exists()
+
+
+def test_packs_unused_for_a_month_are_pruned_when_another_is_written(
+        tmp_path: Path, cache_dir: Path) -> None:
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(PLAN, encoding="utf-8")
+    second.write_text(PLAN.replace("p1", "p2"), encoding="utf-8")
+    load_paths([first])
+    (old,) = _packs(cache_dir)
+    long_ago = old.stat().st_mtime - (cache.PRUNE_DAYS + 1) * 86400
+    os.utime(old, (long_ago, long_ago))
+    load_paths([first])  # a hit marks the pack used
+    assert old.stat().st_mtime > long_ago
+    os.utime(old, (long_ago, long_ago))
+    load_paths([second])  # a new pack: the stale one goes
+    assert _packs(cache_dir) == [cache.pack_path([second.as_posix()])]
+
+
+def test_a_file_named_twice_is_read_from_the_cache_without_a_rewrite(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    first = load_paths([plan, plan])
+    (pack,) = _packs(cache_dir)
+    written = pack.stat().st_ino
+    monkeypatch.setattr("policycheck.yamlfiles.read_yaml_file", None)  # no parse at all
+    second = load_paths([plan, plan])
+    assert pack.stat().st_ino == written
+    assert second.records.rows == first.records.rows
+    one, two = second.records.rows["plans"]
+    assert one == two and one is not two
