@@ -29,7 +29,10 @@ def display_path(path: str | os.PathLike[str]) -> str:
     """A path as messages and reports show it: with / separators, and each byte of a name
     that is not UTF-8 (Python keeps such bytes as lone surrogates) written as ``\\xff``, so
     that every report stays valid UTF-8 instead of failing to encode."""
-    text = path if isinstance(path, str) else PurePath(path).as_posix()
+    if isinstance(path, str):
+        text = path
+    else:
+        text = (path if isinstance(path, PurePath) else PurePath(path)).as_posix()
     if text.isascii():
         return text
     try:

@@ -182,23 +182,29 @@ def parse_weight(raw: pd.Series, spec: FieldSpec) -> Parsed:
 
 
 def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Lists from YAML lists or ``;``-separated text, joined with ``;`` for the frame."""
+    """Lists from YAML lists or ``;``-separated text, joined with ``;`` for the frame; each
+    distinct text or list is split and joined once."""
     kinds = _types(raw)
-    out = pd.Series(None, index=raw.index, dtype=object)
-    is_str = kinds == str
-    if is_str.any():
-        parts = raw[is_str].astype(str).str.split(";")
-        out[is_str] = parts.map(lambda items: ";".join(i.strip() for i in items if i.strip()))
-    is_list = kinds == list  # a YAML list, or a LocatedList
+    is_str, is_list = kinds == str, kinds == list  # a YAML list, or a LocatedList
     bad = np.isin(kinds, [dict, bool]) | (~is_str & ~is_list & _present(raw))
-    for index in np.flatnonzero(is_list):
-        items = raw.iat[index]
-        if any(isinstance(i, (list, dict)) or i is None for i in items):
+    cells = raw.to_numpy(dtype=object)
+    out = np.full(len(cells), None, dtype=object)
+    joined: dict[Any, str | None] = {}
+    for index in np.flatnonzero(is_str | is_list).tolist():
+        cell = cells[index]
+        if is_str[index]:
+            key: Any = str(cell)
+            items = key.split(";")
+        elif any(isinstance(i, (list, dict)) or i is None for i in cell):
             bad[index] = True
             continue
-        out.iat[index] = ";".join(str(i).strip() for i in items if str(i).strip())
-    out = out.where(out != "", None)
-    return out, bad
+        else:
+            items = [str(i) for i in cell]
+            key = tuple(items)
+        if key not in joined:
+            joined[key] = ";".join(i.strip() for i in items if i.strip()) or None
+        out[index] = joined[key]
+    return pd.Series(out, index=raw.index, dtype=object), bad
 
 
 def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -207,12 +213,14 @@ def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
     hints = None
     if spec.choices:
         allowed = set(spec.choices)
-        unknown = values.map(
-            lambda v: [i for i in v.split(";") if i not in allowed] if isinstance(v, str) else [])
-        wrong = unknown.map(bool).to_numpy(dtype=bool)
+        codes, lists = pd.factorize(values)  # each distinct list checked once
+        unknown = [[i for i in v.split(";") if i not in allowed] for v in lists.tolist()]
+        wrong = np.array([bool(u) for u in unknown] + [False], dtype=bool)[codes]
         bad = bad | wrong
-        hints = unknown.map(lambda items: f" ('{items[0]}' is not one"
-                            f"{did_you_mean(items[0], allowed)})" if items else "")
+        said = [f" ('{u[0]}' is not one{did_you_mean(u[0], allowed)})" if u else ""
+                for u in unknown]
+        hints = pd.Series(np.array([*said, ""], dtype=object)[codes], index=values.index,
+                          dtype=object)
         expected = f"a list of: {', '.join(spec.choices)}"
     return Parsed(values.where(~bad, None), bad, expected, hints)
 

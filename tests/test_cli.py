@@ -289,3 +289,25 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped(
              "markdown": "**7 findings**"}.get(form, "cl\\xffaims.yaml")
     assert shown in text
     capsys.readouterr()
+
+
+def test_a_run_collects_garbage_less_often_and_sets_the_collector_back(
+        in_repo: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from policycheck import cli, pipeline
+
+    seen: list[tuple[int, int, int]] = []
+    real = pipeline.check
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "check", spy)
+    before = gc.get_threshold()
+    assert main(["check", "sample_data/yaml", "--quiet", "--format", "json"]) == 1
+    assert seen == [cli.RUN_GC_THRESHOLDS] != [before]
+    assert gc.get_threshold() == before
+    capsys.readouterr()
