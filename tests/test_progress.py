@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from policycheck import cli
+from policycheck.cli import options
 from policycheck.cli import main
 
 
@@ -22,12 +22,12 @@ def test_progress_bar_on_a_terminal_and_silenced_by_quiet(
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(cli.sys, "stderr", Terminal())
-    with cli._progress(quiet=False) as step:
+    monkeypatch.setattr(options.sys, "stderr", Terminal())
+    with options.progress(quiet=False) as step:
         assert step is not None
         step("evaluating rules", 3)
         step("", None)
-    with cli._progress(quiet=True) as step:
+    with options.progress(quiet=True) as step:
         assert step is None
 
 

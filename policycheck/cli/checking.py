@@ -1,0 +1,204 @@
+"""``validate``, ``check``, ``config`` and ``diff``: the commands a CI gate runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from policycheck import __version__
+from policycheck.cli.options import (
+    FORMAT,
+    FORMAT_NAMES,
+    GATE_SETTINGS,
+    RULE_SETTINGS,
+    RUN_FLAGS,
+    caching,
+    distinct_paths,
+    progress,
+    settings_of,
+)
+from policycheck.cli.output import echo_problems, echo_report, write_outputs
+from policycheck.errors import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    PolicycheckError,
+)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@FORMAT
+@RUN_FLAGS
+def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
+             quiet: bool = False) -> int:
+    """Load PATHS (files or folders) and run the schema and cross-table checks only.
+
+    Exit 0 when every input is valid, 2 when any is not."""
+    from policycheck.validation import load_model
+
+    with caching(no_cache), progress(quiet) as step:
+        if step is not None:
+            step("reading and validating plans", None)
+        model = load_model(paths)
+    if fmt == "json":
+        click.echo(json.dumps(_validation_json(model), indent=2, sort_keys=False))
+    else:
+        echo_problems(model.problems)
+        click.echo(_summary(model), err=False)
+    return EXIT_USER_ERROR if model.errors else EXIT_OK
+
+
+def _summary(model: Any) -> str:
+    files = len(model.files)
+    text = (f"Read {model.plans_read} plan{'s' * (model.plans_read != 1)} from {files} "
+            f"file{'s' * (files != 1)}: {model.plans_valid} valid, "
+            f"{model.plans_invalid} invalid.")
+    errors = len(model.errors)
+    warnings = len(model.problems) - errors
+    if errors or warnings:
+        text += f" {errors} error{'s' * (errors != 1)}, {warnings} warning" \
+                f"{'s' * (warnings != 1)}."
+    if model.skipped:
+        skipped = len(model.skipped)
+        text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
+                f"{'hold' if skipped != 1 else 'holds'} no plan data."
+    return text
+
+
+def _validation_json(model: Any) -> dict[str, Any]:
+    from policycheck.formats.json_format import problem_json
+
+    return {
+        "version": __version__,
+        "summary": {"plans_read": model.plans_read, "plans_valid": model.plans_valid,
+                    "plans_invalid": model.plans_invalid, "files": list(model.files),
+                    "skipped": list(model.skipped)},
+        "invalid_plans": list(model.invalid_plans),
+        "valid_plans": [str(p) for p in model.plans["plan_id"]],
+        "problems": [problem_json(p) for p in model.problems],
+    }
+
+
+def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
+    """Write the baseline; the report then shows its findings as baselined."""
+    import dataclasses
+    from pathlib import Path
+
+    from policycheck.baseline import apply_baseline, read_baseline, write_baseline
+    from policycheck.export import refuse_target
+
+    if report.errors:
+        raise PolicycheckError("some plans are invalid, so the baseline was not written; fix "
+                               "the errors above first", report.problems)
+    refuse_target(Path(target), report.files)
+    count = write_baseline(report.findings, Path(target))
+    if not quiet:
+        click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
+    findings = apply_baseline(report.findings, read_baseline(Path(target)))
+    return dataclasses.replace(report, findings=findings)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@RULE_SETTINGS
+@GATE_SETTINGS
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE; later runs with --baseline FILE "
+                   "fail only on new ones.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
+              help="Format of the standard output. [default: text]")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures and employee identifiers. Default: on for sarif, "
+                   "github and markdown, off otherwise.")
+@RUN_FLAGS
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None,
+          fmt: str | None, redact: bool | None, no_cache: bool = False, quiet: bool = False,
+          **options: Any) -> int:
+    """Check the plans under PATHS against the rules and report the findings.
+
+    Settings come from flags, then POLICYCHECK_* variables, then policycheck.yaml (see
+    'policycheck config'). Exit 0 when no open finding is at or above --fail-on, 1 when
+    one is, 2 when an input, rule, waiver or setting could not be used."""
+    from policycheck.config import check_arguments
+    from policycheck.formats import FORMATS, PROFILED
+    from policycheck.pipeline import check as run_check
+
+    settings = settings_of(ctx, options, format=fmt)
+    fmt = settings["format"]
+    if fmt not in FORMATS:
+        raise click.UsageError(f"--format {fmt}: this format is not available yet")
+    written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
+    with caching(no_cache), progress(quiet) as step:
+        report = run_check(distinct_paths(paths), **check_arguments(settings),
+                           profiles=bool(written & PROFILED), progress=step)
+    if write_baseline:
+        report = _baseline_written(report, write_baseline, quiet)
+    write_outputs(report, settings["outputs"], redact)
+    echo_report(report, fmt, redact)
+    return report.exit_code
+
+
+@click.command("config")
+@RULE_SETTINGS
+@GATE_SETTINGS
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.pass_context
+def show_config(ctx: click.Context, fmt: str, **options: Any) -> int:
+    """Show the effective settings and where each came from: a flag, a POLICYCHECK_*
+    variable, a line of policycheck.yaml, or the default."""
+    from policycheck.config import configured_rules, render_json, render_text
+
+    settings = settings_of(ctx, options)
+    configured_rules(settings)  # what check would refuse, config refuses too
+    click.echo(render_json(settings) if fmt == "json" else render_text(settings), nl=False)
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--git-base", metavar="REF",
+              help="Compare PATH... as they are at the git REF with the working tree.")
+@RULE_SETTINGS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures. Default: on for markdown, off otherwise.")
+@click.pass_context
+def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: str,
+         redact: bool | None, **options: Any) -> int:
+    """Compare two versions of the plans: OLD NEW (files or folders), or --git-base REF
+    PATH... (the paths at a git ref against the working tree).
+
+    Shows per plan the change in incentive mix, the findings introduced and resolved, and
+    the plans added and removed. Exit 1 when an introduced (or raised) finding is at or
+    above --fail-on, 2 when the new version has invalid input."""
+    from policycheck.config import check_arguments
+    from policycheck.diffing import RENDERERS, diff_reports
+    from policycheck.gitsource import checkout, relabel
+    from policycheck.pipeline import check as run_check
+
+    if git_base is None and len(paths) != 2:
+        raise click.UsageError("expected OLD and NEW (two files or folders), or "
+                               "--git-base REF PATH...")
+    if git_base is not None and not paths:
+        raise click.UsageError("--git-base REF: say which PATH... to compare")
+    arguments = check_arguments(settings_of(ctx, options)) | {"baseline": None}
+    waivers = arguments.pop("waivers")
+    if git_base is None:
+        old = run_check([paths[0]], **arguments)
+        paths = paths[1:]
+    else:
+        with checkout(git_base, paths) as (old_paths, prefix):
+            old = relabel(run_check(old_paths, **arguments), prefix, git_base)
+    new = run_check(distinct_paths(paths), waivers=waivers, **arguments)
+    if redact or (redact is None and fmt == "markdown"):
+        from policycheck.formats.redact import redact as redacted
+
+        old, new = redacted(old), redacted(new)
+    result = diff_reports(old, new)
+    click.echo(RENDERERS[fmt](result), nl=False)
+    return result.exit_code

@@ -1,0 +1,176 @@
+"""The flags several commands share, and how they become a run's settings."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from policycheck.errors import (
+    did_you_mean,
+)
+
+
+class Group(click.Group):
+    """Suggests the closest command for a typo, like git."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            hint = did_you_mean(name, self.list_commands(ctx))
+            raise click.UsageError(f"no such command '{name}'{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True, help="Output format.")
+
+
+def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-cache`` and ``--quiet``, shared by the commands that read plans."""
+    command = click.option("--quiet", is_flag=True,
+                           help="No progress bar and no summary lines on stderr.")(command)
+    return click.option("--no-cache", is_flag=True,
+                        help="Read every input file again: neither read nor write the "
+                             "cache of what each YAML file gave (.policycheck_cache/, or "
+                             "POLICYCHECK_CACHE_DIR).")(command)
+
+
+@contextlib.contextmanager
+def caching(no_cache: bool) -> Iterator[None]:
+    """--no-cache for this run only (tests call main() many times in one process)."""
+    before = os.environ.get("POLICYCHECK_NO_CACHE")
+    if no_cache:
+        os.environ["POLICYCHECK_NO_CACHE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("POLICYCHECK_NO_CACHE", None)
+        else:
+            os.environ["POLICYCHECK_NO_CACHE"] = before
+
+
+@contextlib.contextmanager
+def progress(quiet: bool) -> Iterator[Callable[[str, int | None], None] | None]:
+    """A progress bar on stderr when it is a terminal (never in CI logs or a pipe), for
+    ``pipeline.check(progress=...)``; rich is imported only then."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def step(stage: str, total: int | None) -> None:
+            if stage:
+                bar.update(task, description=stage, total=total, completed=0)
+            else:
+                bar.advance(task)
+
+        yield step
+
+
+def pairs(values: tuple[str, ...], flag: str, sep: str = "=") -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, found, rest = value.partition(sep)
+        if not found or not key:
+            raise click.UsageError(f"{flag} {value!r}: expected KEY{sep}VALUE")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+def ids(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+#: Every output format; the renderers themselves live in policycheck.formats.
+FORMAT_NAMES = ("text", "json", "csv", "xlsx", "sarif", "junit", "github", "markdown")
+
+
+FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
+
+
+def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several click options as one decorator, shown in the order given."""
+
+    def apply(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+#: The settings of policycheck.yaml that a command takes as flags (``config``).
+RULE_SETTINGS = _options(
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="The config file. Default: policycheck.yaml, found from the current "
+                      "folder upward."),
+    click.option("--rules", "packs", multiple=True, type=click.Path(),
+                 help="A rule pack (folder) or rule file; repeatable; 'default' is the "
+                      "built-in pack. Default: the built-in pack."),
+    click.option("--select", "selected", multiple=True, metavar="IDS",
+                 help="Run only these rules (ids or id prefixes, comma-separated)."),
+    click.option("--ignore", "ignored", multiple=True, metavar="IDS",
+                 help="Skip these rules (ids or id prefixes, comma-separated)."),
+    click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
+                 help="Override a rule parameter; repeatable."),
+    click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
+                 help="Override a rule's severity; repeatable."),
+    click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
+                 help="Exit 1 when an open finding is at or above this severity. "
+                      "[default: high]"),
+    click.option("--waivers", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Accepted findings, each with a reason, an owner and an expiry date."),
+    click.option("--warn-expiring", type=click.IntRange(min=0), metavar="DAYS",
+                 help="Warn about waivers that expire within DAYS days. [default: 14]"),
+)
+
+
+GATE_SETTINGS = _options(
+    click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Findings recorded in FILE (--write-baseline) are reported as "
+                      "baselined and do not fail the run."),
+    click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
+                 help="Also write the report to FILE in FORMAT; repeatable."),
+)
+
+
+def settings_of(ctx: click.Context, options: dict[str, Any], **flags: Any) -> Any:
+    """The effective settings: flags over POLICYCHECK_* variables over policycheck.yaml."""
+    from policycheck.config import resolve
+
+    given = {"rules": options.get("packs"), "select": ids(options.get("selected", ())),
+             "ignore": ids(options.get("ignored", ())),
+             "severity": pairs(options.get("severities", ()), "--severity"),
+             "params": pairs(options.get("params", ()), "--param"),
+             "fail_on": options.get("fail_on"), "waivers": options.get("waivers"),
+             "warn_expiring": options.get("warn_expiring"),
+             "baseline": options.get("baseline"), "outputs": options.get("outputs"), **flags}
+    config = options.get("config_file") or (ctx.obj or {}).get("config")
+    return resolve(given, config=config)
+
+
+def distinct_paths(paths: tuple[str, ...]) -> list[str]:
+    """Each input once: a path named twice, or a file inside a folder also named (a hook's
+    changed files plus a folder in its args), is read once."""
+    from pathlib import Path
+
+    resolved = {path: Path(path).resolve() for path in paths}
+    folders = [real for real in resolved.values() if real.is_dir()]
+    out, seen = [], set()
+    for path, real in resolved.items():
+        if real in seen or any(folder in real.parents for folder in folders):
+            continue
+        seen.add(real)
+        out.append(path)
+    return out

@@ -1,0 +1,77 @@
+"""What a command writes: problems, the report on standard output, --output files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from policycheck.errors import (
+    Problem,
+    did_you_mean,
+)
+
+
+def echo_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        click.echo(f"{problem.location}: " + click.style(problem.severity, fg=colour)
+                   + f": {problem.message} [{problem.code}]")
+
+
+def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -> None:
+    """Write every --output FORMAT:FILE; each file appears whole or not at all."""
+    from pathlib import Path
+
+    from policycheck.export import atomic_write, refuse_target
+    from policycheck.formats import FORMATS, render_bytes
+
+    for spec in outputs:
+        fmt, found, target = spec.partition(":")
+        if not found or fmt not in FORMATS or not target:
+            raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
+                                   f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
+        refuse_target(Path(target), getattr(report, "files", ()))
+    for spec in outputs:
+        fmt, _, target = spec.partition(":")
+        atomic_write(Path(target), render_bytes(report, fmt, redact))
+
+
+def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
+    """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
+    format refused on a terminal."""
+    from policycheck.formats import STREAMS, render, render_bytes
+
+    coloured = fmt == "text" and sys.stdout.isatty()
+    if fmt in STREAMS and not coloured:  # a large report goes out in pieces, never whole
+        sys.stdout.flush()
+        sys.stdout.buffer.writelines(render_bytes(report, fmt, redact))
+        sys.stdout.buffer.flush()
+        return
+    data = render(report, fmt, redact)
+    if isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise click.UsageError(f"--format {fmt} is binary: write it with --output "
+                                   f"{fmt}:FILE")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        return
+    click.echo(_colour(data) if coloured else data, nl=False)
+
+
+SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",
+                    "info": "blue", "error": "red", "warning": "yellow"}
+
+
+def _colour(text: str) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        head, sep, rest = line.partition(": ")
+        word, space, tail = rest.partition(" ")
+        if sep and word.rstrip(":") in SEVERITY_COLOURS:
+            word = click.style(word, fg=SEVERITY_COLOURS[word.rstrip(":")], bold=True)
+            line = head + sep + word + space + tail
+        out.append(line)
+    return "".join(out)

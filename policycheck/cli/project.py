@@ -1,0 +1,59 @@
+"""``init`` (scaffold a plans repository) and ``export`` (plans to CSV or Excel)."""
+
+from __future__ import annotations
+
+import click
+
+from policycheck.cli.output import echo_problems
+from policycheck.errors import (
+    EXIT_OK,
+    PolicycheckError,
+    display_path,
+)
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init(force: bool) -> int:
+    """Scaffold policycheck in the current folder: policycheck.yaml, waivers.yaml,
+    plans/example.yaml and a GitHub Actions workflow. Existing files are kept."""
+    from pathlib import Path
+
+    from policycheck.scaffold import scaffold
+
+    outcomes = scaffold(Path.cwd(), force=force)
+    for outcome in outcomes:
+        note = " (it exists; --force overwrites it)" if outcome.action == "skipped" else ""
+        click.echo(f"{outcome.action} {outcome.path}{note}")
+    click.echo("Next: policycheck check plans/   (and 'policycheck config' to see the "
+               "settings)")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--csv", "csv_folder", type=click.Path(file_okay=False),
+              help="Write the plans as a folder of CSV tables.")
+@click.option("--xlsx", "workbook", type=click.Path(dir_okay=False),
+              help="Write the plans as one .xlsx workbook.")
+def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None) -> int:
+    """Convert the valid plans under PATHS to CSV tables or an Excel workbook.
+
+    Only valid inputs are converted: fix what `policycheck validate` reports first."""
+    from pathlib import Path
+
+    from policycheck.export import write_csv_folder, write_workbook
+    from policycheck.validation import load_model
+
+    if not csv_folder and not workbook:
+        raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
+    model = load_model(paths)
+    if model.errors:
+        echo_problems(model.problems)
+        raise PolicycheckError("inputs are not valid; nothing was written")
+    if csv_folder:
+        for path in write_csv_folder(model, Path(csv_folder)):
+            click.echo(f"wrote {display_path(path)}")
+    if workbook:
+        click.echo(f"wrote {display_path(write_workbook(model, Path(workbook)))}")
+    return EXIT_OK

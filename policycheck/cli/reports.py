@@ -1,0 +1,131 @@
+"""``report`` (the leadership report) and ``analyze`` (outcome evidence)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from policycheck.cli.options import (
+    FAIL_LEVELS,
+    FORMAT_NAMES,
+    RULE_SETTINGS,
+    RUN_FLAGS,
+    caching,
+    distinct_paths,
+    pairs,
+    progress,
+    settings_of,
+)
+from policycheck.cli.output import echo_report, write_outputs
+from policycheck.errors import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False),
+              help="Write to FILE (.html, or .md for the Markdown summary). Default: stdout.")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
+              help="html (the full report) or markdown (the summary). Default: from the "
+                   "extension of -o, else html.")
+@RULE_SETTINGS
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Findings recorded in FILE are shown as baselined and do not count.")
+@click.option("--title", default="Incentive alignment report", show_default=True,
+              help="Title of the report.")
+@click.option("--date", "date", metavar="TEXT",
+              help="Date to print on the report (none by default, so output is reproducible).")
+@click.option("--top", "top", type=click.IntRange(0, None), default=200, show_default=True,
+              help="Plans shown in full; the others are listed in a compact table.")
+@click.option("--step", type=click.FloatRange(0.01, 0.5), default=0.10, show_default=True,
+              help="Improvement step for the payout sensitivity, as a fraction of target.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures. Default: on for markdown, off for html.")
+@RUN_FLAGS
+@click.option("--actuals", type=click.Path(dir_okay=False), metavar="FILE",
+              help="KPI actuals: add the outcome-evidence sections (see 'policycheck analyze').")
+@click.option("--analyze-param", "analyze_params", multiple=True, metavar="SIGNAL.NAME=VALUE",
+              help="Override an outcome-evidence signal parameter; repeatable.")
+@click.pass_context
+def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: str | None,
+           title: str, date: str | None, top: int, step: float, redact: bool | None,
+           no_cache: bool = False, quiet: bool = False, actuals: str | None = None,
+           analyze_params: tuple[str, ...] = (), **options: Any) -> int:
+    """Write the leadership report of the plans under PATHS: which plans pull people away
+    from the customer, how hard, for how many people, and what to change.
+
+    Settings (rules, waivers, baseline) as for 'check'. Exit 0 when the report was written,
+    2 when an input was invalid (the report is still written, listing the plans it could
+    not check) or a rule, waiver or setting could not be used."""
+    import dataclasses
+    from pathlib import Path
+
+    from policycheck.config import check_arguments
+    from policycheck.export import atomic_write, refuse_target
+    from policycheck.leadership.analysis import analyse
+    from policycheck.leadership.html import render_html
+    from policycheck.leadership.markdown import render_markdown
+    from policycheck.sensitivity import CurveParams
+
+    fmt = fmt or ("markdown" if target and target.lower().endswith((".md", ".markdown"))
+                  else "html")
+    redact = (fmt == "markdown") if redact is None else redact
+    settings = settings_of(ctx, options)
+    evidence = None
+    if actuals is not None:
+        from policycheck.analyze import analyze as run_analyze
+
+        evidence = run_analyze(distinct_paths(paths), actuals,
+                               params=pairs(analyze_params, "--analyze-param"))
+    with caching(no_cache), progress(quiet) as bar:
+        lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
+                       **check_arguments(settings), progress=bar)
+    lead = dataclasses.replace(lead, evidence=evidence)
+    options = {"title": title, "date": date, "redact": redact}
+    text = (render_markdown(lead, **options) if fmt == "markdown"
+            else render_html(lead, detail_limit=top, **options))
+    for problem in lead.report.problems:
+        click.echo(str(problem), err=True)
+    if target:
+        refuse_target(Path(target), lead.report.files)
+        atomic_write(Path(target), text.encode("utf-8"))
+        if not quiet:
+            click.echo(f"wrote {target}: {lead.report.plans_checked} plans checked, "
+                       f"{lead.report.plans_invalid} invalid.", err=True)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
+
+
+@click.command("analyze")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--actuals", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="KPI actuals: .csv, .parquet (needs the parquet extra) or .xlsx.")
+@click.option("--param", "params", multiple=True, metavar="SIGNAL.NAME=VALUE",
+              help="Override a signal parameter (docs/analyze.md); repeatable.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
+              show_default=True, help="Format of the standard output.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
+              help="Also write the report to FILE in FORMAT; repeatable.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace pay figures and employee identifiers (as for 'check').")
+def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...], fmt: str,
+                    outputs: tuple[str, ...], fail_on: str, redact: bool | None) -> int:
+    """Look for evidence in KPI actuals that the plans under PATHS push people the wrong
+    way: bunching past payout thresholds, speed up while customer outcomes fall, top earners
+    with poor customer outcomes, gamed surveys (docs/analyze.md).
+
+    Exit 0 when no finding is at or above --fail-on, 1 when one is, 2 when an input or a
+    parameter could not be used."""
+    from policycheck.analyze import analyze as run_analyze
+
+    evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
+                           fail_on=fail_on)
+    write_outputs(evidence.report, outputs, redact)
+    echo_report(evidence.report, fmt, redact)
+    return int(evidence.report.exit_code)
