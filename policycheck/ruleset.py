@@ -1,89 +1,27 @@
-"""Rule files and rule packs: reading, validating and overriding rules.
+"""Rule packs: finding their rule files, loading them, selecting and overriding rules.
 
-One rule per YAML file; the file stem is the rule id, for ever. A pack is a folder of
-rules, grouped in family subfolders. A rule file is validated like any input: unknown keys
-with "did you mean", wrong types, bad severities and expressions that do not compile are
-reported with file:line:col, and the run stops with exit 2. Nothing in a pack is imported
-or executed: rules are data, and their expressions only compute (``expression``).
+A pack is a folder of rules (one file each, read by ``rulefile``), grouped in family
+subfolders. Problems in any file of a pack are reported together, with file:line:col, and
+the run stops with exit 2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
-from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
-
-#: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
-#: is a few KB).
-MAX_RULE_BYTES = 1024 * 1024
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SCOPES = ("plan", "component", "gate", "modifier", "competition", "consequence", "campaign")
-PARAM_TYPES = ("number", "list", "string", "bool")
-RULE_KEYS = {
-    "id": "the rule id (equal to the file name without .yaml)",
-    "title": "one line saying what the rule flags",
-    "severity": f"one of {', '.join(SEVERITIES)}",
-    "scope": f"one of {', '.join(SCOPES)}",
-    "when": "an expression: which rows the rule applies to",
-    "condition": "an expression: true where the rule fires",
-    "message": "a template quoting the evidence, e.g. '{speed:%} of pay on speed'",
-    "evidence": "a mapping of name to expression",
-    "escalate": "a list of {when: expression, severity: level}",
-    "rationale": "why this is a red flag",
-    "principles": "the SPEC section 2 principles it follows, e.g. [1, 2]",
-    "remediation": "what to change",
-    "references": "source keys",
-    "parameters": "a mapping of name to {default, type, doc}",
-    "examples": "{fire: [plans], pass: [plans]}",
-    "patterns": "the red-flag patterns it covers, e.g. [A30]",
-}
-REQUIRED_KEYS = ("id", "title", "severity", "scope", "condition", "message", "rationale",
-                 "remediation", "examples")
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    type: str
-    default: Any
-    doc: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A rule as read from its file (expressions still as text)."""
-
-    id: str
-    title: str
-    severity: str
-    scope: str
-    condition: str
-    message: str
-    rationale: str
-    remediation: str
-    path: str
-    when: str = "true"
-    evidence: Mapping[str, str] = field(default_factory=dict)
-    escalate: tuple[tuple[str, str], ...] = ()
-    principles: tuple[int, ...] = ()
-    references: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
-    parameters: Mapping[str, Parameter] = field(default_factory=dict)
-    values: Mapping[str, Any] = field(default_factory=dict)
-    examples: Mapping[str, Any] = field(default_factory=dict)
-    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-
-    @property
-    def family(self) -> str:
-        return self.id.split(".", 1)[0]
-
-    def location(self, key: str = "") -> Location:
-        line, col = self.positions.get(key, (1, 1))
-        return Location(self.path, "", line, col)
+from policycheck.rulefile import (
+    MAX_RULE_BYTES,
+    SEVERITIES,
+    Parameter,
+    Rule,
+    parameter_error,
+    read_rule,
+)
+from policycheck.yamlsource import decode, load_yaml
 
 
 def default_pack() -> Path:
@@ -168,180 +106,6 @@ def load_rules(packs: Sequence[Path] | None = None) -> list[Rule]:
         raise RuleError(f"{len(problems)} problem{'s' * (len(problems) != 1)} in rule files",
                         problems)
     return sorted(rules, key=lambda r: r.id)
-
-
-def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
-    text = decode(path.read_bytes(), shown, problems)
-    if text is None:
-        return None
-    data, yaml_problems = load_yaml(text, shown)
-    problems.extend(yaml_problems)
-    if yaml_problems:
-        return None
-    if not isinstance(data, LocatedMap):
-        problems.append(Problem(Location(shown, "", 1, 1), "a rule file must be a mapping of "
-                                f"{', '.join(REQUIRED_KEYS)}", "rule-shape"))
-        return None
-    before = len(problems)
-    _check_keys(data, shown, problems)
-    rule = _build(data, path, shown, problems)
-    return rule if len(problems) == before else None
-
-
-def _at(data: LocatedMap, key: str, shown: str) -> Location:
-    line, col = data.position(key)
-    return Location(shown, "", line, col)
-
-
-def _check_keys(data: LocatedMap, shown: str, problems: list[Problem]) -> None:
-    for key in data:
-        if key not in RULE_KEYS:
-            problems.append(Problem(_at(data, key, shown), f"unknown key '{key}'"
-                                    f"{did_you_mean(key, RULE_KEYS)}", "rule-key"))
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            problems.append(Problem(Location(shown, "", 1, 1), f"missing key '{key}': "
-                                    f"expected {RULE_KEYS[key]}", "rule-key"))
-
-
-def _text(data: LocatedMap, key: str, shown: str, problems: list[Problem],
-          default: str = "") -> str:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        problems.append(Problem(_at(data, key, shown), f"'{key}' must be text, got "
-                                f"{type(value).__name__}", "rule-type"))
-        return default
-    return str(value).strip()
-
-
-def _choice(data: LocatedMap, key: str, choices: Sequence[str], shown: str,
-            problems: list[Problem]) -> str:
-    value = _text(data, key, shown, problems)
-    if value and value not in choices:
-        problems.append(Problem(_at(data, key, shown), f"'{key}' is '{value}', expected one "
-                                f"of {', '.join(choices)}{did_you_mean(value, choices)}",
-                                "rule-type"))
-    return value
-
-
-def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) -> Rule:
-    rule_id = _text(data, "id", shown, problems)
-    if rule_id and rule_id != path.stem:
-        problems.append(Problem(_at(data, "id", shown), f"rule id '{rule_id}' differs from "
-                                f"the file name '{display_path(path.stem)}'; expected them equal",
-                                "rule-id"))
-    evidence = data.get("evidence") or {}
-    if not isinstance(evidence, dict) or not all(isinstance(v, str) for v in evidence.values()):
-        problems.append(Problem(_at(data, "evidence", shown), "'evidence' must map names to "
-                                "expressions", "rule-type"))
-        evidence = {}
-    return Rule(
-        id=rule_id, title=_text(data, "title", shown, problems),
-        severity=_choice(data, "severity", SEVERITIES, shown, problems),
-        scope=_choice(data, "scope", SCOPES, shown, problems),
-        when=_text(data, "when", shown, problems, "true") or "true",
-        condition=_text(data, "condition", shown, problems),
-        message=_text(data, "message", shown, problems),
-        rationale=_text(data, "rationale", shown, problems),
-        remediation=_text(data, "remediation", shown, problems),
-        path=shown, evidence={str(k): str(v) for k, v in evidence.items()},
-        escalate=_escalate(data, shown, problems),
-        principles=tuple(_int_list(data, "principles", shown, problems)),
-        references=tuple(_str_list(data, "references", shown, problems)),
-        patterns=tuple(_str_list(data, "patterns", shown, problems)),
-        parameters=_parameters(data, shown, problems),
-        examples=_examples(data, shown, problems),
-        positions={**{str(k): data.position(k) for k in data},
-                   **{f"evidence.{k}": evidence.position(k) for k in evidence
-                      if isinstance(evidence, LocatedMap)}},
-    )
-
-
-def _str_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[str]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(_at(data, key, shown), f"'{key}' must be a list of text",
-                                "rule-type"))
-        return []
-    return list(value)
-
-
-def _int_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[int]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 7 for v in value):
-        problems.append(Problem(_at(data, key, shown), f"'{key}' must be a list of principle "
-                                "numbers 1 to 7 (SPEC section 2)", "rule-type"))
-        return []
-    return list(value)
-
-
-def _escalate(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[tuple[str, str],
-                                                                                  ...]:
-    value = data.get("escalate") or []
-    out = []
-    items = value if isinstance(value, list) else [None]
-    for item in items:
-        if not (isinstance(item, dict) and set(item) == {"when", "severity"}
-                and isinstance(item["when"], str) and item["severity"] in SEVERITIES):
-            problems.append(Problem(_at(data, "escalate", shown), "'escalate' must be a list "
-                                    "of {when: expression, severity: " + "|".join(SEVERITIES)
-                                    + "}", "rule-type"))
-            return ()
-        out.append((item["when"], item["severity"]))
-    return tuple(out)
-
-
-def _parameters(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Parameter]:
-    value = data.get("parameters")
-    if value is None:
-        return {}
-    if not isinstance(value, LocatedMap):
-        problems.append(Problem(_at(data, "parameters", shown), "'parameters' must be a "
-                                "mapping of name to {default, type, doc}", "rule-type"))
-        return {}
-    out = {}
-    for name, spec in value.items():
-        where = Location(shown, "", *value.position(name))
-        if not isinstance(spec, dict) or "default" not in spec or set(spec) - {
-                "default", "type", "doc"}:
-            problems.append(Problem(where, f"parameter '{name}' must be a mapping with "
-                                    "default, type and doc", "rule-type"))
-            continue
-        kind = spec.get("type", "number")
-        if kind not in PARAM_TYPES:
-            problems.append(Problem(where, f"parameter '{name}': type '{kind}', expected one "
-                                    f"of {', '.join(PARAM_TYPES)}", "rule-type"))
-            continue
-        error = parameter_error(kind, spec["default"])
-        if error:
-            problems.append(Problem(where, f"parameter '{name}': default {error}",
-                                    "rule-type"))
-            continue
-        out[str(name)] = Parameter(str(name), kind, spec["default"], str(spec.get("doc", "")))
-    return out
-
-
-def parameter_error(kind: str, value: Any) -> str:
-    """Why a value does not fit a parameter type, or an empty string."""
-    ok = {
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "string": isinstance(value, str),
-        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
-    }[kind]
-    return "" if ok else f"must be a {kind}, got {value!r}"
-
-
-def _examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Any]:
-    value = data.get("examples")
-    if not isinstance(value, LocatedMap) or set(value) - {"fire", "pass"} or not all(
-            isinstance(value.get(k), LocatedList) and value.get(k) for k in ("fire", "pass")):
-        problems.append(Problem(_at(data, "examples", shown), "'examples' must hold 'fire' "
-                                "and 'pass', each a non-empty list of example plans",
-                                "rule-examples"))
-        return {}
-    return dict(value)
 
 
 def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
