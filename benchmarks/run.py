@@ -147,6 +147,12 @@ def _child_yaml(folder: Path) -> dict[str, Any]:
 
 def _child(argv: list[str]) -> int:
     kind, folder = argv[0], Path(argv[1])
+    if kind != "floor":  # the garbage collector as the command sets it for a run
+        import gc
+
+        from policycheck.cli import RUN_GC_THRESHOLDS
+
+        gc.set_threshold(*RUN_GC_THRESHOLDS)
     if kind == "floor":
         out = _child_floor(folder)
     elif kind == "stages":

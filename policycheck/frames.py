@@ -204,7 +204,7 @@ class Frames:
 
 def _value_codes(values: np.ndarray) -> np.ndarray | None:
     if values.dtype.kind in "fM":  # by bits: -0.0 keeps its sign, as it may show in text
-        keys = values.view(np.int64)
+        keys = values.view(f"i{values.dtype.itemsize}")  # float32 too, though none is made
     elif values.dtype.kind in "biu" or pd.api.types.infer_dtype(values, skipna=True) in (
             "string", "empty"):  # text only: no 1 == True == 1.0 among the keys
         keys = values
