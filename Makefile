@@ -21,8 +21,9 @@ demo: $(VENV)/.installed  ## install, then check the bundled sample company
 test: $(VENV)/.installed  ## install the test dependencies, then run the whole suite
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet ruff mypy pandas-stubs types-PyYAML
+lint: $(VENV)/.installed  ## ruff and mypy, at the versions the code was last checked with
+	$(BIN)/python -m pip install --quiet ruff==0.17.6 mypy==2.4.1 pandas-stubs==3.1.0.261029 \
+	    types-PyYAML==6.0.12.20261122
 	$(BIN)/ruff check policycheck tests
 	$(BIN)/mypy policycheck
 

@@ -6,8 +6,7 @@ import io
 
 import pytest
 
-from policycheck.cli import options
-from policycheck.cli import main
+from policycheck.cli import main, options
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str],
