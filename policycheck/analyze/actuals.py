@@ -12,7 +12,7 @@ codes, never row by row. Problems name their rows; any error stops the analysis 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -217,7 +217,8 @@ def _coded(frame: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
     """Integer codes for grouping: ``plan_idx`` (the plan's row), ``period_idx`` (the
     period's rank in time)."""
     periods = frame["period"].cat.categories
-    starts = [parse_period(str(p)) for p in periods]
+    # Every period parses: one that does not was reported by _period_problems.
+    starts = [cast(pd.Period, parse_period(str(p))) for p in periods]
     order = sorted(range(len(periods)), key=lambda i: (starts[i].start_time, starts[i].end_time))
     rank = np.empty(len(periods), dtype=np.int32)
     rank[order] = np.arange(len(periods), dtype=np.int32)

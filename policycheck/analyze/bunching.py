@@ -40,8 +40,8 @@ def histograms(actuals: pd.DataFrame, cuts: pd.DataFrame, p: Mapping[str, float]
     keys = ["plan_idx", "kpi_code"]  # integer keys: grouping and joining on text is slow
     cuts = cuts.assign(kpi_code=pd.Index(actuals["kpi"].cat.categories).get_indexer(cuts["kpi"]))
     keyed = actuals[[*keys, "value"]]
-    spread = keyed.groupby(keys)["value"].quantile([0.01, 0.99])
-    spread = spread.unstack().rename(columns={0.01: "q01", 0.99: "q99"})
+    quantiles = keyed.groupby(keys)["value"].quantile(np.array([0.01, 0.99]))
+    spread = quantiles.unstack().rename(columns={0.01: "q01", 0.99: "q99"})
     counts = keyed.groupby(keys).size().rename("n")
     cuts = cuts.join(spread.join(counts), on=keys, how="inner")
     cuts = cuts[(cuts["n"] >= p["bunching.min_obs"]) & (cuts["q99"] > cuts["q01"])]

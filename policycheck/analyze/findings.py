@@ -43,7 +43,9 @@ def build(rows: pd.DataFrame, plans: pd.DataFrame, headcount: pd.Series) -> pd.D
     # Held as objects: pandas would make a text column of ids and None hold NaN.
     out["entity_id"] = pd.Series(_objects(rows["entity_id"]), dtype=object)
     out["component_id"] = pd.Series(_objects(rows["component_id"]), dtype=object)
-    out["headcount"] = pd.array(np.where(np.isnan(heads), pd.NA, heads), dtype="Int64")
+    # np.where takes any value; numpy's stubs do not list pd.NA.
+    out["headcount"] = pd.array(np.where(np.isnan(heads), pd.NA, heads),  # type: ignore[call-overload]
+                                dtype="Int64")
     stake = plan["target_variable"].astype("float64").to_numpy() * heads
     out["pay_at_stake"] = np.round(stake, 2)
     out["fingerprint"] = fingerprints(out)

@@ -3,6 +3,8 @@ plan, KPI and period (so KPIs of different units can be averaged)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,7 @@ def with_kpi(actuals: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
                           side=pd.Categorical.from_codes(
                               pd.Categorical(side, categories=["pull", "customer", "other"]
                                              ).codes[codes],
-                              categories=["pull", "customer", "other"]))
+                              categories=pd.Index(["pull", "customer", "other"])))
 
 
 def standardised(rows: pd.DataFrame) -> pd.Series:
@@ -35,4 +37,6 @@ def standardised(rows: pd.DataFrame) -> pd.Series:
 def pooled_sd(rows: pd.DataFrame) -> pd.Series:
     """Within-period SD of each plan × KPI: the noise scale, free of trends over time."""
     var = rows.groupby(["plan_idx", "kpi", "period_idx"], observed=True)["value"].var()
-    return np.sqrt(var.groupby(level=[0, 1], observed=True).mean()).rename("sd")
+    # A ufunc of a Series is a Series; numpy's stubs say ndarray.
+    sd = cast(pd.Series, np.sqrt(var.groupby(level=[0, 1], observed=True).mean()))
+    return sd.rename("sd")

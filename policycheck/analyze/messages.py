@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from policycheck.analyze.findings import rounded as r
@@ -14,7 +16,8 @@ def _frame(records: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def bunching_rows(table: pd.DataFrame) -> pd.DataFrame:
-    out = []
+    out: list[dict[str, object]] = []
+    row: Any  # pandas-stubs types each itertuples field as the whole scalar union
     for row in table[table["flag"]].itertuples(index=False):
         way = "≤" if row.sign < 0 else "≥"
         out.append({
@@ -34,7 +37,8 @@ def bunching_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def divergence_rows(table: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    out = []
+    out: list[dict[str, object]] = []
+    row: Any  # pandas-stubs types each itertuples field as the whole scalar union
     for row in table[table["flag"]].itertuples(index=False):
         out.append({
             "rule_id": "evidence.divergence", "plan_id": plans["plan_id"].iat[row.plan_idx],
@@ -51,7 +55,8 @@ def divergence_rows(table: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
 
 
 def payout_rows(table: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    out = []
+    out: list[dict[str, object]] = []
+    row: Any  # pandas-stubs types each itertuples field as the whole scalar union
     for row in table[table["flag"]].itertuples(index=False):
         out.append({
             "rule_id": "evidence.payout-vs-customer",
@@ -70,7 +75,8 @@ def payout_rows(table: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
 
 def survey_rows(small: pd.DataFrame, top: pd.DataFrame, gap: pd.DataFrame,
                 plans: pd.DataFrame) -> pd.DataFrame:
-    out = []
+    out: list[dict[str, object]] = []
+    row: Any  # pandas-stubs types each itertuples field as the whole scalar union
     ids = plans["plan_id"]
     for row in small[small["flag"]].itertuples(index=False):
         out.append({"rule_id": "evidence.survey-small-sample", "plan_id": ids.iat[row.plan_idx],

@@ -9,6 +9,7 @@ aggregations per plan × KPI (× source).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -72,8 +73,10 @@ def source_gap(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
     sign = pd.Series(wide.index.get_level_values("kpi")).map(
         rows.groupby("kpi")["sign"].first()).to_numpy()
     raw = (wide[("mean", a)] - wide[("mean", i)]) * sign
-    pooled = np.sqrt((wide[("var", a)] + wide[("var", i)]) / 2)
-    se = np.sqrt(wide[("var", a)] / wide[("size", a)] + wide[("var", i)] / wide[("size", i)])
+    # A ufunc of a Series is a Series; numpy's stubs say ndarray.
+    pooled = cast(pd.Series, np.sqrt((wide[("var", a)] + wide[("var", i)]) / 2))
+    se = cast(pd.Series, np.sqrt(wide[("var", a)] / wide[("size", a)]
+                                 + wide[("var", i)] / wide[("size", i)]))
     out = pd.DataFrame({"agent_mean": wide[("mean", a)], "independent_mean": wide[("mean", i)],
                         "gap": raw / pooled.replace(0, np.nan), "z": raw / se.replace(0, np.nan),
                         "n_agent": wide[("size", a)], "n_independent": wide[("size", i)]})

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -137,7 +138,7 @@ def _bunch(frame: pd.DataFrame, comps: pd.DataFrame, kpis: pd.DataFrame, plant: 
     """Move values from just before the KPI's threshold to just past it; the count moved."""
     comp = comps[comps["kpi"] == plant.kpi].iloc[0]
     _, sd = _scales(comps, [plant.kpi])
-    cut, s = float(comp["threshold"]), float(kpis.at[plant.kpi, "sign"])
+    cut, s = float(comp["threshold"]), float(cast(float, kpis.at[plant.kpi, "sign"]))
     rows = (frame["kpi"] == plant.kpi).to_numpy()
     gap = s * (cut - frame["value"].to_numpy())  # > 0: on the unpaid side
     band = rows & (gap > 0) & (gap <= 0.4 * sd[0]) & (rng.random(len(frame)) < plant.size)
@@ -150,7 +151,7 @@ def _survey_plant(frame: pd.DataFrame, kpis: pd.DataFrame, plant: Plant,
     rows = (frame["kpi"] == plant.kpi).to_numpy()
     hit = rows & (rng.random(len(frame)) < plant.size)
     if plant.kind == "survey-small":
-        low = float(kpis.at[plant.kpi, "min_sample_per_period"])
+        low = float(cast(float, kpis.at[plant.kpi, "min_sample_per_period"]))
         frame.loc[hit, "sample_size"] = rng.integers(1, int(low), int(hit.sum()))
         return frame, float(hit.sum() / rows.sum())
     if plant.kind == "survey-top":
@@ -161,5 +162,6 @@ def _survey_plant(frame: pd.DataFrame, kpis: pd.DataFrame, plant: Plant,
     independent = frame[rows].assign(source="independent_survey", sample_size=np.nan)
     fresh = scores.mean() + scores.std() * (rng.standard_normal(len(scores)) - plant.size)
     independent["value"] = np.clip(fresh, 0.0, SCALE_TOP)
-    frame["source"] = np.where(rows, "agent_triggered_survey", None)
+    # np.where takes any value; numpy's stubs do not list None.
+    frame["source"] = np.where(rows, "agent_triggered_survey", None)  # type: ignore[call-overload]
     return pd.concat([frame, independent], ignore_index=True), plant.size
