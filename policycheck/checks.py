@@ -7,6 +7,7 @@ turned into problems one by one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from policycheck.parsing import describe, location_of
 def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
           label: str, key: str | None, text: Callable[[int], str]) -> list[Problem]:
     problems = []
-    for row in np.flatnonzero(np.asarray(mask, dtype=bool)):
+    for row in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
         plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
         problems.append(Problem(location_of(frame, row, field),
                                 f"{describe(frame, row, label, key)}: {text(row)}", code,
@@ -35,15 +36,16 @@ def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> li
         return []
     first = frame[present].drop_duplicates(keys, keep="first").set_index(keys)
     problems = []
-    for row in np.flatnonzero(repeated.to_numpy()):
-        ident = tuple(frame[k].iat[row] for k in keys)
+    for row in np.flatnonzero(repeated.to_numpy()).tolist():
+        ident: tuple[Any, ...] = tuple(frame[k].iat[row] for k in keys)
         at = first.loc[ident if len(keys) > 1 else ident[0]]
         where = f"{at['src_file']}{'[' + at['src_sheet'] + ']' if at['src_sheet'] else ''}" \
                 f":{at['src_line']}"
-        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        plan: object = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        own: object = frame[key].iat[row]
         problems.append(Problem(
             location_of(frame, row, key),
-            f"duplicate {label} id '{frame[key].iat[row]}'"
+            f"duplicate {label} id '{own}'"
             + (f" in plan '{plan}'" if plan is not None and label != "plan" else "")
             + f" (first defined at {where}); expected each id once",
             "duplicate-id", None if plan is None else str(plan), field=key))
@@ -109,13 +111,15 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
     unique = ~plans["plan_id"].duplicated(keep=False)
     off = total.notna() & unique & ((total - BASIS_POINTS).abs() > WEIGHT_TOLERANCE_BP)
     problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
-                     lambda r: f"component weights sum to {number_text(total.iat[r] / 100)} %;"
+                     lambda r: "component weights sum to "
+                     f"{number_text(cast(float, total.iat[r]) / 100)} %;"
                      " expected 100 % (± 0.1 %)")
     counts = components.groupby("plan_id").size()
     no_components = ~plans["plan_id"].isin(counts.index) & (plans["target_variable"] > 0)
     problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
                       "plan_id", lambda r: "has no components but target_variable is "
-                      f"{number_text(plans['target_variable'].iat[r])}; expected components "
+                      f"{number_text(cast(float, plans['target_variable'].iat[r]))}"
+                      "; expected components "
                       "whose weights sum to 100 %, or target_variable 0 for a salary-only plan")
     return problems
 
@@ -136,9 +140,12 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         missing = bad.groupby(level=0).agg(list) if len(bad) else bad
         mask = frame.index.isin(missing.index)
         own = _components_of(components, set(frame["plan_id"][mask]))
-        problems += _emit(frame, mask, "applies_to", "unknown-component", label, key,
-                          lambda r, f=frame, m=missing, o=own: _applies_text(
-                              m.loc[f.index[r]], o.get(f["plan_id"].iat[r], [])))
+
+        def text(r: int, f: pd.DataFrame = frame, m: pd.Series = missing,
+                 o: dict[object, list[str]] = own) -> str:
+            return _applies_text(m.loc[f.index[r]], o.get(f["plan_id"].iat[r], []))
+
+        problems += _emit(frame, mask, "applies_to", "unknown-component", label, key, text)
     return problems
 
 
@@ -179,9 +186,10 @@ def _plan_ranges(plans: pd.DataFrame) -> list[Problem]:
                         ("is after", "on or before"))
     below = plans["max_variable"].notna() & (plans["max_variable"] < plans["target_variable"])
     problems += _emit(plans, below, "max_variable", "out-of-range", "plan", "plan_id",
-                      lambda r: f"max_variable: got {number_text(plans['max_variable'].iat[r])}, "
+                      lambda r: "max_variable: got "
+                      f"{number_text(cast(float, plans['max_variable'].iat[r]))}, "
                       "expected at least target_variable "
-                      f"({number_text(plans['target_variable'].iat[r])})")
+                      f"({number_text(cast(float, plans['target_variable'].iat[r]))})")
     return problems
 
 
@@ -207,8 +215,8 @@ def _gates(gates: pd.DataFrame) -> list[Problem]:
     def got(r: int) -> str:
         if not both.iat[r]:
             return "got neither min nor max"
-        return (f"got both min {number_text(gates['min'].iat[r])} and max "
-                f"{number_text(gates['max'].iat[r])}")
+        return (f"got both min {number_text(cast(float, gates['min'].iat[r]))} and max "
+                f"{number_text(cast(float, gates['max'].iat[r]))}")
 
     problems = _emit(gates, both | neither, "min", "gate-bound", "gate", "gate_id",
                      lambda r: f"{got(r)}; expected exactly one of them (min for a KPI where "

@@ -50,7 +50,7 @@ def _text(value: object) -> object:
 
 
 def _percent(points: object) -> object:
-    if points is None or points is pd.NA or pd.isna(points):  # type: ignore[arg-type]
+    if points is None or points is pd.NA or pd.isna(points):  # type: ignore[call-overload]
         return None
     return f"{int(points) / 100:g}%"  # type: ignore[call-overload]
 

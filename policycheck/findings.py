@@ -48,7 +48,9 @@ def empty() -> pd.DataFrame:
 def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
     if isinstance(array, pa.Array):
         array = pa.chunked_array([array], type=pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=_STR), copy=False)
+    # pandas takes dtype=; pandas-stubs lists only copy=, which pandas does not take.
+    text = pd.arrays.ArrowStringArray(array, dtype=_STR)  # type: ignore[call-arg]
+    return pd.Series(text, copy=False)
 
 
 def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -109,11 +109,11 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
             values = values.where(~(column.isna().to_numpy()), spec_field.default)
         out[spec_field.name] = values
     if spec is KPI:
-        out.insert(out.columns.get_loc("category") + 1, "pressure",
+        out.insert(cast(int, out.columns.get_loc("category")) + 1, "pressure",
                    out["category"].map(PRESSURE_OF_CATEGORY).astype(object))
-    for column in (*SOURCE_COLUMNS, "src_fields"):
-        values = raw[column].to_numpy()
-        out[column] = _file_names(values) if column in ("src_file", "src_sheet") else values
+    for name in (*SOURCE_COLUMNS, "src_fields"):
+        cells = raw[name].to_numpy()
+        out[name] = _file_names(cells) if name in ("src_file", "src_sheet") else cells
     out["src_line"] = out["src_line"].astype("int64")
     out["src_col"] = out["src_col"].astype("int64")
     if spec in CHILDREN:
@@ -146,11 +146,12 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
     be reported and counted (YAML plans get the same stand-in in ``documents``)."""
     missing = plans["plan_id"].isna().to_numpy()
     ids = plans["plan_id"].copy()
-    for row in np.flatnonzero(missing):
+    for row in np.flatnonzero(missing).tolist():
         where = location_of(plans, row, None)
-        ids.iat[row] = f"<plan at {Location(where.file, where.sheet, where.line)}>"
+        name = f"<plan at {Location(where.file, where.sheet, where.line)}>"
+        ids.iat[row] = name
         problems.append(Problem(where, "plan has no id; expected an 'id' unique across all "
-                                "inputs", "missing-field", ids.iat[row], field="plan_id"))
+                                "inputs", "missing-field", name, field="plan_id"))
     return ids
 
 

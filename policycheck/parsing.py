@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -39,11 +39,17 @@ class Parsed:
     hints: pd.Series | None = None
 
 
+def _classes(*classes: type) -> np.ndarray:
+    """``classes`` as an object array for ``np.isin``: what it makes of a list of classes,
+    which numpy's stubs do not take."""
+    return np.array(classes, dtype=object)
+
+
 def _types(raw: pd.Series) -> np.ndarray:
     """The type of each cell, with YAML's located mappings and lists as dict and list."""
     kinds = np.fromiter((type(v) for v in raw.to_numpy()), dtype=object, count=len(raw))
-    kinds[np.isin(kinds, [LocatedMap])] = dict
-    kinds[np.isin(kinds, [LocatedList])] = list
+    kinds[np.isin(kinds, _classes(LocatedMap))] = dict
+    kinds[np.isin(kinds, _classes(LocatedList))] = list
     return kinds
 
 
@@ -59,7 +65,7 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
         return Parsed(pd.Series(texts, index=raw.index, dtype=object),
                       np.zeros(len(raw), dtype=bool), "text")
     kinds = _types(raw)
-    bad = np.isin(kinds, [dict, list, bool, bytes]) if len(raw) else np.zeros(0, bool)
+    bad = np.isin(kinds, _classes(dict, list, bool, bytes)) if len(raw) else np.zeros(0, bool)
     is_str = kinds == str
     values = raw.where(is_str | ~_present(raw), raw.astype(str)).where(_present(raw), None)
     values = values.astype(object).str.strip()
@@ -81,7 +87,7 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Floats from numbers and numeric text; bools, dates and other types are bad."""
     present = _present(raw)
     kinds = _types(raw)
-    wrong_type = np.isin(kinds, [bool, dict, list, dt.date, dt.datetime, pd.Timestamp])
+    wrong_type = np.isin(kinds, _classes(bool, dict, list, dt.date, dt.datetime, pd.Timestamp))
     source = raw.where(~wrong_type, None)
     numbers = pd.to_numeric(source, errors="coerce").astype("float64")
     finite = np.isfinite(numbers.to_numpy())
@@ -92,7 +98,7 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
     """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no."""
     hints = pd.Series("", index=raw.index, dtype=object)
-    for row in np.flatnonzero(bad):  # problem cells only
+    for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
         if isinstance(value, bool):
             hints.iat[row] = "; yes/no and true/false are not numbers"
@@ -127,7 +133,7 @@ def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
     is_false = (kinds == bool) & (raw == False).to_numpy()  # noqa: E712
     is_true |= (kinds == str) & words.isin(TRUE_WORDS).to_numpy()
     is_false |= (kinds == str) & words.isin(FALSE_WORDS).to_numpy()
-    numeric = np.isin(kinds, [int, float])
+    numeric = np.isin(kinds, _classes(int, float))
     is_true |= numeric & (raw == 1).to_numpy()
     is_false |= numeric & (raw == 0).to_numpy()
     bad = present & ~(is_true | is_false)
@@ -139,7 +145,7 @@ def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
 def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
     present = _present(raw)
     kinds = _types(raw)
-    is_date = np.isin(kinds, [dt.date, dt.datetime, pd.Timestamp])
+    is_date = np.isin(kinds, _classes(dt.date, dt.datetime, pd.Timestamp))
     is_str = kinds == str
     text = raw.where(is_str, None)
     parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
@@ -186,7 +192,7 @@ def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     distinct text or list is split and joined once."""
     kinds = _types(raw)
     is_str, is_list = kinds == str, kinds == list  # a YAML list, or a LocatedList
-    bad = np.isin(kinds, [dict, bool]) | (~is_str & ~is_list & _present(raw))
+    bad = np.isin(kinds, _classes(dict, bool)) | (~is_str & ~is_list & _present(raw))
     cells = raw.to_numpy(dtype=object)
     out = np.full(len(cells), None, dtype=object)
     joined: dict[Any, str | None] = {}
@@ -257,7 +263,8 @@ def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
     codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
     # The missing cells (code -1) take the last entry, a None; object dtype, as pandas
     # would otherwise infer its Arrow "str" dtype for the distinct texts.
-    distinct = pd.Series(np.append(uniques.astype(object), None), dtype=object)
+    distinct = pd.Series(np.append(uniques.astype(object), np.array([None], dtype=object)),
+                         dtype=object)
     parsed = parser(distinct, spec)
     values = parsed.values.take(codes)
     values.index = raw.index
@@ -275,7 +282,8 @@ _DISTINCT_FROM = 64
 def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
     """The location of one cell: the field's own line and column when YAML gave one."""
     fields = frame["src_fields"].iat[row]
-    line, col = int(frame["src_line"].iat[row]), int(frame["src_col"].iat[row])
+    line = int(cast(SupportsInt, frame["src_line"].iat[row]))
+    col = int(cast(SupportsInt, frame["src_col"].iat[row]))
     if field and isinstance(fields, dict) and field in fields:
         line, col = fields[field]
     return Location(str(frame["src_file"].iat[row]), str(frame["src_sheet"].iat[row]), line, col)
@@ -283,8 +291,8 @@ def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
 
 def describe(frame: pd.DataFrame, row: int, label: str, key: str | None) -> str:
     """"plan 'x', component 'y'" for messages."""
-    plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
-    own = frame[key].iat[row] if key and key in frame else None
+    plan: object = frame["plan_id"].iat[row] if "plan_id" in frame else None
+    own: object = frame[key].iat[row] if key and key in frame else None
     parts = []
     if plan is not None and label != "plan":
         parts.append(f"plan '{plan}'")
@@ -302,9 +310,10 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: s
                  hints: pd.Series | None = None) -> list[Problem]:
     """One problem per masked cell: "plan 'x', component 'y': weight: got 50, expected ..."."""
     problems = []
-    for row in np.flatnonzero(mask):
+    for row in np.flatnonzero(mask).tolist():
         value = raw.iat[row]
-        hint = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) else ""
+        hint: object = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) \
+            else ""
         plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
         problems.append(Problem(
             location_of(frame, row, field),

@@ -8,6 +8,7 @@ values allowed. They run lazily, so one run reports every failure.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -60,6 +61,7 @@ def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
 
 def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
     problems = []
+    case: Any  # the stubs read the field ``case.index`` as the method tuple.index
     for case in cases.itertuples(index=False):
         if case.index is None or pd.isna(case.index):
             continue

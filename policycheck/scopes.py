@@ -12,6 +12,7 @@ row's plan". Every function here works on whole columns with integer plan codes
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,7 @@ def contains(ctx: RowContext, text: np.ndarray, part: np.ndarray) -> np.ndarray:
     haystack = pd.Series(text, dtype=object).fillna("").astype(str).str.lower()
     needle = pd.Series(part, dtype=object).fillna("").astype(str).str.lower()
     if needle.nunique() <= 1:
-        value = needle.iat[0] if len(needle) else ""
+        value = cast(str, needle.iat[0]) if len(needle) else ""
         return haystack.str.contains(value, regex=False).to_numpy(dtype=bool) & (value != "")
     return np.array([n in h and n != "" for h, n in zip(haystack, needle, strict=True)], dtype=bool)
 

@@ -150,7 +150,7 @@ def _add_plan_codes(frames: dict[str, pd.DataFrame]) -> None:
 
 def model_without_sources(model: Model) -> dict[str, pd.DataFrame]:
     """The frames minus source locations: what must be equal whatever form plans came in."""
-    return {name: frame.drop(columns=[c for c in frame if c.startswith("src_")])
+    return {name: frame.drop(columns=[c for c in frame.columns if c.startswith("src_")])
             for name, frame in model.frames.items()}
 
 

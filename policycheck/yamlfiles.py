@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from policycheck import cache
 from policycheck.cache import FileOutcome
@@ -110,7 +110,9 @@ def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[tuple[FileOutcom
         for encoded, outcome in pool.map(_read_encoded, *zip(*contents, strict=True),
                                          chunksize=chunk):
             decoded = cache.decode(encoded) if encoded is not None else None
-            out.append((outcome, None) if decoded is None else (decoded, encoded))
+            # Not decoded: the worker could not encode the outcome and sent it itself.
+            out.append((cast(FileOutcome, outcome), None) if decoded is None
+                       else (decoded, encoded))
     return out
 
 

@@ -10,7 +10,7 @@ Duplicate keys, which PyYAML would silently resolve to the last value, are repor
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -226,7 +226,7 @@ class _FastBuilder:
             items.extend([self.build(child, depth + 1) for child in node.value])
             return items
         if kind is yaml.MappingNode and node.tag == "tag:yaml.org,2002:map":
-            return self.build_map(node, depth)
+            return self.build_map(cast(yaml.MappingNode, node), depth)
         raise _Unusual
 
     def build_map(self, node: yaml.MappingNode, depth: int) -> LocatedMap:
