@@ -114,7 +114,7 @@ _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_column": "src_col"}
 # json's C encoder with a raw newline after each item separator: JSON text escapes the
 # newlines of strings, so every raw one marks a separator and the batch splits back exactly.
-_BATCH = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+_BATCH = json.encoder.c_make_encoder and json.encoder.c_make_encoder(  # type: ignore[attr-defined]
     None, None, json.encoder.encode_basestring, None, ":", ",\n", False, False, True)
 
 

@@ -7,8 +7,7 @@ escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``
 ``,``. Pay is redacted by default.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the module defines a function of that name.
 from typing import Any
 
 import pandas as pd

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -147,7 +147,8 @@ def _plain_chunk(findings: pd.DataFrame) -> bytes:
     """The findings of a chunk through json.dumps: for a value only json.dumps knows how to
     write or refuse. Its lines are indented as items of the findings list (a JSON string
     holds no raw newline, so every line break is the encoder's)."""
-    rows = findings.astype(object).where(findings.notna(), None).to_dict("records")
+    rows = cast("list[dict[str, Any]]",
+                findings.astype(object).where(findings.notna(), None).to_dict("records"))
     return "".join(",\n    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
                    .replace("\n", "\n    ") for r in rows).encode("utf-8")
 
@@ -214,5 +215,6 @@ def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
 def _render_plain(report: Report) -> str:
     """The reference rendering, with json.dumps."""
     findings = report.findings.astype(object).where(report.findings.notna(), None)
-    data = _data(report, [finding_json(r) for r in findings.to_dict("records")])
+    records = cast("list[dict[str, Any]]", findings.to_dict("records"))
+    data = _data(report, [finding_json(r) for r in records])
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -27,7 +27,7 @@ def number(value: Any) -> Any:
 
 encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
 #: json's C encoder of containers (None where the interpreter has no C accelerator).
-_c_encoder = json.encoder.c_make_encoder
+_c_encoder = json.encoder.c_make_encoder  # type: ignore[attr-defined]  # not in typeshed
 
 
 class Unsupported(TypeError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,7 +130,7 @@ def protection_sentence(plans: pd.DataFrame) -> pd.Series:
 def step_text(step_value: pd.Series, unit: pd.Series) -> pd.Series:
     """The KPI move of one step in its own unit: "−30 seconds", "+0.4 count"."""
     value = step_value.astype("float64")
-    sign = np.where(value < 0, "−", "+")
+    sign: np.ndarray[Any, np.dtype[np.str_]] = np.where(value < 0, "−", "+")
     # .astype(str): an empty column maps to float64, which a string column cannot add
     number = value.abs().map(lambda v: f"{v:,.4g}" if v == v else "n/a").astype(str)
     units = unit.fillna("").astype(str).replace({"percent": "points", "count": ""})
