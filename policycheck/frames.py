@@ -83,14 +83,14 @@ class Frames:
         if key not in self._shared:
             codes, uniques = pd.factorize(self.entity(scope)[name])
             self._shared[key] = (np.asarray(codes, dtype=np.int64), list(uniques))
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
     def plan_ids(self) -> pa.Array:
         """The plans' ids as Arrow text, gathered per finding into the findings frame."""
         if "plan_ids" not in self._shared:
             self._shared["plan_ids"] = pa.array(self.plans["plan_id"].to_numpy(dtype=object),
                                                 type=pa.large_string(), from_pandas=True)
-        return self._shared["plan_ids"]  # type: ignore[no-any-return]
+        return self._shared["plan_ids"]
 
     def entity(self, scope: str) -> pd.DataFrame:
         return self.plans if scope == "plan" else self.frames[SCOPE_ENTITIES[scope].name]
@@ -129,7 +129,7 @@ class Frames:
             self._shared[key] = _distinct_rows(
                 [self.value_codes(scope, n) for n in sorted(names) if not n.startswith(
                     "param.")], len(self.entity(scope)))
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
     def value_codes(self, scope: str, name: str) -> np.ndarray | None:
         """Integer codes of a field, equal where its values are (None: no cheap codes)."""
@@ -144,7 +144,7 @@ class Frames:
             else:
                 codes = _value_codes(self.column(scope, name))
             self._shared[key] = codes
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
     def component_keys(self, plan_idx: np.ndarray | None = None,
                        component_ids: np.ndarray | None = None) -> np.ndarray:
@@ -192,7 +192,7 @@ class Frames:
                     else self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64))
             rows.flags.writeable = False
             self._shared[key] = rows
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):

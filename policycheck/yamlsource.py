@@ -31,7 +31,7 @@ __all__ = ["COMPOSE_SAFE_DEPTH", "MAX_DEPTH", "MAX_EXPANDED", "LocatedList", "Lo
 
 _BaseLoader: type = SAFE_LOADER
 
-class LocatedMap(dict):  # type: ignore[type-arg]
+class LocatedMap(dict):
     """A mapping with the 1-based (line, column) of itself and of each key."""
 
     start: tuple[int, int] = (0, 0)
@@ -42,7 +42,7 @@ class LocatedMap(dict):  # type: ignore[type-arg]
         return self.key_positions.get(key, self.start)
 
 
-class LocatedList(list):  # type: ignore[type-arg]
+class LocatedList(list):
     """A sequence with the 1-based (line, column) of itself and of each item."""
 
     start: tuple[int, int] = (0, 0)
@@ -64,7 +64,7 @@ _MEMO_TEXT = 64
 _STR = "tag:yaml.org,2002:str"
 
 
-class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _LocatingLoader(_BaseLoader):
     """Safe loader building located containers and collecting duplicate-key problems."""
 
     def __init__(self, stream: str, path: str) -> None:
@@ -85,7 +85,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                         _PLAIN_TAGS.clear()  # a bound on memory for inputs of many texts
                     _PLAIN_TAGS[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return super().resolve(kind, value, implicit)
 
     def construct_located_map(self, node: yaml.MappingNode) -> Any:
         data = LocatedMap()
