@@ -8,7 +8,7 @@ problem naming it, and the summary counts plans read, valid and invalid.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ import pandas as pd
 
 from policycheck import checks
 from policycheck.catalog import library_records
-from policycheck.errors import Problem
+from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load_paths
 from policycheck.model import CHILDREN, ENTITIES
 from policycheck.normalise import Normalised, normalise
@@ -62,9 +62,18 @@ class Model:
 
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
-    """Load, type and validate every input under ``paths``."""
-    loaded = load_paths(paths, max_bytes)
-    return validate(loaded)
+    """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
+    (a mistyped folder, an export of the wrong sheet) are said so in a warning: a check of
+    nothing passes, and a gate should not pass without saying why."""
+    model = validate(load_paths(paths, max_bytes))
+    if model.plans_read or model.errors or not paths:
+        return model
+    named = ", ".join(display_path(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
+    found = f"{len(model.files)} data file{'s' * (len(model.files) != 1)}"
+    return replace(model, problems=(*model.problems, Problem(
+        Location(named), f"no plan found in {found}: expected YAML files with a top-level "
+        "'plan' or 'plans' key, a plans.csv table or a workbook with a plans sheet",
+        "no-plans", severity="warning")))
 
 
 def validate(loaded: Loaded) -> Model:

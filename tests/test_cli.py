@@ -94,6 +94,26 @@ def test_validate_text_problem_and_summary(inputs: Inputs, capsys: pytest.Captur
         "Read 3 plans from 2 files: 2 valid, 1 invalid. 1 error, 1 warning.\n")
 
 
+def test_inputs_without_a_plan_are_a_warning_not_a_silent_pass(
+        inputs: Inputs, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A mistyped folder or the wrong export holds no plan: the run says so (and still
+    exits 0, so that a hook given only a waivers file does not block a commit)."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "kpis.yaml").write_text("kpis:\n  - {id: my_kpi, name: Mine, category: "
+                                        "speed, direction: lower}\n")
+    code, out, err = run(capsys, "validate", "empty")
+    assert (code, err) == (0, "")
+    assert out == ("empty: warning: no plan found in 0 data files: expected YAML files with "
+                   "a top-level 'plan' or 'plans' key, a plans.csv table or a workbook with "
+                   "a plans sheet [no-plans]\n"
+                   "Read 0 plans from 0 files: 0 valid, 0 invalid. 0 errors, 1 warning.\n")
+    code, out, _ = run(capsys, "check", "kpis.yaml", "empty", "--format", "json")
+    problems = json.loads(out)["problems"]
+    assert code == 0
+    assert [(p["file"], p["code"], p["message"][:30]) for p in problems] == [
+        ("kpis.yaml, empty", "no-plans", "no plan found in 1 data file: ")]
+
+
 def test_validate_missing_path(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "validate", "no/such/folder")
     assert (code, err) == (2, "")
