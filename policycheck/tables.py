@@ -78,15 +78,16 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     # pandas finds no columns when the file starts with one, so those are counted and cut.
     content = text.lstrip()
     above = text[: len(text) - len(content)].count("\n")
+    sep = separator(content)
     try:
         # dtype=object keeps the parser's Python strings: pandas' default "str" dtype
         # would convert every column to Arrow and back, which costs more than the read.
-        raw = pd.read_csv(io.StringIO(content), header=None, dtype=object,
+        raw = pd.read_csv(io.StringIO(content), header=None, dtype=object, sep=sep,
                           keep_default_na=False, na_filter=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raw = pd.DataFrame()
     except pd.errors.ParserError as exc:
-        out.problems.append(_malformed(exc, shown, above))
+        out.problems.append(_malformed(exc, shown, above, sep))
         return
     stripped = [_stripped(raw[c].to_numpy()) for c in raw.columns]
     columns = [values for values, _ in stripped]
@@ -103,6 +104,21 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
                header_row=above + top + 1)
 
 
+#: The field separators of CSV exports: Excel writes ";" where the decimal mark is a comma
+#: (most of continental Europe), and some HR systems export tab-separated text.
+SEPARATORS = (",", ";", "\t")
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def separator(text: str) -> str:
+    """The field separator of a CSV text: the one its header line holds most of (a header
+    of one column holds none: a comma)."""
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]  # not split: that would copy the whole rest
+    counts = [header.count(candidate) for candidate in SEPARATORS]
+    return SEPARATORS[counts.index(max(counts))]
+
+
 def _stripped(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cells stripped, an empty one missing (None), and the mask of missing cells. A column
     holds few distinct texts, so each is stripped once and taken back by position."""
@@ -112,7 +128,7 @@ def _stripped(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return texts[codes], empty[codes]  # code -1 (a missing cell) takes the None at the end
 
 
-def _malformed(exc: Exception, shown: str, above: int) -> Problem:
+def _malformed(exc: Exception, shown: str, above: int, sep: str = ",") -> Problem:
     """pandas says "Expected 4 fields in line 3, saw 5": say it with the line in front."""
     unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
     if unclosed:  # pandas counts rows from 0
@@ -125,7 +141,8 @@ def _malformed(exc: Exception, shown: str, above: int) -> Problem:
     columns, line, cells = found.groups()
     return Problem(Location(shown, "", int(line) + above),
                    f"malformed CSV: this row has {cells} cells but the header has {columns}; "
-                   "expected one cell per column (quote a cell that contains a comma)",
+                   "expected one cell per column (quote a cell that contains a "
+                   f"{SEPARATOR_NAMES[sep]})",
                    "bad-csv")
 
 

@@ -353,6 +353,40 @@ def test_malformed_csv_names_the_line(problems: Problems) -> None:
         "expected one cell per column (quote a cell that contains a comma) [bad-csv]"]
 
 
+@pytest.mark.parametrize("sep, name", [(";", "semicolon"), ("\t", "tab")])
+def test_csv_separated_by_semicolons_or_tabs(problems: Problems, sep: str, name: str) -> None:
+    """Excel writes ';' where the decimal mark is a comma; some HR systems write tabs. The
+    separator is the one the header line holds most of."""
+    text = PLAN_CSV.replace(",", sep) + f"p2{sep}servce{sep}1{sep}0\n"
+    assert problems({"plans.csv": text}) == [
+        "plans.csv:3: error: plan 'p2': role_kind: got 'servce', expected one of service, "
+        "sales, advice, retention, collections, claims, field_service, back_office, manager; "
+        "did you mean 'service'? [invalid-value]"]
+    assert problems({"plans.csv": text + f"p3{sep}service{sep}1{sep}0{sep}extra\n"})[-1] == (
+        "plans.csv:4: error: malformed CSV: this row has 5 cells but the header has 4; "
+        f"expected one cell per column (quote a cell that contains a {name}) [bad-csv]")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_the_sample_tables_with_another_separator_give_the_same_plans(
+        tmp_path: Path, sep: str) -> None:
+    import csv
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "csv"
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    for path in sorted(sample.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as source:
+            rows = list(csv.reader(source))
+        with (folder / path.name).open("w", newline="", encoding="utf-8") as target:
+            csv.writer(target, delimiter=sep).writerows(rows)
+    mine, theirs = load_model([folder]), load_model([sample])
+    assert (mine.problems, mine.plans_valid) == (theirs.problems, 17)
+    for name, frame in theirs.frames.items():
+        kept = [c for c in frame.columns if c != "src_file"]
+        assert mine.frames[name][kept].equals(frame[kept]), name
+
+
 def test_unclosed_quote_names_the_row(problems: Problems) -> None:
     assert problems({"plans.csv": PLAN_CSV + 'p2,"service,1,0\n'}) == [
         "plans.csv:3: error: malformed CSV: a quoted cell starting on this row is never "
