@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, SupportsInt, cast
@@ -105,7 +106,29 @@ def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
         elif (isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
             hints.iat[row] = "; NaN and infinity are not allowed"
+        elif isinstance(value, str):
+            hints.iat[row] = _written_number_hint(value.strip())
     return hints
+
+
+#: Numbers as spreadsheets format them for people: 32,000 / 32.000 / 32 000 with digits
+#: grouped by thousands, and 0,4 with a decimal comma.
+_GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*)"
+                      r"(?:(?!\3)[.,](\d+))?")
+_DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
+
+
+def _written_number_hint(text: str) -> str:
+    """What to write instead of a number formatted for reading (a cell exported as shown)."""
+    grouped, comma = _GROUPED.fullmatch(text), _DECIMAL_COMMA.fullmatch(text)
+    plain = comma and f"{comma[1]}.{comma[2]}"
+    if grouped:
+        whole = grouped[1] + re.sub(r"\D", "", grouped[2])
+        whole += f".{grouped[4]}" if grouped[4] else ""
+        if plain:  # 32,000: thirty-two thousand, or 32 with a decimal comma
+            return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
+        return f"; write it without thousands separators: '{whole}'"
+    return f"; write a decimal point: '{plain}'" if plain else ""
 
 
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:

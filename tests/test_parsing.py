@@ -81,6 +81,31 @@ def test_bad_weights(value: Any, hint: str) -> None:
     assert parsed.hints is not None and parsed.hints.tolist() == [hint]
 
 
+@pytest.mark.parametrize("text, hint", [
+    ("0,4", "; write a decimal point: '0.4'"),
+    ("-1,25", "; write a decimal point: '-1.25'"),
+    ("32,000", "; write a decimal point and no thousands separators: '32000' or '32.000'"),
+    ("1,234,567.89", "; write it without thousands separators: '1234567.89'"),
+    ("1.234.567,89", "; write it without thousands separators: '1234567.89'"),
+    ("3 200", "; write it without thousands separators: '3200'"),
+    ("1'000", "; write it without thousands separators: '1000'"),
+    ("12,34,567", ""), ("€32,000", ""), ("1.234,5.6", ""), ("about 5", ""),
+])
+def test_numbers_formatted_for_reading_say_how_to_write_them(text: str, hint: str) -> None:
+    """A spreadsheet exports a cell as shown: grouped thousands, or a decimal comma."""
+    parsed = parse_num(column(text), PLAN.field("base_pay"))
+    assert parsed.bad.tolist() == [True]
+    assert parsed.hints is not None and parsed.hints.tolist() == [hint]
+
+
+def test_a_decimal_comma_in_a_weight_says_how_to_write_it(problems: Problems) -> None:
+    assert problems({"plans.csv": "id;role_kind;base_pay;target_variable\np1;service;1;0\n",
+                     "components.csv": "plan_id;id;kpi;weight\np1;c1;aht;0,4\n"}) == [
+        "components.csv:2: error: plan 'p1', component 'c1': weight: got '0,4', expected a "
+        "fraction between 0 and 1 or a percent like '50%'; write a decimal point: '0.4' "
+        "[invalid-value]"]
+
+
 def test_missing_weight_is_not_bad() -> None:
     parsed = parse_weight(column(None), WEIGHT)
     assert parsed.bad.tolist() == [False]
@@ -265,8 +290,8 @@ def test_number_cells_from_tables(problems: Problems) -> None:
                                   "p2,service,30000,NaN,1.5\n"
                                   "p3,service,-inf,yes,x\n",
                      "components.csv": "plan_id,kpi,weight\np1,fcr,1\np2,fcr,1\np3,fcr,1\n"}) == [
-        "plans.csv:2: error: plan 'p1': base_pay: got '30,000', expected a number "
-        "[invalid-value]",
+        "plans.csv:2: error: plan 'p1': base_pay: got '30,000', expected a number; write a "
+        "decimal point and no thousands separators: '30000' or '30.000' [invalid-value]",
         "plans.csv:3: error: plan 'p2': headcount: got '1.5', expected a whole number "
         "[invalid-value]",
         "plans.csv:3: error: plan 'p2': target_variable: got 'NaN', expected a number; NaN "
