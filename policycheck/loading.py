@@ -22,7 +22,8 @@ from policycheck.cache import FileOutcome
 from policycheck.documents import Records
 from policycheck.errors import Location, Problem, did_you_mean, display_path
 from policycheck.model import ENTITIES
-from policycheck.tables import TableFrames, entity_for_name, read_csv, read_workbook
+from policycheck.tables import TableFrames, entity_for_name, read_csv
+from policycheck.workbooks import read_workbook
 from policycheck.yamlfiles import read_yaml_files
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
