@@ -12,9 +12,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.cellproblems import describe, location_of
 from policycheck.errors import Problem, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
-from policycheck.parsing import describe, location_of
 
 
 def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,

@@ -16,6 +16,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.cellproblems import describe, location_of, report_cells
 from policycheck.errors import Location, Problem, quote
 from policycheck.model import (
     CHILDREN,
@@ -30,7 +31,7 @@ from policycheck.model import (
     EntitySpec,
     FieldSpec,
 )
-from policycheck.parsing import describe, location_of, parse_column, report_cells
+from policycheck.parsing import parse_column
 
 
 @dataclass

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
+from policycheck.cellproblems import describe, location_of
 from policycheck.errors import Problem, quote
 from policycheck.model import ENTITIES, EntitySpec
 from policycheck.normalise import key_columns
-from policycheck.parsing import describe, location_of
 
 #: How a pandera check name reads in a message.
 CHECK_TEXT = {

@@ -1,0 +1,63 @@
+"""Problems with single cells: where a cell is (its file, row or YAML line and column) and
+how a message names it ("plan 'x', component 'y': weight: got 50, expected ...")."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsInt, cast
+
+import numpy as np
+import pandas as pd
+
+from policycheck.errors import Location, Problem, quote
+
+
+def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
+    """The location of one cell: the field's own line and column when YAML gave one."""
+    fields = frame["src_fields"].iat[row]
+    line = int(cast(SupportsInt, frame["src_line"].iat[row]))
+    col = int(cast(SupportsInt, frame["src_col"].iat[row]))
+    if field and isinstance(fields, dict) and field in fields:
+        line, col = fields[field]
+    return Location(str(frame["src_file"].iat[row]), str(frame["src_sheet"].iat[row]), line, col)
+
+
+def describe(frame: pd.DataFrame, row: int, label: str, key: str | None) -> str:
+    """"plan 'x', component 'y'" for messages."""
+    plan: object = frame["plan_id"].iat[row] if "plan_id" in frame else None
+    own: object = frame[key].iat[row] if key and key in frame else None
+    parts = []
+    if plan is not None and label != "plan":
+        parts.append(f"plan '{plan}'")
+    if label == "plan":
+        parts.append(f"plan '{plan}'")
+    elif own is not None:
+        parts.append(f"{label} '{own}'")
+    else:
+        parts.append(label)
+    return ", ".join(parts)
+
+
+def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: str,
+                 label: str, key: str | None, expected: str, code: str,
+                 hints: pd.Series | None = None) -> list[Problem]:
+    """One problem per masked cell: "plan 'x', component 'y': weight: got 50, expected ..."."""
+    problems = []
+    for row in np.flatnonzero(mask).tolist():
+        value = raw.iat[row]
+        hint: object = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) \
+            else ""
+        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        problems.append(Problem(
+            location_of(frame, row, field),
+            f"{describe(frame, row, label, key)}: {field}: got {_shown(value)}, expected "
+            f"{expected}{hint}",
+            code, None if plan is None else str(plan), field=field))
+    return problems
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return quote(list(value))
+    return quote(value)
