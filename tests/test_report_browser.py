@@ -154,7 +154,8 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def page(report_html: Path) -> Iterator[DevTools]:
     """The report open in headless Chromium, loaded, with the events of the load kept."""
     binary = chromium()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as its main process exits.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
              "--window-size=1280,2000", "about:blank"],
@@ -227,7 +228,8 @@ def test_screenshot(report_html: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as its main process exits.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
                         "--window-size=1280,2000", report_html.as_uri()],
                        check=True, timeout=120, capture_output=True)
