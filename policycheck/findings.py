@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -73,15 +73,19 @@ def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
         len(codes), pa.py_buffer(offsets), pa.py_buffer(data), validity))
 
 
-def _take_category(values: Sequence[str], codes: np.ndarray) -> pd.Series:
+def _take_category(values: Sequence[object], codes: np.ndarray) -> pd.Series:
     """``values[code]`` per row as a categorical column, its categories the distinct texts in
-    sorted order (so that sorting the column sorts its texts): a rule's title and
-    remediation repeat on every finding, and as text they were a third of the findings'
-    memory."""
-    categories, inverse = np.unique(np.array(values, dtype=object), return_inverse=True)
+    sorted order (so that sorting the column sorts its texts); missing where the code is -1
+    or the value is not text. A rule's title and remediation repeat on every finding, and
+    as text they were a third of the findings' memory. (Columns that later steps write to,
+    such as ``status`` and ``src_file``, stay text: a categorical takes no new value.)"""
+    texts = [v if isinstance(v, str) else None for v in values]
+    categories = sorted({t for t in texts if t is not None})
+    rank = {t: i for i, t in enumerate(categories)}
+    to_category = np.array([-1 if t is None else rank[t] for t in texts] + [-1],
+                           dtype=np.int64)
     return pd.Series(pd.Categorical.from_codes(
-        inverse.astype(np.int64)[codes], dtype=pd.CategoricalDtype(
-            pd.Index(categories.tolist(), dtype=_STR))))
+        to_category[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype=_STR))))
 
 
 def _ranked_codes(fired: Sequence[Fired], frames: Frames, name: str
@@ -135,9 +139,12 @@ def _order(file: np.ndarray, sheet: np.ndarray, line: np.ndarray, col: np.ndarra
     return np.lexsort((codes, *keys))
 
 
-def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
-    """One findings frame with FINDING_COLUMNS, sorted by location, rule and entity."""
-    fired = [f for f in fired if len(f.rows)]
+def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
+    """One findings frame with FINDING_COLUMNS, sorted by location, rule and entity.
+
+    ``fired`` is consumed: once the messages (the largest column) are in the frame, each
+    rule's own are let go, so that the two never fill memory side by side."""
+    fired[:] = [f for f in fired if len(f.rows)]
     if not fired:
         return empty()
     rules = [f.rule for f in fired]
@@ -150,6 +157,10 @@ def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
                  for name in ("src_line", "src_col"))
     entity = _entities(fired, frames, components_only=False)
     order = _order(file, sheet, line, col, rule_rank, entity)
+    # one array first: a take from a chunked array looks up the chunk of every row
+    message = _text(pa.chunked_array([f.message for f in fired]).combine_chunks()
+                    .take(pa.array(order)))
+    fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
     rule = rule[order]
     plan_rows = np.concatenate([f.plan_rows for f in fired])[order]
     headcount = frames.headcount[plan_rows]
@@ -162,9 +173,7 @@ def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
         "entity_id": entity.take(order).reset_index(drop=True),
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
-        # one array first: a take from a chunked array looks up the chunk of every row
-        "message": _text(pa.chunked_array([f.message for f in fired]).combine_chunks()
-                         .take(pa.array(order))),
+        "message": message,
         "evidence": pd.Series(np.concatenate([f.evidence for f in fired])[order], dtype=object),
         "remediation": _take_category([r.remediation for r in rules], rule),
         "src_file": _take_text(files, file[order]),
@@ -178,6 +187,10 @@ def assemble(fired: Sequence[Fired], frames: Frames) -> pd.DataFrame:
     out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
     out["waiver"] = pd.Series(np.empty(len(out), dtype=object), dtype=object)
     return out
+
+
+#: What a rule's messages are once they are in the findings frame.
+_NO_MESSAGES = pa.array([], type=pa.large_string())
 
 
 def fingerprints(findings: pd.DataFrame) -> pd.Series:
