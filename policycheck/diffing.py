@@ -95,8 +95,11 @@ def diff_reports(old: Report, new: Report) -> Diff:
     resolved = before[~before["fingerprint"].isin(after["fingerprint"])]
     pairs = after.merge(before[["fingerprint", "severity"]].rename(
         columns={"severity": "old_severity"}), on="fingerprint")
-    raised = pairs[pairs["severity"].map(SEVERITY_RANK)
-                   < pairs["old_severity"].map(SEVERITY_RANK)]
+    # As numbers: with no finding on one side the mapped columns are empty text columns,
+    # which do not compare.
+    rank, old_rank = (pairs[name].map(SEVERITY_RANK).astype("float64").to_numpy()
+                      for name in ("severity", "old_severity"))
+    raised = pairs[rank < old_rank]
     return Diff(old=old, new=new,
                 plans_added=tuple(sorted(new_ids - old_ids - _invalid_ids(old))),
                 plans_removed=tuple(sorted(old_ids - new_ids - _invalid_ids(new))),

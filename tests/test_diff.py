@@ -150,6 +150,20 @@ def test_diff_reports_is_a_pure_function(versions: Path) -> None:
     assert render_markdown(result) == render_markdown(diff_reports(old, new))
 
 
+@pytest.mark.parametrize("old, new, counts, code", [
+    ("none", "old", "3 introduced, 0 raised, 0 resolved", 1),  # the first plans of a repository
+    ("old", "none", "0 introduced, 0 raised, 3 resolved", 0),
+])
+def test_a_side_without_findings(versions: Path, capsys: pytest.CaptureFixture[str],
+                                 old: str, new: str, counts: str, code: int) -> None:
+    """One side with no plan (a repository's first plans, or all plans removed) has no
+    finding to compare severities with: it crashed with an internal error (exit 3)."""
+    (versions / "none").mkdir()
+    found, out, _ = run(capsys, "diff", old, new)
+    assert found == code
+    assert f"findings: {counts}." in out
+
+
 def test_invalid_new_version_exits_2(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(versions / "new", {"e.yaml": "plan: {id: e-2027}\n"})
     code, out, _ = run(capsys, "diff", "old", "new")
