@@ -164,3 +164,16 @@ def test_empty_or_tiny_actuals_find_nothing(capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path, body: str) -> None:
     code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
     assert code == 0 and "0 findings" in out
+
+
+def test_actuals_without_any_plan_say_so_once(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Every row of the actuals would name an unknown plan: one line says why instead."""
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(capsys, "analyze", str(tmp_path / "empty"), "--actuals", str(ACTUALS))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"{tmp_path / 'empty'}: warning: no plan found in 0 data files: expected YAML files "
+        "with a top-level 'plan' or 'plans' key, a plans.csv table or a workbook with a plans "
+        "sheet [no-plans]",
+        "policycheck: error: no plan was read, so the actuals have no plan to be matched to"]

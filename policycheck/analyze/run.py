@@ -25,7 +25,7 @@ from policycheck.analyze.params import resolve
 from policycheck.analyze.payout import payout_vs_customer
 from policycheck.analyze.signals import RULES
 from policycheck.analyze.surveys import small_samples, source_gap, survey_rows, top_scores
-from policycheck.errors import display_path
+from policycheck.errors import InputError, display_path
 from policycheck.report import Report
 from policycheck.validation import Model, load_model
 
@@ -46,6 +46,9 @@ def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
     """Load the plans under ``paths`` and the actuals file; run every signal."""
     resolved = resolve(params)
     model = load_model(paths)
+    if not model.plans_read:  # else every row of the actuals would be an unknown plan
+        raise InputError("no plan was read, so the actuals have no plan to be matched to",
+                         model.problems)
     frame = load_actuals(actuals, model.plans, model.frames["kpis"], model.invalid_plans)
     evidence = analyse_actuals(model, frame, resolved, fail_on=fail_on)
     report = evidence.report
