@@ -121,6 +121,7 @@ SOURCES = ("yamlsource.py", "yamlbounds.py", "documents.py", "model.py", "errors
            "yamlfiles.py", "cache.py")
 
 
+@functools.cache
 def _code_identity() -> str:
     """What a file's outcome depends on besides its bytes: Python, PyYAML, its loader, and
     the code turning bytes into records (its limits and field lists included), hashed."""
@@ -132,12 +133,10 @@ def _code_identity() -> str:
                      yamlsource._BaseLoader.__name__, digest.hexdigest()))
 
 
-_IDENTITY = _code_identity()
-
 
 def key(data: bytes, shown: str, explicit: bool) -> str:
     """The entry key of one file's bytes, as shown and as named (or found in a folder)."""
-    digest = hashlib.sha256(f"{_IDENTITY}\0{shown}\0{int(explicit)}\0".encode())
+    digest = hashlib.sha256(f"{_code_identity()}\0{shown}\0{int(explicit)}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
@@ -145,7 +144,7 @@ def key(data: bytes, shown: str, explicit: bool) -> str:
 def pack_path(paths: list[str]) -> Path:
     """The pack of one set of input paths (a run over other paths keeps its own pack)."""
     # In sorted order: the same paths named in another order share one pack.
-    name = hashlib.sha256("\0".join([_IDENTITY, *sorted(paths)]).encode()).hexdigest()[:32]
+    name = hashlib.sha256("\0".join([_code_identity(), *sorted(paths)]).encode()).hexdigest()[:32]
     return cache_dir() / "yaml" / f"{name}.pack"
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
@@ -215,14 +213,3 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
         return
     read_csv(path, shown, spec, loaded.tables)
 
-
-def tables_by_entity(loaded: Loaded) -> dict[str, list[pd.DataFrame]]:
-    return loaded.tables.frames
-
-
-def plan_ids_named(frames: Iterable[pd.DataFrame]) -> set[str]:
-    ids: set[str] = set()
-    for frame in frames:
-        if "plan_id" in frame:
-            ids.update(str(v) for v in frame["plan_id"].dropna())
-    return ids

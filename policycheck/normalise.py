@@ -57,10 +57,6 @@ def frame_columns(spec: EntitySpec) -> list[str]:
     return keys + fields + list(SOURCE_COLUMNS)
 
 
-def empty_frame(spec: EntitySpec) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in frame_columns(spec)})
-
-
 def combine(spec: EntitySpec, records: list[dict[str, Any]],
             tables: list[pd.DataFrame]) -> pd.DataFrame:
     """One raw object frame from YAML records and table frames of the same entity."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.formats.json_format import finding_json
-from policycheck.formats.jsontext import flat_mappings, number, plain
+from policycheck.formats.jsontext import batch_encoder, flat_mappings, number, plain
 from policycheck.report import Report
 
 #: The columns of the CSV file and of the workbook's findings sheet, in order.
@@ -112,11 +112,6 @@ _FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
 _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",
     "location_column": "src_col"}
-# json's C encoder with a raw newline after each item separator: JSON text escapes the
-# newlines of strings, so every raw one marks a separator and the batch splits back exactly.
-_BATCH = json.encoder.c_make_encoder and json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, None, json.encoder.encode_basestring, None, ":", ",\n", False, False, True)
-
 
 def compact_json(values: list[Any]) -> list[str]:
     """``json.dumps(value or {}, ensure_ascii=False, separators=(",", ":"))`` of each value.
@@ -125,8 +120,9 @@ def compact_json(values: list[Any]) -> list[str]:
     mask = flat_mappings(values)
     out = np.empty(len(values), dtype=object)
     chosen = np.fromiter(values, dtype=object, count=len(values))
-    if _BATCH and mask.any():
-        text = "".join(_BATCH(chosen[mask].tolist(), 0))
+    batch = batch_encoder(":", ",\n")
+    if batch is not None and mask.any():
+        text = "".join(batch(chosen[mask].tolist(), 0))
         # Inside a flat mapping a separator is followed by a key, between mappings by "{".
         out[mask] = text[1:-1].replace(',\n"', ',"').split(",\n")
         chosen[mask] = None

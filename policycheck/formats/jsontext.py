@@ -175,6 +175,18 @@ def _flat_encoder(inner: str) -> json.JSONEncoder:
     return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + inner, ": "))
 
 
+@functools.lru_cache(maxsize=8)
+def batch_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any] | None:
+    """json's C encoder of containers with these separators (None without the C
+    accelerator). With a raw newline in ``item_separator``, a batch of flat mappings encoded
+    in one call splits back exactly: JSON text escapes the newlines of strings, so every raw
+    one is a separator."""
+    if _c_encoder is None:
+        return None
+    return _c_encoder(None, None, encode_str, None, key_separator, item_separator, False,
+                      False, True)
+
+
 def evidence_texts(values: list[Any], indent: str, prefix: bytes = b"") -> list[bytes]:
     """Evidence mappings encoded at ``indent``, as UTF-8 after ``prefix``. Flat mappings
     (most evidence) go through json's C encoder in one call, with the indentation as the
@@ -183,10 +195,10 @@ def evidence_texts(values: list[Any], indent: str, prefix: bytes = b"") -> list[
     into one text per finding exactly."""
     inner = indent + "  "
     mask = flat_mappings(values)
-    if _c_encoder is None or not mask.any():
+    encoder = batch_encoder(": ", ",\n" + inner)
+    lists = batch_encoder(": ", ",\n" + inner + "  ")
+    if encoder is None or lists is None or not mask.any():
         return [prefix + value_text(v, indent).encode("utf-8") for v in values]
-    encoder = _c_encoder(None, None, encode_str, None, ": ", ",\n" + inner, False, False,
-                         True)
     chosen = np.fromiter(values, dtype=object, count=len(values))
     text = "".join(encoder(chosen[mask].tolist(), 0)).encode("utf-8")
     opened, closed = prefix + ("{\n" + inner).encode(), ("\n" + indent + "}").encode()
@@ -194,8 +206,6 @@ def evidence_texts(values: list[Any], indent: str, prefix: bytes = b"") -> list[
     out = np.empty(len(values), dtype=object)
     out[mask] = [opened + body + closed if body else empty
                  for body in text[2:-2].split(("},\n" + inner + "{").encode())]
-    lists = _c_encoder(None, None, encode_str, None, ": ", ",\n" + inner + "  ", False,
-                       False, True)
     out[~mask] = [prefix + (_nested(v, indent, lists) if type(v) is dict
                             else value_text(v, indent)).encode("utf-8")
                   for v in chosen[~mask].tolist()]

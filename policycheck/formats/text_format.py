@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from policycheck.errors import Location
+from policycheck.formats.cells import plain_column
 from policycheck.report import Report
 
 
@@ -61,16 +62,8 @@ _LINE_COLUMNS = ("src_file", "src_sheet", "src_line", "src_col", "severity", "ru
 def finding_lines(findings: pd.DataFrame) -> list[str]:
     """``finding_line`` of every finding, reading each column once (a million findings are
     too many to turn into records first)."""
-    columns = [_plain(findings, name) for name in _LINE_COLUMNS]
+    columns = [plain_column(findings, name) for name in _LINE_COLUMNS]
     return [_line(*values) for values in zip(*columns, strict=True)]
-
-
-def _plain(findings: pd.DataFrame, name: str) -> list[object]:
-    """A column's values as Python objects, missing ones None (absent columns too)."""
-    if name not in findings:
-        return [None] * len(findings)
-    column = findings[name]
-    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _line(file: object, sheet: object, line: object, column: object, severity: object,
