@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from policycheck.errors import Problem, RuleError
+from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
 from policycheck.findings import FINDING_COLUMNS, Fired, assemble, fingerprints
 from policycheck.frames import Frames, RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
-from policycheck.wording import FORMATS, evidence_dicts, json_values, message_column
+from policycheck.wording import FORMATS, evidence_codes, message_column
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _FORMATS = FORMATS
@@ -124,8 +125,9 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
         severity = np.where(raised & (severity > SEVERITY_RANK[level]),
                             SEVERITY_RANK[level], severity).astype(np.int8)
     shown = [k for k in values if k in rule.evidence]
-    evidence = evidence_dicts(shown, [json_values(values[k], compiled.evidence[k].type is
-                                                  Type.LIST) for k in shown], len(rows))
+    lists = [compiled.evidence[k].type is Type.LIST for k in shown]
+    evidence = block(shown, [evidence_codes(values[k], is_list)
+                             for k, is_list in zip(shown, lists, strict=True)], lists, len(rows))
     plan_rows = ctx.plan_idx[rows]
     weight = (frames.column("component", "weight")[rows] if rule.scope == "component"
               else np.ones(len(rows)))

@@ -3,7 +3,8 @@
 Each rule hands over integer row numbers of its scope and a few per-row values (`Fired`);
 the location, entity and rule columns are gathered here for all rules together, sorted by
 integer keys (file and sheet as ranks of their few distinct names) and only then turned into
-text columns, so no text column is built, concatenated or sorted twice.
+text columns, so no text column is built, concatenated or sorted twice. The evidence stays
+by column, one block per rule (``evidencearray``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
 
@@ -37,7 +39,7 @@ class Fired:
     plan_rows: np.ndarray  # the row's plan, as a row of the plans frame
     severity: np.ndarray  # ranks into SEVERITIES
     message: pa.Array
-    evidence: np.ndarray  # one mapping per row
+    evidence: Block  # by column: the distinct values of each name, a code per row
     pay_at_stake: np.ndarray
 
 
@@ -148,7 +150,9 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     if not fired:
         return empty()
     rules = [f.rule for f in fired]
-    rule = np.repeat(np.arange(len(fired)), [len(f.rows) for f in fired])
+    sizes = [len(f.rows) for f in fired]
+    rule = np.repeat(np.arange(len(fired)), sizes)
+    starts = np.cumsum([0, *sizes[:-1]])  # where each rule's rows start, before sorting
     rule_rank = np.argsort(np.argsort(np.array([r.id for r in rules], dtype=object),
                                       kind="stable"), kind="stable")[rule]
     file, files = _ranked_codes(fired, frames, "src_file")
@@ -174,7 +178,8 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
         "message": message,
-        "evidence": pd.Series(np.concatenate([f.evidence for f in fired])[order], dtype=object),
+        "evidence": pd.Series(EvidenceArray(tuple(f.evidence for f in fired), rule,
+                                            order - starts[rule])),
         "remediation": _take_category([r.remediation for r in rules], rule),
         "src_file": _take_text(files, file[order]),
         "src_sheet": _take_text(sheets, sheet[order]),

@@ -9,6 +9,7 @@ what the findings frame holds them as.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,30 +100,47 @@ def message_column(placeholders: Sequence[tuple[str, str, str]],
 
 def json_values(values: np.ndarray, is_list: bool = False) -> np.ndarray:
     """Evidence as plain JSON values (an object array): floats rounded to 6 places, NaN as
-    None, dates as ISO dates, lists (held ``;``-joined) as lists."""
+    None, dates as ISO dates, lists (held ``;``-joined) as lists, each row its own."""
+    codes, distinct = evidence_codes(values, is_list)
+    out = object_array(distinct)[codes]
+    if is_list:  # each row its own list, as a consumer may change one
+        return object_array([list(v) for v in out.tolist()])
+    return out
+
+
+def evidence_codes(values: np.ndarray, is_list: bool = False) -> tuple[np.ndarray, list[Any]]:
+    """Evidence as plain JSON values, each distinct value once: a code per row into them
+    (see ``json_values``). Floats are told apart by their bits (0.0 and -0.0 are two values,
+    as they print differently), and objects of other kinds than text are not merged at all
+    (1, 1.0 and True are one key to a hash table)."""
     if np.issubdtype(values.dtype, np.datetime64):
-        return _objects([None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
-                         for v in values])
+        codes, bits = pd.factorize(values.view(np.int64))
+        dates = np.asarray(bits, dtype=np.int64).view(values.dtype)
+        return codes, [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
+                       for v in dates]
     if is_list:
         codes, uniques = pd.factorize(values.astype(object))
         items = [[i for i in str(u).split(";") if i] if u else [] for u in uniques]
-        # each row its own list, as a consumer may change one
-        return _objects([list(items[c]) if c >= 0 else [] for c in codes.tolist()])
+        return np.where(codes < 0, len(items), codes), [*items, []]
     if values.dtype.kind == "f":
-        rounded = np.round(values, 6)
-        out = rounded.astype(object)
-        out[np.isnan(rounded)] = None
-        return out
+        rounded = np.round(values.astype(np.float64, copy=False), 6)
+        codes, bits = pd.factorize(rounded.view(np.int64))
+        floats = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
+        return codes, [None if f != f else f for f in floats]
     if values.dtype != np.dtype(object):
-        return values.astype(object)  # numpy scalars become Python ones, as tolist makes them
+        codes, uniques = pd.factorize(values)
+        return codes, np.asarray(uniques).tolist()  # Python scalars, as tolist makes them
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(values)  # every missing marker (-1) as None
+        return np.where(codes < 0, len(uniques), codes), [*uniques.tolist(), None]
     out = values.copy()
     # NaN becomes None; other missing markers (None itself) stay as they are
     out[[i for i in np.flatnonzero(pd.isna(values)).tolist()
          if isinstance(values[i], float)]] = None
-    return out
+    return np.arange(len(out)), out.tolist()
 
 
-def _objects(items: list[object]) -> np.ndarray:
+def object_array(items: list[object]) -> np.ndarray:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
@@ -133,17 +151,17 @@ def evidence_dicts(names: Sequence[str], columns: Sequence[np.ndarray], size: in
     faster than ``dict(zip(...))`` per row, so the common widths have their own."""
     lists = [c.tolist() for c in columns]
     if not names:
-        return _objects([{}] * size)
+        return object_array([{}] * size)
     if len(names) == 1:
         (a,) = names
-        return _objects([{a: x} for x in lists[0]])
+        return object_array([{a: x} for x in lists[0]])
     if len(names) == 2:
         a, b = names
-        return _objects([{a: x, b: y} for x, y in zip(*lists, strict=True)])
+        return object_array([{a: x, b: y} for x, y in zip(*lists, strict=True)])
     if len(names) == 3:
         a, b, c = names
-        return _objects([{a: x, b: y, c: z} for x, y, z in zip(*lists, strict=True)])
+        return object_array([{a: x, b: y, c: z} for x, y, z in zip(*lists, strict=True)])
     if len(names) == 4:
         a, b, c, d = names
-        return _objects([{a: w, b: x, c: y, d: z} for w, x, y, z in zip(*lists, strict=True)])
-    return _objects([dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)])
+        return object_array([{a: w, b: x, c: y, d: z} for w, x, y, z in zip(*lists, strict=True)])
+    return object_array([dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)])

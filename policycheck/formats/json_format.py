@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck import __version__
+from policycheck.evidencearray import EvidenceArray
 from policycheck.formats.jsontext import (
     Unsupported,
     distinct_texts,
@@ -86,20 +88,21 @@ _SEPARATORS = [text.encode() for text in _separators()]
 _CLOSING = b"\n    }"
 
 
-def _findings_chunk(findings: pd.DataFrame) -> bytes:
+def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any] | None = None) -> bytes:
     """Findings as finding_json would give them, each preceded by the list's item separator,
     as UTF-8 (a text join would widen every piece to the widest character of the chunk).
 
     Every column is encoded once per distinct value, with the constant text before it;
     neighbouring columns whose values go together (a rule's id, severity and title) are
     joined per distinct combination, so that the final join has a few pieces per finding,
-    not one per key: at a million findings the join's cost is its number of pieces."""
+    not one per key: at a million findings the join's cost is its number of pieces.
+    ``memo`` keeps each rule's encoded evidence values across the chunks of one report."""
     n = len(findings)
     pieces: list[list[bytes]] = []
     codes: np.ndarray | None = None
     texts: list[bytes] = []
     for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
-        more_codes, more = _coded(findings, name, sep)
+        more_codes, more = _coded(findings, name, sep, {} if memo is None else memo)
         if codes is not None:
             combined = codes * len(more) + more_codes
             merged, firsts = pd.factorize(combined)
@@ -118,13 +121,17 @@ _NUMBERS = frozenset({"headcount", "pay_at_stake", "src_line", "src_col"})
 _FALSY = frozenset({b'""', b"0", b"0.0", b"false"})
 
 
-def _coded(findings: pd.DataFrame, name: str,
-           prefix: bytes) -> tuple[np.ndarray, list[bytes]]:
+def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
+           memo: dict[int, Any]) -> tuple[np.ndarray, list[bytes]]:
     """A findings column as codes into its distinct values, each encoded as UTF-8 after
     ``prefix`` (null last); a column of mixed or nested values has one code per finding."""
     n = len(findings)
     if name == "evidence":
-        evidence = evidence_texts(findings["evidence"].tolist(), _IND, prefix)
+        column = findings["evidence"].array
+        evidence = (column.texts(_IND, prefix, memo) if isinstance(column, EvidenceArray)
+                    else None)
+        if evidence is None:
+            evidence = evidence_texts(findings["evidence"].tolist(), _IND, prefix)
         return np.arange(n, dtype=np.int64), evidence
     if name not in findings:
         return np.zeros(n, dtype=np.int64), [prefix + b"null"]
@@ -171,7 +178,8 @@ def chunks(report: Report) -> Iterator[bytes]:
         return
     before, after = top.split(_FINDINGS_SLOT)
     yield from list_pieces(before + '\n  "findings": [\n', "\n  ],\n" + after + "\n",
-                           findings, CHUNK, _findings_chunk, _plain_chunk)
+                           findings, CHUNK, functools.partial(_findings_chunk, memo={}),
+                           _plain_chunk)
 
 
 def list_pieces(before: str, after: str, findings: pd.DataFrame, size: int,
