@@ -100,7 +100,10 @@ def _run(typed: Typed, ctx: Context) -> Array:
             inverse, rows = found
             return np.asarray(_run(typed, Subset(ctx, rows)))[inverse]
     if isinstance(node, Number | String | Boolean | Null):
-        return np.full(ctx.size, _constant(typed), dtype=_DTYPES.get(typed.type))
+        # one value seen as a column (read-only, no copy per row): a rule's literals would
+        # otherwise fill a column of the scope's size each, every time they run
+        value = np.array(_constant(typed), dtype=_DTYPES.get(typed.type))
+        return np.broadcast_to(value, (ctx.size,))
     if isinstance(node, ListLiteral):  # a list argument: the run-time form of a list field
         out = np.empty(ctx.size, dtype=object)
         out[:] = ";".join(str(item.value) for item in node.items)
