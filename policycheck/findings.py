@@ -58,14 +58,15 @@ def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
 def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
     """``values[code]`` per row as a text column; a missing value where the code is -1.
 
-    The text is joined into one buffer of its exact size: Arrow's ``take`` grows its
-    buffer as it goes, and for long repeated texts (a remediation on every finding) the
-    growing costs several times the copying."""
-    texts = [*values, None]  # code -1 picks the trailing None
-    is_text = np.array([isinstance(v, str) for v in texts])
-    missing = ~is_text[codes]
+    Short texts (ids, file names) are taken by Arrow. Long ones are joined into one buffer
+    of its exact size: Arrow's ``take`` grows its buffer as it goes, and for long repeated
+    texts (a remediation on every finding) the growing costs several times the copying."""
+    texts = [v if isinstance(v, str) else None for v in values] + [None]  # -1 picks None
     chosen = np.where(codes < 0, len(values), codes)
-    encoded = [v.encode() if isinstance(v, str) else b"" for v in texts]
+    encoded = [b"" if t is None else t.encode() for t in texts]
+    if max(map(len, encoded)) <= _SHORT:
+        return _text(pa.array(texts, type=pa.large_string()).take(pa.array(chosen)))
+    missing = np.array([t is None for t in texts])[chosen]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)[chosen]
     offsets = np.zeros(len(codes) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -73,6 +74,11 @@ def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
     validity = pa.array(~missing).buffers()[1] if missing.any() else None
     return _text(pa.LargeStringArray.from_buffers(
         len(codes), pa.py_buffer(offsets), pa.py_buffer(data), validity))
+
+
+#: The longest text (in bytes) that ``_take_text`` leaves to Arrow's ``take``: measured at
+#: 833,392 rows, 13 times faster than the exact join at 60 bytes, 2 times slower at 300.
+_SHORT = 128
 
 
 def _take_category(values: Sequence[object], codes: np.ndarray) -> pd.Series:

@@ -154,3 +154,21 @@ def test_fail_on_and_output_files(tmp_path: Path, pack: Path,
     assert main(["check", str(plans), "--rules", str(pack), "--fail-on", "medium"]) == 1
     assert main(["check", str(plans), "--rules", str(pack), "--output", "pdf:x.pdf"]) == 2
     assert "expected FORMAT:FILE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("length", [3, 128, 129, 400])
+def test_repeated_text_columns_hold_each_rows_text(length: int) -> None:
+    """Short texts are taken by Arrow, long ones joined into one buffer: either way each row
+    holds its value's text, and a code of -1 or a value that is not text is missing."""
+    import numpy as np
+
+    from policycheck.findings import _take_text
+
+    values = ["é" * (length // 2) + "a" * (length % 2), "b" * length, None, 7]
+    codes = np.array([1, 0, -1, 2, 3, 1, 0])
+    column = _take_text(values, codes)
+    assert len(values[0].encode()) == length
+    assert column.tolist()[:2] == [values[1], values[0]] and column.tolist()[5:] == [
+        values[1], values[0]]
+    assert column.isna().tolist() == [False, False, True, True, True, False, False]
+    assert str(column.dtype) == "str"
