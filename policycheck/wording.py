@@ -123,7 +123,10 @@ def evidence_codes(values: np.ndarray, is_list: bool = False) -> tuple[np.ndarra
         items = [[i for i in str(u).split(";") if i] if u else [] for u in uniques]
         return np.where(codes < 0, len(items), codes), [*items, []]
     if values.dtype.kind == "f":
-        rounded = np.round(values.astype(np.float64, copy=False), 6)
+        floats = values.astype(np.float64, copy=False)
+        with np.errstate(all="ignore"):  # past 1e15 a float has no decimals to round, and
+            # rounding would overflow to infinity on the way (1e302 * 1e6)
+            rounded = np.where(np.abs(floats) < 1e15, np.round(floats, 6), floats)
         codes, bits = pd.factorize(rounded.view(np.int64))
         floats = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
         return codes, [None if f != f else f for f in floats]

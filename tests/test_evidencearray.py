@@ -119,3 +119,10 @@ def test_missing_evidence_rows_and_wrong_fill_values() -> None:
         array.take([0, -1], allow_fill=True, fill_value={"x": 1})
     assert Block.of_mappings([]).size == 0 and len(EvidenceArray((), [], [])) == 0
     assert EvidenceArray((), [], []).tolist() == []
+
+
+def test_huge_numbers_keep_their_value() -> None:
+    """Rounding to 6 places multiplies by a million first: past 1e15 that is skipped, so a
+    huge evidence number is written as it is, not as an infinity."""
+    values = np.array([1.797693134862316e302, -3.5e20, 0.1234567891, np.inf])
+    assert json_values(values).tolist() == [1.797693134862316e302, -3.5e20, 0.123457, math.inf]
