@@ -21,6 +21,7 @@ import pandas as pd
 from policycheck.catalog import LIBRARY_NAME
 from policycheck.errors import UsageError, display_path, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
+from policycheck.streams import write_pieces
 from policycheck.validation import Model
 
 EPOCH = datetime.datetime(2000, 1, 1)
@@ -207,7 +208,7 @@ def atomic_write(target: Path, data: bytes | Iterable[bytes]) -> None:
             if isinstance(data, bytes):
                 stream.write(data)
             else:
-                stream.writelines(data)
+                write_pieces(stream, data)
         os.chmod(temporary, _default_mode())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(temporary, target)
     finally:

@@ -43,11 +43,12 @@ def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
     """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
     format refused on a terminal."""
     from policycheck.formats import STREAMS, render, render_bytes
+    from policycheck.streams import write_pieces
 
     coloured = fmt == "text" and sys.stdout.isatty()
     if fmt in STREAMS and not coloured:  # a large report goes out in pieces, never whole
         sys.stdout.flush()
-        sys.stdout.buffer.writelines(render_bytes(report, fmt, redact))
+        write_pieces(sys.stdout.buffer, render_bytes(report, fmt, redact))
         sys.stdout.buffer.flush()
         return
     data = render(report, fmt, redact)
