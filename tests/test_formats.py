@@ -891,3 +891,18 @@ def test_text_streams_in_chunks_that_join_to_the_lines(
     pieces = list(text_format.chunks(odd))
     assert len(pieces) == 1 + -(-len(odd.findings) // 2) + 1
     assert b"".join(pieces).decode("utf-8") == expected == text_format.render(odd)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), _TEXT), max_size=20))
+def test_texts_quoted_by_arrow_are_what_json_writes(texts: list[str | None]) -> None:
+    """Messages and fingerprints are quoted by Arrow where nothing needs escaping, by json's
+    encoder where something does (quotes, backslashes, control characters): either way
+    each is what json.dumps writes, non-ASCII text kept as it is."""
+    import pyarrow as pa
+
+    from policycheck.formats.jsontext import string_texts
+
+    got = string_texts(pa.array(texts, type=pa.large_string()), b', "m": ')
+    assert got == [b', "m": ' + json.dumps(t, ensure_ascii=False).encode("utf-8")
+                   for t in texts]

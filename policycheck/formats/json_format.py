@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from policycheck import __version__
 from policycheck.evidencearray import EvidenceArray
@@ -19,6 +20,7 @@ from policycheck.formats.jsontext import (
     encode,
     evidence_texts,
     number,
+    string_texts,
     value_text,
 )
 from policycheck.report import Report
@@ -118,6 +120,9 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any] | None = None) 
 
 
 _NUMBERS = frozenset({"headcount", "pay_at_stake", "src_line", "src_col"})
+#: Text columns with a value of their own on nearly every finding: encoded per finding by
+#: Arrow, since finding their distinct values would find each one once.
+_PER_FINDING = frozenset({"message", "fingerprint"})
 _FALSY = frozenset({b'""', b"0", b"0.0", b"false"})
 
 
@@ -135,6 +140,9 @@ def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
         return np.arange(n, dtype=np.int64), evidence
     if name not in findings:
         return np.zeros(n, dtype=np.int64), [prefix + b"null"]
+    if name in _PER_FINDING and isinstance(findings[name].array, pd.arrays.ArrowStringArray):
+        return np.arange(n, dtype=np.int64), string_texts(pa.array(findings[name].array),
+                                                          prefix)
     numeric = name in _NUMBERS
     found = distinct_texts(findings[name], _IND, numeric)
     if found is None:
