@@ -33,7 +33,7 @@ def _component_stat_of(ctx: RowContext, frame_name: str, stat: Stat,
     if rows.empty:
         return np.full(len(components), empty)
     keys = ctx.frames.component_keys(rows["plan_idx"].to_numpy(dtype=np.int64),
-                                     rows["component_id"].to_numpy(dtype=object))
+                                     rows["component_id"])
     per_component = stat(rows, keys)
     per_component = per_component[per_component.index >= 0]  # rows of no component
     return (per_component.reindex(ctx.frames.component_keys()).fillna(empty)

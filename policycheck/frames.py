@@ -96,9 +96,15 @@ class Frames:
         return self.plans if scope == "plan" else self.frames[SCOPE_ENTITIES[scope].name]
 
     def kpi_rows(self, scope: str) -> np.ndarray:
+        """Each row's KPI as a row of the KPI table (every KPI a row names is defined: the
+        model is validated). Looked up once per distinct KPI id, not per row."""
         if scope not in self._kpi_rows:
-            kpi = self.entity(scope)["kpi"].to_numpy()
-            self._kpi_rows[scope] = self._kpi_codes.reindex(kpi).to_numpy(dtype=np.int64)
+            codes, uniques = self.codes(scope, "kpi")
+            if (codes < 0).any():
+                raise ValueError(f"{scope} rows without a KPI: the model is not validated")
+            # an id the KPI table does not define is missing, and fails the conversion
+            self._kpi_rows[scope] = self._kpi_codes.reindex(uniques).to_numpy(
+                dtype=np.int64)[codes]
         return self._kpi_rows[scope]
 
     def memo(self, key: tuple[Any, ...] | None,
@@ -147,7 +153,7 @@ class Frames:
         return self._shared[key]
 
     def component_keys(self, plan_idx: np.ndarray | None = None,
-                       component_ids: np.ndarray | None = None) -> np.ndarray:
+                       component_ids: np.ndarray | pd.Series | None = None) -> np.ndarray:
         """(plan row, component id) pairs as one integer, -1 for an id no component has;
         without arguments, the keys of the components frame's own rows."""
         ids, uniques = self.codes("component", "component_id")
@@ -156,7 +162,11 @@ class Frames:
         else:
             if "component_ids" not in self._shared:
                 self._shared["component_ids"] = pd.Index(uniques)
-            codes = self._shared["component_ids"].get_indexer(component_ids)
+            # looked up once per distinct id (Arrow text is factorized without a Python
+            # string per row)
+            given, distinct = pd.factorize(component_ids)
+            found = self._shared["component_ids"].get_indexer(distinct)
+            codes = np.where(given >= 0, np.append(found, -1)[given], -1)
         return np.where(codes >= 0, plan_idx * (len(uniques) + 1) + codes, -1)
 
     def column_at(self, scope: str, name: str, rows: np.ndarray) -> np.ndarray:
