@@ -62,8 +62,8 @@ def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     twice = plans["plan_id"][plans["plan_id"].duplicated()]
     for spec in CHILDREN:
         frame = frames[spec.name]
-        once = frame[~frame["plan_id"].isin(twice)].reset_index(drop=True)
-        problems += duplicates(once, ["plan_id", spec.key], spec.label, spec.key)
+        problems += duplicates(_without_plans(frame, twice), ["plan_id", spec.key],
+                               spec.label, spec.key)
         problems += _orphans(frame, known_plans, spec)
         problems += _unknown_kpis(frame, kpi_ids, spec)
     problems += _weights(plans, frames["components"])
@@ -74,7 +74,9 @@ def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
                          "modifier_id", ("is above", "at most"))
     problems += _between(frames["campaigns"], "start", "end", "campaign", "campaign_id",
                          ("is after", "on or before"))
-    problems += _curve_points(frames["curve_points"], frames["components"])
+    # the curve points of two plans with one id would read as one curve, going back
+    problems += _curve_points(_without_plans(frames["curve_points"], twice),
+                              _without_plans(frames["components"], twice))
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
     problems += _orphans(employees, known_plans, None)
@@ -226,6 +228,13 @@ def _gates(gates: pd.DataFrame) -> list[Problem]:
                       lambda r: "effect is 'reduce' but reduce_pct is missing; expected a "
                       "percentage from 0 to 100")
     return problems
+
+
+def _without_plans(frame: pd.DataFrame, plan_ids: pd.Series) -> pd.DataFrame:
+    """The rows of other plans than these, numbered from 0."""
+    if plan_ids.empty:
+        return frame
+    return frame[~frame["plan_id"].isin(plan_ids)].reset_index(drop=True)
 
 
 def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:

@@ -154,6 +154,12 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     ("duplicate-plan-id", {"a.yaml": plan(), "b.yaml": plan()}, [
         "b.yaml:2:3: error: duplicate plan id 'p1' (first defined at a.yaml:2); expected "
         "each id once [duplicate-id]"]),
+    # Two copies of a plan with a curve: their points are not read as one curve going back.
+    ("duplicate-plan-id-with-a-curve", {
+        name: plan(components="    - {id: fcr, kpi: fcr, weight: 100%, curve_points: [[80, 0], "
+                              "[120, 150]]}\n") for name in ("a.yaml", "b.yaml")}, [
+        "b.yaml:2:3: error: duplicate plan id 'p1' (first defined at a.yaml:2); expected "
+        "each id once [duplicate-id]"]),
     ("duplicate-component-id", {"a.yaml": plan(components=(
         "    - {id: x, kpi: fcr, weight: 50%}\n    - {id: x, kpi: csat, weight: 50%}\n"))}, [
         "a.yaml:8:8: error: duplicate component id 'x' in plan 'p1' (first defined at "
