@@ -18,7 +18,7 @@ from policycheck import checks
 from policycheck.catalog import library_records
 from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load_paths
-from policycheck.model import CHILDREN, ENTITIES
+from policycheck.model import ENTITIES
 from policycheck.normalise import Normalised, normalise
 from policycheck.schemas import validate_frame
 
@@ -126,35 +126,35 @@ def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
     plans = frames["plans"]
     invalid = {p.plan_id for p in problems if p.severity == "error" and p.plan_id}
     invalid |= loaded.tables.invalid_plans
-    invalid &= set(plans["plan_id"].dropna()) | invalid
     # Compared as object arrays: Series.isin on pandas' Arrow "str" dtype (the point and
     # rate frames) converts every allowed id to an Arrow scalar, one at a time.
     plan_ids = plans["plan_id"].to_numpy(dtype=object)
-    keep_ids = plan_ids[~pd.Series(plan_ids, dtype=object).isin(list(invalid)).to_numpy()]
-    out: dict[str, pd.DataFrame] = {}
-    for name, frame in frames.items():
-        if "plan_id" in frame and name != "kpis":
-            kept = pd.Series(frame["plan_id"].to_numpy(dtype=object), dtype=object)
-            mask = kept.isin(keep_ids).to_numpy()
-            frame = frame if mask.all() else frame[mask]  # a filter copies every column
-        out[name] = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
-    _add_plan_codes(out)
+    valid = ~pd.Series(plan_ids, dtype=object).isin(list(invalid)).to_numpy()
+    kept = pd.Index(plan_ids[valid], dtype=object)  # unique: a repeated id is invalid
+    out = {name: _kept_rows(name, frame, kept, valid) for name, frame in frames.items()}
     ordered = sorted(problems, key=Problem.sort_key)
     return Model(out, tuple(ordered), len(plans), tuple(sorted(invalid & set(plans["plan_id"]))),
                  tuple(loaded.files), tuple(loaded.skipped))
 
 
-def _add_plan_codes(frames: dict[str, pd.DataFrame]) -> None:
-    """``plan_idx``: the row of the plan in ``plans``, an integer key for fast grouping."""
-    plans = frames["plans"]
-    codes = pd.Series(np.arange(len(plans)), index=plans["plan_id"].to_numpy())
-    plans.insert(0, "plan_idx", np.arange(len(plans)))
-    for spec in (*CHILDREN, ENTITIES["employees"]):
-        frame = frames[spec.name]
-        frame.insert(0, "plan_idx", codes.reindex(frame["plan_id"].to_numpy()).to_numpy())
-    for name in ("curve_points", "rates"):
-        frame = frames[name]
-        frame.insert(0, "plan_idx", codes.reindex(frame["plan_id"].to_numpy()).to_numpy())
+def _kept_rows(name: str, frame: pd.DataFrame, kept: pd.Index,
+               valid: np.ndarray) -> pd.DataFrame:
+    """A frame's rows of the valid plans (``kept``), numbered from 0, with ``plan_idx``: the
+    row of their plan among the kept plans, an integer key for fast grouping. One lookup
+    per row finds both."""
+    rows: np.ndarray | None = None
+    if name == "plans":
+        rows, plan_idx = valid, np.arange(len(kept))
+    elif "plan_id" in frame and name != "kpis":
+        found = kept.get_indexer(pd.Index(frame["plan_id"].to_numpy(dtype=object), dtype=object))
+        rows = found >= 0
+        plan_idx = found[rows]
+    if rows is not None and not rows.all():
+        frame = frame[rows]  # a filter copies every column
+    frame = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
+    if rows is not None:
+        frame.insert(0, "plan_idx", plan_idx)
+    return frame
 
 
 def model_without_sources(model: Model) -> dict[str, pd.DataFrame]:
