@@ -13,7 +13,8 @@ each distinct value once (``texts``).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,38 +53,68 @@ class Block:
             columns.append(object_array([list(v) for v in column.tolist()]) if is_list else column)
         return evidence_dicts(self.names, columns, len(rows)).tolist()
 
-    def encoded(self, indent: str, prefix: bytes) -> list[pa.Array] | None:
-        """Per name, each distinct value as ``jsontext.encode`` writes it at ``indent``,
-        with the text before it (``prefix`` and the opening brace, or the item separator)
-        and after the last name the closing brace, in UTF-8. None for a block of ready-made
-        mappings."""
-        from policycheck.formats.jsontext import encode, encode_str
-
+    def encoded(self, style: Style) -> list[pa.Array] | None:
+        """Per name, each distinct value written in ``style``, with the text before it
+        (the opening, or the separator) and after the last name the closing. None for a
+        block of ready-made mappings."""
         if self.names is None:
             return None
         if not self.names:
-            return [pa.array([prefix + b"{}"], type=pa.large_binary())]
-        inner = indent + "  "
+            return [pa.array([style.empty], type=pa.large_string())]
         last = len(self.names) - 1
         out = []
         for i, (name, values) in enumerate(zip(self.names, self.values, strict=True)):
-            head = (prefix.decode("utf-8") + "{\n" if i == 0 else ",\n") + inner
-            head += encode_str(name) + ": "
-            tail = "\n" + indent + "}" if i == last else ""
-            out.append(pa.array([(head + encode(v, inner) + tail).encode("utf-8")
-                                 for v in values], type=pa.large_binary()))
+            head = (style.opening if i == 0 else style.separator) + style.key(name)
+            tail = style.closing if i == last else ""
+            out.append(pa.array([head + style.value(v) + tail for v in values],
+                                type=pa.large_string()))
         return out
 
-    def texts(self, rows: np.ndarray, encoded: list[pa.Array]) -> list[bytes]:
-        """The rows' evidence as UTF-8 JSON text, from the block's ``encoded`` values: the
-        pieces of each row are joined by Arrow."""
+    def texts(self, rows: np.ndarray, encoded: list[pa.Array]) -> pa.Array:
+        """The rows' evidence from the block's ``encoded`` values: the pieces of each row
+        are joined by Arrow."""
         if not self.names:
-            return encoded[0].take(np.zeros(len(rows), dtype=np.int64)).to_pylist()
+            return encoded[0].take(np.zeros(len(rows), dtype=np.int64))
         columns = [values.take(pa.array(codes[rows]))
                    for codes, values in zip(self.codes, encoded, strict=True)]
-        joined = (columns[0] if len(columns) == 1
-                  else pc.binary_join_element_wise(*columns, pa.scalar(b"", pa.large_binary())))
-        return joined.to_pylist()
+        if len(columns) == 1:
+            return columns[0]
+        return pc.binary_join_element_wise(*columns, pa.scalar("", pa.large_string()))
+
+
+@dataclass(frozen=True)
+class Style:
+    """How evidence is written as JSON: the text that opens a mapping, goes between two
+    items and closes it; an empty mapping; a key with its colon; and a value."""
+
+    opening: str
+    separator: str
+    closing: str
+    empty: str
+    key: Callable[[str], str]
+    value: Callable[[Any], str]
+    utf8: bool  # the texts as UTF-8 bytes (a streamed report), or as str
+
+
+def indented(indent: str, prefix: bytes) -> Style:
+    """As ``jsontext.encode`` writes a mapping at ``indent`` (``json.dumps`` with
+    indent=2), after ``prefix``, in UTF-8."""
+    from policycheck.formats.jsontext import encode, encode_str
+
+    inner = indent + "  "
+    start = prefix.decode("utf-8")
+    return Style(start + "{\n" + inner, ",\n" + inner, "\n" + indent + "}", start + "{}",
+                 lambda name: encode_str(name) + ": ", lambda value: encode(value, inner),
+                 utf8=True)
+
+
+def compact() -> Style:
+    """As ``json.dumps(mapping, ensure_ascii=False, separators=(",", ":"))`` writes it."""
+    from policycheck.formats.jsontext import encode_str
+
+    return Style("{", ",", "}", "{}", lambda name: encode_str(name) + ":",
+                 lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                 utf8=False)
 
 
 def block(names: Sequence[str], columns: Sequence[tuple[np.ndarray, list[Any]]],
@@ -196,23 +227,24 @@ class EvidenceArray(ExtensionArray):
                     self._row[positions]))
         return out
 
-    def texts(self, indent: str, prefix: bytes,
-              memo: dict[int, tuple[Block, list[pa.Array] | None]]) -> list[bytes] | None:
-        """Every row's evidence as ``jsontext.encode`` writes it at ``indent``, after
-        ``prefix``, in UTF-8 (None when a row is missing or a block holds ready-made
-        mappings). Each block's distinct values are encoded once into ``memo``, which the
-        caller keeps for every piece of one report (with one indent and prefix)."""
+    def texts(self, style: Style, memo: dict[int, tuple[Block, list[pa.Array] | None]]
+              ) -> list[Any] | None:
+        """Every row's evidence written in ``style`` (None when a row is missing or a block
+        holds ready-made mappings). Each block's distinct values are encoded once into
+        ``memo``, which the caller keeps for every piece of one report (in one style)."""
         out = np.empty(len(self), dtype=object)
         for block_of, positions in self.groups():
             if block_of < 0:
                 return None
             block = self._blocks[block_of]
             if id(block) not in memo:
-                memo[id(block)] = (block, block.encoded(indent, prefix))
+                memo[id(block)] = (block, block.encoded(style))
             encoded = memo[id(block)][1]
             if encoded is None:
                 return None
-            out[positions] = block.texts(self._row[positions], encoded)
+            joined = block.texts(self._row[positions], encoded)
+            out[positions] = (joined.cast(pa.large_binary()) if style.utf8 else joined
+                              ).to_pylist()
         return out.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

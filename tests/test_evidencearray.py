@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.evidencearray import Block, EvidenceArray, EvidenceDtype, block
+from policycheck.evidencearray import Block, EvidenceArray, EvidenceDtype, block, compact, indented
+from policycheck.formats.cells import compact_json
 from policycheck.formats.jsontext import evidence_texts
 from policycheck.wording import evidence_codes, json_values
 
@@ -65,16 +66,19 @@ def test_a_sequence_of_mappings_becomes_a_column() -> None:
     mappings = [{"a": 1}, None, {"b": [1, 2]}]
     column = pd.Series(mappings, dtype=EvidenceDtype())
     assert column.tolist() == mappings and column.isna().tolist() == [False, True, False]
-    assert column.array.texts("  ", b"", {}) is None  # encoded from the mappings instead
+    assert column.array.texts(indented("  ", b""), {}) is None  # from the mappings instead
 
 
 def test_json_text_of_a_block_is_the_mappings_text() -> None:
     array = _array()
     expected = evidence_texts(array.tolist(), "      ", b'"evidence": ')
     memo: dict[int, Any] = {}
-    assert array.texts("      ", b'"evidence": ', memo) == expected
+    assert array.texts(indented("      ", b'"evidence": '), memo) == expected
     assert len(memo) == 2  # each rule's values encoded once, and kept for the next piece
-    assert array[1:4].texts("      ", b'"evidence": ', memo) == expected[1:4]
+    assert array[1:4].texts(indented("      ", b'"evidence": '), memo) == expected[1:4]
+    assert array.texts(compact(), {}) == compact_json(array.tolist()) == [
+        '{"share":0.5,"kpis":["aht","fcr"]}', "{}", '{"share":0.25,"kpis":[]}',
+        '{"share":0.5,"kpis":["aht","fcr"]}', "{}", '{"share":-0.0,"kpis":[]}']
 
 
 _FLOATS = st.floats(allow_nan=True, allow_infinity=True)
@@ -108,13 +112,14 @@ def test_any_evidence_reads_and_encodes_as_its_plain_values(
     assert [{k: v for k, v in e.items() if k != "share"} for e in got] == \
         [{k: v for k, v in e.items() if k != "share"} for e in expected]
     assert [repr(e["share"]) for e in got] == [repr(e["share"]) for e in expected]
-    assert array.texts("    ", b"", {}) == evidence_texts(expected, "    ")
+    assert array.texts(indented("    ", b""), {}) == evidence_texts(expected, "    ")
+    assert array.texts(compact(), {}) == compact_json(expected)
 
 
 def test_missing_evidence_rows_and_wrong_fill_values() -> None:
     array = _array()
     taken = array.take([0, -1], allow_fill=True)
-    assert taken.tolist() == [array[0], None] and taken.texts("", b"", {}) is None
+    assert taken.tolist() == [array[0], None] and taken.texts(indented("", b""), {}) is None
     with pytest.raises(ValueError, match="missing values only"):
         array.take([0, -1], allow_fill=True, fill_value={"x": 1})
     assert Block.of_mappings([]).size == 0 and len(EvidenceArray((), [], [])) == 0

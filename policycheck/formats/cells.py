@@ -15,6 +15,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.evidencearray import EvidenceArray, compact
 from policycheck.formats.json_format import finding_json
 from policycheck.formats.jsontext import batch_encoder, flat_mappings, number, plain
 from policycheck.report import Report
@@ -72,9 +73,11 @@ def plain_column(findings: pd.DataFrame, name: str) -> list[Any]:
 
 
 def flat_column(findings: pd.DataFrame, field: str,
-                encode: Callable[[Any], Any] | None = None) -> list[Any]:
+                encode: Callable[[Any], Any] | None = None,
+                memo: dict[int, Any] | None = None) -> list[Any]:
     """``flat_record(row)[field]`` of every finding, through ``encode`` if given: worked out
-    once per distinct value of a text or number column (most repeat a few values)."""
+    once per distinct value of a text or number column (most repeat a few values). ``memo``
+    keeps each rule's encoded evidence values for the next piece of the same report."""
     source = _FLAT_SOURCES[field]
     flat = _FLAT_VALUES.get(source)
     column = findings.get(source)
@@ -86,10 +89,9 @@ def flat_column(findings: pd.DataFrame, field: str,
         if encode is not None:
             distinct = list(map(encode, distinct))
         return cast(list[Any], np.array(distinct, dtype=object)[codes].tolist())
-    values = plain_column(findings, source)
-    if source == "evidence":
-        values = compact_json(values)
-    elif flat is not None:
+    values = (_evidence_texts(findings, {} if memo is None else memo) if source == "evidence"
+              else plain_column(findings, source))
+    if flat is not None:
         values = list(map(flat, values))
     return values if encode is None else per_distinct(values, encode)
 
@@ -112,6 +114,14 @@ _FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
 _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",
     "location_column": "src_col"}
+
+def _evidence_texts(findings: pd.DataFrame, memo: dict[int, Any]) -> list[str]:
+    """The evidence as compact JSON text: by column when the findings hold it so, each
+    rule's distinct values encoded once (``evidencearray``); else mapping by mapping."""
+    column = findings["evidence"].array if "evidence" in findings else None
+    texts = column.texts(compact(), memo) if isinstance(column, EvidenceArray) else None
+    return texts if texts is not None else compact_json(plain_column(findings, "evidence"))
+
 
 def compact_json(values: list[Any]) -> list[str]:
     """``json.dumps(value or {}, ensure_ascii=False, separators=(",", ":"))`` of each value.

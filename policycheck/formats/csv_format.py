@@ -27,9 +27,10 @@ def chunks(report: Report) -> Iterator[bytes]:
     csv.writer(out, lineterminator="\r\n").writerow(FINDING_FIELDS)
     yield out.getvalue().encode("utf-8")
     findings = report.findings
+    memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
-        fields = [flat_column(part, name, _cell) for name in FINDING_FIELDS]
+        fields = [flat_column(part, name, _cell, memo) for name in FINDING_FIELDS]
         separators = [itertools.repeat(",")] * (len(fields) - 1) + [itertools.repeat("\r\n")]
         columns = itertools.chain.from_iterable(zip(fields, separators, strict=True))
         # the separators repeat for ever: the fields end the rows

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from policycheck import __version__
-from policycheck.evidencearray import EvidenceArray
+from policycheck.evidencearray import EvidenceArray, indented
 from policycheck.formats.jsontext import (
     Unsupported,
     distinct_texts,
@@ -133,8 +133,8 @@ def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
     n = len(findings)
     if name == "evidence":
         column = findings["evidence"].array
-        evidence = (column.texts(_IND, prefix, memo) if isinstance(column, EvidenceArray)
-                    else None)
+        evidence = (column.texts(indented(_IND, prefix), memo)
+                    if isinstance(column, EvidenceArray) else None)
         if evidence is None:
             evidence = evidence_texts(findings["evidence"].tolist(), _IND, prefix)
         return np.arange(n, dtype=np.int64), evidence
