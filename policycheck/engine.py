@@ -127,7 +127,7 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     shown = [k for k in values if k in rule.evidence]
     lists = [compiled.evidence[k].type is Type.LIST for k in shown]
     evidence = block(shown, [evidence_codes(values[k], is_list)
-                             for k, is_list in zip(shown, lists, strict=True)], lists, len(rows))
+                             for k, is_list in zip(shown, lists, strict=True)], lists)
     plan_rows = ctx.plan_idx[rows]
     weight = (frames.column("component", "weight")[rows] if rule.scope == "component"
               else np.ones(len(rows)))

@@ -36,12 +36,10 @@ class Block:
     codes: tuple[np.ndarray, ...]
     values: tuple[list[Any], ...]
     lists: tuple[bool, ...]  # values that are lists: each row gets its own copy
-    size: int
 
     @classmethod
     def of_mappings(cls, mappings: Sequence[Any]) -> Block:
-        return cls(None, (np.arange(len(mappings)),), (list(mappings),), (False,),
-                   len(mappings))
+        return cls(None, (np.arange(len(mappings)),), (list(mappings),), (False,))
 
     def mappings(self, rows: np.ndarray) -> list[Any]:
         """The rows' evidence, one new mapping per row."""
@@ -118,10 +116,19 @@ def compact() -> Style:
 
 
 def block(names: Sequence[str], columns: Sequence[tuple[np.ndarray, list[Any]]],
-          lists: Sequence[bool], size: int) -> Block:
+          lists: Sequence[bool]) -> Block:
     """A rule's evidence from each name's codes (one per row) and distinct values."""
     return Block(tuple(names), tuple(c for c, _ in columns), tuple(v for _, v in columns),
-                 tuple(lists), size)
+                 tuple(lists))
+
+
+def styled_texts(column: pd.Series, style: Style,
+                 memo: dict[int, tuple[Block, list[pa.Array] | None]]) -> list[Any] | None:
+    """``EvidenceArray.texts`` of an evidence column held by column; None for any other
+    column (mappings made elsewhere, such as redacted ones), which the caller encodes
+    mapping by mapping."""
+    array = column.array
+    return array.texts(style, memo) if isinstance(array, EvidenceArray) else None
 
 
 def _missing(value: Any) -> bool:
@@ -188,8 +195,7 @@ class EvidenceArray(ExtensionArray):
             block_of = self._block[at]
             if block_of < 0:
                 return None
-            return self._blocks[block_of].mappings(self._row[at:at + 1] if at != -1
-                                                   else self._row[at:])[0]
+            return self._blocks[block_of].mappings(self._row[[at]])[0]
         if isinstance(item, tuple) and len(item) == 1:
             item = item[0]
         if not isinstance(item, slice):

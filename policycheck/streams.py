@@ -23,8 +23,7 @@ _DONE = object()
 def write_pieces(stream: BinaryIO, pieces: Iterable[bytes]) -> None:
     """``stream.writelines(pieces)``, with the writing on a second thread."""
     waiting: queue.Queue[object] = queue.Queue(maxsize=AHEAD)
-    failed: list[BaseException] = []
-    stop = threading.Event()
+    failed: list[BaseException] = []  # the writer's error, once it has one
 
     def writer() -> None:
         while (piece := waiting.get()) is not _DONE:
@@ -34,13 +33,12 @@ def write_pieces(stream: BinaryIO, pieces: Iterable[bytes]) -> None:
                 stream.write(piece)  # type: ignore[call-overload]
             except BaseException as exc:  # handed to the maker's thread
                 failed.append(exc)
-                stop.set()
 
     thread = threading.Thread(target=writer, name="policycheck-writer", daemon=True)
     thread.start()
     try:
         for piece in pieces:
-            if stop.is_set():
+            if failed:
                 break
             waiting.put(piece)
     finally:

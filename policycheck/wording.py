@@ -123,13 +123,13 @@ def evidence_codes(values: np.ndarray, is_list: bool = False) -> tuple[np.ndarra
         items = [[i for i in str(u).split(";") if i] if u else [] for u in uniques]
         return np.where(codes < 0, len(items), codes), [*items, []]
     if values.dtype.kind == "f":
-        floats = values.astype(np.float64, copy=False)
+        numbers = values.astype(np.float64, copy=False)
         with np.errstate(all="ignore"):  # past 1e15 a float has no decimals to round, and
             # rounding would overflow to infinity on the way (1e302 * 1e6)
-            rounded = np.where(np.abs(floats) < 1e15, np.round(floats, 6), floats)
+            rounded = np.where(np.abs(numbers) < 1e15, np.round(numbers, 6), numbers)
         codes, bits = pd.factorize(rounded.view(np.int64))
-        floats = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
-        return codes, [None if f != f else f for f in floats]
+        distinct = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
+        return codes, [None if f != f else f for f in distinct]
     if values.dtype != np.dtype(object):
         codes, uniques = pd.factorize(values)
         return codes, np.asarray(uniques).tolist()  # Python scalars, as tolist makes them
@@ -154,7 +154,7 @@ def evidence_dicts(names: Sequence[str], columns: Sequence[np.ndarray], size: in
     faster than ``dict(zip(...))`` per row, so the common widths have their own."""
     lists = [c.tolist() for c in columns]
     if not names:
-        return object_array([{}] * size)
+        return object_array([{} for _ in range(size)])  # each row its own, as in the others
     if len(names) == 1:
         (a,) = names
         return object_array([{a: x} for x in lists[0]])

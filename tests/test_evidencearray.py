@@ -23,8 +23,8 @@ def _array() -> EvidenceArray:
     shares = np.array([0.5, 0.25, 0.5, -0.0])
     kpis = np.array(["aht;fcr", "", "aht;fcr", None], dtype=object)
     first = block(["share", "kpis"], [evidence_codes(shares), evidence_codes(kpis, True)],
-                  [False, True], 4)
-    second = block([], [], [], 2)
+                  [False, True])
+    second = block([], [], [])
     return EvidenceArray((first, second), np.array([0, 1, 0, 0, 1, 0]),
                          np.array([0, 0, 1, 2, 1, 3]))
 
@@ -40,6 +40,8 @@ def test_each_row_reads_as_its_own_mapping() -> None:
     first["kpis"].append("csat")  # a consumer changes its copy, not the column
     assert column[0] == {"share": 0.5, "kpis": ["aht", "fcr"]}
     assert column[0]["kpis"] is not column[3]["kpis"]
+    rows = column.tolist()
+    assert rows[1] is not rows[4]  # an empty mapping too is each row's own
 
 
 def test_pandas_operations_keep_the_rows() -> None:
@@ -101,7 +103,7 @@ def test_any_evidence_reads_and_encodes_as_its_plain_values(
                                 dtype=object)}
     lists = [False, False, False, True]
     evidence = block(list(columns), [evidence_codes(v, is_list) for v, is_list in
-                                     zip(columns.values(), lists, strict=True)], lists, n)
+                                     zip(columns.values(), lists, strict=True)], lists)
     rows = list(range(n))
     order.shuffle(rows)
     array = EvidenceArray((evidence,), np.zeros(n), np.array(rows))
@@ -122,7 +124,8 @@ def test_missing_evidence_rows_and_wrong_fill_values() -> None:
     assert taken.tolist() == [array[0], None] and taken.texts(indented("", b""), {}) is None
     with pytest.raises(ValueError, match="missing values only"):
         array.take([0, -1], allow_fill=True, fill_value={"x": 1})
-    assert Block.of_mappings([]).size == 0 and len(EvidenceArray((), [], [])) == 0
+    assert Block.of_mappings([]).mappings(np.arange(0)) == []
+    assert len(EvidenceArray((), [], [])) == 0
     assert EvidenceArray((), [], []).tolist() == []
 
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from policycheck.evidencearray import EvidenceArray, compact
+from policycheck.evidencearray import compact, styled_texts
 from policycheck.formats.json_format import finding_json
 from policycheck.formats.jsontext import batch_encoder, flat_mappings, number, plain
 from policycheck.report import Report
@@ -118,8 +118,8 @@ _FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
 def _evidence_texts(findings: pd.DataFrame, memo: dict[int, Any]) -> list[str]:
     """The evidence as compact JSON text: by column when the findings hold it so, each
     rule's distinct values encoded once (``evidencearray``); else mapping by mapping."""
-    column = findings["evidence"].array if "evidence" in findings else None
-    texts = column.texts(compact(), memo) if isinstance(column, EvidenceArray) else None
+    texts = styled_texts(findings["evidence"], compact(), memo) if "evidence" in findings \
+        else None
     return texts if texts is not None else compact_json(plain_column(findings, "evidence"))
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from policycheck import __version__
-from policycheck.evidencearray import EvidenceArray, indented
+from policycheck.evidencearray import indented, styled_texts
 from policycheck.formats.jsontext import (
     Unsupported,
     distinct_texts,
@@ -90,7 +90,7 @@ _SEPARATORS = [text.encode() for text in _separators()]
 _CLOSING = b"\n    }"
 
 
-def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any] | None = None) -> bytes:
+def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
     """Findings as finding_json would give them, each preceded by the list's item separator,
     as UTF-8 (a text join would widen every piece to the widest character of the chunk).
 
@@ -104,7 +104,7 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any] | None = None) 
     codes: np.ndarray | None = None
     texts: list[bytes] = []
     for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
-        more_codes, more = _coded(findings, name, sep, {} if memo is None else memo)
+        more_codes, more = _coded(findings, name, sep, memo)
         if codes is not None:
             combined = codes * len(more) + more_codes
             merged, firsts = pd.factorize(combined)
@@ -132,9 +132,7 @@ def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
     ``prefix`` (null last); a column of mixed or nested values has one code per finding."""
     n = len(findings)
     if name == "evidence":
-        column = findings["evidence"].array
-        evidence = (column.texts(indented(_IND, prefix), memo)
-                    if isinstance(column, EvidenceArray) else None)
+        evidence = styled_texts(findings["evidence"], indented(_IND, prefix), memo)
         if evidence is None:
             evidence = evidence_texts(findings["evidence"].tolist(), _IND, prefix)
         return np.arange(n, dtype=np.int64), evidence
