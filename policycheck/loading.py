@@ -125,18 +125,51 @@ def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...
             yield from _walk(folder, relative)
 
 
-def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
-    """Read every input file under ``paths``."""
+@dataclass
+class Survey:
+    """The input paths looked over before anything is parsed: the files found (with whether
+    each was named, and its size when it is a data file), the YAML files' bytes, and the
+    problems met on the way (a missing path, a link out of a folder). What a run reads is a
+    function of it, which is what the caches key on."""
+
+    paths: tuple[str, ...]
+    found: list[tuple[Path, bool, int]]
+    yaml: list[tuple[bytes, str, bool]]
+    problems: tuple[Problem, ...]
+    #: The YAML files' cache keys (``cache.key``), once worked out.
+    keys: list[str] | None = None
+
+    @property
+    def tables(self) -> list[Path]:
+        """The CSV tables and workbooks among the files (read later, by their own readers)."""
+        return [path for path, _, _ in self.found
+                if path.suffix.lower() in TABLE_SUFFIXES | WORKBOOK_SUFFIXES]
+
+
+def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
+    """Find every input file under ``paths`` and read the YAML ones' bytes."""
     loaded = Loaded()
     found = [(path, explicit,
               path.stat().st_size if path.suffix.lower() in DATA_SUFFIXES else 0)
              for path, explicit in iter_files(paths, loaded)]  # other files are not read
-    yaml_files = [(path, explicit) for path, explicit, size in found
-                  if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
-                  and size <= size_limit(".yaml", max_bytes)]
+    yaml = [(path.read_bytes(), display_path(path), explicit) for path, explicit, size in found
+            if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
+            and size <= size_limit(".yaml", max_bytes)]
+    return Survey(tuple(display_path(p) for p in paths), found, yaml, tuple(loaded.problems))
+
+
+def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
+    """Read every input file under ``paths``."""
+    return load(survey(paths, max_bytes), max_bytes)
+
+
+def load(surveyed: Survey, max_bytes: int | None = None) -> Loaded:
+    """Read every input file of a survey."""
+    loaded = Loaded()
+    loaded.records.problems.extend(surveyed.problems)
     with _collector_paused():
-        outcomes = iter(read_yaml_files(yaml_files, paths))
-    for path, explicit, size in found:
+        outcomes = iter(read_yaml_files(surveyed.yaml, surveyed.paths, surveyed.keys))
+    for path, explicit, size in surveyed.found:
         name = display_path(path)
         suffix = path.suffix.lower()
         if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:

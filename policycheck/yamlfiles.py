@@ -17,7 +17,7 @@ from typing import Any, cast
 from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records, attribute, near_miss, read_document, recognise
-from policycheck.errors import Location, Problem, display_path
+from policycheck.errors import Location, Problem
 from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
@@ -54,16 +54,17 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
     return FileOutcome(out.rows, out.problems, False)
 
 
-def read_yaml_files(files: Sequence[tuple[Path, bool]],
-                    paths: Sequence[str | Path]) -> list[FileOutcome]:
-    """The outcome of each file (with whether it was named), in order; ``paths`` are the
-    input paths of the run, which name its cache pack."""
-    contents = [(path.read_bytes(), display_path(path), explicit) for path, explicit in files]
+def read_yaml_files(contents: Sequence[tuple[bytes, str, bool]], paths: Sequence[str],
+                    keys: Sequence[str] | None = None) -> list[FileOutcome]:
+    """The outcome of each file (its bytes, its shown path and whether it was named), in
+    order; ``paths`` are the input paths of the run as shown, which name its cache pack,
+    and ``keys`` the files' cache keys when they are known already."""
     if not cache.enabled():
-        return [outcome for outcome, _ in _parse_all(contents)]
-    pack = cache.pack_path([display_path(p) for p in paths])
+        return [outcome for outcome, _ in _parse_all(list(contents))]
+    pack = cache.pack_path(list(paths))
     stored = cache.read_pack(pack) if contents else {}
-    keys = [cache.key(*content) for content in contents]
+    if keys is None:
+        keys = [cache.key(*content) for content in contents]
     found: list[tuple[FileOutcome, Any] | None] = []
     used: set[str] = set()
     for entry_key in keys:
@@ -85,7 +86,7 @@ def read_yaml_files(files: Sequence[tuple[Path, bool]],
     return [outcome for outcome, _ in done]
 
 
-def _store(pack: Path, keys: list[str], done: list[tuple[FileOutcome, Any]]) -> None:
+def _store(pack: Path, keys: Sequence[str], done: list[tuple[FileOutcome, Any]]) -> None:
     shared: dict[Any, Any] = {}
     entries = {}
     for entry_key, (outcome, entry) in zip(keys, done, strict=True):
