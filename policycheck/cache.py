@@ -3,7 +3,8 @@ parsing and record building.
 
 Like ruff's cache it lives in ``.policycheck_cache/`` of the current folder (or
 ``POLICYCHECK_CACHE_DIR``), is safe to delete at any time, and is off with ``--no-cache``
-(``POLICYCHECK_NO_CACHE=1``).
+(``POLICYCHECK_NO_CACHE=1``). A run whose inputs did not change at all is served its whole
+validated model instead (``policycheck.modelcache``, packs of the same kind).
 
 One pack file per set of input paths holds an entry per YAML file: the file's raw records
 (``documents.Records`` rows with their source locations), its problems and whether it was
@@ -141,14 +142,15 @@ def key(data: bytes, shown: str, explicit: bool) -> str:
     return digest.hexdigest()
 
 
-def pack_path(paths: list[str]) -> Path:
-    """The pack of one set of input paths (a run over other paths keeps its own pack)."""
+def pack_path(paths: list[str], kind: str = "yaml") -> Path:
+    """The pack of one set of input paths (a run over other paths keeps its own pack):
+    ``yaml`` for what its files gave, ``model`` for its model (``policycheck.modelcache``)."""
     # In sorted order: the same paths named in another order share one pack.
     name = hashlib.sha256("\0".join([_code_identity(), *sorted(paths)]).encode()).hexdigest()[:32]
-    return cache_dir() / "yaml" / f"{name}.pack"
+    return cache_dir() / kind / f"{name}.pack"
 
 
-def read_pack(path: Path) -> dict[str, tuple[Any, ...]]:
+def read_pack(path: Path) -> dict[str, Any]:
     """The entries of a pack; empty when it is missing, damaged or not of this shape."""
     try:
         raw = path.read_bytes()
@@ -169,7 +171,7 @@ def read_pack(path: Path) -> dict[str, tuple[Any, ...]]:
     return entries
 
 
-def write_pack(path: Path, entries: dict[str, tuple[Any, ...]]) -> None:
+def write_pack(path: Path, entries: dict[str, Any]) -> None:
     """Keep the entries; quietly skipped when the pack cannot be written."""
     try:
         body = marshal.dumps(entries, MARSHAL_VERSION)
@@ -232,10 +234,18 @@ def encode(outcome: FileOutcome, shared: dict[Any, Any]) -> tuple[Any, ...] | No
                             for index, record in enumerate(records)]
     except _NotCacheable:
         return None
-    problems = [(p.location.file, p.location.sheet, p.location.line, p.location.column,
-                 p.message, p.code, p.plan_id, p.severity, p.field, p.detail)
-                for p in outcome.problems]
-    return rows, problems, outcome.skipped, dates
+    return rows, [problem_values(p) for p in outcome.problems], outcome.skipped, dates
+
+
+def problem_values(problem: Problem) -> tuple[Any, ...]:
+    """A problem as plain values (``problem_from`` makes it again)."""
+    where = problem.location
+    return (where.file, where.sheet, where.line, where.column, problem.message, problem.code,
+            problem.plan_id, problem.severity, problem.field, problem.detail)
+
+
+def problem_from(values: tuple[Any, ...]) -> Problem:
+    return Problem(Location(*values[:4]), *values[4:])
 
 
 def _encode_record(record: Record, entity: str, index: int,
@@ -285,7 +295,7 @@ def decode(entry: Any) -> FileOutcome | None:
             parse = datetime.datetime if is_datetime else datetime.date
             record = rows[entity][index] = dict(rows[entity][index])
             record[name] = parse.fromisoformat(text)
-        return FileOutcome(rows, [Problem(Location(*p[:4]), *p[4:]) for p in problems],
+        return FileOutcome(rows, [problem_from(p) for p in problems],
                            bool(skipped))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from policycheck import checks
+from policycheck import checks, modelcache
 from policycheck.catalog import library_records
 from policycheck.errors import Location, Problem, display_path
-from policycheck.loading import Loaded, load_paths
+from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES
 from policycheck.normalise import Normalised, normalise
 from policycheck.schemas import validate_frame
@@ -64,8 +64,20 @@ class Model:
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
     """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
     (a mistyped folder, an export of the wrong sheet) are said so in a warning: a check of
-    nothing passes, and a gate should not pass without saying why."""
-    model = validate(load_paths(paths, max_bytes))
+    nothing passes, and a gate should not pass without saying why. A re-run over unchanged
+    YAML inputs is answered from the model cache (``policycheck.modelcache``)."""
+    surveyed = survey(paths, max_bytes)
+    key = modelcache.model_key(surveyed, max_bytes)
+    cached = modelcache.read(surveyed, key) if key else None
+    if cached is not None:
+        return cached
+    model = _with_no_plans_warning(validate(load(surveyed, max_bytes)), paths)
+    if key:
+        modelcache.write(surveyed, key, model, max_bytes)
+    return model
+
+
+def _with_no_plans_warning(model: Model, paths: Sequence[str | Path]) -> Model:
     if model.plans_read or model.errors or not paths:
         return model
     named = ", ".join(display_path(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
