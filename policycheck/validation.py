@@ -20,7 +20,6 @@ from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES
 from policycheck.normalise import Normalised, normalise
-from policycheck.schemas import validate_frame
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,9 @@ def _with_no_plans_warning(model: Model, paths: Sequence[str | Path]) -> Model:
 
 
 def validate(loaded: Loaded) -> Model:
+    # Imported here: a run served from the model cache does without pandera (0.1-0.2 s).
+    from policycheck.schemas import validate_frame
+
     records = dict(loaded.records.rows)
     org_kpis = records.get("kpis", [])
     records["kpis"] = library_records() + org_kpis

@@ -7,6 +7,8 @@ import datetime
 import decimal
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -290,3 +292,21 @@ def test_the_key_is_that_of_the_survey(plans: Path, cache_dir: Path) -> None:
     assert modelcache.model_key(one, None) == modelcache.model_key(two, None)
     assert one.keys == [cache.key(*content) for content in one.yaml]
     assert modelcache.model_key(one, None) != modelcache.model_key(two, 10_000)
+
+
+PROBE = """
+import sys
+from policycheck.cli import main
+code = main(["validate", sys.argv[1]])
+print("PANDERA", "pandera" in sys.modules)
+sys.exit(code)
+"""
+
+
+def test_a_hit_does_not_import_pandera(plans: Path, cache_dir: Path) -> None:
+    """Validation needs pandera, a model read from the cache does not (a faster start)."""
+    runs = [subprocess.run([sys.executable, "-c", PROBE, str(plans)], capture_output=True,
+                           text=True, check=False, env=dict(os.environ)) for _ in range(2)]
+    assert [r.returncode for r in runs] == [2, 2]  # the syntax error
+    assert [r.stdout.splitlines()[-1] for r in runs] == ["PANDERA True", "PANDERA False"]
+    assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1]
