@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, take
 
-from policycheck.wording import evidence_dicts, object_array
+from policycheck.wording import evidence_dicts, is_missing, object_array
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,10 +131,6 @@ def styled_texts(column: pd.Series, style: Style,
     return array.texts(style, memo) if isinstance(array, EvidenceArray) else None
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
 class EvidenceDtype(ExtensionDtype):
     """The dtype of the evidence column: a mapping of name to value per finding."""
 
@@ -163,7 +159,7 @@ class EvidenceArray(ExtensionArray):
         if isinstance(scalars, EvidenceArray):
             return scalars.copy() if copy else scalars
         values = list(scalars)
-        missing = np.array([_missing(v) for v in values], dtype=bool)
+        missing = np.array([is_missing(v) for v in values], dtype=bool)
         return cls((Block.of_mappings(values),),
                    np.where(missing, -1, 0), np.arange(len(values)))
 
@@ -207,7 +203,7 @@ class EvidenceArray(ExtensionArray):
 
     def take(self, indices: Any, *, allow_fill: bool = False,
              fill_value: Any = None) -> EvidenceArray:
-        if allow_fill and not _missing(fill_value):
+        if allow_fill and not is_missing(fill_value):
             raise ValueError("evidence is filled with missing values only")
         block_of = take(self._block, indices, allow_fill=allow_fill, fill_value=-1)
         row = take(self._row, indices, allow_fill=allow_fill, fill_value=0)

@@ -81,17 +81,15 @@ def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
 _SHORT = 128
 
 
-def _take_category(values: Sequence[object], codes: np.ndarray) -> pd.Series:
+def _take_category(values: Sequence[str], codes: np.ndarray) -> pd.Series:
     """``values[code]`` per row as a categorical column, its categories the distinct texts in
-    sorted order (so that sorting the column sorts its texts); missing where the code is -1
-    or the value is not text. A rule's title and remediation repeat on every finding, and
-    as text they were a third of the findings' memory. (Columns that later steps write to,
-    such as ``status`` and ``src_file``, stay text: a categorical takes no new value.)"""
-    texts = [v if isinstance(v, str) else None for v in values]
-    categories = sorted({t for t in texts if t is not None})
-    rank = {t: i for i, t in enumerate(categories)}
-    to_category = np.array([-1 if t is None else rank[t] for t in texts] + [-1],
-                           dtype=np.int64)
+    sorted order (so that sorting the column sorts its texts). A rule's title and remediation
+    repeat on every finding, and as text they were a third of the findings' memory. (Columns
+    that later steps write to, such as ``status`` and ``src_file``, stay text: a categorical
+    takes no new value.)"""
+    categories = sorted(set(values))
+    rank = {text: i for i, text in enumerate(categories)}
+    to_category = np.array([rank[text] for text in values], dtype=np.int64)
     return pd.Series(pd.Categorical.from_codes(
         to_category[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype=_STR))))
 

@@ -22,6 +22,11 @@ _NUMBER_FORMATS = {"%": "{:.0%}", "%1": "{:.1%}", "x": "{:.1f}×", "money": "{:,
 _MISSING_TEXT = "n/a"
 
 
+def is_missing(value: object) -> bool:
+    """None, pandas' NA or a NaN float: what every report writes as empty or null."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def plain(value: object) -> str:
     """A value as a message shows it (the ``""`` format)."""
     if isinstance(value, (np.datetime64, pd.Timestamp)):

@@ -16,11 +16,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.wording import is_missing
+
 
 def number(value: Any) -> Any:
     """A number as a report writes it: missing (None, NA, NaN) as None, a whole float as
     an int."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -169,7 +171,7 @@ def plain(value: Any) -> Any:
 
 
 def value_text(value: Any, indent: str, numeric: bool = False) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return "null"
     if numeric:
         value = number(value)

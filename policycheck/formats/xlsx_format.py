@@ -26,6 +26,7 @@ from policycheck.formats.cells import (
 )
 from policycheck.report import Report
 from policycheck.ruleset import SEVERITIES
+from policycheck.wording import is_missing
 
 PLAN_COLUMNS = ("plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed",
                 "share_cost", "share_sales", "share_customer", "share_neutral",
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 
 def _cell(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     if isinstance(value, str):
         return NOT_XML.sub("\ufffd", neutralise(value))
