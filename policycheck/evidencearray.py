@@ -212,6 +212,12 @@ class EvidenceArray(ExtensionArray):
     def copy(self) -> EvidenceArray:
         return type(self)(self._blocks, self._block.copy(), self._row.copy())
 
+    def with_blocks(self, change: Callable[[Block], Block]) -> EvidenceArray:
+        """The same rows with each block changed (its rows keep their codes), such as
+        redacted: each distinct value is seen once, not once per row."""
+        return type(self)(tuple(change(b) for b in self._blocks), self._block.copy(),
+                          self._row.copy())
+
     def groups(self) -> list[tuple[int, np.ndarray]]:
         """Each block present, with the positions of its rows (in order)."""
         if not len(self):

@@ -47,7 +47,8 @@ def empty() -> pd.DataFrame:
     return pd.DataFrame(columns=list(FINDING_COLUMNS))
 
 
-def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+def text_column(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text as a column of pandas' default text dtype, without a copy."""
     if isinstance(array, pa.Array):
         array = pa.chunked_array([array], type=pa.large_string())
     # pandas takes dtype=; pandas-stubs lists only copy=, which pandas does not take.
@@ -65,14 +66,14 @@ def _take_text(values: Sequence[object], codes: np.ndarray) -> pd.Series:
     chosen = np.where(codes < 0, len(values), codes)
     encoded = [b"" if t is None else t.encode() for t in texts]
     if max(map(len, encoded)) <= _SHORT:
-        return _text(pa.array(texts, type=pa.large_string()).take(pa.array(chosen)))
+        return text_column(pa.array(texts, type=pa.large_string()).take(pa.array(chosen)))
     missing = np.array([t is None for t in texts])[chosen]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)[chosen]
     offsets = np.zeros(len(codes) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     data = b"".join([encoded[c] for c in chosen.tolist()])
     validity = pa.array(~missing).buffers()[1] if missing.any() else None
-    return _text(pa.LargeStringArray.from_buffers(
+    return text_column(pa.LargeStringArray.from_buffers(
         len(codes), pa.py_buffer(offsets), pa.py_buffer(data), validity))
 
 
@@ -166,7 +167,7 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     entity = _entities(fired, frames, components_only=False)
     order = _order(file, sheet, line, col, rule_rank, entity)
     # one array first: a take from a chunked array looks up the chunk of every row
-    message = _text(pa.chunked_array([f.message for f in fired]).combine_chunks()
+    message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
                     .take(pa.array(order)))
     fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
     rule = rule[order]
@@ -177,7 +178,7 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
         "severity": _take_text(SEVERITIES, np.concatenate([f.severity for f in fired])[order]),
         "title": _take_category([r.title for r in rules], rule),
         "scope": _take_text([r.scope for r in rules], rule),
-        "plan_id": _text(frames.plan_ids().take(pa.array(plan_rows))),
+        "plan_id": text_column(frames.plan_ids().take(pa.array(plan_rows))),
         "entity_id": entity.take(order).reset_index(drop=True),
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
@@ -210,7 +211,7 @@ def fingerprints(findings: pd.DataFrame) -> pd.Series:
     keys = pc.binary_join_element_wise(*parts, pa.scalar("|", type=pa.large_string()))
     digests = b"".join([hashlib.blake2b(k, digest_size=8).digest()
                         for k in pc.cast(keys, pa.large_binary()).to_pylist()])
-    return _text(_hex(digests, len(findings))).set_axis(findings.index)
+    return text_column(_hex(digests, len(findings))).set_axis(findings.index)
 
 
 def _arrow_text(column: pd.Series) -> pa.Array:

@@ -845,6 +845,22 @@ def test_grouped_numbers_hidden_in_one_pass_as_one_by_one() -> None:
         "[redacted] [redacted] 12,34")
 
 
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(alphabet="0123456789,. x\0€\n", max_size=16), max_size=12),
+       rule_ids=st.lists(st.sampled_from(["R1", "R2"]), min_size=12, max_size=12))
+def test_messages_held_by_arrow_are_redacted_as_one_by_one(texts: list[str],
+                                                            rule_ids: list[str]) -> None:
+    """Only the messages that may hold a grouped number are looked at (found by Arrow):
+    the others are the ones no substitution would change."""
+    from policycheck.formats import redact as redaction
+
+    findings = pd.DataFrame({"message": pd.array(texts, dtype="str"),
+                             "rule_id": rule_ids[:len(texts)]}, index=range(5, 5 + len(texts)))
+    got = redaction._messages(findings, ())
+    assert got.tolist() == [redaction._hide_grouped_numbers(t) for t in texts]
+    assert list(got.index) == list(findings.index)
+
+
 def test_csv_field_is_what_the_csv_writer_writes() -> None:
     import numpy as np
 
@@ -873,6 +889,39 @@ def test_evidence_redacted_key_by_key_in_order() -> None:
         assert redacted is not values
     with pytest.raises(AttributeError):
         redaction._evidence({1: "not text"})
+
+
+def test_evidence_held_by_column_is_redacted_block_by_block_as_row_by_row() -> None:
+    """A large report's evidence stays held by column when redacted (each distinct value
+    redacted once), and every row reads as the row-by-row redaction of the same mapping."""
+    import numpy as np
+
+    from policycheck.evidencearray import Block, EvidenceArray, block
+    from policycheck.formats import redact as redaction
+    from policycheck.wording import evidence_codes
+
+    pay = np.array([30000.0, None, 30000.0, 41000.5], dtype=object)
+    kpis = np.array(["aht;fcr", "", "aht", None], dtype=object)
+    ids = np.array(["E1", "E2", "E1", "E3"], dtype=object)
+    by_name = block(["base_pay", "kpis", "employee_id", "share_speed"],
+                    [evidence_codes(pay), evidence_codes(kpis, True), evidence_codes(ids),
+                     evidence_codes(np.array([0.5, 0.25, 0.5, 1.0]))],
+                    [False, True, False, False])
+    ready = Block.of_mappings([{"bonus": 5, "Employee": "E9"}, {"n": [1, 2]}])
+    column = pd.Series(EvidenceArray((by_name, ready), np.array([0, 1, 0, -1, 0, 1, 0]),
+                                     np.array([0, 0, 1, 0, 2, 1, 3])))
+    findings = pd.DataFrame({"evidence": column, "message": ["m"] * 7, "rule_id": ["R"] * 7,
+                             "pay_at_stake": [1.0] * 7})
+    report = Report(findings=findings, problems=(), rules=(), plans_read=1, plans_checked=1,
+                    plans_invalid=0, files=())
+    redacted = redact(report).findings["evidence"]
+    assert isinstance(redacted.array, EvidenceArray)
+    expected = [None if m is None else redaction._evidence(m) for m in column.tolist()]
+    assert redacted.tolist() == expected
+    assert expected[0] == {"base_pay": REDACTED, "kpis": ["aht", "fcr"], "share_speed": 0.5}
+    assert expected[2] == {"base_pay": None, "kpis": [], "share_speed": 0.25}
+    assert expected[1] == {"bonus": REDACTED}
+    assert column[0]["base_pay"] == 30000.0  # the given report is not changed
 
 
 def test_text_streams_in_chunks_that_join_to_the_lines(

@@ -41,8 +41,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck.errors import Problem
+from policycheck.evidencearray import Block, EvidenceArray
+from policycheck.findings import text_column
 from policycheck.report import Report
 from policycheck.ruleset import Rule
 
@@ -57,6 +61,9 @@ PAY_FIELDS = ("base_pay", "pay_floor", "target_variable", "max_variable", "prize
 # follows the first digit so that the regex engine can skip ahead to digits (3x faster
 # than a look-behind at every position; the same matches).
 _GROUPED_NUMBER = re.compile(r"\d(?<![\d,.]\d)\d{0,2}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+#: What every grouped number holds, in a form Arrow's regex engine (RE2, no look-arounds)
+#: finds in a whole column: the messages without it are left as they are.
+_GROUPED_HINT = r"\d,\d\d\d"
 _EMPLOYEE_ID = re.compile(r"(\bemployee(?: id)? )'(?:[^'\\]|\\.)*'")
 _NUMBER_TEXT = r"-?(?:[\d,]*\.?\d+(?:e[+-]?\d+)?|inf|nan)"
 _NUMBER = re.compile(_NUMBER_TEXT)
@@ -83,7 +90,10 @@ def redact(report: Report) -> Report:
     findings = report.findings.copy()
     if len(findings):
         findings["pay_at_stake"] = np.nan
-        findings["evidence"] = findings["evidence"].map(_evidence)
+        evidence = findings["evidence"]
+        findings["evidence"] = (
+            pd.Series(evidence.array.with_blocks(_evidence_block), index=evidence.index)
+            if isinstance(evidence.array, EvidenceArray) else evidence.map(_evidence))
         findings["message"] = _messages(findings, report.rules)
     profiles = report.profiles.copy()
     for column in profiles.columns:
@@ -106,6 +116,19 @@ def _evidence(values: Any) -> Any:
     return out
 
 
+def _evidence_block(block: Block) -> Block:
+    """``_evidence`` of every row of a block, done on its distinct values."""
+    if block.names is None:
+        return Block.of_mappings([_evidence(m) for m in block.values[0]])
+    pay, dropped = _evidence_keys(block.names)
+    kept = [i for i, name in enumerate(block.names) if name not in dropped]
+    values = [[None if v is None else REDACTED for v in block.values[i]]
+              if block.names[i] in pay else block.values[i] for i in kept]
+    return Block(tuple(block.names[i] for i in kept), tuple(block.codes[i] for i in kept),
+                 tuple(values), tuple(block.lists[i] and block.names[i] not in pay
+                                      for i in kept))
+
+
 @functools.lru_cache(maxsize=4096)  # evidence repeats a few sets of keys
 def _evidence_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The keys that name pay, and those that name an employee (dropped, pay or not). A key
@@ -115,17 +138,40 @@ def _evidence_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
 
 
 def _messages(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.Series:
-    messages = findings["message"].astype(object)
+    """The messages with pay hidden: each rule's placeholders by its template, then grouped
+    numbers. Held as Arrow text: only the messages that may change (those of a rule with a
+    pay placeholder, those holding a digit, a comma and three digits, which every grouped
+    number does) become Python strings, and go back in one pass by a mask."""
+    texts = pa.array(findings["message"].array, type=pa.large_string())
     # Each rule's findings picked by integer code, not by comparing every rule id text.
     codes, ids = pd.factorize(findings["rule_id"])
     code_of = {rule_id: code for code, rule_id in enumerate(ids.tolist())}
+    rows, changed = [np.zeros(0, dtype=np.int64)], []
     for rule in rules:
         template = _template(rule)
         if template is None or rule.id not in code_of:
             continue
-        mine = codes == code_of[rule.id]
-        messages[mine] = messages[mine].map(template)
-    return pd.Series(_hide_grouped_numbers_all(messages.tolist()), index=messages.index)
+        mine = np.flatnonzero(codes == code_of[rule.id])
+        rows.append(mine)
+        changed += [template(text) for text in texts.take(mine).to_pylist()]
+    maybe_grouped = pc.fill_null(pc.match_substring_regex(texts, _GROUPED_HINT), False
+                                 ).to_numpy(zero_copy_only=False)
+    maybe_grouped[np.concatenate(rows)] = False  # templated: their new text is looked at
+    rows.append(np.flatnonzero(maybe_grouped))
+    changed += texts.take(rows[-1]).to_pylist()
+    changed = _hide_grouped_numbers_all(changed)
+    positions = np.concatenate(rows)
+    in_order = [changed[i] for i in np.argsort(positions)]
+    return text_column(_replaced(texts, positions, in_order)).set_axis(findings.index)
+
+
+def _replaced(texts: pa.Array, positions: np.ndarray, new: list[str]) -> pa.Array:
+    """``texts`` with those at ``positions`` (in increasing order) replaced by ``new``."""
+    if not len(positions):
+        return texts
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[positions] = True
+    return pc.replace_with_mask(texts, pa.array(mask), pa.array(new, type=pa.large_string()))
 
 
 def _hide_grouped_numbers_all(texts: list[Any]) -> list[Any]:
