@@ -123,7 +123,7 @@ def block(names: Sequence[str], columns: Sequence[tuple[np.ndarray, list[Any]]],
 
 
 def styled_texts(column: pd.Series, style: Style,
-                 memo: dict[int, tuple[Block, list[pa.Array] | None]]) -> list[Any] | None:
+                 memo: dict[int, tuple[Block, list[pa.Array] | None]]) -> pa.Array | None:
     """``EvidenceArray.texts`` of an evidence column held by column; None for any other
     column (mappings made elsewhere, such as redacted ones), which the caller encodes
     mapping by mapping."""
@@ -236,11 +236,13 @@ class EvidenceArray(ExtensionArray):
         return out
 
     def texts(self, style: Style, memo: dict[int, tuple[Block, list[pa.Array] | None]]
-              ) -> list[Any] | None:
-        """Every row's evidence written in ``style`` (None when a row is missing or a block
-        holds ready-made mappings). Each block's distinct values are encoded once into
-        ``memo``, which the caller keeps for every piece of one report (in one style)."""
-        out = np.empty(len(self), dtype=object)
+              ) -> pa.Array | None:
+        """Every row's evidence written in ``style``, as Arrow text (binary when the style is
+        UTF-8); None when a row is missing or a block holds ready-made mappings. Each
+        block's distinct values are encoded once into ``memo``, which the caller keeps for
+        every piece of one report (in one style)."""
+        kind = pa.large_binary() if style.utf8 else pa.large_string()
+        parts, where = [], []
         for block_of, positions in self.groups():
             if block_of < 0:
                 return None
@@ -250,10 +252,15 @@ class EvidenceArray(ExtensionArray):
             encoded = memo[id(block)][1]
             if encoded is None:
                 return None
-            joined = block.texts(self._row[positions], encoded)
-            out[positions] = (joined.cast(pa.large_binary()) if style.utf8 else joined
-                              ).to_pylist()
-        return out.tolist()
+            parts.append(block.texts(self._row[positions], encoded).cast(kind))
+            where.append(positions)
+        if not parts:
+            return pa.array([], type=kind)
+        joined = pa.concat_arrays(parts)
+        if len(parts) == 1 and np.array_equal(where[0], np.arange(len(self))):
+            return joined
+        # the rows of each block, in block order: put back in row order
+        return joined.take(pa.array(np.argsort(np.concatenate(where), kind="stable")))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         objects = self.to_objects()

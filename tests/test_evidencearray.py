@@ -75,10 +75,11 @@ def test_json_text_of_a_block_is_the_mappings_text() -> None:
     array = _array()
     expected = evidence_texts(array.tolist(), "      ", b'"evidence": ')
     memo: dict[int, Any] = {}
-    assert array.texts(indented("      ", b'"evidence": '), memo) == expected
+    assert array.texts(indented("      ", b'"evidence": '), memo).to_pylist() == expected
     assert len(memo) == 2  # each rule's values encoded once, and kept for the next piece
-    assert array[1:4].texts(indented("      ", b'"evidence": '), memo) == expected[1:4]
-    assert array.texts(compact(), {}) == compact_json(array.tolist()) == [
+    assert array[1:4].texts(indented("      ", b'"evidence": '), memo).to_pylist() == \
+        expected[1:4]
+    assert array.texts(compact(), {}).to_pylist() == compact_json(array.tolist()) == [
         '{"share":0.5,"kpis":["aht","fcr"]}', "{}", '{"share":0.25,"kpis":[]}',
         '{"share":0.5,"kpis":["aht","fcr"]}', "{}", '{"share":-0.0,"kpis":[]}']
 
@@ -114,8 +115,8 @@ def test_any_evidence_reads_and_encodes_as_its_plain_values(
     assert [{k: v for k, v in e.items() if k != "share"} for e in got] == \
         [{k: v for k, v in e.items() if k != "share"} for e in expected]
     assert [repr(e["share"]) for e in got] == [repr(e["share"]) for e in expected]
-    assert array.texts(indented("    ", b""), {}) == evidence_texts(expected, "    ")
-    assert array.texts(compact(), {}) == compact_json(expected)
+    assert array.texts(indented("    ", b""), {}).to_pylist() == evidence_texts(expected, "    ")
+    assert array.texts(compact(), {}).to_pylist() == compact_json(expected)
 
 
 def test_missing_evidence_rows_and_wrong_fill_values() -> None:

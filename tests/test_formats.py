@@ -953,5 +953,6 @@ def test_texts_quoted_by_arrow_are_what_json_writes(texts: list[str | None]) -> 
     from policycheck.formats.jsontext import string_texts
 
     got = string_texts(pa.array(texts, type=pa.large_string()), b', "m": ')
-    assert got == [b', "m": ' + json.dumps(t, ensure_ascii=False).encode("utf-8")
+    assert got.type == pa.large_binary() and got.null_count == 0
+    assert got.to_pylist() == [b', "m": ' + json.dumps(t, ensure_ascii=False).encode("utf-8")
                    for t in texts]

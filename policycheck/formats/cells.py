@@ -120,7 +120,9 @@ def _evidence_texts(findings: pd.DataFrame, memo: dict[int, Any]) -> list[str]:
     rule's distinct values encoded once (``evidencearray``); else mapping by mapping."""
     texts = styled_texts(findings["evidence"], compact(), memo) if "evidence" in findings \
         else None
-    return texts if texts is not None else compact_json(plain_column(findings, "evidence"))
+    if texts is None:
+        return compact_json(plain_column(findings, "evidence"))
+    return cast("list[str]", texts.to_pylist())
 
 
 def compact_json(values: list[Any]) -> list[str]:

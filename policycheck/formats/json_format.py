@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck import __version__
 from policycheck.evidencearray import indented, styled_texts
@@ -90,6 +90,11 @@ _SEPARATORS = [text.encode() for text in _separators()]
 _CLOSING = b"\n    }"
 
 
+#: A column's encoded values: one per distinct value (taken by the codes), or, for a column
+#: with a value of its own on nearly every finding, one per finding as Arrow binary.
+Texts: TypeAlias = list[bytes] | pa.Array
+
+
 def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
     """Findings as finding_json would give them, each preceded by the list's item separator,
     as UTF-8 (a text join would widen every piece to the widest character of the chunk).
@@ -97,26 +102,41 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
     Every column is encoded once per distinct value, with the constant text before it;
     neighbouring columns whose values go together (a rule's id, severity and title) are
     joined per distinct combination, so that the final join has a few pieces per finding,
-    not one per key: at a million findings the join's cost is its number of pieces.
+    not one per key. The pieces are Arrow binary columns, joined row by row by Arrow: the
+    chunk's text is then one buffer, with no Python object per piece or per finding.
     ``memo`` keeps each rule's encoded evidence values across the chunks of one report."""
     n = len(findings)
-    pieces: list[list[bytes]] = []
+    pieces: list[pa.Array] = []
     codes: np.ndarray | None = None
-    texts: list[bytes] = []
+    texts: Texts = []
     for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
         more_codes, more = _coded(findings, name, sep, memo)
         if codes is not None:
             combined = codes * len(more) + more_codes
             merged, firsts = pd.factorize(combined)
-            if len(firsts) * 2 <= n:  # far fewer combinations than findings: one piece
-                width = len(more)
+            if len(firsts) * 2 <= n and isinstance(texts, list) and isinstance(more, list):
+                width = len(more)  # far fewer combinations than findings: one piece
                 texts = [texts[c // width] + more[c % width] for c in firsts.tolist()]
                 codes = merged.astype(np.int64)
                 continue
-            pieces.append(np.array(texts, dtype=object)[codes].tolist())
+            pieces.append(_piece(codes, texts))
         codes, texts = more_codes, more
-    pieces.append(np.array([t + _CLOSING for t in texts], dtype=object)[codes].tolist())
-    return b"".join(itertools.chain.from_iterable(zip(*pieces, strict=True)))
+    assert codes is not None
+    pieces.append(_piece(codes, texts))
+    joined = pc.binary_join_element_wise(*pieces, pa.scalar(_CLOSING, pa.large_binary()),
+                                         pa.scalar(b"", pa.large_binary()))
+    if joined.null_count:  # not expected: every piece encodes a missing value as null
+        raise Unsupported("a missing piece")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)
+    start, end = offsets[joined.offset], offsets[joined.offset + len(joined)]
+    return joined.buffers()[2].slice(start, end - start).to_pybytes()
+
+
+def _piece(codes: np.ndarray, texts: Texts) -> pa.Array:
+    """A column's text per finding, as Arrow binary."""
+    if isinstance(texts, pa.Array):
+        return texts  # one per finding already (the codes count them)
+    return pa.array(texts, type=pa.large_binary()).take(pa.array(codes))
 
 
 _NUMBERS = frozenset({"headcount", "pay_at_stake", "src_line", "src_col"})
@@ -127,7 +147,7 @@ _FALSY = frozenset({b'""', b"0", b"0.0", b"false"})
 
 
 def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
-           memo: dict[int, Any]) -> tuple[np.ndarray, list[bytes]]:
+           memo: dict[int, Any]) -> tuple[np.ndarray, Texts]:
     """A findings column as codes into its distinct values, each encoded as UTF-8 after
     ``prefix`` (null last); a column of mixed or nested values has one code per finding."""
     n = len(findings)

@@ -101,21 +101,21 @@ def dumps(value: Any) -> str:
 _ESCAPED = r'["\\\x00-\x1f]'
 
 
-def string_texts(array: pa.Array, prefix: bytes) -> list[bytes]:
+def string_texts(array: pa.Array, prefix: bytes) -> pa.Array:
     """Each value of an Arrow text array as a JSON string after ``prefix``, in UTF-8 (a
-    missing one as null). Arrow puts the quotes around every text with nothing to escape;
-    the few others go through json's own string encoder."""
+    missing one as null), as Arrow binary. Arrow puts the quotes around every text with
+    nothing to escape; the few others go through json's own string encoder."""
     start = prefix.decode("utf-8")
     text = functools.partial(pa.scalar, type=array.type)
     quoted = pc.binary_join_element_wise(text(start + '"'), array, text('"'), text(""))
+    texts = pc.if_else(array.is_null(), text(start + "null"), quoted).cast(pa.large_binary())
     escape = pc.fill_null(pc.match_substring_regex(array, _ESCAPED), False)
-    texts = pc.if_else(array.is_null(), text(start + "null"), quoted)
-    out = texts.cast(pa.large_binary()).to_pylist()
     positions = np.flatnonzero(escape.to_numpy(zero_copy_only=False))
+    if not len(positions):
+        return texts
     values = array.take(pa.array(positions, type=pa.int64())).to_pylist()
-    for position, value in zip(positions.tolist(), values, strict=True):
-        out[position] = (start + encode_str(value)).encode("utf-8")
-    return out
+    escaped = [(start + encode_str(value)).encode("utf-8") for value in values]
+    return pc.replace_with_mask(texts, escape, pa.array(escaped, type=pa.large_binary()))
 
 
 def column_texts(series: pd.Series, indent: str, numeric: bool = False) -> list[str]:
