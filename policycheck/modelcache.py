@@ -49,26 +49,33 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "PyYAML")
 
 
 @functools.cache
-def _code_identity() -> str:
+def _code_identity() -> str | None:
+    """What a model depends on besides its inputs; None when a library's version cannot be
+    told (installed without its metadata), and then an upgrade could not be seen: the
+    model cache is not used."""
+    try:
+        versions = [importlib.metadata.version(name) for name in LIBRARIES]
+    except importlib.metadata.PackageNotFoundError:
+        return None
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
-    versions = [importlib.metadata.version(name) for name in LIBRARIES]
     return "/".join((FORMAT_VERSION, sys.version, *versions, digest.hexdigest()))
 
 
 def model_key(surveyed: Survey, max_bytes: int | None) -> str | None:
     """The key of the model a survey gives, or None when the model cache does not apply
     (it is off, or no YAML file is read). Fills in the survey's file keys."""
-    if not surveyed.yaml or not cache.enabled():
+    identity = _code_identity()
+    if not surveyed.yaml or identity is None or not cache.enabled():
         return None
     surveyed.keys = [cache.key(*content) for content in surveyed.yaml]
     found = [(display_path(path), explicit, size) for path, explicit, size in surveyed.found]
     problems = [cache.problem_values(p) for p in surveyed.problems]
-    digest = hashlib.sha256(_code_identity().encode())
+    digest = hashlib.sha256(identity.encode())
     digest.update(repr((surveyed.paths, size_limit(".yaml", max_bytes), found, problems,
                         surveyed.keys, _table_digests(surveyed))).encode())
     return digest.hexdigest()

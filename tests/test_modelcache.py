@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -166,8 +167,23 @@ def test_changed_code_is_a_miss(plans: Path, cache_dir: Path, validations: list[
 
 def test_the_code_identity_covers_the_package_and_the_libraries() -> None:
     identity = modelcache._code_identity()
-    assert f"/{pd.__version__}/{np.__version__}/" in identity
+    assert identity is not None and f"/{pd.__version__}/{np.__version__}/" in identity
     assert len(identity.rsplit("/", 1)[1]) == 64  # the package's files, hashed
+
+
+def test_without_a_library_version_the_model_cache_is_off(
+        plans: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unknown(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", unknown)
+    modelcache._code_identity.cache_clear()
+    try:
+        assert modelcache.model_key(survey([plans]), None) is None
+        load_model([plans])
+        assert not _model_packs(cache_dir)
+    finally:
+        modelcache._code_identity.cache_clear()
 
 
 def test_a_forged_or_damaged_model_is_not_served(
