@@ -35,9 +35,9 @@ def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option("--quiet", is_flag=True,
                            help="No progress bar and no summary lines on stderr.")(command)
     return click.option("--no-cache", is_flag=True,
-                        help="Read every input file again: neither read nor write the "
-                             "cache of what each YAML file gave (.policycheck_cache/, or "
-                             "POLICYCHECK_CACHE_DIR).")(command)
+                        help="Read and validate every input again: neither read nor write "
+                             "the cache of what each YAML file gave and of the validated "
+                             "plans (.policycheck_cache/, or POLICYCHECK_CACHE_DIR).")(command)
 
 
 @contextlib.contextmanager
