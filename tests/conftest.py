@@ -55,8 +55,18 @@ def problems(inputs: Callable[[Files], Path]) -> Callable[[Files], list[str]]:
     return run
 
 
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The caches turned on, in a folder of the test's own (the signing key beside it)."""
+    monkeypatch.delenv("POLICYCHECK_NO_CACHE", raising=False)
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("POLICYCHECK_CACHE_DIR", str(folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the signing key
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _no_parse_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests parse every file (a test may patch the parser's limits); tests/test_cache.py
-    turns the cache on in a folder of its own."""
+    """Tests parse every file (a test may patch the parser's limits); the cache tests turn
+    the caches on in a folder of their own (``cache_dir``)."""
     monkeypatch.setenv("POLICYCHECK_NO_CACHE", "1")

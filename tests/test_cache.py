@@ -26,15 +26,6 @@ plan:
 """
 
 
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("POLICYCHECK_NO_CACHE", raising=False)
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("POLICYCHECK_CACHE_DIR", str(folder))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the signing key
-    return folder
-
-
 def _packs(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.pack"))
 

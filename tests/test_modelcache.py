@@ -28,15 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("POLICYCHECK_NO_CACHE", raising=False)
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("POLICYCHECK_CACHE_DIR", str(folder))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the signing key
-    return folder
-
-
-@pytest.fixture
 def plans(tmp_path: Path) -> Path:
     """The sample YAML plans with their KPI catalog and employees table, plus a plan with
     a syntax error and a waivers file (skipped)."""
