@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
 from policycheck.errors import Location, Problem, did_you_mean, display_path
@@ -125,19 +126,20 @@ def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...
             yield from _walk(folder, relative)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Survey:
     """The input paths looked over before anything is parsed: the files found (with whether
-    each was named, and its size when it is a data file), the YAML files' bytes, and the
-    problems met on the way (a missing path, a link out of a folder). What a run reads is a
-    function of it, which is what the caches key on."""
+    each was named, and its size when it is a data file), the YAML files' bytes with their
+    cache keys (``cache.key``; None when the cache is off), the problems met on the way (a
+    missing path, a link out of a folder) and the size limit asked for. What a run reads is
+    a function of it, which is what the caches key on."""
 
     paths: tuple[str, ...]
-    found: list[tuple[Path, bool, int]]
-    yaml: list[tuple[bytes, str, bool]]
+    found: tuple[tuple[Path, bool, int], ...]
+    yaml: tuple[tuple[bytes, str, bool], ...]
+    keys: tuple[str, ...] | None
     problems: tuple[Problem, ...]
-    #: The YAML files' cache keys (``cache.key``), once worked out.
-    keys: list[str] | None = None
+    max_bytes: int | None
 
     @property
     def tables(self) -> list[Path]:
@@ -152,19 +154,23 @@ def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
     found = [(path, explicit,
               path.stat().st_size if path.suffix.lower() in DATA_SUFFIXES else 0)
              for path, explicit in iter_files(paths, loaded)]  # other files are not read
-    yaml = [(path.read_bytes(), display_path(path), explicit) for path, explicit, size in found
-            if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
-            and size <= size_limit(".yaml", max_bytes)]
-    return Survey(tuple(display_path(p) for p in paths), found, yaml, tuple(loaded.problems))
+    yaml = tuple((path.read_bytes(), display_path(path), explicit)
+                 for path, explicit, size in found
+                 if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
+                 and size <= size_limit(".yaml", max_bytes))
+    keys = tuple(cache.key(*content) for content in yaml) if cache.enabled() else None
+    return Survey(tuple(display_path(p) for p in paths), tuple(found), yaml, keys,
+                  tuple(loaded.problems), max_bytes)
 
 
 def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
     """Read every input file under ``paths``."""
-    return load(survey(paths, max_bytes), max_bytes)
+    return load(survey(paths, max_bytes))
 
 
-def load(surveyed: Survey, max_bytes: int | None = None) -> Loaded:
+def load(surveyed: Survey) -> Loaded:
     """Read every input file of a survey."""
+    max_bytes = surveyed.max_bytes
     loaded = Loaded()
     loaded.records.problems.extend(surveyed.problems)
     with _collector_paused():

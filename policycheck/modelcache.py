@@ -66,17 +66,16 @@ def _code_identity() -> str | None:
     return "/".join((FORMAT_VERSION, sys.version, *versions, digest.hexdigest()))
 
 
-def model_key(surveyed: Survey, max_bytes: int | None) -> str | None:
+def model_key(surveyed: Survey) -> str | None:
     """The key of the model a survey gives, or None when the model cache does not apply
-    (it is off, or no YAML file is read). Fills in the survey's file keys."""
+    (it is off, or no YAML file is read)."""
     identity = _code_identity()
-    if not surveyed.yaml or identity is None or not cache.enabled():
+    if not surveyed.yaml or surveyed.keys is None or identity is None:
         return None
-    surveyed.keys = [cache.key(*content) for content in surveyed.yaml]
     found = [(display_path(path), explicit, size) for path, explicit, size in surveyed.found]
     problems = [cache.problem_values(p) for p in surveyed.problems]
     digest = hashlib.sha256(identity.encode())
-    digest.update(repr((surveyed.paths, size_limit(".yaml", max_bytes), found, problems,
+    digest.update(repr((surveyed.paths, size_limit(".yaml", surveyed.max_bytes), found, problems,
                         surveyed.keys, _table_digests(surveyed))).encode())
     return digest.hexdigest()
 
@@ -109,10 +108,10 @@ def read(surveyed: Survey, key: str) -> Model | None:
     return model
 
 
-def write(surveyed: Survey, key: str, model: Model, max_bytes: int | None) -> None:
+def write(surveyed: Survey, key: str, model: Model) -> None:
     """Keep the model under ``key``; skipped when it does not come back equal, or when a
     table changed while the model was made."""
-    if surveyed.tables and model_key(surveyed, max_bytes) != key:
+    if surveyed.tables and model_key(surveyed) != key:
         return
     encoded = encode(model)
     if encoded is not None and _equal(decode(encoded), model):

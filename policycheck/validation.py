@@ -66,13 +66,13 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
     nothing passes, and a gate should not pass without saying why. A re-run over unchanged
     YAML inputs is answered from the model cache (``policycheck.modelcache``)."""
     surveyed = survey(paths, max_bytes)
-    key = modelcache.model_key(surveyed, max_bytes)
+    key = modelcache.model_key(surveyed)
     cached = modelcache.read(surveyed, key) if key else None
     if cached is not None:
         return cached
-    model = _with_no_plans_warning(validate(load(surveyed, max_bytes)), paths)
+    model = _with_no_plans_warning(validate(load(surveyed)), paths)
     if key:
-        modelcache.write(surveyed, key, model, max_bytes)
+        modelcache.write(surveyed, key, model)
     return model
 
 

@@ -170,7 +170,7 @@ def test_without_a_library_version_the_model_cache_is_off(
     monkeypatch.setattr(importlib.metadata, "version", unknown)
     modelcache._code_identity.cache_clear()
     try:
-        assert modelcache.model_key(survey([plans]), None) is None
+        assert modelcache.model_key(survey([plans])) is None
         load_model([plans])
         assert not _model_packs(cache_dir)
     finally:
@@ -296,9 +296,9 @@ def test_every_kind_of_column_comes_back_as_it_was(frame: pd.DataFrame) -> None:
 
 def test_the_key_is_that_of_the_survey(plans: Path, cache_dir: Path) -> None:
     one, two = survey([plans]), survey([plans])
-    assert modelcache.model_key(one, None) == modelcache.model_key(two, None)
-    assert one.keys == [cache.key(*content) for content in one.yaml]
-    assert modelcache.model_key(one, None) != modelcache.model_key(two, 10_000)
+    assert modelcache.model_key(one) == modelcache.model_key(two)
+    assert one.keys == tuple(cache.key(*content) for content in one.yaml)
+    assert modelcache.model_key(one) != modelcache.model_key(survey([plans], 10_000))
 
 
 PROBE = """
