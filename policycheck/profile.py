@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from policycheck.model import BASIS_POINTS, CATEGORIES, PRESSURES
+from policycheck.model import BASIS_POINTS, PRESSURES
 
 PRESSURE_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
 #: Pressures that pull away from the customer.
@@ -147,16 +147,3 @@ def _add_pay_columns(out: pd.DataFrame, plans: pd.DataFrame,
     out["pay_at_stake"] = np.round(target * headcount, 2)
     for column in ("name", "role", "currency", "max_variable"):
         out[column] = plans[column].to_numpy()
-
-
-def category_shares(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Share of target variable pay per plan and KPI category (long form, non-zero only)."""
-    components, kpis = frames["components"], frames["kpis"]
-    category = _kpi_attribute(components, kpis, "category")
-    table = pd.DataFrame({"plan_id": components["plan_id"].to_numpy(), "category": category,
-                          "points": components["weight"].to_numpy(dtype=np.int64)})
-    summed = table.groupby(["plan_id", "category"], sort=True)["points"].sum().reset_index()
-    summed["share"] = summed.pop("points") / BASIS_POINTS
-    order = {c: i for i, c in enumerate(CATEGORIES)}
-    summed["_order"] = summed["category"].map(order)
-    return summed.sort_values(["plan_id", "_order"]).drop(columns="_order").reset_index(drop=True)
