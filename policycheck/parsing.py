@@ -96,8 +96,9 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers.where(~bad & present, np.nan), bad
 
 
-def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
-    """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no."""
+def _number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False) -> pd.Series:
+    """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no, or how
+    to write one formatted for reading (``percent``: a field that takes ``45.5%`` too)."""
     hints = pd.Series("", index=raw.index, dtype=object)
     for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
@@ -107,7 +108,7 @@ def _number_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
                 isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
             hints.iat[row] = "; NaN and infinity are not allowed"
         elif isinstance(value, str):
-            hints.iat[row] = _written_number_hint(value.strip())
+            hints.iat[row] = _written_number_hint(value.strip(), percent)
     return hints
 
 
@@ -118,13 +119,16 @@ _GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*
 _DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
 
 
-def _written_number_hint(text: str) -> str:
-    """What to write instead of a number formatted for reading (a cell exported as shown)."""
+def _written_number_hint(text: str, percent: bool = False) -> str:
+    """What to write instead of a number formatted for reading (a cell exported as shown);
+    with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
+    sign = "%" if percent and text.endswith("%") else ""
+    text = text.removesuffix(sign).rstrip()
     grouped, comma = _GROUPED.fullmatch(text), _DECIMAL_COMMA.fullmatch(text)
-    plain = comma and f"{comma[1]}.{comma[2]}"
+    plain = comma and f"{comma[1]}.{comma[2]}{sign}"
     if grouped:
         whole = grouped[1] + re.sub(r"\D", "", grouped[2])
-        whole += f".{grouped[4]}" if grouped[4] else ""
+        whole += (f".{grouped[4]}" if grouped[4] else "") + sign
         if plain:  # 32,000: thirty-two thousand, or 32 with a decimal comma
             return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
         return f"; write it without thousands separators: '{whole}'"
@@ -195,7 +199,7 @@ def parse_share(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """A share of pay held as a fraction (``deferral.share``)."""
     values, bad, percent = _share_numbers(raw)
     over = (values > 1).to_numpy() & ~percent
-    hints = _number_hints(raw, bad)
+    hints = _number_hints(raw, bad, percent=True)
     hints[over] = values[over].map(lambda v: f"; did you mean '{number_text(v)}%'?")
     out_of_range = (values < 0).to_numpy() | (values > 1).to_numpy()
     bad = bad | out_of_range

@@ -106,6 +106,27 @@ def test_a_decimal_comma_in_a_weight_says_how_to_write_it(problems: Problems) ->
         "[invalid-value]"]
 
 
+@pytest.mark.parametrize("text, hint", [
+    ("45,5%", "; write a decimal point: '45.5%'"),
+    ("45,5 %", "; write a decimal point: '45.5%'"),
+    ("0,45", "; write a decimal point: '0.45'"),
+    ("1.000,5%", "; write it without thousands separators: '1000.5%'"),
+    ("about 45%", ""),
+])
+def test_a_decimal_comma_in_a_percent_says_how_to_write_it(text: str, hint: str) -> None:
+    """A continental spreadsheet writes 45,5 % for 45.5 %: the hint keeps the percent."""
+    parsed = parse_weight(column(text), WEIGHT)
+    assert parsed.bad.tolist() == [True]
+    assert parsed.hints is not None and parsed.hints.tolist() == [hint]
+
+
+def test_a_number_field_suggests_no_percent() -> None:
+    """Only shares take a percent: a number field's hint does not offer one."""
+    parsed = parse_num(column("45,5%"), PLAN.field("base_pay"))
+    assert parsed.bad.tolist() == [True]
+    assert parsed.hints is not None and parsed.hints.tolist() == [""]
+
+
 def test_missing_weight_is_not_bad() -> None:
     parsed = parse_weight(column(None), WEIGHT)
     assert parsed.bad.tolist() == [False]
