@@ -23,6 +23,7 @@ from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
 from policycheck.formats.jsontext import dumps
+from policycheck.loading import read_within_limit
 
 BASELINE_VERSION = 1
 ENTRY_KEYS = ("fingerprint", "rule_id", "plan_id", "entity_id", "severity")
@@ -62,7 +63,8 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise UsageError(f"{shown}: no such baseline file (write one with --write-baseline)")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        # machine-written and as long as a report's findings: the limit of a table
+        data = json.loads(read_within_limit(path, shown, "baseline", ".csv").decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise UsageError(f"{shown}: the baseline is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

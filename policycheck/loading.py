@@ -19,7 +19,7 @@ from pathlib import Path
 from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
-from policycheck.errors import Location, Problem, did_you_mean, display_path
+from policycheck.errors import Location, Problem, UsageError, did_you_mean, display_path
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv
 from policycheck.workbooks import read_workbook
@@ -53,6 +53,18 @@ def size_limit(suffix: str, max_bytes: int | None) -> int:
         except ValueError:
             pass  # the CLI checks the flag; an odd environment value falls back to defaults
     return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
+def read_within_limit(path: Path, shown: str, kind: str, suffix: str) -> bytes:
+    """The bytes of a file read beside the plans (a waivers file, a baseline), refused past
+    the size limit of its kind of file (``suffix``): such a file may come with a pull
+    request too. UsageError (exit 2) names the file, its size and the limit."""
+    limit = size_limit(suffix, None)
+    size = path.stat().st_size
+    if size > limit:
+        raise UsageError(f"{shown}: the {kind} is {size:,} bytes; the limit is {limit:,} "
+                         "(raise it with policycheck --max-file-size MB)")
+    return path.read_bytes()
+
+
 #: Tables of outcome evidence (``policycheck analyze --actuals``): recognised in a plan folder
 #: and left to ``analyze``, so that they change nothing in validate or check.
 EVIDENCE_TABLES = frozenset({"kpi_actuals"})

@@ -34,6 +34,7 @@ from policycheck.errors import (
     did_you_mean,
     display_path,
 )
+from policycheck.loading import read_within_limit
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
 WAIVER_KEYS = {
@@ -89,7 +90,8 @@ def load_waivers(path: Path, shown: str | None = None) -> tuple[Waiver, ...]:
     if not path.is_file():
         raise UsageError(f"{shown}: no such waivers file")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # read as a YAML plan file is: a waivers file may come with a pull request too
+        text = read_within_limit(path, shown, "waivers file", ".yaml").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{shown}: cannot read the waivers file: {exc}") from None
     data, problems = load_yaml(text, shown)

@@ -148,3 +148,17 @@ def test_baseline_from_the_environment(workdir: Path, monkeypatch: pytest.Monkey
     run(capsys, "check", "plans", "--write-baseline", "baseline.json")
     monkeypatch.setenv("POLICYCHECK_BASELINE", "baseline.json")
     assert statuses(capsys, "plans")[0] == 0
+
+
+def test_a_baseline_past_the_size_limit_stops_the_run(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {f"plans/risky-{n}.yaml": risky(f"risky-{n}") for n in range(6)})
+    assert run(capsys, "check", "plans", "--write-baseline", "baseline.json")[0] == 0
+    size = (workdir / "baseline.json").stat().st_size
+    assert size > 1048
+    code, out, err = run(capsys, "--max-file-size", "0.001", "check", "plans", "--baseline",
+                         "baseline.json")
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        f"policycheck: error: baseline.json: the baseline is {size:,} bytes; the limit is "
+        "1,048 (raise it with policycheck --max-file-size MB)")

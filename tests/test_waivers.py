@@ -231,3 +231,17 @@ def test_today_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     code, _, err = run(capsys, "check", "plans")
     assert (code, err) == (2, "policycheck: error: POLICYCHECK_TODAY='2027-13-01': expected "
                               "a date, YYYY-MM-DD\n")
+
+
+def test_a_waivers_file_past_the_size_limit_stops_the_run(
+        plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A waivers file may come with a pull request: it is bounded as a YAML plan file is."""
+    padded = WAIVER + "# " + "x" * 2000 + "\n"
+    (plans / "waivers.yaml").write_text(padded, encoding="utf-8")
+    size = len(padded.encode())
+    code, out, err = run(capsys, "--max-file-size", "0.001", "check", "plans", "--waivers",
+                         "waivers.yaml")
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        f"policycheck: error: waivers.yaml: the waivers file is {size:,} bytes; the limit is "
+        "1,048 (raise it with policycheck --max-file-size MB)")
