@@ -23,7 +23,7 @@ from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
 from policycheck.formats.jsontext import dumps
-from policycheck.loading import read_within_limit
+from policycheck.limits import read_within_limit
 
 BASELINE_VERSION = 1
 ENTRY_KEYS = ("fingerprint", "rule_id", "plan_id", "entity_id", "severity")

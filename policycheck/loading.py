@@ -19,13 +19,13 @@ from pathlib import Path
 from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
-from policycheck.errors import Location, Problem, UsageError, did_you_mean, display_path
+from policycheck.errors import Location, Problem, did_you_mean, display_path
+from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv
 from policycheck.workbooks import read_workbook
 from policycheck.yamlfiles import read_yaml_files
 
-YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 TABLE_SUFFIXES = frozenset({".csv"})
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 DATA_SUFFIXES = YAML_SUFFIXES | TABLE_SUFFIXES | WORKBOOK_SUFFIXES
@@ -34,37 +34,6 @@ NOT_PLAN_FILES = frozenset({
     "policycheck.yaml", "policycheck.yml", ".pre-commit-config.yaml",
     ".pre-commit-hooks.yaml", "action.yml", "action.yaml", "waivers.yaml", "waivers.yml",
 })
-#: Size limits per file. A YAML document becomes Python objects many times its size, so its
-#: limit is low; CSV and xlsx are read into compact columns and may be large HR exports
-#: (100,000 plans give a components table of about 50 MB). POLICYCHECK_MAX_FILE_SIZE (in
-#: MB, set by the top-level --max-file-size flag) replaces both.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_TABLE_BYTES = 1024 * 1024 * 1024
-
-
-def size_limit(suffix: str, max_bytes: int | None) -> int:
-    """The size limit of a file: the argument, the environment, or the default."""
-    if max_bytes is not None:
-        return max_bytes
-    configured = os.environ.get("POLICYCHECK_MAX_FILE_SIZE", "").strip()
-    if configured:
-        try:
-            return int(float(configured) * 1024 * 1024)
-        except ValueError:
-            pass  # the CLI checks the flag; an odd environment value falls back to defaults
-    return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
-def read_within_limit(path: Path, shown: str, kind: str, suffix: str) -> bytes:
-    """The bytes of a file read beside the plans (a waivers file, a baseline), refused past
-    the size limit of its kind of file (``suffix``): such a file may come with a pull
-    request too. UsageError (exit 2) names the file, its size and the limit."""
-    limit = size_limit(suffix, None)
-    size = path.stat().st_size
-    if size > limit:
-        raise UsageError(f"{shown}: the {kind} is {size:,} bytes; the limit is {limit:,} "
-                         "(raise it with policycheck --max-file-size MB)")
-    return path.read_bytes()
-
-
 #: Tables of outcome evidence (``policycheck analyze --actuals``): recognised in a plan folder
 #: and left to ``analyze``, so that they change nothing in validate or check.
 EVIDENCE_TABLES = frozenset({"kpi_actuals"})
@@ -202,9 +171,7 @@ def load(surveyed: Survey) -> Loaded:
             continue  # read by analyze (--actuals), not a plan table
         limit = size_limit(suffix, max_bytes)
         if size > limit:
-            loaded.records.problems.append(Problem(
-                Location(name), f"file is {size:,} bytes; the limit is {limit:,} "
-                "(raise it with policycheck --max-file-size MB)", "file-too-large"))
+            loaded.records.problems.append(too_large(name, size, limit))
             continue
         loaded.files.append(name)
         if suffix in YAML_SUFFIXES:

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from policycheck import cache
 from policycheck.errors import display_path
-from policycheck.loading import Survey, size_limit
+from policycheck.limits import size_limit
+from policycheck.loading import Survey
 
 if TYPE_CHECKING:
     import pandas as pd

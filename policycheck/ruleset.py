@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
+from policycheck.limits import read_yaml_within_limit
 from policycheck.rulefile import (
     MAX_RULE_BYTES,
     SEVERITIES,
@@ -119,7 +120,8 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
             raise RuleError(f"{display_path(path)}: links to a file outside the rule pack; "
                             "refused: expected the pack's own files")
         problems: list[Problem] = []
-        text = decode(path.read_bytes(), display_path(path), problems)
+        raw = read_yaml_within_limit(path, display_path(path), problems)
+        text = None if raw is None else decode(raw, display_path(path), problems)
         data, yaml_problems = load_yaml(text or "", display_path(path))
         problems += yaml_problems
         section = data.get("not_expressible") if isinstance(data, dict) else None

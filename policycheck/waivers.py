@@ -34,7 +34,7 @@ from policycheck.errors import (
     did_you_mean,
     display_path,
 )
-from policycheck.loading import read_within_limit
+from policycheck.limits import read_within_limit
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
 WAIVER_KEYS = {

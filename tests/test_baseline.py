@@ -152,13 +152,15 @@ def test_baseline_from_the_environment(workdir: Path, monkeypatch: pytest.Monkey
 
 def test_a_baseline_past_the_size_limit_stops_the_run(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(workdir, {f"plans/risky-{n}.yaml": risky(f"risky-{n}") for n in range(6)})
+    write(workdir, {"plans/risky.yaml": risky()})
     assert run(capsys, "check", "plans", "--write-baseline", "baseline.json")[0] == 0
-    size = (workdir / "baseline.json").stat().st_size
-    assert size > 1048
-    code, out, err = run(capsys, "--max-file-size", "0.001", "check", "plans", "--baseline",
+    baseline = workdir / "baseline.json"
+    baseline.write_text(baseline.read_text(encoding="utf-8") + " " * 11_000, encoding="utf-8")
+    size = baseline.stat().st_size
+    assert run(capsys, "check", "plans", "--baseline", "baseline.json")[0] == 0  # valid JSON
+    code, out, err = run(capsys, "--max-file-size", "0.01", "check", "plans", "--baseline",
                          "baseline.json")
     assert code == 2 and out == ""
     assert err.splitlines()[-1] == (
         f"policycheck: error: baseline.json: the baseline is {size:,} bytes; the limit is "
-        "1,048 (raise it with policycheck --max-file-size MB)")
+        "10,485 (raise it with policycheck --max-file-size MB)")

@@ -515,7 +515,7 @@ def test_file_too_large(inputs: Inputs) -> None:
 
 def test_tables_have_a_larger_size_limit_than_yaml_and_the_flag_sets_both(
         inputs: Inputs, monkeypatch: pytest.MonkeyPatch) -> None:
-    from policycheck.loading import MAX_FILE_BYTES, MAX_TABLE_BYTES, size_limit
+    from policycheck.limits import MAX_FILE_BYTES, MAX_TABLE_BYTES, size_limit
 
     assert size_limit(".yaml", None) == MAX_FILE_BYTES < size_limit(".csv", None) == \
         MAX_TABLE_BYTES

@@ -102,6 +102,20 @@ def test_hostile_expressions_are_refused_fast_with_exit_2(
     assert elapsed < 5  # a generous bound; the refusal itself takes milliseconds
 
 
+def test_a_rule_file_past_the_size_limit_is_a_problem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule pack may come with a pull request: a rule file is bounded as a YAML plan file
+    is, and one past the limit is reported, not read."""
+    text = GOOD + "# " + "x" * 11_000 + "\n"
+    monkeypatch.setenv("POLICYCHECK_MAX_FILE_SIZE", "0.01")
+    assert problems(tmp_path, text) == [
+        f"pack/x/x.speed.yaml: error: file is {len(text.encode()):,} bytes; the limit is "
+        "10,485 (raise it with policycheck --max-file-size MB) [file-too-large]"]
+    monkeypatch.delenv("POLICYCHECK_MAX_FILE_SIZE")
+    [rule] = load_rules([pack(tmp_path, text)])  # within the default limit
+    assert rule.id == "x.speed"
+
+
 def test_select_and_ignore_by_id_or_prefix(tmp_path: Path) -> None:
     root = pack(tmp_path, GOOD)
     (root / "x" / "x.other.yaml").write_text(GOOD.replace("id: x.speed", "id: x.other"))

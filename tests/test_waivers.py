@@ -236,12 +236,12 @@ def test_today_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
 def test_a_waivers_file_past_the_size_limit_stops_the_run(
         plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A waivers file may come with a pull request: it is bounded as a YAML plan file is."""
-    padded = WAIVER + "# " + "x" * 2000 + "\n"
+    padded = WAIVER + "# " + "x" * 11_000 + "\n"
     (plans / "waivers.yaml").write_text(padded, encoding="utf-8")
     size = len(padded.encode())
-    code, out, err = run(capsys, "--max-file-size", "0.001", "check", "plans", "--waivers",
+    code, out, err = run(capsys, "--max-file-size", "0.01", "check", "plans", "--waivers",
                          "waivers.yaml")
     assert code == 2 and out == ""
     assert err.splitlines()[-1] == (
         f"policycheck: error: waivers.yaml: the waivers file is {size:,} bytes; the limit is "
-        "1,048 (raise it with policycheck --max-file-size MB)")
+        "10,485 (raise it with policycheck --max-file-size MB)")

@@ -1,0 +1,63 @@
+"""Size limits of input files: plan files, tables, rule files, waivers files, baselines.
+
+Any of them may come with a pull request, so none is read whole before its size is known
+to be within its limit. A YAML document becomes Python objects many times its size, so its
+limit is low; CSV and xlsx are read into compact columns and may be large HR exports
+(100,000 plans give a components table of about 50 MB), and a baseline is as long as a
+report's findings. ``POLICYCHECK_MAX_FILE_SIZE`` (in MB, set by the top-level
+``--max-file-size`` flag) replaces every limit.
+
+No pandas here: ``policycheck rules list`` reads rule files and must start fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from policycheck.errors import Location, Problem, UsageError
+
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TABLE_BYTES = 1024 * 1024 * 1024
+
+
+def size_limit(suffix: str, max_bytes: int | None) -> int:
+    """The size limit of a file: the argument, the environment, or the default."""
+    if max_bytes is not None:
+        return max_bytes
+    configured = os.environ.get("POLICYCHECK_MAX_FILE_SIZE", "").strip()
+    if configured:
+        try:
+            return int(float(configured) * 1024 * 1024)
+        except ValueError:
+            pass  # the CLI checks the flag; an odd environment value falls back to defaults
+    return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
+
+
+def _over(size: int, limit: int) -> str:
+    return f"{size:,} bytes; the limit is {limit:,} (raise it with policycheck --max-file-size MB)"
+
+
+def too_large(shown: str, size: int, limit: int) -> Problem:
+    """The problem of an input file past its limit."""
+    return Problem(Location(shown), f"file is {_over(size, limit)}", "file-too-large")
+
+
+def read_yaml_within_limit(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
+    """A YAML file's bytes (a rule file), or None with a problem when it is past the limit."""
+    limit, size = size_limit(path.suffix.lower(), None), path.stat().st_size
+    if size > limit:
+        problems.append(too_large(shown, size, limit))
+        return None
+    return path.read_bytes()
+
+
+def read_within_limit(path: Path, shown: str, kind: str, suffix: str) -> bytes:
+    """The bytes of a file read beside the plans (a waivers file, a baseline), refused past
+    the size limit of its kind of file (``suffix``). UsageError (exit 2) names the file,
+    its size and the limit."""
+    limit, size = size_limit(suffix, None), path.stat().st_size
+    if size > limit:
+        raise UsageError(f"{shown}: the {kind} is {_over(size, limit)}")
+    return path.read_bytes()
