@@ -50,6 +50,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def refused_for_size(capsys: pytest.CaptureFixture[str], flag: str, name: str,
+                     kind: str) -> None:
+    """``check plans FLAG NAME`` under a 10 KB limit stops with exit 2, naming the file
+    (of the current folder), its size and the limit."""
+    size = Path(name).stat().st_size
+    code, out, err = run(capsys, "--max-file-size", "0.01", "check", "plans", flag, name)
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        f"policycheck: error: {name}: the {kind} is {size:,} bytes; the limit is 10,485 "
+        "(raise it with policycheck --max-file-size MB)")
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty folder to work in: the root of its own (pretend) repository, so that the

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ci_plans import risky, run, workdir, write
+from ci_plans import refused_for_size, risky, run, workdir, write
 
 from policycheck.errors import Location
 from policycheck.waivers import Waiver, apply_waivers, today
@@ -236,12 +236,5 @@ def test_today_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
 def test_a_waivers_file_past_the_size_limit_stops_the_run(
         plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A waivers file may come with a pull request: it is bounded as a YAML plan file is."""
-    padded = WAIVER + "# " + "x" * 11_000 + "\n"
-    (plans / "waivers.yaml").write_text(padded, encoding="utf-8")
-    size = len(padded.encode())
-    code, out, err = run(capsys, "--max-file-size", "0.01", "check", "plans", "--waivers",
-                         "waivers.yaml")
-    assert code == 2 and out == ""
-    assert err.splitlines()[-1] == (
-        f"policycheck: error: waivers.yaml: the waivers file is {size:,} bytes; the limit is "
-        "10,485 (raise it with policycheck --max-file-size MB)")
+    (plans / "waivers.yaml").write_text(WAIVER + "# " + "x" * 11_000 + "\n", encoding="utf-8")
+    refused_for_size(capsys, "--waivers", "waivers.yaml", "waivers file")
