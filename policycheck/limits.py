@@ -1,4 +1,5 @@
-"""Size limits of input files: plan files, tables, rule files, waivers files, baselines.
+"""Size limits of input files: plan files, tables, waivers files, baselines (rule files
+have their own, ``rulefile.MAX_RULE_BYTES``).
 
 Any of them may come with a pull request, so none is read whole before its size is known
 to be within its limit. A YAML document becomes Python objects many times its size, so its
@@ -7,7 +8,8 @@ limit is low; CSV and xlsx are read into compact columns and may be large HR exp
 report's findings. ``POLICYCHECK_MAX_FILE_SIZE`` (in MB, set by the top-level
 ``--max-file-size`` flag) replaces every limit.
 
-No pandas here: ``policycheck rules list`` reads rule files and must start fast.
+A module of its own, so that the waivers and the baseline readers need not import the
+plans' readers for it.
 """
 
 from __future__ import annotations
@@ -42,15 +44,6 @@ def _over(size: int, limit: int) -> str:
 def too_large(shown: str, size: int, limit: int) -> Problem:
     """The problem of an input file past its limit."""
     return Problem(Location(shown), f"file is {_over(size, limit)}", "file-too-large")
-
-
-def read_yaml_within_limit(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
-    """A YAML file's bytes (a rule file), or None with a problem when it is past the limit."""
-    limit, size = size_limit(path.suffix.lower(), None), path.stat().st_size
-    if size > limit:
-        problems.append(too_large(shown, size, limit))
-        return None
-    return path.read_bytes()
 
 
 def read_within_limit(path: Path, shown: str, kind: str, suffix: str) -> bytes:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, Problem, did_you_mean, display_path
-from policycheck.limits import read_yaml_within_limit
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
 #: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
@@ -87,8 +86,7 @@ class Rule:
 
 
 def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
-    raw = read_yaml_within_limit(path, shown, problems)  # a pack may come with a PR
-    text = None if raw is None else decode(raw, shown, problems)
+    text = decode(path.read_bytes(), shown, problems)
     if text is None:
         return None
     data, yaml_problems = load_yaml(text, shown)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
-from policycheck.limits import read_yaml_within_limit
 from policycheck.rulefile import (
     MAX_RULE_BYTES,
     SEVERITIES,
@@ -50,7 +49,11 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     problems: list[Problem] = []
     for pack in packs:
         if pack.is_file():
-            files.append((pack, display_path(pack)))
+            too_large = _too_large(pack, display_path(pack))
+            if too_large:
+                problems.append(too_large)
+            else:
+                files.append((pack, display_path(pack)))
             continue
         if not pack.is_dir():
             raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)")
@@ -67,16 +70,24 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
             elif not real.is_file():
                 problems.append(Problem(Location(shown_as), "not a regular file; refused",
                                         "rule-not-file"))
-            elif real.stat().st_size > MAX_RULE_BYTES:
-                problems.append(Problem(Location(shown_as), f"rule file is "
-                                        f"{real.stat().st_size:,} bytes; the limit is "
-                                        f"{MAX_RULE_BYTES:,}", "file-too-large"))
+            elif too_large := _too_large(real, shown_as):
+                problems.append(too_large)
             else:
                 files.append((path, _shown(path, pack)))
     if problems:
         raise RuleError(f"{len(problems)} problem{'s' * (len(problems) != 1)} in rule packs",
                         problems)
     return files
+
+
+def _too_large(path: Path, shown: str) -> Problem | None:
+    """A rule file (or a pack's notes) past MAX_RULE_BYTES, which is not read at all: a
+    pack may come with a pull request."""
+    size = path.stat().st_size
+    if size <= MAX_RULE_BYTES:
+        return None
+    return Problem(Location(shown), f"rule file is {size:,} bytes; the limit is "
+                   f"{MAX_RULE_BYTES:,}", "file-too-large")
 
 
 def _shown(path: Path, pack: Path) -> str:
@@ -119,9 +130,11 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
         if not path.resolve().is_relative_to(pack.resolve()):
             raise RuleError(f"{display_path(path)}: links to a file outside the rule pack; "
                             "refused: expected the pack's own files")
+        too_large = _too_large(path, display_path(path))
+        if too_large:
+            raise RuleError(f"{display_path(path)}: the pack's notes are too large", [too_large])
         problems: list[Problem] = []
-        raw = read_yaml_within_limit(path, display_path(path), problems)
-        text = None if raw is None else decode(raw, display_path(path), problems)
+        text = decode(path.read_bytes(), display_path(path), problems)
         data, yaml_problems = load_yaml(text or "", display_path(path))
         problems += yaml_problems
         section = data.get("not_expressible") if isinstance(data, dict) else None

@@ -102,18 +102,29 @@ def test_hostile_expressions_are_refused_fast_with_exit_2(
     assert elapsed < 5  # a generous bound; the refusal itself takes milliseconds
 
 
-def test_a_rule_file_past_the_size_limit_is_a_problem(
+def test_a_rule_file_past_the_limit_is_refused_unread_wherever_it_is(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rule pack may come with a pull request: a rule file is bounded as a YAML plan file
-    is, and one past the limit is reported, not read."""
-    text = GOOD + "# " + "x" * 11_000 + "\n"
-    monkeypatch.setenv("POLICYCHECK_MAX_FILE_SIZE", "0.01")
-    assert problems(tmp_path, text) == [
-        f"pack/x/x.speed.yaml: error: file is {len(text.encode()):,} bytes; the limit is "
-        "10,485 (raise it with policycheck --max-file-size MB) [file-too-large]"]
-    monkeypatch.delenv("POLICYCHECK_MAX_FILE_SIZE")
-    [rule] = load_rules([pack(tmp_path, text)])  # within the default limit
-    assert rule.id == "x.speed"
+    """A pack may come with a pull request: a rule file past MAX_RULE_BYTES is reported, not
+    read, whether it is in a pack, named on its own, or the pack's ``_coverage.yaml``."""
+    from policycheck import ruleset
+
+    monkeypatch.setattr(ruleset, "MAX_RULE_BYTES", 4096)
+    text = GOOD + "# " + "x" * 5_000 + "\n"
+    size = len(text.encode())
+    expected = f"error: rule file is {size:,} bytes; the limit is 4,096 [file-too-large]"
+    root = pack(tmp_path, text)
+    assert problems(tmp_path, text) == [f"pack/x/x.speed.yaml: {expected}"]
+    with pytest.raises(RuleError) as caught:
+        load_rules([root / "x" / "x.speed.yaml"])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{(root / 'x' / 'x.speed.yaml').as_posix()}: {expected}"]
+    (root / "x" / "x.speed.yaml").write_text(GOOD)
+    (root / "_coverage.yaml").write_text("not_expressible: {A28: history}\n" + "#" * 5_000)
+    with pytest.raises(RuleError) as caught:
+        ruleset.coverage_notes([root])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{(root / '_coverage.yaml').as_posix()}: error: rule file is 5,032 bytes; the limit "
+        "is 4,096 [file-too-large]"]
 
 
 def test_select_and_ignore_by_id_or_prefix(tmp_path: Path) -> None:
