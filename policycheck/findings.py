@@ -168,7 +168,7 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     order = _order(file, sheet, line, col, rule_rank, entity)
     # one array first: a take from a chunked array looks up the chunk of every row
     message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
-                    .take(pa.array(order)))
+                          .take(pa.array(order)))
     fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
     rule = rule[order]
     plan_rows = np.concatenate([f.plan_rows for f in fired])[order]

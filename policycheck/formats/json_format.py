@@ -112,13 +112,14 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
     for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
         more_codes, more = _coded(findings, name, sep, memo)
         if codes is not None:
-            combined = codes * len(more) + more_codes
-            merged, firsts = pd.factorize(combined)
-            if len(firsts) * 2 <= n and isinstance(texts, list) and isinstance(more, list):
-                width = len(more)  # far fewer combinations than findings: one piece
-                texts = [texts[c // width] + more[c % width] for c in firsts.tolist()]
-                codes = merged.astype(np.int64)
-                continue
+            # a column with a value per finding joins nothing: no combinations to look for
+            if isinstance(texts, list) and isinstance(more, list):
+                width = len(more)
+                merged, firsts = pd.factorize(codes * width + more_codes)
+                if len(firsts) * 2 <= n:  # far fewer combinations than findings: one piece
+                    texts = [texts[c // width] + more[c % width] for c in firsts.tolist()]
+                    codes = merged.astype(np.int64)
+                    continue
             pieces.append(_piece(codes, texts))
         codes, texts = more_codes, more
     assert codes is not None
