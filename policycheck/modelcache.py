@@ -33,14 +33,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from policycheck import cache
 from policycheck.errors import display_path
 from policycheck.limits import size_limit
 from policycheck.loading import Survey
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from policycheck.validation import Model
 
 #: Bump when the stored shape changes.
@@ -99,12 +100,13 @@ def _pack(surveyed: Survey) -> Path:
 
 def read(surveyed: Survey, key: str) -> Model | None:
     """The model stored under ``key`` for the survey's paths; None when there is none."""
-    stored = cache.read_pack(_pack(surveyed))
+    pack = _pack(surveyed)
+    stored = cache.read_pack(pack)
     if stored.get("key") != key:
         return None
     model = decode(stored.get("model"))
     if model is not None:
-        cache.touch(_pack(surveyed))
+        cache.touch(pack)
         cache.touch(cache.pack_path(list(surveyed.paths)))  # the files' pack stays in use
     return model
 
@@ -134,13 +136,10 @@ def encode(model: Model) -> dict[str, Any] | None:
 
 def decode(stored: Any) -> Model | None:
     """The model of ``encode``'s values; None when they are not of that shape."""
-    import numpy as np
-    import pandas as pd
-
-    from policycheck.validation import Model
+    from policycheck.validation import Model  # which imports this module
 
     try:
-        frames = {name: _decode_frame(columns, np, pd)
+        frames = {name: _decode_frame(columns)
                   for name, columns in stored["frames"].items()}
         return Model(frames, tuple(cache.problem_from(p) for p in stored["problems"]),
                      int(stored["plans_read"]), tuple(stored["invalid_plans"]),
@@ -153,9 +152,6 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _encode_frame(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-    import numpy as np
-    import pandas as pd
-
     if not frame.index.equals(pd.RangeIndex(len(frame))):  # kept frames are numbered from 0
         raise TypeError("index")
     columns: list[tuple[Any, ...]] = []
@@ -177,7 +173,7 @@ def _encode_frame(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
     return columns
 
 
-def _decode_frame(columns: list[tuple[Any, ...]], np: Any, pd: Any) -> pd.DataFrame:
+def _decode_frame(columns: list[tuple[Any, ...]]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name, kind, values in columns:
         family, _, dtype = kind.partition(":")
