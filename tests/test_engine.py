@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from policycheck import check
+from policycheck import findings as findings_module
 from policycheck.cli import main
+from policycheck.findings import fingerprints
 
 RULE = """\
 id: t.speed-component
@@ -115,6 +119,27 @@ def test_fingerprints_survive_moving_and_reordering_plans(tmp_path: Path, pack: 
     second = check([write(tmp_path / "two", {"all.yaml": merged})], rules=[pack])
     assert set(first.findings["fingerprint"]) == set(second.findings["fingerprint"])
     assert len(set(first.findings["fingerprint"])) == 2
+
+
+def test_a_fingerprint_is_the_blake2b_of_rule_plan_scope_and_entity(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Baselines and waivers written by earlier versions hold these values: the recipe is
+    pinned, and computing by slices (as large reports do) changes none of them."""
+    findings = pd.DataFrame({
+        "rule_id": ["gate.missing", "cs.handle-time", "cs.handle-time"] * 3,
+        "plan_id": ["p1", "p1", "p2"] * 3,
+        "scope": ["plan", "component", "component"] * 3,
+        "entity_id": [None, "aht", "aht"] * 3,
+    }, index=range(10, 19))
+    whole = fingerprints(findings)
+    assert list(whole[:3]) == [
+        hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        for key in ("gate.missing|p1|plan|", "cs.handle-time|p1|component|aht",
+                    "cs.handle-time|p2|component|aht")]
+    assert whole.iloc[0] == "c446e502e1f23472"
+    assert list(whole.index) == list(findings.index)
+    monkeypatch.setattr(findings_module, "_FINGERPRINT_SLICE", 2)
+    assert fingerprints(findings).equals(whole)
 
 
 def test_same_input_gives_the_same_bytes(tmp_path: Path, pack: Path,
