@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from policycheck import configkeys
 from policycheck.configkeys import KEYS, BadValue, check_value, shown_path
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean, quote
+from policycheck.limits import read_within_limit
 from policycheck.yamlsource import LocatedMap, load_yaml
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
     """The settings written in a config file; PolicycheckError with every problem."""
     shown = shown_path(path, cwd)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # a config file is reviewed like code, yet it sits in the checkout a pull request
+        # changes: bounded as a YAML plan file is
+        text = read_within_limit(path, shown, "config file", path.suffix).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{shown}: cannot read the config file: {exc}") from None
     data, problems = load_yaml(text, shown)

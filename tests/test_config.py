@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ci_plans import risky, run, workdir, write
+from ci_plans import refused_for_size, risky, run, workdir, write
 
 from policycheck.config import find_config, resolve
 
@@ -49,6 +49,21 @@ def test_config_flag_on_the_group_and_on_check(workdir: Path,
                "--config", "lenient.yaml")[0] == 0
     code, _, err = run(capsys, "check", "plans", "--config", "nope.yaml")
     assert (code, err) == (2, "policycheck: error: --config nope.yaml: no such config file\n")
+
+
+def test_a_config_file_past_the_size_limit_stops_the_run(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found in the checkout, where a pull request may grow it: bounded as a YAML plan file
+    is, before it is read."""
+    write(workdir, {"plans/risky.yaml": risky(),
+                    "policycheck.yaml": "fail_on: none\n# " + "x" * 11_000 + "\n"})
+    assert run(capsys, "check", "plans")[0] == 0
+    refused_for_size(capsys, "--config", "policycheck.yaml", "config file")
+    code, out, err = run(capsys, "--max-file-size", "0.01", "check", "plans")
+    assert (code, out) == (2, "")
+    assert err.endswith("policycheck: error: policycheck.yaml: the config file is 11,017 "
+                        "bytes; the limit is 10,485 (raise it with policycheck "
+                        "--max-file-size MB)\n")
 
 
 # --- precedence ----------------------------------------------------------------------
