@@ -80,13 +80,13 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     return files
 
 
-def _too_large(path: Path, shown: str) -> Problem | None:
+def _too_large(path: Path, shown: str, kind: str = "rule file") -> Problem | None:
     """A rule file (or a pack's notes) past MAX_RULE_BYTES, which is not read at all: a
     pack may come with a pull request."""
     size = path.stat().st_size
     if size <= MAX_RULE_BYTES:
         return None
-    return Problem(Location(shown), f"rule file is {size:,} bytes; the limit is "
+    return Problem(Location(shown), f"{kind} is {size:,} bytes; the limit is "
                    f"{MAX_RULE_BYTES:,}", "file-too-large")
 
 
@@ -130,7 +130,7 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
         if not path.resolve().is_relative_to(pack.resolve()):
             raise RuleError(f"{display_path(path)}: links to a file outside the rule pack; "
                             "refused: expected the pack's own files")
-        too_large = _too_large(path, display_path(path))
+        too_large = _too_large(path, display_path(path), "coverage notes file")
         if too_large:
             raise RuleError(f"{display_path(path)}: the pack's notes are too large", [too_large])
         problems: list[Problem] = []

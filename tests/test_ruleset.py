@@ -123,8 +123,8 @@ def test_a_rule_file_past_the_limit_is_refused_unread_wherever_it_is(
     with pytest.raises(RuleError) as caught:
         ruleset.coverage_notes([root])
     assert [str(p) for p in caught.value.problems] == [
-        f"{(root / '_coverage.yaml').as_posix()}: error: rule file is 5,032 bytes; the limit "
-        "is 4,096 [file-too-large]"]
+        f"{(root / '_coverage.yaml').as_posix()}: error: coverage notes file is 5,032 bytes; "
+        "the limit is 4,096 [file-too-large]"]
 
 
 def test_select_and_ignore_by_id_or_prefix(tmp_path: Path) -> None:
