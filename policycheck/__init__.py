@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from policycheck.model import Model
     from policycheck.report import Report
-    from policycheck.validation import Model
 
 
 def check(*paths: Any, **options: Any) -> Report:

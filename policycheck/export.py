@@ -20,9 +20,8 @@ import pandas as pd
 
 from policycheck.catalog import LIBRARY_NAME
 from policycheck.errors import UsageError, display_path, number_text
-from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec
+from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
 from policycheck.streams import write_pieces
-from policycheck.validation import Model
 
 EPOCH = datetime.datetime(2000, 1, 1)
 TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")

@@ -12,6 +12,12 @@ columns ``src_file``, ``src_sheet``, ``src_line`` and ``src_col``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from policycheck.errors import Problem
 
 ROLE_KINDS = (
     "service", "sales", "advice", "retention", "collections", "claims",
@@ -244,3 +250,41 @@ NESTED_PLAN_FIELDS: dict[str, tuple[str, ...]] = {
 #: Frames derived from component fields, one row per point or product.
 POINTS_COLUMNS = ("plan_id", "component_id", "seq", "attainment", "payout")
 RATES_COLUMNS = ("plan_id", "component_id", "product", "amount")
+
+
+@dataclass(frozen=True)
+class Model:
+    """The valid plans of a run, one frame per entity, and what was wrong with the rest.
+
+    ``frames`` holds ``plans``, ``components``, ``gates``, ``modifiers``, ``competitions``,
+    ``consequences``, ``campaigns``, ``curve_points``, ``rates``, ``kpis`` (library with
+    the organisation's catalog laid over it) and ``employees``.
+    """
+
+    frames: dict[str, pd.DataFrame]
+    problems: tuple[Problem, ...]
+    plans_read: int
+    invalid_plans: tuple[str, ...]
+    files: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+    @property
+    def plans(self) -> pd.DataFrame:
+        return self.frames["plans"]
+
+    @property
+    def plans_valid(self) -> int:
+        return len(self.frames["plans"])
+
+    @property
+    def plans_invalid(self) -> int:
+        """Plan definitions left out (a duplicated id counts once per definition)."""
+        return self.plans_read - self.plans_valid
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

@@ -31,7 +31,7 @@ import hashlib
 import importlib.metadata
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,9 +40,7 @@ from policycheck import cache
 from policycheck.errors import display_path
 from policycheck.limits import size_limit
 from policycheck.loading import Survey
-
-if TYPE_CHECKING:
-    from policycheck.validation import Model
+from policycheck.model import Model
 
 #: Bump when the stored shape changes.
 FORMAT_VERSION = "1"
@@ -136,8 +134,6 @@ def encode(model: Model) -> dict[str, Any] | None:
 
 def decode(stored: Any) -> Model | None:
     """The model of ``encode``'s values; None when they are not of that shape."""
-    from policycheck.validation import Model  # which imports this module
-
     try:
         frames = {name: _decode_frame(columns)
                   for name, columns in stored["frames"].items()}

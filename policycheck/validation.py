@@ -8,7 +8,7 @@ problem naming it, and the summary counts plans read, valid and invalid.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,46 +18,8 @@ from policycheck import checks, modelcache
 from policycheck.catalog import library_records
 from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load, survey
-from policycheck.model import ENTITIES
+from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
-
-
-@dataclass(frozen=True)
-class Model:
-    """The valid plans of a run, one frame per entity, and what was wrong with the rest.
-
-    ``frames`` holds ``plans``, ``components``, ``gates``, ``modifiers``, ``competitions``,
-    ``consequences``, ``campaigns``, ``curve_points``, ``rates``, ``kpis`` (library with
-    the organisation's catalog laid over it) and ``employees``.
-    """
-
-    frames: dict[str, pd.DataFrame]
-    problems: tuple[Problem, ...]
-    plans_read: int
-    invalid_plans: tuple[str, ...]
-    files: tuple[str, ...]
-    skipped: tuple[str, ...]
-
-    @property
-    def plans(self) -> pd.DataFrame:
-        return self.frames["plans"]
-
-    @property
-    def plans_valid(self) -> int:
-        return len(self.frames["plans"])
-
-    @property
-    def plans_invalid(self) -> int:
-        """Plan definitions left out (a duplicated id counts once per definition)."""
-        return self.plans_read - self.plans_valid
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "error")
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:

@@ -26,8 +26,9 @@ from policycheck.analyze.payout import payout_vs_customer
 from policycheck.analyze.signals import RULES
 from policycheck.analyze.surveys import small_samples, source_gap, survey_rows, top_scores
 from policycheck.errors import InputError, display_path
+from policycheck.model import Model
 from policycheck.report import Report
-from policycheck.validation import Model, load_model
+from policycheck.validation import load_model
 
 
 @dataclass(frozen=True)
