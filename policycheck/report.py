@@ -33,7 +33,7 @@ class Report:
     fail_on: str = "high"
     #: One row per checked plan: pressure shares, protection, pay at stake (``profile``).
     profiles: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: The validated model's frames the findings came from (``validation.Model.frames``),
+    #: The validated model's frames the findings came from (``model.Model.frames``),
     #: when the run kept them: the leadership report reuses them instead of reading again.
     model_frames: dict[str, pd.DataFrame] | None = field(default=None, repr=False,
                                                          compare=False)
