@@ -25,10 +25,10 @@ its size is bounded (`Limits`). Everything wrong with an expression is an `Expre
 raised by `compile_expression`, before anything is evaluated.
 """
 
-from policycheck.expression.checker import Field, Function, Param, Scope, Type
 from policycheck.expression.errors import ExpressionError
 from policycheck.expression.evaluate import Compiled, Context, compile_expression
 from policycheck.expression.syntax import Limits
+from policycheck.expression.typesystem import Field, Function, Param, Scope, Type
 
 __all__ = [
     "Compiled",

@@ -3,19 +3,28 @@
 The checker turns the parser's tree into a `Typed` tree the evaluator can run without asking
 any more questions: every name resolved to a field of its scope, every call to a built-in or to a
 scope function, every argument given its role, every node its type. All the rule author's
-mistakes it can see are reported here, with the span to put the caret under.
+mistakes it can see are reported here, with the span to put the caret under; the checks of a
+call's shape, and the built-in functions' signatures, are in `signatures`.
 """
 
 from __future__ import annotations
 
 import datetime
-import enum
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, assert_never
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import assert_never
 
 from policycheck.expression.errors import ExpressionError, did_you_mean, quoted_list
+from policycheck.expression.signatures import (
+    BUILTINS,
+    Builtin,
+    arity,
+    digits,
+    function_usage,
+    not_a_collection,
+    shared_type,
+)
 from policycheck.expression.syntax import (
     Binary,
     Boolean,
@@ -28,85 +37,8 @@ from policycheck.expression.syntax import (
     String,
     Unary,
 )
+from policycheck.expression.typesystem import Param, Scope, Type, Typed
 
-
-class Type(enum.Enum):
-    NUMBER = "number"  # float64, missing = NaN
-    BOOL = "bool"  # never missing
-    STRING = "string"  # object array of str, missing = None
-    DATE = "date"  # datetime64, missing = NaT
-    LIST = "list"  # `;`-joined strings; None or '' is the empty list
-    NULL = "null"  # only the literal `null`
-
-
-@dataclass(frozen=True)
-class Field:
-    type: Type
-    doc: str = ""
-    choices: frozenset[str] | None = None  # allowed values of an enum-like string field
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # "value", "collection" or "lambda"
-    type: Type | None = None  # of a value, or of a lambda's result
-    scope: str | None = None  # a lambda's scope; None: the preceding collection's rows
-    optional: bool = False
-    choices: frozenset[str] | None = None  # a string value must be a literal from this set
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str
-    params: tuple[Param, ...]
-    returns: Type
-    doc: str
-    implementation: Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class Scope:
-    name: str
-    fields: Mapping[str, Field]
-    functions: Mapping[str, Function]
-    collections: Mapping[str, str]  # collection name -> name of the scope of its rows
-
-
-@dataclass(frozen=True)
-class Typed:
-    """A checked node: its type and checked children, ready to evaluate."""
-
-    node: Node
-    type: Type
-    args: tuple[Typed, ...] = ()  # operands or arguments in source order; a lambda's body
-    function: Function | None = None  # the scope function a Call resolved to
-    role: str = "value"  # how a scope function receives it: "value", "collection" or "lambda"
-
-
-@dataclass(frozen=True)
-class Builtin:
-    params: tuple[str, ...]  # a Type value, "same" (one type shared by all "same") or "digits"
-    returns: str  # a Type value or "same"
-    variadic: bool = False  # the last parameter repeats
-
-    def usage(self, name: str) -> str:
-        shown = ["value" if param == "same" else param for param in self.params]
-        return f"{name}({', '.join(shown)}{', ...' if self.variadic else ''})"
-
-
-BUILTINS: dict[str, Builtin] = {
-    "abs": Builtin(("number",), "number"),
-    "min": Builtin(("number", "number"), "number", variadic=True),
-    "max": Builtin(("number", "number"), "number", variadic=True),
-    "coalesce": Builtin(("same", "same"), "same"),
-    "if": Builtin(("bool", "same", "same"), "same"),
-    "round": Builtin(("number", "digits"), "number"),
-    "len": Builtin(("list",), "number"),
-    "lower": Builtin(("string",), "string"),
-}
-
-_MAX_DIGITS = 15
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EQUALITY = frozenset({Type.NUMBER, Type.STRING, Type.BOOL, Type.DATE})
 _ORDERING = frozenset({Type.NUMBER, Type.DATE})
@@ -281,7 +213,7 @@ class _Checker:
         builtin = BUILTINS.get(node.name)
         if builtin is not None:
             high = None if builtin.variadic else len(builtin.params)
-            _arity(node, len(builtin.params), high, builtin.usage(node.name))
+            arity(node, len(builtin.params), high, builtin.usage(node.name))
             return self._builtin(node, builtin, scope)
         function = scope.functions.get(node.name)
         if function is None:
@@ -289,7 +221,7 @@ class _Checker:
             message += did_you_mean(node.name, [*BUILTINS, *scope.functions])
             raise ExpressionError(message, node.offset, len(node.name))
         required = sum(not param.optional for param in function.params)
-        _arity(node, required, len(function.params), _usage(function))
+        arity(node, required, len(function.params), function_usage(function))
         args: list[Typed] = []
         for index, (param, arg) in enumerate(zip(function.params, node.args, strict=False)):
             where = f"argument {index + 1} of '{node.name}'"
@@ -303,7 +235,7 @@ class _Checker:
             kind = builtin.params[min(index, len(builtin.params) - 1)]
             where = f"argument {index + 1} of '{node.name}'"
             if kind == "digits":
-                args.append(_digits(arg, where))
+                args.append(digits(arg, where))
                 continue
             typed = self.check(arg, scope)
             if kind != "same":
@@ -315,7 +247,7 @@ class _Checker:
             args.append(typed)
         if builtin.returns != "same":
             return Typed(node, Type(builtin.returns), tuple(args))
-        returns = _shared_type(node, args, same)
+        returns = shared_type(node, args, same)
         # a null argument takes the shared type, so the evaluator knows which missing value it is
         args = [replace(arg, type=returns) if arg.type is Type.NULL else arg for arg in args]
         return Typed(node, returns, tuple(args))
@@ -325,7 +257,7 @@ class _Checker:
     ) -> Typed:
         if param.kind == "collection":
             if not isinstance(arg, Name) or arg.name not in scope.collections:
-                raise _not_a_collection(arg, scope, where)
+                raise not_a_collection(arg, scope, where)
             # a collection is not a value; NULL stands for "no type" and the role says what it is
             return Typed(arg, Type.NULL, role="collection")
         if param.kind == "lambda":
@@ -364,50 +296,3 @@ class _Checker:
         if param.type is not None:
             _require(body, param.type, where)
         return Typed(arg, body.type, (body,), role="lambda")
-
-
-def _arity(node: Call, low: int, high: int | None, usage: str) -> None:
-    count = len(node.args)
-    if low <= count and (high is None or count <= high):
-        return
-    if high is None:
-        takes = f"at least {low} arguments"
-    elif low == high:
-        takes = f"{low} argument{'s' if low != 1 else ''}"
-    else:
-        takes = f"{low} to {high} arguments"
-    message = f"'{node.name}' takes {takes}, got {count}: {usage}"
-    raise ExpressionError(message, node.offset, node.length)
-
-
-def _usage(function: Function) -> str:
-    shown = [f"[{param.name}]" if param.optional else param.name for param in function.params]
-    return f"{function.name}({', '.join(shown)})"
-
-
-def _not_a_collection(arg: Node, scope: Scope, where: str) -> ExpressionError:
-    name = arg.name if isinstance(arg, Name) else None
-    message = f"{where} must be a collection of the {scope.name} scope, got "
-    message += f"'{name}'" if name else "an expression"
-    if scope.collections:
-        message += f": expected one of {quoted_list(scope.collections)}"
-        message += did_you_mean(name, scope.collections) if name else ""
-    return ExpressionError(message, arg.offset, arg.length)
-
-
-def _digits(arg: Node, where: str) -> Typed:
-    if not (isinstance(arg, Number) and arg.value.is_integer() and 0 <= arg.value <= _MAX_DIGITS):
-        message = f"{where} must be a whole number literal from 0 to {_MAX_DIGITS}"
-        raise ExpressionError(message, arg.offset, arg.length)
-    return Typed(arg, Type.NUMBER)
-
-
-def _shared_type(node: Call, args: list[Typed], same: Typed | None) -> Type:
-    if same is None:
-        message = f"'{node.name}' needs a value that is not null"
-        raise ExpressionError(message, node.offset, node.length)
-    if same.type is Type.BOOL and any(arg.type is Type.NULL for arg in args):
-        null = next(arg for arg in args if arg.type is Type.NULL)
-        message = f"'{node.name}' cannot give null where it gives a bool: a bool is never missing"
-        raise ExpressionError(message, null.node.offset, null.node.length)
-    return same.type

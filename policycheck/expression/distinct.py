@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policycheck.expression.checker import Type, Typed
 from policycheck.expression.syntax import Binary, Call, Name, Unary
+from policycheck.expression.typesystem import Type, Typed
 
 Array = npt.NDArray[Any]
 _TEXT = (Type.STRING, Type.LIST)

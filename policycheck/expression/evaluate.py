@@ -2,11 +2,9 @@
 
 Every operation here works on whole columns (numpy ufuncs, `np.where`, pandas `.str` methods):
 there is no Python loop over rows, so a condition costs the same few array passes whether the
-context holds ten plans or a hundred thousand. Values are represented by type as:
-
-    number  float64, missing = NaN          bool  bool, never missing
-    string  object array, missing = None    date  datetime64, missing = NaT
-    list    object array of `;`-joined strings; None and '' are the empty list
+context holds ten plans or a hundred thousand. How each type's values are held as a column is
+in `columns`, the list type's canonical form and search in `lists`; this module holds the walk
+over the checked tree, the operators and the implementations of the built-in functions.
 """
 
 from __future__ import annotations
@@ -19,10 +17,12 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from numpy.dtypes import StringDType
 
-from policycheck.expression.checker import Scope, Type, Typed, check
+from policycheck.expression.checker import check
+from policycheck.expression.columns import DTYPES, constant, is_missing, shaped, strings
 from policycheck.expression.distinct import Subset, row_wise_names, worth_compressing
+from policycheck.expression.lists import canonical_lists, list_contains
+from policycheck.expression.parser import parse
 from policycheck.expression.syntax import (
     Binary,
     Boolean,
@@ -34,8 +34,8 @@ from policycheck.expression.syntax import (
     Number,
     String,
     Unary,
-    parse,
 )
+from policycheck.expression.typesystem import Scope, Type, Typed
 
 Array = npt.NDArray[Any]
 
@@ -102,14 +102,14 @@ def _run(typed: Typed, ctx: Context) -> Array:
     if isinstance(node, Number | String | Boolean | Null):
         # one value seen as a column (read-only, no copy per row): a rule's literals would
         # otherwise fill a column of the scope's size each, every time they run
-        value = np.array(_constant(typed), dtype=_DTYPES.get(typed.type))
+        value = np.array(constant(typed), dtype=DTYPES.get(typed.type))
         return np.broadcast_to(value, (ctx.size,))
     if isinstance(node, ListLiteral):  # a list argument: the run-time form of a list field
         out = np.empty(ctx.size, dtype=object)
         out[:] = ";".join(str(item.value) for item in node.items)
         return out
     if isinstance(node, Name):
-        return _shaped(ctx.column(node.name), typed.type, ctx.size, f"column '{node.name}'")
+        return shaped(ctx.column(node.name), typed.type, ctx.size, f"column '{node.name}'")
     if isinstance(node, Unary):
         operand = _run(typed.args[0], ctx)
         return -operand if node.op == "-" else ~operand
@@ -118,98 +118,6 @@ def _run(typed: Typed, ctx: Context) -> Array:
     if isinstance(node, Call):
         return _call(typed, node, ctx)
     raise AssertionError(f"the checker let a bare {type(node).__name__} through")
-
-
-_DTYPES: dict[Type, Any] = {
-    Type.NUMBER: np.float64,
-    Type.BOOL: np.bool_,
-    Type.STRING: object,
-    Type.LIST: object,
-}
-_MISSING: dict[Type, Any] = {
-    Type.NUMBER: np.nan,
-    Type.STRING: None,
-    Type.LIST: None,
-    Type.DATE: np.datetime64("NaT", "ns"),
-}
-
-
-def _constant(typed: Typed) -> Any:
-    node = typed.node
-    if isinstance(node, Null):
-        return _MISSING[typed.type]
-    if typed.type is Type.DATE and isinstance(node, String):
-        return np.datetime64(node.value, "ns")
-    assert isinstance(node, Number | String | Boolean)
-    return node.value
-
-
-def _shaped(values: Any, type_: Type, size: int, what: str) -> Array:
-    array = np.asarray(values)
-    if array.shape != (size,):
-        raise ValueError(f"{what} has shape {array.shape}; the context has {size} rows")
-    if not array.flags.writeable and array.dtype == _CLEAN_DTYPES.get(type_):
-        # A read-only column of the right dtype is one the engine cached already clean:
-        # numbers as float64 with NaN, strings and lists as objects with None.
-        return array
-    return _COERCE[type_](array)
-
-
-_CLEAN_DTYPES: dict[Type, Any] = {
-    Type.NUMBER: np.dtype(np.float64),
-    Type.BOOL: np.dtype(np.bool_),
-    Type.STRING: np.dtype(object),
-    Type.LIST: np.dtype(object),
-    Type.DATE: np.dtype("datetime64[ns]"),
-}
-
-
-def _strings(values: Array) -> Array:
-    objects = values.astype(object)
-    objects[pd.isna(objects)] = None
-    return objects
-
-
-def _dates(values: Array) -> Array:
-    if values.dtype.kind == "M":
-        return values
-    series = pd.Series(values.astype(object), dtype=object)
-    return np.asarray(pd.to_datetime(series, errors="coerce", format="ISO8601").to_numpy())
-
-
-_COERCE: dict[Type, Callable[[Array], Array]] = {
-    Type.NUMBER: lambda values: pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan),
-    Type.BOOL: lambda values: pd.Series(values).to_numpy(dtype=np.bool_, na_value=False),
-    Type.STRING: _strings,
-    Type.LIST: _strings,
-    Type.DATE: _dates,
-}
-
-
-def _missing(values: Array, type_: Type) -> Array:
-    if type_ is Type.NUMBER:
-        return np.isnan(values)
-    if type_ is Type.DATE:
-        return np.isnat(values)
-    if type_ is Type.LIST:
-        return np.asarray(_canonical_lists(values) == "", dtype=np.bool_)
-    if type_ is Type.STRING:
-        return np.asarray(pd.isna(values), dtype=np.bool_)
-    return np.zeros(len(values), dtype=np.bool_)
-
-
-def _canonical_lists(values: Array) -> Array:
-    """`;`-joined items without blanks or empty items: ' a ; ;b;' becomes 'a;b'."""
-    text = np.where(pd.isna(values), "", values).astype(StringDType())
-    # lists from the loader are canonical already: only hand-written cells pay for the regex
-    messy = np.strings.startswith(text, ";") | np.strings.endswith(text, ";")
-    for mark in (";;", " ", "\t", "\n", "\r"):
-        messy |= np.strings.find(text, mark) >= 0
-    if messy.any():
-        cleaned = pd.Series(text[messy].astype(object), dtype=object)
-        cleaned = cleaned.str.replace(r"\s*(?:;\s*)+", ";", regex=True).str.strip().str.strip(";")
-        text[messy] = cleaned.to_numpy(dtype=object)
-    return np.asarray(text)
 
 
 def _divide(left: Array, right: Array) -> Array:
@@ -265,7 +173,7 @@ def _binary(node: Binary, left: Typed, right: Typed, ctx: Context) -> Array:
     for side, values, is_literal in ((left, left_values, literal[0]),
                                      (right, right_values, literal[1])):
         if not is_literal:
-            result &= ~_missing(values, side.type)
+            result &= ~is_missing(values, side.type)
     return result
 
 
@@ -273,7 +181,7 @@ def _null_test(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
     value = left if right.type is Type.NULL else right
     if value.type is Type.NULL:
         return np.full(ctx.size, op == "==")
-    missing = _missing(_run(value, ctx), value.type)
+    missing = is_missing(_run(value, ctx), value.type)
     return missing if op == "==" else ~missing
 
 
@@ -281,43 +189,12 @@ def _membership(op: str, left: Typed, right: Typed, ctx: Context) -> Array:
     items = _run(left, ctx)
     if isinstance(right.node, ListLiteral):
         literal = [item.value for item in right.node.items]
-        found = pd.Series(items, dtype=_DTYPES[left.type]).isin(literal).to_numpy(dtype=np.bool_)
+        found = pd.Series(items, dtype=DTYPES[left.type]).isin(literal).to_numpy(dtype=np.bool_)
     else:
         # a literal item is searched for as one string, not as a column of copies of it
         needle = left.node.value if isinstance(left.node, String) else items
-        found = _list_contains(_run(right, ctx), needle)
-    return found if op == "in" else np.asarray(~found & ~_missing(items, left.type))
-
-
-def _list_contains(lists: Array, items: Array | str) -> Array:
-    same = _constant_list(lists)
-    if same is not None and not isinstance(items, str):
-        # one list for every row (a rule parameter): a set lookup, not a string search per row
-        wanted = {item.strip() for item in same.split(";") if item.strip()}
-        # a missing item (None or NaN) is in no set of names
-        return pd.Series(items, dtype=object).isin(wanted).to_numpy(dtype=np.bool_)
-    # `;a;b;` contains `;a;` exactly when a is one of its items, and never for a part of one
-    haystack = _framed(_canonical_lists(lists))
-    if isinstance(items, str):
-        found = np.strings.find(haystack, f";{items};") >= 0
-        return np.asarray(found & bool(items), dtype=np.bool_)
-    needle = np.where(pd.isna(items), "", items).astype(StringDType())
-    found = np.strings.find(haystack, _framed(needle)) >= 0
-    return np.asarray(found & (np.strings.str_len(needle) > 0), dtype=np.bool_)
-
-
-def _constant_list(lists: Array) -> str | None:
-    """The list when every row holds the same one, else None."""
-    if len(lists) == 0:
-        return None
-    first = lists[0]
-    if not isinstance(first, str):
-        return None
-    return first if bool(np.all(lists == first)) else None
-
-
-def _framed(text: Array) -> Array:
-    return np.asarray(np.strings.add(np.strings.add(";", text), ";"))
+        found = list_contains(_run(right, ctx), needle)
+    return found if op == "in" else np.asarray(~found & ~is_missing(items, left.type))
 
 
 def _call(typed: Typed, node: Call, ctx: Context) -> Array:
@@ -326,7 +203,7 @@ def _call(typed: Typed, node: Call, ctx: Context) -> Array:
         return BUILTINS[node.name](typed, ctx)
     args = [_argument(arg, ctx) for arg in typed.args]
     result = function.implementation(ctx, *args)
-    return _shaped(result, function.returns, ctx.size, f"function '{node.name}'")
+    return shaped(result, function.returns, ctx.size, f"function '{node.name}'")
 
 
 def _argument(typed: Typed, ctx: Context) -> Any:
@@ -344,7 +221,7 @@ def _values(typed: Typed, ctx: Context) -> list[Array]:
 
 def _coalesce(typed: Typed, ctx: Context) -> Array:
     value, default = _values(typed, ctx)
-    return np.where(_missing(value, typed.args[0].type), default, value)
+    return np.where(is_missing(value, typed.args[0].type), default, value)
 
 
 def _round(typed: Typed, ctx: Context) -> Array:
@@ -354,13 +231,13 @@ def _round(typed: Typed, ctx: Context) -> Array:
 
 
 def _length(typed: Typed, ctx: Context) -> Array:
-    canonical = _canonical_lists(_run(typed.args[0], ctx))
+    canonical = canonical_lists(_run(typed.args[0], ctx))
     return np.where(canonical == "", 0.0, np.strings.count(canonical, ";") + 1.0)
 
 
 def _lower(typed: Typed, ctx: Context) -> Array:
     values = pd.Series(_run(typed.args[0], ctx), dtype=object)
-    return _strings(values.str.lower().to_numpy(dtype=object))
+    return strings(values.str.lower().to_numpy(dtype=object))
 
 
 BUILTINS: dict[str, Callable[[Typed, Context], Array]] = {
