@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from policycheck.frames import RowContext
+    from policycheck.rowcontext import RowContext
 
 Stat = Callable[[pd.DataFrame, np.ndarray], pd.Series]
 

@@ -151,11 +151,34 @@ def attribute(problems: list[Problem], data: object, path: str) -> list[Problem]
 
 
 def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
+    """The raw records of one plan mapping and of its children, added to ``out``."""
     plan_id = plan_id_of(plan, path)
     wrong_id = _id_problem(plan.get("id"))
     if wrong_id:
         out.problems.append(_problem(path, plan.position("id"), plan_id, wrong_id,
                                      "missing-field" if "no id" in wrong_id else "wrong-type"))
+    flat = _flatten(plan, path, plan_id, out)
+    children = {spec.yaml_key: spec for spec in CHILDREN}
+    child_positions = {}
+    for key in [k for k in flat if k in children]:
+        spec = children[key]
+        value = flat.pop(key)
+        child_positions[key] = flat.key_positions.pop(key)
+        for child in _mappings(value, child_positions[key], key, path, out):
+            record = _record(child, spec, path, out, context=f"plan '{plan_id}'",
+                             plan_id=plan_id)
+            out.add(spec.name, record)
+    record = _record(flat, PLAN, path, out, context="plan", plan_id=plan_id,
+                     extra_keys=tuple(NESTED_PLAN_FIELDS) + tuple(children))
+    # Plan-level problems about its children (weights that do not add up) point here.
+    record["src_fields"].update(child_positions)
+    out.add(PLAN.name, record)
+
+
+def _flatten(plan: LocatedMap, path: str, plan_id: str, out: Records) -> LocatedMap:
+    """A copy of the plan's mapping in which each nested mapping of NESTED_PLAN_FIELDS
+    becomes fields of its own (``clawback: {triggers: ...}`` gives ``clawback_triggers``);
+    a nested value that is not a mapping, or an unknown key in one, is reported."""
     flat = LocatedMap(plan)
     flat.start = plan.start
     flat.key_positions = dict(plan.key_positions)
@@ -184,21 +207,7 @@ def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
                 continue
             flat[f"{nested}_{subkey}"] = subvalue
             flat.key_positions[f"{nested}_{subkey}"] = value.position(subkey)
-    children = {spec.yaml_key: spec for spec in CHILDREN}
-    child_positions = {}
-    for key in [k for k in flat if k in children]:
-        spec = children[key]
-        value = flat.pop(key)
-        child_positions[key] = flat.key_positions.pop(key)
-        for child in _mappings(value, child_positions[key], key, path, out):
-            record = _record(child, spec, path, out, context=f"plan '{plan_id}'",
-                             plan_id=plan_id)
-            out.add(spec.name, record)
-    record = _record(flat, PLAN, path, out, context="plan", plan_id=plan_id,
-                     extra_keys=tuple(NESTED_PLAN_FIELDS) + tuple(children))
-    # Plan-level problems about its children (weights that do not add up) point here.
-    record["src_fields"].update(child_positions)
-    out.add(PLAN.name, record)
+    return flat
 
 
 def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, context: str,

@@ -20,7 +20,8 @@ from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
 from policycheck.findings import FINDING_COLUMNS, Fired, assemble, fingerprints
-from policycheck.frames import Frames, RowContext
+from policycheck.frames import Frames
+from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
 from policycheck.wording import FORMATS, evidence_codes, message_column

@@ -158,6 +158,37 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     sizes = [len(f.rows) for f in fired]
     rule = np.repeat(np.arange(len(fired)), sizes)
     starts = np.cumsum([0, *sizes[:-1]])  # where each rule's rows start, before sorting
+    at = _locate(fired, frames, rules, rule)
+    # one array first: a take from a chunked array looks up the chunk of every row
+    message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
+                          .take(pa.array(at.order)))
+    fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
+    rule = rule[at.order]
+    out = _build_frame(fired, frames, rules, rule, starts, at, message)
+    out["fingerprint"] = fingerprints(out)
+    out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
+    out["waiver"] = pd.Series(np.empty(len(out), dtype=object), dtype=object)
+    return out
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where each finding is, in the order the rules fired (file and sheet as ranks of their
+    names), and the order that sorts the findings."""
+
+    file: np.ndarray
+    files: list[object]
+    sheet: np.ndarray
+    sheets: list[object]
+    line: np.ndarray
+    col: np.ndarray
+    entity: pd.Series
+    order: np.ndarray
+
+
+def _locate(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
+            rule: np.ndarray) -> _Places:
+    """The findings' locations and their order by location, rule id, then entity id."""
     rule_rank = np.argsort(np.argsort(np.array([r.id for r in rules], dtype=object),
                                       kind="stable"), kind="stable")[rule]
     file, files = _ranked_codes(fired, frames, "src_file")
@@ -166,37 +197,37 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
                  for name in ("src_line", "src_col"))
     entity = _entities(fired, frames, components_only=False)
     order = _order(file, sheet, line, col, rule_rank, entity)
-    # one array first: a take from a chunked array looks up the chunk of every row
-    message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
-                          .take(pa.array(order)))
-    fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
-    rule = rule[order]
+    return _Places(file, files, sheet, sheets, line, col, entity, order)
+
+
+def _build_frame(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
+                 rule: np.ndarray, starts: np.ndarray, at: _Places,
+                 message: pd.Series) -> pd.DataFrame:
+    """The findings frame in sorted order, but for the columns worked out from it
+    (fingerprint, status, waiver); ``rule`` is already sorted."""
+    order = at.order
     plan_rows = np.concatenate([f.plan_rows for f in fired])[order]
     headcount = frames.headcount[plan_rows]
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "rule_id": _take_text([r.id for r in rules], rule),
         "severity": _take_text(SEVERITIES, np.concatenate([f.severity for f in fired])[order]),
         "title": _take_category([r.title for r in rules], rule),
         "scope": _take_text([r.scope for r in rules], rule),
         "plan_id": text_column(frames.plan_ids().take(pa.array(plan_rows))),
-        "entity_id": entity.take(order).reset_index(drop=True),
+        "entity_id": at.entity.take(order).reset_index(drop=True),
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
         "message": message,
         "evidence": pd.Series(EvidenceArray(tuple(f.evidence for f in fired), rule,
                                             order - starts[rule])),
         "remediation": _take_category([r.remediation for r in rules], rule),
-        "src_file": _take_text(files, file[order]),
-        "src_sheet": _take_text(sheets, sheet[order]),
-        "src_line": line[order], "src_col": col[order],
+        "src_file": _take_text(at.files, at.file[order]),
+        "src_sheet": _take_text(at.sheets, at.sheet[order]),
+        "src_line": at.line[order], "src_col": at.col[order],
         "headcount": pd.arrays.IntegerArray(np.nan_to_num(headcount).astype(np.int64),
                                             np.isnan(headcount)),
         "pay_at_stake": np.concatenate([f.pay_at_stake for f in fired])[order],
     }, copy=False)
-    out["fingerprint"] = fingerprints(out)
-    out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
-    out["waiver"] = pd.Series(np.empty(len(out), dtype=object), dtype=object)
-    return out
 
 
 #: What a rule's messages are once they are in the findings frame.

@@ -3,8 +3,8 @@
 ``Frames`` holds every lookup that rules share: fields as numpy arrays in the expression
 language's run-time representation, integer codes of fields and of the combinations of fields
 that row-wise expressions read (``distinct``), and the results of aggregates keyed by what
-they compute (``memo``). ``RowContext`` is the rows of one scope for one rule, the context
-``Compiled.evaluate`` runs over.
+they compute (``memo``). The codes are worked out in ``codes``; the rows of one scope for one
+rule, the context ``Compiled.evaluate`` runs over, are a ``rowcontext.RowContext``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from policycheck.codes import distinct_rows, value_codes
 from policycheck.expression import Type
 from policycheck.model import BASIS_POINTS, CHILDREN, KPI, PLAN, EntitySpec
 
@@ -132,7 +133,7 @@ class Frames:
         per code, or None when they are too varied to be worth it."""
         key = ("distinct", scope, names)
         if key not in self._shared:
-            self._shared[key] = _distinct_rows(
+            self._shared[key] = distinct_rows(
                 [self.value_codes(scope, n) for n in sorted(names) if not n.startswith(
                     "param.")], len(self.entity(scope)))
         return self._shared[key]
@@ -148,7 +149,7 @@ class Frames:
                 rows = self.entity(scope)["plan_idx"].to_numpy(dtype=np.int64)
                 codes = None if of_plans is None else of_plans[rows]
             else:
-                codes = _value_codes(self.column(scope, name))
+                codes = value_codes(self.column(scope, name))
             self._shared[key] = codes
         return self._shared[key]
 
@@ -212,65 +213,6 @@ class Frames:
         return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])
 
 
-def _value_codes(values: np.ndarray) -> np.ndarray | None:
-    if values.dtype.kind in "fM":  # by bits: -0.0 keeps its sign, as it may show in text
-        keys = values.view(f"i{values.dtype.itemsize}")  # float32 too, though none is made
-    elif values.dtype.kind in "biu" or pd.api.types.infer_dtype(values, skipna=True) in (
-            "string", "empty"):  # text only: no 1 == True == 1.0 among the keys
-        keys = values
-    else:
-        return None
-    codes, uniques = pd.factorize(keys)
-    return compact(codes, len(uniques))
-
-
-def _distinct_rows(codes: list[np.ndarray | None], size: int
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Combined codes of several columns, and one row per combination; None when a column
-    has no codes or the combinations are not much fewer than the rows."""
-    if size == 0 or any(c is None for c in codes):
-        return None
-    combined, count = np.zeros(size, dtype=np.int8), 1
-    seen: list[np.ndarray] = []
-    for column in codes:
-        assert column is not None
-        if any(column is s for s in seen):
-            continue  # kpi.* fields share the KPI's row as their code
-        seen.append(column)
-        width = int(column.max()) + 2
-        # count and width stay below the row count, so the pair fits an int64
-        pairs = combined.astype(np.int64) * width + (column + 1)
-        combined, count = _renumber(pairs, count * width, size)
-        if count * 4 > size:
-            return None  # another column only adds combinations
-    rows = np.empty(count, dtype=np.int64)
-    rows[combined] = np.arange(size)  # any row of a combination stands for all of them
-    return combined, rows
-
-
-def _renumber(keys: np.ndarray, bound: int, size: int) -> tuple[np.ndarray, int]:
-    """Keys in ``[0, bound)`` numbered densely from 0, as the smallest integer type that
-    holds them, and how many distinct keys there are."""
-    if bound <= 4 * size:
-        # a table as long as the keys' range: no hashing, which is most of factorize
-        present = np.zeros(bound, dtype=np.bool_)
-        present[keys] = True
-        number = np.cumsum(present, dtype=np.int64) - 1
-        count = int(number[-1]) + 1
-        return compact(number[keys], count), count
-    numbered, uniques = pd.factorize(keys)
-    return compact(numbered, len(uniques)), len(uniques)
-
-
-def compact(codes: np.ndarray, count: int) -> np.ndarray:
-    """Codes below ``count`` (or -1) in the smallest signed integer type that holds them:
-    the codes of every field and combination are kept for the whole run."""
-    for kind in (np.int8, np.int16, np.int32):
-        if count <= np.iinfo(kind).max:
-            return codes.astype(kind, copy=False)
-    return codes.astype(np.int64, copy=False)
-
-
 def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
     column = frame[spec.key if name == "id" else name]
     kind = "str" if name in ("id", "pressure") else spec.field(name).kind
@@ -284,97 +226,3 @@ def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
     if kind_type is Type.DATE:
         return column.to_numpy(dtype="datetime64[ns]")
     return column.astype(object).where(column.notna(), None).to_numpy()
-
-
-class RowContext:
-    """The rows of one scope for one rule: what ``Compiled.evaluate`` reads."""
-
-    def __init__(self, frames: Frames, scope: str, values: Mapping[str, Any]) -> None:
-        self.frames = frames
-        self.scope = scope
-        self.values = values
-        self.size = len(frames.entity(scope))
-        self.plan_idx = frames.plan_rows(scope)
-        self._params: dict[str, np.ndarray] = {}
-
-    def column(self, name: str) -> np.ndarray:
-        if name.startswith("param."):
-            if name not in self._params:
-                self._params[name] = self._param(name, self.size)
-            return self._params[name]
-        return self.frames.column(self.scope, name)
-
-    def column_at(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """``column(name)[rows]``, without building the whole column where it can."""
-        if name.startswith("param."):
-            return self._param(name, len(rows))
-        return self.frames.column_at(self.scope, name, rows)
-
-    def _param(self, name: str, size: int) -> np.ndarray:
-        value = self.values[name[6:]]
-        if isinstance(value, list):
-            value = ";".join(value)
-        out = np.empty(size, dtype=object if isinstance(value, str) else None)
-        out[:] = value
-        out.flags.writeable = False
-        return out
-
-    def distinct(self, names: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        return self.frames.distinct(self.scope, names)
-
-    def child(self, scope: str) -> RowContext:
-        return RowContext(self.frames, scope, self.values)
-
-
-_SPAN_FIELDS = frozenset({"offset", "length", "op_offset"})
-
-
-def _tree_key(typed: Any, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """What a checked expression computes, independent of where it was written: node kinds,
-    operators, names, literals and the values of the parameters it reads."""
-    node = typed.node
-    own: list[Any] = [type(node).__name__, typed.type, typed.role]
-    for name in getattr(node, "__dataclass_fields__", {}):
-        if name in _SPAN_FIELDS:
-            continue
-        value = getattr(node, name)
-        if name in ("operand", "left", "right", "args"):
-            continue  # children: keyed through typed.args
-        if name == "items":
-            value = tuple(item.value for item in value)
-        own.append(value)
-    name = getattr(node, "name", None)
-    if isinstance(name, str) and name.startswith("param."):
-        if name[6:] not in values:
-            return None
-        param = values[name[6:]]
-        own.append(tuple(param) if isinstance(param, list) else param)
-    children = []
-    for child in typed.args:
-        key = _tree_key(child, values)
-        if key is None:
-            return None
-        children.append(key)
-    try:
-        hash((*own, *children))
-    except TypeError:
-        return None
-    return (*own, *children)
-
-
-def lambda_key(ctx: RowContext, *parts: Any) -> tuple[Any, ...] | None:
-    """A memo key for a function applied to lambdas (partials of the evaluator over a
-    checked tree); None when a part is something else."""
-    key: list[Any] = [ctx.scope]
-    for part in parts:
-        if part is None or isinstance(part, (str, int, float)):
-            key.append(part)
-            continue
-        tree = getattr(part, "args", (None,))[:1]
-        if not tree or not hasattr(tree[0], "node"):
-            return None
-        sub = _tree_key(tree[0], ctx.values)
-        if sub is None:
-            return None
-        key.append(sub)
-    return tuple(key)

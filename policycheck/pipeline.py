@@ -16,12 +16,13 @@ import pandas as pd
 
 from policycheck.baseline import apply_baseline, read_baseline
 from policycheck.engine import compile_rules, evaluate
+from policycheck.errors import Problem
 from policycheck.profile import pressure_profile
 from policycheck.report import Report
 from policycheck.ruleset import Rule, load_rules, override, select
 from policycheck.scopes import Frames
-from policycheck.validation import load_model
-from policycheck.waivers import apply_waivers, load_waivers
+from policycheck.validation import Model, load_model
+from policycheck.waivers import Waiver, apply_waivers, load_waivers
 from policycheck.waivers import today as clock
 
 
@@ -46,9 +47,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     """
     step = progress or (lambda stage, total: None)
     if configured is None:
-        loaded_rules = load_rules([Path(r) for r in rules] or None)
-        chosen = select(loaded_rules, select_ids, ignore_ids)
-        configured = override(chosen, params or {}, severities or {})
+        configured = _configure(rules, select_ids, ignore_ids, params, severities)
     compiled = compile_rules(configured)
     loaded_waivers = load_waivers(Path(waivers)) if waivers else None
     recorded = read_baseline(Path(baseline)) if baseline else None
@@ -57,13 +56,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     frames = Frames(model.frames)
     step("evaluating rules", len(compiled))
     findings = evaluate(compiled, frames, on_rule=lambda: step("", None))
-    problems = list(model.problems)
-    if loaded_waivers is not None:
-        findings, warnings = apply_waivers(
-            findings, loaded_waivers, today or clock(), warn_days=warn_expiring,
-            plan_ids=model.plans["plan_id"].astype(str).tolist(),
-            rule_ids=[r.id for r in configured])
-        problems += warnings
+    findings, problems = _waive(findings, loaded_waivers, model, configured, today,
+                                warn_expiring)
     if recorded is not None:
         findings = apply_baseline(findings, recorded)
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
@@ -73,3 +67,26 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
                             else pd.DataFrame()),
                   model_frames=model.frames)
 
+
+def _configure(rules: Sequence[str | Path], select_ids: Sequence[str],
+               ignore_ids: Sequence[str], params: Mapping[str, Any] | None,
+               severities: Mapping[str, str] | None) -> list[Rule]:
+    """The rules of the packs (the default pack if none), selected and overridden."""
+    loaded_rules = load_rules([Path(r) for r in rules] or None)
+    chosen = select(loaded_rules, select_ids, ignore_ids)
+    return override(chosen, params or {}, severities or {})
+
+
+def _waive(findings: pd.DataFrame, waivers: Sequence[Waiver] | None, model: Model,
+           configured: Sequence[Rule], today: datetime.date | None, warn_expiring: int
+           ) -> tuple[pd.DataFrame, list[Problem]]:
+    """The findings with the waivers applied (as they are without waivers), and the model's
+    problems followed by the warnings about the waivers."""
+    problems = list(model.problems)
+    if waivers is None:
+        return findings, problems
+    findings, warnings = apply_waivers(
+        findings, waivers, today or clock(), warn_days=warn_expiring,
+        plan_ids=model.plans["plan_id"].astype(str).tolist(),
+        rule_ids=[r.id for r in configured])
+    return findings, problems + warnings

@@ -19,7 +19,7 @@ import pandas as pd
 
 from policycheck.curves import cliff_jump, rate_ratio, slope_ratio
 from policycheck.expression import Field, Function, Param, Scope, Type
-from policycheck.frames import KIND_TYPES, SCOPE_ENTITIES, Frames, RowContext, lambda_key
+from policycheck.frames import KIND_TYPES, SCOPE_ENTITIES, Frames
 from policycheck.model import (
     BASIS_POINTS,
     CATEGORIES,
@@ -30,9 +30,10 @@ from policycheck.model import (
     EntitySpec,
     FieldSpec,
 )
+from policycheck.rowcontext import RowContext, lambda_key
 from policycheck.ruleset import Parameter
 
-# Frames and RowContext lived here before they had a module of their own.
+# Frames and RowContext lived here before they had modules of their own.
 __all__ = ["COLLECTIONS", "KIND_TYPES", "PARAM_TYPES", "SCOPE_ENTITIES", "SHARE_NAMES", "Frames",
            "RowContext", "build_scopes"]
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from policycheck.errors import Location, Problem
+from policycheck.model import EntitySpec
 from policycheck.tables import TableFrames, add_frame, entity_for_name
 
 
@@ -42,25 +43,31 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             if spec is None:
                 unused.append(sheet.title)
                 continue
-            _sheet_warnings(book, sheet, shown, out)
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            while rows and all(_blank(c) for c in rows[-1]):
-                rows.pop()
-            top = next((i for i, r in enumerate(rows) if not all(_blank(c) for c in r)), 0)
-            if not rows:
-                continue
-            header = ["" if c is None else str(c) for c in rows[top]]
-            body = pd.DataFrame([[_cell(r, i) for i in range(len(header))]
-                                 for r in rows[top + 1:]],
-                                columns=range(len(header)), dtype=object)
-            missing = body.isna()
-            body = body.where(~missing, None)  # frames of tables hold None for a missing cell
-            blank = missing.all(axis=1).to_numpy()
-            add_frame(header, [body[c].to_numpy() for c in body.columns], blank, shown,
-                       sheet.title, spec, out, header_row=top + 1)
+            _read_sheet(book, sheet, spec, shown, out)
     finally:
         book.close()
     return unused
+
+
+def _read_sheet(book: Any, sheet: Any, spec: EntitySpec, shown: str, out: TableFrames) -> None:
+    """Read the sheet of one table: its header is the first row that is not blank, and
+    blank rows after the last are dropped."""
+    _sheet_warnings(book, sheet, shown, out)
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    while rows and all(_blank(c) for c in rows[-1]):
+        rows.pop()
+    top = next((i for i, r in enumerate(rows) if not all(_blank(c) for c in r)), 0)
+    if not rows:
+        return
+    header = ["" if c is None else str(c) for c in rows[top]]
+    body = pd.DataFrame([[_cell(r, i) for i in range(len(header))]
+                         for r in rows[top + 1:]],
+                        columns=range(len(header)), dtype=object)
+    missing = body.isna()
+    body = body.where(~missing, None)  # frames of tables hold None for a missing cell
+    blank = missing.all(axis=1).to_numpy()
+    add_frame(header, [body[c].to_numpy() for c in body.columns], blank, shown,
+              sheet.title, spec, out, header_row=top + 1)
 
 
 #: An .xlsx is a zip: its sheets may unpack to far more than the file's size.

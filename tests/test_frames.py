@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from policycheck.frames import Frames, _distinct_rows, compact
+from policycheck.codes import compact, distinct_rows
+from policycheck.frames import Frames
 from policycheck.validation import load_model
 
 
@@ -23,7 +24,7 @@ def test_distinct_rows_groups_rows_of_equal_values(widths: tuple[int, ...]) -> N
     # few combinations actually occur, even where the codes' range is wide
     picks = rng.integers(0, 50, size)
     columns = [compact(rng.integers(-1, w - 1, 50)[picks], w) for w in widths]
-    found = _distinct_rows(list(columns), size)
+    found = distinct_rows(list(columns), size)
     assert found is not None
     combined, rows = found
     expected = np.unique(np.stack(columns).T, axis=0, return_inverse=True)[1].ravel()
@@ -35,8 +36,8 @@ def test_distinct_rows_groups_rows_of_equal_values(widths: tuple[int, ...]) -> N
 
 def test_distinct_rows_gives_up_on_varied_columns() -> None:
     ids = compact(np.arange(1000), 1000)
-    assert _distinct_rows([compact(np.zeros(1000, np.int64), 1), ids], 1000) is None
-    assert _distinct_rows([None], 10) is None
+    assert distinct_rows([compact(np.zeros(1000, np.int64), 1), ids], 1000) is None
+    assert distinct_rows([None], 10) is None
 
 
 def test_compact_picks_the_smallest_type() -> None:

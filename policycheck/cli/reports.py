@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,10 @@ from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
 )
+
+if TYPE_CHECKING:
+    from policycheck.analyze import Evidence
+    from policycheck.leadership.analysis import Leadership
 
 
 @click.command()
@@ -61,10 +65,8 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     2 when an input was invalid (the report is still written, listing the plans it could
     not check) or a rule, waiver or setting could not be used."""
     import dataclasses
-    from pathlib import Path
 
     from policycheck.config import check_arguments
-    from policycheck.export import atomic_write, refuse_target
     from policycheck.leadership.analysis import analyse
     from policycheck.leadership.html import render_html
     from policycheck.leadership.markdown import render_markdown
@@ -74,12 +76,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = settings_of(ctx, options)
-    evidence = None
-    if actuals is not None:
-        from policycheck.analyze import analyze as run_analyze
-
-        evidence = run_analyze(distinct_paths(paths), actuals,
-                               params=pairs(analyze_params, "--analyze-param"))
+    evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
         lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
                        **check_arguments(settings), progress=bar)
@@ -87,6 +84,27 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     options = {"title": title, "date": date, "redact": redact}
     text = (render_markdown(lead, **options) if fmt == "markdown"
             else render_html(lead, detail_limit=top, **options))
+    _write_report(lead, text, target, quiet)
+    return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
+
+
+def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
+                      analyze_params: tuple[str, ...]) -> Evidence | None:
+    """The outcome evidence of the KPI actuals named by --actuals (None without them)."""
+    if actuals is None:
+        return None
+    from policycheck.analyze import analyze as run_analyze
+
+    return run_analyze(distinct_paths(paths), actuals,
+                       params=pairs(analyze_params, "--analyze-param"))
+
+
+def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) -> None:
+    """The input problems to stderr, then the report to ``target`` (stdout without one)."""
+    from pathlib import Path
+
+    from policycheck.export import atomic_write, refuse_target
+
     for problem in lead.report.problems:
         click.echo(str(problem), err=True)
     if target:
@@ -97,7 +115,6 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                        f"{lead.report.plans_invalid} invalid.", err=True)
     else:
         click.echo(text, nl=False)
-    return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
 
 
 @click.command("analyze")

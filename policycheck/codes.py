@@ -1,0 +1,73 @@
+"""Columns as small integer codes, equal where their values are.
+
+``Frames`` keeps a code per row for each field a row-wise expression reads, and for the
+combinations of such fields (``distinct_rows``): an expression then runs once per distinct
+combination instead of once per row. Codes are kept for the whole run, so each is stored in
+the smallest integer type that holds it (``compact``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def value_codes(values: np.ndarray) -> np.ndarray | None:
+    """Integer codes of a column, equal where its values are; None for values without
+    cheap codes (objects other than text)."""
+    if values.dtype.kind in "fM":  # by bits: -0.0 keeps its sign, as it may show in text
+        keys = values.view(f"i{values.dtype.itemsize}")  # float32 too, though none is made
+    elif values.dtype.kind in "biu" or pd.api.types.infer_dtype(values, skipna=True) in (
+            "string", "empty"):  # text only: no 1 == True == 1.0 among the keys
+        keys = values
+    else:
+        return None
+    codes, uniques = pd.factorize(keys)
+    return compact(codes, len(uniques))
+
+
+def distinct_rows(codes: list[np.ndarray | None], size: int
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Combined codes of several columns, and one row per combination; None when a column
+    has no codes or the combinations are not much fewer than the rows."""
+    if size == 0 or any(c is None for c in codes):
+        return None
+    combined, count = np.zeros(size, dtype=np.int8), 1
+    seen: list[np.ndarray] = []
+    for column in codes:
+        assert column is not None
+        if any(column is s for s in seen):
+            continue  # kpi.* fields share the KPI's row as their code
+        seen.append(column)
+        width = int(column.max()) + 2
+        # count and width stay below the row count, so the pair fits an int64
+        pairs = combined.astype(np.int64) * width + (column + 1)
+        combined, count = _renumber(pairs, count * width, size)
+        if count * 4 > size:
+            return None  # another column only adds combinations
+    rows = np.empty(count, dtype=np.int64)
+    rows[combined] = np.arange(size)  # any row of a combination stands for all of them
+    return combined, rows
+
+
+def _renumber(keys: np.ndarray, bound: int, size: int) -> tuple[np.ndarray, int]:
+    """Keys in ``[0, bound)`` numbered densely from 0, as the smallest integer type that
+    holds them, and how many distinct keys there are."""
+    if bound <= 4 * size:
+        # a table as long as the keys' range: no hashing, which is most of factorize
+        present = np.zeros(bound, dtype=np.bool_)
+        present[keys] = True
+        number = np.cumsum(present, dtype=np.int64) - 1
+        count = int(number[-1]) + 1
+        return compact(number[keys], count), count
+    numbered, uniques = pd.factorize(keys)
+    return compact(numbered, len(uniques)), len(uniques)
+
+
+def compact(codes: np.ndarray, count: int) -> np.ndarray:
+    """Codes below ``count`` (or -1) in the smallest signed integer type that holds them:
+    the codes of every field and combination are kept for the whole run."""
+    for kind in (np.int8, np.int16, np.int32):
+        if count <= np.iinfo(kind).max:
+            return codes.astype(kind, copy=False)
+    return codes.astype(np.int64, copy=False)
