@@ -17,11 +17,12 @@ import pandas as pd
 from policycheck.baseline import apply_baseline, read_baseline
 from policycheck.engine import compile_rules, evaluate
 from policycheck.errors import Problem
+from policycheck.model import Model
 from policycheck.profile import pressure_profile
 from policycheck.report import Report
 from policycheck.ruleset import Rule, load_rules, override, select
 from policycheck.scopes import Frames
-from policycheck.validation import Model, load_model
+from policycheck.validation import load_model
 from policycheck.waivers import Waiver, apply_waivers, load_waivers
 from policycheck.waivers import today as clock
 
