@@ -1,8 +1,9 @@
 """Statistics of a component's payout curve and product rates, for the component scope.
 
-Curve points and rates name their component by plan and component id; both are turned into
-one integer key per row (``Frames.component_keys``), so grouping and spreading the result back
-to the components is integer work, not a join on two text columns.
+Curve points and rates name their component by plan and component id; their rows are grouped
+by component once per run (``Frames.component_groups``), so each statistic is a groupby on
+codes already made, spread back to the components by an array lookup: no join on two text
+columns, and no hashing of the keys again for every statistic.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from policycheck.rowcontext import RowContext
 
-Stat = Callable[[pd.DataFrame, np.ndarray], pd.Series]
+Stat = Callable[[pd.DataFrame, pd.CategoricalIndex], pd.Series]
 
 
 def _component_stat(ctx: RowContext, frame_name: str, stat: Stat, empty: float,
@@ -32,19 +33,18 @@ def _component_stat_of(ctx: RowContext, frame_name: str, stat: Stat,
     components = ctx.frames.entity("component")
     if rows.empty:
         return np.full(len(components), empty)
-    keys = ctx.frames.component_keys(rows["plan_idx"].to_numpy(dtype=np.int64),
-                                     rows["component_id"])
-    per_component = stat(rows, keys)
-    per_component = per_component[per_component.index >= 0]  # rows of no component
-    return (per_component.reindex(ctx.frames.component_keys()).fillna(empty)
-            .to_numpy(dtype=np.float64))
+    groups, of_components = ctx.frames.component_groups(frame_name)
+    per_group = stat(rows, groups).to_numpy(dtype=np.float64, na_value=np.nan)
+    per_component = np.append(per_group, np.nan)[of_components]  # -1: the trailing NaN
+    return np.where(np.isnan(per_component), empty, per_component)
 
 
-def _segments(points: pd.DataFrame, keys: np.ndarray
+def _segments(points: pd.DataFrame, groups: pd.CategoricalIndex
               ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Consecutive curve points of one component: is-same-component, rise, width."""
-    same = np.zeros(len(keys), dtype=bool)
-    same[1:] = (keys[1:] == keys[:-1]) & (keys[1:] >= 0)
+    codes = groups.codes
+    same = np.zeros(len(codes), dtype=bool)
+    same[1:] = (codes[1:] == codes[:-1]) & (codes[1:] >= 0)
     rise = points["payout"] - points["payout"].shift()
     width = points["attainment"] - points["attainment"].shift()
     return pd.Series(same, index=points.index), rise, width
@@ -56,13 +56,13 @@ def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
     so a first point that already pays is a jump too (0 where the curve has no such step)."""
     width_limit = float(max_points[0]) if len(max_points) else 1.0
 
-    def stat(points: pd.DataFrame, keys: np.ndarray) -> pd.Series:
-        same, rise, width = _segments(points, keys)
+    def stat(points: pd.DataFrame, groups: pd.CategoricalIndex) -> pd.Series:
+        same, rise, width = _segments(points, groups)
         narrow = same & (width <= width_limit)
         jumps = (rise / 100.0).where(narrow, 0.0).clip(lower=0.0)
         first = (~same) & (points["attainment"] > 0)
         jumps = jumps.where(~first, (points["payout"] / 100.0).clip(lower=0.0))
-        return jumps.groupby(keys).max()
+        return jumps.groupby(groups, observed=False).max()
 
     return _component_stat(ctx, "curve_points", stat, 0.0, ("cliff_jump", width_limit))
 
@@ -71,13 +71,13 @@ def slope_ratio(ctx: RowContext) -> np.ndarray:
     """Steepest payout slope above 100 % attainment over the average slope up to 100 %
     (total payout rise over total attainment width): above 1 the curve accelerates.
     Missing where the curve points do not say."""
-    def stat(points: pd.DataFrame, keys: np.ndarray) -> pd.Series:
-        same, rise, width = _segments(points, keys)
+    def stat(points: pd.DataFrame, groups: pd.CategoricalIndex) -> pd.Series:
+        same, rise, width = _segments(points, groups)
         start = points["attainment"].shift()
-        above = (rise / width).where(same & (start >= 100)).groupby(keys).max()
+        above = (rise / width).where(same & (start >= 100)).groupby(groups, observed=False).max()
         below_mask = same & (points["attainment"] <= 100)
-        below_rise = rise.where(below_mask, 0.0).groupby(keys).sum()
-        below_width = width.where(below_mask, 0.0).groupby(keys).sum()
+        below_rise = rise.where(below_mask, 0.0).groupby(groups, observed=False).sum()
+        below_width = width.where(below_mask, 0.0).groupby(groups, observed=False).sum()
         below = below_rise / below_width.where(below_width > 0)
         return above / below.where(below > 0)
 
@@ -86,8 +86,8 @@ def slope_ratio(ctx: RowContext) -> np.ndarray:
 
 def rate_ratio(ctx: RowContext) -> np.ndarray:
     """Highest over lowest per-product rate of a component (missing with fewer than two)."""
-    def stat(rates: pd.DataFrame, keys: np.ndarray) -> pd.Series:
-        grouped = rates["amount"].groupby(keys)
+    def stat(rates: pd.DataFrame, groups: pd.CategoricalIndex) -> pd.Series:
+        grouped = rates["amount"].groupby(groups, observed=False)
         low, high = grouped.min(), grouped.max()
         # A product paying nothing beside one that pays is the widest spread there is.
         ratio = (high / low.where(low > 0)).where(low > 0, np.where(high > 0, np.inf, 1.0))

@@ -170,6 +170,24 @@ class Frames:
             codes = np.where(given >= 0, np.append(found, -1)[given], -1)
         return np.where(codes >= 0, plan_idx * (len(uniques) + 1) + codes, -1)
 
+    def component_groups(self, frame_name: str) -> tuple[pd.CategoricalIndex, np.ndarray]:
+        """The rows of a frame that names components (curve points, rates) grouped by their
+        component, worked out once per run for every statistic of that frame: a group per
+        row (missing for a row of no component) as a categorical index, which pandas groups
+        by its codes without hashing them again, and each component's group (-1: no rows)."""
+        key = ("component_groups", frame_name)
+        if key not in self._shared:
+            rows = self.frames[frame_name]
+            keys = self.component_keys(rows["plan_idx"].to_numpy(dtype=np.int64),
+                                       rows["component_id"])
+            group, distinct = pd.factorize(keys)
+            group[keys < 0] = -1  # no component: in no group
+            of_components = pd.Index(distinct).get_indexer(self.component_keys())
+            groups = pd.CategoricalIndex(pd.Categorical.from_codes(
+                group, categories=pd.RangeIndex(len(distinct))))
+            self._shared[key] = (groups, of_components)
+        return self._shared[key]
+
     def column_at(self, scope: str, name: str, rows: np.ndarray) -> np.ndarray:
         """``column(scope, name)[rows]``. A field of the row's KPI or plan is read from that
         KPI's or plan's own column: a few representative rows (``distinct``) never build a
