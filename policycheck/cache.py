@@ -18,13 +18,12 @@ Packs are ``marshal`` data, never pickle: unpickling runs code, whereas unmarsha
 builds values (strings, numbers, tuples, lists, dicts); nothing read from a pack is ever
 called. The cache folder sits in the checkout, where a pull request may add files of its
 own: a pack forged there could make the check read records its plan files do not hold. So
-a pack is signed with an HMAC-SHA-256 key of the user's, kept outside the checkout
-(``$XDG_CACHE_HOME/policycheck/pack.key``, else ``~/.cache/...``, made on first use, mode
-0600), and the signature is checked before the pack is unmarshalled: a pack this user did
-not write, or a truncated or damaged one, is ignored (and rewritten) rather than read. With
-no place to keep a key the cache is simply not used. Packs are written to a temporary file
-and renamed into place, so a reader never sees half of one; a pack no run has used for
-PRUNE_DAYS days is deleted when another is written.
+a pack is signed (HMAC-SHA-256, with the key of ``policycheck.signing``: the user's own,
+kept outside the checkout, or a CI secret), and the signature is checked before the pack is
+unmarshalled: a pack this user did not write, or a truncated or damaged one, is ignored
+(and rewritten) rather than read. With no key the cache is simply not used. Packs are
+written to a temporary file and renamed into place, so a reader never sees half of one; a
+pack no run has used for PRUNE_DAYS days is deleted when another is written.
 """
 
 from __future__ import annotations
@@ -47,12 +46,12 @@ import yaml
 from policycheck import __version__, yamlsource
 from policycheck.documents import Record
 from policycheck.errors import Location, Problem
+from policycheck.signing import signature, signing_key
 
 #: Bump when the stored shape changes.
 FORMAT_VERSION = "3"
 DEFAULT_DIR = ".policycheck_cache"
 MAGIC = b"policycheck-pack-3\n"
-KEY_BYTES = 32
 PRUNE_DAYS = 30
 MARSHAL_VERSION = 4  # shares repeated objects (field names, positions) by reference
 
@@ -74,43 +73,6 @@ def enabled() -> bool:
     switched_off = os.environ.get("POLICYCHECK_NO_CACHE", "").strip().lower() in (
         "1", "true", "yes")
     return not switched_off and signing_key() is not None
-
-
-@functools.lru_cache(maxsize=4)
-def _key_at(folder: Path) -> bytes | None:
-    path = folder / "pack.key"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    else:
-        with os.fdopen(handle, "wb") as out:  # written whole before anyone reads it...
-            out.write(os.urandom(KEY_BYTES))
-    try:
-        key = path.read_bytes()
-    except OSError:
-        return None
-    return key if len(key) == KEY_BYTES else None  # ...else, half written: no cache this run
-
-
-def signing_key() -> bytes | None:
-    """The user's key for signing packs, made on first use; None when it cannot be kept."""
-    home = os.environ.get("XDG_CACHE_HOME", "").strip()
-    try:
-        base = Path(home) if home else Path.home() / ".cache"
-    except RuntimeError:  # no home folder
-        return None
-    return _key_at(base / "policycheck")
-
-
-def _signature(body: bytes) -> bytes:
-    key = signing_key()
-    if key is None:
-        raise OSError("no signing key")
-    return hmac.new(key, body, hashlib.sha256).digest()
 
 
 def cache_dir() -> Path:
@@ -158,7 +120,7 @@ def read_pack(path: Path) -> dict[str, Any]:
         return {}
     head, digest, body = raw[:len(MAGIC)], raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
     try:
-        if head != MAGIC or not hmac.compare_digest(_signature(body), digest):
+        if head != MAGIC or not hmac.compare_digest(signature(body), digest):
             return {}
     except OSError:
         return {}
@@ -182,7 +144,7 @@ def write_pack(path: Path, entries: dict[str, Any]) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(MAGIC + _signature(body) + body)
+                out.write(MAGIC + signature(body) + body)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

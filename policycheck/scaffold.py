@@ -131,6 +131,9 @@ jobs:
           paths: plans/
           sarif-file: policycheck.sarif
           # fail-on, baseline and waivers come from policycheck.yaml unless given here
+          # Large plan folders: keep the parse cache between runs, signed with a secret of
+          # 32 characters or more (openssl rand -hex 32) saved as POLICYCHECK_CACHE_KEY.
+          # cache-key: ${{ secrets.POLICYCHECK_CACHE_KEY }}
       - name: Incentive mix change
         if: always() && github.event_name == 'pull_request'
         env:

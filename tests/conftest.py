@@ -59,6 +59,7 @@ def problems(inputs: Callable[[Files], Path]) -> Callable[[Files], list[str]]:
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The caches turned on, in a folder of the test's own (the signing key beside it)."""
     monkeypatch.delenv("POLICYCHECK_NO_CACHE", raising=False)
+    monkeypatch.delenv("POLICYCHECK_CACHE_KEY", raising=False)
     folder = tmp_path / "cache"
     monkeypatch.setenv("POLICYCHECK_CACHE_DIR", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the signing key

@@ -57,7 +57,15 @@ def test_action_inputs_and_steps() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
     assert list(data["inputs"]) == ["paths", "fail-on", "baseline", "waivers", "sarif-file",
-                                    "upload-sarif", "python-version"]
+                                    "upload-sarif", "python-version", "cache-key"]
+    restore = step("Restore the cache")  # only with a key: without one nothing could read it
+    assert restore["if"] == "inputs.cache-key != ''"
+    assert restore["uses"].startswith("actions/cache@")
+    assert restore["with"] == {"path": ".policycheck_cache",
+                               "key": "policycheck-${{ runner.os }}-${{ github.sha }}",
+                               "restore-keys": "policycheck-${{ runner.os }}-"}
+    names = [s.get("name") for s in data["runs"]["steps"]]
+    assert names.index("Restore the cache") < names.index("Check the plans")
     install = step("Install policycheck")
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert 'pip install' in install["run"] and '"$ACTION_PATH"' in install["run"]
@@ -102,3 +110,15 @@ def test_check_step_with_waivers_and_bad_input(workdir: Path) -> None:
     assert run_check_step(workdir, {"paths": "plans", "waivers": "ci/waivers.yaml"})[0] == 0
     write(workdir, {"plans/c.yaml": "plan: {id: c}\n"})
     assert run_check_step(workdir, {"paths": "plans"})[0] == 2
+
+
+def test_check_step_signs_its_cache_with_the_cache_key(workdir: Path) -> None:
+    """The secret reaches policycheck as POLICYCHECK_CACHE_KEY: the cache the next job
+    restores is written, and a key too short to be a secret stops the check (exit 2)."""
+    assert step("Check the plans")["env"]["POLICYCHECK_CACHE_KEY"] == "${{ inputs.cache-key }}"
+    write(workdir, {"plans/a.yaml": good("a-2027")})
+    key = "0123456789abcdef" * 2
+    assert run_check_step(workdir, {"paths": "plans", "cache-key": key})[0] == 0
+    assert sorted(p.parent.name for p in (workdir / ".policycheck_cache").rglob("*.pack")) == [
+        "model", "yaml"]
+    assert run_check_step(workdir, {"paths": "plans", "cache-key": key[:20]})[0] == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from policycheck import cache
+from policycheck import cache, signing
 from policycheck.cli import main
 from policycheck.loading import Loaded, load_paths
 
@@ -148,7 +148,7 @@ def test_a_pack_that_cannot_be_unmarshalled_is_a_miss(tmp_path: Path, cache_dir:
     load_paths([folder])
     (pack,) = _packs(cache_dir)
     body = b"[" + (2**31 - 1).to_bytes(4, "little")
-    pack.write_bytes(cache.MAGIC + cache._signature(body) + body)
+    pack.write_bytes(cache.MAGIC + signing.signature(body) + body)
 
     def huge(data: bytes) -> object:
         raise MemoryError
@@ -166,7 +166,7 @@ def test_a_pack_signed_with_another_key_is_not_read(tmp_path: Path, cache_dir: P
     load_paths([folder])
     (pack,) = _packs(cache_dir)
     key = tmp_path / "user-cache" / "policycheck" / "pack.key"
-    assert len(key.read_bytes()) == cache.KEY_BYTES
+    assert len(key.read_bytes()) == signing.KEY_BYTES
     assert key.stat().st_mode & 0o777 == 0o600
     entries = cache.read_pack(pack)
     assert len(entries) == 4
@@ -185,10 +185,53 @@ def test_without_a_place_for_the_key_the_cache_is_off(tmp_path: Path, cache_dir:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    assert cache.signing_key() is None and not cache.enabled()
+    assert signing.signing_key() is None and not cache.enabled()
     folder = _folder(tmp_path)
     _same(load_paths([folder]), _fresh([folder], monkeypatch))
     assert not cache_dir.exists()
+
+
+SECRET = "0123456789abcdef0123456789abcdef"  # 32 characters: the shortest accepted
+
+
+def test_a_ci_secret_signs_the_packs_so_a_restored_cache_is_read_on_another_machine(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI job runs on a new machine each time: with POLICYCHECK_CACHE_KEY its packs are
+    read by the next job that restores them, and by no run without that secret."""
+    folder = _folder(tmp_path)
+    monkeypatch.setenv("POLICYCHECK_CACHE_KEY", SECRET)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "first-machine"))
+    load_paths([folder])
+    (pack,) = _packs(cache_dir)
+    fresh = _fresh([folder], monkeypatch)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "next-machine"))
+    with monkeypatch.context() as patch:
+        patch.setattr("policycheck.yamlfiles.read_yaml_file", None)  # no parse at all
+        _same(load_paths([folder]), fresh)
+    assert not (tmp_path / "first-machine").exists()  # no key of the machine's own is made
+    assert not (tmp_path / "next-machine").exists()
+    monkeypatch.setenv("POLICYCHECK_CACHE_KEY", SECRET[:-1] + "0")
+    assert cache.read_pack(pack) == {}
+    monkeypatch.delenv("POLICYCHECK_CACHE_KEY")  # a fork's pull request: no secret
+    assert cache.read_pack(pack) == {}
+
+
+def test_a_short_ci_secret_stops_the_run_without_showing_it(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    monkeypatch.setenv("POLICYCHECK_CACHE_KEY", "  " + SECRET[:31] + "  ")
+    assert main(["validate", str(plan)]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "policycheck: error: POLICYCHECK_CACHE_KEY: expected a secret of "
+                              "at least 32 characters (for example the output of 'openssl "
+                              "rand -hex 32'), got 31\n")
+    assert not cache_dir.exists()
+    assert main(["validate", str(plan), "--no-cache"]) == 0  # no cache, no key needed
+    monkeypatch.setenv("POLICYCHECK_CACHE_KEY", " ")  # blank: as if unset
+    assert main(["validate", str(plan)]) == 0
+    assert (tmp_path / "user-cache" / "policycheck" / "pack.key").exists()
 
 
 def test_packs_unused_for_a_month_are_pruned_when_another_is_written(
