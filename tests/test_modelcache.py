@@ -202,11 +202,34 @@ def test_a_forged_or_damaged_model_is_not_served(
     assert cache.read_pack(pack)["key"] == stored["key"]  # written back whole
 
 
-def test_tables_alone_use_no_model_pack(tmp_path: Path, cache_dir: Path) -> None:
+def test_csv_tables_alone_use_no_model_pack(tmp_path: Path, cache_dir: Path) -> None:
+    """pandas reads them about as fast as their model would come back."""
     shutil.copytree(ROOT / "sample_data" / "csv", tmp_path / "csv")
     model = load_model([tmp_path / "csv"])
     assert model.plans_valid == 17
     assert not _model_packs(cache_dir)
+
+
+def test_a_workbook_is_served_from_the_model_and_any_edit_is_a_miss(
+        tmp_path: Path, cache_dir: Path, validations: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """openpyxl is the slowest reader: a workbook's model is kept, keyed by its bytes."""
+    book = tmp_path / "xlsx" / "company.xlsx"
+    shutil.copytree(ROOT / "sample_data" / "xlsx", book.parent)
+    fresh = _fresh([book.parent], monkeypatch)
+    load_model([book.parent])
+    assert len(_model_packs(cache_dir)) == 1 and validations == [1, 1]
+    with monkeypatch.context() as patch:
+        patch.setattr("policycheck.loading.read_workbook", None)  # not read at all
+        _same(load_model([book.parent]), fresh)
+    assert validations == [1, 1]
+    stat = book.stat()
+    data = bytearray(book.read_bytes())
+    data[-3] ^= 1  # same size, same modification time: only the bytes tell
+    book.write_bytes(bytes(data))
+    os.utime(book, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    load_model([book.parent])
+    assert validations == [1, 1, 1]
 
 
 def test_a_table_changed_while_it_is_read_is_not_stored(
