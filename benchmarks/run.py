@@ -24,7 +24,8 @@ third between runs, and the fastest run is the one least disturbed by others. Th
 are timed in turns (policycheck, the loop, policycheck, ...), CEL once.
 
 Then, once: YAML plans per second per core on a cold cache, the warm-cache re-run of 10,000
-YAML plans, ``policycheck --help``, and the default pack over 10,000 plans after loading.
+YAML plans, a workbook of 10,000 plans cold and warm, ``policycheck --help``, and the default
+pack over 10,000 plans after loading.
 Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
 """
 
