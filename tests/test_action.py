@@ -41,6 +41,7 @@ def run_check_step(folder: Path, inputs: dict[str, str]) -> tuple[int, str, str]
         assert key, expression  # every input reaches the script as a variable, nothing else
         env[name] = values[key.group(1)]
     env["GITHUB_OUTPUT"] = str(folder / "github_output")
+    env["XDG_CACHE_HOME"] = str(folder / ".runner-cache")  # the runner's own key, not ours
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
                              definition["run"]], cwd=folder, env=env, capture_output=True,
@@ -121,4 +122,5 @@ def test_check_step_signs_its_cache_with_the_cache_key(workdir: Path) -> None:
     assert run_check_step(workdir, {"paths": "plans", "cache-key": key})[0] == 0
     assert sorted(p.parent.name for p in (workdir / ".policycheck_cache").rglob("*.pack")) == [
         "model", "yaml"]
+    assert not (workdir / ".runner-cache" / "policycheck").exists()  # the secret signed them
     assert run_check_step(workdir, {"paths": "plans", "cache-key": key[:20]})[0] == 2
