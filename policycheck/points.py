@@ -1,0 +1,129 @@
+"""Curve points and product rates: the frames made from two component fields.
+
+A component's ``curve_points`` (``[[80, 0], [100, 100]]`` in YAML, ``80:0;100:100`` in a
+table) and ``rates`` (``{gold: 120}``, ``gold=120``) become rows of frames of their own, one
+row per point or product, named by plan and component id; a cell that cannot be read is a
+problem of its component. Cells repeat (a curve shared by many components), so each distinct
+text is read once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from policycheck.cellproblems import describe, location_of
+from policycheck.errors import Problem, quote
+from policycheck.model import POINTS_COLUMNS, RATES_COLUMNS
+
+
+def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
+                 problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Curve points and product rates of components, one row each, plus problems."""
+    plan_ids = typed["plan_id"].to_numpy(dtype=object)
+    component_ids = typed["component_id"].to_numpy(dtype=object)
+    curve_cells = raw["curve_points"].to_numpy(dtype=object)
+    rows, within, attainment, payout, bad = _cell_items(curve_cells, lambda v: _pairs(v, ":"))
+    problems.extend(_component_problem(raw, typed, row, "curve_points", curve_cells[row],
+                                       "a list of [attainment %, payout %] pairs, or "
+                                       "'80:0;100:100' in a table") for row in bad)
+    point_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
+                                "seq": within, "attainment": attainment, "payout": payout},
+                               columns=list(POINTS_COLUMNS))
+    rate_cells = raw["rates"].to_numpy(dtype=object)
+    rows, _, product, amount, bad = _cell_items(rate_cells, _rate_items)
+    problems.extend(_component_problem(raw, typed, row, "rates", rate_cells[row],
+                                       "a mapping of product to amount, or "
+                                       "'gold=120;silver=80' in a table") for row in bad)
+    rate_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
+                               "product": product, "amount": amount},
+                              columns=list(RATES_COLUMNS))
+    point_frame = point_frame.astype({"seq": "int64", "attainment": "float64",
+                                      "payout": "float64"})
+    return point_frame, rate_frame.astype({"amount": "float64"})
+
+
+#: Reads one cell into (first, second) pairs, or None when it cannot.
+PairParser = Callable[[Any], "list[tuple[Any, float]] | None"]
+
+
+def _cell_items(cells: np.ndarray, parse: PairParser) -> tuple[np.ndarray, ...]:
+    """Every pair of every cell that ``parse`` reads, as columns: the row it came from, its
+    position in the cell, its first and its second part; then the rows ``parse`` could not
+    read. Text cells repeat (a curve shared by many components), so each distinct text is
+    parsed once and its pairs are taken back for every row."""
+    present = np.flatnonzero(pd.notna(cells))
+    values = cells[present]
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(values)
+    else:  # YAML lists and mappings: one parse per cell
+        codes, distinct = np.arange(len(values)), values
+    parsed = [parse(v) for v in distinct]
+    unread = np.array([p is None for p in parsed], dtype=bool)
+    counts = np.array([len(p) if p else 0 for p in parsed], dtype=np.int64)
+    pairs = [pair for p in parsed if p for pair in p]
+    firsts = np.array([f for f, _ in pairs], dtype=object)
+    seconds = np.array([s for _, s in pairs], dtype=object)
+    per_row = counts[codes]
+    rows = np.repeat(present, per_row)
+    within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row,
+                                                              per_row)
+    taken = np.repeat((np.cumsum(counts) - counts)[codes], per_row) + within
+    return rows, within, firsts[taken], seconds[taken], present[unread[codes]]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _pairs(value: Any, sep: str) -> list[tuple[float, float]] | None:
+    if isinstance(value, str):
+        value = [item.split(sep) for item in value.split(";") if item.strip()]
+    if not isinstance(value, list) or not value:
+        return None
+    pairs = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 2:
+            return None
+        first, second = _number(item[0]), _number(item[1])
+        if first is None or second is None:
+            return None
+        pairs.append((first, second))
+    return pairs
+
+
+def _rate_items(value: Any) -> list[tuple[str, float]] | None:
+    if isinstance(value, str):
+        pieces = [item.split("=") for item in value.split(";") if item.strip()]
+        if any(len(p) != 2 for p in pieces):
+            return None
+        value = {p[0].strip(): p[1].strip() for p in pieces}
+    if not isinstance(value, dict):
+        return None
+    items = []
+    for product, amount in value.items():
+        number = _number(amount)
+        if number is None or not str(product).strip():
+            return None
+        items.append((str(product).strip(), number))
+    return items
+
+
+def _component_problem(raw: pd.DataFrame, typed: pd.DataFrame, row: int, field_name: str,
+                       value: Any, expected: str) -> Problem:
+    shown = quote(dict(value) if isinstance(value, dict) else (
+        list(value) if isinstance(value, list) else value))
+    plan = typed["plan_id"].iat[row]
+    return Problem(location_of(raw, row, field_name),
+                   f"{describe(typed, row, 'component', 'component_id')}: {field_name}: "
+                   f"got {shown}, expected {expected}", "invalid-value",
+                   None if plan is None else str(plan), field=field_name)
