@@ -75,7 +75,7 @@ def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
     try:
         # a config file is reviewed like code, yet it sits in the checkout a pull request
         # changes: bounded as a YAML plan file is
-        text = read_within_limit(path, shown, "config file", path.suffix).decode("utf-8-sig")
+        text = read_within_limit(path, shown, "config file", ".yaml").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{shown}: cannot read the config file: {exc}") from None
     data, problems = load_yaml(text, shown)

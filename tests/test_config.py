@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from ci_plans import refused_for_size, risky, run, workdir, write
 
+from policycheck import limits
 from policycheck.config import find_config, resolve
 
 __all__ = ["workdir"]
@@ -64,6 +65,19 @@ def test_a_config_file_past_the_size_limit_stops_the_run(
     assert err.endswith("policycheck: error: policycheck.yaml: the config file is 11,017 "
                         "bytes; the limit is 10,485 (raise it with policycheck "
                         "--max-file-size MB)\n")
+
+
+def test_a_config_file_of_any_name_has_the_yaml_limit(
+        workdir: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config named with another suffix is still YAML: not the much larger table limit."""
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 10_000)
+    write(workdir, {"plans/risky.yaml": risky(),
+                    "strict.conf": "fail_on: none\n# " + "x" * 11_000 + "\n"})
+    code, out, err = run(capsys, "--config", "strict.conf", "check", "plans")
+    assert (code, out) == (2, "")
+    assert err.endswith("policycheck: error: strict.conf: the config file is 11,017 bytes; "
+                        "the limit is 10,000 (raise it with policycheck --max-file-size MB)\n")
 
 
 # --- precedence ----------------------------------------------------------------------
