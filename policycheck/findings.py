@@ -159,7 +159,8 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     rule = np.repeat(np.arange(len(fired)), sizes)
     starts = np.cumsum([0, *sizes[:-1]])  # where each rule's rows start, before sorting
     at = _locate(fired, frames, rules, rule)
-    # one array first: a take from a chunked array looks up the chunk of every row
+    # the rules' messages joined, then taken in order (with pyarrow 26 a take straight from
+    # the chunks measured the same); each rule's own are let go at once
     message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
                           .take(pa.array(at.order)))
     fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]

@@ -26,7 +26,7 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
     """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
     (a mistyped folder, an export of the wrong sheet) are said so in a warning: a check of
     nothing passes, and a gate should not pass without saying why. A re-run over unchanged
-    YAML inputs is answered from the model cache (``policycheck.modelcache``)."""
+    YAML inputs or workbooks is answered from the model cache (``policycheck.modelcache``)."""
     surveyed = survey(paths, max_bytes)
     key = modelcache.model_key(surveyed)
     cached = modelcache.read(surveyed, key) if key else None
