@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -101,9 +102,7 @@ def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
 
 def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) -> None:
     """The input problems to stderr, then the report to ``target`` (stdout without one)."""
-    from pathlib import Path
-
-    from policycheck.export import atomic_write, refuse_target
+    from policycheck.export import atomic_write, refuse_target  # pandas: not at start-up
 
     for problem in lead.report.problems:
         click.echo(str(problem), err=True)
