@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from policycheck.engine import SEVERITY_RANK
+from policycheck.engine import SEVERITY_RANK, fill_fingerprints
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
 from policycheck.formats.jsontext import dumps
@@ -32,6 +32,7 @@ RECORDED = ("open", "baselined")
 
 
 def baseline_entries(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    fill_fingerprints(findings)
     kept = findings[findings["status"].isin(RECORDED)]
     table = pd.DataFrame({key: kept[key].astype(object).where(kept[key].notna(), None)
                           for key in ENTRY_KEYS})
@@ -86,6 +87,7 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
 
 def apply_baseline(findings: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
     """Open findings in the baseline, no more severe than recorded, become ``baselined``."""
+    fill_fingerprints(findings)
     merged = findings[["fingerprint", "severity"]].merge(recorded, on="fingerprint",
                                                          how="left")
     rank = merged["severity"].map(SEVERITY_RANK)

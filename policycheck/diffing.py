@@ -19,7 +19,7 @@ from typing import Any, cast
 import pandas as pd
 
 from policycheck import __version__
-from policycheck.engine import SEVERITY_RANK
+from policycheck.engine import SEVERITY_RANK, fill_fingerprints
 from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
 from policycheck.model import PRESSURES
 from policycheck.report import FAILING_STATUSES, Report
@@ -90,7 +90,7 @@ def mix_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 def diff_reports(old: Report, new: Report) -> Diff:
     """What changed from ``old`` to ``new``; ``new.fail_on`` gates."""
     old_ids, new_ids = set(old.profiles["plan_id"]), set(new.profiles["plan_id"])
-    before, after = old.findings, new.findings
+    before, after = fill_fingerprints(old.findings), fill_fingerprints(new.findings)
     introduced = after[~after["fingerprint"].isin(before["fingerprint"])]
     resolved = before[~before["fingerprint"].isin(after["fingerprint"])]
     pairs = after.merge(before[["fingerprint", "severity"]].rename(

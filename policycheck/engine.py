@@ -19,7 +19,13 @@ from policycheck.errors import Problem, RuleError
 from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
-from policycheck.findings import FINDING_COLUMNS, Fired, assemble, fingerprints
+from policycheck.findings import (
+    FINDING_COLUMNS,
+    Fired,
+    assemble,
+    fill_fingerprints,
+    fingerprints,
+)
 from policycheck.frames import Frames
 from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
@@ -31,8 +37,8 @@ _FORMATS = FORMATS
 # The findings frame's columns, its fingerprints and the evidence formatting are imported
 # from here by other stages and tests.
 __all__ = ["FINDING_COLUMNS", "SEVERITY_RANK", "CompiledRule", "compile_rule",
-           "compile_rules", "evaluate", "evaluate_rule", "fingerprints", "fire",
-           "severity_at_least"]
+           "compile_rules", "evaluate", "evaluate_rule", "fill_fingerprints", "fingerprints",
+           "fire", "severity_at_least"]
 
 
 @dataclass(frozen=True)
@@ -157,9 +163,11 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
 
 def evaluate(compiled: Sequence[CompiledRule],
              model_frames: dict[str, pd.DataFrame] | Frames,
-             on_rule: Callable[[], None] | None = None) -> pd.DataFrame:
+             on_rule: Callable[[], None] | None = None,
+             fingerprint: bool = True) -> pd.DataFrame:
     """Every finding of every rule, sorted by location, rule and entity. ``on_rule`` is
-    called after each rule (a progress bar)."""
+    called after each rule (a progress bar). Without ``fingerprint`` the fingerprints are
+    left missing, to be filled by whatever needs them (``fill_fingerprints``)."""
     frames = model_frames if isinstance(model_frames, Frames) else Frames(model_frames)
     fired = []
     for rule in compiled:
@@ -169,7 +177,7 @@ def evaluate(compiled: Sequence[CompiledRule],
         if on_rule is not None:
             on_rule()
     frames.forget()
-    return assemble(fired, frames)
+    return assemble(fired, frames, fingerprint)
 
 
 def severity_at_least(severity: pd.Series, threshold: str) -> pd.Series:

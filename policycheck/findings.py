@@ -146,11 +146,12 @@ def _order(file: np.ndarray, sheet: np.ndarray, line: np.ndarray, col: np.ndarra
     return np.lexsort((codes, *keys))
 
 
-def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
+def assemble(fired: list[Fired], frames: Frames, fingerprint: bool = True) -> pd.DataFrame:
     """One findings frame with FINDING_COLUMNS, sorted by location, rule and entity.
 
     ``fired`` is consumed: once the messages (the largest column) are in the frame, each
-    rule's own are let go, so that the two never fill memory side by side."""
+    rule's own are let go, so that the two never fill memory side by side. Without
+    ``fingerprint`` the fingerprints are left missing, for ``fill_fingerprints``."""
     fired[:] = [f for f in fired if len(f.rows)]
     if not fired:
         return empty()
@@ -166,7 +167,8 @@ def assemble(fired: list[Fired], frames: Frames) -> pd.DataFrame:
     fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
     rule = rule[at.order]
     out = _build_frame(fired, frames, rules, rule, starts, at, message)
-    out["fingerprint"] = fingerprints(out)
+    out["fingerprint"] = (fingerprints(out) if fingerprint
+                          else text_column(pa.nulls(len(out), pa.large_string())))
     out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
     out["waiver"] = pd.Series(np.empty(len(out), dtype=object), dtype=object)
     return out
@@ -250,6 +252,26 @@ def fingerprints(findings: pd.DataFrame) -> pd.Series:
         digests.append(b"".join([hashlib.blake2b(k, digest_size=8).digest()
                                  for k in pc.cast(keys, pa.large_binary()).to_pylist()]))
     return text_column(_hex(b"".join(digests), len(findings))).set_axis(findings.index)
+
+
+def fill_fingerprints(findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with every missing fingerprint worked out, in place; returns it.
+
+    A run whose outputs show no fingerprint (text, JUnit, Markdown, the leadership report)
+    leaves them missing: at a million findings they take about half a second. Whatever
+    shows or matches them (the JSON, CSV, Excel and SARIF formats, baselines, diffs) fills
+    them here first, in the report's own frame, so that a run's outputs work them out
+    once."""
+    if "fingerprint" not in findings:  # an empty frame of another shape: nothing to fill
+        return findings
+    missing = findings["fingerprint"].isna().to_numpy(dtype=bool)
+    if missing.all():
+        findings["fingerprint"] = fingerprints(findings)
+    elif missing.any():
+        filled = findings["fingerprint"].copy()
+        filled[missing] = fingerprints(findings[missing]).to_numpy()
+        findings["fingerprint"] = filled
+    return findings
 
 
 #: Findings fingerprinted at a time: their keys take a few MB.

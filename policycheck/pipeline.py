@@ -33,7 +33,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           severities: Mapping[str, str] | None = None, fail_on: str = "high",
           configured: Sequence[Rule] | None = None, waivers: str | Path | None = None,
           baseline: str | Path | None = None, today: datetime.date | None = None,
-          warn_expiring: int = 0, profiles: bool = True,
+          warn_expiring: int = 0, profiles: bool = True, fingerprints: bool = True,
           progress: Callable[[str, int | None], None] | None = None) -> Report:
     """Check the plans under ``paths`` with the rule packs (the default pack if none).
 
@@ -43,6 +43,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days.
     ``profiles``: work out each plan's pressure profile (``Report.profiles``), which only
     some formats show; without it the report's profiles are empty.
+    ``fingerprints``: work out each finding's fingerprint now; without it they are left
+    missing until an output that shows or matches them fills them (``fill_fingerprints``).
     ``progress(stage, total)``: told when a stage starts (the CLI's progress bar); called
     with ``("", None)`` after each rule of the evaluate stage.
     """
@@ -56,7 +58,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     model = load_model(paths)
     frames = Frames(model.frames)
     step("evaluating rules", len(compiled))
-    findings = evaluate(compiled, frames, on_rule=lambda: step("", None))
+    findings = evaluate(compiled, frames, on_rule=lambda: step("", None),
+                        fingerprint=fingerprints)
     findings, problems = _waive(findings, loaded_waivers, model, configured, today,
                                 warn_expiring)
     if recorded is not None:

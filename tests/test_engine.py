@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,8 +12,12 @@ import pytest
 
 from policycheck import check
 from policycheck import findings as findings_module
+from policycheck.baseline import apply_baseline, baseline_entries
 from policycheck.cli import main
-from policycheck.findings import fingerprints
+from policycheck.diffing import diff_reports
+from policycheck.findings import fill_fingerprints, fingerprints
+from policycheck.formats import render
+from policycheck.report import Report
 
 RULE = """\
 id: t.speed-component
@@ -140,6 +145,44 @@ def test_a_fingerprint_is_the_blake2b_of_rule_plan_scope_and_entity(
     assert list(whole.index) == list(findings.index)
     monkeypatch.setattr(findings_module, "_FINGERPRINT_SLICE", 2)
     assert fingerprints(findings).equals(whole)
+
+
+def test_fingerprints_left_missing_are_filled_once_by_what_shows_or_matches_them(
+        tmp_path: Path, pack: Path) -> None:
+    """A run whose outputs show no fingerprint leaves them missing. The outputs that show
+    them (before a redacted copy is made), baselines and diffs fill them in the report's
+    own frame, with the values a run that worked them out at once has."""
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    full = check([plans], rules=[pack])
+    lazy = check([plans], rules=[pack], fingerprints=False)
+    assert lazy.findings["fingerprint"].isna().all() and len(lazy.findings) == 2
+    render(lazy, "text")
+    render(lazy, "junit")
+    assert lazy.findings["fingerprint"].isna().all()
+    assert render(lazy, "sarif") == render(full, "sarif")  # redacted: a copy is rendered
+    assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
+    assert render(lazy, "json") == render(full, "json")
+    for fill in (baseline_entries, lambda f: apply_baseline(f, read(full)).status.tolist(),
+                 lambda f: diff_reports(replace(full, findings=f), full).introduced.shape):
+        fresh = check([plans], rules=[pack], fingerprints=False).findings
+        assert fill(fresh) == fill(full.findings.copy())
+        assert fresh["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
+
+
+def test_filling_fingerprints_works_out_only_the_missing_ones() -> None:
+    findings = pd.DataFrame({"rule_id": ["r1", "r2", "r3"], "plan_id": ["p1", "p1", "p2"],
+                             "scope": ["plan"] * 3, "entity_id": [None, "c", None]})
+    whole = fingerprints(findings).tolist()
+    findings["fingerprint"] = ["kept", None, None]
+    assert fill_fingerprints(findings) is findings
+    assert findings["fingerprint"].tolist() == ["kept", *whole[1:]]
+    assert fill_fingerprints(pd.DataFrame()).empty  # no findings, nothing to fill
+
+
+def read(report: Report) -> pd.DataFrame:
+    """The baseline of ``report``, as ``read_baseline`` gives it."""
+    return pd.DataFrame({"fingerprint": report.findings["fingerprint"],
+                         "recorded": report.findings["severity"]})
 
 
 def test_same_input_gives_the_same_bytes(tmp_path: Path, pack: Path,

@@ -133,7 +133,8 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
     with caching(no_cache), progress(quiet) as step:
         report = run_check(distinct_paths(paths), **check_arguments(settings),
-                           profiles=bool(written & PROFILED), progress=step)
+                           profiles=bool(written & PROFILED), fingerprints=False,
+                           progress=step)
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
     write_outputs(report, settings["outputs"], redact)

@@ -80,7 +80,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
         lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
-                       **check_arguments(settings), progress=bar)
+                       **check_arguments(settings), fingerprints=False, progress=bar)
     lead = dataclasses.replace(lead, evidence=evidence)
     options = {"title": title, "date": date, "redact": redact}
     text = (render_markdown(lead, **options) if fmt == "markdown"

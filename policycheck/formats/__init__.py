@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from policycheck.findings import fill_fingerprints
 from policycheck.formats import (
     csv_format,
     github,
@@ -41,6 +42,10 @@ STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
 #: Formats that show each plan's pressure profile (``Report.profiles``): a run that writes
 #: none of them need not work it out.
 PROFILED: frozenset[str] = frozenset({"xlsx", "markdown"})
+#: Formats that show each finding's fingerprint: a run that writes none of them leaves the
+#: fingerprints missing (``pipeline.check(fingerprints=False)``); they are filled once, in
+#: the report's own frame, before a redacted copy is made.
+FINGERPRINTED: frozenset[str] = frozenset({"json", "csv", "xlsx", "sarif"})
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
 
@@ -61,6 +66,8 @@ def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterat
 
 
 def _redacted(report: Report, fmt: str, redact: bool | None) -> Report:
+    if fmt in FINGERPRINTED:
+        fill_fingerprints(report.findings)
     if redact is None:
         redact = fmt in REDACT_BY_DEFAULT
     if not redact:

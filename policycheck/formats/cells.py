@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.evidencearray import compact, styled_texts
+from policycheck.findings import fill_fingerprints
 from policycheck.formats.json_format import finding_json
 from policycheck.formats.jsontext import batch_encoder, flat_mappings, number, plain
 from policycheck.report import Report
@@ -39,7 +40,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 def finding_dicts(report: Report) -> list[dict[str, Any]]:
     """The findings as rows of plain values (missing values as None), in report order."""
-    return records(report.findings)
+    return records(fill_fingerprints(report.findings))
 
 
 def records(findings: pd.DataFrame) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from policycheck.findings import fill_fingerprints
 from policycheck.formats.cells import FINDING_FIELDS, flat_column, neutralise
 from policycheck.report import Report
 
@@ -26,7 +27,7 @@ def chunks(report: Report) -> Iterator[bytes]:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(FINDING_FIELDS)
     yield out.getvalue().encode("utf-8")
-    findings = report.findings
+    findings = fill_fingerprints(report.findings)
     memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]

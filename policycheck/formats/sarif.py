@@ -23,6 +23,7 @@ import pandas as pd
 
 from policycheck import __version__
 from policycheck.errors import Location, Problem
+from policycheck.findings import fill_fingerprints
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
@@ -124,7 +125,7 @@ def chunks(report: Report) -> Iterator[bytes]:
     """The SARIF document in UTF-8 pieces, results ``CHUNK`` findings at a time."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
     top = _document(report, [])
-    findings = report.findings
+    findings = fill_fingerprints(report.findings)
     if not len(findings):
         yield top.encode("utf-8")
         return
@@ -167,7 +168,8 @@ def _document(report: Report, results: list[Any]) -> str:
 def _render_plain(report: Report) -> str:
     """The reference rendering: one ``result`` per finding record."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
-    return _document(report, [result(row, rule_index) for row in records(report.findings)])
+    findings = fill_fingerprints(report.findings)
+    return _document(report, [result(row, rule_index) for row in records(findings)])
 
 
 # A result as ``dumps`` indents it inside the document: the constant text before each of

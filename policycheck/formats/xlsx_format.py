@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from policycheck.export import EPOCH, fix_workbook_dates
+from policycheck.findings import fill_fingerprints
 from policycheck.formats import sheetxml
 from policycheck.formats.cells import (
     FINDING_FIELDS,
@@ -99,7 +100,7 @@ def render(report: Report) -> bytes:
     """The workbook. The findings sheet's rows after the first are written as sheet XML
     from the columns (``sheetxml``): openpyxl makes an object of every cell, tens of
     microseconds each, and a million findings have eighteen million cells."""
-    columns = sheetxml.cell_columns(report.findings)
+    columns = sheetxml.cell_columns(fill_fingerprints(report.findings))
     if columns is None:  # a value only openpyxl knows how to write or refuse
         return _render_plain(report)
     rows = [list(row) for row in zip(*(column[:1] for column in columns), strict=True)]
