@@ -15,6 +15,7 @@ import pandas as pd
 from policycheck.cellproblems import describe, location_of
 from policycheck.errors import Problem, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
+from policycheck.plankeys import PlanKeys
 
 
 def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
@@ -52,7 +53,8 @@ def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> li
     return problems
 
 
-def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem]:
+    """``keys``: each row's plan, looked up once (``PlanKeys.of(frames)``)."""
     problems: list[Problem] = []
     plans = frames["plans"]
     problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
@@ -64,9 +66,9 @@ def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         frame = frames[spec.name]
         problems += duplicates(_without_plans(frame, twice), ["plan_id", spec.key],
                                spec.label, spec.key)
-        problems += _orphans(frame, known_plans, spec)
+        problems += _orphans(frame, keys.rows[spec.name], known_plans, spec)
         problems += _unknown_kpis(frame, kpi_ids, spec)
-    problems += _weights(plans, frames["components"])
+    problems += _weights(plans, frames["components"], keys)
     problems += _applies_to(frames)
     problems += _plan_ranges(plans)
     problems += _gates(frames["gates"])
@@ -79,13 +81,14 @@ def cross_table(frames: dict[str, pd.DataFrame]) -> list[Problem]:
                               _without_plans(frames["components"], twice))
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
-    problems += _orphans(employees, known_plans, None)
+    problems += _orphans(employees, keys.rows["employees"], known_plans, None)
     return problems
 
 
-def _orphans(frame: pd.DataFrame, known: set[str], spec: EntitySpec | None) -> list[Problem]:
-    """Table rows naming a plan that no input defines."""
-    mask = frame["plan_id"].notna() & ~frame["plan_id"].isin(known)
+def _orphans(frame: pd.DataFrame, codes: np.ndarray, known: set[str],
+             spec: EntitySpec | None) -> list[Problem]:
+    """Table rows naming a plan that no input defines (``codes``: their plans' codes)."""
+    mask = frame["plan_id"].notna().to_numpy(dtype=bool) & (codes < 0)
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
     return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
@@ -102,22 +105,24 @@ def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, spec: EntitySpec) -> 
                  f"{did_you_mean(frame['kpi'].iat[r], known)}")
 
 
-def _weights(plans: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
+def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
     """Weights are integer basis points, so the sums are exact whatever the order."""
-    grouped = components.groupby("plan_id")["weight"]
+    weight = components["weight"].to_numpy(dtype=np.float64, na_value=np.nan)
+    read = ~np.isnan(weight)
+    size = keys.count("components")
     # A plan with an unreadable weight, or whose id is defined twice, has had that reported;
     # a sum over what is left would only repeat it.
-    complete = grouped.count() == grouped.size()
-    sums = grouped.sum(min_count=1).where(complete)
-    total = plans["plan_id"].map(sums)
-    unique = ~plans["plan_id"].duplicated(keep=False)
-    off = total.notna() & unique & ((total - BASIS_POINTS).abs() > WEIGHT_TOLERANCE_BP)
+    complete = (size > 0) & (keys.count("components", read) == size)
+    sums = keys.total("components", np.where(read, weight, 0.0))
+    total = keys.at_plans(np.where(complete, sums, np.nan), np.nan)
+    unique = ~plans["plan_id"].duplicated(keep=False).to_numpy(dtype=bool)
+    off = ~np.isnan(total) & unique & (np.abs(total - BASIS_POINTS) > WEIGHT_TOLERANCE_BP)
     problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
                      lambda r: "component weights sum to "
-                     f"{number_text(cast(float, total.iat[r]) / 100)} %;"
+                     f"{number_text(float(total[r]) / 100)} %;"
                      " expected 100 % (± 0.1 %)")
-    counts = components.groupby("plan_id").size()
-    no_components = ~plans["plan_id"].isin(counts.index) & (plans["target_variable"] > 0)
+    no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
+        dtype=bool)
     problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
                       "plan_id", lambda r: "has no components but target_variable is "
                       f"{number_text(cast(float, plans['target_variable'].iat[r]))}"

@@ -20,6 +20,7 @@ from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
+from policycheck.plankeys import PlanKeys
 
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
@@ -65,8 +66,9 @@ def validate(loaded: Loaded) -> Model:
         problems.extend(_without_missing_columns(found, loaded.tables.missing_columns))
     # A cell that could not be read is missing to the checks; what they would say about
     # the same spot (a gate with "neither min nor max") only repeats it.
-    problems.extend(_without_repeats(checks.cross_table(frames), problems))
-    return _select_valid(frames, problems, loaded)
+    keys = PlanKeys.of(frames)
+    problems.extend(_without_repeats(checks.cross_table(frames, keys), problems))
+    return _select_valid(frames, problems, loaded, keys)
 
 
 def _without_repeats(new: list[Problem], known: list[Problem]) -> list[Problem]:
@@ -98,7 +100,7 @@ def _overlay_catalog(kpis: pd.DataFrame, problems: list[Problem]) -> pd.DataFram
 
 
 def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
-                  loaded: Loaded) -> Model:
+                  loaded: Loaded, keys: PlanKeys) -> Model:
     plans = frames["plans"]
     invalid = {p.plan_id for p in problems if p.severity == "error" and p.plan_id}
     invalid |= loaded.tables.invalid_plans
@@ -106,23 +108,22 @@ def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
     # rate frames) converts every allowed id to an Arrow scalar, one at a time.
     plan_ids = plans["plan_id"].to_numpy(dtype=object)
     valid = ~pd.Series(plan_ids, dtype=object).isin(list(invalid)).to_numpy()
-    kept = pd.Index(plan_ids[valid], dtype=object)  # unique: a repeated id is invalid
-    out = {name: _kept_rows(name, frame, kept, valid) for name, frame in frames.items()}
+    out = {name: _kept_rows(name, frame, keys, valid) for name, frame in frames.items()}
     ordered = sorted(problems, key=Problem.sort_key)
     return Model(out, tuple(ordered), len(plans), tuple(sorted(invalid & set(plans["plan_id"]))),
                  tuple(loaded.files), tuple(loaded.skipped))
 
 
-def _kept_rows(name: str, frame: pd.DataFrame, kept: pd.Index,
+def _kept_rows(name: str, frame: pd.DataFrame, keys: PlanKeys,
                valid: np.ndarray) -> pd.DataFrame:
-    """A frame's rows of the valid plans (``kept``), numbered from 0, with ``plan_idx``: the
-    row of their plan among the kept plans, an integer key for fast grouping. One lookup
-    per row finds both."""
+    """A frame's rows of the ``valid`` plans, numbered from 0, with ``plan_idx``: the row of
+    their plan among the kept plans, an integer key for fast grouping. The plan codes of
+    ``keys`` find both."""
     rows: np.ndarray | None = None
     if name == "plans":
-        rows, plan_idx = valid, np.arange(len(kept))
-    elif "plan_id" in frame and name != "kpis":
-        found = kept.get_indexer(pd.Index(frame["plan_id"].to_numpy(dtype=object), dtype=object))
+        rows, plan_idx = valid, np.arange(int(valid.sum()))
+    elif name in keys.rows:
+        found = keys.kept_rows(name, valid)
         rows = found >= 0
         plan_idx = found[rows]
     if rows is not None and not rows.all():
