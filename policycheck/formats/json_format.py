@@ -195,13 +195,12 @@ _FINDINGS_SLOT = '\n  "findings": [],\n'
 def chunks(report: Report) -> Iterator[bytes]:
     """The JSON document in UTF-8 pieces, findings ``CHUNK`` at a time: a writer streams a
     report of any size without holding it whole (a million findings make a gigabyte)."""
-    fill_fingerprints(report.findings)
+    findings = fill_fingerprints(report.findings)
     try:
         top = encode(_data(report, []), "")
     except Unsupported:  # a value only json.dumps knows how to refuse or write
         yield _render_plain(report).encode("utf-8")
         return
-    findings = fill_fingerprints(report.findings)
     if not len(findings):
         yield (top + "\n").encode("utf-8")
         return
