@@ -5,9 +5,14 @@ Colour is added by the CLI when the output is a terminal; this renderer is plain
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from typing import cast
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck.errors import Location
 from policycheck.formats.cells import plain_column
@@ -46,8 +51,14 @@ def chunks(report: Report) -> Iterator[bytes]:
         yield ("\n".join(str(p) for p in report.problems) + "\n").encode("utf-8")
     findings = report.findings
     for start in range(0, len(findings), CHUNK):
-        lines = finding_lines(findings.iloc[start:start + CHUNK])
-        yield ("\n".join(lines) + "\n").encode("utf-8")
+        part = findings.iloc[start:start + CHUNK]
+        lines = line_array(part, end="\n")
+        if lines is None:  # a value only the line-by-line way writes
+            yield ("\n".join(finding_lines(part)) + "\n").encode("utf-8")
+            continue
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        yield lines.buffers()[2].slice(first, last - first).to_pybytes()
     yield (summary(report) + "\n").encode("utf-8")
 
 
@@ -62,8 +73,78 @@ _LINE_COLUMNS = ("src_file", "src_sheet", "src_line", "src_col", "severity", "ru
 def finding_lines(findings: pd.DataFrame) -> list[str]:
     """``finding_line`` of every finding, reading each column once (a million findings are
     too many to turn into records first)."""
+    lines = line_array(findings)
+    if lines is not None:
+        return cast(list[str], lines.to_pylist())
     columns = [plain_column(findings, name) for name in _LINE_COLUMNS]
     return [_line(*values) for values in zip(*columns, strict=True)]
+
+
+def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
+    """``finding_line`` of every finding followed by ``end``, built column by column by
+    Arrow; None when a column holds a value only ``_line`` writes (text missing where a
+    line shows it, or anything but text, as ``_line`` writes it with ``str``)."""
+    found = {name: _text(findings, name) for name in _LINE_COLUMNS if name not in _NUMBERS}
+    text = {name: array for name, array in found.items() if array is not None}
+    numbers = [findings[name].to_numpy() for name in _NUMBERS if name in findings]
+    if (len(text) != len(found) or len(numbers) != 2
+            or any(n.dtype.kind not in "iu" for n in numbers)):
+        return None
+    shown = [text[name] for name in ("src_file", "severity", "rule_id", "plan_id", "message")]
+    if any(t.null_count for t in shown) or text["scope"].null_count:
+        return None  # _line would write "None"
+    word = functools.partial(pa.scalar, type=pa.large_string())
+    empty = word("")
+    line_no, col_no = (pa.array(n, type=pa.int64()) for n in numbers)
+    sheet = pc.fill_null(text["src_sheet"], "")
+    where = pc.binary_join_element_wise(
+        text["src_file"],
+        pc.if_else(pc.equal(sheet, ""), empty,
+                   pc.binary_join_element_wise(word("["), sheet, word("]"), empty)),
+        _if(pc.not_equal(line_no, 0), ":", line_no),
+        _if(pc.and_(pc.not_equal(line_no, 0), pc.not_equal(col_no, 0)), ":", col_no), empty)
+    entity_id = pc.fill_null(text["entity_id"], "")
+    entity = pc.if_else(pc.equal(entity_id, ""), empty, pc.binary_join_element_wise(
+        word(" "), text["scope"], word(" '"), entity_id, word("'"), empty))
+    status = pc.fill_null(text["status"], "")
+    status = pc.if_else(pc.equal(status, ""), word("open"), status)
+    waiver = pc.fill_null(text["waiver"], "")
+    tag = pc.if_else(pc.equal(status, "open"), empty, pc.binary_join_element_wise(
+        word(" ["), status,
+        pc.if_else(pc.equal(waiver, ""), word("]"),
+                   pc.binary_join_element_wise(word(": "), waiver, word("]"), empty)),
+        empty))
+    return pc.binary_join_element_wise(
+        where, word(": "), text["severity"], word(" "), text["rule_id"], word(": plan '"),
+        text["plan_id"], word("'"), entity, word(": "), text["message"], tag, word(end), empty)
+
+
+_NUMBERS = ("src_line", "src_col")
+
+
+def _text(findings: pd.DataFrame, name: str) -> pa.Array | None:
+    """A column as Arrow text (an absent column all missing); None when it holds anything
+    but text and missing values."""
+    if name not in findings:
+        return pa.nulls(len(findings), type=pa.large_string())
+    column = findings[name]
+    try:
+        if isinstance(column.dtype, pd.StringDtype):
+            array = pa.array(column.array, type=pa.large_string())
+        else:
+            values = column.to_numpy(dtype=object)
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _if(condition: pa.Array, before: str, number: pa.Array) -> pa.Array:
+    """``before`` and the number where ``condition`` holds, else nothing."""
+    word = functools.partial(pa.scalar, type=pa.large_string())
+    shown = pc.binary_join_element_wise(word(before), pc.cast(number, pa.large_string()),
+                                        word(""))
+    return pc.if_else(condition, shown, word(""))
 
 
 def _line(file: object, sheet: object, line: object, column: object, severity: object,

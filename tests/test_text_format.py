@@ -1,0 +1,85 @@
+"""The text format's lines, built column by column: the same text as ``finding_line`` writes
+for each finding, whatever its location, entity, status and waiver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policycheck.formats import text_format
+from policycheck.formats.cells import plain_column
+from policycheck.report import Report
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+MAYBE = st.one_of(st.none(), st.just(""), TEXT)
+FIELDS = {
+    "src_file": TEXT.map(lambda t: f"plans/{t}.yaml"), "src_sheet": MAYBE,
+    "src_line": st.integers(0, 10_000), "src_col": st.integers(0, 300),
+    "severity": st.sampled_from(["critical", "high", "low"]), "rule_id": TEXT,
+    "plan_id": TEXT, "scope": st.sampled_from(["plan", "component", "gate"]),
+    "entity_id": MAYBE, "message": TEXT,
+    "status": st.sampled_from([None, "", "open", "waived", "baselined", "reopened"]),
+    "waiver": MAYBE,
+}
+ROW = st.fixed_dictionaries(FIELDS)
+
+
+def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """The findings frame's dtypes: default text, object ids and waiver, int64 positions."""
+    frame = pd.DataFrame(rows, columns=list(FIELDS)).astype(
+        {"src_line": "int64", "src_col": "int64"})
+    for name in ("src_file", "src_sheet", "severity", "rule_id", "plan_id", "scope",
+                 "message", "status"):
+        frame[name] = pd.Series(frame[name].tolist(), dtype="str")
+    for name in ("entity_id", "waiver"):
+        frame[name] = pd.Series(frame[name].tolist(), dtype=object)
+    return frame
+
+
+def _reference(frame: pd.DataFrame) -> list[str]:
+    columns = [plain_column(frame, name) for name in text_format._LINE_COLUMNS]
+    return [text_format._line(*values) for values in zip(*columns, strict=True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(ROW, max_size=20))
+def test_lines_built_by_column_are_the_lines_written_one_by_one(
+        rows: list[dict[str, object]]) -> None:
+    frame = _frame(rows)
+    built = text_format.line_array(frame)
+    assert built is not None
+    assert built.to_pylist() == _reference(frame)
+    assert text_format.finding_lines(frame) == _reference(frame)
+
+
+def test_a_value_only_the_line_by_line_way_writes_is_written_that_way() -> None:
+    rows = [{"src_file": "a.csv", "src_sheet": None, "src_line": 2, "src_col": 0,
+             "severity": "high", "rule_id": "r", "plan_id": "p", "scope": "component",
+             "entity_id": "c", "message": "m", "status": "waived", "waiver": "w"}]
+    frame = _frame(rows)
+    frame["entity_id"] = pd.Series([7], dtype=object)  # not text: _line writes str(7)
+    assert text_format.line_array(frame) is None
+    assert text_format.finding_lines(frame) == ["a.csv:2: high r: plan 'p' component '7': m "
+                                                "[waived: w]"]
+    frame["src_line"] = np.array([2.0])  # a float position: int() of it
+    assert text_format.line_array(frame) is None
+
+
+def test_the_text_stream_ends_every_line_and_falls_back_by_piece(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"src_file": "a.yaml", "src_sheet": "", "src_line": 3, "src_col": 5,
+             "severity": "high", "rule_id": "r", "plan_id": f"p{i}", "scope": "plan",
+             "entity_id": None, "message": "é\nnext", "status": "open", "waiver": None}
+            for i in range(5)]
+    frame = _frame(rows)
+    report = Report(findings=frame, problems=(), rules=(), plans_read=5, plans_checked=5,
+                    plans_invalid=0, files=("a.yaml",))
+    monkeypatch.setattr(text_format, "CHUNK", 2)
+    text = text_format.render(report)
+    lines = "".join(line + "\n" for line in _reference(frame))
+    assert text == lines + text_format.summary(report) + "\n"
+    monkeypatch.setattr(text_format, "line_array", lambda findings, end="": None)
+    assert text_format.render(report) == text
