@@ -38,6 +38,7 @@ STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
     "csv": csv_format.chunks,
     "sarif": sarif.chunks,
     "junit": junit.chunks,
+    "github": github.chunks,
 }
 #: Formats that show each plan's pressure profile (``Report.profiles``): a run that writes
 #: none of them need not work it out.

@@ -8,13 +8,18 @@ escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``
 """
 
 # No ``from __future__ import annotations``: the module defines a function of that name.
-from typing import Any
+import functools
+from collections.abc import Iterator
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck.errors import Location
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
-from policycheck.formats.text_format import summary
+from policycheck.formats.text_format import arrow_text, shown_number, summary
 from policycheck.report import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
@@ -47,6 +52,9 @@ _COLUMNS = ("src_file", "src_line", "src_col", "src_sheet", "severity", "rule_id
 def annotations(findings: pd.DataFrame) -> list[str]:
     """``annotation`` of every finding that is not waived or baselined, each column read
     once (a million findings are too many to make records of)."""
+    built = annotation_array(findings)
+    if built is not None:
+        return cast(list[str], built.to_pylist())
     columns = [plain_column(findings, name) for name in _COLUMNS]
     shown = [status not in SUPPRESSED for status in plain_column(findings, "status")]
     rows = zip(*columns, strict=True)
@@ -62,9 +70,108 @@ def _annotation(file: Any, line: Any, column: Any, sheet: Any, severity: Any, ru
                    f"{sheet}{severity}: plan '{plan_id}'{entity}: {message}")
 
 
+def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
+    """``annotation`` of every finding that is not waived or baselined, followed by ``end``,
+    built column by column by Arrow; None when a column holds a value only ``_annotation``
+    writes (text missing where it shows, anything but text, a severity it does not know)."""
+    found = {name: arrow_text(findings, name) for name in (*_COLUMNS, "status")
+             if name not in _NUMBERS}
+    text = {name: array for name, array in found.items() if array is not None}
+    numbers = [findings[name].to_numpy() for name in _NUMBERS if name in findings]
+    if (len(text) != len(found) or len(numbers) != 2
+            or any(n.dtype.kind not in "iu" for n in numbers)):
+        return None
+    shown = ("src_file", "severity", "rule_id", "plan_id", "scope", "message")
+    severity = text["severity"]
+    known = pc.is_in(severity, pa.array(list(SEVERITY_LEVELS)))
+    if any(text[name].null_count for name in shown) or not pc.all(known, min_count=0).as_py():
+        return None
+    keep = pc.invert(pc.fill_null(pc.is_in(text["status"], pa.array(SUPPRESSED)), False))
+    if not pc.all(keep, min_count=0).as_py():
+        text = {name: array.filter(keep) for name, array in text.items()}
+        numbers = [n[keep.to_numpy(zero_copy_only=False)] for n in numbers]
+    word = functools.partial(pa.scalar, type=pa.large_string())
+    empty = word("")
+    levels = pa.array([COMMANDS[level] for level in SEVERITY_LEVELS.values()],
+                      type=pa.large_string())
+    kind = pc.take(levels, pc.index_in(text["severity"], pa.array(list(SEVERITY_LEVELS))))
+    line_no, col_no = (pa.array(n, type=pa.int64()) for n in numbers)
+    return pc.binary_join_element_wise(
+        word("::"), kind, word(" file="), _escaped(_Distinct(text["src_file"]), True),
+        shown_number(pc.not_equal(line_no, 0), ",line=", line_no),
+        shown_number(pc.not_equal(col_no, 0), ",col=", col_no),
+        word(",title="), _escaped(_Distinct(text["rule_id"]), True), word("::"),
+        _escaped(_message(text), False), word(end), empty)
+
+
+def _message(text: dict[str, pa.Array]) -> pa.Array:
+    """An annotation's message: ``[sheet] severity: plan 'p' scope 'entity': message``."""
+    word = functools.partial(pa.scalar, type=pa.large_string())
+    empty = word("")
+    sheet = pc.fill_null(text["src_sheet"], "")
+    entity_id = pc.fill_null(text["entity_id"], "")
+    return pc.binary_join_element_wise(
+        pc.if_else(pc.equal(sheet, ""), empty,
+                   pc.binary_join_element_wise(word("["), sheet, word("] "), empty)),
+        text["severity"], word(": plan '"), text["plan_id"], word("'"),
+        pc.if_else(pc.equal(entity_id, ""), empty, pc.binary_join_element_wise(
+            word(" "), text["scope"], word(" '"), entity_id, word("'"), empty)),
+        word(": "), text["message"], empty)
+
+
+_NUMBERS = ("src_line", "src_col")
+
+
+class _Distinct:
+    """A text column as its distinct values and a code per row: escaped once per value."""
+
+    def __init__(self, text: pa.Array) -> None:
+        encoded = text.dictionary_encode()
+        self.values, self.codes = encoded.dictionary, encoded.indices
+
+
+def _escaped(text: pa.Array | _Distinct, in_property: bool) -> pa.Array:
+    """``escape_property`` (or ``escape_data``) of each text, by Arrow: only the texts that
+    hold a character to escape are rewritten."""
+    if isinstance(text, _Distinct):
+        return _escaped(text.values, in_property).take(text.codes)
+    pairs = [("%", "%25"), ("\r", "%0D"), ("\n", "%0A")]
+    if in_property:
+        pairs += [(":", "%3A"), (",", "%2C")]
+    special = pc.fill_null(pc.match_substring_regex(
+        text, "[" + "".join(old for old, _ in pairs) + "]"), False)
+    rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return text
+    chosen = text.take(pa.array(rows, type=pa.int64()))
+    for old, new in pairs:
+        chosen = pc.replace_substring(chosen, old, new)
+    return pc.replace_with_mask(text, special, chosen)
+
+
+#: Findings annotated at a time in the stream.
+CHUNK = 50_000
+
+
+def chunks(report: Report) -> Iterator[bytes]:
+    """The annotations in UTF-8 pieces: the problems', the findings' ``CHUNK`` at a time,
+    then the summary; each piece ends its last line."""
+    if report.problems:
+        yield "".join(command("error" if p.severity == "error" else "warning", p.location,
+                              f"policycheck {p.code}", p.message) + "\n"
+                      for p in report.problems).encode("utf-8")
+    findings = report.findings
+    for start in range(0, len(findings), CHUNK):
+        part = findings.iloc[start:start + CHUNK]
+        built = annotation_array(part, end="\n")
+        if built is None:  # a value only the one-by-one way writes
+            yield "".join(line + "\n" for line in annotations(part)).encode("utf-8")
+            continue
+        offsets = np.frombuffer(built.buffers()[1], dtype=np.int64)
+        first, last = offsets[built.offset], offsets[built.offset + len(built)]
+        yield built.buffers()[2].slice(first, last - first).to_pybytes()
+    yield (summary(report) + "\n").encode("utf-8")
+
+
 def render(report: Report) -> str:
-    lines = [command("error" if p.severity == "error" else "warning", p.location,
-                     f"policycheck {p.code}", p.message) for p in report.problems]
-    lines += annotations(report.findings)
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return b"".join(chunks(report)).decode("utf-8")

@@ -84,7 +84,7 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     """``finding_line`` of every finding followed by ``end``, built column by column by
     Arrow; None when a column holds a value only ``_line`` writes (text missing where a
     line shows it, or anything but text, as ``_line`` writes it with ``str``)."""
-    found = {name: _text(findings, name) for name in _LINE_COLUMNS if name not in _NUMBERS}
+    found = {name: arrow_text(findings, name) for name in _LINE_COLUMNS if name not in _NUMBERS}
     text = {name: array for name, array in found.items() if array is not None}
     numbers = [findings[name].to_numpy() for name in _NUMBERS if name in findings]
     if (len(text) != len(found) or len(numbers) != 2
@@ -101,8 +101,9 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
         text["src_file"],
         pc.if_else(pc.equal(sheet, ""), empty,
                    pc.binary_join_element_wise(word("["), sheet, word("]"), empty)),
-        _if(pc.not_equal(line_no, 0), ":", line_no),
-        _if(pc.and_(pc.not_equal(line_no, 0), pc.not_equal(col_no, 0)), ":", col_no), empty)
+        shown_number(pc.not_equal(line_no, 0), ":", line_no),
+        shown_number(pc.and_(pc.not_equal(line_no, 0), pc.not_equal(col_no, 0)), ":", col_no),
+        empty)
     entity_id = pc.fill_null(text["entity_id"], "")
     entity = pc.if_else(pc.equal(entity_id, ""), empty, pc.binary_join_element_wise(
         word(" "), text["scope"], word(" '"), entity_id, word("'"), empty))
@@ -122,7 +123,7 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
 _NUMBERS = ("src_line", "src_col")
 
 
-def _text(findings: pd.DataFrame, name: str) -> pa.Array | None:
+def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
     """A column as Arrow text (an absent column all missing); None when it holds anything
     but text and missing values."""
     if name not in findings:
@@ -139,7 +140,7 @@ def _text(findings: pd.DataFrame, name: str) -> pa.Array | None:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def _if(condition: pa.Array, before: str, number: pa.Array) -> pa.Array:
+def shown_number(condition: pa.Array, before: str, number: pa.Array) -> pa.Array:
     """``before`` and the number where ``condition`` holds, else nothing."""
     word = functools.partial(pa.scalar, type=pa.large_string())
     shown = pc.binary_join_element_wise(word(before), pc.cast(number, pa.large_string()),

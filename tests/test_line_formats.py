@@ -1,5 +1,6 @@
-"""The text format's lines, built column by column: the same text as ``finding_line`` writes
-for each finding, whatever its location, entity, status and waiver."""
+"""The text format's lines and the GitHub annotations, built column by column: the same text
+as ``finding_line`` and ``annotation`` write for each finding, whatever its location, entity,
+status and waiver."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.formats import text_format
+from policycheck.formats import github, text_format
 from policycheck.formats.cells import plain_column
 from policycheck.report import Report
 
-TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+TEXT = st.text(alphabet=st.one_of(st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                                  st.sampled_from("%\r\n:,[]'")), max_size=12)
 MAYBE = st.one_of(st.none(), st.just(""), TEXT)
 FIELDS = {
     "src_file": TEXT.map(lambda t: f"plans/{t}.yaml"), "src_sheet": MAYBE,
@@ -83,3 +85,33 @@ def test_the_text_stream_ends_every_line_and_falls_back_by_piece(
     assert text == lines + text_format.summary(report) + "\n"
     monkeypatch.setattr(text_format, "line_array", lambda findings, end="": None)
     assert text_format.render(report) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(ROW, max_size=20))
+def test_annotations_built_by_column_are_the_ones_written_one_by_one(
+        rows: list[dict[str, object]]) -> None:
+    frame = _frame(rows)
+    written = [github.annotation(row) for row, status in zip(
+        frame.astype(object).where(frame.notna(), None).to_dict("records"),
+        plain_column(frame, "status"), strict=True) if status not in ("waived", "baselined")]
+    built = github.annotation_array(frame)
+    assert built is not None
+    assert built.to_pylist() == written
+    assert github.annotations(frame) == written
+
+
+def test_github_output_falls_back_whole_for_a_value_only_it_writes() -> None:
+    rows = [{"src_file": "a.csv", "src_sheet": "s", "src_line": 0, "src_col": 4,
+             "severity": "medium", "rule_id": "r,1", "plan_id": "p", "scope": "plan",
+             "entity_id": None, "message": "50%\nmore", "status": None, "waiver": None}]
+    frame = _frame(rows)
+    report = Report(findings=frame, problems=(), rules=(), plans_read=1, plans_checked=1,
+                    plans_invalid=0, files=("a.csv",))
+    expected = ("::warning file=a.csv,col=4,title=r%2C1::[s] medium: plan 'p': 50%25%0Amore\n"
+                + text_format.summary(report) + "\n")
+    assert github.render(report) == expected
+    frame["plan_id"] = pd.Series([3], dtype=object)  # not text: written one by one
+    assert github.annotation_array(frame) is None
+    assert github.render(report).startswith("::warning file=a.csv,col=4,title=r%2C1::[s] "
+                                            "medium: plan '3'")
