@@ -1,21 +1,22 @@
-"""The text format's lines and the GitHub annotations, built column by column: the same text
-as ``finding_line`` and ``annotation`` write for each finding, whatever its location, entity,
-status and waiver."""
+"""The text format's lines, the GitHub annotations and the CSV cells, built column by column
+by Arrow: the same text as ``finding_line``, ``annotation`` and the CSV writer's ``_cell``
+give one value at a time, whatever the location, entity, status, waiver or cell text."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.formats import github, text_format
+from policycheck.formats import csv_format, github, text_format
 from policycheck.formats.cells import plain_column
 from policycheck.report import Report
 
 TEXT = st.text(alphabet=st.one_of(st.characters(codec="utf-8", exclude_categories=("Cs",)),
-                                  st.sampled_from("%\r\n:,[]'")), max_size=12)
+                                  st.sampled_from("%\r\n:,[]'\"=+-@\t＝＋－＠")), max_size=12)
 MAYBE = st.one_of(st.none(), st.just(""), TEXT)
 FIELDS = {
     "src_file": TEXT.map(lambda t: f"plans/{t}.yaml"), "src_sheet": MAYBE,
@@ -115,3 +116,11 @@ def test_github_output_falls_back_whole_for_a_value_only_it_writes() -> None:
     assert github.annotation_array(frame) is None
     assert github.render(report).startswith("::warning file=a.csv,col=4,title=r%2C1::[s] "
                                             "medium: plan '3'")
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), TEXT), max_size=30))
+def test_csv_cells_built_by_arrow_are_the_cells_written_one_by_one(
+        values: list[str | None]) -> None:
+    cells = csv_format._cells(pa.array(values, type=pa.large_string()))
+    assert cells.to_pylist() == [csv_format._cell(v) for v in values]

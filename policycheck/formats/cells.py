@@ -35,7 +35,7 @@ SEVERITY_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "l
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV
 # injection"); the full-width forms are read as formulas by some locales of Excel too.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def finding_dicts(report: Report) -> list[dict[str, Any]]:
@@ -79,8 +79,8 @@ def flat_column(findings: pd.DataFrame, field: str,
     """``flat_record(row)[field]`` of every finding, through ``encode`` if given: worked out
     once per distinct value of a text or number column (most repeat a few values). ``memo``
     keeps each rule's encoded evidence values for the next piece of the same report."""
-    source = _FLAT_SOURCES[field]
-    flat = _FLAT_VALUES.get(source)
+    source = FLAT_SOURCES[field]
+    flat = FLAT_VALUES.get(source)
     column = findings.get(source)
     if source != "evidence" and column is not None and _factorizable(column.dtype):
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
@@ -108,11 +108,11 @@ def _factorizable(dtype: Any) -> bool:
 
 
 #: How ``flat_record`` takes a value of these columns (the others as they are).
-_FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
+FLAT_VALUES: dict[str, Callable[[Any], Any]] = {
     "src_sheet": lambda v: v or None, "src_line": lambda v: number(v) or None,
     "src_col": lambda v: number(v) or None, "headcount": number, "pay_at_stake": number}
 #: The findings column each flat field is read from.
-_FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
+FLAT_SOURCES = {name: name for name in FINDING_FIELDS} | {
     "location_file": "src_file", "location_sheet": "src_sheet", "location_line": "src_line",
     "location_column": "src_col"}
 
@@ -176,7 +176,7 @@ def xml_text(text: str) -> str:
 def neutralise(value: Any) -> Any:
     """A cell a spreadsheet cannot run: text that would start a formula gets a leading
     apostrophe; numbers (negative ones too) and everything else pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policycheck.evidencearray import compact, styled_texts
 from policycheck.findings import fill_fingerprints
-from policycheck.formats.cells import FINDING_FIELDS, flat_column, neutralise
+from policycheck.formats.cells import (
+    FINDING_FIELDS,
+    FLAT_SOURCES,
+    FLAT_VALUES,
+    FORMULA_STARTS,
+    flat_column,
+    neutralise,
+)
+from policycheck.formats.text_format import arrow_text
 from policycheck.report import Report
 
 #: Findings per piece of the stream (a few MB of text).
@@ -31,12 +45,52 @@ def chunks(report: Report) -> Iterator[bytes]:
     memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
-        fields = [flat_column(part, name, _cell, memo) for name in FINDING_FIELDS]
-        separators = [itertools.repeat(",")] * (len(fields) - 1) + [itertools.repeat("\r\n")]
-        columns = itertools.chain.from_iterable(zip(fields, separators, strict=True))
-        # the separators repeat for ever: the fields end the rows
-        pieces = itertools.chain.from_iterable(zip(*columns, strict=False))
-        yield "".join(pieces).encode("utf-8")
+        fields = [_column(part, name, memo) for name in FINDING_FIELDS]
+        rows = pc.binary_join_element_wise(
+            pc.binary_join_element_wise(*fields, _word(",")), _word("\r\n"), _word(""))
+        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+        first, last = offsets[rows.offset], offsets[rows.offset + len(rows)]
+        yield rows.buffers()[2].slice(first, last - first).to_pybytes()
+
+
+def _word(text: str) -> pa.Scalar:
+    return pa.scalar(text, type=pa.large_string())
+
+
+def _column(findings: pd.DataFrame, name: str, memo: dict[int, Any]) -> pa.Array:
+    """A field's cells as Arrow text: by Arrow where its values are text (or missing), else
+    through ``_cell`` value by value; the same cells either way."""
+    source = FLAT_SOURCES[name]
+    if source == "evidence" and source in findings:
+        texts = styled_texts(findings["evidence"], compact(), memo)
+        if texts is not None:
+            return _cells(texts)
+    elif source not in FLAT_VALUES or source == "src_sheet":  # "" is written as missing is
+        text = arrow_text(findings, source)
+        if text is not None:
+            return _cells(text)
+    return pa.array(flat_column(findings, name, _cell, memo), type=pa.large_string())
+
+
+#: A text a spreadsheet would run as a formula (``cells.neutralise``).
+_FORMULA = "^[" + "".join(re.escape(c) for c in FORMULA_STARTS) + "]"
+
+
+def _cells(text: pa.Array) -> pa.Array:
+    """``_cell`` of each text (missing: empty), worked out by Arrow once per distinct text:
+    the formula apostrophe, then the quoting ``field`` does."""
+    encoded = pc.cast(text, pa.large_string()).dictionary_encode()
+    distinct = encoded.dictionary
+    formula = pc.match_substring_regex(distinct, _FORMULA)
+    distinct = pc.if_else(formula, pc.binary_join_element_wise(_word("'"), distinct,
+                                                               _word("")), distinct)
+    quote = pc.match_substring(distinct, '"')
+    doubled = pc.binary_join_element_wise(
+        _word('"'), pc.replace_substring(distinct, '"', '""'), _word('"'), _word(""))
+    plain = pc.match_substring_regex(distinct, "[,\n\r]")
+    quoted = pc.binary_join_element_wise(_word('"'), distinct, _word('"'), _word(""))
+    cells = pc.if_else(quote, doubled, pc.if_else(plain, quoted, distinct))
+    return pc.fill_null(cells.take(encoded.indices), "")
 
 
 def _cell(value: Any) -> str:
