@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.evidencearray import compact, styled_texts
 from policycheck.findings import fill_fingerprints
+from policycheck.formats.arrowtext import arrow_text, concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
     FLAT_SOURCES,
@@ -28,7 +28,6 @@ from policycheck.formats.cells import (
     flat_column,
     neutralise,
 )
-from policycheck.formats.text_format import arrow_text
 from policycheck.report import Report
 
 #: Findings per piece of the stream (a few MB of text).
@@ -47,14 +46,8 @@ def chunks(report: Report) -> Iterator[bytes]:
         part = findings.iloc[start:start + CHUNK]
         fields = [_column(part, name, memo) for name in FINDING_FIELDS]
         rows = pc.binary_join_element_wise(
-            pc.binary_join_element_wise(*fields, _word(",")), _word("\r\n"), _word(""))
-        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
-        first, last = offsets[rows.offset], offsets[rows.offset + len(rows)]
-        yield rows.buffers()[2].slice(first, last - first).to_pybytes()
-
-
-def _word(text: str) -> pa.Scalar:
-    return pa.scalar(text, type=pa.large_string())
+            pc.binary_join_element_wise(*fields, word(",")), word("\r\n"), word(""))
+        yield concatenated(rows)
 
 
 def _column(findings: pd.DataFrame, name: str, memo: dict[int, Any]) -> pa.Array:
@@ -82,13 +75,13 @@ def _cells(text: pa.Array) -> pa.Array:
     encoded = pc.cast(text, pa.large_string()).dictionary_encode()
     distinct = encoded.dictionary
     formula = pc.match_substring_regex(distinct, _FORMULA)
-    distinct = pc.if_else(formula, pc.binary_join_element_wise(_word("'"), distinct,
-                                                               _word("")), distinct)
+    distinct = pc.if_else(formula, pc.binary_join_element_wise(word("'"), distinct,
+                                                               word("")), distinct)
     quote = pc.match_substring(distinct, '"')
     doubled = pc.binary_join_element_wise(
-        _word('"'), pc.replace_substring(distinct, '"', '""'), _word('"'), _word(""))
+        word('"'), pc.replace_substring(distinct, '"', '""'), word('"'), word(""))
     plain = pc.match_substring_regex(distinct, "[,\n\r]")
-    quoted = pc.binary_join_element_wise(_word('"'), distinct, _word('"'), _word(""))
+    quoted = pc.binary_join_element_wise(word('"'), distinct, word('"'), word(""))
     cells = pc.if_else(quote, doubled, pc.if_else(plain, quoted, distinct))
     return pc.fill_null(cells.take(encoded.indices), "")
 

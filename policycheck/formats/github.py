@@ -8,7 +8,6 @@ escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``
 """
 
 # No ``from __future__ import annotations``: the module defines a function of that name.
-import functools
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -18,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.errors import Location
+from policycheck.formats.arrowtext import arrow_text, concatenated, shown_number, word
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
-from policycheck.formats.text_format import arrow_text, shown_number, summary
+from policycheck.formats.text_format import summary
 from policycheck.report import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
@@ -90,7 +90,6 @@ def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     if not pc.all(keep, min_count=0).as_py():
         text = {name: array.filter(keep) for name, array in text.items()}
         numbers = [n[keep.to_numpy(zero_copy_only=False)] for n in numbers]
-    word = functools.partial(pa.scalar, type=pa.large_string())
     empty = word("")
     levels = pa.array([COMMANDS[level] for level in SEVERITY_LEVELS.values()],
                       type=pa.large_string())
@@ -106,7 +105,6 @@ def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
 
 def _message(text: dict[str, pa.Array]) -> pa.Array:
     """An annotation's message: ``[sheet] severity: plan 'p' scope 'entity': message``."""
-    word = functools.partial(pa.scalar, type=pa.large_string())
     empty = word("")
     sheet = pc.fill_null(text["src_sheet"], "")
     entity_id = pc.fill_null(text["entity_id"], "")
@@ -167,9 +165,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         if built is None:  # a value only the one-by-one way writes
             yield "".join(line + "\n" for line in annotations(part)).encode("utf-8")
             continue
-        offsets = np.frombuffer(built.buffers()[1], dtype=np.int64)
-        first, last = offsets[built.offset], offsets[built.offset + len(built)]
-        yield built.buffers()[2].slice(first, last - first).to_pybytes()
+        yield concatenated(built)
     yield (summary(report) + "\n").encode("utf-8")
 
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from policycheck import __version__
 from policycheck.evidencearray import indented, styled_texts
 from policycheck.findings import fill_fingerprints
+from policycheck.formats.arrowtext import concatenated
 from policycheck.formats.jsontext import (
     Unsupported,
     distinct_texts,
@@ -129,9 +130,7 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
                                          pa.scalar(b"", pa.large_binary()))
     if joined.null_count:  # not expected: every piece encodes a missing value as null
         raise Unsupported("a missing piece")
-    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)
-    start, end = offsets[joined.offset], offsets[joined.offset + len(joined)]
-    return joined.buffers()[2].slice(start, end - start).to_pybytes()
+    return concatenated(joined)
 
 
 def _piece(codes: np.ndarray, texts: Texts) -> pa.Array:

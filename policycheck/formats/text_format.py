@@ -5,16 +5,15 @@ Colour is added by the CLI when the output is a terminal; this renderer is plain
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import cast
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.errors import Location
+from policycheck.formats.arrowtext import arrow_text, concatenated, shown_number, word
 from policycheck.formats.cells import plain_column
 from policycheck.report import Report
 
@@ -56,9 +55,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         if lines is None:  # a value only the line-by-line way writes
             yield ("\n".join(finding_lines(part)) + "\n").encode("utf-8")
             continue
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        yield lines.buffers()[2].slice(first, last - first).to_pybytes()
+        yield concatenated(lines)
     yield (summary(report) + "\n").encode("utf-8")
 
 
@@ -93,7 +90,6 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     shown = [text[name] for name in ("src_file", "severity", "rule_id", "plan_id", "message")]
     if any(t.null_count for t in shown) or text["scope"].null_count:
         return None  # _line would write "None"
-    word = functools.partial(pa.scalar, type=pa.large_string())
     empty = word("")
     line_no, col_no = (pa.array(n, type=pa.int64()) for n in numbers)
     sheet = pc.fill_null(text["src_sheet"], "")
@@ -121,31 +117,6 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
 
 
 _NUMBERS = ("src_line", "src_col")
-
-
-def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
-    """A column as Arrow text (an absent column all missing); None when it holds anything
-    but text and missing values."""
-    if name not in findings:
-        return pa.nulls(len(findings), type=pa.large_string())
-    column = findings[name]
-    try:
-        if isinstance(column.dtype, pd.StringDtype):
-            array = pa.array(column.array, type=pa.large_string())
-        else:
-            values = column.to_numpy(dtype=object)
-            array = pa.array(values, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def shown_number(condition: pa.Array, before: str, number: pa.Array) -> pa.Array:
-    """``before`` and the number where ``condition`` holds, else nothing."""
-    word = functools.partial(pa.scalar, type=pa.large_string())
-    shown = pc.binary_join_element_wise(word(before), pc.cast(number, pa.large_string()),
-                                        word(""))
-    return pc.if_else(condition, shown, word(""))
 
 
 def _line(file: object, sheet: object, line: object, column: object, severity: object,
