@@ -19,16 +19,17 @@ RSS (ru_maxrss) belongs to one size and one job:
   linearly, as CEL takes minutes on 100,000 plans) and by a plain Python loop, over dicts
   built from the validated frames (the build is timed apart). Finding counts must agree.
   policycheck evaluates as ``check`` does for an output that shows no fingerprint (text,
-  JUnit, Markdown): messages, evidence, locations and pay at stake, no fingerprints.
+  JUnit, GitHub, Markdown): messages, evidence, locations and pay at stake, no fingerprints.
 
 Each of these is measured ``--repeats`` times (3 by default) and the best run kept, with the
 highest peak RSS of any run: on a shared machine the speed of the same code varies by a
 third between runs, and the fastest run is the one least disturbed by others. The peers
 are timed in turns (policycheck, the loop, policycheck, ...), CEL once.
 
-Then, once: YAML plans per second per core on a cold cache, the warm-cache re-run of 10,000
-YAML plans, a workbook of 10,000 plans cold and warm, ``policycheck --help``, and the default
-pack over 10,000 plans after loading.
+Then: YAML plans per second per core on a cold cache and the warm-cache re-run of 10,000
+YAML plans (each the best of ``--repeats`` runs); once, a workbook of 10,000 plans cold and
+warm, ``policycheck --help`` (best of 5), and the default pack over 10,000 plans after
+loading. The output formats are timed by ``benchmarks/formats_bench.py``.
 Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
 """
 

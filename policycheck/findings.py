@@ -257,11 +257,11 @@ def fingerprints(findings: pd.DataFrame) -> pd.Series:
 def fill_fingerprints(findings: pd.DataFrame) -> pd.DataFrame:
     """``findings`` with every missing fingerprint worked out, in place; returns it.
 
-    A run whose outputs show no fingerprint (text, JUnit, Markdown, the leadership report)
-    leaves them missing: at a million findings they take about half a second. Whatever
-    shows or matches them (the JSON, CSV, Excel and SARIF formats, baselines, diffs) fills
-    them here first, in the report's own frame, so that a run's outputs work them out
-    once."""
+    A run whose outputs show no fingerprint (text, JUnit, GitHub, Markdown, the leadership
+    report) leaves them missing: at a million findings they take about half a second.
+    Whatever shows or matches them (the JSON, CSV, Excel and SARIF formats, baselines,
+    diffs) fills them here first, in the report's own frame, so that a run's outputs work
+    them out once."""
     if "fingerprint" not in findings:  # an empty frame of another shape: nothing to fill
         return findings
     missing = findings["fingerprint"].isna().to_numpy(dtype=bool)

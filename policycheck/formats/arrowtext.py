@@ -35,6 +35,43 @@ def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+#: The findings columns of a finding's place in its file, written as integers.
+POSITION = ("src_line", "src_col")
+
+
+def text_columns(findings: pd.DataFrame, names: tuple[str, ...], shown: tuple[str, ...]
+                 ) -> tuple[dict[str, pa.Array], pa.Array, pa.Array] | None:
+    """The columns ``names`` as Arrow text, and the line and column numbers, of every
+    finding; None when one of them holds a value that the formats' one-finding-at-a-time
+    writers treat otherwise: anything but text, a missing value in one of ``shown`` (they
+    write it with ``str``: "None"), a place that is not an integer."""
+    text = {}
+    for name in names:
+        array = arrow_text(findings, name)
+        if array is None or (name in shown and array.null_count):
+            return None
+        text[name] = array
+    numbers = [findings[name].to_numpy() for name in POSITION if name in findings]
+    if len(numbers) != len(POSITION) or any(n.dtype.kind not in "iu" for n in numbers):
+        return None
+    line, column = (pa.array(n, type=pa.int64()) for n in numbers)
+    return text, line, column
+
+
+def unless_empty(value: pa.Array, *pieces: pa.Array | pa.Scalar, otherwise: str = ""
+                 ) -> pa.Array:
+    """The ``pieces`` joined where ``value`` (text with no missing value) is not empty,
+    ``otherwise`` where it is."""
+    return pc.if_else(pc.equal(value, ""), word(otherwise),
+                      pc.binary_join_element_wise(*pieces, word("")))
+
+
+def entity_words(scope: pa.Array, entity_id: pa.Array) -> pa.Array:
+    """`` scope 'entity'`` where a finding names an entity (``cells.where``), else nothing."""
+    entity_id = pc.fill_null(entity_id, "")
+    return unless_empty(entity_id, word(" "), scope, word(" '"), entity_id, word("'"))
+
+
 def shown_number(condition: pa.Array, before: str, number: pa.Array) -> pa.Array:
     """``before`` and the number where ``condition`` holds, else nothing."""
     shown = pc.binary_join_element_wise(word(before), pc.cast(number, pa.large_string()),

@@ -17,7 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.errors import Location
-from policycheck.formats.arrowtext import arrow_text, concatenated, shown_number, word
+from policycheck.formats.arrowtext import (
+    POSITION,
+    concatenated,
+    entity_words,
+    shown_number,
+    text_columns,
+    unless_empty,
+    word,
+)
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
 from policycheck.formats.text_format import summary
 from policycheck.report import Report
@@ -25,12 +33,23 @@ from policycheck.report import Report
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
 
+#: What ``escape_data`` replaces, in order; ``escape_property`` replaces these and more.
+_DATA = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
+_PROPERTY = (*_DATA, (":", "%3A"), (",", "%2C"))
+
+
 def escape_data(text: object) -> str:
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _replaced(str(text), _DATA)
 
 
 def escape_property(text: object) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return _replaced(str(text), _PROPERTY)
+
+
+def _replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
 
 
 def command(kind: str, location: Location, title: str, message: str) -> str:
@@ -74,68 +93,53 @@ def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     """``annotation`` of every finding that is not waived or baselined, followed by ``end``,
     built column by column by Arrow; None when a column holds a value only ``_annotation``
     writes (text missing where it shows, anything but text, a severity it does not know)."""
-    found = {name: arrow_text(findings, name) for name in (*_COLUMNS, "status")
-             if name not in _NUMBERS}
-    text = {name: array for name, array in found.items() if array is not None}
-    numbers = [findings[name].to_numpy() for name in _NUMBERS if name in findings]
-    if (len(text) != len(found) or len(numbers) != 2
-            or any(n.dtype.kind not in "iu" for n in numbers)):
+    found = text_columns(findings, _TEXT, ("src_file", "severity", "rule_id", "plan_id",
+                                           "scope", "message"))
+    if found is None:
         return None
-    shown = ("src_file", "severity", "rule_id", "plan_id", "scope", "message")
-    severity = text["severity"]
-    known = pc.is_in(severity, pa.array(list(SEVERITY_LEVELS)))
-    if any(text[name].null_count for name in shown) or not pc.all(known, min_count=0).as_py():
+    text, line_no, col_no = found
+    known = pc.is_in(text["severity"], pa.array(list(SEVERITY_LEVELS)))
+    if not pc.all(known, min_count=0).as_py():
         return None
     keep = pc.invert(pc.fill_null(pc.is_in(text["status"], pa.array(SUPPRESSED)), False))
     if not pc.all(keep, min_count=0).as_py():
         text = {name: array.filter(keep) for name, array in text.items()}
-        numbers = [n[keep.to_numpy(zero_copy_only=False)] for n in numbers]
-    empty = word("")
+        line_no, col_no = line_no.filter(keep), col_no.filter(keep)
     levels = pa.array([COMMANDS[level] for level in SEVERITY_LEVELS.values()],
                       type=pa.large_string())
     kind = pc.take(levels, pc.index_in(text["severity"], pa.array(list(SEVERITY_LEVELS))))
-    line_no, col_no = (pa.array(n, type=pa.int64()) for n in numbers)
     return pc.binary_join_element_wise(
-        word("::"), kind, word(" file="), _escaped(_Distinct(text["src_file"]), True),
+        word("::"), kind, word(" file="), _property(text["src_file"]),
         shown_number(pc.not_equal(line_no, 0), ",line=", line_no),
         shown_number(pc.not_equal(col_no, 0), ",col=", col_no),
-        word(",title="), _escaped(_Distinct(text["rule_id"]), True), word("::"),
-        _escaped(_message(text), False), word(end), empty)
+        word(",title="), _property(text["rule_id"]), word("::"),
+        _escaped(_message(text), _DATA), word(end), word(""))
+
+
+#: The text columns of an annotation, and the status that says whether it is shown.
+_TEXT = (*(name for name in _COLUMNS if name not in POSITION), "status")
 
 
 def _message(text: dict[str, pa.Array]) -> pa.Array:
     """An annotation's message: ``[sheet] severity: plan 'p' scope 'entity': message``."""
-    empty = word("")
     sheet = pc.fill_null(text["src_sheet"], "")
-    entity_id = pc.fill_null(text["entity_id"], "")
     return pc.binary_join_element_wise(
-        pc.if_else(pc.equal(sheet, ""), empty,
-                   pc.binary_join_element_wise(word("["), sheet, word("] "), empty)),
-        text["severity"], word(": plan '"), text["plan_id"], word("'"),
-        pc.if_else(pc.equal(entity_id, ""), empty, pc.binary_join_element_wise(
-            word(" "), text["scope"], word(" '"), entity_id, word("'"), empty)),
-        word(": "), text["message"], empty)
+        unless_empty(sheet, word("["), sheet, word("] ")), text["severity"],
+        word(": plan '"), text["plan_id"], word("'"),
+        entity_words(text["scope"], text["entity_id"]), word(": "), text["message"],
+        word(""))
 
 
-_NUMBERS = ("src_line", "src_col")
+def _property(text: pa.Array) -> pa.Array:
+    """``escape_property`` of each text, worked out once per distinct text (file names and
+    rule ids repeat)."""
+    encoded = text.dictionary_encode()
+    return _escaped(encoded.dictionary, _PROPERTY).take(encoded.indices)
 
 
-class _Distinct:
-    """A text column as its distinct values and a code per row: escaped once per value."""
-
-    def __init__(self, text: pa.Array) -> None:
-        encoded = text.dictionary_encode()
-        self.values, self.codes = encoded.dictionary, encoded.indices
-
-
-def _escaped(text: pa.Array | _Distinct, in_property: bool) -> pa.Array:
-    """``escape_property`` (or ``escape_data``) of each text, by Arrow: only the texts that
-    hold a character to escape are rewritten."""
-    if isinstance(text, _Distinct):
-        return _escaped(text.values, in_property).take(text.codes)
-    pairs = [("%", "%25"), ("\r", "%0D"), ("\n", "%0A")]
-    if in_property:
-        pairs += [(":", "%3A"), (",", "%2C")]
+def _escaped(text: pa.Array, pairs: tuple[tuple[str, str], ...]) -> pa.Array:
+    """Each text with ``pairs`` replaced, by Arrow: only the texts that hold a character to
+    replace are rewritten."""
     special = pc.fill_null(pc.match_substring_regex(
         text, "[" + "".join(old for old, _ in pairs) + "]"), False)
     rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))

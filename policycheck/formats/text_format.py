@@ -13,7 +13,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.errors import Location
-from policycheck.formats.arrowtext import arrow_text, concatenated, shown_number, word
+from policycheck.formats.arrowtext import (
+    POSITION,
+    concatenated,
+    entity_words,
+    shown_number,
+    text_columns,
+    unless_empty,
+    word,
+)
 from policycheck.formats.cells import plain_column
 from policycheck.report import Report
 
@@ -81,42 +89,31 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     """``finding_line`` of every finding followed by ``end``, built column by column by
     Arrow; None when a column holds a value only ``_line`` writes (text missing where a
     line shows it, or anything but text, as ``_line`` writes it with ``str``)."""
-    found = {name: arrow_text(findings, name) for name in _LINE_COLUMNS if name not in _NUMBERS}
-    text = {name: array for name, array in found.items() if array is not None}
-    numbers = [findings[name].to_numpy() for name in _NUMBERS if name in findings]
-    if (len(text) != len(found) or len(numbers) != 2
-            or any(n.dtype.kind not in "iu" for n in numbers)):
+    found = text_columns(findings, _LINE_TEXT, ("src_file", "severity", "rule_id",
+                                                "plan_id", "scope", "message"))
+    if found is None:
         return None
-    shown = [text[name] for name in ("src_file", "severity", "rule_id", "plan_id", "message")]
-    if any(t.null_count for t in shown) or text["scope"].null_count:
-        return None  # _line would write "None"
-    empty = word("")
-    line_no, col_no = (pa.array(n, type=pa.int64()) for n in numbers)
+    text, line_no, col_no = found
     sheet = pc.fill_null(text["src_sheet"], "")
     where = pc.binary_join_element_wise(
-        text["src_file"],
-        pc.if_else(pc.equal(sheet, ""), empty,
-                   pc.binary_join_element_wise(word("["), sheet, word("]"), empty)),
+        text["src_file"], unless_empty(sheet, word("["), sheet, word("]")),
         shown_number(pc.not_equal(line_no, 0), ":", line_no),
         shown_number(pc.and_(pc.not_equal(line_no, 0), pc.not_equal(col_no, 0)), ":", col_no),
-        empty)
-    entity_id = pc.fill_null(text["entity_id"], "")
-    entity = pc.if_else(pc.equal(entity_id, ""), empty, pc.binary_join_element_wise(
-        word(" "), text["scope"], word(" '"), entity_id, word("'"), empty))
+        word(""))
     status = pc.fill_null(text["status"], "")
     status = pc.if_else(pc.equal(status, ""), word("open"), status)
     waiver = pc.fill_null(text["waiver"], "")
-    tag = pc.if_else(pc.equal(status, "open"), empty, pc.binary_join_element_wise(
-        word(" ["), status,
-        pc.if_else(pc.equal(waiver, ""), word("]"),
-                   pc.binary_join_element_wise(word(": "), waiver, word("]"), empty)),
-        empty))
+    tag = pc.if_else(pc.equal(status, "open"), word(""), pc.binary_join_element_wise(
+        word(" ["), status, unless_empty(waiver, word(": "), waiver, word("]"), otherwise="]"),
+        word("")))
     return pc.binary_join_element_wise(
         where, word(": "), text["severity"], word(" "), text["rule_id"], word(": plan '"),
-        text["plan_id"], word("'"), entity, word(": "), text["message"], tag, word(end), empty)
+        text["plan_id"], word("'"), entity_words(text["scope"], text["entity_id"]),
+        word(": "), text["message"], tag, word(end), word(""))
 
 
-_NUMBERS = ("src_line", "src_col")
+#: The text columns of a line (the others are the place's numbers).
+_LINE_TEXT = tuple(name for name in _LINE_COLUMNS if name not in POSITION)
 
 
 def _line(file: object, sheet: object, line: object, column: object, severity: object,
