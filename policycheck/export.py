@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +161,21 @@ def save_workbook(book: Any, target: Path) -> Path:
     return target
 
 
-def fix_workbook_dates(path: Path) -> None:
+def fix_workbook_dates(path: Path,
+                       rewrite: Mapping[str, Callable[[bytes], Iterable[bytes]]] | None = None
+                       ) -> None:
     """openpyxl stamps the save time into docProps/core.xml and every zip entry; replace
-    both with a fixed date so that the workbook's bytes depend on its content only."""
+    both with a fixed date so that the workbook's bytes depend on its content only.
+
+    An entry named in ``rewrite`` becomes the pieces its function makes of the saved entry
+    (a sheet given the rows openpyxl did not write), staged in a file first: the zip must
+    know an entry's size before its header, to give it ZIP64 fields only when it needs
+    them (Excel calls a workbook with ones it does not need corrupt)."""
     import re
+    import shutil
     import zipfile
 
+    rewrite = rewrite or {}
     with zipfile.ZipFile(path) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
@@ -174,8 +183,21 @@ def fix_workbook_dates(path: Path) -> None:
             if name == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
                               data)
-            out.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+            entry = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if name not in rewrite:
+                out.writestr(entry, data)
+                continue
+            with tempfile.TemporaryFile(dir=path.parent) as staged:
+                write_pieces(staged, rewrite[name](data))
+                entry.file_size = staged.tell()
+                staged.seek(0)
+                with out.open(entry, "w") as stream:
+                    shutil.copyfileobj(staged, stream, _COPY_SIZE)
+
+
+#: Bytes read at a time from a staged entry into the zip.
+_COPY_SIZE = 1 << 20
 
 
 def _default_mode() -> int:

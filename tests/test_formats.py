@@ -834,6 +834,33 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         redact(odd(report)))
 
 
+def test_workbook_plans_sheet_from_columns_equals_openpyxl(report: Report) -> None:
+    """The plans sheet's rows after the first are written from columns too: missing shares,
+    formula-like and XML-illegal plan ids, numbers of every kind, one plan and none; a value
+    only openpyxl writes (an infinite pay) sends the whole workbook through openpyxl."""
+    from policycheck.formats import xlsx_format
+
+    def plans(**columns: list[Any]) -> Report:
+        profiles = report.profiles.copy()
+        for name, values in columns.items():
+            profiles[name] = pd.Series(values, index=profiles.index, dtype=object)
+        return dataclasses.replace(report, profiles=profiles)
+
+    cases = [plans(plan_id=["=1+1", "a\x01b", " x", "#N/A"], headcount=[None, 3, 0, 10**12],
+                   share_speed=[float("nan"), 0.25, -0.0, 1e-300],
+                   pay_at_stake=[1.5, None, 2.0, 123456789.125]),
+             plans(pay_at_stake=[float("inf"), 1.0, 2.0, 3.0]),
+             dataclasses.replace(report, profiles=report.profiles.iloc[:1]),
+             dataclasses.replace(report, profiles=report.profiles.iloc[:0])]
+    for case in cases:
+        assert xlsx_format.render(case) == xlsx_format._render_plain(case)
+    with zipfile.ZipFile(io.BytesIO(xlsx_format.render(cases[0]))) as book:
+        sheet = book.read("xl/worksheets/sheet2.xml").decode()
+    assert '<dimension ref="A1:O5" />' in sheet
+    assert '<c r="A2" t="inlineStr"><is><t>\'=1+1</t></is></c>' in sheet
+    assert '<c r="A3" t="inlineStr"><is><t>a\ufffdb</t></is></c>' in sheet
+
+
 def test_grouped_numbers_hidden_in_one_pass_as_one_by_one() -> None:
     from policycheck.formats import redact as redaction
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,6 +45,16 @@ def cell_columns(findings: pd.DataFrame) -> list[list[Any]] | None:
         return [flat_column(findings, field, _cell) for field in FINDING_FIELDS]
     except _NotPlain:
         return None
+
+
+def all_plain(columns: list[list[Any]]) -> bool:
+    """Whether every cell is a value this module writes as openpyxl would."""
+    try:
+        for column in columns:
+            per_distinct(column, _cell)
+    except _NotPlain:
+        return False
+    return True
 
 
 def _cell(value: Any) -> Any:
@@ -117,22 +125,13 @@ def _plain_tail(value: Any) -> str | None:
     return None if value is None else _tail(value)
 
 
-def extend(path: Path, member: str, more: Iterable[str], extent: str) -> None:
-    """Put rows at the end of a saved sheet's data and make its dimension ``extent``;
-    entries are stored uncompressed (``export.fix_workbook_dates`` compresses them), the
-    sheet written piece by piece."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
-        for name, data in entries:
-            if name != member:
-                out.writestr(name, data)
-                continue
-            text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
-                          data.decode("utf-8"), count=1)
-            head, tail = text.split("</sheetData>")
-            with out.open(name, "w", force_zip64=True) as stream:
-                stream.write(head.encode("utf-8"))
-                for piece in more:
-                    stream.write(piece.encode("utf-8"))
-                stream.write(("</sheetData>" + tail).encode("utf-8"))
+def extended(saved: bytes, more: Iterable[str], extent: str) -> Iterator[bytes]:
+    """A saved sheet's XML with ``more`` rows at the end of its data and ``extent`` as its
+    dimension, in UTF-8 pieces (for ``export.fix_workbook_dates``)."""
+    text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
+                  saved.decode("utf-8"), count=1)
+    head, tail = text.split("</sheetData>")
+    yield head.encode("utf-8")
+    for piece in more:
+        yield piece.encode("utf-8")
+    yield ("</sheetData>" + tail).encode("utf-8")

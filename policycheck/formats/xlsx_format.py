@@ -8,8 +8,9 @@ document dates are fixed (``export.fix_workbook_dates``), so the same report giv
 
 from __future__ import annotations
 
+import functools
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +64,10 @@ def plan_rows(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
 
 
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: list[list[Any]],
-           widths: list[int], extent: int | None = None) -> None:
+           widths: list[int], extent: int) -> Any:
     """A sheet of ``rows`` under a bold, frozen header with a filter over ``extent`` rows
-    (all of them when None) and columns ``widths`` characters wide (before the margin)."""
+    (more than ``rows`` when the others are written apart) and columns ``widths``
+    characters wide (before the margin)."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -83,56 +85,70 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: list[list[An
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = NUMBER_FORMATS[name]
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = (sheet.dimensions if extent is None else
-                             f"A1:{get_column_letter(len(header))}{extent + 1}")
-
-
-def _widths(header: Sequence[str], rows: list[list[Any]]) -> list[int]:
-    """The longest text of each column, header included (a missing value is 0 long)."""
-    widths = [len(name) for name in header]
-    for row in rows:
-        widths = [max(w, len(str(v)) if v is not None else 0)
-                  for w, v in zip(widths, row, strict=True)]
-    return widths
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{extent + 1}"
+    return sheet
 
 
 def render(report: Report) -> bytes:
-    """The workbook. The findings sheet's rows after the first are written as sheet XML
-    from the columns (``sheetxml``): openpyxl makes an object of every cell, tens of
-    microseconds each, and a million findings have eighteen million cells."""
-    columns = sheetxml.cell_columns(fill_fingerprints(report.findings))
-    if columns is None:  # a value only openpyxl knows how to write or refuse
-        return _render_plain(report)
-    rows = [list(row) for row in zip(*(column[:1] for column in columns), strict=True)]
-    widths = [max(len(name), width) for name, width
-              in zip(FINDING_FIELDS, map(sheetxml.width, columns), strict=True)]
-    return _workbook(report, rows, widths, len(report.findings),
-                     lambda sheet: sheetxml.rows(sheet, columns, first=3))
+    """The workbook. Each sheet's rows after the first are written as sheet XML from the
+    columns (``sheetxml``): openpyxl makes an object of every cell, tens of microseconds
+    each, and a million findings have eighteen million cells (their plans, a million more)."""
+    findings = sheetxml.cell_columns(fill_fingerprints(report.findings))
+    header, plans = _plan_columns(report)
+    if findings is None or not sheetxml.all_plain(plans):
+        return _render_plain(report)  # a value only openpyxl knows how to write or refuse
+    return _workbook([("findings", FINDING_FIELDS, findings), ("plans", header, plans)],
+                     by_openpyxl=1)
 
 
 def _render_plain(report: Report) -> bytes:
     """The reference rendering: every cell through openpyxl."""
     rows = [[_cell(v) for v in flat_record(row).values()] for row in finding_dicts(report)]
-    return _workbook(report, rows, _widths(FINDING_FIELDS, rows), None, None)
+    findings = [list(column) for column in zip(*rows, strict=True)] if rows else [
+        [] for _ in FINDING_FIELDS]
+    header, plans = _plan_columns(report)
+    return _workbook([("findings", FINDING_FIELDS, findings), ("plans", header, plans)],
+                     by_openpyxl=None)
 
 
-def _workbook(report: Report, rows: list[list[Any]], widths: list[int], extent: int | None,
-              more_rows: Callable[[Any], Iterable[str]] | None) -> bytes:
+def _plan_columns(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The plans sheet's header and its cells, by column."""
+    header, rows = plan_rows(report)
+    return header, [[_cell(v) for v in column] for column in zip(*rows, strict=True)] if rows \
+        else [[] for _ in header]
+
+
+def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[list[Any]]]],
+              by_openpyxl: int | None) -> bytes:
+    """A workbook of ``sheets`` (title, header, cells by column), of which openpyxl writes
+    the first ``by_openpyxl`` rows of each (all when None), ``sheetxml`` the others."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
     book.remove(book.active)
     book.properties.created = book.properties.modified = EPOCH
-    _sheet(book, "findings", FINDING_FIELDS, rows, widths, extent)
-    header, plans = plan_rows(report)
-    plans = [[_cell(v) for v in row] for row in plans]
-    _sheet(book, "plans", header, plans, _widths(header, plans))
+    rewrite = {}
+    for number, (title, header, columns) in enumerate(sheets, start=1):
+        count = len(columns[0])
+        shown = count if by_openpyxl is None else min(count, by_openpyxl)
+        widths = [max(len(name), sheetxml.width(column))
+                  for name, column in zip(header, columns, strict=True)]
+        sheet = _sheet(book, title, header,
+                       [list(row) for row in zip(*(c[:shown] for c in columns), strict=True)],
+                       widths, count)
+        if count > shown:
+            extent = f"A1:{get_column_letter(len(header))}{count + 1}"
+            rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
+                _more_rows, sheet=sheet, columns=columns, first=shown + 2, extent=extent)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "report.xlsx"
         book.save(path)
-        if more_rows is not None and extent:
-            sheetxml.extend(path, "xl/worksheets/sheet1.xml", more_rows(book["findings"]),
-                            f"A1:{get_column_letter(len(FINDING_FIELDS))}{extent + 1}")
-        fix_workbook_dates(path)
+        fix_workbook_dates(path, rewrite)
         return path.read_bytes()
+
+
+def _more_rows(saved: bytes, sheet: Any, columns: list[list[Any]], first: int,
+               extent: str) -> Iterator[bytes]:
+    """The saved ``sheet``'s XML with its rows from ``first`` on."""
+    return sheetxml.extended(saved, sheetxml.rows(sheet, columns, first), extent)
