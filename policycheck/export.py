@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -168,16 +168,28 @@ def fix_workbook_dates(path: Path,
     both with a fixed date so that the workbook's bytes depend on its content only.
 
     An entry named in ``rewrite`` becomes the pieces its function makes of the saved entry
-    (a sheet given the rows openpyxl did not write), staged in a file first: the zip must
-    know an entry's size before its header, to give it ZIP64 fields only when it needs
-    them (Excel calls a workbook with ones it does not need corrupt)."""
+    (a sheet given the rows openpyxl did not write). The zip gives an entry ZIP64 fields
+    when its size, known before its header, asks for them, and Excel calls a workbook with
+    ones it does not need corrupt: the pieces are compressed into the zip as they come (on
+    a second thread) while they stay small enough not to need them; when they grow past
+    that, the workbook is made again with the entry staged in a file first."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    try:
+        _write_workbook(path, entries, rewrite or {}, staged=False)
+    except _NeedsZip64:
+        _write_workbook(path, entries, rewrite or {}, staged=True)
+
+
+def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
+                    rewrite: Mapping[str, Callable[[bytes], Iterable[bytes]]],
+                    staged: bool) -> None:
     import re
     import shutil
     import zipfile
 
-    rewrite = rewrite or {}
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in entries:
             if name == "docProps/core.xml":
@@ -186,18 +198,38 @@ def fix_workbook_dates(path: Path,
             entry = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             if name not in rewrite:
-                out.writestr(entry, data)
-                continue
-            with tempfile.TemporaryFile(dir=path.parent) as staged:
-                write_pieces(staged, rewrite[name](data))
-                entry.file_size = staged.tell()
-                staged.seek(0)
-                with out.open(entry, "w") as stream:
-                    shutil.copyfileobj(staged, stream, _COPY_SIZE)
+                out.writestr(entry, data)  # its size known: ZIP64 fields only if needed
+            elif not staged:
+                with out.open(entry, "w") as stream:  # size 0 to the zip: no ZIP64 fields
+                    write_pieces(stream, _short(rewrite[name](data)))
+            else:
+                with tempfile.TemporaryFile(dir=path.parent) as stage:
+                    write_pieces(stage, rewrite[name](data))
+                    entry.file_size = stage.tell()
+                    stage.seek(0)
+                    with out.open(entry, "w") as stream:
+                        shutil.copyfileobj(stage, stream, _COPY_SIZE)
 
 
+class _NeedsZip64(Exception):
+    """An entry written without ZIP64 fields turned out to need them."""
+
+
+#: The size past which the zip gives an entry ZIP64 fields (``zipfile``: 1.05 times the
+#: size above 2 GiB - 1).
+_ZIP64_SIZE = int(((1 << 31) - 1) / 1.05)
 #: Bytes read at a time from a staged entry into the zip.
 _COPY_SIZE = 1 << 20
+
+
+def _short(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """``pieces``, raising _NeedsZip64 when together they pass _ZIP64_SIZE."""
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > _ZIP64_SIZE:
+            raise _NeedsZip64
+        yield piece
 
 
 def _default_mode() -> int:

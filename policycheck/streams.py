@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import IO
 
 #: Pieces made and not yet written, at most (each up to about 25 MB).
 AHEAD = 2
@@ -20,7 +20,7 @@ AHEAD = 2
 _DONE = object()
 
 
-def write_pieces(stream: BinaryIO, pieces: Iterable[bytes]) -> None:
+def write_pieces(stream: IO[bytes], pieces: Iterable[bytes]) -> None:
     """``stream.writelines(pieces)``, with the writing on a second thread."""
     waiting: queue.Queue[object] = queue.Queue(maxsize=AHEAD)
     failed: list[BaseException] = []  # the writer's error, once it has one

@@ -834,6 +834,28 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         redact(odd(report)))
 
 
+def test_workbook_sheet_past_the_zip64_size_is_staged_and_written_alike(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet whose rows grow past the size that would need ZIP64 fields is written again
+    from a staged file, with the same bytes as one compressed as it comes."""
+    from policycheck import export
+    from policycheck.formats import xlsx_format
+
+    case = odd(report)
+    expected = xlsx_format.render(case)
+    passes = []
+    write = export._write_workbook
+    monkeypatch.setattr(export, "_write_workbook", lambda *args, staged: (
+        passes.append(staged), write(*args, staged=staged)))
+    monkeypatch.setattr(export, "_ZIP64_SIZE", 100)
+    assert xlsx_format.render(case) == expected
+    assert passes == [False, True]
+    with zipfile.ZipFile(io.BytesIO(expected)) as book:
+        assert book.testzip() is None
+        assert [i.date_time for i in book.infolist()] == [(2000, 1, 1, 0, 0, 0)] * len(
+            book.infolist())
+
+
 def test_workbook_plans_sheet_from_columns_equals_openpyxl(report: Report) -> None:
     """The plans sheet's rows after the first are written from columns too: missing shares,
     formula-like and XML-illegal plan ids, numbers of every kind, one plan and none; a value

@@ -79,6 +79,17 @@ def flat_column(findings: pd.DataFrame, field: str,
     """``flat_record(row)[field]`` of every finding, through ``encode`` if given: worked out
     once per distinct value of a text or number column (most repeat a few values). ``memo``
     keeps each rule's encoded evidence values for the next piece of the same report."""
+    codes, distinct = flat_codes(findings, field, encode, memo)
+    if codes is None:
+        return distinct
+    return cast(list[Any], np.array(distinct, dtype=object)[codes].tolist())
+
+
+def flat_codes(findings: pd.DataFrame, field: str,
+               encode: Callable[[Any], Any] | None = None,
+               memo: dict[int, Any] | None = None) -> tuple[np.ndarray | None, list[Any]]:
+    """``flat_column`` as its distinct values and a code per finding into them, for a text
+    or number column; (None, every finding's value) for the others."""
     source = FLAT_SOURCES[field]
     flat = FLAT_VALUES.get(source)
     column = findings.get(source)
@@ -89,12 +100,12 @@ def flat_column(findings: pd.DataFrame, field: str,
             distinct = list(map(flat, distinct))
         if encode is not None:
             distinct = list(map(encode, distinct))
-        return cast(list[Any], np.array(distinct, dtype=object)[codes].tolist())
+        return np.where(codes < 0, len(distinct) - 1, codes), distinct
     values = (_evidence_texts(findings, {} if memo is None else memo) if source == "evidence"
               else plain_column(findings, source))
     if flat is not None:
         values = list(map(flat, values))
-    return values if encode is None else per_distinct(values, encode)
+    return None, values if encode is None else per_distinct(values, encode)
 
 
 def _factorizable(dtype: Any) -> bool:

@@ -4,25 +4,31 @@ openpyxl makes an object of every cell and serialises it through ElementTree, te
 microseconds a cell; a workbook of a million findings has eighteen million. The workbook is
 still made and saved by openpyxl, with the first row of a sheet; the other rows are written
 here, byte for byte as openpyxl would (``tests/test_formats.py`` compares the two), and put
-into the saved sheet. Only plain values take this path: None, text, integers and finite
-floats (``cell_columns`` says None for anything else, and the caller lets openpyxl write it).
+into the saved sheet. A column is held as its distinct cells and a code per row: each
+distinct cell's XML is written once, and the rows are joined from those pieces by Arrow.
+Only plain values take this path: None, text, integers and finite floats (``cell_columns``
+says None for anything else, and the caller lets openpyxl write it).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from policycheck.formats.arrowtext import concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
     NOT_XML,
-    flat_column,
+    flat_codes,
     neutralise,
-    per_distinct,
     xml_text,
 )
 
@@ -36,25 +42,60 @@ class _NotPlain(Exception):
     """A value only openpyxl knows how to write or refuse."""
 
 
-def cell_columns(findings: pd.DataFrame) -> list[list[Any]] | None:
+@dataclass(frozen=True)
+class Column:
+    """A sheet column's cells: the distinct ones, and for each row the one it holds."""
+
+    distinct: list[Any]
+    codes: np.ndarray  # per row, an index into distinct
+
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> Column:
+        """The column of ``values``, told apart by type too (1, 1.0 and True are equal keys
+        that are written differently)."""
+        index: dict[tuple[type, Any], int] = {}
+        codes = [index.setdefault((type(v), v), len(index)) for v in values]
+        return cls([value for _, value in index], np.array(codes, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def head(self, count: int) -> list[Any]:
+        """The cells of the first ``count`` rows."""
+        return [self.distinct[code] for code in self.codes[:count].tolist()]
+
+    def width(self) -> int:
+        """The longest text of the column's cells (a missing value is 0 long; every
+        distinct cell but None is some row's)."""
+        return max((len(v) if type(v) is str else len(str(v)) for v in self.distinct
+                    if v is not None), default=0)
+
+
+def cell_columns(findings: pd.DataFrame) -> list[Column] | None:
     """The findings' flat columns (``cells.flat_record``) as the workbook's cells show them
     (``xlsx_format._cell``: formula-like text neutralised, characters XML cannot carry
     replaced), worked out once per distinct value where the column allows; None when a
     value is not plain."""
     try:
-        return [flat_column(findings, field, _cell) for field in FINDING_FIELDS]
+        columns = []
+        for field in FINDING_FIELDS:
+            codes, cells = flat_codes(findings, field, _cell)
+            columns.append(Column.of(cells) if codes is None else Column(cells, codes))
     except _NotPlain:
         return None
+    return columns
 
 
-def all_plain(columns: list[list[Any]]) -> bool:
-    """Whether every cell is a value this module writes as openpyxl would."""
+def plain_columns(columns: Sequence[Sequence[Any]]) -> list[Column] | None:
+    """Cells by column as ``Column``s; None when a value is not plain."""
+    made = [Column.of(column) for column in columns]
     try:
-        for column in columns:
-            per_distinct(column, _cell)
+        for column in made:
+            for value in column.distinct:
+                _cell(value)
     except _NotPlain:
-        return False
-    return True
+        return None
+    return made
 
 
 def _cell(value: Any) -> Any:
@@ -66,42 +107,36 @@ def _cell(value: Any) -> Any:
     raise _NotPlain(kind.__name__)
 
 
-def width(column: list[Any]) -> int:
-    """The longest text of a column's cells (a missing value is 0 long)."""
-    if set(map(type, column)) <= {str, type(None)}:
-        column = list(set(column))  # text repeats: each distinct value measured once
-    return max((len(v) if type(v) is str else len(str(v)) for v in column if v is not None),
-               default=0)
-
-
 #: Rows written at a time.
 CHUNK = 20_000
 
 
-def rows(sheet: Any, columns: list[list[Any]], first: int) -> Iterator[str]:
+def rows(sheet: Any, columns: list[Column], first: int) -> Iterator[bytes]:
     """The ``<row>`` elements of the cells from sheet row ``first`` on (row 1 is the header,
-    the columns start at row 2), each cell styled as the sheet's saved row 2 has it, a
-    ``CHUNK`` of rows at a time."""
+    the columns start at row 2) in UTF-8, each cell styled as the sheet's saved row 2 has
+    it, a ``CHUNK`` of rows at a time."""
     from openpyxl.utils import get_column_letter
 
-    styles = []
-    for index in range(1, len(columns) + 1):
+    starts, tails = [], []
+    for index, column in enumerate(columns, start=1):
         model = sheet.cell(row=2, column=index)
-        styles.append(f' s="{model.style_id}"' if model.has_style else "")
-    letters = [get_column_letter(index) for index in range(1, len(columns) + 1)]
-    for start in range(first - 2, len(columns[0]) if columns else 0, CHUNK):
-        cells = []
-        for letter, style, column in zip(letters, styles, columns, strict=True):
-            tails = per_distinct(column[start:start + CHUNK], _tail if style else _plain_tail)
-            cells.append(["" if tail is None else f'<c r="{letter}{row}"{style}{tail}'
-                          for row, tail in enumerate(tails, start=start + 2)])
-        out = []
-        for row, pieces in enumerate(zip(*cells, strict=True), start=start + 2):
-            text = "".join(pieces)
-            if not text:
-                raise ValueError(f"row {row} has no cell")  # openpyxl's empty row not mirrored
-            out.append(f'<row r="{row}">{text}</row>')
-        yield "".join(out)
+        style = f' s="{model.style_id}"' if model.has_style else ""
+        starts.append(word(f'<c r="{get_column_letter(index)}'))
+        tails.append(pa.array([style + _tail(v) if style or v is not None else None
+                               for v in column.distinct], type=pa.large_string()))
+    count = len(columns[0]) if columns else 0
+    for start in range(first - 2, count, CHUNK):
+        stop = min(start + CHUNK, count)
+        numbers = pc.cast(pa.array(np.arange(start + 2, stop + 2)), pa.large_string())
+        cells = [pc.binary_join_element_wise(
+            begin, numbers, word('"'), tail.take(pa.array(column.codes[start:stop])), word(""))
+            for begin, tail, column in zip(starts, tails, columns, strict=True)]
+        text = pc.binary_join_element_wise(*(pc.fill_null(c, "") for c in cells), word(""))
+        empty = pc.equal(text, "")
+        if pc.any(empty).as_py():  # openpyxl's empty row not mirrored
+            raise ValueError(f"row {start + 2 + pc.index(empty, True).as_py()} has no cell")
+        yield concatenated(pc.binary_join_element_wise(
+            word('<row r="'), numbers, word('">'), text, word("</row>"), word("")))
 
 
 def _tail(value: Any) -> str:
@@ -120,18 +155,12 @@ def _tail(value: Any) -> str:
     return f' t="n"><v>{"%.16g" % value}</v></c>'  # noqa: UP031 (openpyxl's safe_string)
 
 
-def _plain_tail(value: Any) -> str | None:
-    """``_tail`` of an unstyled cell, which openpyxl leaves out when it is empty."""
-    return None if value is None else _tail(value)
-
-
-def extended(saved: bytes, more: Iterable[str], extent: str) -> Iterator[bytes]:
+def extended(saved: bytes, more: Iterable[bytes], extent: str) -> Iterator[bytes]:
     """A saved sheet's XML with ``more`` rows at the end of its data and ``extent`` as its
     dimension, in UTF-8 pieces (for ``export.fix_workbook_dates``)."""
     text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
                   saved.decode("utf-8"), count=1)
     head, tail = text.split("</sheetData>")
     yield head.encode("utf-8")
-    for piece in more:
-        yield piece.encode("utf-8")
+    yield from more
     yield ("</sheetData>" + tail).encode("utf-8")

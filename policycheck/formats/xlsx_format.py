@@ -95,19 +95,21 @@ def render(report: Report) -> bytes:
     each, and a million findings have eighteen million cells (their plans, a million more)."""
     findings = sheetxml.cell_columns(fill_fingerprints(report.findings))
     header, plans = _plan_columns(report)
-    if findings is None or not sheetxml.all_plain(plans):
+    plan_columns = sheetxml.plain_columns(plans)
+    if findings is None or plan_columns is None:
         return _render_plain(report)  # a value only openpyxl knows how to write or refuse
-    return _workbook([("findings", FINDING_FIELDS, findings), ("plans", header, plans)],
-                     by_openpyxl=1)
+    return _workbook([("findings", FINDING_FIELDS, findings),
+                      ("plans", header, plan_columns)], by_openpyxl=1)
 
 
 def _render_plain(report: Report) -> bytes:
     """The reference rendering: every cell through openpyxl."""
     rows = [[_cell(v) for v in flat_record(row).values()] for row in finding_dicts(report)]
-    findings = [list(column) for column in zip(*rows, strict=True)] if rows else [
-        [] for _ in FINDING_FIELDS]
     header, plans = _plan_columns(report)
-    return _workbook([("findings", FINDING_FIELDS, findings), ("plans", header, plans)],
+    findings = zip(*rows, strict=True) if rows else [[] for _ in FINDING_FIELDS]
+    return _workbook([(title, names, [sheetxml.Column.of(c) for c in columns])
+                      for title, names, columns in (("findings", FINDING_FIELDS, findings),
+                                                    ("plans", header, plans))],
                      by_openpyxl=None)
 
 
@@ -118,7 +120,7 @@ def _plan_columns(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
         else [[] for _ in header]
 
 
-def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[list[Any]]]],
+def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]],
               by_openpyxl: int | None) -> bytes:
     """A workbook of ``sheets`` (title, header, cells by column), of which openpyxl writes
     the first ``by_openpyxl`` rows of each (all when None), ``sheetxml`` the others."""
@@ -132,11 +134,11 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[list[Any]]]],
     for number, (title, header, columns) in enumerate(sheets, start=1):
         count = len(columns[0])
         shown = count if by_openpyxl is None else min(count, by_openpyxl)
-        widths = [max(len(name), sheetxml.width(column))
-                  for name, column in zip(header, columns, strict=True)]
+        widths = [max(len(name), column.width()) for name, column
+                  in zip(header, columns, strict=True)]
         sheet = _sheet(book, title, header,
-                       [list(row) for row in zip(*(c[:shown] for c in columns), strict=True)],
-                       widths, count)
+                       [list(row) for row in zip(*(c.head(shown) for c in columns),
+                                                 strict=True)], widths, count)
         if count > shown:
             extent = f"A1:{get_column_letter(len(header))}{count + 1}"
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
@@ -148,7 +150,7 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[list[Any]]]],
         return path.read_bytes()
 
 
-def _more_rows(saved: bytes, sheet: Any, columns: list[list[Any]], first: int,
+def _more_rows(saved: bytes, sheet: Any, columns: list[sheetxml.Column], first: int,
                extent: str) -> Iterator[bytes]:
     """The saved ``sheet``'s XML with its rows from ``first`` on."""
     return sheetxml.extended(saved, sheetxml.rows(sheet, columns, first), extent)
