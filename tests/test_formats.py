@@ -762,11 +762,53 @@ def test_junit_from_columns_equals_elementtree(report: Report, chunk: int,
     duplicate = changed(report, plan_id=["p", "p", "p (2)", "p", "p"],
                         entity_id=[None, None, None, "e", None],
                         rule_id=[report.findings["rule_id"].iloc[0]] * 5)
+    remedy_text = changed(report, remediation=["a & b", "<x>", "a & b", "", "z"])
+    remedy_text.findings["remediation"] = remedy_text.findings["remediation"].astype("str")
+    odd_places = odd(report)  # odd values, places as the engine types them: built by Arrow
+    odd_places.findings[["src_line", "src_col"]] = odd_places.findings[
+        ["src_line", "src_col"]].astype("int64")
     for case in (report, odd(report), duplicate, dataclasses.replace(report, fail_on="none"),
-                 dataclasses.replace(odd(report), problems=(problem, problem)),
+                 dataclasses.replace(odd(report), problems=(problem, problem)), remedy_text,
+                 odd_places,
+                 changed(report, remediation=["a", None, "b", "c", "d"]),
                  dataclasses.replace(report, findings=report.findings.iloc[:0]),
                  dataclasses.replace(report, rules=())):
         assert junit.render(case) == junit._render_plain(case)
+    for case in (report, odd_places, duplicate, remedy_text):  # by Arrow, not the fallback
+        assert junit._arrow_suites(case) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(["p", "p (2)", "p (2) (2)", "q", "p e"]),
+                                st.sampled_from([None, "", "e", "(2)"])), max_size=12))
+def test_junit_case_names_by_arrow_as_one_by_one(pairs: list[tuple[str, str | None]]) -> None:
+    """Unique names as ``_unique`` makes them, also when an added number makes a name that
+    another finding has."""
+    import pyarrow as pa
+
+    from policycheck.formats import junit
+
+    plans, entities = zip(*pairs, strict=True) if pairs else ((), ())
+    made = junit._names(pa.array(plans, pa.large_string()), pa.array(entities, pa.large_string()))
+    assert made.to_pylist() == junit._unique(
+        junit._case_name({"plan_id": p, "entity_id": e}) for p, e in pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(alphabet="ab &<>\"'\r\n\t\x00\x01\x0b\x1f\ufffe\uffff\ufffdü€",
+                              max_size=8), max_size=8))
+def test_junit_escaping_by_arrow_as_elementtree(texts: list[str]) -> None:
+    import pyarrow as pa
+
+    from policycheck.formats import junit
+
+    array = pa.array(texts, pa.large_string())
+    assert junit._xml(array, junit._ATTRIBUTE).to_pylist() == [
+        junit._attribute(junit._text(t)) for t in texts]
+    assert junit._xml(array, junit._CDATA).to_pylist() == [
+        junit._cdata(junit._text(t)) for t in texts]
+    assert junit._xml(array, junit._ATTRIBUTE, not_xml=False).to_pylist() == [
+        junit._attribute(t) for t in texts]
 
 
 def test_github_from_columns_equals_annotations_of_records(report: Report) -> None:

@@ -25,6 +25,11 @@ def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
         return pa.nulls(len(findings), type=pa.large_string())
     column = findings[name]
     try:
+        if isinstance(column.dtype, pd.CategoricalDtype):  # a rule's title, remediation
+            categories = column.cat.categories.to_numpy(dtype=object)
+            codes = column.cat.codes.to_numpy()
+            return pa.array(categories, type=pa.large_string(), from_pandas=True).take(
+                pa.array(codes, mask=codes < 0))
         if isinstance(column.dtype, pd.StringDtype):
             array = pa.array(column.array, type=pa.large_string())
         else:

@@ -17,9 +17,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck.errors import Problem
+from policycheck.formats.arrowtext import arrow_text, concatenated, text_columns, word
 from policycheck.formats.cells import (
     NOT_XML,
     SUPPRESSED,
@@ -28,7 +32,13 @@ from policycheck.formats.cells import (
     plain_column,
     status_reason,
 )
-from policycheck.formats.text_format import finding_line, finding_lines
+from policycheck.formats.text_format import (
+    LINE_SHOWN,
+    LINE_TEXT,
+    finding_line,
+    finding_lines,
+    lines_of,
+)
 from policycheck.report import Report
 
 INPUT_SUITE = "policycheck.input"
@@ -147,7 +157,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         # no suite, or a severity ElementTree would refuse to write
         yield _render_plain(report).encode("utf-8")
         return
-    counts, cases = _finding_suites(report)
+    counts, cases = _arrow_suites(report) or _finding_suites(report)
     empty = dict.fromkeys(_COUNTS, 0) | {"tests": 1}
     suites = [counts.get(rule.id, empty) for rule in report.rules]
     problems = _problem_suite(report.problems) if report.problems else None
@@ -156,12 +166,13 @@ def chunks(report: Report) -> Iterator[bytes]:
     totals = {key: sum(c[key] for c in suites) for key in _COUNTS}
     yield (_HEADER + '<testsuites name="policycheck"' + _counted(totals) + ">").encode("utf-8")
     for rule in report.rules:
+        yield ("\n" + _suite_head(rule.id, counts.get(rule.id, empty))).encode("utf-8")
         if rule.id in counts:
-            text = cases(rule.id)
+            yield from cases(rule.id)
         else:
-            text = f'    <testcase classname="{_attribute(rule.id)}" name="no findings" />'
-        yield ("\n" + _suite_head(rule.id, counts.get(rule.id, empty)) + text
-               + "\n  </testsuite>").encode("utf-8")
+            yield (f'    <testcase classname="{_attribute(rule.id)}" name="no findings" />\n'
+                   .encode())
+        yield b"  </testsuite>"
     if problems:
         yield ("\n" + problems[0]).encode("utf-8")
     yield b"\n</testsuites>\n"
@@ -187,7 +198,12 @@ def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
 CHUNK = 20_000
 
 
-def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable[[Any], str]]:
+#: A rule's findings' suite counts, and a function writing its test cases as UTF-8 pieces,
+#: each case ending its line.
+_Suites = tuple[dict[Any, dict[str, int]], Callable[[Any], Iterable[bytes]]]
+
+
+def _finding_suites(report: Report) -> _Suites:
     """Each rule's suite counts, and a function writing its test cases as text. Cases are
     made a chunk of findings at a time in report order (a suite's names stay unique across
     chunks), which keeps each text pass small."""
@@ -205,7 +221,7 @@ def _finding_suites(report: Report) -> tuple[dict[Any, dict[str, int]], Callable
             count["tests"] += 1
             if kind != "system-out":
                 count["failures" if kind == "failure" else "skipped"] += 1
-    return counts, lambda rule_id: "\n".join(texts[rule_id])
+    return counts, lambda rule_id: [("\n".join(texts[rule_id]) + "\n").encode("utf-8")]
 
 
 def _cases(findings: pd.DataFrame, failing: list[bool], seen: dict[Any, set[str]]
@@ -266,3 +282,158 @@ def _attribute(text: str) -> str:
     """Text as ElementTree escapes an attribute value."""
     return (_cdata(text).replace('"', "&quot;").replace("\r", "&#13;")
             .replace("\n", "&#10;").replace("\t", "&#09;"))
+
+
+def _arrow_suites(report: Report) -> _Suites | None:
+    """``_finding_suites`` built column by column by Arrow: a rule's cases when its suite is
+    written, ``CHUNK`` findings at a time (so that the memory of one piece serves the
+    next). None when a column holds a value only the finding-by-finding way writes."""
+    findings = report.findings
+    found = text_columns(findings, LINE_TEXT, LINE_SHOWN)
+    remedies = _remediation(findings)
+    if found is None or remedies is None:
+        return None
+    text, line_no, col_no = found
+    remedy_texts, remedy = remedies
+    encoded = text["rule_id"].dictionary_encode()
+    rule_ids = encoded.dictionary.to_pylist()
+    code = encoded.indices.to_numpy(zero_copy_only=False)
+    failing = findings.index.isin(findings.index[report.failing_mask])
+    skipped = ~failing & pc.is_in(pc.fill_null(text["status"], ""), pa.array(
+        SUPPRESSED, pa.large_string())).to_numpy(zero_copy_only=False)
+    kinds = np.where(failing, 0, np.where(skipped, 1, 2))
+    by_rule = np.argsort(code, kind="stable")  # each rule's findings, in report order
+    ends = np.cumsum(np.bincount(code, minlength=len(rule_ids)))
+    starts = ends - np.diff(ends, prepend=0)
+    counts = {rule_id: {"tests": int(end - start),
+                        "failures": int((kinds[by_rule[start:end]] == 0).sum()), "errors": 0,
+                        "skipped": int((kinds[by_rule[start:end]] == 1).sum())}
+              for rule_id, start, end in zip(rule_ids, starts, ends, strict=True)}
+    where = dict(zip(rule_ids, zip(starts, ends, strict=True), strict=True))
+
+    def cases(rule_id: Any) -> Iterator[bytes]:
+        rows = by_rule[slice(*where[rule_id])]
+        names = _xml(_names(text["plan_id"].take(pa.array(rows)),
+                            text["entity_id"].take(pa.array(rows))), _ATTRIBUTE)
+        head = word(f'    <testcase classname="{_attribute(_text(rule_id))}" name="')
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            chosen = pa.array(part)
+            yield concatenated(_case_texts(
+                {name: array.take(chosen) for name, array in text.items()},
+                line_no.take(chosen), col_no.take(chosen), pa.array(kinds[part]), head,
+                names.slice(start, CHUNK), remedy_texts.take(pa.array(remedy[part]))))
+
+    return counts, cases
+
+
+def _remediation(findings: pd.DataFrame) -> tuple[pa.Array, np.ndarray] | None:
+    """The findings' distinct remediations escaped as element text, and a code per finding
+    into them (a rule's remediation repeats on each of its findings); None when one is
+    missing or not text."""
+    column = findings.get("remediation")
+    if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()  # type: ignore[union-attr]
+        try:
+            distinct = pa.array(column.cat.categories.to_numpy(dtype=object),  # type: ignore[union-attr]
+                                type=pa.large_string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+    else:
+        text = arrow_text(findings, "remediation")
+        if text is None:
+            return None
+        encoded = text.dictionary_encode()
+        codes = encoded.indices.fill_null(-1).to_numpy()
+        distinct = encoded.dictionary
+    if (codes < 0).any() or distinct.null_count:
+        return None
+    return _xml(distinct, _CDATA), codes.astype(np.int64)
+
+
+def _case_texts(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array,
+                kind: pa.Array, head: pa.Scalar, names: pa.Array, remediation: pa.Array
+                ) -> pa.Array:
+    """The test case of each finding as ``_cases`` writes it, ending its line: ``kind`` 0
+    for a failure, 1 skipped, 2 passed (system-out); ``head``, ``names`` and
+    ``remediation`` escaped already."""
+    def by_kind(failure: str, skipped: str, passed: str) -> pa.Array:
+        return pa.array([failure, skipped, passed], type=pa.large_string()).take(kind)
+
+    status, waiver = pc.fill_null(text["status"], ""), pc.fill_null(text["waiver"], "")
+    reason = pc.if_else(pc.not_equal(waiver, ""),
+                        pc.binary_join_element_wise(status, waiver, word(": ")),
+                        pc.if_else(pc.equal(status, "baselined"),
+                                   word(status_reason({"status": "baselined"})), status))
+    failure, shown = pc.equal(kind, 0), pc.not_equal(kind, 1)
+    line = _xml(lines_of(text, line_no, col_no), _CDATA)
+    return pc.binary_join_element_wise(
+        head, names, word('">\n      '),
+        by_kind('<failure message="', '<skipped message="', "<system-out>"),
+        _only(_xml(text["message"], _ATTRIBUTE), failure),
+        _only(_xml(reason, _ATTRIBUTE), pc.equal(kind, 1)),
+        by_kind('" type="', '" />', ""),
+        _only(_xml(text["severity"], _ATTRIBUTE, not_xml=False), failure),
+        by_kind('">', "", ""), _only(line, shown),
+        by_kind("\nWhat to change: ", "", "\nWhat to change: "), _only(remediation, shown),
+        by_kind("</failure>", "", "</system-out>"), word("\n    </testcase>\n"), word(""),
+        null_handling="skip")
+
+
+def _only(text: pa.Array, where: pa.Array) -> pa.Array:
+    """``text`` where ``where`` holds, missing elsewhere (so that a join skips it)."""
+    return pc.if_else(where, text, pa.scalar(None, type=pa.large_string()))
+
+
+def _names(plan_id: pa.Array, entity_id: pa.Array) -> pa.Array:
+    """``_case_name`` of each finding of one rule, made unique as ``_unique`` makes them:
+    " (n)" added to the n-th finding of a name; one by one in Python when an added number
+    makes a name that another finding has."""
+    entity_id = pc.fill_null(entity_id, "")
+    names = pc.if_else(pc.equal(entity_id, ""), plan_id,
+                       pc.binary_join_element_wise(plan_id, entity_id, word(" ")))
+    seen = _occurrence(names)
+    numbered = pc.binary_join_element_wise(
+        names, word(" ("), pc.cast(pa.array(seen + 1), pa.large_string()), word(")"), word(""))
+    unique = pc.if_else(pa.array(seen == 0), names, numbered)
+    if (_occurrence(unique) == 0).all():
+        return unique
+    return pa.array(_unique(names.to_pylist()), type=pa.large_string())
+
+
+def _occurrence(names: pa.Array) -> np.ndarray:
+    """How many earlier texts are the same text, for each text."""
+    key = names.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    at = np.arange(len(key))
+    seen = np.empty(len(key), dtype=np.int64)
+    seen[order] = at - np.maximum.accumulate(np.where(first, at, 0))
+    return seen
+
+
+#: What ElementTree escapes in an element's text, and in an attribute value, in order.
+_CDATA = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE = (*_CDATA, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+#: NOT_XML, as Arrow's regular expressions (RE2) write it, and as the UTF-8 of each
+#: character it matches.
+_NOT_XML_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
+_NOT_XML_UTF8 = (*(bytes([byte]) for byte in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))),
+                 "\ufffe".encode(), "\uffff".encode())
+
+
+def _xml(text: pa.Array, escapes: tuple[tuple[str, str], ...], not_xml: bool = True
+         ) -> pa.Array:
+    """``_cdata(_text(t))`` or ``_attribute(_text(t))`` of each text (without ``_text``
+    when not ``not_xml``). Whether any text holds a character to replace is asked of the
+    texts' bytes at once (a byte search), so that a replacement is a pass over the texts
+    only when one needs it."""
+    data = concatenated(text)
+    if not_xml and any(character in data for character in _NOT_XML_UTF8):
+        text = pc.replace_substring_regex(text, _NOT_XML_RE2, "\ufffd")
+    for character, escaped in escapes:
+        if character.encode() in data:
+            text = pc.replace_substring(text, character, escaped)
+    return text

@@ -89,11 +89,14 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     """``finding_line`` of every finding followed by ``end``, built column by column by
     Arrow; None when a column holds a value only ``_line`` writes (text missing where a
     line shows it, or anything but text, as ``_line`` writes it with ``str``)."""
-    found = text_columns(findings, _LINE_TEXT, ("src_file", "severity", "rule_id",
-                                                "plan_id", "scope", "message"))
-    if found is None:
-        return None
-    text, line_no, col_no = found
+    found = text_columns(findings, LINE_TEXT, LINE_SHOWN)
+    return None if found is None else lines_of(*found, end=end)
+
+
+def lines_of(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array, end: str = ""
+             ) -> pa.Array:
+    """``line_array`` of findings given as Arrow columns (``arrowtext.text_columns`` of
+    LINE_TEXT, LINE_SHOWN)."""
     sheet = pc.fill_null(text["src_sheet"], "")
     where = pc.binary_join_element_wise(
         text["src_file"], unless_empty(sheet, word("["), sheet, word("]")),
@@ -112,8 +115,10 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
         word(": "), text["message"], tag, word(end), word(""))
 
 
-#: The text columns of a line (the others are the place's numbers).
-_LINE_TEXT = tuple(name for name in _LINE_COLUMNS if name not in POSITION)
+#: The text columns of a line (the others are the place's numbers), and those it shows
+#: with ``str`` (a missing one as "None", which only ``_line`` writes).
+LINE_TEXT = tuple(name for name in _LINE_COLUMNS if name not in POSITION)
+LINE_SHOWN = ("src_file", "severity", "rule_id", "plan_id", "scope", "message")
 
 
 def _line(file: object, sheet: object, line: object, column: object, severity: object,
