@@ -741,14 +741,26 @@ def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: i
     problem = Problem(Location("C:\\plans\\a b.csv", "Sheet", 4, 0), "bad <x>", "range")
     mixed = changed(report, entity_id=[True, 1, 1.0, None, "1"],
                     pay_at_stake=[float("inf"), 1.0, 2.5, -0.0, 3.0])
+    odd_places = typed_places(odd(report))
     for case in (report, odd(report), dataclasses.replace(odd(report), problems=(problem,)),
-                 mixed, dataclasses.replace(report, findings=report.findings.iloc[:0])):
+                 mixed, odd_places, typed_places(changed(report, entity_id=[None] * 5)),
+                 dataclasses.replace(report, findings=report.findings.iloc[:0])):
         expected = sarif._render_plain(case)
         assert sarif.render(case) == expected
         assert sarif.render(redact(case)) == sarif._render_plain(redact(case))
+    for case in (report, odd_places, redact(odd_places)):  # by Arrow, not the reference way
+        assert sarif._results(case.findings, {})
     unusual = changed(report, headcount=[types.SimpleNamespace()] * 5)
     with pytest.raises(TypeError):  # json.dumps refuses it, and so does the fast path
         sarif.render(unusual)
+
+
+def typed_places(report: Report) -> Report:
+    """The report with its places as the engine types them (integers), which the formats
+    built by Arrow take: odd values that do not send a report the reference way."""
+    findings = report.findings.copy()
+    findings[["src_line", "src_col"]] = findings[["src_line", "src_col"]].astype("int64")
+    return dataclasses.replace(report, findings=findings)
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 20_000])
@@ -764,9 +776,7 @@ def test_junit_from_columns_equals_elementtree(report: Report, chunk: int,
                         rule_id=[report.findings["rule_id"].iloc[0]] * 5)
     remedy_text = changed(report, remediation=["a & b", "<x>", "a & b", "", "z"])
     remedy_text.findings["remediation"] = remedy_text.findings["remediation"].astype("str")
-    odd_places = odd(report)  # odd values, places as the engine types them: built by Arrow
-    odd_places.findings[["src_line", "src_col"]] = odd_places.findings[
-        ["src_line", "src_col"]].astype("int64")
+    odd_places = typed_places(odd(report))
     for case in (report, odd(report), duplicate, dataclasses.replace(report, fail_on="none"),
                  dataclasses.replace(odd(report), problems=(problem, problem)), remedy_text,
                  odd_places,

@@ -11,30 +11,38 @@ accepted suppression. Problems of invalid inputs are the invocation's notificati
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck import __version__
 from policycheck.errors import Location, Problem
 from policycheck.findings import fill_fingerprints
+from policycheck.formats.arrowtext import concatenated, entity_words, text_columns, word
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
     per_distinct,
-    plain_column,
     records,
     status_reason,
     where,
 )
 from policycheck.formats.json_format import finding_json, list_pieces
-from policycheck.formats.jsontext import Unsupported, column_texts, dumps, encode_str, number
+from policycheck.formats.jsontext import (
+    Unsupported,
+    distinct_texts,
+    dumps,
+    encode_str,
+    string_texts,
+)
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
@@ -210,35 +218,81 @@ def _scalar(value: Any) -> str:
     raise Unsupported(type(value).__name__)
 
 
-def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> str:
-    """``result`` of every finding, encoded column by column and joined once."""
-    get = functools.partial(plain_column, findings)
-    rule_ids, severity, status = get("rule_id"), get("severity"), get("status")
-    lines = [max(int(number(v) or 0), 1) for v in get("src_line")]
-    columns = [max(int(number(v) or 0), 1) for v in get("src_col")]
-    texts = [f"{where({'plan_id': p, 'scope': s, 'entity_id': e})}: {m}" for p, s, e, m
-             in zip(get("plan_id"), get("scope"), get("entity_id"), get("message"),
-                    strict=True)]
+#: The findings columns a result shows as text, and those it shows with ``str`` (a
+#: missing one as "None", which only the reference way writes).
+_TEXT = ("rule_id", "severity", "plan_id", "scope", "entity_id", "message", "src_file",
+         "src_sheet", "status", "waiver", "fingerprint")
+_SHOWN = ("rule_id", "severity", "plan_id", "scope", "message", "src_file")
+#: The result's properties read from the findings columns of the same name.
+_PROPERTIES = ("severity", "plan_id", "scope", "entity_id", "status", "headcount",
+               "pay_at_stake")
+
+
+def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> bytes:
+    """``result`` of every finding, encoded column by column (each value that repeats
+    once per distinct value) and joined row by row by Arrow."""
+    found = text_columns(findings, _TEXT, _SHOWN)
+    if found is None:
+        raise Unsupported("a value only the reference way writes")
+    text, line_no, col_no = found
+    line, column = (pc.cast(pc.max_element_wise(n, 1), pa.large_string())
+                    for n in (line_no, col_no))
+    end_column = pc.cast(pc.add(pc.max_element_wise(col_no, 1), 1), pa.large_string())
+    message = pc.binary_join_element_wise(
+        word("plan '"), text["plan_id"], word("'"), entity_words(text["scope"],
+                                                                text["entity_id"]),
+        word(": "), text["message"], word(""))
+    status = pc.fill_null(text["status"], "")
     pieces = [
-        per_distinct(rule_ids, lambda r: _scalar(r) + (
+        _per_distinct(text["rule_id"], lambda r: _scalar(r) + (
             f',\n{_IND}  "ruleIndex": {rule_index[r]}' if r in rule_index else "")),
-        per_distinct(severity, lambda s: encode_str(SEVERITY_LEVELS[s])),
-        [_scalar(t) for t in texts],
-        per_distinct(get("src_file"), lambda f: _scalar(artifact_uri(f))),
-        list(map(str, lines)), list(map(str, columns)), list(map(str, lines)),
-        [str(c + 1) for c in columns],
-        column_texts(findings["fingerprint"], _IND),
-        *(column_texts(findings[name], _IND, name in ("headcount", "pay_at_stake")) for name in
-          ("severity", "plan_id", "scope", "entity_id", "status", "headcount",
-           "pay_at_stake")),
-        per_distinct(get("src_sheet"), lambda s: _scalar(s or None)),
-        [_suppression(s, w) if s in SUPPRESSED else "" for s, w
-         in zip(status, get("waiver"), strict=True)],
+        _per_distinct(text["severity"], lambda s: encode_str(SEVERITY_LEVELS[s])),
+        string_texts(message, b""),
+        _per_distinct(text["src_file"], lambda f: _scalar(artifact_uri(f))),
+        line, column, line, end_column,
+        string_texts(text["fingerprint"], b""),
+        *(_property(findings, name) for name in _PROPERTIES),
+        _per_distinct(text["src_sheet"], lambda s: _scalar(s or None)),
+        _suppressions(status, text["waiver"]),
     ]
-    parts = [part for sep, column in zip(_SEPARATORS, pieces, strict=True)
-             for part in (itertools.repeat(sep), column)]
-    # Every result follows ",\n" and the indentation; the caller drops the first's.
-    return "".join(itertools.chain.from_iterable(zip(*parts, itertools.repeat(_RESULT_END))))
+    parts = [part for sep, piece in zip(_SEPARATORS, pieces, strict=True)
+             for part in (pa.scalar(sep.encode(), pa.large_binary()),
+                          piece.cast(pa.large_binary()))]
+    return concatenated(pc.binary_join_element_wise(
+        *parts, pa.scalar(_RESULT_END.encode(), pa.large_binary()),
+        pa.scalar(b"", pa.large_binary())))
+
+
+def _per_distinct(text: pa.Array, encode: Callable[[Any], str]) -> pa.Array:
+    """``encode`` of each text (None for a missing one), worked out once per distinct text."""
+    encoded = text.dictionary_encode()
+    values = encoded.dictionary.to_pylist() + [None] * bool(text.null_count)
+    codes = encoded.indices.fill_null(len(values) - 1)
+    return pa.array(list(map(encode, values)), type=pa.large_string()).take(codes)
+
+
+def _property(findings: pd.DataFrame, name: str) -> pa.Array:
+    """A findings column as the result's properties hold it (``jsontext.column_texts``)."""
+    found = distinct_texts(findings[name], _IND, name in ("headcount", "pay_at_stake"))
+    if found is None:
+        raise Unsupported(f"{name}: a value only the reference way writes")
+    codes, encoded = found
+    return pa.array([*encoded, "null"], type=pa.large_string()).take(
+        pa.array(np.where(codes < 0, len(encoded), codes)))
+
+
+def _suppressions(status: pa.Array, waiver: pa.Array) -> pa.Array:
+    """The suppression of each waived or baselined finding, nothing for the others."""
+    suppressed = pc.is_in(status, pa.array(SUPPRESSED, pa.large_string()))
+    rows = np.flatnonzero(suppressed.to_numpy(zero_copy_only=False))
+    none = pa.nulls(len(status), pa.large_string()).fill_null("")
+    if not len(rows):
+        return none
+    chosen = pa.array(rows)
+    texts = per_distinct(list(zip(status.take(chosen).to_pylist(),
+                                  waiver.take(chosen).to_pylist(), strict=True)),
+                         lambda pair: _suppression(*pair))
+    return pc.replace_with_mask(none, suppressed, pa.array(texts, type=pa.large_string()))
 
 
 def _suppression(status: Any, waiver: Any) -> str:
