@@ -124,3 +124,27 @@ def test_csv_cells_built_by_arrow_are_the_cells_written_one_by_one(
         values: list[str | None]) -> None:
     cells = csv_format._cells(pa.array(values, type=pa.large_string()))
     assert cells.to_pylist() == [csv_format._cell(v) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(alphabet='ab"\\\n\x00\x1fé€', max_size=6)),
+                      max_size=12),
+       start=st.integers(0, 3), large=st.booleans())
+def test_rows_holding_a_byte_are_found_by_search_as_by_looking(
+        texts: list[str | None], start: int, large: bool) -> None:
+    """Also in a slice of an array (an offset into its buffers) and with 32-bit offsets;
+    None when the needles occur more often than allowed."""
+    from policycheck.formats.arrowtext import rows_holding
+    from policycheck.formats.jsontext import _ESCAPED_UTF8, encode_str, string_texts
+
+    array = pa.array(texts, type=pa.large_string() if large else pa.string())[start:]
+    values = array.to_pylist()
+    needles = [n.decode() for n in _ESCAPED_UTF8]
+    expected = [i for i, v in enumerate(values) if v and any(n in v for n in needles)]
+    assert rows_holding(array, _ESCAPED_UTF8, most=10**6).tolist() == expected
+    occurrences = sum(v.count(n) for v in values if v for n in needles)
+    if occurrences:
+        assert rows_holding(array, _ESCAPED_UTF8, most=occurrences - 1) is None
+        assert rows_holding(array, _ESCAPED_UTF8, most=occurrences) is not None
+    assert string_texts(array, b": ").to_pylist() == [
+        b": null" if v is None else (": " + encode_str(v)).encode() for v in values]

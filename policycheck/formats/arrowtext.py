@@ -7,6 +7,8 @@ one buffer, handed to the writer as bytes without a Python string per finding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -89,3 +91,26 @@ def concatenated(array: pa.Array) -> bytes:
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
     first, last = offsets[array.offset], offsets[array.offset + len(array)]
     return array.buffers()[2].slice(first, last - first).to_pybytes()
+
+
+def rows_holding(array: pa.Array, needles: Sequence[bytes], most: int) -> np.ndarray | None:
+    """The rows of an Arrow text array whose text holds one of ``needles``, in order, found
+    by byte searches over the array's data at once (a regular expression matched row by row
+    costs a pass per row); None when the needles occur more than ``most`` times, since each
+    occurrence is then found on its own."""
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)[
+        array.offset:array.offset + len(array) + 1].astype(np.int64)
+    if not len(array) or array.buffers()[2] is None:
+        return np.zeros(0, dtype=np.int64)
+    data = array.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0]).to_pybytes()
+    found = [needle for needle in needles if needle in data]
+    if sum(data.count(needle) for needle in found) > most:
+        return None
+    at = []
+    for needle in found:
+        start = data.find(needle)
+        while start >= 0:
+            at.append(start)
+            start = data.find(needle, start + 1)
+    return np.unique(np.searchsorted(offsets - offsets[0], at, side="right") - 1)

@@ -162,8 +162,17 @@ def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
     if name in _PER_FINDING and isinstance(findings[name].array, pd.arrays.ArrowStringArray):
         return np.arange(n, dtype=np.int64), string_texts(pa.array(findings[name].array),
                                                           prefix)
+    column = findings[name]
+    if name == "src_line" and isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
+        # nearly a line per finding: written by Arrow, not per distinct line
+        values = pa.array(column.to_numpy())
+        text = pc.if_else(pc.equal(values, 0), pa.scalar("null", pa.large_string()),
+                          pc.cast(values, pa.large_string()))  # ``value or None``: 0 is null
+        return np.arange(n, dtype=np.int64), pc.binary_join_element_wise(
+            pa.scalar(prefix.decode(), pa.large_string()), text,
+            pa.scalar("", pa.large_string())).cast(pa.large_binary())
     numeric = name in _NUMBERS
-    found = distinct_texts(findings[name], _IND, numeric)
+    found = distinct_texts(column, _IND, numeric)
     if found is None:
         texts = [value_text(v, _IND, numeric).encode("utf-8") for v in findings[name].tolist()]
         codes = np.arange(n, dtype=np.int64)

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.formats.arrowtext import rows_holding
 from policycheck.wording import is_missing
 
 
@@ -99,6 +100,7 @@ def dumps(value: Any) -> str:
 
 #: The characters json's string encoder escapes when it keeps non-ASCII text as it is.
 _ESCAPED = r'["\\\x00-\x1f]'
+_ESCAPED_UTF8 = (b'"', b"\\", *(bytes([byte]) for byte in range(0x20)))
 
 
 def string_texts(array: pa.Array, prefix: bytes) -> pa.Array:
@@ -109,13 +111,18 @@ def string_texts(array: pa.Array, prefix: bytes) -> pa.Array:
     text = functools.partial(pa.scalar, type=array.type)
     quoted = pc.binary_join_element_wise(text(start + '"'), array, text('"'), text(""))
     texts = pc.if_else(array.is_null(), text(start + "null"), quoted).cast(pa.large_binary())
-    escape = pc.fill_null(pc.match_substring_regex(array, _ESCAPED), False)
-    positions = np.flatnonzero(escape.to_numpy(zero_copy_only=False))
+    positions = rows_holding(array, _ESCAPED_UTF8, most=len(array) // 4)
+    if positions is None:  # many to escape: matched row by row
+        escaping = pc.fill_null(pc.match_substring_regex(array, _ESCAPED), False)
+        positions = np.flatnonzero(escaping.to_numpy(zero_copy_only=False))
     if not len(positions):
         return texts
+    escape = np.zeros(len(array), dtype=bool)
+    escape[positions] = True
     values = array.take(pa.array(positions, type=pa.int64())).to_pylist()
     escaped = [(start + encode_str(value)).encode("utf-8") for value in values]
-    return pc.replace_with_mask(texts, escape, pa.array(escaped, type=pa.large_binary()))
+    return pc.replace_with_mask(texts, pa.array(escape),
+                                pa.array(escaped, type=pa.large_binary()))
 
 
 def column_texts(series: pd.Series, indent: str, numeric: bool = False) -> list[str]:
