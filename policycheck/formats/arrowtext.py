@@ -26,12 +26,13 @@ def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
     if name not in findings:
         return pa.nulls(len(findings), type=pa.large_string())
     column = findings[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # a rule's title, remediation
+        found = coded_text(findings, name)
+        if found is None:
+            return None
+        distinct, codes = found
+        return distinct.take(pa.array(codes, mask=codes < 0))
     try:
-        if isinstance(column.dtype, pd.CategoricalDtype):  # a rule's title, remediation
-            categories = column.cat.categories.to_numpy(dtype=object)
-            codes = column.cat.codes.to_numpy()
-            return pa.array(categories, type=pa.large_string(), from_pandas=True).take(
-                pa.array(codes, mask=codes < 0))
         if isinstance(column.dtype, pd.StringDtype):
             array = pa.array(column.array, type=pa.large_string())
         else:
@@ -40,6 +41,25 @@ def arrow_text(findings: pd.DataFrame, name: str) -> pa.Array | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def coded_text(findings: pd.DataFrame, name: str) -> tuple[pa.Array, np.ndarray] | None:
+    """A column as its distinct texts and a code per row into them (-1: missing); None when
+    it holds anything but text and missing values. A categorical column (a rule's title or
+    remediation, repeated on each of its findings) is read as its categories and codes."""
+    column = findings.get(name)
+    if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+        try:
+            categories = pa.array(column.cat.categories.to_numpy(dtype=object),
+                                  type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        return categories, column.cat.codes.to_numpy().astype(np.int64)
+    text = arrow_text(findings, name)
+    if text is None:
+        return None
+    encoded = text.dictionary_encode()
+    return encoded.dictionary, encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
 
 
 #: The findings columns of a finding's place in its file, written as integers.

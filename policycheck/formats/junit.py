@@ -11,8 +11,6 @@ report gives the same bytes.
 
 from __future__ import annotations
 
-import functools
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -23,20 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.errors import Problem
-from policycheck.formats.arrowtext import arrow_text, concatenated, text_columns, word
+from policycheck.formats.arrowtext import coded_text, concatenated, text_columns, word
 from policycheck.formats.cells import (
     NOT_XML,
     SUPPRESSED,
     finding_dicts,
-    per_distinct,
-    plain_column,
     status_reason,
 )
 from policycheck.formats.text_format import (
     LINE_SHOWN,
     LINE_TEXT,
     finding_line,
-    finding_lines,
     lines_of,
 )
 from policycheck.report import Report
@@ -149,21 +144,19 @@ def render(report: Report) -> str:
 
 
 def chunks(report: Report) -> Iterator[bytes]:
-    """What ``_render_plain`` writes, in UTF-8 pieces of a suite each, each finding's test
-    case written as text from the columns read once (ElementTree takes microseconds a node,
-    and a finding is three)."""
-    severities = set(plain_column(report.findings, "severity"))
-    if not report.rules or not all(type(s) is str for s in severities):
-        # no suite, or a severity ElementTree would refuse to write
+    """What ``_render_plain`` writes, in UTF-8 pieces, each finding's test case written as
+    text from the columns (ElementTree takes microseconds a node, and a finding is three)."""
+    suites = _arrow_suites(report) if report.rules else None
+    if suites is None:  # no suite, or a value only ElementTree writes (or refuses)
         yield _render_plain(report).encode("utf-8")
         return
-    counts, cases = _arrow_suites(report) or _finding_suites(report)
+    counts, cases = suites
     empty = dict.fromkeys(_COUNTS, 0) | {"tests": 1}
-    suites = [counts.get(rule.id, empty) for rule in report.rules]
+    shown = [counts.get(rule.id, empty) for rule in report.rules]
     problems = _problem_suite(report.problems) if report.problems else None
     if problems:
-        suites.append(problems[1])
-    totals = {key: sum(c[key] for c in suites) for key in _COUNTS}
+        shown.append(problems[1])
+    totals = {key: sum(c[key] for c in shown) for key in _COUNTS}
     yield (_HEADER + '<testsuites name="policycheck"' + _counted(totals) + ">").encode("utf-8")
     for rule in report.rules:
         yield ("\n" + _suite_head(rule.id, counts.get(rule.id, empty))).encode("utf-8")
@@ -201,76 +194,6 @@ CHUNK = 20_000
 #: A rule's findings' suite counts, and a function writing its test cases as UTF-8 pieces,
 #: each case ending its line.
 _Suites = tuple[dict[Any, dict[str, int]], Callable[[Any], Iterable[bytes]]]
-
-
-def _finding_suites(report: Report) -> _Suites:
-    """Each rule's suite counts, and a function writing its test cases as text. Cases are
-    made a chunk of findings at a time in report order (a suite's names stay unique across
-    chunks), which keeps each text pass small."""
-    findings = report.findings
-    # ``report.failing`` would copy every column; its index labels are what counts.
-    failing = findings.index.isin(findings.index[report.failing_mask]).tolist()
-    seen: dict[Any, set[str]] = {}
-    texts: dict[Any, list[str]] = {}
-    counts: dict[Any, dict[str, int]] = {}
-    for start in range(0, len(findings), CHUNK):
-        part = findings.iloc[start:start + CHUNK]
-        for rule_id, kind, text in _cases(part, failing[start:start + CHUNK], seen):
-            texts.setdefault(rule_id, []).append(text)
-            count = counts.setdefault(rule_id, dict.fromkeys(_COUNTS, 0))
-            count["tests"] += 1
-            if kind != "system-out":
-                count["failures" if kind == "failure" else "skipped"] += 1
-    return counts, lambda rule_id: [("\n".join(texts[rule_id]) + "\n").encode("utf-8")]
-
-
-def _cases(findings: pd.DataFrame, failing: list[bool], seen: dict[Any, set[str]]
-           ) -> list[tuple[Any, str, str]]:
-    """Each finding's rule, kind of case (failure, skipped, system-out) and case text."""
-    get = functools.partial(plain_column, findings)
-    rule_ids, status = get("rule_id"), get("status")
-    kinds = ["failure" if fail else "skipped" if s in SUPPRESSED else "system-out"
-             for fail, s in zip(failing, status, strict=True)]
-    names = _escaped([_unique_in(seen.setdefault(r, set()),
-                                 _case_name({"plan_id": p, "entity_id": e}))
-                      for r, p, e in zip(rule_ids, get("plan_id"), get("entity_id"),
-                                         strict=True)], _attribute)
-    messages = _escaped([str(m) for m in get("message")], _attribute)
-    details = _escaped([f"{line}\nWhat to change: {remedy}" for line, remedy
-                        in zip(finding_lines(findings), get("remediation"), strict=True)],
-                       _cdata)
-    reasons = _escaped([status_reason({"status": s, "waiver": w}) if k == "skipped" else ""
-                        for k, s, w in zip(kinds, status, get("waiver"), strict=True)],
-                       _attribute)
-    types = per_distinct(get("severity"), _attribute)
-    heads = per_distinct(rule_ids, lambda r: f'    <testcase classname="{_attribute(_text(r))}"'
-                                             ' name="')
-    return [(r, k, head + name + '">\n      ' + _case_body(k, m, t, d, why)
-             + "\n    </testcase>") for r, k, head, name, m, t, d, why
-            in zip(rule_ids, kinds, heads, names, messages, types, details, reasons,
-                   strict=True)]
-
-
-def _case_body(kind: str, message: str, type_: str, detail: str, reason: str) -> str:
-    if kind == "failure":
-        return f'<failure message="{message}" type="{type_}">{detail}</failure>'
-    if kind == "skipped":
-        return f'<skipped message="{reason}" />'
-    return f"<system-out>{detail}</system-out>"
-
-
-def _escaped(texts: list[str], escape: Callable[[str], str]) -> list[str]:
-    """``escape(_text(t))`` of each text, in one pass over the texts joined by NUL (NOT_XML
-    turns a NUL of a text into U+FFFD first, so that NUL only separates)."""
-    if not texts:
-        return []
-    joined = "\0".join(texts)
-    if _NOT_XML_BUT_NUL.search(joined) or joined.count("\0") != len(texts) - 1:
-        joined = "\0".join(NOT_XML.sub("\ufffd", t) for t in texts)
-    return escape(joined).split("\0")
-
-
-_NOT_XML_BUT_NUL = re.compile(NOT_XML.pattern.replace("\x00-", "\x01-"))
 
 
 def _cdata(text: str) -> str:
@@ -329,26 +252,11 @@ def _arrow_suites(report: Report) -> _Suites | None:
 
 def _remediation(findings: pd.DataFrame) -> tuple[pa.Array, np.ndarray] | None:
     """The findings' distinct remediations escaped as element text, and a code per finding
-    into them (a rule's remediation repeats on each of its findings); None when one is
-    missing or not text."""
-    column = findings.get("remediation")
-    if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()  # type: ignore[union-attr]
-        try:
-            distinct = pa.array(column.cat.categories.to_numpy(dtype=object),  # type: ignore[union-attr]
-                                type=pa.large_string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return None
-    else:
-        text = arrow_text(findings, "remediation")
-        if text is None:
-            return None
-        encoded = text.dictionary_encode()
-        codes = encoded.indices.fill_null(-1).to_numpy()
-        distinct = encoded.dictionary
-    if (codes < 0).any() or distinct.null_count:
+    into them; None when one is missing or not text."""
+    found = coded_text(findings, "remediation")
+    if found is None or (found[1] < 0).any() or found[0].null_count:
         return None
-    return _xml(distinct, _CDATA), codes.astype(np.int64)
+    return _xml(found[0], _CDATA), found[1]
 
 
 def _case_texts(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array,
