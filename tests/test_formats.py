@@ -886,6 +886,29 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         redact(odd(report)))
 
 
+def test_workbook_rows_past_excels_limit_go_on_in_numbered_sheets(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel opens no sheet of more than 1,048,576 rows: the findings (and plans) past it go
+    on in sheets "findings (2)"..., each with the header, every row kept in order."""
+    from policycheck.formats import xlsx_format
+
+    def sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
+
+    whole = sheets(xlsx_format.render(report))
+    monkeypatch.setattr(xlsx_format, "MAX_ROWS", 3)
+    data = xlsx_format.render(report)
+    assert data == xlsx_format._render_plain(report)
+    split = sheets(data)
+    assert list(split) == ["findings", "findings (2)", "findings (3)", "plans", "plans (2)"]
+    for title in ("findings", "plans"):
+        parts = [rows for name, rows in split.items() if name.startswith(title)]
+        assert all(rows[0] == whole[title][0] for rows in parts)
+        assert [len(rows) for rows in parts] == [3] * (len(parts) - 1) + [len(parts[-1])]
+        assert [row for rows in parts for row in rows[1:]] == whole[title][1:]
+
+
 def test_workbook_sheet_past_the_zip64_size_is_staged_and_written_alike(
         report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sheet whose rows grow past the size that would need ZIP64 fields is written again

@@ -60,13 +60,18 @@ class Column:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def rows(self, start: int, stop: int) -> Column:
+        """The column of rows ``start`` to ``stop`` (its distinct cells all kept)."""
+        return Column(self.distinct, self.codes[start:stop])
+
     def head(self, count: int) -> list[Any]:
         """The cells of the first ``count`` rows."""
         return [self.distinct[code] for code in self.codes[:count].tolist()]
 
     def width(self) -> int:
-        """The longest text of the column's cells (a missing value is 0 long; every
-        distinct cell but None is some row's)."""
+        """The longest text of the column's distinct cells (a missing value is 0 long):
+        every one is some row's, but in a part of a longer column (``rows``), which is as
+        wide as the whole."""
         return max((len(v) if type(v) is str else len(str(v)) for v in self.distinct
                     if v is not None), default=0)
 

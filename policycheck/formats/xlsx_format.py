@@ -37,6 +37,9 @@ PERCENT = "0.0%"
 MONEY = "#,##0"
 NUMBER_FORMATS = {"pay_at_stake": MONEY, **{c: PERCENT for c in PLAN_COLUMNS if "share" in c}}
 MIN_WIDTH, MAX_WIDTH = 8, 60
+#: The most rows an Excel sheet holds, its header included: the rows past it go on in
+#: sheets of the same columns named "findings (2)", "findings (3)"...
+MAX_ROWS = 1_048_576
 # openpyxl is imported when a workbook is made: `validate --format json` loads this package.
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -131,7 +134,8 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]]
     book.remove(book.active)
     book.properties.created = book.properties.modified = EPOCH
     rewrite = {}
-    for number, (title, header, columns) in enumerate(sheets, start=1):
+    for number, (title, header, columns) in enumerate(
+            (part for sheet in sheets for part in _within_limit(*sheet)), start=1):
         count = len(columns[0])
         shown = count if by_openpyxl is None else min(count, by_openpyxl)
         widths = [max(len(name), column.width()) for name, column
@@ -148,6 +152,15 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]]
         book.save(path)
         fix_workbook_dates(path, rewrite)
         return path.read_bytes()
+
+
+def _within_limit(title: str, header: Sequence[str], columns: list[sheetxml.Column]
+                  ) -> list[tuple[str, Sequence[str], list[sheetxml.Column]]]:
+    """A sheet as sheets of at most MAX_ROWS rows each, the second named "title (2)"."""
+    rows, per = len(columns[0]), MAX_ROWS - 1
+    return [(title if start == 0 else f"{title} ({start // per + 1})", header,
+             [column.rows(start, start + per) for column in columns])
+            for start in range(0, max(rows, 1), per)]
 
 
 def _more_rows(saved: bytes, sheet: Any, columns: list[sheetxml.Column], first: int,
