@@ -810,15 +810,20 @@ def test_junit_case_names_by_arrow_as_one_by_one(pairs: list[tuple[str, str | No
 def test_junit_escaping_by_arrow_as_elementtree(texts: list[str]) -> None:
     import pyarrow as pa
 
-    from policycheck.formats import junit
+    from policycheck.formats import xmltext
 
     array = pa.array(texts, pa.large_string())
-    assert junit._xml(array, junit._ATTRIBUTE).to_pylist() == [
-        junit._attribute(junit._text(t)) for t in texts]
-    assert junit._xml(array, junit._CDATA).to_pylist() == [
-        junit._cdata(junit._text(t)) for t in texts]
-    assert junit._xml(array, junit._ATTRIBUTE, not_xml=False).to_pylist() == [
-        junit._attribute(t) for t in texts]
+    for escapes, one in ((xmltext.ATTRIBUTE, xmltext.attribute),
+                         (xmltext.ELEMENT, xmltext.element_text)):
+        assert xmltext.escaped_array(array, escapes).to_pylist() == [
+            one(xmltext.xml_safe(t)) for t in texts]
+        assert xmltext.escaped_array(array, escapes, safe=False).to_pylist() == list(
+            map(one, texts))
+    text = "".join(texts) + "."  # ElementTree writes an empty element as <e />
+    element = ET.Element("e", {"a": text})
+    element.text = text
+    assert ET.tostring(element, encoding="unicode") == (
+        f'<e a="{xmltext.attribute(text)}">{xmltext.element_text(text)}</e>')
 
 
 def test_github_from_columns_equals_annotations_of_records(report: Report) -> None:

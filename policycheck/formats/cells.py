@@ -8,7 +8,6 @@ workbook row are the same record.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -31,8 +30,6 @@ FINDING_FIELDS = (
 SUPPRESSED = ("waived", "baselined")
 SEVERITY_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
                    "info": "note"}
-#: Characters that XML 1.0 (so JUnit and the parts of a workbook) cannot carry, even escaped.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV
 # injection"); the full-width forms are read as formulas by some locales of Excel too.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -177,11 +174,6 @@ def per_distinct(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
         else:
             out.append(done.setdefault(key, encode(value)))
     return out
-
-
-def xml_text(text: str) -> str:
-    """Text as ElementTree escapes an element's text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def neutralise(value: Any) -> Any:

@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 from policycheck.errors import Problem
 from policycheck.formats.arrowtext import coded_text, concatenated, text_columns, word
 from policycheck.formats.cells import (
-    NOT_XML,
     SUPPRESSED,
     finding_dicts,
     status_reason,
@@ -34,13 +33,20 @@ from policycheck.formats.text_format import (
     finding_line,
     lines_of,
 )
+from policycheck.formats.xmltext import (
+    ATTRIBUTE,
+    ELEMENT,
+    attribute,
+    escaped_array,
+    xml_safe,
+)
 from policycheck.report import Report
 
 INPUT_SUITE = "policycheck.input"
 
 
 def _text(value: object) -> str:
-    return NOT_XML.sub("\ufffd", str(value))
+    return xml_safe(str(value))
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -163,7 +169,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         if rule.id in counts:
             yield from cases(rule.id)
         else:
-            yield (f'    <testcase classname="{_attribute(rule.id)}" name="no findings" />\n'
+            yield (f'    <testcase classname="{attribute(rule.id)}" name="no findings" />\n'
                    .encode())
         yield b"  </testsuite>"
     if problems:
@@ -176,7 +182,7 @@ def _counted(counts: dict[str, int]) -> str:
 
 
 def _suite_head(name: str, counts: dict[str, int]) -> str:
-    return f'  <testsuite name="{_attribute(_text(name))}"{_counted(counts)}>\n'
+    return f'  <testsuite name="{attribute(_text(name))}"{_counted(counts)}>\n'
 
 
 def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
@@ -194,17 +200,6 @@ CHUNK = 20_000
 #: A rule's findings' suite counts, and a function writing its test cases as UTF-8 pieces,
 #: each case ending its line.
 _Suites = tuple[dict[Any, dict[str, int]], Callable[[Any], Iterable[bytes]]]
-
-
-def _cdata(text: str) -> str:
-    """Text as ElementTree escapes an element's text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _attribute(text: str) -> str:
-    """Text as ElementTree escapes an attribute value."""
-    return (_cdata(text).replace('"', "&quot;").replace("\r", "&#13;")
-            .replace("\n", "&#10;").replace("\t", "&#09;"))
 
 
 def _arrow_suites(report: Report) -> _Suites | None:
@@ -236,9 +231,9 @@ def _arrow_suites(report: Report) -> _Suites | None:
 
     def cases(rule_id: Any) -> Iterator[bytes]:
         rows = by_rule[slice(*where[rule_id])]
-        names = _xml(_names(text["plan_id"].take(pa.array(rows)),
-                            text["entity_id"].take(pa.array(rows))), _ATTRIBUTE)
-        head = word(f'    <testcase classname="{_attribute(_text(rule_id))}" name="')
+        names = escaped_array(_names(text["plan_id"].take(pa.array(rows)),
+                            text["entity_id"].take(pa.array(rows))), ATTRIBUTE)
+        head = word(f'    <testcase classname="{attribute(_text(rule_id))}" name="')
         for start in range(0, len(rows), CHUNK):
             part = rows[start:start + CHUNK]
             chosen = pa.array(part)
@@ -256,7 +251,7 @@ def _remediation(findings: pd.DataFrame) -> tuple[pa.Array, np.ndarray] | None:
     found = coded_text(findings, "remediation")
     if found is None or (found[1] < 0).any() or found[0].null_count:
         return None
-    return _xml(found[0], _CDATA), found[1]
+    return escaped_array(found[0], ELEMENT), found[1]
 
 
 def _case_texts(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array,
@@ -274,14 +269,14 @@ def _case_texts(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array,
                         pc.if_else(pc.equal(status, "baselined"),
                                    word(status_reason({"status": "baselined"})), status))
     failure, shown = pc.equal(kind, 0), pc.not_equal(kind, 1)
-    line = _xml(lines_of(text, line_no, col_no), _CDATA)
+    line = escaped_array(lines_of(text, line_no, col_no), ELEMENT)
     return pc.binary_join_element_wise(
         head, names, word('">\n      '),
         by_kind('<failure message="', '<skipped message="', "<system-out>"),
-        _only(_xml(text["message"], _ATTRIBUTE), failure),
-        _only(_xml(reason, _ATTRIBUTE), pc.equal(kind, 1)),
+        _only(escaped_array(text["message"], ATTRIBUTE), failure),
+        _only(escaped_array(reason, ATTRIBUTE), pc.equal(kind, 1)),
         by_kind('" type="', '" />', ""),
-        _only(_xml(text["severity"], _ATTRIBUTE, not_xml=False), failure),
+        _only(escaped_array(text["severity"], ATTRIBUTE, safe=False), failure),
         by_kind('">', "", ""), _only(line, shown),
         by_kind("\nWhat to change: ", "", "\nWhat to change: "), _only(remediation, shown),
         by_kind("</failure>", "", "</system-out>"), word("\n    </testcase>\n"), word(""),
@@ -320,28 +315,3 @@ def _occurrence(names: pa.Array) -> np.ndarray:
     seen = np.empty(len(key), dtype=np.int64)
     seen[order] = at - np.maximum.accumulate(np.where(first, at, 0))
     return seen
-
-
-#: What ElementTree escapes in an element's text, and in an attribute value, in order.
-_CDATA = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
-_ATTRIBUTE = (*_CDATA, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
-#: NOT_XML, as Arrow's regular expressions (RE2) write it, and as the UTF-8 of each
-#: character it matches.
-_NOT_XML_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-_NOT_XML_UTF8 = (*(bytes([byte]) for byte in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))),
-                 "\ufffe".encode(), "\uffff".encode())
-
-
-def _xml(text: pa.Array, escapes: tuple[tuple[str, str], ...], not_xml: bool = True
-         ) -> pa.Array:
-    """``_cdata(_text(t))`` or ``_attribute(_text(t))`` of each text (without ``_text``
-    when not ``not_xml``). Whether any text holds a character to replace is asked of the
-    texts' bytes at once (a byte search), so that a replacement is a pass over the texts
-    only when one needs it."""
-    data = concatenated(text)
-    if not_xml and any(character in data for character in _NOT_XML_UTF8):
-        text = pc.replace_substring_regex(text, _NOT_XML_RE2, "\ufffd")
-    for character, escaped in escapes:
-        if character.encode() in data:
-            text = pc.replace_substring(text, character, escaped)
-    return text

@@ -26,11 +26,10 @@ import pyarrow.compute as pc
 from policycheck.formats.arrowtext import concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
-    NOT_XML,
     flat_codes,
     neutralise,
-    xml_text,
 )
+from policycheck.formats.xmltext import element_text, xml_safe
 
 #: Texts openpyxl stores as error values rather than text (``openpyxl.cell.cell``).
 ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
@@ -106,7 +105,7 @@ def plain_columns(columns: Sequence[Sequence[Any]]) -> list[Column] | None:
 def _cell(value: Any) -> Any:
     kind = type(value)
     if kind is str:
-        return NOT_XML.sub("\ufffd", neutralise(value))
+        return xml_safe(neutralise(value))
     if value is None or kind is int or (kind is float and math.isfinite(value)):
         return value
     raise _NotPlain(kind.__name__)
@@ -156,7 +155,7 @@ def _tail(value: Any) -> str:
             return f' t="e"><v>{text}</v></c>'
         stripped = text.strip()
         space = ' xml:space="preserve"' if stripped and stripped != text else ""
-        return f' t="inlineStr"><is><t{space}>{xml_text(text)}</t></is></c>'
+        return f' t="inlineStr"><is><t{space}>{element_text(text)}</t></is></c>'
     return f' t="n"><v>{"%.16g" % value}</v></c>'  # noqa: UP031 (openpyxl's safe_string)
 
 

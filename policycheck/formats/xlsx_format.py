@@ -21,11 +21,11 @@ from policycheck.findings import fill_fingerprints
 from policycheck.formats import sheetxml
 from policycheck.formats.cells import (
     FINDING_FIELDS,
-    NOT_XML,
     finding_dicts,
     flat_record,
     neutralise,
 )
+from policycheck.formats.xmltext import xml_safe
 from policycheck.report import Report
 from policycheck.ruleset import SEVERITIES
 from policycheck.wording import is_missing
@@ -49,7 +49,7 @@ def _cell(value: Any) -> Any:
     if is_missing(value):
         return None
     if isinstance(value, str):
-        return NOT_XML.sub("\ufffd", neutralise(value))
+        return xml_safe(neutralise(value))
     return value.item() if hasattr(value, "item") else value
 
 

@@ -1,0 +1,60 @@
+"""Text as ElementTree writes it in XML (JUnit, the workbook's sheets): characters XML 1.0
+cannot carry replaced by U+FFFD, markup characters escaped; one text at a time, or a whole
+Arrow text array at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policycheck.formats.arrowtext import concatenated
+
+#: Characters that XML 1.0 cannot carry, even escaped.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: What ElementTree escapes in an element's text, and in an attribute value, in order.
+ELEMENT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+ATTRIBUTE = (*ELEMENT, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+#: NOT_XML as Arrow's regular expressions (RE2) write it, and the UTF-8 of each character
+#: it matches.
+_NOT_XML_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
+_NOT_XML_UTF8 = (*(bytes([b]) for b in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))),
+                 "\ufffe".encode(), "\uffff".encode())
+
+
+def xml_safe(text: str) -> str:
+    """The text with each character XML cannot carry replaced by U+FFFD."""
+    return NOT_XML.sub("\ufffd", text)
+
+
+def element_text(text: str) -> str:
+    """Text as ElementTree escapes an element's text."""
+    return _escape(text, ELEMENT)
+
+
+def attribute(text: str) -> str:
+    """Text as ElementTree escapes an attribute value."""
+    return _escape(text, ATTRIBUTE)
+
+
+def _escape(text: str, escapes: tuple[tuple[str, str], ...]) -> str:
+    for character, escaped in escapes:
+        text = text.replace(character, escaped)
+    return text
+
+
+def escaped_array(text: pa.Array, escapes: tuple[tuple[str, str], ...], safe: bool = True
+                  ) -> pa.Array:
+    """``_escape(xml_safe(t), escapes)`` of each text of an Arrow array (without
+    ``xml_safe`` when not ``safe``). Whether any text holds a character to replace is asked
+    of the texts' bytes at once (a byte search), so that a replacement is a pass over the
+    texts only when one needs it."""
+    data = concatenated(text)
+    if safe and any(character in data for character in _NOT_XML_UTF8):
+        text = pc.replace_substring_regex(text, _NOT_XML_RE2, "\ufffd")
+    for character, escaped in escapes:
+        if character.encode() in data:
+            text = pc.replace_substring(text, character, escaped)
+    return text
