@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -37,3 +38,23 @@ def test_quiet_silences_the_summary_lines(tmp_path: object, in_repo: object,
     assert "wrote" in capsys.readouterr().err
     main(["report", "sample_data/yaml", "-o", target, "--quiet"])
     assert capsys.readouterr().err == ""
+
+
+def test_the_bar_names_each_output_file_as_it_is_written(
+        tmp_path: object, in_repo: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing a large workbook takes a while after the check: the bar says which file."""
+    import contextlib
+
+    from policycheck.cli import checking
+
+    stages: list[str] = []
+
+    @contextlib.contextmanager
+    def recorded(quiet: bool) -> Iterator[Callable[[str, int | None], None]]:
+        yield lambda stage, total: stages.append(stage) if stage else None
+
+    monkeypatch.setattr(checking, "progress", recorded)
+    main(["check", "sample_data/yaml", "--format", "json", "--output", f"xlsx:{tmp_path}/a.xlsx",
+          "--output", f"csv:{tmp_path}/b.csv"])
+    assert stages == ["reading and validating plans", "evaluating rules",
+                      f"writing {tmp_path}/a.xlsx", f"writing {tmp_path}/b.csv"]

@@ -137,7 +137,9 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
                            progress=step)
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
-    write_outputs(report, settings["outputs"], redact)
+    if settings["outputs"]:
+        with progress(quiet) as step:
+            write_outputs(report, settings["outputs"], redact, step)
     echo_report(report, fmt, redact)
     return report.exit_code
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -21,8 +21,11 @@ def echo_problems(problems: Sequence[Problem]) -> None:
                    + f": {problem.message} [{problem.code}]")
 
 
-def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) -> None:
-    """Write every --output FORMAT:FILE; each file appears whole or not at all."""
+def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
+                  progress: Callable[[str, int | None], None] | None = None) -> None:
+    """Write every --output FORMAT:FILE; each file appears whole or not at all. ``progress``
+    (the CLI's progress bar) is told which file is being written: a workbook of a hundred
+    thousand plans takes a while."""
     from pathlib import Path
 
     from policycheck.export import atomic_write, refuse_target
@@ -36,6 +39,8 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None) ->
         refuse_target(Path(target), getattr(report, "files", ()))
     for spec in outputs:
         fmt, _, target = spec.partition(":")
+        if progress is not None:
+            progress(f"writing {target}", None)
         atomic_write(Path(target), render_bytes(report, fmt, redact))
 
 
