@@ -767,9 +767,9 @@ def typed_places(report: Report) -> Report:
 def test_junit_from_columns_equals_elementtree(report: Report, chunk: int,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Also when a suite's repeated names fall in different chunks."""
-    from policycheck.formats import junit
+    from policycheck.formats import junit, junitcases
 
-    monkeypatch.setattr(junit, "CHUNK", chunk)
+    monkeypatch.setattr(junitcases, "CHUNK", chunk)
     problem = Problem(Location("a.yaml", "", 4, 5), "base_pay: got \x02-1 <&>", "range")
     duplicate = changed(report, plan_id=["p", "p", "p (2)", "p", "p"],
                         entity_id=[None, None, None, "e", None],
@@ -785,7 +785,7 @@ def test_junit_from_columns_equals_elementtree(report: Report, chunk: int,
                  dataclasses.replace(report, rules=())):
         assert junit.render(case) == junit._render_plain(case)
     for case in (report, odd_places, duplicate, remedy_text):  # by Arrow, not the fallback
-        assert junit._arrow_suites(case) is not None
+        assert junitcases.test_cases(case) is not None
 
 
 @settings(max_examples=300, deadline=None)
@@ -796,11 +796,12 @@ def test_junit_case_names_by_arrow_as_one_by_one(pairs: list[tuple[str, str | No
     another finding has."""
     import pyarrow as pa
 
-    from policycheck.formats import junit
+    from policycheck.formats import junit, junitcases
 
     plans, entities = zip(*pairs, strict=True) if pairs else ((), ())
-    made = junit._names(pa.array(plans, pa.large_string()), pa.array(entities, pa.large_string()))
-    assert made.to_pylist() == junit._unique(
+    made = junitcases.case_names(pa.array(plans, pa.large_string()),
+                                 pa.array(entities, pa.large_string()))
+    assert made.to_pylist() == junitcases.unique(
         junit._case_name({"plan_id": p, "entity_id": e}) for p, e in pairs)
 
 

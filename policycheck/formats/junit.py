@@ -12,34 +12,14 @@ report gives the same bytes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from policycheck.errors import Problem
-from policycheck.formats.arrowtext import coded_text, concatenated, text_columns, word
-from policycheck.formats.cells import (
-    SUPPRESSED,
-    finding_dicts,
-    status_reason,
-)
-from policycheck.formats.text_format import (
-    LINE_SHOWN,
-    LINE_TEXT,
-    finding_line,
-    lines_of,
-)
-from policycheck.formats.xmltext import (
-    ATTRIBUTE,
-    ELEMENT,
-    attribute,
-    escaped_array,
-    xml_safe,
-)
+from policycheck.formats.cells import SUPPRESSED, finding_dicts, status_reason
+from policycheck.formats.junitcases import test_cases, unique
+from policycheck.formats.text_format import finding_line
+from policycheck.formats.xmltext import attribute, xml_safe
 from policycheck.report import Report
 
 INPUT_SUITE = "policycheck.input"
@@ -47,22 +27,6 @@ INPUT_SUITE = "policycheck.input"
 
 def _text(value: object) -> str:
     return xml_safe(str(value))
-
-
-def _unique(names: Iterable[str]) -> list[str]:
-    """The names, with " (2)", " (3)"... added to repeats."""
-    seen: set[str] = set()
-    return [_unique_in(seen, name) for name in names]
-
-
-def _unique_in(seen: set[str], name: str) -> str:
-    """``name``, or with the first " (n)" not in ``seen``; the answer is added to it."""
-    candidate, n = name, 1
-    while candidate in seen:
-        n += 1
-        candidate = f"{name} ({n})"
-    seen.add(candidate)
-    return candidate
 
 
 def _case_name(row: dict[str, Any]) -> str:
@@ -89,7 +53,7 @@ def _finding_cases(rule_id: str, rows: list[dict[str, Any]], failing: set[Any]
     if not rows:
         return [ET.Element("testcase", {"classname": rule_id, "name": "no findings"})]
     cases = []
-    for row, name in zip(rows, _unique(_case_name(r) for r in rows), strict=True):
+    for row, name in zip(rows, unique(_case_name(r) for r in rows), strict=True):
         case = ET.Element("testcase", {"classname": _text(rule_id), "name": _text(name)})
         if row["_key"] in failing:
             ET.SubElement(case, "failure", {"message": _text(row["message"]),
@@ -104,7 +68,7 @@ def _finding_cases(rule_id: str, rows: list[dict[str, Any]], failing: set[Any]
 
 def _problem_cases(problems: tuple[Problem, ...]) -> list[ET.Element]:
     cases = []
-    names = _unique(str(p.location) for p in problems)
+    names = unique(str(p.location) for p in problems)
     for problem, name in zip(problems, names, strict=True):
         case = ET.Element("testcase", {"classname": INPUT_SUITE, "name": _text(name)})
         kind = "error" if problem.severity == "error" else "system-out"
@@ -152,7 +116,7 @@ def render(report: Report) -> str:
 def chunks(report: Report) -> Iterator[bytes]:
     """What ``_render_plain`` writes, in UTF-8 pieces, each finding's test case written as
     text from the columns (ElementTree takes microseconds a node, and a finding is three)."""
-    suites = _arrow_suites(report) if report.rules else None
+    suites = test_cases(report) if report.rules else None
     if suites is None:  # no suite, or a value only ElementTree writes (or refuses)
         yield _render_plain(report).encode("utf-8")
         return
@@ -191,127 +155,3 @@ def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
     counts = _suite(parent, INPUT_SUITE, _problem_cases(problems))
     ET.indent(parent[0], level=1)
     return "  " + ET.tostring(parent[0], encoding="unicode"), counts
-
-
-#: Findings whose cases are written at a time: the texts of a chunk are escaped together.
-CHUNK = 20_000
-
-
-#: A rule's findings' suite counts, and a function writing its test cases as UTF-8 pieces,
-#: each case ending its line.
-_Suites = tuple[dict[Any, dict[str, int]], Callable[[Any], Iterable[bytes]]]
-
-
-def _arrow_suites(report: Report) -> _Suites | None:
-    """``_finding_suites`` built column by column by Arrow: a rule's cases when its suite is
-    written, ``CHUNK`` findings at a time (so that the memory of one piece serves the
-    next). None when a column holds a value only the finding-by-finding way writes."""
-    findings = report.findings
-    found = text_columns(findings, LINE_TEXT, LINE_SHOWN)
-    remedies = _remediation(findings)
-    if found is None or remedies is None:
-        return None
-    text, line_no, col_no = found
-    remedy_texts, remedy = remedies
-    encoded = text["rule_id"].dictionary_encode()
-    rule_ids = encoded.dictionary.to_pylist()
-    code = encoded.indices.to_numpy(zero_copy_only=False)
-    failing = findings.index.isin(findings.index[report.failing_mask])
-    skipped = ~failing & pc.is_in(pc.fill_null(text["status"], ""), pa.array(
-        SUPPRESSED, pa.large_string())).to_numpy(zero_copy_only=False)
-    kinds = np.where(failing, 0, np.where(skipped, 1, 2))
-    by_rule = np.argsort(code, kind="stable")  # each rule's findings, in report order
-    ends = np.cumsum(np.bincount(code, minlength=len(rule_ids)))
-    starts = ends - np.diff(ends, prepend=0)
-    counts = {rule_id: {"tests": int(end - start),
-                        "failures": int((kinds[by_rule[start:end]] == 0).sum()), "errors": 0,
-                        "skipped": int((kinds[by_rule[start:end]] == 1).sum())}
-              for rule_id, start, end in zip(rule_ids, starts, ends, strict=True)}
-    where = dict(zip(rule_ids, zip(starts, ends, strict=True), strict=True))
-
-    def cases(rule_id: Any) -> Iterator[bytes]:
-        rows = by_rule[slice(*where[rule_id])]
-        names = escaped_array(_names(text["plan_id"].take(pa.array(rows)),
-                            text["entity_id"].take(pa.array(rows))), ATTRIBUTE)
-        head = word(f'    <testcase classname="{attribute(_text(rule_id))}" name="')
-        for start in range(0, len(rows), CHUNK):
-            part = rows[start:start + CHUNK]
-            chosen = pa.array(part)
-            yield concatenated(_case_texts(
-                {name: array.take(chosen) for name, array in text.items()},
-                line_no.take(chosen), col_no.take(chosen), pa.array(kinds[part]), head,
-                names.slice(start, CHUNK), remedy_texts.take(pa.array(remedy[part]))))
-
-    return counts, cases
-
-
-def _remediation(findings: pd.DataFrame) -> tuple[pa.Array, np.ndarray] | None:
-    """The findings' distinct remediations escaped as element text, and a code per finding
-    into them; None when one is missing or not text."""
-    found = coded_text(findings, "remediation")
-    if found is None or (found[1] < 0).any() or found[0].null_count:
-        return None
-    return escaped_array(found[0], ELEMENT), found[1]
-
-
-def _case_texts(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array,
-                kind: pa.Array, head: pa.Scalar, names: pa.Array, remediation: pa.Array
-                ) -> pa.Array:
-    """The test case of each finding as ``_cases`` writes it, ending its line: ``kind`` 0
-    for a failure, 1 skipped, 2 passed (system-out); ``head``, ``names`` and
-    ``remediation`` escaped already."""
-    def by_kind(failure: str, skipped: str, passed: str) -> pa.Array:
-        return pa.array([failure, skipped, passed], type=pa.large_string()).take(kind)
-
-    status, waiver = pc.fill_null(text["status"], ""), pc.fill_null(text["waiver"], "")
-    reason = pc.if_else(pc.not_equal(waiver, ""),
-                        pc.binary_join_element_wise(status, waiver, word(": ")),
-                        pc.if_else(pc.equal(status, "baselined"),
-                                   word(status_reason({"status": "baselined"})), status))
-    failure, shown = pc.equal(kind, 0), pc.not_equal(kind, 1)
-    line = escaped_array(lines_of(text, line_no, col_no), ELEMENT)
-    return pc.binary_join_element_wise(
-        head, names, word('">\n      '),
-        by_kind('<failure message="', '<skipped message="', "<system-out>"),
-        _only(escaped_array(text["message"], ATTRIBUTE), failure),
-        _only(escaped_array(reason, ATTRIBUTE), pc.equal(kind, 1)),
-        by_kind('" type="', '" />', ""),
-        _only(escaped_array(text["severity"], ATTRIBUTE, safe=False), failure),
-        by_kind('">', "", ""), _only(line, shown),
-        by_kind("\nWhat to change: ", "", "\nWhat to change: "), _only(remediation, shown),
-        by_kind("</failure>", "", "</system-out>"), word("\n    </testcase>\n"), word(""),
-        null_handling="skip")
-
-
-def _only(text: pa.Array, where: pa.Array) -> pa.Array:
-    """``text`` where ``where`` holds, missing elsewhere (so that a join skips it)."""
-    return pc.if_else(where, text, pa.scalar(None, type=pa.large_string()))
-
-
-def _names(plan_id: pa.Array, entity_id: pa.Array) -> pa.Array:
-    """``_case_name`` of each finding of one rule, made unique as ``_unique`` makes them:
-    " (n)" added to the n-th finding of a name; one by one in Python when an added number
-    makes a name that another finding has."""
-    entity_id = pc.fill_null(entity_id, "")
-    names = pc.if_else(pc.equal(entity_id, ""), plan_id,
-                       pc.binary_join_element_wise(plan_id, entity_id, word(" ")))
-    seen = _occurrence(names)
-    numbered = pc.binary_join_element_wise(
-        names, word(" ("), pc.cast(pa.array(seen + 1), pa.large_string()), word(")"), word(""))
-    unique = pc.if_else(pa.array(seen == 0), names, numbered)
-    if (_occurrence(unique) == 0).all():
-        return unique
-    return pa.array(_unique(names.to_pylist()), type=pa.large_string())
-
-
-def _occurrence(names: pa.Array) -> np.ndarray:
-    """How many earlier texts are the same text, for each text."""
-    key = names.dictionary_encode().indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    at = np.arange(len(key))
-    seen = np.empty(len(key), dtype=np.int64)
-    seen[order] = at - np.maximum.accumulate(np.where(first, at, 0))
-    return seen
