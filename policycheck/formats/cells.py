@@ -16,6 +16,7 @@ import pandas as pd
 
 from policycheck.evidencearray import compact, styled_texts
 from policycheck.findings import fill_fingerprints
+from policycheck.formats.arrowtext import arrow_text
 from policycheck.formats.json_format import finding_json
 from policycheck.formats.jsontext import batch_encoder, flat_mappings, number, plain
 from policycheck.report import Report
@@ -89,10 +90,9 @@ def flat_codes(findings: pd.DataFrame, field: str,
     or number column; (None, every finding's value) for the others."""
     source = FLAT_SOURCES[field]
     flat = FLAT_VALUES.get(source)
-    column = findings.get(source)
-    if source != "evidence" and column is not None and _factorizable(column.dtype):
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        distinct = [plain(u) for u in np.asarray(uniques, dtype=object).tolist()] + [None]
+    found = _coded(findings, source, {} if memo is None else memo)
+    if found is not None:
+        codes, distinct = found
         if flat is not None:
             distinct = list(map(flat, distinct))
         if encode is not None:
@@ -103,6 +103,27 @@ def flat_codes(findings: pd.DataFrame, field: str,
     if flat is not None:
         values = list(map(flat, values))
     return None, values if encode is None else per_distinct(values, encode)
+
+
+def _coded(findings: pd.DataFrame, source: str, memo: dict[int, Any]
+           ) -> tuple[np.ndarray, list[Any]] | None:
+    """A findings column as a code per finding (-1: missing) and its distinct values (a
+    trailing None for the missing ones): text and number columns by factorizing, a column
+    of Python texts and the evidence by column (its compact JSON texts) by Arrow; None for
+    a column of other values."""
+    column = findings.get(source)
+    if column is None:
+        return None
+    if source != "evidence" and _factorizable(column.dtype):
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        return codes, [plain(u) for u in np.asarray(uniques, dtype=object).tolist()] + [None]
+    texts = (styled_texts(column, compact(), memo) if source == "evidence" else
+             arrow_text(findings, source) if pd.api.types.is_object_dtype(column.dtype)
+             else None)
+    if texts is None:
+        return None
+    encoded = texts.dictionary_encode()
+    return encoded.indices.fill_null(-1).to_numpy(), [*encoded.dictionary.to_pylist(), None]
 
 
 def _factorizable(dtype: Any) -> bool:
