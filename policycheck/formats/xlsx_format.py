@@ -1,5 +1,6 @@
 """Excel: a workbook with a "findings" sheet (the CSV columns) and a "plans" sheet (each
-plan's incentive mix, pay at stake and findings by severity).
+plan's incentive mix, pay at stake and findings by severity). Rows past the 1,048,576 an
+Excel sheet holds go on in sheets "findings (2)", "findings (3)"... of the same columns.
 
 Each sheet has a bold, frozen header with an auto-filter and columns sized to their content.
 Text that a spreadsheet would run as a formula starts with an apostrophe, as in CSV. The
