@@ -148,3 +148,28 @@ def test_rows_holding_a_byte_are_found_by_search_as_by_looking(
         assert rows_holding(array, _ESCAPED_UTF8, most=occurrences) is not None
     assert string_texts(array, b": ").to_pylist() == [
         b": null" if v is None else (": " + encode_str(v)).encode() for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(alphabet="0123456789,. aé", max_size=9)),
+                      max_size=12),
+       start=st.integers(0, 3))
+def test_grouped_number_hint_found_in_bytes_as_by_regular_expression(
+        texts: list[str | None], start: int) -> None:
+    """Also in a slice of an array, across the slices of bytes looked at, and never across
+    two texts."""
+    import pyarrow.compute as pc
+
+    from policycheck.formats import redact
+
+    array = pa.array(texts, type=pa.large_string())[start:]
+    expected = pc.fill_null(pc.match_substring_regex(array, redact._GROUPED_HINT), False)
+    whole = redact._SLICE
+    try:
+        for size in (1, 3, whole):
+            redact._SLICE = size
+            assert redact._grouped_hint(array).tolist() == expected.to_pylist()
+            assert redact._grouped_hint(pa.chunked_array([array, array])).tolist() == (
+                expected.to_pylist() * 2)
+    finally:
+        redact._SLICE = whole
