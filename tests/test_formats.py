@@ -873,6 +873,23 @@ def test_markdown_picks_the_rows_records_would(report: Report, copies: int) -> N
     assert (f"…and {shown - 50} more, listed below." in lines) == (shown > 50)
 
 
+def test_markdown_redacts_what_it_shows_as_if_it_redacted_everything(report: Report) -> None:
+    """The comment redacts only the findings it lists, the problems and the plans' mix:
+    the same text as a comment of the whole report redacted, also past the rows listed."""
+    from policycheck.formats import markdown, render
+
+    problem = Problem(Location("a.yaml", "", 4, 5), "base_pay: got 52,000 for employee 'e7'",
+                      "range", field="base_pay")
+    many = dataclasses.replace(report, findings=pd.concat([odd(report).findings] * 130,
+                                                          ignore_index=True))
+    for case in (report, odd(report), many, dataclasses.replace(odd(report),
+                                                                problems=(problem,))):
+        expected = markdown.render(redact(case))
+        assert markdown.render_redacted(case) == expected
+        assert render(case, "markdown") == expected  # the default for a PR comment
+    assert "52,000" not in render(dataclasses.replace(report, problems=(problem,)), "markdown")
+
+
 @pytest.mark.parametrize("chunk", [2, 20_000])
 def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         report: Report, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,29 +49,42 @@ PROFILED: frozenset[str] = frozenset({"xlsx", "markdown"})
 FINGERPRINTED: frozenset[str] = frozenset({"json", "csv", "xlsx", "sarif"})
 #: Formats whose output leaves the company (code scanning, PR comments): pay redacted.
 REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
+#: Formats that show a few of many findings, and redact only those:
+#: ``REDACTING[f](r) == FORMATS[f](redact(r))``.
+REDACTING: dict[str, Callable[[Report], str | bytes]] = {
+    "markdown": markdown.render_redacted,
+}
 
 
 def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:
     """Render ``report`` in ``fmt``; ``redact`` None means the format's default."""
+    if fmt in REDACTING and _redacting(fmt, redact):
+        return REDACTING[fmt](_filled(report, fmt))
     return FORMATS[fmt](_redacted(report, fmt, redact))
 
 
 def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterator[bytes]:
     """``render`` as UTF-8 bytes, in pieces where the format streams."""
-    report = _redacted(report, fmt, redact)
-    if fmt in STREAMS:
-        yield from STREAMS[fmt](report)
+    if fmt not in STREAMS:
+        data = render(report, fmt, redact)
+        yield data if isinstance(data, bytes) else data.encode("utf-8")
         return
-    data = FORMATS[fmt](report)
-    yield data if isinstance(data, bytes) else data.encode("utf-8")
+    yield from STREAMS[fmt](_redacted(report, fmt, redact))
+
+
+def _redacting(fmt: str, redact: bool | None) -> bool:
+    return fmt in REDACT_BY_DEFAULT if redact is None else redact
+
+
+def _filled(report: Report, fmt: str) -> Report:
+    if fmt in FINGERPRINTED:
+        fill_fingerprints(report.findings)
+    return report
 
 
 def _redacted(report: Report, fmt: str, redact: bool | None) -> Report:
-    if fmt in FINGERPRINTED:
-        fill_fingerprints(report.findings)
-    if redact is None:
-        redact = fmt in REDACT_BY_DEFAULT
-    if not redact:
+    report = _filled(report, fmt)
+    if not _redacting(fmt, redact):
         return report
     from policycheck.formats.redact import redact as redacted
 
