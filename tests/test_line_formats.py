@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from policycheck.formats import csv_format, github, text_format
@@ -173,3 +173,17 @@ def test_grouped_number_hint_found_in_bytes_as_by_regular_expression(
                 expected.to_pylist() * 2)
     finally:
         redact._SLICE = whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(alphabet="abc%\n", max_size=6)), max_size=8),
+       pairs=st.lists(st.tuples(st.sampled_from(["a", "b", "%", "\n"]),
+                                st.sampled_from(["b", "c", "%25", ""])), max_size=3))
+@example(texts=["a", None], pairs=[("a", "b"), ("b", "c")])
+def test_pairs_replaced_by_arrow_as_one_text_at_a_time(
+        texts: list[str | None], pairs: list[tuple[str, str]]) -> None:
+    """Also when a replacement holds a later pair's text (each pair sees the last's work)."""
+    from policycheck.formats.arrowtext import replaced, replaced_array
+
+    made = replaced_array(pa.array(texts, type=pa.large_string()), pairs)
+    assert made.to_pylist() == [None if t is None else replaced(t, pairs) for t in texts]

@@ -113,6 +113,25 @@ def concatenated(array: pa.Array) -> bytes:
     return array.buffers()[2].slice(first, last - first).to_pybytes()
 
 
+def replaced(text: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """``text`` with each pair's first text replaced by its second, in order (an escape)."""
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
+
+
+def replaced_array(texts: pa.Array, pairs: Sequence[tuple[str, str]]) -> pa.Array:
+    """``replaced`` of each text of an Arrow array. Whether any text holds a pair's first
+    text is asked of the texts' bytes at once (a byte search), so that a replacement is a
+    pass over the texts only when one needs it."""
+    data = concatenated(texts)
+    for old, new in pairs:
+        if old.encode() in data:
+            texts = pc.replace_substring(texts, old, new)
+            data = concatenated(texts)  # a replacement may hold a later pair's text
+    return texts
+
+
 def rows_holding(array: pa.Array, needles: Sequence[bytes], most: int) -> np.ndarray | None:
     """The rows of an Arrow text array whose text holds one of ``needles``, in order, found
     by byte searches over the array's data at once (a regular expression matched row by row

@@ -11,7 +11,6 @@ escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``
 from collections.abc import Iterator
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +20,8 @@ from policycheck.formats.arrowtext import (
     POSITION,
     concatenated,
     entity_words,
+    replaced,
+    replaced_array,
     shown_number,
     text_columns,
     unless_empty,
@@ -39,17 +40,11 @@ _PROPERTY = (*_DATA, (":", "%3A"), (",", "%2C"))
 
 
 def escape_data(text: object) -> str:
-    return _replaced(str(text), _DATA)
+    return replaced(str(text), _DATA)
 
 
 def escape_property(text: object) -> str:
-    return _replaced(str(text), _PROPERTY)
-
-
-def _replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
-    for old, new in pairs:
-        text = text.replace(old, new)
-    return text
+    return replaced(str(text), _PROPERTY)
 
 
 def command(kind: str, location: Location, title: str, message: str) -> str:
@@ -113,7 +108,7 @@ def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
         shown_number(pc.not_equal(line_no, 0), ",line=", line_no),
         shown_number(pc.not_equal(col_no, 0), ",col=", col_no),
         word(",title="), _property(text["rule_id"]), word("::"),
-        _escaped(_message(text), _DATA), word(end), word(""))
+        replaced_array(_message(text), _DATA), word(end), word(""))
 
 
 #: The text columns of an annotation, and the status that says whether it is shown.
@@ -134,21 +129,7 @@ def _property(text: pa.Array) -> pa.Array:
     """``escape_property`` of each text, worked out once per distinct text (file names and
     rule ids repeat)."""
     encoded = text.dictionary_encode()
-    return _escaped(encoded.dictionary, _PROPERTY).take(encoded.indices)
-
-
-def _escaped(text: pa.Array, pairs: tuple[tuple[str, str], ...]) -> pa.Array:
-    """Each text with ``pairs`` replaced, by Arrow: only the texts that hold a character to
-    replace are rewritten."""
-    special = pc.fill_null(pc.match_substring_regex(
-        text, "[" + "".join(old for old, _ in pairs) + "]"), False)
-    rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
-    if not len(rows):
-        return text
-    chosen = text.take(pa.array(rows, type=pa.int64()))
-    for old, new in pairs:
-        chosen = pc.replace_substring(chosen, old, new)
-    return pc.replace_with_mask(text, special, chosen)
+    return replaced_array(encoded.dictionary, _PROPERTY).take(encoded.indices)
 
 
 #: Findings annotated at a time in the stream.

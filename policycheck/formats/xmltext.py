@@ -10,7 +10,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from policycheck.formats.arrowtext import concatenated
+from policycheck.formats.arrowtext import concatenated, replaced, replaced_array
 
 #: Characters that XML 1.0 cannot carry, even escaped.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -31,30 +31,19 @@ def xml_safe(text: str) -> str:
 
 def element_text(text: str) -> str:
     """Text as ElementTree escapes an element's text."""
-    return _escape(text, ELEMENT)
+    return replaced(text, ELEMENT)
 
 
 def attribute(text: str) -> str:
     """Text as ElementTree escapes an attribute value."""
-    return _escape(text, ATTRIBUTE)
-
-
-def _escape(text: str, escapes: tuple[tuple[str, str], ...]) -> str:
-    for character, escaped in escapes:
-        text = text.replace(character, escaped)
-    return text
+    return replaced(text, ATTRIBUTE)
 
 
 def escaped_array(text: pa.Array, escapes: tuple[tuple[str, str], ...], safe: bool = True
                   ) -> pa.Array:
-    """``_escape(xml_safe(t), escapes)`` of each text of an Arrow array (without
-    ``xml_safe`` when not ``safe``). Whether any text holds a character to replace is asked
-    of the texts' bytes at once (a byte search), so that a replacement is a pass over the
-    texts only when one needs it."""
-    data = concatenated(text)
-    if safe and any(character in data for character in _NOT_XML_UTF8):
+    """``replaced(xml_safe(t), escapes)`` of each text of an Arrow array (without
+    ``xml_safe`` when not ``safe``), a pass over the texts only for what some text holds
+    (``arrowtext.replaced_array``)."""
+    if safe and any(character in concatenated(text) for character in _NOT_XML_UTF8):
         text = pc.replace_substring_regex(text, _NOT_XML_RE2, "\ufffd")
-    for character, escaped in escapes:
-        if character.encode() in data:
-            text = pc.replace_substring(text, character, escaped)
-    return text
+    return replaced_array(text, escapes)
