@@ -8,6 +8,8 @@ the smallest integer type that holds it (``compact``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -26,10 +28,10 @@ def value_codes(values: np.ndarray) -> np.ndarray | None:
     return compact(codes, len(uniques))
 
 
-def distinct_rows(codes: list[np.ndarray | None], size: int
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
+def distinct_rows(codes: Sequence[np.ndarray | None], size: int, sparse_only: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """Combined codes of several columns, and one row per combination; None when a column
-    has no codes or the combinations are not much fewer than the rows."""
+    has no codes or (``sparse_only``) the combinations are not much fewer than the rows."""
     if size == 0 or any(c is None for c in codes):
         return None
     combined, count = np.zeros(size, dtype=np.int8), 1
@@ -43,7 +45,7 @@ def distinct_rows(codes: list[np.ndarray | None], size: int
         # count and width stay below the row count, so the pair fits an int64
         pairs = combined.astype(np.int64) * width + (column + 1)
         combined, count = _renumber(pairs, count * width, size)
-        if count * 4 > size:
+        if sparse_only and count * 4 > size:
             return None  # another column only adds combinations
     rows = np.empty(count, dtype=np.int64)
     rows[combined] = np.arange(size)  # any row of a combination stands for all of them

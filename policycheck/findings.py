@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.wording import Messages, join_messages
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "title", "scope", "plan_id", "entity_id", "component_id",
@@ -38,7 +39,7 @@ class Fired:
     rows: np.ndarray  # row numbers in the scope's frame
     plan_rows: np.ndarray  # the row's plan, as a row of the plans frame
     severity: np.ndarray  # ranks into SEVERITIES
-    message: pa.Array
+    message: Messages
     evidence: Block  # by column: the distinct values of each name, a code per row
     pay_at_stake: np.ndarray
 
@@ -149,10 +150,10 @@ def _order(file: np.ndarray, sheet: np.ndarray, line: np.ndarray, col: np.ndarra
 def assemble(fired: list[Fired], frames: Frames, fingerprint: bool = True) -> pd.DataFrame:
     """One findings frame with FINDING_COLUMNS, sorted by location, rule and entity.
 
-    ``fired`` is consumed: once the messages (the largest column) are in the frame, each
-    rule's own are let go, so that the two never fill memory side by side. Without
-    ``fingerprint`` the fingerprints are left missing, for ``fill_fingerprints``."""
-    fired[:] = [f for f in fired if len(f.rows)]
+    The messages, the largest column, are copied once: every rule's distinct messages are
+    taken at once into the sorted order. Without ``fingerprint`` the fingerprints are left
+    missing, for ``fill_fingerprints``."""
+    fired = [f for f in fired if len(f.rows)]
     if not fired:
         return empty()
     rules = [f.rule for f in fired]
@@ -160,11 +161,11 @@ def assemble(fired: list[Fired], frames: Frames, fingerprint: bool = True) -> pd
     rule = np.repeat(np.arange(len(fired)), sizes)
     starts = np.cumsum([0, *sizes[:-1]])  # where each rule's rows start, before sorting
     at = _locate(fired, frames, rules, rule)
-    # the rules' messages joined, then taken in order (with pyarrow 26 a take straight from
-    # the chunks measured the same); each rule's own are let go at once
-    message = text_column(pa.chunked_array([f.message for f in fired]).combine_chunks()
-                          .take(pa.array(at.order)))
-    fired[:] = [replace(f, message=_NO_MESSAGES) for f in fired]
+    position = np.empty(len(at.order), dtype=np.int64)
+    position[at.order] = np.arange(len(at.order))  # where each rule's rows go, sorted
+    message = text_column(join_messages(
+        [f.message for f in fired],
+        [position[start:start + size] for start, size in zip(starts, sizes, strict=True)]))
     rule = rule[at.order]
     out = _build_frame(fired, frames, rules, rule, starts, at, message)
     out["fingerprint"] = (fingerprints(out) if fingerprint
@@ -231,10 +232,6 @@ def _build_frame(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
                                             np.isnan(headcount)),
         "pay_at_stake": np.concatenate([f.pay_at_stake for f in fired])[order],
     }, copy=False)
-
-
-#: What a rule's messages are once they are in the findings frame.
-_NO_MESSAGES = pa.array([], type=pa.large_string())
 
 
 def fingerprints(findings: pd.DataFrame) -> pd.Series:

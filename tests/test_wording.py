@@ -1,0 +1,74 @@
+"""Messages (policycheck.wording): each rule's messages made once per distinct combination
+of its placeholders' texts, and every rule's messages taken at once in the findings' order."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policycheck.wording import join_messages, message_pieces
+
+
+def _joined(pieces: list, rows: list[np.ndarray]) -> list[str]:
+    return join_messages(pieces, rows).to_pylist()
+
+
+def test_rules_with_different_templates_are_joined_in_the_order_asked() -> None:
+    share = message_pieces([("Variable pay is ", "share", "%"), (" of target", "", "")],
+                           {"share": np.array([0.5, np.nan, 0.25])}, 3)
+    named = message_pieces([("KPI ", "kpi", ""), (" weighs ", "weight", "%1"),
+                            (" on {{its}} own", "", "")],
+                           {"kpi": np.array(["AHT;FCR", None], dtype=object),
+                            "weight": np.array([0.125, 1.0])}, 2)
+    fixed = message_pieces([("No gate", "", "")], {}, 1)
+    rows = [np.array([4, 0, 2]), np.array([1, 5]), np.array([3])]
+    assert _joined([share, named, fixed], rows) == [
+        "Variable pay is n/a of target", "KPI AHT, FCR weighs 12.5% on {its} own",
+        "Variable pay is 25% of target", "No gate", "Variable pay is 50% of target",
+        "KPI n/a weighs 100.0% on {its} own"]
+
+
+@pytest.mark.parametrize(("values", "spec", "expected"), [
+    (np.array([True, False]), "", ["is yes", "is no"]),
+    (np.array([3, 3]), "", ["is 3", "is 3"]),
+    (np.array([1234567.4, -0.0]), "money", ["is 1,234,567", "is -0"]),
+    (np.array([2.25, np.nan]), "x", ["is 2.2×", "is n/a"]),
+    (np.array(["2026-01-31", "NaT"], dtype="datetime64[ns]"), "", ["is 2026-01-31",
+                                                                   "is n/a"]),
+    (np.array([{"a": 1}, None], dtype=object), "", ["is {'a': 1}", "is n/a"]),
+])
+def test_each_kind_of_value_reads_as_before(values: np.ndarray, spec: str,
+                                            expected: list[str]) -> None:
+    pieces = message_pieces([("is ", "v", spec)], {"v": values}, len(values))
+    assert _joined([pieces], [np.arange(len(values))]) == expected
+
+
+_TEXTS = st.text(alphabet="ab{}; ", max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(_TEXTS, min_size=1, max_size=3),
+                          st.lists(st.one_of(st.none(), st.floats(-5, 5, width=16)),
+                                   min_size=1, max_size=6)),
+                min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_joined_messages_equal_each_row_formatted_alone(
+        rules: list[tuple[list[str], list[float | None]]], random: object) -> None:
+    pieces, expected = [], []
+    for literals, numbers in rules:
+        values = np.array([np.nan if v is None else v for v in numbers])
+        template = [(literal, "v", "n") for literal in literals[:-1]] + [(literals[-1], "", "")]
+        literal_texts = [t.replace("{{", "{").replace("}}", "}") for t in literals]
+        pieces.append(message_pieces(template, {"v": values}, len(values)))
+        expected += ["".join(t + ("n/a" if v != v else f"{v:g}") for t in literal_texts[:-1])
+                     + literal_texts[-1] for v in values.tolist()]
+    order = list(range(len(expected)))
+    random.shuffle(order)  # type: ignore[attr-defined]
+    position = np.array(order)
+    starts = np.cumsum([0] + [len(n) for _, n in rules])
+    rows = [position[a:b] for a, b in itertools.pairwise(starts)]
+    joined = _joined(pieces, rows)
+    assert [joined[p] for p in order] == expected
