@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from policycheck.cellproblems import location_of, report_cells
 from policycheck.errors import Location, Problem
@@ -64,7 +65,25 @@ def combine(spec: EntitySpec, records: list[dict[str, Any]],
     parts += [_table_frame(t, columns) for t in tables]
     if not parts:
         return pd.DataFrame(columns=columns, dtype=object)
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return _concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of one entity one after the other. A column coded in every part (a table's
+    column, see ``tables``) stays coded; one coded only in some is made objects with None
+    for a missing cell, as pandas' own concatenation would leave NaN there."""
+    columns = list(parts[0].columns)
+    coded = [c for c in columns if all(isinstance(p[c].dtype, pd.CategoricalDtype)
+                                       for p in parts)]
+    plain = [p.drop(columns=coded).assign(**{
+        c: pd.Series(p[c].array.to_numpy(dtype=object, na_value=None), dtype=object,
+                     index=p.index)
+        for c in p.columns if c not in coded and isinstance(p[c].dtype, pd.CategoricalDtype)})
+        for p in parts]
+    frame = pd.concat(plain, ignore_index=True)
+    for c in coded:
+        frame[c] = union_categoricals([p[c].array for p in parts])
+    return frame[columns]
 
 
 def _records_frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -73,11 +92,12 @@ def _records_frame(records: list[dict[str, Any]], columns: list[str]) -> pd.Data
 
 
 def _table_frame(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Table frames already hold object columns with None for an empty cell (``tables``),
-    so only the columns a table lacks are added, all None: no pass over every cell."""
-    absent = np.full(len(table), None, dtype=object)
-    return pd.DataFrame({c: table[c].to_numpy() if c in table else absent for c in columns},
-                        index=range(len(table)), dtype=object)
+    """Table frames already hold object (or categorical) columns with None for an empty
+    cell (``tables``), so only the columns a table lacks are added, all None: no pass over
+    every cell."""
+    absent = pd.Series(np.full(len(table), None, dtype=object), dtype=object, copy=False)
+    return pd.DataFrame({c: table[c].reset_index(drop=True) if c in table else absent
+                         for c in columns}, index=range(len(table)), copy=False)
 
 
 def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
@@ -151,6 +171,7 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
 
 
 def _ids(raw: pd.Series) -> pd.Series:
+    raw = raw.astype(object)  # a categorical takes no new (stripped) value
     present = raw.notna()
     text = raw.where(~present, raw.astype(str).str.strip())
     return text.where(text != "", None).astype(object)

@@ -288,10 +288,12 @@ def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
     holds few distinct values: each is parsed once and the results taken back by position,
     which gives the same values, masks and hints as parsing every cell."""
     parser = PARSERS[kind]
-    if len(raw) < _DISTINCT_FROM or pd.api.types.infer_dtype(raw, skipna=True) != "string":
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # a table's column: coded as it was read
+        codes, uniques = raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy()
+    elif len(raw) < _DISTINCT_FROM or pd.api.types.infer_dtype(raw, skipna=True) != "string":
         return parser(raw, spec)
-    # Only text is factorized: as dict keys 1, 1.0 and True are one value, not here.
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+    else:  # only text is factorized: as dict keys 1, 1.0 and True are one value, not here
+        codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
     # The missing cells (code -1) take the last entry, a None; object dtype, as pandas
     # would otherwise infer its Arrow "str" dtype for the distinct texts.
     distinct = pd.Series(np.append(uniques.astype(object), np.array([None], dtype=object)),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,13 +120,21 @@ def separator(text: str) -> str:
     return SEPARATORS[counts.index(max(counts))]
 
 
-def _stripped(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cells stripped, an empty one missing (None), and the mask of missing cells. A column
-    holds few distinct texts, so each is stripped once and taken back by position."""
+def _stripped(cells: np.ndarray) -> tuple[pd.Categorical[Any], np.ndarray]:
+    """Cells stripped, an empty one missing, and the mask of missing cells. A column holds
+    few distinct texts: each is stripped once, and the column is kept as a code per cell
+    into them (a categorical), so that typing it (``parsing``) needs no second pass to find
+    them."""
     codes, uniques = pd.factorize(cells)
-    texts = np.array([str(u).strip() or None for u in uniques] + [None], dtype=object)
-    empty = np.array([t is None for t in texts], dtype=bool)
-    return texts[codes], empty[codes]  # code -1 (a missing cell) takes the None at the end
+    texts = [str(u).strip() or None for u in uniques]
+    distinct = list(dict.fromkeys(t for t in texts if t is not None))  # " a" and "a" are one
+    rank = {t: i for i, t in enumerate(distinct)}
+    to_stripped = np.array([-1 if t is None else rank[t] for t in texts] + [-1],
+                           dtype=np.int64)
+    stripped = to_stripped[codes]  # code -1 (a missing cell) takes the -1 at the end
+    categories = pd.Index(np.array(distinct, dtype=object), dtype=object)
+    return pd.Categorical.from_codes(stripped, dtype=pd.CategoricalDtype(categories)), \
+        stripped < 0
 
 
 def _malformed(exc: Exception, shown: str, above: int, sep: str = ",") -> Problem:
@@ -145,8 +155,9 @@ def _malformed(exc: Exception, shown: str, above: int, sep: str = ",") -> Proble
                    "bad-csv")
 
 
-def add_frame(header: list[str], body: list[np.ndarray], blank: np.ndarray, shown: str,
-               sheet: str, spec: EntitySpec, out: TableFrames, header_row: int = 1) -> None:
+def add_frame(header: list[str], body: Sequence[np.ndarray | pd.Categorical[Any]],
+              blank: np.ndarray, shown: str, sheet: str, spec: EntitySpec, out: TableFrames,
+              header_row: int = 1) -> None:
     """Keep the known columns of a table under their frame names; report the others.
     ``body`` holds the cells below the header by column; ``blank`` marks the rows whose
     cells are all missing: such rows (often trailing) carry no plan."""
@@ -156,12 +167,12 @@ def add_frame(header: list[str], body: list[np.ndarray], blank: np.ndarray, show
     if blank.any():  # filtering copies every column: only when there is a blank row
         lines = lines[~blank]
         body = [column[~blank] for column in body]
-    # Object columns throughout: pandas would infer its Arrow-backed "str" dtype for text,
-    # and typing the cells would convert them back, one full copy each way.
-    cells = {col: body[i] for i, col in keep.items() if i < len(body)}
-    cells["src_file"] = np.full(len(lines), shown, dtype=object)
-    cells["src_sheet"] = np.full(len(lines), sheet, dtype=object)
-    frame = pd.DataFrame(cells, index=range(len(lines)), dtype=object)
+    # Object (or categorical) columns throughout: pandas would infer its Arrow-backed "str"
+    # dtype for text, and typing the cells would convert them back, one full copy each way.
+    cells = {col: _column(body[i]) for i, col in keep.items() if i < len(body)}
+    cells["src_file"] = _column(np.full(len(lines), shown, dtype=object))
+    cells["src_sheet"] = _column(np.full(len(lines), sheet, dtype=object))
+    frame = pd.DataFrame(cells, index=range(len(lines)), copy=False)
     frame["src_line"] = lines
     frame["src_col"] = 0
     frame["src_fields"] = None
@@ -169,6 +180,13 @@ def add_frame(header: list[str], body: list[np.ndarray], blank: np.ndarray, show
     if _check_required_columns(spec, set(keep.values()), where, out) or faulty:
         _invalidate(spec, frame, out)
     out.frames.setdefault(spec.name, []).append(frame)
+
+
+def _column(cells: np.ndarray | pd.Categorical[Any]) -> pd.Series:
+    """Cells as a column of a raw frame: a categorical as it is, anything else as objects."""
+    if isinstance(cells, pd.Categorical):
+        return pd.Series(cells, copy=False)
+    return pd.Series(cells, dtype=object, copy=False)
 
 
 def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: TableFrames,

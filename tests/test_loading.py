@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from policycheck.loading import load_paths
+from policycheck.model import PLAN
+from policycheck.normalise import combine
 from policycheck.validation import load_model
 from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, load_yaml
 
@@ -280,6 +283,30 @@ def test_csv_na_is_text_and_empty_cells_are_missing(inputs: Inputs) -> None:
     employees = model.frames["employees"]
     assert employees["org_unit"].tolist() == ["NA", "N/A", "null", "None", "nan", None, None]
     assert employees["base_pay"].isna().tolist() == [False] * 5 + [True, False]
+
+
+def test_tables_of_one_entity_in_several_files_read_as_one(inputs: Inputs) -> None:
+    # Each table's columns are coded by their own distinct texts; put together, a cell
+    # missing in one file or left out of another is missing alike, as in YAML.
+    inputs({"a/plans.csv": "id,role_kind,base_pay,target_variable,owner\n"
+                           "p1,service,30000,0, hr@x.com \np2,sales,1,0,\n",
+            "b/plans.csv": "id,role_kind,base_pay,target_variable,currency\n"
+                           "p3, sales ,2,0,EUR\np4,service,3,0,\n",
+            "c/plans.yaml": "plans:\n  - {id: p5, role_kind: sales, base_pay: 4, "
+                            "target_variable: 0, owner: hr@x.com}\n",
+            "a/components.csv": "plan_id,kpi,weight,basis\np1,fcr,100%,team\n",
+            "c/components.csv": "plan_id,kpi,weight,basis\np5,units_sold,100%,\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    plans = model.plans
+    assert plans["plan_id"].tolist() == ["p1", "p2", "p3", "p4", "p5"]
+    assert plans["role_kind"].tolist() == ["service", "sales", "sales", "service", "sales"]
+    assert plans["owner"].tolist() == ["hr@x.com", None, None, None, "hr@x.com"]
+    assert plans["currency"].tolist() == [None, None, "EUR", None, None]
+    assert model.frames["components"]["basis"].tolist() == ["team", "individual"]
+    raw = combine(PLAN, [], load_paths([Path(".")]).tables.frames["plans"])
+    assert raw["owner"].tolist() == ["hr@x.com", None, None, None]  # None, not NaN
+    assert isinstance(raw["role_kind"].dtype, pd.CategoricalDtype)  # coded in both files
 
 
 def test_csv_empty_cells_take_defaults(inputs: Inputs) -> None:
