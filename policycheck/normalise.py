@@ -226,6 +226,8 @@ def sort_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     # plan. Sorted by the rank of each distinct id, an integer, not by comparing texts.
     key = {"plans": "plan_id", "kpis": "kpi_id", "employees": "employee_id"}.get(name,
                                                                                  "plan_id")
+    if not frame[key].hasnans and frame[key].is_monotonic_increasing:
+        return frame.reset_index(drop=True)  # in order already (exports mostly are by id)
     codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object), sort=True)
     codes[codes < 0] = len(uniques)  # a missing id sorts last
     return frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)

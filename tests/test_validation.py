@@ -294,6 +294,23 @@ def test_invalid_plan_is_skipped_and_others_still_checked(inputs: Callable[..., 
     assert not model.ok
 
 
+@pytest.mark.parametrize("plan_rows", [["p2", "p1", "p3"], ["p1", "p2", "p3"]])
+def test_frames_are_in_plan_order_children_as_written(inputs: Callable[..., Path],
+                                                      plan_rows: list[str]) -> None:
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable\n"
+                         + "".join(f"{p},service,1,100\n" for p in plan_rows),
+            "components.csv": "plan_id,id,kpi,weight\np2,b,fcr,50%\np1,x,fcr,100%\n"
+                              "p2,a,csat,50%\np3,y,csat,100%\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans["plan_id"].tolist() == ["p1", "p2", "p3"]
+    assert model.plans["src_line"].tolist() == [plan_rows.index(p) + 2 for p in
+                                                ("p1", "p2", "p3")]
+    components = model.frames["components"]
+    assert list(zip(components["plan_id"], components["component_id"], strict=True)) == [
+        ("p1", "x"), ("p2", "b"), ("p2", "a"), ("p3", "y")]
+
+
 def test_duplicate_plan_id_leaves_out_both_definitions(inputs: Callable[..., Path]) -> None:
     inputs({"a.yaml": plan(), "b.yaml": plan(), "c.yaml": plan("p2")})
     model = load_model(["."])
