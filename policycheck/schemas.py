@@ -53,7 +53,9 @@ def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
     if frame.empty:
         return []
     try:
-        schema_for(spec.name).validate(frame, lazy=True)
+        # in place: the schemas coerce nothing and fill no default, so the frame is only
+        # read, and pandera's copy of it is a copy of every column for nothing
+        schema_for(spec.name).validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
         return _problems(spec, frame, errors.failure_cases)
     return []

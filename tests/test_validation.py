@@ -35,6 +35,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from policycheck.cli import main
@@ -309,6 +310,24 @@ def test_frames_are_in_plan_order_children_as_written(inputs: Callable[..., Path
     components = model.frames["components"]
     assert list(zip(components["plan_id"], components["component_id"], strict=True)) == [
         ("p1", "x"), ("p2", "b"), ("p2", "a"), ("p3", "y")]
+
+
+def test_schema_check_reports_and_leaves_the_frame_as_it_was(inputs: Callable[..., Path]
+                                                            ) -> None:
+    from policycheck.loading import load_paths
+    from policycheck.model import PLAN
+    from policycheck.normalise import normalise
+    from policycheck.schemas import validate_frame
+
+    inputs({"plans.csv": "id,role_kind,base_pay,target_variable\np1,service,-5,100\n"
+                         "p2,sales,,100\n"})
+    plans = normalise({}, load_paths([Path(".")]).tables.frames).frames["plans"]
+    before = plans.copy(deep=True)
+    assert [str(p) for p in validate_frame(PLAN, plans)] == [
+        "plans.csv:3: error: plan 'p2': base_pay is required [missing-field]",
+        "plans.csv:2: error: plan 'p1': base_pay: got -5, expected a value of at least 0 "
+        "[out-of-range]"]
+    pd.testing.assert_frame_equal(plans, before)
 
 
 def test_duplicate_plan_id_leaves_out_both_definitions(inputs: Callable[..., Path]) -> None:
