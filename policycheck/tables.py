@@ -83,7 +83,9 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     try:
         # dtype=object keeps the parser's Python strings: pandas' default "str" dtype
         # would convert every column to Arrow and back, which costs more than the read.
-        raw = pd.read_csv(io.StringIO(content), header=None, dtype=object, sep=sep,
+        # Given as UTF-8 bytes, which the parser reads as they are: a text would be held by
+        # io.StringIO at 4 bytes a character and encoded back by pandas, chunk by chunk.
+        raw = pd.read_csv(io.BytesIO(content.encode()), header=None, dtype=object, sep=sep,
                           keep_default_na=False, na_filter=False, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raw = pd.DataFrame()
@@ -127,11 +129,14 @@ def _stripped(cells: np.ndarray) -> tuple[pd.Categorical[Any], np.ndarray]:
     them."""
     codes, uniques = pd.factorize(cells)
     texts = [str(u).strip() or None for u in uniques]
-    distinct = list(dict.fromkeys(t for t in texts if t is not None))  # " a" and "a" are one
-    rank = {t: i for i, t in enumerate(distinct)}
-    to_stripped = np.array([-1 if t is None else rank[t] for t in texts] + [-1],
-                           dtype=np.int64)
-    stripped = to_stripped[codes]  # code -1 (a missing cell) takes the -1 at the end
+    if None not in texts and texts == uniques.tolist():  # as most are: nothing to merge
+        stripped, distinct = codes, texts
+    else:
+        distinct = list(dict.fromkeys(t for t in texts if t is not None))  # " a", "a": one
+        rank = {t: i for i, t in enumerate(distinct)}
+        to_stripped = np.array([-1 if t is None else rank[t] for t in texts] + [-1],
+                               dtype=np.int64)
+        stripped = to_stripped[codes]  # code -1 (a missing cell) takes the -1 at the end
     categories = pd.Index(np.array(distinct, dtype=object), dtype=object)
     return pd.Categorical.from_codes(stripped, dtype=pd.CategoricalDtype(categories)), \
         stripped < 0
