@@ -30,7 +30,7 @@ from policycheck.frames import Frames
 from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
-from policycheck.wording import FORMATS, evidence_codes, message_pieces
+from policycheck.wording import FORMATS, evidence_codes, format_messages
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _FORMATS = FORMATS
@@ -141,7 +141,7 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     stake = frames.column("plan", "target_variable")[plan_rows] * weight * \
         frames.headcount[plan_rows]
     return Fired(rule, rows, plan_rows, severity,
-                 message_pieces(compiled.placeholders, values, len(rows)), evidence,
+                 format_messages(compiled.placeholders, values, len(rows)), evidence,
                  np.round(stake, 2))
 
 

@@ -2,8 +2,9 @@
 
 A rule can fire on hundreds of thousands of rows, but a column of evidence holds few distinct
 values (a share, a KPI name, a currency), so each value is formatted once and the text is
-spread back to the rows by integer codes. Message pieces are joined as Arrow strings, which is
-what the findings frame holds them as.
+spread back to the rows by integer codes. A rule's messages are joined (as Arrow strings, which
+the findings frame holds) once per distinct combination of their placeholders' texts, and
+taken into the findings' order with every other rule's at once.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class Messages:
     codes: np.ndarray
 
 
-def message_pieces(placeholders: Sequence[tuple[str, str, str]],
+def format_messages(placeholders: Sequence[tuple[str, str, str]],
                    values: dict[str, np.ndarray], size: int) -> Messages:
     """The message of each row: literal text and formatted placeholders, joined once per
     distinct combination of the placeholders' texts."""

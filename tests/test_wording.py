@@ -10,21 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.wording import join_messages, message_pieces
+from policycheck.wording import Messages, format_messages, join_messages
 
 
-def _joined(pieces: list, rows: list[np.ndarray]) -> list[str]:
-    return join_messages(pieces, rows).to_pylist()
+def _joined(messages: list[Messages], rows: list[np.ndarray]) -> list[str]:
+    return join_messages(messages, rows).to_pylist()
 
 
 def test_rules_with_different_templates_are_joined_in_the_order_asked() -> None:
-    share = message_pieces([("Variable pay is ", "share", "%"), (" of target", "", "")],
-                           {"share": np.array([0.5, np.nan, 0.25])}, 3)
-    named = message_pieces([("KPI ", "kpi", ""), (" weighs ", "weight", "%1"),
-                            (" on {{its}} own", "", "")],
-                           {"kpi": np.array(["AHT;FCR", None], dtype=object),
-                            "weight": np.array([0.125, 1.0])}, 2)
-    fixed = message_pieces([("No gate", "", "")], {}, 1)
+    share = format_messages([("Variable pay is ", "share", "%"), (" of target", "", "")],
+                            {"share": np.array([0.5, np.nan, 0.25])}, 3)
+    named = format_messages([("KPI ", "kpi", ""), (" weighs ", "weight", "%1"),
+                             (" on {{its}} own", "", "")],
+                            {"kpi": np.array(["AHT;FCR", None], dtype=object),
+                             "weight": np.array([0.125, 1.0])}, 2)
+    fixed = format_messages([("No gate", "", "")], {}, 1)
     rows = [np.array([4, 0, 2]), np.array([1, 5]), np.array([3])]
     assert _joined([share, named, fixed], rows) == [
         "Variable pay is n/a of target", "KPI AHT, FCR weighs 12.5% on {its} own",
@@ -43,8 +43,8 @@ def test_rules_with_different_templates_are_joined_in_the_order_asked() -> None:
 ])
 def test_each_kind_of_value_reads_as_before(values: np.ndarray, spec: str,
                                             expected: list[str]) -> None:
-    pieces = message_pieces([("is ", "v", spec)], {"v": values}, len(values))
-    assert _joined([pieces], [np.arange(len(values))]) == expected
+    messages = format_messages([("is ", "v", spec)], {"v": values}, len(values))
+    assert _joined([messages], [np.arange(len(values))]) == expected
 
 
 _TEXTS = st.text(alphabet="ab{}; ", max_size=4)
@@ -57,12 +57,13 @@ _TEXTS = st.text(alphabet="ab{}; ", max_size=4)
                 min_size=1, max_size=4), st.randoms(use_true_random=False))
 def test_joined_messages_equal_each_row_formatted_alone(
         rules: list[tuple[list[str], list[float | None]]], random: object) -> None:
-    pieces, expected = [], []
+    messages: list[Messages] = []
+    expected: list[str] = []
     for literals, numbers in rules:
         values = np.array([np.nan if v is None else v for v in numbers])
         template = [(literal, "v", "n") for literal in literals[:-1]] + [(literals[-1], "", "")]
         literal_texts = [t.replace("{{", "{").replace("}}", "}") for t in literals]
-        pieces.append(message_pieces(template, {"v": values}, len(values)))
+        messages.append(format_messages(template, {"v": values}, len(values)))
         expected += ["".join(t + ("n/a" if v != v else f"{v:g}") for t in literal_texts[:-1])
                      + literal_texts[-1] for v in values.tolist()]
     order = list(range(len(expected)))
@@ -70,5 +71,5 @@ def test_joined_messages_equal_each_row_formatted_alone(
     position = np.array(order)
     starts = np.cumsum([0] + [len(n) for _, n in rules])
     rows = [position[a:b] for a, b in itertools.pairwise(starts)]
-    joined = _joined(pieces, rows)
+    joined = _joined(messages, rows)
     assert [joined[p] for p in order] == expected
