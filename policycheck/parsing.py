@@ -10,8 +10,6 @@ expected. Nothing is coerced silently: ``NaN``, ``inf``, a bool where a number b
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +19,11 @@ import pandas as pd
 
 from policycheck.errors import did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, FieldSpec
+from policycheck.numberhints import number_hints
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
-#: Text that pandas reads as a number but that is no amount of anything.
-NON_FINITE_WORDS = frozenset({"nan", ".nan", "inf", "+inf", "-inf", ".inf", "-.inf",
-                              "infinity", "-infinity", "+infinity"})
 
 
 @dataclass(frozen=True)
@@ -96,48 +92,9 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers.where(~bad & present, np.nan), bad
 
 
-def _number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False) -> pd.Series:
-    """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no, or how
-    to write one formatted for reading (``percent``: a field that takes ``45.5%`` too)."""
-    hints = pd.Series("", index=raw.index, dtype=object)
-    for row in np.flatnonzero(bad).tolist():  # problem cells only
-        value = raw.iat[row]
-        if isinstance(value, bool):
-            hints.iat[row] = "; yes/no and true/false are not numbers"
-        elif (isinstance(value, float) and not math.isfinite(value)) or (
-                isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
-            hints.iat[row] = "; NaN and infinity are not allowed"
-        elif isinstance(value, str):
-            hints.iat[row] = _written_number_hint(value.strip(), percent)
-    return hints
-
-
-#: Numbers as spreadsheets format them for people: 32,000 / 32.000 / 32 000 with digits
-#: grouped by thousands, and 0,4 with a decimal comma.
-_GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*)"
-                      r"(?:(?!\3)[.,](\d+))?")
-_DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
-
-
-def _written_number_hint(text: str, percent: bool = False) -> str:
-    """What to write instead of a number formatted for reading (a cell exported as shown);
-    with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
-    sign = "%" if percent and text.endswith("%") else ""
-    text = text.removesuffix(sign).rstrip()
-    grouped, comma = _GROUPED.fullmatch(text), _DECIMAL_COMMA.fullmatch(text)
-    plain = comma and f"{comma[1]}.{comma[2]}{sign}"
-    if grouped:
-        whole = grouped[1] + re.sub(r"\D", "", grouped[2])
-        whole += (f".{grouped[4]}" if grouped[4] else "") + sign
-        if plain:  # 32,000: thirty-two thousand, or 32 with a decimal comma
-            return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
-        return f"; write it without thousands separators: '{whole}'"
-    return f"; write a decimal point: '{plain}'" if plain else ""
-
-
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
-    return Parsed(values, bad, "a number", _number_hints(raw, bad))
+    return Parsed(values, bad, "a number", number_hints(raw, bad))
 
 
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -145,7 +102,7 @@ def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
     fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
     # Past 2**53 a float no longer holds every whole number, and Int64 would overflow.
     huge = values.abs().gt(2**53).to_numpy()
-    hints = _number_hints(raw, bad)
+    hints = number_hints(raw, bad)
     hints[huge & ~bad] = f"; at most {2**53:,}"
     bad = bad | fractional | huge
     return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number",
@@ -199,7 +156,7 @@ def parse_share(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """A share of pay held as a fraction (``deferral.share``)."""
     values, bad, percent = _share_numbers(raw)
     over = (values > 1).to_numpy() & ~percent
-    hints = _number_hints(raw, bad, percent=True)
+    hints = number_hints(raw, bad, percent=True)
     hints[over] = values[over].map(lambda v: f"; did you mean '{number_text(v)}%'?")
     out_of_range = (values < 0).to_numpy() | (values > 1).to_numpy()
     bad = bad | out_of_range

@@ -1,4 +1,5 @@
-"""Typing raw values (policycheck/parsing.py) and the frames normalise.py builds from them.
+"""Typing raw values (policycheck/parsing.py, with numberhints.py for numbers written for
+reading) and the frames normalise.py builds from them.
 
 One set of rules for YAML values and table cells: each parser is tested on a column mixing
 both, then the messages are tested end to end, as the CLI prints them.

@@ -1,0 +1,57 @@
+"""Why a cell that looks like a number is not one, and what to write instead.
+
+Plans exported from spreadsheets carry numbers as people read them (``32,000``, ``32.000``,
+``0,4``) and words pandas would read as numbers (``NaN``, ``inf``); the parsers refuse them,
+and these hints say how to write each so that it reads as meant.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+#: Text that pandas reads as a number but that is no amount of anything.
+NON_FINITE_WORDS = frozenset({"nan", ".nan", "inf", "+inf", "-inf", ".inf", "-.inf",
+                              "infinity", "-infinity", "+infinity"})
+
+
+def number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False) -> pd.Series:
+    """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no, or how
+    to write one formatted for reading (``percent``: a field that takes ``45.5%`` too)."""
+    hints = pd.Series("", index=raw.index, dtype=object)
+    for row in np.flatnonzero(bad).tolist():  # problem cells only
+        value = raw.iat[row]
+        if isinstance(value, bool):
+            hints.iat[row] = "; yes/no and true/false are not numbers"
+        elif (isinstance(value, float) and not math.isfinite(value)) or (
+                isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
+            hints.iat[row] = "; NaN and infinity are not allowed"
+        elif isinstance(value, str):
+            hints.iat[row] = written_number_hint(value.strip(), percent)
+    return hints
+
+
+#: Numbers as spreadsheets format them for people: 32,000 / 32.000 / 32 000 with digits
+#: grouped by thousands, and 0,4 with a decimal comma.
+_GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*)"
+                      r"(?:(?!\3)[.,](\d+))?")
+_DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
+
+
+def written_number_hint(text: str, percent: bool = False) -> str:
+    """What to write instead of a number formatted for reading (a cell exported as shown);
+    with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
+    sign = "%" if percent and text.endswith("%") else ""
+    text = text.removesuffix(sign).rstrip()
+    grouped, comma = _GROUPED.fullmatch(text), _DECIMAL_COMMA.fullmatch(text)
+    plain = comma and f"{comma[1]}.{comma[2]}{sign}"
+    if grouped:
+        whole = grouped[1] + re.sub(r"\D", "", grouped[2])
+        whole += (f".{grouped[4]}" if grouped[4] else "") + sign
+        if plain:  # 32,000: thirty-two thousand, or 32 with a decimal comma
+            return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
+        return f"; write it without thousands separators: '{whole}'"
+    return f"; write a decimal point: '{plain}'" if plain else ""
