@@ -188,6 +188,22 @@ class Frames:
             self._shared[key] = (groups, of_components)
         return self._shared[key]
 
+    def targets(self, frame_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What each row of a gates or modifiers frame applies to, worked out once per run
+        for every predicate over it: whether it applies to all its plan's components, and
+        the components it names, as (row, component key) pairs (key -1: no such id)."""
+        key = ("targets", frame_name)
+        if key not in self._shared:
+            rows = self.frames[frame_name]
+            applies = rows["applies_to"].fillna("all").to_numpy(dtype=object)
+            named = np.flatnonzero(applies != "all")
+            split = pd.Series(applies[named], dtype=object).str.split(";").explode()
+            row = named[split.index.to_numpy()]
+            keys = self.component_keys(rows["plan_idx"].to_numpy(dtype=np.int64)[row],
+                                       split.to_numpy(dtype=object))
+            self._shared[key] = (applies == "all", row, keys)
+        return self._shared[key]
+
     def column_at(self, scope: str, name: str, rows: np.ndarray) -> np.ndarray:
         """``column(scope, name)[rows]``. A field of the row's KPI or plan is read from that
         KPI's or plan's own column: a few representative rows (``distinct``) never build a

@@ -152,16 +152,12 @@ def share(ctx: RowContext, name: np.ndarray) -> np.ndarray:
 def _covered(ctx: RowContext, collection: str, predicate: Lambda) -> np.ndarray:
     """For each component: does a gate (or modifier) matching the predicate apply to it?"""
     rows = ctx.child(COLLECTIONS[collection])
-    table = ctx.frames.entity(COLLECTIONS[collection])
     ok = _mask(rows, predicate)
-    applies = table["applies_to"].fillna("all").to_numpy(dtype=object)
-    to_all = _per_plan_any(ctx, rows, ok & (applies == "all"))
-    named = pd.DataFrame({"plan_idx": rows.plan_idx, "target": applies})[ok & (applies != "all")]
-    named = named.assign(target=named["target"].str.split(";")).explode("target")
+    to_all, row, targets = ctx.frames.targets(collection)
     # (plan, component id) pairs compared as integers
-    named_keys = ctx.frames.component_keys(named["plan_idx"].to_numpy(dtype=np.int64),
-                                           named["target"].to_numpy(dtype=object))
+    named_keys = targets[ok[row]]
     keys = ctx.frames.component_keys()
+    to_all = _per_plan_any(ctx, rows, ok & to_all)
     return to_all | (np.isin(keys, named_keys[named_keys >= 0]) & (keys >= 0))
 
 

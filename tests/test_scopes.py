@@ -163,3 +163,40 @@ def test_date_evidence_is_an_iso_date() -> None:
     dates = np.array(["2027-01-04", "NaT"], dtype="datetime64[ns]")
     assert json_values(dates).tolist() == ["2027-01-04", None]
     assert plain(dates[0]) == "2027-01-04"
+
+
+TARGETED = """
+plans:
+  - id: a-plan
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - {id: one, kpi: aht, weight: 40%}
+      - {id: two, kpi: fcr, weight: 30%}
+      - {id: three, kpi: tickets_closed, weight: 30%}
+    gates:
+      - {kpi: qa_score, min: 80, applies_to: [one, three]}
+      - {kpi: csat, min: 3, applies_to: [two]}
+  - id: b-plan
+    role_kind: service
+    base_pay: 30000
+    target_variable: 3000
+    components:
+      - {id: one, kpi: aht, weight: 100%}
+    gates:
+      - {kpi: fcr, min: 70, applies_to: all}
+"""
+
+
+def test_gated_by_gates_naming_several_components(tmp_path: Path) -> None:
+    (tmp_path / "plans.yaml").write_text(TARGETED)
+    model = load_model([tmp_path])
+    assert model.ok, [str(p) for p in model.problems]
+    frames = Frames(model.frames)
+    # the targets of every gate are worked out once and serve each predicate
+    assert values(frames, "component", "gated(kpi.id == 'qa_score')") == [
+        True, False, True, False]
+    assert values(frames, "component", "gated(kpi.id == 'csat')") == [False, True, False, False]
+    assert values(frames, "component", "gated(kpi.id == 'fcr')") == [False, False, False, True]
+    assert values(frames, "component", "gated(kpi.id != 'fcr')") == [True, True, True, False]
