@@ -134,6 +134,7 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> l
 def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Gates and modifiers may only name components of their own plan."""
     components = frames["components"]
+    known = _KnownPairs(components)
     problems = []
     for name, label, key in (("gates", "gate", "gate_id"), ("modifiers", "modifier",
                                                              "modifier_id")):
@@ -141,8 +142,7 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         targets = frame["applies_to"].where(frame["applies_to"] != "all").dropna()
         exploded = targets.str.split(";").explode()
         owners = frame["plan_id"].reindex(exploded.index)
-        found = _known_pairs(components, owners.to_numpy(dtype=object),
-                             exploded.to_numpy(dtype=object))
+        found = known.named(owners.to_numpy(dtype=object), exploded.to_numpy(dtype=object))
         bad = exploded[~found]
         missing = bad.groupby(level=0).agg(list) if len(bad) else bad
         mask = frame.index.isin(missing.index)
@@ -156,18 +156,34 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
-def _known_pairs(components: pd.DataFrame, plans: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Whether each (plan, component id) pair names a component, found on integer codes of
-    the two ids: a set of 500,000 Python tuples costs more than the rest of the check."""
-    count = len(components)
-    plan_codes, _ = pd.factorize(np.concatenate(
-        [components["plan_id"].to_numpy(dtype=object), plans]))
-    name_codes, distinct = pd.factorize(np.concatenate(
-        [components["component_id"].to_numpy(dtype=object), names]))
-    # +1: a missing id (code -1) is a value of its own, as None is in a tuple.
-    keys = (plan_codes.astype(np.int64) + 1) * (len(distinct) + 1) + name_codes + 1
-    # A hash lookup: np.isin sorts or tables the keys, 40 times slower at this size.
-    return pd.Series(keys[count:]).isin(keys[:count]).to_numpy()
+class _KnownPairs:
+    """The (plan, component id) pairs of the components, as integer codes of the two ids
+    (a set of 500,000 Python tuples costs more than the rest of the check), made once for
+    the gates and the modifiers."""
+
+    def __init__(self, components: pd.DataFrame) -> None:
+        plan_codes, plans = pd.factorize(components["plan_id"].to_numpy(dtype=object))
+        name_codes, names = pd.factorize(components["component_id"].to_numpy(dtype=object))
+        self.plans, self.names = pd.Index(plans, dtype=object), pd.Index(names, dtype=object)
+        self.keys = pd.Index(self._key(plan_codes, name_codes)).unique()
+
+    def _key(self, plan_codes: np.ndarray, name_codes: np.ndarray) -> np.ndarray:
+        # +1: a missing id (code -1) is a value of its own, as None is in a tuple; an id no
+        # component has (code -2) makes a key no component has
+        return (plan_codes.astype(np.int64) + 1) * (len(self.names) + 2) + name_codes + 1
+
+    def named(self, plans: np.ndarray, names: np.ndarray) -> np.ndarray:
+        """Whether each (plan, component id) pair names a component."""
+        # a hash lookup: np.isin sorts or tables the keys, 40 times slower at this size
+        return pd.Index(self._key(_codes(self.plans, plans), _codes(self.names, names))
+                        ).isin(self.keys)
+
+
+def _codes(distinct: pd.Index, values: np.ndarray) -> np.ndarray:
+    """Each value's position among ``distinct``; -1 for a missing value, -2 for another."""
+    codes = distinct.get_indexer(pd.Index(values, dtype=object))
+    codes[(codes < 0) & pd.notna(values)] = -2
+    return codes
 
 
 def _components_of(components: pd.DataFrame, plans: set[object]) -> dict[object, list[str]]:

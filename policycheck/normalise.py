@@ -127,8 +127,8 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         out.insert(cast(int, out.columns.get_loc("category")) + 1, "pressure",
                    out["category"].map(PRESSURE_OF_CATEGORY).astype(object))
     for name in (*SOURCE_COLUMNS, "src_fields"):
-        cells = raw[name].to_numpy()
-        out[name] = _file_names(cells) if name in ("src_file", "src_sheet") else cells
+        out[name] = _file_names(raw[name]) if name in ("src_file", "src_sheet") else \
+            raw[name].to_numpy()
     out["src_line"] = out["src_line"].astype("int64")
     out["src_col"] = out["src_col"].astype("int64")
     if spec in CHILDREN:
@@ -143,9 +143,15 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
     return out
 
 
-def _file_names(names: np.ndarray) -> Any:
+def _file_names(column: pd.Series) -> Any:
     """pandas' "str" dtype, which it infers for a column of file names: built from the
-    few distinct names, as converting every cell to Arrow one by one costs far more."""
+    few distinct names (a table's are coded already), as converting every cell to Arrow
+    one by one costs far more."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and len(column) and \
+            column.cat.codes.min() >= 0:
+        return pd.array(column.cat.categories.to_numpy(dtype=object), dtype="str").take(
+            column.cat.codes.to_numpy())
+    names = column.to_numpy()
     if len(names) == 0 or pd.api.types.infer_dtype(names, skipna=False) != "string":
         return names  # left to pandas' own inference
     codes, distinct = pd.factorize(names)

@@ -175,8 +175,10 @@ def add_frame(header: list[str], body: Sequence[np.ndarray | pd.Categorical[Any]
     # Object (or categorical) columns throughout: pandas would infer its Arrow-backed "str"
     # dtype for text, and typing the cells would convert them back, one full copy each way.
     cells = {col: _column(body[i]) for i, col in keep.items() if i < len(body)}
-    cells["src_file"] = _column(np.full(len(lines), shown, dtype=object))
-    cells["src_sheet"] = _column(np.full(len(lines), sheet, dtype=object))
+    for name, text in (("src_file", shown), ("src_sheet", sheet)):  # one text: one code
+        cells[name] = _column(pd.Categorical.from_codes(
+            np.zeros(len(lines), dtype=np.int8),
+            dtype=pd.CategoricalDtype(pd.Index([text], dtype=object))))
     frame = pd.DataFrame(cells, index=range(len(lines)), copy=False)
     frame["src_line"] = lines
     frame["src_col"] = 0
