@@ -10,12 +10,16 @@ resident memory (getrusage of the child), next to the time of just reading the f
 
 from __future__ import annotations
 
+import argparse
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+if not __package__:  # run as a script (`python benchmarks/analyze_bench.py`): find the package
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.actuals import SAMPLE, big_actuals
 
@@ -33,7 +37,10 @@ def _child(args: list[str]) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> int:
-    people = int(argv[0]) if argv else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("people", nargs="?", type=int, default=100_000,
+                        help="employees, each with a year of monthly actuals (default 100000)")
+    people = parser.parse_args(argv).people
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "kpi_actuals.parquet"
         start = time.perf_counter()
