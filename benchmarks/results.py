@@ -102,9 +102,13 @@ def _peer_table(rows: dict[int, dict[str, Any]]) -> list[str]:
         out.append(f"| {n:,} | {p['policycheck']:.3f} | {p['python']:.3f} | {p['cel']:.1f} | "
                    f"{p['cel_sampled']:,} | {p['cel'] / p['policycheck']:,.0f}× | "
                    f"{p['python'] / p['policycheck']:.1f}× | {p['build']:.2f} | {agree} |")
-    last = rows[list(rows)[-1]]["peers"]
-    out += ["", f"Findings per rule at {list(rows)[-1]:,} plans: "
-            + ", ".join(f"{k} {v:,}" for k, v in last["counts"].items()), ""]
+    size = list(rows)[-1]
+    last = rows[size]["peers"]
+    out += ["", f"Findings per rule at {size:,} plans: "
+            + ", ".join(f"{k} {v:,}" for k, v in last["counts"].items()), "",
+            f"The machine's speed in this run: the plain Python loop, code that stays the same "
+            f"from run to run, took {last['python']:.3f} s at {size:,} plans. On a shared "
+            "machine it varies by half or more within an hour; compare runs by it.", ""]
     return out
 
 
