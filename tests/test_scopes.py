@@ -41,13 +41,17 @@ plans:
 """
 
 
-@pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory) -> Frames:
-    folder: Path = tmp_path_factory.mktemp("plans")
-    (folder / "plans.yaml").write_text(PLANS)
+def frames_of(folder: Path, plans: str) -> Frames:
+    """The frames of a valid model read from ``plans`` written in ``folder``."""
+    (folder / "plans.yaml").write_text(plans)
     model = load_model([folder])
     assert model.ok, [str(p) for p in model.problems]
     return Frames(model.frames)
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> Frames:
+    return frames_of(tmp_path_factory.mktemp("plans"), PLANS)
 
 
 def values(frames: Frames, scope: str, expression: str) -> list[object]:
@@ -190,10 +194,7 @@ plans:
 
 
 def test_gated_by_gates_naming_several_components(tmp_path: Path) -> None:
-    (tmp_path / "plans.yaml").write_text(TARGETED)
-    model = load_model([tmp_path])
-    assert model.ok, [str(p) for p in model.problems]
-    frames = Frames(model.frames)
+    frames = frames_of(tmp_path, TARGETED)
     # the targets of every gate are worked out once and serve each predicate
     assert values(frames, "component", "gated(kpi.id == 'qa_score')") == [
         True, False, True, False]

@@ -7,7 +7,7 @@ one buffer, handed to the writer as bytes without a Python string per finding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -106,11 +106,25 @@ def shown_number(condition: pa.Array, before: str, number: pa.Array) -> pa.Array
     return pc.if_else(condition, shown, word(""))
 
 
+def text_buffer(array: pa.Array) -> tuple[pa.Buffer | None, np.ndarray]:
+    """The bytes of an Arrow text or binary array's values back to back (no copy; None when
+    there are none), and each value's offset into them, from 0 (as int64, whatever the
+    array's offsets are)."""
+    if not len(array):
+        return None, np.zeros(1, dtype=np.int64)
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)[
+        array.offset:array.offset + len(array) + 1].astype(np.int64)
+    data = array.buffers()[2]
+    if data is None:
+        return None, offsets - offsets[0]
+    return data.slice(offsets[0], offsets[-1] - offsets[0]), offsets - offsets[0]
+
+
 def concatenated(array: pa.Array) -> bytes:
     """The values of an Arrow text or binary array back to back, as bytes (one copy)."""
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
-    first, last = offsets[array.offset], offsets[array.offset + len(array)]
-    return array.buffers()[2].slice(first, last - first).to_pybytes()
+    data, _ = text_buffer(array)
+    return b"" if data is None else data.to_pybytes()
 
 
 def replaced(text: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -120,11 +134,14 @@ def replaced(text: str, pairs: Sequence[tuple[str, str]]) -> str:
     return text
 
 
-def replaced_array(texts: pa.Array, pairs: Sequence[tuple[str, str]]) -> pa.Array:
+def replaced_array(texts: pa.Array, pairs: Sequence[tuple[str, str]],
+                   data: bytes | None = None) -> pa.Array:
     """``replaced`` of each text of an Arrow array. Whether any text holds a pair's first
-    text is asked of the texts' bytes at once (a byte search), so that a replacement is a
-    pass over the texts only when one needs it."""
-    data = concatenated(texts)
+    text is asked of the texts' bytes at once (a byte search; ``data``: those bytes, when
+    the caller has them), so that a replacement is a pass over the texts only when one
+    needs it."""
+    if data is None:
+        data = concatenated(texts)
     for old, new in pairs:
         if old.encode() in data:
             texts = pc.replace_substring(texts, old, new)
@@ -132,17 +149,23 @@ def replaced_array(texts: pa.Array, pairs: Sequence[tuple[str, str]]) -> pa.Arra
     return texts
 
 
+def distinct_mapped(text: pa.Array, make: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``make`` of each text, worked out once per distinct text (a missing one included, as
+    a missing value of ``make``'s input): ``make`` takes the distinct texts and gives a
+    value for each."""
+    encoded = text.dictionary_encode(null_encoding="encode")
+    return make(encoded.dictionary).take(encoded.indices)
+
+
 def rows_holding(array: pa.Array, needles: Sequence[bytes], most: int) -> np.ndarray | None:
     """The rows of an Arrow text array whose text holds one of ``needles``, in order, found
     by byte searches over the array's data at once (a regular expression matched row by row
     costs a pass per row); None when the needles occur more than ``most`` times, since each
     occurrence is then found on its own."""
-    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)[
-        array.offset:array.offset + len(array) + 1].astype(np.int64)
-    if not len(array) or array.buffers()[2] is None:
+    buffer, offsets = text_buffer(array)
+    if buffer is None:
         return np.zeros(0, dtype=np.int64)
-    data = array.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0]).to_pybytes()
+    data = buffer.to_pybytes()
     found = [needle for needle in needles if needle in data]
     if sum(data.count(needle) for needle in found) > most:
         return None
@@ -152,4 +175,4 @@ def rows_holding(array: pa.Array, needles: Sequence[bytes], most: int) -> np.nda
         while start >= 0:
             at.append(start)
             start = data.find(needle, start + 1)
-    return np.unique(np.searchsorted(offsets - offsets[0], at, side="right") - 1)
+    return np.unique(np.searchsorted(offsets, at, side="right") - 1)

@@ -19,6 +19,7 @@ from policycheck.errors import Location
 from policycheck.formats.arrowtext import (
     POSITION,
     concatenated,
+    distinct_mapped,
     entity_words,
     replaced,
     replaced_array,
@@ -128,8 +129,7 @@ def _message(text: dict[str, pa.Array]) -> pa.Array:
 def _property(text: pa.Array) -> pa.Array:
     """``escape_property`` of each text, worked out once per distinct text (file names and
     rule ids repeat)."""
-    encoded = text.dictionary_encode()
-    return replaced_array(encoded.dictionary, _PROPERTY).take(encoded.indices)
+    return distinct_mapped(text, lambda distinct: replaced_array(distinct, _PROPERTY))
 
 
 #: Findings annotated at a time in the stream.

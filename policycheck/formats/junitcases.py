@@ -38,7 +38,6 @@ def unique_in(seen: set[str], name: str) -> str:
     return candidate
 
 
-
 #: Findings whose cases are written at a time: the texts of a chunk are escaped together.
 CHUNK = 20_000
 

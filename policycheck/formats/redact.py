@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 from policycheck.errors import Problem
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.findings import text_column
+from policycheck.formats.arrowtext import text_buffer
 from policycheck.report import Report
 from policycheck.ruleset import Rule
 
@@ -170,14 +171,11 @@ def _grouped_hint(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     digits around each (a regular expression matched text by text costs a pass per text)."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    texts = texts.cast(pa.large_string())  # 64-bit offsets
     found = np.zeros(len(texts), dtype=bool)
-    if not len(texts) or texts.buffers()[2] is None:
+    buffer, ends = text_buffer(texts)
+    if buffer is None:
         return found
-    ends = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
-        texts.offset:texts.offset + len(texts) + 1]
-    data = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[ends[0]:ends[-1]]
-    ends = ends - ends[0]
+    data = np.frombuffer(buffer, dtype=np.uint8)
     commas = np.concatenate([np.flatnonzero(data[at:at + _SLICE] == ord(",")) + at
                              for at in range(0, len(data), _SLICE)] or [np.zeros(0, int)])
     row = np.searchsorted(ends, commas, side="right") - 1

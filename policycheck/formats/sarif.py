@@ -26,7 +26,13 @@ import pyarrow.compute as pc
 from policycheck import __version__
 from policycheck.errors import Location, Problem
 from policycheck.findings import fill_fingerprints
-from policycheck.formats.arrowtext import concatenated, entity_words, text_columns, word
+from policycheck.formats.arrowtext import (
+    concatenated,
+    distinct_mapped,
+    entity_words,
+    text_columns,
+    word,
+)
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
@@ -265,10 +271,8 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> bytes:
 
 def _per_distinct(text: pa.Array, encode: Callable[[Any], str]) -> pa.Array:
     """``encode`` of each text (None for a missing one), worked out once per distinct text."""
-    encoded = text.dictionary_encode()
-    values = encoded.dictionary.to_pylist() + [None] * bool(text.null_count)
-    codes = encoded.indices.fill_null(len(values) - 1)
-    return pa.array(list(map(encode, values)), type=pa.large_string()).take(codes)
+    return distinct_mapped(text, lambda distinct: pa.array(
+        list(map(encode, distinct.to_pylist())), type=pa.large_string()))
 
 
 def _property(findings: pd.DataFrame, name: str) -> pa.Array:
@@ -285,7 +289,7 @@ def _suppressions(status: pa.Array, waiver: pa.Array) -> pa.Array:
     """The suppression of each waived or baselined finding, nothing for the others."""
     suppressed = pc.is_in(status, pa.array(SUPPRESSED, pa.large_string()))
     rows = np.flatnonzero(suppressed.to_numpy(zero_copy_only=False))
-    none = pa.nulls(len(status), pa.large_string()).fill_null("")
+    none = pa.repeat(pa.scalar("", pa.large_string()), len(status))
     if not len(rows):
         return none
     chosen = pa.array(rows)

@@ -110,7 +110,7 @@ def _render_plain(report: Report) -> bytes:
     """The reference rendering: every cell through openpyxl."""
     rows = [[_cell(v) for v in flat_record(row).values()] for row in finding_dicts(report)]
     header, plans = _plan_columns(report)
-    findings = zip(*rows, strict=True) if rows else [[] for _ in FINDING_FIELDS]
+    findings = _by_column(rows, len(FINDING_FIELDS))
     return _workbook([(title, names, [sheetxml.Column.of(c) for c in columns])
                       for title, names, columns in (("findings", FINDING_FIELDS, findings),
                                                     ("plans", header, plans))],
@@ -120,8 +120,12 @@ def _render_plain(report: Report) -> bytes:
 def _plan_columns(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
     """The plans sheet's header and its cells, by column."""
     header, rows = plan_rows(report)
-    return header, [[_cell(v) for v in column] for column in zip(*rows, strict=True)] if rows \
-        else [[] for _ in header]
+    return header, [[_cell(v) for v in column] for column in _by_column(rows, len(header))]
+
+
+def _by_column(rows: list[list[Any]], width: int) -> list[Sequence[Any]]:
+    """Rows of ``width`` cells as columns (``width`` empty columns when there is no row)."""
+    return list(zip(*rows, strict=True)) if rows else [[] for _ in range(width)]
 
 
 def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]],

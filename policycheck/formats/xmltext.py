@@ -44,6 +44,8 @@ def escaped_array(text: pa.Array, escapes: tuple[tuple[str, str], ...], safe: bo
     """``replaced(xml_safe(t), escapes)`` of each text of an Arrow array (without
     ``xml_safe`` when not ``safe``), a pass over the texts only for what some text holds
     (``arrowtext.replaced_array``)."""
-    if safe and any(character in concatenated(text) for character in _NOT_XML_UTF8):
+    data = concatenated(text)
+    if safe and any(character in data for character in _NOT_XML_UTF8):
         text = pc.replace_substring_regex(text, _NOT_XML_RE2, "\ufffd")
-    return replaced_array(text, escapes)
+        return replaced_array(text, escapes)
+    return replaced_array(text, escapes, data)
