@@ -1,0 +1,58 @@
+"""The command line's allocator setting: large freed blocks are reused, not faulted anew."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from policycheck import allocator
+
+glibc_only = pytest.mark.skipif(not allocator._glibc(), reason="a glibc setting")
+
+#: Frees a 64 MB block, allocates another, and prints the page faults the second one cost.
+_REUSE = """
+import resource, sys
+from policycheck.allocator import keep_freed_memory
+print(keep_freed_memory() if sys.argv[1] == "keep" else None)
+faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+block = bytearray(64 << 20)
+del block
+before = faults()
+block = bytearray(64 << 20)
+print(faults() - before)
+"""
+
+
+def _second_block_faults(mode: str, env: dict[str, str] | None = None) -> tuple[str, int]:
+    done = subprocess.run([sys.executable, "-c", _REUSE, mode], capture_output=True,
+                          text=True, check=True, env=env)
+    kept, faults = done.stdout.split()
+    return kept, int(faults)
+
+
+@glibc_only
+def test_a_freed_large_block_is_reused() -> None:
+    pages = (64 << 20) // 4096
+    kept, faults = _second_block_faults("keep")
+    assert kept == "True"
+    assert faults < pages // 10
+    # without the setting the block is mapped anew: a fault for (nearly) every page
+    assert _second_block_faults("default")[1] > pages // 2
+
+
+@glibc_only
+def test_a_setting_of_the_users_own_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert allocator.keep_freed_memory() is False
+    kept, faults = _second_block_faults("keep", dict(os.environ))
+    assert kept == "False" and faults > (64 << 20) // 4096 // 2
+
+
+def test_nothing_is_set_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(allocator, "_glibc", lambda: False)
+    for name in allocator._USER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert allocator.keep_freed_memory() is False
