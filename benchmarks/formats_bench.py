@@ -26,13 +26,11 @@ FORMATS = ("text", "json", "csv", "sarif", "junit", "github", "markdown", "xlsx"
 
 def measure(folder: Path, repeats: int) -> dict[str, object]:
     """One size, in this process: check once, then render every format ``repeats`` times."""
-    import gc
-
-    from policycheck.cli import RUN_GC_THRESHOLDS
+    from policycheck.cli import run_settings
     from policycheck.formats import render_bytes
     from policycheck.pipeline import check
 
-    gc.set_threshold(*RUN_GC_THRESHOLDS)  # as the command sets it for a run
+    run_settings()  # as the command sets them for a run
     started = time.perf_counter()
     report = check([folder])
     out: dict[str, object] = {"check_s": time.perf_counter() - started,

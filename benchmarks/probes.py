@@ -122,12 +122,10 @@ def _child_yaml(folder: Path) -> dict[str, Any]:
 def run_probe(argv: list[str]) -> int:
     """One measurement, named by ``argv[0]``, of the folder ``argv[1]``; a JSON line out."""
     kind, folder = argv[0], Path(argv[1])
-    if kind != "floor":  # the garbage collector as the command sets it for a run
-        import gc
+    if kind != "floor":  # the garbage collector and malloc as the command sets them
+        from policycheck.cli import run_settings
 
-        from policycheck.cli import RUN_GC_THRESHOLDS
-
-        gc.set_threshold(*RUN_GC_THRESHOLDS)
+        run_settings()
     if kind == "floor":
         out = _child_floor(folder)
     elif kind == "stages":
