@@ -15,7 +15,7 @@ from policycheck import findings as findings_module
 from policycheck.baseline import apply_baseline, baseline_entries
 from policycheck.cli import main
 from policycheck.diffing import diff_reports
-from policycheck.findings import fill_fingerprints, fingerprints
+from policycheck.findings import fill_fingerprints, fingerprinted_parts, fingerprints
 from policycheck.formats import render
 from policycheck.report import Report
 
@@ -177,6 +177,35 @@ def test_filling_fingerprints_works_out_only_the_missing_ones() -> None:
     assert fill_fingerprints(findings) is findings
     assert findings["fingerprint"].tolist() == ["kept", *whole[1:]]
     assert fill_fingerprints(pd.DataFrame()).empty  # no findings, nothing to fill
+
+
+def test_a_streamed_output_fills_the_fingerprints_part_by_part() -> None:
+    """JSON, SARIF and CSV hand their first piece to the writer before the other parts are
+    fingerprinted; once every part is out, the frame holds them all."""
+    findings = pd.DataFrame({"rule_id": ["r1", "r2", "r3", "r4", "r5"],
+                             "plan_id": ["p1", "p1", "p2", "p2", "p3"],
+                             "scope": ["plan"] * 5, "entity_id": [None] * 5},
+                            index=range(10, 15))
+    whole = fingerprints(findings).tolist()
+    findings["fingerprint"] = ["kept", None, None, None, None]
+    parts = fingerprinted_parts(findings, 2)
+    assert next(parts)["fingerprint"].tolist() == ["kept", whole[1]]
+    assert findings["fingerprint"].isna().sum() == 4  # the frame waits for the last part
+    assert [p["fingerprint"].tolist() for p in parts] == [whole[2:4], whole[4:]]
+    assert findings["fingerprint"].tolist() == ["kept", *whole[1:]]
+    assert list(findings.index) == list(range(10, 15))
+    again = [p["fingerprint"].tolist() for p in fingerprinted_parts(findings, 3)]
+    assert again == [["kept", *whole[1:3]], whole[3:]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "csv"])
+def test_a_streamed_output_of_a_lazy_report_is_the_full_reports(
+        tmp_path: Path, pack: Path, fmt: str) -> None:
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    full = check([plans], rules=[pack])
+    lazy = check([plans], rules=[pack], fingerprints=False)
+    assert render(lazy, fmt, redact=False) == render(full, fmt, redact=False)
+    assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
 
 
 def read(report: Report) -> pd.DataFrame:

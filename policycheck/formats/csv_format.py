@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.evidencearray import compact, styled_texts
-from policycheck.findings import fill_fingerprints
+from policycheck.findings import fingerprinted_parts
 from policycheck.formats.arrowtext import arrow_text, concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
@@ -40,10 +40,8 @@ def chunks(report: Report) -> Iterator[bytes]:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(FINDING_FIELDS)
     yield out.getvalue().encode("utf-8")
-    findings = fill_fingerprints(report.findings)
     memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
-    for start in range(0, len(findings), CHUNK):
-        part = findings.iloc[start:start + CHUNK]
+    for part in fingerprinted_parts(report.findings, CHUNK):
         fields = [_column(part, name, memo) for name in FINDING_FIELDS]
         rows = pc.binary_join_element_wise(
             pc.binary_join_element_wise(*fields, word(",")), word("\r\n"), word(""))

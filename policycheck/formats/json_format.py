@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from policycheck import __version__
 from policycheck.evidencearray import indented, styled_texts
-from policycheck.findings import fill_fingerprints
+from policycheck.findings import fill_fingerprints, fingerprinted_parts
 from policycheck.formats.arrowtext import concatenated
 from policycheck.formats.jsontext import (
     Unsupported,
@@ -203,7 +203,7 @@ _FINDINGS_SLOT = '\n  "findings": [],\n'
 def chunks(report: Report) -> Iterator[bytes]:
     """The JSON document in UTF-8 pieces, findings ``CHUNK`` at a time: a writer streams a
     report of any size without holding it whole (a million findings make a gigabyte)."""
-    findings = fill_fingerprints(report.findings)
+    findings = report.findings
     try:
         top = encode(_data(report, []), "")
     except Unsupported:  # a value only json.dumps knows how to refuse or write
@@ -222,18 +222,18 @@ def list_pieces(before: str, after: str, findings: pd.DataFrame, size: int,
                 encode: Callable[[pd.DataFrame], bytes | str],
                 reference: Callable[[pd.DataFrame], bytes | str]) -> Iterator[bytes]:
     """A JSON list of findings inside a document, as UTF-8 pieces: ``before``, the items
-    ``size`` findings at a time, then ``after``. ``encode`` writes each item after a
-    ``",\n"`` (which the first item drops); ``reference`` does the same through json.dumps,
-    for a piece holding a value only json.dumps knows how to write or refuse."""
+    ``size`` findings at a time (their fingerprints filled part by part), then ``after``.
+    ``encode`` writes each item after a ``",\n"`` (which the first item drops);
+    ``reference`` does the same through json.dumps, for a piece holding a value only
+    json.dumps knows how to write or refuse."""
     yield before.encode("utf-8")
-    for start in range(0, len(findings), size):
-        part = findings.iloc[start:start + size]
+    for index, part in enumerate(fingerprinted_parts(findings, size)):
         try:
             text = encode(part)
         except Unsupported:
             text = reference(part)
         data = text if isinstance(text, bytes) else text.encode("utf-8")
-        yield data if start else data[2:]
+        yield data[2:] if index == 0 else data
     yield after.encode("utf-8")
 
 
@@ -258,7 +258,8 @@ def _data(report: Report, findings: list[Any]) -> dict[str, Any]:
 
 def _render_plain(report: Report) -> str:
     """The reference rendering, with json.dumps."""
-    findings = report.findings.astype(object).where(report.findings.notna(), None)
+    filled = fill_fingerprints(report.findings)
+    findings = filled.astype(object).where(filled.notna(), None)
     records = cast("list[dict[str, Any]]", findings.to_dict("records"))
     data = _data(report, [finding_json(r) for r in records])
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

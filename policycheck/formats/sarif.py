@@ -139,7 +139,7 @@ def chunks(report: Report) -> Iterator[bytes]:
     """The SARIF document in UTF-8 pieces, results ``CHUNK`` findings at a time."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
     top = _document(report, [])
-    findings = fill_fingerprints(report.findings)
+    findings = report.findings
     if not len(findings):
         yield top.encode("utf-8")
         return
