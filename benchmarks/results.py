@@ -191,5 +191,20 @@ def verdicts(rows: dict[int, dict[str, Any]], start_python: float,
                          2000, "plans/s", higher=True),
                 _verdict("warm-cache `validate` of 10,000 YAML plans", figures["warm"], 1.5, "s"),
                 _verdict("`policycheck --help`", figures["help"], 0.3, "s")]
-    return [*out, ""]
+    return [*out, "", *_command_floor(largest, big, wall - start_python)]
+
+
+def _command_floor(plans: int, row: dict[str, Any], command: float) -> list[str]:
+    """What no check of ``plans`` to a JSON file can do without on this machine, measured in
+    this run, against the command's own time."""
+    if "write" not in row:
+        return []
+    imports, read, write = row["imports"], row["floor"]["floor"], row["write"]
+    floor = imports + read + write
+    return [f"The floor of that command on this machine, measured in this run: importing "
+            f"pandas, pyarrow and pandera {imports:.2f} s + pandas reading the CSV files "
+            f"{read:.2f} s + writing a file of the JSON's size "
+            f"({row['stages']['json_mb']:,.0f} MB) {write:.2f} s = **{floor:.2f} s**, "
+            f"before any checking. The command took {command:.2f} s, "
+            f"{command / floor:.1f}× that floor.", ""]
 

@@ -97,6 +97,28 @@ def _interpreter_start() -> float:
     return min(_timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
 
 
+def _imports(repeats: int) -> float:
+    """Seconds to import the libraries a check cannot do without (pandas, pyarrow's compute
+    functions, pandera), beyond a bare interpreter's start."""
+    command = [sys.executable, "-c", "import pandas, pyarrow.compute, pandera.pandas"]
+    return min(_timed(command)[0] for _ in range(repeats)) - _interpreter_start()
+
+
+def _write_time(size: int, folder: Path) -> float:
+    """Seconds to write ``size`` bytes to a new file in ``folder``, 16 MB at a time, as the
+    command's JSON is written right before: what the disk and the page cache cost alone."""
+    piece = bytes(16 << 20)
+    target = folder / "write-floor.bin"
+    start = time.perf_counter()
+    with open(target, "wb") as sink:
+        for _ in range(size // len(piece)):
+            sink.write(piece)
+        sink.write(piece[: size % len(piece)])
+    elapsed = time.perf_counter() - start
+    target.unlink()
+    return elapsed
+
+
 def _generate(n: int, folder: Path, formats: str = "csv", per_plan: bool = False) -> None:
     command = [sys.executable, str(HERE / "generate.py"), "--plans", str(n), "--seed",
                str(SEED), "--out", str(folder), "--formats", formats]
@@ -120,7 +142,7 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
         for n in sizes:
             folder = Path(tmp) / f"csv{n}"
             _generate(n, folder)
-            floors, staged, commands = [], [], []
+            floors, staged, commands, writes = [], [], [], []
             for _ in range(repeats):  # in turns, so that a slow spell hits every kind
                 floors.append(_spawn("floor", str(folder)))
                 staged.append(_spawn("stages", str(folder)))
@@ -128,11 +150,14 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
                 with open(target, "wb") as sink:
                     commands.append(_timed([*_cli(), "check", str(folder), "--format", "json"],
                                            stdout=sink))
+                size = target.stat().st_size
                 target.unlink()
+                writes.append(_write_time(size, Path(tmp)))
             peers = _spawn("peers", str(folder), str(cel_plans), str(repeats))
             rows[n] = {"floor": _best(floors, lambda r: r["floor"]),
                        "stages": _best(staged, lambda r: sum(r["times"].values())),
                        "cli": (min(c[0] for c in commands), max(c[1] for c in commands)),
+                       "write": min(writes), "imports": _imports(repeats),
                        "peers": peers}
             print(f"  measured {n:,} plans", flush=True)
             shutil.rmtree(folder)
