@@ -8,7 +8,6 @@ with the same rules as YAML values, so both forms give identical frames.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.csvcells import read_columns
 from policycheck.documents import is_extension_key
 from policycheck.errors import Location, Problem, did_you_mean
 from policycheck.model import ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
@@ -81,27 +81,22 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     above = text[: len(text) - len(content)].count("\n")
     sep = separator(content)
     try:
-        # dtype=object keeps the parser's Python strings: pandas' default "str" dtype
-        # would convert every column to Arrow and back, which costs more than the read.
-        # Given as UTF-8 bytes, which the parser reads as they are: a text would be held by
-        # io.StringIO at 4 bytes a character and encoded back by pandas, chunk by chunk.
-        raw = pd.read_csv(io.BytesIO(content.encode()), header=None, dtype=object, sep=sep,
-                          keep_default_na=False, na_filter=False, skip_blank_lines=False)
+        cells = read_columns(content, sep)
     except pd.errors.EmptyDataError:
-        raw = pd.DataFrame()
+        cells = []
     except pd.errors.ParserError as exc:
         out.problems.append(_malformed(exc, shown, above, sep))
         return
-    stripped = [_stripped(raw[c].to_numpy()) for c in raw.columns]
+    stripped = [_stripped(codes, texts) for codes, texts in cells]
     columns = [values for values, _ in stripped]
     blank = np.logical_and.reduce([missing for _, missing in stripped]) if stripped else \
-        np.ones(len(raw), dtype=bool)
+        np.ones(0, dtype=bool)
     if blank.all():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
         return
     top = int(blank.argmin())  # blank lines above the header are skipped
-    header = [str(c) for c in raw.iloc[top]]
+    header = [texts[codes[top]] for codes, texts in cells]
     body = [column[top + 1:] for column in columns]
     add_frame(header, body, blank[top + 1:], shown, "", spec, out,
                header_row=above + top + 1)
@@ -122,14 +117,14 @@ def separator(text: str) -> str:
     return SEPARATORS[counts.index(max(counts))]
 
 
-def _stripped(cells: np.ndarray) -> tuple[pd.Categorical[Any], np.ndarray]:
-    """Cells stripped, an empty one missing, and the mask of missing cells. A column holds
-    few distinct texts: each is stripped once, and the column is kept as a code per cell
-    into them (a categorical), so that typing it (``parsing``) needs no second pass to find
+def _stripped(codes: np.ndarray, uniques: list[str]) -> tuple[pd.Categorical[Any], np.ndarray]:
+    """A column's cells (a code per cell into its distinct texts) stripped, an empty one
+    missing, and the mask of missing cells. A column holds few
+    distinct texts: each is stripped once, and the column is kept as a code per cell into
+    them (a categorical), so that typing it (``parsing``) needs no second pass to find
     them."""
-    codes, uniques = pd.factorize(cells)
     texts = [str(u).strip() or None for u in uniques]
-    if None not in texts and texts == uniques.tolist():  # as most are: nothing to merge
+    if None not in texts and texts == uniques:  # as most are: nothing to merge
         stripped, distinct = codes, texts
     else:
         distinct = list(dict.fromkeys(t for t in texts if t is not None))  # " a", "a": one
