@@ -157,7 +157,7 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
             rows[n] = {"floor": _best(floors, lambda r: r["floor"]),
                        "stages": _best(staged, lambda r: sum(r["times"].values())),
                        "cli": (min(c[0] for c in commands), max(c[1] for c in commands)),
-                       "write": min(writes), "imports": _imports(repeats),
+                       "write": (min(writes), max(writes)), "imports": _imports(repeats),
                        "peers": peers}
             print(f"  measured {n:,} plans", flush=True)
             shutil.rmtree(folder)
