@@ -208,6 +208,23 @@ def test_a_streamed_output_of_a_lazy_report_is_the_full_reports(
     assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
 
 
+def test_the_model_frames_are_kept_unless_the_caller_needs_none(
+        tmp_path: Path, pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leadership report reads them; no format of ``check`` does, so the command drops
+    them before its outputs are written."""
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    kept = check([plans], rules=[pack])
+    assert kept.model_frames is not None and len(kept.model_frames["plans"]) == 2
+    dropped = check([plans], rules=[pack], model_frames=False)
+    assert dropped.model_frames is None
+    assert dropped.findings.equals(kept.findings) and dropped.profiles.equals(kept.profiles)
+    seen: list[Report] = []
+    monkeypatch.setattr("policycheck.cli.checking.echo_report",
+                        lambda report, fmt, redact: seen.append(report))
+    assert main(["check", str(plans), "--rules", str(pack), "--format", "json"]) == 1
+    assert len(seen) == 1 and seen[0].model_frames is None and len(seen[0].findings) == 2
+
+
 def read(report: Report) -> pd.DataFrame:
     """The baseline of ``report``, as ``read_baseline`` gives it."""
     return pd.DataFrame({"fingerprint": report.findings["fingerprint"],

@@ -134,7 +134,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     with caching(no_cache), progress(quiet) as step:
         report = run_check(distinct_paths(paths), **check_arguments(settings),
                            profiles=bool(written & PROFILED), fingerprints=False,
-                           progress=step)
+                           model_frames=False, progress=step)  # no format of check reads them
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
     if settings["outputs"]:
