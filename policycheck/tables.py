@@ -119,10 +119,9 @@ def separator(text: str) -> str:
 
 def _stripped(codes: np.ndarray, uniques: list[str]) -> tuple[pd.Categorical[Any], np.ndarray]:
     """A column's cells (a code per cell into its distinct texts) stripped, an empty one
-    missing, and the mask of missing cells. A column holds few
-    distinct texts: each is stripped once, and the column is kept as a code per cell into
-    them (a categorical), so that typing it (``parsing``) needs no second pass to find
-    them."""
+    missing, and the mask of missing cells. A column holds few distinct texts: each is
+    stripped once, and the column is kept as a code per cell into them (a categorical), so
+    that typing it (``parsing``) needs no second pass to find them."""
     texts = [str(u).strip() or None for u in uniques]
     if None not in texts and texts == uniques:  # as most are: nothing to merge
         stripped, distinct = codes, texts

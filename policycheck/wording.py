@@ -100,7 +100,7 @@ class Messages:
 
 
 def format_messages(placeholders: Sequence[tuple[str, str, str]],
-                   values: dict[str, np.ndarray], size: int) -> Messages:
+                    values: dict[str, np.ndarray], size: int) -> Messages:
     """The message of each row: literal text and formatted placeholders, joined once per
     distinct combination of the placeholders' texts."""
     pieces: list[pa.Array | pa.Scalar] = []
