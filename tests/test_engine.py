@@ -208,6 +208,29 @@ def test_a_streamed_output_of_a_lazy_report_is_the_full_reports(
     assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif", "csv"])
+def test_the_command_streams_an_unredacted_output_before_every_fingerprint_is_made(
+        tmp_path: Path, pack: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """render_bytes (what ``check`` writes to stdout) hands over the findings' first piece
+    while the later findings still wait for their fingerprints; a redacted output
+    fingerprints the report's own frame first, then renders a copy."""
+    from policycheck.formats import csv_format, json_format, render_bytes, sarif
+
+    for module in (csv_format, json_format, sarif):
+        monkeypatch.setattr(module, "CHUNK", 1)
+    plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
+    full = check([plans], rules=[pack])
+    lazy = check([plans], rules=[pack], fingerprints=False)
+    pieces = render_bytes(lazy, fmt, redact=False)
+    first = [next(pieces), next(pieces)]  # the head and the first finding
+    assert lazy.findings["fingerprint"].isna().tolist() == [True, True]
+    assert b"".join([*first, *pieces]) == b"".join(render_bytes(full, fmt, redact=False))
+    assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
+    redacted = check([plans], rules=[pack], fingerprints=False)
+    next(render_bytes(redacted, fmt, redact=True))
+    assert redacted.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
+
+
 def test_the_model_frames_are_kept_unless_the_caller_needs_none(
         tmp_path: Path, pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The leadership report reads them; no format of ``check`` does, so the command drops

@@ -69,6 +69,11 @@ def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterat
         data = render(report, fmt, redact)
         yield data if isinstance(data, bytes) else data.encode("utf-8")
         return
+    if not _redacting(fmt, redact):
+        # the stream fingerprints its findings part by part (findings.fingerprinted_parts),
+        # so that its first piece is out before the last fingerprint is made
+        yield from STREAMS[fmt](report)
+        return
     yield from STREAMS[fmt](_redacted(report, fmt, redact))
 
 
