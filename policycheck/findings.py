@@ -10,7 +10,7 @@ by column, one block per rule (``evidencearray``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.streams import interleaved
 from policycheck.wording import Messages, join_messages
 
 FINDING_COLUMNS = (
@@ -271,24 +272,37 @@ def fill_fingerprints(findings: pd.DataFrame) -> pd.DataFrame:
     return findings
 
 
-def fingerprinted_parts(findings: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    """``findings`` ``size`` rows at a time, each part with its fingerprints filled, for a
-    streamed output: its first piece goes to the writer before the other parts' fingerprints
-    are made (about half a second at a million findings, which the writer would otherwise
-    wait for). Once every part is out, ``findings`` holds them all, as ``fill_fingerprints``
-    leaves it, for the run's other outputs."""
-    if "fingerprint" not in findings or not findings["fingerprint"].hasnans:
-        for start in range(0, len(findings), size):
-            yield findings.iloc[start:start + size]
-        return
-    filled: list[pa.Array] = []
-    for start in range(0, len(findings), size):
+def encoded_parts(findings: pd.DataFrame, size: int,
+                  encode: Callable[[pd.DataFrame], bytes]) -> Iterator[bytes]:
+    """``encode`` of ``findings`` ``size`` rows at a time, each part with its fingerprints
+    filled, for a streamed output. A part's fingerprints are made with it, so that its text
+    goes to the writer before the other parts' fingerprints are made (about half a second
+    at a million findings, which the writer would otherwise wait for); once every part is
+    out, ``findings`` holds them all, as ``fill_fingerprints`` leaves it, for the run's
+    other outputs. With many findings, two parts are encoded at a time
+    (``streams.interleaved``), so ``encode`` must be safe to run on two parts at once."""
+    filling = "fingerprint" in findings and findings["fingerprint"].hasnans
+
+    def encoded(start: int) -> tuple[bytes, pa.Array | None]:
+        part = findings.iloc[start:start + size]
+        if not filling:
+            return encode(part), None
         # a part is a frame of its own (copy on write): filling it leaves ``findings`` as is
-        part = fill_fingerprints(findings.iloc[start:start + size])
-        filled.append(pa.array(part["fingerprint"].array, type=pa.large_string()))
-        yield part
-    findings["fingerprint"] = text_column(pa.chunked_array(filled, pa.large_string())
-                                          ).set_axis(findings.index)
+        part = fill_fingerprints(part)
+        return encode(part), pa.array(part["fingerprint"].array, type=pa.large_string())
+
+    filled = []
+    for text, fingerprint in interleaved(range(0, len(findings), size), encoded,
+                                         share=len(findings) >= SHARED_MIN):
+        filled.append(fingerprint)
+        yield text
+    if filling:
+        findings["fingerprint"] = text_column(pa.chunked_array(filled, pa.large_string())
+                                              ).set_axis(findings.index)
+
+
+#: Findings from which a streamed output encodes two parts at a time.
+SHARED_MIN = 100_000
 
 
 #: Findings fingerprinted at a time: their keys take a few MB.

@@ -15,7 +15,7 @@ from policycheck import findings as findings_module
 from policycheck.baseline import apply_baseline, baseline_entries
 from policycheck.cli import main
 from policycheck.diffing import diff_reports
-from policycheck.findings import fill_fingerprints, fingerprinted_parts, fingerprints
+from policycheck.findings import encoded_parts, fill_fingerprints, fingerprints
 from policycheck.formats import render
 from policycheck.report import Report
 
@@ -188,14 +188,18 @@ def test_a_streamed_output_fills_the_fingerprints_part_by_part() -> None:
                             index=range(10, 15))
     whole = fingerprints(findings).tolist()
     findings["fingerprint"] = ["kept", None, None, None, None]
-    parts = fingerprinted_parts(findings, 2)
-    assert next(parts)["fingerprint"].tolist() == ["kept", whole[1]]
+    parts = encoded_parts(findings, 2, shown)
+    assert next(parts) == f"kept {whole[1]}".encode()
     assert findings["fingerprint"].isna().sum() == 4  # the frame waits for the last part
-    assert [p["fingerprint"].tolist() for p in parts] == [whole[2:4], whole[4:]]
+    assert list(parts) == [" ".join(whole[2:4]).encode(), whole[4].encode()]
     assert findings["fingerprint"].tolist() == ["kept", *whole[1:]]
     assert list(findings.index) == list(range(10, 15))
-    again = [p["fingerprint"].tolist() for p in fingerprinted_parts(findings, 3)]
-    assert again == [["kept", *whole[1:3]], whole[3:]]
+    again = list(encoded_parts(findings, 3, shown))
+    assert again == [" ".join(["kept", *whole[1:3]]).encode(), " ".join(whole[3:]).encode()]
+
+
+def shown(part: pd.DataFrame) -> bytes:
+    return " ".join(part["fingerprint"]).encode()
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "csv"])
@@ -208,16 +212,22 @@ def test_a_streamed_output_of_a_lazy_report_is_the_full_reports(
     assert lazy.findings["fingerprint"].tolist() == full.findings["fingerprint"].tolist()
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("fmt", ["json", "sarif", "csv"])
 def test_the_command_streams_an_unredacted_output_before_every_fingerprint_is_made(
-        tmp_path: Path, pack: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, pack: Path, fmt: str, shared: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """render_bytes (what ``check`` writes to stdout) hands over the findings' first piece
     while the later findings still wait for their fingerprints; a redacted output
-    fingerprints the report's own frame first, then renders a copy."""
+    fingerprints the report's own frame first, then renders a copy. Parts encoded two at a
+    time (many findings, a second core) come out the same."""
+    from policycheck import streams
     from policycheck.formats import csv_format, json_format, render_bytes, sarif
 
     for module in (csv_format, json_format, sarif):
         monkeypatch.setattr(module, "CHUNK", 1)
+    monkeypatch.setattr(findings_module, "SHARED_MIN", 0 if shared else 10**9)
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
     plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
     full = check([plans], rules=[pack])
     lazy = check([plans], rules=[pack], fingerprints=False)

@@ -1,13 +1,18 @@
-"""Writing a report in pieces on a second thread (policycheck.streams)."""
+"""Writing a report in pieces on a second thread, and making them two at a time
+(policycheck.streams)."""
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from policycheck.streams import AHEAD, write_pieces
+from policycheck import streams
+from policycheck.streams import AHEAD, interleaved, write_pieces
 
 
 def test_every_piece_is_written_in_order() -> None:
@@ -49,3 +54,56 @@ def test_a_failed_piece_reaches_the_caller_after_what_was_made() -> None:
         write_pieces(sink, pieces())
     assert sink.getvalue() == b"ab"
     assert AHEAD >= 1
+
+
+@given(st.lists(st.integers()), st.booleans())
+def test_interleaved_gives_what_map_gives_in_order(items: list[int], share: bool) -> None:
+    assert list(interleaved(items, lambda i: (i, i * i), share)) == [(i, i * i) for i in items]
+
+
+def _meeting(parties: int) -> tuple[threading.Barrier, set[str], object]:
+    """A work function that returns only once ``parties`` items are at work together, and
+    the names of the threads it ran on."""
+    meet = threading.Barrier(parties, timeout=10)
+    names: set[str] = set()
+
+    def work(item: int) -> int:
+        names.add(threading.current_thread().name)
+        meet.wait()
+        return -item
+
+    return meet, names, work
+
+
+def test_interleaved_works_out_two_items_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    _, names, work = _meeting(2)  # waits for a second item at work: never, if one at a time
+    assert list(interleaved([1, 2, 3, 4], work)) == [-1, -2, -3, -4]  # type: ignore[arg-type]
+    assert len(names) == 2
+
+
+@pytest.mark.parametrize("cores, share", [(1, True), (2, False)])
+def test_interleaved_keeps_to_one_thread_on_one_core_or_when_not_asked(
+        monkeypatch: pytest.MonkeyPatch, cores: int, share: bool) -> None:
+    monkeypatch.setattr(streams, "_cores", lambda: cores)
+    _, names, work = _meeting(1)
+    assert list(interleaved([1, 2, 3], work, share)) == [-1, -2, -3]  # type: ignore[arg-type]
+    assert names == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize("failing", [2, 3])
+def test_interleaved_raises_an_error_where_map_would(
+        monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """Whichever thread meets it, the items before the failing one come out first."""
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
+
+    def work(item: int) -> int:
+        if item == failing:
+            raise ValueError(f"item {item}")
+        return item
+
+    made = []
+    with pytest.raises(ValueError, match=f"item {failing}"):
+        for result in interleaved([0, 1, 2, 3, 4, 5], work):
+            made.append(result)
+    assert made == list(range(failing))

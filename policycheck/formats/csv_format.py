@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.evidencearray import compact, styled_texts
-from policycheck.findings import fingerprinted_parts
+from policycheck.findings import encoded_parts
 from policycheck.formats.arrowtext import arrow_text, concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
@@ -41,11 +41,13 @@ def chunks(report: Report) -> Iterator[bytes]:
     csv.writer(out, lineterminator="\r\n").writerow(FINDING_FIELDS)
     yield out.getvalue().encode("utf-8")
     memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
-    for part in fingerprinted_parts(report.findings, CHUNK):
+
+    def encoded(part: pd.DataFrame) -> bytes:
         fields = [_column(part, name, memo) for name in FINDING_FIELDS]
-        rows = pc.binary_join_element_wise(
-            pc.binary_join_element_wise(*fields, word(",")), word("\r\n"), word(""))
-        yield concatenated(rows)
+        return concatenated(pc.binary_join_element_wise(
+            pc.binary_join_element_wise(*fields, word(",")), word("\r\n"), word("")))
+
+    yield from encoded_parts(report.findings, CHUNK, encoded)
 
 
 def _column(findings: pd.DataFrame, name: str, memo: dict[int, Any]) -> pa.Array:

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from policycheck import __version__
 from policycheck.evidencearray import indented, styled_texts
-from policycheck.findings import fill_fingerprints, fingerprinted_parts
+from policycheck.findings import encoded_parts, fill_fingerprints
 from policycheck.formats.arrowtext import concatenated
 from policycheck.formats.jsontext import (
     Unsupported,
@@ -226,13 +226,15 @@ def list_pieces(before: str, after: str, findings: pd.DataFrame, size: int,
     ``encode`` writes each item after a ``",\n"`` (which the first item drops);
     ``reference`` does the same through json.dumps, for a piece holding a value only
     json.dumps knows how to write or refuse."""
-    yield before.encode("utf-8")
-    for index, part in enumerate(fingerprinted_parts(findings, size)):
+    def encoded(part: pd.DataFrame) -> bytes:
         try:
             text = encode(part)
         except Unsupported:
             text = reference(part)
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        return text if isinstance(text, bytes) else text.encode("utf-8")
+
+    yield before.encode("utf-8")
+    for index, data in enumerate(encoded_parts(findings, size, encoded)):
         yield data[2:] if index == 0 else data
     yield after.encode("utf-8")
 
