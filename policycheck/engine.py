@@ -30,6 +30,7 @@ from policycheck.frames import Frames
 from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
+from policycheck.streams import interleaved
 from policycheck.wording import FORMATS, evidence_codes, format_messages
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -161,17 +162,25 @@ def evaluate_rule(compiled: CompiledRule, frames: Frames) -> pd.DataFrame:
     return assemble([fired] if fired else [], frames)
 
 
+#: Plans from which the rules run two at a time (``streams.interleaved``; measured: 10,000
+#: plans 0.30 -> 0.33 s, 40,000 plans 1.02 -> 0.85 s, 100,000 plans 2.58 -> 2.24 s); most of a
+#: rule's work is NumPy's, Arrow's and pandas', which release the interpreter lock.
+SHARED_PLANS = 25_000
+
+
 def evaluate(compiled: Sequence[CompiledRule],
              model_frames: dict[str, pd.DataFrame] | Frames,
              on_rule: Callable[[], None] | None = None,
              fingerprint: bool = True) -> pd.DataFrame:
     """Every finding of every rule, sorted by location, rule and entity. ``on_rule`` is
     called after each rule (a progress bar). Without ``fingerprint`` the fingerprints are
-    left missing, to be filled by whatever needs them (``fill_fingerprints``)."""
+    left missing, to be filled by whatever needs them (``fill_fingerprints``). With many
+    plans two rules run at a time, sharing ``frames``' lookups (each worked out for the
+    first rule that asks, at worst twice)."""
     frames = model_frames if isinstance(model_frames, Frames) else Frames(model_frames)
     fired = []
-    for rule in compiled:
-        found = fire(rule, frames)
+    for found in interleaved(compiled, lambda rule: fire(rule, frames),
+                             share=len(frames.plans) >= SHARED_PLANS):
         if found is not None:
             fired.append(found)
         if on_rule is not None:

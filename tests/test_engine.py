@@ -319,3 +319,22 @@ def test_repeated_text_columns_hold_each_rows_text(length: int) -> None:
         values[1], values[0]]
     assert column.isna().tolist() == [False, False, True, True, True, False, False]
     assert str(column.dtype) == "str"
+
+
+def test_rules_run_two_at_a_time_find_what_they_find_one_at_a_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With many plans (here: any number) the rules run on two threads, sharing the frames'
+    lookups; the findings, their order and the progress calls are the same."""
+    from policycheck import engine, streams
+    from policycheck.ruleset import load_rules, override, select
+    from policycheck.validation import load_model
+
+    model = load_model([Path(__file__).resolve().parents[1] / "sample_data" / "csv"])
+    compiled = engine.compile_rules(override(select(load_rules(None), (), ()), {}, {}))
+    alone = engine.evaluate(compiled, model.frames)
+    monkeypatch.setattr(engine, "SHARED_PLANS", 0)
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    calls: list[None] = []
+    shared = engine.evaluate(compiled, model.frames, on_rule=lambda: calls.append(None))
+    assert len(shared) == 121 and len(calls) == len(compiled)
+    pd.testing.assert_frame_equal(shared, alone)
