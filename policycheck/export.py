@@ -21,7 +21,7 @@ import pandas as pd
 from policycheck.catalog import LIBRARY_NAME
 from policycheck.errors import UsageError, display_path, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
-from policycheck.streams import write_pieces
+from policycheck.streams import Piece, write_pieces
 
 EPOCH = datetime.datetime(2000, 1, 1)
 TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
@@ -250,7 +250,7 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
                              "overwrite it: expected another output file")
 
 
-def atomic_write(target: Path, data: bytes | Iterable[bytes]) -> None:
+def atomic_write(target: Path, data: bytes | Iterable[Piece]) -> None:
     """Write to a temporary file beside the target, then rename: never a half file. ``data``
     may come in pieces (a streamed report): a failure part way leaves no file."""
     refuse_target(target)

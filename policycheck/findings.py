@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
-from policycheck.streams import interleaved
+from policycheck.streams import Piece, interleaved
 from policycheck.wording import Messages, join_messages
 
 FINDING_COLUMNS = (
@@ -273,7 +273,7 @@ def fill_fingerprints(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def encoded_parts(findings: pd.DataFrame, size: int,
-                  encode: Callable[[pd.DataFrame], bytes]) -> Iterator[bytes]:
+                  encode: Callable[[pd.DataFrame], Piece]) -> Iterator[Piece]:
     """``encode`` of ``findings`` ``size`` rows at a time, each part with its fingerprints
     filled, for a streamed output. A part's fingerprints are made with it, so that its text
     goes to the writer before the other parts' fingerprints are made (about half a second
@@ -283,7 +283,7 @@ def encoded_parts(findings: pd.DataFrame, size: int,
     (``streams.interleaved``), so ``encode`` must be safe to run on two parts at once."""
     filling = "fingerprint" in findings and findings["fingerprint"].hasnans
 
-    def encoded(start: int) -> tuple[bytes, pa.Array | None]:
+    def encoded(start: int) -> tuple[Piece, pa.Array | None]:
         part = findings.iloc[start:start + size]
         if not filling:
             return encode(part), None

@@ -18,10 +18,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, TypeVar
+from typing import IO, TypeAlias, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+#: A piece of a streamed output: bytes, or a view of memory that holds them (Arrow's).
+Piece: TypeAlias = bytes | memoryview
 
 #: Pieces made and not yet written, at most (each up to about 25 MB).
 AHEAD = 2
@@ -29,7 +32,7 @@ AHEAD = 2
 _DONE = object()
 
 
-def write_pieces(stream: IO[bytes], pieces: Iterable[bytes]) -> None:
+def write_pieces(stream: IO[bytes], pieces: Iterable[Piece]) -> None:
     """``stream.writelines(pieces)``, with the writing on a second thread."""
     waiting: queue.Queue[object] = queue.Queue(maxsize=AHEAD)
     failed: list[BaseException] = []  # the writer's error, once it has one

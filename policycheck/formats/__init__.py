@@ -19,6 +19,7 @@ from policycheck.formats import (
     xlsx_format,
 )
 from policycheck.report import Report
+from policycheck.streams import Piece
 
 FORMATS: dict[str, Callable[[Report], str | bytes]] = {
     "text": text_format.render,
@@ -32,7 +33,7 @@ FORMATS: dict[str, Callable[[Report], str | bytes]] = {
 }
 #: Formats that can also be written piece by piece, as UTF-8:
 #: ``b"".join(STREAMS[f](r)).decode() == render(r)``.
-STREAMS: dict[str, Callable[[Report], Iterator[bytes]]] = {
+STREAMS: dict[str, Callable[[Report], Iterator[Piece]]] = {
     "text": text_format.chunks,
     "json": json_format.chunks,
     "csv": csv_format.chunks,
@@ -63,7 +64,7 @@ def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:
     return FORMATS[fmt](_redacted(report, fmt, redact))
 
 
-def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterator[bytes]:
+def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterator[Piece]:
     """``render`` as UTF-8 bytes, in pieces where the format streams."""
     if fmt not in STREAMS:
         data = render(report, fmt, redact)

@@ -2,7 +2,7 @@
 
 A format joins per-finding pieces (a column's text, a constant word) row by row with
 ``pyarrow.compute.binary_join_element_wise``; the joined rows of a piece of the stream are
-one buffer, handed to the writer as bytes without a Python string per finding.
+one buffer, handed to the writer as it is (``piece``), without a Python string per finding.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from policycheck.streams import Piece
 
 
 def word(text: str) -> pa.Scalar:
@@ -125,6 +127,14 @@ def concatenated(array: pa.Array) -> bytes:
     """The values of an Arrow text or binary array back to back, as bytes (one copy)."""
     data, _ = text_buffer(array)
     return b"" if data is None else data.to_pybytes()
+
+
+def piece(array: pa.Array) -> Piece:
+    """The values of an Arrow text or binary array back to back, as a piece of a streamed
+    output: a view of Arrow's memory, which stays while the view does, not a copy (a
+    gigabyte of JSON copied once more costs about 0.2 s, and as much memory touched)."""
+    data, _ = text_buffer(array)
+    return b"" if data is None else memoryview(data)
 
 
 def replaced(text: str, pairs: Sequence[tuple[str, str]]) -> str:

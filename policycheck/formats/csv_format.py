@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from policycheck.evidencearray import compact, styled_texts
 from policycheck.findings import encoded_parts
-from policycheck.formats.arrowtext import arrow_text, concatenated, word
+from policycheck.formats.arrowtext import arrow_text, piece, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
     FLAT_SOURCES,
@@ -29,12 +29,13 @@ from policycheck.formats.cells import (
     neutralise,
 )
 from policycheck.report import Report
+from policycheck.streams import Piece
 
 #: Findings per piece of the stream (a few MB of text).
 CHUNK = 20_000
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def chunks(report: Report) -> Iterator[Piece]:
     """The CSV text in UTF-8 pieces, the header first, then ``CHUNK`` findings at a time, each
     piece's cells read column by column."""
     out = io.StringIO()
@@ -42,9 +43,9 @@ def chunks(report: Report) -> Iterator[bytes]:
     yield out.getvalue().encode("utf-8")
     memo: dict[int, Any] = {}  # each rule's evidence values, encoded once for every piece
 
-    def encoded(part: pd.DataFrame) -> bytes:
+    def encoded(part: pd.DataFrame) -> Piece:
         fields = [_column(part, name, memo) for name in FINDING_FIELDS]
-        return concatenated(pc.binary_join_element_wise(
+        return piece(pc.binary_join_element_wise(
             pc.binary_join_element_wise(*fields, word(",")), word("\r\n"), word("")))
 
     yield from encoded_parts(report.findings, CHUNK, encoded)

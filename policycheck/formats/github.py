@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 from policycheck.errors import Location
 from policycheck.formats.arrowtext import (
     POSITION,
-    concatenated,
     distinct_mapped,
     entity_words,
+    piece,
     replaced,
     replaced_array,
     shown_number,
@@ -31,6 +31,7 @@ from policycheck.formats.arrowtext import (
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
 from policycheck.formats.text_format import summary
 from policycheck.report import Report
+from policycheck.streams import Piece
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -136,7 +137,7 @@ def _property(text: pa.Array) -> pa.Array:
 CHUNK = 50_000
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def chunks(report: Report) -> Iterator[Piece]:
     """The annotations in UTF-8 pieces: the problems', the findings' ``CHUNK`` at a time,
     then the summary; each piece ends its last line."""
     if report.problems:
@@ -150,7 +151,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         if built is None:  # a value only the one-by-one way writes
             yield "".join(line + "\n" for line in annotations(part)).encode("utf-8")
             continue
-        yield concatenated(built)
+        yield piece(built)
     yield (summary(report) + "\n").encode("utf-8")
 
 

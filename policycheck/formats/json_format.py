@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from policycheck import __version__
 from policycheck.evidencearray import indented, styled_texts
 from policycheck.findings import encoded_parts, fill_fingerprints
-from policycheck.formats.arrowtext import concatenated
+from policycheck.formats.arrowtext import piece
 from policycheck.formats.jsontext import (
     Unsupported,
     distinct_texts,
@@ -26,6 +26,7 @@ from policycheck.formats.jsontext import (
     value_text,
 )
 from policycheck.report import Report
+from policycheck.streams import Piece
 
 
 def finding_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +98,7 @@ _CLOSING = b"\n    }"
 Texts: TypeAlias = list[bytes] | pa.Array
 
 
-def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
+def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> Piece:
     """Findings as finding_json would give them, each preceded by the list's item separator,
     as UTF-8 (a text join would widen every piece to the widest character of the chunk).
 
@@ -130,7 +131,7 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> bytes:
                                          pa.scalar(b"", pa.large_binary()))
     if joined.null_count:  # not expected: every piece encodes a missing value as null
         raise Unsupported("a missing piece")
-    return concatenated(joined)
+    return piece(joined)
 
 
 def _piece(codes: np.ndarray, texts: Texts) -> pa.Array:
@@ -200,7 +201,7 @@ def _plain_chunk(findings: pd.DataFrame) -> bytes:
 _FINDINGS_SLOT = '\n  "findings": [],\n'
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def chunks(report: Report) -> Iterator[Piece]:
     """The JSON document in UTF-8 pieces, findings ``CHUNK`` at a time: a writer streams a
     report of any size without holding it whole (a million findings make a gigabyte)."""
     findings = report.findings
@@ -219,19 +220,19 @@ def chunks(report: Report) -> Iterator[bytes]:
 
 
 def list_pieces(before: str, after: str, findings: pd.DataFrame, size: int,
-                encode: Callable[[pd.DataFrame], bytes | str],
-                reference: Callable[[pd.DataFrame], bytes | str]) -> Iterator[bytes]:
+                encode: Callable[[pd.DataFrame], Piece | str],
+                reference: Callable[[pd.DataFrame], Piece | str]) -> Iterator[Piece]:
     """A JSON list of findings inside a document, as UTF-8 pieces: ``before``, the items
     ``size`` findings at a time (their fingerprints filled part by part), then ``after``.
     ``encode`` writes each item after a ``",\n"`` (which the first item drops);
     ``reference`` does the same through json.dumps, for a piece holding a value only
     json.dumps knows how to write or refuse."""
-    def encoded(part: pd.DataFrame) -> bytes:
+    def encoded(part: pd.DataFrame) -> Piece:
         try:
             text = encode(part)
         except Unsupported:
             text = reference(part)
-        return text if isinstance(text, bytes) else text.encode("utf-8")
+        return text.encode("utf-8") if isinstance(text, str) else text
 
     yield before.encode("utf-8")
     for index, data in enumerate(encoded_parts(findings, size, encoded)):

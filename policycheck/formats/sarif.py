@@ -27,9 +27,9 @@ from policycheck import __version__
 from policycheck.errors import Location, Problem
 from policycheck.findings import fill_fingerprints
 from policycheck.formats.arrowtext import (
-    concatenated,
     distinct_mapped,
     entity_words,
+    piece,
     text_columns,
     word,
 )
@@ -52,6 +52,7 @@ from policycheck.formats.jsontext import (
 from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
+from policycheck.streams import Piece
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
@@ -135,7 +136,7 @@ CHUNK = 20_000
 _RESULTS_SLOT = '\n      "results": []\n'
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def chunks(report: Report) -> Iterator[Piece]:
     """The SARIF document in UTF-8 pieces, results ``CHUNK`` findings at a time."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
     top = _document(report, [])
@@ -234,7 +235,7 @@ _PROPERTIES = ("severity", "plan_id", "scope", "entity_id", "status", "headcount
                "pay_at_stake")
 
 
-def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> bytes:
+def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> Piece:
     """``result`` of every finding, encoded column by column (each value that repeats
     once per distinct value) and joined row by row by Arrow."""
     found = text_columns(findings, _TEXT, _SHOWN)
@@ -264,7 +265,7 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> bytes:
     parts = [part for sep, piece in zip(_SEPARATORS, pieces, strict=True)
              for part in (pa.scalar(sep.encode(), pa.large_binary()),
                           piece.cast(pa.large_binary()))]
-    return concatenated(pc.binary_join_element_wise(
+    return piece(pc.binary_join_element_wise(
         *parts, pa.scalar(_RESULT_END.encode(), pa.large_binary()),
         pa.scalar(b"", pa.large_binary())))
 

@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 from policycheck.errors import Location
 from policycheck.formats.arrowtext import (
     POSITION,
-    concatenated,
     entity_words,
+    piece,
     shown_number,
     text_columns,
     unless_empty,
@@ -24,6 +24,7 @@ from policycheck.formats.arrowtext import (
 )
 from policycheck.formats.cells import plain_column
 from policycheck.report import Report
+from policycheck.streams import Piece
 
 
 def finding_line(row: dict[str, object]) -> str:
@@ -51,7 +52,7 @@ def summary(report: Report) -> str:
 CHUNK = 50_000
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def chunks(report: Report) -> Iterator[Piece]:
     """The text in UTF-8 pieces: the problems, the findings ``CHUNK`` lines at a time, then
     the summary; each piece ends its last line."""
     if report.problems:
@@ -63,7 +64,7 @@ def chunks(report: Report) -> Iterator[bytes]:
         if lines is None:  # a value only the line-by-line way writes
             yield ("\n".join(finding_lines(part)) + "\n").encode("utf-8")
             continue
-        yield concatenated(lines)
+        yield piece(lines)
     yield (summary(report) + "\n").encode("utf-8")
 
 
