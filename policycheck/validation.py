@@ -7,6 +7,9 @@ problem naming it, and the summary counts plans read, valid and invalid.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -33,10 +36,23 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
     cached = modelcache.read(surveyed, key) if key else None
     if cached is not None:
         return cached
-    model = _with_no_plans_warning(validate(load(surveyed)), paths)
+    # pandera takes 0.1-0.2 s to import, and the CSV reader works without the interpreter
+    # lock: the import runs beside the reading
+    importing = threading.Thread(target=_import_quietly, args=("policycheck.schemas",),
+                                 name="policycheck-import", daemon=True)
+    importing.start()
+    loaded = load(surveyed)
+    importing.join()
+    model = _with_no_plans_warning(validate(loaded), paths)
     if key:
         modelcache.write(surveyed, key, model)
     return model
+
+
+def _import_quietly(name: str) -> None:
+    """Import ``name`` ahead of need; an error is met where the module is imported for use."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
 
 
 def _with_no_plans_warning(model: Model, paths: Sequence[str | Path]) -> Model:
