@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,11 +165,14 @@ def assemble(fired: list[Fired], frames: Frames, fingerprint: bool = True) -> pd
     at = _locate(fired, frames, rules, rule)
     position = np.empty(len(at.order), dtype=np.int64)
     position[at.order] = np.arange(len(at.order))  # where each rule's rows go, sorted
-    message = text_column(join_messages(
-        [f.message for f in fired],
-        [position[start:start + size] for start, size in zip(starts, sizes, strict=True)]))
     rule = rule[at.order]
-    out = _build_frame(fired, frames, rules, rule, starts, at, message)
+    # the messages, the largest column, are taken by Arrow on a second thread while this
+    # one builds the other columns
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-messages") as helper:
+        message = helper.submit(join_messages, [f.message for f in fired], [
+            position[start:start + size] for start, size in zip(starts, sizes, strict=True)])
+        out = _build_frame(fired, frames, rules, rule, starts, at)
+        out.insert(FINDING_COLUMNS.index("message"), "message", text_column(message.result()))
     out["fingerprint"] = (fingerprints(out) if fingerprint
                           else text_column(pa.nulls(len(out), pa.large_string())))
     out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
@@ -206,10 +210,9 @@ def _locate(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
 
 
 def _build_frame(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
-                 rule: np.ndarray, starts: np.ndarray, at: _Places,
-                 message: pd.Series) -> pd.DataFrame:
-    """The findings frame in sorted order, but for the columns worked out from it
-    (fingerprint, status, waiver); ``rule`` is already sorted."""
+                 rule: np.ndarray, starts: np.ndarray, at: _Places) -> pd.DataFrame:
+    """The findings frame in sorted order, but for the messages and the columns worked out
+    from it (fingerprint, status, waiver); ``rule`` is already sorted."""
     order = at.order
     plan_rows = np.concatenate([f.plan_rows for f in fired])[order]
     headcount = frames.headcount[plan_rows]
@@ -222,7 +225,6 @@ def _build_frame(fired: Sequence[Fired], frames: Frames, rules: Sequence[Rule],
         "entity_id": at.entity.take(order).reset_index(drop=True),
         "component_id": _entities(fired, frames, components_only=True).take(order)
         .reset_index(drop=True),
-        "message": message,
         "evidence": pd.Series(EvidenceArray(tuple(f.evidence for f in fired), rule,
                                             order - starts[rule])),
         "remediation": _take_category([r.remediation for r in rules], rule),
