@@ -78,9 +78,13 @@ def test_a_text_arrow_refuses_is_read_by_pandas() -> None:
 
 def test_a_large_text_is_read_on_every_core_and_the_same(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    text = "id,kpi\n" + "".join(f"p{i % 7},k{i % 3}\n" for i in range(1000))
+    """Read by Arrow's threads and coded two columns at a time (here, even on one core)."""
+    from policycheck import streams
+
+    text = "id,kpi,name\n" + "".join(f"p{i % 7},k{i % 3},n{i % 5}\n" for i in range(1000))
     single = arrow_columns(text.encode(), ",")
     monkeypatch.setattr(csvcells, "THREADED_BYTES", 0)
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
     threaded = arrow_columns(text.encode(), ",")
     assert cells(threaded) == cells(single)
     assert [np.asarray(c).tolist() for c, _ in threaded] == \
