@@ -35,7 +35,7 @@ def _child_floor(folder: Path) -> dict[str, Any]:
 
 def _child_stages(folder: Path) -> dict[str, Any]:
     from policycheck.engine import compile_rules, evaluate
-    from policycheck.formats import json_format
+    from policycheck.formats import render_bytes
     from policycheck.loading import load_paths
     from policycheck.report import Report
     from policycheck.ruleset import load_rules, override, select
@@ -63,7 +63,7 @@ def _child_stages(folder: Path) -> dict[str, Any]:
     start = time.perf_counter()
     written = 0
     with open(os.devnull, "wb") as sink:  # streamed as the command writes it
-        for piece in json_format.chunks(report):
+        for piece in render_bytes(report, "json"):
             written += len(piece)
             sink.write(piece)
     times["render"] = time.perf_counter() - start
