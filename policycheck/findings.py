@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,7 @@ import pyarrow.compute as pc
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
 from policycheck.ruleset import SEVERITIES, Rule
-from policycheck.streams import Piece, interleaved
+from policycheck.streams import Piece, beside, interleaved
 from policycheck.wording import Messages, join_messages
 
 FINDING_COLUMNS = (
@@ -168,11 +167,11 @@ def assemble(fired: list[Fired], frames: Frames, fingerprint: bool = True) -> pd
     rule = rule[at.order]
     # the messages, the largest column, are taken by Arrow on a second thread while this
     # one builds the other columns
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-messages") as helper:
-        message = helper.submit(join_messages, [f.message for f in fired], [
-            position[start:start + size] for start, size in zip(starts, sizes, strict=True)])
-        out = _build_frame(fired, frames, rules, rule, starts, at)
-        out.insert(FINDING_COLUMNS.index("message"), "message", text_column(message.result()))
+    message = beside(join_messages, [f.message for f in fired], [
+        position[start:start + size] for start, size in zip(starts, sizes, strict=True)],
+        share=len(position) >= SHARED_MIN)
+    out = _build_frame(fired, frames, rules, rule, starts, at)
+    out.insert(FINDING_COLUMNS.index("message"), "message", text_column(message()))
     out["fingerprint"] = (fingerprints(out) if fingerprint
                           else text_column(pa.nulls(len(out), pa.large_string())))
     out["status"] = _take_text(["open"], np.zeros(len(out), dtype=np.int64))
@@ -303,7 +302,8 @@ def encoded_parts(findings: pd.DataFrame, size: int,
                                               ).set_axis(findings.index)
 
 
-#: Findings from which a streamed output encodes two parts at a time.
+#: Findings from which their messages are gathered beside the other columns, and a
+#: streamed output encodes two parts at a time.
 SHARED_MIN = 100_000
 
 

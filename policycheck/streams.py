@@ -6,19 +6,21 @@ so a second thread writes each piece while the first encodes the next one. At mo
 ``AHEAD`` pieces wait, so memory stays bounded; an error on either side (a closed pipe, a
 full disk, a value the encoder refuses) stops both and reaches the caller unchanged.
 
-The pieces themselves can be made two at a time (``interleaved``): much of an encoder's
-work is Arrow's and NumPy's, which release the interpreter lock too, so on a machine with
-a second core a helper thread makes every second piece while the first makes the others.
+Work can be done beside the thread that needs it (``beside``), and pieces made two at a
+time (``interleaved``): much of the work of a large check is Arrow's and NumPy's, which
+release the interpreter lock too, so on a machine with a second core a helper thread makes
+every second piece while the first makes the others.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, TypeAlias, TypeVar
+from typing import IO, Any, TypeAlias, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -65,16 +67,34 @@ def interleaved(items: Sequence[Item], work: Callable[[Item], Result],
     """``map(work, items)``, with every second item worked out by a helper thread while
     this one works out the item before it, when ``share`` and the process may use a second
     core. ``work`` must be safe to run on two items at once. An error is raised where
-    ``map`` would raise it; the helper's item in progress is finished first."""
+    ``map`` would raise it."""
     if not share or len(items) < 2 or _cores() < 2:
         yield from map(work, items)
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-maker") as helper:
-        for index in range(0, len(items), 2):
-            second = helper.submit(work, items[index + 1]) if index + 1 < len(items) else None
-            yield work(items[index])
-            if second is not None:
-                yield second.result()
+    for index in range(0, len(items), 2):
+        second = beside(work, items[index + 1]) if index + 1 < len(items) else None
+        yield work(items[index])
+        if second is not None:
+            yield second()
+
+
+def beside(work: Callable[..., Result], *args: Any, share: bool = True
+           ) -> Callable[[], Result]:
+    """``work(*args)`` started on a helper thread, when ``share`` and the process may use a
+    second core; the function returned waits for its result, or raises its error. Else, or
+    where no thread can be started (a process at its limit of threads or of address space),
+    the work is done when its result is asked for. A thread costs address space (its stack,
+    and malloc's arena for it): small work is not worth one."""
+    if not share or _cores() < 2:
+        return functools.partial(work, *args)
+    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-helper")
+    try:
+        future = helper.submit(work, *args)
+    except RuntimeError:  # "can't start new thread"
+        return functools.partial(work, *args)
+    finally:
+        helper.shutdown(wait=False)  # its thread ends with this one piece of work
+    return future.result
 
 
 def _cores() -> int:

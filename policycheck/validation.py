@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +23,10 @@ from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
 from policycheck.plankeys import PlanKeys
+from policycheck.streams import beside
+
+#: Inputs from this size up are read while pandera is imported.
+BESIDE_BYTES = 4 << 20
 
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
@@ -37,12 +40,11 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
     if cached is not None:
         return cached
     # pandera takes 0.1-0.2 s to import, and the CSV reader works without the interpreter
-    # lock: the import runs beside the reading
-    importing = threading.Thread(target=_import_quietly, args=("policycheck.schemas",),
-                                 name="policycheck-import", daemon=True)
-    importing.start()
+    # lock: the import runs beside the reading of large inputs
+    imported = beside(_import_quietly, "policycheck.schemas",
+                      share=sum(size for _, _, size in surveyed.found) >= BESIDE_BYTES)
     loaded = load(surveyed)
-    importing.join()
+    imported()
     model = _with_no_plans_warning(validate(loaded), paths)
     if key:
         modelcache.write(surveyed, key, model)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policycheck import streams
-from policycheck.streams import AHEAD, interleaved, write_pieces
+from policycheck.streams import AHEAD, beside, interleaved, write_pieces
 
 
 def test_every_piece_is_written_in_order() -> None:
@@ -107,3 +107,35 @@ def test_interleaved_raises_an_error_where_map_would(
         for result in interleaved([0, 1, 2, 3, 4, 5], work):
             made.append(result)
     assert made == list(range(failing))
+
+
+def test_beside_hands_back_the_result_or_the_error_of_work_on_another_thread() -> None:
+    threads: list[str] = []
+
+    def work(a: int, b: int) -> int:
+        threads.append(threading.current_thread().name)
+        if b == 0:
+            raise ZeroDivisionError("division by zero")
+        return a // b
+
+    assert beside(work, 7, 2)() == 3
+    with pytest.raises(ZeroDivisionError):
+        beside(work, 7, 0)()
+    assert threading.current_thread().name not in threads
+
+
+def test_where_no_thread_can_be_started_the_work_is_done_when_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process at its limit of threads or of address space still gets every result, in
+    order, each worked out on its own thread when it is asked for."""
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    done: list[int] = []
+    later = beside(done.append, 1)
+    assert done == []
+    later()
+    assert done == [1]
+    assert list(interleaved([1, 2, 3], lambda i: -i)) == [-1, -2, -3]
