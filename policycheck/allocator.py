@@ -7,7 +7,9 @@ alone, and gives it back to the operating system when it is freed; the next arra
 gets fresh pages, each a page fault the kernel answers by zeroing a page. That is about
 390,000 faults and a second of kernel time in such a check. With large blocks taken from
 the heap, and the heap not trimmed, the freed memory is reused instead: about 175,000
-faults. Peak memory does not grow, since the memory is reused, not added to.
+faults. Peak memory does not grow, since the memory is reused, not added to. The threads
+that share a large check's work share one arena, so that they reuse each other's freed
+memory too.
 
 Only the command line sets this (the Python API leaves its host process alone), only with
 glibc, and never over a setting of the user's own (``MALLOC_*`` or ``GLIBC_TUNABLES`` in
@@ -21,6 +23,7 @@ import os
 #: mallopt parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 
 #: Blocks below this come from the heap; above it (a single array this large is rare) they
 #: are mapped and unmapped on their own.
@@ -50,6 +53,10 @@ def keep_freed_memory() -> bool:
     if not (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
             or mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)):
         return False
+    # one arena for every thread: a block freed by one thread is reused by the other
+    # (a helper thread's arena would map its own), and no thread reserves address space for
+    # an arena of its own (64 MB each)
+    mallopt(M_ARENA_MAX, 1)
     return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 

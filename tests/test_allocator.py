@@ -25,13 +25,20 @@ faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 block = bytearray(64 << 20)
 del block
 before = faults()
-block = bytearray(64 << 20)
+if sys.argv[2:] == ["thread"]:  # the second block made by another thread
+    import threading
+    helper = threading.Thread(target=lambda: globals().update(block=bytearray(64 << 20)))
+    helper.start()
+    helper.join()
+else:
+    block = bytearray(64 << 20)
 print(faults() - before)
 """
 
 
-def _second_block_faults(mode: str, env: dict[str, str] | None = None) -> tuple[str, int]:
-    done = subprocess.run([sys.executable, "-c", _REUSE, mode], capture_output=True,
+def _second_block_faults(mode: str, env: dict[str, str] | None = None,
+                         *more: str) -> tuple[str, int]:
+    done = subprocess.run([sys.executable, "-c", _REUSE, mode, *more], capture_output=True,
                           text=True, check=True, env=env)
     kept, faults = done.stdout.split()
     return kept, int(faults)
@@ -46,6 +53,14 @@ def test_a_freed_large_block_is_reused() -> None:
     # without the setting the block is mapped anew: a fault for (nearly) every page
     assert _second_block_faults("default")[1] > pages // 2
     assert _second_block_faults("command")[1] < pages // 10
+
+
+@glibc_only
+def test_a_block_freed_by_one_thread_is_reused_by_another() -> None:
+    """The helper threads of a large check share the main thread's arena."""
+    pages = (64 << 20) // 4096
+    assert _second_block_faults("keep", None, "thread")[1] < pages // 10
+    assert _second_block_faults("default", None, "thread")[1] > pages // 2
 
 
 @glibc_only
