@@ -127,6 +127,29 @@ def test_an_internal_error_is_short_and_exits_3(monkeypatch: pytest.MonkeyPatch,
     assert "Traceback" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("kind", ["MemoryError", "ArrowMemoryError"])
+def test_running_out_of_memory_is_said_plainly_and_exits_3(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        kind: str) -> None:
+    """Not a bug to report, nor a fault of the input: the process needs more memory."""
+    import pyarrow as pa
+
+    from policycheck import validation
+    from policycheck.cli import main
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        if kind == "ArrowMemoryError":
+            raise pa.ArrowMemoryError("malloc of size 134217728 failed")
+        raise MemoryError
+
+    monkeypatch.setattr(validation, "load_model", exhausted)
+    assert main(["validate", str(CASES / "yaml-bom-accepted" / "input.yaml")]) == 3
+    assert capsys.readouterr().err == (
+        f"policycheck: error: out of memory ({kind}): this run needs more memory than the "
+        "process may have (a check of 100,000 plans from CSV peaks at about 1.2 GB). Raise "
+        "the limit (ulimit -v, the container's memory) or check fewer plans at a time.\n")
+
+
 # --- crashes the fuzzers found, replayed in-process -----------------------------------
 
 FUZZ_CORPUS = Path(__file__).parent.parent / "fuzz" / "corpus"

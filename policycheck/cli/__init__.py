@@ -104,6 +104,15 @@ def _run(args: list[str], debug: bool) -> int:
             click.echo(str(problem), err=True)
         click.echo(f"policycheck: error: {exc.message}", err=True)
         return exc.exit_code
+    except MemoryError as exc:  # Arrow's too: not a bug, and not the input's fault
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(f"policycheck: error: out of memory ({type(exc).__name__}): this run "
+                       "needs more memory than the process may have (a check of 100,000 plans "
+                       "from CSV peaks at about 1.2 GB). Raise the limit (ulimit -v, the "
+                       "container's memory) or check fewer plans at a time.", err=True)
+        return EXIT_INTERNAL_ERROR
     except Exception:  # an internal error: say so plainly, trace only on request
         if debug:
             traceback.print_exc()
