@@ -35,7 +35,7 @@ MMAP_THRESHOLD_MAX = 32 << 20
 TRIM_THRESHOLD = 1 << 30
 
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
-                  "GLIBC_TUNABLES")
+                  "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST", "GLIBC_TUNABLES")
 
 
 def keep_freed_memory() -> bool:

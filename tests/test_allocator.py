@@ -64,8 +64,11 @@ def test_a_block_freed_by_one_thread_is_reused_by_another() -> None:
 
 
 @glibc_only
-def test_a_setting_of_the_users_own_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "131072"),
+                                         ("MALLOC_ARENA_MAX", "4")])
+def test_a_setting_of_the_users_own_is_left_alone(monkeypatch: pytest.MonkeyPatch,
+                                                  name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
     assert allocator.keep_freed_memory() is False
     kept, faults = _second_block_faults("keep", dict(os.environ))
     assert kept == "False" and faults > (64 << 20) // 4096 // 2

@@ -71,7 +71,7 @@ def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterat
         yield data if isinstance(data, bytes) else data.encode("utf-8")
         return
     if not _redacting(fmt, redact):
-        # the stream fingerprints its findings part by part (findings.fingerprinted_parts),
+        # the stream fingerprints its findings part by part (findings.encoded_parts),
         # so that its first piece is out before the last fingerprint is made
         yield from STREAMS[fmt](report)
         return
