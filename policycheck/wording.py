@@ -9,7 +9,7 @@ taken into the findings' order with every other rule's at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +21,18 @@ import pyarrow.compute as pc
 from policycheck.codes import distinct_rows
 
 FORMATS = ("%", "%1", "n", "x", "money", "")
-_NUMBER_FORMATS = {"%": "{:.0%}", "%1": "{:.1%}", "x": "{:.1f}×", "money": "{:,.0f}",
-                   "n": "{:g}"}
+
+
+def _times(value: float) -> str:
+    """A multiple or a ratio to two decimals, the second only when it counts: a campaign's
+    1.25 multiplier reads 1.25×, not 1.2×; 1.5 reads 1.5× and 2 reads 2.0×."""
+    text = f"{value:.2f}"
+    return (text[:-1] if text.endswith("0") and "." in text else text) + "×"
+
+
+_NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
+    "%": "{:.0%}".format, "%1": "{:.1%}".format, "x": _times, "money": "{:,.0f}".format,
+    "n": "{:g}".format}
 _MISSING_TEXT = "n/a"
 
 
@@ -71,7 +81,7 @@ def format_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:
     row into them; a missing value is ``n/a``."""
     if spec in _NUMBER_FORMATS:
         codes, uniques = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
-        return _missing_last([_NUMBER_FORMATS[spec].format(u) for u in uniques], codes)
+        return _missing_last([_NUMBER_FORMATS[spec](u) for u in uniques], codes)
     if np.issubdtype(values.dtype, np.datetime64):
         text = pd.Series(pd.to_datetime(values).strftime("%Y-%m-%d"), dtype=object)
         return text.where(text.notna(), _MISSING_TEXT).tolist(), np.arange(len(values))
