@@ -203,7 +203,8 @@ def _command_floor(plans: int, row: dict[str, Any], command: float) -> list[str]
     floor = imports + read + write
     return [f"The floor of that command on this machine, measured in this run: importing "
             f"pandas, pyarrow and pandera {imports:.2f} s + pandas reading the CSV files "
-            f"{read:.2f} s + writing a file of the JSON's size "
+            f"{read:.2f} s (every cell as text: {row['floor']['text']:.2f} s) + writing a file "
+            "of the JSON's size "
             f"({row['stages']['json_mb']:,.0f} MB) {write:.2f} s = **{floor:.2f} s**, "
             f"before any checking. The command took {command:.2f} s, "
             f"{command / floor:.1f}× that floor. The same write took up to {slowest:.2f} s "

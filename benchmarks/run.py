@@ -8,7 +8,9 @@ For each size a seeded organisation (benchmarks/generate.py) is written as CSV t
 temporary folder (not timed); then each measurement runs in a fresh subprocess, so that peak
 RSS (ru_maxrss) belongs to one size and one job:
 
-- floor: plain pandas reading the same CSV files (``dtype=str, keep_default_na=False``);
+- floor: plain pandas reading the same CSV files with its defaults (``pd.read_csv(path)``),
+  and, apart, reading every cell as text (``dtype=str, keep_default_na=False``), which is
+  slower and is not the floor;
 - stages: load, validate, evaluate (the default pack), render json (and write it), timed
   inside one process with the library API; as in the command, the fingerprints are worked
   out by the JSON output, so they count in its render;
