@@ -11,14 +11,22 @@ faults. Peak memory does not grow, since the memory is reused, not added to. The
 that share a large check's work share one arena, so that they reuse each other's freed
 memory too.
 
+Arrow's arrays (the CSV columns, the findings' texts, every output's pieces) come from its
+own allocator, mimalloc, which hands freed memory back to the system after a few
+milliseconds and then faults it in anew. Where malloc keeps freed memory as above, Arrow is
+set to use malloc too (its ``system`` pool): a check of 100,000 plans then takes 6.0 s
+instead of 6.7 s, with 1.1-1.5 s of kernel time instead of 2.7-3.5 s and a peak of 1.05 GB
+instead of 1.2 GB.
+
 Only the command line sets this (the Python API leaves its host process alone), only with
-glibc, and never over a setting of the user's own (``MALLOC_*`` or ``GLIBC_TUNABLES`` in
-the environment).
+glibc, and never over a setting of the user's own (``MALLOC_*``, ``GLIBC_TUNABLES`` or
+``ARROW_DEFAULT_MEMORY_POOL`` in the environment).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 #: mallopt parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -34,8 +42,11 @@ MMAP_THRESHOLD_MAX = 32 << 20
 #: Free memory at the top of the heap is kept up to this.
 TRIM_THRESHOLD = 1 << 30
 
+#: Arrow's choice of allocator for its default pool (read when pyarrow makes the pool).
+ARROW_POOL = "ARROW_DEFAULT_MEMORY_POOL"
+
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
-                  "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST", "GLIBC_TUNABLES")
+                  "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST", "GLIBC_TUNABLES", ARROW_POOL)
 
 
 def keep_freed_memory() -> bool:
@@ -57,7 +68,20 @@ def keep_freed_memory() -> bool:
     # (a helper thread's arena would map its own), and no thread reserves address space for
     # an arena of its own (64 MB each)
     mallopt(M_ARENA_MAX, 1)
-    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    if not mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD):
+        return False
+    _arrow_uses_malloc()
+    return True
+
+
+def _arrow_uses_malloc() -> None:
+    """Arrow's default pool set to malloc: by the environment, read when pyarrow makes its
+    pool (importing pyarrow here would slow ``--help``), or at once if it is imported."""
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is None:
+        os.environ[ARROW_POOL] = "system"
+    else:
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
 def _glibc() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,47 @@ def test_nothing_is_set_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in allocator._USER_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     assert allocator.keep_freed_memory() is False
+
+
+#: Prints whether the setting was made, then the backend of Arrow's default pool.
+_POOL = """
+import sys
+if sys.argv[1] == "imported":
+    import pyarrow
+from policycheck.allocator import keep_freed_memory
+kept = keep_freed_memory()
+import pyarrow as pa
+print(kept, pa.default_memory_pool().backend_name)
+"""
+
+
+def _arrow_pool(when: str, **env: str) -> list[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in allocator._USER_SETTINGS}
+    done = subprocess.run([sys.executable, "-c", _POOL, when], capture_output=True, text=True,
+                          check=True, env={**environment, **env})
+    return done.stdout.split()
+
+
+@glibc_only
+@pytest.mark.parametrize("when", ["later", "imported"])
+def test_arrow_takes_its_memory_from_malloc(when: str) -> None:
+    """Whether pyarrow is imported after the setting (the command line) or before it."""
+    assert _arrow_pool(when) == ["True", "system"]
+
+
+@glibc_only
+def test_an_arrow_pool_of_the_users_own_is_left_alone() -> None:
+    assert _arrow_pool("later", ARROW_DEFAULT_MEMORY_POOL="jemalloc") == ["False", "jemalloc"]
+
+
+def test_a_run_leaves_the_environment_as_it_was(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from policycheck.cli import main
+
+    names = ("ARROW_DEFAULT_MEMORY_POOL", "POLICYCHECK_MAX_FILE_SIZE")
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "yaml"
+    assert main(["--max-file-size", "5", "validate", str(sample)]) == 0
+    assert capsys.readouterr().out == "Read 17 plans from 12 files: 17 valid, 0 invalid.\n"
+    assert [os.environ.get(name) for name in names] == [None, None]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import click
 
 from policycheck import __version__
-from policycheck.allocator import keep_freed_memory
+from policycheck.allocator import ARROW_POOL, keep_freed_memory
 from policycheck.cli.checking import check, diff, show_config, validate
 from policycheck.cli.kpis import kpis
 from policycheck.cli.options import Group
@@ -76,18 +76,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("POLICYCHECK_DEBUG") == "1"
-    size_before = os.environ.get("POLICYCHECK_MAX_FILE_SIZE")
+    environment = {name: os.environ.get(name) for name in _RUN_ENVIRONMENT}
     thresholds = gc.get_threshold()
     run_settings()
     try:
         return _run(args, debug)
-    finally:  # the collector and the size limit as they were (tests call main() many
-        # times); the allocator keeps its setting, which changes no result
+    finally:  # the collector and the environment as they were (tests call main() many
+        # times); the allocators keep their settings, which change no result
         gc.set_threshold(*thresholds)
-        if size_before is None:
-            os.environ.pop("POLICYCHECK_MAX_FILE_SIZE", None)
-        else:
-            os.environ["POLICYCHECK_MAX_FILE_SIZE"] = size_before
+        for name, value in environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+#: What a run may set in the environment: the size limit of its options, Arrow's pool.
+_RUN_ENVIRONMENT = ("POLICYCHECK_MAX_FILE_SIZE", ARROW_POOL)
 
 
 def _run(args: list[str], debug: bool) -> int:
