@@ -127,11 +127,13 @@ def test_an_internal_error_is_short_and_exits_3(monkeypatch: pytest.MonkeyPatch,
     assert "Traceback" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kind", ["MemoryError", "ArrowMemoryError"])
+@pytest.mark.parametrize("kind", ["MemoryError", "ArrowMemoryError", "ArrowException",
+                                  "RuntimeError"])
 def test_running_out_of_memory_is_said_plainly_and_exits_3(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         kind: str) -> None:
-    """Not a bug to report, nor a fault of the input: the process needs more memory."""
+    """Not a bug to report, nor a fault of the input: the process needs more memory (a
+    thread that cannot start, in Arrow's pool or Python's, is short of memory too)."""
     import pyarrow as pa
 
     from policycheck import validation
@@ -140,13 +142,17 @@ def test_running_out_of_memory_is_said_plainly_and_exits_3(
     def exhausted(*args: object, **kwargs: object) -> None:
         if kind == "ArrowMemoryError":
             raise pa.ArrowMemoryError("malloc of size 134217728 failed")
+        if kind == "ArrowException":
+            raise pa.ArrowException("Unknown error: Failed to launch worker thread")
+        if kind == "RuntimeError":
+            raise RuntimeError("can't start new thread")
         raise MemoryError
 
     monkeypatch.setattr(validation, "load_model", exhausted)
     assert main(["validate", str(CASES / "yaml-bom-accepted" / "input.yaml")]) == 3
     assert capsys.readouterr().err == (
         f"policycheck: error: out of memory ({kind}): this run needs more memory than the "
-        "process may have (a check of 100,000 plans from CSV peaks at about 1.2 GB). Raise "
+        "process may have (a check of 100,000 plans from CSV peaks at about 1.1 GB). Raise "
         "the limit (ulimit -v, the container's memory) or check fewer plans at a time.\n")
 
 

@@ -109,18 +109,14 @@ def _run(args: list[str], debug: bool) -> int:
             click.echo(str(problem), err=True)
         click.echo(f"policycheck: error: {exc.message}", err=True)
         return exc.exit_code
-    except MemoryError as exc:  # Arrow's too: not a bug, and not the input's fault
+    except Exception as exc:  # an internal error: say so plainly, trace only on request
         if debug:
             traceback.print_exc()
-        else:
+        elif _short_of_memory(exc):  # not a bug, and not the input's fault
             click.echo(f"policycheck: error: out of memory ({type(exc).__name__}): this run "
                        "needs more memory than the process may have (a check of 100,000 plans "
-                       "from CSV peaks at about 1.2 GB). Raise the limit (ulimit -v, the "
+                       "from CSV peaks at about 1.1 GB). Raise the limit (ulimit -v, the "
                        "container's memory) or check fewer plans at a time.", err=True)
-        return EXIT_INTERNAL_ERROR
-    except Exception:  # an internal error: say so plainly, trace only on request
-        if debug:
-            traceback.print_exc()
         else:
             kind = sys.exc_info()[0]
             click.echo(f"policycheck {__version__}: internal error "
@@ -129,3 +125,20 @@ def _run(args: list[str], debug: bool) -> int:
                        "traceback and report it with that output.", err=True)
         return EXIT_INTERNAL_ERROR
     return result if isinstance(result, int) else EXIT_OK
+
+
+#: What Arrow says when its thread pool cannot start a thread (the thread's stack is memory
+#: too: seen under a tight ``ulimit -v``).
+_ARROW_NO_THREAD = "Failed to launch worker thread"
+
+
+def _short_of_memory(exc: BaseException) -> bool:
+    """Out of memory, however it is said: Python's ``MemoryError`` (Arrow's
+    ``ArrowMemoryError`` is one), or a thread that could not be started, by Python or Arrow."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+        return True
+    pyarrow = sys.modules.get("pyarrow")  # not imported for a run that needed no data
+    return (pyarrow is not None and isinstance(exc, pyarrow.ArrowException)
+            and _ARROW_NO_THREAD in str(exc))
