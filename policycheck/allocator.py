@@ -14,9 +14,9 @@ memory too.
 Arrow's arrays (the CSV columns, the findings' texts, every output's pieces) come from its
 own allocator, mimalloc, which hands freed memory back to the system after a few
 milliseconds and then faults it in anew. Where malloc keeps freed memory as above, Arrow is
-set to use malloc too (its ``system`` pool): a check of 100,000 plans then takes 6.0 s
-instead of 6.7 s, with 1.1-1.5 s of kernel time instead of 2.7-3.5 s and a peak of 1.05 GB
-instead of 1.2 GB.
+set to use malloc too (its ``system`` pool): a check of 100,000 plans to JSON then takes
+6.3 s instead of 7.0 s (medians of 5 alternating rounds), with 1.9-2.7 s of kernel time
+instead of 3.5-4.5 s and a peak of 1.02-1.08 GB instead of 1.20-1.23 GB.
 
 Only the command line sets this (the Python API leaves its host process alone), only with
 glibc, and never over a setting of the user's own (``MALLOC_*``, ``GLIBC_TUNABLES`` or
