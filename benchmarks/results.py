@@ -200,6 +200,7 @@ def _command_floor(plans: int, row: dict[str, Any], command: float) -> list[str]
     if "write" not in row:
         return []
     imports, read, (write, slowest) = row["imports"], row["floor"]["floor"], row["write"]
+    start_python = row["cli"][0] - command
     floor = imports + read + write
     return [f"The floor of that command on this machine, measured in this run: importing "
             f"pandas, pyarrow and pandera {imports:.2f} s + pandas reading the CSV files "
@@ -209,5 +210,8 @@ def _command_floor(plans: int, row: dict[str, Any], command: float) -> list[str]
             f"before any checking. The command took {command:.2f} s, "
             f"{command / floor:.1f}× that floor. The same write took up to {slowest:.2f} s "
             "in this run's other turns: on a virtual machine, new pages of the file cache "
-            "cost what the host makes them cost.", ""]
+            "cost what the host makes them cost. Right after a process touched and freed "
+            f"{row['used_gb']} GB, so that the command's memory is memory the host has "
+            f"backed, the command took {row['cli_used'] - start_python:.2f} s after "
+            "interpreter start (the fastest of as many runs).", ""]
 
