@@ -19,8 +19,9 @@ set to use malloc too (its ``system`` pool): a check of 100,000 plans to JSON th
 instead of 3.5-4.5 s and a peak of 1.02-1.08 GB instead of 1.20-1.23 GB.
 
 Only the command line sets this (the Python API leaves its host process alone), only with
-glibc, and never over a setting of the user's own (``MALLOC_*``, ``GLIBC_TUNABLES`` or
-``ARROW_DEFAULT_MEMORY_POOL`` in the environment).
+glibc, and never over a setting of the user's own of what it sets (``MALLOC_ARENA_MAX``,
+``MALLOC_MMAP_THRESHOLD_`` and the others of ``_USER_SETTINGS``, ``GLIBC_TUNABLES`` or
+``ARROW_DEFAULT_MEMORY_POOL`` in the environment): then it sets nothing.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def _times(value: float) -> str:
     """A multiple or a ratio to two decimals, the second only when it counts: a campaign's
     1.25 multiplier reads 1.25×, not 1.2×; 1.5 reads 1.5× and 2 reads 2.0×."""
     text = f"{value:.2f}"
-    return (text[:-1] if text.endswith("0") and "." in text else text) + "×"
+    return (text[:-1] if text.endswith("0") else text) + "×"
 
 
 _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
