@@ -177,7 +177,8 @@ def load(surveyed: Survey) -> Loaded:
         if suffix in YAML_SUFFIXES:
             _add_outcome(next(outcomes), name, loaded)
         elif suffix in WORKBOOK_SUFFIXES:
-            _load_workbook(path, name, loaded)
+            with _collector_paused():  # millions of cells, as lists of rows and columns
+                _load_workbook(path, name, loaded)
         else:
             _load_table_file(path, name, explicit, loaded)
     return loaded
@@ -185,10 +186,11 @@ def load(surveyed: Survey) -> Loaded:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Reading many YAML files builds hundreds of thousands of small dicts and lists that
-    hold no cycles and live until the run ends. The cyclic garbage collector would scan them
-    again and again as they pile up, so it is paused while they are built and set back as
-    it was after: a library call leaves the process's collector as it found it."""
+    """Reading many YAML files (or a large workbook) builds hundreds of thousands of small
+    dicts and lists that hold no cycles and live until the run ends (or until the frames are
+    made). The cyclic garbage collector would scan them again and again as they pile up, so
+    it is paused while they are built and set back as it was after: a library call leaves
+    the process's collector as it found it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -212,10 +212,10 @@ def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
         assert sheet.auto_filter.ref == sheet.dimensions
         assert all(cell.font.bold for cell in sheet[1])
         assert all(8 <= d.width <= 60 for d in sheet.column_dimensions.values())
-    findings = pd.read_excel(io.BytesIO(data), sheet_name="findings")
+    findings = pd.read_excel(io.BytesIO(data), sheet_name="findings", engine="openpyxl")
     expected = pd.read_csv(io.StringIO(text(report, "csv")))
     pd.testing.assert_frame_equal(findings, expected)
-    plans = pd.read_excel(io.BytesIO(data), sheet_name="plans")
+    plans = pd.read_excel(io.BytesIO(data), sheet_name="plans", engine="openpyxl")
     assert list(plans.columns) == [
         "plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed", "share_cost",
         "share_sales", "share_customer", "share_neutral", "protected_share",

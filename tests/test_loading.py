@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from policycheck import workbooks
 from policycheck.loading import load_paths
 from policycheck.model import PLAN
 from policycheck.normalise import combine
@@ -559,3 +563,99 @@ def test_yaml_and_tables_mix_in_one_folder(inputs: Inputs) -> None:
     assert [str(p) for p in model.problems] == []
     assert list(model.plans["plan_id"]) == ["p1", "p2"]
     assert "own_kpi" in set(model.frames["kpis"]["kpi_id"])
+
+
+# Cells of every type a sheet holds; text without "=" (openpyxl writes that as a formula).
+_SHEET_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e18, max_value=1e18),
+    st.text(alphabet=st.sampled_from(" ab1.%-x\u00e9\u2013"), max_size=6),
+    st.dates(dt.date(1901, 1, 1), dt.date(2200, 12, 31)),
+    st.datetimes(dt.datetime(1901, 1, 1), dt.datetime(2200, 12, 31)).map(
+        lambda d: d.replace(second=0, microsecond=0)))
+
+
+def _frames_of(path: Path) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    model = load_model([path])
+    return [str(p) for p in model.problems], model.frames
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_SHEET_CELLS, min_size=0, max_size=8), min_size=1, max_size=6))
+def test_workbook_cells_read_as_openpyxl_reads_them(
+        rows: list[list[object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """calamine reads a sheet without formulas, openpyxl one with them: both give the same
+    frames and the same problems, whatever the cells hold."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "plans"
+    sheet.append(["id", "name", "base_pay", "target_variable", "effective_from",
+                  "customer_facing", "headcount", "owner"])
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    fast = _frames_of(path)
+    with monkeypatch.context() as patched:  # every sheet read as if it held a formula
+        patched.setattr(workbooks, "_scan", lambda p, part: workbooks._Scan(formulas=True))
+        slow = _frames_of(path)
+    assert fast[0] == slow[0]
+    for name, frame in slow[1].items():
+        pd.testing.assert_frame_equal(fast[1][name], frame, check_exact=True)
+
+
+def test_workbook_sheet_with_formulas_keeps_their_text(inputs: Inputs,
+                                                       tmp_path: Path) -> None:
+    """A formula is read as its text (a workbook written by a script holds no value for it),
+    in a sheet beside one read by calamine."""
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable"])
+    plans.append([1001, "service", 30000, "=B2*0.1"])
+    components = book.create_sheet("components")
+    components.append(["plan_id", "kpi", "weight"])
+    components.append([1001, "fcr", 1])
+    book.save(tmp_path / "book.xlsx")
+    model = load_model(["book.xlsx"])
+    assert [str(p) for p in model.problems] == [
+        "book.xlsx[plans]:2: error: plan '1001': target_variable: got '=B2*0.1', expected a "
+        "number [invalid-value]"]
+    assert model.invalid_plans == ("1001",)
+
+
+def test_workbook_whole_numbers_are_integers(inputs: Inputs, tmp_path: Path) -> None:
+    """A number typed in a text field reads as it shows: 1001, not 1001.0."""
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable", "owner", "headcount"])
+    plans.append([1001, "service", 30000.0, 0, 2027.5, 12])
+    book.save(tmp_path / "book.xlsx")
+    model = load_model(["book.xlsx"])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans[["plan_id", "owner"]].values.tolist() == [["1001", "2027.5"]]
+    assert model.plans["headcount"].tolist() == [12]
+
+
+def test_workbook_sheet_that_cannot_be_read(inputs: Inputs, tmp_path: Path) -> None:
+    """A sheet whose XML is broken is named in an error; the other sheets are read."""
+    book = openpyxl.Workbook()
+    book.active.title = "plans"
+    book.active.append(["id", "role_kind", "base_pay", "target_variable"])
+    book.active.append(["p1", "service", 30000, 0])
+    book.create_sheet("components").append(["plan_id", "kpi", "weight"])
+    book.save(tmp_path / "good.xlsx")
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as good, \
+            zipfile.ZipFile(tmp_path / "book.xlsx", "w") as bad:
+        for item in good.infolist():
+            data = good.read(item)
+            bad.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet2.xml")
+                         else data)
+    model = load_model(["book.xlsx"])
+    found = [str(p) for p in model.problems]
+    assert len(found) == 1
+    assert found[0].startswith("book.xlsx[components]: error: cannot read sheet 'components': ")
+    assert found[0].endswith(" [bad-workbook]")  # the reason is calamine's own words
+    assert model.plans["plan_id"].tolist() == ["p1"]

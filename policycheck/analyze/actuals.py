@@ -11,6 +11,7 @@ codes, never row by row. Problems name their rows; any error stops the analysis 
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,8 +49,12 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str, int]:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig")
             return frame, "", 2
-        return pd.read_excel(path, sheet_name="kpi_actuals", dtype=object), "kpi_actuals", 2
-    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
+        # openpyxl named: pandas warns that its default will become calamine, installed
+        # for the plans' workbooks (``policycheck.workbooks``)
+        return (pd.read_excel(path, sheet_name="kpi_actuals", dtype=object, engine="openpyxl"),
+                "kpi_actuals", 2)
+    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError,
+            zipfile.BadZipFile) as exc:
         # a missing sheet, a broken workbook, text that is not UTF-8 CSV
         raise InputError(f"{path}: cannot read the KPI actuals: {str(exc).strip()}; expected "
                          "a UTF-8 CSV file or a workbook with a 'kpi_actuals' sheet") from None
