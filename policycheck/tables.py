@@ -87,10 +87,10 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     except pd.errors.ParserError as exc:
         out.problems.append(_malformed(exc, shown, above, sep))
         return
-    stripped = [_stripped(codes, texts) for codes, texts in cells]
-    columns = [values for values, _ in stripped]
-    blank = np.logical_and.reduce([missing for _, missing in stripped]) if stripped else \
-        np.ones(0, dtype=bool)
+    stripped_cells = [stripped(codes, texts) for codes, texts in cells]
+    columns = [values for values, _ in stripped_cells]
+    blank = np.logical_and.reduce([missing for _, missing in stripped_cells]) \
+        if stripped_cells else np.ones(0, dtype=bool)
     if blank.all():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
@@ -117,7 +117,7 @@ def separator(text: str) -> str:
     return SEPARATORS[counts.index(max(counts))]
 
 
-def _stripped(codes: np.ndarray, uniques: list[str]) -> tuple[pd.Categorical[Any], np.ndarray]:
+def stripped(codes: np.ndarray, uniques: list[str]) -> tuple[pd.Categorical[Any], np.ndarray]:
     """A column's cells (a code per cell into its distinct texts) stripped, an empty one
     missing, and the mask of missing cells. A column holds few distinct texts: each is
     stripped once, and the column is kept as a code per cell into them (a categorical), so

@@ -6,10 +6,12 @@ Covers policycheck/yamlsource.py, documents.py, tables.py and loading.py.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -659,3 +661,25 @@ def test_workbook_sheet_that_cannot_be_read(inputs: Inputs, tmp_path: Path) -> N
     assert found[0].startswith("book.xlsx[components]: error: cannot read sheet 'components': ")
     assert found[0].endswith(" [bad-workbook]")  # the reason is calamine's own words
     assert model.plans["plan_id"].tolist() == ["p1"]
+
+
+def test_workbook_largest_sheet_parsed_beside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large workbook's largest sheet is parsed on a helper thread, and read last: the
+    frames and problems are those of reading the sheets one by one."""
+    book = Path(__file__).parent.parent / "sample_data" / "xlsx" / "company.xlsx"
+    alone = _frames_of(book)
+    monkeypatch.setattr(workbooks, "AHEAD_BYTES", 0)
+    helped: list[str] = []
+    prepare = workbooks._prepare
+
+    def noted(*args: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            helped.append(args[-1])
+        return prepare(*args)
+
+    monkeypatch.setattr(workbooks, "_prepare", noted)
+    beside = _frames_of(book)
+    assert helped == ["employees"]  # the largest table sheet (kpi_actuals is not one)
+    assert beside[0] == alone[0]
+    for name, frame in alone[1].items():
+        pd.testing.assert_frame_equal(beside[1][name], frame, check_exact=True)
