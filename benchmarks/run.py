@@ -32,8 +32,9 @@ are timed in turns (policycheck, the loop, policycheck, ...), CEL once.
 
 Then: YAML plans per second per core on a cold cache and the warm-cache re-run of 10,000
 YAML plans (each the best of ``--repeats`` runs); once, a workbook of 10,000 plans cold and
-warm, ``policycheck --help`` (best of 5), and the default pack over 10,000 plans after
-loading. The output formats are timed by ``benchmarks/formats_bench.py``.
+warm (and, when the sizes reach 100,000, a workbook of 100,000 plans cold: ``validate`` and
+``check --format json``), ``policycheck --help`` (best of 5), and the default pack over
+10,000 plans after loading. The output formats are timed by ``benchmarks/formats_bench.py``.
 Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
 The child processes' measurements are benchmarks/probes.py and the Markdown is written by
 benchmarks/results.py; this module generates, spawns, collects and runs the command.
@@ -188,16 +189,17 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
         out += size_tables(rows, start_python)
         figures: dict[str, float] = {}
         if extras:
-            measured = _extras(Path(tmp), repeats)
+            measured = _extras(Path(tmp), repeats, large_book=max(sizes) >= 100_000)
             out += other_targets(measured, rows)
             figures = target_figures(measured)
         out += verdicts(rows, start_python, figures)
     return out
 
 
-def _extras(tmp: Path, repeats: int = 1) -> dict[str, Any]:
+def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, Any]:
     """The YAML, cache, workbook and start-up figures; the two with targets (the cold YAML
-    load, the warm-cache validate) are the best of ``repeats`` runs, as the sizes' are."""
+    load, the warm-cache validate) are the best of ``repeats`` runs, as the sizes' are.
+    With ``large_book``, a workbook of 100,000 plans too (validate and check, cold)."""
     folder = tmp / "yaml10000"
     _generate(10_000, folder, "yaml", per_plan=True)
     cache = tmp / "cache"
@@ -216,11 +218,21 @@ def _extras(tmp: Path, repeats: int = 1) -> dict[str, Any]:
     _generate(10_000, book, "xlsx")
     book_cold, _ = _timed([*_cli(), "validate", str(book)], env=env)
     book_warm, _ = _timed([*_cli(), "validate", str(book)], env=env)
+    large: dict[str, tuple[float, float]] = {}
+    if large_book:
+        book = tmp / "xlsx100000"
+        _generate(100_000, book, "xlsx")
+        cold_env = dict(env, POLICYCHECK_NO_CACHE="1")
+        large = {"validate": _timed([*_cli(), "validate", str(book)], env=cold_env),
+                 "check": _timed([*_cli(), "check", str(book), "--format", "json"],
+                                 env=cold_env)}
+        shutil.rmtree(book)
     helps = [_timed([*_cli(), "--help"])[0] for _ in range(5)]
     rules_list = min(_timed([*_cli(), "rules", "list"])[0] for _ in range(3))
     return {"yaml": yaml_child, "cores": cores, "cold": cold, "warm": warm,
             "warm_check": warm_check, "one_edited": one_edited, "book_cold": book_cold,
-            "book_warm": book_warm, "help": min(helps), "rules_list": rules_list}
+            "book_warm": book_warm, "large_book": large, "help": min(helps),
+            "rules_list": rules_list}
 
 
 def main(argv: list[str] | None = None) -> int:
