@@ -16,6 +16,7 @@ import itertools
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,7 +209,7 @@ _ATTRIBUTE = re.compile(rb'\b(Id|Target)="([^"]*)"')
 
 def _sheet_parts(path: Path) -> dict[str, str]:
     """The zip member holding each sheet's XML, by sheet name (from the workbook's part and
-    its relationships); a sheet not found here is read without the scan for merged cells."""
+    its relationships)."""
     try:
         with zipfile.ZipFile(path) as archive:
             book = archive.read("xl/workbook.xml")
@@ -238,7 +239,7 @@ def _unescape(raw: bytes) -> str:
 @dataclass
 class _Scan:
     """What the cell reader does not say about a sheet: its merged ranges, whether any cell
-    holds a formula."""
+    holds a formula (or, for a sheet whose XML was not found, whether one might)."""
 
     merged: list[str] = field(default_factory=list)
     formulas: bool = False
@@ -246,10 +247,11 @@ class _Scan:
 
 def _scan(path: Path, part: str | None) -> _Scan:
     """Scan a sheet's XML in chunks for merged ranges (they follow the cell data) and
-    formulas."""
-    scan = _Scan()
+    formulas. A sheet whose XML is not found is read by openpyxl, as one with formulas:
+    calamine would give it the values saved with its formulas."""
     if part is None:
-        return scan
+        return _Scan(formulas=True)
+    scan = _Scan()
     found: list[str] = []
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
@@ -262,8 +264,8 @@ def _scan(path: Path, part: str | None) -> _Scan:
                 if not scan.formulas and any(tag in data for tag in _FORMULA_TAGS):
                     scan.formulas = _FORMULA.search(data) is not None
                 tail = data[-256:]  # a tag cut by the chunk boundary; repeats are dropped
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
-        return scan
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        return _Scan(formulas=True)
     scan.merged = sorted(set(found), key=_cell_position)
     return scan
 

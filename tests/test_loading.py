@@ -683,3 +683,19 @@ def test_workbook_largest_sheet_parsed_beside(monkeypatch: pytest.MonkeyPatch) -
     assert beside[0] == alone[0]
     for name, frame in alone[1].items():
         pd.testing.assert_frame_equal(beside[1][name], frame, check_exact=True)
+
+
+def test_workbook_sheet_whose_xml_is_not_found_is_read_by_openpyxl(
+        inputs: Inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the sheet's XML cannot be found to scan it, a formula might hide in it: the
+    sheet is read as one with formulas, never as the values saved with them."""
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable"])
+    plans.append(["p1", "service", 30000, "=C2*0.1"])
+    book.save(tmp_path / "book.xlsx")
+    monkeypatch.setattr(workbooks, "_sheet_parts", lambda path: {})
+    assert [str(p) for p in load_model(["book.xlsx"]).problems] == [
+        "book.xlsx[plans]:2: error: plan 'p1': target_variable: got '=C2*0.1', expected a "
+        "number [invalid-value]"]
