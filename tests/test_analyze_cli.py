@@ -128,6 +128,14 @@ def test_parquet_and_xlsx_read_like_csv(capsys: pytest.CaptureFixture[str],
     assert code == 1 and len(json.loads(out)["findings"]) == 2
     code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(tmp_path / "a.xlsx"))
     assert code in (0, 1), err
+    # a gaming plan's rows: the workbook gives the finding the CSV file gives
+    gaming = frame[frame["plan_id"] == "cc-agent-core-2027"]
+    gaming.to_excel(tmp_path / "g.xlsx", sheet_name="kpi_actuals", index=False)
+    gaming.to_csv(tmp_path / "g.csv", index=False)
+    found = [json.loads(run(capsys, "analyze", str(SAMPLE), "--actuals", str(tmp_path / name),
+                            "--format", "json")[1])["findings"] for name in ("g.xlsx", "g.csv")]
+    assert [f["rule_id"] for f in found[0]] == ["evidence.threshold-bunching"]
+    assert found[0] == found[1]
 
 
 def test_parquet_without_pyarrow_names_the_extra(capsys: pytest.CaptureFixture[str],
