@@ -227,6 +227,8 @@ def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
                               data)
             entry = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
+            if name.startswith("xl/worksheets/"):  # the bulk: deflated fast (FAST_LEVEL)
+                _fast(entry)
             if name not in rewrite:
                 out.writestr(entry, data)  # its size known: ZIP64 fields only if needed
             elif not staged:
@@ -239,6 +241,21 @@ def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
                     stage.seek(0)
                     with out.open(entry, "w") as stream:
                         shutil.copyfileobj(stage, stream, _COPY_SIZE)
+
+
+#: The deflate level of worksheets. Deflating took most of the time of a
+#: workbook of 833,392 findings (1.2 GB of sheet XML): at zlib's default (6), the Excel
+#: report of 100,000 plans took 21.9 s and 120 MB; at 2, 15.5 s and 151 MB (at 4: 17.7 s,
+#: 133 MB; at 1: 15.5 s, 158 MB).
+FAST_LEVEL = 2
+
+
+def _fast(entry: Any) -> None:
+    """Deflate ``entry`` at ``FAST_LEVEL`` (the attribute is public from Python 3.13)."""
+    if hasattr(type(entry), "compress_level"):
+        entry.compress_level = FAST_LEVEL
+    else:
+        entry._compresslevel = FAST_LEVEL
 
 
 class _NeedsZip64(Exception):
