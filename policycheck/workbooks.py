@@ -66,7 +66,7 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     parts = _sheet_parts(path)
     largest = max(tables, key=lambda t: sizes.get(parts.get(t[0].name, ""), 0),
                   default=(None, None))[0]
-    helper = (CalamineWorkbook.from_path(str(path))
+    helper = (_opened_again(CalamineWorkbook, path)
               if unpacked >= AHEAD_BYTES and len(tables) > 1 else None)
     ahead = (beside(_prepare, helper, path, parts.get(largest.name), largest.name)
              if helper is not None and largest is not None else None)
@@ -111,6 +111,15 @@ AHEAD_BYTES = 16 << 20
 #: A sheet's scan and its cells as calamine parsed them (None for a sheet with formulas,
 #: which openpyxl reads; the error met, for a sheet that cannot be parsed).
 _Prepared: TypeAlias = "tuple[_Scan, Any]"
+
+
+def _opened_again(reader: Any, path: Path) -> Any:
+    """A second workbook object for the helper thread; none (the sheets read one by one)
+    if the file cannot be opened again."""
+    try:
+        return reader.from_path(str(path))
+    except Exception:  # the file gone or changed since: the first object still reads it
+        return None
 
 
 def _prepare(book: Any, path: Path, part: str | None, name: str) -> _Prepared:
