@@ -699,3 +699,45 @@ def test_workbook_sheet_whose_xml_is_not_found_is_read_by_openpyxl(
     assert [str(p) for p in load_model(["book.xlsx"]).problems] == [
         "book.xlsx[plans]:2: error: plan 'p1': target_variable: got '=C2*0.1', expected a "
         "number [invalid-value]"]
+
+
+def test_workbook_sheet_parts_as_other_writers_spell_them(tmp_path: Path) -> None:
+    """The sheets' XML is found by name whatever the writer's prefixes, attribute order,
+    escapes and relative or absolute targets."""
+    book = ('<x:workbook xmlns:x="s" xmlns:r="r"><x:sheets>'
+            '<x:sheet name="plans" sheetId="1" r:id="rId1"/>'
+            '<x:sheet r:id="rId2" sheetId="2" name="R&amp;D"/>'
+            '<x:sheet name="gates" sheetId="3" r:id="rId9"/></x:sheets></x:workbook>')
+    relations = ('<Relationships><Relationship Id="rId1" Type="t" '
+                 'Target="worksheets/sheet1.xml"/>'
+                 '<Relationship Target="/xl/worksheets/other.xml" Type="t" Id="rId2"/>'
+                 '</Relationships>')
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("xl/workbook.xml", book)
+        archive.writestr("xl/_rels/workbook.xml.rels", relations)
+    assert workbooks._sheet_parts(tmp_path / "book.xlsx") == {
+        "plans": "xl/worksheets/sheet1.xml", "R&D": "xl/worksheets/other.xml"}
+
+
+@pytest.mark.parametrize(("cells", "formulas"), [
+    ('<c r="A2"><v>1</v></c>', False),
+    ('<c r="A2"><f>B2*2</f><v>4</v></c>', True),
+    ('<c r="A2"><f t="shared" si="0"/><v>4</v></c>', True),
+    ('<x:c r="A2"><x:f>B2</x:f></x:c>', True),
+    ('<c r="A2" t="inlineStr"><is><t>a &lt;f&gt; b:f</t></is></c>', False),
+])
+def test_workbook_scan_finds_formulas_and_merged_ranges(tmp_path: Path, cells: str,
+                                                         formulas: bool) -> None:
+    """A formula is any cell's ``f`` element, prefixed or not; a validation's ``formula1``
+    and text that mentions one are not. Merged ranges past the first MB are found too."""
+    filler = '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' * 30_000
+    sheet = (f'<worksheet><sheetData>{filler}<row r="2">{cells}</row></sheetData>'
+             '<mergeCells><mergeCell ref="B4:B5"/><mergeCell ref="A3:A4"/></mergeCells>'
+             '<dataValidations><dataValidation><formula1>1</formula1></dataValidation>'
+             '</dataValidations></worksheet>')
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    scan = workbooks._scan(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
+    assert len(sheet) > 1 << 20  # read in more than one chunk
+    assert scan.formulas is formulas
+    assert scan.merged == ["A3:A4", "B4:B5"]
