@@ -89,6 +89,7 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
                     raise sheet
                 rows = (list(formulas.rows(meta.name)) if scan.formulas
                         else sheet.to_python(skip_empty_area=False))
+                sheet = None  # calamine's copy of the cells freed before the frame is made
             except Exception as exc:  # a sheet's XML broken past its metadata
                 out.problems.append(Problem(Location(shown, meta.name), "cannot read sheet "
                                             f"'{meta.name}': {_reason(exc)}", "bad-workbook"))
