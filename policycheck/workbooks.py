@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import posixpath
 import re
 import zipfile
@@ -34,83 +35,129 @@ from policycheck.tables import TableFrames, add_frame, entity_for_name, stripped
 def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     """Read every recognised sheet of a workbook; return the names of sheets not used."""
     # imported here: only workbook users pay for it
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+    from python_calamine import CalamineWorkbook
 
+    formulas = _FormulaReader(path)
     try:
-        unpacked = _unpacked_size(path)
-        book = None if unpacked > MAX_UNPACKED_BYTES else CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # zipfile and calamine raise many types for a broken file
+        sizes = _part_sizes(path)
+        unpacked = sum(sizes.values())
+        # calamine aborts the process where it cannot allocate (under ``ulimit -v``);
+        # openpyxl raises MemoryError, which the command line reports (exit code 3)
+        book = (CalamineWorkbook.from_path(str(path))
+                if unpacked <= MAX_UNPACKED_BYTES and _calamine_fits(sizes) else None)
+        sheets = (_calamine_sheets(book) if book is not None
+                  else formulas.sheets() if unpacked <= MAX_UNPACKED_BYTES else [])
+    except MemoryError:  # the command line's to report (exit code 3)
+        formulas.close()
+        raise
+    except Exception as exc:  # zipfile, calamine and openpyxl raise many types
+        formulas.close()
         out.problems.append(Problem(Location(shown), f"cannot open as an .xlsx workbook: "
                                     f"{_reason(exc)}", "bad-workbook"))
         return []
-    if book is None:
+    if unpacked > MAX_UNPACKED_BYTES:
         out.problems.append(Problem(Location(shown), f"workbook unpacks to {unpacked:,} bytes; "
                                     f"the limit is {MAX_UNPACKED_BYTES:,} (a zip bomb?)",
                                     "file-too-large"))
         return []
-    unused: list[str] = []
-    tables = []
-    for meta in book.sheets_metadata:
-        if meta.typ != SheetTypeEnum.WorkSheet:  # a chart sheet holds no cells
-            continue
-        spec = entity_for_name(meta.name)
-        if spec is None:
-            unused.append(meta.name)
-        else:
-            tables.append((meta, spec))
+    unused = [name for name, _ in sheets if entity_for_name(name) is None]
+    tables = [(name, state, spec) for name, state in sheets
+              if (spec := entity_for_name(name)) is not None]
     # A large workbook's largest sheet is scanned and parsed on a helper thread, with a
     # workbook object of its own (one may not be used by two threads at once), while this
     # thread reads the other sheets, then it: calamine parses without the interpreter lock.
     # 100,000 plans: 5.9 million cells of components take it about 4 s.
-    sizes = _part_sizes(path)
     parts = _sheet_parts(path)
-    largest = max(tables, key=lambda t: sizes.get(parts.get(t[0].name, ""), 0),
-                  default=(None, None))[0]
-    helper = (_opened_again(CalamineWorkbook, path)
-              if unpacked >= AHEAD_BYTES and len(tables) > 1 else None)
-    ahead = (beside(_prepare, helper, path, parts.get(largest.name), largest.name)
+    largest = max((name for name, _, _ in tables),
+                  key=lambda name: sizes.get(parts.get(name, ""), 0), default=None)
+    helper = (_opened_again(CalamineWorkbook, path) if book is not None
+              and unpacked >= AHEAD_BYTES and len(tables) > 1 else None)
+    ahead = (beside(_prepare, helper, path, parts.get(largest), largest)
              if helper is not None and largest is not None else None)
     if ahead:
-        tables.sort(key=lambda table: table[0] is largest)  # stable: the others in order
-    formulas = _FormulaReader(path)
+        tables.sort(key=lambda table: table[0] == largest)  # stable: the others in order
     try:
-        for meta, spec in tables:
-            if ahead and meta is largest:
+        for name, state, spec in tables:
+            if ahead and name == largest:
                 scan, sheet = ahead()
                 ahead = None
             else:
-                scan, sheet = _prepare(book, path, parts.get(meta.name), meta.name)
-            # as the workbook's XML spells it (calamine's enum members are not hashable)
-            state = ("hidden" if meta.visible == SheetVisibleEnum.Hidden else "veryHidden"
-                     if meta.visible == SheetVisibleEnum.VeryHidden else "visible")
-            _sheet_warnings(meta.name, state, scan.merged, shown, out)
+                scan, sheet = _prepare(book, path, parts.get(name), name)
+            _sheet_warnings(name, state, scan.merged, shown, out)
             try:
                 if isinstance(sheet, Exception):
                     raise sheet
-                rows = (list(formulas.rows(meta.name)) if scan.formulas
+                rows = (list(formulas.rows(name)) if sheet is None
                         else sheet.to_python(skip_empty_area=False))
                 sheet = None  # calamine's copy of the cells freed before the frame is made
+            except MemoryError:
+                raise
             except Exception as exc:  # a sheet's XML broken past its metadata
-                out.problems.append(Problem(Location(shown, meta.name), "cannot read sheet "
-                                            f"'{meta.name}': {_reason(exc)}", "bad-workbook"))
+                out.problems.append(Problem(Location(shown, name), "cannot read sheet "
+                                            f"'{name}': {_reason(exc)}", "bad-workbook"))
                 continue
-            _read_rows(rows, meta.name, spec, shown, out)
+            _read_rows(rows, name, spec, shown, out)
     finally:
         if ahead:  # not taken (a sheet before it failed): the helper done with its book
             ahead()
-        book.close()
-        if helper is not None:
-            helper.close()
+        for opened in (book, helper):
+            if opened is not None:
+                opened.close()
         formulas.close()
     return unused
+
+
+def _calamine_sheets(book: Any) -> list[tuple[str, str]]:
+    """The worksheets' names and states (as the workbook's XML spells them); a chart sheet
+    holds no cells."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    # compared one by one: calamine's enum members are not hashable
+    return [(meta.name, "hidden" if meta.visible == SheetVisibleEnum.Hidden else
+             "veryHidden" if meta.visible == SheetVisibleEnum.VeryHidden else "visible")
+            for meta in book.sheets_metadata if meta.typ == SheetTypeEnum.WorkSheet]
+
+
+#: The address space calamine may take for a sheet, per byte of its XML: 1.4 measured once
+#: parsed, and a growing vector holds its old buffer and one twice as large for a moment.
+CALAMINE_BYTES_PER_BYTE = 4
+
+
+def _calamine_fits(sizes: dict[str, int]) -> bool:
+    """Whether the address space this process may still take holds what calamine takes for
+    the shared strings and the two largest sheets (two are parsed at once)."""
+    sheets = sorted((size for name, size in sizes.items() if name.startswith("xl/worksheets/")),
+                    reverse=True)
+    need = CALAMINE_BYTES_PER_BYTE * (sizes.get("xl/sharedStrings.xml", 0) + sum(sheets[:2]))
+    return need <= _room()
+
+
+def _room() -> float:
+    """The address space this process may still take, in bytes (``ulimit -v`` less what it
+    has); infinite without a limit."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return math.inf
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return math.inf
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            used = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0  # a limit and no way to tell what is left: the frugal reader
+    return soft - used
 
 
 #: A workbook from this size up (unpacked) has its largest sheet parsed on a helper
 #: thread.
 AHEAD_BYTES = 16 << 20
 
-#: A sheet's scan and its cells as calamine parsed them (None for a sheet with formulas,
-#: which openpyxl reads; the error met, for a sheet that cannot be parsed).
+#: A sheet's scan and its cells as calamine parsed them (None for a sheet openpyxl reads:
+#: one with formulas, or every sheet where calamine would not fit; the error met, for a
+#: sheet that cannot be parsed).
 _Prepared: TypeAlias = "tuple[_Scan, Any]"
 
 
@@ -125,7 +172,7 @@ def _opened_again(reader: Any, path: Path) -> Any:
 
 def _prepare(book: Any, path: Path, part: str | None, name: str) -> _Prepared:
     scan = _scan(path, part)
-    if scan.formulas:
+    if scan.formulas or book is None:  # read by openpyxl
         return scan, None
     try:
         return scan, book.get_sheet_by_name(name)
@@ -152,11 +199,18 @@ class _FormulaReader:
         self.book: Any = None
 
     def rows(self, name: str) -> Iterator[Any]:
+        return self._opened()[name].iter_rows(values_only=True)
+
+    def sheets(self) -> list[tuple[str, str]]:
+        """The worksheets' names and states, for a workbook read by openpyxl alone."""
+        return [(sheet.title, sheet.sheet_state) for sheet in self._opened().worksheets]
+
+    def _opened(self) -> Any:
         if self.book is None:
             import openpyxl
 
             self.book = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
-        return self.book[name].iter_rows(values_only=True)
+        return self.book
 
     def close(self) -> None:
         if self.book is not None:
@@ -203,11 +257,6 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Za-z0-9:$]+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 #: What every formula tag holds ("<" stands only before a tag in XML): searched for first.
 _FORMULA_TAGS = (b"<f", b":f")
-
-
-def _unpacked_size(path: Path) -> int:
-    """What the workbook's members unpack to; zipfile's error for a file that is no zip."""
-    return sum(_part_sizes(path).values())
 
 
 _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\b(?:\w+:)?id="([^"]*)"')

@@ -6,6 +6,7 @@ Covers policycheck/yamlsource.py, documents.py, tables.py and loading.py.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 import zipfile
@@ -741,3 +742,25 @@ def test_workbook_scan_finds_formulas_and_merged_ranges(tmp_path: Path, cells: s
     assert len(sheet) > 1 << 20  # read in more than one chunk
     assert scan.formulas is formulas
     assert scan.merged == ["A3:A4", "B4:B5"]
+
+
+def test_workbook_read_by_openpyxl_where_calamine_would_not_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """calamine aborts the process where it cannot allocate; under an address-space limit
+    too tight for it, openpyxl reads every sheet (and raises MemoryError, reported with
+    exit code 3, if even that does not fit): the same frames and problems."""
+    book = Path(__file__).parent.parent / "sample_data" / "xlsx" / "company.xlsx"
+    calamine = _frames_of(book)
+    monkeypatch.setattr(workbooks, "_room", lambda: 0)
+    opened: list[object] = []
+    sheets = workbooks._calamine_sheets
+    monkeypatch.setattr(workbooks, "_calamine_sheets",
+                        lambda book: opened.append(book) or sheets(book))
+    frugal = _frames_of(book)
+    assert opened == []  # no calamine workbook at all
+    assert frugal[0] == calamine[0]
+    for name, frame in calamine[1].items():
+        pd.testing.assert_frame_equal(frugal[1][name], frame, check_exact=True)
+    assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10}) is False
+    monkeypatch.setattr(workbooks, "_room", lambda: math.inf)
+    assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10**12}) is True
