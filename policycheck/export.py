@@ -159,17 +159,10 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
         extent = f"A1:{get_column_letter(max(len(table.columns), 1))}{len(table) + 1}"
         if columns:
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
-                _more_rows, sheet=sheet, columns=columns, extent=extent)
+                sheetxml.more_rows, sheet=sheet, columns=columns, first=3, extent=extent)
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = extent if len(table.columns) else sheet.dimensions
     return save_workbook(book, target, rewrite)
-
-
-def _more_rows(saved: bytes, sheet: Any, columns: list[Any], extent: str) -> Iterable[bytes]:
-    """The saved ``sheet``'s XML with its rows from the third (the second data row) on."""
-    from policycheck.formats import sheetxml
-
-    return sheetxml.extended(saved, sheetxml.rows(sheet, columns, 3), extent)
 
 
 def save_workbook(book: Any, target: Path,

@@ -37,21 +37,21 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     # imported here: only workbook users pay for it
     from python_calamine import CalamineWorkbook
 
-    formulas = _FormulaReader(path)
+    by_openpyxl = _Openpyxl(path)
     try:
-        sizes = _part_sizes(path)
+        sizes, parts = _contents(path)
         unpacked = sum(sizes.values())
         # calamine aborts the process where it cannot allocate (under ``ulimit -v``);
         # openpyxl raises MemoryError, which the command line reports (exit code 3)
         book = (CalamineWorkbook.from_path(str(path))
                 if unpacked <= MAX_UNPACKED_BYTES and _calamine_fits(sizes) else None)
         sheets = (_calamine_sheets(book) if book is not None
-                  else formulas.sheets() if unpacked <= MAX_UNPACKED_BYTES else [])
+                  else by_openpyxl.sheets() if unpacked <= MAX_UNPACKED_BYTES else [])
     except MemoryError:  # the command line's to report (exit code 3)
-        formulas.close()
+        by_openpyxl.close()
         raise
     except Exception as exc:  # zipfile, calamine and openpyxl raise many types
-        formulas.close()
+        by_openpyxl.close()
         out.problems.append(Problem(Location(shown), f"cannot open as an .xlsx workbook: "
                                     f"{_reason(exc)}", "bad-workbook"))
         return []
@@ -67,7 +67,6 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
     # workbook object of its own (one may not be used by two threads at once), while this
     # thread reads the other sheets, then it: calamine parses without the interpreter lock.
     # 100,000 plans: 5.9 million cells of components take it about 4 s.
-    parts = _sheet_parts(path)
     largest = max((name for name, _, _ in tables),
                   key=lambda name: sizes.get(parts.get(name, ""), 0), default=None)
     helper = (_opened_again(CalamineWorkbook, path) if book is not None
@@ -87,7 +86,7 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             try:
                 if isinstance(sheet, Exception):
                     raise sheet
-                rows = (list(formulas.rows(name)) if sheet is None
+                rows = (list(by_openpyxl.rows(name)) if sheet is None
                         else sheet.to_python(skip_empty_area=False))
                 sheet = None  # calamine's copy of the cells freed before the frame is made
             except MemoryError:
@@ -103,7 +102,7 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
         for opened in (book, helper):
             if opened is not None:
                 opened.close()
-        formulas.close()
+        by_openpyxl.close()
     return unused
 
 
@@ -180,19 +179,15 @@ def _prepare(book: Any, path: Path, part: str | None, name: str) -> _Prepared:
         return scan, exc
 
 
-def _part_sizes(path: Path) -> dict[str, int]:
-    with zipfile.ZipFile(path) as archive:
-        return {info.filename: info.file_size for info in archive.infolist()}
-
-
 def _reason(exc: Exception) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
-class _FormulaReader:
-    """The rows of sheets with formulas, from openpyxl: a formula as its text (``=B2*2``),
-    which the typing then reports as a value it cannot read. The workbook is opened by
-    openpyxl only if a sheet needs it."""
+class _Openpyxl:
+    """The sheets openpyxl reads: those with formulas (a formula comes as its text,
+    ``=B2*2``, which the typing then reports as a value it cannot read), and every sheet,
+    names and states too, where calamine would not fit. The workbook is opened by openpyxl
+    only if a sheet needs it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -259,34 +254,42 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _FORMULA_TAGS = (b"<f", b":f")
 
 
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\b(?:\w+:)?id="([^"]*)"')
-_SHEET_ID_FIRST = re.compile(
-    rb'<(?:\w+:)?sheet\b[^>]*?\b(?:\w+:)?id="([^"]*)"[^>]*?\bname="([^"]*)"')
-_RELATION = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>')
-_ATTRIBUTE = re.compile(rb'\b(Id|Target)="([^"]*)"')
+#: An element of the workbook's part (``sheet``) or of its relationships (``Relationship``),
+#: with or without a namespace prefix, and its attributes.
+_ELEMENT = re.compile(rb'<(?:\w+:)?(sheet|Relationship)\b([^>]*)>')
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
 
 
-def _sheet_parts(path: Path) -> dict[str, str]:
-    """The zip member holding each sheet's XML, by sheet name (from the workbook's part and
-    its relationships)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
+def _contents(path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """What each zip member unpacks to (zipfile's error for a file that is no zip), and the
+    member holding each sheet's XML, by sheet name, from the workbook's part and its
+    relationships (none found: every sheet read by openpyxl, see ``_scan``)."""
+    with zipfile.ZipFile(path) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+        try:
             book = archive.read("xl/workbook.xml")
             relations = archive.read("xl/_rels/workbook.xml.rels")
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
-        return {}
+        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+            return sizes, {}
     targets = {}
-    for found in _RELATION.finditer(relations):
-        attributes = dict(_ATTRIBUTE.findall(found.group(1)))
-        if b"Id" in attributes and b"Target" in attributes:
-            target = _unescape(attributes[b"Target"])
-            targets[_unescape(attributes[b"Id"])] = (
-                target.lstrip("/") if target.startswith("/") else
-                posixpath.normpath(posixpath.join("xl", target)))
-    named = [(name, rid) for name, rid in _SHEET.findall(book)]
-    named += [(name, rid) for rid, name in _SHEET_ID_FIRST.findall(book)]
-    return {_unescape(name): targets[_unescape(rid)] for name, rid in named
-            if _unescape(rid) in targets}
+    for attributes in _elements(relations, b"Relationship"):
+        if "Id" in attributes and "Target" in attributes:
+            target = attributes["Target"]
+            targets[attributes["Id"]] = (target.lstrip("/") if target.startswith("/") else
+                                         posixpath.normpath(posixpath.join("xl", target)))
+    parts = {}
+    for attributes in _elements(book, b"sheet"):
+        relation = next((v for k, v in attributes.items() if k.split(":")[-1] == "id"), None)
+        if "name" in attributes and relation in targets:
+            parts[attributes["name"]] = targets[relation]
+    return sizes, parts
+
+
+def _elements(xml: bytes, tag: bytes) -> Iterator[dict[str, str]]:
+    """The attributes of every ``tag`` element, unescaped."""
+    for found in _ELEMENT.finditer(xml):
+        if found.group(1) == tag:
+            yield {_unescape(k): _unescape(v) for k, v in _ATTRIBUTE.findall(found.group(2))}
 
 
 def _unescape(raw: bytes) -> str:

@@ -696,7 +696,8 @@ def test_workbook_sheet_whose_xml_is_not_found_is_read_by_openpyxl(
     plans.append(["id", "role_kind", "base_pay", "target_variable"])
     plans.append(["p1", "service", 30000, "=C2*0.1"])
     book.save(tmp_path / "book.xlsx")
-    monkeypatch.setattr(workbooks, "_sheet_parts", lambda path: {})
+    contents = workbooks._contents
+    monkeypatch.setattr(workbooks, "_contents", lambda path: (contents(path)[0], {}))
     assert [str(p) for p in load_model(["book.xlsx"]).problems] == [
         "book.xlsx[plans]:2: error: plan 'p1': target_variable: got '=C2*0.1', expected a "
         "number [invalid-value]"]
@@ -716,7 +717,7 @@ def test_workbook_sheet_parts_as_other_writers_spell_them(tmp_path: Path) -> Non
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("xl/workbook.xml", book)
         archive.writestr("xl/_rels/workbook.xml.rels", relations)
-    assert workbooks._sheet_parts(tmp_path / "book.xlsx") == {
+    assert workbooks._contents(tmp_path / "book.xlsx")[1] == {
         "plans": "xl/worksheets/sheet1.xml", "R&D": "xl/worksheets/other.xml"}
 
 

@@ -168,3 +168,10 @@ def extended(saved: bytes, more: Iterable[bytes], extent: str) -> Iterator[bytes
     yield head.encode("utf-8")
     yield from more
     yield ("</sheetData>" + tail).encode("utf-8")
+
+
+def more_rows(saved: bytes, sheet: Any, columns: list[Column], first: int,
+              extent: str) -> Iterator[bytes]:
+    """The saved ``sheet``'s XML with its rows from ``first`` on, written from ``columns``
+    (for ``export.fix_workbook_dates``'s ``rewrite``)."""
+    return extended(saved, rows(sheet, columns, first), extent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +151,8 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]]
         if count > shown:
             extent = f"A1:{get_column_letter(len(header))}{count + 1}"
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
-                _more_rows, sheet=sheet, columns=columns, first=shown + 2, extent=extent)
+                sheetxml.more_rows, sheet=sheet, columns=columns, first=shown + 2,
+                extent=extent)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "report.xlsx"
         book.save(path)
@@ -167,8 +168,3 @@ def _within_limit(title: str, header: Sequence[str], columns: list[sheetxml.Colu
              [column.rows(start, start + per) for column in columns])
             for start in range(0, max(rows, 1), per)]
 
-
-def _more_rows(saved: bytes, sheet: Any, columns: list[sheetxml.Column], first: int,
-               extent: str) -> Iterator[bytes]:
-    """The saved ``sheet``'s XML with its rows from ``first`` on."""
-    return sheetxml.extended(saved, sheetxml.rows(sheet, columns, first), extent)
