@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from policycheck import limits
 from policycheck.streams import interleaved
 
 #: Texts from this size up are read on every core. A smaller one is read on this thread:
@@ -36,10 +37,26 @@ def read_columns(content: str, sep: str) -> list[Column]:
     position: the header is a row like any other. Raises pandas' ``EmptyDataError`` or
     ``ParserError`` where pandas' parser does."""
     data = content.encode()
+    if not arrow_fits(len(data)):
+        return pandas_columns(data, sep)
     try:
         return arrow_columns(data, sep)
     except pa.ArrowInvalid:
         return pandas_columns(data, sep)
+
+
+#: The address space Arrow's CSV parser may take for a text: its buffers and columns per
+#: byte of text, and what its allocator reserves on its first allocations.
+ARROW_CSV_BYTES_PER_BYTE = 8
+ARROW_CSV_RESERVE = 64 << 20
+
+
+def arrow_fits(size: int) -> bool:
+    """Whether the address space this process may still take (``ulimit -v``) holds what
+    Arrow's parser takes for a text of ``size`` bytes. Arrow aborts the process where a
+    parser buffer cannot be allocated (exit code 134, no message); pandas' parser raises
+    MemoryError, which the command line reports (exit code 3)."""
+    return ARROW_CSV_BYTES_PER_BYTE * size + ARROW_CSV_RESERVE <= limits.address_room()
 
 
 def arrow_columns(data: bytes, sep: str) -> list[Column]:
@@ -84,13 +101,22 @@ def _coded(column: pa.ChunkedArray) -> Column:
     return coded.indices.to_numpy(zero_copy_only=False), coded.dictionary.to_pylist()
 
 
+#: How pandas' parser says a buffer could not be allocated (as a ParserError).
+_PARSER_NO_MEMORY = "C error: out of memory"
+
+
 def pandas_columns(data: bytes, sep: str) -> list[Column]:
     """The columns as pandas' parser reads them."""
     # dtype=object keeps the parser's Python strings: pandas' default "str" dtype would
     # convert every column to Arrow and back, which costs more than the read. Given as
     # UTF-8 bytes, which the parser reads as they are.
-    raw = pd.read_csv(io.BytesIO(data), header=None, dtype=object, sep=sep,
-                      keep_default_na=False, na_filter=False, skip_blank_lines=False)
+    try:
+        raw = pd.read_csv(io.BytesIO(data), header=None, dtype=object, sep=sep,
+                          keep_default_na=False, na_filter=False, skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        if _PARSER_NO_MEMORY in str(exc):  # the machine's fault, not the file's
+            raise MemoryError(str(exc)) from exc
+        raise
     columns = []
     for name in raw.columns:
         codes, uniques = pd.factorize(raw[name].to_numpy())  # a short row padded with ""

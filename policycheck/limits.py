@@ -14,6 +14,7 @@ plans' readers for it.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -54,3 +55,24 @@ def read_within_limit(path: Path, shown: str, kind: str, suffix: str) -> bytes:
     if size > limit:
         raise UsageError(f"{shown}: the {kind} is {_over(size, limit)}")
     return path.read_bytes()
+
+
+def address_room() -> float:
+    """The address space this process may still take, in bytes (``ulimit -v`` less what it
+    has); infinite without a limit. The readers written in Rust or C++ (calamine, Arrow's
+    CSV parser) abort the whole process where an allocation fails, where the Python ones
+    raise MemoryError: they are used only where this leaves them room."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return math.inf
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return math.inf
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            used = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0  # a limit and no way to tell what is left: the frugal reader
+    return soft - used

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 import posixpath
 import re
 import zipfile
@@ -26,6 +25,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from policycheck import limits
 from policycheck.errors import Location, Problem
 from policycheck.model import EntitySpec
 from policycheck.streams import beside
@@ -128,26 +128,7 @@ def _calamine_fits(sizes: dict[str, int]) -> bool:
     sheets = sorted((size for name, size in sizes.items() if name.startswith("xl/worksheets/")),
                     reverse=True)
     need = CALAMINE_BYTES_PER_BYTE * (sizes.get("xl/sharedStrings.xml", 0) + sum(sheets[:2]))
-    return need <= _room()
-
-
-def _room() -> float:
-    """The address space this process may still take, in bytes (``ulimit -v`` less what it
-    has); infinite without a limit."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return math.inf
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:
-        return math.inf
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            used = next(int(line.split()[1]) * 1024 for line in status
-                        if line.startswith("VmSize:"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        return 0  # a limit and no way to tell what is left: the frugal reader
-    return soft - used
+    return need <= limits.address_room()
 
 
 #: A workbook from this size up (unpacked) has its largest sheet parsed on a helper

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policycheck import csvcells
+from policycheck import csvcells, limits
 from policycheck.csvcells import arrow_columns, pandas_columns, read_columns
 
 
@@ -74,6 +74,39 @@ def test_a_text_arrow_refuses_is_read_by_pandas() -> None:
         read_columns("id,name\n1,2,3\n", ",")
     with pytest.raises(pd.errors.EmptyDataError):
         read_columns("", ",")
+
+
+def test_with_too_little_address_space_left_pandas_reads_the_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrow's parser aborts the process where it cannot allocate a buffer (exit code 134,
+    no message); under a ``ulimit -v`` that leaves it too little room, pandas' parser reads
+    the same cells."""
+    text = 'id,name\n1,"a, b"\n2, c \n'
+    read_by: list[str] = []
+    monkeypatch.setattr(csvcells, "arrow_columns",
+                        lambda *a: read_by.append("arrow") or arrow_columns(*a))
+    ample = cells(read_columns(text, ","))
+    assert read_by == ["arrow"]
+    room = csvcells.ARROW_CSV_BYTES_PER_BYTE * len(text) + csvcells.ARROW_CSV_RESERVE
+    monkeypatch.setattr(limits, "address_room", lambda: room - 1)
+    assert cells(read_columns(text, ",")) == ample == [["id", "name"], ["1", "a, b"],
+                                                       ["2", " c "]]
+    assert read_by == ["arrow"]  # not again
+    monkeypatch.setattr(limits, "address_room", lambda: room)
+    read_columns(text, ",")
+    assert read_by == ["arrow", "arrow"]
+
+
+def test_pandas_parser_out_of_memory_is_memory_error_not_a_malformed_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pandas says it as a ParserError; reported as "malformed CSV", the file would be
+    blamed and its plans dropped for what is the machine's limit (exit code 3)."""
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise pd.errors.ParserError("Error tokenizing data. C error: out of memory")
+
+    monkeypatch.setattr(pd, "read_csv", exhausted)
+    with pytest.raises(MemoryError, match="C error: out of memory"):
+        pandas_columns(b"id\n1\n", ",")
 
 
 def test_a_large_text_is_read_on_every_core_and_the_same(

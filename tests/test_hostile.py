@@ -128,12 +128,13 @@ def test_an_internal_error_is_short_and_exits_3(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.parametrize("kind", ["MemoryError", "ArrowMemoryError", "ArrowException",
-                                  "RuntimeError"])
+                                  "RuntimeError", "ImportError"])
 def test_running_out_of_memory_is_said_plainly_and_exits_3(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         kind: str) -> None:
     """Not a bug to report, nor a fault of the input: the process needs more memory (a
-    thread that cannot start, in Arrow's pool or Python's, is short of memory too)."""
+    thread that cannot start, in Arrow's pool or Python's, or a compiled module the loader
+    cannot map, is short of memory too)."""
     import pyarrow as pa
 
     from policycheck import validation
@@ -146,6 +147,9 @@ def test_running_out_of_memory_is_said_plainly_and_exits_3(
             raise pa.ArrowException("Unknown error: Failed to launch worker thread")
         if kind == "RuntimeError":
             raise RuntimeError("can't start new thread")
+        if kind == "ImportError":  # as the dynamic loader says it under ``ulimit -v``
+            raise ImportError(".../offsets.cpython-311-x86_64-linux-gnu.so: failed to map "
+                              "segment from shared object")
         raise MemoryError
 
     monkeypatch.setattr(validation, "load_model", exhausted)

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policycheck import workbooks
+from policycheck import limits, workbooks
 from policycheck.loading import load_paths
 from policycheck.model import PLAN
 from policycheck.normalise import combine
@@ -752,7 +752,7 @@ def test_workbook_read_by_openpyxl_where_calamine_would_not_fit(
     exit code 3, if even that does not fit): the same frames and problems."""
     book = Path(__file__).parent.parent / "sample_data" / "xlsx" / "company.xlsx"
     calamine = _frames_of(book)
-    monkeypatch.setattr(workbooks, "_room", lambda: 0)
+    monkeypatch.setattr(limits, "address_room", lambda: 0)
     opened: list[object] = []
     sheets = workbooks._calamine_sheets
     monkeypatch.setattr(workbooks, "_calamine_sheets",
@@ -763,5 +763,5 @@ def test_workbook_read_by_openpyxl_where_calamine_would_not_fit(
     for name, frame in calamine[1].items():
         pd.testing.assert_frame_equal(frugal[1][name], frame, check_exact=True)
     assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10}) is False
-    monkeypatch.setattr(workbooks, "_room", lambda: math.inf)
+    monkeypatch.setattr(limits, "address_room", lambda: math.inf)
     assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10**12}) is True

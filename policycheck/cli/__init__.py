@@ -130,15 +130,20 @@ def _run(args: list[str], debug: bool) -> int:
 #: What Arrow says when its thread pool cannot start a thread (the thread's stack is memory
 #: too: seen under a tight ``ulimit -v``).
 _ARROW_NO_THREAD = "Failed to launch worker thread"
+#: What the dynamic loader says when it cannot map a compiled module (address space spent).
+_NO_MAPPING = "failed to map segment from shared object"
 
 
 def _short_of_memory(exc: BaseException) -> bool:
     """Out of memory, however it is said: Python's ``MemoryError`` (Arrow's
-    ``ArrowMemoryError`` is one), or a thread that could not be started, by Python or Arrow."""
+    ``ArrowMemoryError`` is one), a thread that could not be started, by Python or Arrow,
+    or a compiled module that could not be loaded."""
     if isinstance(exc, MemoryError):
         return True
     if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
         return True
+    if isinstance(exc, ImportError) and _NO_MAPPING in str(exc):
+        return True  # a compiled module imported late, with no address space left to map
     pyarrow = sys.modules.get("pyarrow")  # not imported for a run that needed no data
     return (pyarrow is not None and isinstance(exc, pyarrow.ArrowException)
             and _ARROW_NO_THREAD in str(exc))
