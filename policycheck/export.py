@@ -23,6 +23,7 @@ from policycheck.catalog import LIBRARY_NAME
 from policycheck.errors import UsageError, display_path, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
 from policycheck.streams import Piece, write_pieces
+from policycheck.tables import sheet_parts
 
 EPOCH = datetime.datetime(2000, 1, 1)
 TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
@@ -132,7 +133,9 @@ def write_workbook(model: Model, target: Path) -> Path:
 
 
 def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
-    """A workbook of one sheet per table, header frozen and filterable. openpyxl writes
+    """A workbook of one sheet per table, header frozen and filterable (a table past the
+    rows a sheet holds goes on in sheets of its name numbered, ``tables.sheet_parts``,
+    which are read back as the same table). openpyxl writes
     the header and the first row of each sheet; the other rows of a column of plain cells
     (text, whole and finite numbers, empty) are written as sheet XML from the columns
     (``formats.sheetxml``): openpyxl makes an object of every cell, and 100,000 plans have
@@ -147,7 +150,10 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
     # Fixed document dates: the same plans give the same workbook bytes.
     book.properties.created = book.properties.modified = EPOCH
     rewrite = {}
-    for number, (name, table) in enumerate(tables.items(), start=1):
+    # a table longer than a sheet holds goes on in sheets "components (2)"...
+    parts = ((title, whole.iloc[start:end]) for name, whole in tables.items()
+             for title, start, end in sheet_parts(name, len(whole)))
+    for number, (name, table) in enumerate(parts, start=1):
         sheet = book.create_sheet(name)
         sheet.append(list(table.columns))
         cells = [table[c].tolist() for c in table.columns]

@@ -51,6 +51,30 @@ def entity_for_name(name: str) -> EntitySpec | None:
     return ENTITIES.get(key + "s")
 
 
+#: The most rows an Excel sheet holds, its header included. A longer table goes on in
+#: sheets of the same columns named "components (2)", "components (3)"... (the Excel report
+#: does the same with its findings), which are read back as rows of the same table.
+SHEET_MAX_ROWS = 1_048_576
+_PART = re.compile(r"(.*\S)\s*\(([2-9]|[1-9][0-9]+)\)")
+
+
+def sheet_parts(title: str, rows: int) -> list[tuple[str, int, int]]:
+    """A table of ``rows`` rows as sheets of at most SHEET_MAX_ROWS rows each, a header
+    included: (sheet name, first row, end row), the second named "title (2)"."""
+    per = SHEET_MAX_ROWS - 1
+    return [(title if start == 0 else f"{title} ({start // per + 1})", start,
+             min(start + per, rows)) for start in range(0, max(rows, 1), per)]
+
+
+def sheet_entity(name: str) -> EntitySpec | None:
+    """The entity a sheet holds rows of: named as a table (``entity_for_name``), or as a
+    table with a part number after it, "components (2)" (``sheet_parts``)."""
+    spec = entity_for_name(name)
+    if spec is None and (part := _PART.fullmatch(name.strip())) is not None:
+        spec = entity_for_name(part.group(1))
+    return spec
+
+
 def table_columns(spec: EntitySpec) -> dict[str, str]:
     """Column name as written in a table → column name in the raw frame."""
     columns = {"id": spec.key, spec.key: spec.key}

@@ -29,7 +29,7 @@ from policycheck import limits
 from policycheck.errors import Location, Problem
 from policycheck.model import EntitySpec
 from policycheck.streams import beside
-from policycheck.tables import TableFrames, add_frame, entity_for_name, stripped
+from policycheck.tables import TableFrames, add_frame, sheet_entity, stripped
 
 
 def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
@@ -60,9 +60,9 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
                                     f"the limit is {MAX_UNPACKED_BYTES:,} (a zip bomb?)",
                                     "file-too-large"))
         return []
-    unused = [name for name, _ in sheets if entity_for_name(name) is None]
+    unused = [name for name, _ in sheets if sheet_entity(name) is None]
     tables = [(name, state, spec) for name, state in sheets
-              if (spec := entity_for_name(name)) is not None]
+              if (spec := sheet_entity(name)) is not None]
     # A large workbook's largest sheet is scanned and parsed on a helper thread, with a
     # workbook object of its own (one may not be used by two threads at once), while this
     # thread reads the other sheets, then it: calamine parses without the interpreter lock.

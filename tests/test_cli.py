@@ -245,6 +245,52 @@ def test_export_round_trip(in_repo: Path, tmp_path: Path,
     assert again == json.loads(out)["valid_plans"]
 
 
+def test_export_table_past_a_sheets_rows_goes_on_in_numbered_sheets_read_back_alike(
+        in_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table longer than an Excel sheet holds (1,048,576 rows, about 190,000 plans of
+    components) goes on in sheets "components (2)"..., each with the header; the workbook
+    is read back as the same plans, with the same findings, each placed on its sheet."""
+    import openpyxl
+
+    from policycheck import tables
+
+    whole, split = tmp_path / "whole.xlsx", tmp_path / "split.xlsx"
+    assert run(capsys, "export", "sample_data/yaml", "--xlsx", str(whole))[0] == 0
+    monkeypatch.setattr(tables, "SHEET_MAX_ROWS", 11)  # ten rows and the header a sheet
+    assert run(capsys, "export", "sample_data/yaml", "--xlsx", str(split))[0] == 0
+    parts = openpyxl.load_workbook(split, read_only=True)
+    assert parts.sheetnames == [
+        "plans", "plans (2)", "components", "components (2)", "components (3)",
+        "components (4)", "components (5)", "gates", "modifiers", "competitions",
+        "consequences", "campaigns", "kpis", "employees",
+        *(f"employees ({n})" for n in range(2, 40))]
+    rows = {name: list(parts[name].values) for name in parts.sheetnames}
+    parts.close()
+    assert all(len(sheet) <= 11 for sheet in rows.values())
+    assert rows["components (2)"][0] == rows["components"][0]  # the header again
+    kept = openpyxl.load_workbook(whole, read_only=True)
+    components = list(kept["components"].values)
+    kept.close()
+    assert [row for name in rows if name.startswith("components")
+            for row in rows[name][1:]] == components[1:]
+    assert [len(rows[name]) for name in rows if name.startswith("components")] == [
+        11, 11, 11, 11, 4]  # 43 components
+    assert run(capsys, "validate", str(split)) == (
+        0, "Read 17 plans from 1 file: 17 valid, 0 invalid.\n", "")
+
+    def findings(book: Path) -> list[tuple[object, ...]]:
+        code, out, _ = run(capsys, "check", str(book), "--format", "json")
+        assert code == 1
+        return [(f["rule_id"], f["plan_id"], f["entity_id"], f["message"],
+                 f["location"]["sheet"]) for f in json.loads(out)["findings"]]
+
+    found, expected = findings(split), findings(whole)
+    assert [f[:4] for f in found] == [f[:4] for f in expected] and len(found) > 100
+    # a finding on a component past the first sheet's rows names the sheet it is on
+    assert {f[4] for f in found} > {f[4] for f in expected} | {"components (2)"}
+
+
 def test_export_workbook_bytes_are_deterministic(in_repo: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("a.xlsx", "b.xlsx"):

@@ -932,6 +932,7 @@ def test_workbook_rows_past_excels_limit_go_on_in_numbered_sheets(
         report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
     """Excel opens no sheet of more than 1,048,576 rows: the findings (and plans) past it go
     on in sheets "findings (2)"..., each with the header, every row kept in order."""
+    from policycheck import tables
     from policycheck.formats import xlsx_format
 
     def sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
@@ -939,7 +940,7 @@ def test_workbook_rows_past_excels_limit_go_on_in_numbered_sheets(
         return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
 
     whole = sheets(xlsx_format.render(report))
-    monkeypatch.setattr(xlsx_format, "MAX_ROWS", 3)
+    monkeypatch.setattr(tables, "SHEET_MAX_ROWS", 3)
     data = xlsx_format.render(report)
     assert data == xlsx_format._render_plain(report)
     split = sheets(data)

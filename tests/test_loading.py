@@ -765,3 +765,24 @@ def test_workbook_read_by_openpyxl_where_calamine_would_not_fit(
     assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10}) is False
     monkeypatch.setattr(limits, "address_room", lambda: math.inf)
     assert workbooks._calamine_fits({"xl/worksheets/sheet1.xml": 10**12}) is True
+
+
+@pytest.mark.parametrize(("name", "entity"), [
+    ("components", "components"), ("Components (2)", "components"),
+    ("components(12)", "components"), (" plans (3) ", "plans"), ("kpi (2)", "kpis"),
+    ("components (1)", None), ("components (0)", None), ("components (02)", None),
+    ("notes (2)", None), ("(2)", None), ("components (2) old", None),
+])
+def test_a_sheet_named_as_a_table_with_a_part_number_continues_it(
+        name: str, entity: str | None) -> None:
+    """"components (2)" holds the rows past what the "components" sheet holds (as export
+    and the Excel report name them); a copy's "(1)" or a zero-padded number is not one."""
+    from policycheck.tables import sheet_entity, sheet_parts
+
+    spec = sheet_entity(name)
+    assert (spec.name if spec else None) == entity
+    assert sheet_parts("components", 0) == [("components", 0, 0)]
+    rows = 3 * 1_048_575 + 1
+    assert sheet_parts("components", rows) == [
+        ("components", 0, 1_048_575), ("components (2)", 1_048_575, 2_097_150),
+        ("components (3)", 2_097_150, 3_145_725), ("components (4)", 3_145_725, rows)]

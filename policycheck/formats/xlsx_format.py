@@ -29,6 +29,7 @@ from policycheck.formats.cells import (
 from policycheck.formats.xmltext import xml_safe
 from policycheck.report import Report
 from policycheck.ruleset import SEVERITIES
+from policycheck.tables import sheet_parts
 from policycheck.wording import is_missing
 
 PLAN_COLUMNS = ("plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed",
@@ -38,9 +39,6 @@ PERCENT = "0.0%"
 MONEY = "#,##0"
 NUMBER_FORMATS = {"pay_at_stake": MONEY, **{c: PERCENT for c in PLAN_COLUMNS if "share" in c}}
 MIN_WIDTH, MAX_WIDTH = 8, 60
-#: The most rows an Excel sheet holds, its header included: the rows past it go on in
-#: sheets of the same columns named "findings (2)", "findings (3)"...
-MAX_ROWS = 1_048_576
 # openpyxl is imported when a workbook is made: `validate --format json` loads this package.
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -162,9 +160,7 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]]
 
 def _within_limit(title: str, header: Sequence[str], columns: list[sheetxml.Column]
                   ) -> list[tuple[str, Sequence[str], list[sheetxml.Column]]]:
-    """A sheet as sheets of at most MAX_ROWS rows each, the second named "title (2)"."""
-    rows, per = len(columns[0]), MAX_ROWS - 1
-    return [(title if start == 0 else f"{title} ({start // per + 1})", header,
-             [column.rows(start, start + per) for column in columns])
-            for start in range(0, max(rows, 1), per)]
+    """A sheet as sheets of at most SHEET_MAX_ROWS rows each, the second named "title (2)"."""
+    return [(name, header, [column.rows(start, end) for column in columns])
+            for name, start, end in sheet_parts(title, len(columns[0]))]
 
