@@ -29,6 +29,7 @@ lint: $(VENV)/.installed  ## ruff and mypy, at the versions the code was last ch
 
 sample-tables: $(VENV)/.installed  ## regenerate the CSV and xlsx forms of the sample company
 	$(BIN)/policycheck export $(SAMPLE)/yaml --csv $(SAMPLE)/csv --xlsx $(SAMPLE)/xlsx/company.xlsx
+	$(BIN)/python -m benchmarks.actuals tables  # the KPI actuals too: a CSV copy, a sheet
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet cel-python  # the per-plan peer, for the benchmark only

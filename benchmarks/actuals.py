@@ -1,6 +1,7 @@
 """Generate KPI actuals with planted gaming patterns (policycheck.analyze.synthetic).
 
     python -m benchmarks.actuals sample                 # sample_data/yaml/kpi_actuals.csv
+    python -m benchmarks.actuals tables                 # it, to the CSV and xlsx forms
     python -m benchmarks.actuals big OUT.parquet [PEOPLE] # ~10 M rows for the benchmark
 
 The sample company's actuals show two gaming plans (cc-agent-core-2027: bunching just past
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from policycheck.analyze.synthetic import Plant, generate
+from policycheck.export import atomic_write, workbook_tables, write_tables_workbook
 from policycheck.validation import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +55,27 @@ def big_actuals(people: int = 100_000, seed: int = 1) -> pd.DataFrame:
     return frame
 
 
+def write_sample_tables() -> list[Path]:
+    """The sample's actuals beside its CSV and xlsx forms (``make sample-tables``): copied
+    to ``csv/kpi_actuals.csv``, and the workbook written again with a ``kpi_actuals`` sheet
+    after the plan tables (``export`` converts plans, not actuals)."""
+    csv_copy = SAMPLE.parent / "csv" / "kpi_actuals.csv"
+    atomic_write(csv_copy, (SAMPLE / "kpi_actuals.csv").read_bytes())
+    actuals = pd.read_csv(SAMPLE / "kpi_actuals.csv", dtype={"sample_size": "Int64"},
+                          keep_default_na=False, na_values=[""])
+    # whole numbers as ints and empty cells as None, as a spreadsheet holds them
+    actuals["sample_size"] = [None if pd.isna(v) else int(v) for v in actuals["sample_size"]]
+    model = load_model([SAMPLE])
+    book = SAMPLE.parent / "xlsx" / "company.xlsx"
+    write_tables_workbook({**workbook_tables(model), "kpi_actuals": actuals}, book)
+    return [csv_copy, book]
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["tables"]:
+        for path in write_sample_tables():
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
     if argv[:1] == ["sample"]:
         target = Path(argv[1]) if len(argv) > 1 else SAMPLE / "kpi_actuals.csv"
         sample_actuals().to_csv(target, index=False)

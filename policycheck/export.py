@@ -124,12 +124,17 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
     return written
 
 
+def workbook_tables(model: Model) -> dict[str, pd.DataFrame]:
+    """The tables a workbook of the model holds: every non-empty one, and always plans
+    and components."""
+    return {name: table for name, table in table_frames(model).items()
+            if not table.empty or name in ("plans", "components")}
+
+
 def write_workbook(model: Model, target: Path) -> Path:
     """One sheet per non-empty table; header frozen and filterable."""
     refuse_target(target, model.files)
-    return write_tables_workbook({name: table for name, table in table_frames(model).items()
-                                  if not table.empty or name in ("plans", "components")},
-                                 target)
+    return write_tables_workbook(workbook_tables(model), target)
 
 
 def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
