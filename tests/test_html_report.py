@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck.cli import main
 
@@ -181,3 +183,50 @@ def test_no_valid_plan_and_salary_only_plans_still_report(tmp_path: Path, fmt: s
                                           encoding="utf-8")
     assert main(["report", str(tmp_path / "salary.yaml"), "-o", str(out)]) == 0
     assert "salary" in out.read_text(encoding="utf-8")
+
+
+#: The compact table's row as the template wrote it before the rows were built as columns
+#: (``sections.compact_rows``), the reference the columns are held to.
+_TEMPLATE_ROW = (
+    '{% for r in rows %}<tr><td class="n">{{ r.rank }}</td><td>{{ r.label }}<br>'
+    '<span class="id">{{ r.plan_id }}</span></td><td>{{ r.role_kind|replace("_", " ") }}'
+    '</td><td class="n">{{ r.headcount if r.headcount is not none else "n/a" }}</td>'
+    '<td class="n">{{ r.pay }}</td><td class="n"><b class="s-{{ r.band|replace(\' \', '
+    '\'-\') }}">{{ r.score }}</b></td><td class="n">{{ r.pull_share|pct }}</td>'
+    '<td class="n">{{ r.share_customer_trusted|pct }}</td><td>{{ r.flags }}</td>'
+    '<td>{{ r.worst }}</td></tr>\n{% endfor %}')
+
+_TEXTS = st.text(alphabet=st.sampled_from(list("ab _<>&\"'é€\n")), max_size=8)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(plans=st.lists(st.fixed_dictionaries({
+    "plan_id": _TEXTS.filter(bool), "name": st.none() | _TEXTS,
+    "role_kind": st.sampled_from(["field_service", "sales", "back_office"]),
+    "headcount": st.none() | st.integers(0, 10**6),
+    "pay_at_stake": st.none() | st.floats(0, 1e9), "currency": st.sampled_from(["EUR", "<$>"]),
+    "band": st.sampled_from(["misaligned", "at risk", "aligned"]),
+    "score": st.integers(0, 100), "pull_share": st.none() | st.floats(0, 1),
+    "share_customer_trusted": st.none() | st.floats(0, 1),
+    "critical": st.integers(0, 3), "high": st.integers(0, 3), "medium": st.integers(0, 3),
+    "low": st.integers(0, 3), "worst_title": st.none() | _TEXTS}), min_size=1, max_size=12),
+       redact=st.booleans())
+def test_compact_rows_are_the_templates_rows(plans: list[dict[str, object]],
+                                             redact: bool) -> None:
+    """Escaped and formatted cell for cell as the template did it, missing values
+    included (a missing headcount or share is "n/a")."""
+    import pandas as pd
+
+    from policycheck.leadership import sections
+    from policycheck.leadership.html import _environment
+    from policycheck.leadership.words import money_column
+
+    frame = pd.DataFrame(plans).assign(rank=lambda f: range(1, len(f) + 1))
+    frame = frame.astype({"headcount": "Int64", "pay_at_stake": "float64", "pull_share":
+                          "float64", "share_customer_trusted": "float64", "plan_id": "str",
+                          "name": "str", "worst_title": "str", "role_kind": "str"})
+    rows = frame.assign(label=sections.labels(frame), flags=sections.flags_text(frame),
+                        pay=money_column(frame["pay_at_stake"], frame["currency"], redact),
+                        worst=frame["worst_title"].fillna("")).pipe(sections.records)
+    expected = _environment().from_string(_TEMPLATE_ROW).render(rows=rows)
+    assert "".join(sections.compact_rows(frame, redact)) == expected

@@ -10,13 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck.profile import pressure_profile
 from policycheck.scoring import (
+    SEVERITIES,
     ScoreWeights,
     alignment,
     by_org_unit,
     by_role_kind,
+    counted,
     exposure_rank,
     severity_counts,
 )
@@ -36,7 +40,7 @@ def profiles(**columns: Any) -> pd.DataFrame:
     return frame
 
 
-def findings(*rows: tuple[str, str, str]) -> pd.DataFrame:
+def findings(*rows: tuple[str | None, str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["plan_id", "severity", "status"])
 
 
@@ -91,6 +95,27 @@ def test_severity_counts_keep_plan_order() -> None:
                              ["a", "b"])
     assert counts.to_dict("list") == {"critical": [0, 0], "high": [0, 1], "medium": [0, 0],
                                       "low": [0, 0], "info": [0, 1]}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]),
+                               st.sampled_from([*SEVERITIES, "odd"]),
+                               st.sampled_from(["open", "waived", "baselined", "reopened"])),
+                     max_size=40),
+       plans=st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=6))
+def test_severity_counts_are_those_of_a_crosstab(
+        rows: list[tuple[str | None, str, str]], plans: list[str]) -> None:
+    """Counted by codes, as pandas' crosstab counts them: set-aside findings, findings of
+    no plan or of an unknown severity left out, a plan listed twice counted twice."""
+    found = findings(*rows)
+    counts = severity_counts(found, plans)
+    open_ = counted(found)
+    table = (pd.crosstab(open_["plan_id"], open_["severity"]) if len(open_)
+             else pd.DataFrame())
+    expected = table.reindex(index=np.asarray(plans, dtype=object), columns=list(SEVERITIES),
+                             fill_value=0).fillna(0).astype(np.int64).reset_index(drop=True)
+    pd.testing.assert_frame_equal(counts, expected, check_index_type=False,
+                                  check_column_type=False, check_names=False)
 
 
 def test_rollups_by_role_kind_and_org_unit() -> None:
