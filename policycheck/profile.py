@@ -18,6 +18,7 @@ waive it (``override_by`` empty).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,9 +33,23 @@ MIN_SAMPLE = 20
 MIN_GATE_CUT_PCT = 50.0
 
 
-def _kpi_attribute(frame: pd.DataFrame, kpis: pd.DataFrame, column: str) -> np.ndarray:
-    lookup = pd.Series(kpis[column].to_numpy(), index=kpis["kpi_id"].to_numpy())
-    return lookup.reindex(frame["kpi"].to_numpy()).to_numpy(dtype=object)
+def kpi_attribute(frame: pd.DataFrame, kpis: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's KPI's ``column`` (NaN for a KPI not in ``kpis``)."""
+    return by_kpi(kpi_rows(frame, kpis), kpis[column].to_numpy(dtype=object), np.nan)
+
+
+def kpi_rows(frame: pd.DataFrame, kpis: pd.DataFrame) -> np.ndarray:
+    """The row of ``kpis`` of each row's KPI (-1 for one it does not hold), looked up once
+    per distinct KPI: a plan has a few, a table of components hundreds of thousands of
+    rows."""
+    codes, distinct = pd.factorize(frame["kpi"].to_numpy(dtype=object))
+    at = pd.Index(kpis["kpi_id"].to_numpy(dtype=object)).get_indexer(distinct)
+    return np.append(at, -1)[codes]  # code -1 (a row without a KPI): none
+
+
+def by_kpi(rows: np.ndarray, values: np.ndarray, missing: Any) -> np.ndarray:
+    """``values`` (one per KPI) at ``rows`` (``kpi_rows``), ``missing`` at -1."""
+    return np.append(np.asarray(values, dtype=object), missing)[rows]
 
 
 def _per_plan(codes: np.ndarray, values: np.ndarray, n_plans: int) -> np.ndarray:
@@ -44,11 +59,13 @@ def _per_plan(codes: np.ndarray, values: np.ndarray, n_plans: int) -> np.ndarray
 def employee_controlled(frame: pd.DataFrame, kpis: pd.DataFrame,
                         untrusted_sources: Sequence[str] = UNTRUSTED_SOURCES,
                         min_sample: float = MIN_SAMPLE) -> np.ndarray:
-    """For each row with a ``kpi``: is the measure one the employee controls?"""
-    source = _kpi_attribute(frame, kpis, "data_source")
-    sample = pd.Series(_kpi_attribute(frame, kpis, "min_sample_per_period"))
-    small = pd.to_numeric(sample, errors="coerce").to_numpy(dtype=np.float64) < min_sample
-    return np.isin(source.astype(str), list(untrusted_sources)) | small
+    """For each row with a ``kpi``: is the measure one the employee controls? (A KPI not
+    in the catalog is not.)"""
+    source = kpis["data_source"].to_numpy(dtype=object).astype(str)
+    sample = pd.to_numeric(kpis["min_sample_per_period"], errors="coerce")
+    controlled = (np.isin(source, list(untrusted_sources))
+                  | (sample.astype("float64").to_numpy() < min_sample))
+    return by_kpi(kpi_rows(frame, kpis), controlled, False).astype(bool)
 
 
 def _covered_components(components: pd.DataFrame, rows: pd.DataFrame,
@@ -83,7 +100,7 @@ def pressure_profile(frames: Mapping[str, pd.DataFrame],
     n = len(plans)
     codes = components["plan_idx"].to_numpy(dtype=np.int64)
     points = components["weight"].to_numpy(dtype=np.int64)
-    pressure = _kpi_attribute(components, kpis, "pressure")
+    pressure = kpi_attribute(components, kpis, "pressure")
     out = pd.DataFrame({"plan_id": plans["plan_id"].to_numpy(),
                         "role_kind": plans["role_kind"].to_numpy()})
     for name in PRESSURES:
@@ -93,7 +110,7 @@ def pressure_profile(frames: Mapping[str, pd.DataFrame],
     ignored = np.zeros(n)
     for kind in ("gates", "modifiers"):
         rows = frames[kind]
-        on_customer = _kpi_attribute(rows, kpis, "pressure") == "customer"
+        on_customer = kpi_attribute(rows, kpis, "pressure") == "customer"
         controlled = employee_controlled(rows, kpis, untrusted_sources, min_sample)
         customer = on_customer & ~controlled & _material(kind, rows, min_gate_cut_pct)
         row_codes = rows["plan_idx"].to_numpy(dtype=np.int64)

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.profile import pressure_profile
+from policycheck.profile import employee_controlled, pressure_profile
 from policycheck.scoring import (
     SEVERITIES,
     ScoreWeights,
@@ -186,3 +186,44 @@ def test_profile_keeps_its_columns(tmp_path: Path) -> None:
         assert column in row.index
     assert row["share_customer_trusted"] == pytest.approx(0.4)
     assert row["share_customer_controlled"] == 0.0
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(st.sampled_from(["p2", "p1", "p10", "é"]),
+                               st.sampled_from([*SEVERITIES, "odd"]),
+                               st.sampled_from(["r.b", "r.a", "q"]),
+                               st.sampled_from(["open", "waived", "baselined", "reopened"])),
+                     max_size=40))
+def test_worst_finding_of_each_plan_is_the_sorted_frames_first(
+        rows: list[tuple[str, str, str, str]]) -> None:
+    """Most severe first, then rule id, then file order; set-aside findings left out; by
+    plan id. The reference sorts the frame by its columns, as the report did."""
+    from policycheck.engine import SEVERITY_RANK
+    from policycheck.leadership.analysis import worst_findings
+
+    found = pd.DataFrame(rows, columns=["plan_id", "severity", "rule_id", "status"]
+                         ).astype("str").assign(position=range(len(rows)))
+    open_ = counted(found)
+    expected = (open_.assign(_rank=open_["severity"].map(SEVERITY_RANK),
+                             _order=np.arange(len(open_)))
+                .sort_values(["plan_id", "_rank", "rule_id", "_order"], kind="stable")
+                .drop_duplicates("plan_id").set_index("plan_id")
+                .drop(columns=["_rank", "_order"]))
+    pd.testing.assert_frame_equal(worst_findings(found), expected)
+
+
+def testkpi_attributes_are_looked_up_per_row() -> None:
+    """A KPI the catalog does not hold, or a row with none, has no attribute (NaN)."""
+    from policycheck.profile import kpi_attribute
+
+    kpis = pd.DataFrame({"kpi_id": ["aht", "csat"], "pressure": ["speed", "customer"]})
+    rows = pd.DataFrame({"kpi": ["csat", "aht", "unknown", None, "csat"]})
+    got = kpi_attribute(rows, kpis, "pressure")
+    assert got[[0, 1, 4]].tolist() == ["customer", "speed", "customer"]
+    assert all(isinstance(v, float) and np.isnan(v) for v in got[[2, 3]])
+    kpis = kpis.assign(data_source=["system", "agent_triggered_survey"],
+                       min_sample_per_period=pd.array([5, None], dtype="Int64"))
+    # csat: a survey the agent sends; aht: a sample too small to trust; unknown: neither
+    assert employee_controlled(rows, kpis).tolist() == [True, True, False, False, True]
+    assert employee_controlled(rows, kpis.assign(min_sample_per_period=[50, 50]),
+                               untrusted_sources=()).tolist() == [False] * 5

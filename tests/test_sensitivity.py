@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck.sensitivity import (
     CurveParams,
@@ -218,3 +220,38 @@ def test_plan_summary_compares_pull_with_trusted_customer_measures(tmp_path: Pat
     assert summary["pull_extra_pay"] == pytest.approx(1250.0)  # 5,000 × 25 %
     assert summary["customer_extra_pay"] == pytest.approx(300.0)  # 3,000 × 10 %
     assert summary["ratio"] == pytest.approx(1250 / 300)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]),
+                               st.sampled_from(["speed", "sales", "customer", "neutral", None]),
+                               st.booleans(),
+                               st.sampled_from([0.0, 10.0, 25.5, float("nan")]),
+                               st.sampled_from(["AHT", "CSAT", "<b>"])), max_size=25),
+       plans=st.lists(st.sampled_from(["p1", "p2", "p3", "p4"]), max_size=5))
+def test_best_step_of_each_plan_is_the_sorted_frames_first(
+        rows: list[tuple[str, str | None, bool, float, str]], plans: list[str]) -> None:
+    """Per plan and side, the best-paid step (a missing pay last, the first component at a
+    tie), as sorting the frame and keeping each plan's first row gives it; a plan with no
+    such component has none (NaN)."""
+    from policycheck.profile import PULL_PRESSURES
+
+    components = pd.DataFrame(rows, columns=["plan_id", "pressure", "controlled", "extra_pay",
+                                             "kpi_name"]).assign(
+        direction=lambda f: np.where(f["extra_pay"] > 10, "lower", "higher"),
+        step_value=lambda f: np.arange(len(f), dtype=np.float64),
+        target=lambda f: np.arange(len(f), dtype=np.float64) * 2)
+    components = components.astype({"extra_pay": "float64", "controlled": bool})
+    got = plan_sensitivity(components, plans)
+    # the reference: the frame sorted by its columns, each plan's first row
+    ranked = components.assign(_order=np.arange(len(components)))
+    out = pd.DataFrame({"plan_id": np.asarray(plans, dtype=object)})
+    sides = {"pull": ranked["pressure"].isin(PULL_PRESSURES),
+             "customer": (ranked["pressure"] == "customer") & ~ranked["controlled"]}
+    for side, mask in sides.items():
+        best = (ranked[mask].sort_values(["plan_id", "extra_pay", "_order"],
+                                         ascending=[True, False, True], kind="stable")
+                .drop_duplicates("plan_id").set_index("plan_id"))
+        for column in ("kpi_name", "direction", "step_value", "target", "extra_pay"):
+            out[f"{side}_{column}"] = best[column].reindex(out["plan_id"]).to_numpy()
+    pd.testing.assert_frame_equal(got.drop(columns="ratio"), out, check_dtype=False)
