@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ci_plans import good, refused_for_size, risky, run, workdir, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck import check
 
@@ -128,6 +131,16 @@ def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
     ('[]', 'policycheck: error: baseline.json: not a policycheck baseline: expected '
            '{"version": 1, "fingerprints": [{"fingerprint": ..., "severity": ...}, ...]} '
            '(write one with --write-baseline)\n'),
+    *((text, 'policycheck: error: baseline.json: not a policycheck baseline: expected '
+             '{"version": 1, "fingerprints": [{"fingerprint": ..., "severity": ...}, ...]} '
+             '(write one with --write-baseline)\n') for text in (
+        # a severity that is not one (a list cannot even be looked up), a fingerprint that
+        # is not text or is missing, an entry that is not a mapping
+        '{"version": 1, "fingerprints": [{"fingerprint": "a", "severity": []}]}',
+        '{"version": 1, "fingerprints": [{"fingerprint": "a", "severity": "grave"}]}',
+        '{"version": 1, "fingerprints": [{"fingerprint": 5, "severity": "high"}]}',
+        '{"version": 1, "fingerprints": [{"severity": "high"}]}',
+        '{"version": 1, "fingerprints": ["a"]}')),
 ])
 def test_a_file_that_is_not_a_baseline(workdir: Path, capsys: pytest.CaptureFixture[str],
                                        text: str, message: str) -> None:
@@ -158,3 +171,36 @@ def test_a_baseline_past_the_size_limit_stops_the_run(
     baseline.write_text(baseline.read_text(encoding="utf-8") + " " * 11_000, encoding="utf-8")
     assert run(capsys, "check", "plans", "--baseline", "baseline.json")[0] == 0  # valid JSON
     refused_for_size(capsys, "--baseline", "baseline.json", "baseline")
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(
+    st.text(alphabet=st.sampled_from(list("ab.-é\"\\\n")), min_size=1, max_size=6),
+    st.sampled_from(["p1", "p2", "p\"3"]),
+    st.none() | st.text(alphabet=st.sampled_from(list("xy <>\"\\\t€")), max_size=5),
+    st.sampled_from(["critical", "high", "medium", "low", "info"]),
+    st.sampled_from(["open", "baselined", "waived", "expired-waiver"])), max_size=30))
+def test_baseline_file_is_what_json_dumps_writes(rows: list[tuple[Any, ...]]) -> None:
+    """The entries are encoded from the columns, chunk by chunk: byte for byte what
+    json.dumps(indent=2, ensure_ascii=False) writes of the sorted entries."""
+    import pandas as pd
+
+    from policycheck import baseline
+    from policycheck.formats import json_format
+
+    findings = pd.DataFrame(rows, columns=["rule_id", "plan_id", "entity_id", "severity",
+                                           "status"]).assign(scope="plan", fingerprint=None)
+    findings = findings.astype({"rule_id": "str", "plan_id": "str", "severity": "str"})
+    table = baseline.baseline_table(findings)
+    entries = baseline.baseline_entries(findings)
+    keys = [(e["rule_id"], e["plan_id"], e["entity_id"] or "", e["fingerprint"])
+            for e in entries]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    expected = json.dumps({"version": 1, "tool": "policycheck", "fingerprints": entries},
+                          indent=2, ensure_ascii=False) + "\n"
+    for size in (json_format.CHUNK, 2):
+        baseline.CHUNK = size  # parts of the list too
+        try:
+            assert b"".join(baseline.baseline_chunks(table)).decode() == expected
+        finally:
+            baseline.CHUNK = json_format.CHUNK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias, cast
 
 import numpy as np
@@ -100,20 +100,29 @@ Texts: TypeAlias = list[bytes] | pa.Array
 
 def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> Piece:
     """Findings as finding_json would give them, each preceded by the list's item separator,
-    as UTF-8 (a text join would widen every piece to the widest character of the chunk).
+    as UTF-8 (``records_chunk``). ``memo`` keeps each rule's encoded evidence values across
+    the chunks of one report."""
+    return records_chunk(findings, [name for _, name in _LAYOUT], _SEPARATORS, _CLOSING, memo)
+
+
+def records_chunk(frame: pd.DataFrame, names: Sequence[str], separators: Sequence[bytes],
+                  closing: bytes, memo: dict[int, Any]) -> Piece:
+    """The rows of ``frame`` as JSON objects in UTF-8 (a text join would widen every piece
+    to the widest character of the chunk): each row's ``names`` columns, each value after
+    its separator (the constant text before it: the item separator and the key), then
+    ``closing``.
 
     Every column is encoded once per distinct value, with the constant text before it;
     neighbouring columns whose values go together (a rule's id, severity and title) are
-    joined per distinct combination, so that the final join has a few pieces per finding,
+    joined per distinct combination, so that the final join has a few pieces per row,
     not one per key. The pieces are Arrow binary columns, joined row by row by Arrow: the
-    chunk's text is then one buffer, with no Python object per piece or per finding.
-    ``memo`` keeps each rule's encoded evidence values across the chunks of one report."""
-    n = len(findings)
+    chunk's text is then one buffer, with no Python object per piece or per row."""
+    n = len(frame)
     pieces: list[pa.Array] = []
     codes: np.ndarray | None = None
     texts: Texts = []
-    for (_, name), sep in zip(_LAYOUT, _SEPARATORS, strict=True):
-        more_codes, more = _coded(findings, name, sep, memo)
+    for name, sep in zip(names, separators, strict=True):
+        more_codes, more = _coded(frame, name, sep, memo)
         if codes is not None:
             # a column with a value per finding joins nothing: no combinations to look for
             if isinstance(texts, list) and isinstance(more, list):
@@ -127,7 +136,7 @@ def _findings_chunk(findings: pd.DataFrame, memo: dict[int, Any]) -> Piece:
         codes, texts = more_codes, more
     assert codes is not None
     pieces.append(_piece(codes, texts))
-    joined = pc.binary_join_element_wise(*pieces, pa.scalar(_CLOSING, pa.large_binary()),
+    joined = pc.binary_join_element_wise(*pieces, pa.scalar(closing, pa.large_binary()),
                                          pa.scalar(b"", pa.large_binary()))
     if joined.null_count:  # not expected: every piece encodes a missing value as null
         raise Unsupported("a missing piece")
