@@ -22,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from policycheck.engine import SEVERITY_RANK, fill_fingerprints
+from policycheck.engine import SEVERITY_RANK, fill_fingerprints, severity_ranks
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
 from policycheck.formats.json_format import CHUNK, list_pieces, records_chunk
@@ -128,15 +128,9 @@ def apply_baseline(findings: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFra
     fill_fingerprints(findings)
     # looked up by position, not merged: the recorded fingerprints are distinct
     at = pd.Index(recorded["fingerprint"]).get_indexer(findings["fingerprint"])
-    was = np.append(_ranks(recorded["recorded"]), np.nan)[at]  # -1: not recorded (NaN)
-    known = ~np.isnan(was) & (_ranks(findings["severity"]) >= was)
+    was = np.append(severity_ranks(recorded["recorded"]), np.nan)[at]  # -1: not recorded (NaN)
+    known = ~np.isnan(was) & (severity_ranks(findings["severity"]) >= was)
     findings = findings.copy()
     findings.loc[known & (findings["status"] == "open").to_numpy(), "status"] = "baselined"
     return findings
 
-
-def _ranks(severity: pd.Series) -> np.ndarray:
-    """``SEVERITY_RANK`` of each severity (NaN for another value), per distinct one."""
-    codes, distinct = pd.factorize(severity)
-    ranks = [SEVERITY_RANK.get(value, np.nan) for value in distinct] + [np.nan]
-    return np.asarray(ranks, dtype=np.float64)[codes]

@@ -39,7 +39,7 @@ _FORMATS = FORMATS
 # from here by other stages and tests.
 __all__ = ["FINDING_COLUMNS", "SEVERITY_RANK", "CompiledRule", "compile_rule",
            "compile_rules", "evaluate", "evaluate_rule", "fill_fingerprints", "fingerprints",
-           "fire", "severity_at_least"]
+           "fire", "severity_at_least", "severity_ranks"]
 
 
 @dataclass(frozen=True)
@@ -191,4 +191,12 @@ def evaluate(compiled: Sequence[CompiledRule],
 
 def severity_at_least(severity: pd.Series, threshold: str) -> pd.Series:
     return severity.map(SEVERITY_RANK) <= SEVERITY_RANK[threshold]
+
+
+def severity_ranks(severity: pd.Series) -> np.ndarray:
+    """``SEVERITY_RANK`` of each severity (NaN for another value, or none), looked up per
+    distinct severity (``map`` makes a Python object of every row: 0.2 s a million)."""
+    codes, distinct = pd.factorize(severity)
+    ranks = [SEVERITY_RANK.get(value, np.nan) for value in distinct] + [np.nan]
+    return np.asarray(ranks, dtype=np.float64)[codes]
 

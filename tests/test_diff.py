@@ -7,11 +7,15 @@ import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from ci_plans import good, risky, run, workdir, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck import check
 from policycheck.diffing import diff_reports, render_markdown
+from policycheck.ruleset import SEVERITIES
 
 __all__ = ["workdir"]
 
@@ -196,3 +200,29 @@ def test_git_base_outside_a_repository_or_with_an_unknown_ref(
     for ref in ("no-such-branch", "--output=x", "HEAD"):
         assert run(capsys, "diff", "--git-base", ref, "plans") == (
             2, "", f"policycheck: error: --git-base: unknown git ref '{ref}'\n")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(before=st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from(SEVERITIES)),
+                       max_size=12),
+       after=st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from(SEVERITIES)),
+                      max_size=12))
+def test_raised_findings_are_those_of_a_merge(before: list[tuple[str, str]],
+                                              after: list[tuple[str, str]]) -> None:
+    """Findings more severe than the same fingerprint's before (by position when the old
+    fingerprints are distinct, by a merge when one is there twice), in the new order."""
+    import numpy as np
+
+    from policycheck.diffing import _raised
+
+    old, new = (pd.DataFrame(rows, columns=["fingerprint", "severity"]).astype("str")
+                .assign(other=range(len(rows))) for rows in (before, after))
+    pairs = new.merge(old[["fingerprint", "severity"]].rename(
+        columns={"severity": "old_severity"}), on="fingerprint")
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    expected = pairs[np.array([rank[s] < rank[o] for s, o in
+                               zip(pairs["severity"], pairs["old_severity"], strict=True)],
+                              dtype=bool)]
+    got = _raised(old, new, *(pd.Series(f["fingerprint"].to_numpy(dtype=object), dtype=object)
+                              for f in (old, new)))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))

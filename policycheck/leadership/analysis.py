@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from policycheck.engine import SEVERITY_RANK
+from policycheck.engine import severity_ranks
 from policycheck.leadership.words import protection_sentence, sensitivity_sentence
 from policycheck.profile import pressure_profile
 
@@ -80,9 +80,8 @@ def worst_findings(findings: pd.DataFrame) -> pd.DataFrame:
     open_ = counted(findings)
     plan, _ = pd.factorize(open_["plan_id"], sort=True)
     rule, _ = pd.factorize(open_["rule_id"], sort=True)
-    severity, severities = pd.factorize(open_["severity"])
-    rank = np.array([SEVERITY_RANK.get(s, np.nan) for s in severities] + [np.nan])[severity]
-    order = np.lexsort((rule, rank, plan))  # stable: file order breaks the last ties
+    # stable: file order breaks the last ties
+    order = np.lexsort((rule, severity_ranks(open_["severity"]), plan))
     first = order[np.flatnonzero(np.diff(plan[order], prepend=-2))]  # each plan's first
     return open_.iloc[first].set_index("plan_id")
 
