@@ -73,3 +73,11 @@ def compact(codes: np.ndarray, count: int) -> np.ndarray:
         if count <= np.iinfo(kind).max:
             return codes.astype(kind, copy=False)
     return codes.astype(np.int64, copy=False)
+
+
+def among(values: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndarray:
+    """``values.isin(wanted)`` as a boolean array, by hashing Python objects: pandas' isin
+    of an Arrow text column makes an Arrow scalar of every value it looks for (seconds for
+    a million fingerprints)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(
+        np.asarray(wanted, dtype=object)).to_numpy(dtype=bool)

@@ -223,6 +223,5 @@ def test_raised_findings_are_those_of_a_merge(before: list[tuple[str, str]],
     expected = pairs[np.array([rank[s] < rank[o] for s, o in
                                zip(pairs["severity"], pairs["old_severity"], strict=True)],
                               dtype=bool)]
-    got = _raised(old, new, *(pd.Series(f["fingerprint"].to_numpy(dtype=object), dtype=object)
-                              for f in (old, new)))
+    got = _raised(old, new)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from policycheck.codes import compact, distinct_rows
+from policycheck.codes import among, compact, distinct_rows
 from policycheck.frames import Frames
 from policycheck.validation import load_model
 
@@ -62,3 +64,13 @@ def test_column_at_reads_the_rows_of_the_whole_column(sample_frames: Frames, nam
     whole = sample_frames.column("component", name)
     assert part.dtype == whole.dtype and not part.flags.writeable
     assert pd.Series(part).equals(pd.Series(whole[rows]))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(values=st.lists(st.sampled_from(["a", "b", "é", "", None]), max_size=20),
+       wanted=st.lists(st.sampled_from(["a", "é", "z", None]), max_size=6))
+def test_among_is_isin(values: list[str | None], wanted: list[str | None]) -> None:
+    """Membership by hashing objects, as pandas' isin of the same Arrow text columns."""
+    column, looked = pd.Series(values, dtype="str"), pd.Series(wanted, dtype="str")
+    assert among(column, looked).tolist() == column.isin(looked).tolist()
+    assert among(column, pd.Index(looked)).tolist() == column.isin(looked).tolist()

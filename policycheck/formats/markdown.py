@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK
 from policycheck.formats.cells import SUPPRESSED, plain_column, records
 from policycheck.report import Report
@@ -139,7 +140,7 @@ def mix_section(report: Report) -> list[str]:
     if profiles.empty or report.findings.empty:
         return []
     counts = report.findings["plan_id"].value_counts()
-    flagged = profiles[profiles["plan_id"].isin(counts.index)]
+    flagged = profiles[among(profiles["plan_id"], counts.index)]
     rows = [[escape(p["plan_id"]), escape(p["role_kind"]),
              *(percent(p.get(column)) for _, column in MIX_COLUMNS),
              str(int(counts[p["plan_id"]]))]
