@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,18 +179,31 @@ def _date(value: Any) -> datetime.date | None:
         return None
 
 
+#: The characters that make a plan pattern a glob (``fnmatch``); any other is a plan id.
+_GLOB = re.compile(r"[*?\[]")
+
+
 def _matches(patterns: Sequence[str], values: np.ndarray, glob: bool) -> pd.DataFrame:
-    """(waiver, value) pairs: each pattern matched against the distinct values at once."""
-    series = pd.Series(values, dtype=object).astype(str)
-    parts = []
-    for index, pattern in enumerate(patterns):
+    """(waiver, value) pairs, by waiver: each pattern matched against the distinct values
+    at once. Plan ids written out (most waivers) are matched together by one merge: one
+    regular expression per waiver over 100,000 plan ids took 7 s for 1,000 waivers."""
+    # Python's own regular expressions: fnmatch writes a glob of two stars with an atomic
+    # group, which Arrow's (RE2, for pandas' text columns) refuses
+    series = pd.Series(np.array([str(v) for v in values], dtype=object), dtype=object)
+    exact = [index for index, pattern in enumerate(patterns)
+             if glob and _GLOB.search(pattern) is None]
+    parts = [pd.DataFrame({"waiver": np.asarray(exact, dtype=np.int64),
+                           "value": pd.Series([patterns[i] for i in exact], dtype=object)}).merge(
+        pd.DataFrame({"value": series}), on="value")]
+    for index in sorted(set(range(len(patterns))) - set(exact)):
+        pattern = patterns[index]
         if glob:
             hit = series.str.match(fnmatch.translate(pattern))
         else:  # a rule id or id prefix, as --select reads it
             hit = (series == pattern) | series.str.startswith(pattern.rstrip(".") + ".")
         parts.append(pd.DataFrame({"waiver": index, "value": series[hit.to_numpy()]}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {"waiver": pd.Series(dtype="int64"), "value": pd.Series(dtype=object)})
+    pairs = pd.concat(parts, ignore_index=True)
+    return pairs.sort_values("waiver", kind="stable", ignore_index=True)
 
 
 def waiver_frame(waivers: Sequence[Waiver], day: datetime.date) -> pd.DataFrame:
