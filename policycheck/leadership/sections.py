@@ -6,6 +6,7 @@ of the plans that are shown in full (at most ``detail_limit``) to their plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -218,7 +219,8 @@ def compact_pages(lead: Leadership, skip: int, page_rows: int,
     rows = compact_rows(rest, redact)
     ranks = rest["rank"].tolist()
     return [{"first": ranks[i], "last": ranks[min(i + page_rows, len(rows)) - 1],
-             "count": len(rows[i:i + page_rows]), "rows": Markup("".join(rows[i:i + page_rows]))}
+             "count": min(page_rows, len(rows) - i),
+             "rows": Markup("".join(rows[i:i + page_rows]))}
             for i in range(0, len(rows), page_rows)]
 
 
@@ -245,7 +247,8 @@ def compact_rows(plans: pd.DataFrame, redact: bool) -> list[str]:
                 flags, worst, strict=True)]
 
 
-def _escaped(values: pd.Series | list[str], text: Any = None) -> list[str]:
+def _escaped(values: pd.Series | list[str],
+             text: Callable[[Any], object] | None = None) -> list[str]:
     """A column's cells as the template writes ``{{ value|filter }}``: ``text`` (the
     filter; a missing value comes to it as None) applied to each distinct value, then the
     result escaped (a filter of the template escapes first: the same for the "_" and " "
