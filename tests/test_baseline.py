@@ -65,9 +65,15 @@ def test_baseline_is_deterministic(workdir: Path, capsys: pytest.CaptureFixture[
 def test_fingerprints_survive_moves_reordering_and_unrelated_edits(workdir: Path) -> None:
     first = write(workdir / "v1", {"a.yaml": risky("a-2027"), "b.yaml": risky("b-2027")})
     report = check([first])
-    from policycheck.baseline import write_baseline
+    import pandas as pd
 
-    write_baseline(report.findings, workdir / "baseline.json")
+    from policycheck.baseline import read_baseline, write_baseline
+
+    recorded = write_baseline(report.findings, workdir / "baseline.json")
+    # what the run goes on with is what reading the file back gives
+    pd.testing.assert_frame_equal(recorded, read_baseline(workdir / "baseline.json"),
+                                  check_dtype=False)
+    assert len(recorded) == 6
     # b moves into a's file, after a comment; a's file is reordered; names and headcounts
     # change: nothing new.
     a_plan = risky("a-2027").replace("headcount: 40", "headcount: 55").replace(

@@ -86,17 +86,18 @@ def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
     import dataclasses
     from pathlib import Path
 
-    from policycheck.baseline import apply_baseline, read_baseline, write_baseline
+    from policycheck.baseline import apply_baseline, write_baseline
     from policycheck.export import refuse_target
 
     if report.errors:
         raise PolicycheckError("some plans are invalid, so the baseline was not written; fix "
                                "the errors above first", report.problems)
     refuse_target(Path(target), report.files)
-    count = write_baseline(report.findings, Path(target))
+    recorded = write_baseline(report.findings, Path(target))
+    count = len(recorded)
     if not quiet:
         click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
-    findings = apply_baseline(report.findings, read_baseline(Path(target)))
+    findings = apply_baseline(report.findings, recorded)
     return dataclasses.replace(report, findings=findings)
 
 
