@@ -786,3 +786,21 @@ def test_a_sheet_named_as_a_table_with_a_part_number_continues_it(
     assert sheet_parts("components", rows) == [
         ("components", 0, 1_048_575), ("components (2)", 1_048_575, 2_097_150),
         ("components (3)", 2_097_150, 3_145_725), ("components (4)", 3_145_725, rows)]
+
+
+def test_a_sheet_copied_in_excel_is_read_and_its_repeated_plans_are_errors(
+        tmp_path: Path) -> None:
+    """Excel names a copy of the "plans" sheet "plans (2)", as export names the rows past
+    what one sheet holds: it is read as more rows of plans, so each plan it repeats is an
+    error naming both rows, not a sheet skipped with a warning."""
+    book = openpyxl.load_workbook(Path(__file__).parent.parent / "sample_data" / "xlsx"
+                                  / "company.xlsx")
+    book.copy_worksheet(book["plans"]).title = "plans (2)"
+    path = tmp_path / "copied.xlsx"
+    book.save(path)
+    problems, _ = _frames_of(path)
+    repeated = [p for p in problems if "duplicate plan id" in p]
+    assert len(repeated) == 17
+    assert repeated[0] == (
+        f"{path}[plans (2)]:2: error: duplicate plan id 'bo-billing-ops-2027' (first defined "
+        f"at {path}[plans]:2); expected each id once [duplicate-id]")
