@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from policycheck.catalog import LIBRARY_NAME
 from policycheck.errors import UsageError, display_path, number_text
@@ -57,8 +59,17 @@ def _percent(points: object) -> object:
     return f"{int(points) / 100:g}%"  # type: ignore[call-overload]
 
 
-def _joined(frame: pd.DataFrame, keys: list[str], text: pd.Series) -> pd.Series:
-    return text.groupby([frame[k] for k in keys], sort=False).agg(";".join)
+def _cells(column: pd.Series, text: Callable[[Any], object]) -> np.ndarray:
+    """``column.map(text)``, worked out once per distinct value (a column of 100,000 plans'
+    components has 536,000 cells and a few hundred values; cell by cell took 5 s); a
+    missing value is None. A column of Python objects other than text or truth values,
+    which factorize could merge (1, 1.0 and True are one key), goes cell by cell."""
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in (
+            "string", "boolean", "empty"):
+        return column.map(text).to_numpy(dtype=object)
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    shown = np.array([text(value) for value in distinct.tolist()] + [None], dtype=object)
+    return shown[codes]  # code -1 (missing) takes the None at the end
 
 
 def table_frames(model: Model) -> dict[str, pd.DataFrame]:
@@ -90,9 +101,11 @@ def _table(spec: EntitySpec, frame: pd.DataFrame,
         elif f.kind == "rates":
             columns[f.name] = _component_text(frame, frames["rates"], "rates")
         elif f.kind == "weight":
-            columns[f.name] = frame[f.name].map(_percent)
+            columns[f.name] = pd.Series(_cells(frame[f.name], _percent), index=frame.index,
+                                        dtype=object)
         else:
-            columns[f.name] = frame[f.name].astype(object).map(_text)
+            columns[f.name] = pd.Series(_cells(frame[f.name], _text), index=frame.index,
+                                        dtype=object)
     table = pd.DataFrame(columns)
     return table.astype(object).where(table.notna(), None).reset_index(drop=True)
 
@@ -101,12 +114,28 @@ def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> 
     if rows.empty:
         return pd.Series(None, index=components.index, dtype=object)
     if kind == "curve_points":
-        text = rows["attainment"].map(_number) + ":" + rows["payout"].map(_number)
+        parts = [_cells(rows["attainment"], _number), ":", _cells(rows["payout"], _number)]
     else:
-        text = rows["product"] + "=" + rows["amount"].map(_number)
-    joined = _joined(rows, ["plan_id", "component_id"], text)
-    keys = pd.MultiIndex.from_frame(components[["plan_id", "component_id"]])
-    return pd.Series(joined.reindex(keys).to_numpy(), index=components.index, dtype=object)
+        parts = [rows["product"].to_numpy(dtype=object), "=",
+                 _cells(rows["amount"], _number)]
+    text = pc.binary_join_element_wise(
+        *(pa.array(part, type=pa.large_string(), from_pandas=True) for part in parts[::2]),
+        pa.scalar(parts[1], type=pa.large_string()))
+    # each component's texts in row order, joined by ";" (by Arrow: a groupby joining them
+    # group by group in Python took 2.5 s for 100,000 plans)
+    keys = pd.MultiIndex.from_frame(components[["plan_id", "component_id"]].astype(object))
+    distinct = keys.unique()
+    of = distinct.get_indexer(pd.MultiIndex.from_frame(
+        rows[["plan_id", "component_id"]].astype(object)))  # -1: a row of no component
+    order = np.argsort(of, kind="stable")
+    order = order[of[order] >= 0]
+    offsets = np.zeros(len(distinct) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of[order], minlength=len(distinct)), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), text.take(pa.array(order)))
+    joined = pc.binary_join(lists, pa.scalar(";", type=pa.large_string())).to_numpy(
+        zero_copy_only=False).astype(object)
+    joined[offsets[1:] == offsets[:-1]] = None  # a component without such rows
+    return pd.Series(joined[distinct.get_indexer(keys)], index=components.index, dtype=object)
 
 
 def write_csv_folder(model: Model, folder: Path) -> list[Path]:

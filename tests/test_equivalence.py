@@ -308,3 +308,53 @@ def test_exported_workbook_equals_openpyxl_cell_by_cell(
         patched.setattr(sheetxml, "plain_columns", lambda columns: None)
         slow = export.write_tables_workbook(tables, tmp_path / "slow.xlsx").read_bytes()
     assert fast == slow
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(components=st.lists(st.tuples(st.sampled_from(["p1", "p2"]), st.sampled_from("abc")),
+                           max_size=6),
+       rows=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.sampled_from("abcd"),
+                               st.sampled_from([0.0, 1.5, 100.0, 1e-7, 2.0**60]),
+                               st.sampled_from([0.0, 50.0, 120.25])), max_size=12))
+def test_component_cells_join_their_rows_as_a_groupby_did(
+        components: list[tuple[str, str]], rows: list[tuple[str, str, float, float]]) -> None:
+    """A component's curve points, each "attainment:payout", joined by ";" in row order; a
+    component without points has none, a point of no component is left out."""
+    import numpy as np
+
+    from policycheck.export import _component_text, _number
+
+    comps = pd.DataFrame(components, columns=["plan_id", "component_id"], dtype=object)
+    points = pd.DataFrame(rows, columns=["plan_id", "component_id", "attainment", "payout"]
+                          ).astype({"plan_id": "str", "component_id": "str"})
+    got = _component_text(comps, points, "curve_points")
+    if points.empty:
+        assert got.isna().all()
+        return
+    # the reference: the groupby the export used, then looked up per component
+    text = points["attainment"].map(_number) + ":" + points["payout"].map(_number)
+    joined = text.groupby([points["plan_id"], points["component_id"]], sort=False).agg(
+        ";".join)
+    keys = pd.MultiIndex.from_frame(comps[["plan_id", "component_id"]])
+    expected = joined.reindex(keys).to_numpy(dtype=object)
+    assert [None if pd.isna(v) else v for v in expected] == got.tolist()
+    assert got.index.equals(comps.index) and isinstance(got.to_numpy(), np.ndarray)
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([1, None, 3, 1], dtype="Int64"), pd.Series([0.5, float("nan"), 16.0, 0.5]),
+    pd.Series([True, None, False, True], dtype=object),
+    pd.Series(["a", None, "a", "b"], dtype=object), pd.Series(["a", None, "b"], dtype="str"),
+    pd.Series(pd.to_datetime(["2027-01-01", None, "2027-01-01"])),
+    pd.Series([1, True, 1.0, "x"], dtype=object),  # merged by factorize: cell by cell
+])
+def test_export_cells_are_each_values_text(column: pd.Series) -> None:
+    """Worked out per distinct value, the same text as cell by cell (a missing value
+    missing: the table holds it as None)."""
+    from policycheck.export import _cells, _text
+
+    def plain(values: Any) -> list[object]:
+        return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+                for v in values]
+
+    assert plain(_cells(column, _text)) == plain(column.astype(object).map(_text))
