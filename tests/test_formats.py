@@ -1123,3 +1123,15 @@ def test_texts_quoted_by_arrow_are_what_json_writes(texts: list[str | None]) -> 
     assert got.type == pa.large_binary() and got.null_count == 0
     assert got.to_pylist() == [b', "m": ' + json.dumps(t, ensure_ascii=False).encode("utf-8")
                    for t in texts]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=st.text(alphabet=st.sampled_from(
+    ["a", "\t", "\n", "\r", "\x00", "\x08", "\x0b", "\x1f", "\x7f", "\ufffe", "\uffff",
+     "\ufffd", "\uffef", "\ufeff", "é", "\U0001f600"]), max_size=12))
+def test_text_xml_cannot_carry_is_found_in_its_utf8(text: str) -> None:
+    """The byte-level test of a whole array's text finds what NOT_XML finds, and only
+    that (a control byte never occurs inside another character's UTF-8)."""
+    from policycheck.formats.xmltext import NOT_XML, _holds_not_xml
+
+    assert _holds_not_xml(text.encode()) == (NOT_XML.search(text) is not None)
