@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def value_codes(values: np.ndarray) -> np.ndarray | None:
@@ -76,8 +78,11 @@ def compact(codes: np.ndarray, count: int) -> np.ndarray:
 
 
 def among(values: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndarray:
-    """``values.isin(wanted)`` as a boolean array, by hashing Python objects: pandas' isin
-    of an Arrow text column makes an Arrow scalar of every value it looks for (seconds for
-    a million fingerprints)."""
+    """``values.isin(wanted)`` as a boolean array: pandas' isin of an Arrow text column
+    makes an Arrow scalar of every value it looks for (seconds for a million fingerprints).
+    Arrow text against Arrow text is hashed by Arrow, anything else as Python objects."""
+    if all(isinstance(column.array, pd.arrays.ArrowStringArray) for column in (values, wanted)):
+        found = pc.is_in(pa.array(values.array), value_set=pa.array(wanted.array))
+        return found.to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(
         np.asarray(wanted, dtype=object)).to_numpy(dtype=bool)

@@ -58,8 +58,11 @@ def severity_counts(findings: pd.DataFrame, plan_ids: pd.Series | np.ndarray) ->
     findings of 100,000 plans)."""
     open_ = counted(findings)
     width = len(SEVERITIES)
-    plans, distinct = pd.factorize(open_["plan_id"].to_numpy(dtype=object))
-    severity = pd.Index(SEVERITIES).get_indexer(pd.Index(open_["severity"], dtype=object))
+    # factorized as they are held (Arrow text: no Python object per finding)
+    plans, distinct = pd.factorize(open_["plan_id"])
+    codes, severities = pd.factorize(open_["severity"])
+    known_severity = pd.Index(SEVERITIES).get_indexer(pd.Index(severities, dtype=object))
+    severity = np.append(known_severity, -1)[codes]  # code -1: no severity
     known = (plans >= 0) & (severity >= 0)  # a finding without a plan or of no severity
     per_plan = np.bincount(plans[known] * width + severity[known],
                            minlength=len(distinct) * width).reshape(len(distinct), width)

@@ -74,3 +74,4 @@ def test_among_is_isin(values: list[str | None], wanted: list[str | None]) -> No
     column, looked = pd.Series(values, dtype="str"), pd.Series(wanted, dtype="str")
     assert among(column, looked).tolist() == column.isin(looked).tolist()
     assert among(column, pd.Index(looked)).tolist() == column.isin(looked).tolist()
+    assert among(column.astype(object), looked).tolist() == column.isin(looked).tolist()
