@@ -8,7 +8,8 @@ the smallest integer type that holds it (``compact``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,3 +87,21 @@ def among(values: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndar
         return found.to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(
         np.asarray(wanted, dtype=object)).to_numpy(dtype=bool)
+
+
+def per_distinct(values: Any, work: Callable[[Any], Any]) -> np.ndarray:
+    """``work`` of each value, worked out once per distinct value (a column of a million
+    rows holds a few hundred; ``Series.map`` calls it, and makes a Python object, a row at
+    a time), as an object array; a missing value comes to ``work`` as None, and only if
+    there is one. The values must be of one kind: factorize takes 1, 1.0 and True for one."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    worked = [work(value) for value in distinct.tolist()]
+    if (codes < 0).any():
+        worked.append(work(None))  # taken by code -1
+    return np.asarray(worked + [None] * (not worked), dtype=object)[codes]
+
+
+def group_firsts(order: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The first of ``order`` (rows sorted by their group first, ``np.lexsort``) in each
+    group of ``groups`` (a code per row)."""
+    return order[np.flatnonzero(np.diff(groups[order], prepend=-2))]

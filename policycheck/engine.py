@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import per_distinct
 from policycheck.errors import Problem, RuleError
 from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
@@ -196,7 +197,6 @@ def severity_at_least(severity: pd.Series, threshold: str) -> pd.Series:
 def severity_ranks(severity: pd.Series) -> np.ndarray:
     """``SEVERITY_RANK`` of each severity (NaN for another value, or none), looked up per
     distinct severity (``map`` makes a Python object of every row: 0.2 s a million)."""
-    codes, distinct = pd.factorize(severity)
-    ranks = [SEVERITY_RANK.get(value, np.nan) for value in distinct] + [np.nan]
-    return np.asarray(ranks, dtype=np.float64)[codes]
+    return per_distinct(severity, lambda value: SEVERITY_RANK.get(value, np.nan)).astype(
+        np.float64)
 

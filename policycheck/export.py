@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.catalog import LIBRARY_NAME
+from policycheck.codes import per_distinct
 from policycheck.errors import UsageError, display_path, number_text
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
 from policycheck.streams import Piece, write_pieces
@@ -67,9 +68,7 @@ def _cells(column: pd.Series, text: Callable[[Any], object]) -> np.ndarray:
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in (
             "string", "boolean", "empty"):
         return column.map(text).to_numpy(dtype=object)
-    codes, distinct = pd.factorize(column, use_na_sentinel=True)
-    shown = np.array([text(value) for value in distinct.tolist()] + [None], dtype=object)
-    return shown[codes]  # code -1 (missing) takes the None at the end
+    return per_distinct(column, lambda value: None if value is None else text(value))
 
 
 def table_frames(model: Model) -> dict[str, pd.DataFrame]:

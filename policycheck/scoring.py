@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from policycheck.engine import severity_ranks
+from policycheck.rulefile import SEVERITIES
+
 WORST_POINTS = {"critical": 40.0, "high": 25.0, "medium": 10.0, "low": 3.0, "info": 0.0}
 BANDS = ("misaligned", "at risk", "aligned")
 #: Finding statuses that are shown but do not count (a reopened waiver counts again).
@@ -58,11 +60,9 @@ def severity_counts(findings: pd.DataFrame, plan_ids: pd.Series | np.ndarray) ->
     findings of 100,000 plans)."""
     open_ = counted(findings)
     width = len(SEVERITIES)
-    # factorized as they are held (Arrow text: no Python object per finding)
-    plans, distinct = pd.factorize(open_["plan_id"])
-    codes, severities = pd.factorize(open_["severity"])
-    known_severity = pd.Index(SEVERITIES).get_indexer(pd.Index(severities, dtype=object))
-    severity = np.append(known_severity, -1)[codes]  # code -1: no severity
+    plans, distinct = pd.factorize(open_["plan_id"])  # as held: no Python object a finding
+    # a severity's rank is its column (-1: none, or not a severity)
+    severity = np.nan_to_num(severity_ranks(open_["severity"]), nan=-1).astype(np.int64)
     known = (plans >= 0) & (severity >= 0)  # a finding without a plan or of no severity
     per_plan = np.bincount(plans[known] * width + severity[known],
                            minlength=len(distinct) * width).reshape(len(distinct), width)

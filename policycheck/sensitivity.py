@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import group_firsts
 from policycheck.model import BASIS_POINTS
 from policycheck.profile import PULL_PRESSURES, by_kpi, employee_controlled, kpi_rows
 
@@ -255,8 +256,8 @@ def plan_sensitivity(components: pd.DataFrame, plan_ids: pd.Series | np.ndarray
         # each plan's best-paid step, the first component of its plan at a tie (a missing
         # extra pay last): ordered by codes, not by sorting the frame's text
         rows = np.flatnonzero(mask & (plan >= 0))
-        order = rows[np.lexsort((rows, -extra[rows], plan[rows]))]
-        firsts = order[np.flatnonzero(np.diff(plan[order], prepend=-2))]
+        order = rows[np.lexsort((-extra[rows], plan[rows]))]  # stable: ties in row order
+        firsts = group_firsts(order, plan)
         best = np.full(len(distinct) + 1, -1, dtype=np.int64)  # by plan code; -1: none
         best[plan[firsts]] = firsts
         chosen = best[at]  # -1 for a plan of no such component (or not among them)

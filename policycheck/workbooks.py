@@ -12,6 +12,7 @@ with a warning), a zip that unpacks to far more than its size (refused).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 import posixpath
 import re
@@ -274,9 +275,7 @@ def _elements(xml: bytes, tag: bytes) -> Iterator[dict[str, str]]:
 
 
 def _unescape(raw: bytes) -> str:
-    from html import unescape
-
-    return unescape(raw.decode("utf-8", "replace"))
+    return html.unescape(raw.decode("utf-8", "replace"))
 
 
 @dataclass

@@ -75,3 +75,18 @@ def test_among_is_isin(values: list[str | None], wanted: list[str | None]) -> No
     assert among(column, looked).tolist() == column.isin(looked).tolist()
     assert among(column, pd.Index(looked)).tolist() == column.isin(looked).tolist()
     assert among(column.astype(object), looked).tolist() == column.isin(looked).tolist()
+
+
+def test_per_distinct_works_each_value_once_and_missing_only_if_there_is_one() -> None:
+    from policycheck.codes import group_firsts, per_distinct
+
+    seen: list[object] = []
+    column = pd.Series(["b", "a", "b", "b"], dtype="str")
+    assert per_distinct(column, lambda v: seen.append(v) or v.upper()).tolist() == [
+        "B", "A", "B", "B"]
+    assert seen == ["b", "a"]  # each once; no None: nothing is missing
+    assert per_distinct(pd.Series([2.0, None, 2.0]), lambda v: v).tolist()[1] is None
+    assert per_distinct(pd.Series([], dtype="str"), str).tolist() == []
+    groups = np.array([1, 0, 1, 0, 2])
+    order = np.lexsort((np.array([5, 4, 3, 2, 1]), groups))  # by group, then the key
+    assert group_firsts(order, groups).tolist() == [3, 2, 4]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import group_firsts
 from policycheck.engine import severity_ranks
 from policycheck.leadership.words import protection_sentence, sensitivity_sentence
 from policycheck.profile import pressure_profile
@@ -82,8 +83,7 @@ def worst_findings(findings: pd.DataFrame) -> pd.DataFrame:
     rule, _ = pd.factorize(open_["rule_id"], sort=True)
     # stable: file order breaks the last ties
     order = np.lexsort((rule, severity_ranks(open_["severity"]), plan))
-    first = order[np.flatnonzero(np.diff(plan[order], prepend=-2))]  # each plan's first
-    return open_.iloc[first].set_index("plan_id")
+    return open_.iloc[group_firsts(order, plan)].set_index("plan_id")
 
 
 def build(report: Report, frames: Mapping[str, pd.DataFrame],

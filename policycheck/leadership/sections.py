@@ -12,6 +12,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import per_distinct
 from policycheck.engine import SEVERITY_RANK
 from policycheck.leadership import charts
 from policycheck.leadership.analysis import Leadership
@@ -255,7 +256,5 @@ def _escaped(values: pd.Series | list[str],
     they replace)."""
     from markupsafe import escape
 
-    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    values = distinct.tolist() + ([None] if (codes < 0).any() else [])  # code -1: missing
-    shown = [str(escape(v if text is None else text(v))) for v in values]
-    return np.asarray(shown, dtype=object)[codes].tolist()
+    return per_distinct(pd.Series(values, dtype=object), lambda value: str(
+        escape(value if text is None else text(value)))).tolist()
