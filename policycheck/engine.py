@@ -40,7 +40,7 @@ _FORMATS = FORMATS
 # from here by other stages and tests.
 __all__ = ["FINDING_COLUMNS", "SEVERITY_RANK", "CompiledRule", "compile_rule",
            "compile_rules", "evaluate", "evaluate_rule", "fill_fingerprints", "fingerprints",
-           "fire", "severity_at_least", "severity_ranks"]
+           "fire", "severity_ranks"]
 
 
 @dataclass(frozen=True)
@@ -188,10 +188,6 @@ def evaluate(compiled: Sequence[CompiledRule],
             on_rule()
     frames.forget()
     return assemble(fired, frames, fingerprint)
-
-
-def severity_at_least(severity: pd.Series, threshold: str) -> pd.Series:
-    return severity.map(SEVERITY_RANK) <= SEVERITY_RANK[threshold]
 
 
 def severity_ranks(severity: pd.Series) -> np.ndarray:
