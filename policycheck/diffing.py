@@ -11,9 +11,9 @@ markdown), each a pure function of the Diff.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -31,7 +31,7 @@ MIX_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
 MARKDOWN_ROWS = 50
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Diff:
     old: Report
     new: Report
@@ -119,6 +119,21 @@ def diff_reports(old: Report, new: Report) -> Diff:
                 mix=mix_changes(old.profiles, new.profiles),
                 introduced=introduced.reset_index(drop=True),
                 resolved=resolved.reset_index(drop=True), raised=raised.reset_index(drop=True))
+
+
+def redacted(diff: Diff) -> Diff:
+    """``diff`` with pay hidden (``formats.redact``) in all it shows: its findings, and its
+    reports' problems and profiles. Its reports keep no findings: a diff shows those it
+    found, and redacting every finding of both versions first took 2 s and 0.5 GB at
+    100,000 plans."""
+    from policycheck.formats.redact import redact, redact_findings
+
+    old, new = (redact(dataclasses.replace(r, findings=r.findings.iloc[0:0]))
+                for r in (diff.old, diff.new))
+    return dataclasses.replace(
+        diff, old=old, new=new, introduced=redact_findings(diff.introduced, diff.new.rules),
+        raised=redact_findings(diff.raised, diff.new.rules),
+        resolved=redact_findings(diff.resolved, diff.old.rules))
 
 
 def percent(share: Any) -> str:

@@ -4,12 +4,14 @@ added and removed, and a gate on what the change brings."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from ci_plans import good, risky, run, workdir, write
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -225,3 +227,48 @@ def test_raised_findings_are_those_of_a_merge(before: list[tuple[str, str]],
                               dtype=bool)]
     got = _raised(old, new)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+
+
+@pytest.fixture
+def pay_versions(workdir: Path) -> Path:
+    """Two versions of the sample plans whose diff has pay in every part: motor finance
+    added (a fixed pay of 26,000 in a message), retail banking removed (a floor of 18,000,
+    a prize of 1,000; its employees left behind are problems naming employee ids) and the
+    collections agents' target variable pay raised (a finding raised to high)."""
+    sample = ROOT / "sample_data" / "yaml"
+    for version, dropped in (("old", "motor-finance"), ("new", "retail-banking")):
+        shutil.copytree(sample, workdir / version)
+        (workdir / version / "plans" / f"{dropped}.yaml").unlink()
+    plans = workdir / "new" / "plans" / "collections.yaml"
+    text = plans.read_text(encoding="utf-8")
+    assert text.count("    target_variable: 11000\n") == 1
+    plans.write_text(text.replace("    target_variable: 11000\n", "    target_variable: 30000\n"),
+                     encoding="utf-8")
+    return workdir
+
+
+@pytest.mark.parametrize("redact", [["--redact"], []])
+def test_a_redacted_diff_shows_its_findings_and_problems_as_check_shows_them(
+        pay_versions: Path, capsys: pytest.CaptureFixture[str], redact: list[str]) -> None:
+    """Each finding and problem a diff shows is the one ``check`` shows of its version,
+    redacted alike (markdown by default, any format with --redact)."""
+    def findings(argv: list[str]) -> dict[str, dict[str, object]]:
+        data = json.loads(run(capsys, *argv, "--format", "json", *redact)[1])
+        return {f["fingerprint"]: f for f in data["findings"]}
+
+    old, new = findings(["check", "old"]), findings(["check", "new"])
+    code, out, _ = run(capsys, "diff", "old", "new", "--format", "json", *redact)
+    data = json.loads(out)
+    assert (code, [len(data[k]) for k in ("introduced", "raised", "resolved")]) == (2, [9, 1, 22])
+    shown = {f["fingerprint"]: f for f in data["introduced"] + data["resolved"]}
+    assert shown == {key: (new | old)[key] for key in shown}
+    (raised,) = data["raised"]
+    assert raised == new[raised["fingerprint"]] | {"old_severity": "medium"}
+    checked = json.loads(run(capsys, "check", "new", "--format", "json", *redact)[1])
+    assert data["problems"] == checked["problems"] and len(checked["problems"]) == 70
+    figures = ("26,000", "18,000", "1,000", "HL00276")
+    assert all((figure in out) != bool(redact) for figure in figures)
+    assert (raised["evidence"]["fixed_pay"] == "[redacted]") == bool(redact)
+    if not redact:
+        markdown = run(capsys, "diff", "old", "new", "--format", "markdown")[1]
+        assert r"\[redacted\]" in markdown and not any(f in markdown for f in figures)

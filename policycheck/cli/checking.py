@@ -181,7 +181,7 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     the plans added and removed. Exit 1 when an introduced (or raised) finding is at or
     above --fail-on, 2 when the new version has invalid input."""
     from policycheck.config import check_arguments
-    from policycheck.diffing import RENDERERS, diff_reports
+    from policycheck.diffing import RENDERERS, diff_reports, redacted
     from policycheck.gitsource import checkout, relabel
     from policycheck.pipeline import check as run_check
 
@@ -202,10 +202,8 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
         with checkout(git_base, paths) as (old_paths, prefix):
             old = relabel(run_check(old_paths, **arguments), prefix, git_base)
     new = run_check(distinct_paths(paths), waivers=waivers, **arguments)
-    if redact or (redact is None and fmt == "markdown"):
-        from policycheck.formats.redact import redact as redacted
-
-        old, new = redacted(old), redacted(new)
     result = diff_reports(old, new)
+    if redact or (redact is None and fmt == "markdown"):
+        result = redacted(result)
     click.echo(RENDERERS[fmt](result), nl=False)
     return result.exit_code

@@ -88,20 +88,27 @@ def _names_pay(name: str) -> bool:
 
 
 def redact(report: Report) -> Report:
-    findings = report.findings.copy()
+    profiles = report.profiles.copy()
+    for column in profiles.columns:
+        if names_pay(column) and pd.api.types.is_numeric_dtype(profiles[column]):
+            profiles[column] = np.nan
+    problems = tuple(_problem(p) for p in report.problems)
+    return dataclasses.replace(report, findings=redact_findings(report.findings, report.rules),
+                               profiles=profiles, problems=problems)
+
+
+def redact_findings(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.DataFrame:
+    """A copy of ``findings`` (of ``rules``) with pay hidden, as ``redact`` hides it in a
+    report's findings; other columns are kept."""
+    findings = findings.copy()
     if len(findings):
         findings["pay_at_stake"] = np.nan
         evidence = findings["evidence"]
         findings["evidence"] = (
             pd.Series(evidence.array.with_blocks(_evidence_block), index=evidence.index)
             if isinstance(evidence.array, EvidenceArray) else evidence.map(_evidence))
-        findings["message"] = _messages(findings, report.rules)
-    profiles = report.profiles.copy()
-    for column in profiles.columns:
-        if names_pay(column) and pd.api.types.is_numeric_dtype(profiles[column]):
-            profiles[column] = np.nan
-    problems = tuple(_problem(p) for p in report.problems)
-    return dataclasses.replace(report, findings=findings, profiles=profiles, problems=problems)
+        findings["message"] = _messages(findings, rules)
+    return findings
 
 
 def _evidence(values: Any) -> Any:
