@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -926,6 +927,43 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         assert xlsx_format.render(case) == xlsx_format._render_plain(case)
     assert xlsx_format.render(redact(odd(report))) == xlsx_format._render_plain(
         redact(odd(report)))
+
+
+#: Text a workbook cell may hold: formula starts, white space of every kind at either end,
+#: characters XML cannot carry, markup, error codes, and text past what a cell holds.
+_CELL_TEXT = st.one_of(
+    st.text(st.sampled_from(["=", "+", "-", "@", "\t", "\r", "＝", "a", " ", "\x85", "\u3000",
+                             "\x1c", "\x0b", "\x00", "\ufffe", "&", "<", ">", "é", "😀"]),
+            max_size=6),
+    st.text(max_size=8), st.sampled_from(["", "#DIV/0!", "#N/A", "'#N/A", "x" * 32_770,
+                                          " " + "y" * 32_767]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _CELL_TEXT), max_size=12), st.sampled_from(["", ' s="1"']))
+def test_text_cells_by_arrow_are_those_written_one_by_one(texts: list[str | None],
+                                                         style: str) -> None:
+    """A column of distinct texts is made into cells and their XML by Arrow: the same
+    text as ``_cell`` and ``_tail`` write for each, a missing cell left out unless styled."""
+    import pyarrow as pa
+
+    from policycheck.formats import sheetxml
+
+    cells = sheetxml.text_cells(pa.array(texts, type=pa.large_string()))
+    assert cells.to_pylist() == [None if t is None else sheetxml._cell(t) for t in texts]
+    column = sheetxml.TextColumn(cells, np.arange(len(texts)))
+    assert column.tails(style).to_pylist() == sheetxml.Column(
+        cells.to_pylist(), column.codes).tails(style).to_pylist()
+    assert column.width() == max((len(t) for t in cells.to_pylist() if t is not None),
+                                 default=0)
+
+
+def test_whitespace_is_what_str_strip_takes_off() -> None:
+    import sys
+
+    from policycheck.formats.sheetxml import WHITESPACE
+
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == WHITESPACE
 
 
 def test_workbook_rows_past_excels_limit_go_on_in_numbered_sheets(

@@ -126,7 +126,7 @@ def _by_column(rows: list[list[Any]], width: int) -> list[Sequence[Any]]:
     return list(zip(*rows, strict=True)) if rows else [[] for _ in range(width)]
 
 
-def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]],
+def _workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[sheetxml.SheetColumn]]],
               by_openpyxl: int | None) -> bytes:
     """A workbook of ``sheets`` (title, header, cells by column), of which openpyxl writes
     the first ``by_openpyxl`` rows of each (all when None), ``sheetxml`` the others."""
@@ -158,8 +158,8 @@ def _workbook(sheets: Sequence[tuple[str, Sequence[str], list[sheetxml.Column]]]
         return path.read_bytes()
 
 
-def _within_limit(title: str, header: Sequence[str], columns: list[sheetxml.Column]
-                  ) -> list[tuple[str, Sequence[str], list[sheetxml.Column]]]:
+def _within_limit(title: str, header: Sequence[str], columns: Sequence[sheetxml.SheetColumn]
+                  ) -> list[tuple[str, Sequence[str], Sequence[sheetxml.SheetColumn]]]:
     """A sheet as sheets of at most SHEET_MAX_ROWS rows each, the second named "title (2)"."""
     return [(name, header, [column.rows(start, end) for column in columns])
             for name, start, end in sheet_parts(title, len(columns[0]))]
