@@ -26,6 +26,7 @@ import jsonschema
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -956,6 +957,41 @@ def test_text_cells_by_arrow_are_those_written_one_by_one(texts: list[str | None
         cells.to_pylist(), column.codes).tails(style).to_pylist()
     assert column.width() == max((len(t) for t in cells.to_pylist() if t is not None),
                                  default=0)
+
+
+_FLOATS = st.sampled_from([0.0, -0.0, 1.5, float("nan"), 1e20, 0.1 + 0.2, -3.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.lists(st.one_of(_FLOATS, st.floats()), max_size=8).map(lambda v: pd.Series(v)),
+    st.lists(st.one_of(st.none(), st.integers(-5, 5)), max_size=8).map(
+        lambda v: pd.Series(v, dtype="Int64")),
+    st.lists(st.integers(-(2 ** 40), 2 ** 40), max_size=8).map(lambda v: pd.Series(v)),
+    st.lists(st.one_of(st.none(), st.just(float("nan")), _CELL_TEXT), max_size=8).map(
+        lambda v: pd.Series(v, dtype=object)),
+    st.lists(st.one_of(st.none(), _CELL_TEXT), max_size=8).map(lambda v: pd.Series(v, dtype="str")),
+    st.lists(st.one_of(st.none(), st.booleans(), st.integers(0, 2), _FLOATS, _CELL_TEXT),
+             max_size=8).map(lambda v: pd.Series(v, dtype=object))))
+def test_plan_sheet_columns_are_the_cells_written_one_by_one(values: pd.Series) -> None:
+    """The plans sheet's columns are made from the frame (numbers factorized, texts by
+    Arrow): the cells, their XML and the column width that the one-by-one path gives, and
+    openpyxl's path where that one finds a value it cannot write (an infinite number)."""
+    from policycheck.formats import sheetxml, xlsx_format
+
+    frame = pd.DataFrame({"c": values})
+    made = sheetxml.frame_columns(frame)
+    expected = sheetxml.plain_columns(
+        [[xlsx_format._cell(row[0]) for row in frame.astype(object).values.tolist()]])
+    assert (made is None) == (expected is None)
+    if made is None or expected is None:
+        return
+    (column,), (reference,) = made, expected
+    assert column.head(len(values)) == reference.head(len(values))
+    for style in ("", ' s="2"'):
+        shown = column.tails(style).take(pa.array(column.codes)).to_pylist()
+        assert shown == reference.tails(style).take(pa.array(reference.codes)).to_pylist()
+    assert column.width() == reference.width()
 
 
 def test_whitespace_is_what_str_strip_takes_off() -> None:

@@ -32,6 +32,7 @@ from policycheck.formats.cells import (
     per_distinct,
 )
 from policycheck.formats.xmltext import ELEMENT, element_text, escaped_array, xml_safe
+from policycheck.wording import is_missing
 
 #: Texts openpyxl stores as error values rather than text (``openpyxl.cell.cell``).
 ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
@@ -136,6 +137,39 @@ def cell_columns(findings: pd.DataFrame) -> list[SheetColumn] | None:
     except _NotPlain:
         return None
     return columns
+
+
+def frame_columns(frame: pd.DataFrame) -> list[SheetColumn] | None:
+    """A frame's columns as cells (``series_column``); None when a value is not plain."""
+    try:
+        return [series_column(frame[name]) for name in frame.columns]
+    except _NotPlain:
+        return None
+
+
+def series_column(values: pd.Series) -> SheetColumn:
+    """A frame column's cells as ``plain_columns`` makes them of its Python values after
+    ``xlsx_format._cell`` (missing values None, NumPy numbers Python ones): numbers by
+    factorizing, texts by Arrow, others value by value; ``_NotPlain`` for a value that is
+    not plain (an infinite number)."""
+    dtype = values.dtype
+    numeric = (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype))
+    if numeric and not pd.api.types.is_bool_dtype(dtype):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        distinct = np.asarray(uniques, dtype=np.float64 if pd.api.types.is_float_dtype(dtype)
+                              else np.int64)
+        if not np.isfinite(distinct).all():
+            raise _NotPlain("float")
+        return Column([*distinct.tolist(), None], np.where(codes < 0, len(distinct), codes))
+    cells = values.astype(object).tolist()
+    if all(type(v) is str or v is None or (type(v) is float and v != v) for v in cells):
+        encoded = pa.array(cells, type=pa.large_string(), from_pandas=True).dictionary_encode()
+        return TextColumn(text_cells(pa.concat_arrays(
+            [encoded.dictionary, pa.nulls(1, pa.large_string())])),
+            encoded.indices.fill_null(len(encoded.dictionary)).to_numpy())
+    column = Column.of([None if is_missing(v) else v.item() if hasattr(v, "item") else v
+                        for v in cells])
+    return Column([_cell(v) for v in column.distinct], column.codes)
 
 
 def text_cells(texts: pa.Array) -> pa.Array:

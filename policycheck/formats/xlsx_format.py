@@ -54,15 +54,21 @@ def _cell(value: Any) -> Any:
 
 def plan_rows(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
     """The plans sheet: one row per checked plan, in the profile's order."""
+    header, table = plan_table(report)
+    return header, [] if table is None else table.astype(object).values.tolist()
+
+
+def plan_table(report: Report) -> tuple[tuple[str, ...], pd.DataFrame | None]:
+    """The plans sheet's header and its rows as a frame (None when no plan was checked)."""
     profiles = report.profiles
     header = (*PLAN_COLUMNS, *SEVERITIES)
     if profiles.empty:
-        return header, []
+        return header, None
     counts = (report.findings.groupby(["plan_id", "severity"]).size().unstack(fill_value=0)
               .reindex(index=profiles["plan_id"], columns=list(SEVERITIES), fill_value=0))
     table = profiles.reindex(columns=list(PLAN_COLUMNS)).reset_index(drop=True)
-    table = pd.concat([table, counts.fillna(0).astype(int).reset_index(drop=True)], axis=1)
-    return header, table.astype(object).values.tolist()
+    return header, pd.concat([table, counts.fillna(0).astype(int).reset_index(drop=True)],
+                             axis=1)
 
 
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: list[list[Any]],
@@ -96,8 +102,9 @@ def render(report: Report) -> bytes:
     columns (``sheetxml``): openpyxl makes an object of every cell, tens of microseconds
     each, and a million findings have eighteen million cells (their plans, a million more)."""
     findings = sheetxml.cell_columns(fill_fingerprints(report.findings))
-    header, plans = _plan_columns(report)
-    plan_columns = sheetxml.plain_columns(plans)
+    header, table = plan_table(report)
+    plan_columns = (sheetxml.plain_columns([[] for _ in header]) if table is None
+                    else sheetxml.frame_columns(table))
     if findings is None or plan_columns is None:
         return _render_plain(report)  # a value only openpyxl knows how to write or refuse
     return _workbook([("findings", FINDING_FIELDS, findings),
