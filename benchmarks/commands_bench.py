@@ -1,10 +1,11 @@
 """Benchmark of the commands beside ``check`` at scale, each run as a user runs it.
 
 Over one generated organisation (CSV, default 100,000 plans): ``check`` to JSON (for
-reference), the leadership report, writing and using a baseline, 1,000 waivers, a diff
-against a copy in which every thousandth plan's target variable pay is doubled, and
-``export --xlsx``. Prints a Markdown table of wall time, peak RSS and output size, each the
-fastest of ``--repeats`` runs (peak RSS the highest).
+reference) and to Excel, the leadership report, writing and using a baseline, 1,000
+waivers, a diff (JSON, and Markdown, redacted, as a pull request shows it) against a copy in
+which every thousandth plan's target variable pay is doubled, and ``export --xlsx``.
+Prints a Markdown table of wall time, peak RSS and output size, each the fastest of
+``--repeats`` runs (peak RSS the highest).
 
     python benchmarks/commands_bench.py [--plans 100000] [--repeats 1]
 """
@@ -19,8 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.commands import cli, environment, timed  # noqa: E402
 from benchmarks.generate import generate, write  # noqa: E402
-from benchmarks.run import _cli, _env, _timed  # noqa: E402
 
 #: Waivers of plan ids written out, and one glob of two stars.
 WAIVED_PLANS = 999
@@ -50,7 +51,7 @@ def main() -> int:
     parser.add_argument("--plans", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    env = dict(_env(), POLICYCHECK_NO_CACHE="1", POLICYCHECK_TODAY="2026-12-01")
+    env = dict(environment(), POLICYCHECK_NO_CACHE="1", POLICYCHECK_TODAY="2026-12-01")
     with tempfile.TemporaryDirectory(prefix="policycheck-commands-") as tmp:
         work = Path(tmp)
         tables = generate(args.plans, seed=1)
@@ -71,7 +72,10 @@ def main() -> int:
                                                 "--format", "json"], None),
             f"check --waivers ({WAIVED_PLANS + 1:,} waivers) --format json": (
                 ["check", str(org), "--waivers", str(waivers), "--format", "json"], None),
+            "check --format xlsx": (["check", str(org), "--format", "xlsx"], None),
             "diff --format json": (["diff", str(org), str(changed), "--format", "json"], None),
+            "diff --format markdown": (["diff", str(org), str(changed), "--format", "markdown"],
+                                       None),
             "export --xlsx": (["export", str(org), "--xlsx", str(work / "plans.xlsx")],
                               work / "plans.xlsx"),
         }
@@ -83,7 +87,7 @@ def main() -> int:
                 if written is not None and written != baseline:
                     written.unlink(missing_ok=True)  # export refuses to overwrite nothing
                 with open(stdout, "wb") as sink:
-                    runs.append(_timed([*_cli(), *argv], stdout=sink, env=env))
+                    runs.append(timed([*cli(), *argv], stdout=sink, env=env))
             size = (written or stdout).stat().st_size
             wall, rss = min(r[0] for r in runs), max(r[1] for r in runs)
             print(f"| `{name}` | {wall:.2f} | {rss:,.0f} | {size / 1e6:,.1f} |", flush=True)

@@ -56,12 +56,11 @@ from typing import Any
 if not __package__:  # run as a script (`python benchmarks/run.py`): find the package
     sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.commands import cli, environment, timed
 from benchmarks.probes import run_probe
 from benchmarks.results import header, other_targets, size_tables, target_figures, verdicts
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-NO_SIZE_LIMIT = str(1 << 20)  # MB: 100,000 plans make a ~50 MB components.csv
 SEED = 1
 
 
@@ -69,44 +68,23 @@ SEED = 1
 # The parent: generate, spawn, collect, print (the children: benchmarks/probes.py).
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, POLICYCHECK_MAX_FILE_SIZE=NO_SIZE_LIMIT)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    return env
-
-
 def _spawn(*args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                          text=True, env=_env(), check=False)
+                          text=True, env=environment(), check=False)
     if done.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _timed(command: list[str], stdout: Any = subprocess.DEVNULL,
-           env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, measured with wait4."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL,
-                               env=env or _env())
-    _, _, usage = os.wait4(process.pid, 0)
-    process.returncode = 0
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
-
-
-def _cli() -> list[str]:
-    return [sys.executable, "-m", "policycheck"]
-
-
 def _interpreter_start() -> float:
-    return min(_timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
+    return min(timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
 
 
 def _imports(repeats: int) -> float:
     """Seconds to import the libraries a check cannot do without (pandas, pyarrow's compute
     functions, pandera), beyond a bare interpreter's start."""
     command = [sys.executable, "-c", "import pandas, pyarrow.compute, pandera.pandas"]
-    return min(_timed(command)[0] for _ in range(repeats)) - _interpreter_start()
+    return min(timed(command)[0] for _ in range(repeats)) - _interpreter_start()
 
 
 def _write_time(size: int, folder: Path) -> float:
@@ -142,7 +120,7 @@ def _generate(n: int, folder: Path, formats: str = "csv", per_plan: bool = False
     command = [sys.executable, str(HERE / "generate.py"), "--plans", str(n), "--seed",
                str(SEED), "--out", str(folder), "--formats", formats]
     subprocess.run(command + (["--yaml-per-plan"] if per_plan else []), check=True,
-                   capture_output=True, env=_env())
+                   capture_output=True, env=environment())
 
 
 def _best(runs: list[dict[str, Any]], time_of: Any) -> dict[str, Any]:
@@ -167,14 +145,14 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
                 staged.append(_spawn("stages", str(folder)))
                 target = Path(tmp) / f"out{n}.json"
                 with open(target, "wb") as sink:
-                    commands.append(_timed([*_cli(), "check", str(folder), "--format", "json"],
+                    commands.append(timed([*cli(), "check", str(folder), "--format", "json"],
                                            stdout=sink))
                 size = target.stat().st_size
                 target.unlink()
                 writes.append(_write_time(size, Path(tmp)))
                 _use_memory()
                 with open(target, "wb") as sink:
-                    used.append(_timed([*_cli(), "check", str(folder), "--format", "json"],
+                    used.append(timed([*cli(), "check", str(folder), "--format", "json"],
                                        stdout=sink)[0])
                 target.unlink()
             peers = _spawn("peers", str(folder), str(cel_plans), str(repeats))
@@ -203,32 +181,32 @@ def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, 
     folder = tmp / "yaml10000"
     _generate(10_000, folder, "yaml", per_plan=True)
     cache = tmp / "cache"
-    env = dict(_env(), POLICYCHECK_CACHE_DIR=str(cache))
+    env = dict(environment(), POLICYCHECK_CACHE_DIR=str(cache))
     cores = os.cpu_count() or 1
     yaml_child = min((_spawn("yaml", str(folder)) for _ in range(repeats)),
                      key=lambda r: r["load"])
-    cold, _ = _timed([*_cli(), "validate", str(folder)], env=env)  # fills the cache
-    warm = min(_timed([*_cli(), "validate", str(folder)], env=env)[0] for _ in range(repeats))
-    warm_check, _ = _timed([*_cli(), "check", str(folder), "--format", "json"], env=env)
+    cold, _ = timed([*cli(), "validate", str(folder)], env=env)  # fills the cache
+    warm = min(timed([*cli(), "validate", str(folder)], env=env)[0] for _ in range(repeats))
+    warm_check, _ = timed([*cli(), "check", str(folder), "--format", "json"], env=env)
     # One plan file edited: the model is made again, from every other file's cached records.
     edited = sorted(folder.glob("*.yaml"))[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
-    one_edited, _ = _timed([*_cli(), "validate", str(folder)], env=env)
+    one_edited, _ = timed([*cli(), "validate", str(folder)], env=env)
     book = tmp / "xlsx10000"
     _generate(10_000, book, "xlsx")
-    book_cold, _ = _timed([*_cli(), "validate", str(book)], env=env)
-    book_warm, _ = _timed([*_cli(), "validate", str(book)], env=env)
+    book_cold, _ = timed([*cli(), "validate", str(book)], env=env)
+    book_warm, _ = timed([*cli(), "validate", str(book)], env=env)
     large: dict[str, tuple[float, float]] = {}
     if large_book:
         book = tmp / "xlsx100000"
         _generate(100_000, book, "xlsx")
         cold_env = dict(env, POLICYCHECK_NO_CACHE="1")
-        large = {"validate": _timed([*_cli(), "validate", str(book)], env=cold_env),
-                 "check": _timed([*_cli(), "check", str(book), "--format", "json"],
+        large = {"validate": timed([*cli(), "validate", str(book)], env=cold_env),
+                 "check": timed([*cli(), "check", str(book), "--format", "json"],
                                  env=cold_env)}
         shutil.rmtree(book)
-    helps = [_timed([*_cli(), "--help"])[0] for _ in range(5)]
-    rules_list = min(_timed([*_cli(), "rules", "list"])[0] for _ in range(3))
+    helps = [timed([*cli(), "--help"])[0] for _ in range(5)]
+    rules_list = min(timed([*cli(), "rules", "list"])[0] for _ in range(3))
     return {"yaml": yaml_child, "cores": cores, "cold": cold, "warm": warm,
             "warm_check": warm_check, "one_edited": one_edited, "book_cold": book_cold,
             "book_warm": book_warm, "large_book": large, "help": min(helps),
