@@ -34,7 +34,14 @@ from hypothesis import strategies as st
 import policycheck
 from policycheck.cli import main
 from policycheck.errors import Location, Problem
-from policycheck.formats import FORMATS, REDACT_BY_DEFAULT, render, render_bytes
+from policycheck.formats import (
+    FORMATS,
+    REDACT_BY_DEFAULT,
+    REDACTING_STREAMS,
+    STREAMS,
+    render,
+    render_bytes,
+)
 from policycheck.formats.github import escape_data, escape_property
 from policycheck.formats.markdown import escape
 from policycheck.formats.redact import REDACTED, redact
@@ -345,6 +352,70 @@ def test_sarif_reports_invalid_inputs_as_notifications(
     assert note["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "my%20plans/a.yaml"},
         "region": {"startLine": 4, "startColumn": 5, "endLine": 4, "endColumn": 6}}
+
+
+def test_sarif_holds_what_code_scanning_takes_open_and_most_severe_first(
+        report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitHub code scanning rejects a run of more than 25,000 results: past that the file
+    holds the open findings first, the most severe first, in the report's order, and a
+    notification says how many it leaves out."""
+    from policycheck.formats import sarif as sarif_format
+
+    assert sarif_format.MAX_RESULTS == 25_000
+    marked = statuses(report, ("waived", "agreed"))  # the critical finding is waived
+    assert len(sarif(marked)["runs"][0]["results"]) == 5  # not past the limit: all
+    monkeypatch.setattr(sarif_format, "MAX_RESULTS", 3)
+    data = sarif(marked)
+    run = data["runs"][0]
+    assert [(r["ruleId"], r["properties"]["severity"], r["properties"]["plan_id"])
+            for r in run["results"]] == [
+        ("fmt.contest-prize", "medium", "cc-agent-speed-2027"),
+        ("fmt.speed-share", "high", "bo-claims-2027"),
+        ("fmt.contest-prize", "medium", "=cmd|'/c calc'!A1")]
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"] == [{
+        "level": "warning", "descriptor": {"id": "results-limit"}, "message": {"text": (
+            "2 of 5 findings are left out of the SARIF file: GitHub code scanning rejects a "
+            "run of more than 3 results. It holds the open findings first, the most severe "
+            "first; the json, csv and xlsx formats hold every finding, and --baseline, "
+            "--select or --ignore make fewer")}}]
+    for chunk in (1, 20_000):
+        monkeypatch.setattr(sarif_format, "CHUNK", chunk)
+        assert sarif_format.render(marked) == sarif_format._render_plain(marked)
+        for limit in (3, 25_000):  # redacted: only the findings the file holds
+            monkeypatch.setattr(sarif_format, "MAX_RESULTS", limit)
+            unfilled = odd(marked)
+            unfilled.findings["fingerprint"] = None
+            expected = b"".join(STREAMS["sarif"](redact(marked)))
+            assert b"".join(REDACTING_STREAMS["sarif"](marked)) == expected
+            assert render(marked, "sarif").encode() == expected
+            assert b"".join(render_bytes(unfilled, "sarif")) == b"".join(
+                STREAMS["sarif"](redact(unfilled)))
+            assert unfilled.findings["fingerprint"].isna().all()  # its own frame unchanged
+
+
+def test_the_command_warns_of_findings_a_sarif_file_leaves_out(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    from policycheck.formats import sarif as sarif_format
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sarif_format, "MAX_RESULTS", 4)
+    target = tmp_path / "out.sarif"
+    code = main(["check", PLANS, "--rules", PACK, "--format", "sarif", "--quiet",
+                 "--output", f"sarif:{target}", "--output", f"json:{tmp_path / 'all.json'}"])
+    captured = capsys.readouterr()
+    assert code == 1
+    said = ("1 of 5 findings are left out of the SARIF file: GitHub code scanning rejects a "
+            "run of more than 4 results. It holds the open findings first, the most severe "
+            "first; the json, csv and xlsx formats hold every finding, and --baseline, "
+            "--select or --ignore make fewer")
+    assert captured.err.splitlines() == [f"warning: {target}: {said}",
+                                         f"warning: standard output: {said}"]
+    assert len(json.loads(captured.out)["runs"][0]["results"]) == 4
+    assert len(json.loads(target.read_text(encoding="utf-8"))["runs"][0]["results"]) == 4
+    assert len(json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))["findings"]) == 5
 
 
 # -- JUnit ----------------------------------------------------------------------------------

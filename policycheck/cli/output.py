@@ -42,6 +42,16 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
         if progress is not None:
             progress(f"writing {target}", None)
         atomic_write(Path(target), render_bytes(report, fmt, redact))
+        warn_left_out(report, fmt, target)
+
+
+def warn_left_out(report: Any, fmt: str, target: str = "standard output") -> None:
+    """Say on stderr what a SARIF file leaves out (``formats.sarif.MAX_RESULTS``)."""
+    if fmt == "sarif":
+        from policycheck.formats.sarif import MAX_RESULTS, left_out
+
+        if len(report.findings) > MAX_RESULTS:
+            click.echo(f"warning: {target}: {left_out(len(report.findings))}", err=True)
 
 
 def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
@@ -55,6 +65,7 @@ def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
         sys.stdout.flush()
         write_pieces(sys.stdout.buffer, render_bytes(report, fmt, redact))
         sys.stdout.buffer.flush()
+        warn_left_out(report, fmt)
         return
     data = render(report, fmt, redact)
     if isinstance(data, bytes):

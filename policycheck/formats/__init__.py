@@ -55,12 +55,19 @@ REDACT_BY_DEFAULT: frozenset[str] = frozenset({"sarif", "github", "markdown"})
 REDACTING: dict[str, Callable[[Report], str | bytes]] = {
     "markdown": markdown.render_redacted,
 }
+#: Streamed formats that hold some of many findings, and redact only those:
+#: ``b"".join(REDACTING_STREAMS[f](r)) == b"".join(STREAMS[f](redact(r)))``.
+REDACTING_STREAMS: dict[str, Callable[[Report], Iterator[Piece]]] = {
+    "sarif": sarif.redacted_chunks,
+}
 
 
 def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:
     """Render ``report`` in ``fmt``; ``redact`` None means the format's default."""
     if fmt in REDACTING and _redacting(fmt, redact):
         return REDACTING[fmt](_filled(report, fmt))
+    if fmt in REDACTING_STREAMS and _redacting(fmt, redact):
+        return b"".join(REDACTING_STREAMS[fmt](report)).decode("utf-8")
     return FORMATS[fmt](_redacted(report, fmt, redact))
 
 
@@ -74,6 +81,9 @@ def render_bytes(report: Report, fmt: str, redact: bool | None = None) -> Iterat
         # the stream fingerprints its findings part by part (findings.encoded_parts),
         # so that its first piece is out before the last fingerprint is made
         yield from STREAMS[fmt](report)
+        return
+    if fmt in REDACTING_STREAMS:  # fingerprints made for the findings it holds only
+        yield from REDACTING_STREAMS[fmt](report)
         return
     yield from STREAMS[fmt](_redacted(report, fmt, redact))
 

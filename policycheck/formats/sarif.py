@@ -1,5 +1,8 @@
 """SARIF 2.1.0, as GitHub code scanning reads it: one run, one rule descriptor per rule run,
-one result per finding.
+one result per finding, up to the 25,000 results that code scanning takes in a run
+(``MAX_RESULTS``; it rejects a file with more). Past that, the file holds the open findings
+before the waived and baselined ones, the most severe first, and says in a notification how
+many it leaves out.
 
 Every result has a level (critical and high: error, medium: warning, low and info: note), a
 full region (a table row is its row, column 1), the finding's fingerprint as its
@@ -10,6 +13,7 @@ accepted suppression. Problems of invalid inputs are the invocation's notificati
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -24,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck import __version__
+from policycheck.engine import severity_ranks
 from policycheck.errors import Location, Problem
 from policycheck.findings import fill_fingerprints
 from policycheck.formats.arrowtext import (
@@ -133,14 +138,57 @@ def notification(problem: Problem) -> dict[str, Any]:
 
 #: Findings per piece of the stream (a result is about 1.2 KB of text).
 CHUNK = 20_000
+#: Results in a run that GitHub code scanning accepts: it rejects a SARIF file with a run of
+#: more (and shows the 5,000 most severe).
+MAX_RESULTS = 25_000
+#: The notification's id when findings are left out.
+LIMIT_CODE = "results-limit"
+
+
+def within_limit(findings: pd.DataFrame) -> pd.DataFrame:
+    """The ``MAX_RESULTS`` findings a SARIF file holds, in their order: all when they are no
+    more; else the open ones (and reopened) before the waived and baselined, then the most
+    severe, then as listed, so that a run's new findings reach code scanning first and the
+    same findings keep the same place from run to run."""
+    if len(findings) <= MAX_RESULTS:
+        return findings
+    suppressed = findings["status"].isin(SUPPRESSED).to_numpy(dtype=bool)
+    order = np.lexsort((np.arange(len(findings)), severity_ranks(findings["severity"]),
+                        suppressed))
+    return findings.iloc[np.sort(order[:MAX_RESULTS])]
+
+
+def left_out(count: int) -> str:
+    """What the notification (and the command's warning) says when ``count`` findings are
+    more than a SARIF file holds."""
+    return (f"{count - MAX_RESULTS:,} of {count:,} findings are left out of the SARIF file: "
+            f"GitHub code scanning rejects a run of more than {MAX_RESULTS:,} results. It "
+            "holds the open findings first, the most severe first; the json, csv and xlsx "
+            "formats hold every finding, and --baseline, --select or --ignore make fewer")
 _RESULTS_SLOT = '\n      "results": []\n'
 
 
 def chunks(report: Report) -> Iterator[Piece]:
     """The SARIF document in UTF-8 pieces, results ``CHUNK`` findings at a time."""
+    return _chunks(report, len(report.findings))
+
+
+def redacted_chunks(report: Report) -> Iterator[Piece]:
+    """``chunks(redact(report))``, redacting only the findings the file holds (at most
+    ``MAX_RESULTS``), where redacting every finding took about a second at a hundred
+    thousand plans."""
+    from policycheck.formats.redact import redact
+
+    held = dataclasses.replace(report, findings=within_limit(report.findings))
+    return _chunks(redact(held), len(report.findings))
+
+
+def _chunks(report: Report, found: int) -> Iterator[Piece]:
+    """The SARIF document of ``report``, which held ``found`` findings before
+    ``within_limit``."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
-    top = _document(report, [])
-    findings = report.findings
+    top = _document(report, [], found)
+    findings = within_limit(report.findings)
     if not len(findings):
         yield top.encode("utf-8")
         return
@@ -160,7 +208,7 @@ def render(report: Report) -> str:
     return b"".join(chunks(report)).decode("utf-8")
 
 
-def _document(report: Report, results: list[Any]) -> str:
+def _document(report: Report, results: list[Any], found: int) -> str:
     sarif = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -171,7 +219,9 @@ def _document(report: Report, results: list[Any]) -> str:
                                 "rules": [rule_descriptor(r) for r in report.rules]}},
             "invocations": [{
                 "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [notification(p) for p in report.problems],
+                "toolExecutionNotifications": [notification(p) for p in report.problems] + (
+                    [{"level": "warning", "message": {"text": left_out(found)},
+                      "descriptor": {"id": LIMIT_CODE}}] if found > MAX_RESULTS else []),
             }],
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -183,8 +233,9 @@ def _document(report: Report, results: list[Any]) -> str:
 def _render_plain(report: Report) -> str:
     """The reference rendering: one ``result`` per finding record."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
-    findings = fill_fingerprints(report.findings)
-    return _document(report, [result(row, rule_index) for row in records(findings)])
+    findings = within_limit(fill_fingerprints(report.findings))
+    return _document(report, [result(row, rule_index) for row in records(findings)],
+                     len(report.findings))
 
 
 # A result as ``dumps`` indents it inside the document: the constant text before each of
