@@ -229,24 +229,42 @@ def render_json(diff: Diff) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _markdown_findings(title: str, frame: pd.DataFrame) -> list[str]:
-    from policycheck.formats.markdown import escape, table
+def _markdown_findings(title: str, frame: pd.DataFrame, room: float) -> list[str]:
+    """A table of the first MARKDOWN_ROWS findings of ``frame``, those that fit in ``room``
+    characters, and how many more there are."""
+    from policycheck.formats.markdown import escape, fitting, size, table_head, table_row
 
     if frame.empty:
         return []
-    rows = [(escape(r["severity"]) + (f" (was {escape(r['old_severity'])})"
-                                      if r.get("old_severity") else ""),
-             escape(r["status"]), f"`{escape(r['rule_id'])}`", escape(r["plan_id"]),
-             escape(r["message"])) for r in _records(frame.head(MARKDOWN_ROWS))]
-    lines = ["", f"**{title} ({len(frame)})**", ""]
-    lines += table(("severity", "status", "rule", "plan", "message"), rows)
-    if len(frame) > MARKDOWN_ROWS:
-        lines.append(f"\nand {len(frame) - MARKDOWN_ROWS} more")
+    rows = [table_row((escape(r["severity"]) + (f" (was {escape(r['old_severity'])})"
+                                                 if r.get("old_severity") else ""),
+                       escape(r["status"]), f"`{escape(r['rule_id'])}`", escape(r["plan_id"]),
+                       escape(r["message"]))) for r in _records(frame.head(MARKDOWN_ROWS))]
+    lines = ["", f"**{title} ({len(frame)})**", "",
+             *table_head(("severity", "status", "rule", "plan", "message"))]
+    rows = rows[:fitting(rows, room - size(lines) - _NOTE)]
+    lines += rows
+    if len(frame) > len(rows):
+        lines.append(f"\nand {len(frame) - len(rows)} more")
     return lines
 
 
+#: Room kept for a line that says how many more there are.
+_NOTE = 100
+
+
 def render_markdown(diff: Diff) -> str:
-    from policycheck.formats.markdown import escape, table
+    """The pull-request comment: within ``markdown.COMMENT_BUDGET`` characters (GitHub
+    refuses a comment of more than 65,536); the mix takes at most a quarter, the plans added
+    and removed an eighth each, and the three tables of findings share what is left."""
+    from policycheck.formats.markdown import (
+        COMMENT_BUDGET,
+        escape,
+        fitting,
+        size,
+        table_head,
+        table_row,
+    )
 
     failing = len(diff.failing)
     if diff.new.errors:
@@ -255,15 +273,28 @@ def render_markdown(diff: Diff) -> str:
         verdict = "❌ fail" if failing else "✅ pass"
     lines = [f"## policycheck diff: {verdict}", "", escape(summary(diff)).replace("\n", " ")]
     if len(diff.mix):
-        lines += ["", "**Incentive mix** (share of target variable pay)", ""]
-        lines += table(("plan", "change"), [(escape(plan), escape(mix_text(diff, plan)))
-                                            for plan in diff.mix_plans[:MARKDOWN_ROWS]])
+        lines += ["", "**Incentive mix** (share of target variable pay)", "",
+                  *table_head(("plan", "change"))]
+        rows = [table_row((escape(plan), escape(mix_text(diff, plan))))
+                for plan in diff.mix_plans[:MARKDOWN_ROWS]]
+        rows = rows[:fitting(rows, COMMENT_BUDGET / 4 - _NOTE)]
+        lines += rows
+        if len(diff.mix_plans) > len(rows):
+            lines.append(f"\nand {len(diff.mix_plans) - len(rows)} more plans")
     for title, ids in (("Plans added", diff.plans_added), ("Plans removed", diff.plans_removed)):
         if ids:
-            lines += ["", f"**{title}:** " + ", ".join(escape(i) for i in ids[:MARKDOWN_ROWS])]
-    lines += _markdown_findings("Introduced findings", diff.introduced)
-    lines += _markdown_findings("Findings with a raised severity", diff.raised)
-    lines += _markdown_findings("Resolved findings", diff.resolved)
+            names = [escape(i) for i in ids[:MARKDOWN_ROWS]]
+            names = names[:fitting(names, COMMENT_BUDGET / 8 - _NOTE)]
+            more = f" and {len(ids) - len(names)} more" if len(ids) > len(names) else ""
+            lines += ["", f"**{title}:** " + ", ".join(names) + more]
+    tables = (("Introduced findings", diff.introduced),
+              ("Findings with a raised severity", diff.raised),
+              ("Resolved findings", diff.resolved))
+    room = COMMENT_BUDGET - size(lines)
+    for left, (title, frame) in zip(range(len(tables), 0, -1), tables, strict=True):
+        part = _markdown_findings(title, frame, room / left)
+        room -= size(part)
+        lines += part
     return "\n".join(lines) + "\n"
 
 

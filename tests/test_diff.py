@@ -272,3 +272,33 @@ def test_a_redacted_diff_shows_its_findings_and_problems_as_check_shows_them(
     if not redact:
         markdown = run(capsys, "diff", "old", "new", "--format", "markdown")[1]
         assert r"\[redacted\]" in markdown and not any(f in markdown for f in figures)
+
+
+def test_the_markdown_comment_stays_within_what_github_takes(versions: Path) -> None:
+    """GitHub refuses a comment of more than 65,536 characters: each table lists the rows
+    that fit (the mix a quarter, the plans added and removed an eighth each, the findings
+    sharing the rest) and says how many more there are; so do the lists of plans."""
+    import dataclasses
+    import re
+
+    from policycheck.formats.markdown import COMMENT_BUDGET
+
+    result = diff_reports(check(["old"]), check(["new"]))
+    big = pd.concat([result.introduced] * 40, ignore_index=True)  # 120 findings
+    big["message"] = [f"{i} " + "m" * 2_000 for i in range(len(big))]
+    added = tuple(f"plan-{i:03d}-" + "x" * 300 for i in range(80))
+    case = dataclasses.replace(result, introduced=big, resolved=big.head(7),
+                               plans_added=added)
+    comment = render_markdown(case)
+    assert len(comment) <= COMMENT_BUDGET
+    sections = comment.split("\n**")
+    introduced = next(s for s in sections if s.startswith("Introduced findings (120)**"))
+    listed = sum(line.startswith("| ") for line in introduced.splitlines()) - 1
+    assert 0 < listed < 50 and introduced.endswith(f"\nand {120 - listed} more\n")
+    resolved = next(s for s in sections if s.startswith("Resolved findings (7)**"))
+    assert sum(line.startswith("| ") for line in resolved.splitlines()) - 1 == 7
+    assert "\nand" not in resolved  # every one listed: the introduced left it room
+    plans = next(s for s in sections if s.startswith("Plans added:**"))
+    shown = len(re.findall(r"plan-\d{3}-", plans))
+    assert 0 < shown < 50 and plans.rstrip().endswith(f" and {80 - shown} more")
+    assert "more" not in render_markdown(result)  # a comment that fits: every row, no note

@@ -565,6 +565,40 @@ def test_markdown_caps_the_table_at_50_rows(report: Report) -> None:
     assert sum(line.startswith("| medium |") for line in rest.splitlines()) == 10
 
 
+@pytest.mark.parametrize("message_length, problems", [(0, 0), (5_000, 0), (0, 120)])
+def test_markdown_comment_stays_within_what_github_takes(
+        report: Report, message_length: int, problems: int) -> None:
+    """GitHub refuses a comment of more than 65,536 characters: rows are listed while they
+    fit in 60,000, and each list says how many more there are."""
+    from policycheck.formats.markdown import COMMENT_BUDGET
+
+    many = pd.concat([odd(report).findings] * 130, ignore_index=True)  # 650 findings
+    if message_length:
+        many["message"] = [f"{i} " + "m" * message_length for i in range(len(many))]
+    problem = Problem(Location("plans.yaml", "", 4, 5), "base_pay: got " + "9" * 900, "range",
+                      field="base_pay")
+    case = dataclasses.replace(report, findings=many, problems=(problem,) * problems)
+    for comment in (text(case, "markdown"), text(case, "markdown", redact=False)):
+        assert len(comment) <= COMMENT_BUDGET < 65_536
+        top, _, rest = comment.partition("<details>")
+        top_rows = sum(line.startswith("| medium |") or line.startswith("| critical |")
+                       or line.startswith("| high |") for line in top.splitlines())
+        chosen = int((~many["status"].isin(["waived", "baselined"])
+                      & many["severity"].isin(["critical", "high", "medium"])).sum())
+        assert chosen == 260  # open at or above medium: 2 of the 5 findings, 130 times
+        if message_length:
+            assert top_rows < 50
+            assert f"…and {chosen - top_rows} more: see the SARIF or JSON output." in top
+        else:
+            assert top_rows == 50 and f"…and {chosen - 50} more, listed below." in top
+        details = rest.partition("</details>")[0]
+        listed = sum(line.startswith("| ") for line in details.splitlines()) - 1  # less the head
+        assert f"<summary>{650 - 50} more findings" in details  # beyond the first 50 chosen
+        assert f"…and {600 - listed} more: see the SARIF or JSON output." in details
+        shown = sum(line.startswith("- plans.yaml:4:5: error") for line in comment.splitlines())
+        assert (f"- and {problems - shown} more" in comment) == (problems > 0)
+
+
 def test_markdown_passes_when_nothing_fails(report: Report) -> None:
     comment = text(dataclasses.replace(report, fail_on="none"), "markdown")
     assert comment.startswith("## policycheck: ✅ pass")

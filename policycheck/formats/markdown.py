@@ -2,8 +2,10 @@
 
 A headline with the verdict against ``fail_on`` and the counts by severity; a table of the
 open findings at or above medium (the first 50); a collapsed ``<details>`` with the rest (the
-overflow, lower severities, waived and baselined findings; at most 500 rows, to stay well
-inside GitHub's 65,536-character comment); and the incentive mix of the plans with findings.
+overflow, lower severities, waived and baselined findings; at most 500 rows); and the
+incentive mix of the plans with findings. GitHub refuses a comment of more than 65,536
+characters: the comment keeps within ``COMMENT_BUDGET``, listing fewer rows where they would
+not fit, and says how many more there are.
 Everything taken from the input is escaped (``escape``): it can neither inject HTML nor break
 a table, mention a user or link an issue. Pay is redacted by default.
 """
@@ -11,6 +13,7 @@ a table, mention a user or link an issue. Pay is redacted by default.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -24,6 +27,11 @@ from policycheck.report import Report
 
 TABLE_ROWS = 50
 DETAILS_ROWS = 500
+#: Characters a comment keeps within: GitHub refuses one of more than 65,536, and a workflow
+#: may add a few lines around it.
+COMMENT_BUDGET = 60_000
+#: Room kept for the lines around a table's rows that say how many more there are.
+_NOTES = 200
 MIX_COLUMNS = (("speed", "share_speed"), ("cost", "share_cost"), ("sales", "share_sales"),
                ("customer", "share_customer"), ("protected", "protected_share"))
 # HTML special characters as entities; markdown punctuation backslash-escaped; "@" and "#"
@@ -48,11 +56,31 @@ def percent(share: object) -> str:
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    return table_head(header) + [table_row(row) for row in rows]
 
 
-def headline(report: Report) -> list[str]:
+def table_head(header: Sequence[str]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+def table_row(row: Sequence[str]) -> str:
+    return "| " + " | ".join(row) + " |"
+
+
+def fitting(lines: Sequence[str], room: float) -> int:
+    """How many of ``lines`` (each ended by a line break) fit in ``room`` characters."""
+    used = np.cumsum([len(line) + 1 for line in lines])
+    return int(np.searchsorted(used, room, side="right"))
+
+
+def size(lines: Sequence[str]) -> int:
+    """The characters ``lines`` take, each ended by a line break."""
+    return sum(len(line) + 1 for line in lines)
+
+
+def headline(report: Report, room: float = math.inf) -> list[str]:
+    """The verdict, the counts and the input problems (at most TABLE_ROWS, and those that fit
+    in ``room`` characters)."""
     counts = report.counts()
     failing = report.failing_count
     if report.errors:
@@ -76,10 +104,12 @@ def headline(report: Report) -> list[str]:
         lines += ["", f"**{len(report.problems)} input problem"
                   f"{'s' * (len(report.problems) != 1)}**; {report.plans_invalid} invalid "
                   f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked:", ""]
-        lines += [f"- {escape(p.location)}: {escape(p.severity)}: {escape(p.message)} "
+        listed = [f"- {escape(p.location)}: {escape(p.severity)}: {escape(p.message)} "
                   f"\\[{escape(p.code)}\\]" for p in report.problems[:TABLE_ROWS]]
-        if len(report.problems) > TABLE_ROWS:
-            lines.append(f"- and {len(report.problems) - TABLE_ROWS} more")
+        listed = listed[:fitting(listed, room - size(lines) - _NOTES)]
+        lines += listed
+        if len(report.problems) > len(listed):
+            lines.append(f"- and {len(report.problems) - len(listed)} more")
     return lines
 
 
@@ -98,10 +128,12 @@ def _finding_row(row: dict[str, Any], with_status: bool) -> list[str]:
 
 
 def findings_section(report: Report,
-                     shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> list[str]:
+                     shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                     room: float = math.inf) -> list[str]:
     """The open findings at or above medium (the first TABLE_ROWS), then the others in a
-    collapsed list (the first DETAILS_ROWS). Only the rows listed are made records (a
-    million findings are too many), through ``shown`` when given (the redaction)."""
+    collapsed list (the first DETAILS_ROWS), as many of each as fit in ``room`` characters.
+    Only the rows listed are made records (a million findings are too many), through
+    ``shown`` when given (the redaction)."""
     findings = report.findings
     ranks = np.array([SEVERITY_RANK[s] for s in plain_column(findings, "severity")], dtype=int)
     order = np.argsort(ranks, kind="stable")  # most severe first, report order within
@@ -111,31 +143,37 @@ def findings_section(report: Report,
     rest_order = order[~np.isin(order, chosen[:TABLE_ROWS])]
     listed = findings.iloc[np.concatenate([chosen[:TABLE_ROWS], rest_order[:DETAILS_ROWS]])]
     rows = records(listed if shown is None else shown(listed))
-    top, rest = rows[:min(len(chosen), TABLE_ROWS)], rows[min(len(chosen), TABLE_ROWS):]
-    overflow = len(chosen) - len(top)
+    split = min(len(chosen), TABLE_ROWS)
+    top = [table_row(_finding_row(r, False)) for r in rows[:split]]
+    rest = [table_row(_finding_row(r, True)) for r in rows[split:]]
     lines = ["", "### Open findings at or above medium", ""]
+    room -= size(lines) + 2 * _NOTES + 300  # the tables' heads and the details' summary
+    top = top[:fitting(top, room)]
+    rest = rest[:fitting(rest, room - size(top))]
     if top:
-        lines += table(("severity", "rule", "plan", "message"),
-                       (_finding_row(r, False) for r in top))
+        lines += table_head(("severity", "rule", "plan", "message")) + top
     else:
         lines.append("None.")
-    if overflow:
-        lines += ["", f"…and {overflow} more, listed below."]
+    if len(top) < split:  # out of room: the rest are not listed below
+        lines += ["", f"…and {len(chosen) - len(top)} more: see the SARIF or JSON output."]
+    elif len(chosen) > len(top):
+        lines += ["", f"…and {len(chosen) - len(top)} more, listed below."]
     if len(rest_order):
         lines += ["", "<details>", f"<summary>{len(rest_order)} more finding"
                   f"{'s' * (len(rest_order) != 1)} (lower severity, "
                   "waived, baselined or beyond the first "
                   f"{TABLE_ROWS})</summary>", ""]
-        lines += table(("severity", "status", "rule", "plan", "message"),
-                       (_finding_row(r, True) for r in rest))
-        if len(rest_order) > DETAILS_ROWS:
-            lines += ["", f"…and {len(rest_order) - DETAILS_ROWS} more: see the SARIF or JSON "
+        lines += table_head(("severity", "status", "rule", "plan", "message")) + rest
+        if len(rest_order) > len(rest):
+            lines += ["", f"…and {len(rest_order) - len(rest)} more: see the SARIF or JSON "
                       "output."]
         lines += ["", "</details>"]
     return lines
 
 
-def mix_section(report: Report) -> list[str]:
+def mix_section(report: Report, room: float = math.inf) -> list[str]:
+    """The incentive mix of the plans with findings (the first TABLE_ROWS, and those that
+    fit in ``room`` characters)."""
     profiles = report.profiles
     if profiles.empty or report.findings.empty:
         return []
@@ -148,14 +186,28 @@ def mix_section(report: Report) -> list[str]:
     lines = ["", "### Incentive mix of the plans with findings", "",
              "Share of target variable pay on each pressure, and the share protected by a "
              "customer-side gate or modifier.", ""]
-    lines += table(("plan", "role", *(name for name, _ in MIX_COLUMNS), "findings"), rows)
-    if len(flagged) > TABLE_ROWS:
-        lines += ["", f"…and {len(flagged) - TABLE_ROWS} more plans."]
+    lines += table_head(("plan", "role", *(name for name, _ in MIX_COLUMNS), "findings"))
+    listed = [table_row(row) for row in rows]
+    listed = listed[:fitting(listed, room - size(lines) - _NOTES)]
+    lines += listed
+    if len(flagged) > len(listed):
+        lines += ["", f"…and {len(flagged) - len(listed)} more plans."]
     return lines
 
 
 def render(report: Report) -> str:
-    return "\n".join(headline(report) + findings_section(report) + mix_section(report)) + "\n"
+    return _comment(report, report)
+
+
+def _comment(report: Report, outside: Report,
+             shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> str:
+    """The comment of ``report`` within ``COMMENT_BUDGET``: the headline and the mix (of
+    ``outside``: the report, or its problems and profiles redacted) take at most a quarter
+    each, the findings what is left."""
+    head = headline(outside, COMMENT_BUDGET / 4)
+    mix = mix_section(outside, COMMENT_BUDGET / 4)
+    body = findings_section(report, shown, COMMENT_BUDGET - size(head) - size(mix))
+    return "\n".join(head + body + mix) + "\n"
 
 
 def render_redacted(report: Report) -> str:
@@ -170,5 +222,4 @@ def render_redacted(report: Report) -> str:
     def shown(findings: pd.DataFrame) -> pd.DataFrame:
         return redact(dataclasses.replace(report, findings=findings)).findings
 
-    return "\n".join(headline(outside) + findings_section(report, shown)
-                     + mix_section(outside)) + "\n"
+    return _comment(report, outside, shown)
