@@ -1,7 +1,7 @@
 """Benchmark of the commands beside ``check`` at scale, each run as a user runs it.
 
 Over one generated organisation (CSV, default 100,000 plans): ``check`` to JSON (for
-reference) and to Excel, the leadership report, writing and using a baseline, 1,000
+reference), to Excel and to SARIF, the leadership report, writing and using a baseline, 1,000
 waivers, a diff (JSON, and Markdown, redacted, as a pull request shows it) against a copy in
 which every thousandth plan's target variable pay is doubled, and ``export --xlsx``.
 Prints a Markdown table of wall time, peak RSS and output size, each the fastest of
@@ -73,6 +73,7 @@ def main() -> int:
             f"check --waivers ({WAIVED_PLANS + 1:,} waivers) --format json": (
                 ["check", str(org), "--waivers", str(waivers), "--format", "json"], None),
             "check --format xlsx": (["check", str(org), "--format", "xlsx"], None),
+            "check --format sarif": (["check", str(org), "--format", "sarif"], None),
             "diff --format json": (["diff", str(org), str(changed), "--format", "json"], None),
             "diff --format markdown": (["diff", str(org), str(changed), "--format", "markdown"],
                                        None),

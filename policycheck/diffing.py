@@ -126,9 +126,9 @@ def redacted(diff: Diff) -> Diff:
     reports' problems and profiles. Its reports keep no findings: a diff shows those it
     found, and redacting every finding of both versions first took 2 s and 0.5 GB at
     100,000 plans."""
-    from policycheck.formats.redact import redact, redact_findings
+    from policycheck.formats.redact import redact_around, redact_findings
 
-    old, new = (redact(dataclasses.replace(r, findings=r.findings.iloc[0:0]))
+    old, new = (dataclasses.replace(redact_around(r), findings=r.findings.iloc[0:0])
                 for r in (diff.old, diff.new))
     return dataclasses.replace(
         diff, old=old, new=new, introduced=redact_findings(diff.introduced, diff.new.rules),

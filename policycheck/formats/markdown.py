@@ -12,7 +12,6 @@ a table, mention a user or link an issue. Pay is redacted by default.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -214,12 +213,7 @@ def render_redacted(report: Report) -> str:
     """``render(redact(report))``, redacting only what the comment shows: the problems, the
     plans' mix and the findings it lists (at most TABLE_ROWS + DETAILS_ROWS), where
     redacting every finding took about a second at a hundred thousand plans."""
-    from policycheck.formats.redact import redact
+    from policycheck.formats.redact import redact_around, redact_findings
 
-    parts = redact(dataclasses.replace(report, findings=report.findings.iloc[:0]))
-    outside = dataclasses.replace(report, problems=parts.problems, profiles=parts.profiles)
-
-    def shown(findings: pd.DataFrame) -> pd.DataFrame:
-        return redact(dataclasses.replace(report, findings=findings)).findings
-
-    return _comment(report, outside, shown)
+    return _comment(report, redact_around(report),
+                    lambda findings: redact_findings(findings, report.rules))

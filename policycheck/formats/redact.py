@@ -88,13 +88,20 @@ def _names_pay(name: str) -> bool:
 
 
 def redact(report: Report) -> Report:
+    return dataclasses.replace(redact_around(report),
+                               findings=redact_findings(report.findings, report.rules))
+
+
+def redact_around(report: Report) -> Report:
+    """``report`` with pay hidden in its problems and its plans' profiles, its findings as
+    they are: for an output that shows a few of them, and redacts those
+    (``redact_findings``)."""
     profiles = report.profiles.copy()
     for column in profiles.columns:
         if names_pay(column) and pd.api.types.is_numeric_dtype(profiles[column]):
             profiles[column] = np.nan
     problems = tuple(_problem(p) for p in report.problems)
-    return dataclasses.replace(report, findings=redact_findings(report.findings, report.rules),
-                               profiles=profiles, problems=problems)
+    return dataclasses.replace(report, profiles=profiles, problems=problems)
 
 
 def redact_findings(findings: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.DataFrame:

@@ -177,10 +177,11 @@ def redacted_chunks(report: Report) -> Iterator[Piece]:
     """``chunks(redact(report))``, redacting only the findings the file holds (at most
     ``MAX_RESULTS``), where redacting every finding took about a second at a hundred
     thousand plans."""
-    from policycheck.formats.redact import redact
+    from policycheck.formats.redact import redact_around, redact_findings
 
-    held = dataclasses.replace(report, findings=within_limit(report.findings))
-    return _chunks(redact(held), len(report.findings))
+    held = dataclasses.replace(redact_around(report), findings=redact_findings(
+        within_limit(report.findings), report.rules))
+    return _chunks(held, len(report.findings))
 
 
 def _chunks(report: Report, found: int) -> Iterator[Piece]:
