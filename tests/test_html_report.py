@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -125,6 +126,32 @@ def test_html_redaction_hides_pay(tmp_path: Path) -> None:
     assert main(["report", str(SAMPLE), "-o", str(out), "--redact"]) == 0
     html = out.read_text(encoding="utf-8")
     assert "[redacted]" in html and not re.search(r"EUR \d", html)
+
+
+def test_a_redacted_report_redacts_the_findings_it_shows_as_if_it_redacted_all() -> None:
+    """Built redacted, the analysis redacts its problems and profiles and, of its findings,
+    those a page shows: the pages are those of the report redacted whole."""
+    import dataclasses
+
+    from policycheck.formats.redact import redact
+    from policycheck.leadership.analysis import analyse
+    from policycheck.leadership.html import render_html
+    from policycheck.leadership.markdown import render_markdown
+
+    lead = analyse([SAMPLE], redact=True)
+    plain = analyse([SAMPLE])
+    assert lead.redacted and not plain.redacted
+    assert lead.report.findings["message"].equals(plain.report.findings["message"])
+    assert lead.report.problems == redact(plain.report).problems
+    whole = dataclasses.replace(lead, report=redact(plain.report))
+    for render in (render_html, render_markdown):
+        assert render(lead, redact=True) == render(whole, redact=True)
+    ids = pd.Index(["rb-banker-solutions-2027"])
+    shown = lead.shown_findings(ids, redact=False)
+    assert "18,000" not in " ".join(shown["message"]) and len(shown) == 22
+    assert "18,000" in " ".join(plain.shown_findings(ids, redact=False)["message"])
+    assert plain.shown_findings(ids, redact=True)["message"].tolist() == shown[
+        "message"].tolist()
 
 
 def test_plans_beyond_the_detail_limit_go_to_the_compact_table(tmp_path: Path) -> None:

@@ -84,9 +84,8 @@ def _evidence(value: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _findings(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
-    findings = lead.report.findings
-    chosen = findings[findings["plan_id"].isin(ids)]
+def _findings(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
+    chosen = lead.shown_findings(ids, redact)
     rules = {r.id: r for r in lead.report.rules}
     chosen = chosen.assign(
         _rank=chosen["severity"].map(SEVERITY_RANK),
@@ -181,7 +180,7 @@ def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, A
     """The plans shown in full, most exposed first, each with its flags, measures, checks."""
     top = lead.plans.head(limit)
     ids = pd.Index(top["plan_id"])
-    findings = _bucket(_findings(lead, ids))
+    findings = _bucket(_findings(lead, ids, redact))
     measures = _bucket(_components(lead, ids, redact))
     checks = _bucket(_checks(lead, ids))
     rows = top.assign(label=labels(top), flags=flags_text(top),
