@@ -492,12 +492,17 @@ def test_junit_reports_problems_as_errors(report: Report) -> None:
 # -- GitHub annotations ---------------------------------------------------------------------
 
 def test_github_annotates_each_open_finding_then_summarises(report: Report) -> None:
+    """Most severe first (GitHub shows the first 10 annotations of each kind in a step),
+    in the report's order within a severity."""
     lines = text(report, "github").splitlines()
     assert lines[0] == ("::error file=tests/data/formats_plans/plans.yaml,line=4,col=5,"
                         "title=fmt.speed-share::critical: plan 'cc-agent-speed-2027': 75%25 of "
                         "variable pay rides on speed measures")
     assert [line.split(" ", 1)[0] for line in lines[:5]] == [
-        "::error", "::warning", "::error", "::notice", "::warning"]
+        "::error", "::error", "::warning", "::warning", "::notice"]
+    assert [line.split("::")[2].split(":")[0] for line in lines[:5]] == [
+        "critical", "high", "medium", "medium", "low"]
+    assert "plan 'cc-agent-speed-2027'" in lines[2] and "plan '=cmd" in lines[3]
     assert lines[5:] == ["Checked 4 of 4 plans with 3 rules: 5 findings (1 critical, 1 high, "
                          "2 medium, 1 low).", "2 findings at or above 'high'."]
     marked = statuses(report, ("waived", "agreed"), ("baselined", None))

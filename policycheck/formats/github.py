@@ -11,10 +11,12 @@ escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``
 from collections.abc import Iterator
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.engine import severity_ranks
 from policycheck.errors import Location
 from policycheck.formats.arrowtext import (
     POSITION,
@@ -139,12 +141,17 @@ CHUNK = 50_000
 
 def chunks(report: Report) -> Iterator[Piece]:
     """The annotations in UTF-8 pieces: the problems', the findings' ``CHUNK`` at a time,
-    then the summary; each piece ends its last line."""
+    then the summary; each piece ends its last line. The findings go most severe first (in
+    the report's order within a severity): GitHub shows the first 10 annotations of each
+    kind in a step, and a critical one should be among them before a high one."""
     if report.problems:
         yield "".join(command("error" if p.severity == "error" else "warning", p.location,
                               f"policycheck {p.code}", p.message) + "\n"
                       for p in report.problems).encode("utf-8")
     findings = report.findings
+    ranks = severity_ranks(findings["severity"]) if len(findings) else np.zeros(0)
+    if not (ranks[1:] >= ranks[:-1]).all():  # NaN, a severity it does not know: last
+        findings = findings.iloc[np.argsort(ranks, kind="stable")]
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
         built = annotation_array(part, end="\n")
