@@ -179,6 +179,53 @@ def test_a_baseline_past_the_size_limit_stops_the_run(
     refused_for_size(capsys, "--baseline", "baseline.json", "baseline")
 
 
+def test_a_baseline_named_gz_is_written_and_read_compressed(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub refuses a pushed file over 100 MB (a baseline of 100,000 plans is 157 MB, 13
+    MB compressed): ``*.gz`` is written gzip-compressed, the same findings the same bytes,
+    and a compressed baseline is read whatever its name."""
+    import gzip
+
+    write(workdir, {"plans/a.yaml": risky("a-2027"), "plans/b.yaml": good("b-2027")})
+    assert run(capsys, "check", "plans", "--write-baseline", "baseline.json")[0] == 0
+    code, _, err = run(capsys, "check", "plans", "--write-baseline", "baseline.json.gz")
+    assert (code, err) == (0, "wrote baseline.json.gz: 3 findings recorded\n")
+    packed = (workdir / "baseline.json.gz").read_bytes()
+    assert packed[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # no name, no time
+    assert gzip.decompress(packed) == (workdir / "baseline.json").read_bytes()
+    run(capsys, "check", "plans", "--write-baseline", "again.gz")
+    assert (workdir / "again.gz").read_bytes() == packed
+    (workdir / "named.json").write_bytes(packed)
+    for name in ("baseline.json.gz", "named.json"):
+        assert statuses(capsys, "plans", "--baseline", name) == (0, [
+            ("a-2027", "claw.none", "baselined"), ("a-2027", "gate.missing", "baselined"),
+            ("a-2027", "cs.handle-time", "baselined")])
+
+
+def test_a_compressed_baseline_that_is_not_whole_or_unpacks_too_far(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    write(workdir, {"plans/a.yaml": risky()})
+    run(capsys, "check", "plans", "--write-baseline", "baseline.json.gz")
+    packed = (workdir / "baseline.json.gz").read_bytes()
+    error = "policycheck: error: bad.gz: the baseline is not valid gzip data"
+    for data, said in ((packed[:-12], f"{error} (it ends early)\n"),
+                       (packed + packed, f"{error} (more follows its end; expected one gzip "
+                                         "member)\n"),
+                       (packed[:10] + b"\xff" * 20, f"{error} (Error -3 while decompressing "
+                                                     "data: invalid block type)\n")):
+        (workdir / "bad.gz").write_bytes(data)
+        assert run(capsys, "check", "plans", "--baseline", "bad.gz") == (2, "", said)
+    plain = gzip.decompress(packed)
+    (workdir / "bad.gz").write_bytes(gzip.compress(plain + b" " * 20_000, mtime=0))
+    assert (workdir / "bad.gz").stat().st_size < 10_000  # within the limit packed, not unpacked
+    assert run(capsys, "--max-file-size", "0.01", "check", "plans", "--baseline",
+               "bad.gz") == (2, "", "policycheck: error: bad.gz: the baseline unpacks to more "
+                                    "than 10,485 bytes, the limit (raise it with policycheck "
+                                    "--max-file-size MB)\n")
+
+
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(rows=st.lists(st.tuples(
     st.text(alphabet=st.sampled_from(list("ab.-é\"\\\n")), min_size=1, max_size=6),

@@ -106,8 +106,8 @@ def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
 @RULE_SETTINGS
 @GATE_SETTINGS
 @click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Record the current findings in FILE; later runs with --baseline FILE "
-                   "fail only on new ones.")
+              help="Record the current findings in FILE (gzip-compressed if FILE ends in "
+                   ".gz); later runs with --baseline FILE fail only on new ones.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
               help="Format of the standard output. [default: text]")
 @click.option("--redact/--no-redact", default=None,
