@@ -28,6 +28,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import distinct, positions
 from policycheck.engine import SEVERITY_RANK, fill_fingerprints, severity_ranks
 from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
 from policycheck.export import atomic_write
@@ -165,15 +166,17 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
         raise UsageError(f"{shown}: not a policycheck baseline: expected {{\"version\": "
                          f"{BASELINE_VERSION}, \"fingerprints\": [{{\"fingerprint\": ..., "
                          "\"severity\": ...}, ...]} (write one with --write-baseline)")
-    return pd.DataFrame({"fingerprint": fingerprints, "recorded": recorded},
-                        columns=["fingerprint", "recorded"]).drop_duplicates("fingerprint")
+    table = pd.DataFrame({"fingerprint": fingerprints, "recorded": recorded},
+                         columns=["fingerprint", "recorded"])
+    # a fingerprint twice only in a file not written by --write-baseline: the first counts
+    return table if distinct(table["fingerprint"]) else table.drop_duplicates("fingerprint")
 
 
 def apply_baseline(findings: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
     """Open findings in the baseline, no more severe than recorded, become ``baselined``."""
     fill_fingerprints(findings)
     # looked up by position, not merged: the recorded fingerprints are distinct
-    at = pd.Index(recorded["fingerprint"]).get_indexer(findings["fingerprint"])
+    at = positions(findings["fingerprint"], recorded["fingerprint"])
     was = np.append(severity_ranks(recorded["recorded"]), np.nan)[at]  # -1: not recorded (NaN)
     known = ~np.isnan(was) & (severity_ranks(findings["severity"]) >= was)
     findings = findings.copy()

@@ -89,6 +89,25 @@ def among(values: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndar
         np.asarray(wanted, dtype=object)).to_numpy(dtype=bool)
 
 
+def positions(values: pd.Series | pd.Index, among: pd.Series | pd.Index) -> np.ndarray:
+    """Where each of ``values`` is in ``among`` (distinct values), -1 where it is not: pandas'
+    ``get_indexer`` of Arrow text makes Python objects of both sides (0.55 s for a million
+    fingerprints). Arrow text against Arrow text is hashed by Arrow (about 0.2 s)."""
+    if all(isinstance(column.array, pd.arrays.ArrowStringArray) for column in (values, among)):
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(among.array))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return pd.Index(np.asarray(among, dtype=object)).get_indexer(
+        np.asarray(values, dtype=object))
+
+
+def distinct(column: pd.Series) -> bool:
+    """Whether no value of ``column`` comes twice (Arrow text counted by Arrow)."""
+    if isinstance(column.array, pd.arrays.ArrowStringArray):
+        return bool(pc.count_distinct(pa.array(column.array), mode="all").as_py()
+                    == len(column))
+    return bool(column.is_unique)
+
+
 def per_distinct(values: Any, work: Callable[[Any], Any]) -> np.ndarray:
     """``work`` of each value, worked out once per distinct value (a column of a million
     rows holds a few hundred; ``Series.map`` calls it, and makes a Python object, a row at

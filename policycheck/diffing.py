@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck import __version__
-from policycheck.codes import among
+from policycheck.codes import among, distinct, positions
 from policycheck.engine import SEVERITY_RANK, fill_fingerprints, severity_ranks
 from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
 from policycheck.model import PRESSURES
@@ -91,13 +91,12 @@ def mix_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 def _raised(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Findings of both versions, more severe in ``after``, with their ``old_severity``."""
-    was = pd.Index(before["fingerprint"].to_numpy(dtype=object), dtype=object)
-    if not was.is_unique:  # one fingerprint twice: each pair of them, as a merge gives it
+    if not distinct(before["fingerprint"]):  # one twice: each pair, as a merge gives it
         pairs = after.merge(before[["fingerprint", "severity"]].rename(
             columns={"severity": "old_severity"}), on="fingerprint")
         return pairs[severity_ranks(pairs["severity"])
                      < severity_ranks(pairs["old_severity"])]
-    at = was.get_indexer(after["fingerprint"].to_numpy(dtype=object))  # -1: not before
+    at = positions(after["fingerprint"], before["fingerprint"])  # -1: not before
     old_rank = np.append(severity_ranks(before["severity"]), np.nan)[at]
     rows = np.flatnonzero(severity_ranks(after["severity"]) < old_rank)
     return after.iloc[rows].assign(

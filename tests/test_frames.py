@@ -77,6 +77,23 @@ def test_among_is_isin(values: list[str | None], wanted: list[str | None]) -> No
     assert among(column.astype(object), looked).tolist() == column.isin(looked).tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "é", None]), max_size=12),
+       st.lists(st.sampled_from(["a", "b", "c", "d", "é", None]), max_size=6, unique=True))
+def test_positions_and_distinct_are_get_indexer_and_is_unique(
+        values: list[str | None], among_: list[str | None]) -> None:
+    """Where each value is among distinct ones, as pandas' get_indexer of the same Arrow
+    text, by Arrow or by Python objects; whether a column has no value twice."""
+    from policycheck.codes import distinct, positions
+
+    column, looked = pd.Series(values, dtype="str"), pd.Series(among_, dtype="str")
+    expected = pd.Index(looked.astype(object)).get_indexer(column.astype(object)).tolist()
+    assert positions(column, looked).tolist() == expected
+    assert positions(column.astype(object), looked).tolist() == expected
+    for series in (column, column.astype(object)):
+        assert distinct(series) == series.is_unique
+
+
 def test_per_distinct_works_each_value_once_and_missing_only_if_there_is_one() -> None:
     from policycheck.codes import group_firsts, per_distinct
 
