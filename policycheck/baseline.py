@@ -49,7 +49,8 @@ def baseline_table(findings: pd.DataFrame) -> pd.DataFrame:
     objects took seconds at a million findings)."""
     fill_fingerprints(findings)
     table = findings.loc[findings["status"].isin(RECORDED), list(ENTRY_KEYS)]
-    table = table.drop_duplicates("fingerprint")
+    if not distinct(table["fingerprint"]):  # two findings of one rule on one entity
+        table = table.drop_duplicates("fingerprint")
     keys = [pd.factorize(column, sort=True)[0] for column in (
         table["fingerprint"], table["entity_id"].fillna(""), table["plan_id"],
         table["rule_id"])]
