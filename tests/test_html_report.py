@@ -130,7 +130,8 @@ def test_html_redaction_hides_pay(tmp_path: Path) -> None:
 
 def test_a_redacted_report_redacts_the_findings_it_shows_as_if_it_redacted_all() -> None:
     """Built redacted, the analysis redacts its problems and profiles and, of its findings,
-    those a page shows: the pages are those of the report redacted whole."""
+    those a page shows: the pages are those of the report redacted whole. A page asked to be
+    redacted is the same from an analysis built without (through the Python API)."""
     import dataclasses
 
     from policycheck.formats.redact import redact
@@ -146,6 +147,8 @@ def test_a_redacted_report_redacts_the_findings_it_shows_as_if_it_redacted_all()
     whole = dataclasses.replace(lead, report=redact(plain.report))
     for render in (render_html, render_markdown):
         assert render(lead, redact=True) == render(whole, redact=True)
+        assert render(plain, redact=True) == render(lead, redact=True)
+        assert render(plain, redact=False) != render(lead, redact=True)
     ids = pd.Index(["rb-banker-solutions-2027"])
     shown = lead.shown_findings(ids, redact=False)
     assert "18,000" not in " ".join(shown["message"]) and len(shown) == 22

@@ -8,7 +8,7 @@ not carry; ``build(report, frames)`` is the pure part.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,16 @@ class Leadership:
     #: findings wherever they are shown (``shown_findings``), not all of them (about a
     #: second and 0.4 GB at a hundred thousand plans, for the few hundred shown).
     redacted: bool = False
+
+    def shown(self, redact: bool) -> Leadership:
+        """This analysis as a page shows it: redacted when the page is, even if it was built
+        without (its sensitivity sentences name pay, and are written when it is built)."""
+        if not redact or self.redacted:
+            return self
+        from policycheck.formats.redact import redact_around
+
+        plans = self.plans.assign(sensitivity=sensitivity_sentence(self.plans, True))
+        return replace(self, report=redact_around(self.report), plans=plans, redacted=True)
 
     def shown_findings(self, plan_ids: pd.Index, redact: bool) -> pd.DataFrame:
         """The findings of ``plan_ids``, redacted when built or asked to be shown so."""

@@ -99,6 +99,7 @@ def context(lead: Leadership, *, title: str = "Incentive alignment report",
             date: str | None = None, redact: bool = False,
             detail_limit: int = DETAIL_LIMIT) -> dict[str, Any]:
     """Everything the template shows, as plain values."""
+    lead = lead.shown(redact)
     plans = lead.plans
     mix_rows = _chart_rows(plans, CHART_LIMIT, redact)
     exposure_rows = _chart_rows(plans, EXPOSURE_LIMIT, redact)

@@ -38,6 +38,7 @@ def _people(value: Any) -> str:
 
 def render_markdown(lead: Leadership, *, title: str = "Incentive alignment report",
                     date: str | None = None, redact: bool = True, top: int = TABLE_ROWS) -> str:
+    lead = lead.shown(redact)
     head = headline(lead, redact)
     t = head["totals"]
     report = lead.report
