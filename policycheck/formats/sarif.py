@@ -165,6 +165,8 @@ def left_out(count: int) -> str:
             f"GitHub code scanning rejects a run of more than {MAX_RESULTS:,} results. It "
             "holds the open findings first, the most severe first; the json, csv and xlsx "
             "formats hold every finding, and --baseline, --select or --ignore make fewer")
+
+
 _RESULTS_SLOT = '\n      "results": []\n'
 
 
