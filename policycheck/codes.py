@@ -82,30 +82,39 @@ def among(values: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndar
     """``values.isin(wanted)`` as a boolean array: pandas' isin of an Arrow text column
     makes an Arrow scalar of every value it looks for (seconds for a million fingerprints).
     Arrow text against Arrow text is hashed by Arrow, anything else as Python objects."""
-    if all(isinstance(column.array, pd.arrays.ArrowStringArray) for column in (values, wanted)):
+    if _arrow_text(values) and _arrow_text(wanted):
         found = pc.is_in(pa.array(values.array), value_set=pa.array(wanted.array))
         return found.to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(
         np.asarray(wanted, dtype=object)).to_numpy(dtype=bool)
 
 
-def positions(values: pd.Series | pd.Index, among: pd.Series | pd.Index) -> np.ndarray:
-    """Where each of ``values`` is in ``among`` (distinct values), -1 where it is not: pandas'
-    ``get_indexer`` of Arrow text makes Python objects of both sides (0.55 s for a million
-    fingerprints). Arrow text against Arrow text is hashed by Arrow (about 0.2 s)."""
-    if all(isinstance(column.array, pd.arrays.ArrowStringArray) for column in (values, among)):
-        found = pc.index_in(pa.array(values.array), value_set=pa.array(among.array))
+def positions(values: pd.Series | pd.Index | np.ndarray,
+              wanted: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """Where each of ``values`` is in ``wanted`` (distinct values), -1 where it is not:
+    pandas' ``get_indexer`` of Arrow text makes Python objects of both sides (0.55 s for a
+    million fingerprints). Arrow text against Arrow text is hashed by Arrow (about 0.2 s),
+    anything else as Python objects."""
+    if _arrow_text(values) and _arrow_text(wanted):
+        assert isinstance(values, pd.Series | pd.Index)
+        assert isinstance(wanted, pd.Series | pd.Index)
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(wanted.array))
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-    return pd.Index(np.asarray(among, dtype=object)).get_indexer(
+    return pd.Index(np.asarray(wanted, dtype=object)).get_indexer(
         np.asarray(values, dtype=object))
 
 
 def distinct(column: pd.Series) -> bool:
     """Whether no value of ``column`` comes twice (Arrow text counted by Arrow)."""
-    if isinstance(column.array, pd.arrays.ArrowStringArray):
+    if _arrow_text(column):
         return bool(pc.count_distinct(pa.array(column.array), mode="all").as_py()
                     == len(column))
     return bool(column.is_unique)
+
+
+def _arrow_text(column: object) -> bool:
+    """Whether ``column`` is a pandas column or index of Arrow text."""
+    return isinstance(getattr(column, "array", None), pd.arrays.ArrowStringArray)
 
 
 def per_distinct(values: Any, work: Callable[[Any], Any]) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import positions
 from policycheck.model import BASIS_POINTS, PRESSURES
 
 PRESSURE_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
@@ -43,7 +44,7 @@ def kpi_rows(frame: pd.DataFrame, kpis: pd.DataFrame) -> np.ndarray:
     per distinct KPI: a plan has a few, a table of components hundreds of thousands of
     rows."""
     codes, distinct = pd.factorize(frame["kpi"].to_numpy(dtype=object))
-    at = pd.Index(kpis["kpi_id"].to_numpy(dtype=object)).get_indexer(distinct)
+    at = positions(distinct, kpis["kpi_id"].to_numpy(dtype=object))
     return np.append(at, -1)[codes]  # code -1 (a row without a KPI): none
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import positions
 from policycheck.engine import severity_ranks
 from policycheck.rulefile import SEVERITIES
 
@@ -66,7 +67,7 @@ def severity_counts(findings: pd.DataFrame, plan_ids: pd.Series | np.ndarray) ->
     known = (plans >= 0) & (severity >= 0)  # a finding without a plan or of no severity
     per_plan = np.bincount(plans[known] * width + severity[known],
                            minlength=len(distinct) * width).reshape(len(distinct), width)
-    at = pd.Index(distinct, dtype=object).get_indexer(np.asarray(plan_ids, dtype=object))
+    at = positions(plan_ids, distinct)
     counts = np.vstack([per_plan, np.zeros((1, width), dtype=np.int64)])[at]  # -1: none
     return pd.DataFrame(counts.astype(np.int64), columns=list(SEVERITIES))
 

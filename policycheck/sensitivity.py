@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from policycheck.codes import group_firsts
+from policycheck.codes import group_firsts, positions
 from policycheck.model import BASIS_POINTS
 from policycheck.profile import PULL_PRESSURES, by_kpi, employee_controlled, kpi_rows
 
@@ -250,7 +250,7 @@ def plan_sensitivity(components: pd.DataFrame, plan_ids: pd.Series | np.ndarray
     customer = (pressure == "customer") & ~components["controlled"].to_numpy(dtype=bool)
     plan, distinct = pd.factorize(components["plan_id"])
     extra = components["extra_pay"].to_numpy(dtype=np.float64)
-    at = pd.Index(distinct, dtype=object).get_indexer(np.asarray(plan_ids, dtype=object))
+    at = positions(plan_ids, distinct)
     out = pd.DataFrame({"plan_id": np.asarray(plan_ids, dtype=object)})
     for side, mask in (("pull", pull), ("customer", customer)):
         # each plan's best-paid step, the first component of its plan at a tie (a missing

@@ -46,12 +46,12 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
 
 
 def warn_left_out(report: Any, fmt: str, target: str = "standard output") -> None:
-    """Say on stderr what a SARIF file leaves out (``formats.sarif.MAX_RESULTS``)."""
-    if fmt == "sarif":
-        from policycheck.formats.sarif import MAX_RESULTS, left_out
+    """Say on stderr what the output leaves out (``formats.left_out``)."""
+    from policycheck.formats import left_out
 
-        if len(report.findings) > MAX_RESULTS:
-            click.echo(f"warning: {target}: {left_out(len(report.findings))}", err=True)
+    said = left_out(report, fmt)
+    if said:
+        click.echo(f"warning: {target}: {said}", err=True)
 
 
 def echo_report(report: Any, fmt: str, redact: bool | None) -> None:

@@ -62,6 +62,14 @@ REDACTING_STREAMS: dict[str, Callable[[Report], Iterator[Piece]]] = {
 }
 
 
+def left_out(report: Report, fmt: str) -> str | None:
+    """What an output of ``fmt`` leaves out of ``report``, in words for the user (None when
+    it holds everything): a SARIF file holds at most ``sarif.MAX_RESULTS`` results."""
+    if fmt == "sarif" and len(report.findings) > sarif.MAX_RESULTS:
+        return sarif.left_out(len(report.findings))
+    return None
+
+
 def render(report: Report, fmt: str, redact: bool | None = None) -> str | bytes:
     """Render ``report`` in ``fmt``; ``redact`` None means the format's default."""
     if fmt in REDACTING and _redacting(fmt, redact):

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from policycheck.codes import among
-from policycheck.engine import SEVERITY_RANK
-from policycheck.formats.cells import SUPPRESSED, plain_column, records
+from policycheck.engine import SEVERITY_RANK, severity_ranks
+from policycheck.formats.cells import SUPPRESSED, records
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -134,10 +134,9 @@ def findings_section(report: Report,
     Only the rows listed are made records (a million findings are too many), through
     ``shown`` when given (the redaction)."""
     findings = report.findings
-    ranks = np.array([SEVERITY_RANK[s] for s in plain_column(findings, "severity")], dtype=int)
+    ranks = severity_ranks(findings["severity"])
     order = np.argsort(ranks, kind="stable")  # most severe first, report order within
-    open_ = np.array([s not in SUPPRESSED for s in plain_column(findings, "status")],
-                     dtype=bool)
+    open_ = ~findings["status"].isin(SUPPRESSED).to_numpy(dtype=bool)
     chosen = order[(open_ & (ranks <= SEVERITY_RANK["medium"]))[order]]
     rest_order = order[~np.isin(order, chosen[:TABLE_ROWS])]
     listed = findings.iloc[np.concatenate([chosen[:TABLE_ROWS], rest_order[:DETAILS_ROWS]])]
