@@ -68,7 +68,7 @@ def interleaved(items: Sequence[Item], work: Callable[[Item], Result],
     this one works out the item before it, when ``share`` and the process may use a second
     core. ``work`` must be safe to run on two items at once. An error is raised where
     ``map`` would raise it."""
-    if not share or len(items) < 2 or _cores() < 2:
+    if not share or len(items) < 2 or cores() < 2:
         yield from map(work, items)
         return
     for index in range(0, len(items), 2):
@@ -85,7 +85,7 @@ def beside(work: Callable[..., Result], *args: Any, share: bool = True
     where no thread can be started (a process at its limit of threads or of address space),
     the work is done when its result is asked for. A thread costs address space (its stack,
     and malloc's arena for it): small work is not worth one."""
-    if not share or _cores() < 2:
+    if not share or cores() < 2:
         return functools.partial(work, *args)
     helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-helper")
     try:
@@ -97,7 +97,7 @@ def beside(work: Callable[..., Result], *args: Any, share: bool = True
     return future.result
 
 
-def _cores() -> int:
+def cores() -> int:
     """The cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))

@@ -9,12 +9,11 @@ parallel run give the same outcome.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from policycheck import cache
+from policycheck import cache, streams
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records, attribute, near_miss, read_document, recognise
 from policycheck.errors import Location, Problem
@@ -22,9 +21,13 @@ from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
 OWN_OTHER_KEYS = frozenset({"waivers"})
-#: From this many YAML files to parse (not found in the cache), they are parsed in worker
-#: processes: libyaml costs about 0.5 ms per small plan file, a process pool ~0.1 s to start.
-PARALLEL_MIN_FILES = 200
+#: From this much YAML to parse (not found in the cache), the files are parsed in worker
+#: processes: parsing costs about 0.3 ms per KB, whether a file holds one plan or a hundred,
+#: and a process pool about 0.1 s to start.
+PARALLEL_MIN_BYTES = 256 << 10
+#: Tasks handed to each worker, at least: with files of very different sizes, a worker that
+#: drew the large ones would otherwise finish long after the others.
+TASKS_PER_WORKER = 16
 
 
 def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
@@ -100,12 +103,13 @@ def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[tuple[FileOutcom
     """Each file's outcome, with its encoded form when a worker made it (else None); files
     are parsed across the cores when there are enough (the same outcomes, in order, as
     parsing them in turn)."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(contents) <= PARALLEL_MIN_FILES or workers < 2:
+    workers = min(streams.cores(), 8)
+    if (len(contents) < 2 or workers < 2
+            or sum(len(data) for data, _, _ in contents) < PARALLEL_MIN_BYTES):
         return [(read_yaml_file(*content), None) for content in contents]
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, min(256, len(contents) // (workers * 4)))
+    chunk = max(1, min(256, len(contents) // (workers * TASKS_PER_WORKER)))
     out: list[tuple[FileOutcome, Any]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for encoded, outcome in pool.map(_read_encoded, *zip(*contents, strict=True),

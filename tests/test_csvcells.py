@@ -117,7 +117,7 @@ def test_a_large_text_is_read_on_every_core_and_the_same(
     text = "id,kpi,name\n" + "".join(f"p{i % 7},k{i % 3},n{i % 5}\n" for i in range(1000))
     single = arrow_columns(text.encode(), ",")
     monkeypatch.setattr(csvcells, "THREADED_BYTES", 0)
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
     threaded = arrow_columns(text.encode(), ",")
     assert cells(threaded) == cells(single)
     assert [np.asarray(c).tolist() for c, _ in threaded] == \

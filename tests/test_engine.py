@@ -231,7 +231,7 @@ def test_the_command_streams_an_unredacted_output_before_every_fingerprint_is_ma
     for module in (csv_format, json_format, sarif):
         monkeypatch.setattr(module, "CHUNK", 1)
     monkeypatch.setattr(findings_module, "SHARED_MIN", 0 if shared else 10**9)
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
     plans = write(tmp_path / "plans", {"a.yaml": PLAN_A, "b.yaml": PLAN_B})
     full = check([plans], rules=[pack])
     lazy = check([plans], rules=[pack], fingerprints=False)
@@ -342,7 +342,7 @@ def test_rules_run_two_at_a_time_find_what_they_find_one_at_a_time(
     compiled = engine.compile_rules(override(select(load_rules(None), (), ()), {}, {}))
     alone = engine.evaluate(compiled, model.frames)
     monkeypatch.setattr(engine, "SHARED_PLANS", 0)
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
     calls: list[None] = []
     shared = engine.evaluate(compiled, model.frames, on_rule=lambda: calls.append(None))
     assert len(shared) == 121 and len(calls) == len(compiled)

@@ -76,7 +76,7 @@ def _meeting(parties: int) -> tuple[threading.Barrier, set[str], object]:
 
 
 def test_interleaved_works_out_two_items_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
     _, names, work = _meeting(2)  # waits for a second item at work: never, if one at a time
     assert list(interleaved([1, 2, 3, 4], work)) == [-1, -2, -3, -4]  # type: ignore[arg-type]
     assert len(names) == 2
@@ -85,7 +85,7 @@ def test_interleaved_works_out_two_items_at_once(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("cores, share", [(1, True), (2, False)])
 def test_interleaved_keeps_to_one_thread_on_one_core_or_when_not_asked(
         monkeypatch: pytest.MonkeyPatch, cores: int, share: bool) -> None:
-    monkeypatch.setattr(streams, "_cores", lambda: cores)
+    monkeypatch.setattr(streams, "cores", lambda: cores)
     _, names, work = _meeting(1)
     assert list(interleaved([1, 2, 3], work, share)) == [-1, -2, -3]  # type: ignore[arg-type]
     assert names == {threading.current_thread().name}
@@ -95,7 +95,7 @@ def test_interleaved_keeps_to_one_thread_on_one_core_or_when_not_asked(
 def test_interleaved_raises_an_error_where_map_would(
         monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
     """Whichever thread meets it, the items before the failing one come out first."""
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
 
     def work(item: int) -> int:
         if item == failing:
@@ -132,7 +132,7 @@ def test_where_no_thread_can_be_started_the_work_is_done_when_asked(
         raise RuntimeError("can't start new thread")
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
-    monkeypatch.setattr(streams, "_cores", lambda: 2)
+    monkeypatch.setattr(streams, "cores", lambda: 2)
     done: list[int] = []
     later = beside(done.append, 1)
     assert done == []
