@@ -22,9 +22,10 @@ from policycheck.yamlsource import LocatedMap, decode, load_yaml
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
 OWN_OTHER_KEYS = frozenset({"waivers"})
 #: From this much YAML to parse (not found in the cache), the files are parsed in worker
-#: processes: parsing costs about 0.3 ms per KB, whether a file holds one plan or a hundred,
-#: and a process pool about 0.1 s to start.
-PARALLEL_MIN_BYTES = 256 << 10
+#: processes: parsing costs about 0.2-0.3 ms per KB, whether a file holds one plan or a
+#: hundred, and a pool of two workers about 0.06 s to start and feed; measured, the two
+#: ways break even at about 500 KB.
+PARALLEL_MIN_BYTES = 512 << 10
 #: Tasks handed to each worker, at least: with files of very different sizes, a worker that
 #: drew the large ones would otherwise finish long after the others.
 TASKS_PER_WORKER = 16

@@ -43,14 +43,14 @@ def _plans_file(count: int) -> bytes:
 
 
 def test_few_large_files_are_parsed_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    # What decides is the YAML to parse, not the number of files: three files of 1,500
-    # plans each are as much work as 4,500 files of one plan.
+    # What decides is the YAML to parse, not the number of files: three files of 2,000
+    # plans each are as much work as 6,000 files of one plan.
     monkeypatch.setattr(streams, "cores", lambda: 2)
-    large = [(_plans_file(1500), f"plans-{i}.yaml", False) for i in range(3)]
+    large = [(_plans_file(2000), f"plans-{i}.yaml", False) for i in range(3)]
     assert sum(len(data) for data, _, _ in large) >= yamlfiles.PARALLEL_MIN_BYTES
     parsed = yamlfiles._parse_all(large)
     assert all(encoded is not None for _, encoded in parsed)  # made by a worker
-    assert [len(outcome.rows["plans"]) for outcome, _ in parsed] == [1500] * 3
+    assert [len(outcome.rows["plans"]) for outcome, _ in parsed] == [2000] * 3
     assert [outcome.rows for outcome, _ in parsed] == \
         [yamlfiles.read_yaml_file(*content).rows for content in large]
 
@@ -62,4 +62,4 @@ def test_little_yaml_is_parsed_in_this_process(monkeypatch: pytest.MonkeyPatch) 
     assert all(encoded is None for _, encoded in yamlfiles._parse_all(small))
     monkeypatch.setattr(streams, "cores", lambda: 1)
     assert all(encoded is None for _, encoded in yamlfiles._parse_all(small[:1] * 3 + [
-        (_plans_file(1500), "large.yaml", False)] * 3))
+        (_plans_file(2000), "large.yaml", False)] * 3))
