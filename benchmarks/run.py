@@ -214,9 +214,10 @@ def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, 
         shutil.rmtree(book)
     helps = [timed([*cli(), "--help"])[0] for _ in range(5)]
     rules_list = min(timed([*cli(), "rules", "list"])[0] for _ in range(3))
-    return {"yaml": yaml_child, "yaml_files": yaml_files, "cores": cores, "cold": cold, "warm": warm,
-            "warm_check": warm_check, "one_edited": one_edited, "book_cold": book_cold,
-            "book_warm": book_warm, "large_book": large, "help": min(helps),
+    return {"yaml": yaml_child, "yaml_files": yaml_files, "cores": cores, "cold": cold,
+            "warm": warm, "warm_check": warm_check, "one_edited": one_edited,
+            "book_cold": book_cold, "book_warm": book_warm, "large_book": large,
+            "help": min(helps),
             "rules_list": rules_list}
 
 

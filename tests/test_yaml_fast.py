@@ -1,12 +1,17 @@
-"""The fast builder of plain YAML documents (yamlsource._FastBuilder) gives exactly what the
-general, generator-based construction gives: values, types, positions and problems."""
+"""The fast builder of plain YAML documents (yamlsource._FastBuilder, from the parser's
+events) gives exactly what the general, generator-based construction of composed nodes
+gives: values, types, positions and problems."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck import yamlsource
 from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, load_yaml
@@ -31,6 +36,25 @@ EDGES = [
     "a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n",  # one level too deep
     "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, MAX_DEPTH + 2)),
     "a: {b: 1, b: 2}\n",
+    "{a: " * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1) + "\n",  # a value at MAX_DEPTH
+    "{a: " * MAX_DEPTH + "1" + "}" * MAX_DEPTH + "\n",  # a value one level too deep
+    "- " * MAX_DEPTH + "1\n",  # block sequences, one level too deep
+    "a:\n  b: 1\n  c:\n    b: 2\n    b: 3\n",  # a duplicate one level down
+    "%YAML 1.1\n---\na: 1\n...\n",  # a directive and both document markers
+    "---\n",  # one empty document
+    "# only a comment\n",  # no document at all
+    "--- 5\n",  # a document that is one scalar
+    "a: |\n  two\n  lines\nb: >-\n  folded\n  text\nc: 'it''s'\nd: \"tab\\there\"\n",
+    "a: plain text\n  that goes on\nb: \"quoted text\n  that goes on\"\n",
+    "? a\n: 1\n? b\n",  # explicit keys, one without a value
+    "{a: 1, b: [x, {c: d}], e: }\n",  # a flow document, a key without a value
+    "'1': quoted key\n1: plain key\n",  # text '1' and number 1 are two keys
+    "a: 'x'\n'a': 'y'\n",  # the same key quoted: a duplicate
+    "- [a, b]\n- {}\n- ''\n- ~\n-\n",
+    "a: 1\n  b: 2\n",  # a syntax error found late, after values were read
+    "a: b: c\n",
+    "a:\n\t- 1\n",  # a tab where indentation is expected
+    "a: 2027-01-01 10:00:00\nb: 2027-1-1\nc: 12:30:00\nd: 1_2.5\ne: +.5\nf: -0\n",
 ]
 
 
@@ -47,28 +71,36 @@ def _described(value: Any) -> Any:
     return (type(value), value)
 
 
-def _same_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _general_way(text: str) -> tuple[Any, list[Any]]:
+    """``load_yaml`` of ``text`` as if it were not plain: composed, then constructed."""
+    original = yamlsource._plain_text
+    yamlsource._plain_text = lambda text: False  # type: ignore[assignment]
+    try:
+        return load_yaml(text, "x.yaml")
+    finally:
+        yamlsource._plain_text = original
+
+
+def _same_both_ways(text: str) -> None:
     fast, fast_problems = load_yaml(text, "x.yaml")
-    with monkeypatch.context() as patch:
-        patch.setattr(yamlsource, "_plain_text", lambda text: False)
-        general, general_problems = load_yaml(text, "x.yaml")
+    general, general_problems = _general_way(text)
     assert _described(fast) == _described(general)
     assert fast_problems == general_problems
 
 
 @pytest.mark.parametrize("text", EDGES)
-def test_edge_cases_agree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _same_both_ways(text, monkeypatch)
+def test_edge_cases_agree(text: str) -> None:
+    _same_both_ways(text)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "sample_data").rglob("*.yaml"))
                          + sorted((ROOT / "rules").rglob("*.yaml"))[:40],
                          ids=lambda p: p.name)
-def test_shipped_files_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _same_both_ways(path.read_text(encoding="utf-8"), monkeypatch)
+def test_shipped_files_agree(path: Path) -> None:
+    _same_both_ways(path.read_text(encoding="utf-8"))
 
 
-def test_generated_plans_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_plans_agree(tmp_path: Path) -> None:
     from benchmarks.generate import main as generate
 
     generate(["--plans", "60", "--seed", "3", "--out", str(tmp_path), "--formats", "yaml",
@@ -76,7 +108,7 @@ def test_generated_plans_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     paths = sorted(tmp_path.rglob("*.yaml"))
     assert len(paths) >= 60
     for path in paths:
-        _same_both_ways(path.read_text(encoding="utf-8"), monkeypatch)
+        _same_both_ways(path.read_text(encoding="utf-8"))
 
 
 def test_unreadable_numbers_and_dates_stay_text() -> None:
@@ -85,3 +117,42 @@ def test_unreadable_numbers_and_dates_stay_text() -> None:
     for text in ("a: 0b_\n", "a: 0b_\n# &\n"):  # the fast way and the general way
         data, problems = load_yaml(text + "b: -0x_\nc: 2027-02-30\n", "x.yaml")
         assert (data, problems) == ({"a": "0b_", "b": "-0x_", "c": "2027-02-30"}, [])
+
+
+def test_files_of_many_plans_agree(tmp_path: Path) -> None:
+    from benchmarks.generate import main as generate
+
+    generate(["--plans", "120", "--seed", "5", "--out", str(tmp_path), "--formats", "yaml"])
+    paths = sorted(tmp_path.rglob("*.yaml"))
+    assert len(paths) == 2  # files of 100 plans: a long document, built from its events
+    for path in paths:
+        _same_both_ways(path.read_text(encoding="utf-8"))
+
+
+_TEXTS = st.one_of(
+    st.sampled_from(["yes", "No", "on", "~", "null", "", "1e3", "0x1F", "0b_", "017", "1:30",
+                     ".inf", "-.NaN", "2027-02-30", "2027-01-01", "a: b", "- x", "#", "x #y",
+                     "'", '"', "multi\nline", " lead", "trail ", "tab\there", "=", "<<",
+                     "&a", "*a", "!x", "%", "@", "`", "{", "[", "?", "—", "é"]),
+    st.text(max_size=12))
+_SCALARS = st.one_of(
+    _TEXTS, st.integers(-10**20, 10**20), st.booleans(), st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2100, 1, 1)))
+_KEYS = st.one_of(_TEXTS, st.integers(-1000, 1000), st.booleans(), st.none(),
+                  st.dates(min_value=datetime.date(2000, 1, 1),
+                           max_value=datetime.date(2030, 1, 1)))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, flow=st.sampled_from([None, True, False]),
+       style=st.sampled_from([None, None, None, "'", '"', "|", ">"]),
+       width=st.sampled_from([8, 80]), explicit=st.booleans())
+def test_any_plain_document_agrees(value: Any, flow: bool | None, style: str | None,
+                                   width: int, explicit: bool) -> None:
+    """Whatever PyYAML writes (every scalar style, block and flow collections, long lines
+    folded), the events give what the composed nodes give."""
+    _same_both_ways(yaml.safe_dump(value, default_flow_style=flow, default_style=style,
+                                   width=width, explicit_start=explicit, allow_unicode=True))
