@@ -17,8 +17,7 @@ import yaml  # noqa: F401
 
 with atheris.instrument_imports(include=["policycheck"]):
     from policycheck.documents import attribute, read_document, recognise
-    from policycheck.loading import decode
-    from policycheck.yamlsource import LocatedMap, load_yaml
+    from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 
 
