@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +58,7 @@ if not __package__:  # run as a script (`python benchmarks/run.py`): find the pa
 from benchmarks.commands import cli, environment, timed
 from benchmarks.probes import run_probe
 from benchmarks.results import header, other_targets, size_tables, target_figures, verdicts
+from policycheck import streams
 
 HERE = Path(__file__).resolve().parent
 SEED = 1
@@ -174,6 +174,11 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
     return out
 
 
+def _fastest_yaml_load(folder: Path, repeats: int) -> dict[str, Any]:
+    """The fastest of ``repeats`` cold loads of the YAML under ``folder`` (``probes``)."""
+    return min((_spawn("yaml", str(folder)) for _ in range(repeats)), key=lambda r: r["load"])
+
+
 def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, Any]:
     """The YAML, cache, workbook and start-up figures; the two with targets (the cold YAML
     load, the warm-cache validate) are the best of ``repeats`` runs, as the sizes' are.
@@ -182,15 +187,13 @@ def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, 
     _generate(10_000, folder, "yaml", per_plan=True)
     cache = tmp / "cache"
     env = dict(environment(), POLICYCHECK_CACHE_DIR=str(cache))
-    cores = len(os.sched_getaffinity(0))
-    yaml_child = min((_spawn("yaml", str(folder)) for _ in range(repeats)),
-                     key=lambda r: r["load"])
+    cores = streams.cores()
+    yaml_child = _fastest_yaml_load(folder, repeats)
     # the same plans as files of 100 plans each: a file's parse costs more per plan the
     # longer it is, and a few large files must still go to every core
     in_files = tmp / "yaml10000files"
     _generate(10_000, in_files, "yaml")
-    yaml_files = min((_spawn("yaml", str(in_files)) for _ in range(repeats)),
-                     key=lambda r: r["load"])
+    yaml_files = _fastest_yaml_load(in_files, repeats)
     shutil.rmtree(in_files)
     cold, _ = timed([*cli(), "validate", str(folder)], env=env)  # fills the cache
     warm = min(timed([*cli(), "validate", str(folder)], env=env)[0] for _ in range(repeats))

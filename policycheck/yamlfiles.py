@@ -1,6 +1,6 @@
 """Many YAML plan files to raw records: each file read and hashed once, answered from the
 cache (``policycheck.cache``) when its bytes were seen before, the rest parsed, across the
-cores when there are many.
+cores when there is enough YAML to parse (``PARALLEL_MIN_BYTES``).
 
 What a file gives (its records, problems, or that it was skipped) is a ``FileOutcome``;
 the same function makes it in this process and in a worker, so a cached, a serial and a
@@ -102,8 +102,8 @@ def _store(pack: Path, keys: Sequence[str], done: list[tuple[FileOutcome, Any]])
 
 def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[tuple[FileOutcome, Any]]:
     """Each file's outcome, with its encoded form when a worker made it (else None); files
-    are parsed across the cores when there are enough (the same outcomes, in order, as
-    parsing them in turn)."""
+    are parsed across the cores from ``PARALLEL_MIN_BYTES`` of YAML (the same outcomes, in
+    order, as parsing them in turn)."""
     workers = min(streams.cores(), 8)
     if (len(contents) < 2 or workers < 2
             or sum(len(data) for data, _, _ in contents) < PARALLEL_MIN_BYTES):

@@ -252,7 +252,7 @@ class _FastBuilder:
             return self.build_map(event, depth)
         if kind is yaml.SequenceStartEvent:
             items = LocatedList()
-            items.start = event.start_mark.line + 1, event.start_mark.column + 1
+            items.start = mark(event)
             positions: list[tuple[int, int]] = []
             items.item_positions = positions
             next_event = self.next_event
@@ -264,7 +264,7 @@ class _FastBuilder:
 
     def build_map(self, event: Any, depth: int) -> LocatedMap:
         data = LocatedMap()
-        data.start = event.start_mark.line + 1, event.start_mark.column + 1
+        data.start = mark(event)
         positions: dict[Hashable, tuple[int, int]] = {}
         data.key_positions = positions
         next_event, scalar_event = self.next_event, yaml.ScalarEvent
