@@ -1,7 +1,8 @@
 """The measurements of benchmarks/run.py that each run in a child process of their own, so
 that peak RSS (ru_maxrss) belongs to one size and one job: the pandas floor, the stages of a
-check, the five rules against their peers, the cold YAML load. Each prints one JSON line on
-stdout for the parent to collect (``python benchmarks/run.py --child KIND FOLDER ...``).
+check, the five rules against their peers, two stages against the libraries' own ways, the
+cold YAML load. Each prints one JSON line on stdout for the parent to collect
+(``python benchmarks/run.py --child KIND FOLDER ...``).
 """
 
 from __future__ import annotations
@@ -42,9 +43,31 @@ def _child_floor(folder: Path) -> dict[str, Any]:
     return {"floor": floor, "text": time.perf_counter() - start, "rss": _peak_rss_mb()}
 
 
-def _child_stages(folder: Path) -> dict[str, Any]:
+def _cpu() -> float:
+    """CPU seconds of this process so far, user and system, over all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Stages:
+    """Wall and CPU seconds of the stages timed with ``stage``."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def stage(self, name: str, work: Any) -> Any:
+        cpu, start = _cpu(), time.perf_counter()
+        result = work()
+        self.times[name] = time.perf_counter() - start
+        self.cpu[name] = _cpu() - cpu
+        return result
+
+
+def _checked(folder: Path, timer: _Stages) -> tuple[Any, Any, Any]:
+    """The model of ``folder``, the default pack's findings and their report, as the
+    command makes them, each stage timed by ``timer``."""
     from policycheck.engine import compile_rules, evaluate
-    from policycheck.formats import render_bytes
     from policycheck.loading import load_paths
     from policycheck.report import Report
     from policycheck.ruleset import load_rules, override, select
@@ -54,30 +77,72 @@ def _child_stages(folder: Path) -> dict[str, Any]:
     # validate imports pandera when it runs (a run served by the model cache does without
     # it); imported here, as every stage's modules are, so that a stage times its work only
     importlib.import_module("policycheck.schemas")
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    loaded = load_paths([folder])
-    times["load"] = time.perf_counter() - start
-    start = time.perf_counter()
-    model = validate(loaded)
-    times["validate"] = time.perf_counter() - start
-    start = time.perf_counter()
+    loaded = timer.stage("load", lambda: load_paths([folder]))
+    model = timer.stage("validate", lambda: validate(loaded))
     rules = override(select(load_rules(None), (), ()), {}, {})
     # as the command runs it: the fingerprints are worked out by the output that shows them
-    findings = evaluate(compile_rules(rules), Frames(model.frames), fingerprint=False)
-    times["evaluate"] = time.perf_counter() - start
+    findings = timer.stage("evaluate", lambda: evaluate(compile_rules(rules),
+                                                        Frames(model.frames),
+                                                        fingerprint=False))
     report = Report(findings=findings, problems=model.problems, rules=tuple(rules),
                     plans_read=model.plans_read, plans_checked=model.plans_valid,
                     plans_invalid=model.plans_invalid, files=model.files)
-    start = time.perf_counter()
+    return model, findings, report
+
+
+def _rendered(report: Any) -> int:
+    """Bytes of the report's JSON, streamed to /dev/null as the command writes it."""
+    from policycheck.formats import render_bytes
+
     written = 0
-    with open(os.devnull, "wb") as sink:  # streamed as the command writes it
+    with open(os.devnull, "wb") as sink:
         for piece in render_bytes(report, "json"):
             written += len(piece)
             sink.write(piece)
-    times["render"] = time.perf_counter() - start
-    return {"times": times, "findings": len(findings), "plans": model.plans_valid,
-            "json_mb": written / 1e6, "rss": _peak_rss_mb()}
+    return written
+
+
+def _child_stages(folder: Path) -> dict[str, Any]:
+    timer = _Stages()
+    model, findings, report = _checked(folder, timer)
+    written = timer.stage("render", lambda: _rendered(report))
+    return {"times": timer.times, "cpu": timer.cpu, "findings": len(findings),
+            "plans": model.plans_valid, "json_mb": written / 1e6, "rss": _peak_rss_mb()}
+
+
+def _child_references(folder: Path) -> dict[str, Any]:
+    """Two stages against the libraries' own ways of doing their core on the same data:
+    pandera's schemas alone on the typed frames (the validate stage also reads every cell
+    as text, types it, and joins the tables: plans naming no KPI, weights not summing to
+    100 %, ...), and pandas' own JSON writer (C) on the same findings (ours also works out
+    each finding's fingerprint, and nests evidence and location)."""
+    from policycheck import schemas
+    from policycheck.findings import fill_fingerprints
+
+    timer = _Stages()
+    pandera = []
+    validate_frame = schemas.validate_frame
+
+    def timed_schema(spec: Any, frame: Any) -> list[Any]:
+        start = time.perf_counter()
+        try:
+            return validate_frame(spec, frame)
+        finally:
+            pandera.append(time.perf_counter() - start)
+
+    schemas.validate_frame = timed_schema  # as validate looks it up, when it runs
+    try:
+        _, findings, report = _checked(folder, timer)
+    finally:
+        schemas.validate_frame = validate_frame
+    timer.stage("render", lambda: _rendered(report))  # fills the fingerprints too
+    flat = fill_fingerprints(findings).astype({"evidence": object})  # dicts, as it writes
+    start = time.perf_counter()
+    text = flat.to_json(orient="records", indent=6)
+    to_json = time.perf_counter() - start
+    return {"validate": timer.times["validate"], "pandera": sum(pandera),
+            "render": timer.times["render"], "to_json": to_json,
+            "to_json_mb": len(text.encode()) / 1e6, "findings": len(findings)}
 
 
 def _child_peers(folder: Path, cel_plans: int, repeats: int) -> dict[str, Any]:
@@ -139,6 +204,8 @@ def run_probe(argv: list[str]) -> int:
         out = _child_floor(folder)
     elif kind == "stages":
         out = _child_stages(folder)
+    elif kind == "references":
+        out = _child_references(folder)
     elif kind == "peers":
         out = _child_peers(folder, int(argv[2]), int(argv[3]))
     else:

@@ -230,3 +230,50 @@ def _command_floor(row: dict[str, Any], start_python: float) -> list[str]:
             f"backed, the command took {row['cli_used'] - start_python:.2f} s after "
             "interpreter start (the fastest of as many runs).", ""]
 
+
+
+def obstacles(rows: dict[int, dict[str, Any]], cores: int) -> list[str]:
+    """What stands in the way of the two CSV targets at the largest size: the stages' CPU
+    time, the least time it could take on this machine's cores, and two stages against the
+    libraries' own ways of doing their core on the same data."""
+    largest = max(rows)
+    row = rows[largest]
+    cpu, wall = row["stages"].get("cpu"), row["stages"]["times"]
+    if not cpu:
+        return []
+    work, floor = sum(cpu.values()), row["floor"]["floor"]
+    least = row["imports"] + work / cores
+    out = ["## What stands in the way of the CSV targets", "",
+           f"CPU time of the stages at {largest:,} plans, user and system, every thread: "
+           + ", ".join(f"{name} {cpu[name]:.2f} s" for name in wall)
+           + f" = {work:.2f} s, in {sum(wall.values()):.2f} s of wall time (from 100,000 "
+           "findings, the messages and the output's parts are made two at a time, and a "
+           "large CSV file is read on every core). Spread evenly over this machine's "
+           f"{cores} cores, that work would take {work / cores:.2f} s, "
+           f"{work / cores / floor:.1f}× the floor of pandas reading the tables (target "
+           f"10×); with the imports ({row['imports']:.2f} s, on one core), the command "
+           f"could take no less than {least:.2f} s before the JSON is written (target 3 s). "
+           + _reach([name for name, over in (("3 s", least > 3),
+                                             ("10×", work / cores > 10 * floor)) if over]),
+           ""]
+    ref = row.get("references")
+    if ref:
+        out += [f"The libraries' own ways, on the same {largest:,} plans: pandera's schemas "
+                f"alone took {ref['pandera']:.2f} s of the validate stage's "
+                f"{ref['validate']:.2f} s (the rest reads every cell as text, types it with a "
+                "message per bad cell and checks the tables against each other); pandas' own "
+                f"JSON writer, in C, took {ref['to_json']:.2f} s to write the same "
+                f"{ref['findings']:,} findings flat ({ref['to_json_mb']:,.0f} MB, their "
+                f"fingerprints given), where the render stage took {ref['render']:.2f} s "
+                "working the fingerprints out as well.", ""]
+    return out
+
+
+def _reach(missed: list[str]) -> str:
+    """Which targets even perfectly parallel work would miss, in words."""
+    if not missed:
+        return "Both are within reach of work spread more evenly over the cores than now."
+    if len(missed) == 1:
+        return f"The {missed[0]} target asks for less work per finding, not more cores."
+    return (f"The {' and '.join(missed)} targets ask for less work per finding, not more "
+            "cores.")

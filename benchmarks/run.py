@@ -13,7 +13,9 @@ RSS (ru_maxrss) belongs to one size and one job:
   slower and is not the floor;
 - stages: load, validate, evaluate (the default pack), render json (and write it), timed
   inside one process with the library API; as in the command, the fingerprints are worked
-  out by the JSON output, so they count in its render;
+  out by the JSON output, so they count in its render; each stage's CPU time too (user and
+  system, every thread), from which the report works out the least time that work could take
+  on the machine's cores;
 - cli: ``policycheck check FOLDER --format json`` to a file, wall time and peak RSS of the
   whole command, and that wall minus the start of a bare interpreter; and once more right
   after a process touched and freed ``USED_GB`` GB, on memory the host has backed (a
@@ -23,7 +25,10 @@ RSS (ru_maxrss) belongs to one size and one job:
   linearly, as CEL takes minutes on 100,000 plans) and by a plain Python loop, over dicts
   built from the validated frames (the build is timed apart). Finding counts must agree.
   policycheck evaluates as ``check`` does for an output that shows no fingerprint (text,
-  JUnit, GitHub, Markdown): messages, evidence, locations and pay at stake, no fingerprints.
+  JUnit, GitHub, Markdown): messages, evidence, locations and pay at stake, no fingerprints;
+- references (once per size): two stages against the libraries' own ways on the same data,
+  pandera's schemas alone within the validate stage, and pandas' own JSON writer
+  (``DataFrame.to_json``, in C) on the same findings against the render stage.
 
 Each of these is measured ``--repeats`` times (3 by default) and the best run kept, with the
 highest peak RSS of any run: on a shared machine the speed of the same code varies by a
@@ -57,7 +62,14 @@ if not __package__:  # run as a script (`python benchmarks/run.py`): find the pa
 
 from benchmarks.commands import cli, environment, timed
 from benchmarks.probes import run_probe
-from benchmarks.results import header, other_targets, size_tables, target_figures, verdicts
+from benchmarks.results import (
+    header,
+    obstacles,
+    other_targets,
+    size_tables,
+    target_figures,
+    verdicts,
+)
 from policycheck import streams
 
 HERE = Path(__file__).resolve().parent
@@ -156,12 +168,13 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
                                        stdout=sink)[0])
                 target.unlink()
             peers = _spawn("peers", str(folder), str(cel_plans), str(repeats))
+            references = _spawn("references", str(folder))
             rows[n] = {"floor": _best(floors, lambda r: r["floor"]),
                        "stages": _best(staged, lambda r: sum(r["times"].values())),
                        "cli": (min(c[0] for c in commands), max(c[1] for c in commands)),
                        "write": (min(writes), max(writes)), "imports": _imports(repeats),
                        "cli_used": min(used), "used_gb": USED_GB,
-                       "peers": peers}
+                       "peers": peers, "references": references}
             print(f"  measured {n:,} plans", flush=True)
             shutil.rmtree(folder)
         out += size_tables(rows, start_python)
@@ -171,6 +184,7 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
             out += other_targets(measured, rows)
             figures = target_figures(measured)
         out += verdicts(rows, start_python, figures)
+        out += obstacles(rows, streams.cores())
     return out
 
 
