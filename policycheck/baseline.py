@@ -13,7 +13,10 @@ The file is deterministic: sorted, no timestamps, the same findings give the sam
 A baseline named ``*.gz`` is written gzip-compressed (no name or time in its header: the
 same findings, the same bytes), and a gzip-compressed baseline is read whatever its name.
 A large organisation's baseline is large (157 MB for 100,000 plans, about 13 MB
-compressed), and GitHub refuses a pushed file over 100 MB.
+compressed), and GitHub refuses a pushed file over 100 MB. It is read by msgspec into the
+two fields a run needs (the fingerprint and the severity), skipping the rest; a file it does
+not read that way (a version written ``1.0``, a wrong type, a file that is not JSON) is read
+by ``json``, which accepts what it always accepted and says where a file is not JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 import numpy as np
 import pandas as pd
 
@@ -146,16 +150,64 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
     if raw.startswith(_GZIP_MAGIC):
         raw = _gunzipped(raw, shown)
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        text = raw if raw.isascii() else raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{shown}: the baseline is not UTF-8 text") from None
+    entries = _typed_entries(text)
+    fingerprints, recorded = entries if entries is not None else _entries(text, shown)
+    table = pd.DataFrame({"fingerprint": pd.Series(fingerprints, dtype="str"),
+                          "recorded": pd.Series(recorded, dtype="str")})
+    # a fingerprint twice only in a file not written by --write-baseline: the first counts
+    return table if distinct(table["fingerprint"]) else table.drop_duplicates("fingerprint")
+
+
+class _Entry(msgspec.Struct):
+    fingerprint: str
+    severity: str = "info"
+
+
+class _Baseline(msgspec.Struct):
+    version: int
+    fingerprints: list[_Entry]
+
+
+_DECODER = msgspec.json.Decoder(_Baseline)
+
+
+def _typed_entries(text: bytes | str) -> tuple[list[str], list[str]] | None:
+    """The fingerprints and severities of a well-formed baseline, decoded by msgspec into
+    the two fields it reads, skipping the rest (835,543 entries: about 0.35 s, where
+    ``json.loads`` and checking every entry took 1.4-2.3 s); None for anything else, which
+    ``_entries`` reads and, if it must, refuses with its message."""
+    try:
+        read = _DECODER.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+    fingerprints = [entry.fingerprint for entry in read.fingerprints]
+    recorded = [entry.severity for entry in read.fingerprints]
+    if read.version != BASELINE_VERSION or not set(recorded) <= SEVERITY_RANK.keys():
+        return None
+    return fingerprints, recorded
+
+
+def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
+    """The fingerprints and severities of a baseline read by ``json``, which accepts what
+    JSON allows beyond msgspec's strict types (``"version": 1.0``) and says where a file is
+    not JSON; PolicycheckError where it is not a baseline."""
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         problem = Problem(Location(shown, "", exc.lineno, exc.colno),
                           f"invalid JSON: {exc.msg}", "baseline-json")
         raise PolicycheckError(f"the baseline {shown} is not valid", [problem]) from None
+    except RecursionError:  # arrays or objects nested past the interpreter's stack
+        problem = Problem(Location(shown), "invalid JSON: nested too deeply", "baseline-json")
+        raise PolicycheckError(f"the baseline {shown} is not valid", [problem]) from None
     entries = data.get("fingerprints") if isinstance(data, dict) else None
     valid = (isinstance(data, dict) and data.get("version") == BASELINE_VERSION
              and isinstance(entries, list) and {type(e) for e in entries} <= {dict})
+    fingerprints: list[Any] = []
+    recorded: list[Any] = []
     if valid:
         assert isinstance(entries, list)
         fingerprints = [e.get("fingerprint") for e in entries]
@@ -167,10 +219,7 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
         raise UsageError(f"{shown}: not a policycheck baseline: expected {{\"version\": "
                          f"{BASELINE_VERSION}, \"fingerprints\": [{{\"fingerprint\": ..., "
                          "\"severity\": ...}, ...]} (write one with --write-baseline)")
-    table = pd.DataFrame({"fingerprint": fingerprints, "recorded": recorded},
-                         columns=["fingerprint", "recorded"])
-    # a fingerprint twice only in a file not written by --write-baseline: the first counts
-    return table if distinct(table["fingerprint"]) else table.drop_duplicates("fingerprint")
+    return fingerprints, recorded
 
 
 def apply_baseline(findings: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:

@@ -147,6 +147,11 @@ def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
         '{"version": 1, "fingerprints": [{"fingerprint": 5, "severity": "high"}]}',
         '{"version": 1, "fingerprints": [{"severity": "high"}]}',
         '{"version": 1, "fingerprints": ["a"]}')),
+    *((text, "baseline.json: error: invalid JSON: nested too deeply [baseline-json]\n"
+             "policycheck: error: the baseline baseline.json is not valid\n") for text in (
+        # past the stack of either parser, at the top or under a key no one reads
+        "[" * 100_000 + "]" * 100_000,
+        '{"version": 1, "fingerprints": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}")),
 ])
 def test_a_file_that_is_not_a_baseline(workdir: Path, capsys: pytest.CaptureFixture[str],
                                        text: str, message: str) -> None:
@@ -257,3 +262,64 @@ def test_baseline_file_is_what_json_dumps_writes(rows: list[tuple[Any, ...]]) ->
             assert b"".join(baseline.baseline_chunks(table)).decode() == expected
         finally:
             baseline.CHUNK = json_format.CHUNK
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([1.0, 0.5])
+    | st.text(alphabet=st.sampled_from(list("ab\"\\\u00e9\U0001f600\n")), max_size=4)
+    | st.sampled_from(["high", "info", "grave", "1"]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["fingerprint", "severity", "k"]), inner, max_size=3),
+    max_leaves=6)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> str:
+    """A JSON object of ``pairs`` in order, a key possibly twice (``json.dumps`` of a dict
+    cannot write that)."""
+    return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in pairs) + "}"
+
+
+_ENTRY_PAIRS = st.lists(st.tuples(
+    st.sampled_from(["fingerprint", "severity", "rule_id", "fingerprint"]),
+    st.sampled_from(['"a"', '"b"', '"high"', '"low"', '"grave"', "5", "null", "[]"])
+    | _JSON_VALUES.map(json.dumps)), max_size=4)
+#: An entry as --write-baseline writes it, its keys in any order, with others beside.
+_GOOD_ENTRY = st.builds(
+    lambda fingerprint, severity, others, order: _json_object(sorted(
+        [("fingerprint", json.dumps(fingerprint)), *severity, *others],
+        key=lambda pair: order.index(pair[0]) if pair[0] in order else 9)),
+    st.text(alphabet=st.sampled_from(list("0af\"\\\u00e9")), max_size=4),
+    st.sampled_from([[], [("severity", '"high"')], [("severity", '"info"')]]),
+    st.lists(st.tuples(st.sampled_from(["rule_id", "entity_id"]), _JSON_VALUES.map(json.dumps)),
+             max_size=2),
+    st.permutations(["severity", "fingerprint", "rule_id", "entity_id"]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(version=st.sampled_from(["1", "1", "1", "1.0", "true", "2", '"1"', "null"]),
+       entries=st.lists(_GOOD_ENTRY, max_size=4) | st.lists(
+           _GOOD_ENTRY | _ENTRY_PAIRS.map(_json_object) | _JSON_VALUES.map(json.dumps),
+           max_size=4),
+       extra=st.lists(st.tuples(st.sampled_from(["tool", "tool", "version", "fingerprints"]),
+                                _JSON_VALUES.map(json.dumps)), max_size=1),
+       ascii_only=st.booleans())
+def test_the_fast_read_agrees_with_json(version: str, entries: list[str],
+                                        extra: list[tuple[str, str]], ascii_only: bool) -> None:
+    """msgspec reads a well-formed baseline; whatever it reads, ``json`` reads the same
+    (duplicate keys: the last counts; unknown keys skipped), and what it does not read
+    (``1.0`` or ``true`` for a version, a wrong type anywhere) goes to ``json``, which reads
+    or refuses it as it always has."""
+    from policycheck import baseline
+    from policycheck.errors import PolicycheckError
+
+    text = _json_object([("version", version), ("fingerprints", f"[{', '.join(entries)}]"),
+                         *extra])
+    data: bytes | str = text.encode() if ascii_only and text.isascii() else text
+    fast = baseline._typed_entries(data)
+    try:
+        slow: Any = baseline._entries(data, "b.json")
+    except PolicycheckError as exc:
+        slow = str(exc)
+    assert fast is None or fast == slow
+    if version == "1" and all(key == "tool" for key, _ in extra) and isinstance(slow, tuple):
+        assert fast == slow  # the fast way reads every baseline json reads with version 1
