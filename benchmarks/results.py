@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from policycheck.findings import SHARED_MIN
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -231,7 +233,6 @@ def _command_floor(row: dict[str, Any], start_python: float) -> list[str]:
             "interpreter start (the fastest of as many runs).", ""]
 
 
-
 def obstacles(rows: dict[int, dict[str, Any]], cores: int) -> list[str]:
     """What stands in the way of the two CSV targets at the largest size: the stages' CPU
     time, the least time it could take on this machine's cores, and two stages against the
@@ -246,9 +247,9 @@ def obstacles(rows: dict[int, dict[str, Any]], cores: int) -> list[str]:
     out = ["## What stands in the way of the CSV targets", "",
            f"CPU time of the stages at {largest:,} plans, user and system, every thread: "
            + ", ".join(f"{name} {cpu[name]:.2f} s" for name in wall)
-           + f" = {work:.2f} s, in {sum(wall.values()):.2f} s of wall time (from 100,000 "
-           "findings, the messages and the output's parts are made two at a time, and a "
-           "large CSV file is read on every core). Spread evenly over this machine's "
+           + f" = {work:.2f} s, in {sum(wall.values()):.2f} s of wall time (from "
+           f"{SHARED_MIN:,} findings, the messages and the output's parts are made two at a "
+           "time, and a large CSV file is read on every core). Spread evenly over this machine's "
            f"{cores} cores, that work would take {work / cores:.2f} s, "
            f"{work / cores / floor:.1f}× the floor of pandas reading the tables (target "
            f"10×); with the imports ({row['imports']:.2f} s, on one core), the command "

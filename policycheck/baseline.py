@@ -155,6 +155,8 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
         raise UsageError(f"{shown}: the baseline is not UTF-8 text") from None
     entries = _typed_entries(text)
     fingerprints, recorded = entries if entries is not None else _entries(text, shown)
+    if not set(recorded) <= SEVERITY_RANK.keys():
+        raise _not_a_baseline(shown)
     table = pd.DataFrame({"fingerprint": pd.Series(fingerprints, dtype="str"),
                           "recorded": pd.Series(recorded, dtype="str")})
     # a fingerprint twice only in a file not written by --write-baseline: the first counts
@@ -175,25 +177,26 @@ _DECODER = msgspec.json.Decoder(_Baseline)
 
 
 def _typed_entries(text: bytes | str) -> tuple[list[str], list[str]] | None:
-    """The fingerprints and severities of a well-formed baseline, decoded by msgspec into
-    the two fields it reads, skipping the rest (835,543 entries: about 0.35 s, where
-    ``json.loads`` and checking every entry took 1.4-2.3 s); None for anything else, which
-    ``_entries`` reads and, if it must, refuses with its message."""
+    """The fingerprints and severities (texts, not yet checked to be severities) of a
+    well-formed baseline, decoded by msgspec into the two fields it reads, skipping the
+    rest (835,543 entries: about 0.35 s, where ``json.loads`` and checking every entry took
+    1.4-2.3 s); None for anything else, which ``_entries`` reads and, if it must, refuses
+    with its message."""
     try:
         read = _DECODER.decode(text)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
-    fingerprints = [entry.fingerprint for entry in read.fingerprints]
-    recorded = [entry.severity for entry in read.fingerprints]
-    if read.version != BASELINE_VERSION or not set(recorded) <= SEVERITY_RANK.keys():
+    if read.version != BASELINE_VERSION:
         return None
-    return fingerprints, recorded
+    return ([entry.fingerprint for entry in read.fingerprints],
+            [entry.severity for entry in read.fingerprints])
 
 
 def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
-    """The fingerprints and severities of a baseline read by ``json``, which accepts what
-    JSON allows beyond msgspec's strict types (``"version": 1.0``) and says where a file is
-    not JSON; PolicycheckError where it is not a baseline."""
+    """The fingerprints and severities (texts, not yet checked to be severities) of a
+    baseline read by ``json``, which accepts what JSON allows beyond msgspec's strict types
+    (``"version": 1.0``) and says where a file is not JSON; PolicycheckError where it is
+    not a baseline."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -212,14 +215,17 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
         assert isinstance(entries, list)
         fingerprints = [e.get("fingerprint") for e in entries]
         recorded = [e.get("severity", "info") for e in entries]
-        # checked by type first: a list where a severity should be cannot be looked up
-        valid = ({type(f) for f in fingerprints} <= {str} and {type(s) for s in recorded}
-                 <= {str} and set(recorded) <= SEVERITY_RANK.keys())
+        # text only: a list where a severity should be cannot even be looked up
+        valid = {type(v) for v in (*fingerprints, *recorded)} <= {str}
     if not valid:
-        raise UsageError(f"{shown}: not a policycheck baseline: expected {{\"version\": "
-                         f"{BASELINE_VERSION}, \"fingerprints\": [{{\"fingerprint\": ..., "
-                         "\"severity\": ...}, ...]} (write one with --write-baseline)")
+        raise _not_a_baseline(shown)
     return fingerprints, recorded
+
+
+def _not_a_baseline(shown: str) -> UsageError:
+    return UsageError(f"{shown}: not a policycheck baseline: expected {{\"version\": "
+                      f"{BASELINE_VERSION}, \"fingerprints\": [{{\"fingerprint\": ..., "
+                      "\"severity\": ...}, ...]} (write one with --write-baseline)")
 
 
 def apply_baseline(findings: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
