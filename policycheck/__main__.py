@@ -1,6 +1,6 @@
 """``python -m policycheck`` runs the command line."""
 
-from policycheck.cli import main
+from policycheck.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

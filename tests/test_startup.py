@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,27 @@ def test_light_commands_do_not_import_pandas(argv: list[str]) -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "HEAVY"
+
+
+EXIT_PROBE = """
+import atexit, gc, sys
+from policycheck.cli import run
+atexit.register(lambda: print('EXIT HANDLER, frozen:', gc.get_freeze_count() > 0))
+sys.argv = ['policycheck', *{argv!r}]
+run()
+"""
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "yaml"
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["--version"], 0), (["check", str(SAMPLE), "--quiet"], 1),
+    (["check", "no-such-folder"], 2), (["no-such-command"], 2)])
+def test_the_command_exits_with_its_code_after_its_exit_handlers(argv: list[str],
+                                                                  code: int) -> None:
+    """The entry point exits with main()'s code; the objects left are out of the
+    collector's reach by then (a quick exit), and exit handlers still run."""
+    result = subprocess.run([sys.executable, "-c", EXIT_PROBE.format(argv=argv)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == code, result.stderr
+    assert result.stdout.splitlines()[-1] == "EXIT HANDLER, frozen: True"

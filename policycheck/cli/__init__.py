@@ -1,4 +1,5 @@
-"""The command line. This package is the only place that exits: ``main() -> int``.
+"""The command line. This package is the only place that exits: ``main() -> int``, and
+``run()``, the command's entry point, which exits with it.
 
 One module per family of commands (``checking``: validate, check, config, diff; ``rules``;
 ``kpis``; ``reports``: report, analyze; ``project``: init, export), the flags they share in
@@ -16,6 +17,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 import click
 
@@ -89,6 +91,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def run() -> NoReturn:
+    """The ``policycheck`` command: ``main()``, then the process exits with its code.
+
+    The objects left at the end (the libraries' modules, classes and functions: about
+    100,000 after a check) are moved out of the collector's reach first. The interpreter
+    collects garbage three times as it shuts down (after the exit handlers, then twice as
+    it clears the modules), each time walking every one of them: 0.2–0.3 s of a large
+    check's exit and 0.1 s of a small one's, after the output is written, for memory the
+    process gives back as it ends anyway. Exit handlers and the flushing of open files run as
+    before; only cycles of garbage made before the exit are left to the operating system."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 #: What a run may set in the environment: the size limit of its options, Arrow's pool.
