@@ -25,7 +25,9 @@ def header(repeats: int) -> list[str]:
     return ["# policycheck benchmark", "", *_machine(),
             f"- runs of each measurement per size: {repeats}, the fastest kept (peak RSS: the "
             "highest of them); below, the cold YAML load and the warm-cache validate are the "
-            "best of as many runs, the rest measured once", ""]
+            "best of as many runs, the rest measured once",
+            "- policycheck's modules compiled to bytecode before the runs, as pip installs them",
+            ""]
 
 
 def _machine() -> list[str]:

@@ -41,6 +41,9 @@ warm (and, when the sizes reach 100,000, a workbook of 100,000 plans cold: ``val
 ``check --format json``), ``policycheck --help`` (best of 5), and the default pack over
 10,000 plans after loading. The output formats are timed by ``benchmarks/formats_bench.py``.
 Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
+Before any run, policycheck's modules are compiled to bytecode, as pip compiles an installed
+package: a checkout run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile its
+hundred modules again in every command (about 0.1 s of each).
 The child processes' measurements are benchmarks/probes.py and the Markdown is written by
 benchmarks/results.py; this module generates, spawns, collects and runs the command.
 """
@@ -48,6 +51,7 @@ benchmarks/results.py; this module generates, spawns, collects and runs the comm
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import shutil
 import subprocess
@@ -60,7 +64,7 @@ from typing import Any
 if not __package__:  # run as a script (`python benchmarks/run.py`): find the package
     sys.path.append(str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.commands import cli, environment, timed
+from benchmarks.commands import ROOT, cli, environment, timed
 from benchmarks.probes import run_probe
 from benchmarks.results import (
     header,
@@ -255,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     sys.path.insert(0, str(HERE))
+    if not compileall.compile_dir(ROOT / "policycheck", quiet=1):
+        raise SystemExit("policycheck's modules could not be compiled to bytecode")
     lines = measure(sizes, args.cel_plans, not args.no_extras, max(args.repeats, 1))
     text = "\n".join(lines) + "\n"
     print(text)
