@@ -37,12 +37,22 @@ def read_columns(content: str, sep: str) -> list[Column]:
     position: the header is a row like any other. Raises pandas' ``EmptyDataError`` or
     ``ParserError`` where pandas' parser does."""
     data = content.encode()
+    columns = utf8_columns(data, sep)
+    return pandas_columns(data, sep) if columns is None else columns
+
+
+def utf8_columns(data: bytes, sep: str) -> list[Column] | None:
+    """The columns of a CSV text given as UTF-8 that starts with a cell, as Arrow's parser
+    reads them; None where it refuses the text or it would not fit (``arrow_fits``). The
+    parser checks that every cell is UTF-8 as Python's decoder does (overlong forms,
+    surrogates and code points past U+10FFFF refused), so bytes read from a file need not
+    be decoded first: a text that is not UTF-8 is refused like any other."""
     if not arrow_fits(len(data)):
-        return pandas_columns(data, sep)
+        return None
     try:
         return arrow_columns(data, sep)
     except pa.ArrowInvalid:
-        return pandas_columns(data, sep)
+        return None
 
 
 #: The address space Arrow's CSV parser may take for a text: its buffers and columns per

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from policycheck import csvcells, limits
 from policycheck.csvcells import arrow_columns, pandas_columns, read_columns
+from policycheck.errors import Problem
+from policycheck.tables import _text_cells, _utf8_cells
 
 
 def cells(columns: list[csvcells.Column]) -> list[list[str]]:
@@ -122,3 +124,48 @@ def test_a_large_text_is_read_on_every_core_and_the_same(
     assert cells(threaded) == cells(single)
     assert [np.asarray(c).tolist() for c, _ in threaded] == \
         [np.asarray(c).tolist() for c, _ in single]
+
+
+#: Pieces of bytes a CSV file is made of, with what may trip reading it from its bytes:
+#: byte-order marks, whitespace past ASCII (a no-break space, an em space) and within it
+#: that bytes.lstrip does not strip (the separators \x1c-\x1f), bytes that are not UTF-8
+#: (a lone Latin-1 é, a surrogate, an overlong NUL), NUL, an emoji.
+_PIECES = [b"a", b"b", b" ", b",", b";", b"\t", b'"', b"\n", b"\r", b"\xc3\xa9", b"\xe9",
+           b"\xc2\xa0", b"\xe2\x80\x83", b"\xef\xbb\xbf", b"\xff\xfe", b"\x00", b"\x0b",
+           b"\x1c", b"\xed\xa0\x80", b"\xc0\x80", b"\xf0\x9f\x98\x80"]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.one_of(
+    st.lists(st.sampled_from(_PIECES), max_size=40).map(b"".join), st.binary(max_size=40),
+    st.tuples(  # rows of one width, after what may come above the first
+        st.lists(st.sampled_from([b"\xef\xbb\xbf", b"\n", b" ", b"\r\n", b"\xc2\xa0"]),
+                 max_size=3).map(b"".join),
+        st.integers(1, 3).flatmap(lambda width: st.lists(st.lists(st.sampled_from(
+            [b"a", b"\xc3\xa9", b" ", b'"x,\n""y"', b"", b"\xc2\xa0", b"\xe9"]),
+            min_size=width, max_size=width).map(b",".join), max_size=5))
+        .map(b"\n".join)).map(b"".join)))
+def test_a_file_read_from_its_bytes_reads_as_from_its_text(raw: bytes) -> None:
+    """Where a CSV file is read straight from its bytes, its cells and the blank lines
+    above them are what reading its text gives, and reading its text finds no problem."""
+    from_bytes = _utf8_cells(raw)
+    if from_bytes is None:
+        return
+    problems: list[Problem] = []
+    from_text = _text_cells(raw, "t.csv", problems)
+    assert problems == []
+    assert from_text is not None
+    assert from_bytes[1] == from_text[1]
+    assert cells(from_bytes[0]) == cells(from_text[0])
+
+
+@pytest.mark.parametrize(("raw", "read"), [
+    (b"a,b\n1,2\n", True), (b"\xef\xbb\xbf\n\n a,b\n1,\xc3\xa9\n", True),
+    (b"a,b\n1,\xe9\n", False), (b"\xc2\xa0a,b\n", False), (b"a,b\n1,\x00\n", False),
+    (b"", False), (b"a,b\n1,2,3\n", False)])
+def test_which_files_are_read_from_their_bytes(raw: bytes, read: bool) -> None:
+    """Plain UTF-8 files are read from their bytes; the text path reads the rest: bytes
+    that are not UTF-8, a first character that may be whitespace beyond ASCII, NUL, an
+    empty file, a row Arrow refuses."""
+    assert (_utf8_cells(raw) is not None) is read

@@ -275,6 +275,24 @@ def test_invalid_utf8_names_the_line(problems: Problems) -> None:
         "a.yaml:3: error: invalid UTF-8 byte 0xe9: expected UTF-8 text [encoding]"]
 
 
+@pytest.mark.parametrize(("body", "said"), [
+    (b"p1,caf\xe9,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xe9: expected UTF-8 "
+     "text [encoding]"),
+    (b"p1,\xed\xa0\x80,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xed: expected "
+     "UTF-8 text [encoding]"),  # a surrogate, refused by both decoders
+    (b"p1,a\x00b,1,0\n", "plans.csv: error: file is UTF-16 or binary: expected UTF-8 text "
+     "[encoding]"),  # NUL in the first 4 KB
+    (b"".join(b"q%d,a,1,0\n" % i for i in range(500)) + b"p1,a\x00b,1,0\n",
+     "plans.csv: error: file holds NUL bytes: expected UTF-8 CSV text (is it UTF-16 or a "
+     "binary file?) [encoding]")])
+def test_a_csv_file_that_is_not_utf8_text_names_the_line(problems: Problems, body: bytes,
+                                                        said: str) -> None:
+    """Read from its bytes (Arrow checks the UTF-8 as it reads), a CSV file that is not
+    UTF-8 text is said to be so as a YAML file is, past its header too."""
+    assert problems({"plans.csv": b"id,name,base_pay,target_variable\np0,a,1,0\n" + body}
+                    ) == [said]
+
+
 # --- CSV tables -------------------------------------------------------------------------
 
 def test_csv_na_is_text_and_empty_cells_are_missing(inputs: Inputs) -> None:
