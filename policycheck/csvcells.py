@@ -32,12 +32,13 @@ THREADED_BYTES = 4 << 20
 Column = tuple[np.ndarray, list[str]]
 
 
-def read_columns(content: str, sep: str) -> list[Column]:
+def read_columns(content: str, sep: str, arrow: bool = True) -> list[Column]:
     """The columns of a CSV text that starts with a cell (the blank lines above it cut), by
-    position: the header is a row like any other. Raises pandas' ``EmptyDataError`` or
+    position: the header is a row like any other; by Arrow's parser where it reads the text
+    (not asked, without ``arrow``), else by pandas'. Raises pandas' ``EmptyDataError`` or
     ``ParserError`` where pandas' parser does."""
     data = content.encode()
-    columns = utf8_columns(data, sep)
+    columns = utf8_columns(data, sep) if arrow else None
     return pandas_columns(data, sep) if columns is None else columns
 
 

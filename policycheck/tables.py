@@ -94,9 +94,11 @@ def _plan_flat_columns() -> dict[str, str]:
 def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None:
     """Read one CSV file of an entity into ``out``."""
     raw = path.read_bytes()
-    read = _utf8_cells(raw)
+    content = _plain_utf8(raw)
+    read = None if content is None else _arrow_cells(raw, content)
     if read is None:
-        read = _text_cells(raw, shown, out.problems)
+        # bytes Arrow refused go to pandas' parser once decoded: Arrow would refuse them again
+        read = _text_cells(raw, shown, out.problems, arrow=content is None)
         if read is None:
             return
     cells, above = read
@@ -122,16 +124,23 @@ _Cells = tuple[list[Column], int]
 _ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
-def _utf8_cells(raw: bytes) -> _Cells | None:
-    """A file's cells read by Arrow straight from its bytes, as ``_text_cells`` reads them
-    from its text; None for a file to be read as text (one Arrow refuses, not UTF-8 among
-    them, an empty one, one with a NUL byte, or one whose first character past the ASCII
-    whitespace is not ASCII, and may be whitespace). Decoding the files of 100,000 plans
+def _plain_utf8(raw: bytes) -> bytes | None:
+    """A file's bytes from its first cell on, for Arrow to read as they are (``_arrow_cells``)
+    where ``_text_cells`` would read them from the text; None for a file to be read as text:
+    an empty one, one with a NUL byte, or one whose first character past the ASCII
+    whitespace is not ASCII (it may be whitespace). Decoding the files of 100,000 plans
     (78 MB) to text and encoding them back took about 0.1 s."""
     start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     content = raw[start:].lstrip(_ASCII_SPACE)
     if not content or content[0] >= 0x80 or b"\x00" in raw:
         return None
+    return content
+
+
+def _arrow_cells(raw: bytes, content: bytes) -> _Cells | None:
+    """The cells of ``content``, the end of ``raw`` from its first cell on, read by Arrow,
+    which checks that they are UTF-8 (``csvcells.utf8_columns``); None where it refuses
+    them, not UTF-8 among them."""
     end = content.find(b"\n")
     # the header line, as separator() takes it from the text: an ASCII separator is one byte
     sep = separator((content if end < 0 else content[:end]).decode("latin-1"))
@@ -139,9 +148,10 @@ def _utf8_cells(raw: bytes) -> _Cells | None:
     return None if columns is None else (columns, raw.count(b"\n", 0, len(raw) - len(content)))
 
 
-def _text_cells(raw: bytes, shown: str, problems: list[Problem]) -> _Cells | None:
-    """A file's cells read from its text; None, with the problem said, for a file that is
-    not UTF-8 text or not CSV."""
+def _text_cells(raw: bytes, shown: str, problems: list[Problem],
+                arrow: bool = True) -> _Cells | None:
+    """A file's cells read from its text (by Arrow first, if ``arrow``); None, with the
+    problem said, for a file that is not UTF-8 text or not CSV."""
     text = decode(raw, shown, problems)  # UTF-16 and binary said plainly
     if text is None:
         return None
@@ -155,7 +165,7 @@ def _text_cells(raw: bytes, shown: str, problems: list[Problem]) -> _Cells | Non
     above = text[: len(text) - len(content)].count("\n")
     sep = separator(content)
     try:
-        return read_columns(content, sep), above
+        return read_columns(content, sep, arrow), above
     except pd.errors.EmptyDataError:
         return [], above
     except pd.errors.ParserError as exc:

@@ -3,6 +3,8 @@ text Arrow refuses is read by pandas' parser, its messages unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from policycheck import csvcells, limits
 from policycheck.csvcells import arrow_columns, pandas_columns, read_columns
 from policycheck.errors import Problem
-from policycheck.tables import _text_cells, _utf8_cells
+from policycheck.tables import _arrow_cells, _plain_utf8, _text_cells
 
 
 def cells(columns: list[csvcells.Column]) -> list[list[str]]:
@@ -149,7 +151,8 @@ _PIECES = [b"a", b"b", b" ", b",", b";", b"\t", b'"', b"\n", b"\r", b"\xc3\xa9",
 def test_a_file_read_from_its_bytes_reads_as_from_its_text(raw: bytes) -> None:
     """Where a CSV file is read straight from its bytes, its cells and the blank lines
     above them are what reading its text gives, and reading its text finds no problem."""
-    from_bytes = _utf8_cells(raw)
+    content = _plain_utf8(raw)
+    from_bytes = None if content is None else _arrow_cells(raw, content)
     if from_bytes is None:
         return
     problems: list[Problem] = []
@@ -168,4 +171,26 @@ def test_which_files_are_read_from_their_bytes(raw: bytes, read: bool) -> None:
     """Plain UTF-8 files are read from their bytes; the text path reads the rest: bytes
     that are not UTF-8, a first character that may be whitespace beyond ASCII, NUL, an
     empty file, a row Arrow refuses."""
-    assert (_utf8_cells(raw) is not None) is read
+    content = _plain_utf8(raw)
+    assert (content is not None and _arrow_cells(raw, content) is not None) is read
+
+
+def test_bytes_arrow_refused_are_not_given_to_it_again(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file Arrow refuses as bytes (a row wider than the header) is read by pandas'
+    parser once decoded, with pandas' message, and Arrow parses it once, not twice."""
+    from policycheck import tables
+    from policycheck.model import PLAN
+
+    calls = []
+    real = csvcells.arrow_columns
+    monkeypatch.setattr(csvcells, "arrow_columns",
+                        lambda data, sep: calls.append(sep) or real(data, sep))
+    path = tmp_path / "plans.csv"
+    path.write_bytes(b"id,name\np1,a,extra\n")
+    out = tables.TableFrames()
+    tables.read_csv(path, "plans.csv", PLAN, out)
+    assert calls == [","]
+    assert [p.message for p in out.problems] == [
+        "malformed CSV: this row has 3 cells but the header has 2; expected one cell per "
+        "column (quote a cell that contains a comma)"]
