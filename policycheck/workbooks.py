@@ -346,8 +346,10 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-#: Past 2**53 a float no longer holds every whole number: kept a float.
-_WHOLE = float(2**53)
+#: From 1e16 a whole float is written with an exponent (repr, and openpyxl, which writes
+#: ``1.2e+16`` and reads it back as a float); below it, as digits, which openpyxl reads as
+#: an int (``9126321540433800``, past 2**53 too): kept a float from there, as openpyxl does.
+_WHOLE = 1e16
 
 
 def _value(value: Any) -> Any:
@@ -356,7 +358,7 @@ def _value(value: Any) -> Any:
     if isinstance(value, float):
         if value != value:  # NaN: a missing cell, as in every table frame
             return None
-        return int(value) if value.is_integer() and abs(value) <= _WHOLE else value
+        return int(value) if value.is_integer() and abs(value) < _WHOLE else value
     if type(value) is dt.date:
         return dt.datetime(value.year, value.month, value.day)
     return value

@@ -17,7 +17,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policycheck import limits, workbooks
@@ -604,6 +604,7 @@ def _frames_of(path: Path) -> tuple[list[str], dict[str, pd.DataFrame]]:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(_SHEET_CELLS, min_size=0, max_size=8), min_size=1, max_size=6))
+@example(rows=[[9126321540433800.0], [1.2e16, 9007199254740994.0]])  # past 2**53; 1e16 on
 def test_workbook_cells_read_as_openpyxl_reads_them(
         rows: list[list[object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """calamine reads a sheet without formulas, openpyxl one with them: both give the same
