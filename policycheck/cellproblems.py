@@ -21,10 +21,19 @@ def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
     return Location(str(frame["src_file"].iat[row]), str(frame["src_sheet"].iat[row]), line, col)
 
 
+def text_at(frame: pd.DataFrame, column: str | None, row: int) -> str | None:
+    """The text of one cell of an id column; None where it is missing or the frame has no
+    such column (a table's coded column gives NaN for a missing cell, YAML's None)."""
+    if not column or column not in frame:
+        return None
+    value: object = frame[column].iat[row]
+    return None if value is None or value is pd.NA or value != value else str(value)
+
+
 def describe(frame: pd.DataFrame, row: int, label: str, key: str | None) -> str:
     """"plan 'x', component 'y'" for messages."""
-    plan: object = frame["plan_id"].iat[row] if "plan_id" in frame else None
-    own: object = frame[key].iat[row] if key and key in frame else None
+    plan = text_at(frame, "plan_id", row)
+    own = text_at(frame, key, row)
     parts = []
     if plan is not None and label != "plan":
         parts.append(f"plan '{plan}'")
@@ -46,12 +55,11 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: s
         value = raw.iat[row]
         hint: object = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) \
             else ""
-        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
         problems.append(Problem(
             location_of(frame, row, field),
             f"{describe(frame, row, label, key)}: {field}: got {_shown(value)}, expected "
             f"{expected}{hint}",
-            code, None if plan is None else str(plan), field=field))
+            code, text_at(frame, "plan_id", row), field=field))
     return problems
 
 

@@ -12,7 +12,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import describe, location_of
+from policycheck.cellproblems import describe, location_of, text_at
 from policycheck.errors import Problem, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.plankeys import PlanKeys
@@ -22,10 +22,9 @@ def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: s
           label: str, key: str | None, text: Callable[[int], str]) -> list[Problem]:
     problems = []
     for row in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
-        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
         problems.append(Problem(location_of(frame, row, field),
                                 f"{describe(frame, row, label, key)}: {text(row)}", code,
-                                None if plan is None else str(plan), field=field))
+                                text_at(frame, "plan_id", row), field=field))
     return problems
 
 
@@ -42,14 +41,13 @@ def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> li
         at = first.loc[ident if len(keys) > 1 else ident[0]]
         where = f"{at['src_file']}{'[' + at['src_sheet'] + ']' if at['src_sheet'] else ''}" \
                 f":{at['src_line']}"
-        plan: object = frame["plan_id"].iat[row] if "plan_id" in frame else None
-        own: object = frame[key].iat[row]
+        plan = text_at(frame, "plan_id", row)
         problems.append(Problem(
             location_of(frame, row, key),
-            f"duplicate {label} id '{own}'"
+            f"duplicate {label} id '{text_at(frame, key, row)}'"
             + (f" in plan '{plan}'" if plan is not None and label != "plan" else "")
             + f" (first defined at {where}); expected each id once",
-            "duplicate-id", None if plan is None else str(plan), field=key))
+            "duplicate-id", plan, field=key))
     return problems
 
 

@@ -29,7 +29,7 @@ from policycheck.model import (
     EntitySpec,
     FieldSpec,
 )
-from policycheck.parsing import parse_column
+from policycheck.parsing import as_objects, parse_column, with_default
 from policycheck.points import build_points
 
 
@@ -121,7 +121,7 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
             bad_cells.append((spec_field, column, parsed))
         values = parsed.values
         if spec_field.default is not None:
-            values = values.where(~(column.isna().to_numpy()), spec_field.default)
+            values = with_default(values, column.isna().to_numpy(), spec_field.default)
         out[spec_field.name] = values
     if spec is KPI:
         out.insert(cast(int, out.columns.get_loc("category")) + 1, "pressure",
@@ -166,7 +166,9 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
     """A table row without a plan id is invalid; it is named by where it is so that it can
     be reported and counted (YAML plans get the same stand-in in ``documents``)."""
     missing = plans["plan_id"].isna().to_numpy()
-    ids = plans["plan_id"].copy()
+    if not missing.any():
+        return plans["plan_id"]
+    ids = as_objects(plans["plan_id"]).copy()  # a coded column takes no new text
     for row in np.flatnonzero(missing).tolist():
         where = location_of(plans, row, None)
         name = f"<plan at {Location(where.file, where.sheet, where.line)}>"
@@ -187,13 +189,14 @@ def default_child_ids(spec: EntitySpec, typed: pd.DataFrame) -> pd.Series:
     """Ids for children written without one: ``kpi`` (or name; kpi-action for consequences),
     then ``-2``, ``-3`` for repeats within the plan, in the order written."""
     given = typed[spec.key]
-    base = typed[spec.default_id[0]].astype(object)
-    for extra in spec.default_id[1:]:
-        # A part that is missing (an action that could not be read) is left out.
-        base = base.str.cat(typed[extra].astype(object), sep="-").fillna(base)
     missing = given.isna()
     if not missing.any():
         return given
+    given = as_objects(given)  # a coded column takes no new text
+    base = as_objects(typed[spec.default_id[0]]).astype(object)
+    for extra in spec.default_id[1:]:
+        # A part that is missing (an action that could not be read) is left out.
+        base = base.str.cat(as_objects(typed[extra]).astype(object), sep="-").fillna(base)
     derived = base.where(missing, given).fillna(spec.label)
     seq = derived.groupby([typed["plan_id"], derived], sort=False).cumcount()
     derived = derived.where(seq == 0, derived + "-" + (seq + 1).astype(str))
@@ -232,8 +235,17 @@ def sort_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     # plan. Sorted by the rank of each distinct id, an integer, not by comparing texts.
     key = {"plans": "plan_id", "kpis": "kpi_id", "employees": "employee_id"}.get(name,
                                                                                  "plan_id")
-    if not frame[key].hasnans and frame[key].is_monotonic_increasing:
+    if isinstance(frame[key].dtype, pd.CategoricalDtype):  # a table's: coded already
+        categories = frame[key].cat.categories.to_numpy(dtype=object)
+        ranks = np.empty(len(categories) + 1, dtype=np.int64)
+        ranks[np.argsort(categories, kind="stable")] = np.arange(len(categories))
+        ranks[-1] = len(categories)  # a missing id (code -1) sorts last
+        codes = ranks[frame[key].cat.codes.to_numpy()]
+    elif not frame[key].hasnans and frame[key].is_monotonic_increasing:
         return frame.reset_index(drop=True)  # in order already (exports mostly are by id)
-    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object), sort=True)
-    codes[codes < 0] = len(uniques)  # a missing id sorts last
+    else:
+        codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object), sort=True)
+        codes[codes < 0] = len(uniques)  # a missing id sorts last
+    if (codes[1:] >= codes[:-1]).all():
+        return frame.reset_index(drop=True)
     return frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)

@@ -3,7 +3,8 @@
 The checks that join tables on the plan id (rows naming no plan, weight sums, plans without
 components) and the model, which keeps the rows of the valid plans, all need each row's
 plan. Hashing the plan id text of every row is the costly part (half a million components at
-100,000 plans), so it is done once here and the rest are array lookups and bincounts.
+100,000 plans), so it is done once here (once per distinct id, for a table's coded column)
+and the rest are array lookups and bincounts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from policycheck.parsing import as_objects
 
 #: Tables that have a plan id but no rows of a plan: the KPI catalog's ids are its own.
 _NOT_PER_PLAN = frozenset({"plans", "kpis"})
@@ -31,11 +34,9 @@ class PlanKeys:
 
     @classmethod
     def of(cls, frames: Mapping[str, pd.DataFrame]) -> PlanKeys:
-        codes, distinct = pd.factorize(frames["plans"]["plan_id"].to_numpy(dtype=object))
+        codes, distinct = pd.factorize(as_objects(frames["plans"]["plan_id"]).to_numpy())
         index = pd.Index(distinct, dtype=object)
-        rows = {name: index.get_indexer(pd.Index(frame["plan_id"].to_numpy(dtype=object),
-                                                 dtype=object))
-                for name, frame in frames.items()
+        rows = {name: _codes_in(frame["plan_id"], index) for name, frame in frames.items()
                 if name not in _NOT_PER_PLAN and "plan_id" in frame}
         return cls(index, np.asarray(codes, dtype=np.int64), rows)
 
@@ -70,3 +71,12 @@ class PlanKeys:
         named = code >= 0
         out[named] = position[code[named]]
         return out
+
+
+def _codes_in(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each id's position in ``index`` (-1: missing, or not in it); a coded column's
+    categories are looked up once each."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        found = np.append(index.get_indexer(ids.cat.categories.astype(object)), -1)
+        return found[ids.cat.codes.to_numpy()]
+    return index.get_indexer(pd.Index(ids.to_numpy(dtype=object), dtype=object))

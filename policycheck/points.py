@@ -15,16 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import describe, location_of
+from policycheck.cellproblems import describe, location_of, text_at
 from policycheck.errors import Problem, quote
 from policycheck.model import POINTS_COLUMNS, RATES_COLUMNS
+from policycheck.parsing import as_objects
 
 
 def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
                  problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Curve points and product rates of components, one row each, plus problems."""
-    plan_ids = typed["plan_id"].to_numpy(dtype=object)
-    component_ids = typed["component_id"].to_numpy(dtype=object)
+    plan_ids = as_objects(typed["plan_id"]).to_numpy(dtype=object)
+    component_ids = as_objects(typed["component_id"]).to_numpy(dtype=object)
     curve_cells = raw["curve_points"].to_numpy(dtype=object)
     rows, within, attainment, payout, bad = _cell_items(curve_cells, lambda v: _pairs(v, ":"))
     problems.extend(_component_problem(raw, typed, row, "curve_points", curve_cells[row],
@@ -122,8 +123,7 @@ def _component_problem(raw: pd.DataFrame, typed: pd.DataFrame, row: int, field_n
                        value: Any, expected: str) -> Problem:
     shown = quote(dict(value) if isinstance(value, dict) else (
         list(value) if isinstance(value, list) else value))
-    plan = typed["plan_id"].iat[row]
     return Problem(location_of(raw, row, field_name),
                    f"{describe(typed, row, 'component', 'component_id')}: {field_name}: "
                    f"got {shown}, expected {expected}", "invalid-value",
-                   None if plan is None else str(plan), field=field_name)
+                   text_at(typed, "plan_id", row), field=field_name)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from policycheck.cellproblems import describe, location_of
+from policycheck.cellproblems import describe, location_of, text_at
 from policycheck.errors import Problem, quote
 from policycheck.model import ENTITIES, EntitySpec
 from policycheck.normalise import key_columns
@@ -32,7 +32,8 @@ def schema_for(name: str) -> pa.DataFrameSchema:
     spec = ENTITIES[name]
     columns: dict[str, pa.Column] = {}
     for key in key_columns(spec) if spec.name != "employees" else ["employee_id", "plan_id"]:
-        columns[key] = pa.Column(object, nullable=False, required=True)
+        # any dtype: text as YAML gives it (objects), or coded as a table's column is read
+        columns[key] = pa.Column(nullable=False, required=True)
     for field in spec.fields:
         if field.kind in ("points", "rates"):
             continue
@@ -73,11 +74,11 @@ def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> lis
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
         value = "" if name == "not_nullable" else f"got {quote(case.failure_case)}, "
-        plan = frame["plan_id"].iat[row] if "plan_id" in frame else None
+        plan = text_at(frame, "plan_id", row)
         key = spec.key if spec.key in frame else None
         message = f"{describe(frame, row, spec.label, key)}: {field} {text}" if not value \
             else f"{describe(frame, row, spec.label, key)}: {field}: {value}{text}"
         problems.append(Problem(location_of(frame, row, field), message,
                                 "missing-field" if name == "not_nullable" else "out-of-range",
-                                None if plan is None else str(plan), field=field))
+                                plan, field=field))
     return problems

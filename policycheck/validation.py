@@ -22,6 +22,7 @@ from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
+from policycheck.parsing import decoded
 from policycheck.plankeys import PlanKeys
 from policycheck.streams import beside
 
@@ -108,6 +109,7 @@ def _without_missing_columns(new: list[Problem],
 def _overlay_catalog(kpis: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Organisation entries replace library entries with the same id; two organisation
     entries with one id are an error."""
+    kpis = decoded(kpis)  # a catalog table's ids sort as texts
     from_library = kpis["src_file"].eq("<built-in KPI library>")
     org = kpis[~from_library]
     problems.extend(checks.duplicates(org, ["kpi_id"], "KPI", "kpi_id"))
@@ -147,6 +149,7 @@ def _kept_rows(name: str, frame: pd.DataFrame, keys: PlanKeys,
     if rows is not None and not rows.all():
         frame = frame[rows]  # a filter copies every column
     frame = frame.drop(columns=["src_fields"], errors="ignore").reset_index(drop=True)
+    frame = decoded(frame)  # the rules read text as YAML gives it
     if rows is not None:
         frame.insert(0, "plan_idx", plan_idx)
     return frame

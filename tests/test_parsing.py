@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck.model import COMPONENT, GATE, PLAN
 from policycheck.parsing import (
     PARSERS,
+    TEXT_KINDS,
+    as_objects,
     parse_applies,
     parse_bool,
     parse_column,
@@ -30,6 +34,7 @@ from policycheck.parsing import (
     parse_share,
     parse_str,
     parse_weight,
+    with_default,
 )
 from policycheck.validation import load_model
 
@@ -367,6 +372,42 @@ def test_text_column_typed_by_distinct_values_as_cell_by_cell(field: Any) -> Non
         assert by_value.hints is None
     else:
         assert by_value.hints.tolist() == whole.hints.tolist()
+
+
+@pytest.mark.parametrize("field", [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
+                                   if f.kind in TEXT_KINDS],
+                         ids=lambda f: f"{f.kind}-{f.name}")
+def test_table_text_typed_from_its_codes_as_cell_by_cell(field: Any) -> None:
+    """A table's column comes coded (categorical); typed from its codes, a column of text
+    stays coded, and reads as typing every cell would (None where missing)."""
+    texts = (TABLE_CELLS * 5)[::-1]
+    cells = pd.Series(pd.Categorical([t or None for t in texts]))  # an empty cell is missing
+    whole = PARSERS[field.kind](pd.Series([t or None for t in texts], dtype=object), field)
+    by_codes = parse_column(field.kind, cells, field)
+    assert isinstance(by_codes.values.dtype, pd.CategoricalDtype)
+    values = as_objects(by_codes.values)
+    assert values.dtype == object
+    assert values.tolist() == whole.values.astype(object).tolist()
+    assert by_codes.bad.tolist() == whole.bad.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.sampled_from(["a", " a", "a ", "b", "B", " ",
+                                                            "c\t", "é"])), max_size=40),
+       default=st.sampled_from(["a", "z", "team"]))
+def test_coded_text_reads_as_objects_and_takes_defaults(texts: list[str | None],
+                                                        default: str) -> None:
+    """Texts that parse to one value (" a" and "a") are one category; a default fills the
+    missing cells of a coded column as of an object one."""
+    spec = PLAN.fields[0]
+    cells = pd.Series(pd.Categorical(texts))
+    coded = parse_column("str", cells, spec).values
+    expected = parse_str(pd.Series(texts, dtype=object), spec).values
+    assert as_objects(coded).tolist() == expected.tolist()
+    assert len(set(coded.cat.categories)) == len(coded.cat.categories)
+    missing = cells.isna().to_numpy()
+    filled = with_default(coded, missing, default)
+    assert as_objects(filled).tolist() == expected.where(~missing, default).tolist()
 
 
 def test_repeated_curve_and_rate_texts_in_tables(inputs: Inputs) -> None:

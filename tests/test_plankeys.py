@@ -13,21 +13,30 @@ from policycheck.plankeys import PlanKeys
 IDS = st.sampled_from(["p1", "p2", "p3", "p4", None])
 
 
+def _ids(values: list[str | None], coded: bool) -> pd.Series:
+    """A column of ids as YAML gives it (objects), or as a table does (coded, its
+    categories in order of first appearance)."""
+    return pd.Series(pd.Categorical(values, categories=pd.unique(
+        pd.Series([v for v in values if v is not None], dtype=object)))) if coded \
+        else pd.Series(values, dtype=object)
+
+
 @settings(max_examples=200, deadline=None)
 @given(plans=st.lists(IDS, max_size=6), components=st.lists(IDS, max_size=12),
-       weights=st.data(), valid=st.data())
+       weights=st.data(), valid=st.data(), coded=st.booleans())
 def test_plan_codes_answer_as_a_join_on_the_ids(plans: list[str | None],
                                                  components: list[str | None],
                                                  weights: st.DataObject,
-                                                 valid: st.DataObject) -> None:
+                                                 valid: st.DataObject, coded: bool) -> None:
     weight = weights.draw(st.lists(st.one_of(st.none(), st.integers(0, 10_000)),
                                    min_size=len(components), max_size=len(components)))
-    frames = {"plans": pd.DataFrame({"plan_id": pd.Series(plans, dtype=object)}),
-              "components": pd.DataFrame({"plan_id": pd.Series(components, dtype=object),
+    frames = {"plans": pd.DataFrame({"plan_id": _ids(plans, coded)}),
+              "components": pd.DataFrame({"plan_id": _ids(components, coded),
                                           "weight": pd.array(weight, dtype="Int64")}),
               "kpis": pd.DataFrame({"plan_id": pd.Series([], dtype=object)})}
     keys = PlanKeys.of(frames)
-    plan_id, child = frames["plans"]["plan_id"], frames["components"]["plan_id"]
+    plan_id = pd.Series(plans, dtype=object)
+    child = pd.Series(components, dtype=object)
     assert set(keys.rows) == {"components"}  # the KPI catalog has no rows of plans
 
     # a row names no plan: its id is missing or no plan has it
@@ -35,7 +44,7 @@ def test_plan_codes_answer_as_a_join_on_the_ids(plans: list[str | None],
     assert (keys.rows["components"] < 0).tolist() == unknown.tolist()
 
     # per plan row: its components, and the sum of their weights (as groupby and map)
-    grouped = frames["components"].groupby("plan_id")["weight"]
+    grouped = frames["components"].assign(plan_id=child).groupby("plan_id")["weight"]
     counted = plan_id.map(grouped.size()).fillna(0).to_numpy(dtype=float)
     assert keys.at_plans(keys.count("components"), 0).tolist() == counted.tolist()
     summed = plan_id.map(grouped.sum()).to_numpy(dtype=float, na_value=np.nan)

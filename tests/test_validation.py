@@ -37,8 +37,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policycheck.cli import main
+from policycheck.normalise import sort_frame
 from policycheck.validation import load_model
 
 BROKEN = "tests/data/broken"
@@ -411,3 +414,20 @@ def test_odd_inputs_never_crash(inputs: Callable[..., Path],
     assert code == 2
     assert "internal error" not in err and "Traceback" not in out + err
     assert len(out.splitlines()) > len(ODD_YAML)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.one_of(st.none(), st.sampled_from(["p1", "p10", "p2", "P1", "é", ""])),
+                    max_size=30),
+       name=st.sampled_from(["plans", "components"]))
+def test_a_coded_id_column_sorts_as_its_texts(ids: list[str | None], name: str) -> None:
+    """Rows sort by id (missing last, ties in the order written) the same whether the ids
+    came as text (YAML) or coded (a table, its categories in order of first appearance)."""
+    written = pd.Series(ids, dtype=object)
+    coded = pd.Series(pd.Categorical(ids, categories=pd.unique(written.dropna())))
+    key = "plan_id"
+    as_text = sort_frame(name, pd.DataFrame({key: written, "row": range(len(ids))}))
+    as_codes = sort_frame(name, pd.DataFrame({key: coded, "row": range(len(ids))}))
+    assert as_codes["row"].tolist() == as_text["row"].tolist()
+    present = written.dropna().tolist()
+    assert as_text[key].tolist()[:len(present)] == sorted(present)
