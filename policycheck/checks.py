@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.cellproblems import describe, location_of, text_at
-from policycheck.errors import Problem, did_you_mean, number_text
+from policycheck.errors import Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.plankeys import PlanKeys
 
@@ -56,16 +56,18 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem
     problems: list[Problem] = []
     plans = frames["plans"]
     problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
-    known_plans = set(plans["plan_id"].dropna())
+    # one for the run: an unknown id is looked up once, and the comparisons are bounded
+    plan_hints = Suggestions(plans["plan_id"].dropna())
     kpi_ids = frames["kpis"]["kpi_id"]
+    kpi_hints = Suggestions(kpi_ids.dropna())
     # Two plans with one id have children that look like repeats: the plan id says it all.
     twice = plans["plan_id"][plans["plan_id"].duplicated()]
     for spec in CHILDREN:
         frame = frames[spec.name]
         problems += duplicates(_without_plans(frame, twice), ["plan_id", spec.key],
                                spec.label, spec.key)
-        problems += _orphans(frame, keys.rows[spec.name], known_plans, spec)
-        problems += _unknown_kpis(frame, kpi_ids, spec)
+        problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec)
+        problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
     problems += _weights(plans, frames["components"], keys)
     problems += _applies_to(frames)
     problems += _plan_ranges(plans)
@@ -79,11 +81,11 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem
                               _without_plans(frames["components"], twice))
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
-    problems += _orphans(employees, keys.rows["employees"], known_plans, None)
+    problems += _orphans(employees, keys.rows["employees"], plan_hints, None)
     return problems
 
 
-def _orphans(frame: pd.DataFrame, codes: np.ndarray, known: set[str],
+def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
              spec: EntitySpec | None) -> list[Problem]:
     """Table rows naming a plan that no input defines (``codes``: their plans' codes)."""
     mask = frame["plan_id"].notna().to_numpy(dtype=bool) & (codes < 0)
@@ -91,16 +93,15 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, known: set[str],
     key = spec.key if spec else "employee_id"
     return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
                  lambda r: f"plan_id: got '{frame['plan_id'].iat[r]}', expected the id of a "
-                 f"plan defined in the inputs{did_you_mean(frame['plan_id'].iat[r], known)}")
+                 f"plan defined in the inputs{suggest(frame['plan_id'].iat[r])}")
 
 
-def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, spec: EntitySpec) -> list[Problem]:
+def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
+                  spec: EntitySpec) -> list[Problem]:
     mask = frame["kpi"].notna() & ~frame["kpi"].isin(kpi_ids)
-    known = list(kpi_ids)
     return _emit(frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
                  lambda r: f"kpi: unknown KPI '{frame['kpi'].iat[r]}', expected a KPI of the "
-                 "built-in library or the organisation's catalog"
-                 f"{did_you_mean(frame['kpi'].iat[r], known)}")
+                 f"built-in library or the organisation's catalog{suggest(frame['kpi'].iat[r])}")
 
 
 def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> list[Problem]:

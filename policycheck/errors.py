@@ -112,8 +112,55 @@ class UsageError(PolicycheckError):
 
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or an empty string."""
-    matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=cutoff)
+    return _hint(difflib.get_close_matches(str(word), sorted(set(candidates)), n=1,
+                                           cutoff=cutoff))
+
+
+def _hint(matches: Sequence[str]) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+#: Candidate comparisons a ``Suggestions`` makes at most: difflib compares a word with
+#: every candidate, about 10 µs each for ids alike ("p000123-sales"): about a second.
+SUGGESTION_BUDGET = 100_000
+
+
+class Suggestions:
+    """``did_you_mean`` for many words against one set of candidates: each row of a table
+    naming a plan no input defines, against every plan of a large organisation.
+
+    The candidates are sorted once and each distinct word is looked up once. The
+    comparisons are bounded (``budget``): past it, a word is matched only with a candidate
+    that differs from it in case, spaces, dashes or underscores, found from a dict. Each
+    word's hint therefore depends on the words looked up before it, not on chance: the
+    same input gives the same messages."""
+
+    def __init__(self, candidates: Iterable[str], cutoff: float = 0.6,
+                 budget: int = SUGGESTION_BUDGET) -> None:
+        self._sorted = sorted(set(candidates))
+        self._cutoff = cutoff
+        self._left = budget
+        self._folded: dict[str, str] = {}
+        for candidate in self._sorted:
+            self._folded.setdefault(_folded(candidate), candidate)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, word: object) -> str:
+        text = str(word)
+        if text not in self._known:
+            if self._left >= len(self._sorted):
+                self._left -= len(self._sorted)
+                hint = _hint(difflib.get_close_matches(text, self._sorted, n=1,
+                                                       cutoff=self._cutoff))
+            else:
+                alike = self._folded.get(_folded(text))
+                hint = _hint([alike] if alike is not None and alike != text else [])
+            self._known[text] = hint
+        return self._known[text]
+
+
+def _folded(text: str) -> str:
+    return "".join(text.casefold().replace("-", " ").replace("_", " ").split())
 
 
 def number_text(value: float) -> str:

@@ -31,9 +31,11 @@ root):
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -41,6 +43,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck.cli import main
+from policycheck.errors import SUGGESTION_BUDGET, Suggestions, did_you_mean
 from policycheck.normalise import sort_frame
 from policycheck.validation import load_model
 
@@ -431,3 +434,47 @@ def test_a_coded_id_column_sorts_as_its_texts(ids: list[str | None], name: str) 
     assert as_codes["row"].tolist() == as_text["row"].tolist()
     present = written.dropna().tolist()
     assert as_text[key].tolist()[:len(present)] == sorted(present)
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=st.lists(st.sampled_from(["p1", "P-1", "p_2", "pl", "q9", "cc-agnet", "p 3"]),
+                      max_size=12),
+       candidates=st.lists(st.sampled_from(["p1", "p2", "p3", "cc-agent", "q10"]),
+                           min_size=1, max_size=5))
+def test_suggestions_within_budget_are_did_you_mean(words: list[str],
+                                                    candidates: list[str]) -> None:
+    suggest = Suggestions(candidates)
+    assert [suggest(w) for w in words] == [did_you_mean(w, candidates) for w in words]
+
+
+def test_suggestions_past_budget_only_match_ids_written_differently() -> None:
+    """Past its budget of comparisons, a word only finds a candidate that differs from it
+    in case, spaces, dashes or underscores; a word looked up again gets its first hint."""
+    suggest = Suggestions(["cc-agent-2027", "p1", "p2"], budget=3)
+    assert suggest("cc-agnet-2027") == "; did you mean 'cc-agent-2027'?"  # compared: 3
+    assert suggest("CC_Agent 2027") == "; did you mean 'cc-agent-2027'?"
+    assert suggest("p3") == ""  # close to p1 and p2, but no comparisons left
+    assert suggest("cc-agnet-2027") == "; did you mean 'cc-agent-2027'?"
+    assert suggest("p1") == ""  # a known id is no typo
+
+
+def test_many_rows_naming_unknown_plans_are_reported_in_bounded_time(
+        problems: Problems) -> None:
+    """Every row naming an unknown plan is reported; each distinct id is compared with the
+    plans once, and the comparisons stop at the budget (a check of children tables
+    without their plans once compared every row with every plan)."""
+    plans = "plan_id,role,target_variable\n" + "".join(
+        f"plan-{i:05d},agent,0\n" for i in range(2000))
+    gates = "plan_id,kpi,min\n" + "".join(
+        f"plan-{i:05d}x,qa_score,80\nplan-{i:05d}x,fcr,80\n" for i in range(200))
+    with patch("difflib.get_close_matches", wraps=difflib.get_close_matches) as compared:
+        found = problems({"plans.csv": plans, "gates.csv": gates})
+    unknown = [p for p in found if p.endswith("[unknown-plan]")]
+    assert len(unknown) == 400
+    assert compared.call_count == SUGGESTION_BUDGET // 2000  # one per distinct id, bounded
+    assert unknown[0] == (
+        "gates.csv:2: error: plan 'plan-00000x', gate 'qa_score': plan_id: got 'plan-00000x', "
+        "expected the id of a plan defined in the inputs; did you mean 'plan-00000'? "
+        "[unknown-plan]")
+    assert unknown[-1].endswith("expected the id of a plan defined in the inputs "
+                                "[unknown-plan]")
