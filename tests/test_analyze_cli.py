@@ -3,8 +3,10 @@ each problem named with its row, exit 2."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -185,3 +187,18 @@ def test_actuals_without_any_plan_say_so_once(tmp_path: Path,
         "with a top-level 'plan' or 'plans' key, a plans.csv table or a workbook with a plans "
         "sheet [no-plans]",
         "policycheck: error: no plan was read, so the actuals have no plan to be matched to"]
+
+
+def test_many_unknown_plans_each_reported_at_its_rows(capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path) -> None:
+    """Each unknown plan is reported at its own rows, in order (found from one sort of the
+    rows, not a pass over every row per name), and compared with the plans once."""
+    body = "".join(f"HL{i:05d},gone-{i % 300:03d},2027-01,aht,300\n" for i in range(900))
+    with patch("difflib.get_close_matches", wraps=difflib.get_close_matches) as compared:
+        code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
+    lines = [line for line in err.splitlines() if line.endswith("[unknown-plan]")]
+    assert code == 2 and len(lines) == 300 * 3
+    assert [line.split("kpi_actuals.csv:")[1] for line in lines[:4]] == [
+        f"{row}: error: unknown plan 'gone-000' [unknown-plan]" for row in (2, 302, 602)] + [
+        "3: error: unknown plan 'gone-001' [unknown-plan]"]
+    assert compared.call_count == 300  # each unknown plan once

@@ -140,7 +140,12 @@ def categorical(values: pd.Series) -> pd.Series:
 def _rows(mask: np.ndarray, frame: pd.DataFrame, where: Location, first: int, field: str,
           text: str, code: str) -> list[Problem]:
     """One problem per bad row (the first ROWS_SHOWN), then one that counts the rest."""
-    rows = np.flatnonzero(mask)
+    return _rows_at(np.flatnonzero(mask), frame, where, first, field, text, code)
+
+
+def _rows_at(rows: np.ndarray, frame: pd.DataFrame, where: Location, first: int, field: str,
+             text: str, code: str) -> list[Problem]:
+    """``_rows`` of the bad ``rows`` (positions, in order)."""
     out = []
     for row in rows[:ROWS_SHOWN]:
         value = frame[field].iat[row] if field in frame else None
@@ -183,18 +188,25 @@ def _expected(column: str) -> str:
 
 def _cross_problems(frame: pd.DataFrame, plan_ids: pd.Series, kpis: pd.DataFrame,
                     where: Location, first: int) -> list[Problem]:
-    from policycheck.errors import did_you_mean
+    from policycheck.errors import Suggestions
 
     problems: list[Problem] = []
     for column, known, label in (("plan_id", plan_ids, "plan"),
                                  ("kpi", kpis["kpi_id"], "KPI")):
         names = set(known.astype(str))
-        bad = [c for c in frame[column].cat.categories if c not in names]
-        for name in bad:
-            mask = (frame[column] == name).to_numpy()
-            problems += _rows(mask, frame, where, first, column,
-                              f"unknown {label} {{value}}{did_you_mean(name, names)}",
-                              f"unknown-{label.lower()}")
+        suggest = Suggestions(names)
+        categories = frame[column].cat.categories.tolist()
+        bad = np.array([i for i, c in enumerate(categories) if c not in names], dtype=np.int64)
+        # each unknown name's rows, in order, from one sort of the codes (not a pass over
+        # every row per name: thousands of unknown plans would take minutes)
+        codes = frame[column].cat.codes.to_numpy()
+        order = np.argsort(codes, kind="stable")
+        ends = np.searchsorted(codes[order], [bad, bad + 1])
+        for index, start, end in zip(bad.tolist(), *ends.tolist(), strict=True):
+            name = categories[index]
+            problems += _rows_at(order[start:end], frame, where, first, column,
+                                 f"unknown {label} {{value}}{suggest(name)}",
+                                 f"unknown-{label.lower()}")
     problems += _period_problems(frame, where, first)
     keys = ["unit", "plan_id", "period", "kpi"] + (["source"] if "source" in frame else [])
     duplicated = frame.duplicated(keys, keep="first").to_numpy()
