@@ -1,9 +1,15 @@
 """Problems with single cells: where a cell is (its file, row or YAML line and column) and
-how a message names it ("plan 'x', component 'y': weight: got 50, expected ...")."""
+how a message names it ("plan 'x', component 'y': weight: got 50, expected ...").
+
+A check finds its failing rows with whole-frame operations; ``Rows`` then takes each column
+it needs out of the frame once for all of them, so that a messy input with hundreds of
+thousands of bad cells costs a list lookup per cell, not a pandas lookup.
+"""
 
 from __future__ import annotations
 
-from typing import Any, SupportsInt, cast
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,56 +17,75 @@ import pandas as pd
 from policycheck.errors import Location, Problem, quote
 
 
-def location_of(frame: pd.DataFrame, row: int, field: str | None) -> Location:
-    """The location of one cell: the field's own line and column when YAML gave one."""
-    fields = frame["src_fields"].iat[row]
-    line = int(cast(SupportsInt, frame["src_line"].iat[row]))
-    col = int(cast(SupportsInt, frame["src_col"].iat[row]))
-    if field and isinstance(fields, dict) and field in fields:
-        line, col = fields[field]
-    return Location(str(frame["src_file"].iat[row]), str(frame["src_sheet"].iat[row]), line, col)
+class Rows:
+    """Some rows of a frame (``at``: their positions), for messages about them: the cells
+    of each column as Python values, taken out of the frame at the first use."""
+
+    def __init__(self, frame: pd.DataFrame, at: np.ndarray | Iterable[int]) -> None:
+        self.frame = frame
+        self.at = np.asarray(at, dtype=np.int64)
+        self._values: dict[str, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def values(self, column: str) -> list[Any]:
+        """The rows' cells of ``column``, in order."""
+        if column not in self._values:
+            self._values[column] = self.frame[column].take(self.at).tolist()
+        return self._values[column]
+
+    def texts(self, column: str | None) -> list[str | None]:
+        """The rows' cells of an id column as text; None where a cell is missing or the
+        frame has no such column (a table's coded column gives NaN for a missing cell,
+        YAML's None)."""
+        if not column or column not in self.frame:
+            return [None] * len(self)
+        key = "\0text:" + column
+        if key not in self._values:
+            self._values[key] = [None if v is None or v is pd.NA or v != v else str(v)
+                                 for v in self.values(column)]
+        return self._values[key]
+
+    def location(self, i: int, field: str | None) -> Location:
+        """Where the ``i``-th row's cell is: the field's own line and column when YAML gave
+        one."""
+        fields = self.values("src_fields")[i]
+        line, col = self.values("src_line")[i], self.values("src_col")[i]
+        if field and isinstance(fields, dict) and field in fields:
+            line, col = fields[field]
+        return Location(str(self.values("src_file")[i]), str(self.values("src_sheet")[i]),
+                        int(line), int(col))
+
+    def name(self, i: int, label: str, key: str | None) -> str:
+        """"plan 'x', component 'y'" for the ``i``-th row, for messages."""
+        plan = self.texts("plan_id")[i]
+        if label == "plan":
+            return f"plan '{plan}'"
+        own = self.texts(key)[i]
+        named = f"{label} '{own}'" if own is not None else label
+        return named if plan is None else f"plan '{plan}', {named}"
+
+    def problems(self, field: str, code: str, label: str, key: str | None,
+                 texts: Iterable[str]) -> list[Problem]:
+        """One problem per row, at its ``field``: "<its name>: <its text>"."""
+        plans = self.texts("plan_id")
+        return [Problem(self.location(i, field), f"{self.name(i, label, key)}: {text}", code,
+                        plans[i], field=field)
+                for i, text in enumerate(texts)]
 
 
-def text_at(frame: pd.DataFrame, column: str | None, row: int) -> str | None:
-    """The text of one cell of an id column; None where it is missing or the frame has no
-    such column (a table's coded column gives NaN for a missing cell, YAML's None)."""
-    if not column or column not in frame:
-        return None
-    value: object = frame[column].iat[row]
-    return None if value is None or value is pd.NA or value != value else str(value)
-
-
-def describe(frame: pd.DataFrame, row: int, label: str, key: str | None) -> str:
-    """"plan 'x', component 'y'" for messages."""
-    plan = text_at(frame, "plan_id", row)
-    own = text_at(frame, key, row)
-    parts = []
-    if plan is not None and label != "plan":
-        parts.append(f"plan '{plan}'")
-    if label == "plan":
-        parts.append(f"plan '{plan}'")
-    elif own is not None:
-        parts.append(f"{label} '{own}'")
-    else:
-        parts.append(label)
-    return ", ".join(parts)
-
-
-def report_cells(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, field: str,
+def report_cells(frame: pd.DataFrame, raw: pd.Series, at: np.ndarray, field: str,
                  label: str, key: str | None, expected: str, code: str,
                  hints: pd.Series | None = None) -> list[Problem]:
-    """One problem per masked cell: "plan 'x', component 'y': weight: got 50, expected ..."."""
-    problems = []
-    for row in np.flatnonzero(mask).tolist():
-        value = raw.iat[row]
-        hint: object = hints.iat[row] if hints is not None and isinstance(hints.iat[row], str) \
-            else ""
-        problems.append(Problem(
-            location_of(frame, row, field),
-            f"{describe(frame, row, label, key)}: {field}: got {_shown(value)}, expected "
-            f"{expected}{hint}",
-            code, text_at(frame, "plan_id", row), field=field))
-    return problems
+    """One problem per cell of ``raw`` at the positions ``at``: "plan 'x', component 'y':
+    weight: got 50, expected ..."; ``hints`` (text or not) end a message."""
+    rows = Rows(frame, at)
+    got = raw.take(rows.at).tolist()
+    ends = hints.take(rows.at).tolist() if hints is not None else [""] * len(rows)
+    return rows.problems(field, code, label, key, (
+        f"{field}: got {_shown(value)}, expected {expected}{end if isinstance(end, str) else ''}"
+        for value, end in zip(got, ends, strict=True)))
 
 
 def _shown(value: Any) -> str:

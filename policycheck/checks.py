@@ -6,26 +6,24 @@ turned into problems one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import describe, location_of, text_at
+from policycheck.cellproblems import Rows
 from policycheck.errors import Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.plankeys import PlanKeys
 
 
 def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
-          label: str, key: str | None, text: Callable[[int], str]) -> list[Problem]:
-    problems = []
-    for row in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
-        problems.append(Problem(location_of(frame, row, field),
-                                f"{describe(frame, row, label, key)}: {text(row)}", code,
-                                text_at(frame, "plan_id", row), field=field))
-    return problems
+          label: str, key: str | None, text: Callable[[Rows], Iterable[str]]) -> list[Problem]:
+    """A problem for each masked row, its message the row's name and its item of ``text``
+    (the texts of all the rows, in order)."""
+    rows = Rows(frame, np.flatnonzero(np.asarray(mask, dtype=bool)))
+    return rows.problems(field, code, label, key, text(rows)) if len(rows) else []
 
 
 def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> list[Problem]:
@@ -35,20 +33,21 @@ def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> li
     if not repeated.any():
         return []
     first = frame[present].drop_duplicates(keys, keep="first").set_index(keys)
-    problems = []
-    for row in np.flatnonzero(repeated.to_numpy()).tolist():
-        ident: tuple[Any, ...] = tuple(frame[k].iat[row] for k in keys)
-        at = first.loc[ident if len(keys) > 1 else ident[0]]
-        where = f"{at['src_file']}{'[' + at['src_sheet'] + ']' if at['src_sheet'] else ''}" \
-                f":{at['src_line']}"
-        plan = text_at(frame, "plan_id", row)
-        problems.append(Problem(
-            location_of(frame, row, key),
-            f"duplicate {label} id '{text_at(frame, key, row)}'"
-            + (f" in plan '{plan}'" if plan is not None and label != "plan" else "")
-            + f" (first defined at {where}); expected each id once",
-            "duplicate-id", plan, field=key))
-    return problems
+    rows = Rows(frame, np.flatnonzero(repeated.to_numpy()))
+    idents: list[Any] = list(zip(*(rows.values(k) for k in keys), strict=True)) \
+        if len(keys) > 1 else rows.values(keys[0])
+    at = first.loc[idents, ["src_file", "src_sheet", "src_line"]]
+    wheres = [f"{file}{'[' + sheet + ']' if sheet else ''}:{line}" for file, sheet, line in
+              zip(at["src_file"].tolist(), at["src_sheet"].tolist(), at["src_line"].tolist(),
+                  strict=True)]
+    plans, ids = rows.texts("plan_id"), rows.texts(key)
+    return [Problem(rows.location(i, key),
+                    f"duplicate {label} id '{ids[i]}'"
+                    + (f" in plan '{plans[i]}'" if plans[i] is not None and label != "plan"
+                       else "")
+                    + f" (first defined at {where}); expected each id once",
+                    "duplicate-id", plans[i], field=key)
+            for i, where in enumerate(wheres)]
 
 
 def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem]:
@@ -92,16 +91,17 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
     return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
-                 lambda r: f"plan_id: got '{frame['plan_id'].iat[r]}', expected the id of a "
-                 f"plan defined in the inputs{suggest(frame['plan_id'].iat[r])}")
+                 lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in "
+                               f"the inputs{suggest(plan)}" for plan in rows.values("plan_id")))
 
 
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
                   spec: EntitySpec) -> list[Problem]:
     mask = frame["kpi"].notna() & ~frame["kpi"].isin(kpi_ids)
     return _emit(frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
-                 lambda r: f"kpi: unknown KPI '{frame['kpi'].iat[r]}', expected a KPI of the "
-                 f"built-in library or the organisation's catalog{suggest(frame['kpi'].iat[r])}")
+                 lambda rows: (f"kpi: unknown KPI '{kpi}', expected a KPI of the built-in "
+                               f"library or the organisation's catalog{suggest(kpi)}"
+                               for kpi in rows.values("kpi")))
 
 
 def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
@@ -117,16 +117,16 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> l
     unique = ~plans["plan_id"].duplicated(keep=False).to_numpy(dtype=bool)
     off = ~np.isnan(total) & unique & (np.abs(total - BASIS_POINTS) > WEIGHT_TOLERANCE_BP)
     problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
-                     lambda r: "component weights sum to "
-                     f"{number_text(float(total[r]) / 100)} %;"
-                     " expected 100 % (± 0.1 %)")
+                     lambda rows: (f"component weights sum to {number_text(float(t) / 100)} %;"
+                                   " expected 100 % (± 0.1 %)" for t in total[rows.at]))
     no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
         dtype=bool)
     problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
-                      "plan_id", lambda r: "has no components but target_variable is "
-                      f"{number_text(cast(float, plans['target_variable'].iat[r]))}"
-                      "; expected components "
-                      "whose weights sum to 100 %, or target_variable 0 for a salary-only plan")
+                      "plan_id", lambda rows: (
+                          f"has no components but target_variable is {number_text(pay)}; "
+                          "expected components whose weights sum to 100 %, or "
+                          "target_variable 0 for a salary-only plan"
+                          for pay in rows.values("target_variable")))
     return problems
 
 
@@ -147,9 +147,10 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         mask = frame.index.isin(missing.index)
         own = _components_of(components, set(frame["plan_id"][mask]))
 
-        def text(r: int, f: pd.DataFrame = frame, m: pd.Series = missing,
-                 o: dict[object, list[str]] = own) -> str:
-            return _applies_text(m.loc[f.index[r]], o.get(f["plan_id"].iat[r], []))
+        def text(rows: Rows, f: pd.DataFrame = frame, m: pd.Series = missing,
+                 o: dict[object, list[str]] = own) -> Iterable[str]:
+            return (_applies_text(unknown, o.get(plan, [])) for unknown, plan in zip(
+                m.loc[f.index[rows.at]].tolist(), rows.values("plan_id"), strict=True))
 
         problems += _emit(frame, mask, "applies_to", "unknown-component", label, key, text)
     return problems
@@ -208,10 +209,11 @@ def _plan_ranges(plans: pd.DataFrame) -> list[Problem]:
                         ("is after", "on or before"))
     below = plans["max_variable"].notna() & (plans["max_variable"] < plans["target_variable"])
     problems += _emit(plans, below, "max_variable", "out-of-range", "plan", "plan_id",
-                      lambda r: "max_variable: got "
-                      f"{number_text(cast(float, plans['max_variable'].iat[r]))}, "
-                      "expected at least target_variable "
-                      f"({number_text(cast(float, plans['target_variable'].iat[r]))})")
+                      lambda rows: (f"max_variable: got {number_text(most)}, expected at least "
+                                    f"target_variable ({number_text(target)})"
+                                    for most, target in zip(rows.values("max_variable"),
+                                                            rows.values("target_variable"),
+                                                            strict=True)))
     return problems
 
 
@@ -226,27 +228,30 @@ def _between(frame: pd.DataFrame, low: str, high: str, label: str, key: str,
             number_text(value)  # type: ignore[arg-type]
 
     return _emit(frame, reversed_, low, "reversed-range", label, key,
-                 lambda r: f"{low} {show(frame[low].iat[r])} {words[0]} {high} "
-                 f"{show(frame[high].iat[r])}; expected {low} {words[1]} {high}")
+                 lambda rows: (f"{low} {show(a)} {words[0]} {high} {show(b)}; expected {low} "
+                               f"{words[1]} {high}" for a, b in zip(rows.values(low),
+                                                                   rows.values(high),
+                                                                   strict=True)))
 
 
 def _gates(gates: pd.DataFrame) -> list[Problem]:
     both = gates["min"].notna() & gates["max"].notna()
     neither = gates["min"].isna() & gates["max"].isna()
 
-    def got(r: int) -> str:
-        if not both.iat[r]:
+    def got(low: float, high: float) -> str:
+        if pd.isna(low):  # neither is given
             return "got neither min nor max"
-        return (f"got both min {number_text(cast(float, gates['min'].iat[r]))} and max "
-                f"{number_text(cast(float, gates['max'].iat[r]))}")
+        return f"got both min {number_text(low)} and max {number_text(high)}"
 
     problems = _emit(gates, both | neither, "min", "gate-bound", "gate", "gate_id",
-                     lambda r: f"{got(r)}; expected exactly one of them (min for a KPI where "
-                     "higher is better, max where lower is better)")
+                     lambda rows: (f"{got(low, high)}; expected exactly one of them (min for a "
+                                   "KPI where higher is better, max where lower is better)"
+                                   for low, high in zip(rows.values("min"), rows.values("max"),
+                                                        strict=True)))
     no_pct = (gates["effect"] == "reduce") & gates["reduce_pct"].isna()
     problems += _emit(gates, no_pct, "reduce_pct", "missing-field", "gate", "gate_id",
-                      lambda r: "effect is 'reduce' but reduce_pct is missing; expected a "
-                      "percentage from 0 to 100")
+                      lambda rows: ["effect is 'reduce' but reduce_pct is missing; expected a "
+                                    "percentage from 0 to 100"] * len(rows))
     return problems
 
 
@@ -279,5 +284,6 @@ def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Proble
         found, on=["plan_id", "component_id"], how="left")["_why"]
     return _emit(components, reasons.notna().to_numpy(), "curve_points", "invalid-value",
                  "component", "component_id",
-                 lambda r: f"curve_points: {reasons.iat[r]}; expected attainment rising from "
-                 "point to point and payouts of 0 or more")
+                 lambda rows: (f"curve_points: {reason}; expected attainment rising from point "
+                               "to point and payouts of 0 or more"
+                               for reason in reasons.take(rows.at).tolist()))

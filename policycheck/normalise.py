@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from policycheck.cellproblems import location_of, report_cells
+from policycheck.cellproblems import Rows, report_cells
 from policycheck.errors import Location, Problem
 from policycheck.model import (
     CHILDREN,
@@ -138,8 +138,9 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
     # Reported once ids are known, so that a component without an id is named as
     # "component 'fcr'" here as in every later message.
     for spec_field, column, parsed in bad_cells:
-        problems.extend(report_cells(out, column, parsed.bad, spec_field.name, spec.label,
-                                     spec.key, parsed.expected, "invalid-value", parsed.hints))
+        problems.extend(report_cells(out, column, np.flatnonzero(parsed.bad), spec_field.name,
+                                     spec.label, spec.key, parsed.expected, "invalid-value",
+                                     parsed.hints))
     return out
 
 
@@ -169,8 +170,9 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
     if not missing.any():
         return plans["plan_id"]
     ids = as_objects(plans["plan_id"]).copy()  # a coded column takes no new text
-    for row in np.flatnonzero(missing).tolist():
-        where = location_of(plans, row, None)
+    rows = Rows(plans, np.flatnonzero(missing))
+    for i, row in enumerate(rows.at.tolist()):
+        where = rows.location(i, None)
         name = f"<plan at {Location(where.file, where.sheet, where.line)}>"
         ids.iat[row] = name
         problems.append(Problem(where, "plan has no id; expected an 'id' unique across all "

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import describe, location_of, text_at
+from policycheck.cellproblems import Rows
 from policycheck.errors import Problem, quote
 from policycheck.model import POINTS_COLUMNS, RATES_COLUMNS
 from policycheck.parsing import as_objects
@@ -28,17 +28,17 @@ def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
     component_ids = as_objects(typed["component_id"]).to_numpy(dtype=object)
     curve_cells = raw["curve_points"].to_numpy(dtype=object)
     rows, within, attainment, payout, bad = _cell_items(curve_cells, lambda v: _pairs(v, ":"))
-    problems.extend(_component_problem(raw, typed, row, "curve_points", curve_cells[row],
-                                       "a list of [attainment %, payout %] pairs, or "
-                                       "'80:0;100:100' in a table") for row in bad)
+    problems += _component_problems(typed, bad, "curve_points", curve_cells,
+                                    "a list of [attainment %, payout %] pairs, or "
+                                    "'80:0;100:100' in a table")
     point_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
                                 "seq": within, "attainment": attainment, "payout": payout},
                                columns=list(POINTS_COLUMNS))
     rate_cells = raw["rates"].to_numpy(dtype=object)
     rows, _, product, amount, bad = _cell_items(rate_cells, _rate_items)
-    problems.extend(_component_problem(raw, typed, row, "rates", rate_cells[row],
-                                       "a mapping of product to amount, or "
-                                       "'gold=120;silver=80' in a table") for row in bad)
+    problems += _component_problems(typed, bad, "rates", rate_cells,
+                                    "a mapping of product to amount, or "
+                                    "'gold=120;silver=80' in a table")
     rate_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
                                "product": product, "amount": amount},
                               columns=list(RATES_COLUMNS))
@@ -119,11 +119,16 @@ def _rate_items(value: Any) -> list[tuple[str, float]] | None:
     return items
 
 
-def _component_problem(raw: pd.DataFrame, typed: pd.DataFrame, row: int, field_name: str,
-                       value: Any, expected: str) -> Problem:
-    shown = quote(dict(value) if isinstance(value, dict) else (
-        list(value) if isinstance(value, list) else value))
-    return Problem(location_of(raw, row, field_name),
-                   f"{describe(typed, row, 'component', 'component_id')}: {field_name}: "
-                   f"got {shown}, expected {expected}", "invalid-value",
-                   text_at(typed, "plan_id", row), field=field_name)
+def _component_problems(typed: pd.DataFrame, bad: np.ndarray, field_name: str,
+                        cells: np.ndarray, expected: str) -> list[Problem]:
+    """A problem for each of the components at ``bad``, whose ``cells`` could not be read."""
+    rows = Rows(typed, bad)
+    return rows.problems(field_name, "invalid-value", "component", "component_id", (
+        f"{field_name}: got {quote(_plain(value))}, expected {expected}"
+        for value in cells[rows.at].tolist()))
+
+
+def _plain(value: Any) -> Any:
+    """A YAML mapping or list as the dict or list it reads as."""
+    return dict(value) if isinstance(value, dict) else (
+        list(value) if isinstance(value, list) else value)

@@ -8,12 +8,12 @@ values allowed. They run lazily, so one run reports every failure.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from policycheck.cellproblems import describe, location_of, text_at
+from policycheck.cellproblems import Rows
 from policycheck.errors import Problem, quote
 from policycheck.model import ENTITIES, EntitySpec
 from policycheck.normalise import key_columns
@@ -63,22 +63,20 @@ def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
 
 
 def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
+    cases = cases[cases["index"].notna()]
+    rows = Rows(frame, cases["index"].to_numpy(dtype=np.int64))
+    key = spec.key if spec.key in frame else None
+    plans = rows.texts("plan_id")
     problems = []
-    case: Any  # the stubs read the field ``case.index`` as the method tuple.index
-    for case in cases.itertuples(index=False):
-        if case.index is None or pd.isna(case.index):
-            continue
-        row = int(case.index)
-        field = str(case.column)
-        check = str(case.check)
+    for i, (field, check, failure) in enumerate(zip(
+            cases["column"].astype(str).tolist(), cases["check"].astype(str).tolist(),
+            cases["failure_case"].tolist(), strict=True)):
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
-        value = "" if name == "not_nullable" else f"got {quote(case.failure_case)}, "
-        plan = text_at(frame, "plan_id", row)
-        key = spec.key if spec.key in frame else None
-        message = f"{describe(frame, row, spec.label, key)}: {field} {text}" if not value \
-            else f"{describe(frame, row, spec.label, key)}: {field}: {value}{text}"
-        problems.append(Problem(location_of(frame, row, field), message,
+        message = f"{rows.name(i, spec.label, key)}: {field} {text}" \
+            if name == "not_nullable" else \
+            f"{rows.name(i, spec.label, key)}: {field}: got {quote(failure)}, {text}"
+        problems.append(Problem(rows.location(i, field), message,
                                 "missing-field" if name == "not_nullable" else "out-of-range",
-                                plan, field=field))
+                                plans[i], field=field))
     return problems

@@ -478,3 +478,34 @@ def test_many_rows_naming_unknown_plans_are_reported_in_bounded_time(
         "[unknown-plan]")
     assert unknown[-1].endswith("expected the id of a plan defined in the inputs "
                                 "[unknown-plan]")
+
+
+def test_every_bad_cell_of_a_large_table_is_reported_in_row_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Thousands of bad cells get one line each, in the order of the rows, each as it reads
+    for a single bad cell (messages are made a column at a time and written a few thousand
+    lines at a time)."""
+    count = 12_001
+    (tmp_path / "plans.csv").write_text("id,role,target_variable\np1,agent,1000\n")
+    (tmp_path / "components.csv").write_text("plan_id,id,kpi,weight\n" + "".join(
+        f"p1,c{i},{'csat' if i % 2 else 'cast'},heavy\n" for i in range(count)))
+    code, out, _ = run_cli(capsys, "validate", str(tmp_path))
+    assert code == 2
+    lines = out.splitlines()
+    weights = [line for line in lines if line.endswith("[invalid-value]")]
+    kpis = [line for line in lines if line.endswith("[unknown-kpi]")]
+    assert (len(weights), len(kpis)) == (count, count // 2 + 1)
+    where = tmp_path / "components.csv"
+    assert weights[0] == (
+        f"{where}:2: error: plan 'p1', component 'c0': weight: got 'heavy', expected a "
+        "fraction between 0 and 1 or a percent like '50%' [invalid-value]")
+    assert weights[-1] == (
+        f"{where}:{count + 1}: error: plan 'p1', component 'c{count - 1}': weight: got "
+        "'heavy', expected a fraction between 0 and 1 or a percent like '50%' "
+        "[invalid-value]")
+    assert kpis[-1] == (
+        f"{where}:{count + 1}: error: plan 'p1', component 'c{count - 1}': kpi: unknown KPI "
+        "'cast', expected a KPI of the built-in library or the organisation's catalog; did "
+        "you mean 'csat'? [unknown-kpi]")
+    rows = [int(line.split(":")[1]) for line in weights]
+    assert rows == list(range(2, count + 2))
