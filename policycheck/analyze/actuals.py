@@ -140,17 +140,19 @@ def categorical(values: pd.Series) -> pd.Series:
 def _rows(mask: np.ndarray, frame: pd.DataFrame, where: Location, first: int, field: str,
           text: str, code: str) -> list[Problem]:
     """One problem per bad row (the first ROWS_SHOWN), then one that counts the rest."""
-    return _rows_at(np.flatnonzero(mask), frame, where, first, field, text, code)
+    rows = np.flatnonzero(mask)
+    shown = rows[:ROWS_SHOWN]
+    values = frame[field].take(shown).tolist() if field in frame else [None] * len(shown)
+    return _rows_at(rows, values, where, first, field, text, code)
 
 
-def _rows_at(rows: np.ndarray, frame: pd.DataFrame, where: Location, first: int, field: str,
+def _rows_at(rows: np.ndarray, values: list[Any], where: Location, first: int, field: str,
              text: str, code: str) -> list[Problem]:
-    """``_rows`` of the bad ``rows`` (positions, in order)."""
-    out = []
-    for row in rows[:ROWS_SHOWN]:
-        value = frame[field].iat[row] if field in frame else None
-        out.append(Problem(Location(where.file, where.sheet, int(row) + first),
-                           text.format(value=quote(value)), code, field=field))
+    """``_rows`` of the bad ``rows`` (positions, in order), the first ROWS_SHOWN of them
+    with their ``values``."""
+    out = [Problem(Location(where.file, where.sheet, row + first),
+                   text.format(value=quote(value)), code, field=field)
+           for row, value in zip(rows[:ROWS_SHOWN].tolist(), values, strict=True)]
     if len(rows) > ROWS_SHOWN:
         out.append(Problem(where, f"{len(rows) - ROWS_SHOWN:,} more rows: "
                            + text.format(value="…"), code, field=field))
@@ -204,7 +206,8 @@ def _cross_problems(frame: pd.DataFrame, plan_ids: pd.Series, kpis: pd.DataFrame
         ends = np.searchsorted(codes[order], [bad, bad + 1])
         for index, start, end in zip(bad.tolist(), *ends.tolist(), strict=True):
             name = categories[index]
-            problems += _rows_at(order[start:end], frame, where, first, column,
+            problems += _rows_at(order[start:end], [name] * min(end - start, ROWS_SHOWN),
+                                 where, first, column,
                                  f"unknown {label} {{value}}{suggest(name)}",
                                  f"unknown-{label.lower()}")
     problems += _period_problems(frame, where, first)

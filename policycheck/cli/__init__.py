@@ -26,6 +26,7 @@ from policycheck.allocator import ARROW_POOL, keep_freed_memory
 from policycheck.cli.checking import check, diff, show_config, validate
 from policycheck.cli.kpis import kpis
 from policycheck.cli.options import Group
+from policycheck.cli.output import echo_lines
 from policycheck.cli.project import export, init
 from policycheck.cli.reports import analyze_command, report
 from policycheck.cli.rules import rules
@@ -122,8 +123,7 @@ def _run(args: list[str], debug: bool) -> int:
         exc.show()
         return EXIT_USER_ERROR
     except PolicycheckError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        echo_lines(map(str, exc.problems), err=True)
         click.echo(f"policycheck: error: {exc.message}", err=True)
         return exc.exit_code
     except Exception as exc:  # an internal error: say so plainly, trace only on request
