@@ -7,6 +7,7 @@ values allowed. They run lazily, so one run reports every failure.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from functools import cache
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from policycheck.cellproblems import Rows
-from policycheck.errors import Problem, quote
+from policycheck.errors import Location, Problem, quote
 from policycheck.model import ENTITIES, EntitySpec
 from policycheck.normalise import key_columns
 
@@ -49,8 +50,11 @@ def schema_for(name: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=spec.name)
 
 
-def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
-    """Problems pandera finds in one typed frame (an empty list when it is clean)."""
+def validate_frame(spec: EntitySpec, frame: pd.DataFrame,
+                   known: Container[tuple[Location, str]] = ()) -> list[Problem]:
+    """Problems pandera finds in one typed frame (an empty list when it is clean), but for
+    those at a cell of ``known`` ((location, field) pairs): a cell that could not be read
+    is missing to pandera, and was reported already."""
     if frame.empty:
         return []
     try:
@@ -58,11 +62,12 @@ def validate_frame(spec: EntitySpec, frame: pd.DataFrame) -> list[Problem]:
         # read, and pandera's copy of it is a copy of every column for nothing
         schema_for(spec.name).validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
-        return _problems(spec, frame, errors.failure_cases)
+        return _problems(spec, frame, errors.failure_cases, known)
     return []
 
 
-def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
+def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame,
+              known: Container[tuple[Location, str]]) -> list[Problem]:
     cases = cases[cases["index"].notna()]
     rows = Rows(frame, cases["index"].to_numpy(dtype=np.int64))
     key = spec.key if spec.key in frame else None
@@ -71,12 +76,15 @@ def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame) -> lis
     for i, (field, check, failure) in enumerate(zip(
             cases["column"].astype(str).tolist(), cases["check"].astype(str).tolist(),
             cases["failure_case"].tolist(), strict=True)):
+        where = rows.location(i, field)
+        if (where, field) in known:
+            continue
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
         message = f"{rows.name(i, spec.label, key)}: {field} {text}" \
             if name == "not_nullable" else \
             f"{rows.name(i, spec.label, key)}: {field}: got {quote(failure)}, {text}"
-        problems.append(Problem(rows.location(i, field), message,
+        problems.append(Problem(where, message,
                                 "missing-field" if name == "not_nullable" else "out-of-range",
                                 plans[i], field=field))
     return problems

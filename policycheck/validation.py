@@ -80,21 +80,19 @@ def validate(loaded: Loaded) -> Model:
     problems = list(loaded.problems) + normalised.problems
     frames = normalised.frames
     frames["kpis"] = _overlay_catalog(frames["kpis"], problems)
+    # The cells reported: one that could not be read is missing to pandera and to the
+    # checks, and what they would say about it (a gate with "neither min nor max") only
+    # repeats it.
+    seen = {(p.location, p.field) for p in problems}
     for name, spec in ENTITIES.items():
-        found = _without_repeats(validate_frame(spec, frames[name]), problems)
-        problems.extend(_without_missing_columns(found, loaded.tables.missing_columns))
-    # A cell that could not be read is missing to the checks; what they would say about
-    # the same spot (a gate with "neither min nor max") only repeats it.
+        found = _without_missing_columns(validate_frame(spec, frames[name], seen),
+                                         loaded.tables.missing_columns)
+        problems.extend(found)
+        seen.update((p.location, p.field) for p in found)
     keys = PlanKeys.of(frames)
-    problems.extend(_without_repeats(checks.cross_table(frames, keys), problems))
+    problems.extend(p for p in checks.cross_table(frames, keys)
+                    if (p.location, p.field) not in seen)
     return _select_valid(frames, problems, loaded, keys)
-
-
-def _without_repeats(new: list[Problem], known: list[Problem]) -> list[Problem]:
-    """A cell that could not be typed is missing to pandera and to the checks; it was
-    reported already."""
-    seen = {(p.location, p.field) for p in known}
-    return [p for p in new if (p.location, p.field) not in seen]
 
 
 def _without_missing_columns(new: list[Problem],
