@@ -171,12 +171,13 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
         return plans["plan_id"]
     ids = as_objects(plans["plan_id"]).copy()  # a coded column takes no new text
     rows = Rows(plans, np.flatnonzero(missing))
-    for i, row in enumerate(rows.at.tolist()):
+    names = []
+    for i in range(len(rows)):
         where = rows.location(i, None)
-        name = f"<plan at {Location(where.file, where.sheet, where.line)}>"
-        ids.iat[row] = name
+        names.append(f"<plan at {Location(where.file, where.sheet, where.line)}>")
         problems.append(Problem(where, "plan has no id; expected an 'id' unique across all "
-                                "inputs", "missing-field", name, field="plan_id"))
+                                "inputs", "missing-field", names[-1], field="plan_id"))
+    ids.iloc[rows.at] = names
     return ids
 
 
