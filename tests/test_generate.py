@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:  # plain `pytest` does not put the repository root
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate, write_csv, write_xlsx, write_yaml  # noqa: E402
+from benchmarks.messy_bench import spoil  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,22 @@ def test_files_are_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.*"))
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_spoiled_organisation_has_every_mistake_it_promises(org: dict[str, pd.DataFrame],
+                                                            tmp_path: Path) -> None:
+    """The messy-input benchmark times the error paths it says it times: each kind of
+    mistake is there, and every spoiled weight and KPI is reported."""
+    write_csv(spoil(org), tmp_path)
+    problems = load_model([tmp_path]).problems
+    by_field: dict[tuple[str, str], int] = {}
+    for p in problems:
+        by_field[p.code, p.field] = by_field.get((p.code, p.field), 0) + 1
+    components = len(org["components"])
+    assert by_field["invalid-value", "weight"] == components // 5
+    assert by_field["unknown-kpi", "kpi"] == components // 7
+    assert {code for code, _ in by_field} == {
+        "duplicate-id", "gate-bound", "invalid-value", "missing-field", "no-components",
+        "out-of-range", "reversed-range", "unknown-component", "unknown-kpi", "unknown-plan",
+        "weights-sum"}
+    assert spoil(org)["plans"].equals(spoil(org)["plans"])  # deterministic
