@@ -783,6 +783,19 @@ def test_json_fast_path_writes_what_json_dumps_writes(report: Report, data: Any)
         json_format.CHUNK = saved
 
 
+@settings(max_examples=200, deadline=None)
+@given(value=st.recursive(_SCALAR | st.text(max_size=12), lambda inner: st.lists(
+    inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=12),
+       ensure_ascii=st.booleans())
+def test_dumps_writes_what_json_dumps_writes(value: Any, ensure_ascii: bool) -> None:
+    """Any plain value (text past the BMP and lone surrogates included), with or without
+    ASCII escaping, is json.dumps's text (``validate --format json`` escapes to ASCII)."""
+    from policycheck.formats.jsontext import dumps
+
+    assert dumps(value, ensure_ascii=ensure_ascii) == json.dumps(
+        value, indent=2, ensure_ascii=ensure_ascii)
+
+
 # -- fast paths equal the per-record references ----------------------------------------------
 
 def odd(report: Report) -> Report:

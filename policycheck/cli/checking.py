@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -43,7 +42,9 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
             step("reading and validating plans", None)
         model = load_model(paths)
     if fmt == "json":
-        click.echo(json.dumps(_validation_json(model), indent=2, sort_keys=False))
+        from policycheck.formats.jsontext import dumps
+
+        click.echo(dumps(_validation_json(model), ensure_ascii=True))
     else:
         echo_problems(model.problems)
         click.echo(_summary(model), err=False)

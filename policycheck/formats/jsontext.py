@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -89,13 +90,31 @@ def encode(value: Any, indent: str) -> str:
     raise Unsupported(type(value).__name__)
 
 
-def dumps(value: Any) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)``, fast for the plain values
+def dumps(value: Any, ensure_ascii: bool = False) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=ensure_ascii)``, fast for the plain values
     reports hold (json's indenting encoder is pure Python)."""
     try:
-        return encode(value, "")
+        text = encode(value, "")
     except Unsupported:
-        return json.dumps(value, indent=2, ensure_ascii=False)
+        return json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
+    # outside its strings, JSON text is ASCII: escaping every other character is escaping
+    # theirs, as json's ASCII encoder does
+    if not ensure_ascii or (text.isascii() and "\x7f" not in text):
+        return text
+    return _NON_ASCII.sub(_escaped, text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as json escapes it
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """A character past printable ASCII as json's ASCII encoder writes it: a UTF-16 code
+    unit, or a pair of them past U+FFFF."""
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
 
 
 #: The characters json's string encoder escapes when it keeps non-ASCII text as it is.
