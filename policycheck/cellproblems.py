@@ -25,6 +25,7 @@ class Rows:
         self.frame = frame
         self.at = np.asarray(at, dtype=np.int64)
         self._values: dict[str, list[Any]] = {}
+        self._sources: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.at)
@@ -39,23 +40,24 @@ class Rows:
         """The rows' cells of an id column as text; None where a cell is missing or the
         frame has no such column (a table's coded column gives NaN for a missing cell,
         YAML's None)."""
-        if not column or column not in self.frame:
-            return [None] * len(self)
-        key = "\0text:" + column
-        if key not in self._values:
-            self._values[key] = [None if v is None or v is pd.NA or v != v else str(v)
-                                 for v in self.values(column)]
+        key = f"\0text:{column}"
+        if key not in self._values:  # asked once a row: looked for in the frame once
+            self._values[key] = [None] * len(self) if not column or column not in self.frame \
+                else [None if v is None or v is pd.NA or v != v else str(v)
+                      for v in self.values(column)]
         return self._values[key]
 
     def location(self, i: int, field: str | None) -> Location:
         """Where the ``i``-th row's cell is: the field's own line and column when YAML gave
         one."""
-        fields = self.values("src_fields")[i]
-        line, col = self.values("src_line")[i], self.values("src_col")[i]
-        if field and isinstance(fields, dict) and field in fields:
-            line, col = fields[field]
-        return Location(str(self.values("src_file")[i]), str(self.values("src_sheet")[i]),
-                        int(line), int(col))
+        if self._sources is None:
+            self._sources = tuple(self.values(c) for c in (
+                "src_file", "src_sheet", "src_line", "src_col", "src_fields"))
+        files, sheets, lines, cols, fields = self._sources
+        line, col = lines[i], cols[i]
+        if field and isinstance(fields[i], dict) and field in fields[i]:
+            line, col = fields[i][field]
+        return Location(str(files[i]), str(sheets[i]), int(line), int(col))
 
     def name(self, i: int, label: str, key: str | None) -> str:
         """"plan 'x', component 'y'" for the ``i``-th row, for messages."""
