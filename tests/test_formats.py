@@ -796,6 +796,20 @@ def test_dumps_writes_what_json_dumps_writes(value: Any, ensure_ascii: bool) -> 
         value, indent=2, ensure_ascii=ensure_ascii)
 
 
+@settings(max_examples=100, deadline=None)
+@given(records=st.lists(st.fixed_dictionaries(
+    {"file": st.sampled_from(["a.yaml", "b{c}.csv", "é.yaml"]), "line": st.integers(0, 9),
+     "value": _SCALAR}), min_size=30, max_size=40), ensure_ascii=st.booleans())
+def test_dumps_of_many_records_writes_what_json_dumps_writes(records: list[Any],
+                                                             ensure_ascii: bool) -> None:
+    """A long list of mappings with the same keys (a report's problems) is encoded a key at
+    a time: the same text, whatever the values (0.0 and -0.0, 1 and True, NaN)."""
+    from policycheck.formats.jsontext import dumps
+
+    data = {"problems": records, "more": [*records, {"file": None}]}
+    assert dumps(data, ensure_ascii) == json.dumps(data, indent=2, ensure_ascii=ensure_ascii)
+
+
 # -- fast paths equal the per-record references ----------------------------------------------
 
 def odd(report: Report) -> Report:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -48,9 +47,9 @@ def _float(value: float) -> str:
     return float.__repr__(value)
 
 
-def _key(key: Any) -> str:
+def _key(key: Any, text: Callable[[str], str] = encode_str) -> str:
     if isinstance(key, str):
-        return encode_str(key)
+        return text(key)
     if key is True or key is False or key is None:
         return '"' + {True: "true", False: "false", None: "null"}[key] + '"'
     if isinstance(key, float):
@@ -60,12 +59,13 @@ def _key(key: Any) -> str:
     raise Unsupported(type(key).__name__)
 
 
-def encode(value: Any, indent: str) -> str:
+def encode(value: Any, indent: str, text: Callable[[str], str] = encode_str) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False)`` at an indentation, for the plain
     values a report holds; json's own indenting encoder is pure Python and took most of the
-    time of a large report (byte-identical output is asserted in tests/test_formats.py)."""
+    time of a large report (byte-identical output is asserted in tests/test_formats.py).
+    ``text`` encodes a string: json's ASCII encoder for ``ensure_ascii=True``."""
     if isinstance(value, str):
-        return encode_str(value)
+        return text(value)
     if value is None:
         return "null"
     if value is True:
@@ -80,41 +80,64 @@ def encode(value: Any, indent: str) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        return ("{\n" + ",\n".join(inner + _key(k) + ": " + encode(v, inner)
+        return ("{\n" + ",\n".join(inner + _key(k, text) + ": " + encode(v, inner, text)
                                      for k, v in value.items()) + "\n" + indent + "}")
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
-        return ("[\n" + ",\n".join(inner + encode(v, inner) for v in value)
-                + "\n" + indent + "]")
+        table = _records(value, inner, text) if len(value) >= _RECORDS_FROM else None
+        return "[\n" + (table if table is not None else ",\n".join(
+            inner + encode(v, inner, text) for v in value)) + "\n" + indent + "]"
     raise Unsupported(type(value).__name__)
+
+
+#: A list this long of flat mappings with the same keys is encoded a key at a time.
+_RECORDS_FROM = 32
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: encode_str, int: int.__repr__, bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null", float: lambda v: _float(v)}
+
+
+def _records(items: list[Any] | tuple[Any, ...], indent: str,
+             text: Callable[[str], str]) -> str | None:
+    """The items of a list at ``indent``, when they are mappings with the same keys and
+    plain values (a report's problems): each value encoded once per distinct value of its
+    key, each item made by one format. None for any other list."""
+    first = items[0]
+    if type(first) is not dict or not first:
+        return None
+    keys = tuple(first)
+    if not all(type(item) is dict and len(item) == len(keys) and tuple(item) == keys
+               for item in items):
+        return None
+    columns = []
+    for key in keys:
+        values = [item[key] for item in items]
+        kinds = set(map(type, values))
+        if not kinds <= _SCALARS.keys():
+            return None
+        if kinds == {str}:  # text repeats (files, codes, fields): each distinct one once
+            memo = {value: text(value) for value in set(values)}
+            columns.append([memo[value] for value in values])
+        else:
+            columns.append([text(value) if type(value) is str else _SCALARS[type(value)](value)
+                            for value in values])
+    inner = indent + "  "
+    template = (indent + "{\n" + ",\n".join(inner + _key(k, text) + ": \0" for k in keys)
+                + "\n" + indent + "}").replace("{", "{{").replace("}", "}}").replace("\0", "{}")
+    return ",\n".join(map(template.format, *columns))
 
 
 def dumps(value: Any, ensure_ascii: bool = False) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=ensure_ascii)``, fast for the plain values
     reports hold (json's indenting encoder is pure Python)."""
     try:
-        text = encode(value, "")
+        return encode(value, "", _encode_ascii if ensure_ascii else encode_str)
     except Unsupported:
         return json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
-    # outside its strings, JSON text is ASCII: escaping every other character is escaping
-    # theirs, as json's ASCII encoder does
-    if not ensure_ascii or (text.isascii() and "\x7f" not in text):
-        return text
-    return _NON_ASCII.sub(_escaped, text)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as json escapes it
-
-
-def _escaped(match: re.Match[str]) -> str:
-    """A character past printable ASCII as json's ASCII encoder writes it: a UTF-16 code
-    unit, or a pair of them past U+FFFF."""
-    code = ord(match.group())
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+_encode_ascii = json.encoder.encode_basestring_ascii  # json's C encoder for ensure_ascii
 
 
 #: The characters json's string encoder escapes when it keeps non-ASCII text as it is.
