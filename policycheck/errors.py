@@ -43,7 +43,7 @@ def display_path(path: str | os.PathLike[str]) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where something is: a YAML file with line and column, or a table file with its row.
 
@@ -67,7 +67,7 @@ class Location:
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, said where it is and what was expected."""
 
