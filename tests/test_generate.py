@@ -144,3 +144,19 @@ def test_spoiled_organisation_has_every_mistake_it_promises(org: dict[str, pd.Da
         "out-of-range", "reversed-range", "unknown-component", "unknown-kpi", "unknown-plan",
         "weights-sum"}
     assert spoil(org)["plans"].equals(spoil(org)["plans"])  # deterministic
+
+
+def test_benchmark_probes_measure_a_small_organisation(org: dict[str, pd.DataFrame],
+                                                       tmp_path: Path) -> None:
+    """The benchmark's measurements run against the package as it is (a probe that wraps a
+    function the package changed fails here, not an hour into ``make bench``)."""
+    from benchmarks.probes import _child_floor, _child_references, _child_stages
+
+    write_csv(org, tmp_path)
+    assert _child_floor(tmp_path)["floor"] > 0
+    stages = _child_stages(tmp_path)
+    assert list(stages["times"]) == ["load", "validate", "evaluate", "render"]
+    assert stages["plans"] == 200 and stages["findings"] > 0
+    references = _child_references(tmp_path)
+    assert references["findings"] == stages["findings"]
+    assert 0 < references["pandera"] < references["validate"]
