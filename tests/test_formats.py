@@ -715,9 +715,29 @@ def test_json_streams_in_chunks_that_join_to_the_document(
     expected = json_format._render_plain(report)
     monkeypatch.setattr(json_format, "CHUNK", 2)
     pieces = list(json_format.chunks(report))
-    assert len(pieces) == 2 + -(-len(report.findings) // 2)  # head, chunks, tail
+    # head, chunks, end of the findings, the problems' (empty) list, the tail
+    assert len(pieces) == 4 + -(-len(report.findings) // 2)
     assert b"".join(pieces).decode("utf-8") == expected
     assert b"".join(render_bytes(report, "json")) == expected.encode("utf-8")
+
+
+def test_json_streams_the_problems_in_chunks(report: Report,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The problems of a messy export (hundreds of thousands) are written piece by piece
+    too, with or without findings; the pieces join to the document json.dumps writes."""
+    from policycheck.formats import json_format
+
+    problems = tuple(Problem(Location(f"plans/p{i}.yaml", "", i + 1, 3),
+                             f"plan 'p{i}': weight: got 'lots' — expected a number",
+                             "invalid-value", f"p{i}", field="weight") for i in range(7))
+    monkeypatch.setattr(json_format, "PROBLEMS_CHUNK", 3)
+    for findings in (report.findings, report.findings.iloc[:0]):
+        messy = dataclasses.replace(report, findings=findings, problems=problems)
+        pieces = list(json_format.chunks(messy))
+        assert b"".join(pieces).decode("utf-8") == json_format._render_plain(messy)
+        assert pieces[-6] == b'\n  "problems": [\n'
+        assert [p.count(b'"code": ') for p in pieces[-5:-2]] == [3, 3, 1]
+        assert pieces[-2:] == [b"\n  ]\n", b"}\n"]
 
 
 def test_json_chunks_mix_flat_and_nested_evidence(
