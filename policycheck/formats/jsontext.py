@@ -93,6 +93,7 @@ def encode(value: Any, indent: str, text: Callable[[str], str] = encode_str) -> 
 
 #: A list this long of flat mappings with the same keys is encoded a key at a time.
 _RECORDS_FROM = 32
+#: The plain types a key's values may have, each with its encoder (text has the caller's).
 _SCALARS: dict[type, Callable[[Any], str]] = {
     str: encode_str, int: int.__repr__, bool: lambda v: "true" if v else "false",
     type(None): lambda v: "null", float: lambda v: _float(v)}
@@ -107,6 +108,8 @@ def _records(items: list[Any] | tuple[Any, ...], indent: str,
     if type(first) is not dict or not first:
         return None
     keys = tuple(first)
+    if not all(type(key) is str for key in keys):  # 1 == True: text keys compare exactly
+        return None
     if not all(type(item) is dict and len(item) == len(keys) and tuple(item) == keys
                for item in items):
         return None
