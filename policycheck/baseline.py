@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,8 +205,8 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
                           f"invalid JSON: {exc.msg}", "baseline-json")
         raise PolicycheckError(f"the baseline {shown} is not valid", [problem]) from None
     except RecursionError:  # arrays or objects nested past the interpreter's stack
-        problem = Problem(Location(shown), "invalid JSON: nested too deeply", "baseline-json")
-        raise PolicycheckError(f"the baseline {shown} is not valid", [problem]) from None
+        raise PolicycheckError(f"the baseline {shown} is not valid",
+                               [_too_deep(text, shown)]) from None
     entries = data.get("fingerprints") if isinstance(data, dict) else None
     valid = (isinstance(data, dict) and data.get("version") == BASELINE_VERSION
              and isinstance(entries, list) and {type(e) for e in entries} <= {dict})
@@ -220,6 +221,30 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
     if not valid:
         raise _not_a_baseline(shown)
     return fingerprints, recorded
+
+
+#: A JSON string or a bracket: what the depth of a document's nesting is read from.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: bytes | str, shown: str) -> Problem:
+    """The problem of a document nested past the parser's stack, at the bracket where its
+    nesting is deepest."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = deepest = at = 0
+    for token in _TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, token.start()
+        elif bracket in ("]", "}"):
+            depth -= 1
+    line_start = text.rfind("\n", 0, at) + 1
+    return Problem(Location(shown, "", text.count("\n", 0, at) + 1, at - line_start + 1),
+                   f"invalid JSON: nested {deepest:,} levels deep, more than the parser can "
+                   "follow", "baseline-json")
 
 
 def _not_a_baseline(shown: str) -> UsageError:

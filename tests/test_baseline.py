@@ -147,11 +147,17 @@ def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
         '{"version": 1, "fingerprints": [{"fingerprint": 5, "severity": "high"}]}',
         '{"version": 1, "fingerprints": [{"severity": "high"}]}',
         '{"version": 1, "fingerprints": ["a"]}')),
-    *((text, "baseline.json: error: invalid JSON: nested too deeply [baseline-json]\n"
-             "policycheck: error: the baseline baseline.json is not valid\n") for text in (
-        # past the stack of either parser, at the top or under a key no one reads
-        "[" * 100_000 + "]" * 100_000,
-        '{"version": 1, "fingerprints": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}")),
+    # past the stack of either parser, at the top or under a key no one reads: said where
+    # the nesting is deepest
+    ("[" * 100_000 + "]" * 100_000,
+     "baseline.json:1:100000: error: invalid JSON: nested 100,000 levels deep, more than "
+     "the parser can follow [baseline-json]\n"
+     "policycheck: error: the baseline baseline.json is not valid\n"),
+    ('{"version": 1, "fingerprints": [],\n "x": "[[{", "y": ' + "[" * 100_000
+     + "]" * 100_000 + "}",
+     "baseline.json:2:100018: error: invalid JSON: nested 100,001 levels deep, more than "
+     "the parser can follow [baseline-json]\n"
+     "policycheck: error: the baseline baseline.json is not valid\n"),
 ])
 def test_a_file_that_is_not_a_baseline(workdir: Path, capsys: pytest.CaptureFixture[str],
                                        text: str, message: str) -> None:
