@@ -8,7 +8,7 @@ thousands of bad cells costs a list lookup per cell, not a pandas lookup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -77,16 +77,19 @@ class Rows:
                 for i, text in enumerate(texts)]
 
 
-def report_cells(frame: pd.DataFrame, raw: pd.Series, at: np.ndarray, field: str,
-                 label: str, key: str | None, expected: str, code: str,
-                 hints: pd.Series | None = None) -> list[Problem]:
+def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarray,
+                 field: str, label: str, key: str | None, expected: str, code: str,
+                 hints: pd.Series | None = None,
+                 shown: Callable[[Any], str] | None = None) -> list[Problem]:
     """One problem per cell of ``raw`` at the positions ``at``: "plan 'x', component 'y':
-    weight: got 50, expected ..."; ``hints`` (text or not) end a message."""
+    weight: got 50, expected ..."; ``hints`` (text or not) end a message; ``shown`` writes
+    a value (a mapping as "a mapping", by default)."""
     rows = Rows(frame, at)
     got = raw.take(rows.at).tolist()
     ends = hints.take(rows.at).tolist() if hints is not None else [""] * len(rows)
+    show = shown or _shown
     return rows.problems(field, code, label, key, (
-        f"{field}: got {_shown(value)}, expected {expected}{end if isinstance(end, str) else ''}"
+        f"{field}: got {show(value)}, expected {expected}{end if isinstance(end, str) else ''}"
         for value, end in zip(got, ends, strict=True)))
 
 

@@ -153,7 +153,7 @@ class Suggestions:
         return sorted(set(self._candidates))
 
     @functools.cached_property
-    def _folded(self) -> dict[str, str]:
+    def _by_folded(self) -> dict[str, str]:
         folded: dict[str, str] = {}
         for candidate in self._sorted:
             folded.setdefault(_folded(candidate), candidate)
@@ -166,7 +166,7 @@ class Suggestions:
                 self._left -= len(self._sorted)
                 hint = _closest(text, self._sorted, self._cutoff)
             else:
-                alike = self._folded.get(_folded(text))
+                alike = self._by_folded.get(_folded(text))
                 hint = "" if alike is None or alike == text else _hint(alike)
             self._known[text] = hint
         return self._known[text]

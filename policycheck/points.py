@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import Rows
+from policycheck.cellproblems import report_cells
 from policycheck.errors import Problem, quote
 from policycheck.model import POINTS_COLUMNS, RATES_COLUMNS
 from policycheck.parsing import as_objects
@@ -121,14 +121,13 @@ def _rate_items(value: Any) -> list[tuple[str, float]] | None:
 
 def _component_problems(typed: pd.DataFrame, bad: np.ndarray, field_name: str,
                         cells: np.ndarray, expected: str) -> list[Problem]:
-    """A problem for each of the components at ``bad``, whose ``cells`` could not be read."""
-    rows = Rows(typed, bad)
-    return rows.problems(field_name, "invalid-value", "component", "component_id", (
-        f"{field_name}: got {quote(_plain(value))}, expected {expected}"
-        for value in cells[rows.at].tolist()))
+    """A problem for each of the components at ``bad``, whose ``cells`` could not be read;
+    a mapping or list shown as what it holds."""
+    return report_cells(typed, cells, bad, field_name, "component", "component_id", expected,
+                        "invalid-value", shown=_shown_whole)
 
 
-def _plain(value: Any) -> Any:
-    """A YAML mapping or list as the dict or list it reads as."""
-    return dict(value) if isinstance(value, dict) else (
-        list(value) if isinstance(value, list) else value)
+def _shown_whole(value: Any) -> str:
+    """A YAML mapping or list quoted as the dict or list it reads as."""
+    return quote(dict(value) if isinstance(value, dict) else (
+        list(value) if isinstance(value, list) else value))

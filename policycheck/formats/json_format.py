@@ -202,8 +202,12 @@ def _plain_chunk(findings: pd.DataFrame) -> bytes:
     holds no raw newline, so every line break is the encoder's)."""
     rows = cast("list[dict[str, Any]]",
                 findings.astype(object).where(findings.notna(), None).to_dict("records"))
-    return "".join(",\n    " + json.dumps(finding_json(r), indent=2, ensure_ascii=False)
-                   .replace("\n", "\n    ") for r in rows).encode("utf-8")
+    return "".join(",\n" + _dumped_item(finding_json(r)) for r in rows).encode("utf-8")
+
+
+def _dumped_item(item: dict[str, Any]) -> str:
+    """An item of one of the document's lists, through json.dumps, at its indentation."""
+    return "    " + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 
 #: Where the findings and the problems go in the encoded top object (its other strings hold
@@ -246,8 +250,7 @@ def _problem_pieces(problems: Sequence[Any]) -> Iterator[Piece]:
         try:
             text = encode(items, "  ")[2:-4]  # the items, without the list's brackets
         except Unsupported:  # a value only json.dumps knows how to refuse or write
-            text = ",\n".join("    " + json.dumps(item, indent=2, ensure_ascii=False)
-                               .replace("\n", "\n    ") for item in items)
+            text = ",\n".join(map(_dumped_item, items))
         yield ((",\n" if start else "") + text).encode("utf-8")
     yield b"\n  ]\n"
 

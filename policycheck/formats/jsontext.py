@@ -93,9 +93,10 @@ def encode(value: Any, indent: str, text: Callable[[str], str] = encode_str) -> 
 
 #: A list this long of flat mappings with the same keys is encoded a key at a time.
 _RECORDS_FROM = 32
-#: The plain types a key's values may have, each with its encoder (text has the caller's).
+#: The plain types besides text a key's values may have, each with its encoder (text is
+#: encoded by the caller's ``text``).
 _SCALARS: dict[type, Callable[[Any], str]] = {
-    str: encode_str, int: int.__repr__, bool: lambda v: "true" if v else "false",
+    int: int.__repr__, bool: lambda v: "true" if v else "false",
     type(None): lambda v: "null", float: lambda v: _float(v)}
 
 
@@ -117,7 +118,7 @@ def _records(items: list[Any] | tuple[Any, ...], indent: str,
     for key in keys:
         values = [item[key] for item in items]
         kinds = set(map(type, values))
-        if not kinds <= _SCALARS.keys():
+        if not kinds - {str} <= _SCALARS.keys():
             return None
         if kinds == {str}:  # text repeats (files, codes, fields): each distinct one once
             memo = {value: text(value) for value in set(values)}
