@@ -3,7 +3,6 @@ each problem named with its row, exit 2."""
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from unittest.mock import patch
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 
 from policycheck.cli import main
+from policycheck.closest import Closest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "yaml"
@@ -194,7 +194,7 @@ def test_many_unknown_plans_each_reported_at_its_rows(capsys: pytest.CaptureFixt
     """Each unknown plan is reported at its own rows, in order (found from one sort of the
     rows, not a pass over every row per name), and compared with the plans once."""
     body = "".join(f"HL{i:05d},gone-{i % 300:03d},2027-01,aht,300\n" for i in range(900))
-    with patch("difflib.get_close_matches", wraps=difflib.get_close_matches) as compared:
+    with patch.object(Closest, "match", autospec=True, side_effect=Closest.match) as compared:
         code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
     lines = [line for line in err.splitlines() if line.endswith("[unknown-plan]")]
     assert code == 2 and len(lines) == 300 * 3

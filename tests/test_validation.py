@@ -31,10 +31,10 @@ root):
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pandas as pd
@@ -43,7 +43,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck.cli import main
-from policycheck.errors import SUGGESTION_BUDGET, Suggestions, did_you_mean
+from policycheck.closest import Closest, Match
+from policycheck.errors import Suggestions, did_you_mean
 from policycheck.normalise import sort_frame
 from policycheck.validation import load_model
 
@@ -448,35 +449,59 @@ def test_suggestions_within_budget_are_did_you_mean(words: list[str],
 
 
 def test_suggestions_past_budget_only_match_ids_written_differently() -> None:
-    """Past its budget of comparisons, a word only finds a candidate that differs from it
-    in case, spaces, dashes or underscores; a word looked up again gets its first hint."""
-    suggest = Suggestions(["cc-agent-2027", "p1", "p2"], budget=3)
-    assert suggest("cc-agnet-2027") == "; did you mean 'cc-agent-2027'?"  # compared: 3
+    """Past its budget, a word only finds a candidate that differs from it in case, spaces,
+    dashes or underscores; a word looked up again gets its first hint."""
+    candidates = ["cc-agent-2027", "p1", "p2"]
+    # bounding a word against 3 candidates costs 1, scoring cc-agent-2027 with difflib 1
+    suggest = Suggestions(candidates, budget=3)
+    assert suggest("cc-agnet-2027") == "; did you mean 'cc-agent-2027'?"  # spent: 2
     assert suggest("CC_Agent 2027") == "; did you mean 'cc-agent-2027'?"
-    assert suggest("p3") == ""  # close to p1 and p2, but no comparisons left
+    assert did_you_mean("cc-agent-2028", candidates) == "; did you mean 'cc-agent-2027'?"
+    assert suggest("cc-agent-2028") == ""  # close, but the budget is spent
     assert suggest("cc-agnet-2027") == "; did you mean 'cc-agent-2027'?"
     assert suggest("p1") == ""  # a known id is no typo
 
 
-def test_many_rows_naming_unknown_plans_are_reported_in_bounded_time(
-        problems: Problems) -> None:
-    """Every row naming an unknown plan is reported; each distinct id is compared with the
-    plans once, and the comparisons stop at the budget (a check of children tables
-    without their plans once compared every row with every plan)."""
+def test_a_word_whose_closest_cannot_be_told_within_the_budget_gets_no_guess() -> None:
+    """A word with more near candidates than the budget left to score them gets no hint
+    from the few it scored (which may not hold the closest), and spends the rest."""
+    candidates = [f"p{i}-sales" for i in range(10)]
+    suggest = Suggestions(candidates, budget=5)
+    assert did_you_mean("p-sales", candidates) == "; did you mean 'p9-sales'?"
+    assert suggest("p-sales") == ""  # ten candidates alike, four scorings left
+    assert suggest("P9_SALES") == "; did you mean 'p9-sales'?"
+    assert suggest("p9-saless") == ""
+
+
+def test_many_rows_naming_unknown_plans_each_get_the_closest_plan(problems: Problems) -> None:
+    """Every row naming an unknown plan is reported, each distinct id looked up once with
+    the hint difflib would give, and the lookups stay within the budget: difflib scores a
+    few of the 2,000 plans per id, not all of them (a check of children tables without
+    their plans once compared every row with every plan)."""
     plans = "plan_id,role,target_variable\n" + "".join(
         f"plan-{i:05d},agent,0\n" for i in range(2000))
     gates = "plan_id,kpi,min\n" + "".join(
         f"plan-{i:05d}x,qa_score,80\nplan-{i:05d}x,fcr,80\n" for i in range(200))
-    with patch("difflib.get_close_matches", wraps=difflib.get_close_matches) as compared:
+    matches: list[Match | None] = []
+    match = Closest.match
+
+    def recorded(self: Closest, *args: Any, **kwargs: Any) -> Match | None:
+        matches.append(match(self, *args, **kwargs))
+        return matches[-1]
+
+    with patch.object(Closest, "match", recorded):
         found = problems({"plans.csv": plans, "gates.csv": gates})
     unknown = [p for p in found if p.endswith("[unknown-plan]")]
     assert len(unknown) == 400
-    assert compared.call_count == SUGGESTION_BUDGET // 2000  # one per distinct id, bounded
+    assert len(matches) == 200  # one per distinct id
+    scored = sum(m.scored for m in matches if m is not None)
+    assert 200 <= scored <= 2000
     assert unknown[0] == (
         "gates.csv:2: error: plan 'plan-00000x', gate 'qa_score': plan_id: got 'plan-00000x', "
         "expected the id of a plan defined in the inputs; did you mean 'plan-00000'? "
         "[unknown-plan]")
-    assert unknown[-1].endswith("expected the id of a plan defined in the inputs "
+    assert unknown[-1].endswith("plan_id: got 'plan-00199x', expected the id of a plan "
+                                "defined in the inputs; did you mean 'plan-00199'? "
                                 "[unknown-plan]")
 
 
