@@ -58,3 +58,22 @@ def test_the_bar_names_each_output_file_as_it_is_written(
           "--output", f"csv:{tmp_path}/b.csv"])
     assert stages == ["reading and validating plans", "evaluating rules",
                       f"writing {tmp_path}/a.xlsx", f"writing {tmp_path}/b.csv"]
+
+
+def test_a_diff_names_the_version_of_each_stage(in_repo: object,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A diff checks two versions, each taking as long as a check: the bar says which."""
+    import contextlib
+
+    from policycheck.cli import checking
+
+    stages: list[str] = []
+
+    @contextlib.contextmanager
+    def recorded(quiet: bool) -> Iterator[Callable[[str, int | None], None]]:
+        yield lambda stage, total: stages.append(stage) if stage else None
+
+    monkeypatch.setattr(checking, "progress", recorded)
+    assert main(["diff", "sample_data/yaml", "sample_data/yaml"]) == 0
+    assert stages == ["old: reading and validating plans", "old: evaluating rules",
+                      "new: reading and validating plans", "new: evaluating rules"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -172,9 +173,11 @@ def show_config(ctx: click.Context, fmt: str, **options: Any) -> int:
               default="text", show_default=True, help="Output format.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off otherwise.")
+@RUN_FLAGS
 @click.pass_context
 def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: str,
-         redact: bool | None, **options: Any) -> int:
+         redact: bool | None, no_cache: bool = False, quiet: bool = False,
+         **options: Any) -> int:
     """Compare two versions of the plans: OLD NEW (files or folders), or --git-base REF
     PATH... (the paths at a git ref against the working tree).
 
@@ -196,15 +199,26 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     arguments = check_arguments(settings_of(ctx, options)) | {"baseline": None,
                                                               "model_frames": False}
     waivers = arguments.pop("waivers")
-    if git_base is None:
-        old = run_check([paths[0]], **arguments)
-        paths = paths[1:]
-    else:
-        with checkout(git_base, paths) as (old_paths, prefix):
-            old = relabel(run_check(old_paths, **arguments), prefix, git_base)
-    new = run_check(distinct_paths(paths), waivers=waivers, **arguments)
+    with caching(no_cache), progress(quiet) as step:
+        if git_base is None:
+            old = run_check([paths[0]], progress=_labelled(step, "old"), **arguments)
+            paths = paths[1:]
+        else:
+            with checkout(git_base, paths) as (old_paths, prefix):
+                old = relabel(run_check(old_paths, progress=_labelled(step, git_base),
+                                        **arguments), prefix, git_base)
+        new = run_check(distinct_paths(paths), waivers=waivers,
+                        progress=_labelled(step, "new"), **arguments)
     result = diff_reports(old, new)
     if redact or (redact is None and fmt == "markdown"):
         result = redacted(result)
     click.echo(RENDERERS[fmt](result), nl=False)
     return result.exit_code
+
+
+def _labelled(step: Callable[[str, int | None], None] | None,
+              version: str) -> Callable[[str, int | None], None] | None:
+    """The progress bar's stages of one version's check, named by the version."""
+    if step is None:
+        return None
+    return lambda stage, total: step(f"{version}: {stage}" if stage else "", total)
