@@ -125,6 +125,7 @@ def test_no_cache_flag_writes_nothing(tmp_path: Path, cache_dir: Path) -> None:
     plan.write_text(PLAN, encoding="utf-8")
     main(["validate", str(plan), "--no-cache"])
     assert main(["diff", str(plan), str(plan), "--no-cache"]) == 0
+    assert main(["export", str(plan), "--csv", str(tmp_path / "csv"), "--no-cache"]) == 0
     assert not cache_dir.exists()
     main(["validate", str(plan)])
     assert [p.parent.name for p in _packs(cache_dir)] == ["model", "yaml"]

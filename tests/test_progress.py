@@ -60,12 +60,25 @@ def test_the_bar_names_each_output_file_as_it_is_written(
                       f"writing {tmp_path}/a.xlsx", f"writing {tmp_path}/b.csv"]
 
 
-def test_a_diff_names_the_version_of_each_stage(in_repo: object,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """A diff checks two versions, each taking as long as a check: the bar says which."""
+@pytest.mark.parametrize(("args", "expected"), [
+    (["diff", "sample_data/yaml", "sample_data/yaml"],
+     ["old: reading and validating plans", "old: evaluating rules",
+      "new: reading and validating plans", "new: evaluating rules"]),
+    (["analyze", "sample_data/yaml", "--actuals", "sample_data/yaml/kpi_actuals.csv",
+      "--output", "json:{tmp}/a.json"],
+     ["reading and validating plans", "reading actuals", "looking for evidence",
+      "writing {tmp}/a.json"]),
+    (["export", "sample_data/yaml", "--csv", "{tmp}/tables", "--xlsx", "{tmp}/plans.xlsx"],
+     ["reading and validating plans", "writing {tmp}/tables", "writing {tmp}/plans.xlsx"]),
+], ids=["diff", "analyze", "export"])
+def test_every_command_that_reads_plans_names_its_stages(
+        args: list[str], expected: list[str], tmp_path: object, in_repo: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar says what a long command is doing; a diff checks two versions, each as long
+    as a check, and says which."""
     import contextlib
 
-    from policycheck.cli import checking
+    from policycheck.cli import checking, project, reports
 
     stages: list[str] = []
 
@@ -73,7 +86,7 @@ def test_a_diff_names_the_version_of_each_stage(in_repo: object,
     def recorded(quiet: bool) -> Iterator[Callable[[str, int | None], None]]:
         yield lambda stage, total: stages.append(stage) if stage else None
 
-    monkeypatch.setattr(checking, "progress", recorded)
-    assert main(["diff", "sample_data/yaml", "sample_data/yaml"]) == 0
-    assert stages == ["old: reading and validating plans", "old: evaluating rules",
-                      "new: reading and validating plans", "new: evaluating rules"]
+    for module in (checking, project, reports):
+        monkeypatch.setattr(module, "progress", recorded)
+    assert main([arg.format(tmp=tmp_path) for arg in args]) in (0, 1)
+    assert stages == [stage.format(tmp=tmp_path) for stage in expected]

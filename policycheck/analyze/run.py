@@ -7,7 +7,7 @@ actuals)`` when both are in memory (tests, the benchmark).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,14 +43,20 @@ class Evidence:
 
 
 def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
-            params: Mapping[str, object] | None = None, fail_on: str = "high") -> Evidence:
-    """Load the plans under ``paths`` and the actuals file; run every signal."""
+            params: Mapping[str, object] | None = None, fail_on: str = "high",
+            progress: Callable[[str, int | None], None] | None = None) -> Evidence:
+    """Load the plans under ``paths`` and the actuals file; run every signal.
+    ``progress(stage, None)``: told when a stage starts (the CLI's progress bar)."""
+    step = progress or (lambda stage, total: None)
     resolved = resolve(params)
+    step("reading and validating plans", None)
     model = load_model(paths)
     if not model.plans_read:  # else every row of the actuals would be an unknown plan
         raise InputError("no plan was read, so the actuals have no plan to be matched to",
                          model.problems)
+    step("reading actuals", None)
     frame = load_actuals(actuals, model.plans, model.frames["kpis"], model.invalid_plans)
+    step("looking for evidence", None)
     evidence = analyse_actuals(model, frame, resolved, fail_on=fail_on)
     report = evidence.report
     files = (*report.files, display_path(actuals))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from policycheck.cli.options import RUN_FLAGS, caching, progress
 from policycheck.cli.output import echo_problems
 from policycheck.errors import (
     EXIT_OK,
@@ -36,7 +37,9 @@ def init(force: bool) -> int:
               help="Write the plans as a folder of CSV tables.")
 @click.option("--xlsx", "workbook", type=click.Path(dir_okay=False),
               help="Write the plans as one .xlsx workbook.")
-def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None) -> int:
+@RUN_FLAGS
+def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
+           no_cache: bool = False, quiet: bool = False) -> int:
     """Convert the valid plans under PATHS to CSV tables or an Excel workbook.
 
     Only valid inputs are converted: fix what `policycheck validate` reports first."""
@@ -47,13 +50,18 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None)
 
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
-    model = load_model(paths)
-    if model.errors:
-        echo_problems(model.problems)
-        raise PolicycheckError("inputs are not valid; nothing was written")
-    if csv_folder:
-        for path in write_csv_folder(model, Path(csv_folder)):
-            click.echo(f"wrote {display_path(path)}")
-    if workbook:
-        click.echo(f"wrote {display_path(write_workbook(model, Path(workbook)))}")
+    with caching(no_cache), progress(quiet) as step:
+        stage = step or (lambda name, total: None)
+        stage("reading and validating plans", None)
+        model = load_model(paths)
+        if model.errors:
+            echo_problems(model.problems)
+            raise PolicycheckError("inputs are not valid; nothing was written")
+        if csv_folder:
+            stage(f"writing {csv_folder}", None)
+            for path in write_csv_folder(model, Path(csv_folder)):
+                click.echo(f"wrote {display_path(path)}")
+        if workbook:
+            stage(f"writing {workbook}", None)
+            click.echo(f"wrote {display_path(write_workbook(model, Path(workbook)))}")
     return EXIT_OK

@@ -130,8 +130,10 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers (as for 'check').")
+@RUN_FLAGS
 def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...], fmt: str,
-                    outputs: tuple[str, ...], fail_on: str, redact: bool | None) -> int:
+                    outputs: tuple[str, ...], fail_on: str, redact: bool | None,
+                    no_cache: bool = False, quiet: bool = False) -> int:
     """Look for evidence in KPI actuals that the plans under PATHS push people the wrong
     way: bunching past payout thresholds, speed up while customer outcomes fall, top earners
     with poor customer outcomes, gamed surveys (docs/analyze.md).
@@ -140,8 +142,9 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
 
-    evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
-                           fail_on=fail_on)
-    write_outputs(evidence.report, outputs, redact)
+    with caching(no_cache), progress(quiet) as step:
+        evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
+                               fail_on=fail_on, progress=step)
+        write_outputs(evidence.report, outputs, redact, step)
     echo_report(evidence.report, fmt, redact)
     return int(evidence.report.exit_code)
