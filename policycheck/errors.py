@@ -126,11 +126,15 @@ def _hint(name: str) -> str:
 
 
 #: What a ``Suggestions`` may spend, in difflib scorings of a word against a candidate
-#: (about 30 µs each for ids alike, "p000123-sales"): about a second.
-SUGGESTION_BUDGET = 30_000
+#: (about 30 µs each for ids alike, "p000123-sales"): about half a second.
+SUGGESTION_BUDGET = 15_000
 #: Candidates whose bound (``closest.Closest.bounds``) costs about as much as one difflib
 #: scoring: 25 ns a candidate, measured at 100,000 plan ids.
 BOUNDS_PER_SCORING = 1_250
+#: Candidates difflib scores for one word at most: a word that could be closest to more
+#: plans than this is alike to too many for a guess to help (a plan deleted from an
+#: organisation whose ids differ by a digit), and gets none.
+WORD_SCORINGS = 100
 
 
 class Suggestions:
@@ -142,10 +146,11 @@ class Suggestions:
     with the hint ``did_you_mean`` would give (``closest.Closest``: a few ms a word at
     100,000 plans, where difflib takes a second). What the lookups cost is bounded
     (``budget``, in difflib scorings; bounding a word against every candidate costs one
-    per ``BOUNDS_PER_SCORING`` candidates): past it, a word is matched only with a
-    candidate that differs from it in case, spaces, dashes or underscores, found from a
-    dict. Each word's hint therefore depends on the words looked up before it, not on
-    chance or time: the same input gives the same messages."""
+    per ``BOUNDS_PER_SCORING`` candidates), and so is a word's (``WORD_SCORINGS``): past
+    either, a word is matched only with a candidate that differs from it in case, spaces,
+    dashes or underscores, found from a dict. Each word's hint therefore depends on the
+    words looked up before it, not on chance or time: the same input gives the same
+    messages."""
 
     def __init__(self, candidates: Iterable[str], cutoff: float = 0.6,
                  budget: int = SUGGESTION_BUDGET) -> None:
@@ -181,11 +186,11 @@ class Suggestions:
         bounding = -(-len(self._sorted) // BOUNDS_PER_SCORING)
         if self._left > bounding:
             self._left -= bounding
-            found = self._closest.match(text, self._cutoff, most=self._left)
+            most = min(self._left, WORD_SCORINGS)
+            found = self._closest.match(text, self._cutoff, most=most)
+            self._left -= most if found is None else found.scored
             if found is not None:
-                self._left -= found.scored
                 return "" if found.text is None else _hint(found.text)
-            self._left = 0  # the closest could not be told within the budget
         alike = self._by_folded.get(_folded(text))
         return "" if alike is None or alike == text else _hint(alike)
 

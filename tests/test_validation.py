@@ -473,6 +473,16 @@ def test_a_word_whose_closest_cannot_be_told_within_the_budget_gets_no_guess() -
     assert suggest("p9-saless") == ""
 
 
+def test_a_word_alike_to_too_many_candidates_gets_no_guess() -> None:
+    """An id that could be closest to more plans than a word may score (a deleted plan of
+    an organisation whose ids differ by a digit) gets no hint: any one would be a guess."""
+    candidates = [f"p{i:03d}-sales" for i in range(1000)]
+    assert did_you_mean("p-sales", candidates) == "; did you mean 'p999-sales'?"
+    suggest = Suggestions(candidates)
+    assert suggest("p-sales") == ""  # 1,000 candidates alike, WORD_SCORINGS scored
+    assert suggest("p012-sale") == "; did you mean 'p012-sales'?"  # budget left
+
+
 def test_many_rows_naming_unknown_plans_each_get_the_closest_plan(problems: Problems) -> None:
     """Every row naming an unknown plan is reported, each distinct id looked up once with
     the hint difflib would give, and the lookups stay within the budget: difflib scores a
