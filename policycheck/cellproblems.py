@@ -8,12 +8,14 @@ thousands of bad cells costs a list lookup per cell, not a pandas lookup.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import per_distinct_typed
 from policycheck.errors import Location, Problem, quote
 
 
@@ -25,7 +27,6 @@ class Rows:
         self.frame = frame
         self.at = np.asarray(at, dtype=np.int64)
         self._values: dict[str, list[Any]] = {}
-        self._sources: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.at)
@@ -50,31 +51,47 @@ class Rows:
     def location(self, i: int, field: str | None) -> Location:
         """Where the ``i``-th row's cell is: the field's own line and column when YAML gave
         one."""
-        if self._sources is None:
-            self._sources = tuple(self.values(c) for c in (
-                "src_file", "src_sheet", "src_line", "src_col", "src_fields"))
-        files, sheets, lines, cols, fields = self._sources
-        line, col = lines[i], cols[i]
-        if field and isinstance(fields[i], dict) and field in fields[i]:
+        fields = self._row_fields
+        if field and fields is not None and isinstance(fields[i], dict) and field in fields[i]:
             line, col = fields[i][field]
-        return Location(str(files[i]), str(sheets[i]), int(line), int(col))
+            row = self._row_locations[i]
+            return Location(row.file, row.sheet, int(line), int(col))
+        return self._row_locations[i]
 
-    def name(self, i: int, label: str, key: str | None) -> str:
-        """"plan 'x', component 'y'" for the ``i``-th row, for messages."""
-        plan = self.texts("plan_id")[i]
+    @functools.cached_property
+    def _row_locations(self) -> list[Location]:
+        """Each row's location, made a column at a time."""
+        return list(map(Location, map(str, self.values("src_file")),
+                        map(str, self.values("src_sheet")), map(int, self.values("src_line")),
+                        map(int, self.values("src_col"))))
+
+    @functools.cached_property
+    def _row_fields(self) -> list[Any] | None:
+        """Each row's YAML positions of its fields (None: no row has any, as in a table)."""
+        fields = self.values("src_fields")
+        return fields if any(issubclass(kind, dict) for kind in set(map(type, fields))) \
+            else None
+
+    def names(self, label: str, key: str | None) -> Iterator[str]:
+        """"plan 'x', component 'y'" for each row in turn, for messages (made as they are
+        used: a list of them all, freed after the messages are made, would leave the
+        messages' memory full of holes)."""
+        plans = self.texts("plan_id")
         if label == "plan":
-            return f"plan '{plan}'"
-        own = self.texts(key)[i]
-        named = f"{label} '{own}'" if own is not None else label
-        return named if plan is None else f"plan '{plan}', {named}"
+            return (f"plan '{plan}'" for plan in plans)
+        return ((f"{label} '{own}'" if own is not None else label) if plan is None
+                else f"plan '{plan}', {label} '{own}'" if own is not None
+                else f"plan '{plan}', {label}"
+                for plan, own in zip(plans, self.texts(key), strict=True))
 
     def problems(self, field: str, code: str, label: str, key: str | None,
                  texts: Iterable[str]) -> list[Problem]:
         """One problem per row, at its ``field``: "<its name>: <its text>"."""
-        plans = self.texts("plan_id")
-        return [Problem(self.location(i, field), f"{self.name(i, label, key)}: {text}", code,
-                        plans[i], field=field)
-                for i, text in enumerate(texts)]
+        wheres = self._row_locations if self._row_fields is None else \
+            [self.location(i, field) for i in range(len(self))]
+        return [Problem(where, f"{name}: {text}", code, plan, field=field)
+                for where, name, plan, text in zip(wheres, self.names(label, key),
+                                                   self.texts("plan_id"), texts, strict=True)]
 
 
 def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarray,
@@ -85,11 +102,11 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarra
     weight: got 50, expected ..."; ``hints`` (text or not) end a message; ``shown`` writes
     a value (a mapping as "a mapping", by default)."""
     rows = Rows(frame, at)
-    got = raw.take(rows.at).tolist()
+    # a messy column repeats its bad values ("heavy", "n/a"): each is written once
+    got = per_distinct_typed(raw.take(rows.at).tolist(), shown or _shown)
     ends = hints.take(rows.at).tolist() if hints is not None else [""] * len(rows)
-    show = shown or _shown
     return rows.problems(field, code, label, key, (
-        f"{field}: got {show(value)}, expected {expected}{end if isinstance(end, str) else ''}"
+        f"{field}: got {value}, expected {expected}{end if isinstance(end, str) else ''}"
         for value, end in zip(got, ends, strict=True)))
 
 

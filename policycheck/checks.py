@@ -143,7 +143,7 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         owners = frame["plan_id"].reindex(exploded.index)
         found = known.named(owners.to_numpy(dtype=object), exploded.to_numpy(dtype=object))
         bad = exploded[~found]
-        missing = bad.groupby(level=0).agg(list) if len(bad) else bad
+        missing = _lists_by_label(bad)
         mask = frame.index.isin(missing.index)
         own = _components_of(components, set(frame["plan_id"][mask]))
 
@@ -154,6 +154,18 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
 
         problems += _emit(frame, mask, "applies_to", "unknown-component", label, key, text)
     return problems
+
+
+def _lists_by_label(values: pd.Series) -> pd.Series:
+    """The values of each label, as a list in their order (``groupby(level=0).agg(list)``
+    makes a Series per label: 0.4 s for 20,000 labels)."""
+    codes, labels = pd.factorize(values.index)
+    order = np.argsort(codes, kind="stable")
+    items = values.to_numpy(dtype=object)[order].tolist()
+    ends = np.cumsum(np.bincount(codes, minlength=len(labels))).tolist()
+    starts = [0, *ends][:-1]
+    return pd.Series([items[start:end] for start, end in zip(starts, ends, strict=True)],
+                     index=labels, dtype=object)
 
 
 class _KnownPairs:

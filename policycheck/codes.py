@@ -129,6 +129,36 @@ def per_distinct(values: Any, work: Callable[[Any], Any]) -> np.ndarray:
     return np.asarray(worked + [None] * (not worked), dtype=object)[codes]
 
 
+#: Values looked at to tell a column of mostly distinct values (``per_distinct_typed``).
+_SAMPLE = 64
+
+
+def per_distinct_typed(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
+    """``encode`` of each value, worked out once per distinct value, kept apart by type
+    (1, 1.0 and True are equal keys but are written differently); a value that cannot be a
+    key (a mapping, a list) is encoded on its own. A column whose first values are mostly
+    distinct (messages, fingerprints) is encoded value by value."""
+    sample = values[:_SAMPLE]
+    if len(sample) == _SAMPLE:
+        try:
+            mostly_distinct = len({(type(v), v) for v in sample}) > _SAMPLE // 2
+        except TypeError:  # a mapping or a list among them
+            mostly_distinct = True
+        if mostly_distinct:
+            return list(map(encode, values))
+    done: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        try:
+            out.append(done[key])
+        except KeyError:
+            out.append(done.setdefault(key, encode(value)))
+        except TypeError:  # not hashable
+            out.append(encode(value))
+    return out
+
+
 def group_firsts(order: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """The first of ``order`` (rows sorted by their group first, ``np.lexsort``) in each
     group of ``groups`` (a code per row)."""

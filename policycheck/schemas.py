@@ -71,19 +71,18 @@ def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame,
     cases = cases[cases["index"].notna()]
     rows = Rows(frame, cases["index"].to_numpy(dtype=np.int64))
     key = spec.key if spec.key in frame else None
-    plans = rows.texts("plan_id")
+    plans, names = rows.texts("plan_id"), rows.names(spec.label, key)
     problems = []
-    for i, (field, check, failure) in enumerate(zip(
+    for i, (field, check, failure, named) in enumerate(zip(
             cases["column"].astype(str).tolist(), cases["check"].astype(str).tolist(),
-            cases["failure_case"].tolist(), strict=True)):
+            cases["failure_case"].tolist(), names, strict=True)):
         where = rows.location(i, field)
         if (where, field) in known:
             continue
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
-        message = f"{rows.name(i, spec.label, key)}: {field} {text}" \
-            if name == "not_nullable" else \
-            f"{rows.name(i, spec.label, key)}: {field}: got {quote(failure)}, {text}"
+        message = f"{named}: {field} {text}" if name == "not_nullable" else \
+            f"{named}: {field}: got {quote(failure)}, {text}"
         problems.append(Problem(where, message,
                                 "missing-field" if name == "not_nullable" else "out-of-range",
                                 plans[i], field=field))

@@ -14,6 +14,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import per_distinct_typed
 from policycheck.evidencearray import compact, styled_texts
 from policycheck.findings import fill_fingerprints
 from policycheck.formats.arrowtext import arrow_text
@@ -102,7 +103,7 @@ def flat_codes(findings: pd.DataFrame, field: str,
               else plain_column(findings, source))
     if flat is not None:
         values = list(map(flat, values))
-    return None, values if encode is None else per_distinct(values, encode)
+    return None, values if encode is None else per_distinct_typed(values, encode)
 
 
 def _coded(findings: pd.DataFrame, source: str, memo: dict[int, Any]
@@ -174,27 +175,6 @@ def compact_json(values: list[Any]) -> list[str]:
     out[mask] = [json.dumps(v, ensure_ascii=False, separators=(",", ":"))
                  for v in chosen[mask].tolist()]
     return cast(list[str], out.tolist())
-
-
-_SAMPLE = 64
-
-
-def per_distinct(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
-    """``encode`` of each value, worked out once per distinct value (kept apart by type:
-    1, 1.0 and True are equal keys but are written differently). A column whose first
-    values are mostly distinct (messages, fingerprints) is encoded value by value."""
-    sample = values[:_SAMPLE]
-    if len(sample) == _SAMPLE and len({(type(v), v) for v in sample}) > _SAMPLE // 2:
-        return list(map(encode, values))
-    done: dict[tuple[type, Any], Any] = {}
-    out = []
-    for value in values:
-        key = (type(value), value)
-        if key in done:
-            out.append(done[key])
-        else:
-            out.append(done.setdefault(key, encode(value)))
-    return out
 
 
 def neutralise(value: Any) -> Any:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck import __version__
+from policycheck.codes import per_distinct_typed
 from policycheck.engine import severity_ranks
 from policycheck.errors import Location, Problem
 from policycheck.findings import fill_fingerprints
@@ -41,7 +42,6 @@ from policycheck.formats.arrowtext import (
 from policycheck.formats.cells import (
     SEVERITY_LEVELS,
     SUPPRESSED,
-    per_distinct,
     records,
     status_reason,
     where,
@@ -348,9 +348,9 @@ def _suppressions(status: pa.Array, waiver: pa.Array) -> pa.Array:
     if not len(rows):
         return none
     chosen = pa.array(rows)
-    texts = per_distinct(list(zip(status.take(chosen).to_pylist(),
-                                  waiver.take(chosen).to_pylist(), strict=True)),
-                         lambda pair: _suppression(*pair))
+    texts = per_distinct_typed(list(zip(status.take(chosen).to_pylist(),
+                                        waiver.take(chosen).to_pylist(), strict=True)),
+                               lambda pair: _suppression(*pair))
     return pc.replace_with_mask(none, suppressed, pa.array(texts, type=pa.large_string()))
 
 

@@ -23,13 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from policycheck.codes import per_distinct_typed
 from policycheck.formats.arrowtext import concatenated, word
 from policycheck.formats.cells import (
     FINDING_FIELDS,
     FORMULA_STARTS,
     flat_codes,
     neutralise,
-    per_distinct,
 )
 from policycheck.formats.xmltext import ELEMENT, element_text, escaped_array, xml_safe
 from policycheck.wording import is_missing
@@ -128,7 +128,7 @@ def cell_columns(findings: pd.DataFrame) -> list[SheetColumn] | None:
         for field in FINDING_FIELDS:
             codes, cells = flat_codes(findings, field)
             if codes is None:
-                columns.append(Column.of(per_distinct(cells, _cell)))
+                columns.append(Column.of(per_distinct_typed(cells, _cell)))
             elif cells[-1] is None and all(type(v) is str for v in cells[:-1]):
                 columns.append(TextColumn(text_cells(pa.array(cells, pa.large_string())),
                                           codes))
