@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     import numpy as np
 
-#: Characters whose counts are kept; past it the counts kept are dropped (a bound on
-#: memory for candidates in many scripts: each count is 4 bytes per candidate).
-KEPT_CHARACTERS = 256
+#: Counts kept across words, at most (4 bytes each, one per candidate and character: 64 MB);
+#: past it the counts kept are dropped (candidates in many scripts), at least
+#: ``MIN_KEPT_CHARACTERS`` characters' worth kept.
+KEPT_COUNTS = 16_000_000
+MIN_KEPT_CHARACTERS = 16
 
 
 class Match(NamedTuple):
@@ -47,6 +49,7 @@ class Closest:
         self._array = pa.array(candidates, type=pa.large_string())
         self._lengths = pc.utf8_length(self._array).to_numpy().astype(np.int64)
         self._counts: dict[str, np.ndarray] = {}
+        self._kept = max(MIN_KEPT_CHARACTERS, KEPT_COUNTS // max(len(candidates), 1))
 
     def __len__(self) -> int:
         return len(self._candidates)
@@ -58,7 +61,7 @@ class Closest:
             import numpy as np
             import pyarrow.compute as pc
 
-            if len(self._counts) >= KEPT_CHARACTERS:
+            if len(self._counts) >= self._kept:
                 self._counts.clear()
             counts = pc.count_substring(self._array, char).to_numpy().astype(np.int32)
             self._counts[char] = counts

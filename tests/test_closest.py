@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import difflib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policycheck import closest
 from policycheck.closest import Closest, Match
 
 #: Few characters, so that words and candidates are alike, share characters in other orders
@@ -39,3 +41,19 @@ def test_only_candidates_that_could_be_closer_are_scored() -> None:
     assert closest.match("p001234-salez", 0.6, most=5) is None  # the closest is not certain
     assert closest.match("p001234-sales", 0.6, most=1) == Match("p001234-sales", 1)
     assert closest.match("P001234_SALES", 0.6) == Match(None, 0)  # no candidate near enough
+
+
+def test_counts_dropped_past_the_bound_on_memory_give_the_same_match(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates in many scripts: the counts kept across words are dropped when they pass
+    the bound, and made again as words need them."""
+    monkeypatch.setattr(closest, "KEPT_COUNTS", 1)
+    monkeypatch.setattr(closest, "MIN_KEPT_CHARACTERS", 2)
+    letters = "abcdefghijαβγδεζηθабвгдежз一二三四五六"
+    candidates = sorted({letters[i:i + 6] for i in range(len(letters) - 5)})
+    found = closest.Closest(candidates)
+    for word in ["abcdex", "βγδεζx", "вгдеж", "三四五六", "fghijα", "zzzz"]:
+        expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+        match = found.match(word, 0.6)
+        assert match is not None and match.text == (expected[0] if expected else None)
+    assert len(found._counts) <= 2  # the counts of the last word's last two characters
