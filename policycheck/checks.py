@@ -158,7 +158,8 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
 
 def _lists_by_label(values: pd.Series) -> pd.Series:
     """The values of each label, as a list in their order (``groupby(level=0).agg(list)``
-    makes a Series per label: 0.4 s for 20,000 labels)."""
+    makes a Series per label: about 0.4 s for the 12,690 gates and modifiers naming
+    unknown components in a messy export of 100,000 plans)."""
     codes, labels = pd.factorize(values.index)
     order = np.argsort(codes, kind="stable")
     items = values.to_numpy(dtype=object)[order].tolist()
