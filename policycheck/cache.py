@@ -182,6 +182,8 @@ def copy_entry(entry: Any) -> Any:
 # --- one file's outcome to and from plain values --------------------------------------------
 
 _SCALARS = (str, int, float, bool, type(None), bytes)
+#: The scalars that are not text, as a set (a record's values are looked up in it).
+_NUMBERS = frozenset({int, float, bool, type(None)})
 
 
 def encode(outcome: FileOutcome, shared: dict[Any, Any]) -> tuple[Any, ...] | None:
@@ -213,14 +215,20 @@ def problem_from(values: tuple[Any, ...]) -> Problem:
 def _encode_record(record: Record, entity: str, index: int,
                    dates: list[tuple[str, int, str, str, bool]], shared: dict[Any, Any]) -> Record:
     out: Record = {}
+    share = shared.setdefault
     for name, value in record.items():
-        name = shared.setdefault(name, name)
-        if isinstance(value, datetime.date):
+        name = share(name, name)
+        kind = type(value)
+        if kind is str:  # most values: each one of a few texts
+            value = share(value, value) if len(value) < 64 else value
+        elif kind in _NUMBERS:
+            pass
+        elif isinstance(value, datetime.date):
             dates.append((entity, index, name, value.isoformat(),
                           isinstance(value, datetime.datetime)))
             value = None
         elif name == "src_fields":
-            value = {shared.setdefault(k, k): shared.setdefault(p, p) for k, p in value.items()}
+            value = {share(k, k): share(p, p) for k, p in value.items()}
         else:
             value = _plain(value, shared)
         out[name] = value
