@@ -8,7 +8,7 @@ bad one stops the run before the expensive part.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from policycheck.engine import compile_rules, evaluate
 from policycheck.errors import Problem
 from policycheck.model import Model
 from policycheck.profile import pressure_profile
+from policycheck.progress import Progress, silent
 from policycheck.report import Report
 from policycheck.ruleset import Rule, load_rules, override, select
 from policycheck.scopes import Frames
@@ -35,7 +36,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           baseline: str | Path | None = None, today: datetime.date | None = None,
           warn_expiring: int = 0, profiles: bool = True, fingerprints: bool = True,
           model_frames: bool = True,
-          progress: Callable[[str, int | None], None] | None = None) -> Report:
+          progress: Progress | None = None) -> Report:
     """Check the plans under ``paths`` with the rule packs (the default pack if none).
 
     ``configured``: rules already loaded, selected and overridden (``config``), instead of
@@ -52,7 +53,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     ``progress(stage, total)``: told when a stage starts (the CLI's progress bar); called
     with ``("", None)`` after each rule of the evaluate stage.
     """
-    step = progress or (lambda stage, total: None)
+    step = progress or silent
     if configured is None:
         configured = _configure(rules, select_ids, ignore_ids, params, severities)
     compiled = compile_rules(configured)

@@ -7,7 +7,7 @@ actuals)`` when both are in memory (tests, the benchmark).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from policycheck.analyze.signals import RULES
 from policycheck.analyze.surveys import small_samples, source_gap, survey_rows, top_scores
 from policycheck.errors import InputError, display_path
 from policycheck.model import Model
+from policycheck.progress import Progress, silent
 from policycheck.report import Report
 from policycheck.validation import load_model
 
@@ -44,10 +45,10 @@ class Evidence:
 
 def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
             params: Mapping[str, object] | None = None, fail_on: str = "high",
-            progress: Callable[[str, int | None], None] | None = None) -> Evidence:
+            progress: Progress | None = None) -> Evidence:
     """Load the plans under ``paths`` and the actuals file; run every signal.
     ``progress(stage, None)``: told when a stage starts (the CLI's progress bar)."""
-    step = progress or (lambda stage, total: None)
+    step = progress or silent
     resolved = resolve(params)
     step("reading and validating plans", None)
     model = load_model(paths)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -25,6 +24,7 @@ from policycheck.errors import (
     EXIT_USER_ERROR,
     PolicycheckError,
 )
+from policycheck.progress import Progress
 
 
 @click.command()
@@ -216,8 +216,7 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     return result.exit_code
 
 
-def _labelled(step: Callable[[str, int | None], None] | None,
-              version: str) -> Callable[[str, int | None], None] | None:
+def _labelled(step: Progress | None, version: str) -> Progress | None:
     """The progress bar's stages of one version's check, named by the version."""
     if step is None:
         return None

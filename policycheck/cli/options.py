@@ -13,6 +13,7 @@ import click
 from policycheck.errors import (
     did_you_mean,
 )
+from policycheck.progress import Progress
 
 
 class Group(click.Group):
@@ -56,7 +57,7 @@ def caching(no_cache: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def progress(quiet: bool) -> Iterator[Callable[[str, int | None], None] | None]:
+def progress(quiet: bool) -> Iterator[Progress | None]:
     """A progress bar on stderr when it is a terminal (never in CI logs or a pipe), for
     ``pipeline.check(progress=...)``; rich is imported only then."""
     if quiet or not sys.stderr.isatty():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -13,6 +13,7 @@ from policycheck.errors import (
     Problem,
     did_you_mean,
 )
+from policycheck.progress import Progress
 
 #: Lines given to one ``click.echo``: each call checks the stream for a terminal and
 #: flushes it, which for 200,000 problems took as long as finding them.
@@ -34,7 +35,7 @@ def echo_problems(problems: Sequence[Problem]) -> None:
 
 
 def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
-                  progress: Callable[[str, int | None], None] | None = None) -> None:
+                  progress: Progress | None = None) -> None:
     """Write every --output FORMAT:FILE; each file appears whole or not at all. ``progress``
     (the CLI's progress bar) is told which file is being written: a workbook of a hundred
     thousand plans takes a while."""

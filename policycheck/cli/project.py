@@ -11,6 +11,7 @@ from policycheck.errors import (
     PolicycheckError,
     display_path,
 )
+from policycheck.progress import silent
 
 
 @click.command()
@@ -51,7 +52,7 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
     with caching(no_cache), progress(quiet) as step:
-        stage = step or (lambda name, total: None)
+        stage = step or silent
         stage("reading and validating plans", None)
         model = load_model(paths)
         if model.errors:
