@@ -193,6 +193,24 @@ def _child_yaml(folder: Path) -> dict[str, Any]:
             "rss": _peak_rss_mb()}
 
 
+def _child_libyaml(folder: Path) -> dict[str, Any]:
+    """libyaml's own loader (PyYAML's ``CSafeLoader``, plain dicts and lists, no positions)
+    over every YAML file's bytes under ``folder``, in turn on one core: the parse the
+    issue measures its YAML figure against, measured on this hour's machine."""
+    import gc
+
+    import yaml
+
+    contents = [path.read_bytes() for path in sorted(folder.rglob("*.yaml"))]
+    gc.disable()  # as policycheck parses YAML: no collection walks the documents built
+    start = time.perf_counter()
+    plans = 0
+    for data in contents:
+        document = yaml.load(data, Loader=yaml.CSafeLoader)
+        plans += len(document["plans"]) if "plans" in document else 1
+    return {"load": time.perf_counter() - start, "plans": plans, "files": len(contents)}
+
+
 def run_probe(argv: list[str]) -> int:
     """One measurement, named by ``argv[0]``, of the folder ``argv[1]``; a JSON line out."""
     kind, folder = argv[0], Path(argv[1])
@@ -208,6 +226,8 @@ def run_probe(argv: list[str]) -> int:
         out = _child_references(folder)
     elif kind == "peers":
         out = _child_peers(folder, int(argv[2]), int(argv[3]))
+    elif kind == "libyaml":
+        out = _child_libyaml(folder)
     else:
         out = _child_yaml(folder)
     print(json.dumps(out))

@@ -207,11 +207,13 @@ def _extras(tmp: Path, repeats: int = 1, large_book: bool = False) -> dict[str, 
     env = dict(environment(), POLICYCHECK_CACHE_DIR=str(cache))
     cores = streams.cores()
     yaml_child = _fastest_yaml_load(folder, repeats)
+    yaml_child["libyaml"] = _spawn("libyaml", str(folder))
     # the same plans as files of 100 plans each: a file's parse costs more per plan the
     # longer it is, and a few large files must still go to every core
     in_files = tmp / "yaml10000files"
     _generate(10_000, in_files, "yaml")
     yaml_files = _fastest_yaml_load(in_files, repeats)
+    yaml_files["libyaml"] = _spawn("libyaml", str(in_files))
     shutil.rmtree(in_files)
     cold, _ = timed([*cli(), "validate", str(folder)], env=env)  # fills the cache
     warm = min(timed([*cli(), "validate", str(folder)], env=env)[0] for _ in range(repeats))
