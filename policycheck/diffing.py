@@ -55,9 +55,9 @@ class Diff:
                             ignore_index=True)
         if self.fail_on == "none" or brought.empty:
             return brought.iloc[0:0]
-        rank = brought["severity"].map(SEVERITY_RANK)
+        rank = severity_ranks(brought["severity"])
         return brought[(rank <= SEVERITY_RANK[self.fail_on])
-                       & brought["status"].isin(FAILING_STATUSES)]
+                       & brought["status"].isin(FAILING_STATUSES).to_numpy(dtype=bool)]
 
     @property
     def exit_code(self) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.codes import per_distinct
-from policycheck.engine import SEVERITY_RANK
+from policycheck.engine import severity_ranks
 from policycheck.leadership import charts
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.words import (
@@ -88,7 +88,7 @@ def _findings(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
     chosen = lead.shown_findings(ids, redact)
     rules = {r.id: r for r in lead.report.rules}
     chosen = chosen.assign(
-        _rank=chosen["severity"].map(SEVERITY_RANK),
+        _rank=severity_ranks(chosen["severity"]),
         rationale=[plain(rules[r].rationale) if r in rules else "" for r in chosen["rule_id"]],
         references=[", ".join(rules[r].references) if r in rules else ""
                     for r in chosen["rule_id"]],
