@@ -236,7 +236,7 @@ class Frames:
         if whole is not None:
             part = whole[rows]
         elif name.startswith("kpi."):
-            part = self._kpi_column(name[4:])[self.kpi_rows(scope)[rows]]
+            part = self.kpi_column(name[4:])[self.kpi_rows(scope)[rows]]
         elif name.startswith("plan.") and scope != "plan":
             part = self.column("plan", name[5:])[self.plan_rows(scope)[rows]]
         else:
@@ -244,7 +244,8 @@ class Frames:
         part.flags.writeable = False  # as clean as the column it comes from
         return part
 
-    def _kpi_column(self, name: str) -> np.ndarray:
+    def kpi_column(self, name: str) -> np.ndarray:
+        """A field of the KPI table, one value per KPI, in the run-time representation."""
         key = ("kpis", name)
         if key not in self._columns:
             column = np.array(_runtime(self.frames["kpis"], name, KPI))
@@ -265,7 +266,7 @@ class Frames:
 
     def _fetch(self, scope: str, name: str) -> np.ndarray:
         if name.startswith("kpi."):
-            return self._kpi_column(name[4:])[self.kpi_rows(scope)]
+            return self.kpi_column(name[4:])[self.kpi_rows(scope)]
         if name.startswith("plan.") and scope != "plan":
             return self.column("plan", name[5:])[self.plan_rows(scope)]
         return _runtime(self.entity(scope), name, SCOPE_ENTITIES[scope])

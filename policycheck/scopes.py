@@ -130,10 +130,13 @@ def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
     rows = ctx.child("component")
 
     def per_plan() -> np.ndarray:
+        # whole basis points as floats (bincount sums floats): exact below 2**53, and a
+        # product with the mask costs half of np.where over 536,606 components
         points = ctx.frames.memo(("weight_points",), lambda: ctx.frames.entity(
-            "component")["weight"].to_numpy(dtype=np.int64))
-        chosen = np.where(_mask(rows, predicate), points, 0)
-        sums = np.bincount(rows.plan_idx, weights=chosen, minlength=ctx.frames.n_plans)
+            "component")["weight"].to_numpy(dtype=np.int64).astype(np.float64))
+        chosen = _mask(rows, predicate).astype(bool, copy=False)
+        sums = np.bincount(rows.plan_idx, weights=points * chosen,
+                           minlength=ctx.frames.n_plans)
         return np.rint(sums) / BASIS_POINTS
 
     key = lambda_key(rows, "share_where", predicate)
@@ -143,9 +146,13 @@ def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
 def share(ctx: RowContext, name: np.ndarray) -> np.ndarray:
     """Share of target variable pay on a pressure (speed, cost, ...) or a category."""
     key = str(name[0]) if len(name) else ""
-    column = "kpi.pressure" if key in PRESSURES else "kpi.category"
-    shares = ctx.frames.memo(("share", key), lambda: share_where(
-        ctx.child("plan"), lambda rows: rows.column(column) == key))
+    field = "pressure" if key in PRESSURES else "category"
+
+    def chosen(rows: RowContext) -> np.ndarray:
+        # compared once per KPI, then read per component through its KPI's row
+        return (ctx.frames.kpi_column(field) == key)[ctx.frames.kpi_rows(rows.scope)]
+
+    shares = ctx.frames.memo(("share", key), lambda: share_where(ctx.child("plan"), chosen))
     return shares[ctx.plan_idx]
 
 
