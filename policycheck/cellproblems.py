@@ -79,10 +79,9 @@ class Rows:
         plans = self.texts("plan_id")
         if label == "plan":
             return (f"plan '{plan}'" for plan in plans)
-        return ((f"{label} '{own}'" if own is not None else label) if plan is None
-                else f"plan '{plan}', {label} '{own}'" if own is not None
-                else f"plan '{plan}', {label}"
-                for plan, own in zip(plans, self.texts(key), strict=True))
+        owns = (label if own is None else f"{label} '{own}'" for own in self.texts(key))
+        return (own if plan is None else f"plan '{plan}', {own}"
+                for plan, own in zip(plans, owns, strict=True))
 
     def problems(self, field: str, code: str, label: str, key: str | None,
                  texts: Iterable[str]) -> list[Problem]:

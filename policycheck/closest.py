@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import collections
 import difflib
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Counts kept across words, at most (4 bytes each, one per candidate and character: 64 MB);
 #: past it the counts kept are dropped (candidates in many scripts), at least
@@ -42,10 +43,6 @@ class Closest:
     one list of candidates (distinct texts)."""
 
     def __init__(self, candidates: list[str]) -> None:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         self._candidates = candidates
         self._array = pa.array(candidates, type=pa.large_string())
         self._lengths = pc.utf8_length(self._array).to_numpy().astype(np.int64)
@@ -56,9 +53,6 @@ class Closest:
         """How many times ``char`` is in each candidate."""
         counts = self._counts.get(char)
         if counts is None:
-            import numpy as np
-            import pyarrow.compute as pc
-
             if len(self._counts) >= self._kept:
                 self._counts.clear()
             counts = pc.count_substring(self._array, char).to_numpy().astype(np.int32)
@@ -68,8 +62,6 @@ class Closest:
     def bounds(self, word: str) -> np.ndarray:
         """difflib's ``quick_ratio`` of ``word`` with each candidate, as difflib works it
         out (twice the shared characters over the total length; 1.0 for two empty texts)."""
-        import numpy as np
-
         shared = np.zeros(len(self._candidates), dtype=np.int64)
         for char, times in collections.Counter(word).items():
             shared += np.minimum(self._count(char), times)
@@ -80,8 +72,6 @@ class Closest:
     def match(self, word: str, cutoff: float, most: int | None = None) -> Match | None:
         """The candidate closest to ``word``, scoring at most ``most`` candidates with
         difflib (None if that is not enough to be sure of the closest)."""
-        import numpy as np
-
         bound = self.bounds(word)
         within = np.flatnonzero(bound >= cutoff)
         order = within[np.argsort(-bound[within], kind="stable")]
