@@ -40,8 +40,8 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
     cached = modelcache.read(surveyed, key) if key else None
     if cached is not None:
         return cached
-    # pandera takes 0.1-0.2 s to import, and the CSV reader works without the interpreter
-    # lock: the import runs beside the reading of large inputs
+    # pandera takes 0.2-0.4 s to import and set up (``schemas``), and the CSV reader works
+    # without the interpreter lock: the import runs beside the reading of large inputs
     imported = beside(_import_quietly, "policycheck.schemas",
                       share=sum(size for _, _, size in surveyed.found) >= BESIDE_BYTES)
     loaded = load(surveyed)

@@ -50,3 +50,20 @@ def test_the_command_exits_with_its_code_after_its_exit_handlers(argv: list[str]
                             capture_output=True, text=True, check=False)
     assert result.returncode == code, result.stderr
     assert result.stdout.splitlines()[-1] == "EXIT HANDLER, frozen: True"
+
+
+SCHEMAS_PROBE = """
+from pandera.backends.pandas.register import register_pandas_backends
+import policycheck.schemas
+print('REGISTERED', register_pandas_backends.cache_info().currsize)
+"""
+
+
+def test_importing_the_schemas_sets_up_panderas_backends() -> None:
+    """A large run imports the schemas beside the reading of its tables: pandera's set-up of
+    its pandas backends (0.1-0.2 s, more where Hypothesis is installed) is done then, not in
+    the first validation, which the run waits for."""
+    result = subprocess.run([sys.executable, "-c", SCHEMAS_PROBE],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) >= 1
