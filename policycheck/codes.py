@@ -8,6 +8,7 @@ the smallest integer type that holds it (``compact``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -149,30 +150,49 @@ def per_distinct(values: Any, work: Callable[[Any], Any]) -> np.ndarray:
 _SAMPLE = 64
 
 
+def typed_key(value: Any) -> tuple[Any, ...]:
+    """A dict key of a value that keeps apart values that are equal but are not the same
+    value to a user: 1, 1.0 and True (by type), and 0.0 and -0.0 (by sign: text shows it).
+    Hashing it raises TypeError for a value that cannot be a key (a mapping, a list)."""
+    kind = type(value)
+    if kind is float and not value:  # 0.0 or -0.0
+        return kind, value, math.copysign(1.0, value)
+    return kind, value
+
+
+def typed_codes(values: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes of ``values`` into their distinct values (object array, in order of first
+    appearance), told apart as ``typed_key`` does; None when one cannot be a key."""
+    seen: dict[tuple[Any, ...], int] = {}
+    code = seen.setdefault
+    try:
+        codes = [code(typed_key(value), len(seen)) for value in values]
+    except TypeError:
+        return None
+    distinct = np.empty(len(seen), dtype=object)
+    distinct[:] = [key[1] for key in seen]
+    return np.array(codes, dtype=np.int64), distinct
+
+
 def per_distinct_typed(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
-    """``encode`` of each value, worked out once per distinct value, kept apart by type
-    (1, 1.0 and True are equal keys but are written differently); a value that cannot be a
-    key (a mapping, a list) is encoded on its own. A column whose first values are mostly
-    distinct (messages, fingerprints) is encoded value by value."""
+    """``encode`` of each value, worked out once per distinct value, told apart as
+    ``typed_key`` does (1, 1.0 and True are equal keys but are written differently). A
+    column whose first values are mostly distinct (messages, fingerprints), or holding a
+    value that cannot be a key (a mapping, a list), is encoded value by value."""
     sample = values[:_SAMPLE]
     if len(sample) == _SAMPLE:
         try:
-            mostly_distinct = len({(type(v), v) for v in sample}) > _SAMPLE // 2
+            mostly_distinct = len(set(map(typed_key, sample))) > _SAMPLE // 2
         except TypeError:  # a mapping or a list among them
             mostly_distinct = True
         if mostly_distinct:
             return list(map(encode, values))
-    done: dict[tuple[type, Any], Any] = {}
-    out = []
-    for value in values:
-        key = (type(value), value)
-        try:
-            out.append(done[key])
-        except KeyError:
-            out.append(done.setdefault(key, encode(value)))
-        except TypeError:  # not hashable
-            out.append(encode(value))
-    return out
+    typed = typed_codes(values)
+    if typed is None:
+        return list(map(encode, values))
+    codes, distinct = typed
+    encoded = [encode(value) for value in distinct.tolist()]
+    return [encoded[code] for code in codes.tolist()]
 
 
 def group_firsts(order: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.codes import typed_codes
 from policycheck.errors import did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, FieldSpec
 from policycheck.numberhints import number_hints
@@ -87,6 +88,9 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     wrong_type = np.isin(kinds, _classes(bool, dict, list, dt.date, dt.datetime, pd.Timestamp))
     source = raw.where(~wrong_type, None)
     numbers = pd.to_numeric(source, errors="coerce").astype("float64")
+    floats = kinds == float
+    if floats.any():  # as they are: among whole numbers, to_numeric makes -0.0 a 0
+        numbers[floats] = raw[floats].to_numpy(dtype=np.float64)
     finite = np.isfinite(numbers.to_numpy())
     bad = present & (wrong_type | ~finite)
     return numbers.where(~bad & present, np.nan), bad
@@ -245,17 +249,22 @@ TEXT_KINDS = frozenset({"str", "enum"})
 
 
 def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
-    """``PARSERS[kind]`` on a column. A column of text (every table column, most YAML ones)
-    holds few distinct values: each is parsed once and the results taken back by position,
-    which gives the same values, masks and hints as parsing every cell. A table's column of
-    text stays coded (``coded_text``)."""
+    """``PARSERS[kind]`` on a column. A column (every table column, most YAML ones) holds
+    few distinct values: each is parsed once and the results taken back by position, which
+    gives the same values, masks and hints as parsing every cell. A table's column of text
+    stays coded (``coded_text``)."""
     parser = PARSERS[kind]
     if isinstance(raw.dtype, pd.CategoricalDtype):  # a table's column: coded as it was read
         codes, uniques = raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy()
-    elif len(raw) < _DISTINCT_FROM or pd.api.types.infer_dtype(raw, skipna=True) != "string":
+    elif len(raw) < _DISTINCT_FROM:
         return parser(raw, spec)
-    else:  # only text is factorized: as dict keys 1, 1.0 and True are one value, not here
+    elif pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        # only text is factorized: as dict keys 1, 1.0 and True are one value, not here
         codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+    elif (typed := typed_codes(raw.tolist())) is not None:  # YAML's numbers, bools, dates
+        codes, uniques = typed
+    else:  # a YAML list or mapping among them
+        return parser(raw, spec)
     # The missing cells (code -1) take the last entry, a None; object dtype, as pandas
     # would otherwise infer its Arrow "str" dtype for the distinct texts.
     distinct = pd.Series(np.append(uniques.astype(object), np.array([None], dtype=object)),

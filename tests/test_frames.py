@@ -135,3 +135,23 @@ def test_per_distinct_works_each_value_once_and_missing_only_if_there_is_one() -
     groups = np.array([1, 0, 1, 0, 2])
     order = np.lexsort((np.array([5, 4, 3, 2, 1]), groups))  # by group, then the key
     assert group_firsts(order, groups).tolist() == [3, 2, 4]
+
+
+def test_per_distinct_typed_writes_equal_values_of_other_types_or_signs_apart() -> None:
+    """1, 1.0 and True, or 0.0 and -0.0, are equal keys but are written differently; each
+    distinct value is written once; a list among them is written on its own."""
+    import json
+
+    from policycheck.codes import per_distinct_typed
+
+    written: list[object] = []
+
+    def dumps(value: object) -> str:
+        written.append(value)
+        return json.dumps(value)
+
+    values = [0.0, -0.0, 1, 1.0, True, None] * 20  # enough values to be worked per value
+    assert per_distinct_typed(values, dumps)[:6] == ["0.0", "-0.0", "1", "1.0", "true",
+                                                     "null"]
+    assert len(written) == 6
+    assert per_distinct_typed([*values, [1]], json.dumps)[-3:] == ["true", "null", "[1]"]
