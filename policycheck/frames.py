@@ -10,7 +10,7 @@ rule, the context ``Compiled.evaluate`` runs over, are a ``rowcontext.RowContext
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -180,19 +180,24 @@ class Frames:
     def component_keys(self, plan_idx: np.ndarray | None = None,
                        component_ids: np.ndarray | pd.Series | None = None) -> np.ndarray:
         """(plan row, component id) pairs as one integer, -1 for an id no component has;
-        without arguments, the keys of the components frame's own rows."""
+        without arguments, the keys of the components frame's own rows (worked out once per
+        run, and read-only)."""
         ids, uniques = self.codes("component", "component_id")
         if plan_idx is None or component_ids is None:
-            plan_idx, codes = self.entity("component")["plan_idx"].to_numpy(np.int64), ids
-        else:
-            if "component_ids" not in self._shared:
-                self._shared["component_ids"] = pd.Index(uniques)
-            # looked up once per distinct id (Arrow text is factorized without a Python
-            # string per row)
-            given, distinct = pd.factorize(component_ids)
-            found = self._shared["component_ids"].get_indexer(distinct)
-            codes = np.where(given >= 0, np.append(found, -1)[given], -1)
-        return np.where(codes >= 0, plan_idx * (len(uniques) + 1) + codes, -1)
+            if "component_keys" not in self._shared:
+                own = self.entity("component")["plan_idx"].to_numpy(np.int64)
+                keys = _pair_keys(own, ids, len(uniques))
+                keys.flags.writeable = False
+                self._shared["component_keys"] = keys
+            return cast(np.ndarray, self._shared["component_keys"])
+        if "component_ids" not in self._shared:
+            self._shared["component_ids"] = pd.Index(uniques)
+        # looked up once per distinct id (Arrow text is factorized without a Python string
+        # per row)
+        given, distinct = pd.factorize(component_ids)
+        found = self._shared["component_ids"].get_indexer(distinct)
+        return _pair_keys(plan_idx, np.where(given >= 0, np.append(found, -1)[given], -1),
+                          len(uniques))
 
     def component_groups(self, frame_name: str) -> tuple[pd.CategoricalIndex, np.ndarray]:
         """The rows of a frame that names components (curve points, rates) grouped by their
@@ -285,3 +290,9 @@ def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
     if kind_type is Type.DATE:
         return column.to_numpy(dtype="datetime64[ns]")
     return column.astype(object).where(column.notna(), None).to_numpy()
+
+
+def _pair_keys(plan_idx: np.ndarray, codes: np.ndarray, count: int) -> np.ndarray:
+    """(plan row, component id code) pairs as one integer; -1 where the code is (no such
+    id)."""
+    return np.where(codes >= 0, plan_idx * (count + 1) + codes, -1)
