@@ -87,9 +87,11 @@ def _names_pay(name: str) -> bool:
             and not any(w in lowered for w in RATIO_WORDS))
 
 
-def redact(report: Report) -> Report:
-    return dataclasses.replace(redact_around(report),
-                               findings=redact_findings(report.findings, report.rules))
+def redact(report: Report, findings: pd.DataFrame | None = None) -> Report:
+    """``report`` with pay hidden; its findings are ``findings`` (by default all of the
+    report's), redacted: an output that holds only some redacts only those."""
+    return dataclasses.replace(redact_around(report), findings=redact_findings(
+        report.findings if findings is None else findings, report.rules))
 
 
 def redact_around(report: Report) -> Report:

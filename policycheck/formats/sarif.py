@@ -13,7 +13,6 @@ accepted suppression. Problems of invalid inputs are the invocation's notificati
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -179,11 +178,9 @@ def redacted_chunks(report: Report) -> Iterator[Piece]:
     """``chunks(redact(report))``, redacting only the findings the file holds (at most
     ``MAX_RESULTS``), where redacting every finding took about a second at a hundred
     thousand plans."""
-    from policycheck.formats.redact import redact_around, redact_findings
+    from policycheck.formats.redact import redact
 
-    held = dataclasses.replace(redact_around(report), findings=redact_findings(
-        within_limit(report.findings), report.rules))
-    return _chunks(held, len(report.findings))
+    return _chunks(redact(report, within_limit(report.findings)), len(report.findings))
 
 
 def _chunks(report: Report, found: int) -> Iterator[Piece]:
