@@ -70,22 +70,29 @@ def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame,
               known: Container[tuple[Location, str]]) -> list[Problem]:
     cases = cases[cases["index"].notna()]
     rows = Rows(frame, cases["index"].to_numpy(dtype=np.int64))
+    fields = cases["column"].astype(str).tolist()
+    wheres = [rows.location(i, field) for i, field in enumerate(fields)]
+    # most cases of a messy input are cells that could not be read, reported already:
+    # only the others are named and worded
+    kept = [i for i, (where, field) in enumerate(zip(wheres, fields, strict=True))
+            if (where, field) not in known]
+    if not kept:
+        return []
+    rows = Rows(frame, rows.at[kept])
     key = spec.key if spec.key in frame else None
-    plans, names = rows.texts("plan_id"), rows.names(spec.label, key)
     problems = []
-    for i, (field, check, failure, named) in enumerate(zip(
-            cases["column"].astype(str).tolist(), cases["check"].astype(str).tolist(),
-            cases["failure_case"].tolist(), names, strict=True)):
-        where = rows.location(i, field)
-        if (where, field) in known:
-            continue
+    for i, check, failure, named, plan in zip(
+            kept, cases["check"].astype(str).take(kept).tolist(),
+            cases["failure_case"].take(kept).tolist(), rows.names(spec.label, key),
+            rows.texts("plan_id"), strict=True):
+        field = fields[i]
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
         message = f"{named}: {field} {text}" if name == "not_nullable" else \
             f"{named}: {field}: got {quote(failure)}, {text}"
-        problems.append(Problem(where, message,
+        problems.append(Problem(wheres[i], message,
                                 "missing-field" if name == "not_nullable" else "out-of-range",
-                                plans[i], field=field))
+                                plan, field=field))
     return problems
 
 
