@@ -7,12 +7,14 @@ turned into problems one by one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from policycheck.cellproblems import Rows
+from policycheck.codes import rows_by_code
 from policycheck.errors import Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.plankeys import PlanKeys
@@ -161,11 +163,9 @@ def _lists_by_label(values: pd.Series) -> pd.Series:
     makes a Series per label: about 0.4 s for the 12,690 gates and modifiers naming
     unknown components in a messy export of 100,000 plans)."""
     codes, labels = pd.factorize(values.index)
-    order = np.argsort(codes, kind="stable")
+    order, bounds = rows_by_code(codes, len(labels))
     items = values.to_numpy(dtype=object)[order].tolist()
-    ends = np.cumsum(np.bincount(codes, minlength=len(labels))).tolist()
-    starts = [0, *ends][:-1]
-    return pd.Series([items[start:end] for start, end in zip(starts, ends, strict=True)],
+    return pd.Series([items[start:end] for start, end in pairwise(bounds.tolist())],
                      index=labels, dtype=object)
 
 

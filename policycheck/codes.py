@@ -195,6 +195,14 @@ def per_distinct_typed(values: list[Any], encode: Callable[[Any], Any]) -> list[
     return [encoded[code] for code in codes.tolist()]
 
 
+def rows_by_code(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of each code ``0 .. count - 1``, from one stable sort of the codes (not a
+    pass over every row per code): the rows of code ``c``, in order, are
+    ``order[bounds[c]:bounds[c + 1]]``; a row of code -1 is in none."""
+    order = np.argsort(codes, kind="stable")
+    return order, np.searchsorted(codes[order], np.arange(count + 1))
+
+
 def group_firsts(order: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """The first of ``order`` (rows sorted by their group first, ``np.lexsort``) in each
     group of ``groups`` (a code per row)."""

@@ -155,3 +155,18 @@ def test_per_distinct_typed_writes_equal_values_of_other_types_or_signs_apart() 
                                                      "null"]
     assert len(written) == 6
     assert per_distinct_typed([*values, [1]], json.dumps)[-3:] == ["true", "null", "[1]"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(codes=st.lists(st.integers(-1, 6), max_size=60), extra=st.integers(0, 2))
+def test_rows_by_code_gives_each_codes_rows_in_order(codes: list[int], extra: int) -> None:
+    """The rows of each code, in their order, from one sort; a row of code -1 is in none,
+    and a code no row has has no rows."""
+    from policycheck.codes import rows_by_code
+
+    array = np.array(codes, dtype=np.int64)
+    count = max(codes, default=-1) + 1 + extra
+    order, bounds = rows_by_code(array, count)
+    for code in range(count):
+        rows = order[bounds[code]:bounds[code + 1]]
+        assert rows.tolist() == np.flatnonzero(array == code).tolist()

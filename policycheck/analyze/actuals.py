@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from policycheck.codes import rows_by_code
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
 
@@ -201,11 +202,9 @@ def _cross_problems(frame: pd.DataFrame, plan_ids: pd.Series, kpis: pd.DataFrame
         bad = np.array([i for i, c in enumerate(categories) if c not in names], dtype=np.int64)
         # each unknown name's rows, in order, from one sort of the codes (not a pass over
         # every row per name: thousands of unknown plans would take minutes)
-        codes = frame[column].cat.codes.to_numpy()
-        order = np.argsort(codes, kind="stable")
-        ends = np.searchsorted(codes[order], [bad, bad + 1])
-        for index, start, end in zip(bad.tolist(), *ends.tolist(), strict=True):
-            name = categories[index]
+        order, bounds = rows_by_code(frame[column].cat.codes.to_numpy(), len(categories))
+        for index in bad.tolist():
+            name, start, end = categories[index], bounds[index], bounds[index + 1]
             problems += _rows_at(order[start:end], [name] * min(end - start, ROWS_SHOWN),
                                  where, first, column,
                                  f"unknown {label} {{value}}{suggest(name)}",
