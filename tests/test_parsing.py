@@ -362,45 +362,15 @@ TABLE_CELLS = ["", " ", "abc", " 12 ", "12.5", "50%", " 150% ", "-1", "nan", "in
                "ALL", "individual", " Team ", "pip", "x;;y", "1e400", "é", None]
 
 
-@pytest.mark.parametrize("field", [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
-                                   if f.kind not in ("points", "rates")],
-                         ids=lambda f: f"{f.kind}-{f.name}")
-def test_text_column_typed_by_distinct_values_as_cell_by_cell(field: Any) -> None:
-    """A column of table text is typed once per distinct value: values, dtype, masks and
-    hints are those of typing every cell."""
-    cells = pd.Series((TABLE_CELLS * 5)[::-1], dtype=object)  # enough cells to take the path
+_FIELDS = [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
+           if f.kind not in ("points", "rates")]
+
+
+def _typed_as_cell_by_cell(field: Any, cells: pd.Series) -> None:
+    """``parse_column`` (once per distinct value) gives the values, dtype, masks and hints
+    of typing every cell."""
     whole = PARSERS[field.kind](cells, field)
     by_value = parse_column(field.kind, cells, field)
-    pd.testing.assert_series_equal(by_value.values, whole.values, check_exact=True)
-    assert by_value.bad.tolist() == whole.bad.tolist()
-    assert by_value.expected == whole.expected
-    if whole.hints is None:
-        assert by_value.hints is None
-    else:
-        assert by_value.hints.tolist() == whole.hints.tolist()
-
-
-#: Values as YAML gives them: numbers equal to each other but not the same to a user (1,
-#: 1.0, True; 0.0, -0.0), texts, dates, missing values and, last, a list.
-YAML_VALUES = [1, 1.0, True, False, 0, 0.0, -0.0, 2**70, 0.5, 50, "50%", " 12 ", "1e400",
-               float("nan"), float("inf"), None, "", "yes", "all", "individual", "fcr; aht",
-               dt.date(2027, 1, 31), dt.datetime(2027, 1, 31, 12), "2027-01-31", "é", ["fcr"]]
-_YAML_FIELDS = [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
-                if f.kind not in ("points", "rates")]
-
-
-@settings(max_examples=100, deadline=None)
-@given(field=st.sampled_from(_YAML_FIELDS),
-       cells=st.lists(st.sampled_from(YAML_VALUES[:-1]), min_size=64, max_size=200),
-       with_list=st.booleans())
-def test_yaml_column_typed_by_distinct_values_as_cell_by_cell(field: Any, cells: list[Any],
-                                                              with_list: bool) -> None:
-    """A column of YAML values of any types is typed once per distinct value, values that
-    are equal but not the same (1, 1.0 and True; 0.0 and -0.0) kept apart: values, dtype,
-    masks and hints are those of typing every cell (a list among them: every cell)."""
-    raw = pd.Series([*cells, YAML_VALUES[-1]] if with_list else cells, dtype=object)
-    whole = PARSERS[field.kind](raw, field)
-    by_value = parse_column(field.kind, raw, field)
     pd.testing.assert_series_equal(by_value.values, whole.values, check_exact=True)
     assert by_value.bad.tolist() == whole.bad.tolist()
     assert by_value.expected == whole.expected
@@ -412,6 +382,33 @@ def test_yaml_column_typed_by_distinct_values_as_cell_by_cell(field: Any, cells:
         signs = np.copysign(1.0, by_value.values.to_numpy(dtype=np.float64))
         assert signs.tolist() == np.copysign(1.0, whole.values.to_numpy(
             dtype=np.float64)).tolist()
+
+
+@pytest.mark.parametrize("field", _FIELDS, ids=lambda f: f"{f.kind}-{f.name}")
+def test_text_column_typed_by_distinct_values_as_cell_by_cell(field: Any) -> None:
+    """A column of table text is typed once per distinct value, as typing every cell."""
+    # enough cells to take the path
+    _typed_as_cell_by_cell(field, pd.Series((TABLE_CELLS * 5)[::-1], dtype=object))
+
+
+#: Values as YAML gives them: numbers equal to each other but not the same to a user (1,
+#: 1.0, True; 0.0, -0.0), texts, dates, missing values and, last, a list.
+YAML_VALUES = [1, 1.0, True, False, 0, 0.0, -0.0, 2**70, 0.5, 50, "50%", " 12 ", "1e400",
+               float("nan"), float("inf"), None, "", "yes", "all", "individual", "fcr; aht",
+               dt.date(2027, 1, 31), dt.datetime(2027, 1, 31, 12), "2027-01-31", "é", ["fcr"]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(field=st.sampled_from(_FIELDS),
+       cells=st.lists(st.sampled_from(YAML_VALUES[:-1]), min_size=64, max_size=200),
+       with_list=st.booleans())
+def test_yaml_column_typed_by_distinct_values_as_cell_by_cell(field: Any, cells: list[Any],
+                                                              with_list: bool) -> None:
+    """A column of YAML values of any types is typed once per distinct value, values that
+    are equal but not the same (1, 1.0 and True; 0.0 and -0.0) kept apart, as typing every
+    cell (a list among them: every cell is typed)."""
+    _typed_as_cell_by_cell(field, pd.Series([*cells, YAML_VALUES[-1]] if with_list else cells,
+                                            dtype=object))
 
 
 @pytest.mark.parametrize("field", [f for spec in (PLAN, COMPONENT, GATE) for f in spec.fields
