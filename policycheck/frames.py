@@ -293,6 +293,6 @@ def _runtime(frame: pd.DataFrame, name: str, spec: EntitySpec) -> np.ndarray:
 
 
 def _pair_keys(plan_idx: np.ndarray, codes: np.ndarray, count: int) -> np.ndarray:
-    """(plan row, component id code) pairs as one integer; -1 where the code is (no such
-    id)."""
+    """(plan row, component id code) pairs as one integer; -1 where the code is -1 (an id
+    no component has)."""
     return np.where(codes >= 0, plan_idx * (count + 1) + codes, -1)

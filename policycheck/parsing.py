@@ -259,7 +259,8 @@ def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
     elif len(raw) < _DISTINCT_FROM:
         return parser(raw, spec)
     elif pd.api.types.infer_dtype(raw, skipna=True) == "string":
-        # only text is factorized: as dict keys 1, 1.0 and True are one value, not here
+        # pandas factorizes text; other values are coded by type too (factorize, as dict
+        # keys, takes 1, 1.0 and True for one value)
         codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
     elif (typed := typed_codes(raw.tolist())) is not None:  # YAML's numbers, bools, dates
         codes, uniques = typed

@@ -78,13 +78,13 @@ def _problems(spec: EntitySpec, frame: pd.DataFrame, cases: pd.DataFrame,
             if (where, field) not in known]
     if not kept:
         return []
-    rows = Rows(frame, rows.at[kept])
+    named_rows = Rows(frame, rows.at[kept])
     key = spec.key if spec.key in frame else None
     problems = []
     for i, check, failure, named, plan in zip(
             kept, cases["check"].astype(str).take(kept).tolist(),
-            cases["failure_case"].take(kept).tolist(), rows.names(spec.label, key),
-            rows.texts("plan_id"), strict=True):
+            cases["failure_case"].take(kept).tolist(), named_rows.names(spec.label, key),
+            named_rows.texts("plan_id"), strict=True):
         field = fields[i]
         name, _, arg = check.partition("(")
         text = CHECK_TEXT.get(name, f"failed check {check}").format(arg.rstrip(")"))
