@@ -1,8 +1,9 @@
 """Columns as small integer codes, equal where their values are.
 
 ``Frames`` keeps a code per row for each field a row-wise expression reads, and for the
-combinations of such fields (``distinct_rows``): an expression then runs once per distinct
-combination instead of once per row. Codes are kept for the whole run, so each is stored in
+combinations of such fields (``combine``, ``Frames.distinct``; ``distinct_rows`` for a set of
+columns at once): an expression then runs once per distinct combination instead of once per
+row. Codes are kept for the whole run, so each is stored in
 the smallest integer type that holds it (``compact``).
 """
 
@@ -46,9 +47,15 @@ def distinct_rows(codes: Sequence[np.ndarray | None], size: int, sparse_only: bo
             continue  # kpi.* fields share the KPI's row as their code
         seen.append(column)
         combined, count = combine(combined, count, column)
-        if sparse_only and count * 4 > size:
+        if sparse_only and too_varied(count, size):
             return None  # another column only adds combinations
     return combined, row_per_code(combined, count)
+
+
+def too_varied(count: int, size: int) -> bool:
+    """Whether ``count`` combinations over ``size`` rows are too many to be worth working
+    an expression out once per combination (more than a quarter of the rows)."""
+    return count * 4 > size
 
 
 def combine(combined: np.ndarray, count: int, column: np.ndarray) -> tuple[np.ndarray, int]:

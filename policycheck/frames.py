@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from policycheck.codes import combine, row_per_code, value_codes
+from policycheck.codes import combine, row_per_code, too_varied, value_codes
 from policycheck.expression import Type
 from policycheck.model import BASIS_POINTS, CHILDREN, KPI, PLAN, EntitySpec
 
@@ -157,7 +157,7 @@ class Frames:
                 elif found is not None and not any(  # kpi.* fields share the KPI's row
                         codes is self.value_codes(scope, f) for f in fields[:-1]):
                     found = combine(*found, codes)
-                    if found[1] * 4 > size:
+                    if too_varied(found[1], size):
                         found = None
             self._shared[key] = found
         return self._shared[key]
