@@ -202,11 +202,55 @@ def test_a_forged_or_damaged_model_is_not_served(
     assert cache.read_pack(pack)["key"] == stored["key"]  # written back whole
 
 
-def test_csv_tables_alone_use_no_model_pack(tmp_path: Path, cache_dir: Path) -> None:
-    """pandas reads them about as fast as their model would come back."""
-    shutil.copytree(ROOT / "sample_data" / "csv", tmp_path / "csv")
-    model = load_model([tmp_path / "csv"])
-    assert model.plans_valid == 17
+@pytest.fixture
+def tables(tmp_path: Path) -> Path:
+    """The sample company as CSV tables, its KPI actuals (an evidence table) among them."""
+    folder = tmp_path / "csv"
+    shutil.copytree(ROOT / "sample_data" / "csv", folder)
+    return folder
+
+
+def _read_bytes(folder: Path) -> int:
+    """The bytes of the tables a check reads (the evidence table aside)."""
+    return sum(p.stat().st_size for p in folder.glob("*.csv") if p.stem != "kpi_actuals")
+
+
+def test_small_csv_tables_are_served_from_the_model_and_any_edit_is_a_miss(
+        tables: Path, cache_dir: Path, validations: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typing and validating small tables costs more than reading their model back."""
+    fresh = _fresh([tables], monkeypatch)
+    assert fresh.plans_valid == 17
+    load_model([tables])
+    assert len(_model_packs(cache_dir)) == 1 and validations == [1, 1]
+    with monkeypatch.context() as patch:
+        patch.setattr("policycheck.loading.read_csv", None)  # not read at all
+        _same(load_model([tables]), fresh)
+    assert validations == [1, 1]
+    gates = tables / "gates.csv"
+    stat = gates.stat()
+    text = gates.read_text(encoding="utf-8")
+    edited = text.replace(",qa_score,80,", ",qa_score,70,", 1)
+    assert edited != text and len(edited) == len(text)
+    gates.write_text(edited, encoding="utf-8")
+    os.utime(gates, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # only the bytes tell
+    model = load_model([tables])
+    assert validations == [1, 1, 1]
+    assert not model.frames["gates"].equals(fresh.frames["gates"])
+
+
+def test_csv_tables_over_the_bound_use_no_model_pack(
+        tables: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large tables are read about as fast as their model would come back; the bound
+    counts the tables a check reads, not the evidence table beside them."""
+    read = _read_bytes(tables)
+    assert (tables / "kpi_actuals.csv").stat().st_size > read
+    monkeypatch.setattr(modelcache, "CSV_BYTES", read)
+    load_model([tables])
+    assert len(_model_packs(cache_dir)) == 1
+    shutil.rmtree(cache_dir)
+    monkeypatch.setattr(modelcache, "CSV_BYTES", read - 1)
+    assert load_model([tables]).plans_valid == 17
     assert not _model_packs(cache_dir)
 
 
