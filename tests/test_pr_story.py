@@ -132,6 +132,19 @@ waivers:
         "speed": {"old": 0.4, "new": 0.0}, "customer": {"old": 0.6, "new": 1.0}}}]
 
 
+def test_git_base_keeps_no_cache_of_the_old_version(
+        repo: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The old version is read from a temporary folder of a new name each run: packs kept
+    for it would never be served, and would pile up in the cache folder."""
+    speed_up(repo)
+    first = run(capsys, "diff", "--git-base", "HEAD", "plans/", "--format", "json")
+    packs = sorted(p.relative_to(cache_dir) for p in cache_dir.rglob("*.pack"))
+    assert [p.parent.name for p in packs] == ["model", "yaml"]  # the working tree's
+    assert run(capsys, "diff", "--git-base", "HEAD", "plans/", "--format", "json") == first
+    assert sorted(p.relative_to(cache_dir) for p in cache_dir.rglob("*.pack")) == packs
+    assert first[0] == 1 and json.loads(first[1])["summary"]["introduced"] == 3
+
+
 def test_git_base_sees_added_folders_and_files(repo: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "more").mkdir()

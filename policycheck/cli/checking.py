@@ -204,7 +204,9 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
             old = run_check([paths[0]], progress=_labelled(step, "old"), **arguments)
             paths = paths[1:]
         else:
-            with checkout(git_base, paths) as (old_paths, prefix):
+            # the caches off for the old version: its files sit in a temporary folder of a
+            # new name each run, whose packs no later run could be served
+            with checkout(git_base, paths) as (old_paths, prefix), caching(True):
                 old = relabel(run_check(old_paths, progress=_labelled(step, git_base),
                                         **arguments), prefix, git_base)
         new = run_check(distinct_paths(paths), waivers=waivers,
