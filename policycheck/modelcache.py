@@ -19,9 +19,10 @@ Runs that read YAML files or an .xlsx workbook use it: a workbook of 10,000 plan
 openpyxl about 8 s to read, and its model comes back from the cache in 0.5 s. A run over CSV
 tables alone uses it up to ``CSV_BYTES`` of tables. Below that, typing and validating is
 mostly a fixed cost (pandera's import and set-up, about 0.3-0.5 s, and the typing of every
-column, about 0.2 s at 17 plans), which a re-run is spared: on the benchmark's machine the
-sample company's CSV check went from 1.8 to 1.05 s, 10,000 plans from 3.2 to 1.9 s, 20,000
-from 3.5 to 2.5 s at a cost of 0.5 s to the run that keeps it. Above it, pandas reads the
+column, about 0.2 s at 17 plans), which a re-run is spared: on the benchmark's machine a
+check of the sample company's CSV tables went from 2.2 to 1.1 s, of 10,000 plans from 3.0
+to 1.9 s, of 20,000 from 3.5 to 2.5 s at a cost of 0.5 s to the run that keeps the model.
+Above it, pandas reads the
 tables about as fast as their model comes back, and keeping it costs a cold run more than
 it saves the next (100,000 plans: a 120 MB pack, 2.9 s to write and check, 0.5 s saved).
 A table is read after it is hashed, so it is
@@ -79,7 +80,7 @@ def _code_identity() -> str | None:
 
 def model_key(surveyed: Survey) -> str | None:
     """The key of the model a survey gives, or None when the model cache does not apply
-    (it is off, or no YAML file, workbook or CSV table of at most ``CSV_BYTES`` is read)."""
+    (it is off, or the inputs are CSV tables alone, more than ``CSV_BYTES`` of them)."""
     if not _worth_keeping(surveyed) or surveyed.keys is None:
         return None
     identity = _code_identity()
