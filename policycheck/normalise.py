@@ -87,8 +87,14 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _records_frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    return frame.astype(object).where(frame.notna(), None)  # a key left out is NaN here
+    """The records' values as YAML gave them, a column of objects per field, with None for
+    a key left out (and for a NaN, as a missing value). Not ``DataFrame.from_records``,
+    which types each column first: a column of whole numbers with a key left out somewhere
+    came back as floats (an owner of 4501 as 4501.0, a long number short of digits), and
+    one of dates and times as pandas Timestamps."""
+    frame = pd.DataFrame({name: pd.Series([record.get(name) for record in records],
+                                          dtype=object) for name in columns})
+    return frame.where(frame.notna(), None)
 
 
 def _table_frame(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

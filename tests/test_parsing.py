@@ -268,6 +268,26 @@ def test_curve_points_and_rates_from_tables_and_yaml(inputs: Inputs) -> None:
         ["t", "gold", 120.0], ["t", "silver", 80.5], ["y", "gold", 120.0], ["y", "silver", 80.5]]
 
 
+def test_yaml_values_are_read_as_written_whatever_other_records_leave_out(
+        inputs: Inputs) -> None:
+    """A record without a key (a plan with no owner) leaves the others' values as YAML
+    wrote them: a whole number stays whole (an owner of 4501 is '4501', not '4501.0'), a
+    large one keeps every digit, a date and time stays one."""
+    inputs({"a.yaml": (
+        "plans:\n"
+        "  - {id: p1, role_kind: sales, base_pay: 1, target_variable: 10, owner: 4501,\n"
+        "     name: 12345678901234567891, effective_from: 2027-01-01 05:00:00,\n"
+        "     components: [{id: c, kpi: revenue, weight: 100%}]}\n"
+        "  - {id: p2, role_kind: sales, base_pay: 1, target_variable: 10,\n"
+        "     components: [{id: c, kpi: revenue, weight: 100%}]}\n")})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    plans = model.frames["plans"].set_index("plan_id")
+    assert plans.loc["p1", ["owner", "name"]].tolist() == ["4501", "12345678901234567891"]
+    assert plans.loc["p1", "effective_from"] == pd.Timestamp("2027-01-01 05:00:00")
+    assert plans.loc["p2", ["owner", "name"]].isna().all()
+
+
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
     assert problems({
         "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
