@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policycheck.errors import Location, Problem, did_you_mean, quote
+from policycheck.errors import TRUTH_VALUE_HINT, Location, Problem, did_you_mean, quote
 from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -119,7 +119,8 @@ def _id_problem(raw_id: object) -> str:
     if isinstance(raw_id, (dict, list, bool, bytes)):
         shown = "a mapping" if isinstance(raw_id, dict) else quote(
             list(raw_id) if isinstance(raw_id, list) else raw_id)
-        return f"plan id: got {shown}, expected text unique across all inputs"
+        truth = TRUTH_VALUE_HINT if isinstance(raw_id, bool) else ""
+        return f"plan id: got {shown}, expected text unique across all inputs{truth}"
     if raw_id is None or not str(raw_id).strip():
         return "plan has no id; expected an 'id' unique across all inputs"
     return ""

@@ -115,6 +115,12 @@ class UsageError(PolicycheckError):
     """A command-line flag or argument that cannot be used."""
 
 
+#: Why text came as true or false: YAML reads an unquoted yes, no, on or off as a truth
+#: value (a country code NO, an answer "yes"); a spreadsheet's TRUE cell is one too.
+TRUTH_VALUE_HINT = ("; a truth value is not text (YAML reads an unquoted yes, no, on, off, "
+                    "true or false as one: put the text in quotes)")
+
+
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or an empty string."""
     matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=cutoff)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.codes import typed_codes
-from policycheck.errors import did_you_mean, number_text
+from policycheck.errors import TRUTH_VALUE_HINT, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, FieldSpec
 from policycheck.numberhints import number_hints
 from policycheck.yamlsource import LocatedList, LocatedMap
@@ -68,7 +68,19 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values = raw.where(is_str | ~_present(raw), raw.astype(str)).where(_present(raw), None)
     values = values.astype(object).str.strip()
     values = values.where(values.notna() & (values != ""), None)
-    return Parsed(values.where(~bad, None).astype(object), bad, "text")
+    return Parsed(values.where(~bad, None).astype(object), bad, "text",
+                  _with_truth_hints(None, kinds == bool, raw.index))
+
+
+def _with_truth_hints(hints: pd.Series | None, truth: np.ndarray,
+                      index: pd.Index) -> pd.Series | None:
+    """``hints`` (none yet: all empty) with ``TRUTH_VALUE_HINT`` at the cells that hold a
+    YAML truth value where text was expected."""
+    if not truth.any():
+        return hints
+    out = pd.Series("", index=index, dtype=object) if hints is None else hints.copy()
+    out[truth] = TRUTH_VALUE_HINT
+    return out
 
 
 def parse_enum(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -175,12 +187,14 @@ def parse_weight(raw: pd.Series, spec: FieldSpec) -> Parsed:
     return Parsed(points, shares.bad, shares.expected, shares.hints)
 
 
-def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Lists from YAML lists or ``;``-separated text, joined with ``;`` for the frame; each
-    distinct text or list is split and joined once."""
+    distinct text or list is split and joined once. Also which cells are bad, and which of
+    them are or hold a truth value (an item ``no``)."""
     kinds = _types(raw)
     is_str, is_list = kinds == str, kinds == list  # a YAML list, or a LocatedList
     bad = np.isin(kinds, _classes(dict, bool)) | (~is_str & ~is_list & _present(raw))
+    truth = kinds == bool
     cells = raw.to_numpy(dtype=object)
     out = np.full(len(cells), None, dtype=object)
     joined: dict[Any, str | None] = {}
@@ -189,8 +203,9 @@ def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         if is_str[index]:
             key: Any = str(cell)
             items = key.split(";")
-        elif any(isinstance(i, (list, dict)) or i is None for i in cell):
+        elif any(isinstance(i, (list, dict, bool)) or i is None for i in cell):
             bad[index] = True
+            truth[index] = any(isinstance(i, bool) for i in cell)
             continue
         else:
             items = [str(i) for i in cell]
@@ -198,11 +213,11 @@ def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         if key not in joined:
             joined[key] = ";".join(i.strip() for i in items if i.strip()) or None
         out[index] = joined[key]
-    return pd.Series(out, index=raw.index, dtype=object), bad
+    return pd.Series(out, index=raw.index, dtype=object), bad, truth
 
 
 def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
-    values, bad = _split_items(raw)
+    values, bad, truth = _split_items(raw)
     expected = "a list of names"
     hints = None
     if spec.choices:
@@ -216,14 +231,16 @@ def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
         hints = pd.Series(np.array([*said, ""], dtype=object)[codes], index=values.index,
                           dtype=object)
         expected = f"a list of: {', '.join(spec.choices)}"
-    return Parsed(values.where(~bad, None), bad, expected, hints)
+    return Parsed(values.where(~bad, None), bad, expected,
+                  _with_truth_hints(hints, truth, raw.index))
 
 
 def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:
-    values, bad = _split_items(raw)
+    values, bad, truth = _split_items(raw)
     is_all = values.str.lower().eq("all").fillna(False).to_numpy(dtype=bool)
     values = values.where(~is_all, "all")
-    return Parsed(values.where(~bad, None), bad, "'all' or a list of component ids")
+    return Parsed(values.where(~bad, None), bad, "'all' or a list of component ids",
+                  _with_truth_hints(None, truth, raw.index))
 
 
 PARSERS: dict[str, Callable[[pd.Series, FieldSpec], Parsed]] = {

@@ -288,6 +288,32 @@ def test_yaml_values_are_read_as_written_whatever_other_records_leave_out(
     assert plans.loc["p2", ["owner", "name"]].isna().all()
 
 
+def test_a_yaml_truth_value_where_text_is_expected_says_to_quote_it(
+        problems: Problems) -> None:
+    """YAML reads an unquoted NO (a country code) or yes as a truth value: text fields,
+    ids, list items and a plan's id say so and how to write the text, where they said
+    only "got false"."""
+    hint = ("; a truth value is not text (YAML reads an unquoted yes, no, on, off, true or "
+            "false as one: put the text in quotes)")
+    assert problems({"a.yaml": (
+        "plans:\n"
+        "  - {id: p1, role_kind: sales, base_pay: 1, target_variable: 10, owner: NO,\n"
+        "     duties: [suitable_sale, no], components: [{id: yes, kpi: revenue, weight: 1}],\n"
+        "     gates: [{id: g, kpi: csat, min: 80, applies_to: [on]}]}\n"
+        "  - {id: off, role_kind: sales, base_pay: 1, target_variable: 10,\n"
+        "     components: [{id: c, kpi: revenue, weight: 1}]}\n")}) == [
+        f"a.yaml:2:66: error: plan 'p1': owner: got false, expected text{hint} "
+        "[invalid-value]",
+        f"a.yaml:3:6: error: plan 'p1': duties: got ['suitable_sale', False], expected a "
+        f"list of names{hint} [invalid-value]",
+        f"a.yaml:3:48: error: plan 'p1', component 'revenue': id: got true, expected "
+        f"text{hint} [invalid-value]",
+        f"a.yaml:4:42: error: plan 'p1', gate 'g': applies_to: got [True], expected 'all' or "
+        f"a list of component ids{hint} [invalid-value]",
+        f"a.yaml:5:6: error: plan id: got false, expected text unique across all "
+        f"inputs{hint} [wrong-type]"]
+
+
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
     assert problems({
         "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
