@@ -81,6 +81,28 @@ def test_broken_folder_every_problem_says_where(in_repo: Path) -> None:
             assert problem.location.line > 0, problem
 
 
+def test_validate_json_is_json_dumps_text_written_in_pieces(
+        in_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The problems go out a few at a time (a messy export has hundreds of thousands):
+    the text is json.dumps's, its ASCII escapes included, across the joins."""
+    import shutil
+
+    from policycheck.formats import json_format
+
+    folder = tmp_path / "broken"
+    shutil.copytree(in_repo / BROKEN, folder)
+    (folder / "accents.yaml").write_text(
+        "plan: {id: é-1, role_kind: ventes—é, base_pay: 1, target_variable: 10,\n"
+        "       components: [{id: c, kpi: revenue, weight: 100%}]}\n", encoding="utf-8")
+    monkeypatch.setattr(json_format, "PROBLEMS_CHUNK", 4)
+    code, out, _ = run_cli(capsys, "validate", "--format", "json", str(folder))
+    data = json.loads(out)
+    assert (code, len(data["problems"])) == (2, 28)
+    assert "ventes\\u2014\\u00e9" in out and out.isascii()  # in a problem's message
+    assert out == json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
 def test_broken_folder_json_summary(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "validate", "--format", "json", BROKEN)
     report = json.loads(out)

@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from policycheck import __version__
 from policycheck.cli.options import (
     FORMAT,
     FORMAT_NAMES,
@@ -18,7 +17,7 @@ from policycheck.cli.options import (
     progress,
     settings_of,
 )
-from policycheck.cli.output import echo_problems, echo_report, write_outputs
+from policycheck.cli.output import echo_pieces, echo_problems, echo_report, write_outputs
 from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -42,10 +41,10 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
         if step is not None:
             step("reading and validating plans", None)
         model = load_model(paths)
-    if fmt == "json":
-        from policycheck.formats.jsontext import dumps
+    if fmt == "json":  # a messy export's problems go out in pieces, never whole
+        from policycheck.formats.json_format import validation_chunks
 
-        click.echo(dumps(_validation_json(model), ensure_ascii=True))
+        echo_pieces(validation_chunks(model))
     else:
         echo_problems(model.problems)
         click.echo(_summary(model), err=False)
@@ -67,20 +66,6 @@ def _summary(model: Any) -> str:
         text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
                 f"{'hold' if skipped != 1 else 'holds'} no plan data."
     return text
-
-
-def _validation_json(model: Any) -> dict[str, Any]:
-    from policycheck.formats.json_format import problem_json
-
-    return {
-        "version": __version__,
-        "summary": {"plans_read": model.plans_read, "plans_valid": model.plans_valid,
-                    "plans_invalid": model.plans_invalid, "files": list(model.files),
-                    "skipped": list(model.skipped)},
-        "invalid_plans": list(model.invalid_plans),
-        "valid_plans": [str(p) for p in model.plans["plan_id"]],
-        "problems": [problem_json(p) for p in model.problems],
-    }
 
 
 def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:

@@ -71,13 +71,10 @@ def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
     """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
     format refused on a terminal."""
     from policycheck.formats import STREAMS, render, render_bytes
-    from policycheck.streams import write_pieces
 
     coloured = fmt == "text" and sys.stdout.isatty()
     if fmt in STREAMS and not coloured:  # a large report goes out in pieces, never whole
-        sys.stdout.flush()
-        write_pieces(sys.stdout.buffer, render_bytes(report, fmt, redact))
-        sys.stdout.buffer.flush()
+        echo_pieces(render_bytes(report, fmt, redact))
         warn_left_out(report, fmt)
         return
     data = render(report, fmt, redact)
@@ -89,6 +86,16 @@ def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
         sys.stdout.buffer.write(data)
         return
     click.echo(_colour(data) if coloured else data, nl=False)
+
+
+def echo_pieces(pieces: Iterable[Any]) -> None:
+    """UTF-8 pieces of an output to stdout as they are made, by a second thread (``streams``),
+    after whatever was echoed before them."""
+    from policycheck.streams import write_pieces
+
+    sys.stdout.flush()
+    write_pieces(sys.stdout.buffer, pieces)
+    sys.stdout.buffer.flush()
 
 
 SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",

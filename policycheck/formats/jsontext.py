@@ -31,6 +31,7 @@ def number(value: Any) -> Any:
 
 
 encode_str = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
+ascii_str = json.encoder.encode_basestring_ascii  # json's C encoder for ensure_ascii
 #: json's C encoder of containers (None where the interpreter has no C accelerator).
 _c_encoder = json.encoder.c_make_encoder  # type: ignore[attr-defined]  # not in typeshed
 
@@ -136,12 +137,9 @@ def dumps(value: Any, ensure_ascii: bool = False) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=ensure_ascii)``, fast for the plain values
     reports hold (json's indenting encoder is pure Python)."""
     try:
-        return encode(value, "", _encode_ascii if ensure_ascii else encode_str)
+        return encode(value, "", ascii_str if ensure_ascii else encode_str)
     except Unsupported:
         return json.dumps(value, indent=2, ensure_ascii=ensure_ascii)
-
-
-_encode_ascii = json.encoder.encode_basestring_ascii  # json's C encoder for ensure_ascii
 
 
 #: The characters json's string encoder escapes when it keeps non-ASCII text as it is.
