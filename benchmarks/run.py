@@ -17,10 +17,10 @@ RSS (ru_maxrss) belongs to one size and one job:
   system, every thread), from which the report works out the least time that work could take
   on the machine's cores;
 - cli: ``policycheck check FOLDER --format json`` to a file, a first run (an empty cache of
-  its own), wall time and peak RSS of the
-  whole command, and that wall minus the start of a bare interpreter; and once more right
-  after a process touched and freed ``USED_GB`` GB, on memory the host has backed (a
-  virtual machine may give idle memory back to its host, which then charges its next use);
+  its own), wall time and peak RSS of the whole command, and that wall minus the start of a
+  bare interpreter; and once more right after a process touched and freed ``USED_GB`` GB,
+  on memory the host has backed (a virtual machine may give idle memory back to its host,
+  which then charges its next use);
 - peers: the same five representative default rules (benchmarks/cel_rules.py) evaluated by
   policycheck, by CEL plan by plan (cel-python; on at most ``--cel-plans`` plans, scaled
   linearly, as CEL takes minutes on 100,000 plans) and by a plain Python loop, over dicts
@@ -38,10 +38,10 @@ are timed in turns (policycheck, the loop, policycheck, ...), CEL once.
 
 Then: YAML plans per second per core on a cold cache and the warm-cache re-run of 10,000
 YAML plans, and of CSV tables of 10,000 plans (each the best of ``--repeats`` runs); once, a
-workbook of 10,000 plans cold and
-warm (and, when the sizes reach 100,000, a workbook of 100,000 plans cold: ``validate`` and
-``check --format json``), ``policycheck --help`` (best of 5), and the default pack over
-10,000 plans after loading. The output formats are timed by ``benchmarks/formats_bench.py``.
+workbook of 10,000 plans cold and warm (and, when the sizes reach 100,000, a workbook of
+100,000 plans cold: ``validate`` and ``check --format json``), ``policycheck --help`` (best
+of 5), and the default pack over 10,000 plans after loading. The output formats are timed
+by ``benchmarks/formats_bench.py``.
 Growth exponent: log(t2/t1)/log(n2/n1) between consecutive sizes (1.0 is linear).
 Before any run, policycheck's modules are compiled to bytecode, as pip compiles an installed
 package: a checkout run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile its
@@ -198,9 +198,9 @@ def measure(sizes: list[int], cel_plans: int, extras: bool, repeats: int = 3) ->
 
 @contextlib.contextmanager
 def _cold_cache(tmp: Path) -> Iterator[dict[str, str]]:
-    """The environment of a first run: a cache folder of its own, empty, deleted after (the
-    run pays for writing what it keeps, as a first run does; the model of CSV tables of up
-    to 16 MB is kept, and a second run would be served it)."""
+    """The environment of a first run: a cache folder of its own, empty, deleted after. The
+    run pays for writing what it keeps, as a first run does (the model of CSV tables of up
+    to ``modelcache.CSV_BYTES``), and no later run is served it."""
     folder = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
     try:
         yield dict(environment(), POLICYCHECK_CACHE_DIR=str(folder))

@@ -20,17 +20,15 @@ openpyxl about 8 s to read, and its model comes back from the cache in 0.5 s. A 
 tables alone uses it up to ``CSV_BYTES`` of tables. Below that, typing and validating is
 mostly a fixed cost (pandera's import and set-up, about 0.3-0.5 s, and the typing of every
 column, about 0.2 s at 17 plans), which a re-run is spared: on the benchmark's machine a
-check of the sample company's CSV tables went from 2.2 to 1.1 s, of 10,000 plans from 3.0
-to 1.9 s, of 20,000 from 3.5 to 2.5 s at a cost of 0.5 s to the run that keeps the model.
-Above it, pandas reads the
-tables about as fast as their model comes back, and keeping it costs a cold run more than
-it saves the next (100,000 plans: a 120 MB pack, 2.9 s to write and check, 0.5 s saved).
-A table is read after it is hashed, so it is
-hashed again once the model is made, and a model is not kept when a table changed in
-between. The pack is signed and written as the file packs are (``cache.read_pack``,
-``cache.write_pack``), holds only marshal values (numbers as bytes of their numpy type,
-text as lists), and a model is stored only when what is read back from it equals it, frame
-by frame and dtype by dtype.
+check of the sample company's CSV tables went from 2.2 to 1.1 s, of 10,000 plans from 3.0 to
+1.9 s, of 20,000 from 3.5 to 2.5 s at a cost of 0.5 s to the run that keeps the model. Above
+it, pandas reads the tables about as fast as their model comes back, and keeping it costs a
+cold run more than it saves the next (100,000 plans: a 120 MB pack, 2.9 s to write and
+check, 0.5 s saved). A table is read after it is hashed, so it is hashed again once the
+model is made, and a model is not kept when a table changed in between. The pack is signed
+and written as the file packs are (``cache.read_pack``, ``cache.write_pack``), holds only
+marshal values (numbers as bytes of their numpy type, text as lists), and a model is stored
+only when what is read back from it equals it, frame by frame and dtype by dtype.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
 def _with_truth_hints(hints: pd.Series | None, truth: np.ndarray,
                       index: pd.Index) -> pd.Series | None:
     """``hints`` (none yet: all empty) with ``TRUTH_VALUE_HINT`` at the cells that hold a
-    YAML truth value where text was expected."""
+    truth value where text was expected (YAML's unquoted no, a spreadsheet's TRUE)."""
     if not truth.any():
         return hints
     out = pd.Series("", index=index, dtype=object) if hints is None else hints.copy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,9 @@ from policycheck.errors import (
     did_you_mean,
 )
 from policycheck.progress import Progress
+
+if TYPE_CHECKING:
+    from policycheck.streams import Piece
 
 #: Lines given to one ``click.echo``: each call checks the stream for a terminal and
 #: flushes it, which for 200,000 problems took as long as finding them.
@@ -88,7 +91,7 @@ def echo_report(report: Any, fmt: str, redact: bool | None) -> None:
     click.echo(_colour(data) if coloured else data, nl=False)
 
 
-def echo_pieces(pieces: Iterable[Any]) -> None:
+def echo_pieces(pieces: Iterable[Piece]) -> None:
     """UTF-8 pieces of an output to stdout as they are made, by a second thread (``streams``),
     after whatever was echoed before them."""
     from policycheck.streams import write_pieces

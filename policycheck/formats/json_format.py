@@ -28,6 +28,7 @@ from policycheck.formats.jsontext import (
     string_texts,
     value_text,
 )
+from policycheck.model import Model
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -260,7 +261,7 @@ def _problem_pieces(problems: Sequence[Any], ensure_ascii: bool = False) -> Iter
     yield b"\n  ]\n"
 
 
-def validation_chunks(model: Any) -> Iterator[Piece]:
+def validation_chunks(model: Model) -> Iterator[Piece]:
     """``policycheck validate --format json``: the model's summary, its valid and invalid
     plans and its problems, with json.dumps's ASCII escapes, in UTF-8 pieces, the problems
     ``PROBLEMS_CHUNK`` at a time (408,346 problems of a messy export make 165 MB)."""
