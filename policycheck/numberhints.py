@@ -39,6 +39,10 @@ def number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False) -> pd.S
 _GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*)"
                       r"(?:(?!\3)[.,](\d+))?")
 _DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
+#: A clock time or a ratio (``5:30``), which YAML 1.1 would read as a base-60 number.
+_CLOCK = re.compile(r"[-+]?\d+(?::\d+)+(?:\.\d*)?")
+#: A whole number in hex, octal or binary notation.
+_NOTATION = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
 
 
 def written_number_hint(text: str, percent: bool = False) -> str:
@@ -46,6 +50,13 @@ def written_number_hint(text: str, percent: bool = False) -> str:
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
     sign = "%" if percent and text.endswith("%") else ""
     text = text.removesuffix(sign).rstrip()
+    if _CLOCK.fullmatch(text):
+        return "; write one number, not a time or a ratio"
+    if _NOTATION.fullmatch(text):
+        try:
+            return f"; write it in decimal: '{int(text, 0)}'"
+        except ValueError:  # underscores out of place (0x_1)
+            return ""
     grouped, comma = _GROUPED.fullmatch(text), _DECIMAL_COMMA.fullmatch(text)
     plain = comma and f"{comma[1]}.{comma[2]}{sign}"
     if grouped:

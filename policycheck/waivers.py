@@ -95,7 +95,7 @@ def load_waivers(path: Path, shown: str | None = None) -> tuple[Waiver, ...]:
         text = read_within_limit(path, shown, "waivers file", ".yaml").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{shown}: cannot read the waivers file: {exc}") from None
-    data, problems = load_yaml(text, shown)
+    data, problems = load_yaml(text, shown, as_written=True)
     waivers: list[Waiver] = []
     if not problems:
         items = _items(data, shown, problems)

@@ -37,7 +37,7 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
     decoded = decode(data, shown, out.problems)
     if decoded is None:
         return FileOutcome(out.rows, out.problems, False)
-    document, problems = load_yaml(decoded, shown)
+    document, problems = load_yaml(decoded, shown, as_written=True)
     out.problems.extend(attribute(problems, document, shown))
     if document is None and problems:
         return FileOutcome(out.rows, out.problems, False)

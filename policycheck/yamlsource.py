@@ -54,36 +54,61 @@ class LocatedList(list):
         return self.start
 
 
-#: Plain scalar text to its resolved tag, and (tag, text) to its value for the immutable
-#: non-text scalars: plan files repeat the same few hundred texts thousands of times.
+#: Plain scalar text to its resolved tag (for plan data, read as written: ``_WRITTEN_TAGS``),
+#: and (tag, text) to its value for the immutable non-text scalars: plan files repeat the
+#: same few hundred texts thousands of times.
 _PLAIN_TAGS: dict[str, str] = {}
+_WRITTEN_TAGS: dict[str, str] = {}
 _SCALAR_VALUES: dict[tuple[str, str], Any] = {}
 _MEMO_SIZE = 100_000
 #: Texts longer than this are not memoised: the memos outlive a load.
 _MEMO_TEXT = 64
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+
+
+def _written_differs(text: str, tag: str) -> bool:
+    """Whether a plain number would not read as written: YAML 1.1 makes ``010`` the octal 8,
+    ``0x1F`` 31 and ``1:20`` the base-60 80 (YAML 1.2 reads 10, 31 and text), and a number
+    loses the way it was written (``1.50``, ``2.0e+3``, ``+5``). Underscores (``32_000``)
+    mean what they say, and ``.inf`` and ``.nan`` stay numbers, which validation refuses."""
+    if ":" in text:
+        return True
+    digits = text.lstrip("+-")
+    if tag == _INT and len(digits) > 1 and digits[0] == "0":
+        return True  # octal, hex or binary
+    if "_" in text or "inf" in digits.lower() or "nan" in digits.lower():
+        return False
+    return str(int(text) if tag == _INT else float(text)) != text  # +5, -0, 1.50
 
 
 class _LocatingLoader(_BaseLoader):
     """Safe loader building located containers and collecting duplicate-key problems."""
 
-    def __init__(self, stream: str, path: str) -> None:
+    def __init__(self, stream: str, path: str, as_written: bool = False) -> None:
         super().__init__(stream)
         self.path = path
         self.problems: list[Problem] = []
+        self.as_written = as_written
+        self.tags = _WRITTEN_TAGS if as_written else _PLAIN_TAGS
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         """The tag of a node; for a plain scalar it depends on its text alone (no path
         resolvers are registered), so it is looked up once per distinct text: libyaml's
-        composer asks for every scalar, and the regular expressions were a fifth of it."""
+        composer asks for every scalar, and the regular expressions were a fifth of it.
+        Read ``as_written``, a number that would not read as written is text."""
         if kind is yaml.ScalarNode and implicit[0]:
-            tag = _PLAIN_TAGS.get(value)
+            tags = self.tags
+            tag = tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
+                if self.as_written and tag in (_INT, _FLOAT) and _written_differs(value, tag):
+                    tag = _STR
                 if len(value) <= _MEMO_TEXT:  # long texts repeat rarely: not kept
-                    if len(_PLAIN_TAGS) >= _MEMO_SIZE:
-                        _PLAIN_TAGS.clear()  # a bound on memory for inputs of many texts
-                    _PLAIN_TAGS[value] = tag
+                    if len(tags) >= _MEMO_SIZE:
+                        tags.clear()  # a bound on memory for inputs of many texts
+                    tags[value] = tag
             return tag
         return super().resolve(kind, value, implicit)
 
@@ -185,6 +210,7 @@ class _FastBuilder:
 
     def __init__(self, loader: _LocatingLoader) -> None:
         self.loader = loader
+        self.known_tag = loader.tags.get
         # events as Any: the stubs make every mark optional, and a parsed event has both
         self.next_event: Callable[[], Any] = loader.get_event
         self.constructors: dict[str, Any] = {
@@ -219,8 +245,8 @@ class _FastBuilder:
         text = event.value
         if not event.implicit[0]:
             return text
-        tag = _PLAIN_TAGS.get(text) or self.loader.resolve(yaml.ScalarNode, text,
-                                                           event.implicit)
+        tag = self.known_tag(text) or self.loader.resolve(yaml.ScalarNode, text,
+                                                          event.implicit)
         if tag == _STR:
             return text  # what the safe loader's construct_yaml_str returns
         memo = (tag, text)
@@ -287,17 +313,22 @@ class _FastBuilder:
         return data
 
 
-def load_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML document; return the data (None on failure) and the problems."""
+def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list[Problem]]:
+    """Parse one YAML document; return the data (None on failure) and the problems.
+
+    ``as_written`` (plan data, KPI catalogs, waivers): a plain number that YAML 1.1 would
+    not read as written is its text, which validation reads as it reads a table cell, so
+    that ``id: 010`` is the plan '010' (not '8'), ``version: 1.10`` is '1.10', ``target:
+    010`` is 10 as in a CSV file, and ``target: 5:30`` is refused (not the base-60 330)."""
     if _plain_text(text):
-        loader = _LocatingLoader(text, path)
+        loader = _LocatingLoader(text, path, as_written)
         try:
             return _FastBuilder(loader).document(), []
         except (_Unusual, yaml.YAMLError):
             pass  # read again below, the general way, for the exact problems
         finally:
             loader.dispose()
-    loader = _LocatingLoader(text, path)
+    loader = _LocatingLoader(text, path, as_written)
     try:
         if nesting_bound(text) > COMPOSE_SAFE_DEPTH:
             deep = event_depth_problem(text, path)

@@ -314,6 +314,23 @@ def test_a_yaml_truth_value_where_text_is_expected_says_to_quote_it(
         f"inputs{hint} [wrong-type]"]
 
 
+def test_yaml_numbers_that_yaml_1_1_would_change_are_read_as_written(
+        inputs: Inputs) -> None:
+    """YAML 1.1 reads 010 as the octal 8 and 1.10 as 1.1: an id or an owner keeps what was
+    written, and a number field reads 010 as 10, as it reads the same cell of a table."""
+    inputs({"a.yaml": (
+        "plans:\n"
+        "  - {id: 010, role_kind: sales, base_pay: 30_000, target_variable: 10.50,\n"
+        "     headcount: 010, owner: 1.10, components: [{id: 007, kpi: revenue, weight: 1.0}]}\n"
+    )})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    plan = model.frames["plans"].iloc[0]
+    assert (plan["plan_id"], plan["owner"], plan["headcount"], plan["base_pay"],
+            plan["target_variable"]) == ("010", "1.10", 10, 30000, 10.5)
+    assert model.frames["components"]["component_id"].tolist() == ["007"]
+
+
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
     assert problems({
         "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
@@ -349,6 +366,10 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
                                          "like '50%'; did you mean '30%'? [invalid-value]"),
     ("duties: [[a]]", "a.yaml:8:3: error: plan 'p1': duties: got [['a']], expected a list of "
                       "names [invalid-value]"),
+    ("pay_floor: 5:30", "a.yaml:8:3: error: plan 'p1': pay_floor: got '5:30', expected a "
+                        "number; write one number, not a time or a ratio [invalid-value]"),
+    ("pay_floor: 0x1_F", "a.yaml:8:3: error: plan 'p1': pay_floor: got '0x1_F', expected a "
+                         "number; write it in decimal: '31' [invalid-value]"),
 ])
 def test_cell_messages(problems: Problems, line: str, expected: str) -> None:
     assert problems({"a.yaml": PLAN_YAML + f"  {line}\n"}) == [expected]

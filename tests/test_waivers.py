@@ -61,6 +61,18 @@ def test_a_glob_of_two_stars_waives(plans: Path, capsys: pytest.CaptureFixture[s
         ("other-2027", "open"), ("risky-2027", "waived")]
 
 
+def test_a_plan_id_with_a_leading_zero_is_waived_as_written(
+        plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """YAML 1.1 reads an unquoted 010 as the octal 8: the plan file and the waivers file
+    both read it as written, so the waiver holds for the plan '010'."""
+    write(plans, {"plans/other.yaml": risky("010"),
+                  "waivers.yaml": WAIVER.replace("plan: risky-*", "plan: 010")})
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")
+    assert code == 1  # risky-2027 is not waived
+    rows = [(f["plan_id"], f["status"]) for f in data["findings"]]
+    assert rows == [("010", "waived"), ("risky-2027", "open")]
+
+
 def test_waiver_text_beside_the_finding(plans: Path) -> None:
     from policycheck import check
 

@@ -71,21 +71,24 @@ def _described(value: Any) -> Any:
     return (type(value), value)
 
 
-def _general_way(text: str) -> tuple[Any, list[Any]]:
+def _general_way(text: str, as_written: bool) -> tuple[Any, list[Any]]:
     """``load_yaml`` of ``text`` as if it were not plain: composed, then constructed."""
     original = yamlsource._plain_text
     yamlsource._plain_text = lambda text: False  # type: ignore[assignment]
     try:
-        return load_yaml(text, "x.yaml")
+        return load_yaml(text, "x.yaml", as_written)
     finally:
         yamlsource._plain_text = original
 
 
 def _same_both_ways(text: str) -> None:
-    fast, fast_problems = load_yaml(text, "x.yaml")
-    general, general_problems = _general_way(text)
-    assert _described(fast) == _described(general)
-    assert fast_problems == general_problems
+    """The fast way and the general way agree, for plan data (numbers as written) and for
+    rule packs and configuration alike."""
+    for as_written in (False, True):
+        fast, fast_problems = load_yaml(text, "x.yaml", as_written)
+        general, general_problems = _general_way(text, as_written)
+        assert _described(fast) == _described(general)
+        assert fast_problems == general_problems
 
 
 @pytest.mark.parametrize("text", EDGES)
@@ -127,6 +130,43 @@ def test_unreadable_numbers_and_dates_stay_text() -> None:
     for text in ("a: 0b_\n", "a: 0b_\n# &\n"):  # the fast way and the general way
         data, problems = load_yaml(text + "b: -0x_\nc: 2027-02-30\n", "x.yaml")
         assert (data, problems) == ({"a": "0b_", "b": "-0x_", "c": "2027-02-30"}, [])
+
+
+#: Plain numbers in plan data that YAML 1.1 would not read as written, and what they are.
+AS_WRITTEN = {
+    "010": "010", "-010": "-010", "0x1F": "0x1F", "0b101": "0b101", "1:20": "1:20",
+    "1:20.5": "1:20.5", "1.50": "1.50", "2.0e+3": "2.0e+3", "1.": "1.", ".5": ".5",
+    "+5": "+5", "-0": "-0", "10": 10, "-3": -3, "0": 0, "1_000": 1000, "1.5": 1.5, "-0.25": -0.25,
+}
+
+
+@pytest.mark.parametrize("written", ["a: {}\n", "a: {}\n# &\n", "a: [{}]\n"],
+                         ids=["fast", "general", "list"])
+def test_plan_data_reads_numbers_as_written(written: str) -> None:
+    """In plan data a number that YAML 1.1 would change (an octal ``010`` is 8, ``1:20`` is
+    the base-60 80, ``1.50`` loses its zero) stays the text written, for validation to read
+    as it reads a table cell; rule packs and configuration keep YAML 1.1's numbers."""
+    for text, expected in AS_WRITTEN.items():
+        data, problems = load_yaml(written.format(text), "x.yaml", as_written=True)
+        value = data["a"][0] if isinstance(data["a"], list) else data["a"]
+        assert (type(value), value, problems) == (type(expected), expected, []), text
+    plain, _ = load_yaml("a: 010\nb: 1:20\nc: 1.50\nd: 0x1F\n", "x.yaml")
+    assert plain == {"a": 8, "b": 80, "c": 1.5, "d": 31}
+    special, _ = load_yaml("a: -.inf\nb: .NaN\n", "x.yaml", as_written=True)
+    assert special["a"] == float("-inf") and special["b"] != special["b"]  # still numbers
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=st.from_regex(r"[-+]?(0|[0-9]{1,4}|0[0-9_]{1,3}|0x[0-9a-f]{1,3}|"
+                          r"[0-9]{1,2}(:[0-5][0-9]){1,2}(\.[0-9]{0,2})?|"
+                          r"[0-9]{0,3}\.[0-9]{0,3}([eE][-+][0-9]{1,2})?)", fullmatch=True))
+def test_plan_data_numbers_are_read_as_written(text: str) -> None:
+    """Whatever number-shaped text a plan file holds, plan data gets the text itself or a
+    number whose canonical text it is."""
+    data, problems = load_yaml(f"a: {text}\n", "x.yaml", as_written=True)
+    value = data["a"]
+    assert problems == []
+    assert value == text if isinstance(value, str) else str(value) == text
 
 
 def test_files_of_many_plans_agree(tmp_path: Path) -> None:
