@@ -213,12 +213,36 @@ def number_text(value: float) -> str:
     return f"{value:.15g}"
 
 
+#: A bad value in a message is shortened past this many characters.
+QUOTED_CHARS = 60
+
+
 def quote(value: object) -> str:
-    """Render a bad value for a message: strings quoted, long values shortened."""
+    """Render a bad value for a message: strings quoted, truth values and nulls as YAML and
+    JSON write them (in lists and mappings too: ``['x', false]``), long values shortened."""
+    text = _shown(value)
+    return text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS - 3] + "..."
+
+
+def _shown(value: object) -> str:
+    """``quote``'s text for ``value``, whole but for a list or mapping, which stops once
+    past QUOTED_CHARS (a list of a million items is not written to show 60 characters)."""
     if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float):
-        text = number_text(value)
-    else:
-        text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, tuple, dict)):
+        parts, used = [], 2
+        for item in value.items() if isinstance(value, dict) else value:
+            parts.append(f"{_shown(item[0])}: {_shown(item[1])}" if isinstance(value, dict)
+                         else _shown(item))
+            used += len(parts[-1]) + 2
+            if used > QUOTED_CHARS:
+                break  # quote cuts it short
+        joined = ", ".join(parts)
+        return f"{{{joined}}}" if isinstance(value, dict) else f"[{joined}]"
+    return str(value)

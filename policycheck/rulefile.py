@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policycheck.errors import Location, Problem, did_you_mean, display_path
+from policycheck.errors import Location, Problem, did_you_mean, display_path, quote
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
 #: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
@@ -245,7 +245,7 @@ def parameter_error(kind: str, value: Any) -> str:
         "string": isinstance(value, str),
         "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
     }[kind]
-    return "" if ok else f"must be a {kind}, got {value!r}"
+    return "" if ok else f"must be a {kind}, got {quote(value)}"
 
 
 def _examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Any]:

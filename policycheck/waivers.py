@@ -34,6 +34,7 @@ from policycheck.errors import (
     UsageError,
     did_you_mean,
     display_path,
+    quote,
 )
 from policycheck.limits import read_within_limit
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
@@ -156,7 +157,7 @@ def _waiver(item: Any, where: Location, problems: list[Problem]) -> Waiver | Non
     for key in [k for k in WAIVER_KEYS if k != "expires"]:
         value = item.get(key)
         if value is not None and not isinstance(value, str):
-            problems.append(Problem(at(key), f"'{key}' must be text, got {value!r}",
+            problems.append(Problem(at(key), f"'{key}' must be text, got {quote(value)}",
                                     "waiver-type"))
         values[key] = str(value or "").strip()
     expires = _date(item.get("expires"))

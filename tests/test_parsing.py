@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policycheck.errors import number_text, quote
 from policycheck.model import COMPONENT, GATE, PLAN
 from policycheck.parsing import (
     PARSERS,
@@ -304,11 +305,11 @@ def test_a_yaml_truth_value_where_text_is_expected_says_to_quote_it(
         "     components: [{id: c, kpi: revenue, weight: 1}]}\n")}) == [
         f"a.yaml:2:66: error: plan 'p1': owner: got false, expected text{hint} "
         "[invalid-value]",
-        f"a.yaml:3:6: error: plan 'p1': duties: got ['suitable_sale', False], expected a "
+        f"a.yaml:3:6: error: plan 'p1': duties: got ['suitable_sale', false], expected a "
         f"list of names{hint} [invalid-value]",
         f"a.yaml:3:48: error: plan 'p1', component 'revenue': id: got true, expected "
         f"text{hint} [invalid-value]",
-        f"a.yaml:4:42: error: plan 'p1', gate 'g': applies_to: got [True], expected 'all' or "
+        f"a.yaml:4:42: error: plan 'p1', gate 'g': applies_to: got [true], expected 'all' or "
         f"a list of component ids{hint} [invalid-value]",
         f"a.yaml:5:6: error: plan id: got false, expected text unique across all "
         f"inputs{hint} [wrong-type]"]
@@ -329,6 +330,50 @@ def test_yaml_numbers_that_yaml_1_1_would_change_are_read_as_written(
     assert (plan["plan_id"], plan["owner"], plan["headcount"], plan["base_pay"],
             plan["target_variable"]) == ("010", "1.10", 10, 30000, 10.5)
     assert model.frames["components"]["component_id"].tolist() == ["007"]
+
+
+def _reference_shown(value: Any) -> str:
+    """``quote``'s text written whole, for comparison."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_reference_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_reference_shown(k)}: {_reference_shown(v)}"
+                               for k, v in value.items()) + "}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+@pytest.mark.parametrize("value, shown", [
+    (["suitable_sale", False], "['suitable_sale', false]"),
+    ([True, None, 1.50, 3, [["a"]]], "[true, null, 1.5, 3, [['a']]]"),
+    ({"share": [None, 0.3]}, "{'share': [null, 0.3]}"),
+    ("x" * 70, "'" + "x" * 56 + "..."),
+    (list(range(10**6)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16..."),
+])
+def test_bad_values_are_shown_as_yaml_writes_them(value: Any, shown: str) -> None:
+    """A message shows a list's truth values and nulls as YAML and JSON write them (it
+    showed Python's ``['x', False]``), and stops reading a long list once it has enough."""
+    assert quote(value) == shown
+
+
+_SHOWN = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+              st.floats(allow_nan=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=30),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=5)),
+    max_leaves=60)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(value=_SHOWN)
+def test_a_shown_value_is_the_start_of_the_whole(value: Any) -> None:
+    """Stopping early changes nothing a message shows: the whole text, or its first 57
+    characters and '...'."""
+    whole = _reference_shown(value)
+    assert quote(value) == (whole if len(whole) <= 60 else whole[:57] + "...")
 
 
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
