@@ -43,10 +43,16 @@ class TableFrames:
     missing_columns: set[tuple[str, str, str]] = field(default_factory=set)
 
 
+def column_key(name: str) -> str:
+    """A header or a file stem as a field name: ``Base Pay``, ``base-pay`` and ``base_pay``
+    all mean base_pay (HR systems export headers written for people)."""
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
 def entity_for_name(name: str) -> EntitySpec | None:
     """The entity a file stem or sheet name stands for: ``components``, ``Components``,
     ``component`` all mean components."""
-    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    key = column_key(name)
     if key in ENTITIES:
         return ENTITIES[key]
     return ENTITIES.get(key + "s")
@@ -265,7 +271,8 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
              header_row: int) -> tuple[dict[int, str], bool]:
     """Which column index holds which field; whether a column is wrong enough that the
     table's plans cannot be trusted (a field given twice, a misspelt field name)."""
-    names = [h.strip().lower() for h in header]
+    names = [column_key(h) for h in header]
+    written = [h.strip() for h in header]
     known = table_columns(spec)
     if spec is PLAN:
         known.update(_plan_flat_columns())
@@ -276,7 +283,8 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
         if name in known and known[name] in keep.values():
             first = next(i for i, field in keep.items() if field == known[name])
             out.problems.append(Problem(
-                where, f"column '{name}' repeats column {first + 1} ('{names[first]}'); "
+                where, f"column '{written[index]}' repeats column {first + 1} "
+                f"('{written[first]}'); "
                 "expected each field in one column", "duplicate-column"))
             faulty = True
         elif name in known:
@@ -285,7 +293,7 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
             hint = did_you_mean(name, known, cutoff=COLUMN_CUTOFF)
             text = hint or "; ignored (start the name with 'x_' to mark a column of your own)"
             out.problems.append(Problem(
-                where, f"unknown column '{name}' in the {spec.name} table{text}",
+                where, f"unknown column '{written[index]}' in the {spec.name} table{text}",
                 "unknown-column", severity="error" if hint else "warning"))
             faulty = faulty or bool(hint)
     return keep, faulty

@@ -120,6 +120,21 @@ def test_missing_column_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert code == 2 and "has no 'kpi' column" in err
 
 
+def test_headers_written_for_people_read_like_field_names(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An export headed "Employee ID", "Plan ID", "Sample Size" gives the findings of the
+    same actuals headed with the field names."""
+    text = ACTUALS.read_text(encoding="utf-8")
+    header, body = text.split("\n", 1)
+    assert header == "employee_id,plan_id,period,kpi,value,sample_size"
+    (tmp_path / "a.csv").write_text("Employee ID,Plan ID,Period,KPI,Value,Sample-Size\n" + body,
+                                    encoding="utf-8")
+    found = [json.loads(run(capsys, "analyze", str(SAMPLE), "--actuals", str(path),
+                            "--format", "json")[1])["findings"]
+             for path in (ACTUALS, tmp_path / "a.csv")]
+    assert len(found[0]) == 2 and found[0] == found[1]
+
+
 def test_parquet_and_xlsx_read_like_csv(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     frame = pd.read_csv(ACTUALS, dtype={"employee_id": str})

@@ -353,6 +353,28 @@ def test_csv_header_is_case_and_space_insensitive(inputs: Inputs) -> None:
         (["p1"], ["service"])
 
 
+def test_csv_headers_written_for_people_name_the_fields(inputs: Inputs,
+                                                        problems: Problems) -> None:
+    """An HR system's export heads its columns "Plan ID", "Base Pay", "Target-Variable":
+    spaces and hyphens stand for underscores, as in file and sheet names. Messages name
+    the columns as written."""
+    inputs({"plans.csv": "Plan ID,Role Kind,Base  Pay,Target-Variable,Customer Facing\n"
+                         "p1,Sales,30000,3000,yes\n",
+            "components.csv": "Plan ID,ID,KPI,Weight\np1,c1,revenue,100 %\n"})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans[["plan_id", "role_kind", "base_pay", "target_variable",
+                        "customer_facing"]].values.tolist() == [["p1", "sales", 30000, 3000,
+                                                                 True]]
+    assert model.frames["components"]["weight"].tolist() == [10_000]
+    assert problems({"plans.csv": "id,role_kind,Base Pay,target_variable,base_pay,Head Cout\n"
+                                  "p1,service,1,0,2,5\n"}) == [
+        "plans.csv:1:5: error: column 'base_pay' repeats column 3 ('Base Pay'); expected each "
+        "field in one column [duplicate-column]",
+        "plans.csv:1:6: error: unknown column 'Head Cout' in the plans table; did you mean "
+        "'headcount'? [unknown-column]"]
+
+
 def test_unknown_columns_warning_or_error(problems: Problems) -> None:
     assert problems({"plans.csv": "id,role_kind,base_pay,target_variable,region,headcout,"
                                   "notes,x_budget\np1,service,1,0,EMEA,5,hi,7\n"}) == [

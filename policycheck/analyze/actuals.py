@@ -21,6 +21,7 @@ import pandera.pandas as pa
 from policycheck.codes import rows_by_code
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
+from policycheck.tables import column_key
 
 UNIT_COLUMNS = ("employee_id", "team_id")
 REQUIRED = ("plan_id", "period", "kpi", "value")
@@ -90,7 +91,7 @@ def load_actuals(path: str | Path, plans: pd.DataFrame, kpis: pd.DataFrame,
     if not path.is_file():
         raise UsageError(f"--actuals {path}: no such file")
     raw, sheet, first = read_table(path)
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    raw.columns = [column_key(str(c)) for c in raw.columns]
     where = Location(display_path(path), sheet)
     frame = _typed(raw, where)
     problems = _schema_problems(frame, where, first)
