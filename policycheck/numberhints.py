@@ -1,4 +1,4 @@
-"""Why a cell that looks like a number is not one, and what to write instead.
+"""Why a cell that looks like a number (or a date) is not one, and what to write instead.
 
 Plans exported from spreadsheets carry numbers as people read them (``32,000``, ``32.000``,
 ``0,4``) and words pandas would read as numbers (``NaN``, ``inf``); the parsers refuse them,
@@ -7,6 +7,7 @@ and these hints say how to write each so that it reads as meant.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -41,6 +42,12 @@ _GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*
 _DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
 #: A clock time or a ratio (``5:30``), which YAML 1.1 would read as a base-60 number.
 _CLOCK = re.compile(r"[-+]?\d+(?::\d+)+(?:\.\d*)?")
+#: Currency signs, and the ISO codes of the currencies most pay is in.
+_CURRENCY = (r"[$\u20ac\u00a3\u00a5\u20b9]|(?:EUR|USD|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|"
+             r"PLN|CZK|HUF|RON|INR|CNY|HKD|SGD|ZAR|BRL|MXN)(?![A-Za-z])")
+#: An amount with a currency before or after it: $32,000, 32 000 EUR.
+_MONEY = re.compile(rf"(?:({_CURRENCY})\s*)?([-+]?\d[\d.,\s\u00a0\u202f']*?)"
+                    rf"(?:\s*({_CURRENCY}))?")
 #: A whole number in hex, octal or binary notation.
 _NOTATION = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
 
@@ -50,6 +57,13 @@ def written_number_hint(text: str, percent: bool = False) -> str:
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
     sign = "%" if percent and text.endswith("%") else ""
     text = text.removesuffix(sign).rstrip()
+    money = _MONEY.fullmatch(text)
+    if money and bool(money[1]) != bool(money[3]):  # one currency, before or after
+        amount = money[2]
+        inner = written_number_hint(amount)
+        if inner:
+            return "; without the currency, " + inner.removeprefix("; ")
+        return f"; write the amount without its currency: '{amount}'" if _plain(amount) else ""
     if _CLOCK.fullmatch(text):
         return "; write one number, not a time or a ratio"
     if _NOTATION.fullmatch(text):
@@ -66,3 +80,51 @@ def written_number_hint(text: str, percent: bool = False) -> str:
             return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
         return f"; write it without thousands separators: '{whole}'"
     return f"; write a decimal point: '{plain}'" if plain else ""
+
+
+#: A date written for people: day and month in either order, or the year first, with
+#: slashes, dots or hyphens (1/2/2027, 01.02.2027, 2027/02/01).
+_PEOPLE_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})|(\d{4})([/.])(\d{1,2})\6(\d{1,2})")
+
+
+def date_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
+    """How to write, YYYY-MM-DD, a bad date cell written for people: ``1/2/2027`` is
+    2027-02-01 day first or 2027-01-02 month first, and says both."""
+    hints = pd.Series("", index=raw.index, dtype=object)
+    for row in np.flatnonzero(bad).tolist():  # problem cells only
+        value = raw.iat[row]
+        if isinstance(value, str):
+            hints.iat[row] = written_date_hint(value.strip())
+    return hints
+
+
+def written_date_hint(text: str) -> str:
+    """The dates, YYYY-MM-DD, that ``text`` may mean, as a hint; empty if none."""
+    found = _PEOPLE_DATE.fullmatch(text)
+    if not found:
+        return ""
+    if found[5]:
+        readings = [(found[5], found[7], found[8], "")]
+    else:
+        readings = [(found[4], found[3], found[1], " (day first)"),
+                    (found[4], found[1], found[3], " (month first)")]
+    valid: list[tuple[str, str]] = []
+    for year, month, day, order in readings:
+        try:
+            written = dt.date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            continue
+        if all(written != seen for seen, _ in valid):
+            valid.append((written, order))
+    if len(valid) == 1:
+        return f"; did you mean '{valid[0][0]}'?"
+    return "; did you mean " + " or ".join(f"'{d}'{o}" for d, o in valid) + "?" if valid else ""
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is a number as a cell should hold one."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text

@@ -20,7 +20,7 @@ import pandas as pd
 from policycheck.codes import typed_codes
 from policycheck.errors import TRUTH_VALUE_HINT, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, FieldSpec
-from policycheck.numberhints import number_hints
+from policycheck.numberhints import date_hints, number_hints
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -152,7 +152,7 @@ def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
     native = pd.to_datetime(raw.where(is_date, None), errors="coerce")
     values = parsed.where(is_str, native).astype("datetime64[ns]")
     bad = present & values.isna().to_numpy()
-    return Parsed(values, bad, "a date written YYYY-MM-DD")
+    return Parsed(values, bad, "a date written YYYY-MM-DD", date_hints(raw, bad))
 
 
 def _share_numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from policycheck.errors import number_text, quote
 from policycheck.model import COMPONENT, GATE, PLAN
+from policycheck.numberhints import written_date_hint
 from policycheck.parsing import (
     PARSERS,
     TEXT_KINDS,
@@ -376,6 +377,18 @@ def test_a_shown_value_is_the_start_of_the_whole(value: Any) -> None:
     assert quote(value) == (whole if len(whole) <= 60 else whole[:57] + "...")
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
+       form=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%-d/%-m/%Y",
+                             "%d-%m-%Y"]))
+def test_a_date_written_for_people_is_named_in_the_hint(day: dt.date, form: str) -> None:
+    """Whatever the order and separator of a date written for people, the hint names it as
+    it must be written, beside the other reading when there is one."""
+    hint = written_date_hint(day.strftime(form))
+    assert f"'{day.isoformat()}'" in hint
+    assert hint.startswith("; did you mean '") and hint.count("'") in (2, 4)
+
+
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
     assert problems({
         "plans.csv": "id,role_kind,base_pay,target_variable\nt,sales,1,10\n",
@@ -400,8 +413,24 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
     ("customer_facing: maybe", "a.yaml:8:3: error: plan 'p1': customer_facing: got 'maybe', "
                                "expected true or false [invalid-value]"),
     ("effective_from: 01/02/2027", "a.yaml:8:3: error: plan 'p1': effective_from: got "
-                                   "'01/02/2027', expected a date written YYYY-MM-DD "
-                                   "[invalid-value]"),
+                                   "'01/02/2027', expected a date written YYYY-MM-DD; did you "
+                                   "mean '2027-02-01' (day first) or '2027-01-02' (month "
+                                   "first)? [invalid-value]"),
+    ("effective_to: 12/31/2027", "a.yaml:8:3: error: plan 'p1': effective_to: got "
+                                 "'12/31/2027', expected a date written YYYY-MM-DD; did you "
+                                 "mean '2027-12-31'? [invalid-value]"),
+    ("effective_to: 31.02.2027", "a.yaml:8:3: error: plan 'p1': effective_to: got "
+                                 "'31.02.2027', expected a date written YYYY-MM-DD "
+                                 "[invalid-value]"),
+    ("max_variable: $32,000", "a.yaml:8:3: error: plan 'p1': max_variable: got '$32,000', "
+                              "expected a number; without the currency, write a decimal point "
+                              "and no thousands separators: '32000' or '32.000' "
+                              "[invalid-value]"),
+    ("pay_floor: 1500 EUR", "a.yaml:8:3: error: plan 'p1': pay_floor: got '1500 EUR', expected "
+                            "a number; write the amount without its currency: '1500' "
+                            "[invalid-value]"),
+    ("pay_floor: 12 FTE", "a.yaml:8:3: error: plan 'p1': pay_floor: got '12 FTE', expected a "
+                          "number [invalid-value]"),
     ("pay_floor: yes", "a.yaml:8:3: error: plan 'p1': pay_floor: got true, expected a number; "
                        "yes/no and true/false are not numbers [invalid-value]"),
     ("pay_floor: .inf", "a.yaml:8:3: error: plan 'p1': pay_floor: got inf, expected a number; "
