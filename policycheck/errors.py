@@ -236,13 +236,13 @@ def _shown(value: object) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (list, tuple, dict)):
-        parts, used = [], 2
+        parts, written = [], -1  # the opening bracket, less the first item's separator
         for item in value.items() if isinstance(value, dict) else value:
             parts.append(f"{_shown(item[0])}: {_shown(item[1])}" if isinstance(value, dict)
                          else _shown(item))
-            used += len(parts[-1]) + 2
-            if used > QUOTED_CHARS:
-                break  # quote cuts it short
+            written += len(parts[-1]) + 2
+            if written >= QUOTED_CHARS:
+                break  # longer whatever follows: quote shows only what is written
         joined = ", ".join(parts)
         return f"{{{joined}}}" if isinstance(value, dict) else f"[{joined}]"
     return str(value)

@@ -97,7 +97,9 @@ def test_bad_weights(value: Any, hint: str) -> None:
     ("1.234.567,89", "; write it without thousands separators: '1234567.89'"),
     ("3 200", "; write it without thousands separators: '3200'"),
     ("1'000", "; write it without thousands separators: '1000'"),
-    ("12,34,567", ""), ("€32,000", ""), ("1.234,5.6", ""), ("about 5", ""),
+    ("€32,000", "; without the currency, write a decimal point and no thousands separators: "
+              "'32000' or '32.000'"),
+    ("12,34,567", ""), ("1.234,5.6", ""), ("about 5", ""),
 ])
 def test_numbers_formatted_for_reading_say_how_to_write_them(text: str, hint: str) -> None:
     """A spreadsheet exports a cell as shown: grouped thousands, or a decimal comma."""
