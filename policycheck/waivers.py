@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -156,10 +157,13 @@ def _waiver(item: Any, where: Location, problems: list[Problem]) -> Waiver | Non
     values = {}
     for key in [k for k in WAIVER_KEYS if k != "expires"]:
         value = item.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                math.isfinite(value):
+            value = str(value)  # `plan: 1001`, as a plan file's `id: 1001` (read as written)
         if value is not None and not isinstance(value, str):
             problems.append(Problem(at(key), f"'{key}' must be text, got {quote(value)}",
                                     "waiver-type"))
-        values[key] = str(value or "").strip()
+        values[key] = value.strip() if isinstance(value, str) else ""
     expires = _date(item.get("expires"))
     if expires is None and item.get("expires") not in (None, ""):
         problems.append(Problem(at("expires"), f"'expires' is {item.get('expires')!r}; "

@@ -61,16 +61,18 @@ def test_a_glob_of_two_stars_waives(plans: Path, capsys: pytest.CaptureFixture[s
         ("other-2027", "open"), ("risky-2027", "waived")]
 
 
-def test_a_plan_id_with_a_leading_zero_is_waived_as_written(
-        plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("plan_id", ["010", "1001"])
+def test_a_plan_id_written_as_a_number_is_waived_as_written(
+        plans: Path, capsys: pytest.CaptureFixture[str], plan_id: str) -> None:
     """YAML 1.1 reads an unquoted 010 as the octal 8: the plan file and the waivers file
-    both read it as written, so the waiver holds for the plan '010'."""
-    write(plans, {"plans/other.yaml": risky("010"),
-                  "waivers.yaml": WAIVER.replace("plan: risky-*", "plan: 010")})
+    both read it as written, so the waiver holds for the plan '010'; a plan 1001, whose id
+    a plan file takes unquoted, is waived unquoted too."""
+    write(plans, {"plans/other.yaml": risky(plan_id),
+                  "waivers.yaml": WAIVER.replace("plan: risky-*", f"plan: {plan_id}")})
     code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")
     assert code == 1  # risky-2027 is not waived
     rows = [(f["plan_id"], f["status"]) for f in data["findings"]]
-    assert rows == [("010", "waived"), ("risky-2027", "open")]
+    assert rows == [(plan_id, "waived"), ("risky-2027", "open")]
 
 
 def test_waiver_text_beside_the_finding(plans: Path) -> None:
@@ -192,7 +194,7 @@ waivers:
   - rule: gate.missing
     plan: risky-2027
     reason: r
-    owner: 5
+    owner: [5, true]
     expire: 2027-06-30
   - rule: gate.missing
     plan: risky-2027
@@ -210,7 +212,7 @@ waivers:
         "accepted [waiver-missing]",
         "waivers.yaml:5:5: error: waiver is missing 'expires': expected the last day it "
         "holds, YYYY-MM-DD [waiver-missing]",
-        "waivers.yaml:8:5: error: 'owner' must be text, got 5 [waiver-type]",
+        "waivers.yaml:8:5: error: 'owner' must be text, got [5, true] [waiver-type]",
         "waivers.yaml:9:5: error: unknown key 'expire'; did you mean 'expires'? [waiver-key]",
         "waivers.yaml:14:5: error: 'expires' is 'next june'; expected a date, YYYY-MM-DD "
         "[waiver-type]",
