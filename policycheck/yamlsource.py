@@ -80,7 +80,10 @@ def _written_differs(text: str, tag: str) -> bool:
         return True  # octal, hex or binary
     if "_" in text or "inf" in digits.lower() or "nan" in digits.lower():
         return False
-    return str(int(text) if tag == _INT else float(text)) != text  # +5, -0, 1.50
+    try:
+        return str(int(text) if tag == _INT else float(text)) != text  # +5, -0, 1.50
+    except ValueError:  # not a number Python reads: not one its value gives back either
+        return True
 
 
 class _LocatingLoader(_BaseLoader):
