@@ -108,6 +108,24 @@ def test_numbers_formatted_for_reading_say_how_to_write_them(text: str, hint: st
     assert parsed.hints is not None and parsed.hints.tolist() == [hint]
 
 
+@pytest.mark.parametrize("spec, text, hint", [
+    (COMPONENT.field("cap"), "150%", "; write it as a multiple: '1.5'"),
+    (COMPONENT.field("target"), "85 %", "; write it without the percent sign: '85' (a percent "
+                                        "measure is written 0-100)"),
+    (GATE.field("reduce_pct"), "50%", "; write it without the percent sign: '50'"),
+    (GATE.field("min"), "12,5%", "; write it without the percent sign: '12.5' (a percent "
+                                 "measure is written 0-100)"),
+    (PLAN.field("base_pay"), "85%", ""),
+])
+def test_a_percent_in_a_number_field_says_how_that_field_is_written(
+        spec: Any, text: str, hint: str) -> None:
+    """Pay plans speak of a cap of 150% and a target of 85%: each number field that could
+    be meant so says how it is written (a multiple, or a number on a scale of 100)."""
+    parsed = parse_num(column(text), spec)
+    assert parsed.bad.tolist() == [True]
+    assert parsed.hints is not None and parsed.hints.tolist() == [hint]
+
+
 def test_a_decimal_comma_in_a_weight_says_how_to_write_it(problems: Problems) -> None:
     assert problems({"plans.csv": "id;role_kind;base_pay;target_variable\np1;service;1;0\n",
                      "components.csv": "plan_id;id;kpi;weight\np1;c1;aht;0,4\n"}) == [
