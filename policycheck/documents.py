@@ -117,8 +117,7 @@ def plan_id_of(plan: LocatedMap, path: str) -> str:
 def _id_problem(raw_id: object) -> str:
     """What is wrong with a plan's id, or an empty string."""
     if isinstance(raw_id, (dict, list, bool, bytes)):
-        shown = "a mapping" if isinstance(raw_id, dict) else quote(
-            list(raw_id) if isinstance(raw_id, list) else raw_id)
+        shown = "a mapping" if isinstance(raw_id, dict) else quote(raw_id)
         truth = TRUTH_VALUE_HINT if isinstance(raw_id, bool) else ""
         return f"plan id: got {shown}, expected text unique across all inputs{truth}"
     if raw_id is None or not str(raw_id).strip():

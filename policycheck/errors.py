@@ -235,14 +235,20 @@ def _shown(value: object) -> str:
         return number_text(value)
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, (list, tuple, dict)):
-        parts, written = [], -1  # the opening bracket, less the first item's separator
-        for item in value.items() if isinstance(value, dict) else value:
-            parts.append(f"{_shown(item[0])}: {_shown(item[1])}" if isinstance(value, dict)
-                         else _shown(item))
-            written += len(parts[-1]) + 2
-            if written >= QUOTED_CHARS:
-                break  # longer whatever follows: quote shows only what is written
-        joined = ", ".join(parts)
-        return f"{{{joined}}}" if isinstance(value, dict) else f"[{joined}]"
+    if isinstance(value, dict):
+        return "{" + _items(f"{_shown(k)}: {_shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + _items(_shown(item) for item in value) + "]"
     return str(value)
+
+
+def _items(shown: Iterable[str]) -> str:
+    """Items of a list or mapping, joined, read only until what is written reaches
+    QUOTED_CHARS: longer whatever follows, quote shows no more of it."""
+    parts, written = [], -1  # the opening bracket, less the first item's separator
+    for part in shown:
+        parts.append(part)
+        written += len(part) + 2
+        if written >= QUOTED_CHARS:
+            break
+    return ", ".join(parts)

@@ -80,6 +80,10 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     doc: str = ""
+    #: How a percent written in this number field is meant, for the hint that says how to
+    #: write it: ``multiple`` (a cap of 150% is 1.5), ``hundred`` (50% is 50) or ``measure``
+    #: (85% is 85 on a percent measure); empty: a percent means nothing here.
+    percent: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,9 +144,10 @@ COMPONENT = EntitySpec(
         F("weight", "weight", required=True, minimum=0, maximum=BASIS_POINTS),
         F("basis", "enum", default="individual", choices=BASES),
         F("period", "enum", default="month", choices=PERIODS),
-        F("target", "num"),
-        F("threshold", "num"),
-        F("cap", "num", minimum=0, doc="max payout as a multiple of target payout"),
+        F("target", "num", percent="measure"),
+        F("threshold", "num", percent="measure"),
+        F("cap", "num", minimum=0, doc="max payout as a multiple of target payout",
+          percent="multiple"),
         F("curve", "enum", default="linear", choices=CURVES),
         F("curve_points", "points"),
         F("rates", "rates"),
@@ -154,11 +159,11 @@ GATE = EntitySpec(
     default_id=("kpi",), aliases={"id": "gate_id"},
     fields=(
         F("kpi", "str", required=True),
-        F("min", "num"),
-        F("max", "num"),
+        F("min", "num", percent="measure"),
+        F("max", "num", percent="measure"),
         F("applies_to", "applies", default="all"),
         F("effect", "enum", default="zero", choices=GATE_EFFECTS),
-        F("reduce_pct", "num", minimum=0, maximum=100),
+        F("reduce_pct", "num", minimum=0, maximum=100, percent="hundred"),
         F("override_by", "str"),
     ),
 )
@@ -169,8 +174,8 @@ MODIFIER = EntitySpec(
     fields=(
         F("kpi", "str", required=True),
         F("applies_to", "applies", default="all"),
-        F("factor_min", "num", minimum=0),
-        F("factor_max", "num", minimum=0),
+        F("factor_min", "num", minimum=0, percent="multiple"),
+        F("factor_max", "num", minimum=0, percent="multiple"),
     ),
 )
 
@@ -202,7 +207,7 @@ CAMPAIGN = EntitySpec(
     fields=(
         F("name", "str", required=True),
         F("kpi", "str", required=True),
-        F("multiplier", "num", minimum=0),
+        F("multiplier", "num", minimum=0, percent="multiple"),
         F("start", "date"),
         F("end", "date"),
     ),

@@ -21,19 +21,11 @@ NON_FINITE_WORDS = frozenset({"nan", ".nan", "inf", "+inf", "-inf", ".inf", "-.i
                               "infinity", "-infinity", "+infinity"})
 
 
-#: Number fields a plan may be written with a percent for, and how each is written: as a
-#: multiple (a cap of "150%" is 1.5) or on a scale of 100 (a target of "85%" on a percent
-#: measure is 85, a gate that takes "50%" of pay away has reduce_pct 50).
-PERCENT_AS = {"cap": "multiple", "factor_min": "multiple", "factor_max": "multiple",
-              "multiplier": "multiple", "reduce_pct": "hundred", "target": "measure",
-              "threshold": "measure", "min": "measure", "max": "measure"}
-
-
 def number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False,
-                 field: str = "") -> pd.Series:
+                 percent_as: str = "") -> pd.Series:
     """Why a bad cell that looks like a number is not one: NaN and infinity, yes/no, or how
-    to write one formatted for reading (``percent``: a field that takes ``45.5%`` too; else
-    a percent in the number ``field`` says how that field is written)."""
+    to write one formatted for reading (``percent``: a field that takes ``45.5%`` too;
+    ``percent_as``: how a number field that takes none is written, ``FieldSpec.percent``)."""
     hints = pd.Series("", index=raw.index, dtype=object)
     for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
@@ -43,20 +35,19 @@ def number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False,
                 isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
             hints.iat[row] = "; NaN and infinity are not allowed"
         elif isinstance(value, str):
-            hints.iat[row] = (not percent and percent_hint(value.strip(), field)) or \
+            hints.iat[row] = percent_hint(value.strip(), percent_as) or \
                 written_number_hint(value.strip(), percent)
     return hints
 
 
-def percent_hint(text: str, field: str) -> str:
-    """How to write a percent (``150%``) in a number field that takes none; empty if the
-    field has no such way or ``text`` is no percent."""
-    how = PERCENT_AS.get(field)
+def percent_hint(text: str, how: str) -> str:
+    """How to write a percent (``150%``) in a number field that takes none, written ``how``
+    (``FieldSpec.percent``); empty if the field has no such way or ``text`` is no percent."""
     number = text.removesuffix("%").rstrip()
     comma = _DECIMAL_COMMA.fullmatch(number)
     if comma and len(comma[2]) != 3:  # 12,5%: 12.5 (1,000% may be a thousand)
         number = f"{comma[1]}.{comma[2]}"
-    if how is None or not text.endswith("%") or not _plain(number):
+    if not how or not text.endswith("%") or not _plain(number):
         return ""
     if how == "multiple":
         return f"; write it as a multiple: '{number_text(float(number) / 100)}'"

@@ -110,7 +110,7 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
-    return Parsed(values, bad, "a number", number_hints(raw, bad, field=spec.name))
+    return Parsed(values, bad, "a number", number_hints(raw, bad, percent_as=spec.percent))
 
 
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:

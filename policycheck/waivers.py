@@ -166,8 +166,8 @@ def _waiver(item: Any, where: Location, problems: list[Problem]) -> Waiver | Non
         values[key] = value.strip() if isinstance(value, str) else ""
     expires = _date(item.get("expires"))
     if expires is None and item.get("expires") not in (None, ""):
-        problems.append(Problem(at("expires"), f"'expires' is {item.get('expires')!r}; "
-                                "expected a date, YYYY-MM-DD", "waiver-type"))
+        problems.append(Problem(at("expires"), f"'expires' is {quote(item.get('expires'))};"
+                                " expected a date, YYYY-MM-DD", "waiver-type"))
     if len(problems) > before or expires is None:
         return None
     return Waiver(expires=expires, location=where, **values)
