@@ -103,42 +103,64 @@ def written_number_hint(text: str, percent: bool = False) -> str:
 
 
 #: A date written for people: day and month in either order, or the year first, with
-#: slashes, dots or hyphens (1/2/2027, 01.02.2027, 2027/02/01).
-_PEOPLE_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})|(\d{4})([/.])(\d{1,2})\6(\d{1,2})")
+#: slashes, dots or hyphens (1/2/2027, 01.02.2027, 2027/02/01), a year of two digits
+#: (31.12.27) and a time of day (12/31/2027 0:00, as spreadsheets export date cells).
+_PEOPLE_DATE = re.compile(r"(?:(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
+                          r"|(\d{4})([/.])(\d{1,2})\6(\d{1,2}))"
+                          r"(?:[Tt ]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[AaPp][Mm])?)?")
+#: An ISO date with a time of day that is not midnight (midnight reads as the date).
+_TIMED_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ]\d{1,2}:\d{2}\S*")
 
 
 def date_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
     """How to write, YYYY-MM-DD, a bad date cell written for people: ``1/2/2027`` is
-    2027-02-01 day first or 2027-01-02 month first, and says both."""
+    2027-02-01 day first or 2027-01-02 month first, and says both; a date-time that is not
+    at midnight says its day."""
     hints = pd.Series("", index=raw.index, dtype=object)
     for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
         if isinstance(value, str):
             hints.iat[row] = written_date_hint(value.strip())
+        elif isinstance(value, dt.datetime):
+            hints.iat[row] = _day_alone(value.date())
     return hints
 
 
+def _day_alone(day: dt.date) -> str:
+    return f"; write the day alone: '{day.isoformat()}'"
+
+
 def written_date_hint(text: str) -> str:
-    """The dates, YYYY-MM-DD, that ``text`` may mean, as a hint; empty if none."""
+    """The dates, YYYY-MM-DD, that ``text`` may mean, as a hint; empty if none. A year of
+    two digits is taken to be of this century."""
+    timed = _TIMED_DATE.fullmatch(text)
+    if timed:
+        alone = _date(timed[1], timed[2], timed[3])
+        return _day_alone(alone) if alone else ""
     found = _PEOPLE_DATE.fullmatch(text)
     if not found:
         return ""
     if found[5]:
         readings = [(found[5], found[7], found[8], "")]
     else:
-        readings = [(found[4], found[3], found[1], " (day first)"),
-                    (found[4], found[1], found[3], " (month first)")]
+        year = found[4] if len(found[4]) == 4 else f"20{found[4]}"
+        readings = [(year, found[3], found[1], " (day first)"),
+                    (year, found[1], found[3], " (month first)")]
     valid: list[tuple[str, str]] = []
     for year, month, day, order in readings:
-        try:
-            written = dt.date(int(year), int(month), int(day)).isoformat()
-        except ValueError:
-            continue
-        if all(written != seen for seen, _ in valid):
-            valid.append((written, order))
+        written = _date(year, month, day)
+        if written and all(written.isoformat() != seen for seen, _ in valid):
+            valid.append((written.isoformat(), order))
     if len(valid) == 1:
         return f"; did you mean '{valid[0][0]}'?"
     return "; did you mean " + " or ".join(f"'{d}'{o}" for d, o in valid) + "?" if valid else ""
+
+
+def _date(year: str, month: str, day: str) -> dt.date | None:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def _plain(text: str) -> bool:

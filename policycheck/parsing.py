@@ -10,6 +10,7 @@ expected. Nothing is coerced silently: ``NaN``, ``inf``, a bool where a number b
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -142,17 +143,55 @@ def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
     return Parsed(values, bad, "true or false")
 
 
+#: A date as a cell holds one: YYYY-MM-DD, or a date-time at midnight, as spreadsheets and
+#: HR systems export dates (``2027-01-01 00:00:00``, ``2027-01-01T00:00:00.000Z``, with any
+#: offset: the day is the one written, never moved to another time zone). Another time of
+#: day is not read as a date: ``2026-12-31 19:00`` may be New Year's Day moved by a zone.
+DAY = (r"(\d{4}-\d{2}-\d{2})"
+       r"(?:[Tt ]00:00(?::00(?:\.0+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
+_DAY = re.compile(DAY)
+_MIDNIGHT = dt.time()
+
+
+def written_day(value: Any) -> dt.date | None:
+    """The day of one value, by the rules ``parse_date`` types a column with; None if it
+    holds no date (a waiver's ``expires``)."""
+    if isinstance(value, dt.datetime):
+        return value.date() if value.timetz().replace(tzinfo=None) == _MIDNIGHT else None
+    if isinstance(value, dt.date):
+        return value
+    found = _DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    try:
+        return dt.date.fromisoformat(found[1]) if found else None
+    except ValueError:  # 2027-02-30
+        return None
+
+
 def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
     present = _present(raw)
     kinds = _types(raw)
-    is_date = np.isin(kinds, _classes(dt.date, dt.datetime, pd.Timestamp))
     is_str = kinds == str
     text = raw.where(is_str, None)
     parsed = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
-    native = pd.to_datetime(raw.where(is_date, None), errors="coerce")
+    again = is_str & present & parsed.isna().to_numpy()
+    if again.any():  # dates with a time of day (few cells, or a whole export of them)
+        days = pd.Series(text[again], dtype="str").str.strip().str.extract(f"^{DAY}$")[0]
+        parsed[again] = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d")
+    native = _native_days(raw, kinds)
     values = parsed.where(is_str, native).astype("datetime64[ns]")
     bad = present & values.isna().to_numpy()
     return Parsed(values, bad, "a date written YYYY-MM-DD", date_hints(raw, bad))
+
+
+def _native_days(raw: pd.Series, kinds: np.ndarray) -> pd.Series:
+    """The days of the cells that hold dates (YAML dates, a workbook's date cells), missing
+    elsewhere and where a date-time is not at midnight; an offset is dropped, not applied."""
+    stamped = np.isin(kinds, _classes(dt.datetime, pd.Timestamp))
+    values = raw.where(np.isin(kinds, _classes(dt.date)) | stamped, None)
+    if stamped.any():  # workbooks' dates are all date-times; the odd one has an offset
+        values[stamped] = [v.replace(tzinfo=None) if v.tzinfo else v for v in raw[stamped]]
+    native = pd.to_datetime(values, errors="coerce")
+    return native.where(native == native.dt.normalize())
 
 
 def _share_numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:

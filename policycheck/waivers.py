@@ -38,6 +38,8 @@ from policycheck.errors import (
     quote,
 )
 from policycheck.limits import read_within_limit
+from policycheck.numberhints import written_date_hint
+from policycheck.parsing import written_day
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
 WAIVER_KEYS = {
@@ -164,24 +166,15 @@ def _waiver(item: Any, where: Location, problems: list[Problem]) -> Waiver | Non
             problems.append(Problem(at(key), f"'{key}' must be text, got {quote(value)}",
                                     "waiver-type"))
         values[key] = value.strip() if isinstance(value, str) else ""
-    expires = _date(item.get("expires"))
-    if expires is None and item.get("expires") not in (None, ""):
-        problems.append(Problem(at("expires"), f"'expires' is {quote(item.get('expires'))};"
-                                " expected a date, YYYY-MM-DD", "waiver-type"))
+    written = item.get("expires")
+    expires = written_day(written)
+    if expires is None and written not in (None, ""):
+        hint = written_date_hint(written.strip()) if isinstance(written, str) else ""
+        problems.append(Problem(at("expires"), f"'expires' is {quote(written)};"
+                                f" expected a date, YYYY-MM-DD{hint}", "waiver-type"))
     if len(problems) > before or expires is None:
         return None
     return Waiver(expires=expires, location=where, **values)
-
-
-def _date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
 
 
 #: The characters that make a plan pattern a glob (``fnmatch``); any other is a plan id.

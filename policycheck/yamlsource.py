@@ -66,13 +66,20 @@ _MEMO_TEXT = 64
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def _written_differs(text: str, tag: str) -> bool:
-    """Whether a plain number would not read as written: YAML 1.1 makes ``010`` the octal 8,
-    ``0x1F`` 31 and ``1:20`` the base-60 80 (YAML 1.2 reads 10, 31 and text), and a number
-    loses the way it was written (``1.50``, ``2.0e+3``, ``+5``). Underscores (``32_000``)
-    mean what they say, and ``.inf`` and ``.nan`` stay numbers, which validation refuses."""
+    """Whether a plain number or date-time would not read as written: YAML 1.1 makes ``010``
+    the octal 8, ``0x1F`` 31 and ``1:20`` the base-60 80 (YAML 1.2 reads 10, 31 and text), a
+    number loses the way it was written (``1.50``, ``2.0e+3``, ``+5``) and a date-time its
+    own (``2027-01-01T00:00:00Z``: date fields read it as a table cell, text fields keep
+    it). Underscores (``32_000``) mean what they say, and ``.inf`` and ``.nan`` stay
+    numbers, which validation refuses. A date alone (``2027-01-01``) reads as written."""
+    if tag == _TIMESTAMP:
+        return len(text) > len("YYYY-MM-DD")
+    if tag not in (_INT, _FLOAT):
+        return False
     if ":" in text:
         return True
     digits = text.lstrip("+-")
@@ -106,7 +113,7 @@ class _LocatingLoader(_BaseLoader):
             tag = tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if self.as_written and tag in (_INT, _FLOAT) and _written_differs(value, tag):
+                if self.as_written and _written_differs(value, tag):
                     tag = _STR
                 if len(value) <= _MEMO_TEXT:  # long texts repeat rarely: not kept
                     if len(tags) >= _MEMO_SIZE:
@@ -177,7 +184,7 @@ class _LocatingLoader(_BaseLoader):
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_map)
-_LocatingLoader.add_constructor("tag:yaml.org,2002:timestamp",
+_LocatingLoader.add_constructor(_TIMESTAMP,
                                 _LocatingLoader.construct_checked_timestamp)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_list)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:int", _LocatingLoader.construct_checked_int)

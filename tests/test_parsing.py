@@ -294,11 +294,11 @@ def test_yaml_values_are_read_as_written_whatever_other_records_leave_out(
         inputs: Inputs) -> None:
     """A record without a key (a plan with no owner) leaves the others' values as YAML
     wrote them: a whole number stays whole (an owner of 4501 is '4501', not '4501.0'), a
-    large one keeps every digit, a date and time stays one."""
+    large one keeps every digit, a date-time at midnight is its day."""
     inputs({"a.yaml": (
         "plans:\n"
         "  - {id: p1, role_kind: sales, base_pay: 1, target_variable: 10, owner: 4501,\n"
-        "     name: 12345678901234567891, effective_from: 2027-01-01 05:00:00,\n"
+        "     name: 12345678901234567891, effective_from: 2027-01-01 00:00:00,\n"
         "     components: [{id: c, kpi: revenue, weight: 100%}]}\n"
         "  - {id: p2, role_kind: sales, base_pay: 1, target_variable: 10,\n"
         "     components: [{id: c, kpi: revenue, weight: 100%}]}\n")})
@@ -306,7 +306,7 @@ def test_yaml_values_are_read_as_written_whatever_other_records_leave_out(
     assert [str(p) for p in model.problems] == []
     plans = model.frames["plans"].set_index("plan_id")
     assert plans.loc["p1", ["owner", "name"]].tolist() == ["4501", "12345678901234567891"]
-    assert plans.loc["p1", "effective_from"] == pd.Timestamp("2027-01-01 05:00:00")
+    assert plans.loc["p1", "effective_from"] == pd.Timestamp("2027-01-01")
     assert plans.loc["p2", ["owner", "name"]].isna().all()
 
 
@@ -400,13 +400,37 @@ def test_a_shown_value_is_the_start_of_the_whole(value: Any) -> None:
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
        form=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%-d/%-m/%Y",
-                             "%d-%m-%Y"]))
+                             "%d-%m-%Y", "%m/%d/%Y %-H:%M",
+                             "%d.%m.%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"]))
 def test_a_date_written_for_people_is_named_in_the_hint(day: dt.date, form: str) -> None:
     """Whatever the order and separator of a date written for people, the hint names it as
     it must be written, beside the other reading when there is one."""
     hint = written_date_hint(day.strftime(form))
     assert f"'{day.isoformat()}'" in hint
     assert hint.startswith("; did you mean '") and hint.count("'") in (2, 4)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+       form=st.sampled_from(["%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%-d-%-m-%y"]))
+def test_a_two_digit_year_is_read_as_of_this_century(day: dt.date, form: str) -> None:
+    assert f"'{day.isoformat()}'" in written_date_hint(day.strftime(form))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(moment=st.datetimes(min_value=dt.datetime(1900, 1, 1),
+                           max_value=dt.datetime(2200, 12, 31))
+       .filter(lambda moment: moment.time() != dt.time()),
+       form=st.sampled_from(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S.%fZ",
+                             "%Y-%m-%dT%H:%M:%S+02:00"]))
+def test_a_date_time_not_at_midnight_is_refused_and_its_day_named(moment: dt.datetime,
+                                                                  form: str) -> None:
+    """Only midnight reads as a date: '2026-12-31 19:00' may be New Year's Day moved by a
+    time zone, so the day is not taken silently, but the message names the one written."""
+    text = moment.strftime(form)
+    parsed = parse_date(column(text), PLAN.field("effective_from"))
+    assert parsed.bad.tolist() == [True]
+    assert written_date_hint(text) == f"; write the day alone: '{moment.date().isoformat()}'"
 
 
 def test_bad_curve_points_and_rates(problems: Problems) -> None:
@@ -464,9 +488,70 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
                         "number; write one number, not a time or a ratio [invalid-value]"),
     ("pay_floor: 0x1_F", "a.yaml:8:3: error: plan 'p1': pay_floor: got '0x1_F', expected a "
                          "number; write it in decimal: '31' [invalid-value]"),
+    ("effective_to: 31.12.27", "a.yaml:8:3: error: plan 'p1': effective_to: got '31.12.27', "
+                               "expected a date written YYYY-MM-DD; did you mean '2027-12-31'? "
+                               "[invalid-value]"),
+    ("effective_to: 12/31/2027 0:00", "a.yaml:8:3: error: plan 'p1': effective_to: got "
+                                      "'12/31/2027 0:00', expected a date written YYYY-MM-DD; "
+                                      "did you mean '2027-12-31'? [invalid-value]"),
+    ("effective_to: 2027-12-31T19:00:00-05:00", "a.yaml:8:3: error: plan 'p1': effective_to: "
+                                                "got '2027-12-31T19:00:00-05:00', expected a "
+                                                "date written YYYY-MM-DD; write the day alone: "
+                                                "'2027-12-31' [invalid-value]"),
 ])
 def test_cell_messages(problems: Problems, line: str, expected: str) -> None:
     assert problems({"a.yaml": PLAN_YAML + f"  {line}\n"}) == [expected]
+
+
+@pytest.mark.parametrize("written", [
+    "2027-06-30", "2027-06-30 00:00:00", "2027-06-30T00:00:00Z", "2027-06-30t00:00:00.000",
+    "2027-06-30T00:00:00+02:00", "2027-06-30 00:00", "'2027-06-30T00:00:00-0800'"])
+def test_a_date_time_at_midnight_is_its_day_in_yaml_and_tables(inputs: Inputs,
+                                                              written: str) -> None:
+    """Spreadsheets and HR systems export dates as date-times at midnight; a YAML file or a
+    table cell of one reads as the day written, whatever its offset (the day is never moved
+    to another zone: an offset in a YAML date-time made the run fail with an internal
+    error)."""
+    cell = written.strip("'")
+    inputs({"y/a.yaml": PLAN_YAML + f"  effective_to: {written}\n",
+            "t/plans.csv": f"id,role_kind,base_pay,target_variable,effective_to\n"
+                           f"p1,service,30000,3000,{cell}\n",
+            "t/components.csv": "plan_id,kpi,weight\np1,fcr,1\n"})
+    for folder in ("y", "t"):
+        model = load_model([folder])
+        assert [str(p) for p in model.problems] == []
+        assert model.plans["effective_to"].tolist() == [pd.Timestamp("2027-06-30")]
+
+
+def test_a_date_time_in_a_text_field_stays_as_written(inputs: Inputs) -> None:
+    """YAML 1.1 made ``2027-01-01t10:00:00Z`` a date-time, and a text field showed it as
+    Python writes one ('2027-01-01 10:00:00+00:00'); a date alone was never changed."""
+    inputs({"a.yaml": PLAN_YAML + "  owner: 2027-01-01t10:00:00Z\n  name: 2027-01-01\n"})
+    model = load_model(["."])
+    assert model.ok
+    assert model.plans[["owner", "name"]].values.tolist() == [
+        ["2027-01-01t10:00:00Z", "2027-01-01"]]
+
+
+def test_a_workbook_date_cell_with_a_time_of_day_names_its_day(inputs: Inputs) -> None:
+    """An Excel date cell at midnight is its day; one with another time of day is refused,
+    as the same text in a CSV cell is, and the message says which day it holds."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable", "effective_from",
+                  "effective_to"])
+    plans.append(["p1", "service", 30000, 3000, dt.datetime(2027, 1, 1),
+                  dt.datetime(2027, 12, 31, 18, 30)])
+    book.create_sheet("components").append(["plan_id", "kpi", "weight"])
+    book["components"].append(["p1", "fcr", 1])
+    inputs({})
+    book.save("book.xlsx")
+    model = load_model(["book.xlsx"])
+    assert [str(p) for p in model.problems] == [
+        "book.xlsx[plans]:2: error: plan 'p1': effective_to: got 2027-12-31 18:30:00, expected "
+        "a date written YYYY-MM-DD; write the day alone: '2027-12-31' [invalid-value]"]
 
 
 @pytest.mark.parametrize("text", ["1e7", "1.0e+7", "10000000"])

@@ -75,6 +75,21 @@ def test_a_plan_id_written_as_a_number_is_waived_as_written(
     assert rows == [(plan_id, "waived"), ("risky-2027", "open")]
 
 
+@pytest.mark.parametrize("expires", ["2027-06-30T00:00:00Z", "2027-06-30 00:00:00",
+                                     "'2027-06-30T00:00:00.000+02:00'"])
+def test_an_expiry_written_as_a_date_time_at_midnight_is_its_day(
+        plans: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        expires: str) -> None:
+    """As in a plan's date fields: an HR system's export of the day, at midnight, is that
+    day, whatever its offset; the waiver holds through it and expires the day after."""
+    write(plans, {"waivers.yaml": WAIVER.replace("expires: 2027-06-30", f"expires: {expires}")})
+    for day, status in (("2027-06-30", "waived"), ("2027-07-01", "reopened")):
+        monkeypatch.setenv("POLICYCHECK_TODAY", day)
+        data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[1]
+        assert [(f["plan_id"], f["status"]) for f in data["findings"]] == [
+            ("other-2027", "open"), ("risky-2027", status)]
+
+
 def test_waiver_text_beside_the_finding(plans: Path) -> None:
     from policycheck import check
 
@@ -202,6 +217,8 @@ waivers:
     owner: o
     expires: next june
   - just text
+  - {rule: gate.missing, plan: risky-2027, reason: r, owner: o, expires: 06/30/2027}
+  - {rule: gate.missing, plan: risky-2027, reason: r, owner: o, expires: 2027-06-30 18:00}
 """})
     code, out, err = run(capsys, "check", "plans", "--waivers", "waivers.yaml")
     assert (code, out) == (2, "")
@@ -218,6 +235,10 @@ waivers:
         "[waiver-type]",
         "waivers.yaml:15:5: error: a waiver must be a mapping of rule, plan, entity, reason, "
         "owner, approved_by, expires [waiver-shape]",
+        "waivers.yaml:16:65: error: 'expires' is '06/30/2027'; expected a date, YYYY-MM-DD; "
+        "did you mean '2027-06-30'? [waiver-type]",
+        "waivers.yaml:17:65: error: 'expires' is '2027-06-30 18:00'; expected a date, "
+        "YYYY-MM-DD; write the day alone: '2027-06-30' [waiver-type]",
         "policycheck: error: the waivers file waivers.yaml is not valid",
     ]
 
