@@ -6,7 +6,7 @@ turned into problems one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -15,9 +15,10 @@ import pandas as pd
 
 from policycheck.cellproblems import Rows
 from policycheck.codes import rows_by_code
-from policycheck.errors import Problem, Suggestions, did_you_mean, number_text
+from policycheck.errors import Location, Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.plankeys import PlanKeys
+from policycheck.tables import table_folder
 
 
 def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
@@ -52,8 +53,15 @@ def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> li
             for i, where in enumerate(wheres)]
 
 
-def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem]:
-    """``keys``: each row's plan, looked up once (``PlanKeys.of(frames)``)."""
+#: (folder, entity) to a CSV table that could not be read (``TableFrames.unread``).
+Unread = Mapping[tuple[str, str], str]
+
+
+def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
+                unread: Unread | None = None) -> list[Problem]:
+    """``keys``: each row's plan, looked up once (``PlanKeys.of(frames)``); ``unread``: the
+    CSV tables that could not be read, whose rows the others' would refer to."""
+    unread = unread or {}
     problems: list[Problem] = []
     plans = frames["plans"]
     problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
@@ -67,9 +75,9 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem
         frame = frames[spec.name]
         problems += duplicates(_without_plans(frame, twice), ["plan_id", spec.key],
                                spec.label, spec.key)
-        problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec)
+        problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec, unread)
         problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
-    problems += _weights(plans, frames["components"], keys)
+    problems += _weights(plans, frames["components"], keys, unread)
     problems += _applies_to(frames)
     problems += _plan_ranges(plans)
     problems += _gates(frames["gates"])
@@ -82,19 +90,41 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys) -> list[Problem
                               _without_plans(frames["components"], twice))
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
-    problems += _orphans(employees, keys.rows["employees"], plan_hints, None)
+    problems += _orphans(employees, keys.rows["employees"], plan_hints, None, unread)
     return problems
 
 
 def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
-             spec: EntitySpec | None) -> list[Problem]:
-    """Table rows naming a plan that no input defines (``codes``: their plans' codes)."""
+             spec: EntitySpec | None, unread: Unread) -> list[Problem]:
+    """Table rows naming a plan that no input defines (``codes``: their plans' codes). Those
+    of a folder whose plans table could not be read are said once per table: a plans table
+    saved in another encoding made an error of every row of every other table."""
     mask = frame["plan_id"].notna().to_numpy(dtype=bool) & (codes < 0)
+    problems = []
+    if unread and mask.any():
+        files, sheets = (frame[c].to_numpy(dtype=object) for c in ("src_file", "src_sheet"))
+        cut = np.zeros(len(frame), dtype=bool)
+        for file, sheet in dict.fromkeys(zip(files[mask].tolist(), sheets[mask].tolist(),
+                                             strict=True)):
+            plans_table = _unread(unread, file, sheet, "plans")
+            if plans_table is None:
+                continue
+            rows = mask & (files == file)
+            count = int(rows.sum())
+            named, they = (("1 row names a plan", "it is") if count == 1
+                           else (f"{count:,} rows name plans", "they are"))
+            problems.append(Problem(
+                Location(str(file)), f"{named} no input defines: {plans_table}, this folder's "
+                f"plans table, could not be read; {they} checked once it can be",
+                "unknown-plan"))
+            cut |= rows
+        mask &= ~cut
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
-    return _emit(frame, mask, "plan_id", "unknown-plan", label, key,
-                 lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in "
-                               f"the inputs{suggest(plan)}" for plan in rows.values("plan_id")))
+    return problems + _emit(
+        frame, mask, "plan_id", "unknown-plan", label, key,
+        lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in the "
+                      f"inputs{suggest(plan)}" for plan in rows.values("plan_id")))
 
 
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
@@ -106,7 +136,14 @@ def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
                                for kpi in rows.values("kpi")))
 
 
-def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
+def _unread(unread: Unread, file: object, sheet: object, entity: str) -> str | None:
+    """The unread CSV table of ``entity`` beside a CSV table's row; None if there is none."""
+    folder = table_folder(str(file), str(sheet or "")) if unread else None
+    return None if folder is None else unread.get((folder, entity))
+
+
+def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
+             unread: Unread) -> list[Problem]:
     """Weights are integer basis points, so the sums are exact whatever the order."""
     weight = components["weight"].to_numpy(dtype=np.float64, na_value=np.nan)
     read = ~np.isnan(weight)
@@ -123,13 +160,18 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys) -> l
                                    " expected 100 % (± 0.1 %)" for t in total[rows.at]))
     no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
         dtype=bool)
-    problems += _emit(plans, no_components, "target_variable", "no-components", "plan",
-                      "plan_id", lambda rows: (
-                          f"has no components but target_variable is {number_text(pay)}; "
-                          "expected components whose weights sum to 100 %, or "
-                          "target_variable 0 for a salary-only plan"
-                          for pay in rows.values("target_variable")))
-    return problems
+    def none(rows: Rows) -> Iterable[str]:
+        for pay, file, sheet in zip(rows.values("target_variable"), rows.values("src_file"),
+                                    rows.values("src_sheet"), strict=True):
+            table = _unread(unread, file, sheet, "components")
+            yield (f"has no components: {table}, this folder's components table, could not "
+                   "be read; the plan is checked once it can be" if table else
+                   f"has no components but target_variable is {number_text(pay)}; expected "
+                   "components whose weights sum to 100 %, or target_variable 0 for a "
+                   "salary-only plan")
+
+    return problems + _emit(plans, no_components, "target_variable", "no-components", "plan",
+                            "plan_id", none)
 
 
 def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:

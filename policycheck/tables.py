@@ -9,6 +9,7 @@ then types them with the same rules as YAML values, so both forms give identical
 from __future__ import annotations
 
 import codecs
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class TableFrames:
     #: (file, sheet, field) of required columns a table lacks: the per-row "is required"
     #: problems of those cells would only repeat the one about the column.
     missing_columns: set[tuple[str, str, str]] = field(default_factory=set)
+    #: (folder, entity) to the CSV table of it that could not be read (not UTF-8, malformed,
+    #: empty): the folder's other tables name plans and components it may define.
+    unread: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def column_key(name: str) -> str:
@@ -106,6 +110,7 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
         # bytes Arrow refused go to pandas' parser once decoded: Arrow would refuse them again
         read = _text_cells(raw, shown, out.problems, arrow=content is None)
         if read is None:
+            _unread(shown, spec, out)
             return
     cells, above = read
     stripped_cells = [stripped(codes, texts) for codes, texts in cells]
@@ -115,12 +120,27 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     if blank.all():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
+        _unread(shown, spec, out)
         return
     top = int(blank.argmin())  # blank lines above the header are skipped
     header = [texts[codes[top]] for codes, texts in cells]
     body = [column[top + 1:] for column in columns]
     add_frame(header, body, blank[top + 1:], shown, "", spec, out,
               header_row=above + top + 1)
+
+
+def _unread(shown: str, spec: EntitySpec, out: TableFrames) -> None:
+    folder = table_folder(shown, "")
+    if folder is not None:
+        out.unread[folder, spec.name] = shown
+
+
+def table_folder(file: str, sheet: str) -> str | None:
+    """The folder of a CSV table (as shown), which the tables of one company share; None
+    for a row of a YAML file or a workbook."""
+    if sheet or not file.lower().endswith(".csv"):
+        return None
+    return posixpath.dirname(file.replace("\\", "/"))
 
 
 #: A CSV file's cells by column, and the blank lines above its first cell.
@@ -158,12 +178,13 @@ def _text_cells(raw: bytes, shown: str, problems: list[Problem],
                 arrow: bool = True) -> _Cells | None:
     """A file's cells read from its text (by Arrow first, if ``arrow``); None, with the
     problem said, for a file that is not UTF-8 text or not CSV."""
-    text = decode(raw, shown, problems)  # UTF-16 and binary said plainly
+    text = decode(raw, shown, problems, table=True)  # binary said plainly
     if text is None:
         return None
     if "\x00" in text:
         problems.append(Problem(Location(shown), "file holds NUL bytes: expected UTF-8 "
-                                "CSV text (is it UTF-16 or a binary file?)", "encoding"))
+                                "CSV text (is it UTF-16 without a byte-order mark, or a "
+                                "binary file?)", "encoding"))
         return None
     # Blank lines are kept, then dropped as blank rows, so that row numbers stay lines;
     # pandas finds no columns when the file starts with one, so those are counted and cut.

@@ -90,7 +90,7 @@ def validate(loaded: Loaded) -> Model:
         problems.extend(found)
         seen.update((p.location, p.field) for p in found)
     keys = PlanKeys.of(frames)
-    problems.extend(p for p in checks.cross_table(frames, keys)
+    problems.extend(p for p in checks.cross_table(frames, keys, loaded.tables.unread)
                     if (p.location, p.field) not in seen)
     return _select_valid(frames, problems, loaded, keys)
 

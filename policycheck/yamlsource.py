@@ -9,6 +9,7 @@ Duplicate keys, which PyYAML would silently resolve to the last value, are repor
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -363,18 +364,36 @@ def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list
     return data, loader.problems
 
 
-def decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
-    """UTF-8 text, with or without a byte-order mark; a clear problem otherwise."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        problems.append(Problem(Location(shown), "file is UTF-16 or binary: expected UTF-8 "
-                                "text", "encoding"))
+def decode(data: bytes, shown: str, problems: list[Problem], table: bool = False) -> str | None:
+    """UTF-8 text, with or without a byte-order mark, or UTF-16 with one (Excel's "Unicode
+    Text", some HR systems' exports; the mark says which it is); a clear problem otherwise,
+    naming the line of a byte that is not UTF-8 and what it would be in Windows-1252, the
+    encoding of a ``table`` saved by Excel as plain "CSV" in western Europe and America."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+        and not data.startswith(codecs.BOM_UTF32_LE)
+    if not utf16 and b"\x00" in data[:4096]:
+        problems.append(Problem(Location(shown), "file is UTF-16 without a byte-order mark, "
+                                "or binary: expected UTF-8 text", "encoding"))
         return None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
+        if utf16:
+            line = data[:exc.start].decode("utf-16", errors="replace").count("\n") + 1
+            problems.append(Problem(Location(shown, "", line), "invalid UTF-16 text: expected "
+                                    "UTF-8 or UTF-16 text", "encoding"))
+            return None
+        byte = data[exc.start]
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte "
-                                f"0x{data[exc.start]:02x}: expected UTF-8 text", "encoding"))
+        try:
+            western = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: none in Windows-1252
+            western = ""
+        known = f" ('{western}' in Windows-1252)" if western.isprintable() and western else ""
+        how = " (in Excel: Save As, 'CSV UTF-8')" if table else ""
+        problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte 0x{byte:02x}"
+                                f"{known}: expected UTF-8 text; save the file as UTF-8{how}",
+                                "encoding"))
         return None
 
 

@@ -261,30 +261,77 @@ def test_utf8_bom_is_accepted(inputs: Inputs) -> None:
     assert list(model.plans["plan_id"]) == ["p1", "p2"]
 
 
-def test_utf16_is_refused(problems: Problems) -> None:
-    assert problems({"a.yaml": PLANS_YAML.encode("utf-16"),
-                     "b.yaml": PLANS_YAML.encode("utf-16-le"),
-                     "plans.csv": PLAN_CSV.encode("utf-16")}) == [
-        "a.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
-        "b.yaml: error: file is UTF-16 or binary: expected UTF-8 text [encoding]",
-        "plans.csv: error: file is UTF-16 or binary: expected UTF-8 text [encoding]"]
+def test_utf16_with_a_byte_order_mark_is_read(inputs: Inputs) -> None:
+    """Excel's "Unicode Text" and some HR systems write UTF-16, tab-separated, with a mark
+    that says so; the tables and plans read as their UTF-8 forms do, lines and all."""
+    inputs({"a.yaml": PLANS_YAML.encode("utf-16"),
+            "b.yaml": PLANS_YAML.replace("p1", "p2").encode("utf-16-be").join(
+                [b"\xfe\xff", b""]),
+            "plans.csv": PLAN_CSV.replace("p1", "p3").replace(",", "\t").replace(
+                "\n", "\r\n").encode("utf-16")})
+    model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans[["plan_id", "src_file", "src_line"]].values.tolist() == [
+        ["p1", "a.yaml", 3], ["p2", "b.yaml", 3], ["p3", "plans.csv", 2]]
+
+
+def test_utf16_without_a_byte_order_mark_is_refused(problems: Problems) -> None:
+    assert problems({"a.yaml": PLANS_YAML.encode("utf-16-le"),
+                     "plans.csv": PLAN_CSV.encode("utf-16-be")}) == [
+        "a.yaml: error: file is UTF-16 without a byte-order mark, or binary: expected UTF-8 "
+        "text [encoding]",
+        "plans.csv: error: file is UTF-16 without a byte-order mark, or binary: expected "
+        "UTF-8 text [encoding]"]
 
 
 def test_invalid_utf8_names_the_line(problems: Problems) -> None:
+    """With the character the byte is in Windows-1252, the encoding of a file saved by
+    Excel as plain "CSV" (or by an editor on Windows), so that it can be found on the line."""
     assert problems({"a.yaml": b"plan:\n  id: p1\n  name: caf\xe9\n"}) == [
-        "a.yaml:3: error: invalid UTF-8 byte 0xe9: expected UTF-8 text [encoding]"]
+        "a.yaml:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected UTF-8 "
+        "text; save the file as UTF-8 [encoding]"]
+
+
+def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
+        problems: Problems) -> None:
+    """A plans table saved in Windows-1252 made every row of every other table an error
+    ("expected the id of a plan defined in the inputs"), burying the one that says why;
+    an unreadable components table made each plan "have no components". Plans of another
+    folder are referred to as before (q1 has its component in a/components.csv)."""
+    assert problems({
+        "a/plans.csv": "id,name,role_kind,base_pay,target_variable\n"
+                       "p1,Prime d'efficacit\xe9,service,30000,3000\n".encode("cp1252"),
+        "a/components.csv": "plan_id,kpi,weight\np1,fcr,1\np1,csat,0\nq1,fcr,1\n",
+        "a/gates.csv": "plan_id,kpi,min\np1,csat,80\n",
+        "b/plans.csv": "id,role_kind,base_pay,target_variable\nq1,service,30000,3000\n"
+                       "q2,service,30000,3000\n",
+        "b/components.csv": b"plan_id,kpi,weight\nq2,fcr,1\nq3,fcr,1\nq1,\x81,1\n"}) == [
+        "a/components.csv: error: 2 rows name plans no input defines: a/plans.csv, this "
+        "folder's plans table, could not be read; they are checked once it can be "
+        "[unknown-plan]",
+        "a/gates.csv: error: 1 row names a plan no input defines: a/plans.csv, this folder's "
+        "plans table, could not be read; it is checked once it can be [unknown-plan]",
+        "a/plans.csv:2: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected "
+        "UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8') [encoding]",
+        "b/components.csv:4: error: invalid UTF-8 byte 0x81: expected UTF-8 text; save the "
+        "file as UTF-8 (in Excel: Save As, 'CSV UTF-8') [encoding]",
+        "b/plans.csv:3: error: plan 'q2': has no components: b/components.csv, this folder's "
+        "components table, could not be read; the plan is checked once it can be "
+        "[no-components]"]
 
 
 @pytest.mark.parametrize(("body", "said"), [
-    (b"p1,caf\xe9,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xe9: expected UTF-8 "
-     "text [encoding]"),
-    (b"p1,\xed\xa0\x80,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xed: expected "
-     "UTF-8 text [encoding]"),  # a surrogate, refused by both decoders
-    (b"p1,a\x00b,1,0\n", "plans.csv: error: file is UTF-16 or binary: expected UTF-8 text "
-     "[encoding]"),  # NUL in the first 4 KB
+    (b"p1,caf\xe9,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in "
+     "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
+     "UTF-8') [encoding]"),
+    (b"p1,\xed\xa0\x80,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xed ('\xed' in "
+     "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
+     "UTF-8') [encoding]"),  # a surrogate, refused by both decoders
+    (b"p1,a\x00b,1,0\n", "plans.csv: error: file is UTF-16 without a byte-order mark, or "
+     "binary: expected UTF-8 text [encoding]"),  # NUL in the first 4 KB
     (b"".join(b"q%d,a,1,0\n" % i for i in range(500)) + b"p1,a\x00b,1,0\n",
-     "plans.csv: error: file holds NUL bytes: expected UTF-8 CSV text (is it UTF-16 or a "
-     "binary file?) [encoding]")])
+     "plans.csv: error: file holds NUL bytes: expected UTF-8 CSV text (is it UTF-16 without "
+     "a byte-order mark, or a binary file?) [encoding]")])
 def test_a_csv_file_that_is_not_utf8_text_names_the_line(problems: Problems, body: bytes,
                                                         said: str) -> None:
     """Read from its bytes (Arrow checks the UTF-8 as it reads), a CSV file that is not

@@ -12,7 +12,7 @@ valid (batch semantics):
                              effect reduce without reduce_pct
     duplicate-key.yaml       base_pay written twice
     duplicate-id-a/b.yaml    one plan id in two files
-    utf16.yaml               a UTF-16 file
+    utf16.yaml               a UTF-16 file without a byte-order mark
     tables/                  bad enum, NaN and inf in number cells, a component of an undefined
                              plan, an unknown column (warning); table-valid-2027 is valid
     tables-no-weight/        components table without the required weight column
