@@ -46,6 +46,7 @@ import yaml
 from policycheck import __version__, yamlsource
 from policycheck.documents import Record
 from policycheck.errors import Location, Problem
+from policycheck.limits import fallback_encoding
 from policycheck.signing import signature, signing_key
 
 #: Bump when the stored shape changes.
@@ -98,8 +99,10 @@ def _code_identity() -> str:
 
 
 def key(data: bytes, shown: str, explicit: bool) -> str:
-    """The entry key of one file's bytes, as shown and as named (or found in a folder)."""
-    digest = hashlib.sha256(f"{_code_identity()}\0{shown}\0{int(explicit)}\0".encode())
+    """The entry key of one file's bytes, as shown and as named (or found in a folder), and
+    read in the run's encoding for text that is not UTF-8 (``--encoding``)."""
+    digest = hashlib.sha256(f"{_code_identity()}\0{shown}\0{int(explicit)}\0"
+                            f"{fallback_encoding()}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 

@@ -1,5 +1,5 @@
 """Size limits of input files: plan files, tables, waivers files, baselines (rule files
-have their own, ``rulefile.MAX_RULE_BYTES``).
+have their own, ``rulefile.MAX_RULE_BYTES``), and the encoding of those not in UTF-8.
 
 Any of them may come with a pull request, so none is read whole before its size is known
 to be within its limit. A YAML document becomes Python objects many times its size, so its
@@ -9,11 +9,12 @@ report's findings. ``POLICYCHECK_MAX_FILE_SIZE`` (in MB, set by the top-level
 ``--max-file-size`` flag) replaces every limit.
 
 A module of its own, so that the waivers and the baseline readers need not import the
-plans' readers for it.
+plans' readers for it, nor the command line (``--help``) PyYAML.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 from pathlib import Path
@@ -76,3 +77,24 @@ def address_room() -> float:
     except (OSError, StopIteration, ValueError, IndexError):
         return 0  # a limit and no way to tell what is left: the frugal reader
     return soft - used
+
+
+#: The encoding of the input files that are not UTF-8 (``policycheck --encoding``).
+ENCODING_VARIABLE = "POLICYCHECK_ENCODING"
+
+
+def fallback_encoding() -> str:
+    """The encoding input files that are not UTF-8 are read in, by Python's name for it
+    (``cp1252`` for ``windows-1252``); empty when there is none, and they are refused.
+    UsageError for a name that is no text encoding."""
+    name = os.environ.get(ENCODING_VARIABLE, "").strip()
+    if not name:
+        return ""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        info = None
+    if info is None or not info._is_text_encoding:  # base64 and the like turn bytes to bytes
+        raise UsageError(f"--encoding {name!r} (or {ENCODING_VARIABLE}): expected the name "
+                         "of a text encoding, such as cp1252 or latin-1")
+    return info.name

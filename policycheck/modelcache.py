@@ -45,7 +45,7 @@ import pandas as pd
 
 from policycheck import cache
 from policycheck.errors import display_path
-from policycheck.limits import size_limit
+from policycheck.limits import fallback_encoding, size_limit
 from policycheck.loading import TABLE_SUFFIXES, WORKBOOK_SUFFIXES, Survey, is_evidence_table
 from policycheck.model import Model
 
@@ -88,7 +88,7 @@ def model_key(surveyed: Survey) -> str | None:
     problems = [cache.problem_values(p) for p in surveyed.problems]
     digest = hashlib.sha256(identity.encode())
     digest.update(repr((surveyed.paths, size_limit(".yaml", surveyed.max_bytes), found, problems,
-                        surveyed.keys, _table_digests(surveyed))).encode())
+                        surveyed.keys, _table_digests(surveyed), fallback_encoding())).encode())
     return digest.hexdigest()
 
 

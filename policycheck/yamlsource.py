@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from policycheck.errors import Location, Problem
+from policycheck.limits import fallback_encoding
 from policycheck.yamlbounds import (
     COMPOSE_SAFE_DEPTH,
     MAX_DEPTH,
@@ -366,11 +367,15 @@ def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list
 
 def decode(data: bytes, shown: str, problems: list[Problem], table: bool = False) -> str | None:
     """UTF-8 text, with or without a byte-order mark, or UTF-16 with one (Excel's "Unicode
-    Text", some HR systems' exports; the mark says which it is); a clear problem otherwise,
-    naming the line of a byte that is not UTF-8 and what it would be in Windows-1252, the
-    encoding of a ``table`` saved by Excel as plain "CSV" in western Europe and America."""
+    Text", some HR systems' exports; the mark says which it is); text that is not UTF-8 is
+    read in the ``fallback_encoding`` when one is named. A clear problem otherwise, naming
+    the line of a byte that is not UTF-8 and what it would be in Windows-1252, the encoding
+    of a ``table`` saved by Excel as plain "CSV" in western Europe and America."""
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
         and not data.startswith(codecs.BOM_UTF32_LE)
+    fallback = "" if utf16 or data.startswith(codecs.BOM_UTF8) else fallback_encoding()
+    if fallback and b"\x00" in data[:4096]:  # UTF-16 without its mark, named so
+        return _decode_in(data, fallback, shown, problems)
     if not utf16 and b"\x00" in data[:4096]:
         problems.append(Problem(Location(shown), "file is UTF-16 without a byte-order mark, "
                                 "or binary: expected UTF-8 text", "encoding"))
@@ -379,21 +384,35 @@ def decode(data: bytes, shown: str, problems: list[Problem], table: bool = False
         return data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         if utf16:
-            line = data[:exc.start].decode("utf-16", errors="replace").count("\n") + 1
-            problems.append(Problem(Location(shown, "", line), "invalid UTF-16 text: expected "
-                                    "UTF-8 or UTF-16 text", "encoding"))
-            return None
+            return _decode_in(data, "utf-16", shown, problems)
+        if fallback:
+            return _decode_in(data, fallback, shown, problems)
         byte = data[exc.start]
         line = data[: exc.start].count(b"\n") + 1
         try:
             western = bytes([byte]).decode("cp1252")
         except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: none in Windows-1252
             western = ""
-        known = f" ('{western}' in Windows-1252)" if western.isprintable() and western else ""
+        known = western.isprintable() and western
+        what = f" ('{western}' in Windows-1252)" if known else ""
         how = " (in Excel: Save As, 'CSV UTF-8')" if table else ""
         problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte 0x{byte:02x}"
-                                f"{known}: expected UTF-8 text; save the file as UTF-8{how}",
-                                "encoding"))
+                                f"{what}: expected UTF-8 text; save the file as UTF-8{how}, "
+                                f"or name its encoding (policycheck --encoding "
+                                f"{'cp1252' if known else 'NAME'})", "encoding"))
+        return None
+
+
+def _decode_in(data: bytes, encoding: str, shown: str, problems: list[Problem]) -> str | None:
+    """``data`` decoded in ``encoding``; None, with the line of the first byte it does not
+    hold said, where it fails."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].decode(encoding, errors="replace").count("\n") + 1
+        expected = "UTF-16 text" if encoding == "utf-16" else f"UTF-8 or {encoding} text"
+        problems.append(Problem(Location(shown, "", line), f"invalid byte 0x{data[exc.start]:02x}"
+                                f" for {encoding}: expected {expected}", "encoding"))
         return None
 
 

@@ -12,6 +12,7 @@ import pytest
 from policycheck import cache, signing
 from policycheck.cli import main
 from policycheck.loading import Loaded, load_paths
+from policycheck.validation import load_model
 
 PLAN = """\
 plan:
@@ -93,6 +94,26 @@ def test_an_edited_file_is_parsed_again(tmp_path: Path, cache_dir: Path,
     again = load_paths([folder])
     assert again.records.rows["plans"][0]["base_pay"] == 40000
     _same(again, _fresh([folder], monkeypatch))
+
+
+def test_a_file_read_in_another_encoding_is_not_served_as_read_in_none(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoding of the files that are not UTF-8 (``--encoding``) is part of the key of
+    each file's entry and of the model: runs with and without it alternate correctly."""
+    folder = _folder(tmp_path)
+    (folder / "d.yaml").write_bytes(PLAN.replace("p1", "p4").encode() + b"  name: caf\xe9\n")
+    (folder / "plans.csv").write_bytes(b"id,name,role_kind,base_pay,target_variable\n"
+                                       b"p5,caf\xe9,service,30000,0\n")
+    for encoding in ("", "cp1252", "", "cp1252"):
+        monkeypatch.setenv("POLICYCHECK_ENCODING", encoding)
+        model = load_model([folder])
+        encoded = [p.location.file for p in model.problems if p.code == "encoding"]
+        names = model.plans.set_index("plan_id")["name"]
+        if encoding:
+            assert (encoded, names["p4"], names["p5"]) == ([], "caf\xe9", "caf\xe9")
+        else:
+            assert encoded == [str(folder / "d.yaml"), str(folder / "plans.csv")]
+            assert "p4" not in names and "p5" not in names
 
 
 def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, cache_dir: Path,

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policycheck import limits, workbooks
+from policycheck.cli import main
 from policycheck.loading import load_paths
 from policycheck.model import PLAN
 from policycheck.normalise import combine
@@ -289,7 +290,48 @@ def test_invalid_utf8_names_the_line(problems: Problems) -> None:
     Excel as plain "CSV" (or by an editor on Windows), so that it can be found on the line."""
     assert problems({"a.yaml": b"plan:\n  id: p1\n  name: caf\xe9\n"}) == [
         "a.yaml:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected UTF-8 "
-        "text; save the file as UTF-8 [encoding]"]
+        "text; save the file as UTF-8, or name its encoding (policycheck --encoding cp1252) "
+        "[encoding]"]
+
+
+def test_files_in_another_encoding_are_read_in_the_one_named(
+        inputs: Inputs, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--encoding`` names the encoding of the files that are not UTF-8: a folder of UTF-8
+    YAML and Windows-1252 CSV exports reads whole; what it names is checked first."""
+    inputs({"plans.csv": "id,name,role_kind,base_pay,target_variable\n"
+                         "p1,Prime d'efficacit\xe9 \u2013 \xa3,service,30000,0\n".encode("cp1252"),
+            "a.yaml": PLANS_YAML.replace("p1", "p2").encode(),
+            "b.yaml": PLANS_YAML.replace("p1", "p3").replace("service", "service # \xfcber")
+            .encode("latin-1")})
+    assert main(["--encoding", "windows-1252", "export", ".", "--csv", "out"]) == 0
+    capsys.readouterr()
+    written = Path("out/plans.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:2] for line in written[1:]] == [
+        ["p1", "Prime d'efficacit\xe9 \u2013 \xa3"], ["p2", ""], ["p3", ""]]
+    inputs_only = ["a.yaml", "b.yaml", "plans.csv"]
+    assert main(["--encoding", "ascii", "validate", *inputs_only]) == 2
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "b.yaml:4: error: invalid byte 0xfc for ascii: expected UTF-8 or ascii text [encoding]",
+        "plans.csv:2: error: invalid byte 0xe9 for ascii: expected UTF-8 or ascii text "
+        "[encoding]"]
+    for name in ("--encoding=base64", "--encoding=klingon"):
+        assert main([name, "validate", *inputs_only]) == 2
+        assert capsys.readouterr().err == (
+            f"policycheck: error: --encoding '{name[11:]}' (or POLICYCHECK_ENCODING): expected "
+            "the name of a text encoding, such as cp1252 or latin-1\n")
+    monkeypatch.setenv("POLICYCHECK_ENCODING", "latin-1")
+    assert main(["validate", *inputs_only]) == 0
+
+
+def test_utf16_without_its_mark_is_read_when_named(inputs: Inputs) -> None:
+    inputs({"plans.csv": PLAN_CSV.encode("utf-16-le")})
+    assert load_model(["."]).plans_read == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POLICYCHECK_ENCODING", "utf-16-le")
+        model = load_model(["."])
+    assert [str(p) for p in model.problems] == []
+    assert model.plans["plan_id"].tolist() == ["p1"]
 
 
 def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
@@ -312,9 +354,11 @@ def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
         "a/gates.csv: error: 1 row names a plan no input defines: a/plans.csv, this folder's "
         "plans table, could not be read; it is checked once it can be [unknown-plan]",
         "a/plans.csv:2: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected "
-        "UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8') [encoding]",
+        "UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its "
+        "encoding (policycheck --encoding cp1252) [encoding]",
         "b/components.csv:4: error: invalid UTF-8 byte 0x81: expected UTF-8 text; save the "
-        "file as UTF-8 (in Excel: Save As, 'CSV UTF-8') [encoding]",
+        "file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its encoding (policycheck "
+        "--encoding NAME) [encoding]",
         "b/plans.csv:3: error: plan 'q2': has no components: b/components.csv, this folder's "
         "components table, could not be read; the plan is checked once it can be "
         "[no-components]"]
@@ -323,10 +367,11 @@ def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
 @pytest.mark.parametrize(("body", "said"), [
     (b"p1,caf\xe9,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in "
      "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
-     "UTF-8') [encoding]"),
+     "UTF-8'), or name its encoding (policycheck --encoding cp1252) [encoding]"),
     (b"p1,\xed\xa0\x80,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xed ('\xed' in "
      "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
-     "UTF-8') [encoding]"),  # a surrogate, refused by both decoders
+     "UTF-8'), or name its encoding (policycheck --encoding cp1252) [encoding]"),
+    # a surrogate, refused by both decoders
     (b"p1,a\x00b,1,0\n", "plans.csv: error: file is UTF-16 without a byte-order mark, or "
      "binary: expected UTF-8 text [encoding]"),  # NUL in the first 4 KB
     (b"".join(b"q%d,a,1,0\n" % i for i in range(500)) + b"p1,a\x00b,1,0\n",

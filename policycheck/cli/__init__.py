@@ -31,6 +31,7 @@ from policycheck.cli.project import export, init
 from policycheck.cli.reports import analyze_command, report
 from policycheck.cli.rules import rules
 from policycheck.errors import EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, PolicycheckError
+from policycheck.limits import ENCODING_VARIABLE, fallback_encoding
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,14 +42,22 @@ from policycheck.errors import EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, Po
                    "upward (up to the repository root).")
 @click.option("--max-file-size", type=click.FloatRange(min=0.001), metavar="MB",
               help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables).")
+@click.option("--encoding", metavar="NAME",
+              help="Encoding of the input files that are not UTF-8, such as cp1252 (Excel's "
+                   "plain CSV on Windows). Default: such files are an error. "
+                   f"Environment: {ENCODING_VARIABLE}.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, config_file: str | None,
-        max_file_size: float | None) -> None:
+        max_file_size: float | None, encoding: str | None) -> None:
     """Check compensation plans for incentives that push people toward speed, cost or
     volume over the customer."""
     ctx.obj = {"debug": debug, "config": config_file}
     if max_file_size is not None:
         os.environ["POLICYCHECK_MAX_FILE_SIZE"] = str(max_file_size)
+    if encoding is not None:
+        os.environ[ENCODING_VARIABLE] = encoding
+    if os.environ.get(ENCODING_VARIABLE, "").strip():  # checked once, by its canonical name
+        os.environ[ENCODING_VARIABLE] = fallback_encoding()
 
 
 #: Every command, under the name it is called by.
@@ -109,8 +118,9 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
-#: What a run may set in the environment: the size limit of its options, Arrow's pool.
-_RUN_ENVIRONMENT = ("POLICYCHECK_MAX_FILE_SIZE", ARROW_POOL)
+#: What a run may set in the environment: the size limit and encoding of its options,
+#: Arrow's pool.
+_RUN_ENVIRONMENT = ("POLICYCHECK_MAX_FILE_SIZE", ENCODING_VARIABLE, ARROW_POOL)
 
 
 def _run(args: list[str], debug: bool) -> int:
