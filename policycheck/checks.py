@@ -160,7 +160,10 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
                                    " expected 100 % (± 0.1 %)" for t in total[rows.at]))
     no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
         dtype=bool)
+
     def none(rows: Rows) -> Iterable[str]:
+        """Why each plan has no components: its folder's components table unread, or none
+        written."""
         for pay, file, sheet in zip(rows.values("target_variable"), rows.values("src_file"),
                                     rows.values("src_sheet"), strict=True):
             table = _unread(unread, file, sheet, "components")
