@@ -70,13 +70,30 @@ _MONEY = re.compile(rf"(?:({_CURRENCY})\s*)?([-+]?\d[\d.,\s\u00a0\u202f']*?)"
                     rf"(?:\s*({_CURRENCY}))?")
 #: A whole number in hex, octal or binary notation.
 _NOTATION = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
+#: A negative amount as accounting formats show one: (1,500), ($1,500.00).
+_BRACKETED = re.compile(r"\(\s*([^()+\-]+?)\s*\)")
+#: The error values a spreadsheet shows, and exports, where a formula failed.
+_SPREADSHEET_ERROR = re.compile(r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
+                                r"FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)",
+                                re.IGNORECASE)
+SPREADSHEET_ERROR_HINT = ("; it is a spreadsheet's error value: the formula behind the cell "
+                          "failed, so the export holds no value")
 
 
 def written_number_hint(text: str, percent: bool = False) -> str:
     """What to write instead of a number formatted for reading (a cell exported as shown);
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
+    if _SPREADSHEET_ERROR.fullmatch(text):
+        return SPREADSHEET_ERROR_HINT
     sign = "%" if percent and text.endswith("%") else ""
     text = text.removesuffix(sign).rstrip()
+    bracketed = _BRACKETED.fullmatch(text)
+    if bracketed and not sign:
+        amount = bracketed[1]
+        if _plain(amount):
+            return f"; write a negative amount with a minus sign: '-{amount}'"
+        inner = written_number_hint(amount)  # its suggestions, negative
+        return re.sub(r"'(?=\d)", "'-", inner.replace("; ", "; with a minus sign, ", 1))
     money = _MONEY.fullmatch(text)
     if money and bool(money[1]) != bool(money[3]):  # one currency, before or after
         amount = money[2]
@@ -133,6 +150,8 @@ def _day_alone(day: dt.date) -> str:
 def written_date_hint(text: str) -> str:
     """The dates, YYYY-MM-DD, that ``text`` may mean, as a hint; empty if none. A year of
     two digits is taken to be of this century."""
+    if _SPREADSHEET_ERROR.fullmatch(text):
+        return SPREADSHEET_ERROR_HINT
     timed = _TIMED_DATE.fullmatch(text)
     if timed:
         alone = _date(timed[1], timed[2], timed[3])

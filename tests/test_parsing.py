@@ -8,6 +8,7 @@ both, then the messages are tested end to end, as the CLI prints them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -581,6 +582,45 @@ def test_number_cells_from_tables(problems: Problems) -> None:
         "[invalid-value]",
         "plans.csv:4: error: plan 'p3': target_variable: got 'yes', expected a number "
         "[invalid-value]"]
+
+
+def test_spreadsheet_errors_and_bracketed_negatives_say_what_they_are(
+        problems: Problems) -> None:
+    """A spreadsheet exports '#N/A' where a formula failed, and accounting formats show a
+    negative amount in brackets: each number or date cell says which it is."""
+    assert problems({
+        "plans.csv": "id,role_kind,base_pay,target_variable,max_variable,pay_floor,"
+                     "effective_from\n"
+                     "p1,service,\"(1,500)\",#DIV/0!,( 2.5 ),(abc),#n/a\n",
+        "components.csv": "plan_id,kpi,weight\np1,fcr,#REF!\n"}) == [
+        "components.csv:2: error: plan 'p1', component 'fcr': weight: got '#REF!', expected a "
+        "fraction between 0 and 1 or a percent like '50%'; it is a spreadsheet's error value: "
+        "the formula behind the cell failed, so the export holds no value [invalid-value]",
+        "plans.csv:2: error: plan 'p1': base_pay: got '(1,500)', expected a number; with a "
+        "minus sign, write a decimal point and no thousands separators: '-1500' or '-1.500' "
+        "[invalid-value]",
+        "plans.csv:2: error: plan 'p1': effective_from: got '#n/a', expected a date written "
+        "YYYY-MM-DD; it is a spreadsheet's error value: the formula behind the cell failed, "
+        "so the export holds no value [invalid-value]",
+        "plans.csv:2: error: plan 'p1': max_variable: got '( 2.5 )', expected a number; write "
+        "a negative amount with a minus sign: '-2.5' [invalid-value]",
+        "plans.csv:2: error: plan 'p1': pay_floor: got '(abc)', expected a number "
+        "[invalid-value]",
+        "plans.csv:2: error: plan 'p1': target_variable: got '#DIV/0!', expected a number; it "
+        "is a spreadsheet's error value: the formula behind the cell failed, so the export "
+        "holds no value [invalid-value]"]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(amount=st.decimals(min_value=0, max_value=10**9, places=2),
+       form=st.sampled_from(["({:f})", "({:,f})", "(${:,f})", "({:f} EUR)"]))
+def test_an_amount_in_brackets_is_suggested_negative(amount: Any, form: str) -> None:
+    """Whatever else the bracketed amount carries, each suggestion is the amount, negative."""
+    from policycheck.numberhints import written_number_hint
+
+    hint = written_number_hint(form.format(amount))
+    suggested = [float(q) for q in re.findall(r"'([^']*)'", hint)]
+    assert suggested and -float(amount) in suggested and all(q <= 0 for q in suggested)
 
 
 def test_child_without_id_is_named_by_its_kpi(problems: Problems) -> None:
