@@ -17,6 +17,7 @@ import pandas as pd
 
 from policycheck.codes import per_distinct_typed
 from policycheck.errors import Location, Problem, quote
+from policycheck.numberhints import spreadsheet_error_hint
 
 
 class Rows:
@@ -101,12 +102,16 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarra
     weight: got 50, expected ..."; ``hints`` (text or not) end a message; ``shown`` writes
     a value (a mapping as "a mapping", by default)."""
     rows = Rows(frame, at)
-    # a messy column repeats its bad values ("heavy", "n/a"): each is written once
-    got = per_distinct_typed(raw.take(rows.at).tolist(), shown or _shown)
+    show = shown or _shown
+    # a messy column repeats its bad values ("heavy", "n/a", a lookup's "#N/A"): each is
+    # written, and told whether it is a spreadsheet's error value, once
+    got = per_distinct_typed(raw.take(rows.at).tolist(),
+                             lambda value: (show(value), spreadsheet_error_hint(value)))
     ends = hints.take(rows.at).tolist() if hints is not None else [""] * len(rows)
     return rows.problems(field, code, label, key, (
-        f"{field}: got {value}, expected {expected}{end if isinstance(end, str) else ''}"
-        for value, end in zip(got, ends, strict=True)))
+        f"{field}: got {value}, expected {expected}"
+        f"{end if isinstance(end, str) and end else error}"
+        for (value, error), end in zip(got, ends, strict=True)))
 
 
 def _shown(value: Any) -> str:

@@ -17,6 +17,7 @@ from policycheck.cellproblems import Rows
 from policycheck.codes import rows_by_code
 from policycheck.errors import Location, Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
+from policycheck.numberhints import spreadsheet_error_hint
 from policycheck.plankeys import PlanKeys
 from policycheck.tables import table_folder
 
@@ -124,7 +125,8 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
     return problems + _emit(
         frame, mask, "plan_id", "unknown-plan", label, key,
         lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in the "
-                      f"inputs{suggest(plan)}" for plan in rows.values("plan_id")))
+                      f"inputs{spreadsheet_error_hint(plan) or suggest(plan)}"
+                      for plan in rows.values("plan_id")))
 
 
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
@@ -132,7 +134,8 @@ def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
     mask = frame["kpi"].notna() & ~frame["kpi"].isin(kpi_ids)
     return _emit(frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
                  lambda rows: (f"kpi: unknown KPI '{kpi}', expected a KPI of the built-in "
-                               f"library or the organisation's catalog{suggest(kpi)}"
+                               "library or the organisation's catalog"
+                               f"{spreadsheet_error_hint(kpi) or suggest(kpi)}"
                                for kpi in rows.values("kpi")))
 
 

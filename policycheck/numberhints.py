@@ -80,6 +80,14 @@ SPREADSHEET_ERROR_HINT = ("; it is a spreadsheet's error value: the formula behi
                           "failed, so the export holds no value")
 
 
+def spreadsheet_error_hint(value: object) -> str:
+    """``SPREADSHEET_ERROR_HINT`` for a cell that holds a spreadsheet's error value (a
+    lookup's ``#N/A`` where an id was expected); empty for any other."""
+    if isinstance(value, str) and _SPREADSHEET_ERROR.fullmatch(value.strip()):
+        return SPREADSHEET_ERROR_HINT
+    return ""
+
+
 def written_number_hint(text: str, percent: bool = False) -> str:
     """What to write instead of a number formatted for reading (a cell exported as shown);
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""

@@ -611,6 +611,28 @@ def test_spreadsheet_errors_and_bracketed_negatives_say_what_they_are(
         "holds no value [invalid-value]"]
 
 
+def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
+        problems: Problems) -> None:
+    """A spreadsheet's lookup (VLOOKUP, XLOOKUP) that found nothing exports '#N/A': a plan
+    id, a KPI, a choice or a truth value holding it says so, not only that it is unknown."""
+    error = ("; it is a spreadsheet's error value: the formula behind the cell failed, so the "
+             "export holds no value")
+    assert problems({
+        "plans.csv": "id,role_kind,base_pay,target_variable,customer_facing\n"
+                     "p1,#N/A,30000,3000,#NAME?\n",
+        "components.csv": "plan_id,kpi,weight\np1,#N/A,0.5\n#N/A,fcr,1\np1,fcr,0.5\n"}) == [
+        "components.csv:2: error: plan 'p1', component '#N/A': kpi: unknown KPI '#N/A', "
+        f"expected a KPI of the built-in library or the organisation's catalog{error} "
+        "[unknown-kpi]",
+        "components.csv:3: error: plan '#N/A', component 'fcr': plan_id: got '#N/A', expected "
+        f"the id of a plan defined in the inputs{error} [unknown-plan]",
+        f"plans.csv:2: error: plan 'p1': customer_facing: got '#NAME?', expected true or "
+        f"false{error} [invalid-value]",
+        "plans.csv:2: error: plan 'p1': role_kind: got '#N/A', expected one of service, "
+        "sales, advice, retention, collections, claims, field_service, back_office, "
+        f"manager{error} [invalid-value]"]
+
+
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(amount=st.decimals(min_value=0, max_value=10**9, places=2),
        form=st.sampled_from(["({:f})", "({:,f})", "(${:,f})", "({:f} EUR)"]))
