@@ -76,8 +76,8 @@ _BRACKETED = re.compile(r"\(\s*([^()+\-]+?)\s*\)")
 _SPREADSHEET_ERROR = re.compile(r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
                                 r"FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)",
                                 re.IGNORECASE)
-SPREADSHEET_ERROR_HINT = ("; it is a spreadsheet's error value: the formula behind the cell "
-                          "failed, so the export holds no value")
+SPREADSHEET_ERROR_HINT = ("; it is a spreadsheet's error value: the formula that made it "
+                          "failed, and the cell holds no value")
 
 
 def spreadsheet_error_hint(value: object) -> str:

@@ -153,7 +153,7 @@ def _opened_again(reader: Any, path: Path) -> Any:
 
 def _prepare(book: Any, path: Path, part: str | None, name: str) -> _Prepared:
     scan = _scan(path, part)
-    if scan.formulas or book is None:  # read by openpyxl
+    if scan.formulas or scan.errors or book is None:  # read by openpyxl
         return scan, None
     try:
         return scan, book.get_sheet_by_name(name)
@@ -167,9 +167,9 @@ def _reason(exc: Exception) -> str:
 
 class _Openpyxl:
     """The sheets openpyxl reads: those with formulas (a formula comes as its text,
-    ``=B2*2``, which the typing then reports as a value it cannot read), and every sheet,
-    names and states too, where calamine would not fit. The workbook is opened by openpyxl
-    only if a sheet needs it."""
+    ``=B2*2``, which the typing then reports as a value it cannot read) or error values
+    (``#N/A``, reported as such), and every sheet, names and states too, where calamine
+    would not fit. The workbook is opened by openpyxl only if a sheet needs it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -234,6 +234,11 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Za-z0-9:$]+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 #: What every formula tag holds ("<" stands only before a tag in XML): searched for first.
 _FORMULA_TAGS = (b"<f", b":f")
+#: A cell of an error value (``<c r="B2" t="e"><v>#N/A</v></c>``), and the character every
+#: error value starts with, rare in a sheet's XML: searched for first (a search for
+#: ``t="e"`` took 0.25 s over the 480 MB of 100,000 plans' sheets, one for "#" 0.005 s).
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"')
+_ERROR_MARK = b"#"
 
 
 #: An element of the workbook's part (``sheet``) or of its relationships (``Relationship``),
@@ -281,10 +286,13 @@ def _unescape(raw: bytes) -> str:
 @dataclass
 class _Scan:
     """What the cell reader does not say about a sheet: its merged ranges, whether any cell
-    holds a formula (or, for a sheet whose XML was not found, whether one might)."""
+    holds a formula (or, for a sheet whose XML was not found, whether one might), and
+    whether any holds an error value (``#N/A`` pasted as a value: calamine gives an empty
+    cell, which would read as missing, where openpyxl gives the error's text)."""
 
     merged: list[str] = field(default_factory=list)
     formulas: bool = False
+    errors: bool = False
 
 
 def _scan(path: Path, part: str | None) -> _Scan:
@@ -305,6 +313,8 @@ def _scan(path: Path, part: str | None) -> _Scan:
                     found += [m.decode() for m in _MERGE.findall(data)]
                 if not scan.formulas and any(tag in data for tag in _FORMULA_TAGS):
                     scan.formulas = _FORMULA.search(data) is not None
+                if not scan.errors and _ERROR_MARK in data:
+                    scan.errors = _ERROR_CELL.search(data) is not None
                 tail = data[-256:]  # a tag cut by the chunk boundary; repeats are dropped
     except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
         return _Scan(formulas=True)

@@ -584,6 +584,11 @@ def test_number_cells_from_tables(problems: Problems) -> None:
         "[invalid-value]"]
 
 
+#: How a cell holding a spreadsheet's error value ends its message.
+SPREADSHEET_ERROR = ("; it is a spreadsheet's error value: the formula that made it failed, "
+                     "and the cell holds no value")
+
+
 def test_spreadsheet_errors_and_bracketed_negatives_say_what_they_are(
         problems: Problems) -> None:
     """A spreadsheet exports '#N/A' where a formula failed, and accounting formats show a
@@ -594,29 +599,25 @@ def test_spreadsheet_errors_and_bracketed_negatives_say_what_they_are(
                      "p1,service,\"(1,500)\",#DIV/0!,( 2.5 ),(abc),#n/a\n",
         "components.csv": "plan_id,kpi,weight\np1,fcr,#REF!\n"}) == [
         "components.csv:2: error: plan 'p1', component 'fcr': weight: got '#REF!', expected a "
-        "fraction between 0 and 1 or a percent like '50%'; it is a spreadsheet's error value: "
-        "the formula behind the cell failed, so the export holds no value [invalid-value]",
+        f"fraction between 0 and 1 or a percent like '50%'{SPREADSHEET_ERROR} [invalid-value]",
         "plans.csv:2: error: plan 'p1': base_pay: got '(1,500)', expected a number; with a "
         "minus sign, write a decimal point and no thousands separators: '-1500' or '-1.500' "
         "[invalid-value]",
         "plans.csv:2: error: plan 'p1': effective_from: got '#n/a', expected a date written "
-        "YYYY-MM-DD; it is a spreadsheet's error value: the formula behind the cell failed, "
-        "so the export holds no value [invalid-value]",
+        f"YYYY-MM-DD{SPREADSHEET_ERROR} [invalid-value]",
         "plans.csv:2: error: plan 'p1': max_variable: got '( 2.5 )', expected a number; write "
         "a negative amount with a minus sign: '-2.5' [invalid-value]",
         "plans.csv:2: error: plan 'p1': pay_floor: got '(abc)', expected a number "
         "[invalid-value]",
-        "plans.csv:2: error: plan 'p1': target_variable: got '#DIV/0!', expected a number; it "
-        "is a spreadsheet's error value: the formula behind the cell failed, so the export "
-        "holds no value [invalid-value]"]
+        "plans.csv:2: error: plan 'p1': target_variable: got '#DIV/0!', expected a "
+        f"number{SPREADSHEET_ERROR} [invalid-value]"]
 
 
 def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
         problems: Problems) -> None:
     """A spreadsheet's lookup (VLOOKUP, XLOOKUP) that found nothing exports '#N/A': a plan
     id, a KPI, a choice or a truth value holding it says so, not only that it is unknown."""
-    error = ("; it is a spreadsheet's error value: the formula behind the cell failed, so the "
-             "export holds no value")
+    error = SPREADSHEET_ERROR
     assert problems({
         "plans.csv": "id,role_kind,base_pay,target_variable,customer_facing\n"
                      "p1,#N/A,30000,3000,#NAME?\n",
@@ -631,6 +632,27 @@ def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
         "plans.csv:2: error: plan 'p1': role_kind: got '#N/A', expected one of service, "
         "sales, advice, retention, collections, claims, field_service, back_office, "
         f"manager{error} [invalid-value]"]
+
+
+def test_a_workbook_error_value_pasted_without_its_formula_is_its_error_not_missing(
+        inputs: Inputs) -> None:
+    """'Paste values' over a lookup keeps #N/A as an error cell with no formula: calamine
+    gives it as an empty cell, which read as "base_pay is required"; the sheet is read by
+    openpyxl, which gives the error's text, as one with formulas is."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    plans.append(["id", "role_kind", "base_pay", "target_variable"])
+    plans.append(["p1", "service", "#N/A", 3000])
+    assert plans["C2"].data_type == "e"  # an error value, no formula
+    book.create_sheet("components").append(["plan_id", "kpi", "weight"])
+    book["components"].append(["p1", "fcr", 1])
+    inputs({})
+    book.save("book.xlsx")
+    assert [str(p) for p in load_model(["book.xlsx"]).problems] == [
+        "book.xlsx[plans]:2: error: plan 'p1': base_pay: got '#N/A', expected a "
+        f"number{SPREADSHEET_ERROR} [invalid-value]"]
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
