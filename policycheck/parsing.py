@@ -177,10 +177,21 @@ def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
     if again.any():  # dates with a time of day (few cells, or a whole export of them)
         days = pd.Series(text[again], dtype="str").str.strip().str.extract(f"^{DAY}$")[0]
         parsed[again] = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d")
-    native = _native_days(raw, kinds)
-    values = parsed.where(is_str, native).astype("datetime64[ns]")
+    days = parsed.where(is_str, _native_days(raw, kinds))
+    # the model keeps nanoseconds, from 1677 to 2262: 9999-12-31, an HR system's "no end
+    # date", stopped the run with an internal error
+    far = days.notna().to_numpy() & ~days.between(_EARLIEST, _LATEST).to_numpy()
+    values = days.where(~far).astype("datetime64[ns]")
     bad = present & values.isna().to_numpy()
-    return Parsed(values, bad, "a date written YYYY-MM-DD", date_hints(raw, bad))
+    hints = date_hints(raw, bad & ~far)
+    hints[far] = FAR_DATE_HINT
+    return Parsed(values, bad, "a date written YYYY-MM-DD", hints)
+
+
+#: The days a date field holds (``datetime64[ns]`` reaches from 1677-09-21 to 2262-04-11).
+_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+FAR_DATE_HINT = ("; dates are kept from 1678 to 2261: for no end date (an HR system's "
+                 "9999-12-31), leave the cell empty")
 
 
 def _native_days(raw: pd.Series, kinds: np.ndarray) -> pd.Series:

@@ -170,7 +170,11 @@ class _LocatingLoader(_BaseLoader):
 
     def construct_checked_timestamp(self, node: yaml.ScalarNode) -> Any:
         """A date-shaped value that is no date (``2027-02-30``, hour 25) stays text, so that
-        validation reports it at its place; PyYAML would raise ValueError."""
+        validation reports it at its place; PyYAML would raise ValueError. So does a value
+        tagged ``!!timestamp`` that is not shaped as one (an offset of ``+05:53:20``):
+        PyYAML met it with an AttributeError."""
+        if self.timestamp_regexp.match(node.value) is None:
+            return self.construct_scalar(node)
         try:
             return self.construct_yaml_timestamp(node)
         except (ValueError, OverflowError):

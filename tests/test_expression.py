@@ -300,6 +300,8 @@ def test_error_message_and_caret(source: str, expected: str) -> None:
         ("'a;b' in duties", "a list item cannot contain ';'"),
         ("effective_from < '2027-13-01'", "'2027-13-01' is not a valid date: expected YYYY-MM-DD"),
         ("effective_from < '1 May'", "'1 May' is not a valid date: expected YYYY-MM-DD"),
+        ("effective_from < '9999-12-31'",
+         "'9999-12-31' is past the dates kept: expected a date from 1678 to 2261"),
         (
             "any_of(base_pay > 1, true)",
             "argument 1 of 'any_of' must be a collection of the plan "

@@ -524,6 +524,22 @@ def test_a_date_time_at_midnight_is_its_day_in_yaml_and_tables(inputs: Inputs,
         assert model.plans["effective_to"].tolist() == [pd.Timestamp("2027-06-30")]
 
 
+def test_a_date_past_what_a_date_field_holds_is_a_problem_not_a_crash(
+        problems: Problems) -> None:
+    """HR systems write 9999-12-31 for "no end date": past 2262, where the model's dates
+    end, it stopped the run with an internal error (OutOfBoundsDatetime), from a table
+    cell and from a YAML date alike."""
+    hint = ("expected a date written YYYY-MM-DD; dates are kept from 1678 to 2261: for no "
+            "end date (an HR system's 9999-12-31), leave the cell empty [invalid-value]")
+    assert problems({
+        "t/plans.csv": "id,role_kind,base_pay,target_variable,effective_from,effective_to\n"
+                       "p1,service,30000,0,1066-10-14,9999-12-31\n",
+        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  effective_to: 9999-12-31\n"}) == [
+        f"a.yaml:8:3: error: plan 'p2': effective_to: got 9999-12-31, {hint}",
+        f"t/plans.csv:2: error: plan 'p1': effective_from: got '1066-10-14', {hint}",
+        f"t/plans.csv:2: error: plan 'p1': effective_to: got '9999-12-31', {hint}"]
+
+
 def test_a_date_time_in_a_text_field_stays_as_written(inputs: Inputs) -> None:
     """YAML 1.1 made ``2027-01-01t10:00:00Z`` a date-time, and a text field showed it as
     Python writes one ('2027-01-01 10:00:00+00:00'); a date alone was never changed."""

@@ -96,11 +96,14 @@ def _date(typed: Typed, other: Typed) -> Typed:
         return typed
     try:
         valid = _ISO_DATE.fullmatch(node.value) is not None
-        datetime.date.fromisoformat(node.value)
+        day = datetime.date.fromisoformat(node.value)
     except ValueError:
         valid = False
     if not valid:
         message = f"'{node.value}' is not a valid date: expected YYYY-MM-DD"
+        raise ExpressionError(message, node.offset, node.length)
+    if not 1678 <= day.year <= 2261:  # as a date field holds: nanoseconds wrap past 2262
+        message = f"'{node.value}' is past the dates kept: expected a date from 1678 to 2261"
         raise ExpressionError(message, node.offset, node.length)
     return replace(typed, type=Type.DATE)
 
