@@ -109,19 +109,31 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers.where(~bad & present, np.nan), bad
 
 
+#: The largest number a field holds, either side of zero: past it a float no longer holds
+#: every whole number, Int64 would overflow, and pay times headcount overflowed a float
+#: (1e300 of base pay made the report's exposure infinite, with a numpy warning).
+LARGEST = 2**53
+
+
+def _bounded(values: pd.Series, bad: np.ndarray, hints: pd.Series) -> np.ndarray:
+    """``bad`` with the numbers past ``LARGEST`` too, each given the hint that says so."""
+    huge = values.abs().gt(LARGEST).to_numpy()
+    hints[huge & ~bad] = f"; at most {LARGEST:,}"
+    return bad | huge
+
+
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
-    return Parsed(values, bad, "a number", number_hints(raw, bad, percent_as=spec.percent))
+    hints = number_hints(raw, bad, percent_as=spec.percent)
+    bad = _bounded(values, bad, hints)
+    return Parsed(values.where(~bad, np.nan), bad, "a number", hints)
 
 
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
-    # Past 2**53 a float no longer holds every whole number, and Int64 would overflow.
-    huge = values.abs().gt(2**53).to_numpy()
     hints = number_hints(raw, bad)
-    hints[huge & ~bad] = f"; at most {2**53:,}"
-    bad = bad | fractional | huge
+    bad = _bounded(values, bad, hints) | fractional
     return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number",
                   hints)
 

@@ -480,6 +480,8 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
                        "yes/no and true/false are not numbers [invalid-value]"),
     ("pay_floor: .inf", "a.yaml:8:3: error: plan 'p1': pay_floor: got inf, expected a number; "
                         "NaN and infinity are not allowed [invalid-value]"),
+    ("pay_floor: 1e300", "a.yaml:8:3: error: plan 'p1': pay_floor: got '1e300', expected a "
+                         "number; at most 9,007,199,254,740,992 [invalid-value]"),
     ("deferral: {share: 30, months: 6}", "a.yaml:8:14: error: plan 'p1': deferral_share: got "
                                          "30, expected a fraction between 0 and 1 or a percent "
                                          "like '50%'; did you mean '30%'? [invalid-value]"),
