@@ -105,6 +105,17 @@ def bad(tmp_path: Path, body: str) -> str:
      "given twice; expected one value [duplicate-row]"),
     ("HL00001,cc-agent-core-2027,2027-01,aht,fast\n",
      "kpi_actuals.csv:2: error: value 'fast' is not a number: expected a number [bad-value]"),
+    # infinity was taken as a measurement, as a value past 2**53 was
+    ("HL00001,cc-agent-core-2027,2027-01,aht,inf\n",
+     "kpi_actuals.csv:2: error: value 'inf' is not a number: expected a number; NaN and "
+     "infinity are not allowed [bad-value]"),
+    ("HL00001,cc-agent-core-2027,2027-01,aht,-1e300\n",
+     "kpi_actuals.csv:2: error: value '-1e300' is not a number: expected a number; at most "
+     "9,007,199,254,740,992 [bad-value]"),
+    ("HL00001,cc-agent-core-2027,2027-01,aht,#N/A\nHL00001,cc-agent-core-2027,2027-02,aht,"
+     "\"1,5\"\n",
+     "kpi_actuals.csv:3: error: value '1,5' is not a number: expected a number; write a "
+     "decimal point: '1.5' [bad-value]"),
 ])
 def test_bad_actuals_exit_2_with_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                       body: str, expected: str) -> None:

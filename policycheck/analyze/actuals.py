@@ -21,6 +21,8 @@ import pandera.pandas as pa
 from policycheck.codes import rows_by_code
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
+from policycheck.numberhints import number_hints
+from policycheck.parsing import LARGEST
 from policycheck.tables import column_key
 
 UNIT_COLUMNS = ("employee_id", "team_id")
@@ -118,7 +120,9 @@ def _typed(raw: pd.DataFrame, where: Location) -> pd.DataFrame:
         if name in raw:
             out[name] = categorical(raw[name])
     out["value_text"] = raw["value"]
-    out["value"] = pd.to_numeric(raw["value"], errors="coerce").astype("float64")
+    value = pd.to_numeric(raw["value"], errors="coerce").astype("float64")
+    # inf, as NaN, is no measurement; past LARGEST, as in a plan's number fields
+    out["value"] = value.where(np.isfinite(value) & value.abs().le(LARGEST))
     if "sample_size" in raw:
         out["sample_size"] = pd.to_numeric(raw["sample_size"], errors="coerce")
         out["sample_size"] = out["sample_size"].astype("float64")
@@ -149,12 +153,13 @@ def _rows(mask: np.ndarray, frame: pd.DataFrame, where: Location, first: int, fi
 
 
 def _rows_at(rows: np.ndarray, values: list[Any], where: Location, first: int, field: str,
-             text: str, code: str) -> list[Problem]:
+             text: str, code: str, ends: list[str] | None = None) -> list[Problem]:
     """``_rows`` of the bad ``rows`` (positions, in order), the first ROWS_SHOWN of them
-    with their ``values``."""
+    with their ``values`` (and, with ``ends``, a hint after each)."""
+    ends = ends or [""] * len(values)
     out = [Problem(Location(where.file, where.sheet, row + first),
-                   text.format(value=quote(value)), code, field=field)
-           for row, value in zip(rows[:ROWS_SHOWN].tolist(), values, strict=True)]
+                   text.format(value=quote(value)) + end, code, field=field)
+           for row, value, end in zip(rows[:ROWS_SHOWN].tolist(), values, ends, strict=True)]
     if len(rows) > ROWS_SHOWN:
         out.append(Problem(where, f"{len(rows) - ROWS_SHOWN:,} more rows: "
                            + text.format(value="…"), code, field=field))
@@ -162,9 +167,15 @@ def _rows_at(rows: np.ndarray, values: list[Any], where: Location, first: int, f
 
 
 def _schema_problems(frame: pd.DataFrame, where: Location, first: int) -> list[Problem]:
-    problems = _rows(frame["value"].isna().to_numpy() & frame["value_text"].notna().to_numpy(),
-                     frame, where, first, "value_text",
-                     "value {value} is not a number: expected a number", "bad-value")
+    bad = np.flatnonzero(frame["value"].isna().to_numpy()
+                         & frame["value_text"].notna().to_numpy())
+    values = frame["value_text"].take(bad[:ROWS_SHOWN])
+    huge = pd.to_numeric(values, errors="coerce").abs().gt(LARGEST).to_numpy()
+    ends = number_hints(values, np.ones(len(values), dtype=bool))
+    ends[huge & ends.eq("").to_numpy()] = f"; at most {LARGEST:,}"  # inf has its own
+    problems = _rows_at(bad, values.tolist(), where, first, "value_text",
+                        "value {value} is not a number: expected a number", "bad-value",
+                        ends.tolist())
     problems += _rows(frame["unit"].isna().to_numpy(), frame, where, first, "unit",
                       "employee_id or team_id is required", "missing-field")
     checked = frame.drop(columns=["value_text", "unit", "unit_kind"])
