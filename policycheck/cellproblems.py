@@ -17,7 +17,7 @@ import pandas as pd
 
 from policycheck.codes import per_distinct_typed
 from policycheck.errors import Location, Problem, quote
-from policycheck.numberhints import spreadsheet_error_hint
+from policycheck.numberhints import SPREADSHEET_ERROR_HINT, spreadsheet_error_hint
 
 
 class Rows:
@@ -85,11 +85,11 @@ class Rows:
                 for plan, own in zip(plans, owns, strict=True))
 
     def problems(self, field: str, code: str, label: str, key: str | None,
-                 texts: Iterable[str]) -> list[Problem]:
+                 texts: Iterable[str], severity: str = "error") -> list[Problem]:
         """One problem per row, at its ``field``: "<its name>: <its text>"."""
         wheres = self._row_locations if self._row_fields is None else \
             [self.location(i, field) for i in range(len(self))]
-        return [Problem(where, f"{name}: {text}", code, plan, field=field)
+        return [Problem(where, f"{name}: {text}", code, plan, severity, field=field)
                 for where, name, plan, text in zip(wheres, self.names(label, key),
                                                    self.texts("plan_id"), texts, strict=True)]
 
@@ -112,6 +112,17 @@ def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarra
         f"{field}: got {value}, expected {expected}"
         f"{end if isinstance(end, str) and end else error}"
         for (value, error), end in zip(got, ends, strict=True)))
+
+
+def report_spreadsheet_errors(frame: pd.DataFrame, raw: pd.Series, at: np.ndarray, field: str,
+                              label: str, key: str | None) -> list[Problem]:
+    """A warning per text cell of ``raw`` at the positions ``at`` that holds a spreadsheet's
+    error value: kept as written (an owner, a name, an id), but its value was lost."""
+    rows = Rows(frame, at)
+    return rows.problems(field, "spreadsheet-error", label, key, (
+        f"{field}: {quote(value)} is {SPREADSHEET_ERROR_HINT.removeprefix('; it is ')}; it is "
+        "kept as written"
+        for value in raw.take(rows.at).tolist()), severity="warning")
 
 
 def _shown(value: Any) -> str:

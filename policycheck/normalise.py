@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from policycheck.cellproblems import Rows, report_cells
+from policycheck.cellproblems import Rows, report_cells, report_spreadsheet_errors
 from policycheck.errors import Location, Problem
 from policycheck.model import (
     CHILDREN,
@@ -114,7 +114,7 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         ids = parse_column("str", raw[key], _ID_FIELD)
         out[key] = ids.values
         if key != "plan_id" or spec is PLAN:  # a child's plan id comes from its plan
-            if ids.bad.any():
+            if ids.bad.any() or ids.warned is not None:
                 bad_cells.append((_ID_FIELD, raw[key], ids))
         elif ids.bad.any():  # reported with its plan; kept as text to name the plan
             out[key] = _ids(raw[key])
@@ -123,7 +123,7 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
             continue
         column = raw[spec_field.name]
         parsed = parse_column(spec_field.kind, column, spec_field)
-        if parsed.bad.any():
+        if parsed.bad.any() or parsed.warned is not None:
             bad_cells.append((spec_field, column, parsed))
         values = parsed.values
         if spec_field.default is not None:
@@ -147,6 +147,10 @@ def type_frame(spec: EntitySpec, raw: pd.DataFrame, problems: list[Problem]) -> 
         problems.extend(report_cells(out, column, np.flatnonzero(parsed.bad), spec_field.name,
                                      spec.label, spec.key, parsed.expected, "invalid-value",
                                      parsed.hints))
+        # a KPI is looked up in the catalog, whose "unknown KPI" says it is an error value
+        if parsed.warned is not None and spec_field.name != "kpi":
+            problems.extend(report_spreadsheet_errors(out, column, np.flatnonzero(
+                parsed.warned), spec_field.name, spec.label, spec.key))
     return out
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from policycheck.codes import typed_codes
 from policycheck.errors import TRUTH_VALUE_HINT, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, FieldSpec
-from policycheck.numberhints import date_hints, number_hints
+from policycheck.numberhints import date_hints, number_hints, spreadsheet_error_hint
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -36,6 +36,8 @@ class Parsed:
     bad: np.ndarray
     expected: str
     hints: pd.Series | None = None
+    #: Cells kept as they are but worth a warning: text that is a spreadsheet's error value.
+    warned: np.ndarray | None = None
 
 
 def _classes(*classes: type) -> np.ndarray:
@@ -62,7 +64,7 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
         # Only text and missing cells (every table column): stripped as they are.
         texts = [v.strip() or None if isinstance(v, str) else None for v in raw.to_numpy()]
         return Parsed(pd.Series(texts, index=raw.index, dtype=object),
-                      np.zeros(len(raw), dtype=bool), "text")
+                      np.zeros(len(raw), dtype=bool), "text", warned=_spreadsheet_errors(texts))
     kinds = _types(raw)
     bad = np.isin(kinds, _classes(dict, list, bool, bytes)) if len(raw) else np.zeros(0, bool)
     is_str = kinds == str
@@ -70,7 +72,20 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values = values.astype(object).str.strip()
     values = values.where(values.notna() & (values != ""), None)
     return Parsed(values.where(~bad, None).astype(object), bad, "text",
-                  _with_truth_hints(None, kinds == bool, raw.index))
+                  _with_truth_hints(None, kinds == bool, raw.index),
+                  _spreadsheet_errors(values.tolist()))
+
+
+def _spreadsheet_errors(texts: list[Any]) -> np.ndarray | None:
+    """Which texts are a spreadsheet's error value (a lookup's ``#N/A`` in an owner or an
+    id); None when none is. Only a text starting with '#' is matched."""
+    found = [i for i, text in enumerate(texts)
+             if isinstance(text, str) and text[:1] == "#" and spreadsheet_error_hint(text)]
+    if not found:
+        return None
+    warned = np.zeros(len(texts), dtype=bool)
+    warned[found] = True
+    return warned
 
 
 def _with_truth_hints(hints: pd.Series | None, truth: np.ndarray,
@@ -359,7 +374,8 @@ def parse_column(kind: str, raw: pd.Series, spec: FieldSpec) -> Parsed:
     if parsed.hints is not None:
         hints = parsed.hints.take(codes)
         hints.index = raw.index
-    return Parsed(values, parsed.bad[codes], parsed.expected, hints)
+    warned = None if parsed.warned is None else parsed.warned[codes]
+    return Parsed(values, parsed.bad[codes], parsed.expected, hints, warned)
 
 
 def coded_text(distinct: np.ndarray, codes: np.ndarray, raw: np.ndarray) -> pd.Series:

@@ -652,6 +652,24 @@ def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
         f"manager{error} [invalid-value]"]
 
 
+def test_a_spreadsheet_error_in_text_is_kept_with_a_warning(problems: Problems) -> None:
+    """An owner looked up from an HR directory that did not have it exports '#N/A': text
+    fields and ids keep what is written (the plan is still checked) and a warning says the
+    cell lost its value. YAML text says so too."""
+    lost = ("is a spreadsheet's error value: the formula that made it failed, and the cell "
+            "holds no value; it is kept as written [spreadsheet-error]")
+    assert problems({
+        "t/plans.csv": "id,role_kind,base_pay,target_variable,owner,name\n"
+                       "p1,service,30000,0,#N/A,#REF!\n#N/A,service,1,0,o,n\n",
+        "t/components.csv": "plan_id,id,kpi,weight\np1,#N/A,fcr,1\n",
+        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  role: '#NAME?'\n"}) == [
+        f"a.yaml:8:3: warning: plan 'p2': role: '#NAME?' {lost}",
+        f"t/components.csv:2: warning: plan 'p1', component '#N/A': id: '#N/A' {lost}",
+        f"t/plans.csv:2: warning: plan 'p1': name: '#REF!' {lost}",
+        f"t/plans.csv:2: warning: plan 'p1': owner: '#N/A' {lost}",
+        f"t/plans.csv:3: warning: plan '#N/A': id: '#N/A' {lost}"]
+
+
 def test_a_workbook_error_value_pasted_without_its_formula_is_its_error_not_missing(
         inputs: Inputs) -> None:
     """'Paste values' over a lookup keeps #N/A as an error cell with no formula: calamine
