@@ -58,7 +58,7 @@ def test_action_inputs_and_steps() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
     assert list(data["inputs"]) == ["paths", "fail-on", "baseline", "waivers", "sarif-file",
-                                    "upload-sarif", "python-version", "cache-key"]
+                                    "upload-sarif", "python-version", "encoding", "cache-key"]
     restore = step("Restore the cache")  # only with a key: without one nothing could read it
     assert restore["if"] == "inputs.cache-key != ''"
     assert restore["uses"].startswith("actions/cache@")
@@ -111,6 +111,20 @@ def test_check_step_with_waivers_and_bad_input(workdir: Path) -> None:
     assert run_check_step(workdir, {"paths": "plans", "waivers": "ci/waivers.yaml"})[0] == 0
     write(workdir, {"plans/c.yaml": "plan: {id: c}\n"})
     assert run_check_step(workdir, {"paths": "plans"})[0] == 2
+
+
+def test_check_step_reads_exports_in_the_encoding_named(workdir: Path) -> None:
+    """Tables exported by Excel on Windows (Windows-1252) stop the check (exit 2) unless the
+    action's encoding input names their encoding, which reaches policycheck as
+    POLICYCHECK_ENCODING; a name that is no encoding stops it too."""
+    assert step("Check the plans")["env"]["POLICYCHECK_ENCODING"] == "${{ inputs.encoding }}"
+    (workdir / "tables").mkdir()
+    (workdir / "tables/plans.csv").write_bytes(
+        "id,name,role_kind,base_pay,target_variable\n"
+        "p1,Prime d'efficacit\xe9,service,30000,0\n".encode("cp1252"))
+    assert run_check_step(workdir, {"paths": "tables"})[0] == 2
+    assert run_check_step(workdir, {"paths": "tables", "encoding": "cp1252"})[0] == 0
+    assert run_check_step(workdir, {"paths": "tables", "encoding": "base64"})[0] == 2
 
 
 def test_check_step_signs_its_cache_with_the_cache_key(workdir: Path) -> None:
