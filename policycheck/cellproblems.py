@@ -17,7 +17,7 @@ import pandas as pd
 
 from policycheck.codes import per_distinct_typed
 from policycheck.errors import Location, Problem, quote
-from policycheck.numberhints import SPREADSHEET_ERROR_HINT, spreadsheet_error_hint
+from policycheck.numberhints import SPREADSHEET_ERROR, spreadsheet_error_hint
 
 
 class Rows:
@@ -120,8 +120,7 @@ def report_spreadsheet_errors(frame: pd.DataFrame, raw: pd.Series, at: np.ndarra
     error value: kept as written (an owner, a name, an id), but its value was lost."""
     rows = Rows(frame, at)
     return rows.problems(field, "spreadsheet-error", label, key, (
-        f"{field}: {quote(value)} is {SPREADSHEET_ERROR_HINT.removeprefix('; it is ')}; it is "
-        "kept as written"
+        f"{field}: {quote(value)} is {SPREADSHEET_ERROR}; it is kept as written"
         for value in raw.take(rows.at).tolist()), severity="warning")
 
 

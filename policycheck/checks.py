@@ -107,7 +107,7 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
         cut = np.zeros(len(frame), dtype=bool)
         for file, sheet in dict.fromkeys(zip(files[mask].tolist(), sheets[mask].tolist(),
                                              strict=True)):
-            plans_table = _unread(unread, file, sheet, "plans")
+            plans_table = _unread_table(unread, file, sheet, "plans")
             if plans_table is None:
                 continue
             rows = mask & (files == file)
@@ -139,7 +139,7 @@ def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
                                for kpi in rows.values("kpi")))
 
 
-def _unread(unread: Unread, file: object, sheet: object, entity: str) -> str | None:
+def _unread_table(unread: Unread, file: object, sheet: object, entity: str) -> str | None:
     """The unread CSV table of ``entity`` beside a CSV table's row; None if there is none."""
     folder = table_folder(str(file), str(sheet or "")) if unread else None
     return None if folder is None else unread.get((folder, entity))
@@ -169,7 +169,7 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
         written."""
         for pay, file, sheet in zip(rows.values("target_variable"), rows.values("src_file"),
                                     rows.values("src_sheet"), strict=True):
-            table = _unread(unread, file, sheet, "components")
+            table = _unread_table(unread, file, sheet, "components")
             yield (f"has no components: {table}, this folder's components table, could not "
                    "be read; the plan is checked once it can be" if table else
                    f"has no components but target_variable is {number_text(pay)}; expected "

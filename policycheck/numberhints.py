@@ -76,13 +76,16 @@ _BRACKETED = re.compile(r"\(\s*([^()+\-]+?)\s*\)")
 _SPREADSHEET_ERROR = re.compile(r"#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
                                 r"FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)",
                                 re.IGNORECASE)
-SPREADSHEET_ERROR_HINT = ("; it is a spreadsheet's error value: the formula that made it "
-                          "failed, and the cell holds no value")
+#: What a spreadsheet's error value is, and the end of a message about a cell holding one.
+SPREADSHEET_ERROR = ("a spreadsheet's error value: the formula that made it failed, and the "
+                     "cell holds no value")
+SPREADSHEET_ERROR_HINT = f"; it is {SPREADSHEET_ERROR}"
 
 
 def spreadsheet_error_hint(value: object) -> str:
     """``SPREADSHEET_ERROR_HINT`` for a cell that holds a spreadsheet's error value (a
-    lookup's ``#N/A`` where an id was expected); empty for any other."""
+    lookup's ``#N/A`` where an id was expected); empty for any other. Every cell problem
+    ends with it where its kind's own hint says nothing (``cellproblems.report_cells``)."""
     if isinstance(value, str) and _SPREADSHEET_ERROR.fullmatch(value.strip()):
         return SPREADSHEET_ERROR_HINT
     return ""
@@ -91,8 +94,6 @@ def spreadsheet_error_hint(value: object) -> str:
 def written_number_hint(text: str, percent: bool = False) -> str:
     """What to write instead of a number formatted for reading (a cell exported as shown);
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
-    if _SPREADSHEET_ERROR.fullmatch(text):
-        return SPREADSHEET_ERROR_HINT
     sign = "%" if percent and text.endswith("%") else ""
     text = text.removesuffix(sign).rstrip()
     bracketed = _BRACKETED.fullmatch(text)
@@ -158,8 +159,6 @@ def _day_alone(day: dt.date) -> str:
 def written_date_hint(text: str) -> str:
     """The dates, YYYY-MM-DD, that ``text`` may mean, as a hint; empty if none. A year of
     two digits is taken to be of this century."""
-    if _SPREADSHEET_ERROR.fullmatch(text):
-        return SPREADSHEET_ERROR_HINT
     timed = _TIMED_DATE.fullmatch(text)
     if timed:
         alone = _date(timed[1], timed[2], timed[3])

@@ -20,6 +20,7 @@ import pandas as pd
 
 from policycheck.codes import typed_codes
 from policycheck.errors import TRUTH_VALUE_HINT, did_you_mean, number_text
+from policycheck.expression.typesystem import DATE_YEARS
 from policycheck.model import BASIS_POINTS, FieldSpec
 from policycheck.numberhints import date_hints, number_hints, spreadsheet_error_hint
 from policycheck.yamlsource import LocatedList, LocatedMap
@@ -130,17 +131,21 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 LARGEST = 2**53
 
 
-def _bounded(values: pd.Series, bad: np.ndarray, hints: pd.Series) -> np.ndarray:
-    """``bad`` with the numbers past ``LARGEST`` too, each given the hint that says so."""
+LARGEST_HINT = f"; at most {LARGEST:,}"
+
+
+def bounded(values: pd.Series, bad: np.ndarray, hints: pd.Series) -> np.ndarray:
+    """``bad`` with the numbers past ``LARGEST`` too, each given ``LARGEST_HINT`` where no
+    other hint says why it is bad (infinity has its own)."""
     huge = values.abs().gt(LARGEST).to_numpy()
-    hints[huge & ~bad] = f"; at most {LARGEST:,}"
+    hints[huge & ~bad] = LARGEST_HINT
     return bad | huge
 
 
 def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     hints = number_hints(raw, bad, percent_as=spec.percent)
-    bad = _bounded(values, bad, hints)
+    bad = bounded(values, bad, hints)
     return Parsed(values.where(~bad, np.nan), bad, "a number", hints)
 
 
@@ -148,7 +153,7 @@ def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     fractional = values.notna().to_numpy() & (values.to_numpy() % 1 != 0)
     hints = number_hints(raw, bad)
-    bad = _bounded(values, bad, hints) | fractional
+    bad = bounded(values, bad, hints) | fractional
     return Parsed(values.where(~bad, np.nan).round().astype("Int64"), bad, "a whole number",
                   hints)
 
@@ -215,10 +220,10 @@ def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
     return Parsed(values, bad, "a date written YYYY-MM-DD", hints)
 
 
-#: The days a date field holds (``datetime64[ns]`` reaches from 1677-09-21 to 2262-04-11).
-_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
-FAR_DATE_HINT = ("; dates are kept from 1678 to 2261: for no end date (an HR system's "
-                 "9999-12-31), leave the cell empty")
+#: The days a date field holds (``DATE_YEARS``, as the rules' dates).
+_EARLIEST, _LATEST = (pd.Timestamp(DATE_YEARS[0], 1, 1), pd.Timestamp(DATE_YEARS[1], 12, 31))
+FAR_DATE_HINT = (f"; dates are kept from {DATE_YEARS[0]} to {DATE_YEARS[1]}: for no end date "
+                 "(an HR system's 9999-12-31), leave the cell empty")
 
 
 def _native_days(raw: pd.Series, kinds: np.ndarray) -> pd.Series:

@@ -415,8 +415,10 @@ def _decode_in(data: bytes, encoding: str, shown: str, problems: list[Problem]) 
     except UnicodeDecodeError as exc:
         line = data[:exc.start].decode(encoding, errors="replace").count("\n") + 1
         expected = "UTF-16 text" if encoding == "utf-16" else f"UTF-8 or {encoding} text"
-        problems.append(Problem(Location(shown, "", line), f"invalid byte 0x{data[exc.start]:02x}"
-                                f" for {encoding}: expected {expected}", "encoding"))
+        span = data[exc.start:exc.end]  # a UTF-16 unit is two bytes
+        bad = f"byte 0x{span[0]:02x}" if len(span) == 1 else f"bytes {span.hex(' ')}"
+        problems.append(Problem(Location(shown, "", line), f"invalid {bad} for {encoding}: "
+                                f"expected {expected}", "encoding"))
         return None
 
 

@@ -276,6 +276,14 @@ def test_utf16_with_a_byte_order_mark_is_read(inputs: Inputs) -> None:
         ["p1", "a.yaml", 3], ["p2", "b.yaml", 3], ["p3", "plans.csv", 2]]
 
 
+def test_utf16_that_does_not_decode_names_its_line_and_bytes(problems: Problems) -> None:
+    """A lone surrogate after the mark: the two bytes of the unit, not one of them."""
+    text = b"\xff\xfe" + "plan:\n  id: p1\n  name: ".encode("utf-16-le") + b"\x00\xd8" + \
+        "ab\n".encode("utf-16-le")
+    assert problems({"a.yaml": text}) == [
+        "a.yaml:3: error: invalid bytes 00 d8 for utf-16: expected UTF-16 text [encoding]"]
+
+
 def test_utf16_without_a_byte_order_mark_is_refused(problems: Problems) -> None:
     assert problems({"a.yaml": PLANS_YAML.encode("utf-16-le"),
                      "plans.csv": PLAN_CSV.encode("utf-16-be")}) == [

@@ -21,8 +21,8 @@ import pandera.pandas as pa
 from policycheck.codes import rows_by_code
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
-from policycheck.numberhints import number_hints
-from policycheck.parsing import LARGEST
+from policycheck.numberhints import number_hints, spreadsheet_error_hint
+from policycheck.parsing import LARGEST, bounded
 from policycheck.tables import column_key
 
 UNIT_COLUMNS = ("employee_id", "team_id")
@@ -170,12 +170,13 @@ def _schema_problems(frame: pd.DataFrame, where: Location, first: int) -> list[P
     bad = np.flatnonzero(frame["value"].isna().to_numpy()
                          & frame["value_text"].notna().to_numpy())
     values = frame["value_text"].take(bad[:ROWS_SHOWN])
-    huge = pd.to_numeric(values, errors="coerce").abs().gt(LARGEST).to_numpy()
     ends = number_hints(values, np.ones(len(values), dtype=bool))
-    ends[huge & ends.eq("").to_numpy()] = f"; at most {LARGEST:,}"  # inf has its own
+    # past the bound, where no hint says more (infinity has its own), as in a plan's cells
+    bounded(pd.to_numeric(values, errors="coerce"), ends.ne("").to_numpy(), ends)
     problems = _rows_at(bad, values.tolist(), where, first, "value_text",
                         "value {value} is not a number: expected a number", "bad-value",
-                        ends.tolist())
+                        [end or spreadsheet_error_hint(value)
+                         for end, value in zip(ends, values, strict=True)])
     problems += _rows(frame["unit"].isna().to_numpy(), frame, where, first, "unit",
                       "employee_id or team_id is required", "missing-field")
     checked = frame.drop(columns=["value_text", "unit", "unit_kind"])

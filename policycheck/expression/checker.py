@@ -37,7 +37,7 @@ from policycheck.expression.syntax import (
     String,
     Unary,
 )
-from policycheck.expression.typesystem import Param, Scope, Type, Typed
+from policycheck.expression.typesystem import DATE_YEARS, Param, Scope, Type, Typed
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EQUALITY = frozenset({Type.NUMBER, Type.STRING, Type.BOOL, Type.DATE})
@@ -102,8 +102,10 @@ def _date(typed: Typed, other: Typed) -> Typed:
     if not valid:
         message = f"'{node.value}' is not a valid date: expected YYYY-MM-DD"
         raise ExpressionError(message, node.offset, node.length)
-    if not 1678 <= day.year <= 2261:  # as a date field holds: nanoseconds wrap past 2262
-        message = f"'{node.value}' is past the dates kept: expected a date from 1678 to 2261"
+    first, last = DATE_YEARS
+    if not first <= day.year <= last:
+        message = (f"'{node.value}' is past the dates kept: expected a date from {first} to "
+                   f"{last}")
         raise ExpressionError(message, node.offset, node.length)
     return replace(typed, type=Type.DATE)
 

@@ -16,6 +16,10 @@ from typing import Any
 
 from policycheck.expression.syntax import Node
 
+#: The years a date holds, field or literal: dates are datetime64[ns], which reaches from
+#: 1677-09-21 to 2262-04-11 (numpy wraps a day past it: 9999-12-31 became 1816-03-29).
+DATE_YEARS = (1678, 2261)
+
 
 class Type(enum.Enum):
     NUMBER = "number"  # float64, missing = NaN
