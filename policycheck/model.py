@@ -84,6 +84,10 @@ class FieldSpec:
     #: write it: ``multiple`` (a cap of 150% is 1.5), ``hundred`` (50% is 50) or ``measure``
     #: (85% is 85 on a percent measure); empty: a percent means nothing here.
     percent: str = ""
+    #: For a date that starts or ends a period (``start``, ``end``): a day past the years
+    #: kept on that side is no date, as HR systems write an open period (9999-12-31 for no
+    #: end date, 0001-01-01 for no start date); empty: such a day is a problem.
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,8 @@ PLAN = EntitySpec(
         F("pay_floor", "num", minimum=0, doc="guaranteed annual minimum"),
         F("target_variable", "num", required=True, minimum=0),
         F("max_variable", "num", minimum=0, doc="null or absent: uncapped"),
-        F("effective_from", "date"),
-        F("effective_to", "date"),
+        F("effective_from", "date", period="start"),
+        F("effective_to", "date", period="end"),
         F("owner", "str"),
         F("duties", "list"),
         F("clawback_triggers", "list", choices=CLAWBACK_TRIGGERS),
@@ -208,8 +212,8 @@ CAMPAIGN = EntitySpec(
         F("name", "str", required=True),
         F("kpi", "str", required=True),
         F("multiplier", "num", minimum=0, percent="multiple"),
-        F("start", "date"),
-        F("end", "date"),
+        F("start", "date", period="start"),
+        F("end", "date", period="end"),
     ),
 )
 

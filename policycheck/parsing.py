@@ -211,10 +211,10 @@ def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
         parsed[again] = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d")
     days = parsed.where(is_str, _native_days(raw, kinds))
     # the model keeps nanoseconds, from 1677 to 2262: 9999-12-31, an HR system's "no end
-    # date", stopped the run with an internal error
+    # date", stopped the run with an internal error; it is no date in a period's end
     far = days.notna().to_numpy() & ~days.between(_EARLIEST, _LATEST).to_numpy()
     values = days.where(~far).astype("datetime64[ns]")
-    bad = present & values.isna().to_numpy()
+    bad = present & values.isna().to_numpy() & ~(far & _open(days, spec.period))
     hints = date_hints(raw, bad & ~far)
     hints[far] = FAR_DATE_HINT
     return Parsed(values, bad, "a date written YYYY-MM-DD", hints)
@@ -222,8 +222,17 @@ def parse_date(raw: pd.Series, spec: FieldSpec) -> Parsed:
 
 #: The days a date field holds (``DATE_YEARS``, as the rules' dates).
 _EARLIEST, _LATEST = (pd.Timestamp(DATE_YEARS[0], 1, 1), pd.Timestamp(DATE_YEARS[1], 12, 31))
-FAR_DATE_HINT = (f"; dates are kept from {DATE_YEARS[0]} to {DATE_YEARS[1]}: for no end date "
-                 "(an HR system's 9999-12-31), leave the cell empty")
+FAR_DATE_HINT = f"; dates are kept from {DATE_YEARS[0]} to {DATE_YEARS[1]}"
+
+
+def _open(days: pd.Series, period: str) -> np.ndarray:
+    """Which days leave a period open on its side (``FieldSpec.period``): past the last
+    day kept for an end, before the first for a start."""
+    if period == "end":
+        return (days > _LATEST).to_numpy(dtype=bool)
+    if period == "start":
+        return (days < _EARLIEST).to_numpy(dtype=bool)
+    return np.zeros(len(days), dtype=bool)
 
 
 def _native_days(raw: pd.Series, kinds: np.ndarray) -> pd.Series:

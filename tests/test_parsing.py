@@ -528,18 +528,58 @@ def test_a_date_time_at_midnight_is_its_day_in_yaml_and_tables(inputs: Inputs,
 
 def test_a_date_past_what_a_date_field_holds_is_a_problem_not_a_crash(
         problems: Problems) -> None:
-    """HR systems write 9999-12-31 for "no end date": past 2262, where the model's dates
-    end, it stopped the run with an internal error (OutOfBoundsDatetime), from a table
-    cell and from a YAML date alike."""
-    hint = ("expected a date written YYYY-MM-DD; dates are kept from 1678 to 2261: for no "
-            "end date (an HR system's 9999-12-31), leave the cell empty [invalid-value]")
+    """Past 2262 and before 1678, where the model's dates end, a date stopped the run with
+    an internal error (OutOfBoundsDatetime), from a table cell and from a YAML date alike.
+    Where it cannot mean an open period (a start past 2261, an end before 1678) it is a
+    problem."""
+    hint = ("expected a date written YYYY-MM-DD; dates are kept from 1678 to 2261 "
+            "[invalid-value]")
     assert problems({
         "t/plans.csv": "id,role_kind,base_pay,target_variable,effective_from,effective_to\n"
-                       "p1,service,30000,0,1066-10-14,9999-12-31\n",
-        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  effective_to: 9999-12-31\n"}) == [
-        f"a.yaml:8:3: error: plan 'p2': effective_to: got 9999-12-31, {hint}",
-        f"t/plans.csv:2: error: plan 'p1': effective_from: got '1066-10-14', {hint}",
-        f"t/plans.csv:2: error: plan 'p1': effective_to: got '9999-12-31', {hint}"]
+                       "p1,service,30000,0,3000-01-01,1066-10-14\n",
+        "t/components.csv": "plan_id,kpi,weight\np1,fcr,1\n",
+        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  effective_from: 9999-12-31\n"
+                  "  campaigns:\n    - {name: Jan, kpi: fcr, start: 2027-01-01, end: 1600-01-01}\n"
+    }) == [
+        f"a.yaml:8:3: error: plan 'p2': effective_from: got 9999-12-31, {hint}",
+        f"a.yaml:10:48: error: plan 'p2', campaign 'Jan': end: got 1600-01-01, {hint}",
+        f"t/plans.csv:2: error: plan 'p1': effective_from: got '3000-01-01', {hint}",
+        f"t/plans.csv:2: error: plan 'p1': effective_to: got '1066-10-14', {hint}"]
+
+
+def test_an_hr_systems_open_period_is_no_date(inputs: Inputs) -> None:
+    """HR systems write 9999-12-31 for "no end date" (Oracle 4712-12-31) and 0001-01-01
+    for "no start date": in a period's end or start, a day past the years kept on that
+    side is no date, as an empty cell is, from YAML, a CSV export and a workbook alike."""
+    openpyxl = pytest.importorskip("openpyxl")
+    inputs({"y/a.yaml": PLAN_YAML + "  effective_from: 0001-01-01\n  effective_to: 9999-12-31\n"
+                                    "  campaigns:\n    - {name: Jan, kpi: fcr, start: 2027-01-01,"
+                                    " end: 4712-12-31}\n",
+            "t/plans.csv": "id,role_kind,base_pay,target_variable,effective_from,effective_to\n"
+                           "p1,service,30000,3000,0001-01-01,9999-12-31 00:00:00\n",
+            "t/components.csv": "plan_id,kpi,weight\np1,fcr,1\n",
+            "t/campaigns.csv": "plan_id,name,kpi,start,end\np1,Jan,fcr,2027-01-01,4712-12-31\n"})
+    book = openpyxl.Workbook()
+    book.active.title = "plans"
+    book["plans"].append(["id", "role_kind", "base_pay", "target_variable", "effective_from",
+                          "effective_to"])
+    # a workbook's dates start in 1900: an earlier day is text
+    book["plans"].append(["p1", "service", 30000, 3000, "0001-01-01",
+                          dt.datetime(9999, 12, 31)])
+    book.create_sheet("components").append(["plan_id", "kpi", "weight"])
+    book["components"].append(["p1", "fcr", 1])
+    book.create_sheet("campaigns").append(["plan_id", "name", "kpi", "start", "end"])
+    book["campaigns"].append(["p1", "Jan", "fcr", dt.datetime(2027, 1, 1),
+                              dt.datetime(4712, 12, 31)])
+    book.save("book.xlsx")
+    for where in ("y", "t", "book.xlsx"):
+        model = load_model([where])
+        assert [str(p) for p in model.problems] == []
+        assert model.plans[["effective_from", "effective_to"]].isna().values.tolist() == [
+            [True, True]]
+        campaigns = model.frames["campaigns"]
+        assert (campaigns["start"].tolist(), campaigns["end"].isna().tolist()) == (
+            [pd.Timestamp("2027-01-01")], [True])
 
 
 def test_a_date_time_in_a_text_field_stays_as_written(inputs: Inputs) -> None:
