@@ -317,13 +317,19 @@ def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
         unknown = [[i for i in v.split(";") if i not in allowed] for v in lists.tolist()]
         wrong = np.array([bool(u) for u in unknown] + [False], dtype=bool)[codes]
         bad = bad | wrong
-        said = [f" ('{u[0]}' is not one{did_you_mean(u[0], allowed)})" if u else ""
-                for u in unknown]
+        # a failed formula's error value is the whole cell, which ``report_cells`` names
+        said = [f" ('{u[0]}' is not one{did_you_mean(u[0], allowed)})"
+                if u and not spreadsheet_error_hint(v) else ""
+                for u, v in zip(unknown, lists, strict=True)]
         hints = pd.Series(np.array([*said, ""], dtype=object)[codes], index=values.index,
                           dtype=object)
         expected = f"a list of: {', '.join(spec.choices)}"
-    return Parsed(values.where(~bad, None), bad, expected,
-                  _with_truth_hints(hints, truth, raw.index))
+    kept = values.where(~bad, None)
+    # a cell's text (a YAML list names its items): ``report_spreadsheet_errors`` quotes it
+    written = [text if isinstance(cell, str) else None
+               for text, cell in zip(kept.tolist(), raw.tolist(), strict=True)]
+    return Parsed(kept, bad, expected, _with_truth_hints(hints, truth, raw.index),
+                  _spreadsheet_errors(written))
 
 
 def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:

@@ -38,7 +38,7 @@ from policycheck.errors import (
     quote,
 )
 from policycheck.limits import read_within_limit
-from policycheck.numberhints import written_date_hint
+from policycheck.numberhints import spreadsheet_error_hint, written_date_hint
 from policycheck.parsing import written_day
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
@@ -169,7 +169,8 @@ def _waiver(item: Any, where: Location, problems: list[Problem]) -> Waiver | Non
     written = item.get("expires")
     expires = written_day(written)
     if expires is None and written not in (None, ""):
-        hint = written_date_hint(written.strip()) if isinstance(written, str) else ""
+        hint = (written_date_hint(written.strip()) or spreadsheet_error_hint(written)
+                if isinstance(written, str) else "")
         problems.append(Problem(at("expires"), f"'expires' is {quote(written)};"
                                 f" expected a date, YYYY-MM-DD{hint}", "waiver-type"))
     if len(problems) > before or expires is None:

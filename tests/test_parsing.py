@@ -677,14 +677,18 @@ def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
     id, a KPI, a choice or a truth value holding it says so, not only that it is unknown."""
     error = SPREADSHEET_ERROR
     assert problems({
-        "plans.csv": "id,role_kind,base_pay,target_variable,customer_facing\n"
-                     "p1,#N/A,30000,3000,#NAME?\n",
+        "plans.csv": "id,role_kind,base_pay,target_variable,customer_facing,"
+                     "clawback_triggers\n"
+                     "p1,#N/A,30000,3000,#NAME?,#N/A\n",
         "components.csv": "plan_id,kpi,weight\np1,#N/A,0.5\n#N/A,fcr,1\np1,fcr,0.5\n"}) == [
         "components.csv:2: error: plan 'p1', component '#N/A': kpi: unknown KPI '#N/A', "
         f"expected a KPI of the built-in library or the organisation's catalog{error} "
         "[unknown-kpi]",
         "components.csv:3: error: plan '#N/A', component 'fcr': plan_id: got '#N/A', expected "
         f"the id of a plan defined in the inputs{error} [unknown-plan]",
+        "plans.csv:2: error: plan 'p1': clawback_triggers: got '#N/A', expected a list of: "
+        "rework, complaint_upheld, cancellation, mis_sale, repeat_contact, repeat_visit"
+        f"{error} [invalid-value]",
         f"plans.csv:2: error: plan 'p1': customer_facing: got '#NAME?', expected true or "
         f"false{error} [invalid-value]",
         "plans.csv:2: error: plan 'p1': role_kind: got '#N/A', expected one of service, "
@@ -699,12 +703,15 @@ def test_a_spreadsheet_error_in_text_is_kept_with_a_warning(problems: Problems) 
     lost = ("is a spreadsheet's error value: the formula that made it failed, and the cell "
             "holds no value; it is kept as written [spreadsheet-error]")
     assert problems({
-        "t/plans.csv": "id,role_kind,base_pay,target_variable,owner,name\n"
-                       "p1,service,30000,0,#N/A,#REF!\n#N/A,service,1,0,o,n\n",
+        "t/plans.csv": "id,role_kind,base_pay,target_variable,owner,name,duties\n"
+                       "p1,service,30000,0,#N/A,#REF!,#N/A\n#N/A,service,1,0,o,n,\n",
         "t/components.csv": "plan_id,id,kpi,weight\np1,#N/A,fcr,1\n",
-        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  role: '#NAME?'\n"}) == [
+        "a.yaml": PLAN_YAML.replace("p1", "p2") + "  role: '#NAME?'\n  duties: '#N/A'\n"
+    }) == [
         f"a.yaml:8:3: warning: plan 'p2': role: '#NAME?' {lost}",
+        f"a.yaml:9:3: warning: plan 'p2': duties: '#N/A' {lost}",
         f"t/components.csv:2: warning: plan 'p1', component '#N/A': id: '#N/A' {lost}",
+        f"t/plans.csv:2: warning: plan 'p1': duties: '#N/A' {lost}",
         f"t/plans.csv:2: warning: plan 'p1': name: '#REF!' {lost}",
         f"t/plans.csv:2: warning: plan 'p1': owner: '#N/A' {lost}",
         f"t/plans.csv:3: warning: plan '#N/A': id: '#N/A' {lost}"]

@@ -219,6 +219,7 @@ waivers:
   - just text
   - {rule: gate.missing, plan: risky-2027, reason: r, owner: o, expires: 06/30/2027}
   - {rule: gate.missing, plan: risky-2027, reason: r, owner: o, expires: 2027-06-30 18:00}
+  - {rule: gate.missing, plan: risky-2027, reason: r, owner: o, expires: '#N/A'}
 """})
     code, out, err = run(capsys, "check", "plans", "--waivers", "waivers.yaml")
     assert (code, out) == (2, "")
@@ -239,6 +240,9 @@ waivers:
         "did you mean '2027-06-30'? [waiver-type]",
         "waivers.yaml:17:65: error: 'expires' is '2027-06-30 18:00'; expected a date, "
         "YYYY-MM-DD; write the day alone: '2027-06-30' [waiver-type]",
+        "waivers.yaml:18:65: error: 'expires' is '#N/A'; expected a date, YYYY-MM-DD; it is "
+        "a spreadsheet's error value: the formula that made it failed, and the cell holds no "
+        "value [waiver-type]",
         "policycheck: error: the waivers file waivers.yaml is not valid",
     ]
 
