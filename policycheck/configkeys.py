@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import Location, did_you_mean, display_path, quote
+from policycheck.limits import ENCODING_EXPECTED, ENCODING_VARIABLE, text_encoding
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
@@ -50,6 +51,9 @@ KEYS: dict[str, Key] = {
     "baseline": Key("path", None, "POLICYCHECK_BASELINE", "--baseline", "the baseline file"),
     "warn_expiring": Key("days", 14, "POLICYCHECK_WARN_EXPIRING", "--warn-expiring",
                          "warn about waivers that expire within this many days"),
+    "encoding": Key("encoding", None, ENCODING_VARIABLE, "--encoding",
+                    "encoding of the input files that are not UTF-8 (cp1252: Excel's CSV on "
+                    "Windows)"),
 }
 
 
@@ -196,6 +200,11 @@ def check_value(key: str, raw: Any, base: Path, cwd: Path,
         if not isinstance(raw, str) or not raw.strip():
             raise BadValue(raw, "expected a file name")
         value, items = _path(raw.strip(), base, cwd), {}
+    elif kind == "encoding":
+        value = text_encoding(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+        if value is None:
+            raise BadValue(raw, ENCODING_EXPECTED)
+        items = {}
     else:  # days
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
             raise BadValue(raw, "expected a whole number of days, 0 or more")

@@ -90,11 +90,21 @@ def fallback_encoding() -> str:
     name = os.environ.get(ENCODING_VARIABLE, "").strip()
     if not name:
         return ""
+    canonical = text_encoding(name)
+    if canonical is None:
+        raise UsageError(f"--encoding {name!r} (or {ENCODING_VARIABLE}): {ENCODING_EXPECTED}")
+    return canonical
+
+
+ENCODING_EXPECTED = "expected the name of a text encoding, such as cp1252 or latin-1"
+
+
+def text_encoding(name: str) -> str | None:
+    """Python's name for the text encoding ``name`` (``cp1252`` for ``windows-1252``);
+    None if it names none."""
     try:
         info = codecs.lookup(name)
     except LookupError:
-        info = None
-    if info is None or not info._is_text_encoding:  # base64 and the like turn bytes to bytes
-        raise UsageError(f"--encoding {name!r} (or {ENCODING_VARIABLE}): expected the name "
-                         "of a text encoding, such as cp1252 or latin-1")
-    return info.name
+        return None
+    # base64 and the like turn bytes to bytes
+    return info.name if info._is_text_encoding else None

@@ -35,6 +35,7 @@ warn_expiring: 14             # warn about waivers that expire within this many 
 # baseline: policycheck-baseline.json  # only findings not in it fail; write it once with
 #                                      # policycheck check plans/ --write-baseline FILE
 # outputs: [sarif:policycheck.sarif]   # reports written on every run, FORMAT:FILE
+# encoding: cp1252            # input files that are not UTF-8 (Excel's CSV on Windows)
 """
 
 WAIVERS = """\

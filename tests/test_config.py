@@ -122,6 +122,7 @@ def test_precedence_flags_over_environment_over_file(
         "waivers": (None, "default"),
         "baseline": (None, "default"),
         "warn_expiring": (30, "policycheck.yaml:8"),
+        "encoding": (None, "default"),
     }
 
 
@@ -146,6 +147,7 @@ outputs                                  -           default
 waivers                                  -           default
 baseline                                 -           default
 warn_expiring                            30          policycheck.yaml:8
+encoding                                 -           default
 """
 
 
@@ -285,7 +287,7 @@ def test_unknown_rules_and_parameters_in_the_config_file(
 @pytest.mark.parametrize("text, message", [
     ("- fail_on\n", "policycheck.yaml:1:1: error: the config file must be a mapping of "
                     "settings: rules, select, ignore, severity, params, fail_on, format, "
-                    "outputs, waivers, baseline, warn_expiring [config-shape]"),
+                    "outputs, waivers, baseline, warn_expiring, encoding [config-shape]"),
     ("fail_on: [high\n", "policycheck.yaml:2:1: error: YAML syntax error: while parsing a "
                          "flow sequence; did not find expected ',' or ']' "
                          "[yaml-syntax]"),

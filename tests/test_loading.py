@@ -332,6 +332,35 @@ def test_files_in_another_encoding_are_read_in_the_one_named(
     assert main(["validate", *inputs_only]) == 0
 
 
+def test_the_config_file_names_the_encoding_below_the_flag_and_the_variable(
+        inputs: Inputs, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``encoding:`` in policycheck.yaml, set once for a team's Windows exports, holds for
+    every command that reads plans; ``--encoding`` and the variable come before it, and a
+    name that is no text encoding is a problem where it is written."""
+    inputs({"plans.csv": "id,name,role_kind,base_pay,target_variable\n"
+                         "p1,Prime d'efficacit\xe9,service,30000,0\n".encode("cp1252"),
+            "policycheck.yaml": "fail_on: none\nencoding: windows-1252\n"})
+    for command in (["validate", "plans.csv"], ["check", "plans.csv"],
+                    ["export", "plans.csv", "--csv", "out"]):
+        assert main(command) == 0, capsys.readouterr()
+    capsys.readouterr()
+    written = Path("out/plans.csv").read_text(encoding="utf-8").splitlines()
+    assert written[1].split(",")[:2] == ["p1", "Prime d'efficacit\xe9"]
+    assert main(["--encoding", "ascii", "validate", "plans.csv"]) == 2
+    assert "invalid byte 0xe9 for ascii" in capsys.readouterr().out
+    monkeypatch.setenv("POLICYCHECK_ENCODING", "ascii")
+    assert main(["validate", "plans.csv"]) == 2
+    assert "invalid byte 0xe9 for ascii" in capsys.readouterr().out
+    monkeypatch.delenv("POLICYCHECK_ENCODING")
+    Path("policycheck.yaml").write_text("encoding: base64\n", encoding="utf-8")
+    assert main(["validate", "plans.csv"]) == 2
+    assert capsys.readouterr().err == (
+        "policycheck.yaml:1:1: error: 'encoding' is 'base64'; expected the name of a text "
+        "encoding, such as cp1252 or latin-1 [config-type]\n"
+        "policycheck: error: the config file policycheck.yaml is not valid\n")
+
+
 def test_utf16_without_its_mark_is_read_when_named(inputs: Inputs) -> None:
     inputs({"plans.csv": PLAN_CSV.encode("utf-16-le")})
     assert load_model(["."]).plans_read == 0

@@ -45,13 +45,13 @@ from policycheck.limits import ENCODING_VARIABLE, fallback_encoding
 @click.option("--encoding", metavar="NAME",
               help="Encoding of the input files that are not UTF-8, such as cp1252 (Excel's "
                    "plain CSV on Windows). Default: such files are an error. "
-                   f"Environment: {ENCODING_VARIABLE}.")
+                   f"Environment: {ENCODING_VARIABLE}; config file: encoding.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, config_file: str | None,
         max_file_size: float | None, encoding: str | None) -> None:
     """Check compensation plans for incentives that push people toward speed, cost or
     volume over the customer."""
-    ctx.obj = {"debug": debug, "config": config_file}
+    ctx.obj = {"debug": debug, "config": config_file, "encoding": encoding}
     if max_file_size is not None:
         os.environ["POLICYCHECK_MAX_FILE_SIZE"] = str(max_file_size)
     if encoding is not None:

@@ -13,6 +13,7 @@ from policycheck.cli.options import (
     RULE_SETTINGS,
     RUN_FLAGS,
     caching,
+    configured_encoding,
     distinct_paths,
     progress,
     settings_of,
@@ -37,6 +38,7 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
     Exit 0 when every input is valid, 2 when any is not."""
     from policycheck.validation import load_model
 
+    configured_encoding()
     with caching(no_cache), progress(quiet) as step:
         if step is not None:
             step("reading and validating plans", None)

@@ -13,6 +13,7 @@ import click
 from policycheck.errors import (
     did_you_mean,
 )
+from policycheck.limits import ENCODING_VARIABLE
 from policycheck.progress import Progress
 
 
@@ -156,9 +157,20 @@ def settings_of(ctx: click.Context, options: dict[str, Any], **flags: Any) -> An
              "params": pairs(options.get("params", ()), "--param"),
              "fail_on": options.get("fail_on"), "waivers": options.get("waivers"),
              "warn_expiring": options.get("warn_expiring"),
-             "baseline": options.get("baseline"), "outputs": options.get("outputs"), **flags}
+             "baseline": options.get("baseline"), "outputs": options.get("outputs"),
+             "encoding": (ctx.obj or {}).get("encoding"), **flags}
     config = options.get("config_file") or (ctx.obj or {}).get("config")
-    return resolve(given, config=config)
+    settings = resolve(given, config=config)
+    if settings["encoding"]:  # the flag's and the variable's are set already (``cli``)
+        os.environ[ENCODING_VARIABLE] = settings["encoding"]
+    return settings
+
+
+def configured_encoding() -> None:
+    """The config file's ``encoding`` for a command that reads inputs and no other
+    setting (``validate``, ``export``, ``analyze``): the file is read, and checked, as
+    ``check`` reads it."""
+    settings_of(click.get_current_context(), {})
 
 
 def distinct_paths(paths: tuple[str, ...]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from policycheck.cli.options import RUN_FLAGS, caching, progress
+from policycheck.cli.options import RUN_FLAGS, caching, configured_encoding, progress
 from policycheck.cli.output import echo_problems
 from policycheck.errors import (
     EXIT_OK,
@@ -51,6 +51,7 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
 
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
+    configured_encoding()
     with caching(no_cache), progress(quiet) as step:
         stage = step or silent
         stage("reading and validating plans", None)

@@ -13,6 +13,7 @@ from policycheck.cli.options import (
     RULE_SETTINGS,
     RUN_FLAGS,
     caching,
+    configured_encoding,
     distinct_paths,
     pairs,
     progress,
@@ -142,6 +143,7 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
 
+    configured_encoding()
     with caching(no_cache), progress(quiet) as step:
         evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
                                fail_on=fail_on, progress=step)
