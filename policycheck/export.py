@@ -8,6 +8,7 @@ the same frames, which the test suite checks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
@@ -143,7 +144,8 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
               if not table.empty or name in ("plans", "components")}
     for name in tables:  # every target checked before anything is written
         refuse_target(folder / f"{name}.csv", model.files)
-    folder.mkdir(parents=True, exist_ok=True)
+    with writing(folder, folder=True):
+        folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, table in tables.items():
         target = folder / f"{name}.csv"
@@ -209,17 +211,18 @@ def save_workbook(book: Any, target: Path,
                   ) -> Path:
     """Save an openpyxl workbook whole or not at all, with fixed dates (same content, same
     bytes) and ordinary file permissions; ``rewrite`` as for ``fix_workbook_dates``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
-    os.close(handle)
-    try:
-        book.save(temporary)
-        fix_workbook_dates(Path(temporary), rewrite)
-        os.chmod(temporary, _default_mode())
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
+        os.close(handle)
+        try:
+            book.save(temporary)
+            fix_workbook_dates(Path(temporary), rewrite)
+            os.chmod(temporary, _default_mode())
+            os.replace(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
     return target
 
 
@@ -329,20 +332,37 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
                              "overwrite it: expected another output file")
 
 
+@contextlib.contextmanager
+def writing(target: Path, folder: bool = False) -> Iterator[None]:
+    """An output the system will not let us write (a read-only folder, a full disk, a
+    file where its folder should be) is an error naming it (exit 2), not an internal one.
+    ``folder``: the target is a folder to write files into."""
+    try:
+        yield
+    except OSError as exc:
+        below = [target, *target.parents] if folder else list(target.parents)
+        file = next((path for path in below if path.exists() and not path.is_dir()), None)
+        why = (f"{display_path(file)} is a file, expected a folder" if file is not None
+               else exc.strerror or str(exc))
+        raise UsageError(f"{display_path(target)}: cannot write it: {why}") from None
+
+
 def atomic_write(target: Path, data: bytes | Iterable[Piece]) -> None:
     """Write to a temporary file beside the target, then rename: never a half file. ``data``
     may come in pieces (a streamed report): a failure part way leaves no file."""
     refuse_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            if isinstance(data, bytes):
-                stream.write(data)
-            else:
-                write_pieces(stream, data)
-        os.chmod(temporary, _default_mode())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                if isinstance(data, bytes):
+                    stream.write(data)
+                else:
+                    write_pieces(stream, data)
+            # mkstemp makes 0600; outputs are ordinary files
+            os.chmod(temporary, _default_mode())
+            os.replace(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
