@@ -83,6 +83,10 @@ def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Pa
                     yield child, False
         elif path.is_file():
             yield path, True
+        elif path.exists():  # a device, a pipe, a socket: /dev/stdin, /dev/zero
+            loaded.records.problems.append(Problem(
+                Location(display_path(given)), "is not a file or a folder (a device, a pipe "
+                "or a socket): expected a file or a folder of plans", "missing-path"))
         else:
             loaded.records.problems.append(Problem(
                 Location(display_path(given)), "no such file or folder", "missing-path"))

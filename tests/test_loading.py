@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import threading
 import time
 import zipfile
@@ -698,6 +699,19 @@ def test_unrecognised_files_in_a_folder_and_named(problems: Problems) -> None:
         "notes.txt: error: no such file or folder [missing-path]",
         "other.yaml:1:1: error: not a plan file or KPI catalog: expected a top-level 'plan', "
         "'plans' or 'kpis' key [unrecognised-file]"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_device_or_a_pipe_named_is_said_to_be_one(inputs: Inputs) -> None:
+    """/dev/stdin or a named pipe is neither a file nor a folder: it is said so, not that
+    it does not exist (and is never read, which could wait for ever)."""
+    inputs({})
+    os.mkfifo("plans.yaml")
+    model = load_model(["plans.yaml", "gone.yaml"])
+    assert [str(p) for p in model.problems] == [
+        "gone.yaml: error: no such file or folder [missing-path]",
+        "plans.yaml: error: is not a file or a folder (a device, a pipe or a socket): "
+        "expected a file or a folder of plans [missing-path]"]
 
 
 def test_named_file_of_another_kind(problems: Problems, tmp_path: Path) -> None:
