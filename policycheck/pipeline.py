@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from policycheck.baseline import apply_baseline, read_baseline
+from policycheck.configkeys import FAIL_LEVELS
 from policycheck.engine import compile_rules, evaluate
-from policycheck.errors import Problem
+from policycheck.errors import Problem, UsageError
 from policycheck.model import Model
 from policycheck.profile import pressure_profile
 from policycheck.progress import Progress, silent
@@ -54,8 +55,10 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     with ``("", None)`` after each rule of the evaluate stage.
     """
     step = progress or silent
+    fail_on, today = _gate_arguments(fail_on, today)
     if configured is None:
-        configured = _configure(rules, select_ids, ignore_ids, params, severities)
+        configured = _configure(_items(rules), _items(select_ids), _items(ignore_ids), params,
+                                severities)
     compiled = compile_rules(configured)
     loaded_waivers = load_waivers(Path(waivers)) if waivers else None
     recorded = read_baseline(Path(baseline)) if baseline else None
@@ -75,6 +78,28 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
                   profiles=(pressure_profile(model.frames, frames.headcount) if profiles
                             else pd.DataFrame()),
                   model_frames=model.frames if model_frames else None)
+
+
+def _items(given: Any) -> list[Any]:
+    """A sequence argument, where one name alone (``select_ids="gate"``, ``rules="ours/"``)
+    is that name, not its letters."""
+    return [given] if isinstance(given, (str, Path)) else list(given)
+
+
+def _gate_arguments(fail_on: Any, today: Any) -> tuple[str, datetime.date | None]:
+    """``fail_on`` and ``today`` as given to the Python API, checked as the CLI checks
+    them: UsageError for a level or a date that is none."""
+    if fail_on not in FAIL_LEVELS:
+        raise UsageError(f"fail_on {fail_on!r}: expected one of {', '.join(FAIL_LEVELS)}")
+    if isinstance(today, str):
+        try:
+            today = datetime.date.fromisoformat(today)
+        except ValueError:
+            raise UsageError(f"today {today!r}: expected a date, YYYY-MM-DD") from None
+    elif isinstance(today, datetime.datetime) or not isinstance(today, (datetime.date,
+                                                                        type(None))):
+        raise UsageError(f"today {today!r}: expected a date, YYYY-MM-DD")
+    return fail_on, today
 
 
 def _configure(rules: Sequence[str | Path], select_ids: Sequence[str],

@@ -64,3 +64,29 @@ def test_every_misaligned_plan_draws_a_high_or_critical_finding(
     _, plans = run(["validate", "sample_data/yaml", "--format", "json"], capsys)
     misaligned = set(json.loads(plans)["valid_plans"]) - set(BALANCED)
     assert sorted(misaligned - flagged) == []
+
+
+def test_the_python_api_takes_its_arguments_as_the_cli_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``policycheck.check`` returns the report the CLI renders; one name alone is that
+    name (``select_ids="gate"`` selected the rules matching 'g', 'a', 't' and 'e'), and a
+    level or a date that is none is refused when called (``fail_on="hgh"`` failed later,
+    with a KeyError, when the report's exit code was read)."""
+    import policycheck
+    from policycheck.errors import UsageError
+
+    monkeypatch.chdir(ROOT)
+    report = policycheck.check("sample_data/yaml")
+    assert (report.exit_code, len(report.findings)) == (1, 121)
+    gates = policycheck.check(["sample_data/yaml"], select_ids="gate", fail_on="critical")
+    assert set(gates.findings["rule_id"].str.partition(".")[0]) == {"gate"}
+    assert gates.exit_code == 0
+    assert len(policycheck.check("sample_data/yaml", ignore_ids=["gate"]).findings) == (
+        121 - len(gates.findings))
+    for options, message in [
+            ({"fail_on": "hgh"}, "fail_on 'hgh': expected one of critical, high, medium, low, "
+                                 "info, none"),
+            ({"today": "next june"}, "today 'next june': expected a date, YYYY-MM-DD")]:
+        with pytest.raises(UsageError) as raised:
+            policycheck.check("sample_data/yaml", **options)
+        assert str(raised.value) == message
