@@ -178,6 +178,9 @@ def render_text(diff: Diff) -> str:
     if diff.old.errors:
         lines.append(f"note: the old version has {len(diff.old.errors)} error"
                      f"{'s' * (len(diff.old.errors) != 1)}; its invalid plans are not compared")
+        # a path missing on the old side (a typo, or a folder new in this change) is said
+        lines += [f"note: the old version's {p.location.file}: {p.message}"
+                  for p in diff.old.errors if p.code == "missing-path"]
     if len(diff.mix):
         lines.append("Incentive mix (share of target variable pay):")
         lines += [f"  {plan}: {mix_text(diff, plan)}" for plan in diff.mix_plans]

@@ -170,6 +170,18 @@ def test_a_side_without_findings(versions: Path, capsys: pytest.CaptureFixture[s
     assert f"findings: {counts}." in out
 
 
+def test_an_old_side_that_is_missing_is_named(versions: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """An old path that does not exist (a typo, or a folder this change adds) is compared
+    as having no plans, and the note says which path it was."""
+    code, out, _ = run(capsys, "diff", "olld", "new")
+    assert code == 1
+    assert out.splitlines()[:3] == [
+        "note: the old version has 1 error; its invalid plans are not compared",
+        "note: the old version's olld: no such file or folder",
+        "Plans added: a-2027, b-2027, d-2027"]
+
+
 def test_invalid_new_version_exits_2(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(versions / "new", {"e.yaml": "plan: {id: e-2027}\n"})
     code, out, _ = run(capsys, "diff", "old", "new")
