@@ -142,10 +142,9 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
     """One CSV per non-empty table; written to temporary names, then renamed."""
     tables = {name: table for name, table in table_frames(model).items()
               if not table.empty or name in ("plans", "components")}
+    writable(folder, folder=True)
     for name in tables:  # every target checked before anything is written
         refuse_target(folder / f"{name}.csv", model.files)
-    with writing(folder, folder=True):
-        folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, table in tables.items():
         target = folder / f"{name}.csv"
@@ -321,8 +320,10 @@ def _default_mode() -> int:
 
 
 def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
-    """UsageError when ``target`` cannot be an output: a folder, or one of the input files
-    (a report written over the plans it checked would lose them)."""
+    """UsageError when ``target`` cannot be an output: a folder, one of the input files (a
+    report written over the plans it checked would lose them), or a place the system will
+    not let us write (``writing``), told before the run and any other output; its folder
+    is made."""
     if target.is_dir():
         raise UsageError(f"{display_path(target)}: is a folder; expected a file to write")
     real = target.resolve()
@@ -330,6 +331,27 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
         if Path(given).resolve() == real:
             raise UsageError(f"{display_path(target)}: is one of the input files; refusing to "
                              "overwrite it: expected another output file")
+    writable(target)
+
+
+def writable(target: Path, folder: bool = False) -> None:
+    """UsageError (``writing``) when the system will not let us write ``target`` (with
+    ``folder``, files into the folder ``target``). Commands call it before their run, so
+    as not to fail after it; it leaves nothing behind, the folders it made included."""
+    place = target if folder else target.parent
+    made = [p for p in (place, *place.parents) if not p.exists()]
+    with writing(target, folder):
+        place.mkdir(parents=True, exist_ok=True)
+        try:
+            # as atomic_write begins: a file beside the target (a read-only mount refuses
+            # it even to root, whom permissions do not stop)
+            handle, probe = tempfile.mkstemp(dir=place, suffix=".tmp")
+            os.close(handle)
+            os.unlink(probe)
+        finally:
+            for path in made:  # the deepest first
+                with contextlib.suppress(OSError):  # another process put a file in it
+                    path.rmdir()
 
 
 @contextlib.contextmanager

@@ -339,6 +339,38 @@ def test_check_works_out_profiles_only_for_the_formats_that_show_them(
     capsys.readouterr()
 
 
+@pytest.mark.parametrize("argv, shown", [
+    (["check", "sample_data/yaml", "--output", "json:{out}/a.json", "--output",
+      "sarif:{file}/x.sarif"], "{file}/x.sarif"),
+    (["check", "sample_data/yaml", "--output", "json:{out}/a.json", "--write-baseline",
+      "{file}/b.json"], "{file}/b.json"),
+    (["report", "sample_data/yaml", "-o", "{file}/r.html"], "{file}/r.html"),
+    (["export", "sample_data/yaml", "--csv", "{out}/tables", "--xlsx", "{file}/x.xlsx"],
+     "{file}/x.xlsx"),
+])
+def test_an_output_that_cannot_be_written_stops_the_run_before_it_starts(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, argv: list[str], shown: str) -> None:
+    """An output under a file (or on a read-only mount) was an internal error once the run
+    was over, after the outputs before it were written. It is an error naming it, before
+    the plans are read, and nothing is left behind: no other output, no folder made."""
+    from policycheck import pipeline, validation
+
+    def unread(*args: object) -> None:
+        raise AssertionError("the plans were read")
+
+    for module in (validation, pipeline):
+        monkeypatch.setattr(module, "load_model", unread)
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    names = {"out": str(tmp_path / "new" / "out"), "file": str(blocker)}
+    code, out, err = run(capsys, *(arg.format(**names) for arg in argv))
+    assert (code, out) == (2, "")
+    assert err == (f"policycheck: error: {shown.format(**names)}: cannot write it: "
+                   f"{blocker} is a file, expected a folder\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 @pytest.mark.parametrize("form", ["json", "text", "csv", "sarif", "junit", "markdown"])
 def test_a_file_name_that_is_not_utf8_is_shown_escaped(
         in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, form: str) -> None:

@@ -70,6 +70,17 @@ def _summary(model: Any) -> str:
     return text
 
 
+def _writable(targets: list[str | None]) -> None:
+    """Every file the run will write can be written: said before the run, not after it."""
+    from pathlib import Path
+
+    from policycheck.export import writable
+
+    for target in targets:
+        if target:
+            writable(Path(target))
+
+
 def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
     """Write the baseline; the report then shows its findings as baselined."""
     import dataclasses
@@ -121,6 +132,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
     written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
+    _writable([spec.partition(":")[2] for spec in settings["outputs"]] + [write_baseline])
     with caching(no_cache), progress(quiet) as step:
         report = run_check(distinct_paths(paths), **check_arguments(settings),
                            profiles=bool(written & PROFILED), fingerprints=False,

@@ -46,12 +46,15 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
     Only valid inputs are converted: fix what `policycheck validate` reports first."""
     from pathlib import Path
 
-    from policycheck.export import write_csv_folder, write_workbook
+    from policycheck.export import writable, write_csv_folder, write_workbook
     from policycheck.validation import load_model
 
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
     configured_encoding()
+    for place, folder in ((csv_folder, True), (workbook, False)):
+        if place:  # said before the run, not after it
+            writable(Path(place), folder)
     with caching(no_cache), progress(quiet) as step:
         stage = step or silent
         stage("reading and validating plans", None)

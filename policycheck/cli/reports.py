@@ -78,6 +78,10 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = settings_of(ctx, options)
+    if target:  # said before the run, not after it
+        from policycheck.export import writable
+
+        writable(Path(target))
     evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
         lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
