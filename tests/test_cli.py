@@ -347,6 +347,8 @@ def test_check_works_out_profiles_only_for_the_formats_that_show_them(
     (["report", "sample_data/yaml", "-o", "{file}/r.html"], "{file}/r.html"),
     (["export", "sample_data/yaml", "--csv", "{out}/tables", "--xlsx", "{file}/x.xlsx"],
      "{file}/x.xlsx"),
+    (["analyze", "sample_data/yaml", "--actuals", "sample_data/yaml/kpi_actuals.csv",
+      "--output", "json:{out}/a.json", "--output", "csv:{file}/a.csv"], "{file}/a.csv"),
 ])
 def test_an_output_that_cannot_be_written_stops_the_run_before_it_starts(
         in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -354,13 +356,14 @@ def test_an_output_that_cannot_be_written_stops_the_run_before_it_starts(
     """An output under a file (or on a read-only mount) was an internal error once the run
     was over, after the outputs before it were written. It is an error naming it, before
     the plans are read, and nothing is left behind: no other output, no folder made."""
-    from policycheck import pipeline, validation
+    from policycheck import analyze, pipeline, validation
 
     def unread(*args: object) -> None:
         raise AssertionError("the plans were read")
 
     for module in (validation, pipeline):
         monkeypatch.setattr(module, "load_model", unread)
+    monkeypatch.setattr(analyze, "analyze", unread)
     blocker = tmp_path / "notes.txt"
     blocker.write_text("a file, not a folder")
     names = {"out": str(tmp_path / "new" / "out"), "file": str(blocker)}

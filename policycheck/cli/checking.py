@@ -18,7 +18,13 @@ from policycheck.cli.options import (
     progress,
     settings_of,
 )
-from policycheck.cli.output import echo_pieces, echo_problems, echo_report, write_outputs
+from policycheck.cli.output import (
+    echo_pieces,
+    echo_problems,
+    echo_report,
+    ready_outputs,
+    write_outputs,
+)
 from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -68,17 +74,6 @@ def _summary(model: Any) -> str:
         text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
                 f"{'hold' if skipped != 1 else 'holds'} no plan data."
     return text
-
-
-def _writable(targets: list[str | None]) -> None:
-    """Every file the run will write can be written: said before the run, not after it."""
-    from pathlib import Path
-
-    from policycheck.export import writable
-
-    for target in targets:
-        if target:
-            writable(Path(target))
 
 
 def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
@@ -132,7 +127,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
     written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
-    _writable([spec.partition(":")[2] for spec in settings["outputs"]] + [write_baseline])
+    ready_outputs(settings["outputs"], write_baseline)
     with caching(no_cache), progress(quiet) as step:
         report = run_check(distinct_paths(paths), **check_arguments(settings),
                            profiles=bool(written & PROFILED), fingerprints=False,

@@ -45,20 +45,39 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
     from pathlib import Path
 
     from policycheck.export import atomic_write, refuse_target
-    from policycheck.formats import FORMATS, render_bytes
+    from policycheck.formats import render_bytes
 
     for spec in outputs:
-        fmt, found, target = spec.partition(":")
-        if not found or fmt not in FORMATS or not target:
-            raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
-                                   f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
-        refuse_target(Path(target), getattr(report, "files", ()))
+        refuse_target(Path(_output_target(spec)), getattr(report, "files", ()))
     for spec in outputs:
         fmt, _, target = spec.partition(":")
         if progress is not None:
             progress(f"writing {target}", None)
         atomic_write(Path(target), render_bytes(report, fmt, redact))
         warn_left_out(report, fmt, target)
+
+
+def ready_outputs(outputs: Sequence[str], *more: str | None) -> None:
+    """Every --output FORMAT:FILE well formed, and every file the run will write (``more``:
+    a baseline, a report) one the system lets us write: said before the run, not after."""
+    from pathlib import Path
+
+    from policycheck.export import writable
+
+    for target in [*map(_output_target, outputs), *more]:
+        if target:
+            writable(Path(target))
+
+
+def _output_target(spec: str) -> str:
+    """The file of an --output FORMAT:FILE; UsageError when it is not one."""
+    from policycheck.formats import FORMATS
+
+    fmt, found, target = spec.partition(":")
+    if not found or fmt not in FORMATS or not target:
+        raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
+                               f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
+    return target
 
 
 def warn_left_out(report: Any, fmt: str, target: str = "standard output") -> None:

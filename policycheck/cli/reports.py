@@ -19,7 +19,7 @@ from policycheck.cli.options import (
     progress,
     settings_of,
 )
-from policycheck.cli.output import echo_report, write_outputs
+from policycheck.cli.output import echo_report, ready_outputs, write_outputs
 from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -78,10 +78,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = settings_of(ctx, options)
-    if target:  # said before the run, not after it
-        from policycheck.export import writable
-
-        writable(Path(target))
+    ready_outputs((), target)
     evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
         lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
@@ -148,6 +145,7 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     from policycheck.analyze import analyze as run_analyze
 
     configured_encoding()
+    ready_outputs(outputs)
     with caching(no_cache), progress(quiet) as step:
         evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
                                fail_on=fail_on, progress=step)
