@@ -12,6 +12,7 @@ Heavy modules (pandas, pandera) are imported inside the commands that need them,
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import sys
@@ -139,6 +140,11 @@ def _run(args: list[str], debug: bool) -> int:
     except Exception as exc:  # an internal error: say so plainly, trace only on request
         if debug:
             traceback.print_exc()
+        elif isinstance(exc, OSError) and _output_refused(exc):
+            # (the files policycheck writes say so themselves: ``export.writing``)
+            click.echo(f"policycheck: error: standard output: cannot write it: "
+                       f"{exc.strerror}", err=True)
+            return EXIT_USER_ERROR
         elif _short_of_memory(exc):  # not a bug, and not the input's fault
             click.echo(f"policycheck: error: out of memory ({type(exc).__name__}): this run "
                        "needs more memory than the process may have (a check of 100,000 plans "
@@ -159,6 +165,17 @@ def _run(args: list[str], debug: bool) -> int:
 _ARROW_NO_THREAD = "Failed to launch worker thread"
 #: What the dynamic loader says when it cannot map a compiled module (address space spent).
 _NO_MAPPING = "failed to map segment from shared object"
+
+
+#: Why a stream may refuse what is written to it: a full disk or quota, a file past its
+#: largest size, a failing device.
+_REFUSED_WRITES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_refused(exc: OSError) -> bool:
+    """A write to standard output refused by the system (``policycheck check > /dev/full``):
+    not a bug, and not the input's fault. A file opened by name carries its name."""
+    return exc.errno in _REFUSED_WRITES and exc.filename is None
 
 
 def _short_of_memory(exc: BaseException) -> bool:
