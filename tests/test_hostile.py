@@ -130,12 +130,14 @@ def test_an_internal_error_is_short_and_exits_3(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's")
 @pytest.mark.parametrize("argv", [["check", "input.yaml", "--format", "json"],
                                   ["validate", "input.yaml"], ["rules", "list"]])
-def test_standard_output_on_a_full_disk_is_said_plainly_and_exits_2(argv: list[str]) -> None:
+def test_standard_output_on_a_full_disk_is_said_plainly_and_exits_2(argv: list[str],
+                                                                     tmp_path: Path) -> None:
     """A report sent to a full disk (``> /dev/full``) was an internal error, "a bug in
     policycheck": it is what the system said, exit 2."""
+    shutil.copy(CASES / "yaml-bom-accepted" / "input.yaml", tmp_path)
     with open("/dev/full", "wb") as full:
         done = subprocess.run([sys.executable, "-m", "policycheck", *argv],
-                              cwd=CASES / "yaml-bom-accepted", stdout=full,
+                              cwd=tmp_path, stdout=full,
                               stderr=subprocess.PIPE, env=_environment(), timeout=120)
     assert (done.returncode, done.stderr.decode()) == (
         2, "policycheck: error: standard output: cannot write it: No space left on device\n")
