@@ -31,7 +31,7 @@ def test_init_scaffolds_a_working_setup(workdir: Path,
     # and the (empty) waivers file are valid.
     code, out, err = run(capsys, "check", "plans/")
     assert (code, err) == (0, "")
-    assert out == ("Checked 1 of 1 plans with 44 rules: 0 findings (none).\n"
+    assert out == ("Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
                    "0 findings at or above 'high'.\n")
     code, out, _ = run(capsys, "config")
     assert code == 0

@@ -80,7 +80,7 @@ def test_hook_checks_the_changed_plan_files(repo: Path) -> None:
     result = run_hook(repo, ["plans/good.yaml", "policycheck.yaml", "waivers.yaml",
                              "README.md", ".github/workflows/policycheck.yml"])
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == ("Checked 1 of 1 plans with 44 rules: 0 findings (none).\n"
+    assert result.stdout == ("Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
                              "0 findings at or above 'high'.\n")
     result = run_hook(repo, ["plans/good.yaml", "plans/risky.yaml"])
     assert result.returncode == 1

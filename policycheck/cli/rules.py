@@ -48,7 +48,7 @@ def rules_list(packs: tuple[str, ...], fmt: str) -> int:
     click.echo(f"{'ID'.ljust(width)}{'SEVERITY'.ljust(10)}{'SCOPE'.ljust(13)}TITLE")
     for r in loaded:
         click.echo(f"{r.id.ljust(width)}{r.severity.ljust(10)}{r.scope.ljust(13)}{r.title}")
-    click.echo(f"{len(loaded)} rules.")
+    click.echo(f"{len(loaded)} rule{'s' * (len(loaded) != 1)}.")
     return EXIT_OK
 
 
@@ -110,5 +110,6 @@ def rules_test(packs: tuple[str, ...], verbose: bool) -> int:
         click.echo(f"{status} {rule_id} ({len(items)} examples)")
         for r in items if verbose else bad:
             click.echo(f"     {r.location}: {r.outcome} example {r.index + 1}: {r.detail}")
-    click.echo(f"{len(by_rule) - failed} rules passed, {failed} failed.")
+    passed = len(by_rule) - failed
+    click.echo(f"{passed} rule{'s' * (passed != 1)} passed, {failed} failed.")
     return EXIT_USER_ERROR if failed else EXIT_OK

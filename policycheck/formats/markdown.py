@@ -93,7 +93,7 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
     lines = [f"## policycheck: {verdict}", "",
              f"**{total} finding{'s' * (total != 1)}** ({shown}) from {len(report.rules)} "
              f"rule{'s' * (len(report.rules) != 1)} over {report.plans_checked} of "
-             f"{report.plans_read} plans."]
+             f"{report.plans_read} plan{'s' * (report.plans_read != 1)}."]
     if report.fail_on == "none":
         lines.append("No severity fails this check (`--fail-on none`).")
     else:

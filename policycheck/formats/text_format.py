@@ -35,8 +35,10 @@ def summary(report: Report) -> str:
     counts = report.counts()
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
     lines = [
-        f"Checked {report.plans_checked} of {report.plans_read} plans with "
-        f"{len(report.rules)} rules: {len(report.findings)} findings ({shown}).",
+        f"Checked {report.plans_checked} of {report.plans_read} plan"
+        f"{'s' * (report.plans_read != 1)} with {len(report.rules)} rule"
+        f"{'s' * (len(report.rules) != 1)}: {len(report.findings)} finding"
+        f"{'s' * (len(report.findings) != 1)} ({shown}).",
     ]
     if report.plans_invalid:
         lines.append(f"{report.plans_invalid} invalid plan"
