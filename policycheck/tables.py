@@ -101,9 +101,64 @@ def _plan_flat_columns() -> dict[str, str]:
     return {n: n for n in names}
 
 
+#: Rows looked at for the header below a report's title (``title_rows``).
+TITLE_ROWS = 10
+
+
+def title_rows(rows: Sequence[Sequence[Any]], spec: EntitySpec) -> int:
+    """How many of ``rows`` (a table's first ones, blank ones above it left out) come
+    before its header: none, unless the first names none of the table's columns and a row
+    among the next few names two or more of them. HR systems' reports put a title (and a
+    date, a blank line) above the header: "Compensation plans FY2027"."""
+    known = table_columns(spec)
+    if spec is PLAN:
+        known.update(_plan_flat_columns())
+
+    def named(row: Sequence[Any]) -> int:
+        return sum(isinstance(cell, str) and column_key(cell) in known for cell in row)
+
+    if not rows or named(rows[0]):
+        return 0
+    return next((i for i, row in enumerate(rows[1:TITLE_ROWS], start=1) if named(row) >= 2), 0)
+
+
+def title_problem(skipped: int, header_row: int, shown: str, sheet: str) -> Problem:
+    """The warning that ``skipped`` rows above a table's header, on ``header_row``, were
+    taken for its title."""
+    rows = f"row {header_row - 1}, above the header on row {header_row}, names" \
+        if skipped == 1 else (f"rows {header_row - skipped} to {header_row - 1}, above the "
+                              f"header on row {header_row}, name")
+    return Problem(Location(shown, sheet, header_row - skipped),
+                   f"{rows} none of the table's columns: skipped as a title", "title-rows",
+                   severity="warning")
+
+
+def _without_title(raw: bytes, spec: EntitySpec, shown: str, out: TableFrames) -> bytes:
+    """A CSV file's bytes with the lines of a title above its header (``title_rows``; each
+    line split at its own separator: a title holds none, or not the header's) made blank,
+    so that they are skipped as blank lines are and every row keeps its line number."""
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    body = raw[start:].lstrip(_ASCII_SPACE)
+    lines = body[: 64 * 1024].decode("utf-8", "replace").splitlines()[:TITLE_ROWS]
+    title = title_rows([line.split(separator(line)) for line in lines], spec)
+    if not title:
+        return raw
+    first = len(raw) - len(body)
+    end = first
+    for _ in range(title):
+        end = raw.index(b"\n", end) + 1
+    out.problems.append(title_problem(title, raw.count(b"\n", 0, first) + title + 1, shown,
+                                      ""))
+    return raw[:first] + raw[first:end].translate(_ONLY_NEWLINES) + raw[end:]
+
+
+#: Every byte but a newline made a space.
+_ONLY_NEWLINES = bytes(b if b == 0x0A else 0x20 for b in range(256))
+
+
 def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None:
     """Read one CSV file of an entity into ``out``."""
-    raw = path.read_bytes()
+    raw = _without_title(path.read_bytes(), spec, shown, out)
     content = _plain_utf8(raw)
     read = None if content is None else _arrow_cells(raw, content)
     if read is None:

@@ -30,7 +30,15 @@ from policycheck import limits
 from policycheck.errors import Location, Problem
 from policycheck.model import EntitySpec
 from policycheck.streams import beside
-from policycheck.tables import TableFrames, add_frame, sheet_entity, stripped
+from policycheck.tables import (
+    TITLE_ROWS,
+    TableFrames,
+    add_frame,
+    sheet_entity,
+    stripped,
+    title_problem,
+    title_rows,
+)
 
 
 def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
@@ -203,6 +211,10 @@ def _read_rows(rows: list[Any], sheet: str, spec: EntitySpec, shown: str,
     top = next((i for i, r in enumerate(rows) if not all(_blank(c) for c in r)), 0)
     if not rows:
         return
+    title = title_rows(rows[top:top + TITLE_ROWS], spec)
+    if title:  # a report's title above the header
+        out.problems.append(title_problem(title, top + title + 1, shown, sheet))
+        top += title
     header = ["" if c is None else str(_value(c)) for c in rows[top]]
     count = len(rows) - top - 1
     # by column (zip_longest pads a short row)

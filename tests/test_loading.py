@@ -988,3 +988,52 @@ def test_a_sheet_copied_in_excel_is_read_and_its_repeated_plans_are_errors(
     assert repeated[0] == (
         f"{path}[plans (2)]:2: error: duplicate plan id 'bo-billing-ops-2027' (first defined "
         f"at {path}[plans]:2); expected each id once [duplicate-id]")
+
+
+def test_a_reports_title_above_the_header_is_skipped_with_a_warning(
+        problems: Problems) -> None:
+    """HR systems' reports put a title, a date and a blank line above the header: every
+    row was "a plan with no id" (a workbook) or "has 4 cells but the header has 1" (CSV).
+    The rows above a header that names the table's columns, where the first names none,
+    are skipped with a warning, and every row keeps its line number."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "Plans"
+    for row in (["Compensation plans FY2027"], [], ["Plan ID", "Role kind", "Base pay",
+                                                      "Target variable"],
+                ["w1", "service", 30000, 3000], ["w2", "service", "lots", 3000]):
+        book["Plans"].append(row)
+    book.create_sheet("Components").append(["Plan ID", "KPI", "Weight"])
+    for plan in ("w1", "w2"):
+        book["Components"].append([plan, "fcr", 1])
+    Path("book").mkdir()
+    book.save("book/plans.xlsx")
+    assert problems({
+        "t/plans.csv": "\n\nRapport: Verg\xfctung 2027;;\nStand: 2027-01-01\n\n"
+                       "plan_id;role_kind;base_pay;target_variable\n"
+                       "p1;service;30000;3000\np2;service;lots;3000\n",
+        "t/components.csv": "plan_id,kpi,weight\np1,fcr,1\np2,fcr,1\n",
+        "u/plans.csv": "Plans\nplan_id,role_kind,base_pay,target_variable\nq1,service,1,0\n",
+        "u/components.csv": "plan_id,kpi,weight\nq1,fcr,1\n",
+        # a header of misspelt names is no title: it is said as it was
+        "v/plans.csv": "plan_idd,rolekind\nr1,service\n",
+    }) == [
+        "book/plans.xlsx[Plans]:1: warning: rows 1 to 2, above the header on row 3, name "
+        "none of the table's columns: skipped as a title [title-rows]",
+        "book/plans.xlsx[Plans]:5: error: plan 'w2': base_pay: got 'lots', expected a number "
+        "[invalid-value]",
+        "t/plans.csv:3: warning: rows 3 to 5, above the header on row 6, name none of the "
+        "table's columns: skipped as a title [title-rows]",
+        "t/plans.csv:8: error: plan 'p2': base_pay: got 'lots', expected a number "
+        "[invalid-value]",
+        "u/plans.csv:1: warning: row 1, above the header on row 2, names none of the table's "
+        "columns: skipped as a title [title-rows]",
+        "v/plans.csv:1: error: the plans table has no 'id', 'role_kind', 'base_pay', "
+        "'target_variable' column; expected at least the columns id, role_kind, base_pay, "
+        "target_variable [missing-column]",
+        "v/plans.csv:1:1: error: unknown column 'plan_idd' in the plans table; did you mean "
+        "'plan_id'? [unknown-column]",
+        "v/plans.csv:1:2: error: unknown column 'rolekind' in the plans table; did you mean "
+        "'role_kind'? [unknown-column]",
+        "v/plans.csv:2: error: plan has no id; expected an 'id' unique across all inputs "
+        "[missing-field]"]
