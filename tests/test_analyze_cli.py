@@ -188,6 +188,31 @@ def test_unreadable_actuals_exit_2(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 2 and "internal error" not in err
 
 
+def test_an_export_in_windows_1252_with_semicolons_reads_as_the_plans_tables_do(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Actuals saved by Excel as plain "CSV" where the decimal mark is a comma: semicolons
+    and Windows-1252. pandas' own reader said "'utf-8' codec can't decode byte 0xe9 in
+    position 118"; the byte is named with its line, ``--encoding`` reads the file, and the
+    separator is the header line's, as for the plans' tables."""
+    text = ACTUALS.read_text(encoding="utf-8").replace(",", ";")
+    lines = text.splitlines(keepends=True)
+    lines[3] = lines[3].replace("HL00001", "HL0000\xe9")
+    path = tmp_path / "actuals.csv"
+    path.write_bytes("".join(lines).encode("cp1252"))
+    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(path))
+    assert (code, err.splitlines()) == (2, [
+        f"{path}:4: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected UTF-8 "
+        "text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its encoding "
+        "(policycheck --encoding cp1252) [encoding]",
+        f"policycheck: error: {path}: cannot read the KPI actuals"])
+    code, out, _ = run(capsys, "--encoding", "cp1252", "analyze", str(SAMPLE), "--actuals",
+                       str(path), "--format", "json")
+    assert code == 1
+    found = {(f["plan_id"], f["rule_id"]) for f in json.loads(out)["findings"]}
+    assert found == {("cc-agent-core-2027", "evidence.threshold-bunching"),
+                     ("rb-banker-solutions-2027", "evidence.divergence")}
+
+
 def test_workbook_without_the_sheet_exits_2(capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path) -> None:
     pd.DataFrame({"a": [1]}).to_excel(tmp_path / "w.xlsx", sheet_name="other", index=False)

@@ -11,6 +11,7 @@ codes, never row by row. Problems name their rows; any error stops the analysis 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +24,8 @@ from policycheck.errors import InputError, Location, Problem, UsageError, displa
 from policycheck.model import DATA_SOURCES
 from policycheck.numberhints import number_hints, spreadsheet_error_hint
 from policycheck.parsing import LARGEST, bounded
-from policycheck.tables import column_key
+from policycheck.tables import column_key, separator
+from policycheck.yamlsource import decode
 
 UNIT_COLUMNS = ("employee_id", "team_id")
 REQUIRED = ("plan_id", "period", "kpi", "value")
@@ -51,9 +53,7 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str, int]:
 
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8-sig")
-            return frame, "", 2
+            return _read_csv(path), "", 2
         # calamine, as for the plans' workbooks (``policycheck.workbooks``): the values a
         # formula last gave, as pandas' openpyxl reader gives them too, three times as fast
         return (pd.read_excel(path, sheet_name="kpi_actuals", dtype=object, engine="calamine"),
@@ -63,6 +63,20 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str, int]:
         # a missing sheet, a broken workbook, text that is not UTF-8 CSV
         raise InputError(f"{path}: cannot read the KPI actuals: {str(exc).strip()}; expected "
                          "a UTF-8 CSV file or a workbook with a 'kpi_actuals' sheet") from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV export of actuals read as the plans' tables are: UTF-8 or UTF-16 with its
+    mark, or the encoding named (``--encoding``), a byte that is none said with its line;
+    cells separated as its header line says (commas, semicolons or tabs); every cell text,
+    only an empty one missing."""
+    shown = display_path(path)
+    problems: list[Problem] = []
+    text = decode(path.read_bytes(), shown, problems, table=True)
+    if text is None:
+        raise InputError(f"{shown}: cannot read the KPI actuals", problems)
+    return pd.read_csv(io.StringIO(text), sep=separator(text), dtype=str,
+                       keep_default_na=False, na_values=[""])
 
 
 def parquet_module() -> Any:
