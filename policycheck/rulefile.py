@@ -100,7 +100,33 @@ def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
     before = len(problems)
     _check_keys(data, shown, problems)
     rule = _build(data, path, shown, problems)
-    return rule if len(problems) == before else None
+    if len(problems) == before:
+        return rule
+    # its expressions too, where what they read is sound, so that an author fixes the
+    # file in one pass, not one kind of problem at a time
+    problems.extend(_expression_problems(data, rule, shown))
+    return None
+
+
+def _expression_problems(data: LocatedMap, rule: Rule, shown: str) -> list[Problem]:
+    """The problems of a rule's expressions (``engine.compile_rule``), for a rule with
+    other problems: none when its scope, parameters, evidence or escalation are not sound
+    themselves (an expression would be wrong for their sake)."""
+    from policycheck.engine import compile_rule
+    from policycheck.errors import RuleError
+
+    probe: list[Problem] = []
+    _parameters(data, shown, probe)
+    _escalate(data, shown, probe)
+    evidence = data.get("evidence") or {}
+    if probe or not rule.scope or not rule.condition or not isinstance(evidence, dict) or \
+            not all(isinstance(v, str) for v in evidence.values()):
+        return []
+    try:
+        compile_rule(rule)
+    except RuleError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _at(data: LocatedMap, key: str, shown: str) -> Location:

@@ -62,6 +62,26 @@ def test_problem_lines_are_exact(tmp_path: Path) -> None:
     ]
 
 
+def test_a_rule_files_expressions_are_checked_beside_its_other_problems(
+        tmp_path: Path) -> None:
+    """An author saw a misspelt severity first, and the misspelt field of the condition
+    only once that was fixed: both come in one pass. An expression is not checked where
+    what it reads is not sound (a parameter's definition), which would only say so again."""
+    text = GOOD.replace("severity: high", "severity: hgh").replace("share('speed') >",
+                                                                     "shar('speed') >")
+    assert [line.split(" [")[0] for line in problems(tmp_path, text)] == [
+        "pack/x/x.speed.yaml:3:1: error: 'severity' is 'hgh', expected one of critical, high, "
+        "medium, low, info; did you mean 'high'?",
+        "pack/x/x.speed.yaml:5:1: error: condition: unknown function 'shar' in the plan scope; "
+        "did you mean "
+        "'share'?"]
+    broken = text.replace("{type: number, default: 0.5", "{type: nmber, default: 0.5")
+    assert [line.split(": error: ")[1].split(";")[0] for line in problems(tmp_path, broken)] \
+        == ["'severity' is 'hgh', expected one of critical, high, medium, low, info",
+            "parameter 'limit': type 'nmber', expected one of number, list, string, bool "
+            "[rule-type]"]
+
+
 def test_an_expression_error_points_at_the_rule_with_a_caret(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]
                                                             ) -> None:
