@@ -400,10 +400,11 @@ def decode(data: bytes, shown: str, problems: list[Problem], table: bool = False
         known = western.isprintable() and western
         what = f" ('{western}' in Windows-1252)" if known else ""
         how = " (in Excel: Save As, 'CSV UTF-8')" if table else ""
+        name = "cp1252" if known else "NAME"
         problems.append(Problem(Location(shown, "", line), f"invalid UTF-8 byte 0x{byte:02x}"
                                 f"{what}: expected UTF-8 text; save the file as UTF-8{how}, "
-                                f"or name its encoding (policycheck --encoding "
-                                f"{'cp1252' if known else 'NAME'})", "encoding"))
+                                f"or name its encoding (policycheck --encoding {name}, or "
+                                f"encoding: {name} in policycheck.yaml)", "encoding"))
         return None
 
 

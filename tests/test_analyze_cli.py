@@ -203,7 +203,7 @@ def test_an_export_in_windows_1252_with_semicolons_reads_as_the_plans_tables_do(
     assert (code, err.splitlines()) == (2, [
         f"{path}:4: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected UTF-8 "
         "text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its encoding "
-        "(policycheck --encoding cp1252) [encoding]",
+        "(policycheck --encoding cp1252, or encoding: cp1252 in policycheck.yaml) [encoding]",
         f"policycheck: error: {path}: cannot read the KPI actuals"])
     code, out, _ = run(capsys, "--encoding", "cp1252", "analyze", str(SAMPLE), "--actuals",
                        str(path), "--format", "json")

@@ -299,8 +299,8 @@ def test_invalid_utf8_names_the_line(problems: Problems) -> None:
     Excel as plain "CSV" (or by an editor on Windows), so that it can be found on the line."""
     assert problems({"a.yaml": b"plan:\n  id: p1\n  name: caf\xe9\n"}) == [
         "a.yaml:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected UTF-8 "
-        "text; save the file as UTF-8, or name its encoding (policycheck --encoding cp1252) "
-        "[encoding]"]
+        "text; save the file as UTF-8, or name its encoding (policycheck --encoding cp1252, "
+        "or encoding: cp1252 in policycheck.yaml) [encoding]"]
 
 
 def test_files_in_another_encoding_are_read_in_the_one_named(
@@ -393,10 +393,11 @@ def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
         "plans table, could not be read; it is checked once it can be [unknown-plan]",
         "a/plans.csv:2: error: invalid UTF-8 byte 0xe9 ('\xe9' in Windows-1252): expected "
         "UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its "
-        "encoding (policycheck --encoding cp1252) [encoding]",
+        "encoding (policycheck --encoding cp1252, or encoding: cp1252 in policycheck.yaml) "
+        "[encoding]",
         "b/components.csv:4: error: invalid UTF-8 byte 0x81: expected UTF-8 text; save the "
         "file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its encoding (policycheck "
-        "--encoding NAME) [encoding]",
+        "--encoding NAME, or encoding: NAME in policycheck.yaml) [encoding]",
         "b/plans.csv:3: error: plan 'q2': has no components: b/components.csv, this folder's "
         "components table, could not be read; the plan is checked once it can be "
         "[no-components]"]
@@ -405,10 +406,12 @@ def test_an_unreadable_table_is_said_once_not_in_every_row_that_refers_to_it(
 @pytest.mark.parametrize(("body", "said"), [
     (b"p1,caf\xe9,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xe9 ('\xe9' in "
      "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
-     "UTF-8'), or name its encoding (policycheck --encoding cp1252) [encoding]"),
+     "UTF-8'), or name its encoding (policycheck --encoding cp1252, or encoding: cp1252 in "
+     "policycheck.yaml) [encoding]"),
     (b"p1,\xed\xa0\x80,1,0\n", "plans.csv:3: error: invalid UTF-8 byte 0xed ('\xed' in "
      "Windows-1252): expected UTF-8 text; save the file as UTF-8 (in Excel: Save As, 'CSV "
-     "UTF-8'), or name its encoding (policycheck --encoding cp1252) [encoding]"),
+     "UTF-8'), or name its encoding (policycheck --encoding cp1252, or encoding: cp1252 in "
+     "policycheck.yaml) [encoding]"),
     # a surrogate, refused by both decoders
     (b"p1,a\x00b,1,0\n", "plans.csv: error: file is UTF-16 without a byte-order mark, or "
      "binary: expected UTF-8 text [encoding]"),  # NUL in the first 4 KB
