@@ -260,3 +260,22 @@ def test_compact_rows_are_the_templates_rows(plans: list[dict[str, object]],
                         worst=frame["worst_title"].fillna("")).pipe(sections.records)
     expected = _environment().from_string(_TEMPLATE_ROW).render(rows=rows)
     assert "".join(sections.compact_rows(frame, redact)) == expected
+
+
+@pytest.mark.parametrize(("headcount", "said"), [
+    ("  headcount: 12\n", ">12</span> of 12 people (100%) are on plans that pull them away"),
+    ("  headcount: 1\n", ">1</span> of 1 person (100%) is on plans that pull them away"),
+    ("", ">1</span> of 1 plan pulls employees away"),
+])
+def test_the_headline_of_one_plan_or_one_person_is_in_the_singular(
+        tmp_path: Path, headcount: str, said: str) -> None:
+    """A report of one plan said "of 1 plans pull" and "Across all 1 plans"."""
+    path = write(tmp_path)
+    speed_only = path.read_text(encoding="utf-8").split("  components:")[0] + (
+        "  components:\n    - {id: aht, kpi: aht, weight: 100%}\n")
+    path.write_text(speed_only.replace("  headcount: 12\n", headcount), encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(path), "-o", str(out), "--quiet"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert said in html
+    assert "In its one plan, " in html and "Across all 1 plans" not in html

@@ -52,11 +52,14 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
     people, bad = int(t["people"]), int(t["people_misaligned"])
     share = bad / people if people else 0.0
     if people:
-        number, rest = f"{bad:,}", (f" of {people:,} people ({share:.0%}) are on plans that "
-                                    "pull them away from the customer.")
+        number, rest = f"{bad:,}", (f" of {people:,} {'person' if people == 1 else 'people'} "
+                                    f"({share:.0%}) {'is' if bad == 1 else 'are'} on plans "
+                                    "that pull them away from the customer.")
     else:
-        number, rest = f"{t['plans_misaligned']}", (f" of {t['plans']} plans pull employees "
-                                                    "away from the customer.")
+        plans, pulling = int(t["plans"]), int(t["plans_misaligned"])
+        number, rest = f"{pulling}", (f" of {plans} plan{'s' * (plans != 1)} "
+                                      f"pull{'s' * (pulling == 1)} employees away from the "
+                                      "customer.")
     findings: dict[str, int] = t["findings"]
     lines = {key: _money_lines(t[key], redact)
              for key in ("pay_misaligned", "pay", "pay_pull", "pay_pull_unguarded")}
