@@ -173,14 +173,20 @@ def summary(diff: Diff) -> str:
     return text
 
 
+def _old_notes(diff: Diff) -> list[str]:
+    """What the output says of the old version's errors: how many, and a path missing on
+    the old side (a typo, or a folder new in this change)."""
+    errors = diff.old.errors
+    if not errors:
+        return []
+    return [f"the old version has {len(errors)} error{'s' * (len(errors) != 1)}; its invalid "
+            "plans are not compared", *(f"the old version's {p.location.file}: {p.message}"
+                                        for p in errors if p.code == "missing-path")]
+
+
 def render_text(diff: Diff) -> str:
     lines = [str(p) for p in diff.new.problems]
-    if diff.old.errors:
-        lines.append(f"note: the old version has {len(diff.old.errors)} error"
-                     f"{'s' * (len(diff.old.errors) != 1)}; its invalid plans are not compared")
-        # a path missing on the old side (a typo, or a folder new in this change) is said
-        lines += [f"note: the old version's {p.location.file}: {p.message}"
-                  for p in diff.old.errors if p.code == "missing-path"]
+    lines += [f"note: {note}" for note in _old_notes(diff)]
     if len(diff.mix):
         lines.append("Incentive mix (share of target variable pay):")
         lines += [f"  {plan}: {mix_text(diff, plan)}" for plan in diff.mix_plans]
@@ -221,7 +227,7 @@ def render_json(diff: Diff) -> str:
                     "mix_changed": len(diff.mix_plans), "introduced": len(diff.introduced),
                     "raised": len(diff.raised), "resolved": len(diff.resolved),
                     "fail_on": diff.fail_on, "failing": len(diff.failing),
-                    "exit_code": diff.exit_code},
+                    "exit_code": diff.exit_code, "old_errors": len(diff.old.errors)},
         "plans_added": list(diff.plans_added), "plans_removed": list(diff.plans_removed),
         "mix": _mix_json(diff.mix),
         "introduced": findings(diff.introduced), "raised": findings(diff.raised),
@@ -274,6 +280,7 @@ def render_markdown(diff: Diff) -> str:
     else:
         verdict = "❌ fail" if failing else "✅ pass"
     lines = [f"## policycheck diff: {verdict}", "", escape(summary(diff)).replace("\n", " ")]
+    lines += [f"\n_Note: {escape(note)}._" for note in _old_notes(diff)]
     if len(diff.mix):
         lines += ["", "**Incentive mix** (share of target variable pay)", "",
                   *table_head(("plan", "change"))]

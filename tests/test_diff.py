@@ -123,7 +123,7 @@ def test_diff_json(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["summary"] == {"plans_old": 3, "plans_new": 3, "plans_added": 1,
                                "plans_removed": 1, "mix_changed": 2, "introduced": 3,
                                "raised": 0, "resolved": 3, "fail_on": "high", "failing": 1,
-                               "exit_code": 1}
+                               "exit_code": 1, "old_errors": 0}
     assert data["mix"][0] == {"plan_id": "a-2027", "changes": {
         "speed": {"old": 0.0, "new": 0.4}, "customer": {"old": 1.0, "new": 0.6}}}
     assert [f["rule_id"] for f in data["introduced"]] == ["claw.none", "gate.missing",
@@ -180,6 +180,12 @@ def test_an_old_side_that_is_missing_is_named(versions: Path,
         "note: the old version has 1 error; its invalid plans are not compared",
         "note: the old version's olld: no such file or folder",
         "Plans added: a-2027, b-2027, d-2027"]
+    code, out, _ = run(capsys, "diff", "olld", "new", "--format", "markdown")
+    assert out.splitlines()[3:8] == [
+        "", "_Note: the old version has 1 error; its invalid plans are not compared._",
+        "", "_Note: the old version's olld: no such file or folder._", ""]
+    code, out, _ = run(capsys, "diff", "olld", "new", "--format", "json")
+    assert json.loads(out)["summary"]["old_errors"] == 1
 
 
 def test_invalid_new_version_exits_2(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
