@@ -320,10 +320,9 @@ def _default_mode() -> int:
 
 
 def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
-    """UsageError when ``target`` cannot be an output: a folder, one of the input files (a
-    report written over the plans it checked would lose them), or a place the system will
-    not let us write (``writing``), told before the run and any other output; its folder
-    is made."""
+    """UsageError when ``target`` cannot be an output: a folder, or one of the input files
+    (a report written over the plans it checked would lose them). Whether the system lets
+    us write it is ``writable``'s, asked before the run."""
     if target.is_dir():
         raise UsageError(f"{display_path(target)}: is a folder; expected a file to write")
     real = target.resolve()
@@ -331,7 +330,6 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
         if Path(given).resolve() == real:
             raise UsageError(f"{display_path(target)}: is one of the input files; refusing to "
                              "overwrite it: expected another output file")
-    writable(target)
 
 
 def writable(target: Path, folder: bool = False) -> None:

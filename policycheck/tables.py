@@ -138,12 +138,13 @@ def _without_title(raw: bytes, spec: EntitySpec, shown: str, out: TableFrames) -
     line split at its own separator: a title holds none, or not the header's) made blank,
     so that they are skipped as blank lines are and every row keeps its line number."""
     start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    body = raw[start:].lstrip(_ASCII_SPACE)
-    lines = body[: 64 * 1024].decode("utf-8", "replace").splitlines()[:TITLE_ROWS]
+    head = raw[start:start + _TITLE_BYTES]  # not the whole file: it may be 50 MB
+    body = head.lstrip(_ASCII_SPACE)
+    lines = body.decode("utf-8", "replace").splitlines()[:TITLE_ROWS]
     title = title_rows([line.split(separator(line)) for line in lines], spec)
     if not title:
         return raw
-    first = len(raw) - len(body)
+    first = start + len(head) - len(body)
     end = first
     for _ in range(title):
         end = raw.index(b"\n", end) + 1
@@ -152,6 +153,8 @@ def _without_title(raw: bytes, spec: EntitySpec, shown: str, out: TableFrames) -
     return raw[:first] + raw[first:end].translate(_ONLY_NEWLINES) + raw[end:]
 
 
+#: The bytes of a CSV file looked at for a title above its header.
+_TITLE_BYTES = 64 * 1024
 #: Every byte but a newline made a space.
 _ONLY_NEWLINES = bytes(b if b == 0x0A else 0x20 for b in range(256))
 
