@@ -15,12 +15,14 @@ from typing import Any
 
 from policycheck.errors import Location, did_you_mean, display_path, quote
 from policycheck.limits import ENCODING_EXPECTED, ENCODING_VARIABLE, text_encoding
+from policycheck.outputspec import FORMAT_NAMES, OUTPUT_EXPECTED, output_spec
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
 SEVERITY_LEVELS = FAIL_LEVELS[:-1]
 #: In ``rules``, this entry means the built-in pack.
 DEFAULT_PACK = "default"
+
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,12 @@ def _packs(raw: Any, base: Path, cwd: Path, where: Location | None) -> dict[str,
 
 
 def _outputs(raw: Any, base: Path, cwd: Path, where: Location | None) -> dict[str, Location | None]:
-    from policycheck.formats import FORMATS
-
-    expected = f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}"
     out = {}
-    for index, (item, at) in enumerate(_texts(raw, expected, where)):
-        fmt, found, target = item.partition(":")
-        if not found or fmt not in FORMATS or not target:
-            raise BadValue(item, expected + did_you_mean(fmt, FORMATS), f"item {index + 1}", at)
+    for index, (item, at) in enumerate(_texts(raw, OUTPUT_EXPECTED, where)):
+        try:
+            fmt, target = output_spec(item)
+        except ValueError as exc:
+            raise BadValue(item, str(exc), f"item {index + 1}", at) from None
         out[f"{fmt}:{_path(target, base, cwd)}"] = at
     return out
 
@@ -193,9 +193,7 @@ def check_value(key: str, raw: Any, base: Path, cwd: Path,
     elif kind == "level":
         value, items = _choice(raw, FAIL_LEVELS), {}
     elif kind == "format":
-        from policycheck.formats import FORMATS
-
-        value, items = _choice(raw, list(FORMATS)), {}
+        value, items = _choice(raw, FORMAT_NAMES), {}
     elif kind == "path":
         if not isinstance(raw, str) or not raw.strip():
             raise BadValue(raw, "expected a file name")

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policycheck import __version__
 from policycheck.cli import main
 from policycheck.model import CATEGORIES
+from policycheck.outputspec import FORMAT_NAMES, OUTPUT_SUFFIXES, output_spec
 
 SAMPLE_FORMS = {"yaml": 12, "csv": 9, "xlsx": 1}
 Inputs = Callable[[dict[str, str | bytes]], Path]
@@ -337,6 +340,60 @@ def test_check_works_out_profiles_only_for_the_formats_that_show_them(
     assert seen == [False, True]
     assert "### Incentive mix of the plans with findings" in target.read_text(encoding="utf-8")
     capsys.readouterr()
+
+
+def test_an_output_named_by_its_file_is_written_in_the_format_its_extension_names(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``-o findings.json`` as ``--output json:findings.json``: each file as the named
+    form writes it."""
+    names = ["findings.json", "results.sarif", "ci.sarif.json", "tests.xml", "comment.md",
+             "findings.csv", "findings.txt"]
+    named = {"findings.json": "json", "results.sarif": "sarif", "ci.sarif.json": "sarif",
+             "tests.xml": "junit", "comment.md": "markdown", "findings.csv": "csv",
+             "findings.txt": "text"}
+    argv = [arg for name in names for arg in ("-o", str(tmp_path / "by-name" / name))]
+    assert run(capsys, "check", "sample_data/yaml", "-q", *argv)[0] == 1
+    argv = [arg for name in names
+            for arg in ("--output", f"{named[name]}:{tmp_path / 'by-format' / name}")]
+    assert run(capsys, "check", "sample_data/yaml", "--quiet", *argv)[0] == 1
+    for name in names:
+        assert (tmp_path / "by-name" / name).read_bytes() == \
+            (tmp_path / "by-format" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("findings.dat", ""),
+    ("jsn:x.json", "; did you mean 'json'?"),
+    ("json:", ""),
+    ("report.html", "; the leadership report is written by 'policycheck report PATHS -o "
+                    "FILE.html'"),
+])
+def test_an_output_of_no_known_format_is_said_before_the_run(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, spec: str,
+        said: str) -> None:
+    code, out, err = run(capsys, "check", "sample_data/yaml", "-o", spec)
+    assert (code, out) == (2, "")
+    assert err == (f"policycheck: error: --output '{spec}': expected FORMAT:FILE with FORMAT "
+                   "one of text, json, csv, xlsx, sarif, junit, github, markdown, or a FILE "
+                   "ending in .json, .sarif, .csv, .xlsx, .xml (junit), .md or .markdown "
+                   f"(markdown), .txt (text){said}\n")
+    assert not list(tmp_path.iterdir())
+
+
+@given(fmt=st.sampled_from(FORMAT_NAMES), target=st.text(min_size=1))
+def test_a_named_format_is_taken_with_any_file_after_it(fmt: str, target: str) -> None:
+    assert output_spec(f"{fmt}:{target}") == (fmt, target)
+
+
+@given(stem=st.text(st.characters(blacklist_characters=":/\\\x00"), min_size=1),
+       suffix=st.sampled_from(sorted(OUTPUT_SUFFIXES)), upper=st.booleans(),
+       folder=st.sampled_from(["", "out/", "C:\\x\\"]))
+def test_a_file_alone_is_taken_in_the_format_of_its_extension(stem: str, suffix: str,
+                                                               upper: bool,
+                                                               folder: str) -> None:
+    name = folder + stem + (suffix.upper() if upper else suffix)
+    fmt = "sarif" if name.lower().endswith(".sarif.json") else OUTPUT_SUFFIXES[suffix]
+    assert output_spec(name) == (fmt, name)
 
 
 @pytest.mark.parametrize("argv, shown", [

@@ -184,15 +184,30 @@ def test_outputs_of_the_file_are_written_relative_to_it(
     assert [f["rule_id"] for f in written["findings"]] == ["gate.missing"]
 
 
+def test_an_output_of_the_file_may_be_named_by_its_file_alone(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``outputs: [reports/findings.json]``: the format is the one its extension names, and
+    ``policycheck config`` shows it as FORMAT:FILE, relative to the current folder."""
+    write(workdir, {"policycheck.yaml": "outputs: [reports/findings.json, ci.sarif.json]\n",
+                    "plans/risky.yaml": risky()})
+    monkeypatch.chdir(workdir / "plans")
+    assert resolve({})["outputs"] == ("json:../reports/findings.json", "sarif:../ci.sarif.json")
+    assert run(capsys, "check", ".", "--select", "gate", "--quiet")[0] == 1
+    written = json.loads((workdir / "reports" / "findings.json").read_text())
+    assert [f["rule_id"] for f in written["findings"]] == ["gate.missing"]
+    assert json.loads((workdir / "ci.sarif.json").read_text())["version"] == "2.1.0"
+
+
 def test_environment_lists_and_paths(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLICYCHECK_IGNORE", "contest, weight.single-kpi")
     monkeypatch.setenv("POLICYCHECK_RULES", "default,./ours")
-    monkeypatch.setenv("POLICYCHECK_OUTPUT", "sarif:a.sarif,junit:b.xml")
+    monkeypatch.setenv("POLICYCHECK_OUTPUT", "sarif:a.sarif,junit:b.xml,c.md")
     monkeypatch.setenv("POLICYCHECK_WARN_EXPIRING", "7")
     settings = resolve({})
     assert settings["ignore"] == ("contest", "weight.single-kpi")
     assert settings["rules"] == ("default", "ours")
-    assert settings["outputs"] == ("sarif:a.sarif", "junit:b.xml")
+    assert settings["outputs"] == ("sarif:a.sarif", "junit:b.xml", "markdown:c.md")
     assert (settings["warn_expiring"], settings.values["warn_expiring"].source) == (
         7, "env POLICYCHECK_WARN_EXPIRING")
 
@@ -244,8 +259,9 @@ def test_bad_config_file_reports_every_problem_where_it_is(
         "policycheck.yaml:6:3: error: 'severity' of 'weight.single-kpi' is 'lowe'; expected "
         "one of critical, high, medium, low, info; did you mean 'low'? [config-type]",
         "policycheck.yaml:7:11: error: 'outputs' item 1 is 'sarf:x.sarif'; expected "
-        "FORMAT:FILE with FORMAT one of text, json, csv, xlsx, sarif, junit, github, markdown; "
-        "did you mean 'sarif'? [config-type]",
+        "FORMAT:FILE with FORMAT one of text, json, csv, xlsx, sarif, junit, github, markdown, "
+        "or a FILE ending in .json, .sarif, .csv, .xlsx, .xml (junit), .md or .markdown "
+        "(markdown), .txt (text); did you mean 'sarif'? [config-type]",
         "policycheck.yaml:8:1: error: 'warn_expiring' is 'soon'; expected a whole number of "
         "days, 0 or more [config-type]",
         "policycheck.yaml:10:1: error: duplicate key 'fail_on' (first at line 9); expected "

@@ -8,7 +8,6 @@ import click
 
 from policycheck.cli.options import (
     FORMAT,
-    FORMAT_NAMES,
     GATE_SETTINGS,
     RULE_SETTINGS,
     RUN_FLAGS,
@@ -22,6 +21,7 @@ from policycheck.cli.output import (
     echo_pieces,
     echo_problems,
     echo_report,
+    output_spec,
     ready_outputs,
     write_outputs,
 )
@@ -30,6 +30,7 @@ from policycheck.errors import (
     EXIT_USER_ERROR,
     PolicycheckError,
 )
+from policycheck.outputspec import FORMAT_NAMES
 from policycheck.progress import Progress
 
 
@@ -126,7 +127,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     fmt = settings["format"]
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
-    written = {fmt} | {spec.partition(":")[0] for spec in settings["outputs"]}
+    written = {fmt} | {output_spec(spec)[0] for spec in settings["outputs"]}
     ready_outputs(settings["outputs"], write_baseline)
     with caching(no_cache), progress(quiet) as step:
         report = run_check(distinct_paths(paths), **check_arguments(settings),

@@ -14,6 +14,7 @@ from policycheck.errors import (
     did_you_mean,
 )
 from policycheck.limits import ENCODING_VARIABLE
+from policycheck.outputspec import suffixes_said
 from policycheck.progress import Progress
 
 
@@ -34,7 +35,7 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 
 def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--no-cache`` and ``--quiet``, shared by the commands that read plans."""
-    command = click.option("--quiet", is_flag=True,
+    command = click.option("-q", "--quiet", is_flag=True,
                            help="No progress bar and no summary lines on stderr.")(command)
     return click.option("--no-cache", is_flag=True,
                         help="Read and validate every input again: neither read nor write "
@@ -94,11 +95,11 @@ def ids(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-#: Every output format; the renderers themselves live in policycheck.formats.
-FORMAT_NAMES = ("text", "json", "csv", "xlsx", "sarif", "junit", "github", "markdown")
-
-
 FAIL_LEVELS = ("critical", "high", "medium", "low", "info", "none")
+
+#: --output's help: check's and analyze's.
+OUTPUT_HELP = ("Also write the report to FILE, in FORMAT, else in the format its extension "
+               f"names: {suffixes_said()}; repeatable.")
 
 
 def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -142,8 +143,8 @@ GATE_SETTINGS = _options(
     click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
                  help="Findings recorded in FILE (--write-baseline) are reported as "
                       "baselined and do not fail the run."),
-    click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
-                 help="Also write the report to FILE in FORMAT; repeatable."),
+    click.option("-o", "--output", "outputs", multiple=True, metavar="[FORMAT:]FILE",
+                 help=OUTPUT_HELP),
 )
 
 

@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policycheck.errors import (
-    Problem,
-    did_you_mean,
-)
+from policycheck import outputspec
+from policycheck.errors import Problem
 from policycheck.progress import Progress
 
 if TYPE_CHECKING:
@@ -47,10 +45,10 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
     from policycheck.export import atomic_write, refuse_target
     from policycheck.formats import render_bytes
 
-    for spec in outputs:
-        refuse_target(Path(_output_target(spec)), getattr(report, "files", ()))
-    for spec in outputs:
-        fmt, _, target = spec.partition(":")
+    specs = [output_spec(spec) for spec in outputs]
+    for _, target in specs:
+        refuse_target(Path(target), getattr(report, "files", ()))
+    for fmt, target in specs:
         if progress is not None:
             progress(f"writing {target}", None)
         atomic_write(Path(target), render_bytes(report, fmt, redact))
@@ -64,20 +62,17 @@ def ready_outputs(outputs: Sequence[str], *more: str | None) -> None:
 
     from policycheck.export import writable
 
-    for target in [*map(_output_target, outputs), *more]:
+    for target in [*(output_spec(spec)[1] for spec in outputs), *more]:
         if target:
             writable(Path(target))
 
 
-def _output_target(spec: str) -> str:
-    """The file of an --output FORMAT:FILE; UsageError when it is not one."""
-    from policycheck.formats import FORMATS
-
-    fmt, found, target = spec.partition(":")
-    if not found or fmt not in FORMATS or not target:
-        raise click.UsageError(f"--output {spec!r}: expected FORMAT:FILE with FORMAT one "
-                               f"of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
-    return target
+def output_spec(spec: str) -> tuple[str, str]:
+    """The format and the file of an --output [FORMAT:]FILE; UsageError when it is not one."""
+    try:
+        return outputspec.output_spec(spec)
+    except ValueError as exc:
+        raise click.UsageError(f"--output {spec!r}: {exc}") from None
 
 
 def warn_left_out(report: Any, fmt: str, target: str = "standard output") -> None:

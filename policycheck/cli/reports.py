@@ -9,7 +9,7 @@ import click
 
 from policycheck.cli.options import (
     FAIL_LEVELS,
-    FORMAT_NAMES,
+    OUTPUT_HELP,
     RULE_SETTINGS,
     RUN_FLAGS,
     caching,
@@ -24,6 +24,7 @@ from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
 )
+from policycheck.outputspec import FORMAT_NAMES
 
 if TYPE_CHECKING:
     from policycheck.analyze import Evidence
@@ -126,8 +127,8 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
               help="Override a signal parameter (docs/analyze.md); repeatable.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Format of the standard output.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT:FILE",
-              help="Also write the report to FILE in FORMAT; repeatable.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="[FORMAT:]FILE",
+              help=OUTPUT_HELP)
 @click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--redact/--no-redact", default=None,
