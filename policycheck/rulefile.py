@@ -93,9 +93,8 @@ def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
     problems.extend(yaml_problems)
     if yaml_problems:
         return None
-    if not isinstance(data, LocatedMap):
-        problems.append(Problem(Location(shown, "", 1, 1), "a rule file must be a mapping of "
-                                f"{', '.join(REQUIRED_KEYS)}", "rule-shape"))
+    if not isinstance(data, LocatedMap) or not any(key in RULE_KEYS for key in data):
+        problems.append(_not_a_rule(data, shown))
         return None
     before = len(problems)
     _check_keys(data, shown, problems)
@@ -106,6 +105,22 @@ def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
     # file in one pass, not one kind of problem at a time
     problems.extend(_expression_problems(data, rule, shown))
     return None
+
+
+def _not_a_rule(data: Any, shown: str) -> Problem:
+    """The one problem of a file that holds no key of a rule, where each missing key would
+    be a problem of its own: a list of rules (as other tools write them), a plan, a list."""
+    expected = f"expected a mapping of {', '.join(REQUIRED_KEYS)}"
+    listed = data.get("rules") if isinstance(data, LocatedMap) else None
+    if not isinstance(listed, list):
+        return Problem(Location(shown, "", 1, 1), f"not a rule: {expected}", "rule-shape")
+    ids = [str(item["id"]) for item in listed if isinstance(item, dict) and "id" in item]
+    files = ", ".join(f"{rule_id}.yaml" for rule_id in ids[:3]) + (", ..." if len(ids) > 3
+                                                                   else "")
+    named = f" ({files})" if files else ""
+    return Problem(_at(data, "rules", shown), "a rule file holds one rule, not a 'rules' list: "
+                   f"write each rule to a file of its own named after its id{named}; "
+                   f"{expected}", "rule-shape")
 
 
 def _expression_problems(data: LocatedMap, rule: Rule, shown: str) -> list[Problem]:

@@ -50,6 +50,24 @@ def test_a_good_rule_loads(tmp_path: Path) -> None:
     assert rule.parameters["limit"].default == 0.5
 
 
+@pytest.mark.parametrize("text, said", [
+    ("# a list of rules, as other tools write them\nrules:\n  - id: x.speed\n    title: T\n"
+     "  - id: x.cost\n", "2:1: error: a rule file holds one rule, not a 'rules' list: write "
+     "each rule to a file of its own named after its id (x.speed.yaml, x.cost.yaml); "),
+    ("rules: [{id: a}, {id: b}, {id: c}, {id: d}]\n", "1:1: error: a rule file holds one "
+     "rule, not a 'rules' list: write each rule to a file of its own named after its id "
+     "(a.yaml, b.yaml, c.yaml, ...); "),
+    ("plan:\n  id: p1\n", "1:1: error: not a rule: "),
+    ("- id: x.speed\n", "1:1: error: not a rule: "),
+])
+def test_a_file_that_holds_no_rule_is_one_problem(tmp_path: Path, text: str,
+                                                   said: str) -> None:
+    """Not one problem for every key a rule has (ten of them), but what the file is."""
+    assert problems(tmp_path, text) == [
+        f"pack/x/x.speed.yaml:{said}expected a mapping of id, title, severity, scope, "
+        "condition, message, rationale, remediation, examples [rule-shape]"]
+
+
 def test_problem_lines_are_exact(tmp_path: Path) -> None:
     text = GOOD.replace("severity: high", "severity: hgh").replace("scope: plan", "scoop: plan")
     found = problems(tmp_path, text)
