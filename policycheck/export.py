@@ -12,6 +12,8 @@ import contextlib
 import datetime
 import functools
 import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -210,18 +212,9 @@ def save_workbook(book: Any, target: Path,
                   ) -> Path:
     """Save an openpyxl workbook whole or not at all, with fixed dates (same content, same
     bytes) and ordinary file permissions; ``rewrite`` as for ``fix_workbook_dates``."""
-    with writing(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
-        os.close(handle)
-        try:
-            book.save(temporary)
-            fix_workbook_dates(Path(temporary), rewrite)
-            os.chmod(temporary, _default_mode())
-            os.replace(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+    with replacing(target, ".xlsx.tmp") as temporary:
+        book.save(temporary)
+        fix_workbook_dates(temporary, rewrite)
     return target
 
 
@@ -325,6 +318,7 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
     us write it is ``writable``'s, asked before the run."""
     if target.is_dir():
         raise UsageError(f"{display_path(target)}: is a folder; expected a file to write")
+    _refuse_dash(target)
     real = target.resolve()
     for given in inputs:
         if Path(given).resolve() == real:
@@ -332,11 +326,24 @@ def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
                              "overwrite it: expected another output file")
 
 
+def _refuse_dash(target: Path) -> None:
+    """'-', which other tools read as standard output, is not taken for a file named so."""
+    if str(target) == "-":
+        raise UsageError("-: expected a file to write; standard output is written in the "
+                         "format of --format")
+
+
 def writable(target: Path, folder: bool = False) -> None:
     """UsageError (``writing``) when the system will not let us write ``target`` (with
     ``folder``, files into the folder ``target``). Commands call it before their run, so
     as not to fail after it; it leaves nothing behind, the folders it made included."""
-    place = target if folder else target.parent
+    _refuse_dash(target)
+    if not folder and is_stream(target):
+        with writing(target):
+            if not os.access(target, os.W_OK):
+                raise PermissionError(13, "Permission denied")
+        return
+    place = target if folder else followed(target).parent
     made = [p for p in (place, *place.parents) if not p.exists()]
     with writing(target, folder):
         place.mkdir(parents=True, exist_ok=True)
@@ -369,20 +376,64 @@ def writing(target: Path, folder: bool = False) -> Iterator[None]:
 
 def atomic_write(target: Path, data: bytes | Iterable[Piece]) -> None:
     """Write to a temporary file beside the target, then rename: never a half file. ``data``
-    may come in pieces (a streamed report): a failure part way leaves no file."""
+    may come in pieces (a streamed report): a failure part way leaves no file. A link is
+    followed; a device or a pipe is written into as the data comes (``is_stream``)."""
     refuse_target(target)
+    if is_stream(target):
+        with writing(target), open(target, "wb") as stream:
+            _write(stream, data)
+        return
+    with replacing(target, ".tmp") as temporary, open(temporary, "wb") as stream:
+        _write(stream, data)
+
+
+def _write(stream: Any, data: bytes | Iterable[Piece]) -> None:
+    if isinstance(data, bytes):
+        stream.write(data)
+    else:
+        write_pieces(stream, data)
+
+
+@contextlib.contextmanager
+def replacing(target: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file that replaces ``target`` (the file a link points to) once the block
+    ends without an error, made beside it so that the rename is atomic; nothing is left
+    behind otherwise. A device or a pipe (``is_stream``) is not replaced: the file's bytes
+    are copied into it."""
+    stream = is_stream(target)
+    target = target if stream else followed(target)
     with writing(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        if not stream:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=None if stream else target.parent, suffix=suffix)
+        os.close(handle)
+        temporary = Path(name)
         try:
-            with os.fdopen(handle, "wb") as stream:
-                if isinstance(data, bytes):
-                    stream.write(data)
-                else:
-                    write_pieces(stream, data)
-            # mkstemp makes 0600; outputs are ordinary files
-            os.chmod(temporary, _default_mode())
-            os.replace(temporary, target)
+            yield temporary
+            if stream:
+                with open(temporary, "rb") as source, open(target, "wb") as sink:
+                    shutil.copyfileobj(source, sink, _COPY_SIZE)
+            else:
+                os.chmod(temporary, _default_mode())  # mkstemp makes 0600
+                os.replace(temporary, target)
         finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+            if temporary.exists():
+                temporary.unlink()
+
+
+def is_stream(target: Path) -> bool:
+    """Whether ``target`` is written into, not replaced: a device (/dev/null), a named pipe
+    or a socket, or a link into /proc (/dev/stdout). Replaced by a file as ``atomic_write``
+    replaces a file, it would be gone (run as root, /dev/null would be a file)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return (not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)) or \
+        os.path.realpath(target).startswith("/proc/")
+
+
+def followed(target: Path) -> Path:
+    """The file a symbolic link points to (the link stays, the file is replaced), else
+    ``target``."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target

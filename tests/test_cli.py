@@ -469,3 +469,47 @@ def test_a_run_collects_garbage_less_often_and_sets_the_collector_back(
     assert seen == [cli.RUN_GC_THRESHOLDS] != [before]
     assert gc.get_threshold() == before
     capsys.readouterr()
+
+
+def test_an_output_that_is_a_named_pipe_is_written_into_not_replaced(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A pipe, a device (/dev/null) or /dev/stdout is written into: the file put in its
+    place once made a root-run CI job replace /dev/null with a file."""
+    import os
+    import threading
+
+    from policycheck.export import is_stream
+
+    pipe = tmp_path / "findings.fifo"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    assert run(capsys, "check", "sample_data/yaml", "-q", "-o", f"json:{pipe}")[0] == 1
+    reader.join(timeout=60)
+    assert json.loads(got[0])["summary"]["plans_checked"] == 17
+    assert pipe.is_fifo()
+    assert is_stream(Path(os.devnull)) and is_stream(pipe)
+    assert not is_stream(tmp_path) and not is_stream(tmp_path / "none.json")
+
+
+def test_an_output_that_is_a_link_replaces_the_file_it_points_to(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    link = tmp_path / "latest.json"
+    link.symlink_to("reports/findings.json")
+    assert run(capsys, "check", "sample_data/yaml", "-q", "-o", str(link))[0] == 1
+    assert link.is_symlink()
+    assert json.loads((tmp_path / "reports" / "findings.json").read_text())["summary"][
+        "plans_checked"] == 17
+
+
+def test_standard_output_named_as_an_output_file_is_refused(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", str(in_repo / "sample_data/yaml"), "-o", "json:-")
+    assert (code, out) == (2, "")
+    assert err == ("policycheck: error: -: expected a file to write; standard output is "
+                   "written in the format of --format\n")
+    assert list(tmp_path.iterdir()) == []
