@@ -180,6 +180,7 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
     from openpyxl.utils import get_column_letter
 
     from policycheck.formats import sheetxml
+    from policycheck.formats.cells import neutralise
 
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -197,7 +198,8 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
         columns = (sheetxml.plain_columns(cells) if len(table) > 1
                    and not table.iloc[1:].isna().all(axis=1).any() else None)
         for row in zip(*(c[: 1 if columns else None] for c in cells), strict=True):
-            sheet.append(list(row))
+            # as the rows written as XML are: openpyxl takes text starting '=' for a formula
+            sheet.append([neutralise(value) for value in row])
         extent = f"A1:{get_column_letter(max(len(table.columns), 1))}{len(table) + 1}"
         if columns:
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(

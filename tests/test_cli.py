@@ -248,6 +248,29 @@ def test_export_round_trip(in_repo: Path, tmp_path: Path,
     assert again == json.loads(out)["valid_plans"]
 
 
+@pytest.mark.parametrize("plans", [1, 2])
+def test_export_writes_no_formula(in_repo: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str], plans: int) -> None:
+    """A name that a spreadsheet would run (``=HYPERLINK(...)``) is text in the workbook,
+    as in every output: the first row of a sheet (written by openpyxl) was a formula."""
+    import openpyxl
+
+    source = (in_repo / "sample_data/yaml/plans/back-office.yaml").read_text()
+    first = source.index("\n  - id: ", source.index("\n  - id: ") + 1) if plans == 1 else None
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "p.yaml").write_text(source[:first].replace(
+        "name: Billing operations efficiency bonus 2027",
+        'name: "=HYPERLINK(\\"http://x\\",\\"click\\")"'))
+    (folder / "kpis.yaml").write_text((in_repo / "sample_data/yaml/kpis.yaml").read_text())
+    workbook = tmp_path / "plans.xlsx"
+    assert run(capsys, "export", str(folder), "--xlsx", str(workbook))[0] == 0
+    book = openpyxl.load_workbook(workbook)
+    names = [row[1] for row in book["plans"].iter_rows(min_row=2, values_only=True)]
+    assert names[0] == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert all(cell.data_type != "f" for row in book["plans"].iter_rows() for cell in row)
+
+
 def test_export_table_past_a_sheets_rows_goes_on_in_numbered_sheets_read_back_alike(
         in_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
