@@ -180,7 +180,6 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
     from openpyxl.utils import get_column_letter
 
     from policycheck.formats import sheetxml
-    from policycheck.formats.cells import neutralise
 
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -198,8 +197,8 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
         columns = (sheetxml.plain_columns(cells) if len(table) > 1
                    and not table.iloc[1:].isna().all(axis=1).any() else None)
         for row in zip(*(c[: 1 if columns else None] for c in cells), strict=True):
-            # as the rows written as XML are: openpyxl takes text starting '=' for a formula
-            sheet.append([neutralise(value) for value in row])
+            sheet.append(list(row))
+            _as_text(sheet[sheet.max_row])
         extent = f"A1:{get_column_letter(max(len(table.columns), 1))}{len(table) + 1}"
         if columns:
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
@@ -207,6 +206,15 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = extent if len(table.columns) else sheet.dimensions
     return save_workbook(book, target, rewrite)
+
+
+def _as_text(row: Any) -> None:
+    """Text cells that openpyxl took for formulas (text starting '='), text again: a name
+    ``=HYPERLINK(...)`` is kept as written, as the rows written as XML keep it, and no
+    spreadsheet runs it."""
+    for cell in row:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def save_workbook(book: Any, target: Path,
