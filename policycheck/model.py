@@ -88,6 +88,10 @@ class FieldSpec:
     #: kept on that side is no date, as HR systems write an open period (9999-12-31 for no
     #: end date, 0001-01-01 for no start date); empty: such a day is a problem.
     period: str = ""
+    #: A sum of money: a text of digits grouped in threes by dots (``32.000``, as Excel
+    #: writes 32,000 where the decimal mark is a comma) is refused, being thirty-two
+    #: thousand in one locale and 32 in another; no pay is written to three decimals.
+    amount: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,11 @@ PLAN = EntitySpec(
         F("serves_vulnerable", "bool", default=False),
         F("headcount", "int", minimum=0),
         F("currency", "str"),
-        F("base_pay", "num", required=True, minimum=0, doc="annual base per employee"),
-        F("pay_floor", "num", minimum=0, doc="guaranteed annual minimum"),
-        F("target_variable", "num", required=True, minimum=0),
-        F("max_variable", "num", minimum=0, doc="null or absent: uncapped"),
+        F("base_pay", "num", required=True, minimum=0, doc="annual base per employee",
+          amount=True),
+        F("pay_floor", "num", minimum=0, doc="guaranteed annual minimum", amount=True),
+        F("target_variable", "num", required=True, minimum=0, amount=True),
+        F("max_variable", "num", minimum=0, doc="null or absent: uncapped", amount=True),
         F("effective_from", "date", period="start"),
         F("effective_to", "date", period="end"),
         F("owner", "str"),
@@ -190,7 +195,7 @@ COMPETITION = EntitySpec(
         F("name", "str", required=True),
         F("kpi", "str", required=True),
         F("basis", "enum", default="rank", choices=COMPETITION_BASES),
-        F("prize", "num", minimum=0),
+        F("prize", "num", minimum=0, amount=True),
         F("duration_days", "int", minimum=0),
     ),
 )
@@ -240,7 +245,7 @@ KPI = EntitySpec(
 EMPLOYEE = EntitySpec(
     name="employees", key="employee_id", yaml_key="employees", label="employee",
     fields=(
-        F("base_pay", "num", minimum=0),
+        F("base_pay", "num", minimum=0, amount=True),
         F("org_unit", "str"),
     ),
 )

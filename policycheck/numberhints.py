@@ -91,6 +91,17 @@ def spreadsheet_error_hint(value: object) -> str:
     return ""
 
 
+#: An amount whose digits a dot groups in threes: 32.000, 1.250.000 (not 0.500).
+DOT_GROUPED = r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+"
+
+
+def dot_grouped_hint(text: str) -> str:
+    """Why ``32.000`` is no amount: two readings, a thousand times apart."""
+    whole = text.replace(".", "")
+    return (f"; a dot groups thousands where the decimal mark is a comma: write '{whole}', "
+            f"or '{number_text(float(text))}' if that is meant")
+
+
 def written_number_hint(text: str, percent: bool = False) -> str:
     """What to write instead of a number formatted for reading (a cell exported as shown);
     with ``percent``, also of a percent (``45,5%`` is ``45.5%``)."""
@@ -123,7 +134,8 @@ def written_number_hint(text: str, percent: bool = False) -> str:
         whole = grouped[1] + re.sub(r"\D", "", grouped[2])
         whole += (f".{grouped[4]}" if grouped[4] else "") + sign
         if plain:  # 32,000: thirty-two thousand, or 32 with a decimal comma
-            return f"; write a decimal point and no thousands separators: '{whole}' or '{plain}'"
+            small = number_text(float(plain.removesuffix(sign))) + sign
+            return f"; write a decimal point and no thousands separators: '{whole}' or '{small}'"
         return f"; write it without thousands separators: '{whole}'"
     return f"; write a decimal point: '{plain}'" if plain else ""
 

@@ -22,7 +22,13 @@ from policycheck.codes import typed_codes
 from policycheck.errors import TRUTH_VALUE_HINT, did_you_mean, number_text
 from policycheck.expression.typesystem import DATE_YEARS
 from policycheck.model import BASIS_POINTS, FieldSpec
-from policycheck.numberhints import date_hints, number_hints, spreadsheet_error_hint
+from policycheck.numberhints import (
+    DOT_GROUPED,
+    date_hints,
+    dot_grouped_hint,
+    number_hints,
+    spreadsheet_error_hint,
+)
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -146,7 +152,20 @@ def parse_num(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values, bad = _numbers(raw)
     hints = number_hints(raw, bad, percent_as=spec.percent)
     bad = bounded(values, bad, hints)
+    if spec.amount:
+        bad = _dot_grouped(raw, bad, hints)
     return Parsed(values.where(~bad, np.nan), bad, "a number", hints)
+
+
+def _dot_grouped(raw: pd.Series, bad: np.ndarray, hints: pd.Series) -> np.ndarray:
+    """``bad`` with the amounts written in groups of three digits after dots (``32.000``),
+    each given ``dot_grouped_hint``: read as a number they are a thousand times less than
+    the export of a spreadsheet where the decimal mark is a comma meant."""
+    grouped = (_types(raw) == str) & raw.astype(str).str.strip().str.fullmatch(
+        DOT_GROUPED).fillna(False).to_numpy(dtype=bool) & ~bad
+    for row in np.flatnonzero(grouped).tolist():
+        hints.iat[row] = dot_grouped_hint(str(raw.iat[row]).strip())
+    return bad | grouped
 
 
 def parse_int(raw: pd.Series, spec: FieldSpec) -> Parsed:

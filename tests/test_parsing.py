@@ -93,13 +93,13 @@ def test_bad_weights(value: Any, hint: str) -> None:
 @pytest.mark.parametrize("text, hint", [
     ("0,4", "; write a decimal point: '0.4'"),
     ("-1,25", "; write a decimal point: '-1.25'"),
-    ("32,000", "; write a decimal point and no thousands separators: '32000' or '32.000'"),
+    ("32,000", "; write a decimal point and no thousands separators: '32000' or '32'"),
     ("1,234,567.89", "; write it without thousands separators: '1234567.89'"),
     ("1.234.567,89", "; write it without thousands separators: '1234567.89'"),
     ("3 200", "; write it without thousands separators: '3200'"),
     ("1'000", "; write it without thousands separators: '1000'"),
     ("€32,000", "; without the currency, write a decimal point and no thousands separators: "
-              "'32000' or '32.000'"),
+              "'32000' or '32'"),
     ("12,34,567", ""), ("1.234,5.6", ""), ("about 5", ""),
 ])
 def test_numbers_formatted_for_reading_say_how_to_write_them(text: str, hint: str) -> None:
@@ -107,6 +107,33 @@ def test_numbers_formatted_for_reading_say_how_to_write_them(text: str, hint: st
     parsed = parse_num(column(text), PLAN.field("base_pay"))
     assert parsed.bad.tolist() == [True]
     assert parsed.hints is not None and parsed.hints.tolist() == [hint]
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("32.000", "'32000', or '32'"), ("3.200", "'3200', or '3.2'"),
+    ("-45.500", "'-45500', or '-45.5'"),
+])
+def test_an_amount_grouped_by_dots_is_refused_with_both_readings(text: str, hint: str) -> None:
+    """Excel writes 32,000 as '32.000' where the decimal mark is a comma (a semicolon-
+    separated export): read as a number it was 32, a thousand times less, without a word."""
+    for field in (PLAN.field("base_pay"), PLAN.field("target_variable")):
+        parsed = parse_num(column(text), field)
+        assert parsed.bad.tolist() == [True]
+        assert parsed.hints is not None and parsed.hints.tolist() == [
+            f"; a dot groups thousands where the decimal mark is a comma: write {hint} if "
+            "that is meant"]
+
+
+@pytest.mark.parametrize("spec, text", [
+    (PLAN.field("base_pay"), "0.500"), (PLAN.field("base_pay"), "32000.5"),
+    (PLAN.field("base_pay"), "1234.567"), (COMPONENT.field("target"), "1.250"),
+])
+def test_other_numbers_with_three_decimals_are_read(spec: Any, text: str) -> None:
+    """Only an amount, and only digits grouped in threes from the first, are refused: a
+    target of 1.250 (seconds, a rate) is a number with a decimal point."""
+    parsed = parse_num(column(text), spec)
+    assert parsed.bad.tolist() == [False]
+    assert parsed.values.tolist() == [float(text)]
 
 
 @pytest.mark.parametrize("spec, text, hint", [
@@ -469,7 +496,7 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
                                  "[invalid-value]"),
     ("max_variable: $32,000", "a.yaml:8:3: error: plan 'p1': max_variable: got '$32,000', "
                               "expected a number; without the currency, write a decimal point "
-                              "and no thousands separators: '32000' or '32.000' "
+                              "and no thousands separators: '32000' or '32' "
                               "[invalid-value]"),
     ("pay_floor: 1500 EUR", "a.yaml:8:3: error: plan 'p1': pay_floor: got '1500 EUR', expected "
                             "a number; write the amount without its currency: '1500' "
@@ -629,7 +656,7 @@ def test_number_cells_from_tables(problems: Problems) -> None:
                                   "p3,service,-inf,yes,x\n",
                      "components.csv": "plan_id,kpi,weight\np1,fcr,1\np2,fcr,1\np3,fcr,1\n"}) == [
         "plans.csv:2: error: plan 'p1': base_pay: got '30,000', expected a number; write a "
-        "decimal point and no thousands separators: '30000' or '30.000' [invalid-value]",
+        "decimal point and no thousands separators: '30000' or '30' [invalid-value]",
         "plans.csv:3: error: plan 'p2': headcount: got '1.5', expected a whole number "
         "[invalid-value]",
         "plans.csv:3: error: plan 'p2': target_variable: got 'NaN', expected a number; NaN "
@@ -659,7 +686,7 @@ def test_spreadsheet_errors_and_bracketed_negatives_say_what_they_are(
         "components.csv:2: error: plan 'p1', component 'fcr': weight: got '#REF!', expected a "
         f"fraction between 0 and 1 or a percent like '50%'{SPREADSHEET_ERROR} [invalid-value]",
         "plans.csv:2: error: plan 'p1': base_pay: got '(1,500)', expected a number; with a "
-        "minus sign, write a decimal point and no thousands separators: '-1500' or '-1.500' "
+        "minus sign, write a decimal point and no thousands separators: '-1500' or '-1.5' "
         "[invalid-value]",
         "plans.csv:2: error: plan 'p1': effective_from: got '#n/a', expected a date written "
         f"YYYY-MM-DD{SPREADSHEET_ERROR} [invalid-value]",
