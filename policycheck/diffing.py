@@ -3,7 +3,9 @@
 ``diff_reports(old, new)`` is a pure function of two reports: per plan the change in
 incentive mix (share of target variable pay by pressure: "speed 30 % → 55 %"), the findings
 introduced and resolved (matched by fingerprint, so moving a plan or reordering a file
-changes nothing), findings whose severity was raised, and the plans added and removed. The
+changes nothing), findings whose severity was raised, and the plans added and removed.
+Findings of a plan the new version could not check (invalid in it) are not resolved: they
+are "not checked", apart, since nothing says whether the change fixed them. The
 gate (``Diff.exit_code``) looks only at what the change brings: an introduced or raised
 finding, still open, at or above ``fail_on``. Renderers: ``RENDERERS`` (text, json,
 markdown), each a pure function of the Diff.
@@ -43,6 +45,8 @@ class Diff:
     resolved: pd.DataFrame
     #: Findings of both versions now more severe; ``old_severity`` says what it was.
     raised: pd.DataFrame
+    #: Findings of the old version whose plans are invalid in the new one, so unchecked.
+    not_checked: pd.DataFrame
 
     @property
     def fail_on(self) -> str:
@@ -72,6 +76,13 @@ class Diff:
 
 def _invalid_ids(report: Report) -> set[str]:
     return {p.plan_id for p in report.errors if p.plan_id}
+
+
+def _unchecked(findings: pd.DataFrame, report: Report) -> np.ndarray:
+    """Which of ``findings`` are of plans ``report`` could not check (invalid in it): that
+    it has none of them says nothing of whether they are fixed."""
+    invalid = pd.Series(sorted(_invalid_ids(report)), dtype=object)
+    return among(findings["plan_id"], invalid)
 
 
 def mix_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -110,14 +121,17 @@ def diff_reports(old: Report, new: Report) -> Diff:
     was, now = before["fingerprint"], after["fingerprint"]
     # ``among``: pandas' isin took 11 s for two versions of 100,000 plans
     introduced = after[~among(now, was)]
-    resolved = before[~among(was, now)]
+    gone = before[~among(was, now)]
+    unchecked = _unchecked(gone, new)
     raised = _raised(before, after)
     return Diff(old=old, new=new,
                 plans_added=tuple(sorted(new_ids - old_ids - _invalid_ids(old))),
                 plans_removed=tuple(sorted(old_ids - new_ids - _invalid_ids(new))),
                 mix=mix_changes(old.profiles, new.profiles),
                 introduced=introduced.reset_index(drop=True),
-                resolved=resolved.reset_index(drop=True), raised=raised.reset_index(drop=True))
+                resolved=gone[~unchecked].reset_index(drop=True),
+                raised=raised.reset_index(drop=True),
+                not_checked=gone[unchecked].reset_index(drop=True))
 
 
 def redacted(diff: Diff) -> Diff:
@@ -132,7 +146,8 @@ def redacted(diff: Diff) -> Diff:
     return dataclasses.replace(
         diff, old=old, new=new, introduced=redact_findings(diff.introduced, diff.new.rules),
         raised=redact_findings(diff.raised, diff.new.rules),
-        resolved=redact_findings(diff.resolved, diff.old.rules))
+        resolved=redact_findings(diff.resolved, diff.old.rules),
+        not_checked=redact_findings(diff.not_checked, diff.old.rules))
 
 
 def percent(share: Any) -> str:
@@ -163,6 +178,8 @@ def _finding(row: dict[str, Any]) -> str:
 def summary(diff: Diff) -> str:
     counts = (f"{len(diff.introduced)} introduced, {len(diff.raised)} raised, "
               f"{len(diff.resolved)} resolved")
+    if len(diff.not_checked):
+        counts += f", {len(diff.not_checked)} not checked"
     text = (f"{len(diff.old.profiles)} → {len(diff.new.profiles)} plans checked: "
             f"{len(diff.mix_plans)} with a changed mix, {len(diff.plans_added)} added, "
             f"{len(diff.plans_removed)} removed; findings: {counts}.")
@@ -184,6 +201,21 @@ def _old_notes(diff: Diff) -> list[str]:
                                         for p in errors if p.code == "missing-path")]
 
 
+#: The title of the findings of plans invalid in the new version, and why they are apart.
+NOT_CHECKED = "Findings not checked in the new version"
+NOT_CHECKED_WHY = ("their plans are invalid in the new version; fix their errors to know "
+                   "whether these findings are resolved")
+
+
+def _finding_groups(diff: Diff) -> tuple[tuple[str, pd.DataFrame, str], ...]:
+    """Each group of findings the outputs list, in order: its title, its findings, and a
+    line that says why it is apart ("" when the title says it all)."""
+    return (("Introduced findings", diff.introduced, ""),
+            ("Findings with a raised severity", diff.raised, ""),
+            ("Resolved findings", diff.resolved, ""),
+            (NOT_CHECKED, diff.not_checked, NOT_CHECKED_WHY))
+
+
 def render_text(diff: Diff) -> str:
     lines = [str(p) for p in diff.new.problems]
     lines += [f"note: {note}" for note in _old_notes(diff)]
@@ -193,11 +225,10 @@ def render_text(diff: Diff) -> str:
     for title, ids in (("Plans added", diff.plans_added), ("Plans removed", diff.plans_removed)):
         if ids:
             lines.append(f"{title}: {', '.join(ids)}")
-    for title, frame in (("Introduced findings", diff.introduced),
-                         ("Findings with a raised severity", diff.raised),
-                         ("Resolved findings", diff.resolved)):
+    for title, frame, why in _finding_groups(diff):
         if len(frame):
             lines.append(f"{title} ({len(frame)}):")
+            lines += [f"  note: {why}"] if why else []
             lines += [f"  {_finding(row)}" for row in _records(frame)]
     lines.append(summary(diff))
     return "\n".join(lines) + "\n"
@@ -226,20 +257,22 @@ def render_json(diff: Diff) -> str:
                     "plans_removed": len(diff.plans_removed),
                     "mix_changed": len(diff.mix_plans), "introduced": len(diff.introduced),
                     "raised": len(diff.raised), "resolved": len(diff.resolved),
-                    "fail_on": diff.fail_on, "failing": len(diff.failing),
-                    "exit_code": diff.exit_code, "old_errors": len(diff.old.errors)},
+                    "not_checked": len(diff.not_checked), "fail_on": diff.fail_on,
+                    "failing": len(diff.failing), "exit_code": diff.exit_code,
+                    "old_errors": len(diff.old.errors)},
         "plans_added": list(diff.plans_added), "plans_removed": list(diff.plans_removed),
         "mix": _mix_json(diff.mix),
         "introduced": findings(diff.introduced), "raised": findings(diff.raised),
-        "resolved": findings(diff.resolved),
+        "resolved": findings(diff.resolved), "not_checked": findings(diff.not_checked),
         "problems": [problem_json(p) for p in diff.new.problems],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _markdown_findings(title: str, frame: pd.DataFrame, room: float) -> list[str]:
+def _markdown_findings(title: str, frame: pd.DataFrame, room: float,
+                       why: str = "") -> list[str]:
     """A table of the first MARKDOWN_ROWS findings of ``frame``, those that fit in ``room``
-    characters, and how many more there are."""
+    characters, and how many more there are; under the title, ``why`` they are apart."""
     from policycheck.formats.markdown import escape, fitting, size, table_head, table_row
 
     if frame.empty:
@@ -249,6 +282,7 @@ def _markdown_findings(title: str, frame: pd.DataFrame, room: float) -> list[str
                        escape(r["status"]), f"`{escape(r['rule_id'])}`", escape(r["plan_id"]),
                        escape(r["message"]))) for r in _records(frame.head(MARKDOWN_ROWS))]
     lines = ["", f"**{title} ({len(frame)})**", "",
+             *([f"_{escape(why[:1].upper() + why[1:])}._", ""] if why else []),
              *table_head(("severity", "status", "rule", "plan", "message"))]
     rows = rows[:fitting(rows, room - size(lines) - _NOTE)]
     lines += rows
@@ -264,7 +298,7 @@ _NOTE = 100
 def render_markdown(diff: Diff) -> str:
     """The pull-request comment: within ``markdown.COMMENT_BUDGET`` characters (GitHub
     refuses a comment of more than 65,536); the mix takes at most a quarter, the plans added
-    and removed an eighth each, and the three tables of findings share what is left."""
+    and removed an eighth each, and the tables of findings share what is left."""
     from policycheck.formats.markdown import (
         COMMENT_BUDGET,
         escape,
@@ -296,12 +330,10 @@ def render_markdown(diff: Diff) -> str:
             names = names[:fitting(names, COMMENT_BUDGET / 8 - _NOTE)]
             more = f" and {len(ids) - len(names)} more" if len(ids) > len(names) else ""
             lines += ["", f"**{title}:** " + ", ".join(names) + more]
-    tables = (("Introduced findings", diff.introduced),
-              ("Findings with a raised severity", diff.raised),
-              ("Resolved findings", diff.resolved))
+    tables = _finding_groups(diff)
     room = COMMENT_BUDGET - size(lines)
-    for left, (title, frame) in zip(range(len(tables), 0, -1), tables, strict=True):
-        part = _markdown_findings(title, frame, room / left)
+    for left, (title, frame, why) in zip(range(len(tables), 0, -1), tables, strict=True):
+        part = _markdown_findings(title, frame, room / left, why)
         room -= size(part)
         lines += part
     return "\n".join(lines) + "\n"
