@@ -273,7 +273,7 @@ def test_packs_unused_for_a_month_are_pruned_when_another_is_written(
     assert _packs(cache_dir) == [cache.pack_path([second.as_posix()])]
 
 
-def test_a_file_named_twice_is_read_from_the_cache_without_a_rewrite(
+def test_a_file_named_twice_is_read_once_from_the_cache_without_a_rewrite(
         tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN, encoding="utf-8")
@@ -284,5 +284,4 @@ def test_a_file_named_twice_is_read_from_the_cache_without_a_rewrite(
     second = load_paths([plan, plan])
     assert pack.stat().st_ino == written
     assert second.records.rows == first.records.rows
-    one, two = second.records.rows["plans"]
-    assert one == two and one is not two
+    assert len(second.records.rows["plans"]) == 1

@@ -37,6 +37,30 @@ def test_validate_sample_data(in_repo: Path, capsys: pytest.CaptureFixture[str],
                    "0 invalid.\n")
 
 
+@pytest.mark.parametrize("command", ["validate", "check", "export"])
+@pytest.mark.parametrize("paths", [
+    ["sample_data/yaml", "sample_data/yaml/plans/claims.yaml"],
+    ["sample_data/yaml/plans/claims.yaml", "sample_data/yaml"],
+    ["sample_data/csv", "sample_data/csv"], ["sample_data/csv", "sample_data/csv/"],
+])
+def test_a_file_reached_twice_is_read_once(in_repo: Path, capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path, command: str,
+                                           paths: list[str]) -> None:
+    """A folder and a file in it (a pre-commit hook's changed files beside the folder), or
+    a folder named twice: each file once, where the others' plans were duplicates of
+    themselves ("duplicate plan id ... first defined at" the same line)."""
+    once = paths[0].replace("/plans/claims.yaml", "")
+    more = ["--csv", str(tmp_path / "t")] if command == "export" else ["--format", "json"]
+    code, out, err = run(capsys, command, *paths, *more)
+    assert (code, err) == ((1 if command == "check" else 0), "")
+    if command == "export":
+        return
+    read, alone = json.loads(out), json.loads(run(capsys, command, once, *more)[1])
+    for data in (read, alone):  # the files in the order reached
+        data["summary"]["files"] = sorted(data["summary"].get("files", []))
+    assert read == alone
+
+
 def test_validate_sample_forms_report_the_same_plans(in_repo: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     valid = {}

@@ -13,7 +13,6 @@ from policycheck.cli.options import (
     RUN_FLAGS,
     caching,
     configured_encoding,
-    distinct_paths,
     progress,
     settings_of,
 )
@@ -130,7 +129,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     written = {fmt} | {output_spec(spec)[0] for spec in settings["outputs"]}
     ready_outputs(settings["outputs"], write_baseline)
     with caching(no_cache), progress(quiet) as step:
-        report = run_check(distinct_paths(paths), **check_arguments(settings),
+        report = run_check(list(paths), **check_arguments(settings),
                            profiles=bool(written & PROFILED), fingerprints=False,
                            model_frames=False, progress=step)  # no format of check reads them
     if write_baseline:
@@ -204,7 +203,7 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
             with checkout(git_base, paths) as (old_paths, prefix), caching(True):
                 old = relabel(run_check(old_paths, progress=_labelled(step, git_base),
                                         **arguments), prefix, git_base)
-        new = run_check(distinct_paths(paths), waivers=waivers,
+        new = run_check(list(paths), waivers=waivers,
                         progress=_labelled(step, "new"), **arguments)
     result = diff_reports(old, new)
     if redact or (redact is None and fmt == "markdown"):

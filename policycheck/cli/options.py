@@ -172,19 +172,3 @@ def configured_encoding() -> None:
     setting (``validate``, ``export``, ``analyze``): the file is read, and checked, as
     ``check`` reads it."""
     settings_of(click.get_current_context(), {})
-
-
-def distinct_paths(paths: tuple[str, ...]) -> list[str]:
-    """Each input once: a path named twice, or a file inside a folder also named (a hook's
-    changed files plus a folder in its args), is read once."""
-    from pathlib import Path
-
-    resolved = {path: Path(path).resolve() for path in paths}
-    folders = [real for real in resolved.values() if real.is_dir()]
-    out, seen = [], set()
-    for path, real in resolved.items():
-        if real in seen or any(folder in real.parents for folder in folders):
-            continue
-        seen.add(real)
-        out.append(path)
-    return out

@@ -14,7 +14,6 @@ from policycheck.cli.options import (
     RUN_FLAGS,
     caching,
     configured_encoding,
-    distinct_paths,
     pairs,
     progress,
     settings_of,
@@ -82,7 +81,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     ready_outputs((), target)
     evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
-        lead = analyse(distinct_paths(paths), curve=CurveParams(step=step), redact=redact,
+        lead = analyse(list(paths), curve=CurveParams(step=step), redact=redact,
                        **check_arguments(settings), fingerprints=False, progress=bar)
     lead = dataclasses.replace(lead, evidence=evidence)
     options = {"title": title, "date": date, "redact": redact}
@@ -99,7 +98,7 @@ def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
         return None
     from policycheck.analyze import analyze as run_analyze
 
-    return run_analyze(distinct_paths(paths), actuals,
+    return run_analyze(list(paths), actuals,
                        params=pairs(analyze_params, "--analyze-param"))
 
 
@@ -148,7 +147,7 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     configured_encoding()
     ready_outputs(outputs)
     with caching(no_cache), progress(quiet) as step:
-        evidence = run_analyze(distinct_paths(paths), actuals, params=pairs(params, "--param"),
+        evidence = run_analyze(list(paths), actuals, params=pairs(params, "--param"),
                                fail_on=fail_on, progress=step)
         write_outputs(evidence.report, outputs, redact, step)
     echo_report(evidence.report, fmt, redact)
