@@ -22,9 +22,17 @@ Plan profiles
 Problems (invalid input)
   - an employee id quoted in a message or detail (``employee 'E1'``, ``employee id 'E1'``)
     becomes ``'[redacted]'``;
-  - in problems about a pay field (``base_pay``, ``pay_floor``, ``target_variable``,
-    ``max_variable``, ``prize``, ``amount``, ``rates``), the number after ``got`` or ``is``
-    becomes ``[redacted]``; then numbers with thousands separators, as in messages.
+  - a problem about a cell of a pay field (``base_pay``, ``pay_floor``, ``target_variable``,
+    ``max_variable``, ``prize``, ``amount``, ``rates``), or about a cell of another field
+    whose message names one (``expected at least target_variable (4050)``), keeps what names
+    the cell (``plan 'p', component 'c': ``, up to the field's name) and its words; after
+    that, every quoted value becomes ``'[redacted]'`` and every number ``[redacted]``: the
+    value, the hint saying how to write it (whose suggestions, all redacted, are dropped)
+    and what was expected. Kept are only a few figures that policycheck's own texts write,
+    never an input's (``expected a value of at least 0``, ``weights sum to 100 %``). Its
+    detail is redacted whole the same way;
+  - in other problems (other fields; files and headers, which name no field), numbers with
+    thousands separators, as in messages.
 
 Kept: headcount, every share and ratio (they say where pay points, not how much), plan,
 component and KPI ids, rule texts, locations and fingerprints.
@@ -72,7 +80,20 @@ _NUMBER = re.compile(_NUMBER_TEXT)
 # where they should; a missing value is written "n/a".
 _SPEC_TEXT = {"%": _NUMBER_TEXT + "%", "%1": _NUMBER_TEXT + "%", "x": _NUMBER_TEXT + "×",
               "money": _NUMBER_TEXT, "n": _NUMBER_TEXT}
-_GOT_NUMBER = re.compile(r"(\b(?:got|is) )-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?")
+#: The pay fields a problem's message may name: ``amount`` is left out, being a word of
+#: hints for any number (``write the amount without its currency``).
+_PAY_FIELD_NAME = re.compile(r"(?<![\w'-])(?:" + "|".join(
+    field for field in PAY_FIELDS if field != "amount") + r")(?![\w'-])")
+#: A value quoted as ``errors.quote`` quotes text (``repr``), not an apostrophe in a word.
+_QUOTED = re.compile(r"""(?<!\w)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+#: Any number, with its sign and separators (-32,000, 32.000, 32 000, 1e5), as one.
+_ANY_NUMBER = re.compile(r"(?:(?<![\w.])[-+])?\d+(?:(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))\d+)*"
+                         r"(?:[eE][+-]?\d+)?")
+#: Figures of policycheck's own texts, never an input's: kept in a pay problem.
+_OWN_FIGURES = re.compile(r"(expected a value of at least 0(?![\d.,])|weights sum to 100 %"
+                          r"|target_variable 0 for a salary-only plan)")
+#: A hint's suggestions once redacted (``: '[redacted]' or '[redacted]'``): they say nothing.
+_HIDDEN_SUGGESTIONS = re.compile(r": '\[redacted\]'(?: or '\[redacted\]')*(?=;|$)")
 
 
 def names_pay(name: str) -> bool:
@@ -269,14 +290,49 @@ def _hide_grouped_numbers(text: str) -> str:
     return _GROUPED_NUMBER.sub(REDACTED, text)
 
 
-def _problem_text(text: str, pay_field: bool) -> str:
-    text = _EMPLOYEE_ID.sub(rf"\1'{REDACTED}'", text)
-    if pay_field:
-        text = _GOT_NUMBER.sub(rf"\g<1>{REDACTED}", text)
-    return _hide_grouped_numbers(text)
-
-
 def _problem(problem: Problem) -> Problem:
-    pay_field = problem.field in PAY_FIELDS
-    return dataclasses.replace(problem, message=_problem_text(problem.message, pay_field),
-                               detail=_problem_text(problem.detail, pay_field))
+    """``problem`` with employee ids hidden, and, if it is about pay, every figure after
+    the names of its cell; other problems lose only grouped numbers."""
+    message = _without_employee_ids(problem.message)
+    detail = _without_employee_ids(problem.detail)
+    start = _pay_start(problem, message)
+    if start is None:
+        return dataclasses.replace(problem, message=_hide_grouped_numbers(message),
+                                   detail=_hide_grouped_numbers(detail))
+    return dataclasses.replace(
+        problem, message=_hide_grouped_numbers(message[:start]) + _hide_figures(message[start:]),
+        detail=_hide_figures(detail))
+
+
+def _without_employee_ids(text: str) -> str:
+    return _EMPLOYEE_ID.sub(rf"\1'{REDACTED}'", text)
+
+
+def _pay_start(problem: Problem, message: str) -> int | None:
+    """Where the part of a pay problem's message that may hold pay starts: at the first
+    mention of its field (else after its plan's name); None for a problem that is not about
+    pay. A problem without a field is about a file or a header, which hold no pay."""
+    if not problem.field:
+        return None
+    named = _field_name(problem.field).search(message)
+    plan = f"plan '{problem.plan_id}'"
+    start = named.start() if named else len(plan) if message.startswith(plan) else 0
+    if problem.field in PAY_FIELDS or _PAY_FIELD_NAME.search(message, start):
+        return start
+    return None
+
+
+@functools.lru_cache(maxsize=256)  # a messy input repeats a few fields in many problems
+def _field_name(field: str) -> re.Pattern[str]:
+    """The field's name as a word of a message (not within an id such as 'rates-2027')."""
+    return re.compile(rf"(?<![\w'-]){re.escape(field)}(?![\w'-])")
+
+
+def _hide_figures(text: str) -> str:
+    """``text`` with every quoted value and every number redacted, but for the figures of
+    policycheck's own texts (``_OWN_FIGURES``), kept so that the message still reads."""
+    pieces = _OWN_FIGURES.split(text)  # own figures at the odd positions
+    for i in range(0, len(pieces), 2):
+        hidden = _QUOTED.sub(lambda m: m[0][0] + REDACTED + m[0][0], pieces[i])
+        pieces[i] = _HIDDEN_SUGGESTIONS.sub("", _ANY_NUMBER.sub(REDACTED, hidden))
+    return "".join(pieces)
