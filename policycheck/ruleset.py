@@ -162,7 +162,10 @@ def select(rules: Sequence[Rule], chosen: Sequence[str] = (),
 
 def override(rules: Sequence[Rule], params: Mapping[str, str],
              severities: Mapping[str, str]) -> list[Rule]:
-    """Apply ``RULE.NAME=VALUE`` parameter and ``RULE=LEVEL`` severity overrides."""
+    """Apply ``RULE.NAME=VALUE`` parameter and ``RULE=LEVEL`` severity overrides. A
+    severity given is every finding's: the rule's escalations no longer raise any above it
+    (lowering ``claw.none`` to low left the findings it escalates at high, still failing
+    the run)."""
     by_id = {r.id: r for r in rules}
     values: dict[str, dict[str, Any]] = {r.id: {} for r in rules}
     for key, raw in params.items():
@@ -182,7 +185,8 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
             raise RuleError(f"--severity {rule.id}={severity}: expected one of "
                             f"{', '.join(SEVERITIES)}")
         merged = {name: p.default for name, p in rule.parameters.items()} | values[rule.id]
-        out.append(replace(rule, severity=severity, values=merged))
+        escalate = () if rule.id in severities else rule.escalate
+        out.append(replace(rule, severity=severity, values=merged, escalate=escalate))
     unknown = set(severities) - set(by_id)
     if unknown:
         name = sorted(unknown)[0]

@@ -23,7 +23,7 @@ rules:
 
 # select: [cs, weight]        # run only these rules (ids or id prefixes)
 # ignore: [contest.campaign]  # skip these rules
-# severity:                   # change the severity of a rule
+# severity:                   # the severity of every finding of a rule
 #   weight.single-kpi: low
 # params:                     # tune a rule (`policycheck rules explain ID` lists its parameters)
 #   cs.handle-time:

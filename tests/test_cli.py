@@ -561,3 +561,18 @@ def test_standard_output_named_as_an_output_file_is_refused(
     assert err == ("policycheck: error: -: expected a file to write; standard output is "
                    "written in the format of --format\n")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("level", ["low", "critical"])
+def test_a_severity_set_is_every_findings_escalated_ones_too(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], level: str) -> None:
+    """claw.none escalates to high where a curve makes the marginal unit worth the most:
+    set to low, those stayed high and still failed the run."""
+    code, out, _ = run(capsys, "check", "sample_data/yaml", "--format", "json")
+    before = [f["severity"] for f in json.loads(out)["findings"] if f["rule_id"] == "claw.none"]
+    assert sorted(set(before)) == ["high", "medium"]
+    code, out, _ = run(capsys, "check", "sample_data/yaml", "--format", "json",
+                       "--severity", f"claw.none={level}", "--select", "claw.none")
+    after = [f["severity"] for f in json.loads(out)["findings"]]
+    assert after == [level] * len(before)
+    assert code == (1 if level == "critical" else 0)

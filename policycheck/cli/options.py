@@ -128,7 +128,8 @@ RULE_SETTINGS = _options(
     click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
                  help="Override a rule parameter; repeatable."),
     click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
-                 help="Override a rule's severity; repeatable."),
+                 help="Set the severity of every finding of a rule, escalated ones too; "
+                      "repeatable."),
     click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
                  help="Exit 1 when an open finding is at or above this severity. "
                       "[default: high]"),
