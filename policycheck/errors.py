@@ -122,8 +122,16 @@ TRUTH_VALUE_HINT = ("; a truth value is not text (YAML reads an unquoted yes, no
 
 
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
-    """Return "; did you mean 'x'?" for the closest candidate, or an empty string."""
-    matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=cutoff)
+    """Return "; did you mean 'x'?" for the closest candidate, or an empty string. A
+    candidate that differs only in case, spaces, dashes or underscores is the closest
+    ('CSAT' is 'csat', which difflib, comparing characters as they are, finds nothing
+    like)."""
+    pool = sorted(set(candidates))
+    text, folded = str(word), _folded(str(word))
+    alike = next((c for c in pool if c != text and _folded(c) == folded), None)
+    if alike is not None:
+        return _hint(alike)
+    matches = difflib.get_close_matches(text, pool, n=1, cutoff=cutoff)
     return _hint(matches[0]) if matches else ""
 
 
@@ -152,9 +160,10 @@ class Suggestions:
     with the hint ``did_you_mean`` would give (``closest.Closest``: a few ms a word at
     100,000 plans, where difflib takes a second). What the lookups cost is bounded
     (``budget``, in difflib scorings; bounding a word against every candidate costs one
-    per ``BOUNDS_PER_SCORING`` candidates), and so is a word's (``WORD_SCORINGS``): past
-    either, a word is matched only with a candidate that differs from it in case, spaces,
-    dashes or underscores, found from a dict. Each word's hint therefore depends on the
+    per ``BOUNDS_PER_SCORING`` candidates), and so is a word's (``WORD_SCORINGS``). A
+    candidate that differs from the word only in case, spaces, dashes or underscores is
+    looked for first, in a dict, and is the hint wherever there is one; past either bound
+    it is the only hint a word may get. Each word's hint therefore depends on the
     words looked up before it, not on chance or time: the same input gives the same
     messages."""
 
@@ -189,16 +198,18 @@ class Suggestions:
         return self._known[text]
 
     def _look_up(self, text: str) -> str:
+        alike = self._by_folded.get(_folded(text))
+        if alike is not None and alike != text:  # as did_you_mean: the closest there is
+            return _hint(alike)
         bounding = -(-len(self._sorted) // BOUNDS_PER_SCORING)
         if self._left > bounding:
             self._left -= bounding
             most = min(self._left, WORD_SCORINGS)
             found = self._closest.match(text, self._cutoff, most=most)
             self._left -= most if found is None else found.scored
-            if found is not None:
-                return "" if found.text is None else _hint(found.text)
-        alike = self._by_folded.get(_folded(text))
-        return "" if alike is None or alike == text else _hint(alike)
+            if found is not None and found.text is not None:
+                return _hint(found.text)
+        return ""
 
 
 def _folded(text: str) -> str:

@@ -57,3 +57,21 @@ def test_counts_dropped_past_the_bound_on_memory_give_the_same_match(
         match = found.match(word, 0.6)
         assert match is not None and match.text == (expected[0] if expected else None)
     assert len(found._counts) <= 2  # the counts of the last word's last two characters
+
+
+@pytest.mark.parametrize("word, hint, by_case", [
+    ("CSAT", "; did you mean 'csat'?", True),
+    ("First Contact Resolution", "; did you mean 'first_contact_resolution'?", True),
+    ("Csatt", "; did you mean 'csat'?", False),
+])
+@pytest.mark.parametrize("budget", [0, 15_000])
+def test_a_word_that_differs_only_in_case_or_spacing_is_matched_first(
+        word: str, hint: str, by_case: bool, budget: int) -> None:
+    """An export's 'CSAT' for the library's 'csat': difflib, which compares characters as
+    they are, found nothing like it, and the hint said nothing. Past the budget, only such
+    a match is made."""
+    from policycheck.errors import Suggestions, did_you_mean
+
+    kpis = ["csat", "fcr", "aht", "first_contact_resolution", "nps"]
+    assert did_you_mean(word, kpis) == hint
+    assert Suggestions(kpis, budget=budget)(word) == (hint if budget or by_case else "")
