@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from policycheck.cache import DEFAULT_DIR
 from policycheck.export import atomic_write
 
 CONFIG = """\
@@ -151,6 +152,7 @@ TEMPLATES: dict[str, str] = {
     "plans/example.yaml": EXAMPLE_PLAN,
     ".github/workflows/policycheck.yml": WORKFLOW,
 }
+WORKFLOW_PATH = ".github/workflows/policycheck.yml"
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ class Outcome:
 
 def scaffold(folder: Path, force: bool = False,
              names: Sequence[str] = tuple(TEMPLATES)) -> list[Outcome]:
-    """Write the templates under ``folder``; existing files are skipped unless ``force``."""
+    """Write the templates under ``folder``; existing files are skipped unless ``force``.
+    In a git repository the cache folder is ignored too (``ignore_cache``)."""
     outcomes = []
     for name in names:
         target = folder / name
@@ -171,4 +174,31 @@ def scaffold(folder: Path, force: bool = False,
             continue
         atomic_write(target, TEMPLATES[name].encode("utf-8"))
         outcomes.append(Outcome(name, "overwrote" if exists else "created"))
-    return outcomes
+    ignored = ignore_cache(folder)
+    return outcomes + ([ignored] if ignored else [])
+
+
+#: What .gitignore gets: the parse cache, which a run makes in the current folder.
+IGNORED = f"{DEFAULT_DIR}/"
+
+
+def ignore_cache(folder: Path) -> Outcome | None:
+    """``.policycheck_cache/`` added to ``folder``'s .gitignore, in a git repository, where
+    the first check would otherwise leave it to be committed by ``git add .``; None when
+    ``folder`` is in no repository or the file names it already."""
+    if repository_root(folder) is None:
+        return None
+    target = folder / ".gitignore"
+    text = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+    if any(line.strip().strip("/") == DEFAULT_DIR for line in text.splitlines()):
+        return None
+    glue = "\n" if text and not text.endswith("\n") else ""
+    atomic_write(target, f"{text}{glue}{IGNORED}\n".encode())
+    return Outcome(".gitignore", "updated" if text else "created")
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` that holds ``.git`` (a folder, or a file
+    in a worktree), as git finds it; None outside a repository."""
+    folder = folder.resolve()
+    return next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)

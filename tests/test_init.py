@@ -23,10 +23,12 @@ def test_init_scaffolds_a_working_setup(workdir: Path,
                    "created waivers.yaml\n"
                    "created plans/example.yaml\n"
                    "created .github/workflows/policycheck.yml\n"
+                   "created .gitignore\n"
                    "Next: policycheck check plans/   (and 'policycheck config' to see the "
                    "settings)\n")
     for name, text in TEMPLATES.items():
         assert (workdir / name).read_text(encoding="utf-8") == text
+    assert (workdir / ".gitignore").read_text() == ".policycheck_cache/\n"
     # The scaffold checks clean: the sample plan is valid and draws no finding, the config
     # and the (empty) waivers file are valid.
     code, out, err = run(capsys, "check", "plans/")
@@ -36,6 +38,48 @@ def test_init_scaffolds_a_working_setup(workdir: Path,
     code, out, _ = run(capsys, "config")
     assert code == 0
     assert "waivers        waivers.yaml  policycheck.yaml:18" in out.splitlines()
+
+
+@pytest.mark.parametrize("before, after, said", [
+    ("node_modules", "node_modules\n.policycheck_cache/\n", "updated .gitignore"),
+    ("dist/\n", "dist/\n.policycheck_cache/\n", "updated .gitignore"),
+    ("/.policycheck_cache\n", "/.policycheck_cache\n", None),
+])
+def test_init_ignores_the_cache_in_git_once(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                            before: str, after: str, said: str | None) -> None:
+    """The first check makes .policycheck_cache/ in the current folder: ``git add .`` would
+    commit it."""
+    (workdir / ".gitignore").write_text(before)
+    _, out, _ = run(capsys, "init")
+    assert (said in out.splitlines()) if said else ".gitignore" not in out
+    assert (workdir / ".gitignore").read_text() == after
+    assert run(capsys, "init")[1].count(".gitignore") == 0
+    assert (workdir / ".gitignore").read_text() == after
+
+
+def test_init_outside_git_leaves_no_gitignore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from policycheck import scaffold
+
+    monkeypatch.setattr(scaffold, "repository_root", lambda folder: None)
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = run(capsys, "init")
+    assert ".gitignore" not in out and not (tmp_path / ".gitignore").exists()
+
+
+def test_init_in_a_subfolder_of_a_repository_says_where_the_workflow_goes(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "hr").mkdir()
+    monkeypatch.chdir(workdir / "hr")
+    code, out, _ = run(capsys, "init")
+    assert code == 0
+    assert out.splitlines()[-2] == (
+        f"note: GitHub runs only the workflows at the repository's root ({workdir.name}/): move "
+        ".github/workflows/policycheck.yml there with paths: hr/plans/, and policycheck.yaml "
+        "too (policycheck looks for it from the folder it runs in upward, and the workflow "
+        "runs at the root)")
+    assert (workdir / "hr" / ".gitignore").read_text() == ".policycheck_cache/\n"
 
 
 def test_init_never_overwrites_unless_forced(workdir: Path,

@@ -21,12 +21,20 @@ def init(force: bool) -> int:
     plans/example.yaml and a GitHub Actions workflow. Existing files are kept."""
     from pathlib import Path
 
-    from policycheck.scaffold import scaffold
+    from policycheck.scaffold import WORKFLOW_PATH, repository_root, scaffold
 
-    outcomes = scaffold(Path.cwd(), force=force)
+    here = Path.cwd()
+    outcomes = scaffold(here, force=force)
     for outcome in outcomes:
         note = " (it exists; --force overwrites it)" if outcome.action == "skipped" else ""
         click.echo(f"{outcome.action} {outcome.path}{note}")
+    root = repository_root(here)
+    if root is not None and root != here.resolve():
+        below = here.resolve().relative_to(root).as_posix()
+        click.echo(f"note: GitHub runs only the workflows at the repository's root "
+                   f"({root.name}/): move {WORKFLOW_PATH} there with paths: {below}/plans/, "
+                   "and policycheck.yaml too (policycheck looks for it from the folder it "
+                   "runs in upward, and the workflow runs at the root)")
     click.echo("Next: policycheck check plans/   (and 'policycheck config' to see the "
                "settings)")
     return EXIT_OK
