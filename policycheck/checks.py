@@ -79,7 +79,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
         problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec, unread)
         problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
     problems += _weights(plans, frames["components"], keys, unread)
-    problems += _applies_to(frames)
+    problems += _applies_to(frames, unread)
     problems += _plan_ranges(plans)
     problems += _gates(frames["gates"])
     problems += _between(frames["modifiers"], "factor_min", "factor_max", "modifier",
@@ -110,13 +110,13 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
             plans_table = _unread_table(unread, file, sheet, "plans")
             if plans_table is None:
                 continue
-            rows = mask & (files == file)
+            rows = mask & (files == file) & (sheets == sheet)
             count = int(rows.sum())
             named, they = (("1 row names a plan", "it is") if count == 1
                            else (f"{count:,} rows name plans", "they are"))
             problems.append(Problem(
-                Location(str(file)), f"{named} no input defines: {plans_table}, this folder's "
-                f"plans table, could not be read; {they} checked once it can be",
+                Location(str(file), str(sheet or "")), f"{named} no input defines: "
+                f"{plans_table}; {they} checked once it can be",
                 "unknown-plan"))
             cut |= rows
         mask &= ~cut
@@ -140,7 +140,8 @@ def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
 
 
 def _unread_table(unread: Unread, file: object, sheet: object, entity: str) -> str | None:
-    """The unread CSV table of ``entity`` beside a CSV table's row; None if there is none."""
+    """Why the table of ``entity`` beside a table's row (in its CSV folder or its workbook)
+    was not read (``TableFrames.unread``); None if it was."""
     folder = table_folder(str(file), str(sheet or "")) if unread else None
     return None if folder is None else unread.get((folder, entity))
 
@@ -170,8 +171,8 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
         for pay, file, sheet in zip(rows.values("target_variable"), rows.values("src_file"),
                                     rows.values("src_sheet"), strict=True):
             table = _unread_table(unread, file, sheet, "components")
-            yield (f"has no components: {table}, this folder's components table, could not "
-                   "be read; the plan is checked once it can be" if table else
+            yield (f"has no components: {table}; the plan is checked once it can be" if table
+                   else
                    f"has no components but target_variable is {number_text(pay)}; expected "
                    "components whose weights sum to 100 %, or target_variable 0 for a "
                    "salary-only plan")
@@ -180,8 +181,10 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
                             "plan_id", none)
 
 
-def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Gates and modifiers may only name components of their own plan."""
+def _applies_to(frames: dict[str, pd.DataFrame], unread: Unread) -> list[Problem]:
+    """Gates and modifiers may only name components of their own plan; those beside a
+    components table that was not read are not told that their plan has none (its plans
+    are told once why)."""
     components = frames["components"]
     known = _KnownPairs(components)
     problems = []
@@ -194,7 +197,7 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         found = known.named(owners.to_numpy(dtype=object), exploded.to_numpy(dtype=object))
         bad = exploded[~found]
         missing = _lists_by_label(bad)
-        mask = frame.index.isin(missing.index)
+        mask = frame.index.isin(missing.index) & ~_beside_unread(frame, unread, "components")
         own = _components_of(components, set(frame["plan_id"][mask]))
 
         def text(rows: Rows, f: pd.DataFrame = frame, m: pd.Series = missing,
@@ -204,6 +207,18 @@ def _applies_to(frames: dict[str, pd.DataFrame]) -> list[Problem]:
 
         problems += _emit(frame, mask, "applies_to", "unknown-component", label, key, text)
     return problems
+
+
+def _beside_unread(frame: pd.DataFrame, unread: Unread, entity: str) -> np.ndarray:
+    """Which rows of ``frame`` sit beside a table of ``entity`` that was not read (in their
+    CSV folder or workbook)."""
+    if not unread or frame.empty:
+        return np.zeros(len(frame), dtype=bool)
+    places = list(zip(frame["src_file"].to_numpy(dtype=object).tolist(),
+                      frame["src_sheet"].to_numpy(dtype=object).tolist(), strict=True))
+    beside = {place: _unread_table(unread, *place, entity) is not None
+              for place in dict.fromkeys(places)}
+    return np.fromiter((beside[place] for place in places), dtype=bool, count=len(places))
 
 
 def _lists_by_label(values: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -225,14 +226,35 @@ def _add_outcome(outcome: FileOutcome, shown: str, loaded: Loaded) -> None:
 
 
 def _load_workbook(path: Path, shown: str, loaded: Loaded) -> None:
-    for sheet in read_workbook(path, shown, loaded.tables):
+    tables = loaded.tables
+    for sheet in read_workbook(path, shown, tables):
         if is_evidence_table(sheet):
             continue  # read by analyze (--actuals)
-        hint = did_you_mean(sheet.strip().lower(), ENTITIES, cutoff=NAME_CUTOFF)
-        loaded.tables.problems.append(Problem(
+        named = _table_in_name(sheet)
+        hint = (f"; did you mean '{named}'?" if named else
+                did_you_mean(sheet.strip().lower(), ENTITIES, cutoff=NAME_CUTOFF))
+        tables.problems.append(Problem(
             Location(shown, sheet), f"sheet '{sheet}' is not a policycheck table; "
             f"skipped; expected one of {', '.join(ENTITIES)}{hint}",
             "unrecognised-sheet", severity="error" if hint else "warning"))
+        if named and not _has_sheet(tables, named, shown):
+            # its rows are missed once, not in a problem for every row that names them
+            tables.unread.setdefault((shown, named), f"{shown} has no {named} sheet (is it "
+                                     f"'{sheet}'? name that sheet '{named}')")
+
+
+def _table_in_name(sheet: str) -> str | None:
+    """The table a sheet's name names among other words (``Plans 2027``, ``FY27
+    components``): the last word that is a table's name; None if none is."""
+    words = [entity_for_name(word) for word in re.findall(r"[A-Za-z]+", sheet)]
+    named = [spec.name for spec in words if spec is not None]
+    return named[-1] if named else None
+
+
+def _has_sheet(tables: TableFrames, name: str, shown: str) -> bool:
+    """Whether the workbook ``shown`` gave the table ``name`` rows from a sheet of its own."""
+    return any(len(frame) and frame["src_file"].iat[0] == shown
+               for frame in tables.frames.get(name, []))
 
 
 def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:

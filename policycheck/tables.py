@@ -42,8 +42,9 @@ class TableFrames:
     #: (file, sheet, field) of required columns a table lacks: the per-row "is required"
     #: problems of those cells would only repeat the one about the column.
     missing_columns: set[tuple[str, str, str]] = field(default_factory=set)
-    #: (folder, entity) to the CSV table of it that could not be read (not UTF-8, malformed,
-    #: empty): the folder's other tables name plans and components it may define.
+    #: (folder, entity) to why its CSV table could not be read (not UTF-8, malformed, empty),
+    #: and (workbook, entity) to why its sheet was not (misnamed): the other tables name
+    #: plans and components it may define, said once per table, not once per row.
     unread: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -190,13 +191,16 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
 def _unread(shown: str, spec: EntitySpec, out: TableFrames) -> None:
     folder = table_folder(shown, "")
     if folder is not None:
-        out.unread[folder, spec.name] = shown
+        out.unread[folder, spec.name] = (f"{shown}, this folder's {spec.name} table, could "
+                                         "not be read")
 
 
 def table_folder(file: str, sheet: str) -> str | None:
-    """The folder of a CSV table (as shown), which the tables of one company share; None
-    for a row of a YAML file or a workbook."""
-    if sheet or not file.lower().endswith(".csv"):
+    """What the tables of one company share: a CSV table's folder (as shown), a sheet's
+    workbook; None for a row of a YAML file."""
+    if sheet:
+        return file
+    if not file.lower().endswith(".csv"):
         return None
     return posixpath.dirname(file.replace("\\", "/"))
 

@@ -1040,3 +1040,44 @@ def test_a_reports_title_above_the_header_is_skipped_with_a_warning(
         "'role_kind'? [unknown-column]",
         "v/plans.csv:2: error: plan has no id; expected an 'id' unique across all inputs "
         "[missing-field]"]
+
+
+@pytest.mark.parametrize("plans_sheet, components_sheet", [("Plans 2027", "components"),
+                                                            ("plans", "FY27 Components")])
+def test_a_misnamed_sheet_is_named_once_not_in_every_row_that_needs_it(
+        inputs: Inputs, tmp_path: Path, plans_sheet: str, components_sheet: str) -> None:
+    """A plans sheet renamed 'Plans 2027' made an error of every row of every other sheet
+    (447 on the sample company), with no hint at the name: the sheet is said to be the
+    plans table misnamed, and each sheet's rows that name its plans are said once."""
+    inputs({})
+    book = openpyxl.Workbook()
+    book.active.title = plans_sheet
+    book.active.append(["id", "role_kind", "base_pay", "target_variable"])
+    book.active.append(["p1", "service", 30000, 3000])
+    book.active.append(["p2", "service", 30000, 3000])
+    components = book.create_sheet(components_sheet)
+    components.append(["plan_id", "kpi", "weight"])
+    components.append(["p1", "fcr", 1])
+    components.append(["p2", "fcr", 1])
+    gates = book.create_sheet("gates")
+    gates.append(["plan_id", "kpi", "min", "applies_to"])
+    gates.append(["p1", "csat", 70, "fcr"])
+    book.save(tmp_path / "book.xlsx")
+    found = [str(p) for p in load_model(["book.xlsx"]).problems]
+    table = "plans" if plans_sheet != "plans" else "components"
+    misnamed = plans_sheet if table == "plans" else components_sheet
+    why = f"book.xlsx has no {table} sheet (is it '{misnamed}'? name that sheet '{table}')"
+    said = [f"book.xlsx[{misnamed}]: error: sheet '{misnamed}' is not a policycheck table; "
+            "skipped; expected one of plans, components, gates, modifiers, competitions, "
+            "consequences, campaigns, kpis, employees; did you mean "
+            f"'{table}'? [unrecognised-sheet]"]
+    if table == "plans":
+        said += [f"book.xlsx[components]: error: 2 rows name plans no input defines: {why}; "
+                 "they are checked once it can be [unknown-plan]",
+                 f"book.xlsx[gates]: error: 1 row names a plan no input defines: {why}; it is "
+                 "checked once it can be [unknown-plan]"]
+    else:
+        said += [f"book.xlsx[plans]:{line}: error: plan '{plan}': has no components: {why}; "
+                 "the plan is checked once it can be [no-components]"
+                 for line, plan in ((2, "p1"), (3, "p2"))]
+    assert sorted(found) == sorted(said)
