@@ -91,7 +91,6 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
                 ahead = None
             else:
                 scan, sheet = _prepare(book, path, parts.get(name), name)
-            _sheet_warnings(name, state, scan.merged, shown, out)
             try:
                 if isinstance(sheet, Exception):
                     raise sheet
@@ -103,8 +102,10 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             except Exception as exc:  # a sheet's XML broken past its metadata
                 out.problems.append(Problem(Location(shown, name), "cannot read sheet "
                                             f"'{name}': {_reason(exc)}", "bad-workbook"))
+                _sheet_warnings(name, state, scan.merged, shown, out)
                 continue
-            _read_rows(rows, name, spec, shown, out)
+            header = _read_rows(rows, name, spec, shown, out)
+            _sheet_warnings(name, state, scan.merged, shown, out, header)
     finally:
         if ahead:  # not taken (a sheet before it failed): the helper done with its book
             ahead()
@@ -203,14 +204,15 @@ class _Openpyxl:
 
 
 def _read_rows(rows: list[Any], sheet: str, spec: EntitySpec, shown: str,
-               out: TableFrames) -> None:
-    """Read the rows of one table's sheet: its header is the first row that is not blank,
-    and blank rows after the last are dropped."""
+               out: TableFrames) -> int:
+    """Read the rows of one table's sheet: its header is the first row that is not blank
+    (past a report's title), and blank rows after the last are dropped. Returns the header's
+    row number (0: an empty sheet)."""
     while rows and all(_blank(c) for c in rows[-1]):
         rows.pop()
     top = next((i for i, r in enumerate(rows) if not all(_blank(c) for c in r)), 0)
     if not rows:
-        return
+        return 0
     title = title_rows(rows[top:top + TITLE_ROWS], spec)
     if title:  # a report's title above the header
         out.problems.append(title_problem(title, top + title + 1, shown, sheet))
@@ -225,6 +227,7 @@ def _read_rows(rows: list[Any], sheet: str, spec: EntitySpec, shown: str,
     blank = (np.logical_and.reduce([missing for _, missing in cells]) if cells
              else np.zeros(0, dtype=bool))
     add_frame(header, body, blank, shown, sheet, spec, out, header_row=top + 1)
+    return top + 1
 
 
 def _column(cells: np.ndarray) -> tuple[np.ndarray | pd.Categorical[Any], np.ndarray]:
@@ -346,10 +349,12 @@ def _cell_position(ref: str) -> tuple[int, int]:
 
 
 def _sheet_warnings(sheet: str, state: str, merged: list[str], shown: str,
-                    out: TableFrames) -> None:
+                    out: TableFrames, header: int = 0) -> None:
     """Merged cells put one value in the first cell and leave the others empty, so rows of
-    a table would silently lose it: an error. A hidden table sheet is read, with a warning:
-    its rows count although nobody sees them."""
+    a table would silently lose it: an error, but for cells above the ``header`` row (a
+    report's title, skipped). A hidden table sheet is read, with a warning: its rows count
+    although nobody sees them."""
+    merged = [cells for cells in merged if _cell_position(cells.split(":")[-1])[0] >= header]
     if merged:
         listed = ", ".join(merged[:5]) + (f" and {len(merged) - 5} more" if len(merged) > 5
                                            else "")

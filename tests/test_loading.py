@@ -1081,3 +1081,28 @@ def test_a_misnamed_sheet_is_named_once_not_in_every_row_that_needs_it(
                  "the plan is checked once it can be [no-components]"
                  for line, plan in ((2, "p1"), (3, "p2"))]
     assert sorted(found) == sorted(said)
+
+
+def test_a_merged_title_above_the_header_is_skipped_with_the_title(inputs: Inputs,
+                                                                    tmp_path: Path) -> None:
+    """A report's title merged across the columns was skipped as a title and yet an error
+    (merged cells A1:D1), so the sheet read whole but the run failed."""
+    inputs({})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "plans"
+    sheet.append(["Harbourline compensation export"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["id", "role_kind", "base_pay", "target_variable"])
+    sheet.append(["p1", "service", 30000, 0])
+    sheet.append(["p2", "service", 30000, 0])
+    sheet.merge_cells("C3:C4")  # in the table: a value lost, still an error
+    book.save(tmp_path / "book.xlsx")
+    found = [str(p) for p in load_model(["book.xlsx"]).problems]
+    assert found == [
+        "book.xlsx[plans]:1: warning: row 1, above the header on row 2, names none of the "
+        "table's columns: skipped as a title [title-rows]",
+        "book.xlsx[plans]:3:3: error: merged cells C3:C4: only the first cell of a merged "
+        "range holds its value; expected one value per cell (unmerge and fill each row) "
+        "[merged-cells]",
+        "book.xlsx[plans]:4: error: plan 'p2': base_pay is required [missing-field]"]
