@@ -166,7 +166,7 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
 
 class _Entry(msgspec.Struct):
     fingerprint: str
-    severity: str = "info"
+    severity: str  # required: an entry without one matched no finding above info, unsaid
 
 
 class _Baseline(msgspec.Struct):
@@ -215,7 +215,7 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
     if valid:
         assert isinstance(entries, list)
         fingerprints = [e.get("fingerprint") for e in entries]
-        recorded = [e.get("severity", "info") for e in entries]
+        recorded = [e.get("severity") for e in entries]
         # text only: a list where a severity should be cannot even be looked up
         valid = {type(v) for v in (*fingerprints, *recorded)} <= {str}
     if not valid:

@@ -146,6 +146,7 @@ def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
         '{"version": 1, "fingerprints": [{"fingerprint": "a", "severity": "grave"}]}',
         '{"version": 1, "fingerprints": [{"fingerprint": 5, "severity": "high"}]}',
         '{"version": 1, "fingerprints": [{"severity": "high"}]}',
+        '{"version": 1, "fingerprints": [{"fingerprint": "a"}]}',
         '{"version": 1, "fingerprints": ["a"]}')),
     # past the stack of either parser, at the top or under a key no one reads: said where
     # the nesting is deepest
