@@ -82,6 +82,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     problems += _applies_to(frames, unread)
     problems += _plan_ranges(plans)
     problems += _gates(frames["gates"])
+    problems += _threshold_sides(frames["components"], frames["kpis"])
     problems += _between(frames["modifiers"], "factor_min", "factor_max", "modifier",
                          "modifier_id", ("is above", "at most"))
     problems += _between(frames["campaigns"], "start", "end", "campaign", "campaign_id",
@@ -329,6 +330,33 @@ def _gates(gates: pd.DataFrame) -> list[Problem]:
                       lambda rows: ["effect is 'reduce' but reduce_pct is missing; expected a "
                                     "percentage from 0 to 100"] * len(rows))
     return problems
+
+
+def _threshold_sides(components: pd.DataFrame, kpis: pd.DataFrame) -> list[Problem]:
+    """A warning for a threshold past the target on its KPI's better side (above it where
+    higher is better): pay would start only beyond the target, which the curve pays in
+    full. Kept, since it may be meant, but read so it moves the payout sensitivity without a
+    word (a threshold of 78 with a target of 65 made FCR's step worth a fifth)."""
+    target = components["target"].to_numpy(dtype=np.float64, na_value=np.nan)
+    threshold = components["threshold"].to_numpy(dtype=np.float64, na_value=np.nan)
+    both = ~np.isnan(target) & ~np.isnan(threshold) & (target != threshold)
+    if not both.any():
+        return []
+    direction = pd.Series(kpis["direction"].to_numpy(dtype=object),
+                          index=kpis["kpi_id"].to_numpy(dtype=object))
+    directions = components["kpi"].map(direction).to_numpy(dtype=object)
+    higher = directions == "higher"
+    wrong = both & np.where(higher, threshold > target, (directions == "lower") & (threshold
+                                                                                   < target))
+    rows = Rows(components, np.flatnonzero(wrong))
+    return rows.problems("threshold", "threshold-side", "component", "component_id", (
+        f"threshold {number_text(low)} is {'above' if up else 'below'} target "
+        f"{number_text(goal)}, though {'higher' if up else 'lower'} is better for "
+        f"'{kpi}': pay starts only past the target; expected a threshold "
+        f"{'below' if up else 'above'} the target"
+        for low, goal, up, kpi in zip(rows.values("threshold"), rows.values("target"),
+                                      higher[rows.at].tolist(), rows.values("kpi"),
+                                      strict=True)), severity="warning") if len(rows) else []
 
 
 def _without_plans(frame: pd.DataFrame, plan_ids: pd.Series) -> pd.DataFrame:

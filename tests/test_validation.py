@@ -566,3 +566,25 @@ def test_every_bad_cell_of_a_large_table_is_reported_in_row_order(
         "you mean 'csat'? [unknown-kpi]")
     rows = [int(line.split(":")[1]) for line in weights]
     assert rows == list(range(2, count + 2))
+
+
+@pytest.mark.parametrize("kpi, target, threshold, said", [
+    ("fcr", 65, 78, "threshold 78 is above target 65, though higher is better for 'fcr': pay "
+                    "starts only past the target; expected a threshold below the target"),
+    ("aht", 300, 240, "threshold 240 is below target 300, though lower is better for 'aht': "
+                      "pay starts only past the target; expected a threshold above the "
+                      "target"),
+    ("fcr", 78, 65, None), ("aht", 240, 300, None), ("fcr", 70, 70, None),
+])
+def test_a_threshold_past_the_target_is_a_warning(problems: Callable[[dict[str, str]],
+                                                                     list[str]],
+                                                   kpi: str, target: int, threshold: int,
+                                                   said: str | None) -> None:
+    """A threshold past the target on the KPI's better side was read without a word, and
+    moved the report's payout sensitivity (FCR's step worth a fifth of what it was)."""
+    found = problems({
+        "plans.csv": "id,role_kind,base_pay,target_variable\np1,service,30000,3000\n",
+        "components.csv": "plan_id,kpi,weight,target,threshold\n"
+                          f"p1,{kpi},1,{target},{threshold}\n"})
+    assert found == ([] if said is None else [
+        f"components.csv:2: warning: plan 'p1', component '{kpi}': {said} [threshold-side]"])
