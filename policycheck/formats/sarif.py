@@ -9,14 +9,19 @@ full region (a table row is its row, column 1), the finding's fingerprint as its
 ``partialFingerprints`` so alerts survive edits, and, when waived or baselined, an external
 accepted suppression. Problems of invalid inputs are the invocation's notifications, and make
 ``executionSuccessful`` false. Pay is redacted by default (``formats.REDACT_BY_DEFAULT``).
+
+A file inside a git work tree is named relative to the root of that work tree (what code
+scanning resolves a relative ``uri`` against), with ``"uriBaseId": "%SRCROOT%"``, whatever
+the current folder: see ``Artifacts``.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -64,6 +69,15 @@ INFORMATION_URI = "https://github.com/policycheck/policycheck"
 FINGERPRINT_KEY = "policycheck/v1"
 _WINDOWS = re.compile(r"[A-Za-z]:[\\/]")
 _ESCAPED_BYTE = re.compile(r"%5Cx([0-9a-f]{2})")
+#: The ``uriBaseId`` of a file named relative to the root of its git work tree: the name
+#: GitHub's documentation and CodeQL give the source root.
+SRCROOT = "%SRCROOT%"
+#: ``run.originalUriBaseIds`` when a location uses ``SRCROOT``: what it stands for, without
+#: its absolute path, which would differ from machine to machine (and tell where a CI runner
+#: or a laptop keeps the checkout). A consumer takes the root from its own checkout, as code
+#: scanning does, which resolves a relative ``uri`` against the repository root.
+ORIGINAL_URI_BASE_IDS = {SRCROOT: {"description": {
+    "text": "The root of the git work tree that holds the checked files."}}}
 
 
 @functools.lru_cache(maxsize=1024)  # a report names few files, each in many results
@@ -82,8 +96,96 @@ def region(line: int, column: int) -> dict[str, int]:
     return {"startLine": line, "startColumn": column, "endLine": line, "endColumn": column + 1}
 
 
-def physical_location(location: Location) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(location.file)},
+def _quoted(path: str) -> str:
+    """A relative path with / separators as a URI: ``artifact_uri`` without its Windows
+    reading of a name holding ``\\`` (the escape of a byte that is not UTF-8)."""
+    return _ESCAPED_BYTE.sub(lambda found: "%" + found[1].upper(), quote(path, safe="/"))
+
+
+class Artifacts:
+    """The ``artifactLocation`` of each file one run names (rendering a report is a run).
+
+    A file inside a git work tree is named by its path from the root of that work tree,
+    with ``"uriBaseId": "%SRCROOT%"``: the same bytes from whichever folder policycheck ran
+    in, and a path code scanning can match to a file of the repository (it resolves a
+    relative ``uri`` against the repository root, so ``../plans/a.yaml``, what a run in a
+    subfolder used to write, matched nothing). The root is found as git finds it: the
+    nearest folder, from the file's own folder up, that holds ``.git`` (a folder, or a file
+    in a linked work tree or a submodule), read from the file system once per folder and
+    run, without running git. Paths are taken as written, not through symbolic links.
+    Any other file is named as ``artifact_uri`` names it: relative to the current folder,
+    or a ``file:`` URI for an absolute path."""
+
+    def __init__(self, files: Iterable[str] = (), cwd: str | None = None) -> None:
+        self.cwd = os.getcwd() if cwd is None else cwd
+        self._roots: dict[str, str | None] = {}
+        self._uris: dict[str, tuple[str, bool]] = {}
+        for file in files:
+            self.uri(file)
+        #: Whether a file named so far (those given) is in a work tree: the run then says
+        #: what ``%SRCROOT%`` stands for (``ORIGINAL_URI_BASE_IDS``).
+        self.based = any(based for _, based in self._uris.values())
+
+    @classmethod
+    def of(cls, report: Report, findings: pd.DataFrame) -> Artifacts:
+        """Those of the files of ``report``'s problems and of ``findings``."""
+        files = [problem.location.file for problem in report.problems]
+        if "src_file" in findings and len(findings):
+            files += [file for file in pd.unique(findings["src_file"].astype(object))
+                      if isinstance(file, str)]
+        return cls(files)
+
+    def uri(self, file: str) -> tuple[str, bool]:
+        """The file's ``uri``, and whether it is relative to ``%SRCROOT%``."""
+        found = self._uris.get(file)
+        if found is None:
+            relative = self._in_work_tree(file)
+            found = self._uris[file] = ((artifact_uri(file), False) if relative is None
+                                        else (_quoted(relative), True))
+        return found
+
+    def location(self, file: str) -> dict[str, str]:
+        uri, based = self.uri(file)
+        return {"uri": uri, "uriBaseId": SRCROOT} if based else {"uri": uri}
+
+    def _in_work_tree(self, file: str) -> str | None:
+        """The file's path from the root of its git work tree (/ separators), if it is in
+        one."""
+        if not isinstance(file, str) or not file or (os.sep == "/" and _WINDOWS.match(file)):
+            return None  # no file, or a Windows path named on another system: as it is
+        path = os.path.normpath(os.path.join(self.cwd, file))
+        root = self._root(os.path.dirname(path))
+        if root is None:
+            return None
+        relative = os.path.relpath(path, root)
+        return relative if os.sep == "/" else relative.replace(os.sep, "/")
+
+    def _root(self, folder: str) -> str | None:
+        """The nearest folder from ``folder`` up that holds ``.git``; each folder looked at
+        once a run."""
+        walked = []
+        root = None
+        while True:
+            if folder in self._roots:
+                root = self._roots[folder]
+                break
+            walked.append(folder)
+            if os.path.lexists(os.path.join(folder, ".git")):
+                root = folder
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for seen in walked:
+            self._roots[seen] = root
+        return root
+
+
+def physical_location(location: Location,
+                      artifacts: Artifacts | None = None) -> dict[str, Any]:
+    artifacts = Artifacts() if artifacts is None else artifacts
+    return {"physicalLocation": {"artifactLocation": artifacts.location(location.file),
                                  "region": region(location.line, location.column)}}
 
 
@@ -106,7 +208,8 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def result(row: dict[str, Any], rule_index: dict[str, int]) -> dict[str, Any]:
+def result(row: dict[str, Any], rule_index: dict[str, int],
+           artifacts: Artifacts | None = None) -> dict[str, Any]:
     record = finding_json(row)
     at = record["location"]
     location = Location(at["file"], at["sheet"] or "", at["line"] or 0, at["column"] or 0)
@@ -116,7 +219,7 @@ def result(row: dict[str, Any], rule_index: dict[str, int]) -> dict[str, Any]:
     out.update({
         "level": SEVERITY_LEVELS[record["severity"]],
         "message": {"text": f"{where(record)}: {record['message']}"},
-        "locations": [physical_location(location)],
+        "locations": [physical_location(location, artifacts)],
         "partialFingerprints": {FINGERPRINT_KEY: record["fingerprint"]},
         "properties": {key: record[key] for key in (
             "severity", "plan_id", "scope", "entity_id", "status", "headcount",
@@ -128,11 +231,11 @@ def result(row: dict[str, Any], rule_index: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def notification(problem: Problem) -> dict[str, Any]:
+def notification(problem: Problem, artifacts: Artifacts | None = None) -> dict[str, Any]:
     return {"level": "error" if problem.severity == "error" else "warning",
             "message": {"text": problem.message},
             "descriptor": {"id": problem.code},
-            "locations": [physical_location(problem.location)]}
+            "locations": [physical_location(problem.location, artifacts)]}
 
 
 #: Findings per piece of the stream (a result is about 1.2 KB of text).
@@ -187,20 +290,22 @@ def _chunks(report: Report, found: int) -> Iterator[Piece]:
     """The SARIF document of ``report``, which held ``found`` findings before
     ``within_limit``."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
-    top = _document(report, [], found)
     findings = within_limit(report.findings)
+    artifacts = Artifacts.of(report, findings)
+    top = _document(report, [], found, artifacts)
     if not len(findings):
         yield top.encode("utf-8")
         return
     before, after = top.split(_RESULTS_SLOT)
 
     def reference(part: pd.DataFrame) -> str:
-        return "".join(",\n" + _IND + json.dumps(result(row, rule_index), indent=2,
+        return "".join(",\n" + _IND + json.dumps(result(row, rule_index, artifacts), indent=2,
                                                   ensure_ascii=False).replace("\n", "\n" + _IND)
                        for row in records(part))
 
     yield from list_pieces(before + '\n      "results": [\n', "\n      ]\n" + after,
-                           findings, CHUNK, functools.partial(_results, rule_index=rule_index),
+                           findings, CHUNK, functools.partial(_results, rule_index=rule_index,
+                                                              artifacts=artifacts),
                            reference)
 
 
@@ -208,18 +313,23 @@ def render(report: Report) -> str:
     return b"".join(chunks(report)).decode("utf-8")
 
 
-def _document(report: Report, results: list[Any], found: int) -> str:
+def _document(report: Report, results: list[Any], found: int, artifacts: Artifacts) -> str:
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "policycheck", "version": __version__,
+                            "semanticVersion": __version__,
+                            "informationUri": INFORMATION_URI,
+                            "rules": [rule_descriptor(r) for r in report.rules]}},
+    }
+    if artifacts.based:
+        run["originalUriBaseIds"] = ORIGINAL_URI_BASE_IDS
     sarif = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "policycheck", "version": __version__,
-                                "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI,
-                                "rules": [rule_descriptor(r) for r in report.rules]}},
+        "runs": [run | {
             "invocations": [{
                 "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [notification(p) for p in report.problems] + (
+                "toolExecutionNotifications": [notification(p, artifacts)
+                                               for p in report.problems] + (
                     [{"level": "warning", "message": {"text": left_out(found)},
                       "descriptor": {"id": LIMIT_CODE}}] if found > MAX_RESULTS else []),
             }],
@@ -234,8 +344,9 @@ def _render_plain(report: Report) -> str:
     """The reference rendering: one ``result`` per finding record."""
     rule_index = {rule.id: i for i, rule in enumerate(report.rules)}
     findings = within_limit(fill_fingerprints(report.findings))
-    return _document(report, [result(row, rule_index) for row in records(findings)],
-                     len(report.findings))
+    artifacts = Artifacts.of(report, findings)
+    return _document(report, [result(row, rule_index, artifacts) for row in records(findings)],
+                     len(report.findings), artifacts)
 
 
 # A result as ``dumps`` indents it inside the document: the constant text before each of
@@ -286,9 +397,11 @@ _PROPERTIES = ("severity", "plan_id", "scope", "entity_id", "status", "headcount
                "pay_at_stake")
 
 
-def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> Piece:
+def _results(findings: pd.DataFrame, rule_index: dict[str, int],
+             artifacts: Artifacts | None = None) -> Piece:
     """``result`` of every finding, encoded column by column (each value that repeats
     once per distinct value) and joined row by row by Arrow."""
+    artifacts = Artifacts() if artifacts is None else artifacts
     found = text_columns(findings, _TEXT, _SHOWN)
     if found is None:
         raise Unsupported("a value only the reference way writes")
@@ -306,7 +419,7 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> Piece:
             f',\n{_IND}  "ruleIndex": {rule_index[r]}' if r in rule_index else "")),
         _per_distinct(text["severity"], lambda s: encode_str(SEVERITY_LEVELS[s])),
         string_texts(message, b""),
-        _per_distinct(text["src_file"], lambda f: _scalar(artifact_uri(f))),
+        _per_distinct(text["src_file"], lambda f: _artifact_location(artifacts, f)),
         line, column, line, end_column,
         string_texts(text["fingerprint"], b""),
         *(_property(findings, name) for name in _PROPERTIES),
@@ -319,6 +432,15 @@ def _results(findings: pd.DataFrame, rule_index: dict[str, int]) -> Piece:
     return piece(pc.binary_join_element_wise(
         *parts, pa.scalar(_RESULT_END.encode(), pa.large_binary()),
         pa.scalar(b"", pa.large_binary())))
+
+
+def _artifact_location(artifacts: Artifacts, file: Any) -> str:
+    """The ``artifactLocation``'s members after ``"uri": `` as ``dumps`` writes them."""
+    uri, based = artifacts.uri(file)
+    return _scalar(uri) + (_URI_BASE if based else "")
+
+
+_URI_BASE = f',\n{_IND}          "uriBaseId": {encode_str(SRCROOT)}'
 
 
 def _per_distinct(text: pa.Array, encode: Callable[[Any], str]) -> pa.Array:
