@@ -99,7 +99,18 @@ def bad(tmp_path: Path, body: str) -> str:
      "kpi_actuals.csv:2: error: unknown KPI 'ahtt'; did you mean 'aht'? [unknown-kpi]"),
     ("HL00001,cc-agent-core-2027,2027-13,aht,300\n",
      "kpi_actuals.csv:2: error: period '2027-13' does not parse: expected e.g. 2027-01, "
-     "2027-Q1 or 2027 [bad-period]"),
+     "2027-Q1, 2027 or a day written YYYY-MM-DD [bad-period]"),
+    # pandas read '04/01/2027' as the 1st of April and '18/01/2027' as the 18th of January
+    ("HL00001,cc-agent-core-2027,18/01/2027,aht,300\n",
+     "kpi_actuals.csv:2: error: period '18/01/2027' does not parse: expected e.g. 2027-01, "
+     "2027-Q1, 2027 or a day written YYYY-MM-DD; did you mean '2027-01-18'? [bad-period]"),
+    ("HL00001,cc-agent-core-2027,04/01/2027,aht,300\n",
+     "kpi_actuals.csv:2: error: period '04/01/2027' does not parse: expected e.g. 2027-01, "
+     "2027-Q1, 2027 or a day written YYYY-MM-DD; did you mean '2027-01-04' (day first) or "
+     "'2027-04-01' (month first)? [bad-period]"),
+    ("HL00001,cc-agent-core-2027,Jan 2027,aht,300\n",
+     "kpi_actuals.csv:2: error: period 'Jan 2027' does not parse: expected e.g. 2027-01, "
+     "2027-Q1, 2027 or a day written YYYY-MM-DD [bad-period]"),
     ("HL00001,cc-agent-core-2027,2027-01,aht,300\nHL00001,cc-agent-core-2027,2027-01,aht,301\n",
      "kpi_actuals.csv:3: error: duplicate row: this person, plan, period and KPI ('aht') is "
      "given twice; expected one value [duplicate-row]"),
@@ -253,3 +264,18 @@ def test_many_unknown_plans_each_reported_at_its_rows(capsys: pytest.CaptureFixt
         f"{row}: error: unknown plan 'gone-000' [unknown-plan]" for row in (2, 302, 602)] + [
         "3: error: unknown plan 'gone-001' [unknown-plan]"]
     assert compared.call_count == 300  # each unknown plan once
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("2027", "2027-01-01", "2027-12-31"), ("2027-Q2", "2027-04-01", "2027-06-30"),
+    ("2027Q2", "2027-04-01", "2027-06-30"), ("2027-02", "2027-02-01", "2027-02-28"),
+    ("2027-01-04", "2027-01-04", "2027-01-04"),
+])
+def test_periods_as_written_in_actuals(text: str, start: str, end: str) -> None:
+    from policycheck.analyze.actuals import parse_period
+
+    period = parse_period(text)
+    assert period is not None
+    assert (str(period.start_time.date()), str(period.end_time.date())) == (start, end)
+    for other in ("2027-02-30", "27-01", "2027-1", "1/4/2027", "2027-W03", "2027 01"):
+        assert parse_period(other) is None

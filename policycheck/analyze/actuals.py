@@ -12,6 +12,7 @@ codes, never row by row. Problems name their rows; any error stops the analysis 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +23,7 @@ import pandera.pandas as pa
 from policycheck.codes import rows_by_code
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
 from policycheck.model import DATA_SOURCES
-from policycheck.numberhints import number_hints, spreadsheet_error_hint
+from policycheck.numberhints import number_hints, spreadsheet_error_hint, written_date_hint
 from policycheck.parsing import LARGEST, bounded
 from policycheck.tables import column_key, separator
 from policycheck.yamlsource import decode
@@ -251,19 +252,31 @@ def _cross_problems(frame: pd.DataFrame, plan_ids: pd.Series, kpis: pd.DataFrame
     return problems
 
 
+#: A period as written in KPI actuals: a year, a quarter, a month or a day (a week by its
+#: Monday), year first. pandas' Period reads much more, and not alike: '04/01/2027' as the
+#: 1st of April, '18/01/2027' as the 18th of January, so that weeks changed order.
+_PERIOD = re.compile(r"\d{4}(?:-?Q[1-4]|-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?")
+
+
 def parse_period(text: str) -> pd.Period | None:
+    text = text.strip()
+    if not _PERIOD.fullmatch(text):
+        return None
     try:
         return pd.Period(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # a day past the month's end: 2027-02-30
         return None
 
 
 def _period_problems(frame: pd.DataFrame, where: Location, first: int) -> list[Problem]:
     bad = [c for c in frame["period"].cat.categories if parse_period(str(c)) is None]
     mask = frame["period"].isin(bad).to_numpy()
-    return _rows(mask, frame, where, first, "period",
-                 "period {value} does not parse: expected e.g. 2027-01, 2027-Q1 or 2027",
-                 "bad-period")
+    rows = np.flatnonzero(mask)
+    values = frame["period"].take(rows[:ROWS_SHOWN]).tolist()
+    return _rows_at(rows, values, where, first, "period",
+                    "period {value} does not parse: expected e.g. 2027-01, 2027-Q1, 2027 or "
+                    "a day written YYYY-MM-DD", "bad-period",
+                    [written_date_hint(str(value)) for value in values])
 
 
 def _coded(frame: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
