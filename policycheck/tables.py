@@ -184,8 +184,27 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     top = int(blank.argmin())  # blank lines above the header are skipped
     header = [texts[codes[top]] for codes, texts in cells]
     body = [column[top + 1:] for column in columns]
+    starts = _row_lines(cells, above)
     add_frame(header, body, blank[top + 1:], shown, "", spec, out,
-              header_row=above + top + 1)
+              header_row=above + top + 1 if starts is None else int(starts[top]),
+              lines=None if starts is None else starts[top + 1:])
+
+
+def _row_lines(cells: list[Column], above: int) -> np.ndarray | None:
+    """The line each row starts on, where a quoted cell holds a line break (a row is then
+    more than one line of the file, and its number is not its line's); None where none
+    does, every row being one line. Counted per distinct text of each column."""
+    breaks = [np.array([text.count("\n") + text.count("\r") - text.count("\r\n")
+                        for text in texts], dtype=np.int64) for _, texts in cells]
+    if not any(b.any() for b in breaks):
+        return None
+    rows = len(cells[0][0])
+    per_row = np.zeros(rows, dtype=np.int64)
+    for (codes, _), counts in zip(cells, breaks, strict=True):
+        if counts.any():
+            per_row += counts[codes]
+    before = np.concatenate(([0], np.cumsum(per_row)[:-1]))
+    return above + 1 + np.arange(rows, dtype=np.int64) + before
 
 
 def _unread(shown: str, spec: EntitySpec, out: TableFrames) -> None:
@@ -316,13 +335,15 @@ def _malformed(exc: Exception, shown: str, above: int, sep: str = ",") -> Proble
 
 def add_frame(header: list[str], body: Sequence[np.ndarray | pd.Categorical[Any]],
               blank: np.ndarray, shown: str, sheet: str, spec: EntitySpec, out: TableFrames,
-              header_row: int = 1) -> None:
+              header_row: int = 1, lines: np.ndarray | None = None) -> None:
     """Keep the known columns of a table under their frame names; report the others.
     ``body`` holds the cells below the header by column; ``blank`` marks the rows whose
-    cells are all missing: such rows (often trailing) carry no plan."""
+    cells are all missing: such rows (often trailing) carry no plan. ``lines``: the line
+    each row of ``body`` starts on (default: the lines after the header, one a row)."""
     keep, faulty = _columns(header, shown, sheet, spec, out, header_row)
     first = header_row + 1
-    lines = np.arange(first, first + len(blank))
+    if lines is None:
+        lines = np.arange(first, first + len(blank))
     if blank.any():  # filtering copies every column: only when there is a blank row
         lines = lines[~blank]
         body = [column[~blank] for column in body]

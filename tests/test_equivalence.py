@@ -42,7 +42,8 @@ def assert_same_frames(left: Model, right: Model) -> None:
 
 
 def assert_valid(model: Model) -> None:
-    assert [str(p) for p in model.problems] == []
+    """No problem, but for a random threshold past its random target (a warning)."""
+    assert [str(p) for p in model.problems if p.code != "threshold-side"] == []
 
 
 # --- (a) the sample company -------------------------------------------------------------

@@ -1106,3 +1106,19 @@ def test_a_merged_title_above_the_header_is_skipped_with_the_title(inputs: Input
         "range holds its value; expected one value per cell (unmerge and fill each row) "
         "[merged-cells]",
         "book.xlsx[plans]:4: error: plan 'p2': base_pay is required [missing-field]"]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_row_after_a_cell_of_several_lines_is_named_by_its_line(problems: Problems,
+                                                                   end: str) -> None:
+    """A quoted cell holding line breaks makes its row more than one line of the file: the
+    rows after it were named by their record number, and annotations pointed lines above
+    them."""
+    name = '"Billing operations' + end + 'efficiency bonus' + end + '2027"'
+    found = problems({"plans.csv": end.join([
+        "id,name,role_kind,base_pay,target_variable", f"p1,{name},service,30000,0",
+        "p2,Plain,service,lots,0", "", "p3,Plain,service,\"x\",0", ""])})
+    assert found == [
+        "plans.csv:5: error: plan 'p2': base_pay: got 'lots', expected a number "
+        "[invalid-value]",
+        "plans.csv:7: error: plan 'p3': base_pay: got 'x', expected a number [invalid-value]"]
