@@ -1068,6 +1068,33 @@ def test_markdown_redacts_what_it_shows_as_if_it_redacted_everything(report: Rep
     assert "52,000" not in render(dataclasses.replace(report, problems=(problem,)), "markdown")
 
 
+#: Problems of invalid inputs, as the workbook's problems sheet holds them.
+_SHEET_PROBLEMS = (
+    Problem(Location("plans.csv", "", 2), "plan 'p1': base_pay: got '32,000', expected a "
+            "number", "invalid-value", "p1", field="base_pay"),
+    Problem(Location("book.xlsx", "plans", 3, 2), "=merged cells B3:B4", "merged-cells"),
+    Problem(Location("a.yaml"), "unknown column 'x'", "unknown-column", severity="warning"))
+
+
+def test_the_workbook_names_the_plans_left_out_in_a_problems_sheet(report: Report) -> None:
+    """A plan left out as invalid was in no sheet of the workbook (the JSON has its
+    problems): a problems sheet holds them, as the JSON does, formula-like text as text."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(dataclasses.replace(
+        report, problems=_SHEET_PROBLEMS))))
+    assert book.sheetnames == ["findings", "plans", "problems"]
+    assert [[cell.value for cell in row] for row in book["problems"].iter_rows()] == [
+        ["file", "sheet", "line", "column", "severity", "code", "plan_id", "field", "message"],
+        ["plans.csv", None, 2, None, "error", "invalid-value", "p1", "base_pay",
+         "plan 'p1': base_pay: got '32,000', expected a number"],
+        ["book.xlsx", "plans", 3, 2, "error", "merged-cells", None, None,
+         "'=merged cells B3:B4"],
+        ["a.yaml", None, None, None, "warning", "unknown-column", None, None,
+         "unknown column 'x'"]]
+    assert openpyxl.load_workbook(io.BytesIO(xlsx(report))).sheetnames == ["findings", "plans"]
+
+
 @pytest.mark.parametrize("chunk", [2, 20_000])
 def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
         report: Report, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1081,7 +1108,8 @@ def test_workbook_from_columns_equals_openpyxl_cell_by_cell(
                  dataclasses.replace(report, findings=report.findings.iloc[:0]),
                  # values only openpyxl writes: the workbook is made cell by cell
                  changed(report, pay_at_stake=[float("inf"), 1.0, 2.5, -0.0, 3.0]),
-                 changed(report, entity_id=[True, 1, 1.0, None, "1"])):
+                 changed(report, entity_id=[True, 1, 1.0, None, "1"]),
+                 dataclasses.replace(report, problems=_SHEET_PROBLEMS)):
         assert xlsx_format.render(case) == xlsx_format._render_plain(case)
     assert xlsx_format.render(redact(odd(report))) == xlsx_format._render_plain(
         redact(odd(report)))

@@ -1,6 +1,8 @@
 """Excel: a workbook with a "findings" sheet (the CSV columns) and a "plans" sheet (each
-plan's incentive mix, pay at stake and findings by severity). Rows past the 1,048,576 an
-Excel sheet holds go on in sheets "findings (2)", "findings (3)"... of the same columns.
+plan's incentive mix, pay at stake and findings by severity), and, where an input had
+problems, a "problems" sheet (the JSON's problem fields): a plan left out as invalid is
+named there, not missing without a trace. Rows past the 1,048,576 an Excel sheet holds go on
+in sheets "findings (2)", "findings (3)"... of the same columns.
 
 Each sheet has a bold, frozen header with an auto-filter and columns sized to their content.
 Text that a spreadsheet would run as a formula starts with an apostrophe, as in CSV. The
@@ -108,7 +110,7 @@ def render(report: Report) -> bytes:
     if findings is None or plan_columns is None:
         return _render_plain(report)  # a value only openpyxl knows how to write or refuse
     return _workbook([("findings", FINDING_FIELDS, findings),
-                      ("plans", header, plan_columns)], by_openpyxl=1)
+                      ("plans", header, plan_columns), *_problems_sheet(report)], by_openpyxl=1)
 
 
 def _render_plain(report: Report) -> bytes:
@@ -116,10 +118,28 @@ def _render_plain(report: Report) -> bytes:
     rows = [[_cell(v) for v in flat_record(row).values()] for row in finding_dicts(report)]
     header, plans = _plan_columns(report)
     findings = _by_column(rows, len(FINDING_FIELDS))
-    return _workbook([(title, names, [sheetxml.Column.of(c) for c in columns])
-                      for title, names, columns in (("findings", FINDING_FIELDS, findings),
-                                                    ("plans", header, plans))],
-                     by_openpyxl=None)
+    return _workbook([*((title, names, [sheetxml.Column.of(c) for c in columns])
+                        for title, names, columns in (("findings", FINDING_FIELDS, findings),
+                                                      ("plans", header, plans))),
+                      *_problems_sheet(report)], by_openpyxl=None)
+
+
+#: The problems sheet's columns: a problem's fields, as in the JSON.
+PROBLEM_FIELDS = ("file", "sheet", "line", "column", "severity", "code", "plan_id", "field",
+                  "message")
+
+
+def _problems_sheet(report: Report) -> list[tuple[str, Sequence[str],
+                                                  list[sheetxml.SheetColumn]]]:
+    """The problems sheet, where there is a problem: each one's fields, in its order."""
+    from policycheck.formats.json_format import problem_json
+
+    if not report.problems:
+        return []
+    rows = [[_cell(value) for value in problem_json(problem).values()]
+            for problem in report.problems]
+    return [("problems", PROBLEM_FIELDS,
+             [sheetxml.Column.of(column) for column in _by_column(rows, len(PROBLEM_FIELDS))])]
 
 
 def _plan_columns(report: Report) -> tuple[tuple[str, ...], list[list[Any]]]:
