@@ -23,7 +23,7 @@ from policycheck.documents import Records
 from policycheck.errors import Location, Problem, did_you_mean, display_path
 from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
-from policycheck.tables import TableFrames, entity_for_name, read_csv
+from policycheck.tables import TableFrames, entity_for_name, read_csv, table_folder
 from policycheck.workbooks import read_workbook
 from policycheck.yamlfiles import read_yaml_files
 
@@ -200,7 +200,28 @@ def load(surveyed: Survey) -> Loaded:
                 _load_workbook(path, name, loaded)
         else:
             _load_table_file(path, name, explicit, loaded)
+    _tables_not_given(surveyed.found, loaded.tables)
     return loaded
+
+
+def _tables_not_given(found: Sequence[tuple[Path, bool, int]], tables: TableFrames) -> None:
+    """The plans and components tables beside a CSV table named on its own (a pre-commit
+    hook's changed employees.csv) that were not given: the rows that need them are said
+    once per table, as for a table that could not be read, not once per row (385 errors
+    for the sample company's employees)."""
+    given = {path for path, _, _ in found}
+    named = {path.parent: path for path, explicit, _ in found
+             if explicit and path.suffix.lower() == ".csv" and entity_for_name(path.stem)}
+    for folder, table in named.items():
+        for sibling in sorted(folder.iterdir()):
+            spec = entity_for_name(sibling.stem) if sibling.suffix.lower() == ".csv" else None
+            if spec is None or spec.name not in ("plans", "components") or sibling in given:
+                continue
+            key = table_folder(display_path(table), "")
+            if key is not None:
+                tables.unread.setdefault((key, spec.name), (
+                    f"{display_path(sibling)}, this folder's {spec.name} table, was not given "
+                    f"(name the folder, {display_path(folder)}, to check its tables together)"))
 
 
 @contextmanager
