@@ -68,7 +68,10 @@ class Rows:
 
     @functools.cached_property
     def _row_fields(self) -> list[Any] | None:
-        """Each row's YAML positions of its fields (None: no row has any, as in a table)."""
+        """Each row's YAML positions of its fields (None: no row has any, as in a table, or
+        the frame keeps none, as the model's do)."""
+        if "src_fields" not in self.frame:
+            return None
         fields = self.values("src_fields")
         return fields if any(issubclass(kind, dict) for kind in set(map(type, fields))) \
             else None

@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import functools
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -25,8 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.catalog import LIBRARY_NAME
+from policycheck.cellproblems import Rows
 from policycheck.codes import per_distinct
-from policycheck.errors import UsageError, display_path, number_text
+from policycheck.errors import Problem, UsageError, display_path, number_text, quote
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
 from policycheck.streams import Piece, write_pieces
 from policycheck.tables import sheet_parts
@@ -75,19 +77,33 @@ def _cells(column: pd.Series, text: Callable[[Any], object]) -> np.ndarray:
 
 
 def table_frames(model: Model) -> dict[str, pd.DataFrame]:
-    """The model as the tables HR keeps: column names as in SPEC 3.2, cells as text."""
+    """The model as the tables HR keeps: column names as in SPEC 3.2, cells as text.
+
+    UsageError, with a problem for each, when a list item or a product of ``rates`` holds
+    what a table cell separates its items with (``;``, and ``=`` in rates), or a component
+    names a product twice: no table reads such a value back as it is, and the table syntax
+    has no escape (so nothing is written: the writers call this first)."""
     frames = model.frames
     out: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
     for spec in (PLAN, *CHILDREN, KPI, EMPLOYEE):
         frame = frames[spec.name]
         if spec is KPI:
             frame = frame[frame["src_file"] != LIBRARY_NAME]
-        out[spec.name] = _table(spec, frame, frames)
+        out[spec.name] = _table(spec, frame, frames, problems)
+    if problems:
+        count = f"{len(problems)} value{'s' if len(problems) > 1 else ''}"
+        raise UsageError(f"{count} cannot be written in a table cell, which would read "
+                         "back as other values; nothing was written",
+                         # by place, each place's values in the order they are written
+                         sorted(problems, key=lambda problem: problem.sort_key()[:4]))
     return out
 
 
-def _table(spec: EntitySpec, frame: pd.DataFrame,
-           frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _table(spec: EntitySpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame],
+           problems: list[Problem] | None = None) -> pd.DataFrame:
+    """``spec``'s table of ``frame``; a list item or product no cell can hold is a problem
+    added to ``problems`` (None: not looked for)."""
     columns: dict[str, pd.Series] = {}
     if spec is EMPLOYEE:
         columns["employee_id"] = frame["employee_id"]
@@ -101,18 +117,24 @@ def _table(spec: EntitySpec, frame: pd.DataFrame,
         if f.kind == "points":
             columns[f.name] = _component_text(frame, frames["curve_points"], "curve_points")
         elif f.kind == "rates":
-            columns[f.name] = _component_text(frame, frames["rates"], "rates")
+            columns[f.name] = _component_text(frame, frames["rates"], "rates", problems)
         elif f.kind == "weight":
             columns[f.name] = pd.Series(_cells(frame[f.name], _percent), index=frame.index,
                                         dtype=object)
         else:
+            if f.kind in ("list", "applies") and problems is not None:
+                problems += _list_problems(spec, frame, f.name)
             columns[f.name] = pd.Series(_cells(frame[f.name], _text), index=frame.index,
                                         dtype=object)
     table = pd.DataFrame(columns)
     return table.astype(object).where(table.notna(), None).reset_index(drop=True)
 
 
-def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> pd.Series:
+def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str,
+                    problems: list[Problem] | None = None) -> pd.Series:
+    """Each component's cell of its curve points or rates (``rows``): its rows' texts in
+    order, joined by ``;``. A product no cell can hold is a problem of its component added
+    to ``problems`` (None: not looked for)."""
     if rows.empty:
         return pd.Series(None, index=components.index, dtype=object)
     if kind == "curve_points":
@@ -137,7 +159,139 @@ def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str) -> 
     joined = pc.binary_join(lists, pa.scalar(";", type=pa.large_string())).to_numpy(
         zero_copy_only=False).astype(object)
     joined[offsets[1:] == offsets[:-1]] = None  # a component without such rows
-    return pd.Series(joined[distinct.get_indexer(keys)], index=components.index, dtype=object)
+    at = distinct.get_indexer(keys)
+    if kind == "rates" and problems is not None:
+        problems += _rate_problems(components, rows, of, at)
+    return pd.Series(joined[at], index=components.index, dtype=object)
+
+
+#: Where a ``;``-joined list of the model holds an item a table cell reads back otherwise:
+#: an empty piece between separators, or one with a space at either end (the reader splits
+#: a cell at ``;``, strips each item and drops the empty ones, ``parsing._split_items``).
+#: A YAML item holding ``;`` leaves one in the model when a space, another ``;`` or an end
+#: of the item is beside it ("resolve issue; fully").
+_ITEM_READ_OTHERWISE = re.compile(r"(?:^|;)(?:\s|;|$)|\s(?:;|$)")
+#: The same, for Arrow's RE2, whose ``\s`` is ASCII only: the characters ``str.strip``
+#: strips (``str.isspace``, which Python's ``\s`` matches too).
+_SPACES = (r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+          r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}")
+_ITEM_READ_OTHERWISE_RE2 = f"(?:^|;)(?:[{_SPACES}]|;|$)|[{_SPACES}](?:;|$)"
+#: The code of a problem of a value no table cell can hold.
+UNEXPORTABLE = "unexportable-value"
+
+
+def _list_problems(spec: EntitySpec, frame: pd.DataFrame, name: str) -> list[Problem]:
+    """A problem for each list item of the column ``name`` that a table would read back as
+    other items (or none). The column is searched by Arrow (20 ms for 100,000 lists, where
+    a search of each distinct list in Python took 85 ms); only the lists found are looked
+    at in Python, each distinct one once."""
+    values = frame[name].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        found = pc.fill_null(pc.match_substring_regex(
+            pa.array(values, type=pa.large_string(), from_pandas=True),
+            _ITEM_READ_OTHERWISE_RE2), False).to_numpy(zero_copy_only=False)
+    else:  # not text only (no list of the model is): the same search in Python
+        found = np.array([isinstance(v, str) and _ITEM_READ_OTHERWISE.search(v) is not None
+                          for v in values.tolist()], dtype=bool)
+    at = np.flatnonzero(found)
+    if not len(at):
+        return []
+    codes, lists = pd.factorize(values[at])
+    made = [_list_item_texts(name, value) for value in lists.tolist()]
+    return _problems(frame, at, [made[code] for code in codes.tolist()], spec, name)
+
+
+def _list_item_texts(name: str, value: str) -> list[str]:
+    """Why each item of a list that a table would read otherwise cannot be written.
+
+    The model holds a list as its items joined by ``;``, so an item that held ``;`` is
+    told from its neighbours only where its ``;`` has a space, another ``;`` or an end of
+    the list beside it: such pieces are taken as one item (``'resolve issue; fully'``)."""
+    pieces = value.split(";")
+    items = [pieces[0]]
+    for piece in pieces[1:]:
+        last = items[-1]
+        if not last or last[-1] == ";" or last[-1].isspace() or not piece or \
+                piece[0].isspace():
+            items[-1] = f"{last};{piece}"
+        else:
+            items.append(piece)
+    texts = []
+    for item in items:
+        if item and item == item.strip() and ";" not in item:
+            continue
+        read = [piece.strip() for piece in item.split(";") if piece.strip()]
+        shown = " and ".join(map(quote, read)) if read else "no item"
+        why, expected = (("holds ';', which separates the items of a list in a table cell",
+                          "an item without ';'") if ";" in item else
+                         ("starts or ends with a space, which a table cell drops",
+                          "an item without spaces at its ends"))
+        texts.append(f"{name}: {quote(item)} {why} (a table would read {shown}); expected "
+                     f"{expected}")
+    return texts
+
+
+def _rate_problems(components: pd.DataFrame, rows: pd.DataFrame, of: np.ndarray,
+                   at: np.ndarray) -> list[Problem]:
+    """A problem for each product of ``rows`` (a component's rates, ``of`` its component's
+    key and ``at`` each component's) that a rates cell cannot hold, and for each product
+    a component names twice (a cell's reader keeps its last rate only); each distinct
+    product is looked at once."""
+    codes, products = pd.factorize(rows["product"].to_numpy(dtype=object),
+                                   use_na_sentinel=True)
+    why = [_product_trouble(product) for product in products.tolist()]
+    bad = np.array([w is not None for w in why] + [False], dtype=bool)[codes] & (of >= 0)
+    texts = {int(r): [why[codes[r]]] for r in np.flatnonzero(bad).tolist()}
+    # the same product twice in a component: keys of a YAML mapping that differ only in
+    # spaces at their ends ("gold", " gold") are one product
+    named = pd.DataFrame({"of": of, "code": codes})
+    again = named.duplicated(keep="first").to_numpy()
+    if again.any():
+        twice = named.duplicated(keep=False).to_numpy() & ~again & (of >= 0) & \
+            (codes >= 0) & ~bad
+        counts = named.groupby(["of", "code"]).size()
+        for r in np.flatnonzero(twice).tolist():
+            texts[int(r)] = [f"rates: product {quote(products[codes[r]])} is named "
+                             f"{counts[(of[r], codes[r])]} times (keys that differ only in "
+                             "spaces at their ends are one product), and a rates cell "
+                             "keeps its last rate only; expected each product once"]
+    if not texts:
+        return []
+    found = np.array(sorted(texts), dtype=np.int64)
+    first = np.full(int(at.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[at[::-1]] = np.arange(len(at))[::-1]  # each key's first component row
+    return _problems(components, first[of[found]], [texts[r] for r in found.tolist()], None,
+                     "rates")
+
+
+def _product_trouble(product: object) -> str | None:
+    """Why a rates cell (``gold=120;silver=80``) cannot hold ``product``, or None."""
+    if not isinstance(product, str):
+        return None
+    held = [c for c in ";=" if c in product]
+    if held:
+        why = {";": "which separates the products of a rates cell",
+               "=": "which separates a product from its rate in a rates cell"}
+        reason = (f"holds {held[0]!r}, {why[held[0]]}" if len(held) == 1 else
+                  "holds ';' and '=', which separate the products of a rates cell, and a "
+                  "product from its rate")
+        expected = "a product without ';' or '='"
+    elif product != product.strip() or not product:
+        reason = "starts or ends with a space, which a rates cell drops"
+        expected = "a product without spaces at its ends"
+    else:
+        return None
+    return f"rates: product {quote(product)} {reason} ('gold=120;silver=80'); expected {expected}"
+
+
+def _problems(frame: pd.DataFrame, at: np.ndarray, texts: list[list[str]],
+              spec: EntitySpec | None, name: str) -> list[Problem]:
+    """The problems ``texts`` of the rows of ``frame`` at the positions ``at``, at each
+    row's ``name`` field, named as validation names a row ("plan 'x', component 'y'"); a
+    spec of None: components."""
+    label, key = ("component", "component_id") if spec is None else (spec.label, spec.key)
+    rows = Rows(frame, np.repeat(at, [len(row) for row in texts]))
+    return rows.problems(name, UNEXPORTABLE, label, key, [text for row in texts for text in row])
 
 
 def write_csv_folder(model: Model, folder: Path) -> list[Path]:
