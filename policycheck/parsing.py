@@ -272,7 +272,8 @@ def _share_numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     text = raw.where(is_str, None).astype(object)
     stripped = text.str.strip()
     percent = stripped.str.endswith("%").fillna(False).to_numpy(dtype=bool)
-    as_number = raw.where(~percent, stripped.str.rstrip("%").str.strip())
+    # one sign: '60%%' is no percent (rstrip took every sign, and read it as 60 %)
+    as_number = raw.where(~percent, stripped.str.removesuffix("%").str.strip())
     values, bad = _numbers(as_number)
     values = values.where(~percent, values / 100.0)
     return values, bad, percent

@@ -916,3 +916,10 @@ def test_repeated_curve_and_rate_texts_in_tables(inputs: Inputs) -> None:
     assert rates["component_id"].unique().tolist() == ["c1"]
     assert rates["product"].tolist()[:2] == ["gold", "silver"]
     assert len(rates) == 38 * 2
+
+
+@pytest.mark.parametrize("text", ["60%%", "60 % %", "%60%"])
+def test_a_weight_with_more_than_one_percent_sign_is_refused(text: str) -> None:
+    """'60%%' was read as 60 %: every trailing sign was taken off, where one is a percent."""
+    parsed = parse_weight(column(text), COMPONENT.field("weight"))
+    assert parsed.bad.tolist() == [True]
