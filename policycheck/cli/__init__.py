@@ -12,13 +12,14 @@ Heavy modules (pandas, pandera) are imported inside the commands that need them,
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
 import sys
 import traceback
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -34,8 +35,42 @@ from policycheck.cli.rules import rules
 from policycheck.errors import EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, PolicycheckError
 from policycheck.limits import ENCODING_VARIABLE, fallback_encoding
 
+#: The exit code of a command whose reader went away (``policycheck check | head -1``):
+#: 128 + SIGPIPE (13), what a Unix tool killed by that signal gives.
+EXIT_READER_GONE = 141
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+
+class ReaderGone(BaseException):
+    """The reader of what the command writes went away (a closed pipe: ``EPIPE``).
+
+    Raised in place of ``BrokenPipeError``, which click catches itself and exits 1 with, as
+    if there were findings. Like the SIGPIPE a Unix tool stops at, it is no error of the
+    run: no ``except Exception`` takes it."""
+
+
+@contextlib.contextmanager
+def _pipe_closed_said() -> Iterator[None]:
+    """A ``BrokenPipeError`` raised within, raised again as ``ReaderGone``."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise ReaderGone from None
+
+
+class _Commands(Group):
+    """The command line's group: a closed pipe, met while the arguments are read
+    (``--help``) or while the command runs, stops the run (``ReaderGone``)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _pipe_closed_said():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _pipe_closed_said():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policycheck")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
@@ -93,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     thresholds = gc.get_threshold()
     run_settings()
     try:
-        return _run(args, debug)
+        return _finished(args, debug)
     finally:  # the collector and the environment as they were (tests call main() many
         # times); the allocators keep their settings, which change no result
         gc.set_threshold(*thresholds)
@@ -124,9 +159,43 @@ def run() -> NoReturn:
 _RUN_ENVIRONMENT = ("POLICYCHECK_MAX_FILE_SIZE", ENCODING_VARIABLE, ARROW_POOL)
 
 
+def _finished(args: list[str], debug: bool) -> int:
+    """The command's exit code, what it wrote flushed; ``EXIT_READER_GONE``, and nothing
+    said, when the reader of its output (or of its errors) went away."""
+    try:
+        return _run(args, debug)
+    except (ReaderGone, BrokenPipeError):  # (the latter: a closed pipe on stderr)
+        for stream in (sys.stdout, sys.stderr):
+            _drained(stream)
+        return EXIT_READER_GONE
+
+
+def _drained(stream: IO[str]) -> None:
+    """``stream`` flushed; when it cannot be (its reader went away), its file descriptor
+    pointed at the null device, so that what is left in its buffer goes there as the
+    interpreter exits instead of being refused again ("Exception ignored ...
+    BrokenPipeError", and exit 120)."""
+    try:
+        stream.flush()
+        return
+    except OSError:
+        pass
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream of no file (tests capture it)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
 def _run(args: list[str], debug: bool) -> int:
     try:
         result = cli.main(args=args, prog_name="policycheck", standalone_mode=False)
+        with _pipe_closed_said():  # the rest of the output: said here, not at exit
+            sys.stdout.flush()
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_USER_ERROR

@@ -17,6 +17,7 @@ from policycheck.cli.options import (
     settings_of,
 )
 from policycheck.cli.output import (
+    echo_errors,
     echo_pieces,
     echo_problems,
     echo_report,
@@ -53,6 +54,7 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
         from policycheck.formats.json_format import validation_chunks
 
         echo_pieces(validation_chunks(model))
+        echo_errors(model.problems, fmt, quiet)
     else:
         echo_problems(model.problems)
         click.echo(_summary(model), err=False)
@@ -137,7 +139,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     if settings["outputs"]:
         with progress(quiet) as step:
             write_outputs(report, settings["outputs"], redact, step)
-    echo_report(report, fmt, redact)
+    echo_report(report, fmt, redact, quiet)
     return report.exit_code
 
 
@@ -209,6 +211,7 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     if redact or (redact is None and fmt == "markdown"):
         result = redacted(result)
     click.echo(RENDERERS[fmt](result), nl=False)
+    echo_errors(result.new.problems, fmt, quiet)
     return result.exit_code
 
 

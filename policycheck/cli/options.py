@@ -36,7 +36,9 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--no-cache`` and ``--quiet``, shared by the commands that read plans."""
     command = click.option("-q", "--quiet", is_flag=True,
-                           help="No progress bar and no summary lines on stderr.")(command)
+                           help="On stderr: no progress bar, no 'wrote FILE' lines and, with a "
+                                "--format other than text, no copy of the input errors."
+                           )(command)
     return click.option("--no-cache", is_flag=True,
                         help="Read and validate every input again: neither read nor write "
                              "the cache of what each YAML file gave and of the validated "
