@@ -30,9 +30,15 @@ def good(plan_id: str = "good-2027") -> str:
 def risky(plan_id: str = "risky-2027") -> str:
     """The balanced plan with handle time in place of resolution and no gate: draws
     gate.missing (high, line 4), claw.none (medium, line 4) and cs.handle-time (medium,
-    component 'first-contact-resolution', line 19)."""
-    assert GATE in EXAMPLE_PLAN
-    return good(plan_id).replace("kpi: fcr", "kpi: aht").replace(GATE, "")
+    component 'first-contact-resolution', line 19). Its threshold and target change places,
+    lower being better for handle time (else a ``threshold-side`` warning)."""
+    assert GATE in EXAMPLE_PLAN and RESOLUTION_GOALS in EXAMPLE_PLAN
+    return good(plan_id).replace("kpi: fcr", "kpi: aht").replace(GATE, "").replace(
+        RESOLUTION_GOALS, "target: 65\n      threshold: 78", 1)
+
+
+#: First-contact resolution's target and threshold in the example plan.
+RESOLUTION_GOALS = "target: 78\n      threshold: 65"
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:

@@ -262,7 +262,7 @@ def test_the_model_frames_are_kept_unless_the_caller_needs_none(
     assert dropped.findings.equals(kept.findings) and dropped.profiles.equals(kept.profiles)
     seen: list[Report] = []
     monkeypatch.setattr("policycheck.cli.checking.echo_report",
-                        lambda report, fmt, redact: seen.append(report))
+                        lambda report, *_: seen.append(report))
     assert main(["check", str(plans), "--rules", str(pack), "--format", "json"]) == 1
     assert len(seen) == 1 and seen[0].model_frames is None and len(seen[0].findings) == 2
 

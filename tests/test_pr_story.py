@@ -28,12 +28,14 @@ def git(repo: Path, *args: str) -> None:
 
 
 def speed_up(repo: Path) -> None:
-    """The resolution pilot pays on handle time instead of resolution, and loses its gate."""
+    """The resolution pilot pays on handle time instead of resolution (its threshold and
+    target changing places, lower being better), and loses its gate."""
     path = repo / PLAN_FILE
     text = path.read_text()
     pilot = text.index("  - id: cc-agent-resolve-2027")
     before, after = text[:pilot], text[pilot:]
-    after = after.replace("kpi: fcr", "kpi: aht", 1)
+    after = after.replace("kpi: fcr", "kpi: aht", 1).replace(
+        "target: 78\n        threshold: 65", "target: 65\n        threshold: 78", 1)
     gate = "\n".join("  " + line if line else line for line in GATE.splitlines()) + "\n"
     assert gate in after
     path.write_text(before + after.replace(gate, ""))
