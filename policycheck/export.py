@@ -16,7 +16,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -350,9 +350,10 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
         # a row of empty cells only is left to openpyxl, whose rows the XML must mirror
         columns = (sheetxml.plain_columns(cells) if len(table) > 1
                    and not table.iloc[1:].isna().all(axis=1).any() else None)
-        for row in zip(*(c[: 1 if columns else None] for c in cells), strict=True):
+        for line, row in enumerate(
+                zip(*(c[: 1 if columns else None] for c in cells), strict=True), start=2):
             sheet.append(list(row))
-            _as_text(sheet[sheet.max_row])
+            _as_text(sheet, line, row)
         extent = f"A1:{get_column_letter(max(len(table.columns), 1))}{len(table) + 1}"
         if columns:
             rewrite[f"xl/worksheets/sheet{number}.xml"] = functools.partial(
@@ -362,13 +363,16 @@ def write_tables_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> P
     return save_workbook(book, target, rewrite)
 
 
-def _as_text(row: Any) -> None:
-    """Text cells that openpyxl took for formulas (text starting '='), text again: a name
-    ``=HYPERLINK(...)`` is kept as written, as the rows written as XML keep it, and no
-    spreadsheet runs it."""
-    for cell in row:
-        if cell.data_type == "f":
-            cell.data_type = "s"
+def _as_text(sheet: Any, number: int, values: Sequence[Any]) -> None:
+    """The cells of row ``number`` that openpyxl took for formulas (text starting '='),
+    text again: a name ``=HYPERLINK(...)`` is kept as written, as the rows written as XML
+    keep it, and no spreadsheet runs it. Looked up by place, only where the text starts so
+    (a sheet's row by number, or its last row, is found by a walk over every cell)."""
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str) and value.startswith("="):
+            cell = sheet.cell(row=number, column=column)
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def save_workbook(book: Any, target: Path,
