@@ -593,3 +593,20 @@ def test_a_table_named_alone_says_once_which_tables_of_its_folder_were_not_given
     code, out, _ = run(capsys, "validate", "sample_data/csv/employees.csv",
                        "sample_data/csv/plans.csv", "sample_data/csv/components.csv")
     assert "was not given" not in out
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["-o", "json:{d}/y.out", "-o", "sarif:{d}/y.out"], "{d}/y.out: is named for two outputs"),
+    (["-o", "{d}/x.json", "--write-baseline", "{d}/./x.json"],
+     "{d}/./x.json: is named for two outputs (as {d}/x.json)"),
+])
+def test_one_file_named_for_two_outputs_is_refused_before_the_run(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
+        said: str) -> None:
+    """The second output replaced the first, without a word."""
+    code, out, err = run(capsys, "check", "sample_data/yaml", "-q",
+                         *(arg.format(d=tmp_path) for arg in argv))
+    assert (code, out) == (2, "")
+    assert err == (f"policycheck: error: {said.format(d=tmp_path)}; the second would replace "
+                   "the first: expected each file once\n")
+    assert list(tmp_path.iterdir()) == []

@@ -88,15 +88,25 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
 
 
 def ready_outputs(outputs: Sequence[str], *more: str | None) -> None:
-    """Every --output FORMAT:FILE well formed, and every file the run will write (``more``:
-    a baseline, a report) one the system lets us write: said before the run, not after."""
+    """Every --output FORMAT:FILE well formed, every file the run will write (``more``:
+    a baseline, a report) one the system lets us write, and each written once (two
+    outputs to one file left the last): said before the run, not after."""
     from pathlib import Path
 
-    from policycheck.export import writable
+    from policycheck.errors import UsageError
+    from policycheck.export import is_stream, writable
 
+    first: dict[Path, str] = {}
     for target in [*(output_spec(spec)[1] for spec in outputs), *more]:
-        if target:
-            writable(Path(target))
+        if not target:
+            continue
+        writable(Path(target))
+        real = Path(target).resolve()
+        if real in first and not is_stream(Path(target)):
+            also = "" if first[real] == target else f" (as {first[real]})"
+            raise UsageError(f"{target}: is named for two outputs{also}; the second would "
+                             "replace the first: expected each file once")
+        first.setdefault(real, target)
 
 
 def output_spec(spec: str) -> tuple[str, str]:
