@@ -79,10 +79,11 @@ def _cells(column: pd.Series, text: Callable[[Any], object]) -> np.ndarray:
 def table_frames(model: Model) -> dict[str, pd.DataFrame]:
     """The model as the tables HR keeps: column names as in SPEC 3.2, cells as text.
 
-    UsageError, with a problem for each, when a list item or a product of ``rates`` holds
-    what a table cell separates its items with (``;``, and ``=`` in rates), or a component
-    names a product twice: no table reads such a value back as it is, and the table syntax
-    has no escape (so nothing is written: the writers call this first)."""
+    UsageError, with a problem for each, when a product of ``rates`` holds what a rates
+    cell separates with (``;`` or ``=``), or a component names a product twice: no table
+    reads such a value back as it is, and the table syntax has no escape (so nothing is
+    written: the writers call this first). A list item holding ``;`` is refused when the
+    plans are read (``parsing.SEPARATOR_HINT``)."""
     frames = model.frames
     out: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
@@ -102,8 +103,8 @@ def table_frames(model: Model) -> dict[str, pd.DataFrame]:
 
 def _table(spec: EntitySpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame],
            problems: list[Problem] | None = None) -> pd.DataFrame:
-    """``spec``'s table of ``frame``; a list item or product no cell can hold is a problem
-    added to ``problems`` (None: not looked for)."""
+    """``spec``'s table of ``frame``; a product no rates cell can hold is a problem added
+    to ``problems`` (None: not looked for)."""
     columns: dict[str, pd.Series] = {}
     if spec is EMPLOYEE:
         columns["employee_id"] = frame["employee_id"]
@@ -122,8 +123,6 @@ def _table(spec: EntitySpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame
             columns[f.name] = pd.Series(_cells(frame[f.name], _percent), index=frame.index,
                                         dtype=object)
         else:
-            if f.kind in ("list", "applies") and problems is not None:
-                problems += _list_problems(spec, frame, f.name)
             columns[f.name] = pd.Series(_cells(frame[f.name], _text), index=frame.index,
                                         dtype=object)
     table = pd.DataFrame(columns)
@@ -165,70 +164,8 @@ def _component_text(components: pd.DataFrame, rows: pd.DataFrame, kind: str,
     return pd.Series(joined[at], index=components.index, dtype=object)
 
 
-#: Where a ``;``-joined list of the model holds an item a table cell reads back otherwise:
-#: an empty piece between separators, or one with a space at either end (the reader splits
-#: a cell at ``;``, strips each item and drops the empty ones, ``parsing._split_items``).
-#: A YAML item holding ``;`` leaves one in the model when a space, another ``;`` or an end
-#: of the item is beside it ("resolve issue; fully").
-_ITEM_READ_OTHERWISE = re.compile(r"(?:^|;)(?:\s|;|$)|\s(?:;|$)")
-#: The same, for Arrow's RE2, whose ``\s`` is ASCII only: the characters ``str.strip``
-#: strips (``str.isspace``, which Python's ``\s`` matches too).
-_SPACES = (r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
-          r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}")
-_ITEM_READ_OTHERWISE_RE2 = f"(?:^|;)(?:[{_SPACES}]|;|$)|[{_SPACES}](?:;|$)"
 #: The code of a problem of a value no table cell can hold.
 UNEXPORTABLE = "unexportable-value"
-
-
-def _list_problems(spec: EntitySpec, frame: pd.DataFrame, name: str) -> list[Problem]:
-    """A problem for each list item of the column ``name`` that a table would read back as
-    other items (or none). The column is searched by Arrow (20 ms for 100,000 lists, where
-    a search of each distinct list in Python took 85 ms); only the lists found are looked
-    at in Python, each distinct one once."""
-    values = frame[name].to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        found = pc.fill_null(pc.match_substring_regex(
-            pa.array(values, type=pa.large_string(), from_pandas=True),
-            _ITEM_READ_OTHERWISE_RE2), False).to_numpy(zero_copy_only=False)
-    else:  # not text only (no list of the model is): the same search in Python
-        found = np.array([isinstance(v, str) and _ITEM_READ_OTHERWISE.search(v) is not None
-                          for v in values.tolist()], dtype=bool)
-    at = np.flatnonzero(found)
-    if not len(at):
-        return []
-    codes, lists = pd.factorize(values[at])
-    made = [_list_item_texts(name, value) for value in lists.tolist()]
-    return _problems(frame, at, [made[code] for code in codes.tolist()], spec, name)
-
-
-def _list_item_texts(name: str, value: str) -> list[str]:
-    """Why each item of a list that a table would read otherwise cannot be written.
-
-    The model holds a list as its items joined by ``;``, so an item that held ``;`` is
-    told from its neighbours only where its ``;`` has a space, another ``;`` or an end of
-    the list beside it: such pieces are taken as one item (``'resolve issue; fully'``)."""
-    pieces = value.split(";")
-    items = [pieces[0]]
-    for piece in pieces[1:]:
-        last = items[-1]
-        if not last or last[-1] == ";" or last[-1].isspace() or not piece or \
-                piece[0].isspace():
-            items[-1] = f"{last};{piece}"
-        else:
-            items.append(piece)
-    texts = []
-    for item in items:
-        if item and item == item.strip() and ";" not in item:
-            continue
-        read = [piece.strip() for piece in item.split(";") if piece.strip()]
-        shown = " and ".join(map(quote, read)) if read else "no item"
-        why, expected = (("holds ';', which separates the items of a list in a table cell",
-                          "an item without ';'") if ";" in item else
-                         ("starts or ends with a space, which a table cell drops",
-                          "an item without spaces at its ends"))
-        texts.append(f"{name}: {quote(item)} {why} (a table would read {shown}); expected "
-                     f"{expected}")
-    return texts
 
 
 def _rate_problems(components: pd.DataFrame, rows: pd.DataFrame, of: np.ndarray,
@@ -411,7 +348,6 @@ def fix_workbook_dates(path: Path,
 def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
                     rewrite: Mapping[str, Callable[[bytes], Iterable[bytes]]],
                     staged: bool) -> None:
-    import re
     import shutil
     import zipfile
 

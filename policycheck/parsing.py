@@ -79,7 +79,7 @@ def parse_str(raw: pd.Series, spec: FieldSpec) -> Parsed:
     values = values.astype(object).str.strip()
     values = values.where(values.notna() & (values != ""), None)
     return Parsed(values.where(~bad, None).astype(object), bad, "text",
-                  _with_truth_hints(None, kinds == bool, raw.index),
+                  _with_hint(None, kinds == bool, raw.index),
                   _spreadsheet_errors(values.tolist()))
 
 
@@ -95,15 +95,22 @@ def _spreadsheet_errors(texts: list[Any]) -> np.ndarray | None:
     return warned
 
 
-def _with_truth_hints(hints: pd.Series | None, truth: np.ndarray,
-                      index: pd.Index) -> pd.Series | None:
-    """``hints`` (none yet: all empty) with ``TRUTH_VALUE_HINT`` at the cells that hold a
-    truth value where text was expected (YAML's unquoted no, a spreadsheet's TRUE)."""
-    if not truth.any():
+def _with_hint(hints: pd.Series | None, at: np.ndarray, index: pd.Index,
+               hint: str = TRUTH_VALUE_HINT) -> pd.Series | None:
+    """``hints`` (none yet: all empty) with ``hint`` at the cells ``at``: by default
+    ``TRUTH_VALUE_HINT``, for cells that hold a truth value where text was expected (YAML's
+    unquoted no, a spreadsheet's TRUE)."""
+    if not at.any():
         return hints
     out = pd.Series("", index=index, dtype=object) if hints is None else hints.copy()
-    out[truth] = TRUTH_VALUE_HINT
+    out[at] = hint
     return out
+
+
+#: Why a YAML list whose item holds ';' is refused: the model keeps a list as its items
+#: joined by ';' (as a table cell writes it), so the item would become two, unsaid.
+SEPARATOR_HINT = ("; an item holds ';', which separates the items of a list: write its "
+                  "parts as items of their own, or the item without ';'")
 
 
 def parse_enum(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -298,14 +305,16 @@ def parse_weight(raw: pd.Series, spec: FieldSpec) -> Parsed:
     return Parsed(points, shares.bad, shares.expected, shares.hints)
 
 
-def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
     """Lists from YAML lists or ``;``-separated text, joined with ``;`` for the frame; each
-    distinct text or list is split and joined once. Also which cells are bad, and which of
-    them are or hold a truth value (an item ``no``)."""
+    distinct text or list is split and joined once. Also which cells are bad, which of
+    them are or hold a truth value (an item ``no``), and which are YAML lists with an item
+    holding ``;`` (``SEPARATOR_HINT``)."""
     kinds = _types(raw)
     is_str, is_list = kinds == str, kinds == list  # a YAML list, or a LocatedList
     bad = np.isin(kinds, _classes(dict, bool)) | (~is_str & ~is_list & _present(raw))
     truth = kinds == bool
+    split = np.zeros(len(raw), dtype=bool)
     cells = raw.to_numpy(dtype=object)
     out = np.full(len(cells), None, dtype=object)
     joined: dict[Any, str | None] = {}
@@ -321,14 +330,17 @@ def _split_items(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         else:
             items = [str(i) for i in cell]
             key = tuple(items)
+            if any(";" in item for item in items):
+                bad[index] = split[index] = True
+                continue
         if key not in joined:
             joined[key] = ";".join(i.strip() for i in items if i.strip()) or None
         out[index] = joined[key]
-    return pd.Series(out, index=raw.index, dtype=object), bad, truth
+    return pd.Series(out, index=raw.index, dtype=object), bad, truth, split
 
 
 def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
-    values, bad, truth = _split_items(raw)
+    values, bad, truth, split = _split_items(raw)
     expected = "a list of names"
     hints = None
     if spec.choices:
@@ -348,16 +360,18 @@ def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
     # a cell's text (a YAML list names its items): ``report_spreadsheet_errors`` quotes it
     written = [text if isinstance(cell, str) else None
                for text, cell in zip(kept.tolist(), raw.tolist(), strict=True)]
-    return Parsed(kept, bad, expected, _with_truth_hints(hints, truth, raw.index),
-                  _spreadsheet_errors(written))
+    hints = _with_hint(_with_hint(hints, truth, raw.index), split, raw.index,
+                              SEPARATOR_HINT)
+    return Parsed(kept, bad, expected, hints, _spreadsheet_errors(written))
 
 
 def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:
-    values, bad, truth = _split_items(raw)
+    values, bad, truth, split = _split_items(raw)
     is_all = values.str.lower().eq("all").fillna(False).to_numpy(dtype=bool)
     values = values.where(~is_all, "all")
     return Parsed(values.where(~bad, None), bad, "'all' or a list of component ids",
-                  _with_truth_hints(None, truth, raw.index))
+                  _with_hint(_with_hint(None, truth, raw.index), split,
+                                    raw.index, SEPARATOR_HINT))
 
 
 PARSERS: dict[str, Callable[[pd.Series, FieldSpec], Parsed]] = {
