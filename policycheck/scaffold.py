@@ -12,6 +12,7 @@ from pathlib import Path
 
 from policycheck.cache import DEFAULT_DIR
 from policycheck.export import atomic_write
+from policycheck.worktree import work_tree_root
 
 CONFIG = """\
 # policycheck configuration, found from the current folder upward (up to the repository root).
@@ -186,7 +187,7 @@ def ignore_cache(folder: Path) -> Outcome | None:
     """``.policycheck_cache/`` added to ``folder``'s .gitignore, in a git repository, where
     the first check would otherwise leave it to be committed by ``git add .``; None when
     ``folder`` is in no repository or the file names it already."""
-    if repository_root(folder) is None:
+    if work_tree_root(folder) is None:
         return None
     target = folder / ".gitignore"
     text = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
@@ -195,10 +196,3 @@ def ignore_cache(folder: Path) -> Outcome | None:
     glue = "\n" if text and not text.endswith("\n") else ""
     atomic_write(target, f"{text}{glue}{IGNORED}\n".encode())
     return Outcome(".gitignore", "updated" if text else "created")
-
-
-def repository_root(folder: Path) -> Path | None:
-    """The nearest folder at or above ``folder`` that holds ``.git`` (a folder, or a file
-    in a worktree), as git finds it; None outside a repository."""
-    folder = folder.resolve()
-    return next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)

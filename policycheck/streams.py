@@ -14,13 +14,14 @@ every second piece while the first makes the others.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, TypeAlias, TypeVar
+from typing import IO, Any, TypeAlias, TypeVar, cast
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -44,7 +45,7 @@ def write_pieces(stream: IO[bytes], pieces: Iterable[Piece]) -> None:
             if failed:
                 continue  # drain, so that the maker is never stuck on a full queue
             try:
-                stream.write(piece)  # type: ignore[call-overload]
+                write_all(stream, cast(Piece, piece))
             except BaseException as exc:  # handed to the maker's thread
                 failed.append(exc)
 
@@ -60,6 +61,20 @@ def write_pieces(stream: IO[bytes], pieces: Iterable[Piece]) -> None:
         thread.join()
     if failed:
         raise failed[0]
+
+
+def write_all(stream: IO[bytes], data: Piece) -> None:
+    """``stream.write(data)``, all of it, or an error. A raw file (an unbuffered standard
+    output: ``python -u``, PYTHONUNBUFFERED=1, set in many CI images) may take part of what
+    it is given: into a pipe whose reader goes away during the write, what the pipe had
+    room for, the rest dropped unsaid (an output cut short, exit 0); written again, the
+    rest is refused (``BrokenPipeError``)."""
+    view = memoryview(data).cast("B")
+    while view:
+        written = stream.write(view)
+        if written is None:  # a raw stream that does not block, and would have
+            raise BlockingIOError(errno.EAGAIN, "the output would block")
+        view = view[written:]
 
 
 def interleaved(items: Sequence[Item], work: Callable[[Item], Result],

@@ -61,7 +61,7 @@ def test_init_outside_git_leaves_no_gitignore(tmp_path: Path, monkeypatch: pytes
                                               capsys: pytest.CaptureFixture[str]) -> None:
     from policycheck import scaffold
 
-    monkeypatch.setattr(scaffold, "repository_root", lambda folder: None)
+    monkeypatch.setattr(scaffold, "work_tree_root", lambda folder: None)
     monkeypatch.chdir(tmp_path)
     _, out, _ = run(capsys, "init")
     assert ".gitignore" not in out and not (tmp_path / ".gitignore").exists()

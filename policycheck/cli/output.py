@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import errno
 import sys
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -42,13 +41,12 @@ def echo_problems(problems: Sequence[Problem], err: bool = False) -> None:
 ERRORS_ON_STDERR = 20
 
 
-def echo_errors(problems: Sequence[Problem], fmt: str, quiet: bool | None = None) -> None:
+def echo_errors(problems: Sequence[Problem], fmt: str, quiet: bool) -> None:
     """The errors among ``problems`` said on stderr too when standard output carries
     ``fmt``, a machine format: else a CI job that sends it to a file (``--format sarif >
     results.sarif``) fails with exit 2 and a blank log. The first ``ERRORS_ON_STDERR``,
-    then how many more; nothing for text, whose output shows them, nor with --quiet
-    (``quiet`` None: the running command's)."""
-    if not _errors_said(fmt, quiet):
+    then how many more; nothing for text, whose output shows them, nor with --quiet."""
+    if fmt == "text" or quiet:
         return
     errors = [problem for problem in problems if problem.severity == "error"]
     echo_problems(errors[:ERRORS_ON_STDERR], err=True)
@@ -56,15 +54,6 @@ def echo_errors(problems: Sequence[Problem], fmt: str, quiet: bool | None = None
     if more > 0:
         click.echo(f"... and {more} more error{'s' * (more != 1)}: all of them are in the "
                    f"{fmt} output", err=True)
-
-
-def _errors_said(fmt: str, quiet: bool | None) -> bool:
-    """Whether ``echo_errors`` says anything: not for text, nor with --quiet (``quiet``
-    None: the running command's, False for a command without it)."""
-    if quiet is None:
-        ctx = click.get_current_context(silent=True)
-        quiet = bool(ctx is not None and ctx.params.get("quiet"))
-    return fmt != "text" and not quiet
 
 
 def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
@@ -126,14 +115,13 @@ def warn_left_out(report: Any, fmt: str, target: str = "standard output") -> Non
         click.echo(f"warning: {target}: {said}", err=True)
 
 
-def echo_report(report: Any, fmt: str, redact: bool | None, quiet: bool | None = None
-                ) -> None:
+def echo_report(report: Any, fmt: str, redact: bool | None, quiet: bool) -> None:
     """Write one rendering of ``report`` to stdout: text coloured on a terminal, a binary
     format refused on a terminal; then its errors on stderr too (``echo_errors``), hidden
     as the output hides them."""
     _echo_rendering(report, fmt, redact)
-    if report.errors and _errors_said(fmt, quiet):
-        echo_errors(_shown_problems(report, fmt, redact), fmt, quiet=False)
+    if report.errors and fmt != "text" and not quiet:  # redacting them costs: only if said
+        echo_errors(_shown_problems(report, fmt, redact), fmt, quiet)
 
 
 def _shown_problems(report: Any, fmt: str, redact: bool | None) -> Sequence[Problem]:
@@ -162,8 +150,10 @@ def _echo_rendering(report: Any, fmt: str, redact: bool | None) -> None:
         if sys.stdout.isatty():
             raise click.UsageError(f"--format {fmt} is binary: write it with --output "
                                    f"{fmt}:FILE")
+        from policycheck.streams import write_all
+
         sys.stdout.flush()
-        WholeWrites(sys.stdout.buffer).write(data)
+        write_all(sys.stdout.buffer, data)
         return
     click.echo(_colour(data) if coloured else data, nl=False)
 
@@ -174,31 +164,8 @@ def echo_pieces(pieces: Iterable[Piece]) -> None:
     from policycheck.streams import write_pieces
 
     sys.stdout.flush()
-    write_pieces(cast(IO[bytes], WholeWrites(sys.stdout.buffer)), pieces)
+    write_pieces(sys.stdout.buffer, pieces)
     sys.stdout.buffer.flush()
-
-
-class WholeWrites:
-    """A binary stream whose ``write`` writes all it is given, or raises.
-
-    An unbuffered standard output (``python -u``, PYTHONUNBUFFERED=1, set in many CI images)
-    is the raw file, whose ``write`` may take part of what it is given: into a pipe whose
-    reader goes away during the write, what the pipe had room for, the rest dropped unsaid
-    (an output cut short, exit 0). Written again, the rest is refused (``BrokenPipeError``).
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-
-    def write(self, data: bytes | memoryview) -> int:
-        view = memoryview(data).cast("B")
-        size = len(view)
-        while view:
-            written = self._stream.write(view)
-            if written is None:  # a raw stream that does not block, and would have
-                raise BlockingIOError(errno.EAGAIN, "standard output would block")
-            view = view[written:]
-        return size
 
 
 SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan",

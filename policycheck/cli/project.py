@@ -21,14 +21,14 @@ def init(force: bool) -> int:
     plans/example.yaml and a GitHub Actions workflow. Existing files are kept."""
     from pathlib import Path
 
-    from policycheck.scaffold import WORKFLOW_PATH, repository_root, scaffold
+    from policycheck.scaffold import WORKFLOW_PATH, scaffold, work_tree_root
 
     here = Path.cwd()
     outcomes = scaffold(here, force=force)
     for outcome in outcomes:
         note = " (it exists; --force overwrites it)" if outcome.action == "skipped" else ""
         click.echo(f"{outcome.action} {outcome.path}{note}")
-    root = repository_root(here)
+    root = work_tree_root(here)
     if root is not None and root != here.resolve():
         below = here.resolve().relative_to(root).as_posix()
         click.echo(f"note: GitHub runs only the workflows at the repository's root "

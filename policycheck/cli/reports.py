@@ -150,5 +150,5 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
         evidence = run_analyze(list(paths), actuals, params=pairs(params, "--param"),
                                fail_on=fail_on, progress=step)
         write_outputs(evidence.report, outputs, redact, step)
-    echo_report(evidence.report, fmt, redact)
+    echo_report(evidence.report, fmt, redact, quiet)
     return int(evidence.report.exit_code)

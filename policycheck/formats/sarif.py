@@ -62,6 +62,7 @@ from policycheck.formats.markdown import escape
 from policycheck.report import Report
 from policycheck.ruleset import Rule
 from policycheck.streams import Piece
+from policycheck.worktree import WorkTrees
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
@@ -118,7 +119,7 @@ class Artifacts:
 
     def __init__(self, files: Iterable[str] = (), cwd: str | None = None) -> None:
         self.cwd = os.getcwd() if cwd is None else cwd
-        self._roots: dict[str, str | None] = {}
+        self._trees = WorkTrees()
         self._uris: dict[str, tuple[str, bool]] = {}
         for file in files:
             self.uri(file)
@@ -154,32 +155,11 @@ class Artifacts:
         if not isinstance(file, str) or not file or (os.sep == "/" and _WINDOWS.match(file)):
             return None  # no file, or a Windows path named on another system: as it is
         path = os.path.normpath(os.path.join(self.cwd, file))
-        root = self._root(os.path.dirname(path))
+        root = self._trees.root(os.path.dirname(path))
         if root is None:
             return None
         relative = os.path.relpath(path, root)
         return relative if os.sep == "/" else relative.replace(os.sep, "/")
-
-    def _root(self, folder: str) -> str | None:
-        """The nearest folder from ``folder`` up that holds ``.git``; each folder looked at
-        once a run."""
-        walked = []
-        root = None
-        while True:
-            if folder in self._roots:
-                root = self._roots[folder]
-                break
-            walked.append(folder)
-            if os.path.lexists(os.path.join(folder, ".git")):
-                root = folder
-                break
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        for seen in walked:
-            self._roots[seen] = root
-        return root
 
 
 def physical_location(location: Location,
