@@ -114,8 +114,19 @@ def _raised(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         old_severity=before["severity"].iloc[at[rows]].array)
 
 
+def _as_old(report: Report) -> Report:
+    """``report`` as the old side of a diff: a folder of no plan there is a folder the
+    change brings plans to, said in a note (``_old_notes``), not an error of the old version."""
+    if not any(p.code == "no-plans" and p.severity == "error" for p in report.problems):
+        return report
+    return dataclasses.replace(report, problems=tuple(
+        dataclasses.replace(p, severity="warning") if p.code == "no-plans" else p
+        for p in report.problems))
+
+
 def diff_reports(old: Report, new: Report) -> Diff:
     """What changed from ``old`` to ``new``; ``new.fail_on`` gates."""
+    old = _as_old(old)
     old_ids, new_ids = set(old.profiles["plan_id"]), set(new.profiles["plan_id"])
     before, after = fill_fingerprints(old.findings), fill_fingerprints(new.findings)
     was, now = before["fingerprint"], after["fingerprint"]
@@ -191,14 +202,13 @@ def summary(diff: Diff) -> str:
 
 
 def _old_notes(diff: Diff) -> list[str]:
-    """What the output says of the old version's errors: how many, and a path missing on
-    the old side (a typo, or a folder new in this change)."""
+    """What the output says of the old version's errors: how many, and a path missing or
+    without a plan on the old side (a typo, or a folder new in this change)."""
     errors = diff.old.errors
-    if not errors:
-        return []
-    return [f"the old version has {len(errors)} error{'s' * (len(errors) != 1)}; its invalid "
-            "plans are not compared", *(f"the old version's {p.location.file}: {p.message}"
-                                        for p in errors if p.code == "missing-path")]
+    counted = [f"the old version has {len(errors)} error{'s' * (len(errors) != 1)}; its "
+               "invalid plans are not compared"] if errors else []
+    return counted + [f"the old version's {p.location.file}: {p.message}"
+                      for p in diff.old.problems if p.code in ("missing-path", "no-plans")]
 
 
 #: The title of the findings of plans invalid in the new version, and why they are apart.

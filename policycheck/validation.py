@@ -32,8 +32,8 @@ BESIDE_BYTES = 4 << 20
 
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
     """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
-    (a mistyped folder, an export of the wrong sheet) are said so in a warning: a check of
-    nothing passes, and a gate should not pass without saying why. A re-run over unchanged
+    (a mistyped folder, an export of the wrong sheet) are said so (``_with_no_plans``): a
+    check of nothing would pass, and a gate should not pass without saying why. A re-run over unchanged
     YAML inputs or workbooks is answered from the model cache (``policycheck.modelcache``)."""
     surveyed = survey(paths, max_bytes)
     key = modelcache.model_key(surveyed)
@@ -46,7 +46,7 @@ def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Mod
                       share=sum(size for _, _, size in surveyed.found) >= BESIDE_BYTES)
     loaded = load(surveyed)
     imported()
-    model = _with_no_plans_warning(validate(loaded), paths)
+    model = _with_no_plans(validate(loaded), paths)
     if key:
         modelcache.write(surveyed, key, model)
     return model
@@ -58,15 +58,20 @@ def _import_quietly(name: str) -> None:
         importlib.import_module(name)
 
 
-def _with_no_plans_warning(model: Model, paths: Sequence[str | Path]) -> Model:
+def _with_no_plans(model: Model, paths: Sequence[str | Path]) -> Model:
+    """``model`` with a ``no-plans`` problem when ``paths`` hold no plan: an error when a
+    folder is among them (a CI gate pointed at the wrong folder must not pass green), a
+    warning when only files are (a hook given a changed KPI catalog alone has no plan to
+    check, and should not block the commit)."""
     if model.plans_read or model.errors or not paths:
         return model
     named = ", ".join(display_path(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
     found = f"{len(model.files)} data file{'s' * (len(model.files) != 1)}"
+    folder = any(Path(p).is_dir() for p in paths)
     return replace(model, problems=(*model.problems, Problem(
         Location(named), f"no plan found in {found}: expected YAML files with a top-level "
         "'plan' or 'plans' key, a plans.csv table or a workbook with a plans sheet",
-        "no-plans", severity="warning")))
+        "no-plans", severity="error" if folder else "warning")))
 
 
 def validate(loaded: Loaded) -> Model:

@@ -245,7 +245,7 @@ def test_actuals_without_any_plan_say_so_once(tmp_path: Path,
     code, out, err = run(capsys, "analyze", str(tmp_path / "empty"), "--actuals", str(ACTUALS))
     assert (code, out) == (2, "")
     assert err.splitlines() == [
-        f"{tmp_path / 'empty'}: warning: no plan found in 0 data files: expected YAML files "
+        f"{tmp_path / 'empty'}: error: no plan found in 0 data files: expected YAML files "
         "with a top-level 'plan' or 'plans' key, a plans.csv table or a workbook with a plans "
         "sheet [no-plans]",
         "policycheck: error: no plan was read, so the actuals have no plan to be matched to"]

@@ -121,24 +121,31 @@ def test_validate_text_problem_and_summary(inputs: Inputs, capsys: pytest.Captur
         "Read 3 plans from 2 files: 2 valid, 1 invalid. 1 error, 1 warning.\n")
 
 
-def test_inputs_without_a_plan_are_a_warning_not_a_silent_pass(
+def test_a_folder_without_a_plan_is_an_error_not_a_silent_pass(
         inputs: Inputs, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """A mistyped folder or the wrong export holds no plan: the run says so (and still
-    exits 0, so that a hook given only a waivers file does not block a commit)."""
+    """A mistyped or empty folder holds no plan: a CI gate pointed at it must not pass
+    green. Files without a plan (a hook given only a changed KPI catalog) are a warning, and
+    the run exits 0, so that such a commit is not blocked."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "kpis.yaml").write_text("kpis:\n  - {id: my_kpi, name: Mine, category: "
                                         "speed, direction: lower}\n")
     code, out, err = run(capsys, "validate", "empty")
-    assert (code, err) == (0, "")
-    assert out == ("empty: warning: no plan found in 0 data files: expected YAML files with "
+    assert (code, err) == (2, "")
+    assert out == ("empty: error: no plan found in 0 data files: expected YAML files with "
                    "a top-level 'plan' or 'plans' key, a plans.csv table or a workbook with "
                    "a plans sheet [no-plans]\n"
-                   "Read 0 plans from 0 files: 0 valid, 0 invalid. 0 errors, 1 warning.\n")
+                   "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 error, 0 warnings.\n")
     code, out, _ = run(capsys, "check", "kpis.yaml", "empty", "--format", "json")
     problems = json.loads(out)["problems"]
-    assert code == 0
-    assert [(p["file"], p["code"], p["message"][:30]) for p in problems] == [
-        ("kpis.yaml, empty", "no-plans", "no plan found in 1 data file: ")]
+    assert code == 2
+    assert [(p["file"], p["severity"], p["code"], p["message"][:30]) for p in problems] == [
+        ("kpis.yaml, empty", "error", "no-plans", "no plan found in 1 data file: ")]
+    code, out, err = run(capsys, "check", "kpis.yaml")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == (
+        "kpis.yaml: warning: no plan found in 1 data file: expected YAML files with a "
+        "top-level 'plan' or 'plans' key, a plans.csv table or a workbook with a plans sheet "
+        "[no-plans]")
 
 
 def test_validate_missing_path(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -159,16 +159,25 @@ def test_diff_reports_is_a_pure_function(versions: Path) -> None:
 
 @pytest.mark.parametrize("old, new, counts, code", [
     ("none", "old", "3 introduced, 0 raised, 0 resolved", 1),  # the first plans of a repository
-    ("old", "none", "0 introduced, 0 raised, 3 resolved", 0),
+    ("old", "none", "0 introduced, 0 raised, 3 resolved", 2),
 ])
 def test_a_side_without_findings(versions: Path, capsys: pytest.CaptureFixture[str],
                                  old: str, new: str, counts: str, code: int) -> None:
     """One side with no plan (a repository's first plans, or all plans removed) has no
-    finding to compare severities with: it crashed with an internal error (exit 3)."""
+    finding to compare severities with: it crashed with an internal error (exit 3). A new
+    version of no plan is an error, as in check (a gate pointed at the wrong folder); an old
+    one is a folder this change brings plans to, said in a note."""
     (versions / "none").mkdir()
-    found, out, _ = run(capsys, "diff", old, new)
+    found, out, err = run(capsys, "diff", old, new)
     assert found == code
     assert f"findings: {counts}." in out
+    no_plans = ("none: {}no plan found in 0 data files: expected YAML files with a top-level "
+                "'plan' or 'plans' key, a plans.csv table or a workbook with a plans sheet")
+    if old == "none":
+        assert out.splitlines()[0] == "note: the old version's " + no_plans.format("")
+        assert err == ""
+    else:
+        assert out.splitlines()[0] == no_plans.format("error: ") + " [no-plans]"
 
 
 def test_an_old_side_that_is_missing_is_named(versions: Path,
