@@ -141,6 +141,16 @@ def test_errors_on_stderr_are_hidden_as_the_output_hides_them(
     assert code == 2 and err[0].startswith(said + "'22 000 EUR'")
 
 
+def test_github_annotations_are_not_said_twice(bad: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The runner shows each annotation in the job's log as it reads it: the same errors
+    on stderr showed every error twice there."""
+    code, out, err = _run(capsys, "check", ".", "--format", "github")
+    assert (code, err) == (2, [])
+    assert out.splitlines()[0] == ("::error file=bad.yaml,line=1,col=7,title=policycheck "
+                                   "missing-field::plan 'x': base_pay is required")
+
+
 def test_at_most_twenty_errors_then_how_many_more(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,8 +45,9 @@ def echo_errors(problems: Sequence[Problem], fmt: str, quiet: bool) -> None:
     """The errors among ``problems`` said on stderr too when standard output carries
     ``fmt``, a machine format: else a CI job that sends it to a file (``--format sarif >
     results.sarif``) fails with exit 2 and a blank log. The first ``ERRORS_ON_STDERR``,
-    then how many more; nothing for text, whose output shows them, nor with --quiet."""
-    if fmt == "text" or quiet:
+    then how many more; nothing for text, whose output shows them, for github, whose
+    annotations the runner shows in the log as it reads them, nor with --quiet."""
+    if fmt in ("text", "github") or quiet:
         return
     errors = [problem for problem in problems if problem.severity == "error"]
     echo_problems(errors[:ERRORS_ON_STDERR], err=True)
