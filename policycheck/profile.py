@@ -10,9 +10,10 @@ What counts as protection (SPEC principle 3): a gate or modifier on a customer-s
 the employee does not control. A KPI is *employee-controlled* when its data source is one
 of ``untrusted_sources`` (self-reported, agent-triggered surveys) or its survey sample is
 below ``min_sample`` responses per period; such a gate or modifier is counted in
-``untrusted_protection`` and protects nothing. A gate counts only when it is material: it
-zeroes the payout, or cuts at least ``min_gate_cut_pct`` percent of it, and nobody may
-waive it (``override_by`` empty).
+``untrusted_protection`` and protects nothing. A gate or modifier counts only when it is
+material: missing it costs at least ``min_cut_pct`` percent of the pay it applies to (a
+gate that zeroes the payout or cuts that much, a modifier whose lowest factor takes that
+much: ±2 % on a survey guards nothing), and nobody may waive it (``override_by`` empty).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ PRESSURE_COLUMNS = tuple(f"share_{p}" for p in PRESSURES)
 PULL_PRESSURES = ("speed", "cost", "sales")
 UNTRUSTED_SOURCES = ("self_reported", "agent_triggered_survey")
 MIN_SAMPLE = 20
-MIN_GATE_CUT_PCT = 50.0
+MIN_CUT_PCT = 50.0
 
 
 def kpi_attribute(frame: pd.DataFrame, kpis: pd.DataFrame, column: str) -> np.ndarray:
@@ -82,20 +83,28 @@ def _covered_components(components: pd.DataFrame, rows: pd.DataFrame,
     return components["plan_idx"].isin(to_all).to_numpy() | hit
 
 
-def _material(kind: str, rows: pd.DataFrame, min_gate_cut_pct: float) -> np.ndarray:
-    """A gate protects only when it bites (zero, or a large cut) and cannot be waived."""
-    if kind != "gates":
-        return np.ones(len(rows), dtype=bool)
+def bites(kind: str, rows: pd.DataFrame, min_cut_pct: float = MIN_CUT_PCT) -> np.ndarray:
+    """Which gates (or modifiers) take at least ``min_cut_pct`` percent of the pay when
+    missed: a gate that zeroes it or cuts that much, a modifier whose lowest factor does."""
+    if kind == "modifiers":
+        low = rows["factor_min"].astype("float64").to_numpy(na_value=np.nan)
+        return low <= 1 - min_cut_pct / 100 + 1e-9  # 1 - 0.5 is 0.5; 1 - 0.8 is not 0.2
     cut = rows["reduce_pct"].astype("float64").to_numpy(na_value=np.nan)
-    bites = (rows["effect"].to_numpy(dtype=object) == "zero") | (cut >= min_gate_cut_pct)
-    return bites & rows["override_by"].isna().to_numpy()
+    return (rows["effect"].to_numpy(dtype=object) == "zero") | (cut >= min_cut_pct)
+
+
+def _material(kind: str, rows: pd.DataFrame, min_cut_pct: float) -> np.ndarray:
+    """A gate or modifier protects only when it bites and nobody may waive it."""
+    waivable = (rows["override_by"].notna().to_numpy() if "override_by" in rows
+                else np.zeros(len(rows), dtype=bool))
+    return bites(kind, rows, min_cut_pct) & ~waivable
 
 
 def pressure_profile(frames: Mapping[str, pd.DataFrame],
                      headcount: np.ndarray | None = None, *,
                      untrusted_sources: Sequence[str] = UNTRUSTED_SOURCES,
                      min_sample: float = MIN_SAMPLE,
-                     min_gate_cut_pct: float = MIN_GATE_CUT_PCT) -> pd.DataFrame:
+                     min_cut_pct: float = MIN_CUT_PCT) -> pd.DataFrame:
     """One row per valid plan, in plan order."""
     plans, components, kpis = frames["plans"], frames["components"], frames["kpis"]
     n = len(plans)
@@ -113,7 +122,7 @@ def pressure_profile(frames: Mapping[str, pd.DataFrame],
         rows = frames[kind]
         on_customer = kpi_attribute(rows, kpis, "pressure") == "customer"
         controlled = employee_controlled(rows, kpis, untrusted_sources, min_sample)
-        customer = on_customer & ~controlled & _material(kind, rows, min_gate_cut_pct)
+        customer = on_customer & ~controlled & _material(kind, rows, min_cut_pct)
         row_codes = rows["plan_idx"].to_numpy(dtype=np.int64)
         out[f"customer_{kind}"] = _per_plan(row_codes, customer.astype(float), n).astype(int)
         ignored += _per_plan(row_codes, (on_customer & controlled).astype(float), n)

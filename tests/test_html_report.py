@@ -279,3 +279,23 @@ def test_the_headline_of_one_plan_or_one_person_is_in_the_singular(
     html = out.read_text(encoding="utf-8")
     assert said in html
     assert "In its one plan, " in html and "Across all 1 plans" not in html
+
+
+def test_a_modifier_that_cuts_little_does_not_count_as_a_customer_check(
+        tmp_path: Path) -> None:
+    """A ±2 % modifier on a customer measure guarded nothing, yet it took the plan's pull
+    out of the "no customer check" figure: a modifier counts as a gate does, when missing
+    its measure costs at least half the pay."""
+    plan = write(tmp_path).read_text(encoding="utf-8").replace(
+        '  gates:\n    - {kpi: qa_score, min: 80, override_by: "Agent"}\n',
+        "  modifiers:\n    - {kpi: qa_score, factor_min: 0.98, factor_max: 1.02}\n"
+        "    - {kpi: fcr, factor_min: 0.5, factor_max: 1.1}\n")
+    (tmp_path / "x-2027.yaml").write_text(plan, encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "x-2027.yaml"), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert ('<li class="no">Modifier: Independent QA score scales pay ×0.98 to ×1.02, on all '
+            'of the pay <span class="note">(does not count: cuts too little to protect)'
+            '</span></li>') in html
+    assert ('<li class="yes">Modifier: First-contact resolution (customer-reported) scales '
+            'pay ×0.5 to ×1.1, on all of the pay</li>') in html

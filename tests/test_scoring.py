@@ -164,7 +164,11 @@ def plan_frames(tmp_path: Path, **plan: Any) -> Any:
     ({"gates": [{"kpi": "qa_score", "min": 80, "override_by": "Manager"}]}, 0.0, 0.0, 0),
     ({"gates": [{"kpi": "qa_score", "min": 80, "effect": "reduce", "reduce_pct": 50}]},
      1.0, 0.6, 0),
-    ({"modifiers": [{"kpi": "qa_score", "factor_min": 0.8, "factor_max": 1.1}]}, 1.0, 0.6, 0),
+    # a modifier protects as a gate does: when missing its measure costs half the pay
+    ({"modifiers": [{"kpi": "qa_score", "factor_min": 0.5, "factor_max": 1.1}]}, 1.0, 0.6, 0),
+    ({"modifiers": [{"kpi": "qa_score", "factor_min": 0.8, "factor_max": 1.1}]}, 0.0, 0.0, 0),
+    ({"modifiers": [{"kpi": "qa_score", "factor_min": 0.98, "factor_max": 1.02}]},
+     0.0, 0.0, 0),
     ({"clawback": {"triggers": ["mis_sale"], "window_days": 90}}, 0.0, 0.6, 0),
 ])
 def test_what_counts_as_customer_protection(tmp_path: Path, plan: dict[str, Any],

@@ -23,7 +23,7 @@ from policycheck.leadership.words import (
     plain,
     step_text,
 )
-from policycheck.profile import MIN_GATE_CUT_PCT, employee_controlled
+from policycheck.profile import bites, employee_controlled
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -143,14 +143,12 @@ def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
                               + " % when missed")
             weak: Any = np.where(rows["override_by"].notna(),
                                  "can be waived by " + rows["override_by"].astype(str),
-                                 np.where((rows["effect"] != "zero")
-                                          & ~(rows["reduce_pct"] >= MIN_GATE_CUT_PCT),
-                                          "cuts too little to protect", ""))
+                                 np.where(bites(kind, rows), "", "cuts too little to protect"))
             text = "Gate: " + name + " " + bound + ", " + effect + ", on " + scope
         else:
             effect = ("scales pay ×" + _number(rows["factor_min"]) + " to ×"
                       + _number(rows["factor_max"]))
-            weak = np.full(len(rows), "")
+            weak = np.where(bites(kind, rows), "", "cuts too little to protect")
             text = "Modifier: " + name + " " + effect + ", on " + scope
         reason = np.where(pressure != "customer", "not a customer measure",
                           np.where(controlled, "the employee controls this measure", weak))
