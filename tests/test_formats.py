@@ -247,6 +247,7 @@ def test_workbook_reads_back_with_openpyxl_and_pandas(report: Report) -> None:
     assert list(plans.columns) == [
         "plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed", "share_cost",
         "share_sales", "share_customer", "share_neutral", "protected_share",
+        "share_customer_trusted", "share_customer_controlled",
         "critical", "high", "medium", "low", "info"]
     assert plans["plan_id"].tolist() == ["'" + FORMULA, "bo-claims-2027",
                                          "cc-agent-speed-2027", "rb-balanced-2027"]
@@ -554,8 +555,24 @@ def test_markdown_headline_table_details_and_mix(report: Report) -> None:
     details = comment.split("<details>")[1].split("</details>")[0]
     assert "Quarterly league" in details and "4,000" not in details
     mix = comment.split("### Incentive mix of the plans with findings")[1]
-    assert "| cc-agent-speed-2027 | service | 75% | 0% | 0% | 25% | 0% | 2 |" in mix
+    assert "| cc-agent-speed-2027 | service | 75% | 0% | 0% | 25% | 0% | 0% | 2 |" in mix
     assert "rb-balanced-2027" not in mix
+
+
+def test_customer_pay_the_employee_controls_is_apart_in_markdown_and_xlsx(
+        tmp_path: Path) -> None:
+    """An agent-sent survey was "customer" pay in the comment and the workbook, and not in
+    the leadership report: moving pay onto it read as moving pay to the customer."""
+    sample = policycheck.check(str(ROOT / "sample_data" / "yaml"))
+    mix = text(sample, "markdown", redact=False).split("### Incentive mix")[1]
+    assert ("| plan | role | speed | cost | sales | customer | customer, employee-controlled "
+            "| protected | findings |") in mix
+    assert "| cc-agent-core-2027 | service | 50% | 30% | 0% | 0% | 20% | 0% | 10 |" in mix
+    plans = pd.read_excel(io.BytesIO(xlsx(sample)), sheet_name="plans",
+                          engine="openpyxl").set_index("plan_id")
+    assert plans.loc["cc-agent-core-2027", ["share_customer", "share_customer_trusted",
+                                            "share_customer_controlled"]].tolist() == [
+        0.2, 0.0, 0.2]
 
 
 def test_markdown_caps_the_table_at_50_rows(report: Report) -> None:
@@ -1255,7 +1272,7 @@ def test_workbook_plans_sheet_from_columns_equals_openpyxl(report: Report) -> No
         assert xlsx_format.render(case) == xlsx_format._render_plain(case)
     with zipfile.ZipFile(io.BytesIO(xlsx_format.render(cases[0]))) as book:
         sheet = book.read("xl/worksheets/sheet2.xml").decode()
-    assert '<dimension ref="A1:O5" />' in sheet
+    assert '<dimension ref="A1:Q5" />' in sheet
     assert '<c r="A2" t="inlineStr"><is><t>\'=1+1</t></is></c>' in sheet
     assert '<c r="A3" t="inlineStr"><is><t>a\ufffdb</t></is></c>' in sheet
 

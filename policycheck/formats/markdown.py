@@ -31,8 +31,12 @@ DETAILS_ROWS = 500
 COMMENT_BUDGET = 60_000
 #: Room kept for the lines around a table's rows that say how many more there are.
 _NOTES = 200
+#: A customer measure the employee controls (an agent-sent survey) apart from the others,
+#: as the leadership report shows it: pay moved onto one is not pay moved to the customer.
 MIX_COLUMNS = (("speed", "share_speed"), ("cost", "share_cost"), ("sales", "share_sales"),
-               ("customer", "share_customer"), ("protected", "protected_share"))
+               ("customer", "share_customer_trusted"),
+               ("customer, employee-controlled", "share_customer_controlled"),
+               ("protected", "protected_share"))
 # HTML special characters as entities; markdown punctuation backslash-escaped; "@" and "#"
 # as entities so that a plan id cannot mention a user or link an issue; line breaks would
 # end a table row.
@@ -182,7 +186,8 @@ def mix_section(report: Report, room: float = math.inf) -> list[str]:
              str(int(counts[p["plan_id"]]))]
             for p in flagged.head(TABLE_ROWS).to_dict("records")]
     lines = ["", "### Incentive mix of the plans with findings", "",
-             "Share of target variable pay on each pressure, and the share protected by a "
+             "Share of target variable pay on each pressure (customer measures the employee "
+             "controls, such as agent-sent surveys, apart), and the share protected by a "
              "customer-side gate or modifier.", ""]
     lines += table_head(("plan", "role", *(name for name, _ in MIX_COLUMNS), "findings"))
     listed = [table_row(row) for row in rows]

@@ -36,7 +36,7 @@ from policycheck.wording import is_missing
 
 PLAN_COLUMNS = ("plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed",
                 "share_cost", "share_sales", "share_customer", "share_neutral",
-                "protected_share")
+                "protected_share", "share_customer_trusted", "share_customer_controlled")
 PERCENT = "0.0%"
 MONEY = "#,##0"
 NUMBER_FORMATS = {"pay_at_stake": MONEY, **{c: PERCENT for c in PLAN_COLUMNS if "share" in c}}
