@@ -299,3 +299,15 @@ def test_a_modifier_that_cuts_little_does_not_count_as_a_customer_check(
             '</span></li>') in html
     assert ('<li class="yes">Modifier: First-contact resolution (customer-reported) scales '
             'pay ×0.5 to ×1.1, on all of the pay</li>') in html
+
+
+@pytest.mark.parametrize("suffix", ["html", "md"])
+def test_a_misaligned_plan_no_selected_rule_flags_is_reported(tmp_path: Path,
+                                                              suffix: str) -> None:
+    """The score finds a plan misaligned from its mix alone: with the rules narrowed
+    (--select, an organisation's own pack) it has no finding, hence no remedy, and the
+    report crashed (exit 3)."""
+    out = tmp_path / f"r.{suffix}"
+    assert main(["report", str(SAMPLE), "--select", "cs.handle-time", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Personal banker solutions plan 2027" in text

@@ -53,10 +53,11 @@ def percent(value: float | None) -> str:
     return f"{value:.0%}"
 
 
-def plain(text: str | None) -> str:
+def plain(text: object) -> str:
     """Rule prose without its citation keys ("... [FCA-CP17]") and rule cross-references
-    ("(see pay.variable-share-high)"), for a lay reader."""
-    return _CITATION.sub("", text or "").strip()
+    ("(see pay.variable-share-high)"), for a lay reader; "" for none (NaN: a plan the
+    score finds misaligned that no rule of the run flags)."""
+    return _CITATION.sub("", text).strip() if isinstance(text, str) else ""
 
 
 def _move(kpi: pd.Series, direction: pd.Series, step: pd.Series, target: pd.Series) -> pd.Series:
