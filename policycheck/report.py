@@ -19,6 +19,12 @@ STATUSES = ("open", "waived", "reopened", "baselined")
 FAILING_STATUSES = ("open", "reopened")
 
 
+def severity_tally(findings: pd.DataFrame) -> dict[str, int]:
+    """``findings`` per severity, every severity listed (most severe first)."""
+    counted = findings["severity"].value_counts()
+    return {s: int(counted.get(s, 0)) for s in SEVERITIES}
+
+
 @dataclass(frozen=True)
 class Report:
     """Findings of the checked plans, the problems of the invalid ones, and the rules run."""
@@ -44,8 +50,7 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         """Findings per severity, every severity listed (most severe first)."""
-        counted = self.findings["severity"].value_counts()
-        return {s: int(counted.get(s, 0)) for s in SEVERITIES}
+        return severity_tally(self.findings)
 
     @functools.cached_property
     def failing_mask(self) -> np.ndarray:

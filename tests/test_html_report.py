@@ -199,6 +199,14 @@ def test_waived_findings_are_shown_and_do_not_count(tmp_path: Path) -> None:
                  str(tmp_path / "waivers.yaml")]) == 0
     html = out.read_text(encoding="utf-8")
     assert '<span class="pill status">waived</span>' in html
+    # the key figures count as the score and the per-rule chart do: the waived one apart
+    assert re.search(r'serious red flags \(0 critical, (\d+) high\) in 1 plan checked; 1 '
+                     r'more waived or accepted in a baseline, not counted', html)
+    summary = tmp_path / "r.md"
+    assert main(["report", str(plan), "-o", str(summary), "--waivers",
+                 str(tmp_path / "waivers.yaml")]) == 0
+    assert "; 1 more waived or accepted in a baseline, not counted |" in summary.read_text(
+        encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", ["html", "markdown"])

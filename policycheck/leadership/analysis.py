@@ -22,7 +22,7 @@ from policycheck.profile import pressure_profile
 
 if TYPE_CHECKING:
     from policycheck.analyze.run import Evidence
-from policycheck.report import Report
+from policycheck.report import Report, severity_tally
 from policycheck.scoring import ScoreWeights, alignment, by_org_unit, by_role_kind, counted
 from policycheck.sensitivity import CurveParams, plan_sensitivity, sensitivity
 
@@ -89,7 +89,9 @@ class Leadership:
             "pay_pull": _by_currency(pull_pay, plans["currency"]),
             "pay_pull_unguarded": _by_currency(
                 pay * (plans["pull_share"] - plans["guarded_pull_share"]), plans["currency"]),
-            "findings": self.report.counts(),
+            # as the score and the per-rule chart count them: waived and baselined apart
+            "findings": severity_tally(counted(self.report.findings)),
+            "set_aside": len(self.report.findings) - len(counted(self.report.findings)),
         }
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from policycheck import __version__
 from policycheck.leadership import charts, sections
 from policycheck.leadership.analysis import Leadership
-from policycheck.leadership.words import BAND_LABELS, money, percent
+from policycheck.leadership.words import BAND_LABELS, money, percent, set_aside
 from policycheck.scoring import counted
 
 #: Plans shown in full (the most exposed first); the rest go to a compact table.
@@ -68,6 +68,7 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
         **{key: " + ".join(value) for key, value in lines.items()},
         "totals": t, "people_share": share, "findings": findings,
         "serious": findings.get("critical", 0) + findings.get("high", 0),
+        "set_aside": set_aside(t["set_aside"]),
     }
 
 

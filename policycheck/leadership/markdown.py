@@ -14,7 +14,7 @@ from typing import Any
 from policycheck.leadership import sections
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.html import headline
-from policycheck.leadership.words import REDACTED, money_column
+from policycheck.leadership.words import REDACTED, money_column, set_aside
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 TABLE_ROWS = 10
@@ -56,8 +56,8 @@ def render_markdown(lead: Leadership, *, title: str = "Incentive alignment repor
               f"| Variable pay on those plans | {escape(head['pay_misaligned'])} |",
               f"| Pay on speed, cost or sales with no customer check | "
               f"{escape(head['pay_pull_unguarded'])} |",
-              "| Red flags | " + ", ".join(f"{n:,} {s}" for s, n in findings.items() if n)
-              + (" |" if any(findings.values()) else "none |"), ""]
+              "| Red flags | " + (", ".join(f"{n:,} {s}" for s, n in findings.items() if n)
+                                  or "none") + set_aside(t["set_aside"]) + " |", ""]
     actions = sections.actions(lead, redact)
     if actions:
         lines += ["## What to change first", ""]

@@ -53,6 +53,13 @@ def percent(value: float | None) -> str:
     return f"{value:.0%}"
 
 
+def set_aside(count: int) -> str:
+    """What the red-flag counts leave out: findings waived or accepted in a baseline (the
+    score and the per-rule chart leave them out too)."""
+    return (f"; {count:,} more waived or accepted in a baseline, not counted" if count
+            else "")
+
+
 def plain(text: object) -> str:
     """Rule prose without its citation keys ("... [FCA-CP17]") and rule cross-references
     ("(see pay.variable-share-high)"), for a lay reader; "" for none (NaN: a plan the
