@@ -166,11 +166,15 @@ def _add_pay_columns(out: pd.DataFrame, plans: pd.DataFrame,
         headcount = plans["headcount"].astype("float64").to_numpy(na_value=np.nan)
     target = plans["target_variable"].astype("float64").to_numpy()
     base = plans["base_pay"].astype("float64").to_numpy()
+    floor = plans["pay_floor"].astype("float64").to_numpy(na_value=np.nan)
+    # fixed pay as the pay rules read it: the base pay, or the guaranteed floor without one
+    fixed = np.where(base > 0, base, np.nan_to_num(floor))
     out["headcount"] = pd.array(headcount, dtype="Float64").astype("Int64")  # NaN: missing
     out["base_pay"] = base
+    out["pay_floor"] = floor
     out["target_variable"] = target
-    out["variable_share"] = np.divide(target, base + target, out=np.zeros(n),
-                                      where=(base + target) > 0)
+    out["variable_share"] = np.divide(target, fixed + target, out=np.zeros(n),
+                                      where=(fixed + target) > 0)
     out["pay_at_stake"] = np.round(target * headcount, 2)
     for column in ("name", "role", "currency", "max_variable"):
         out[column] = plans[column].to_numpy()

@@ -319,3 +319,11 @@ def test_a_misaligned_plan_no_selected_rule_flags_is_reported(tmp_path: Path,
     assert main(["report", str(SAMPLE), "--select", "cs.handle-time", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "Personal banker solutions plan 2027" in text
+
+
+def test_variable_share_reads_fixed_pay_as_the_rules_do(sample_html: str) -> None:
+    """A plan of base pay 0 and a guaranteed floor said "100% of total pay" in its facts
+    beside a finding saying 57%: the floor is the fixed pay of both, and is shown."""
+    facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", sample_html))
+    assert ("Base pay EUR 0 Guaranteed pay floor EUR 18,000 Target variable pay EUR 24,000 "
+            "(57% of total pay)") in facts

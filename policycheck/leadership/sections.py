@@ -185,6 +185,8 @@ def plan_details(lead: Leadership, limit: int, redact: bool) -> list[dict[str, A
                       pay=money_column(top["pay_at_stake"], top["currency"], redact),
                       variable=money_column(top["target_variable"], top["currency"], redact),
                       base=money_column(top["base_pay"], top["currency"], redact),
+                      floor=money_column(top["pay_floor"], top["currency"], redact)
+                      .where(top["pay_floor"].notna(), ""),
                       maximum=money_column(top["max_variable"], top["currency"], redact)
                       .where(top["max_variable"].notna(), "no maximum"),
                       exposure_text=money_column(top["exposure"].round(0), top["currency"],
