@@ -195,6 +195,16 @@ def _kpi_columns(components: pd.DataFrame, kpis: pd.DataFrame,
     return {c: by_kpi(rows, kpis[c].to_numpy(dtype=object), np.nan) for c in columns}
 
 
+#: How catalogs write a KPI's unit when it is a percentage (the library writes "percent").
+PERCENT_UNITS = ("percent", "pct", "%", "percentage", "per cent")
+
+
+def percent_unit(units: np.ndarray) -> np.ndarray:
+    """Which of ``units`` (a KPI's free-text unit) name a percentage."""
+    written = pd.Series(units, dtype=object).fillna("").astype(str).str.strip().str.lower()
+    return written.isin(PERCENT_UNITS).to_numpy()
+
+
 def sensitivity(frames: Mapping[str, pd.DataFrame],
                 params: CurveParams | None = None) -> pd.DataFrame:
     """One row per component: the extra annual pay per employee for one step of the KPI."""
@@ -206,7 +216,7 @@ def sensitivity(frames: Mapping[str, pd.DataFrame],
     target = components["target"].astype("float64").to_numpy(na_value=np.nan)
     threshold = components["threshold"].astype("float64").to_numpy(na_value=np.nan)
     cap = components["cap"].astype("float64").to_numpy(na_value=np.nan)
-    move, step_points = attainment_step(target, lower, kpi["unit"] == "percent", params)
+    move, step_points = attainment_step(target, lower, percent_unit(kpi["unit"]), params)
     threshold_att = attainment(threshold, target, lower, params)
     point_rows = _point_rows(components, frames.get("curve_points", pd.DataFrame()))
     limit = np.where(np.isnan(cap), np.inf, 100.0 * cap)

@@ -9,8 +9,10 @@ taken into the findings' order with every other rule's at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -30,9 +32,47 @@ def _times(value: float) -> str:
     return (text[:-1] if text.endswith("0") else text) + "×"
 
 
+def _half_up(value: float, places: int, scale: int = 0) -> Decimal | None:
+    """``value`` × 10^``scale`` to ``places`` decimals, halves away from zero as people round
+    them (Python's own formats round a half to even: 1,012.5 → "1,012", 0.125 → "12%"),
+    worked on the shortest decimal that reads back as ``value`` (0.145 is 14.5 %, not the
+    14.499... its double holds); None for an infinite or NaN value."""
+    if not math.isfinite(value):
+        return None
+    return Decimal(repr(float(value))).scaleb(scale).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def percent_text(value: float, places: int = 0) -> str:
+    """A share as a percentage, ``places`` decimals, halves up ("13%" for 0.125); a share
+    short of all is never "100%", nor one above none "0%": such a share takes up to two
+    more decimals to tell it apart ("99.6%", "0.4%"), and is "<0.01%" or ">99.99%" past
+    them."""
+    scaled = abs(value) * 10 ** (places + 2)
+    if 0.5 < scaled < 10 ** (places + 2) - 0.5 and abs(scaled % 1 - 0.5) > 1e-6:
+        return f"{value:.{places}%}"  # no half, nor near 0 or 100 %: as Python writes it
+    for shown in range(places, places + 3):
+        rounded = _half_up(value, shown, 2)
+        if rounded is None:
+            return f"{value:.{places}%}"
+        if not ((rounded == 0 and value != 0) or (abs(rounded) == 100 and abs(value) != 1)):
+            return f"{rounded:.{shown}f}%"
+    limit = Decimal(1).scaleb(-shown)
+    return f"<{limit}%" if 0 < value < 0.5 else f">{100 - limit}%" if 0.5 <= value < 1 \
+        else f"{rounded:.{shown}f}%"
+
+
+def money_text(value: float) -> str:
+    """An amount in whole units, grouped, halves up: "1,013" for 1,012.5."""
+    if not abs(value % 1 - 0.5) < 1e-6:  # no half (NaN too): as Python writes it
+        return f"{value:,.0f}"
+    rounded = _half_up(value, 0)
+    return f"{value:,.0f}" if rounded is None else f"{rounded:,.0f}"
+
+
 _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
-    "%": "{:.0%}".format, "%1": "{:.1%}".format, "x": _times, "money": "{:,.0f}".format,
-    "n": "{:g}".format}
+    "%": percent_text, "%1": lambda value: percent_text(value, 1), "x": _times,
+    "money": money_text, "n": "{:g}".format}
 _MISSING_TEXT = "n/a"
 
 

@@ -255,3 +255,27 @@ def test_best_step_of_each_plan_is_the_sorted_frames_first(
         for column in ("kpi_name", "direction", "step_value", "target", "extra_pay"):
             out[f"{side}_{column}"] = best[column].reindex(out["plan_id"]).to_numpy()
     pd.testing.assert_frame_equal(got.drop(columns="ratio"), out, check_dtype=False)
+
+
+def test_a_percentage_unit_is_read_as_catalogs_write_it() -> None:
+    """An organisation's catalog wrote `unit: pct`: its step went past 100 % ("+9.5 pct"
+    from a target of 95, paying for a conversion rate of 104.5 %)."""
+    from policycheck.sensitivity import percent_unit
+
+    assert percent_unit(np.array(["percent", "pct", " PCT ", "%", "Percentage", "count",
+                                  None, "percentile"], dtype=object)).tolist() == [
+        True, True, True, True, True, False, False, False]
+
+
+def test_one_step_is_written_for_a_reader() -> None:
+    """"+2.4e+05 currency" in a board pack: whole thousands grouped, money in the plan's
+    currency, percentages in points, counts bare."""
+    from policycheck.leadership.words import step_text
+
+    steps = pd.Series([240000.0, -9.2, 5.0, 0.8, -30.0, 1012.5, 0.123456, float("nan")])
+    units = pd.Series(["currency", "currency", "pct", "ratio", "seconds", "count", "percent",
+                       "count"])
+    currency = pd.Series(["EUR", "GBP", "EUR", "EUR", "EUR", "EUR", "EUR", "EUR"])
+    assert step_text(steps, units, currency).tolist() == [
+        "+240,000 EUR", "−9.2 GBP", "+5 points", "+0.8 ratio", "−30 seconds", "+1,012",
+        "+0.123 points", "+n/a"]

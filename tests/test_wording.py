@@ -74,3 +74,28 @@ def test_joined_messages_equal_each_row_formatted_alone(
     rows = [position[a:b] for a, b in itertools.pairwise(starts)]
     joined = _joined(messages, rows)
     assert [joined[p] for p in order] == expected
+
+
+def test_percentages_and_money_round_halves_up() -> None:
+    """Python's formats round a half to even: "12%" for 0.125, "1,012" for 1,012.5."""
+    from policycheck.wording import money_text, percent_text
+
+    assert [percent_text(v) for v in (0.125, 0.145, 0.135, 2 / 3, 1.0, 0.0, 1.5)] == [
+        "13%", "15%", "14%", "67%", "100%", "0%", "150%"]
+    assert percent_text(0.0625, 1) == "6.3%"
+    assert [money_text(v) for v in (1012.5, 1013.5, 2.5, -2.5, 1234567.0)] == [
+        "1,013", "1,014", "3", "-3", "1,234,567"]
+
+
+@given(st.floats(min_value=0, max_value=1, allow_subnormal=False))
+def test_a_share_short_of_all_never_reads_100_nor_one_above_none_0(share: float) -> None:
+    """"249 of 250 people (100%)" and "alone carries 100%" beside a 0.4 % measure: a share
+    that is not all reads below 100 %, one that is not none above 0 %."""
+    from policycheck.wording import percent_text
+
+    text = percent_text(share)
+    assert (text == "100%") == (share == 1)
+    assert (text == "0%") == (share == 0)
+    if 0 < share < 1:
+        number = text.strip("<>%")
+        assert 0 < float(number) < 100

@@ -16,7 +16,7 @@ import pandas as pd
 from policycheck import __version__
 from policycheck.leadership import charts, sections
 from policycheck.leadership.analysis import Leadership
-from policycheck.leadership.words import BAND_LABELS, money, percent, set_aside
+from policycheck.leadership.words import BAND_LABELS, money, people, percent, set_aside
 from policycheck.scoring import counted
 
 #: Plans shown in full (the most exposed first); the rest go to a compact table.
@@ -35,6 +35,7 @@ def _environment() -> Any:
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["pct"] = percent
+    env.filters["people"] = people
     return env
 
 
@@ -43,7 +44,7 @@ def _money_lines(amounts: Mapping[str, float], redact: bool) -> list[str]:
     if redact:
         return [money(0.0, "", redact=True)]
     ordered = sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [money(v, k, compact=True) for k, v in ordered] or ["n/a"]
+    return [money(v, k, compact=True) for k, v in ordered] or ["0"]
 
 
 def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
     share = bad / people if people else 0.0
     if people:
         number, rest = f"{bad:,}", (f" of {people:,} {'person' if people == 1 else 'people'} "
-                                    f"({share:.0%}) {'is' if bad == 1 else 'are'} on plans "
+                                    f"({percent(share)}) {'is' if bad == 1 else 'are'} on plans "
                                     "that pull them away from the customer.")
     else:
         plans, pulling = int(t["plans"]), int(t["plans_misaligned"])
@@ -65,6 +66,9 @@ def headline(lead: Leadership, redact: bool = False) -> dict[str, Any]:
              for key in ("pay_misaligned", "pay", "pay_pull", "pay_pull_unguarded")}
     return {
         "number": number, "rest": rest, "sentence": number + rest, "lines": lines,
+        # said of the plans that pull away, when there are some
+        "hold": (f"Their plans hold {' + '.join(lines['pay_misaligned'])} of annual target "
+                 "variable pay." if t["plans_misaligned"] else ""),
         **{key: " + ".join(value) for key, value in lines.items()},
         "totals": t, "people_share": share, "findings": findings,
         "serious": findings.get("critical", 0) + findings.get("high", 0),

@@ -14,7 +14,7 @@ from typing import Any
 from policycheck.leadership import sections
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.html import headline
-from policycheck.leadership.words import REDACTED, money_column, set_aside
+from policycheck.leadership.words import REDACTED, money_column, people, set_aside
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 TABLE_ROWS = 10
@@ -46,8 +46,8 @@ def render_markdown(lead: Leadership, *, title: str = "Incentive alignment repor
     lines = [f"# {escape(title)}", ""]
     if date:
         lines += [f"_{escape(date)}_", ""]
-    lines += [f"**{escape(head['sentence'])}** Their plans hold {escape(head['pay_misaligned'])} "
-              "of annual target variable pay.", "",
+    lines += [f"**{escape(head['sentence'])}**" + (f" {escape(head['hold'])}" if head["hold"]
+                                                    else ""), "",
               "| | |", "|---|---|",
               f"| Plans checked | {report.plans_checked:,} ({report.plans_invalid:,} could not "
               "be checked) |",
@@ -62,7 +62,7 @@ def render_markdown(lead: Leadership, *, title: str = "Incentive alignment repor
     if actions:
         lines += ["## What to change first", ""]
         for i, a in enumerate(actions, 1):
-            lines.append(f"{i}. **{escape(a['label'])}** ({_people(a['headcount'])} people, "
+            lines.append(f"{i}. **{escape(a['label'])}** ({people(a['headcount'])}, "
                          f"{escape(a['pay'])} at stake, score {a['score']}/100). "
                          f"{escape(a['sensitivity'])}"
                          + (f" Change: {escape(a['remedy_text'])}" if a["remedy_text"] else ""))

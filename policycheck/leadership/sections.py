@@ -112,7 +112,7 @@ def _components(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
         label=comps["kpi_name"].fillna(comps["kpi"]).astype(str), segment=segment,
         pressure_label=comps["pressure"].map(PRESSURE_LABELS).fillna("")
         + np.where(segment == "controlled", " (employee-controlled)", ""),
-        step=step_text(comps["step_value"], comps["unit"]),
+        step=step_text(comps["step_value"], comps["unit"], cur),
         extra_text=money_column(comps["extra_pay"].round(0), cur, redact), capped=capped)
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from policycheck.formats.redact import REDACTED
+from policycheck.sensitivity import percent_unit
+from policycheck.wording import money_text, percent_text
 
 PRESSURE_LABELS = {"speed": "Speed", "cost": "Cost", "sales": "Sales & volume",
                    "neutral": "Neutral", "customer": "Customer"}
@@ -34,7 +36,7 @@ def money(value: float | None, currency: str | None, redact: bool = False,
         return f"{unit}{value / 1_000_000:,.1f}m"
     if compact and abs(value) >= 10_000:
         return f"{unit}{value / 1_000:,.0f}k"
-    return f"{unit}{value:,.0f}"
+    return f"{unit}{money_text(value)}"
 
 
 def money_column(values: pd.Series, currency: pd.Series, redact: bool = False) -> pd.Series:
@@ -42,15 +44,23 @@ def money_column(values: pd.Series, currency: pd.Series, redact: bool = False) -
     if redact:
         return pd.Series(REDACTED, index=values.index)
     numbers = values.astype("float64")
+    whole = np.sign(numbers) * np.floor(numbers.abs() + 0.5)  # halves up, as money_text
     # .astype(str): an empty column maps to float64, which a string column cannot add
-    text = currency.fillna("").astype(str) + " " + numbers.map("{:,.0f}".format).astype(str)
+    text = currency.fillna("").astype(str) + " " + whole.map("{:,.0f}".format).astype(str)
     return text.str.strip().where(numbers.notna(), "n/a")
 
 
 def percent(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{value:.0%}"
+    return percent_text(value)
+
+
+def people(count: Any) -> str:
+    """"1 person", "1,200 people"; "headcount unknown" for none."""
+    if count is None or count != count:
+        return "headcount unknown"
+    return f"{int(count):,} {'person' if int(count) == 1 else 'people'}"
 
 
 def set_aside(count: int) -> str:
@@ -72,7 +82,7 @@ def _move(kpi: pd.Series, direction: pd.Series, step: pd.Series, target: pd.Seri
     verb = pd.Series(np.where(direction == "lower", "cutting ", "raising "), index=kpi.index,
                      dtype=object)
     size = (step.astype("float64").abs() / target.astype("float64").abs()).round(2)
-    amount = size.map(lambda v: f"{v:.0%}" if v == v else "one step")
+    amount = size.map(lambda v: percent_text(v) if v == v else "one step")
     name: pd.Series = kpi.fillna("").astype(str)
     return verb + name + " by " + amount
 
@@ -93,7 +103,9 @@ def sensitivity_sentence(plans: pd.DataFrame, redact: bool = False) -> pd.Series
     ratio = plans["ratio"].astype("float64")
     pull_amount = plans["pull_extra_pay"].astype("float64").fillna(0.0)
     cust_amount = plans["customer_extra_pay"].astype("float64").fillna(0.0)
-    times = ratio.map(lambda r: f"{r:.1f}" if r == r and r != math.inf else "")
+    # "6.3×", "249×": a tenth is noise beside hundreds
+    times = ratio.map(lambda r: "" if r != r or r == math.inf else f"{r:,.0f}" if r >= 10
+                      else f"{r:.1f}")
     texts = [
         "Pays " + times + "× more for " + pull + " (" + pull_pay + ") than for " + cust
         + " (" + cust_pay + ").",
@@ -122,7 +134,7 @@ def protection_sentence(plans: pd.DataFrame) -> pd.Series:
     if plans.empty:
         return pd.Series([], index=plans.index, dtype=object)
     share = plans["protected_share"].astype("float64")
-    covered = share.map("{:.0%}".format)
+    covered = share.map(percent_text)
     gates = np.where(share >= 1.0, "A customer check (gate or modifier) covers all of the pay",
                      "A customer check (gate or modifier) covers " + covered + " of the pay")
     gates = np.where(share <= 0, "No customer check (gate or modifier) covers the pay", gates)
@@ -135,11 +147,24 @@ def protection_sentence(plans: pd.DataFrame) -> pd.Series:
     return text + claw + note
 
 
-def step_text(step_value: pd.Series, unit: pd.Series) -> pd.Series:
-    """The KPI move of one step in its own unit: "−30 seconds", "+0.4 count"."""
+def step_text(step_value: pd.Series, unit: pd.Series, currency: pd.Series) -> pd.Series:
+    """The KPI move of one step in its own unit: "−30 seconds", "+0.4", "+5 points",
+    "+240,000 EUR" (a KPI in money: the plan's currency)."""
     value = step_value.astype("float64")
     sign: np.ndarray[Any, np.dtype[np.str_]] = np.where(value < 0, "−", "+")
     # .astype(str): an empty column maps to float64, which a string column cannot add
-    number = value.abs().map(lambda v: f"{v:,.4g}" if v == v else "n/a").astype(str)
-    units = unit.fillna("").astype(str).replace({"percent": "points", "count": ""})
+    number = value.abs().map(_kpi_number).astype(str)
+    units = unit.fillna("").astype(str)
+    units = units.where(~percent_unit(units.to_numpy()), "points").replace({"count": ""})
+    units = units.where(units != "currency", currency.fillna("").astype(str))
     return (pd.Series(sign, index=value.index) + number + " " + units).str.strip()
+
+
+def _kpi_number(value: float) -> str:
+    """A KPI value for a reader: whole thousands grouped ("240,000"), smaller values to
+    three significant digits ("0.4", "12.5"), never in scientific notation."""
+    if value != value:
+        return "n/a"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{float(f'{value:.3g}'):g}"  # 999.6: "1000", as :g writes 1e+03
