@@ -93,7 +93,26 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
     problems += _orphans(employees, keys.rows["employees"], plan_hints, None, unread)
+    problems += _headcounts(plans, keys)
     return problems
+
+
+def _headcounts(plans: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
+    """A warning for a plan whose ``headcount`` differs from the employees the employees
+    table lists on it: the table's count is the one used (``Frames.headcount``), and an
+    edit of the plan's headcount otherwise moved no figure without a word."""
+    if "employees" not in keys.rows or not len(keys.rows["employees"]):
+        return []
+    listed = keys.at_plans(keys.count("employees"), 0.0)
+    declared = plans["headcount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    differs = (listed > 0) & ~np.isnan(declared) & (declared != listed)
+    rows = Rows(plans, np.flatnonzero(differs))
+    return rows.problems("headcount", "headcount-differs", "plan", None, (
+        f"headcount {number_text(said)}, but the employees table lists {int(count):,} "
+        f"employee{'s' * (count != 1)} on this plan; the table's count is used; expected the "
+        "two to agree, or no headcount where the table lists the plan"
+        for said, count in zip(rows.values("headcount"), listed[rows.at].tolist(),
+                               strict=True)), severity="warning") if len(rows) else []
 
 
 def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,

@@ -288,6 +288,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         "employee_id,plan_id,base_pay,org_unit\ne1,p1,30000,NA\ne2,p9,30000,NA\n")}, [
         "employees.csv:3: error: plan 'p9', employee 'e2': plan_id: got 'p9', expected the "
         "id of a plan defined in the inputs [unknown-plan]"]),
+    # the employees table's count is used: an edit of the plan's headcount moved nothing
+    ("headcount-differs", {"a.yaml": plan(extra="headcount: 80"), "b.yaml": plan(
+        "p2", extra="headcount: 1"), "c.yaml": plan("p3", extra="headcount: 5"),
+        "employees.csv": ("employee_id,plan_id,base_pay,org_unit\ne1,p1,30000,NA\n"
+                          "e2,p1,30000,NA\ne3,p2,30000,NA\n")}, [
+        "a.yaml:6:3: warning: plan 'p1': headcount 80, but the employees table lists 2 "
+        "employees on this plan; the table's count is used; expected the two to agree, or no "
+        "headcount where the table lists the plan [headcount-differs]"]),
     ("duplicate-org-kpi", {"a.yaml": plan(), "kpis.yaml": (
         "kpis:\n  - {id: k1, category: speed, direction: lower}\n"
         "  - {id: k1, category: speed, direction: lower}\n")}, [
