@@ -327,3 +327,12 @@ def test_variable_share_reads_fixed_pay_as_the_rules_do(sample_html: str) -> Non
     facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", sample_html))
     assert ("Base pay EUR 0 Guaranteed pay floor EUR 18,000 Target variable pay EUR 24,000 "
             "(57% of total pay)") in facts
+
+
+def test_evidence_is_written_for_a_reader(sample_html: str) -> None:
+    """Shares as percentages, an empty list as "none": "volume share: 1", "prize vs target:
+    0.04167" and "clawback triggers: " (nothing) read as machine output."""
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", sample_html))
+    assert "prize vs target: 4.2%" in text and "exposed share: 100%" in text
+    assert "clawback triggers: none" in text
+    assert not re.search(r"(share|vs target): (0|1)(\.\d+)? ", text)

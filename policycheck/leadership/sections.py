@@ -24,6 +24,7 @@ from policycheck.leadership.words import (
     step_text,
 )
 from policycheck.profile import bites, employee_controlled
+from policycheck.wording import percent_text
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -74,10 +75,12 @@ def _evidence(value: Any) -> list[tuple[str, str]]:
     for key, item in value.items():
         if isinstance(item, bool):
             text = "yes" if item else "no"
+        elif isinstance(item, (int, float)) and any(w in key for w in ("share", "_vs_")):
+            text = percent_text(item, 1 if abs(item) < 0.1 else 0)  # "4.2%", "100%"
         elif isinstance(item, (int, float)):
             text = f"{item:,.0f}" if abs(item) >= 1000 else f"{item:.4g}"
         elif isinstance(item, list):
-            text = ", ".join(str(i) for i in item)
+            text = ", ".join(str(i).replace("_", " ") for i in item) or "none"
         else:
             text = "n/a" if item is None else str(item)
         out.append((key.replace("_", " "), text))
