@@ -70,9 +70,17 @@ def money_text(value: float) -> str:
     return f"{value:,.0f}" if rounded is None else f"{rounded:,.0f}"
 
 
+def plain_number(value: float) -> str:
+    """A plain number: "3", "0.75", "123456789012" (``{:g}`` wrote "1.23457e+11", and
+    "1e+15" for a million billion)."""
+    if math.isfinite(value) and abs(value) >= 1e5:
+        return f"{value:.0f}"
+    return f"{value:g}"
+
+
 _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
     "%": percent_text, "%1": lambda value: percent_text(value, 1), "x": _times,
-    "money": money_text, "n": "{:g}".format}
+    "money": money_text, "n": plain_number}
 _MISSING_TEXT = "n/a"
 
 
@@ -88,7 +96,7 @@ def plain(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
-        return f"{value:g}"
+        return plain_number(value)
     if isinstance(value, str):
         return value.replace(";", ", ")
     return str(value)

@@ -99,3 +99,11 @@ def test_a_share_short_of_all_never_reads_100_nor_one_above_none_0(share: float)
     if 0 < share < 1:
         number = text.strip("<>%")
         assert 0 < float(number) < 100
+
+
+def test_a_plain_number_is_never_in_scientific_notation() -> None:
+    """`{x:n}` wrote 123,456,789,012 as "1.23457e+11" and a million billion as "1e+15"."""
+    from policycheck.wording import plain_number
+
+    assert [plain_number(v) for v in (3.0, 0.75, 123456789012.0, 1e15, 99999.5, -2e7)] == [
+        "3", "0.75", "123456789012", "1000000000000000", "99999.5", "-20000000"]
