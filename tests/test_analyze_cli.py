@@ -86,6 +86,25 @@ def test_report_gains_evidence_sections(capsys: pytest.CaptureFixture[str],
     assert 'id="evidence"' not in plain.read_text()
 
 
+def test_report_says_the_evidence_in_words(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    """The committee read the analyst's message: plan and KPI ids, "b = 1.96 ± 0.34
+    (excess per counterfactual bin)", "0.020 SD per period"."""
+    target = tmp_path / "report.md"
+    assert run(capsys, "report", str(SAMPLE), "--actuals", str(ACTUALS), "-o", str(target),
+               "--no-redact")[0] == 0
+    section = target.read_text().split("## Outcome evidence from KPI actuals")[1]
+    assert section.splitlines()[3:6] == [
+        "  - Contact centre agent incentive (core queues) 2027: Average handle time: 85 more "
+        "results than the rest of the distribution predicts sit just on the paying side of "
+        "the threshold (420), out of 2,600: a sign of results steered to the pay line.",
+        "- **Speed, cost or sales up while customer outcomes fall**: ",
+        "  - Personal banker solutions plan 2027: Accounts opened and Products per customer "
+        "improved period after period while Post-contact satisfaction (agent-sent survey) "
+        "worsened, for the same 40 people."]
+    assert " SD " not in section and "b = " not in section
+
+
 def bad(tmp_path: Path, body: str) -> str:
     path = tmp_path / "kpi_actuals.csv"
     path.write_text(HEADER + body)

@@ -9,14 +9,19 @@ payout against customer score for the top earners, shares against their limits f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from policycheck.wording import percent_text
+
 if TYPE_CHECKING:
     from policycheck.analyze.run import Evidence
+    from policycheck.leadership.analysis import Leadership
 
 W, H, PAD = 640, 220, 36
 #: Charts per signal (the most certain findings first); the rest are in the table.
@@ -146,40 +151,115 @@ def _found(evidence: Evidence, rule: str) -> pd.DataFrame:
     return f[f["rule_id"].str.startswith(rule)]
 
 
-def html_section(evidence: Evidence) -> str:
+@dataclass(frozen=True)
+class Names:
+    """What a reader calls the plans and KPIs the findings name by id."""
+
+    plans: Mapping[str, str]
+    kpis: Mapping[str, str]
+
+    def plan(self, plan_id: object) -> str:
+        return self.plans.get(str(plan_id)) or str(plan_id)
+
+    def kpi(self, ids: object) -> str:
+        """One KPI's name, or a list's ("accounts_opened,products_per_customer" → "Accounts
+        opened and Products per customer")."""
+        names = [self.kpis.get(k.strip()) or k.strip()
+                 for k in str(ids).replace(";", ",").split(",") if k.strip()]
+        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else \
+            "".join(names)
+
+
+def lay_message(rule_id: str, evidence: Mapping[str, Any], message: str,
+                names: Names) -> str:
+    """A finding of ``analyze`` in words for the committee (its message is the analyst's:
+    fitted slopes, standard deviations, KPI ids); the message itself for a rule it does not
+    know."""
+    e = evidence
+    try:
+        if rule_id == "evidence.threshold-bunching":
+            return (f"{names.kpi(e['kpi'])}: {e['excess']:,.0f} more results than the rest "
+                    f"of the distribution predicts sit just on the paying side of the "
+                    f"{e['kind']} ({e['cutoff']:g}), out of {e['observations']:,}: a sign of "
+                    "results steered to the pay line.")
+        if rule_id == "evidence.divergence":
+            return (f"{names.kpi(e['pull_kpis'])} improved period after period while "
+                    f"{names.kpi(e['customer_kpis'])} worsened, for the same "
+                    f"{e['people']:,} people.")
+        if rule_id == "evidence.payout-vs-customer":
+            return (f"The {e['top_earners']:,} best-paid people (paid "
+                    f"{e['payout_top']:.2f}× target, the rest {e['payout_rest']:.2f}×) score "
+                    "lower on customer measures than the rest; "
+                    f"{percent_text(e['share_below_median'])} of them are below the median.")
+        if rule_id == "evidence.survey-small-sample":
+            return (f"{names.kpi(e['kpi'])}: {percent_text(e['share_below_min'])} of the "
+                    f"results rest on fewer than {e['min_sample']:g} survey returns.")
+        if rule_id == "evidence.survey-top-scores":
+            return (f"{names.kpi(e['kpi'])}: {percent_text(e['share_at_top'])} of the scores "
+                    f"sit at the top of the scale ({e['ceiling']:g}).")
+        if rule_id == "evidence.survey-source-gap":
+            return (f"{names.kpi(e['kpi'])}: surveys the employee sends average "
+                    f"{e['agent_mean']:g}, independent ones {e['independent_mean']:g}.")
+    except (KeyError, TypeError, ValueError):  # evidence of another shape: the message
+        pass
+    return message
+
+
+def _rows(evidence: Evidence, rule: str, names: Names) -> list[tuple[str, str]]:
+    """(plan, finding in words) of the findings of ``rule``, in order."""
+    found = _found(evidence, rule)
+    return [(names.plan(plan), lay_message(str(rule_id), e if isinstance(e, Mapping) else {},
+                                           str(message), names))
+            for plan, rule_id, e, message in zip(found["plan_id"], found["rule_id"],
+                                                 found["evidence"], found["message"],
+                                                 strict=True)]
+
+
+def html_section(evidence: Evidence, names: Names) -> str:
     parts = ['<section aria-labelledby="evidence"><h2 id="evidence">Outcome evidence from '
              'KPI actuals</h2><p>What the actual results show the plans doing (policycheck '
              'analyze; method in docs/analyze.md).</p>']
     for rule, title, note in SECTIONS:
-        found = _found(evidence, rule)
+        rows = _rows(evidence, rule, names)
         parts.append(f'<h3>{escape(title)}</h3><p>{escape(note)}</p>')
-        if found.empty:
+        if not rows:
             parts.append("<p>No evidence of this pattern.</p>")
             continue
         parts += [f"<figure>{c}</figure>" for c in _charts(evidence, rule)]
         parts.append("<table><tr><th>Plan</th><th>Finding</th></tr>")
-        parts += [f"<tr><td>{escape(r.plan_id)}</td><td>{escape(r.message)}</td></tr>"
-                  for r in found.itertuples()]
+        parts += [f"<tr><td>{escape(plan)}</td><td>{escape(text)}</td></tr>"
+                  for plan, text in rows]
         parts.append("</table>")
     parts.append("</section>")
     return str(Markup("".join(parts)))
 
 
-def insert_html(page: str, evidence: Evidence | None) -> str:
+def names_of(lead: Leadership) -> Names:
+    plans, kpis = lead.plans, lead.frames["kpis"]
+    return Names(plans=dict(zip(plans["plan_id"].astype(str), plans["name"].fillna("")
+                                .astype(str), strict=True)),
+                 kpis=dict(zip(kpis["kpi_id"].astype(str), kpis["name"].fillna("")
+                               .astype(str), strict=True)))
+
+
+def insert_html(page: str, lead: Leadership) -> str:
     """The page with the evidence section before the method notes, when there is evidence."""
-    if evidence is None:
+    if lead.evidence is None:
         return page
     anchor = '<section aria-labelledby="method">'
     where = page.find(anchor) if anchor in page else page.rfind("</body>")
-    return page[:where] + html_section(evidence) + "\n" + page[where:]
+    return page[:where] + html_section(lead.evidence, names_of(lead)) + "\n" + page[where:]
 
 
-def append_markdown(text: str, evidence: Evidence | None) -> str:
-    if evidence is None:
+def append_markdown(text: str, lead: Leadership) -> str:
+    if lead.evidence is None:
         return text
+    from policycheck.leadership.markdown import escape as markdown_text
+
+    names = names_of(lead)
     lines = ["", "## Outcome evidence from KPI actuals", ""]
     for rule, title, _ in SECTIONS:
-        found = _found(evidence, rule)
-        lines.append(f"- **{title}**: " + ("none" if found.empty else ""))
-        lines += [f"  - {r.plan_id}: {r.message}" for r in found.itertuples()]
+        rows = _rows(lead.evidence, rule, names)
+        lines.append(f"- **{title}**: " + ("" if rows else "none"))
+        lines += [f"  - {markdown_text(plan)}: {markdown_text(text)}" for plan, text in rows]
     return text + "\n".join(lines) + "\n"

@@ -144,4 +144,4 @@ def render_html(lead: Leadership, **options: Any) -> str:
     from policycheck.leadership.evidence import insert_html
 
     page = str(_environment().get_template("report.html.j2").render(**context(lead, **options)))
-    return insert_html(page, lead.evidence)
+    return insert_html(page, lead)

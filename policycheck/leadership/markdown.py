@@ -73,7 +73,7 @@ def render_markdown(lead: Leadership, *, title: str = "Incentive alignment repor
               "`policycheck report PATH -o report.html`.", ""]
     from policycheck.leadership.evidence import append_markdown
 
-    return append_markdown("\n".join(lines), lead.evidence)
+    return append_markdown("\n".join(lines), lead)
 
 
 def _exposed(lead: Leadership, redact: bool, top: int) -> list[str]:
