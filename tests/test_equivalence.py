@@ -229,15 +229,19 @@ def organisations(draw: st.DrawFn) -> dict[str, str]:
     count = draw(st.integers(1, 3))
     all_plans = [draw(plans(f"plan-{i}-{draw(WORD)}")) for i in range(count)]
     files: dict[str, str] = {}
+    if draw(st.booleans()):
+        units = st.sampled_from(["NA", "EMEA", "APAC", "N/A", "null", "None"])
+        listed = [draw(st.sampled_from(all_plans)) for _ in range(draw(st.integers(1, 4)))]
+        rows = [f"e{i},{plan['id']},{draw(st.integers(0, 90_000))},{draw(units)}"
+                for i, plan in enumerate(listed)]
+        files["employees.csv"] = "employee_id,plan_id,base_pay,org_unit\n" + "\n".join(rows)
+        for plan in listed:  # the plans' headcounts agree with the table (else a warning)
+            if "headcount" in plan:
+                plan["headcount"] = sum(p is plan for p in listed)
     if count == 1 and draw(st.booleans()):
         files["single.yaml"] = yaml.safe_dump({"plan": all_plans[0]}, sort_keys=False)
     else:
         files["many.yaml"] = yaml.safe_dump({"plans": all_plans}, sort_keys=False)
-    if draw(st.booleans()):
-        units = st.sampled_from(["NA", "EMEA", "APAC", "N/A", "null", "None"])
-        rows = [f"e{i},{draw(st.sampled_from(all_plans))['id']},{draw(st.integers(0, 90_000))},"
-                f"{draw(units)}" for i in range(draw(st.integers(1, 4)))]
-        files["employees.csv"] = "employee_id,plan_id,base_pay,org_unit\n" + "\n".join(rows)
     return files
 
 
