@@ -26,6 +26,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -199,7 +200,9 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
     (``"version": 1.0``) and says where a file is not JSON; PolicycheckError where it is
     not a baseline."""
     try:
-        data = json.loads(text)
+        # integers as Decimal: ``int`` refuses one of more than 4,300 digits (ValueError,
+        # an internal error), and no field a baseline reads is a number but its version
+        data = json.loads(text, parse_int=Decimal)
     except json.JSONDecodeError as exc:
         problem = Problem(Location(shown, "", exc.lineno, exc.colno),
                           f"invalid JSON: {exc.msg}", "baseline-json")

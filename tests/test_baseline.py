@@ -147,7 +147,12 @@ def test_no_baseline_is_written_from_invalid_plans(workdir: Path,
         '{"version": 1, "fingerprints": [{"fingerprint": 5, "severity": "high"}]}',
         '{"version": 1, "fingerprints": [{"severity": "high"}]}',
         '{"version": 1, "fingerprints": [{"fingerprint": "a"}]}',
-        '{"version": 1, "fingerprints": ["a"]}')),
+        '{"version": 1, "fingerprints": ["a"]}',
+        # integers past Python's 4,300 digits (int() raised ValueError: an internal error)
+        '{"version": ' + "9" * 4_400 + ', "fingerprints": []}',
+        '{"version": ' + "9" * 30 + ', "fingerprints": []}',
+        '{"version": 1, "fingerprints": [{"fingerprint": ' + "9" * 4_400
+        + ', "severity": "high"}]}')),
     # past the stack of either parser, at the top or under a key no one reads: said where
     # the nesting is deepest
     ("[" * 100_000 + "]" * 100_000,
@@ -164,6 +169,20 @@ def test_a_file_that_is_not_a_baseline(workdir: Path, capsys: pytest.CaptureFixt
                                        text: str, message: str) -> None:
     write(workdir, {"plans/a.yaml": risky(), "baseline.json": text})
     assert run(capsys, "check", "plans", "--baseline", "baseline.json") == (2, "", message)
+
+
+def test_a_long_integer_where_no_field_is_read_is_no_matter(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A baseline read by json (its version written 1.0) with an integer past Python's
+    4,300 digits under a key no one reads is a baseline, as with a short one."""
+    write(workdir, {"plans/a.yaml": risky()})
+    run(capsys, "check", "plans", "--write-baseline", "baseline.json")
+    text = (workdir / "baseline.json").read_text()
+    assert text.startswith('{\n  "version": 1,\n')
+    (workdir / "baseline.json").write_text(text.replace(
+        '"version": 1,', '"version": 1.0, "x_note": ' + "9" * 4_400 + ",", 1))
+    code, found = statuses(capsys, "plans", "--baseline", "baseline.json")
+    assert (code, [status for *_, status in found]) == (0, ["baselined"] * 3)
 
 
 def test_missing_baseline(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

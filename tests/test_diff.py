@@ -119,9 +119,10 @@ def test_diff_json(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "diff", "old", "new", "--format", "json")
     data = json.loads(out)
     assert list(data) == ["version", "summary", "plans_added", "plans_removed", "mix",
-                          "introduced", "raised", "resolved", "not_checked", "problems"]
+                          "pay", "introduced", "raised", "resolved", "not_checked", "problems"]
     assert data["summary"] == {"plans_old": 3, "plans_new": 3, "plans_added": 1,
-                               "plans_removed": 1, "mix_changed": 2, "introduced": 3,
+                               "plans_removed": 1, "mix_changed": 2, "pay_changed": 0,
+                               "introduced": 3,
                                "raised": 0, "resolved": 3, "not_checked": 0, "fail_on": "high",
                                "failing": 1,
                                "exit_code": 1, "old_errors": 0}
@@ -144,6 +145,26 @@ def test_diff_markdown(versions: Path, capsys: pytest.CaptureFixture[str]) -> No
             "cost or sales measures and no quality, outcome or compliance gate applies to "
             "any of it (0 gates in the plan) |") in lines
     assert "**Plans added:** d-2027" in lines
+
+
+def test_resolved_findings_are_said_to_be_resolved(versions: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A resolved finding was shown with its status in the old version, which is checked
+    without waivers or a baseline: every row of the comment's resolved table said "open".
+    The comment and the JSON say "resolved" (the JSON keeps the old status as old_status);
+    the text says no status, as for an open finding (test_diff_text)."""
+    lines = run(capsys, "diff", "old", "new", "--format", "markdown")[1].splitlines()
+    table = lines[lines.index("**Resolved findings (3)**") + 2:]
+    assert table[:2] == ["| severity | status | rule | plan | message |", "|---|---|---|---|---|"]
+    assert [row.split(" | ")[1] for row in table[2:5]] == ["resolved"] * 3
+    assert ("| high | resolved | `gate.missing` | b-2027 | 40% of variable pay rides on speed, "
+            "cost or sales measures and no quality, outcome or compliance gate applies to "
+            "any of it (0 gates in the plan) |") in table
+    data = json.loads(run(capsys, "diff", "old", "new", "--format", "json")[1])
+    assert [(f["status"], f["old_status"]) for f in data["resolved"]] == [
+        ("resolved", "open")] * 3
+    assert [(f["status"], "old_status" in f) for f in data["introduced"]] == [
+        ("open", False)] * 3
 
 
 def test_diff_reports_is_a_pure_function(versions: Path) -> None:

@@ -63,9 +63,10 @@ def test_json_has_the_not_checked_findings_and_their_count(
     data = json.loads(out)
     assert code == 2
     assert list(data) == ["version", "summary", "plans_added", "plans_removed", "mix",
-                          "introduced", "raised", "resolved", "not_checked", "problems"]
+                          "pay", "introduced", "raised", "resolved", "not_checked", "problems"]
     assert data["summary"] == {"plans_old": 3, "plans_new": 2, "plans_added": 0,
-                               "plans_removed": 0, "mix_changed": 1, "introduced": 0,
+                               "plans_removed": 0, "mix_changed": 1, "pay_changed": 0,
+                               "introduced": 0,
                                "raised": 0, "resolved": 3, "not_checked": 3,
                                "fail_on": "high", "failing": 0, "exit_code": 2,
                                "old_errors": 0}

@@ -23,6 +23,8 @@ from policycheck.cli.output import (
     echo_report,
     output_spec,
     ready_outputs,
+    refuse_inputs,
+    run_inputs,
     write_outputs,
 )
 from policycheck.errors import (
@@ -84,12 +86,10 @@ def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
     from pathlib import Path
 
     from policycheck.baseline import apply_baseline, write_baseline
-    from policycheck.export import refuse_target
 
     if report.errors:
         raise PolicycheckError("some plans are invalid, so the baseline was not written; fix "
                                "the errors above first", report.problems)
-    refuse_target(Path(target), report.files)
     recorded = write_baseline(report.findings, Path(target))
     count = len(recorded)
     if not quiet:
@@ -129,11 +129,15 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
     written = {fmt} | {output_spec(spec)[0] for spec in settings["outputs"]}
-    ready_outputs(settings["outputs"], write_baseline)
+    ready_outputs(settings["outputs"], write_baseline,
+                  inputs=run_inputs(settings, rewritten=write_baseline))
     with caching(no_cache), progress(quiet) as step:
         report = run_check(list(paths), **check_arguments(settings),
                            profiles=bool(written & PROFILED), fingerprints=False,
                            model_frames=False, progress=step)  # no format of check reads them
+    # the plans' files are known once read: refused before the baseline, or any, is written
+    refuse_inputs([*(output_spec(spec)[1] for spec in settings["outputs"]), write_baseline],
+                  report.files)
     if write_baseline:
         report = _baseline_written(report, write_baseline, quiet)
     if settings["outputs"]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -62,14 +64,11 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
     """Write every --output FORMAT:FILE; each file appears whole or not at all. ``progress``
     (the CLI's progress bar) is told which file is being written: a workbook of a hundred
     thousand plans takes a while."""
-    from pathlib import Path
-
-    from policycheck.export import atomic_write, refuse_target
+    from policycheck.export import atomic_write
     from policycheck.formats import render_bytes
 
     specs = [output_spec(spec) for spec in outputs]
-    for _, target in specs:
-        refuse_target(Path(target), getattr(report, "files", ()))
+    refuse_inputs([target for _, target in specs], getattr(report, "files", ()))
     for fmt, target in specs:
         if progress is not None:
             progress(f"writing {target}", None)
@@ -77,15 +76,16 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
         warn_left_out(report, fmt, target)
 
 
-def ready_outputs(outputs: Sequence[str], *more: str | None) -> None:
+def ready_outputs(outputs: Sequence[str], *more: str | None,
+                  inputs: Iterable[Path] = ()) -> None:
     """Every --output FORMAT:FILE well formed, every file the run will write (``more``:
-    a baseline, a report) one the system lets us write, and each written once (two
-    outputs to one file left the last): said before the run, not after."""
-    from pathlib import Path
-
+    a baseline, a report) one the system lets us write, none of the ``inputs`` (the files
+    the run reads besides its plans, ``run_inputs``), and each written once (two outputs to
+    one file left the last): said before the run, not after."""
     from policycheck.errors import UsageError
-    from policycheck.export import is_stream, writable
+    from policycheck.export import is_stream, refuse_target, writable
 
+    inputs = list(inputs)
     first: dict[Path, str] = {}
     for target in [*(output_spec(spec)[1] for spec in outputs), *more]:
         if not target:
@@ -97,6 +97,44 @@ def ready_outputs(outputs: Sequence[str], *more: str | None) -> None:
             raise UsageError(f"{target}: is named for two outputs{also}; the second would "
                              "replace the first: expected each file once")
         first.setdefault(real, target)
+        refuse_target(Path(target), inputs)
+
+
+def run_inputs(settings: Any, *, packs: bool = True, gates: bool = True,
+               rewritten: str | None = None) -> list[Path]:
+    """The files a run of ``settings`` reads besides its plans, which no output may
+    replace: the config file; with ``packs``, every file of its rule packs (their rules
+    and notes); with ``gates``, the waivers file and the baseline, unless the baseline is
+    ``rewritten`` (``--baseline FILE --write-baseline FILE`` updates it: it is read whole
+    before anything is written, and the findings it baselined are recorded again)."""
+    from policycheck.configkeys import DEFAULT_PACK
+    from policycheck.errors import RuleError
+    from policycheck.ruleset import default_pack, rule_files
+
+    read = [Path(settings.config_file)] if settings.config_file else []
+    if packs:
+        folders = [default_pack() if name == DEFAULT_PACK else Path(name)
+                   for name in settings["rules"]] or [default_pack()]
+        with contextlib.suppress(RuleError):  # such a pack stops the run when it is loaded
+            read += [path for path, _ in rule_files(folders)]
+        read += [folder / "_coverage.yaml" for folder in folders if folder.is_dir()]
+    if gates:
+        baseline = settings["baseline"]
+        same = baseline and rewritten and Path(baseline).resolve() == Path(rewritten).resolve()
+        read += [Path(name) for name in (settings["waivers"], None if same else baseline)
+                 if name]
+    return read
+
+
+def refuse_inputs(targets: Iterable[str | None], inputs: Iterable[str | Path]) -> None:
+    """UsageError (``export.refuse_target``) when one of ``targets`` is a folder or one of
+    ``inputs``: every target is looked at before any is written."""
+    from policycheck.export import refuse_target
+
+    inputs = list(inputs)
+    for target in targets:
+        if target:
+            refuse_target(Path(target), inputs)
 
 
 def output_spec(spec: str) -> tuple[str, str]:

@@ -13,12 +13,11 @@ from policycheck.cli.options import (
     RULE_SETTINGS,
     RUN_FLAGS,
     caching,
-    configured_encoding,
     pairs,
     progress,
     settings_of,
 )
-from policycheck.cli.output import echo_report, ready_outputs, write_outputs
+from policycheck.cli.output import echo_report, ready_outputs, run_inputs, write_outputs
 from policycheck.errors import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -78,7 +77,8 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
     settings = settings_of(ctx, options)
-    ready_outputs((), target)
+    ready_outputs((), target,
+                  inputs=[*run_inputs(settings), *([Path(actuals)] if actuals else [])])
     evidence = _outcome_evidence(paths, actuals, analyze_params)
     with caching(no_cache), progress(quiet) as bar:
         lead = analyse(list(paths), curve=CurveParams(step=step), redact=redact,
@@ -144,8 +144,10 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
 
-    configured_encoding()
-    ready_outputs(outputs)
+    # the config file is read for its encoding (``configured_encoding``)
+    settings = settings_of(click.get_current_context(), {})
+    ready_outputs(outputs, inputs=[*run_inputs(settings, packs=False, gates=False),
+                                   Path(actuals)])
     with caching(no_cache), progress(quiet) as step:
         evidence = run_analyze(list(paths), actuals, params=pairs(params, "--param"),
                                fail_on=fail_on, progress=step)
