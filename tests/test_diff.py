@@ -354,3 +354,21 @@ def test_the_markdown_comment_stays_within_what_github_takes(versions: Path) -> 
     shown = len(re.findall(r"plan-\d{3}-", plans))
     assert 0 < shown < 50 and plans.rstrip().endswith(f" and {80 - shown} more")
     assert "more" not in render_markdown(result)  # a comment that fits: every row, no note
+
+
+def test_pay_moved_onto_a_survey_the_employee_sends_is_not_said_to_be_customer_pay() -> None:
+    """"customer 20 % → 40 %" said a change moved pay to the customer, where it moved pay
+    onto an agent-sent survey: such a share is apart, as the report keeps it."""
+    from policycheck.diffing import mix_changes, mix_texts
+
+    def profile(speed: float, survey: float) -> pd.DataFrame:
+        return pd.DataFrame({"plan_id": ["cc-2027"], "share_speed": [speed],
+                             "share_cost": [0.0], "share_sales": [0.0],
+                             "share_customer": [survey], "share_customer_trusted": [0.0],
+                             "share_customer_controlled": [survey],
+                             "share_neutral": [1 - speed - survey]})
+
+    mix = mix_changes(profile(0.5, 0.2), profile(0.3, 0.4))
+    assert mix_texts(mix) == {
+        "cc-2027": "speed 50 % → 30 %, customer (employee-controlled) 20 % → 40 %"}
+    assert mix["pressure"].tolist() == ["speed", "customer_controlled"]
