@@ -33,8 +33,9 @@ BESIDE_BYTES = 4 << 20
 def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
     """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
     (a mistyped folder, an export of the wrong sheet) are said so (``_with_no_plans``): a
-    check of nothing would pass, and a gate should not pass without saying why. A re-run over unchanged
-    YAML inputs or workbooks is answered from the model cache (``policycheck.modelcache``)."""
+    check of nothing would pass, and a gate should not pass without saying why. A re-run
+    over unchanged YAML inputs or workbooks is answered from the model cache
+    (``policycheck.modelcache``)."""
     surveyed = survey(paths, max_bytes)
     key = modelcache.model_key(surveyed)
     cached = modelcache.read(surveyed, key) if key else None

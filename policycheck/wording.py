@@ -96,7 +96,7 @@ def plain(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
-        return plain_number(value)
+        return plain_number(float(value))
     if isinstance(value, str):
         return value.replace(";", ", ")
     return str(value)

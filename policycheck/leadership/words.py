@@ -44,7 +44,9 @@ def money_column(values: pd.Series, currency: pd.Series, redact: bool = False) -
     if redact:
         return pd.Series(REDACTED, index=values.index)
     numbers = values.astype("float64")
-    whole = np.sign(numbers) * np.floor(numbers.abs() + 0.5)  # halves up, as money_text
+    plain = numbers.to_numpy()
+    whole = pd.Series(np.sign(plain) * np.floor(np.abs(plain) + 0.5),  # halves up, as money_text
+                      index=numbers.index)
     # .astype(str): an empty column maps to float64, which a string column cannot add
     text = currency.fillna("").astype(str) + " " + whole.map("{:,.0f}".format).astype(str)
     return text.str.strip().where(numbers.notna(), "n/a")
