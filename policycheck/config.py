@@ -217,9 +217,10 @@ def configured_rules(settings: Settings) -> list[Rule]:
 
 def _reference_problems(settings: Settings, known: Mapping[str, Rule]) -> list[Problem]:
     from policycheck.errors import RuleError
-    from policycheck.ruleset import convert_parameter, matches
+    from policycheck.ruleset import convert_parameter, matches, parameter_choices
 
     problems = []
+    vocabularies: dict[str, dict[str, Any]] = {}
     for key in ("select", "ignore"):
         for item, at in settings.values[key].where.items():
             if not any(matches(rule_id, [item]) for rule_id in known):
@@ -239,8 +240,11 @@ def _reference_problems(settings: Settings, known: Mapping[str, Rule]) -> list[P
                        f"{did_you_mean(name, rule.parameters)}; it has "
                        f"{', '.join(rule.parameters) or 'none'}")
         else:
+            if rule.parameters[name].type == "list" and rule_id not in vocabularies:
+                vocabularies[rule_id] = parameter_choices(rule)
             try:
-                convert_parameter(rule.parameters[name], settings["params"][key], "")
+                convert_parameter(rule.parameters[name], settings["params"][key], "",
+                                  vocabularies.get(rule_id, {}).get(name))
                 continue
             except RuleError as exc:
                 message = f"'params' of '{key}' {exc.message.lstrip(': ')}"

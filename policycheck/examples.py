@@ -3,20 +3,23 @@
 Every rule carries small plans that must make it fire and plans that must not, like
 semgrep's ``--test`` or OPA's ``opa test``. The examples of all rules are validated as one
 batch (each gets a unique plan id), then each rule runs over the batch and its findings are
-counted on its own examples only.
+counted on its own examples only. The examples may name the organisation's own KPIs: its
+catalog files (``rules test --kpis``) are read as ``check`` reads them among its inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from policycheck.documents import Records, read_document
 from policycheck.engine import CompiledRule, evaluate
-from policycheck.loading import Loaded
+from policycheck.errors import InputError, UsageError, display_path
+from policycheck.loading import Loaded, load_paths
 from policycheck.validation import validate
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -64,14 +67,46 @@ def _records(rules: Sequence[CompiledRule]) -> tuple[Records, dict[str, tuple[st
     return records, owners
 
 
-def run_examples(rules: Sequence[CompiledRule]) -> list[ExampleResult]:
+def read_catalog(paths: Sequence[str]) -> Loaded:
+    """The organisation's KPI catalog files (YAML with a top-level ``kpis`` key, a
+    ``kpis.csv`` table or a workbook with a kpis sheet), valid and holding KPIs only: an
+    example plan is the rule's own, never one of the organisation's."""
+    for path in paths:
+        if not Path(path).is_file():
+            raise UsageError(f"--kpis {display_path(path)}: " + (
+                "a folder; expected a KPI catalog file" if Path(path).is_dir() else
+                "no such file"))
+    named = ", ".join(display_path(p) for p in paths)
+    catalog = load_paths(paths)
+    if catalog.records.rows.get("plans") or catalog.tables.frames.get("plans"):
+        raise UsageError(f"--kpis {named}: holds plans; expected a KPI catalog only (a "
+                         "top-level 'kpis' key, or a kpis.csv table)")
+    errors = validate(catalog).errors
+    if errors:
+        raise InputError(f"--kpis {named}: the KPI catalog is not valid", errors)
+    if not catalog.records.rows.get("kpis") and not catalog.tables.frames.get("kpis"):
+        raise UsageError(f"--kpis {named}: no KPI found; expected a KPI catalog (a top-level "
+                         "'kpis' key, or a kpis.csv table)")
+    return catalog
+
+
+def run_examples(rules: Sequence[CompiledRule],
+                 catalog: Loaded | None = None) -> list[ExampleResult]:
+    """Each rule's examples judged; ``catalog`` (``read_catalog``) laid over the built-in
+    KPI library as check lays an organisation's catalog over it."""
     records, owners = _records(rules)
-    model = validate(Loaded(records=records))
+    loaded = Loaded(records=records)
+    if catalog is not None:
+        records.extend(catalog.records)
+        loaded = Loaded(records=records, tables=catalog.tables)
+    model = validate(loaded)
     invalid: dict[str, list[str]] = {}
     for problem in model.errors:
         if problem.plan_id in owners:
+            hint = ("; an organisation's KPI: name its catalog with --kpis FILE"
+                    if catalog is None and problem.code == "unknown-kpi" else "")
             invalid.setdefault(problem.plan_id, []).append(f"{problem.location}: "
-                                                           f"{problem.message}")
+                                                           f"{problem.message}{hint}")
     results = []
     for compiled in rules:
         mine = {p: o for p, o in owners.items() if o[0] == compiled.rule.id}

@@ -22,7 +22,7 @@ from policycheck.model import Model
 from policycheck.profile import pressure_profile
 from policycheck.progress import Progress, silent
 from policycheck.report import Report
-from policycheck.ruleset import Rule, load_rules, override, select
+from policycheck.ruleset import Rule, check_defaults, load_rules, override, select
 from policycheck.scopes import Frames
 from policycheck.validation import load_model
 from policycheck.waivers import Waiver, apply_waivers, load_waivers
@@ -60,6 +60,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
         configured = _configure(_items(rules), _items(select_ids), _items(ignore_ids), params,
                                 severities)
     compiled = compile_rules(configured)
+    # a list default the rule never finds (a category misspelt), from the rules compiled
+    check_defaults(configured, compiled)
     loaded_waivers = load_waivers(Path(waivers)) if waivers else None
     recorded = read_baseline(Path(baseline)) if baseline else None
     step("reading and validating plans", None)

@@ -6,6 +6,7 @@ import textwrap
 
 import yaml
 
+from policycheck.rulefile import PATTERNS
 from policycheck.ruleset import Rule
 
 PRINCIPLES = {
@@ -61,9 +62,6 @@ def explain(rule: Rule) -> str:
         lines += ["", "Sources", "  " + ", ".join(rule.references)]
     lines += ["", f"Defined in {rule.path}"]
     return "\n".join(lines)
-
-
-PATTERNS = tuple(f"A{n:02d}" for n in range(1, 41))
 
 
 def coverage(rules: list[Rule], notes: dict[str, str]) -> dict[str, list[str] | str]:

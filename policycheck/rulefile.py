@@ -8,12 +8,21 @@ or executed: rules are data, and their expressions only compute (``expression``)
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policycheck.errors import Location, Problem, did_you_mean, display_path, quote
+from policycheck.errors import (
+    TRUTH_VALUE_HINT,
+    Location,
+    Problem,
+    did_you_mean,
+    display_path,
+    quote,
+)
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
 #: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
@@ -22,6 +31,14 @@ MAX_RULE_BYTES = 1024 * 1024
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SCOPES = ("plan", "component", "gate", "modifier", "competition", "consequence", "campaign")
 PARAM_TYPES = ("number", "list", "string", "bool")
+#: ``family.what-it-flags``: words of a-z and 0-9 joined by '-', at least two parts joined by
+#: '.'. The id is a file name, a SARIF ruleId and a selector: a look-alike letter, a space or
+#: an invisible character would make a second rule that reads as the first.
+RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+", re.ASCII)
+#: The red-flag catalogue; a rule may also name one of its tables, such as A.8 (the
+#: counterweight table).
+PATTERNS = tuple(f"A{n:02d}" for n in range(1, 41))
+TABLE_TAG = re.compile(r"A\.[1-9][0-9]?", re.ASCII)
 RULE_KEYS = {
     "id": "the rule id (equal to the file name without .yaml)",
     "title": "one line saying what the rule flags",
@@ -132,9 +149,10 @@ def _expression_problems(data: LocatedMap, rule: Rule, shown: str) -> list[Probl
 
     probe: list[Problem] = []
     _parameters(data, shown, probe)
-    _escalate(data, shown, probe)
+    _escalate(data, "", shown, probe)
     evidence = data.get("evidence") or {}
-    if probe or not rule.scope or not rule.condition or not isinstance(evidence, dict) or \
+    if probe or rule.scope not in SCOPES or not rule.condition or \
+            not isinstance(evidence, dict) or \
             not all(isinstance(v, str) for v in evidence.values()):
         return []
     try:
@@ -160,12 +178,23 @@ def _check_keys(data: LocatedMap, shown: str, problems: list[Problem]) -> None:
                                     f"expected {RULE_KEYS[key]}", "rule-key"))
 
 
+def _kind(value: Any) -> str:
+    """A value as a message names it: never by the class that holds it (LocatedList)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return quote(value) + (TRUTH_VALUE_HINT if isinstance(value, bool) else "")
+
+
 def _text(data: LocatedMap, key: str, shown: str, problems: list[Problem],
           default: str = "") -> str:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         problems.append(Problem(_at(data, key, shown), f"'{key}' must be text, got "
-                                f"{type(value).__name__}", "rule-type"))
+                                f"{_kind(value)}", "rule-type"))
         return default
     return str(value).strip()
 
@@ -182,18 +211,20 @@ def _choice(data: LocatedMap, key: str, choices: Sequence[str], shown: str,
 
 def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) -> Rule:
     rule_id = _text(data, "id", shown, problems)
-    if rule_id and rule_id != path.stem:
+    if rule_id and not RULE_ID.fullmatch(rule_id):
+        problems.append(Problem(_at(data, "id", shown), f"rule id {rule_id!a} is not a "
+                                "valid id: expected family.what-it-flags, words of a-z and 0-9 "
+                                "joined by '-' and parts joined by '.' (cs.handle-time)",
+                                "rule-id"))
+    elif rule_id and rule_id != path.stem:
         problems.append(Problem(_at(data, "id", shown), f"rule id '{rule_id}' differs from "
                                 f"the file name '{display_path(path.stem)}'; expected them equal",
                                 "rule-id"))
-    evidence = data.get("evidence") or {}
-    if not isinstance(evidence, dict) or not all(isinstance(v, str) for v in evidence.values()):
-        problems.append(Problem(_at(data, "evidence", shown), "'evidence' must map names to "
-                                "expressions", "rule-type"))
-        evidence = {}
+    evidence = _evidence(data, shown, problems)
+    severity = _choice(data, "severity", SEVERITIES, shown, problems)
     return Rule(
         id=rule_id, title=_text(data, "title", shown, problems),
-        severity=_choice(data, "severity", SEVERITIES, shown, problems),
+        severity=severity,
         scope=_choice(data, "scope", SCOPES, shown, problems),
         when=_text(data, "when", shown, problems, "true") or "true",
         condition=_text(data, "condition", shown, problems),
@@ -201,16 +232,62 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
         rationale=_text(data, "rationale", shown, problems),
         remediation=_text(data, "remediation", shown, problems),
         path=shown, evidence={str(k): str(v) for k, v in evidence.items()},
-        escalate=_escalate(data, shown, problems),
+        escalate=_escalate(data, severity, shown, problems),
         principles=tuple(_int_list(data, "principles", shown, problems)),
         references=tuple(_str_list(data, "references", shown, problems)),
-        patterns=tuple(_str_list(data, "patterns", shown, problems)),
+        patterns=_patterns(data, shown, problems),
         parameters=_parameters(data, shown, problems),
         examples=_examples(data, shown, problems),
         positions={**{str(k): data.position(k) for k in data},
-                   **{f"evidence.{k}": evidence.position(k) for k in evidence
-                      if isinstance(evidence, LocatedMap)}},
+                   **_positions(evidence, "evidence"),
+                   **_positions(data.get("parameters"), "parameters")},
     )
+
+
+def _positions(value: Any, key: str) -> dict[str, tuple[int, int]]:
+    """Where each entry of a mapping under ``key`` is (``evidence.NAME``), and the default
+    of a parameter (``parameters.NAME.default``)."""
+    if not isinstance(value, LocatedMap):
+        return {}
+    out = {f"{key}.{name}": value.position(name) for name in value}
+    out |= {f"{key}.{name}.default": spec.position("default") for name, spec in value.items()
+            if isinstance(spec, LocatedMap) and "default" in spec}
+    return out
+
+
+def _evidence(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, str]:
+    """Evidence name to expression; each entry that is not text said at its own line (a
+    bare number reads as a number, not as the expression it was meant to be)."""
+    evidence = data.get("evidence") or {}
+    if not isinstance(evidence, dict):
+        problems.append(Problem(_at(data, "evidence", shown), "'evidence' must map names to "
+                                "expressions", "rule-type"))
+        return {}
+    before = len(problems)
+    for name, value in evidence.items():
+        if not isinstance(value, str):
+            hint = (f"; quote it to write it as one: {name}: '{quote(value)}'"
+                    if isinstance(value, (int, float)) else "")
+            at = evidence if isinstance(evidence, LocatedMap) else data
+            problems.append(Problem(_at(at, name, shown), f"evidence '{name}' must be an "
+                                    f"expression (text), got {_kind(value)}{hint}",
+                                    "rule-type"))
+    return evidence if len(problems) == before else {}
+
+
+def _patterns(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[str, ...]:
+    """The red-flag patterns: A01 to A40 of the catalogue, or one of its tables (A.8)."""
+    patterns = _str_list(data, "patterns", shown, problems)
+    items = data.get("patterns")
+    for index, pattern in enumerate(patterns):
+        if pattern not in PATTERNS and not TABLE_TAG.fullmatch(pattern):
+            line, col = items.position(index) if isinstance(items, LocatedList) else (1, 1)
+            problems.append(Problem(Location(shown, "", line, col), f"'patterns' item "
+                                    f"{index + 1} is {quote(pattern)}, expected a red-flag "
+                                    "pattern A01 to A40 of the catalogue, or one of its tables "
+                                    f"such as A.8{did_you_mean(pattern, PATTERNS)}",
+                                    "rule-type"))
+    return tuple(patterns)
 
 
 def _str_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[str]:
@@ -232,8 +309,10 @@ def _int_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -
     return list(value)
 
 
-def _escalate(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[tuple[str, str],
-                                                                                  ...]:
+def _escalate(data: LocatedMap, severity: str, shown: str,
+              problems: list[Problem]) -> tuple[tuple[str, str], ...]:
+    """The escalation steps; each must raise a finding above the rule's ``severity`` (when
+    it is known): the engine keeps the higher of the two, so a step down did nothing."""
     value = data.get("escalate") or []
     out = []
     items = value if isinstance(value, list) else [None]
@@ -245,6 +324,14 @@ def _escalate(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[tu
                                     + "}", "rule-type"))
             return ()
         out.append((item["when"], item["severity"]))
+    higher = SEVERITIES[:SEVERITIES.index(severity)] if severity in SEVERITIES else SEVERITIES
+    for index, (item, (_, level)) in enumerate(zip(items, out, strict=True)):
+        if level not in higher:
+            expected = (f"expected {' or '.join(higher)}" if higher else
+                        f"a {severity} rule has no higher severity: remove the step")
+            problems.append(Problem(_at(item, "severity", shown), f"'escalate' step "
+                                    f"{index + 1} is to '{level}', not above the rule's "
+                                    f"severity '{severity}'; {expected}", "rule-type"))
     return tuple(out)
 
 
@@ -271,22 +358,44 @@ def _parameters(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[s
             continue
         error = parameter_error(kind, spec["default"])
         if error:
-            problems.append(Problem(where, f"parameter '{name}': default {error}",
+            problems.append(Problem(_at(spec, "default", shown) if isinstance(
+                spec, LocatedMap) else where, f"parameter '{name}': default {error}",
                                     "rule-type"))
             continue
         out[str(name)] = Parameter(str(name), kind, spec["default"], str(spec.get("doc", "")))
     return out
 
 
-def parameter_error(kind: str, value: Any) -> str:
-    """Why a value does not fit a parameter type, or an empty string."""
+def parameter_error(kind: str, value: Any,
+                    choices: tuple[str, frozenset[str]] | None = None) -> str:
+    """Why a value does not fit a parameter type, or an empty string. A number must be
+    finite: every comparison with NaN is false and every one with infinity true, so either
+    turns a rule off, or on for every row, without a word. ``choices`` (a field's name and
+    values) are what a list's items are looked up among (``ruleset.parameter_choices``)."""
     ok = {
         "number": isinstance(value, (int, float)) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
         "string": isinstance(value, str),
         "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
     }[kind]
-    return "" if ok else f"must be a {kind}, got {quote(value)}"
+    if not ok:
+        return f"must be a {kind}, got {quote(value)}"
+    if kind == "number" and not _finite(value):
+        return f"must be a finite number, got {quote(value)}"
+    if kind == "list" and choices is not None:
+        label, allowed = choices
+        for item in value:
+            if item not in allowed:
+                return (f"item {quote(item)} is not a valid {label}: expected one of "
+                        f"{', '.join(sorted(allowed))}{did_you_mean(item, allowed)}")
+    return ""
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer past the largest float
+        return False
 
 
 def _examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Any]:
@@ -297,4 +406,31 @@ def _examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str
                                 "and 'pass', each a non-empty list of example plans",
                                 "rule-examples"))
         return {}
-    return dict(value)
+    before = len(problems)
+    for outcome in ("fire", "pass"):
+        for index, plan in enumerate(value[outcome]):
+            _example(plan, outcome, index, value[outcome].position(index), shown, problems)
+    return dict(value) if len(problems) == before else {}
+
+
+def _example(plan: Any, outcome: str, index: int, position: tuple[int, int], shown: str,
+             problems: list[Problem]) -> None:
+    """One example: a plan (``rules test`` would have nothing to run), stating a severity
+    only where it fires, and a severity there is."""
+    where = f"{outcome} example {index + 1}"
+    if not isinstance(plan, LocatedMap):
+        problems.append(Problem(Location(shown, "", *position), f"{where} must be an example "
+                                f"plan (a mapping of plan fields), got {_kind(plan)}",
+                                "rule-examples"))
+        return
+    if "x_severity" not in plan:
+        return
+    wanted = plan["x_severity"]
+    if outcome == "pass":
+        problems.append(Problem(_at(plan, "x_severity", shown), f"{where}: 'x_severity' is "
+                                "for a fire example; a pass example must not fire at all",
+                                "rule-examples"))
+    elif wanted not in SEVERITIES:
+        problems.append(Problem(_at(plan, "x_severity", shown), f"{where}: 'x_severity' is "
+                                f"{quote(wanted)}, expected one of {', '.join(SEVERITIES)}"
+                                f"{did_you_mean(wanted, SEVERITIES)}", "rule-examples"))

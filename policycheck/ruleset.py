@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
 from policycheck.rulefile import (
@@ -22,6 +22,10 @@ from policycheck.rulefile import (
     read_rule,
 )
 from policycheck.yamlsource import decode, load_yaml
+
+if TYPE_CHECKING:
+    from policycheck.engine import CompiledRule
+    from policycheck.expression.checker import Vocabulary
 
 
 def default_pack() -> Path:
@@ -44,24 +48,28 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     A pack may only hold its own files: an entry that resolves outside the pack (a symlink
     to ``~/.ssh/config``, whose content the problems would quote) or to something other
     than a regular file (a FIFO, a device) is refused. Only packs the user named are read.
+    A folder without a rule file is no pack: a gate pointed at the wrong folder would run
+    no rule and pass.
     """
     files = []
     problems: list[Problem] = []
     for pack in packs:
         if pack.is_file():
-            too_large = _too_large(pack, display_path(pack))
+            too_large = _too_large(pack, _printable(display_path(pack)))
             if too_large:
                 problems.append(too_large)
             else:
-                files.append((pack, display_path(pack)))
+                files.append((pack, _printable(display_path(pack))))
             continue
         if not pack.is_dir():
             raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)")
         root = pack.resolve()
-        for path in sorted(pack.rglob("*.yaml")):
-            if any(p.startswith((".", "_")) for p in path.relative_to(pack).parts):
-                continue  # "_coverage.yaml" and the like are the pack's notes, not rules
-            shown_as = display_path(Path(pack.name) / path.relative_to(pack))
+        paths = [path for path in sorted(pack.rglob("*.yaml"))
+                 if not any(p.startswith((".", "_")) for p in path.relative_to(pack).parts)]
+        if not paths:  # "_coverage.yaml" and the like are the pack's notes, not rules
+            raise RuleError(_no_rule_file(pack))
+        for path in paths:
+            shown_as = _printable(display_path(Path(pack.name) / path.relative_to(pack)))
             real = path.resolve()
             if not real.is_relative_to(root):
                 problems.append(Problem(Location(shown_as), "links to a file outside the rule "
@@ -80,6 +88,15 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     return files
 
 
+def _no_rule_file(pack: Path) -> str:
+    other = next((p for p in sorted(pack.rglob("*.yml"))
+                  if not any(part.startswith((".", "_")) for part in p.relative_to(pack).parts)),
+                 None)
+    found = f"; {display_path(other)} ends in .yml: rename it to .yaml" if other else ""
+    return (f"{display_path(pack)}: no rule file in the rule pack: expected files of one rule "
+            f"each, named after the rule id (RULE-ID.yaml){found}")
+
+
 def _too_large(path: Path, shown: str, kind: str = "rule file") -> Problem | None:
     """A rule file (or a pack's notes) past MAX_RULE_BYTES, which is not read at all: a
     pack may come with a pull request."""
@@ -94,9 +111,15 @@ def _shown(path: Path, pack: Path) -> str:
     """A rule file as users see it: relative to the current folder when under it, else
     relative to its pack ("rules/cs/cs.handle-time.yaml")."""
     try:
-        return display_path(path.resolve().relative_to(Path.cwd().resolve()))
+        return _printable(display_path(path.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
-        return display_path(Path(pack.name) / path.relative_to(pack))
+        return _printable(display_path(Path(pack.name) / path.relative_to(pack)))
+
+
+def _printable(shown: str) -> str:
+    """A rule file's name with each character that is not printable escaped: a right-to-left
+    override in a name (a pack may come with a pull request) would reorder the line shown."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in shown)
 
 
 def load_rules(packs: Sequence[Path] | None = None) -> list[Rule]:
@@ -165,9 +188,11 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
     """Apply ``RULE.NAME=VALUE`` parameter and ``RULE=LEVEL`` severity overrides. A
     severity given is every finding's: the rule's escalations no longer raise any above it
     (lowering ``claw.none`` to low left the findings it escalates at high, still failing
-    the run)."""
+    the run). A list's items are checked against the values of the field the rule looks
+    them up as (``parameter_choices``)."""
     by_id = {r.id: r for r in rules}
     values: dict[str, dict[str, Any]] = {r.id: {} for r in rules}
+    vocabularies: dict[str, dict[str, Vocabulary]] = {}
     for key, raw in params.items():
         rule_id, _, name = key.rpartition(".")
         rule = by_id.get(rule_id)
@@ -177,7 +202,10 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
             raise RuleError(f"--param {key}: rule '{rule_id}' has no parameter '{name}'"
                             f"{did_you_mean(name, rule.parameters)}; it has "
                             f"{', '.join(rule.parameters) or 'none'}")
-        values[rule_id][name] = convert_parameter(rule.parameters[name], raw, f"--param {key}")
+        if rule.parameters[name].type == "list" and rule_id not in vocabularies:
+            vocabularies[rule_id] = parameter_choices(rule)
+        values[rule_id][name] = convert_parameter(rule.parameters[name], raw, f"--param {key}",
+                                                  vocabularies.get(rule_id, {}).get(name))
     out = []
     for rule in rules:
         severity = severities.get(rule.id, rule.severity)
@@ -194,8 +222,10 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
     return out
 
 
-def convert_parameter(parameter: Parameter, raw: Any, where: str) -> Any:
-    """A parameter value from text (command line) or YAML, checked against its type."""
+def convert_parameter(parameter: Parameter, raw: Any, where: str,
+                      choices: Vocabulary | None = None) -> Any:
+    """A parameter value from text (command line) or YAML, checked against its type (and a
+    list's items against ``choices``)."""
     value = raw
     if isinstance(raw, str) and parameter.type != "string":
         if parameter.type == "list":
@@ -208,7 +238,57 @@ def convert_parameter(parameter: Parameter, raw: Any, where: str) -> Any:
                 value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
             except ValueError:
                 value = raw
-    error = parameter_error(parameter.type, value)
+    error = parameter_error(parameter.type, value, choices)
+    if error and parameter.type == "number" and isinstance(raw, str) and \
+            isinstance(value, float):  # read, yet not finite: said as written (1e400, not inf)
+        error = f"must be a finite number, got {raw.strip()}"
     if error:
         raise RuleError(f"{where}: {error}")
     return value
+
+
+def parameter_choices(rule: Rule, compiled: CompiledRule | None = None
+                      ) -> dict[str, Vocabulary]:
+    """Parameter name → what its items must be, for each list parameter the rule's
+    expressions look an enumerated field up in (``kpi.data_source not in
+    param.untrusted_sources``: data sources). The rule is compiled for it, so pandas is
+    imported: only for a rule whose list parameter is set, or where rules are compiled
+    anyway. A rule that does not compile has none (compiling it reports why). KPI ids are
+    no field's values: the catalog is only known once the plans are read."""
+    from policycheck.engine import compile_rule
+    from policycheck.expression.checker import merge_vocabularies
+
+    if compiled is None:
+        try:
+            compiled = compile_rule(rule)
+        except RuleError:
+            return {}
+    found: dict[str, Vocabulary] = {}
+    for expression in (compiled.when, compiled.condition, *compiled.evidence.values(),
+                       *(when for when, _ in compiled.escalate)):
+        found = merge_vocabularies(found, expression.vocabularies)
+    lists = {f"param.{p.name}": p.name for p in rule.parameters.values() if p.type == "list"}
+    return {lists[name]: vocabulary for name, vocabulary in found.items() if name in lists}
+
+
+def check_defaults(rules: Sequence[Rule],
+                   compiled: Sequence[CompiledRule] | None = None) -> None:
+    """RuleError for each list parameter whose default, where it is in effect, holds an
+    item the rule never finds (a category misspelt), at the default in the rule file.
+    ``compiled``: the rules compiled, in order (else they are compiled here)."""
+    problems = []
+    for index, rule in enumerate(rules):
+        if not any(p.type == "list" for p in rule.parameters.values()):
+            continue
+        done = compiled[index] if compiled is not None else None
+        for name, vocabulary in parameter_choices(rule, done).items():
+            default = rule.parameters[name].default
+            if rule.values.get(name, default) != default:
+                continue  # set by a flag or the config file, and checked there (override)
+            error = parameter_error("list", default, vocabulary)
+            if error:
+                problems.append(Problem(rule.location(f"parameters.{name}.default"),
+                                        f"parameter '{name}': default {error}", "rule-type"))
+    if problems:
+        raise RuleError(f"{len(problems)} problem{'s' * (len(problems) != 1)} in rule files",
+                        problems)

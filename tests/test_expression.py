@@ -11,7 +11,7 @@ import math
 import operator
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -665,6 +665,25 @@ def test_compiled_reports_its_type_and_names() -> None:
     }
     result = compiled.evaluate(PLANS)
     assert result.dtype == np.bool_ and result.shape == (4,)
+
+
+def test_compiled_says_what_a_list_fields_items_are_looked_up_as() -> None:
+    """``kpi.category in param.categories``: the items of param.categories are categories,
+    which the rule engine checks a parameter's value against (a misspelt item never
+    matches); a list looked up as two fields holds the values of either."""
+    lists = {"param.kinds": Field(Type.LIST), "param.categories": Field(Type.LIST)}
+    scopes = {name: replace(scope, fields={**scope.fields, **lists})
+              for name, scope in SCOPES.items()}
+    compiled = compile_expression(
+        "role_kind in param.kinds and 'x' in duties and any_of(components, kpi.category not "
+        "in param.categories and basis in param.kinds)", "plan", scopes, expect=Type.BOOL)
+    assert compiled.vocabularies == {"param.kinds": ("role_kind", ROLE_KINDS),
+                                     "param.categories": ("category", CATEGORIES)}
+    assert checker.merge_vocabularies(
+        compiled.vocabularies, {"param.kinds": ("category", CATEGORIES)}) == {
+        "param.kinds": ("role_kind or category", ROLE_KINDS | CATEGORIES),
+        "param.categories": ("category", CATEGORIES)}
+    assert compile_plan("role_kind in ['service']").vocabularies == {}
 
 
 def test_constants_broadcast_and_empty_contexts_work() -> None:

@@ -3,7 +3,8 @@
 ``list``, ``explain`` and ``docs`` describe the rules ``check`` runs: the packs of its
 settings (``--rules``, else POLICYCHECK_RULES, else ``rules:`` of policycheck.yaml, else the
 built-in pack), with the severity and parameters the config file sets. ``test`` takes its
-packs as arguments only: it tests rule files as written."""
+packs as arguments only: it tests rule files as written (with the organisation's KPI
+catalog, ``--kpis``, where the examples name its KPIs)."""
 
 from __future__ import annotations
 
@@ -149,13 +150,16 @@ def rules_docs(packs: tuple[str, ...], config_file: str | None, target: str | No
     """Generate the rule reference (Markdown) from the rule files themselves.
 
     Every rule of the packs check reads, each as its file writes it."""
+    from policycheck.cli.output import refuse_inputs, run_inputs
     from policycheck.export import atomic_write
     from policycheck.ruledoc import reference
     from policycheck.ruleset import coverage_notes
 
-    pack_paths = _pack_paths(_settings(packs, config_file)["rules"])
+    settings = _settings(packs, config_file)
+    pack_paths = _pack_paths(settings["rules"])
     text = reference(_load(pack_paths), coverage_notes(pack_paths))
     if target:
+        refuse_inputs([target], run_inputs(settings, gates=False))
         atomic_write(Path(target), (text + "\n").encode("utf-8"))
     else:
         click.echo(text)
@@ -164,18 +168,24 @@ def rules_docs(packs: tuple[str, ...], config_file: str | None, target: str | No
 
 @rules.command("test")
 @click.argument("packs", nargs=-1, type=click.Path())
+@click.option("--kpis", "catalog", multiple=True, type=click.Path(), metavar="FILE",
+              help="The organisation's KPI catalog (a YAML file with 'kpis:', a kpis.csv "
+                   "table or a workbook), for examples that name its KPIs; repeatable.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every example, not only failures.")
-def rules_test(packs: tuple[str, ...], verbose: bool) -> int:
+def rules_test(packs: tuple[str, ...], catalog: tuple[str, ...], verbose: bool) -> int:
     """Run the examples of every rule in PACKS (default: the built-in pack, also named
     'default'; the config file is not read).
 
     Each rule's 'fire' examples must make it fire and its 'pass' examples must not."""
     from policycheck.configkeys import DEFAULT_PACK
     from policycheck.engine import compile_rules
-    from policycheck.examples import run_examples
+    from policycheck.examples import read_catalog, run_examples
+    from policycheck.ruleset import check_defaults
 
     loaded = _load(_pack_paths(packs or (DEFAULT_PACK,)))
-    results = run_examples(compile_rules(loaded))
+    compiled = compile_rules(loaded)
+    check_defaults(loaded, compiled)
+    results = run_examples(compiled, read_catalog(catalog) if catalog else None)
     by_rule: dict[str, list[Any]] = {}
     for result in results:
         by_rule.setdefault(result.rule_id, []).append(result)

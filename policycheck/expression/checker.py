@@ -44,10 +44,16 @@ _EQUALITY = frozenset({Type.NUMBER, Type.STRING, Type.BOOL, Type.DATE})
 _ORDERING = frozenset({Type.NUMBER, Type.DATE})
 
 
+#: A list name's vocabulary: the enumerated field its items are looked up as, and its values.
+Vocabulary = tuple[str, frozenset[str]]
+
+
 def check(
     tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None
-) -> tuple[Typed, dict[str, frozenset[str]]]:
-    """The typed tree and the field names it reads, per scope name."""
+) -> tuple[Typed, dict[str, frozenset[str]], dict[str, Vocabulary]]:
+    """The typed tree, the field names it reads per scope name, and the vocabulary of each
+    list field an enumerated field is looked up in (``kpi.category in param.categories``:
+    the items of ``param.categories`` are categories)."""
     _validate_scopes(scopes)
     checker = _Checker(scopes)
     typed = checker.check(tree, _scope(scopes, scope))
@@ -57,7 +63,22 @@ def check(
         what = "condition" if expect is Type.BOOL else "expression"
         message = f"{what} must be a {expect.value}, got {typed.type.value}"
         raise ExpressionError(message, tree.offset, tree.length)
-    return typed, {name: frozenset(names) for name, names in checker.names.items()}
+    names = {name: frozenset(names) for name, names in checker.names.items()}
+    return typed, names, checker.vocabularies
+
+
+def merge_vocabularies(found: Mapping[str, Vocabulary],
+                       more: Mapping[str, Vocabulary]) -> dict[str, Vocabulary]:
+    """Both lookups' vocabularies; a list looked up as two fields (``basis`` of a component
+    and of a competition) holds the values of either."""
+    out = dict(found)
+    for name, (label, choices) in more.items():
+        if name in out:
+            known, values = out[name]
+            label = known if label == known else f"{known} or {label}"
+            choices = values | choices
+        out[name] = (label, choices)
+    return out
 
 
 def _validate_scopes(scopes: Mapping[str, Scope]) -> None:
@@ -114,6 +135,7 @@ class _Checker:
     def __init__(self, scopes: Mapping[str, Scope]) -> None:
         self._scopes = scopes
         self.names: dict[str, set[str]] = {}
+        self.vocabularies: dict[str, Vocabulary] = {}
 
     def check(self, node: Node, scope: Scope) -> Typed:
         match node:
@@ -204,6 +226,10 @@ class _Checker:
             if isinstance(left.node, String) and ";" in left.node.value:
                 message = "a list item cannot contain ';'"
                 raise ExpressionError(message, left.node.offset, left.node.length)
+            choices = self._choices(left, scope)
+            if choices is not None and isinstance(right.node, Name):
+                self.vocabularies = merge_vocabularies(self.vocabularies,
+                                                       {right.node.name: choices})
             return Typed(node, Type.BOOL, (left, right))
         items = node.right.items
         item_type = Type.NUMBER if isinstance(items[0], Number) else Type.STRING

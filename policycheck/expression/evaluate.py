@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from policycheck.expression.checker import check
+from policycheck.expression.checker import Vocabulary, check
 from policycheck.expression.columns import DTYPES, constant, is_missing, shaped, strings
 from policycheck.expression.distinct import Subset, row_wise_names, worth_compressing
 from policycheck.expression.lists import canonical_lists, list_contains
@@ -61,6 +61,9 @@ class Compiled:
     scope: str
     names_by_scope: Mapping[str, frozenset[str]]  # also the names read by lambda arguments
     tree: Typed = field(repr=False, compare=False)
+    #: list fields an enumerated field is looked up in, with what their items must be
+    #: (``kpi.category in param.categories``: categories); ``checker.check``
+    vocabularies: Mapping[str, Vocabulary] = field(default_factory=dict, compare=False)
 
     def evaluate(self, ctx: Context) -> Array:
         """One value per row of `ctx`; a bool array for a condition."""
@@ -79,9 +82,9 @@ def compile_expression(
     limits: Limits = _DEFAULT_LIMITS,
 ) -> Compiled:
     """Parse and check `source` in `scope`; raises ExpressionError before anything runs."""
-    tree, names = check(parse(source, limits), scope, scopes, expect)
+    tree, names, vocabularies = check(parse(source, limits), scope, scopes, expect)
     own = names.get(scope, frozenset())
-    return Compiled(source, tree.type, own, scope, names, tree)
+    return Compiled(source, tree.type, own, scope, names, tree, vocabularies)
 
 
 def _evaluate(typed: Typed, ctx: Context) -> Array:
