@@ -127,11 +127,12 @@ def read_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, Setting
         text = environ[spec.env].strip()
         raw: Any = configkeys.split_list(text) if spec.kind in ("packs", "ids", "outputs") else text
         if spec.kind == "days":
-            raw = int(text) if text.isdigit() else text
+            # nine digits at most: int() refuses more than 4,300 (an internal error)
+            raw = int(text) if text.isdigit() and len(text) <= 9 else text
         try:
             value, _ = check_value(key, raw, cwd, cwd, None)
         except BadValue as bad:
-            raise UsageError(f"{spec.env}={text!r}: {bad.expected}") from None
+            raise UsageError(f"{spec.env}={quote(text)}: {bad.expected}") from None
         out[key] = Setting(value, f"env {spec.env}")
     return out
 

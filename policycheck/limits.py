@@ -34,7 +34,7 @@ def size_limit(suffix: str, max_bytes: int | None) -> int:
     if configured:
         try:
             return int(float(configured) * 1024 * 1024)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, NaN, infinite
             pass  # the CLI checks the flag; an odd environment value falls back to defaults
     return MAX_FILE_BYTES if suffix in YAML_SUFFIXES else MAX_TABLE_BYTES
 

@@ -4,6 +4,7 @@ each problem named with its row, exit 2."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from unittest.mock import patch
 
@@ -152,6 +153,9 @@ def test_bad_actuals_exit_2_with_rows(capsys: pytest.CaptureFixture[str], tmp_pa
     code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
     assert code == 2
     assert any(line.endswith(expected) for line in err.splitlines()), err
+    said = re.search(r"the KPI actuals are invalid \((\d+) (problems?) above\)$",
+                     err.splitlines()[-1])
+    assert said and (said[1] == "1") == (said[2] == "problem")  # "(1 problems above)"
 
 
 def test_missing_column_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

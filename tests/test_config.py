@@ -217,6 +217,9 @@ def test_environment_lists_and_paths(workdir: Path, monkeypatch: pytest.MonkeyPa
                                    "medium, low, info, none; did you mean 'high'?"),
     ("POLICYCHECK_WARN_EXPIRING", "soon", "POLICYCHECK_WARN_EXPIRING='soon': expected a whole "
                                           "number of days, 0 or more"),
+    # past int()'s 4,300 digits: an internal error (exit 3); the value shortened
+    ("POLICYCHECK_WARN_EXPIRING", "9" * 4400, "POLICYCHECK_WARN_EXPIRING='" + "9" * 56
+     + "...: expected a whole number of days, 0 or more"),
     ("POLICYCHECK_FORMAT", "sarf", "POLICYCHECK_FORMAT='sarf': expected one of text, json, "
                                    "csv, xlsx, sarif, junit, github, markdown; did you mean "
                                    "'sarif'?"),
@@ -335,3 +338,22 @@ def test_rules_extends_is_relative_to_the_config_file(workdir: Path) -> None:
     assert settings["rules"] == ("default", "packs")
     assert settings.values["rules"].source == "ci/policycheck.yaml:1"
     assert settings.values["rules"].where["packs"].line == 2
+
+
+@pytest.mark.parametrize("argv, env, code", [
+    (["--max-file-size", "1e308"], {}, 2),  # int(inf bytes): an internal error (exit 3)
+    ([], {"POLICYCHECK_MAX_FILE_SIZE": "1e400"}, 0),  # as any odd value: the defaults
+    ([], {"POLICYCHECK_MAX_FILE_SIZE": "nan"}, 0),
+])
+def test_a_file_size_limit_past_what_a_number_holds(workdir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    argv: list[str], env: dict[str, str],
+                                                    code: int) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "yaml"
+    found, _, err = run(capsys, *argv, "validate", str(sample))
+    assert found == code and "internal error" not in err
+    if code == 2:
+        assert "'--max-file-size': 1e+308 is not in the range 0.001<=x<=1000000000.0" in err

@@ -122,7 +122,7 @@ def load_actuals(path: str | Path, plans: pd.DataFrame, kpis: pd.DataFrame,
     problems += _cross_problems(frame, known, kpis, where, first)
     if problems:
         raise InputError(f"{display_path(path)}: the KPI actuals are invalid ({len(problems)} "
-                         "problems above)", problems)
+                         f"problem{'s' * (len(problems) != 1)} above)", problems)
     return _coded(frame, plans)
 
 

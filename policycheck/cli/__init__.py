@@ -76,7 +76,7 @@ class _Commands(Group):
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="The config file. Default: policycheck.yaml, found from the current folder "
                    "upward (up to the repository root).")
-@click.option("--max-file-size", type=click.FloatRange(min=0.001), metavar="MB",
+@click.option("--max-file-size", type=click.FloatRange(min=0.001, max=1e9), metavar="MB",
               help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables).")
 @click.option("--encoding", metavar="NAME",
               help="Encoding of the input files that are not UTF-8, such as cp1252 (Excel's "
