@@ -49,6 +49,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("argv, target", [
     (["check", "plans", "-o", "json:policycheck.yaml"], "policycheck.yaml"),
+    (["export", "plans", "--xlsx", "policycheck.yaml"], "policycheck.yaml"),  # read: encoding
     (["check", "plans", "--write-baseline", "policycheck.yaml"], "policycheck.yaml"),
     (["check", "plans", "--rules", "pack", "-o", f"json:{RULE}"], RULE),
     (["check", "plans", "--rules", RULE, "--write-baseline", RULE], RULE),

@@ -170,8 +170,8 @@ def settings_of(ctx: click.Context, options: dict[str, Any], **flags: Any) -> An
     return settings
 
 
-def configured_encoding() -> None:
+def configured_encoding() -> Any:
     """The config file's ``encoding`` for a command that reads inputs and no other
     setting (``validate``, ``export``, ``analyze``): the file is read, and checked, as
-    ``check`` reads it."""
-    settings_of(click.get_current_context(), {})
+    ``check`` reads it. The settings, whose config file no output may replace."""
+    return settings_of(click.get_current_context(), {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from policycheck.cli.options import RUN_FLAGS, caching, configured_encoding, progress
-from policycheck.cli.output import echo_problems
+from policycheck.cli.output import echo_problems, refuse_inputs, run_inputs
 from policycheck.errors import (
     EXIT_OK,
     PolicycheckError,
@@ -59,10 +59,11 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
 
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
-    configured_encoding()
+    settings = configured_encoding()
     for place, folder in ((csv_folder, True), (workbook, False)):
         if place:  # said before the run, not after it
             writable(Path(place), folder)
+    refuse_inputs([workbook], run_inputs(settings, packs=False, gates=False))
     with caching(no_cache), progress(quiet) as step:
         stage = step or silent
         stage("reading and validating plans", None)

@@ -13,6 +13,7 @@ from policycheck.cli.options import (
     RULE_SETTINGS,
     RUN_FLAGS,
     caching,
+    configured_encoding,
     pairs,
     progress,
     settings_of,
@@ -144,8 +145,7 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
 
-    # the config file is read for its encoding (``configured_encoding``)
-    settings = settings_of(click.get_current_context(), {})
+    settings = configured_encoding()  # its config file is no output either
     ready_outputs(outputs, inputs=[*run_inputs(settings, packs=False, gates=False),
                                    Path(actuals)])
     with caching(no_cache), progress(quiet) as step:
