@@ -260,7 +260,8 @@ def check_arguments(settings: Settings,
 
     return {"configured": configured_rules(settings), "fail_on": settings["fail_on"],
             "waivers": settings["waivers"], "baseline": settings["baseline"],
-            "warn_expiring": settings["warn_expiring"], "today": today(environ)}
+            "warn_expiring": settings["warn_expiring"],
+            "waiver_max_days": settings["waiver_max_days"], "today": today(environ)}
 
 
 def setting_rows(settings: Settings) -> list[tuple[str, Any, str]]:

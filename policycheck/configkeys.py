@@ -53,6 +53,9 @@ KEYS: dict[str, Key] = {
     "baseline": Key("path", None, "POLICYCHECK_BASELINE", "--baseline", "the baseline file"),
     "warn_expiring": Key("days", 14, "POLICYCHECK_WARN_EXPIRING", "--warn-expiring",
                          "warn about waivers that expire within this many days"),
+    "waiver_max_days": Key("days", 0, "POLICYCHECK_WAIVER_MAX_DAYS", "",
+                           "the longest a waiver may run from today, in days (an expiry "
+                           "past it is an error); 0: no limit"),
     "encoding": Key("encoding", None, ENCODING_VARIABLE, "--encoding",
                     "encoding of the input files that are not UTF-8 (cp1252: Excel's CSV on "
                     "Windows)"),

@@ -35,7 +35,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
           severities: Mapping[str, str] | None = None, fail_on: str = "high",
           configured: Sequence[Rule] | None = None, waivers: str | Path | None = None,
           baseline: str | Path | None = None, today: datetime.date | None = None,
-          warn_expiring: int = 0, profiles: bool = True, fingerprints: bool = True,
+          warn_expiring: int = 0, waiver_max_days: int = 0, profiles: bool = True,
+          fingerprints: bool = True,
           model_frames: bool = True,
           progress: Progress | None = None) -> Report:
     """Check the plans under ``paths`` with the rule packs (the default pack if none).
@@ -43,7 +44,9 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     ``configured``: rules already loaded, selected and overridden (``config``), instead of
     ``rules``/``select_ids``/``ignore_ids``/``params``/``severities``. ``waivers`` and
     ``baseline``: files; ``today`` the date waivers are judged against (default
-    ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days.
+    ``waivers.today()``); ``warn_expiring``: warn about waivers expiring within so many days;
+    ``waiver_max_days``: a waiver expiring later than so many days from today is an error
+    (0: no limit).
     ``profiles``: work out each plan's pressure profile (``Report.profiles``), which only
     some formats show; without it the report's profiles are empty.
     ``fingerprints``: work out each finding's fingerprint now; without it they are left
@@ -71,7 +74,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     findings = evaluate(compiled, frames, on_rule=lambda: step("", None),
                         fingerprint=fingerprints)
     findings, problems = _waive(findings, loaded_waivers, model, configured, today,
-                                warn_expiring)
+                                warn_expiring, waiver_max_days)
     if recorded is not None:
         findings = apply_baseline(findings, recorded)
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
@@ -114,15 +117,15 @@ def _configure(rules: Sequence[str | Path], select_ids: Sequence[str],
 
 
 def _waive(findings: pd.DataFrame, waivers: Sequence[Waiver] | None, model: Model,
-           configured: Sequence[Rule], today: datetime.date | None, warn_expiring: int
-           ) -> tuple[pd.DataFrame, list[Problem]]:
+           configured: Sequence[Rule], today: datetime.date | None, warn_expiring: int,
+           max_days: int = 0) -> tuple[pd.DataFrame, list[Problem]]:
     """The findings with the waivers applied (as they are without waivers), and the model's
     problems followed by the warnings about the waivers."""
     problems = list(model.problems)
     if waivers is None:
         return findings, problems
     findings, warnings = apply_waivers(
-        findings, waivers, today or clock(), warn_days=warn_expiring,
+        findings, waivers, today or clock(), warn_days=warn_expiring, max_days=max_days,
         plan_ids=model.plans["plan_id"].astype(str).tolist(),
         rule_ids=[r.id for r in configured])
     return findings, problems + warnings

@@ -34,6 +34,7 @@ rules:
 fail_on: high                 # exit 1 on an open finding at or above this severity
 waivers: waivers.yaml         # findings accepted for a time, with an owner and an expiry date
 warn_expiring: 14             # warn about waivers that expire within this many days
+waiver_max_days: 365          # a waiver expiring later than this from today is an error
 # baseline: policycheck-baseline.json  # only findings not in it fail; write it once with
 #                                      # policycheck check plans/ --write-baseline FILE
 # outputs: [sarif:policycheck.sarif]   # reports written on every run, FORMAT:FILE

@@ -231,7 +231,7 @@ def match_waivers(findings: pd.DataFrame, waivers: Sequence[Waiver],
 
 
 def apply_waivers(findings: pd.DataFrame, waivers: Sequence[Waiver], day: datetime.date, *,
-                  warn_days: int = 0, plan_ids: Sequence[str] = (),
+                  warn_days: int = 0, max_days: int = 0, plan_ids: Sequence[str] = (),
                   rule_ids: Sequence[str] = ()) -> tuple[pd.DataFrame, list[Problem]]:
     """Findings with the status ``waived`` or ``reopened`` (and the ``waiver`` text) where a
     waiver matches, and the warnings about the waivers themselves."""
@@ -250,8 +250,23 @@ def apply_waivers(findings: pd.DataFrame, waivers: Sequence[Waiver], day: dateti
     counts = chosen[chosen["expired"]].groupby("waiver").size()
     reopened = dict(zip(counts.index.astype(int), counts.astype(int), strict=True))
     run_plans = _matches([w.plan for w in waivers], np.asarray(plan_ids, dtype=object), True)
-    return findings, waiver_problems(waivers, day, warn_days, set(pairs["waiver"]), reopened,
-                                     set(run_plans["waiver"]), rule_ids)
+    return findings, too_long(waivers, day, max_days) + waiver_problems(
+        waivers, day, warn_days, set(pairs["waiver"]), reopened, set(run_plans["waiver"]),
+        rule_ids)
+
+
+def too_long(waivers: Sequence[Waiver], day: datetime.date, max_days: int) -> list[Problem]:
+    """An error for each waiver that runs longer than ``max_days`` from ``day`` (none when
+    0): an expiry of 9999-12-31 is a waiver that never expires, where an organisation asks
+    every waiver to be approved again each year."""
+    if max_days <= 0:
+        return []
+    latest = day + datetime.timedelta(days=min(max_days, (datetime.date.max - day).days))
+    return [Problem(w.location, f"waiver {w.label} expires on {w.expires.isoformat()}, "
+                    f"{(w.expires - day).days:,} days from today ({day.isoformat()}); a "
+                    f"waiver runs at most {max_days:,} days (waiver_max_days): expected an "
+                    f"expiry on or before {latest.isoformat()}", "waiver-too-long")
+            for w in waivers if w.expires > latest]
 
 
 def waiver_problems(waivers: Sequence[Waiver], day: datetime.date, warn_days: int,

@@ -122,6 +122,7 @@ def test_precedence_flags_over_environment_over_file(
         "waivers": (None, "default"),
         "baseline": (None, "default"),
         "warn_expiring": (30, "policycheck.yaml:8"),
+        "waiver_max_days": (0, "default"),
         "encoding": (None, "default"),
     }
 
@@ -147,6 +148,7 @@ outputs                                  -           default
 waivers                                  -           default
 baseline                                 -           default
 warn_expiring                            30          policycheck.yaml:8
+waiver_max_days                          0           default
 encoding                                 -           default
 """
 
@@ -155,7 +157,7 @@ def test_no_config_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "config")
     assert code == 0
     assert out.splitlines()[:2] == ["config file: none found",
-                                    "rules          default  default"]
+                                    "rules            default  default"]
 
 
 def test_settings_of_the_file_reach_the_check(workdir: Path,
@@ -306,7 +308,8 @@ def test_unknown_rules_and_parameters_in_the_config_file(
 @pytest.mark.parametrize("text, message", [
     ("- fail_on\n", "policycheck.yaml:1:1: error: the config file must be a mapping of "
                     "settings: rules, select, ignore, severity, params, fail_on, format, "
-                    "outputs, waivers, baseline, warn_expiring, encoding [config-shape]"),
+                    "outputs, waivers, baseline, warn_expiring, waiver_max_days, encoding "
+                    "[config-shape]"),
     ("fail_on: [high\n", "policycheck.yaml:2:1: error: YAML syntax error: while parsing a "
                          "flow sequence; did not find expected ',' or ']' "
                          "[yaml-syntax]"),

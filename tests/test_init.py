@@ -37,7 +37,8 @@ def test_init_scaffolds_a_working_setup(workdir: Path,
                    "0 findings at or above 'high'.\n")
     code, out, _ = run(capsys, "config")
     assert code == 0
-    assert "waivers        waivers.yaml  policycheck.yaml:18" in out.splitlines()
+    assert "waivers          waivers.yaml  policycheck.yaml:18" in out.splitlines()
+    assert "waiver_max_days  365           policycheck.yaml:20" in out.splitlines()
 
 
 @pytest.mark.parametrize("before, after, said", [

@@ -316,3 +316,28 @@ def test_waiver_patterns_match_as_one_at_a_time(patterns: list[str], values: lis
         sorted(expected)
     assert got["waiver"].is_monotonic_increasing and got["value"].dtype == object
     assert pd.api.types.is_integer_dtype(got["waiver"])
+
+
+def test_a_waiver_that_runs_past_waiver_max_days_is_an_error(
+        plans: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`expires: 9999-12-31` never expires: an organisation that re-approves every waiver
+    each year bounds them with waiver_max_days (none by default)."""
+    write(plans, {"waivers.yaml": WAIVER.replace("2027-06-30", "9999-12-31")})
+    assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[0] == 1
+    monkeypatch.setenv("POLICYCHECK_WAIVER_MAX_DAYS", "365")
+    code, out, _ = run(capsys, "check", "plans", "--waivers", "waivers.yaml", "--select",
+                       "gate")
+    assert code == 2
+    assert out.splitlines()[0] == (
+        "waivers.yaml:2:5: error: waiver for 'gate.missing' on 'risky-*' expires on "
+        "9999-12-31, 2,911,957 days from today (2027-05-01); a waiver runs at most 365 days "
+        "(waiver_max_days): expected an expiry on or before 2028-04-30 [waiver-too-long]")
+    write(plans, {"waivers.yaml": WAIVER, "policycheck.yaml": "waiver_max_days: 60\n"})
+    monkeypatch.delenv("POLICYCHECK_WAIVER_MAX_DAYS")
+    assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[0] == 1  # 60 days
+    write(plans, {"policycheck.yaml": "waiver_max_days: 59\n"})
+    code, data = findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")
+    assert (code, [p["code"] for p in data["problems"]]) == (2, ["waiver-too-long"])
+    write(plans, {"policycheck.yaml": "waiver_max_days: 999999999\n"})  # past year 9999
+    assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[0] == 1
