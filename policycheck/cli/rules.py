@@ -16,8 +16,8 @@ import click
 
 from policycheck.cli.options import FORMAT, Group, settings_of
 from policycheck.errors import (
+    EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_USER_ERROR,
     PolicycheckError,
     did_you_mean,
 )
@@ -199,4 +199,5 @@ def rules_test(packs: tuple[str, ...], catalog: tuple[str, ...], verbose: bool) 
             click.echo(f"     {r.location}: {r.outcome} example {r.index + 1}: {r.detail}")
     passed = len(by_rule) - failed
     click.echo(f"{passed} rule{'s' * (passed != 1)} passed, {failed} failed.")
-    return EXIT_USER_ERROR if failed else EXIT_OK
+    # as a test runner: 1 when an example fails, 2 when the examples could not be run
+    return EXIT_FINDINGS if failed else EXIT_OK
