@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policycheck.errors import TRUTH_VALUE_HINT, Location, Problem, did_you_mean, quote
+from policycheck.errors import TRUTH_VALUE_HINT, Location, Problem, did_you_mean, quote, value_kind
 from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -90,12 +90,12 @@ def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: R
         else:
             out.problems.append(_problem(path, position, None,
                                          f"'{key}' must be a mapping of plan fields, got "
-                                         f"{_kind(value)}", "wrong-type"))
+                                         f"{value_kind(value)}", "wrong-type"))
         return
     if not isinstance(value, LocatedList):
         if value is not None:
             out.problems.append(_problem(path, position, None,
-                                         f"'{key}' must be a list, got {_kind(value)}",
+                                         f"'{key}' must be a list, got {value_kind(value)}",
                                          "wrong-type"))
         return
     for index, item in enumerate(value):
@@ -104,7 +104,7 @@ def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: R
         else:
             out.problems.append(_problem(path, value.position(index), None,
                                          f"item {index + 1} of '{key}' must be a mapping, "
-                                         f"got {_kind(item)}", "wrong-type"))
+                                         f"got {value_kind(item)}", "wrong-type"))
 
 
 def plan_id_of(plan: LocatedMap, path: str) -> str:
@@ -192,7 +192,7 @@ def _flatten(plan: LocatedMap, path: str, plan_id: str, out: Records) -> Located
         if not isinstance(value, LocatedMap):
             out.problems.append(_problem(path, position, plan_id,
                                          f"plan '{plan_id}': '{nested}' must be a mapping "
-                                         f"with {', '.join(subfields)}, got {_kind(value)}",
+                                         f"with {', '.join(subfields)}, got {value_kind(value)}",
                                          "wrong-type"))
             continue
         for subkey, subvalue in value.items():
@@ -256,16 +256,6 @@ def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:
     name = mapping.get("id") or mapping.get("name") or mapping.get("kpi")
     own = f"{spec.label} '{name}'" if name is not None else spec.label
     return own if spec is KPI else f"{context}, {own}"
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
 
 
 def _problem(path: str, position: tuple[int, int], plan_id: str | None, message: str,

@@ -121,6 +121,18 @@ TRUTH_VALUE_HINT = ("; a truth value is not text (YAML reads an unquoted yes, no
                     "true or false as one: put the text in quotes)")
 
 
+def value_kind(value: object) -> str:
+    """A value of the wrong kind as a message names it ("got a list", "got 'just text'"),
+    never by the class that holds it (LocatedList, str)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return quote(value) + (TRUTH_VALUE_HINT if isinstance(value, bool) else "")
+
+
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or an empty string. A
     candidate that differs only in case, spaces, dashes or underscores is the closest

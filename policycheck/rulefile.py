@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import (
-    TRUTH_VALUE_HINT,
     Location,
     Problem,
     did_you_mean,
     display_path,
     quote,
+    value_kind,
 )
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
@@ -178,23 +178,12 @@ def _check_keys(data: LocatedMap, shown: str, problems: list[Problem]) -> None:
                                     f"expected {RULE_KEYS[key]}", "rule-key"))
 
 
-def _kind(value: Any) -> str:
-    """A value as a message names it: never by the class that holds it (LocatedList)."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return quote(value) + (TRUTH_VALUE_HINT if isinstance(value, bool) else "")
-
-
 def _text(data: LocatedMap, key: str, shown: str, problems: list[Problem],
           default: str = "") -> str:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         problems.append(Problem(_at(data, key, shown), f"'{key}' must be text, got "
-                                f"{_kind(value)}", "rule-type"))
+                                f"{value_kind(value)}", "rule-type"))
         return default
     return str(value).strip()
 
@@ -270,7 +259,7 @@ def _evidence(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str
                     if isinstance(value, (int, float)) else "")
             at = evidence if isinstance(evidence, LocatedMap) else data
             problems.append(Problem(_at(at, name, shown), f"evidence '{name}' must be an "
-                                    f"expression (text), got {_kind(value)}{hint}",
+                                    f"expression (text), got {value_kind(value)}{hint}",
                                     "rule-type"))
     return evidence if len(problems) == before else {}
 
@@ -420,7 +409,7 @@ def _example(plan: Any, outcome: str, index: int, position: tuple[int, int], sho
     where = f"{outcome} example {index + 1}"
     if not isinstance(plan, LocatedMap):
         problems.append(Problem(Location(shown, "", *position), f"{where} must be an example "
-                                f"plan (a mapping of plan fields), got {_kind(plan)}",
+                                f"plan (a mapping of plan fields), got {value_kind(plan)}",
                                 "rule-examples"))
         return
     if "x_severity" not in plan:

@@ -234,7 +234,7 @@ def test_plan_must_be_a_mapping_and_plans_a_list(problems: Problems) -> None:
                      "c.yaml": "plans:\n  - just text\n"}) == [
         "a.yaml:1:1: error: 'plan' must be a mapping of plan fields, got a list [wrong-type]",
         "b.yaml:1:1: error: 'plans' must be a list, got a mapping [wrong-type]",
-        "c.yaml:2:5: error: item 1 of 'plans' must be a mapping, got str 'just text' "
+        "c.yaml:2:5: error: item 1 of 'plans' must be a mapping, got 'just text' "
         "[wrong-type]"]
 
 
