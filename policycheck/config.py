@@ -205,18 +205,43 @@ def configured_rules(settings: Settings) -> list[Rule]:
     packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
     rules = load_rules(packs)
     known = {r.id: r for r in rules}
-    problems = _reference_problems(settings, known)
+    # packs given by a flag or the environment replace the file's: the file may name the
+    # rules of packs this run does not load (``POLICYCHECK_RULES=./ours`` made every
+    # ``ignore: [contest.campaign]`` an error)
+    replaced = settings.values["rules"].source.startswith(("flag", "env"))
+    problems = _reference_problems(settings, known, replaced)
     if problems:
         raise PolicycheckError(f"the config file {settings.config_file} is not valid", problems)
-    chosen = select(rules, settings["select"], settings["ignore"])
-    # Overrides of rules left out by select/ignore are kept for when they run again.
-    left_out = set(known) - {r.id for r in chosen}
-    params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] not in left_out}
-    severities = {k: v for k, v in settings["severity"].items() if k not in left_out}
+    picked, dropped = (_of_loaded(settings, key, known, replaced) for key in ("select", "ignore"))
+    if settings["select"] and not picked:
+        raise PolicycheckError(f"'select' of {settings.config_file} names no rule of the packs "
+                               f"of this run ({', '.join(settings['rules'])}): expected a "
+                               "--select of their rules")
+    chosen = select(rules, picked, dropped)
+    # Overrides of rules left out by select/ignore are kept for when they run again (and
+    # those of rules of replaced packs, said above, for when those packs do).
+    running = {r.id for r in chosen}
+    params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] in running}
+    severities = {k: v for k, v in settings["severity"].items() if k in running}
     return override(chosen, params, severities)
 
 
-def _reference_problems(settings: Settings, known: Mapping[str, Rule]) -> list[Problem]:
+def _of_loaded(settings: Settings, key: str, known: Mapping[str, Rule],
+               replaced: bool) -> tuple[str, ...]:
+    """``select`` or ``ignore``; with ``replaced`` packs, the file's items that name no rule
+    of them left out (a flag's are kept: a typo there is said by ``select``)."""
+    from policycheck.ruleset import matches
+
+    items = tuple(settings[key])
+    if not replaced or not settings.values[key].where:
+        return items
+    return tuple(i for i in items if any(matches(rule_id, [i]) for rule_id in known))
+
+
+def _reference_problems(settings: Settings, known: Mapping[str, Rule],
+                        replaced: bool = False) -> list[Problem]:
+    """Where the file's select, ignore, severity and params name a rule or parameter that
+    does not exist; with ``replaced`` packs, only those of the rules this run loads."""
     from policycheck.errors import RuleError
     from policycheck.ruleset import convert_parameter, matches, parameter_choices
 
@@ -224,16 +249,18 @@ def _reference_problems(settings: Settings, known: Mapping[str, Rule]) -> list[P
     vocabularies: dict[str, dict[str, Any]] = {}
     for key in ("select", "ignore"):
         for item, at in settings.values[key].where.items():
-            if not any(matches(rule_id, [item]) for rule_id in known):
+            if not replaced and not any(matches(rule_id, [item]) for rule_id in known):
                 problems.append(Problem(at, f"'{key}': no rule matches '{item}'"
                                         f"{did_you_mean(item, known)}", "config-rule"))
     for rule_id, at in settings.values["severity"].where.items():
-        if rule_id not in known:
+        if rule_id not in known and not replaced:
             problems.append(Problem(at, f"'severity': no rule '{rule_id}'"
                                     f"{did_you_mean(rule_id, known)}", "config-rule"))
     for key, at in settings.values["params"].where.items():
         rule_id, _, name = key.rpartition(".")
         rule = known.get(rule_id)
+        if rule is None and replaced:
+            continue
         if rule is None:
             message = f"'params': no rule '{rule_id}'{did_you_mean(rule_id, known)}"
         elif name not in rule.parameters:

@@ -360,3 +360,34 @@ def test_a_file_size_limit_past_what_a_number_holds(workdir: Path,
     assert found == code and "internal error" not in err
     if code == 2:
         assert "'--max-file-size': 1e+308 is not in the range 0.001<=x<=1000000000.0" in err
+
+
+def test_packs_replaced_by_the_environment_leave_the_files_other_rules_aside(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`POLICYCHECK_RULES=./ours` made the whole config invalid: its select, ignore,
+    severity and params name rules of the packs it replaces. Those are left aside; a flag's
+    typo, or a select naming none of the packs' rules, is still an error."""
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    (workdir / "ours" / "cs").mkdir(parents=True)
+    shutil.copy(root / "rules" / "cs" / "cs.handle-time.yaml", workdir / "ours" / "cs")
+    write(workdir, {"plans/risky.yaml": risky(), "policycheck.yaml": """\
+        select: [cs, weight]
+        ignore: [contest.campaign]
+        severity: {gate.missing: low}
+        params: {claw.none: {sales_horizon_days: 120}}
+        """})
+    code, out, err = run(capsys, "check", "plans")  # the default pack: every reference known
+    assert (code, err) == (0, "") and "with " in out
+    monkeypatch.setenv("POLICYCHECK_RULES", "ours")
+    code, out, err = run(capsys, "check", "plans")
+    assert (code, err) == (0, "")
+    assert "with 1 rule:" in out
+    assert run(capsys, "check", "plans", "--select", "cz")[::2] == (
+        2, "policycheck: error: no rule matches 'cz'\n")
+    write(workdir, {"policycheck.yaml": "select: [weight]\n"})
+    assert run(capsys, "check", "plans")[::2] == (
+        2, "policycheck: error: 'select' of policycheck.yaml names no rule of the packs of "
+        "this run (ours): expected a --select of their rules\n")

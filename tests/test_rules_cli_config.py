@@ -136,11 +136,16 @@ def test_the_config_files_severity_and_params_are_shown(
 
 def test_a_config_file_naming_a_rule_not_in_the_packs_stops_as_check_does(
         org: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule of the file's packs that is not there is an error; the rules of packs that a
+    flag replaced are left aside, in rules list as in check."""
     write(org, {"policycheck.yaml": "rules: {extends: [default, ./myrules]}\n"
-                                    "severity: {org.aht-heavy: low}\n"})
-    expected = ("policycheck.yaml:2:12: error: 'severity': no rule 'org.aht-heavy' "
-                "[config-rule]\npolicycheck: error: the config file policycheck.yaml is not "
-                "valid\n")
-    assert run(capsys, "rules", "list", "--rules", "default") == (2, "", expected)
-    code, _, err = run(capsys, "check", "plans", "--rules", "default")
+                                    "severity: {org.aht-heavy: low, org.ah-heavy: low}\n"})
+    expected = ("policycheck.yaml:2:32: error: 'severity': no rule 'org.ah-heavy'; did you mean "
+                "'org.aht-heavy'? [config-rule]\npolicycheck: error: the config file "
+                "policycheck.yaml is not valid\n")
+    assert run(capsys, "rules", "list") == (2, "", expected)
+    code, _, err = run(capsys, "check", "plans")
     assert (code, err) == (2, expected)
+    code, out, err = run(capsys, "rules", "list", "--rules", "default")
+    assert (code, err) == (0, "") and "org.aht-heavy" not in out
+    assert run(capsys, "check", "plans", "--rules", "default")[2] == ""
