@@ -69,9 +69,10 @@ def compile_rule(rule: Rule) -> CompiledRule:
         try:
             return compile_expression(source, rule.scope, scopes, expect=expect)
         except ExpressionError as exc:
-            where = rule.location(key)
+            # at its own line of an expression written over several, under it as written
+            where = rule.location_at(key, exc.offset)
             problems.append(Problem(where, f"{key}: {exc.message}", "rule-expression",
-                                    detail=_indent(exc.caret(source))))
+                                    detail=_indent(exc.caret(rule.as_written(key, source)))))
             return None
 
     when = build(rule.when, "when", Type.BOOL)

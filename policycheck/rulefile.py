@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from policycheck.errors import (
     quote,
     value_kind,
 )
+from policycheck.exprspans import Span, as_written, place, spans
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
 
 #: A rule file is a page of YAML; anything larger is not a rule (the default pack's largest
@@ -92,6 +93,8 @@ class Rule:
     values: Mapping[str, Any] = field(default_factory=dict)
     examples: Mapping[str, Any] = field(default_factory=dict)
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: Where the lines of each expression (``when``, ``evidence.NAME``) are in the file.
+    spans: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
 
     @property
     def family(self) -> str:
@@ -100,6 +103,16 @@ class Rule:
     def location(self, key: str = "") -> Location:
         line, col = self.positions.get(key, (1, 1))
         return Location(self.path, "", line, col)
+
+    def location_at(self, key: str, offset: int) -> Location:
+        """Where the character at ``offset`` of the expression under ``key`` is written;
+        the key's place where that is not known."""
+        at = place(self.spans.get(key, ()), offset)
+        return Location(self.path, "", *at) if at else self.location(key)
+
+    def as_written(self, key: str, source: str) -> str:
+        """The expression under ``key`` broken into lines as its file writes it."""
+        return as_written(source, self.spans.get(key, ()))
 
 
 def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
@@ -115,13 +128,23 @@ def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
         return None
     before = len(problems)
     _check_keys(data, shown, problems)
-    rule = _build(data, path, shown, problems)
+    rule = _with_spans(_build(data, path, shown, problems), text)
     if len(problems) == before:
         return rule
     # its expressions too, where what they read is sound, so that an author fixes the
     # file in one pass, not one kind of problem at a time
     problems.extend(_expression_problems(data, rule, shown))
     return None
+
+
+def _with_spans(rule: Rule, text: str) -> Rule:
+    """``rule`` with where the lines of its expressions are in ``text``, its file's."""
+    lines = text.splitlines()
+    sources = {"when": rule.when, "condition": rule.condition,
+               **{f"evidence.{name}": source for name, source in rule.evidence.items()}}
+    return replace(rule, spans={key: found for key, source in sources.items()
+                                if key in rule.positions
+                                and (found := spans(lines, rule.positions[key], source))})
 
 
 def _not_a_rule(data: Any, shown: str) -> Problem:

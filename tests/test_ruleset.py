@@ -90,7 +90,7 @@ def test_a_rule_files_expressions_are_checked_beside_its_other_problems(
     assert [line.split(" [")[0] for line in problems(tmp_path, text)] == [
         "pack/x/x.speed.yaml:3:1: error: 'severity' is 'hgh', expected one of critical, high, "
         "medium, low, info; did you mean 'high'?",
-        "pack/x/x.speed.yaml:5:1: error: condition: unknown function 'shar' in the plan scope; "
+        "pack/x/x.speed.yaml:5:12: error: condition: unknown function 'shar' in the plan scope; "
         "did you mean "
         "'share'?"]
     broken = text.replace("{type: number, default: 0.5", "{type: nmber, default: 0.5")
@@ -110,7 +110,7 @@ def test_an_expression_error_points_at_the_rule_with_a_caret(tmp_path: Path,
     err = capsys.readouterr().err.replace(str(tmp_path) + "/", "")
     assert code == 2
     assert "Traceback" not in err
-    assert "pack/x/x.speed.yaml:5:1: error: condition: " in err
+    assert "pack/x/x.speed.yaml:5:18: error: condition: " in err  # at the name itself
     assert "did you mean 'speed'?" in err
     assert "[rule-expression]\n    share('sped') > param.limt\n          ^^^^^^\n" in err
 
