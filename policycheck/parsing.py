@@ -360,9 +360,8 @@ def parse_list(raw: pd.Series, spec: FieldSpec) -> Parsed:
     # a cell's text (a YAML list names its items): ``report_spreadsheet_errors`` quotes it
     written = [text if isinstance(cell, str) else None
                for text, cell in zip(kept.tolist(), raw.tolist(), strict=True)]
-    hints = _with_hint(_with_hint(hints, truth, raw.index), split, raw.index,
-                              SEPARATOR_HINT)
-    return Parsed(kept, bad, expected, hints, _spreadsheet_errors(written))
+    return Parsed(kept, bad, expected, _list_hints(hints, truth, split, raw.index),
+                  _spreadsheet_errors(written))
 
 
 def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:
@@ -370,8 +369,14 @@ def parse_applies(raw: pd.Series, spec: FieldSpec) -> Parsed:
     is_all = values.str.lower().eq("all").fillna(False).to_numpy(dtype=bool)
     values = values.where(~is_all, "all")
     return Parsed(values.where(~bad, None), bad, "'all' or a list of component ids",
-                  _with_hint(_with_hint(None, truth, raw.index), split,
-                                    raw.index, SEPARATOR_HINT))
+                  _list_hints(None, truth, split, raw.index))
+
+
+def _list_hints(hints: pd.Series | None, truth: np.ndarray, split: np.ndarray,
+                index: pd.Index) -> pd.Series | None:
+    """``hints`` with the hints of a list's bad cells (``_split_items``): a truth value,
+    an item holding ';'."""
+    return _with_hint(_with_hint(hints, truth, index), split, index, SEPARATOR_HINT)
 
 
 PARSERS: dict[str, Callable[[pd.Series, FieldSpec], Parsed]] = {

@@ -369,6 +369,6 @@ def test_pay_moved_onto_a_survey_the_employee_sends_is_not_said_to_be_customer_p
                              "share_neutral": [1 - speed - survey]})
 
     mix = mix_changes(profile(0.5, 0.2), profile(0.3, 0.4))
-    assert mix_texts(mix) == {
+    assert mix_texts(mix).to_dict() == {
         "cc-2027": "speed 50 % → 30 %, customer (employee-controlled) 20 % → 40 %"}
     assert mix["pressure"].tolist() == ["speed", "customer_controlled"]

@@ -336,3 +336,18 @@ def test_evidence_is_written_for_a_reader(sample_html: str) -> None:
     assert "prize vs target: 4.2%" in text and "exposed share: 100%" in text
     assert "clawback triggers: none" in text
     assert not re.search(r"(share|vs target): (0|1)(\.\d+)? ", text)
+
+
+def test_one_person_is_one_person(tmp_path: Path) -> None:
+    """"Agent · 1 people" in the plan's line and the actions: a headcount of one is a
+    person."""
+    plan = write(tmp_path)
+    plan.write_text(plan.read_text(encoding="utf-8").replace("headcount: 12", "headcount: 1"),
+                    encoding="utf-8")
+    page, summary = tmp_path / "r.html", tmp_path / "r.md"
+    for out in (page, summary):
+        assert main(["report", str(plan), "-o", str(out)]) == 0
+    html = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
+    assert "Agent · 1 person ·" in html and "1 people" not in html
+    text = summary.read_text(encoding="utf-8")
+    assert "(1 person, " in text and "1 people" not in text

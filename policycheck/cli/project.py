@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from policycheck.cli.options import RUN_FLAGS, caching, configured_encoding, progress
-from policycheck.cli.output import echo_problems, refuse_inputs, run_inputs
+from policycheck.cli.output import echo_problems, ready_outputs, run_inputs
 from policycheck.errors import (
     EXIT_OK,
     PolicycheckError,
@@ -60,10 +60,9 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
     if not csv_folder and not workbook:
         raise click.UsageError("say where to write: --csv FOLDER and/or --xlsx FILE")
     settings = configured_encoding()
-    for place, folder in ((csv_folder, True), (workbook, False)):
-        if place:  # said before the run, not after it
-            writable(Path(place), folder)
-    refuse_inputs([workbook], run_inputs(settings, packs=False, gates=False))
+    if csv_folder:  # said before the run, not after it
+        writable(Path(csv_folder), True)
+    ready_outputs((), workbook, inputs=run_inputs(settings, packs=False, gates=False))
     with caching(no_cache), progress(quiet) as step:
         stage = step or silent
         stage("reading and validating plans", None)

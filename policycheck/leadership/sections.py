@@ -138,20 +138,19 @@ def _checks(lead: Leadership, ids: pd.Index) -> pd.DataFrame:
         applies = rows["applies_to"].fillna("all").astype(str)
         scope = np.where(applies == "all", "all of the pay",
                          "only " + applies.str.replace(";", ", "))
+        weak: Any = np.where(bites(kind, rows), "", "cuts too little to protect")
         if kind == "gates":
             bound = np.where(rows["min"].notna(), "at least " + _number(rows["min"]),
                              "at most " + _number(rows["max"]))
             effect: Any = np.where(rows["effect"] == "zero", "pays nothing when missed",
                               "cuts pay by " + _number(rows["reduce_pct"])
                               + " % when missed")
-            weak: Any = np.where(rows["override_by"].notna(),
-                                 "can be waived by " + rows["override_by"].astype(str),
-                                 np.where(bites(kind, rows), "", "cuts too little to protect"))
+            weak = np.where(rows["override_by"].notna(),
+                            "can be waived by " + rows["override_by"].astype(str), weak)
             text = "Gate: " + name + " " + bound + ", " + effect + ", on " + scope
         else:
             effect = ("scales pay ×" + _number(rows["factor_min"]) + " to ×"
                       + _number(rows["factor_max"]))
-            weak = np.where(bites(kind, rows), "", "cuts too little to protect")
             text = "Modifier: " + name + " " + effect + ", on " + scope
         reason = np.where(pressure != "customer", "not a customer measure",
                           np.where(controlled, "the employee controls this measure", weak))
