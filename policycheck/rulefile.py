@@ -41,7 +41,7 @@ RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+",
 PATTERNS = tuple(f"A{n:02d}" for n in range(1, 41))
 TABLE_TAG = re.compile(r"A\.[1-9][0-9]?", re.ASCII)
 RULE_KEYS = {
-    "id": "the rule id (equal to the file name without .yaml)",
+    "id": "the rule id (equal to the file name without .yaml or .yml)",
     "title": "one line saying what the rule flags",
     "severity": f"one of {', '.join(SEVERITIES)}",
     "scope": f"one of {', '.join(SCOPES)}",

@@ -64,10 +64,10 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
         if not pack.is_dir():
             raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)")
         root = pack.resolve()
-        paths = [path for path in sorted(pack.rglob("*.yaml"))
-                 if not any(p.startswith((".", "_")) for p in path.relative_to(pack).parts)]
+        paths = _yaml_files(pack)
         if not paths:  # "_coverage.yaml" and the like are the pack's notes, not rules
-            raise RuleError(_no_rule_file(pack))
+            raise RuleError(f"{display_path(pack)}: no rule file in the rule pack: expected "
+                            "files of one rule each, named after the rule id (RULE-ID.yaml)")
         for path in paths:
             shown_as = _printable(display_path(Path(pack.name) / path.relative_to(pack)))
             real = path.resolve()
@@ -88,13 +88,12 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
     return files
 
 
-def _no_rule_file(pack: Path) -> str:
-    other = next((p for p in sorted(pack.rglob("*.yml"))
-                  if not any(part.startswith((".", "_")) for part in p.relative_to(pack).parts)),
-                 None)
-    found = f"; {display_path(other)} ends in .yml: rename it to .yaml" if other else ""
-    return (f"{display_path(pack)}: no rule file in the rule pack: expected files of one rule "
-            f"each, named after the rule id (RULE-ID.yaml){found}")
+def _yaml_files(pack: Path) -> list[Path]:
+    """The pack's rule files, ``.yaml`` and ``.yml`` alike (a ``.yml`` beside the others was
+    passed over: a rule that never ran), leaving out those under a name that starts with '.'
+    or '_' (the pack's notes, an editor's files)."""
+    return sorted(path for suffix in ("*.yaml", "*.yml") for path in pack.rglob(suffix)
+                  if not any(p.startswith((".", "_")) for p in path.relative_to(pack).parts))
 
 
 def _too_large(path: Path, shown: str, kind: str = "rule file") -> Problem | None:

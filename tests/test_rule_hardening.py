@@ -221,12 +221,19 @@ def test_a_pack_without_a_rule_file_is_an_error(
         2, "", expected)
 
 
-def test_a_pack_of_yml_files_says_so(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(workdir, {"ours/org/org.speed-heavy.yml": RULE})
-    assert run(capsys, "rules", "test", "ours") == (
-        2, "", "policycheck: error: ours: no rule file in the rule pack: expected files of one "
-               "rule each, named after the rule id (RULE-ID.yaml); ours/org/org.speed-heavy.yml "
-               "ends in .yml: rename it to .yaml\n")
+def test_a_yml_rule_file_is_read_as_a_yaml_one(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A .yml file beside .yaml ones was passed over: its rule never ran, and nothing said
+    so. A pack of .yml files alone was refused."""
+    write(workdir, {"ours/org/org.speed-heavy.yml": RULE,
+                    "ours/org/org.other.yaml": RULE.replace("org.speed-heavy", "org.other")})
+    code, out, err = run(capsys, "rules", "list", "--rules", "ours")
+    assert (code, err) == (0, "")
+    assert [line.split()[0] for line in out.splitlines()[1:-1]] == ["org.other",
+                                                                    "org.speed-heavy"]
+    assert out.endswith("\n2 rules.\n")
+    write(workdir, {"ours/org/org.speed-heavy.yaml": RULE})
+    assert run(capsys, "rules", "test", "ours")[0] == 2  # the same id twice
 
 
 @pytest.mark.parametrize("old, new, said", [
