@@ -223,7 +223,7 @@ def configured_rules(settings: Settings) -> list[Rule]:
     running = {r.id for r in chosen}
     params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] in running}
     severities = {k: v for k, v in settings["severity"].items() if k in running}
-    return override(chosen, params, severities)
+    return override(chosen, params, severities, settings.values["params"].where)
 
 
 def _of_loaded(settings: Settings, key: str, known: Mapping[str, Rule],

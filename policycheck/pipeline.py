@@ -22,7 +22,14 @@ from policycheck.model import Model
 from policycheck.profile import pressure_profile
 from policycheck.progress import Progress, silent
 from policycheck.report import Report
-from policycheck.ruleset import Rule, check_defaults, load_rules, override, select
+from policycheck.ruleset import (
+    Rule,
+    check_defaults,
+    load_rules,
+    override,
+    select,
+    unknown_kpis,
+)
 from policycheck.scopes import Frames
 from policycheck.validation import load_model
 from policycheck.waivers import Waiver, apply_waivers, load_waivers
@@ -75,6 +82,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
                         fingerprint=fingerprints)
     findings, problems = _waive(findings, loaded_waivers, model, configured, today,
                                 warn_expiring, waiver_max_days)
+    problems += unknown_kpis(configured, compiled, model.frames["kpis"]["kpi_id"].tolist())
     if recorded is not None:
         findings = apply_baseline(findings, recorded)
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),

@@ -91,6 +91,9 @@ class Rule:
     patterns: tuple[str, ...] = ()
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
+    #: Where a value set over the rule file's default was written (the config file's line,
+    #: ``--param RULE.NAME``); ``value_location``.
+    value_at: Mapping[str, Location] = field(default_factory=dict)
     examples: Mapping[str, Any] = field(default_factory=dict)
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     #: Where the lines of each expression (``when``, ``evidence.NAME``) are in the file.
@@ -103,6 +106,10 @@ class Rule:
     def location(self, key: str = "") -> Location:
         line, col = self.positions.get(key, (1, 1))
         return Location(self.path, "", line, col)
+
+    def value_location(self, name: str) -> Location:
+        """Where the value of parameter ``name`` in effect was written."""
+        return self.value_at.get(name) or self.location(f"parameters.{name}.default")
 
     def location_at(self, key: str, offset: int) -> Location:
         """Where the character at ``offset`` of the expression under ``key`` is written;

@@ -183,12 +183,14 @@ def select(rules: Sequence[Rule], chosen: Sequence[str] = (),
 
 
 def override(rules: Sequence[Rule], params: Mapping[str, str],
-             severities: Mapping[str, str]) -> list[Rule]:
+             severities: Mapping[str, str],
+             where: Mapping[str, Location] | None = None) -> list[Rule]:
     """Apply ``RULE.NAME=VALUE`` parameter and ``RULE=LEVEL`` severity overrides. A
     severity given is every finding's: the rule's escalations no longer raise any above it
     (lowering ``claw.none`` to low left the findings it escalates at high, still failing
     the run). A list's items are checked against the values of the field the rule looks
-    them up as (``parameter_choices``)."""
+    them up as (``parameter_choices``). ``where``: the place each ``RULE.NAME`` was written
+    (a config file's line), else it is said as ``--param RULE.NAME``."""
     by_id = {r.id: r for r in rules}
     values: dict[str, dict[str, Any]] = {r.id: {} for r in rules}
     vocabularies: dict[str, dict[str, Vocabulary]] = {}
@@ -213,7 +215,10 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
                             f"{', '.join(SEVERITIES)}")
         merged = {name: p.default for name, p in rule.parameters.items()} | values[rule.id]
         escalate = () if rule.id in severities else rule.escalate
-        out.append(replace(rule, severity=severity, values=merged, escalate=escalate))
+        value_at = {name: (where or {}).get(f"{rule.id}.{name}")
+                    or Location(f"--param {rule.id}.{name}") for name in values[rule.id]}
+        out.append(replace(rule, severity=severity, values=merged, escalate=escalate,
+                           value_at=value_at))
     unknown = set(severities) - set(by_id)
     if unknown:
         name = sorted(unknown)[0]
@@ -263,11 +268,41 @@ def parameter_choices(rule: Rule, compiled: CompiledRule | None = None
         except RuleError:
             return {}
     found: dict[str, Vocabulary] = {}
-    for expression in (compiled.when, compiled.condition, *compiled.evidence.values(),
-                       *(when for when, _ in compiled.escalate)):
+    for expression in _expressions(compiled):
         found = merge_vocabularies(found, expression.vocabularies)
     lists = {f"param.{p.name}": p.name for p in rule.parameters.values() if p.type == "list"}
     return {lists[name]: vocabulary for name, vocabulary in found.items() if name in lists}
+
+
+def _expressions(compiled: CompiledRule) -> tuple[Any, ...]:
+    """Every expression of a compiled rule."""
+    return (compiled.when, compiled.condition, *compiled.evidence.values(),
+            *(when for when, _ in compiled.escalate))
+
+
+def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],
+                 kpi_ids: Iterable[str]) -> list[Problem]:
+    """A warning for each item of a list parameter a rule looks KPI ids up in
+    (``kpi.id in param.attach_kpis``) that is no KPI of ``kpi_ids`` (the built-in library
+    and the catalog of the plans read), where the value was written: a misspelt id matches
+    nothing, and the rule is silently blind to the KPI meant. A warning, not an error: a
+    hook given a few changed files may not be given the catalog that defines the KPI."""
+    known = set(kpi_ids)
+    problems = []
+    for rule, done in zip(rules, compiled, strict=True):
+        names = {name.removeprefix("param.") for expression in _expressions(done)
+                 for name in expression.kpi_lists}
+        for name in sorted(names & {p for p, spec in rule.parameters.items()
+                                    if spec.type == "list"}):
+            for item in rule.values.get(name, rule.parameters[name].default) or ():
+                if item not in known:
+                    problems.append(Problem(
+                        rule.value_location(name),
+                        f"rule '{rule.id}', parameter '{name}': '{item}' is no KPI of the "
+                        "built-in library or of the plans read, so the rule matches nothing "
+                        f"by it{did_you_mean(item, known)}",
+                        "unknown-kpi", severity="warning"))
+    return problems
 
 
 def check_defaults(rules: Sequence[Rule],

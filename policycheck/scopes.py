@@ -45,11 +45,11 @@ SHARE_NAMES = frozenset(PRESSURES) | frozenset(CATEGORIES)
 
 def _field(spec: FieldSpec) -> Field:
     choices = frozenset(spec.choices) if spec.kind == "enum" else None
-    return Field(KIND_TYPES[spec.kind], spec.doc, choices)
+    return Field(KIND_TYPES[spec.kind], spec.doc, choices, kpi_ids=spec.name == "kpi")
 
 
 def _entity_fields(spec: EntitySpec, prefix: str = "") -> dict[str, Field]:
-    fields = {f"{prefix}id": Field(Type.STRING, f"the {spec.label} id")}
+    fields = {f"{prefix}id": Field(Type.STRING, f"the {spec.label} id", kpi_ids=spec is KPI)}
     for f in spec.fields:
         if f.kind in KIND_TYPES:
             fields[prefix + f.name] = _field(f)

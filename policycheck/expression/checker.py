@@ -50,10 +50,12 @@ Vocabulary = tuple[str, frozenset[str]]
 
 def check(
     tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None
-) -> tuple[Typed, dict[str, frozenset[str]], dict[str, Vocabulary]]:
-    """The typed tree, the field names it reads per scope name, and the vocabulary of each
+) -> tuple[Typed, dict[str, frozenset[str]], dict[str, Vocabulary], frozenset[str]]:
+    """The typed tree, the field names it reads per scope name, the vocabulary of each
     list field an enumerated field is looked up in (``kpi.category in param.categories``:
-    the items of ``param.categories`` are categories)."""
+    the items of ``param.categories`` are categories), and the list fields a KPI id is
+    looked up in (``kpi.id in param.attach_kpis``), whose items the catalog of the plans
+    read must hold."""
     _validate_scopes(scopes)
     checker = _Checker(scopes)
     typed = checker.check(tree, _scope(scopes, scope))
@@ -64,7 +66,7 @@ def check(
         message = f"{what} must be a {expect.value}, got {typed.type.value}"
         raise ExpressionError(message, tree.offset, tree.length)
     names = {name: frozenset(names) for name, names in checker.names.items()}
-    return typed, names, checker.vocabularies
+    return typed, names, checker.vocabularies, frozenset(checker.kpi_lists)
 
 
 def merge_vocabularies(found: Mapping[str, Vocabulary],
@@ -131,11 +133,18 @@ def _date(typed: Typed, other: Typed) -> Typed:
     return replace(typed, type=Type.DATE)
 
 
+def _names_kpis(typed: Typed, scope: Scope) -> bool:
+    """Whether ``typed`` is a field whose values are KPI ids (``kpi.id``, ``kpi``)."""
+    field = scope.fields.get(typed.node.name) if isinstance(typed.node, Name) else None
+    return field is not None and field.kpi_ids
+
+
 class _Checker:
     def __init__(self, scopes: Mapping[str, Scope]) -> None:
         self._scopes = scopes
         self.names: dict[str, set[str]] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
+        self.kpi_lists: set[str] = set()
 
     def check(self, node: Node, scope: Scope) -> Typed:
         match node:
@@ -230,6 +239,8 @@ class _Checker:
             if choices is not None and isinstance(right.node, Name):
                 self.vocabularies = merge_vocabularies(self.vocabularies,
                                                        {right.node.name: choices})
+            if isinstance(right.node, Name) and _names_kpis(left, scope):
+                self.kpi_lists.add(right.node.name)
             return Typed(node, Type.BOOL, (left, right))
         items = node.right.items
         item_type = Type.NUMBER if isinstance(items[0], Number) else Type.STRING

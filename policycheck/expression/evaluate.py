@@ -64,6 +64,8 @@ class Compiled:
     #: list fields an enumerated field is looked up in, with what their items must be
     #: (``kpi.category in param.categories``: categories); ``checker.check``
     vocabularies: Mapping[str, Vocabulary] = field(default_factory=dict, compare=False)
+    #: list fields a KPI id is looked up in (``kpi.id in param.attach_kpis``)
+    kpi_lists: frozenset[str] = field(default=frozenset(), compare=False)
 
     def evaluate(self, ctx: Context) -> Array:
         """One value per row of `ctx`; a bool array for a condition."""
@@ -82,9 +84,9 @@ def compile_expression(
     limits: Limits = _DEFAULT_LIMITS,
 ) -> Compiled:
     """Parse and check `source` in `scope`; raises ExpressionError before anything runs."""
-    tree, names, vocabularies = check(parse(source, limits), scope, scopes, expect)
+    tree, names, vocabularies, kpi_lists = check(parse(source, limits), scope, scopes, expect)
     own = names.get(scope, frozenset())
-    return Compiled(source, tree.type, own, scope, names, tree, vocabularies)
+    return Compiled(source, tree.type, own, scope, names, tree, vocabularies, kpi_lists)
 
 
 def _evaluate(typed: Typed, ctx: Context) -> Array:

@@ -35,6 +35,7 @@ class Field:
     type: Type
     doc: str = ""
     choices: frozenset[str] | None = None  # allowed values of an enum-like string field
+    kpi_ids: bool = False  # its values are KPI ids (the catalog is known once plans are read)
 
 
 @dataclass(frozen=True)

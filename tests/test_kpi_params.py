@@ -1,0 +1,58 @@
+"""List parameters a rule looks KPI ids up in (``kpi.id in param.attach_kpis``): an item that
+is no KPI of the catalog matched nothing, so a misspelt id left the rule blind to the KPI
+meant, and nothing said so. It is a warning where the value was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ci_plans import risky, run, workdir, write
+
+__all__ = ["workdir"]
+
+HINT = ("is no KPI of the built-in library or of the plans read, so the rule matches nothing "
+        "by it")
+
+
+def test_a_misspelt_kpi_in_the_config_is_a_warning_at_its_line(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/p.yaml": risky(), "policycheck.yaml": """\
+        params:
+          sales.attach-rate:
+            attach_kpis: [attach_rte, opt_in_rate]
+        """})
+    code, out, err = run(capsys, "check", "plans")
+    assert code == 1 and err == ""
+    assert out.splitlines()[0] == (
+        "policycheck.yaml:3:5: warning: rule 'sales.attach-rate', parameter 'attach_kpis': "
+        f"'attach_rte' {HINT}; did you mean 'attach_rate'? [unknown-kpi]")
+    assert out.count("[unknown-kpi]") == 1  # opt_in_rate is a KPI of the library
+
+
+def test_a_misspelt_kpi_in_a_flag_is_said_at_the_flag(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/p.yaml": risky()})
+    code, out, _ = run(capsys, "check", "plans", "--format", "json",
+                       "--param", "counterweight.remedy-cost.counterweight_kpis=qa_scor")
+    assert code == 1
+    assert '"file": "--param counterweight.remedy-cost.counterweight_kpis"' in out
+    assert f"'qa_scor' {HINT}; did you mean 'qa_score'?" in out
+
+
+def test_a_kpi_the_plans_define_is_known(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The organisation's own KPIs count, wherever the plans read define them; the
+    defaults of the default pack are all KPIs of the library."""
+    catalog = (Path(__file__).parents[1] / "sample_data/yaml/kpis.yaml").read_text("utf-8")
+    write(workdir, {"plans/p.yaml": risky(), "plans/kpis.yaml": catalog,
+                    "policycheck.yaml": """\
+        params:
+          sales.attach-rate:
+            attach_kpis: [web_conversion]
+        """})
+    code, out, _ = run(capsys, "check", "plans")
+    assert code == 1 and "warning" not in out
+    (workdir / "plans/kpis.yaml").unlink()
+    code, out, _ = run(capsys, "check", "plans")
+    assert f"'web_conversion' {HINT} [unknown-kpi]" in out
