@@ -6,6 +6,9 @@ never overwritten unless ``force`` is given; the caller says which were skipped.
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +160,33 @@ TEMPLATES: dict[str, str] = {
 WORKFLOW_PATH = ".github/workflows/policycheck.yml"
 
 
+def workflow(below: str = "") -> str:
+    """The workflow for the plans of ``below``, a subfolder of the repository (posix; ""
+    for its root). GitHub runs only the workflows at the repository's root, and runs them
+    there: the subfolder's workflow checks its plans from the root, and names its
+    policycheck.yaml by ``POLICYCHECK_CONFIG``, as the config is looked for from the folder
+    a run starts in upward."""
+    if not below:
+        return WORKFLOW
+    prefix = below.rstrip("/") + "/"
+    edits = {
+        '["plans/**", "policycheck.yaml", "waivers.yaml"]':
+            json.dumps([f"{prefix}{name}" for name in ("plans/**", "policycheck.yaml",
+                                                       "waivers.yaml")]),
+        "    runs-on: ubuntu-latest\n":
+            "    runs-on: ubuntu-latest\n    env:\n      # the plans' config, which a run "
+            f"at the root does not find\n      POLICYCHECK_CONFIG: "
+            f"{json.dumps(prefix + 'policycheck.yaml')}\n",
+        "paths: plans/": f"paths: {json.dumps(prefix + 'plans/')}",
+        '"origin/$BASE_REF" plans/': f'"origin/$BASE_REF" {shlex.quote(prefix + "plans/")}',
+    }
+    text = WORKFLOW
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
 @dataclass(frozen=True)
 class Outcome:
     path: str
@@ -164,17 +194,24 @@ class Outcome:
 
 
 def scaffold(folder: Path, force: bool = False,
-             names: Sequence[str] = tuple(TEMPLATES)) -> list[Outcome]:
+             names: Sequence[str] = tuple(TEMPLATES),
+             root: Path | None = None) -> list[Outcome]:
     """Write the templates under ``folder``; existing files are skipped unless ``force``.
-    In a git repository the cache folder is ignored too (``ignore_cache``)."""
+    In a git repository the cache folder is ignored too (``ignore_cache``). ``root``: the
+    repository's root, where the workflow goes when ``folder`` is below it (``workflow``);
+    its outcome names it from ``folder``."""
     outcomes = []
     for name in names:
-        target = folder / name
+        target, text = folder / name, TEMPLATES[name]
+        if name == WORKFLOW_PATH and root is not None and root != folder.resolve():
+            target = root / name
+            text = workflow(folder.resolve().relative_to(root).as_posix())
+            name = Path(os.path.relpath(target, folder)).as_posix()
         exists = target.exists()
         if exists and not force:
             outcomes.append(Outcome(name, "skipped"))
             continue
-        atomic_write(target, TEMPLATES[name].encode("utf-8"))
+        atomic_write(target, text.encode("utf-8"))
         outcomes.append(Outcome(name, "overwrote" if exists else "created"))
     ignored = ignore_cache(folder)
     return outcomes + ([ignored] if ignored else [])

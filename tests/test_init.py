@@ -68,19 +68,37 @@ def test_init_outside_git_leaves_no_gitignore(tmp_path: Path, monkeypatch: pytes
     assert ".gitignore" not in out and not (tmp_path / ".gitignore").exists()
 
 
-def test_init_in_a_subfolder_of_a_repository_says_where_the_workflow_goes(
+def test_init_in_a_subfolder_of_a_repository_writes_the_workflow_at_the_root(
         workdir: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub runs only the workflows at the repository's root, from the root: init wrote
+    the workflow in the subfolder, and said to move it and edit its paths."""
     (workdir / "hr").mkdir()
     monkeypatch.chdir(workdir / "hr")
     code, out, _ = run(capsys, "init")
     assert code == 0
-    assert out.splitlines()[-2] == (
-        f"note: GitHub runs only the workflows at the repository's root ({workdir.name}/): move "
-        ".github/workflows/policycheck.yml there with paths: hr/plans/, and policycheck.yaml "
-        "too (policycheck looks for it from the folder it runs in upward, and the workflow "
-        "runs at the root)")
+    assert out.splitlines()[3] == "created ../.github/workflows/policycheck.yml"
+    assert not (workdir / "hr" / ".github").exists()
+    workflow = yaml.safe_load((workdir / ".github/workflows/policycheck.yml").read_text())
+    assert workflow[True]["pull_request"]["paths"] == [
+        "hr/plans/**", "hr/policycheck.yaml", "hr/waivers.yaml"]
+    job = workflow["jobs"]["policycheck"]
+    assert job["env"] == {"POLICYCHECK_CONFIG": "hr/policycheck.yaml"}
+    [uses] = [s for s in job["steps"] if str(s.get("uses", "")).endswith("/policycheck@v1")]
+    assert uses["with"]["paths"] == "hr/plans/"
+    assert "origin/$BASE_REF\" hr/plans/ --format markdown" in job["steps"][-1]["run"]
     assert (workdir / "hr" / ".gitignore").read_text() == ".policycheck_cache/\n"
+    # what the workflow runs, from the root: the subfolder's config and waivers are used
+    monkeypatch.chdir(workdir)
+    monkeypatch.setenv("POLICYCHECK_CONFIG", "hr/policycheck.yaml")
+    code, out, _ = run(capsys, "config")
+    assert "waivers          hr/waivers.yaml  hr/policycheck.yaml:" in out
+    assert run(capsys, "check", "hr/plans/")[:2] == (
+        0, "Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+           "0 findings at or above 'high'.\n")
+    monkeypatch.chdir(workdir / "hr")
+    assert run(capsys, "init")[1].splitlines()[3] == (
+        "skipped ../.github/workflows/policycheck.yml (it exists; --force overwrites it)")
 
 
 def test_init_never_overwrites_unless_forced(workdir: Path,

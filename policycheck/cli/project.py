@@ -18,23 +18,19 @@ from policycheck.progress import silent
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
 def init(force: bool) -> int:
     """Scaffold policycheck in the current folder: policycheck.yaml, waivers.yaml,
-    plans/example.yaml and a GitHub Actions workflow. Existing files are kept."""
+    plans/example.yaml and a GitHub Actions workflow. Existing files are kept. Below the
+    root of a git repository, the workflow goes to the root, where GitHub runs workflows,
+    and checks the plans of this folder."""
     from pathlib import Path
 
-    from policycheck.scaffold import WORKFLOW_PATH, scaffold, work_tree_root
+    from policycheck.scaffold import scaffold, work_tree_root
 
     here = Path.cwd()
-    outcomes = scaffold(here, force=force)
+    root = work_tree_root(here)
+    outcomes = scaffold(here, force=force, root=root)
     for outcome in outcomes:
         note = " (it exists; --force overwrites it)" if outcome.action == "skipped" else ""
         click.echo(f"{outcome.action} {outcome.path}{note}")
-    root = work_tree_root(here)
-    if root is not None and root != here.resolve():
-        below = here.resolve().relative_to(root).as_posix()
-        click.echo(f"note: GitHub runs only the workflows at the repository's root "
-                   f"({root.name}/): move {WORKFLOW_PATH} there with paths: {below}/plans/, "
-                   "and policycheck.yaml too (policycheck looks for it from the folder it "
-                   "runs in upward, and the workflow runs at the root)")
     click.echo("Next: policycheck check plans/   (and 'policycheck config' to see the "
                "settings)")
     return EXIT_OK
