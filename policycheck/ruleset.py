@@ -301,7 +301,7 @@ def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],
                         f"rule '{rule.id}', parameter '{name}': '{item}' is no KPI of the "
                         "built-in library or of the plans read, so the rule matches nothing "
                         f"by it{did_you_mean(item, known)}",
-                        "unknown-kpi", severity="warning"))
+                        "unknown-kpi-param", severity="warning"))
     return problems
 
 

@@ -26,8 +26,8 @@ def test_a_misspelt_kpi_in_the_config_is_a_warning_at_its_line(
     assert code == 1 and err == ""
     assert out.splitlines()[0] == (
         "policycheck.yaml:3:5: warning: rule 'sales.attach-rate', parameter 'attach_kpis': "
-        f"'attach_rte' {HINT}; did you mean 'attach_rate'? [unknown-kpi]")
-    assert out.count("[unknown-kpi]") == 1  # opt_in_rate is a KPI of the library
+        f"'attach_rte' {HINT}; did you mean 'attach_rate'? [unknown-kpi-param]")
+    assert out.count("[unknown-kpi-param]") == 1  # opt_in_rate is a KPI of the library
 
 
 def test_a_misspelt_kpi_in_a_flag_is_said_at_the_flag(
@@ -55,4 +55,4 @@ def test_a_kpi_the_plans_define_is_known(
     assert code == 1 and "warning" not in out
     (workdir / "plans/kpis.yaml").unlink()
     code, out, _ = run(capsys, "check", "plans")
-    assert f"'web_conversion' {HINT} [unknown-kpi]" in out
+    assert f"'web_conversion' {HINT} [unknown-kpi-param]" in out
