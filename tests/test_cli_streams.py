@@ -187,3 +187,26 @@ def test_validate_diff_and_analyze_say_their_errors_too(
     assert (code, err) == (2, BAD_PLAN_ERRORS) and json.loads(out)
     assert _run(capsys, "analyze", str(SAMPLE), "bad.yaml", "--actuals", str(ACTUALS),
                 "--format", "json", "--quiet")[::2] == (2, [])
+
+
+# --- output in an encoding without '→' or '❌' ------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["check", str(SAMPLE), "--format", "markdown"],
+    ["diff", str(SAMPLE), str(SAMPLE), "--format", "markdown"],
+])
+def test_output_redirected_in_another_encoding_is_utf8(argv: list[str],
+                                                       tmp_path: Path) -> None:
+    """A Windows runner redirects output in its ANSI code page (cp1252), which has no '❌':
+    the markdown and the diff stopped with an internal error (exit 3). Redirected output is
+    UTF-8, as the text output and every --output file are."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYCHECK_")}
+    env.update(POLICYCHECK_CACHE_DIR=str(tmp_path / "cache"), PYTHONIOENCODING="cp1252")
+    done = subprocess.run([sys.executable, "-m", "policycheck", *argv], capture_output=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    utf8 = subprocess.run([sys.executable, "-m", "policycheck", *argv], capture_output=True,
+                          env=env | {"PYTHONIOENCODING": "utf-8"}, cwd=tmp_path, timeout=300)
+    assert (done.returncode, done.stderr) == (utf8.returncode, b"")
+    assert done.returncode in (0, 1)
+    assert done.stdout == utf8.stdout
+    assert "❌" in done.stdout.decode("utf-8") or "→" in done.stdout.decode("utf-8")

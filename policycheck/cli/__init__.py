@@ -149,9 +149,30 @@ def run() -> NoReturn:
     check's exit and 0.1 s of a small one's, after the output is written, for memory the
     process gives back as it ends anyway. Exit handlers and the flushing of open files run as
     before; only cycles of garbage made before the exit are left to the operating system."""
+    for stream in (sys.stdout, sys.stderr):
+        _any_text(stream)
     code = main()
     gc.freeze()
     sys.exit(code)
+
+
+def _any_text(stream: Any) -> None:
+    """``stream`` made able to write any text: UTF-8 where it is a file or a pipe (as the
+    text output and every ``--output`` file are), and characters its encoding lacks
+    replaced on a terminal. Output redirected on a Windows runner is in its ANSI code page
+    (cp1252), which has no '→' or '❌': the diff and the markdown stopped with an internal
+    error."""
+    import codecs
+
+    try:
+        if codecs.lookup(stream.encoding).name == "utf-8":
+            return
+        if stream.isatty():
+            stream.reconfigure(errors="replace")
+        else:
+            stream.reconfigure(encoding="utf-8")
+    except (AttributeError, LookupError, OSError, TypeError, ValueError):
+        pass  # a stream of no file, or one already written to: as it is
 
 
 #: What a run may set in the environment: the size limit and encoding of its options,
