@@ -355,7 +355,13 @@ def render_text(diff: Diff) -> str:
             lines.append(f"{title} ({len(frame)}):")
             lines += [f"  note: {why}"] if why else []
             lines += [f"  {_finding(row)}" for row in _records(frame)]
-    lines.append(summary(diff))
+    lines += summary(diff).split("\n")
+    errors = len(diff.new.errors)
+    if errors:  # after the count of plans, as check says it: a file that could not be
+        # read has no plan to count
+        lines.insert(len(lines) - (diff.fail_on != "none"),
+                     f"{errors} error{'s' * (errors != 1)} in the new version above: the run "
+                     f"fails until {'they are' if errors != 1 else 'it is'} fixed.")
     return "\n".join(lines) + "\n"
 
 

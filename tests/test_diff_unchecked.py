@@ -54,7 +54,9 @@ def test_text_lists_the_invalid_plans_findings_apart(versions: Path,
         "medium claw.none", "high gate.missing", "medium cs.handle-time"]
     assert all("plan 'b-2027'" in line and line.startswith("  old/b.yaml:")
                for line in lines[unchecked + 2:unchecked + 5])
-    assert lines[unchecked + 5:] == [SUMMARY, "0 new findings at or above 'high'."]
+    assert lines[unchecked + 5:] == [
+        SUMMARY, "1 error in the new version above: the run fails until it is fixed.",
+        "0 new findings at or above 'high'."]
 
 
 def test_json_has_the_not_checked_findings_and_their_count(

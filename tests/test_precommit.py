@@ -111,3 +111,23 @@ def test_hook_with_a_catalog_in_args_reads_it_once(repo: Path) -> None:
     result = run_hook(repo, ["plans/web.yaml", "plans/kpis.yaml"],
                       args=["plans/kpis.yaml"])
     assert (result.returncode, result.stderr) == (0, ""), result.stdout
+
+
+def test_a_file_that_cannot_be_read_says_the_run_fails(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hook given one changed file that is no YAML: the summary said "Checked 0 of 0
+    plans ... 0 findings at or above 'high'.", which reads as a pass, though it exits 2."""
+    from ci_plans import run
+
+    write(workdir, {"plans/broken.yaml": "plan:\n  id: [\n", "plans/good.yaml": good()})
+    assert run(capsys, "check", "plans/broken.yaml") == (2, (
+        "plans/broken.yaml:3:1: error: YAML syntax error: while parsing a flow node; did not "
+        "find expected node content [yaml-syntax]\n"
+        "Checked 0 of 0 plans with 44 rules: 0 findings (none).\n"
+        "1 error above: the run fails until it is fixed.\n"
+        "0 findings at or above 'high'.\n"), "")
+    code, out, _ = run(capsys, "check", "plans")
+    assert code == 2 and out.endswith(
+        "Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+        "1 error above: the run fails until it is fixed.\n"
+        "0 findings at or above 'high'.\n")

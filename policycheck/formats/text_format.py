@@ -44,6 +44,10 @@ def summary(report: Report) -> str:
         lines.append(f"{report.plans_invalid} invalid plan"
                      f"{'s were' if report.plans_invalid != 1 else ' was'} not checked: "
                      "see the errors above.")
+    errors = len(report.errors)
+    if errors:  # a file that could not be read has no plan to count as invalid
+        lines.append(f"{errors} error{'s' * (errors != 1)} above: the run fails until "
+                     f"{'they are' if errors != 1 else 'it is'} fixed.")
     if report.fail_on != "none":
         lines.append(f"{report.failing_count} finding{'s' * (report.failing_count != 1)} at or "
                      f"above '{report.fail_on}'.")
