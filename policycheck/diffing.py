@@ -286,9 +286,9 @@ def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _finding(row: dict[str, Any]) -> str:
-    from policycheck.formats.text_format import finding_line
+    from policycheck.formats.text_format import text_line
 
-    line = finding_line(row)
+    line = text_line(row)
     if row.get("old_severity"):
         line = line.replace(f" {row['severity']} ", f" {row['severity']} (was "
                             f"{row['old_severity']}) ", 1)

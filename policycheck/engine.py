@@ -144,7 +144,9 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     stake = frames.column("plan", "target_variable")[plan_rows] * weight * \
         frames.headcount[plan_rows]
     return Fired(rule, rows, plan_rows, severity,
-                 format_messages(compiled.placeholders, values, len(rows)), evidence,
+                 format_messages(compiled.placeholders, values, len(rows),
+                                 frozenset(name for name, expression in compiled.evidence.items()
+                                           if expression.type is Type.LIST)), evidence,
                  np.round(stake, 2))
 
 

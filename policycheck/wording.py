@@ -98,7 +98,7 @@ def plain(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return plain_number(float(value))
     if isinstance(value, str):
-        return value.replace(";", ", ")
+        return value
     return str(value)
 
 
@@ -124,9 +124,11 @@ def _is_text(values: np.ndarray) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
-def format_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:
+def format_codes(values: np.ndarray, spec: str, is_list: bool = False
+                 ) -> tuple[list[str], np.ndarray]:
     """One message placeholder for a column of values, as its distinct texts and a code per
-    row into them; a missing value is ``n/a``."""
+    row into them; a missing value is ``n/a``. A list (held ``;``-joined: ``is_list``)
+    reads as its items joined by ", "; any other text as it is (a name may hold ';')."""
     if spec in _NUMBER_FORMATS:
         codes, uniques = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
         return _missing_last([_NUMBER_FORMATS[spec](u) for u in uniques], codes)
@@ -140,7 +142,9 @@ def format_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:
         return _missing_last([f"{u:g}" for u in uniques], codes)
     if values.dtype.kind in "iu" or _is_text(values):
         codes, uniques = pd.factorize(values)
-        return _missing_last([plain(u) for u in uniques], codes)
+        texts = [plain(u) for u in uniques]
+        return _missing_last([t.replace(";", ", ") for t in texts] if is_list else texts,
+                             codes)
     missing = pd.isna(values)
     return ([_MISSING_TEXT if m else plain(v) for v, m in zip(
         values.tolist(), missing.tolist(), strict=True)], np.arange(len(values)))
@@ -158,9 +162,11 @@ class Messages:
 
 
 def format_messages(placeholders: Sequence[tuple[str, str, str]],
-                    values: dict[str, np.ndarray], size: int) -> Messages:
+                    values: dict[str, np.ndarray], size: int,
+                    lists: frozenset[str] = frozenset()) -> Messages:
     """The message of each row: literal text and formatted placeholders, joined once per
-    distinct combination of the placeholders' texts."""
+    distinct combination of the placeholders' texts. ``lists``: the placeholders whose
+    values are lists."""
     pieces: list[pa.Array | pa.Scalar] = []
     codes: list[np.ndarray] = []
     for literal, field, spec in placeholders:
@@ -168,7 +174,7 @@ def format_messages(placeholders: Sequence[tuple[str, str, str]],
         if text:
             pieces.append(pa.scalar(text, type=pa.large_string()))
         if field:
-            distinct, at = format_codes(values[field], spec)
+            distinct, at = format_codes(values[field], spec, field in lists)
             pieces.append(text_array(distinct))
             codes.append(at)
     if not codes:  # a message without placeholders: the same text on every row

@@ -5,6 +5,7 @@ Colour is added by the CLI when the output is a terminal; this renderer is plain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import cast
 
@@ -29,6 +30,11 @@ from policycheck.streams import Piece
 
 def finding_line(row: dict[str, object]) -> str:
     return _line(*(row.get(name) for name in _LINE_COLUMNS))
+
+
+def text_line(row: dict[str, object]) -> str:
+    """``finding_line`` as the text output shows it: control characters escaped."""
+    return _plain_escaped(finding_line(row))
 
 
 def summary(report: Report) -> str:
@@ -89,7 +95,7 @@ def finding_lines(findings: pd.DataFrame) -> list[str]:
     if lines is not None:
         return cast(list[str], lines.to_pylist())
     columns = [plain_column(findings, name) for name in _LINE_COLUMNS]
-    return [_line(*values) for values in zip(*columns, strict=True)]
+    return [_plain_escaped(_line(*values)) for values in zip(*columns, strict=True)]
 
 
 def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
@@ -97,7 +103,35 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     Arrow; None when a column holds a value only ``_line`` writes (text missing where a
     line shows it, or anything but text, as ``_line`` writes it with ``str``)."""
     found = text_columns(findings, LINE_TEXT, LINE_SHOWN)
-    return None if found is None else lines_of(*found, end=end)
+    if found is None:
+        return None
+    text, line_no, col_no = found
+    return lines_of({name: _escaped(column) for name, column in text.items()}, line_no,
+                    col_no, end=end)
+
+
+#: C0 control characters and DEL, and how a line shows each: a name holding a line break
+#: would split its finding in two lines (a CI log's parser reads one finding per line), and
+#: an escape sequence would restyle the terminal or the log.
+_CONTROLS = {chr(code): {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(chr(code),
+                                                                  f"\\x{code:02x}")
+             for code in (*range(0x20), 0x7F)}
+_CONTROL = r"[\x00-\x1f\x7f]"
+
+
+def _escaped(column: pa.Array) -> pa.Array:
+    """``column`` with its control characters written as escapes (``_CONTROLS``)."""
+    if not pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
+        return column
+    for char, shown in _CONTROLS.items():
+        column = pc.replace_substring(column, char, shown)
+    return column
+
+
+def _plain_escaped(value: object) -> str:
+    """``str(value)`` with its control characters written as ``_escaped`` writes them."""
+    text = str(value)
+    return "".join(_CONTROLS.get(c, c) for c in text) if re.search(_CONTROL, text) else text
 
 
 def lines_of(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array, end: str = ""
