@@ -50,7 +50,7 @@ def test_a_file_reached_twice_is_read_once(in_repo: Path, capsys: pytest.Capture
     a folder named twice: each file once, where the others' plans were duplicates of
     themselves ("duplicate plan id ... first defined at" the same line)."""
     once = paths[0].replace("/plans/claims.yaml", "")
-    more = ["--csv", str(tmp_path / "t")] if command == "export" else ["--format", "json"]
+    more = ["--csv", str(tmp_path / "t"), "-q"] if command == "export" else ["--format", "json"]
     code, out, err = run(capsys, command, *paths, *more)
     assert (code, err) == ((1 if command == "check" else 0), "")
     if command == "export":
@@ -265,9 +265,12 @@ def test_export_round_trip(in_repo: Path, tmp_path: Path,
     csv_folder, workbook = tmp_path / "csv", tmp_path / "out" / "company.xlsx"
     code, out, err = run(capsys, "export", "sample_data/yaml", "--csv", str(csv_folder),
                          "--xlsx", str(workbook))
-    assert (code, err) == (0, "")
-    assert out.splitlines() == [f"wrote {(csv_folder / t).as_posix()}.csv" for t in TABLES] + \
+    assert (code, out) == (0, "")
+    assert err.splitlines() == [f"wrote {(csv_folder / t).as_posix()}.csv" for t in TABLES] + \
         [f"wrote {workbook.as_posix()}"]
+    # --quiet: nothing said (the 'wrote' lines were on stdout, and said with -q too)
+    assert run(capsys, "export", "sample_data/yaml", "--csv", str(csv_folder), "-q") == (
+        0, "", "")
     assert sorted(p.name for p in csv_folder.iterdir()) == sorted(t + ".csv" for t in TABLES)
     for target, files in ((csv_folder, 9), (workbook, 1)):
         code, out, _ = run(capsys, "validate", str(target))

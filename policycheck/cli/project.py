@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from policycheck.cli.options import RUN_FLAGS, caching, configured_encoding, progress
-from policycheck.cli.output import echo_problems, ready_outputs, run_inputs
+from policycheck.cli.output import echo_lines, echo_problems, ready_outputs, run_inputs
 from policycheck.errors import (
     EXIT_OK,
     PolicycheckError,
@@ -66,11 +66,14 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
         if model.errors:
             echo_problems(model.problems)
             raise PolicycheckError("inputs are not valid; nothing was written")
+        # on stderr, as the other commands say what they wrote, and not with --quiet
+        written = []
         if csv_folder:
             stage(f"writing {csv_folder}", None)
-            for path in write_csv_folder(model, Path(csv_folder)):
-                click.echo(f"wrote {display_path(path)}")
+            written += write_csv_folder(model, Path(csv_folder))
         if workbook:
             stage(f"writing {workbook}", None)
-            click.echo(f"wrote {display_path(write_workbook(model, Path(workbook)))}")
+            written.append(write_workbook(model, Path(workbook)))
+        if not quiet:
+            echo_lines([f"wrote {display_path(path)}" for path in written], err=True)
     return EXIT_OK
