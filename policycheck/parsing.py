@@ -31,8 +31,14 @@ from policycheck.numberhints import (
 )
 from policycheck.yamlsource import LocatedList, LocatedMap
 
-TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+#: What a yes/no cell may say, in lower case: English words, 1 and 0, and TRUE and FALSE
+#: as a spreadsheet in another language exports them to CSV (German WAHR, French FAUX, ...).
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "1.0", "on", "wahr", "vrai", "verdadero",
+                        "verdadeiro", "vero", "waar", "sant", "sand", "sann", "tosi", "prawda"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "0.0", "off", "falsch", "faux", "falso",
+                         "onwaar", "falskt", "falsk", "usann", "epätosi", "fałsz"})
+#: What the error says is read.
+BOOL_EXPECTED = "true or false (or yes/no, y/n, 1/0, on/off)"
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ def parse_bool(raw: pd.Series, spec: FieldSpec) -> Parsed:
     bad = present & ~(is_true | is_false)
     values = pd.Series(np.where(is_true, True, False), index=raw.index, dtype=object)
     values = values.where(present & ~bad, None)
-    return Parsed(values, bad, "true or false")
+    return Parsed(values, bad, BOOL_EXPECTED)
 
 
 #: A date as a cell holds one: YYYY-MM-DD, or a date-time at midnight, as spreadsheets and

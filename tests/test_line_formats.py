@@ -44,7 +44,9 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def _reference(frame: pd.DataFrame) -> list[str]:
     columns = [plain_column(frame, name) for name in text_format._LINE_COLUMNS]
-    return [text_format._line(*values) for values in zip(*columns, strict=True)]
+    # as the text output shows them: control characters escaped
+    return [text_format._plain_escaped(text_format._line(*values))
+            for values in zip(*columns, strict=True)]
 
 
 @settings(max_examples=200, deadline=None)

@@ -225,6 +225,16 @@ def test_booleans() -> None:
     assert parsed.bad.tolist() == [False] * 15 + [True, True]
 
 
+def test_booleans_as_other_spreadsheets_export_them() -> None:
+    """A German Excel exports TRUE as WAHR, a French one FALSE as FAUX: 'expected true or
+    false' said nothing of what is read."""
+    parsed = parse_bool(column("WAHR", "FALSCH", "Vrai", "faux", "on", "OFF", "1.0", "0.0",
+                               "oui"), PLAN.field("customer_facing"))
+    assert plain(parsed.values) == [True, False, True, False, True, False, True, False, None]
+    assert parsed.bad.tolist() == [False] * 8 + [True]
+    assert parsed.expected == "true or false (or yes/no, y/n, 1/0, on/off)"
+
+
 def test_dates() -> None:
     parsed = parse_date(column("2027-01-01", dt.date(2027, 1, 2), dt.datetime(2027, 1, 3),
                                None, "2027-13-01", "01/02/2027", "2027-02-30", 20270101, True),
@@ -483,7 +493,8 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
     ("headcount: 12.5", "a.yaml:8:3: error: plan 'p1': headcount: got 12.5, expected a whole "
                         "number [invalid-value]"),
     ("customer_facing: maybe", "a.yaml:8:3: error: plan 'p1': customer_facing: got 'maybe', "
-                               "expected true or false [invalid-value]"),
+                               "expected true or false (or yes/no, y/n, 1/0, on/off) "
+                               "[invalid-value]"),
     ("effective_from: 01/02/2027", "a.yaml:8:3: error: plan 'p1': effective_from: got "
                                    "'01/02/2027', expected a date written YYYY-MM-DD; did you "
                                    "mean '2027-02-01' (day first) or '2027-01-02' (month "
@@ -717,7 +728,7 @@ def test_a_lookup_that_failed_is_said_so_where_an_id_or_a_choice_was_expected(
         "rework, complaint_upheld, cancellation, mis_sale, repeat_contact, repeat_visit"
         f"{error} [invalid-value]",
         f"plans.csv:2: error: plan 'p1': customer_facing: got '#NAME?', expected true or "
-        f"false{error} [invalid-value]",
+        f"false (or yes/no, y/n, 1/0, on/off){error} [invalid-value]",
         "plans.csv:2: error: plan 'p1': role_kind: got '#N/A', expected one of service, "
         "sales, advice, retention, collections, claims, field_service, back_office, "
         f"manager{error} [invalid-value]"]
