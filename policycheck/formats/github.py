@@ -5,6 +5,10 @@ and high, ``warning`` for medium and ``notice`` for low and info (the SARIF leve
 and baselined findings are not annotated; problems of invalid inputs are, as errors. Data is
 escaped as GitHub's runner unescapes it (``%``, CR, LF), property values also ``:`` and
 ``,``. Pay is redacted by default.
+
+GitHub resolves ``file`` from the repository root: a file inside a git work tree is named by
+its path from the root of that work tree, whatever the current folder, as SARIF names it
+(``paths.RepoPaths``); any other file as it was given.
 """
 
 # No ``from __future__ import annotations``: the module defines a function of that name.
@@ -31,6 +35,7 @@ from policycheck.formats.arrowtext import (
     word,
 )
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
+from policycheck.formats.paths import RepoPaths
 from policycheck.formats.text_format import summary
 from policycheck.report import Report
 from policycheck.streams import Piece
@@ -59,39 +64,46 @@ def command(kind: str, location: Location, title: str, message: str) -> str:
     return f"::{kind} {shown}::{escape_data(message)}"
 
 
-def annotation(row: dict[str, Any]) -> str:
-    return _annotation(*(row.get(name) for name in _COLUMNS))
+def annotation(row: dict[str, Any], paths: RepoPaths | None = None) -> str:
+    paths = RepoPaths() if paths is None else paths
+    return _annotation(*(row.get(name) for name in _COLUMNS), paths=paths)
 
 
 _COLUMNS = ("src_file", "src_line", "src_col", "src_sheet", "severity", "rule_id", "plan_id",
             "scope", "entity_id", "message")
 
 
-def annotations(findings: pd.DataFrame) -> list[str]:
+def annotations(findings: pd.DataFrame, paths: RepoPaths | None = None) -> list[str]:
     """``annotation`` of every finding that is not waived or baselined, each column read
     once (a million findings are too many to make records of)."""
-    built = annotation_array(findings)
+    paths = RepoPaths() if paths is None else paths
+    built = annotation_array(findings, paths=paths)
     if built is not None:
         return cast(list[str], built.to_pylist())
     columns = [plain_column(findings, name) for name in _COLUMNS]
     shown = [status not in SUPPRESSED for status in plain_column(findings, "status")]
     rows = zip(*columns, strict=True)
-    return [_annotation(*values) for values, show in zip(rows, shown, strict=True) if show]
+    return [_annotation(*values, paths=paths)
+            for values, show in zip(rows, shown, strict=True) if show]
 
 
 def _annotation(file: Any, line: Any, column: Any, sheet: Any, severity: Any, rule_id: Any,
-                plan_id: Any, scope: Any, entity_id: Any, message: Any) -> str:
-    location = Location(str(file), "", int(line or 0), int(column or 0))
+                plan_id: Any, scope: Any, entity_id: Any, message: Any, *,
+                paths: RepoPaths) -> str:
+    file = paths.name(file) if isinstance(file, str) else str(file)
+    location = Location(file, "", int(line or 0), int(column or 0))
     sheet = f"[{sheet}] " if sheet else ""
     entity = f" {scope} '{entity_id}'" if entity_id else ""
     return command(COMMANDS[SEVERITY_LEVELS[severity]], location, str(rule_id),
                    f"{sheet}{severity}: plan '{plan_id}'{entity}: {message}")
 
 
-def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
+def annotation_array(findings: pd.DataFrame, end: str = "", paths: RepoPaths | None = None
+                     ) -> pa.Array | None:
     """``annotation`` of every finding that is not waived or baselined, followed by ``end``,
     built column by column by Arrow; None when a column holds a value only ``_annotation``
     writes (text missing where it shows, anything but text, a severity it does not know)."""
+    paths = RepoPaths() if paths is None else paths
     found = text_columns(findings, _TEXT, ("src_file", "severity", "rule_id", "plan_id",
                                            "scope", "message"))
     if found is None:
@@ -108,7 +120,7 @@ def annotation_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
                       type=pa.large_string())
     kind = pc.take(levels, pc.index_in(text["severity"], pa.array(list(SEVERITY_LEVELS))))
     return pc.binary_join_element_wise(
-        word("::"), kind, word(" file="), _property(text["src_file"]),
+        word("::"), kind, word(" file="), _file_property(text["src_file"], paths),
         shown_number(pc.not_equal(line_no, 0), ",line=", line_no),
         shown_number(pc.not_equal(col_no, 0), ",col=", col_no),
         word(",title="), _property(text["rule_id"]), word("::"),
@@ -135,6 +147,13 @@ def _property(text: pa.Array) -> pa.Array:
     return distinct_mapped(text, lambda distinct: replaced_array(distinct, _PROPERTY))
 
 
+def _file_property(files: pa.Array, paths: RepoPaths) -> pa.Array:
+    """``escape_property`` of each file's name (``RepoPaths.name``), worked out once per
+    distinct file."""
+    return distinct_mapped(files, lambda distinct: replaced_array(paths.named_each(distinct),
+                                                                  _PROPERTY))
+
+
 #: Findings annotated at a time in the stream.
 CHUNK = 50_000
 
@@ -144,9 +163,11 @@ def chunks(report: Report) -> Iterator[Piece]:
     then the summary; each piece ends its last line. The findings go most severe first (in
     the report's order within a severity): GitHub shows the first 10 annotations of each
     kind in a step, and a critical one should be among them before a high one."""
+    paths = RepoPaths()
     if report.problems:
-        yield "".join(command("error" if p.severity == "error" else "warning", p.location,
-                              f"policycheck {p.code}", p.message) + "\n"
+        yield "".join(command("error" if p.severity == "error" else "warning",
+                              paths.location(p.location), f"policycheck {p.code}",
+                              p.message) + "\n"
                       for p in report.problems).encode("utf-8")
     findings = report.findings
     ranks = severity_ranks(findings["severity"]) if len(findings) else np.zeros(0)
@@ -154,9 +175,9 @@ def chunks(report: Report) -> Iterator[Piece]:
         findings = findings.iloc[np.argsort(ranks, kind="stable")]
     for start in range(0, len(findings), CHUNK):
         part = findings.iloc[start:start + CHUNK]
-        built = annotation_array(part, end="\n")
+        built = annotation_array(part, end="\n", paths=paths)
         if built is None:  # a value only the one-by-one way writes
-            yield "".join(line + "\n" for line in annotations(part)).encode("utf-8")
+            yield "".join(line + "\n" for line in annotations(part, paths)).encode("utf-8")
             continue
         yield piece(built)
     yield (summary(report) + "\n").encode("utf-8")

@@ -7,6 +7,10 @@ finding below it passes and says so in ``<system-out>``; a waived or baselined o
 (plan id, then entity id) are made unique within their suite. Invalid inputs add a suite
 "policycheck.input" with one ``<error>`` per problem. No timestamps or durations: the same
 report gives the same bytes.
+
+A file inside a git work tree is named by its path from the root of that work tree, whatever
+the current folder, as SARIF names it (``paths.RepoPaths``): the same report from every
+folder and machine, without the folder a checkout lies in; any other file as it was given.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from policycheck.errors import Problem
 from policycheck.formats.cells import SUPPRESSED, finding_dicts, status_reason
 from policycheck.formats.junitcases import test_cases, unique
+from policycheck.formats.paths import RepoPaths
 from policycheck.formats.text_format import finding_line
 from policycheck.formats.xmltext import attribute, xml_safe
 from policycheck.report import Report
@@ -66,8 +71,9 @@ def _finding_cases(rule_id: str, rows: list[dict[str, Any]], failing: set[Any]
     return cases
 
 
-def _problem_cases(problems: tuple[Problem, ...]) -> list[ET.Element]:
+def _problem_cases(problems: tuple[Problem, ...], paths: RepoPaths) -> list[ET.Element]:
     cases = []
+    problems = tuple(paths.problem(p) for p in problems)
     names = unique(str(p.location) for p in problems)
     for problem, name in zip(problems, names, strict=True):
         case = ET.Element("testcase", {"classname": INPUT_SUITE, "name": _text(name)})
@@ -84,7 +90,8 @@ def _problem_cases(problems: tuple[Problem, ...]) -> list[ET.Element]:
 def _render_plain(report: Report) -> str:
     """The reference rendering, through ElementTree: one element per finding."""
     failing = set(report.failing.index)
-    rows = [row | {"_key": key}
+    paths = RepoPaths()
+    rows = [row | {"_key": key, "src_file": _named(paths, row.get("src_file"))}
             for key, row in zip(report.findings.index, finding_dicts(report), strict=True)]
     root = ET.Element("testsuites", {"name": "policycheck"})
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -94,7 +101,7 @@ def _render_plain(report: Report) -> str:
     suites = [(rule.id, _finding_cases(rule.id, by_rule.get(rule.id, []), failing))
               for rule in report.rules]
     if report.problems:
-        suites.append((INPUT_SUITE, _problem_cases(report.problems)))
+        suites.append((INPUT_SUITE, _problem_cases(report.problems, paths)))
     for name, cases in suites:
         for key, value in _suite(root, name, cases).items():
             totals[key] += value
@@ -103,6 +110,10 @@ def _render_plain(report: Report) -> str:
     ET.indent(root)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + ET.tostring(root, encoding="unicode") + "\n")
+
+
+def _named(paths: RepoPaths, file: Any) -> Any:
+    return paths.name(file) if isinstance(file, str) else file
 
 
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -116,14 +127,15 @@ def render(report: Report) -> str:
 def chunks(report: Report) -> Iterator[bytes]:
     """What ``_render_plain`` writes, in UTF-8 pieces, each finding's test case written as
     text from the columns (ElementTree takes microseconds a node, and a finding is three)."""
-    suites = test_cases(report) if report.rules else None
+    paths = RepoPaths()
+    suites = test_cases(report, paths) if report.rules else None
     if suites is None:  # no suite, or a value only ElementTree writes (or refuses)
         yield _render_plain(report).encode("utf-8")
         return
     counts, cases = suites
     empty = dict.fromkeys(_COUNTS, 0) | {"tests": 1}
     shown = [counts.get(rule.id, empty) for rule in report.rules]
-    problems = _problem_suite(report.problems) if report.problems else None
+    problems = _problem_suite(report.problems, paths) if report.problems else None
     if problems:
         shown.append(problems[1])
     totals = {key: sum(c[key] for c in shown) for key in _COUNTS}
@@ -149,9 +161,10 @@ def _suite_head(name: str, counts: dict[str, int]) -> str:
     return f'  <testsuite name="{attribute(_text(name))}"{_counted(counts)}>\n'
 
 
-def _problem_suite(problems: tuple[Problem, ...]) -> tuple[str, dict[str, int]]:
+def _problem_suite(problems: tuple[Problem, ...], paths: RepoPaths
+                   ) -> tuple[str, dict[str, int]]:
     """The input problems' suite through ElementTree (they are few), as indented text."""
     parent = ET.Element("testsuites")
-    counts = _suite(parent, INPUT_SUITE, _problem_cases(problems))
+    counts = _suite(parent, INPUT_SUITE, _problem_cases(problems, paths))
     ET.indent(parent[0], level=1)
     return "  " + ET.tostring(parent[0], encoding="unicode"), counts

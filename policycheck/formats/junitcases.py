@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from policycheck.formats.arrowtext import coded_text, concatenated, text_columns, word
 from policycheck.formats.cells import SUPPRESSED, status_reason
+from policycheck.formats.paths import RepoPaths
 from policycheck.formats.text_format import LINE_SHOWN, LINE_TEXT, lines_of
 from policycheck.formats.xmltext import ATTRIBUTE, ELEMENT, attribute, escaped_array, xml_safe
 from policycheck.report import Report
@@ -47,16 +48,18 @@ CHUNK = 20_000
 Suites = tuple[dict[Any, dict[str, int]], Callable[[Any], Iterable[bytes]]]
 
 
-def test_cases(report: Report) -> Suites | None:
+def test_cases(report: Report, paths: RepoPaths | None = None) -> Suites | None:
     """Each rule's suite counts, and a function writing its test cases when its suite is
     written, ``CHUNK`` findings at a time (so that the memory of one piece serves the
-    next). None when a column holds a value only ElementTree writes (or refuses)."""
+    next); files named by ``paths`` (``RepoPaths.name``). None when a column holds a value
+    only ElementTree writes (or refuses)."""
     findings = report.findings
     found = text_columns(findings, LINE_TEXT, LINE_SHOWN)
     remedies = _remediation(findings)
     if found is None or remedies is None:
         return None
     text, line_no, col_no = found
+    text["src_file"] = (RepoPaths() if paths is None else paths).named(text["src_file"])
     remedy_texts, remedy = remedies
     encoded = text["rule_id"].dictionary_encode()
     rule_ids = encoded.dictionary.to_pylist()

@@ -7,7 +7,10 @@ incentive mix of the plans with findings. GitHub refuses a comment of more than 
 characters: the comment keeps within ``COMMENT_BUDGET``, listing fewer rows where they would
 not fit, and says how many more there are.
 Everything taken from the input is escaped (``escape``): it can neither inject HTML nor break
-a table, mention a user or link an issue. Pay is redacted by default.
+a table, mention a user or link an issue. Pay is redacted by default. A file inside a git
+work tree is named by its path from the root of that work tree, whatever the current folder,
+as SARIF names it (``paths.RepoPaths``): not by the folder a checkout lies in; any other file
+as it was given.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK, severity_ranks
 from policycheck.formats.cells import SUPPRESSED, records
+from policycheck.formats.paths import RepoPaths
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -107,8 +111,10 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
         lines += ["", f"**{len(report.problems)} input problem"
                   f"{'s' * (len(report.problems) != 1)}**; {report.plans_invalid} invalid "
                   f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked:", ""]
-        listed = [f"- {escape(p.location)}: {escape(p.severity)}: {escape(p.message)} "
-                  f"\\[{escape(p.code)}\\]" for p in report.problems[:TABLE_ROWS]]
+        paths = RepoPaths()
+        listed = [f"- {escape(paths.location(p.location))}: {escape(p.severity)}: "
+                  f"{escape(p.message)} \\[{escape(p.code)}\\]"
+                  for p in report.problems[:TABLE_ROWS]]
         listed = listed[:fitting(listed, room - size(lines) - _NOTES)]
         lines += listed
         if len(report.problems) > len(listed):

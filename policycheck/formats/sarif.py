@@ -59,16 +59,15 @@ from policycheck.formats.jsontext import (
     string_texts,
 )
 from policycheck.formats.markdown import escape
+from policycheck.formats.paths import WINDOWS_PATH, RepoPaths
 from policycheck.report import Report
 from policycheck.ruleset import Rule
 from policycheck.streams import Piece
-from policycheck.worktree import WorkTrees
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
 INFORMATION_URI = "https://github.com/policycheck/policycheck"
 FINGERPRINT_KEY = "policycheck/v1"
-_WINDOWS = re.compile(r"[A-Za-z]:[\\/]")
 _ESCAPED_BYTE = re.compile(r"%5Cx([0-9a-f]{2})")
 #: The ``uriBaseId`` of a file named relative to the root of its git work tree: the name
 #: GitHub's documentation and CodeQL give the source root.
@@ -86,7 +85,7 @@ def artifact_uri(file: str) -> str:
     """A relative URI with forward slashes (what GitHub matches to the repository), or a
     file: URI for an absolute path. A byte of a name that is not UTF-8, shown as ``\\xff``
     (errors.display_path), is percent-encoded as that byte: ``%FF``."""
-    windows = _WINDOWS.match(file) or ("\\" in file and "/" not in file)
+    windows = WINDOWS_PATH.match(file) or ("\\" in file and "/" not in file)
     path = PureWindowsPath(file) if windows else PurePosixPath(file)
     uri = path.as_uri() if path.is_absolute() else quote(path.as_posix(), safe="/")
     return _ESCAPED_BYTE.sub(lambda found: "%" + found[1].upper(), uri)
@@ -110,16 +109,14 @@ class Artifacts:
     with ``"uriBaseId": "%SRCROOT%"``: the same bytes from whichever folder policycheck ran
     in, and a path code scanning can match to a file of the repository (it resolves a
     relative ``uri`` against the repository root, so ``../plans/a.yaml``, what a run in a
-    subfolder used to write, matched nothing). The root is found as git finds it: the
-    nearest folder, from the file's own folder up, that holds ``.git`` (a folder, or a file
-    in a linked work tree or a submodule), read from the file system once per folder and
-    run, without running git. Paths are taken as written, not through symbolic links.
-    Any other file is named as ``artifact_uri`` names it: relative to the current folder,
-    or a ``file:`` URI for an absolute path."""
+    subfolder used to write, matched nothing). The root is found as ``paths.RepoPaths``
+    finds it (as git does, without running git; the GitHub, JUnit and markdown formats name
+    files the same way). Any other file is named as ``artifact_uri`` names it: relative to
+    the current folder, or a ``file:`` URI for an absolute path."""
 
     def __init__(self, files: Iterable[str] = (), cwd: str | None = None) -> None:
         self.cwd = os.getcwd() if cwd is None else cwd
-        self._trees = WorkTrees()
+        self._paths = RepoPaths(self.cwd)
         self._uris: dict[str, tuple[str, bool]] = {}
         for file in files:
             self.uri(file)
@@ -140,7 +137,7 @@ class Artifacts:
         """The file's ``uri``, and whether it is relative to ``%SRCROOT%``."""
         found = self._uris.get(file)
         if found is None:
-            relative = self._in_work_tree(file)
+            relative = self._paths.relative(file)
             found = self._uris[file] = ((artifact_uri(file), False) if relative is None
                                         else (_quoted(relative), True))
         return found
@@ -148,18 +145,6 @@ class Artifacts:
     def location(self, file: str) -> dict[str, str]:
         uri, based = self.uri(file)
         return {"uri": uri, "uriBaseId": SRCROOT} if based else {"uri": uri}
-
-    def _in_work_tree(self, file: str) -> str | None:
-        """The file's path from the root of its git work tree (/ separators), if it is in
-        one."""
-        if not isinstance(file, str) or not file or (os.sep == "/" and _WINDOWS.match(file)):
-            return None  # no file, or a Windows path named on another system: as it is
-        path = os.path.normpath(os.path.join(self.cwd, file))
-        root = self._trees.root(os.path.dirname(path))
-        if root is None:
-            return None
-        relative = os.path.relpath(path, root)
-        return relative if os.sep == "/" else relative.replace(os.sep, "/")
 
 
 def physical_location(location: Location,
