@@ -96,6 +96,8 @@ class PolicycheckError(Exception):
     """A user error: the CLI prints it and exits with code 2."""
 
     exit_code = EXIT_USER_ERROR
+    #: Said as GitHub workflow annotations (the run's ``--format github``), not as lines.
+    annotated = False
 
     def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)

@@ -210,3 +210,34 @@ def test_output_redirected_in_another_encoding_is_utf8(argv: list[str],
     assert done.returncode in (0, 1)
     assert done.stdout == utf8.stdout
     assert "❌" in done.stdout.decode("utf-8") or "→" in done.stdout.decode("utf-8")
+
+
+# --- what stops a github run is an annotation ------------------------------------------
+
+def test_a_config_that_stops_a_github_run_is_annotated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The config's errors were plain lines in the log, where a plan's are annotations."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policycheck.yaml").write_text("fail_onn: high\n")
+    (tmp_path / "bad.yaml").write_text(BAD_PLAN)
+    annotated = ("::error file=policycheck.yaml,line=1,col=1,title=policycheck config-key::"
+                 "unknown key 'fail_onn'; did you mean 'fail_on'?\n"
+                 "::error title=policycheck::the config file policycheck.yaml is not valid\n")
+    said = "policycheck: error: the config file policycheck.yaml is not valid\n"
+    assert main(["check", "bad.yaml", "--format", "github"]) == 2
+    assert capsys.readouterr()[:2] == (annotated, said)
+    monkeypatch.setenv("POLICYCHECK_FORMAT", "github")
+    assert main(["check", "bad.yaml"]) == 2
+    assert capsys.readouterr()[:2] == (annotated, said)
+    assert main(["check", "bad.yaml", "--format", "text"]) == 2
+    assert capsys.readouterr()[:2] == ("", "policycheck.yaml:1:1: error: unknown key "
+                                           "'fail_onn'; did you mean 'fail_on'? [config-key]\n"
+                                           + said)
+    # the file's own format: the run stops at the waivers it names
+    (tmp_path / "policycheck.yaml").write_text("format: github\nwaivers: none.yaml\n")
+    monkeypatch.delenv("POLICYCHECK_FORMAT")
+    assert main(["check", "bad.yaml"]) == 2
+    assert capsys.readouterr()[:2] == ("::error title=policycheck::none.yaml: no such waivers "
+                                       "file\n", "policycheck: error: none.yaml: no such "
+                                                 "waivers file\n")

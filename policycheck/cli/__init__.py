@@ -32,7 +32,13 @@ from policycheck.cli.output import echo_lines
 from policycheck.cli.project import export, init
 from policycheck.cli.reports import analyze_command, report
 from policycheck.cli.rules import rules
-from policycheck.errors import EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, PolicycheckError
+from policycheck.errors import (
+    EXIT_INTERNAL_ERROR,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    Location,
+    PolicycheckError,
+)
 from policycheck.limits import ENCODING_VARIABLE, fallback_encoding
 
 #: The exit code of a command whose reader went away (``policycheck check | head -1``):
@@ -224,7 +230,13 @@ def _run(args: list[str], debug: bool) -> int:
         exc.show()
         return EXIT_USER_ERROR
     except PolicycheckError as exc:
-        echo_lines(map(str, exc.problems), err=True)
+        if exc.annotated:  # where the runner shows them: annotations of the PR, on stdout
+            from policycheck.formats.github import command, problem_annotations
+
+            echo_lines([*problem_annotations(exc.problems),
+                        command("error", Location(""), "policycheck", exc.message)])
+        else:
+            echo_lines(map(str, exc.problems), err=True)
         click.echo(f"policycheck: error: {exc.message}", err=True)
         return exc.exit_code
     except Exception as exc:  # an internal error: say so plainly, trace only on request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -120,12 +121,27 @@ def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None
     Settings come from flags, then POLICYCHECK_* variables, then policycheck.yaml (see
     'policycheck config'). Exit 0 when no open finding is at or above --fail-on, 1 when
     one is, 2 when an input, rule, waiver or setting could not be used."""
+    # until the settings are known, the format asked by the flag or the environment
+    chosen = {"format": fmt or os.environ.get("POLICYCHECK_FORMAT", "").strip()}
+    try:
+        return _check(ctx, paths, write_baseline, fmt, redact, no_cache, quiet, options,
+                      chosen)
+    except PolicycheckError as exc:
+        # what stops a github run is an annotation too, as its findings' problems are
+        exc.annotated = chosen["format"] == "github"
+        raise
+
+
+def _check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None,
+           fmt: str | None, redact: bool | None, no_cache: bool, quiet: bool,
+           options: dict[str, Any], chosen: dict[str, str]) -> int:
+    """``check``; ``chosen["format"]`` is the output's format once the settings say it."""
     from policycheck.config import check_arguments
     from policycheck.formats import FORMATS, PROFILED
     from policycheck.pipeline import check as run_check
 
     settings = settings_of(ctx, options, format=fmt)
-    fmt = settings["format"]
+    fmt = chosen["format"] = settings["format"]
     if fmt not in FORMATS:
         raise click.UsageError(f"--format {fmt}: this format is not available yet")
     written = {fmt} | {output_spec(spec)[0] for spec in settings["outputs"]}

@@ -12,7 +12,7 @@ its path from the root of that work tree, whatever the current folder, as SARIF 
 """
 
 # No ``from __future__ import annotations``: the module defines a function of that name.
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policycheck.engine import severity_ranks
-from policycheck.errors import Location
+from policycheck.errors import Location, Problem
 from policycheck.formats.arrowtext import (
     POSITION,
     distinct_mapped,
@@ -57,7 +57,7 @@ def escape_property(text: object) -> str:
 
 
 def command(kind: str, location: Location, title: str, message: str) -> str:
-    properties = {"file": location.file, "line": location.line or None,
+    properties = {"file": location.file or None, "line": location.line or None,
                   "col": location.column or None, "title": title}
     shown = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items()
                      if v is not None)
@@ -154,6 +154,14 @@ def _file_property(files: pa.Array, paths: RepoPaths) -> pa.Array:
                                                                   _PROPERTY))
 
 
+def problem_annotations(problems: Iterable[Problem], paths: RepoPaths | None = None
+                        ) -> list[str]:
+    """An annotation of each problem: an error or a warning at its place."""
+    paths = RepoPaths() if paths is None else paths
+    return [command("error" if p.severity == "error" else "warning", paths.location(p.location),
+                    f"policycheck {p.code}", p.message) for p in problems]
+
+
 #: Findings annotated at a time in the stream.
 CHUNK = 50_000
 
@@ -165,10 +173,8 @@ def chunks(report: Report) -> Iterator[Piece]:
     kind in a step, and a critical one should be among them before a high one."""
     paths = RepoPaths()
     if report.problems:
-        yield "".join(command("error" if p.severity == "error" else "warning",
-                              paths.location(p.location), f"policycheck {p.code}",
-                              p.message) + "\n"
-                      for p in report.problems).encode("utf-8")
+        yield "".join(line + "\n" for line in problem_annotations(report.problems, paths)
+                      ).encode("utf-8")
     findings = report.findings
     ranks = severity_ranks(findings["severity"]) if len(findings) else np.zeros(0)
     if not (ranks[1:] >= ranks[:-1]).all():  # NaN, a severity it does not know: last
