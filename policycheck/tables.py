@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,13 +396,25 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
         elif name in known:
             keep[index] = known[name]
         elif name and not is_extension_key(name) and name not in FREE_TEXT_COLUMNS:
-            hint = did_you_mean(name, known, cutoff=COLUMN_CUTOFF)
+            hint = did_you_mean(name, known, cutoff=COLUMN_CUTOFF) or _unit_hint(
+                written[index], known)
             text = hint or "; ignored (start the name with 'x_' to mark a column of your own)"
             out.problems.append(Problem(
                 where, f"unknown column '{written[index]}' in the {spec.name} table{text}",
                 "unknown-column", severity="error" if hint else "warning"))
             faulty = faulty or bool(hint)
     return keep, faulty
+
+
+#: A unit or note in brackets after a column's name: "Weight (%)", "Base pay [EUR]".
+_BRACKETED = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*")
+
+
+def _unit_hint(written: str, known: Mapping[str, str]) -> str:
+    """``did_you_mean`` for a header that names a column with a unit or note in brackets
+    ("Weight (%)" is 'weight'): what the brackets leave, if they leave a known name."""
+    bare = column_key(_BRACKETED.sub(" ", written).strip())
+    return did_you_mean(bare, known, cutoff=COLUMN_CUTOFF) if bare in known else ""
 
 
 def _check_required_columns(spec: EntitySpec, present: set[str], where: Location,
@@ -421,6 +433,14 @@ def _check_required_columns(spec: EntitySpec, present: set[str], where: Location
         where, f"the {spec.name} table has no {shown} column; expected at least the columns "
         f"{', '.join(written.get(r, r) for r in required)}", "missing-column"))
     out.missing_columns.update((where.file, where.sheet, m) for m in missing)
+    folder = table_folder(where.file, where.sheet)
+    if required[0] in missing and folder is not None:
+        # no row can be joined to its plan: the plans beside it are told why they have no
+        # components (not to add some, or to set target_variable to 0), once per table
+        table = f"[{where.sheet}]" if where.sheet else ""
+        out.unread.setdefault((folder, spec.name), (
+            f"{where.file}{table}, this {'workbook' if where.sheet else 'folder'}'s "
+            f"{spec.name} table, has no {shown} column"))
     return True
 
 

@@ -1,0 +1,41 @@
+"""A table whose header cannot be matched to its fields: what it says of the header, and of
+the plans beside it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from ci_plans import run
+from conftest import ROOT
+
+HEADER = "plan_id,id,kpi,weight,"
+
+
+def test_plans_beside_a_components_table_without_plan_ids_are_told_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each plan was told it "has no components but target_variable is 3200; expected
+    components ..., or target_variable 0 for a salary-only plan": the wrong fix. A header
+    "Weight (%)" had no hint, and was ignored."""
+    shutil.copytree(ROOT / "sample_data/csv", tmp_path / "co")
+    components = tmp_path / "co/components.csv"
+    text = components.read_text("utf-8")
+    assert text.startswith(HEADER)
+    components.write_text("PlanId,ID,KPI,Weight (%)," + text[len(HEADER):], "utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "validate", "co")
+    lines = out.splitlines()
+    assert code == 2
+    assert lines[:4] == [
+        "co/components.csv:1: error: the components table has no 'plan_id', 'weight' column; "
+        "expected at least the columns plan_id, kpi, weight [missing-column]",
+        "co/components.csv:1:1: error: unknown column 'PlanId' in the components table; did "
+        "you mean 'plan_id'? [unknown-column]",
+        "co/components.csv:1:4: error: unknown column 'Weight (%)' in the components table; "
+        "did you mean 'weight'? [unknown-column]",
+        "co/plans.csv:2: error: plan 'bo-billing-ops-2027': has no components: "
+        "co/components.csv, this folder's components table, has no 'plan_id', 'weight' "
+        "column; the plan is checked once it can be [no-components]"]
+    assert not any("target_variable 0" in line or "applies_to" in line for line in lines)
