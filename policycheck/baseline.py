@@ -36,7 +36,14 @@ import pandas as pd
 
 from policycheck.codes import distinct, positions
 from policycheck.engine import SEVERITY_RANK, fill_fingerprints, severity_ranks
-from policycheck.errors import Location, PolicycheckError, Problem, UsageError, display_path
+from policycheck.errors import (
+    Location,
+    PolicycheckError,
+    Problem,
+    UsageError,
+    display_path,
+    not_a_file,
+)
 from policycheck.export import atomic_write
 from policycheck.formats.json_format import CHUNK, list_pieces, records_chunk
 from policycheck.formats.jsontext import dumps, encode_str
@@ -145,8 +152,10 @@ def read_baseline(path: Path, shown: str | None = None) -> pd.DataFrame:
     """The recorded fingerprints and severities; PolicycheckError for a file that is not a
     policycheck baseline."""
     shown = shown or display_path(path)
-    if not path.is_file():
-        raise UsageError(f"{shown}: no such baseline file (write one with --write-baseline)")
+    wrong = not_a_file(path, "baseline file")
+    if wrong:
+        hint = " (write one with --write-baseline)" if wrong.startswith("no such") else ""
+        raise UsageError(f"{shown}: {wrong}{hint}")
     # machine-written and as long as a report's findings: the limit of a table
     raw = read_within_limit(path, shown, "baseline", ".csv")
     if raw.startswith(_GZIP_MAGIC):

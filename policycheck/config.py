@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from policycheck import configkeys
 from policycheck.configkeys import KEYS, BadValue, check_value, shown_path
-from policycheck.errors import Location, PolicycheckError, Problem, UsageError, did_you_mean, quote
+from policycheck.errors import (
+    Location,
+    PolicycheckError,
+    Problem,
+    UsageError,
+    did_you_mean,
+    not_a_file,
+    quote,
+)
 from policycheck.limits import read_within_limit
 from policycheck.yamlsource import LocatedMap, load_yaml
 
@@ -190,8 +198,9 @@ def _config_path(config: str | None, environ: Mapping[str, str],
         environ.get("POLICYCHECK_CONFIG", "").strip(), "env POLICYCHECK_CONFIG")
     if given:
         path = cwd / given
-        if not path.is_file():
-            raise UsageError(f"{how.split()[-1]} {given}: no such config file")
+        wrong = not_a_file(path, "config file")
+        if wrong:
+            raise UsageError(f"{how.split()[-1]} {given}: {wrong}")
         return path, how
     found = find_config(cwd)
     return found, "found from the current folder" if found else "none found"

@@ -18,7 +18,7 @@ import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -133,6 +133,16 @@ def value_kind(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return quote(value) + (TRUTH_VALUE_HINT if isinstance(value, bool) else "")
+
+
+def not_a_file(path: Path, kind: str) -> str | None:
+    """Why ``path`` cannot be read as a ``kind`` ("waivers file"): none there, a folder, or
+    something other than a regular file (``/dev/null``, a pipe); None for a file."""
+    if path.is_file():
+        return None
+    if not path.exists():
+        return f"no such {kind}"
+    return f"is {'a folder' if path.is_dir() else 'not a regular file'}; expected a {kind}"
 
 
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:

@@ -35,6 +35,7 @@ from policycheck.errors import (
     UsageError,
     did_you_mean,
     display_path,
+    not_a_file,
     quote,
 )
 from policycheck.limits import read_within_limit
@@ -92,8 +93,9 @@ def today(environ: Mapping[str, str] | None = None) -> datetime.date:
 def load_waivers(path: Path, shown: str | None = None) -> tuple[Waiver, ...]:
     """Every waiver of a file; PolicycheckError with every problem of the file."""
     shown = shown or display_path(path)
-    if not path.is_file():
-        raise UsageError(f"{shown}: no such waivers file")
+    wrong = not_a_file(path, "waivers file")
+    if wrong:
+        raise UsageError(f"{shown}: {wrong}")
     try:
         # read as a YAML plan file is: a waivers file may come with a pull request too
         text = read_within_limit(path, shown, "waivers file", ".yaml").decode("utf-8-sig")
