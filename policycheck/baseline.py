@@ -220,7 +220,14 @@ def _entries(text: bytes | str, shown: str) -> tuple[list[str], list[str]]:
         raise PolicycheckError(f"the baseline {shown} is not valid",
                                [_too_deep(text, shown)]) from None
     entries = data.get("fingerprints") if isinstance(data, dict) else None
-    valid = (isinstance(data, dict) and data.get("version") == BASELINE_VERSION
+    version = data.get("version") if isinstance(data, dict) else None
+    if isinstance(version, Decimal) and version > BASELINE_VERSION and \
+            data.get("tool") == "policycheck":
+        raise UsageError(f"{shown}: a policycheck baseline of version {version}, which a newer "
+                         f"policycheck wrote; this one reads version {BASELINE_VERSION}: "
+                         "upgrade policycheck, or write the baseline again with "
+                         "--write-baseline")
+    valid = (isinstance(data, dict) and version == BASELINE_VERSION
              and isinstance(entries, list) and {type(e) for e in entries} <= {dict})
     fingerprints: list[Any] = []
     recorded: list[Any] = []

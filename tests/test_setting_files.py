@@ -30,3 +30,14 @@ def test_a_folder_named_as_the_config(workdir: Path, capsys: pytest.CaptureFixtu
     assert run(capsys, "check", "plans") == (
         2, "", "policycheck: error: POLICYCHECK_CONFIG plans: is a folder; expected a config "
                "file\n")
+
+
+def test_a_baseline_of_a_newer_version_says_so(workdir: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """It was "not a policycheck baseline", though the file says it is one."""
+    write(workdir, {"plans/p.yaml": good(),
+                    "b.json": '{"version": 2, "tool": "policycheck", "fingerprints": []}'})
+    assert run(capsys, "check", "plans", "--baseline", "b.json") == (
+        2, "", "policycheck: error: b.json: a policycheck baseline of version 2, which a newer "
+               "policycheck wrote; this one reads version 1: upgrade policycheck, or write "
+               "the baseline again with --write-baseline\n")
