@@ -158,10 +158,32 @@ def date_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
     for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
         if isinstance(value, str):
-            hints.iat[row] = written_date_hint(value.strip())
+            hints.iat[row] = (written_date_hint(value.strip())
+                              or _serial_day_hint(value.strip()))
         elif isinstance(value, dt.datetime):
             hints.iat[row] = _day_alone(value.date())
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            hints.iat[row] = _serial_day_hint(value)
     return hints
+
+
+#: The day numbers a spreadsheet gives the days from 2000 to 2099 (its day 1 is 1900-01-01,
+#: counted from 1899-12-30 past its day 60): a date cell exported as a number.
+_SERIAL_DAYS = (36526, 73050)
+_SERIAL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _serial_day_hint(value: object) -> str:
+    """"did you mean" the day a spreadsheet numbers ``value`` (46388 is 2027-01-01), for a
+    whole number of its days from 2000 to 2099; empty for anything else."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    if not (_SERIAL_DAYS[0] <= number <= _SERIAL_DAYS[1] and number.is_integer()):
+        return ""
+    day = _SERIAL_EPOCH + dt.timedelta(days=int(number))
+    return f"; did you mean '{day.isoformat()}' (a spreadsheet's number for that day)?"
 
 
 def _day_alone(day: dt.date) -> str:

@@ -499,6 +499,14 @@ PLAN_YAML = ("plan:\n  id: p1\n  role_kind: service\n  base_pay: 30000\n  target
                                    "'01/02/2027', expected a date written YYYY-MM-DD; did you "
                                    "mean '2027-02-01' (day first) or '2027-01-02' (month "
                                    "first)? [invalid-value]"),
+    ("effective_from: 46388", "a.yaml:8:3: error: plan 'p1': effective_from: got 46388, "
+                              "expected a date written YYYY-MM-DD; did you mean '2027-01-01' "
+                              "(a spreadsheet's number for that day)? [invalid-value]"),
+    ("effective_from: '46388'", "a.yaml:8:3: error: plan 'p1': effective_from: got '46388', "
+                                "expected a date written YYYY-MM-DD; did you mean '2027-01-01' "
+                                "(a spreadsheet's number for that day)? [invalid-value]"),
+    ("effective_from: 20270101", "a.yaml:8:3: error: plan 'p1': effective_from: got 20270101, "
+                                 "expected a date written YYYY-MM-DD [invalid-value]"),
     ("effective_to: 12/31/2027", "a.yaml:8:3: error: plan 'p1': effective_to: got "
                                  "'12/31/2027', expected a date written YYYY-MM-DD; did you "
                                  "mean '2027-12-31'? [invalid-value]"),
