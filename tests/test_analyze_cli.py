@@ -208,7 +208,7 @@ def test_parquet_without_pyarrow_names_the_extra(capsys: pytest.CaptureFixture[s
     def missing() -> None:
         raise ImportError("No module named 'pyarrow'")
 
-    monkeypatch.setattr("policycheck.analyze.actuals.parquet_module", missing)
+    monkeypatch.setattr("policycheck.analyze.reading.parquet_module", missing)
     code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(path))
     assert code == 2 and "pip install 'policycheck[parquet]'" in err
 
@@ -254,11 +254,20 @@ def test_workbook_without_the_sheet_exits_2(capsys: pytest.CaptureFixture[str],
     assert code == 2 and "kpi_actuals" in err
 
 
-@pytest.mark.parametrize("body", ["", "HL00001,cc-agent-core-2027,2027-01,aht,300\n"])
-def test_empty_or_tiny_actuals_find_nothing(capsys: pytest.CaptureFixture[str],
-                                            tmp_path: Path, body: str) -> None:
+def test_tiny_actuals_find_nothing(capsys: pytest.CaptureFixture[str],
+                                  tmp_path: Path) -> None:
+    body = "HL00001,cc-agent-core-2027,2027-01,aht,300\n"
     code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, body))
     assert code == 0 and "0 findings" in out
+
+
+def test_actuals_without_rows_exit_2(capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path) -> None:
+    """A header alone is no evidence of anything: an error, not a passing gate (it passed
+    with "0 findings")."""
+    code, out, err = run(capsys, "analyze", str(SAMPLE), "--actuals", bad(tmp_path, ""))
+    assert (code, out) == (2, "")
+    assert "kpi_actuals.csv:1: error: no rows below the header" in err
 
 
 def test_actuals_without_any_plan_say_so_once(tmp_path: Path,

@@ -57,10 +57,23 @@ def divergence(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
     out = out.join(kpis.rename(columns={"pull": "pull_kpis", "customer": "customer_kpis"}),
                    on="plan_idx")
     low, z = p["divergence.min_slope"], p["divergence.min_z"]
+    out["population"] = out["plan_idx"].map(populations(rows)).fillna("people")
     out["flag"] = ((out["pull"] >= low) & (out["pull"] / out["se_pull"] >= z)
                    & (out["customer"] <= -low) & (-out["customer"] / out["se_customer"] >= z)
                    & (out["units"] >= p["divergence.min_units"]))
     return out
+
+
+def populations(rows: pd.DataFrame) -> pd.Series:
+    """Per plan, who its values belong to: "people" (``employee_id``), "teams"
+    (``team_id``) or "people or teams"."""
+    if "unit_kind" not in rows:
+        return pd.Series(dtype=object)
+    codes = pd.Series(rows["unit_kind"].cat.codes.to_numpy())
+    kinds = codes.groupby(rows["plan_idx"].to_numpy()).agg(["min", "max"])
+    return pd.Series(np.where(kinds["min"] == kinds["max"],
+                              np.where(kinds["min"] == 0, "people", "teams"),
+                              "people or teams"), index=kinds.index)
 
 
 def side_trends(rows: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from policycheck.analyze.findings import rounded as r
@@ -46,11 +47,12 @@ def divergence_rows(table: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
             "message": (f"{row.pull_kpis} improved by {row.pull:.3f} SD per period "
                         f"(± {row.se_pull:.3f}) while {row.customer_kpis} worsened by "
                         f"{-row.customer:.3f} SD per period (± {row.se_customer:.3f}), "
-                        f"for the same {int(row.units)} people"),
+                        f"for the same {int(row.units)} {row.population}"),
             "evidence": {"pull_kpis": row.pull_kpis, "customer_kpis": row.customer_kpis,
                          "pull_slope_sd": r(row.pull), "pull_se": r(row.se_pull),
                          "customer_slope_sd": r(row.customer),
-                         "customer_se": r(row.se_customer), "people": int(row.units)}})
+                         "customer_se": r(row.se_customer), "people": int(row.units),
+                         "population": row.population}})
     return _frame(out)
 
 
@@ -101,7 +103,10 @@ def survey_rows(small: pd.DataFrame, top: pd.DataFrame, gap: pd.DataFrame,
                     "scope": "kpi", "entity_id": row.kpi, "component_id": None,
                     "message": (f"{row.kpi}: agent-triggered surveys average "
                                 f"{row.agent_mean:g}, independent ones {row.independent_mean:g}"
-                                f": {row.gap:.2f} SD higher (z = {row.z:.1f})"),
+                                + (f": {row.gap:.2f} SD higher (z = {row.z:.1f})"
+                                   if np.isfinite(row.gap) else
+                                   ": higher, and every score of each source is the same "
+                                   "(no spread to measure the gap in SD)")),
                     "evidence": {"kpi": row.kpi, "agent_mean": r(row.agent_mean),
                                  "independent_mean": r(row.independent_mean),
                                  "gap_sd": r(row.gap), "z": r(row.z, 2),

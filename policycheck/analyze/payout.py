@@ -52,8 +52,16 @@ def payout_vs_customer(rows: pd.DataFrame, z: pd.Series, components: pd.DataFram
     customer = rows["side"].eq("customer").to_numpy()
     score = z[customer].groupby([rows["plan_idx"][customer], rows["unit"][customer]],
                                 observed=True).mean().rename("customer")
-    people = pd.concat([pay, score], axis=1, join="inner").dropna().reset_index()
-    people.columns = ["plan_idx", "unit", "payout", "customer"]
+    if pay.empty or score.empty:  # no one both paid and scored on customer KPIs
+        # (pandas' concat failed on an empty side's categorical level: "Buffer dtype
+        # mismatch", an internal error, with 128 people or more and no customer KPI)
+        people = pd.DataFrame({"plan_idx": pd.Series(dtype=np.int64),
+                               "unit": pd.Series(dtype=object),
+                               "payout": pd.Series(dtype=np.float64),
+                               "customer": pd.Series(dtype=np.float64)})
+    else:
+        people = pd.concat([pay, score], axis=1, join="inner").dropna().reset_index()
+        people.columns = ["plan_idx", "unit", "payout", "customer"]
     rank = people.groupby("plan_idx")["payout"].rank(pct=True, method="first")
     people["top"] = rank > 1 - p["payout.top_share"]
     median = people.groupby("plan_idx")["customer"].transform("median")

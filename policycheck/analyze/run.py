@@ -56,13 +56,15 @@ def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
         raise InputError("no plan was read, so the actuals have no plan to be matched to",
                          model.problems)
     step("reading actuals", None)
-    frame = load_actuals(actuals, model.plans, model.frames["kpis"], model.invalid_plans)
+    read = load_actuals(actuals, model.plans, model.frames["kpis"], model.invalid_plans)
     step("looking for evidence", None)
-    evidence = analyse_actuals(model, frame, resolved, fail_on=fail_on)
+    evidence = analyse_actuals(model, read.frame, resolved, fail_on=fail_on)
     report = evidence.report
     files = (*report.files, display_path(actuals))
-    return Evidence(dataclasses.replace(report, files=files), evidence.tables,
-                    evidence.histograms, evidence.counterfactual, evidence.params)
+    report = dataclasses.replace(report, files=files,
+                                 problems=(*report.problems, *read.warnings))
+    return Evidence(report, evidence.tables, evidence.histograms, evidence.counterfactual,
+                    evidence.params)
 
 
 def analyse_actuals(model: Model, actuals: pd.DataFrame, params: Mapping[str, float],

@@ -35,7 +35,9 @@ def _share_test(hit: pd.Series, keys: list[pd.Series], limit: float, p: Mapping[
     stats = hit.groupby(keys).agg(["mean", "size"])
     stats.columns = ["share", "n"]
     stats["se"] = np.sqrt(stats["share"] * (1 - stats["share"]) / stats["n"])
-    stats["z"] = (stats["share"] - limit) / stats["se"].replace(0, np.nan)
+    # A share of 100 % (or 0 %) has no binomial error: z is infinite, + above the limit
+    # (every row a hit: the strongest case, not one to drop), − below; NaN only at it.
+    stats["z"] = (stats["share"] - limit) / stats["se"]
     stats["flag"] = ((stats["share"] > limit) & (stats["z"] >= p["survey.min_z"])
                      & (stats["n"] >= p["survey.min_obs"]))
     return stats.reset_index()
@@ -77,8 +79,10 @@ def source_gap(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
     pooled = cast(pd.Series, np.sqrt((wide[("var", a)] + wide[("var", i)]) / 2))
     se = cast(pd.Series, np.sqrt(wide[("var", a)] / wide[("size", a)]
                                  + wide[("var", i)] / wide[("size", i)]))
+    # No spread within either source (every score of each the same): a gap is infinitely
+    # many SD and standard errors, as for a share of 100 %; none at all is NaN, dropped.
     out = pd.DataFrame({"agent_mean": wide[("mean", a)], "independent_mean": wide[("mean", i)],
-                        "gap": raw / pooled.replace(0, np.nan), "z": raw / se.replace(0, np.nan),
+                        "gap": raw / pooled, "z": raw / se,
                         "n_agent": wide[("size", a)], "n_independent": wide[("size", i)]})
     out["flag"] = ((out["gap"] >= p["survey.min_gap"]) & (out["z"] >= p["survey.min_z"])
                    & (out[["n_agent", "n_independent"]].min(axis=1) >= p["survey.min_obs"]))
