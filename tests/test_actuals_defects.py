@@ -325,6 +325,23 @@ def test_divergence_of_teams_counts_teams(capsys: pytest.CaptureFixture[str]) ->
         "40 teams")]
 
 
+def test_the_report_says_teams_and_the_actuals_warnings(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """report --actuals said "for the same 40 people" of teams, and never said the actuals'
+    warnings (a title row, an unknown column): only the plans' problems."""
+    lines = ACTUALS.read_text(encoding="utf-8").splitlines()
+    Path("a.csv").write_text("\n".join(["KPI actuals by team",
+                                        "team_id" + lines[0].removeprefix("employee_id")]
+                                       + [line for line in lines
+                                          if "rb-banker-solutions-2027" in line]) + "\n",
+                             encoding="utf-8")
+    code = main(["report", str(SAMPLE), "--actuals", "a.csv", "--format", "markdown"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "a.csv:1: warning: row 1, above the header on row 2, names none "
+                              "of the table's columns: skipped as a title [title-rows]\n")
+    assert "worsened, for the same 40 teams." in out
+
+
 # found while timing ---------------------------------------------------------------------
 
 def test_many_people_and_no_customer_kpi_is_no_internal_error(

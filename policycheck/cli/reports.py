@@ -107,7 +107,10 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
     """The input problems to stderr, then the report to ``target`` (stdout without one)."""
     from policycheck.export import atomic_write, refuse_target  # pandas: not at start-up
 
-    for problem in lead.report.problems:
+    said = set(lead.report.problems)
+    # then the actuals' own (a title row, an unknown column), which --actuals alone reads
+    more = [p for p in lead.evidence.report.problems if p not in said] if lead.evidence else []
+    for problem in (*lead.report.problems, *more):
         click.echo(str(problem), err=True)
     if target:
         refuse_target(Path(target), lead.report.files)

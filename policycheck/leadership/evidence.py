@@ -185,7 +185,7 @@ def lay_message(rule_id: str, evidence: Mapping[str, Any], message: str,
         if rule_id == "evidence.divergence":
             return (f"{names.kpi(e['pull_kpis'])} improved period after period while "
                     f"{names.kpi(e['customer_kpis'])} worsened, for the same "
-                    f"{e['people']:,} people.")
+                    f"{e['people']:,} {e.get('population', 'people')}.")
         if rule_id == "evidence.payout-vs-customer":
             return (f"The {e['top_earners']:,} best-paid people (paid "
                     f"{e['payout_top']:.2f}× target, the rest {e['payout_rest']:.2f}×) score "
