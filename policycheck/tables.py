@@ -279,8 +279,37 @@ def _text_cells(raw: bytes, shown: str, problems: list[Problem],
     except pd.errors.EmptyDataError:
         return [], above
     except pd.errors.ParserError as exc:
+        closed = _closed_rows(exc, content, sep, arrow)
+        if closed is not None:
+            return closed, above
         problems.append(_malformed(exc, shown, above, sep))
         return None
+
+
+def _closed_rows(exc: Exception, content: str, sep: str, arrow: bool) -> list[Column] | None:
+    """The columns of a table whose rows end in more separators than its header (an export
+    that closes each row with one: ``a,b,c,``), read with the header widened by as many
+    cells; where the cells past the header are all empty they hold nothing, and are
+    dropped. None for any other table: one whose rows hold more than the header names is
+    malformed."""
+    found = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", str(exc))
+    extra = int(found[2]) - int(found[1]) if found else 0
+    if not 0 < extra <= _MOST_CLOSING:
+        return None
+    end = content.find("\n")
+    head = content if end < 0 else content[:end]
+    cut = len(head.rstrip("\r"))
+    try:
+        columns = read_columns(content[:cut] + sep * extra + content[cut:], sep, arrow)
+    except pd.errors.ParserError:
+        return None
+    if any(str(text).strip() for _, texts in columns[-extra:] for text in texts):
+        return None
+    return columns[:-extra]
+
+
+#: The separators a row may end in past its header's cells and still be read.
+_MOST_CLOSING = 2
 
 
 #: The field separators of CSV exports: Excel writes ";" where the decimal mark is a comma

@@ -39,3 +39,27 @@ def test_plans_beside_a_components_table_without_plan_ids_are_told_why(
         "co/components.csv, this folder's components table, has no 'plan_id', 'weight' "
         "column; the plan is checked once it can be [no-components]"]
     assert not any("target_variable 0" in line or "applies_to" in line for line in lines)
+
+
+@pytest.mark.parametrize("closing, line, cells", [(",", 0, 0), (",x", 3, 13)])
+def test_rows_closed_by_a_separator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str], closing: str,
+                                    line: int, cells: int) -> None:
+    """An export that ends every row with a separator (``a,b,c,``): the table was refused
+    ("this row has 13 cells but the header has 12") and every plan had no components. The
+    empty cells past the header hold nothing; a value past it is still malformed."""
+    shutil.copytree(ROOT / "sample_data/csv", tmp_path / "co")
+    components = tmp_path / "co/components.csv"
+    rows = components.read_text("utf-8").splitlines()
+    body = [row + closing if closing == "," or index == 1 else row
+            for index, row in enumerate(rows[1:])]
+    components.write_text("\n".join([rows[0], *body]) + "\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "validate", "co")
+    if not line:
+        assert (code, out) == (0, "Read 17 plans from 9 files: 17 valid, 0 invalid.\n")
+    else:
+        assert code == 2 and out.splitlines()[0] == (
+            f"co/components.csv:{line}: error: malformed CSV: this row has {cells} cells but "
+            "the header has 12; expected one cell per column (quote a cell that contains a "
+            "comma) [bad-csv]")
