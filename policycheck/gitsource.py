@@ -1,10 +1,13 @@
 """Plans as they are at a git ref, for ``policycheck diff --git-base REF PATH...``.
 
-The files under PATH at REF (``git ls-tree -r --name-only REF -- PATH``) are written, each
-from ``git show REF:path``, into a temporary folder with the repository's layout, and
-checked from there. git runs without a shell, with literal pathspecs, and a ref that could
-be read as an option is refused. In the findings and problems of that version, files are
-then named as git names them: ``REF:plans/contact-centre.yaml``.
+The files under PATH at REF (``git ls-tree -r REF -- PATH``) are written, with the bytes
+of their blobs, into a temporary folder with the repository's layout, and checked from
+there. One ``git cat-file --batch`` reads all the blobs (a ``git show`` a file took 10 s for
+3,000 files, against 2.5 s for the whole diff of two folders); what it cannot give as a blob
+(a submodule, an object missing from the store) is read by ``git show REF:path`` as before,
+which gives its bytes or the error. git runs without a shell, with literal pathspecs, and a
+ref that could be read as an option is refused. In the findings and problems of that
+version, files are then named as git names them: ``REF:plans/contact-centre.yaml``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import dataclasses
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 from policycheck.errors import Location, Problem, UsageError
@@ -53,22 +56,128 @@ def _relative(path: str, root: Path) -> str:
                          f"{root.as_posix()}") from None
 
 
-def _files_at(commit: str, relative: str, root: Path) -> list[str]:
-    result = _git(["ls-tree", "-r", "--name-only", "-z", commit, "--", relative], root)
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """A file of the tree at REF, as ``git ls-tree -r`` lists it."""
+
+    kind: str  # "blob"; "commit" for a submodule
+    oid: str
+    name: str
+
+
+def _files_at(commit: str, relative: str, root: Path) -> list[_Entry]:
+    result = _git(["ls-tree", "-r", "-z", commit, "--", relative], root)
     if result.returncode != 0:
         raise UsageError(f"--git-base: git ls-tree failed: "
                          f"{result.stderr.decode('utf-8', 'replace').strip()}")
-    return [name for name in result.stdout.decode("utf-8").split("\0") if name]
+    entries = []
+    for record in result.stdout.split(b"\0"):
+        if record:  # <mode> SP <type> SP <object> TAB <file>
+            info, _, name = record.partition(b"\t")
+            _, kind, oid = info.decode("ascii").split(" ")
+            entries.append(_Entry(kind, oid, name.decode("utf-8")))
+    return entries
 
 
-def _write_file(commit: str, name: str, root: Path, target: Path) -> None:
-    result = _git(["show", "--no-textconv", f"{commit}:{name}"], root)
-    if result.returncode != 0:
-        raise UsageError(f"--git-base: git show {name} failed: "
-                         f"{result.stderr.decode('utf-8', 'replace').strip()}")
-    path = target / name
+#: The most of a blob held at once: a larger one is copied to its file in pieces.
+_CHUNK_BYTES = 1024 * 1024
+
+
+class _Blobs:
+    """One ``git cat-file --batch``, asked for one blob at a time. Each answer is read
+    before the next question is written (cat-file flushes after each object), so neither
+    pipe can fill while the other waits. Once an answer cannot be read (cat-file gone, an
+    unexpected header), the process is closed and every later blob is refused."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._process: subprocess.Popen[bytes] | None = None
+        self._broken = False
+
+    def copy(self, oid: str, path: Path) -> bool:
+        """Write the blob OID to PATH; False where cat-file does not give it (missing, not
+        a blob, cat-file not running), and PATH is then to be written otherwise."""
+        process = self._started()
+        if process is None or process.stdin is None or process.stdout is None:
+            return False
+        request = oid.encode("ascii")
+        try:
+            process.stdin.write(request + b"\n")
+            process.stdin.flush()
+            header = process.stdout.readline()  # <oid> SP blob SP <size> LF
+        except OSError:  # a broken pipe: cat-file has gone
+            return self._give_up()
+        if header == request + b" missing\n":
+            return False
+        fields = header.removesuffix(b"\n").split(b" ")
+        if (not header.endswith(b"\n") or len(fields) != 3 or fields[:2] != [request, b"blob"]
+                or not fields[2].isdigit()):
+            return self._give_up()
+        left = int(fields[2])
+        with path.open("wb") as out:
+            while left:
+                chunk = process.stdout.read(min(left, _CHUNK_BYTES))
+                if not chunk:
+                    return self._give_up()
+                out.write(chunk)
+                left -= len(chunk)
+        return process.stdout.read(1) == b"\n" or self._give_up()
+
+    def _started(self) -> subprocess.Popen[bytes] | None:
+        if self._process is None and not self._broken:
+            try:
+                self._process = subprocess.Popen(
+                    ["git", "--literal-pathspecs", "cat-file", "--batch"], cwd=self._root,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            except OSError:
+                self._broken = True
+        return self._process
+
+    def _give_up(self) -> bool:
+        self._broken = True
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """End cat-file: at the end of its input, or at a closed output if it was still
+        writing an answer (an error while copying)."""
+        process, self._process = self._process, None
+        if process is not None:
+            for pipe in (process.stdin, process.stdout):
+                with suppress(OSError):
+                    if pipe is not None:
+                        pipe.close()
+            process.wait()
+
+
+def _write_file(commit: str, entry: _Entry, root: Path, target: Path, blobs: _Blobs) -> None:
+    path = target / entry.name
     path.parent.mkdir(parents=True, exist_ok=True)
+    if entry.kind == "blob" and blobs.copy(entry.oid, path):
+        return
+    result = _git(["show", "--no-textconv", f"{commit}:{entry.name}"], root)
+    if result.returncode != 0:
+        raise UsageError(f"--git-base: git show {entry.name} failed: "
+                         f"{result.stderr.decode('utf-8', 'replace').strip()}")
     path.write_bytes(result.stdout)
+
+
+def _write_paths(commit: str, paths: Sequence[str], cwd: Path, root: Path,
+                 target: Path) -> list[str]:
+    """Write PATHS as they are at COMMIT under TARGET; the paths to check there."""
+    checked = []
+    with closing(_Blobs(root)) as blobs:
+        for path in paths:
+            relative = _relative(str(cwd / path), root)
+            entries = _files_at(commit, relative, root)
+            for entry in entries:
+                _write_file(commit, entry, root, target, blobs)
+            if entries or (cwd / path).is_dir():  # a folder new since REF: checked, empty
+                (target / relative).parent.mkdir(parents=True, exist_ok=True)
+                if not entries:
+                    (target / relative).mkdir(parents=True, exist_ok=True)
+                checked.append((target / relative).as_posix())
+    return checked
 
 
 @contextmanager
@@ -81,17 +190,7 @@ def checkout(ref: str, paths: Sequence[str],
     commit = resolve_ref(ref, root)
     with tempfile.TemporaryDirectory(prefix="policycheck-git-") as folder:
         target = Path(folder)
-        checked = []
-        for path in paths:
-            relative = _relative(str(cwd / path), root)
-            names = _files_at(commit, relative, root)
-            for name in names:
-                _write_file(commit, name, root, target)
-            if names or (cwd / path).is_dir():  # a folder new since REF: checked, empty
-                (target / relative).parent.mkdir(parents=True, exist_ok=True)
-                if not names:
-                    (target / relative).mkdir(parents=True, exist_ok=True)
-                checked.append((target / relative).as_posix())
+        checked = _write_paths(commit, paths, cwd, root, target)
         yield checked, target.as_posix().rstrip("/") + "/"
 
 
