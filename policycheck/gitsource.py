@@ -31,21 +31,45 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
         raise UsageError("--git-base needs git, and git is not installed") from None
 
 
-def repository_root(cwd: Path) -> Path:
-    result = _git(["rev-parse", "--show-toplevel"], cwd)
-    if result.returncode != 0:
-        raise UsageError("--git-base: not in a git repository (run it inside one, or compare "
-                         "two folders: policycheck diff OLD NEW)")
-    return Path(result.stdout.decode("utf-8").strip())
+def repository_root(cwd: Path, paths: Sequence[str] = ()) -> Path:
+    """The root of the repository the current folder is in, else of the one the first path
+    is in (``policycheck diff --git-base main /src/repo/plans`` run from elsewhere)."""
+    for folder in (cwd, *[_folder_of(cwd / path) for path in paths[:1]]):
+        result = _git(["rev-parse", "--show-toplevel"], folder) if folder.is_dir() else None
+        if result is not None and result.returncode == 0:
+            return Path(result.stdout.decode("utf-8").strip())
+    raise UsageError("--git-base: not in a git repository (run it inside one, or compare "
+                     "two folders: policycheck diff OLD NEW)")
+
+
+def _folder_of(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
 
 
 def resolve_ref(ref: str, root: Path) -> str:
-    """The commit a ref names; UsageError for an unknown ref."""
+    """The commit a ref names; UsageError for an unknown ref, with how to get it where a
+    CI checkout would lack it (a shallow clone, a remote branch not fetched)."""
     result = None if not ref or ref.startswith("-") else _git(
         ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
     if result is None or result.returncode != 0:
-        raise UsageError(f"--git-base: unknown git ref '{ref}'")
+        raise UsageError(f"--git-base: unknown git ref '{ref}'{_ref_hint(ref, root)}")
     return result.stdout.decode("utf-8").strip()
+
+
+def _ref_hint(ref: str, root: Path) -> str:
+    """Why a CI checkout may not know ``ref``: its history cut short, or a remote branch
+    it never fetched."""
+    if not ref or ref.startswith("-"):
+        return ""
+    shallow = _git(["rev-parse", "--is-shallow-repository"], root)
+    if shallow.returncode == 0 and shallow.stdout.strip() == b"true":
+        return ("; this clone is shallow, without the history the ref is in: fetch it "
+                "(actions/checkout with fetch-depth: 0, or git fetch --unshallow)")
+    remote, _, branch = ref.partition("/")
+    if branch and _git(["remote"], root).stdout.decode("utf-8", "replace").split().count(
+            remote):
+        return f"; fetch it first: git fetch {remote} {branch}"
+    return ""
 
 
 def _relative(path: str, root: Path) -> str:
@@ -186,7 +210,7 @@ def checkout(ref: str, paths: Sequence[str],
     """Write PATHS as they are at REF into a temporary folder; yield the paths to check
     there and the folder's prefix (for ``relabel``). The folder is removed afterwards."""
     cwd = Path.cwd() if cwd is None else cwd
-    root = repository_root(cwd)
+    root = repository_root(cwd, paths)
     commit = resolve_ref(ref, root)
     with tempfile.TemporaryDirectory(prefix="policycheck-git-") as folder:
         target = Path(folder)

@@ -210,3 +210,38 @@ def test_a_file_git_cannot_give_exits_2_naming_it(repo: Path,
     code, out, err = run(capsys, "diff", "--git-base", "HEAD", "plans/")
     assert (code, out) == (2, "")
     assert err.startswith("policycheck: error: --git-base: git show plans/sub failed: fatal: ")
+
+
+# --- what a CI checkout lacks, said with how to get it -----------------------------------
+
+def test_a_ref_a_shallow_clone_lacks_says_to_fetch_it(
+        repo: Path, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a --depth 1 clone (actions/checkout's default) HEAD~1 is unknown: it said only
+    "unknown git ref"."""
+    commit_bytes(repo, {"plans/d.yaml": good("d-2027").encode()})
+    clone = tmp_path_factory.mktemp("ci") / "clone"
+    git(clone.parent, "clone", "-q", "--depth", "1", repo.as_uri(), "clone")
+    monkeypatch.chdir(clone)
+    assert run(capsys, "diff", "--git-base", "HEAD~1", "plans") == (
+        2, "", "policycheck: error: --git-base: unknown git ref 'HEAD~1'; this clone is "
+               "shallow, without the history the ref is in: fetch it (actions/checkout with "
+               "fetch-depth: 0, or git fetch --unshallow)\n")
+    full = clone.parent / "full"
+    git(clone.parent, "clone", "-q", repo.as_uri(), "full")
+    monkeypatch.chdir(full)
+    assert run(capsys, "diff", "--git-base", "origin/release", "plans") == (
+        2, "", "policycheck: error: --git-base: unknown git ref 'origin/release'; fetch it "
+               "first: git fetch origin release\n")
+
+
+def test_a_path_in_a_repository_from_outside_it(
+        repo: Path, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from outside the repository, it said "not in a git repository" of a path in one."""
+    (repo / "plans/b.yaml").write_text(risky("b-2027"), "utf-8")
+    expected = run(capsys, "diff", "--git-base", "HEAD", "plans")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    code, out, err = run(capsys, "diff", "--git-base", "HEAD", str(repo / "plans"))
+    assert (code, err) == (expected[0], "")
+    assert out.replace(f"{repo.as_posix()}/", "") == expected[1]
