@@ -1,10 +1,12 @@
 """Finding and reading input files: the load stage of the pipeline.
 
-A path may be a file or a folder; folders are walked in sorted order (hidden entries
-skipped) and may mix YAML plan files, KPI catalogs, CSV tables and .xlsx workbooks. Files
-are recognised by content (YAML top-level keys) and by name (tables). A data file that is
-not recognised is reported: as an error when it looks like a typo of ours or was named on
-the command line, as a warning when met while walking a folder.
+A path may be a file or a folder; folders are walked in sorted order (hidden entries and
+office programs' lock files skipped) and may mix YAML plan files, KPI catalogs, CSV tables
+and .xlsx workbooks. Files are recognised by content (YAML top-level keys, policycheck's own
+Excel report) and by name (tables). A data file that is not recognised is reported: as an
+error when it looks like a typo of ours or was named on the command line, as a warning when
+met while walking a folder. Only the files read are the run's files (``Loaded.files``), which
+no output may replace: a report written among the plans is no input of the next run.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from policycheck.errors import Location, Problem, did_you_mean, display_path
 from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv, table_folder
-from policycheck.workbooks import read_workbook
+from policycheck.workbooks import is_report, read_workbook
 from policycheck.yamlfiles import read_yaml_files
 
 TABLE_SUFFIXES = frozenset({".csv"})
@@ -52,7 +54,8 @@ NAME_CUTOFF = 0.8
 
 @dataclass
 class Loaded:
-    """Everything read from the input paths, before typing."""
+    """Everything read from the input paths, before typing: the data files read (``files``;
+    not those passed over, by name or as a report) and the files skipped quietly."""
 
     records: Records = field(default_factory=Records)
     tables: TableFrames = field(default_factory=TableFrames)
@@ -109,7 +112,8 @@ def _files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Path, 
 
 def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
     """Every entry under a folder with its path parts below it (sorting these sorts as
-    paths do), skipping hidden entries and ``__pycache__`` and not descending into linked
+    paths do), skipping hidden entries, ``__pycache__`` and office programs' lock files
+    (``lock_owner``: hidden on Windows, not on a share), and not descending into linked
     folders. os.scandir answers file types from the directory listing: a third of the
     system calls of Path.rglob and its per-entry checks on a folder of 10,000 plans."""
     try:
@@ -118,12 +122,45 @@ def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...
     except PermissionError:
         return  # as Path.rglob: an unreadable folder is passed over
     for entry in entries:
-        if entry.name.startswith(".") or entry.name == "__pycache__":
+        if entry.name.startswith(".") or entry.name == "__pycache__" or lock_owner(entry.name):
             continue
         relative = (*parts, entry.name)
         yield relative, entry
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(folder, relative)
+
+
+def lock_owner(name: str) -> str | None:
+    """The name of the file an office program keeps the lock file ``name`` beside while
+    it is open: Microsoft Office's ``~$company.xlsx`` (whose first characters may stand for
+    two of the file's), LibreOffice's ``.~lock.company.xlsx#``; None for any other name."""
+    if name.startswith("~$"):
+        return name[2:]
+    if name.startswith(".~lock.") and name.endswith("#") and len(name) > 8:
+        return name[7:-1]
+    return None
+
+
+def _lock_problem(path: Path) -> Problem:
+    """The error for a lock file named on the command line."""
+    owner = path.with_name(lock_owner(path.name) or "")
+    program = "Microsoft Office" if path.name.startswith("~$") else "LibreOffice"
+    named = f": {display_path(owner)}" if owner.name and owner.is_file() else ""
+    return Problem(Location(display_path(path)), f"is a lock file ({program} keeps one beside "
+                   f"a file while it is open), not a plan file: expected the file "
+                   f"itself{named}", "unrecognised-file")
+
+
+def _report_problem(shown: str, explicit: bool) -> Problem:
+    """The warning (the error, for one named on the command line) that a workbook is a
+    report policycheck wrote (``workbooks.is_report``): its plans sheet is no table of
+    plans, and read as one it repeated every plan of the folder it was saved in."""
+    said = "is a report policycheck wrote (its sheets findings and plans), not plans"
+    if explicit:
+        return Problem(Location(shown), f"{said}: expected the plans it reports on",
+                       "unrecognised-file")
+    return Problem(Location(shown), f"{said}; skipped", "unrecognised-file",
+                   severity="warning")
 
 
 @dataclass(frozen=True)
@@ -157,7 +194,7 @@ def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
     yaml = tuple((path.read_bytes(), display_path(path), explicit)
                  for path, explicit, size in found
                  if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
-                 and size <= size_limit(".yaml", max_bytes))
+                 and not lock_owner(path.name) and size <= size_limit(".yaml", max_bytes))
     keys = tuple(cache.key(*content) for content in yaml) if cache.enabled() else None
     return Survey(tuple(display_path(p) for p in paths), tuple(found), yaml, keys,
                   tuple(loaded.problems), max_bytes)
@@ -178,6 +215,9 @@ def load(surveyed: Survey) -> Loaded:
     for path, explicit, size in surveyed.found:
         name = display_path(path)
         suffix = path.suffix.lower()
+        if lock_owner(path.name):  # one in a folder is not walked (``_walk``)
+            loaded.records.problems.append(_lock_problem(path))
+            continue
         if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
             if explicit:
                 loaded.records.problems.append(Problem(
@@ -192,14 +232,17 @@ def load(surveyed: Survey) -> Loaded:
         if size > limit:
             loaded.records.problems.append(too_large(name, size, limit))
             continue
-        loaded.files.append(name)
         if suffix in YAML_SUFFIXES:
+            loaded.files.append(name)
             _add_outcome(next(outcomes), name, loaded)
+        elif suffix in WORKBOOK_SUFFIXES and is_report(path):
+            loaded.tables.problems.append(_report_problem(name, explicit))
         elif suffix in WORKBOOK_SUFFIXES:
+            loaded.files.append(name)
             with _collector_paused():  # millions of cells, as lists of rows and columns
                 _load_workbook(path, name, loaded)
-        else:
-            _load_table_file(path, name, explicit, loaded)
+        elif _load_table_file(path, name, explicit, loaded):
+            loaded.files.append(name)
     _tables_not_given(surveyed.found, loaded.tables)
     return loaded
 
@@ -278,7 +321,8 @@ def _has_sheet(tables: TableFrames, name: str, shown: str) -> bool:
                for frame in tables.frames.get(name, []))
 
 
-def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
+def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> bool:
+    """Read a CSV table; False when its name is no table's (it is not read)."""
     spec = entity_for_name(path.stem)
     if spec is None:
         names = [n + ".csv" for n in ENTITIES]
@@ -291,6 +335,7 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
             "skipped; "
             f"expected one of {', '.join(names)}{hint}", "unrecognised-file",
             severity="error" if hint or explicit else "warning"))
-        return
+        return False
     read_csv(path, shown, spec, loaded.tables)
+    return True
 

@@ -4,13 +4,18 @@ Each sheet named after a table (``plans``, ``components``, ...) is read like a C
 that name (``tables``). Cells are read by calamine (a Rust reader, about 13 times faster
 than openpyxl on a large workbook); a sheet with formulas is read by openpyxl instead, so
 that a formula comes as its text, never as whatever value a program last saved with it (a
-workbook written by a script holds none). What a spreadsheet can do that a CSV file cannot
-is said plainly: merged cells (an error: rows would lose their value), hidden sheets (read,
-with a warning), a zip that unpacks to far more than its size (refused).
+workbook written by a script holds none). Both readers make every cell of the rectangle from
+A1 to a sheet's last cell: a sheet whose rectangle is far larger than its cells (one stray
+cell at XFD1048576: 17 billion cells, which calamine aborts the process trying to allocate)
+is read from the cells its XML holds instead (``_read_cells``). What a spreadsheet can do
+that a CSV file cannot is said plainly: merged cells (an error: rows would lose their
+value), hidden sheets (read, with a warning), a zip that unpacks to far more than its size
+(refused).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import itertools
@@ -18,8 +23,9 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -94,8 +100,8 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
             try:
                 if isinstance(sheet, Exception):
                     raise sheet
-                rows = (list(by_openpyxl.rows(name)) if sheet is None
-                        else sheet.to_python(skip_empty_area=False))
+                cells = (_filled(by_openpyxl.cells(name)) if sheet is None
+                         else sheet.to_python(skip_empty_area=False))
                 sheet = None  # calamine's copy of the cells freed before the frame is made
             except MemoryError:
                 raise
@@ -104,7 +110,8 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
                                             f"'{name}': {_reason(exc)}", "bad-workbook"))
                 _sheet_warnings(name, state, scan.merged, shown, out)
                 continue
-            header = _read_rows(rows, name, spec, shown, out)
+            header = (_read_cells(cells, name, spec, shown, out) if isinstance(cells, dict)
+                      else _read_rows(cells, name, spec, shown, out))
             _sheet_warnings(name, state, scan.merged, shown, out, header)
     finally:
         if ahead:  # not taken (a sheet before it failed): the helper done with its book
@@ -114,6 +121,37 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
                 opened.close()
         by_openpyxl.close()
     return unused
+
+
+#: The sheets of policycheck's Excel report (``formats/xlsx_format``; "findings (2)"... past
+#: a sheet's rows) and the first columns of its findings sheet: its plans sheet, read as a
+#: table of plans, repeated every plan of the folder it was saved in.
+REPORT_SHEETS = frozenset({"findings", "plans", "problems"})
+REPORT_FINDINGS = ("rule_id", "severity", "title", "plan_id")
+_SHEET_PART = re.compile(r"\s*\([1-9][0-9]*\)$")
+
+
+def is_report(path: Path) -> bool:
+    """Whether a workbook is a report policycheck wrote: sheets findings and plans (and
+    problems) alone, the findings sheet's first row the report's header. A workbook that
+    cannot be opened is not (``read_workbook`` says why)."""
+    try:
+        names = set(_contents(path)[1])
+    except Exception:  # zipfile raises many types
+        return False
+    if not {"findings", "plans"} <= names or any(
+            _SHEET_PART.sub("", name) not in REPORT_SHEETS for name in names):
+        return False
+    reader = _Openpyxl(path)
+    try:
+        with contextlib.closing(reader.cells("findings")) as cells:
+            header = [str(value).strip() for _, _, value in itertools.takewhile(
+                lambda cell: cell[0] == 1, cells)]
+    except Exception:  # a sheet broken past its name: read_workbook says so
+        return False
+    finally:
+        reader.close()
+    return tuple(header[:len(REPORT_FINDINGS)]) == REPORT_FINDINGS
 
 
 def _calamine_sheets(book: Any) -> list[tuple[str, str]]:
@@ -145,9 +183,9 @@ def _calamine_fits(sizes: dict[str, int]) -> bool:
 #: thread.
 AHEAD_BYTES = 16 << 20
 
-#: A sheet's scan and its cells as calamine parsed them (None for a sheet openpyxl reads:
-#: one with formulas, or every sheet where calamine would not fit; the error met, for a
-#: sheet that cannot be parsed).
+#: A sheet's scan and its cells as calamine parsed them (None for a sheet openpyxl reads: one
+#: with formulas, one whose rectangle is too large (``_Scan.dense``), or every sheet where
+#: calamine would not fit; the error met, for a sheet that cannot be parsed).
 _Prepared: TypeAlias = "tuple[_Scan, Any]"
 
 
@@ -162,7 +200,7 @@ def _opened_again(reader: Any, path: Path) -> Any:
 
 def _prepare(book: Any, path: Path, part: str | None, name: str) -> _Prepared:
     scan = _scan(path, part)
-    if scan.formulas or scan.errors or book is None:  # read by openpyxl
+    if scan.formulas or scan.errors or book is None or not scan.dense():  # read by openpyxl
         return scan, None
     try:
         return scan, book.get_sheet_by_name(name)
@@ -177,15 +215,30 @@ def _reason(exc: Exception) -> str:
 class _Openpyxl:
     """The sheets openpyxl reads: those with formulas (a formula comes as its text,
     ``=B2*2``, which the typing then reports as a value it cannot read) or error values
-    (``#N/A``, reported as such), and every sheet, names and states too, where calamine
-    would not fit. The workbook is opened by openpyxl only if a sheet needs it."""
+    (``#N/A``, reported as such), those whose rectangle is too large, and every sheet, names
+    and states too, where calamine would not fit. The workbook is opened by openpyxl only
+    if a sheet needs it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.book: Any = None
 
-    def rows(self, name: str) -> Iterator[Any]:
-        return self._opened()[name].iter_rows(values_only=True)
+    def cells(self, name: str) -> Generator[tuple[int, int, Any], None, None]:
+        """(row, column, value) of each cell the sheet's XML holds, as ``iter_rows`` reads
+        them; ``iter_rows`` would make every cell of the rectangle from A1 to the last one
+        its dimension names (the rows between too)."""
+        # openpyxl's own parser of a read-only sheet's XML, as ``ReadOnlyWorksheet`` uses it
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        book = self._opened()
+        sheet = book[name]
+        with sheet._get_source() as source:
+            parser = WorkSheetParser(source, sheet._shared_strings, data_only=False,
+                                     epoch=book.epoch, date_formats=book._date_formats,
+                                     timedelta_formats=book._timedelta_formats)
+            for _, row in parser.parse():
+                for cell in row:
+                    yield cell["row"], cell["column"], cell["value"]
 
     def sheets(self) -> list[tuple[str, str]]:
         """The worksheets' names and states, for a workbook read by openpyxl alone."""
@@ -228,6 +281,51 @@ def _read_rows(rows: list[Any], sheet: str, spec: EntitySpec, shown: str,
              else np.zeros(0, dtype=bool))
     add_frame(header, body, blank, shown, sheet, spec, out, header_row=top + 1)
     return top + 1
+
+
+#: The cells of a sheet that hold something, by row and column.
+_Filled: TypeAlias = "dict[int, dict[int, Any]]"
+
+
+def _filled(cells: Iterable[tuple[int, int, Any]]) -> _Filled:
+    """The cells that are not blank among ``cells`` (row, column, value); a cell given
+    twice holds the last value given, as in calamine's rectangle."""
+    filled: _Filled = {}
+    for row, column, value in cells:
+        if not _blank(value):
+            filled.setdefault(row, {})[column] = value
+    return filled
+
+
+def _read_cells(filled: _Filled, sheet: str, spec: EntitySpec, shown: str,
+                out: TableFrames) -> int:
+    """Read a table's sheet from its cells that hold something, as ``_read_rows`` reads the
+    rows of the rectangle from A1 to its last cell, in time and memory in proportion to the
+    cells: a blank cell far away is nothing, and a value far away is one more cell of its
+    row (a row whose only value is past the header's columns is a row of missing values,
+    there as here). Returns the header's row number (0: an empty sheet)."""
+    if not filled:
+        return 0
+    numbers = sorted(filled)
+    top = numbers[0]
+    title = title_rows([list(filled.get(top + i, {}).values()) for i in range(TITLE_ROWS)],
+                       spec)
+    if title:  # a report's title above the header
+        out.problems.append(title_problem(title, top + title, shown, sheet))
+    first = top + title
+    header = [""] * max(filled[first])
+    for column, value in filled[first].items():
+        header[column - 1] = str(_value(value))
+    lines = [number for number in numbers if number > first
+             and any(_value(value) is not None for value in filled[number].values())]
+    count = len(lines)
+    absent = np.full(count, None, dtype=object)  # a column no field is read from
+    body = [_column(np.fromiter((filled[number].get(column) for number in lines),
+                                dtype=object, count=count))[0] if name else absent
+            for column, name in enumerate(header, start=1)]
+    add_frame(header, body, np.zeros(count, dtype=bool), shown, sheet, spec, out,
+              header_row=first, lines=np.array(lines, dtype=np.int64))
+    return first
 
 
 def _column(cells: np.ndarray) -> tuple[np.ndarray | pd.Categorical[Any], np.ndarray]:
@@ -298,16 +396,41 @@ def _unescape(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace"))
 
 
+#: A sheet is read from its cells (``_read_cells``), not as the rectangle from A1 to its last
+#: cell (calamine's, 32 bytes a cell, then as many Python values), where that rectangle
+#: holds more than DENSE_CELLS cells and more than one per XML_BYTES_PER_CELL bytes of the
+#: sheet's XML (a table's cell takes 20 to 60), or might hold more than MAX_DENSE_CELLS.
+DENSE_CELLS = 1 << 20
+XML_BYTES_PER_CELL = 4
+MAX_DENSE_CELLS = 1 << 26
+#: Column Z: the widest a sheet is taken to be where no cell reference has two letters.
+_NARROW = 26
+
+
 @dataclass
 class _Scan:
     """What the cell reader does not say about a sheet: its merged ranges, whether any cell
-    holds a formula (or, for a sheet whose XML was not found, whether one might), and
-    whether any holds an error value (``#N/A`` pasted as a value: calamine gives an empty
-    cell, which would read as missing, where openpyxl gives the error's text)."""
+    holds a formula (or, for a sheet whose XML was not found, whether one might), whether
+    any holds an error value (``#N/A`` pasted as a value: calamine gives an empty cell,
+    which would read as missing, where openpyxl gives the error's text), and how far its
+    cells reach: the last row and the last column past Z of a cell with a value (``_reach``)
+    and the size of its XML."""
 
     merged: list[str] = field(default_factory=list)
     formulas: bool = False
     errors: bool = False
+    rows: int = 0
+    columns: int = 0
+    size: int = 0
+
+    def dense(self) -> bool:
+        """Whether the rectangle from A1 to the last cell may be made whole."""
+        columns = max(self.columns, _NARROW)
+        # A row out of order is found only where it has more digits than the last row
+        # (``_reach``): a shorter one is bounded by them.
+        bound = 10 ** len(str(self.rows)) - 1
+        return (self.rows * columns <= max(DENSE_CELLS, self.size // XML_BYTES_PER_CELL)
+                and bound * columns <= MAX_DENSE_CELLS)
 
 
 def _scan(path: Path, part: str | None) -> _Scan:
@@ -323,6 +446,8 @@ def _scan(path: Path, part: str | None) -> _Scan:
             tail = b""
             while chunk := stream.read(1 << 20):
                 data = tail + chunk
+                scan.size += len(chunk)
+                scan.rows, scan.columns = _reach(data, scan.rows, scan.columns)
                 # a plain search first: far faster than a pattern starting with "<"
                 if b"mergeCell" in data:
                     found += [m.decode() for m in _MERGE.findall(data)]
@@ -337,15 +462,53 @@ def _scan(path: Path, part: str | None) -> _Scan:
     return scan
 
 
+#: A cell's reference and the end of its tag ("/": an empty cell, which calamine passes over).
+_CELL_REF = re.compile(rb'r="([A-Za-z]{1,3})(\d+)"[^>]*?(/?)>')
+
+
+@cache
+def _far_cell(digits: int) -> re.Pattern[bytes]:
+    """A reference to a cell past column Z, or in a row of more than ``digits`` digits:
+    neither is met in a sheet of up to 26 columns written row after row. The pattern starts
+    with plain text, which is searched for some five times faster than a word boundary
+    before it."""
+    return re.compile(rb'r="([A-Za-z](?:[A-Za-z]{1,2}|(?=\d{%d})))(\d+)"[^>]*?(/?)>'
+                      % (digits + 1))
+
+
+def _reach(data: bytes, rows: int, columns: int) -> tuple[int, int]:
+    """The last row and the last column past Z of the cells with a value so far, with those
+    of ``data``: its last such cell (rows are written in order), then any cell out of that
+    order or past Z."""
+    end = len(data)
+    while (at := data.rfind(b'r="', 0, end)) >= 0:
+        found = _CELL_REF.match(data, at)
+        if found and not found.group(3):
+            rows = max(rows, int(found.group(2)))
+            break
+        end = at
+    for letters, row, empty in _far_cell(len(str(rows))).findall(data):
+        if not empty:
+            rows = max(rows, int(row))
+            if len(letters) > 1:
+                columns = max(columns, _column_number(letters.decode()))
+    return rows, columns
+
+
+def _column_number(letters: str) -> int:
+    """1 for A, 27 for AA, 16384 for XFD."""
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - 64
+    return column
+
+
 def _cell_position(ref: str) -> tuple[int, int]:
     """(row, column) of the first cell of a range like ``B4:B5``."""
     found = re.match(r"\$?([A-Za-z]+)\$?(\d+)", ref)
     if found is None:
         return 0, 0
-    column = 0
-    for letter in found.group(1).upper():
-        column = column * 26 + ord(letter) - 64
-    return int(found.group(2)), column
+    return int(found.group(2)), _column_number(found.group(1))
 
 
 def _sheet_warnings(sheet: str, state: str, merged: list[str], shown: str,
