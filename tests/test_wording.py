@@ -23,7 +23,10 @@ def test_rules_with_different_templates_are_joined_in_the_order_asked() -> None:
     named = format_messages([("KPI ", "kpi", ""), (" weighs ", "weight", "%1"),
                              (" on {{its}} own", "", "")],
                             {"kpi": np.array(["AHT;FCR", None], dtype=object),
-                             "weight": np.array([0.125, 1.0])}, 2)
+                             "weight": np.array([0.125, 1.0])}, 2, lists=frozenset({"kpi"}))
+    # a text that is no list keeps its ';' (a name may hold one)
+    assert format_messages([("", "kpi", "")], {"kpi": np.array(["A; B"], dtype=object)},
+                           1).distinct.to_pylist() == ["A; B"]
     fixed = format_messages([("No gate", "", "")], {}, 1)
     rows = [np.array([4, 0, 2]), np.array([1, 5]), np.array([3])]
     assert _joined([share, named, fixed], rows) == [
