@@ -28,12 +28,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from ci_plans import run
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policycheck import workbooks
-from policycheck.cli import main
 from policycheck.validation import load_model
 
 SAMPLE = ROOT / "sample_data" / "csv"
@@ -71,12 +71,8 @@ def _csv_folder(folder: Path) -> Path:
     return folder
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """The command line's exit code, output and errors (the caches off: conftest)."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+#: The command line's exit code, output and errors (the caches off: conftest).
+_run = run
 
 
 @pytest.fixture
