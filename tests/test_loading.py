@@ -788,7 +788,7 @@ def test_workbook_cells_read_as_openpyxl_reads_them(
     book.save(path)
     fast = _frames_of(path)
     with monkeypatch.context() as patched:  # every sheet read as if it held a formula
-        patched.setattr(workbooks, "_scan", lambda p, part: workbooks._Scan(formulas=True))
+        patched.setattr(workbooks, "scan", lambda p, part: workbooks.Scan(formulas=True))
         slow = _frames_of(path)
     assert fast[0] == slow[0]
     for name, frame in slow[1].items():
@@ -883,8 +883,8 @@ def test_workbook_sheet_whose_xml_is_not_found_is_read_by_openpyxl(
     plans.append(["id", "role_kind", "base_pay", "target_variable"])
     plans.append(["p1", "service", 30000, "=C2*0.1"])
     book.save(tmp_path / "book.xlsx")
-    contents = workbooks._contents
-    monkeypatch.setattr(workbooks, "_contents", lambda path: (contents(path)[0], {}))
+    contents = workbooks.contents
+    monkeypatch.setattr(workbooks, "contents", lambda path: (contents(path)[0], {}))
     assert [str(p) for p in load_model(["book.xlsx"]).problems] == [
         "book.xlsx[plans]:2: error: plan 'p1': target_variable: got '=C2*0.1', expected a "
         "number [invalid-value]"]
@@ -904,7 +904,7 @@ def test_workbook_sheet_parts_as_other_writers_spell_them(tmp_path: Path) -> Non
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("xl/workbook.xml", book)
         archive.writestr("xl/_rels/workbook.xml.rels", relations)
-    assert workbooks._contents(tmp_path / "book.xlsx")[1] == {
+    assert workbooks.contents(tmp_path / "book.xlsx")[1] == {
         "plans": "xl/worksheets/sheet1.xml", "R&D": "xl/worksheets/other.xml"}
 
 
@@ -926,7 +926,7 @@ def test_workbook_scan_finds_formulas_and_merged_ranges(tmp_path: Path, cells: s
              '</dataValidations></worksheet>')
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
-    scan = workbooks._scan(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
+    scan = workbooks.scan(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
     assert len(sheet) > 1 << 20  # read in more than one chunk
     assert scan.formulas is formulas
     assert scan.merged == ["A3:A4", "B4:B5"]

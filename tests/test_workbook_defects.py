@@ -186,7 +186,7 @@ def test_the_scan_finds_how_far_a_sheets_cells_reach(
     filler = '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' * 20_000
     with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", _sheet_xml(filler + rows))
-    scan = workbooks._scan(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
+    scan = workbooks.scan(tmp_path / "book.xlsx", "xl/worksheets/sheet1.xml")
     assert scan.size > 1 << 20
     assert ((scan.rows, scan.columns), scan.dense()) == (reach, dense)
 
@@ -222,7 +222,7 @@ def test_a_sheet_read_from_its_cells_gives_what_its_rectangle_gives(
     book.save(path)
     whole = load_model([path])
     with monkeypatch.context() as patched:
-        patched.setattr(workbooks._Scan, "dense", lambda self: False)
+        patched.setattr(workbooks.Scan, "dense", lambda self: False)
         cells = load_model([path])
     assert [str(p) for p in cells.problems] == [str(p) for p in whole.problems]
     for name, frame in whole.frames.items():

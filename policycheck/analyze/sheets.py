@@ -11,7 +11,6 @@ XML, read only when such a cell is empty.
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 import zipfile
 import zlib
@@ -24,6 +23,7 @@ import pandas as pd
 from policycheck.analyze.reading import ACTUALS, EXPECTED_COLUMNS
 from policycheck.errors import InputError, Location, Problem, did_you_mean, quote
 from policycheck.loading import is_evidence_table
+from policycheck.sheetscan import column_number, contents
 from policycheck.tables import TITLE_ROWS, column_key, title_problem, title_rows
 
 SHEET = "kpi_actuals"
@@ -162,43 +162,14 @@ def _marked(data: bytes) -> Iterator[tuple[int, int, str]]:
         else:
             formula = _FORMULA.search(inner)
             text = b"=" + (formula.group(1) if formula else b"")
-        yield (int(ref.group(2)), _column_number(ref.group(1).decode()),
+        yield (int(ref.group(2)), column_number(ref.group(1).decode()),
                html.unescape(text.decode("utf-8", "replace")))
 
 
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
-_ELEMENT = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\b([^>]*)>")
-_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-
-
 def _sheet_part(path: Path, sheet: str) -> str | None:
-    """The zip member holding ``sheet``'s XML, from the workbook's part and its
-    relationships; None where they do not say."""
+    """The zip member holding ``sheet``'s XML (``sheetscan.contents``); None where the
+    workbook does not say."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            book = archive.read("xl/workbook.xml")
-            relations = archive.read("xl/_rels/workbook.xml.rels")
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        return contents(path)[1].get(sheet)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
         return None
-    relation = next((_attribute(attrs, "id") for kind, attrs in _ELEMENT.findall(book)
-                     if kind == b"sheet" and _attribute(attrs, "name") == sheet), None)
-    for kind, attrs in _ELEMENT.findall(relations):
-        if kind == b"Relationship" and relation and _attribute(attrs, "Id") == relation:
-            target = _attribute(attrs, "Target") or ""
-            return (target.lstrip("/") if target.startswith("/")
-                    else posixpath.normpath(posixpath.join("xl", target)))
-    return None
-
-
-def _attribute(attributes: bytes, name: str) -> str | None:
-    """An attribute's unescaped value, its namespace prefix (``r:id``) aside."""
-    for key, value in _ATTRIBUTE.findall(attributes):
-        if key.decode().split(":")[-1] == name:
-            return html.unescape(value.decode("utf-8", "replace"))
-    return None
