@@ -13,6 +13,7 @@ version, files are then named as git names them: ``REF:plans/contact-centre.yaml
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -99,7 +100,9 @@ def _files_at(commit: str, relative: str, root: Path) -> list[_Entry]:
         if record:  # <mode> SP <type> SP <object> TAB <file>
             info, _, name = record.partition(b"\t")
             _, kind, oid = info.decode("ascii").split(" ")
-            entries.append(_Entry(kind, oid, name.decode("utf-8")))
+            # a name that is not UTF-8 kept as its bytes (written, and shown escaped, as
+            # the folder's own files are): it stopped the run with an internal error
+            entries.append(_Entry(kind, oid, os.fsdecode(name)))
     return entries
 
 

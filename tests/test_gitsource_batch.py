@@ -245,3 +245,19 @@ def test_a_path_in_a_repository_from_outside_it(
     code, out, err = run(capsys, "diff", "--git-base", "HEAD", str(repo / "plans"))
     assert (code, err) == (expected[0], "")
     assert out.replace(f"{repo.as_posix()}/", "") == expected[1]
+
+
+def test_a_file_name_that_is_not_utf8(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name in Latin-1 bytes (a file committed from an old Windows share) stopped the run
+    with an internal error (UnicodeDecodeError). It is read as the folder's own files are,
+    and shown escaped."""
+    name = os.fsencode(repo / "plans") + b"/caf\xe9.yaml"
+    with open(name, "wb") as file:
+        file.write(risky("cafe-2027").encode())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "latin-1")
+    os.remove(name)
+    code, out, err = run(capsys, "diff", "--git-base", "HEAD", "plans", "--format", "json")
+    assert (code, err) == (0, "")
+    resolved = [f["location"]["file"] for f in json.loads(out)["resolved"]]
+    assert resolved and set(resolved) == {"HEAD:plans/caf\\xe9.yaml"}
