@@ -372,6 +372,7 @@ def add_frame(header: list[str], body: Sequence[np.ndarray | pd.Categorical[Any]
     cells are all missing: such rows (often trailing) carry no plan. ``lines``: the line
     each row of ``body`` starts on (default: the lines after the header, one a row)."""
     keep, faulty = _columns(header, shown, sheet, spec, out, header_row)
+    _nameless(header, body, Location(shown, sheet, header_row), out)
     first = header_row + 1
     if lines is None:
         lines = np.arange(first, first + len(blank))
@@ -433,6 +434,18 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
                 "unknown-column", severity="error" if hint else "warning"))
             faulty = faulty or bool(hint)
     return keep, faulty
+
+
+def _nameless(header: list[str], body: Sequence[np.ndarray | pd.Categorical[Any]],
+              where: Location, out: TableFrames) -> None:
+    """A warning for each column without a name that holds values, which are not read
+    (they were passed over in silence); an empty one, an export's edge, says nothing."""
+    for index, name in enumerate(header):
+        if (name is None or not str(name).strip()) and not pd.isna(body[index]).all():
+            out.problems.append(Problem(
+                Location(where.file, where.sheet, where.line, index + 1),
+                f"column {index + 1} has no name in the header but holds values; ignored: "
+                "expected the name of a field", "unknown-column", severity="warning"))
 
 
 #: A unit or note in brackets after a column's name: "Weight (%)", "Base pay [EUR]".

@@ -308,15 +308,20 @@ def _read_cells(filled: _Filled, sheet: str, spec: EntitySpec, shown: str,
     if title:  # a report's title above the header
         out.problems.append(title_problem(title, top + title, shown, sheet))
     first = top + title
-    header = [""] * max(filled[first])
-    for column, value in filled[first].items():
-        header[column - 1] = str(_value(value))
     lines = [number for number in numbers if number > first
              and any(_value(value) is not None for value in filled[number].values())]
+    # as wide as the rectangle's: a value past the header's last name is in a column
+    # without a name, said as one (``tables._nameless``)
+    valued = {column for number in lines for column, value in filled[number].items()
+              if _value(value) is not None}
+    header = [""] * max(max(filled[first]), max(valued, default=0))
+    for column, value in filled[first].items():
+        header[column - 1] = str(_value(value))
     count = len(lines)
     absent = np.full(count, None, dtype=object)  # a column no field is read from
     body = [_column(np.fromiter((filled[number].get(column) for number in lines),
-                                dtype=object, count=count))[0] if name else absent
+                                dtype=object, count=count))[0]
+            if name or column in valued else absent
             for column, name in enumerate(header, start=1)]
     add_frame(header, body, np.zeros(count, dtype=bool), shown, sheet, spec, out,
               header_row=first, lines=np.array(lines, dtype=np.int64))

@@ -63,3 +63,24 @@ def test_rows_closed_by_a_separator(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             f"co/components.csv:{line}: error: malformed CSV: this row has {cells} cells but "
             "the header has 12; expected one cell per column (quote a cell that contains a "
             "comma) [bad-csv]")
+
+
+def test_values_under_a_column_without_a_name_are_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """They were ignored in silence; an empty column without a name (an export's edge)
+    says nothing."""
+    shutil.copytree(ROOT / "sample_data/csv", tmp_path / "co")
+    components = tmp_path / "co/components.csv"
+    rows = components.read_text("utf-8").splitlines()
+    components.write_text("\n".join([rows[0] + ",", rows[1] + ",oops",
+                                     *(row + "," for row in rows[2:])]) + "\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "validate", "co")[:2] == (0, (
+        "co/components.csv:1:13: warning: column 13 has no name in the header but holds "
+        "values; ignored: expected the name of a field [unknown-column]\n"
+        "Read 17 plans from 9 files: 17 valid, 0 invalid. 0 errors, 1 warning.\n"))
+    components.write_text("\n".join([rows[0] + ",", *(row + "," for row in rows[1:])]) + "\n",
+                          "utf-8")
+    assert run(capsys, "validate", "co")[:2] == (
+        0, "Read 17 plans from 9 files: 17 valid, 0 invalid.\n")
