@@ -340,6 +340,8 @@ def _finding_groups(diff: Diff) -> tuple[tuple[str, pd.DataFrame, str, str | Non
 
 
 def render_text(diff: Diff) -> str:
+    from policycheck.formats.text_format import errors_line
+
     lines = [str(p) for p in diff.new.problems]
     lines += [f"note: {note}" for note in _old_notes(diff)]
     for title, texts in ((MIX_TITLE, mix_texts(diff.mix)), (PAY_TITLE, pay_texts(diff.pay))):
@@ -360,8 +362,7 @@ def render_text(diff: Diff) -> str:
     if errors:  # after the count of plans, as check says it: a file that could not be
         # read has no plan to count
         lines.insert(len(lines) - (diff.fail_on != "none"),
-                     f"{errors} error{'s' * (errors != 1)} in the new version above: the run "
-                     f"fails until {'they are' if errors != 1 else 'it is'} fixed.")
+                     errors_line(errors, " in the new version"))
     return "\n".join(lines) + "\n"
 
 

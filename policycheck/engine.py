@@ -134,8 +134,10 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
         raised = _at_rows(condition, ctx, fired)
         severity = np.where(raised & (severity > SEVERITY_RANK[level]),
                             SEVERITY_RANK[level], severity).astype(np.int8)
+    listed = frozenset(k for k, expression in compiled.evidence.items()
+                       if expression.type is Type.LIST)
     shown = [k for k in values if k in rule.evidence]
-    lists = [compiled.evidence[k].type is Type.LIST for k in shown]
+    lists = [k in listed for k in shown]
     evidence = block(shown, [evidence_codes(values[k], is_list)
                              for k, is_list in zip(shown, lists, strict=True)], lists)
     plan_rows = ctx.plan_idx[rows]
@@ -144,9 +146,7 @@ def fire(compiled: CompiledRule, frames: Frames) -> Fired | None:
     stake = frames.column("plan", "target_variable")[plan_rows] * weight * \
         frames.headcount[plan_rows]
     return Fired(rule, rows, plan_rows, severity,
-                 format_messages(compiled.placeholders, values, len(rows),
-                                 frozenset(name for name, expression in compiled.evidence.items()
-                                           if expression.type is Type.LIST)), evidence,
+                 format_messages(compiled.placeholders, values, len(rows), listed), evidence,
                  np.round(stake, 2))
 
 

@@ -292,8 +292,8 @@ def _closed_rows(exc: Exception, content: str, sep: str, arrow: bool) -> list[Co
     cells; where the cells past the header are all empty they hold nothing, and are
     dropped. None for any other table: one whose rows hold more than the header names is
     malformed."""
-    found = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", str(exc))
-    extra = int(found[2]) - int(found[1]) if found else 0
+    found = _FIELD_COUNTS.search(str(exc))
+    extra = int(found[3]) - int(found[1]) if found else 0
     if not 0 < extra <= _MOST_CLOSING:
         return None
     end = content.find("\n")
@@ -308,6 +308,9 @@ def _closed_rows(exc: Exception, content: str, sep: str, arrow: bool) -> list[Co
     return columns[:-extra]
 
 
+#: What pandas says of a row with more cells than the header: the header's count, the
+#: row's line (from 0, below the blank lines cut) and the row's count.
+_FIELD_COUNTS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 #: The separators a row may end in past its header's cells and still be read.
 _MOST_CLOSING = 2
 
@@ -353,7 +356,7 @@ def _malformed(exc: Exception, shown: str, above: int, sep: str = ",") -> Proble
         return Problem(Location(shown, "", int(unclosed.group(1)) + 1 + above),
                        "malformed CSV: a quoted cell starting on this row is never closed; "
                        "expected a closing '\"'", "bad-csv")
-    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    found = _FIELD_COUNTS.search(str(exc))
     if found is None:
         return Problem(Location(shown), f"malformed CSV: {str(exc).strip()}", "bad-csv")
     columns, line, cells = found.groups()

@@ -32,6 +32,13 @@ def finding_line(row: dict[str, object]) -> str:
     return _line(*(row.get(name) for name in _LINE_COLUMNS))
 
 
+def errors_line(errors: int, where: str = "") -> str:
+    """What the summary says of the errors that fail a run ("1 error above: ..."); ``where``
+    they are, if not in the run's own input ("in the new version")."""
+    return (f"{errors} error{'s' * (errors != 1)}{where} above: the run fails until "
+            f"{'they are' if errors != 1 else 'it is'} fixed.")
+
+
 def text_line(row: dict[str, object]) -> str:
     """``finding_line`` as the text output shows it: control characters escaped."""
     return _plain_escaped(finding_line(row))
@@ -50,10 +57,8 @@ def summary(report: Report) -> str:
         lines.append(f"{report.plans_invalid} invalid plan"
                      f"{'s were' if report.plans_invalid != 1 else ' was'} not checked: "
                      "see the errors above.")
-    errors = len(report.errors)
-    if errors:  # a file that could not be read has no plan to count as invalid
-        lines.append(f"{errors} error{'s' * (errors != 1)} above: the run fails until "
-                     f"{'they are' if errors != 1 else 'it is'} fixed.")
+    if report.errors:  # a file that could not be read has no plan to count as invalid
+        lines.append(errors_line(len(report.errors)))
     if report.fail_on != "none":
         lines.append(f"{report.failing_count} finding{'s' * (report.failing_count != 1)} at or "
                      f"above '{report.fail_on}'.")
