@@ -4,6 +4,7 @@ meant, and nothing said so. It is a warning where the value was written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,28 @@ def test_a_misspelt_kpi_in_a_flag_is_said_at_the_flag(
     assert code == 1
     assert '"file": "--param counterweight.remedy-cost.counterweight_kpis"' in out
     assert f"'qa_scor' {HINT}; did you mean 'qa_score'?" in out
+
+
+def test_a_flag_is_no_file_in_an_annotation_or_in_sarif(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub and code scanning look an annotation's file up in the repository: a flag has
+    none, so the warning goes on the run, the flag said first."""
+    write(workdir, {"plans/p.yaml": risky()})
+    flag = ["--param", "counterweight.remedy-cost.counterweight_kpis=qa_scor"]
+    _, out, _ = run(capsys, "check", "plans", "--format", "github", *flag)
+    assert out.splitlines()[0] == (
+        "::warning title=policycheck unknown-kpi-param::--param "
+        "counterweight.remedy-cost.counterweight_kpis: rule 'counterweight.remedy-cost', "
+        f"parameter 'counterweight_kpis': 'qa_scor' {HINT}; did you mean 'qa_score'?")
+    _, out, _ = run(capsys, "check", "plans", "--format", "sarif", *flag)
+    run_ = json.loads(out)["runs"][0]
+    [said] = run_["invocations"][0]["toolExecutionNotifications"]
+    assert said == {"level": "warning", "descriptor": {"id": "unknown-kpi-param"},
+                    "message": {"text": "--param counterweight.remedy-cost.counterweight_kpis: "
+                                "rule 'counterweight.remedy-cost', parameter "
+                                f"'counterweight_kpis': 'qa_scor' {HINT}; did you mean "
+                                "'qa_score'?"}}
+    assert "--param" not in json.dumps(run_.get("artifacts", []))
 
 
 def test_a_kpi_the_plans_define_is_known(

@@ -35,7 +35,7 @@ from policycheck.formats.arrowtext import (
     word,
 )
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
-from policycheck.formats.paths import RepoPaths
+from policycheck.formats.paths import RepoPaths, is_option
 from policycheck.formats.text_format import summary
 from policycheck.report import Report
 from policycheck.streams import Piece
@@ -57,6 +57,8 @@ def escape_property(text: object) -> str:
 
 
 def command(kind: str, location: Location, title: str, message: str) -> str:
+    if is_option(location.file):  # no file to annotate: the run's summary shows it
+        location, message = Location(""), f"{location.file}: {message}"
     properties = {"file": location.file or None, "line": location.line or None,
                   "col": location.column or None, "title": title}
     shown = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items()

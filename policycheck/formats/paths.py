@@ -29,6 +29,12 @@ WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]")
 _OPTION = "--"
 
 
+def is_option(file: str) -> bool:
+    """Whether a location's ``file`` is a command-line option (``--param rule.name``), which
+    no annotation or SARIF location can point at: the formats say it in the message."""
+    return file.startswith(_OPTION)
+
+
 class RepoPaths:
     """The names of the files one rendering names (rendering a report is a run).
 
@@ -76,7 +82,7 @@ class RepoPaths:
                 else dataclasses.replace(problem, location=location))
 
     def _from_root(self, file: str) -> str | None:
-        if not isinstance(file, str) or not file or file.startswith(_OPTION) or (
+        if not isinstance(file, str) or not file or is_option(file) or (
                 os.sep == "/" and WINDOWS_PATH.match(file)):
             return None  # no file, or a Windows path named on another system: as it is
         path = os.path.normpath(os.path.join(self.cwd, file))

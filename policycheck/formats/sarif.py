@@ -59,7 +59,7 @@ from policycheck.formats.jsontext import (
     string_texts,
 )
 from policycheck.formats.markdown import escape
-from policycheck.formats.paths import WINDOWS_PATH, RepoPaths
+from policycheck.formats.paths import WINDOWS_PATH, RepoPaths, is_option
 from policycheck.report import Report
 from policycheck.ruleset import Rule
 from policycheck.streams import Piece
@@ -197,10 +197,16 @@ def result(row: dict[str, Any], rule_index: dict[str, int],
 
 
 def notification(problem: Problem, artifacts: Artifacts | None = None) -> dict[str, Any]:
-    return {"level": "error" if problem.severity == "error" else "warning",
-            "message": {"text": problem.message},
-            "descriptor": {"id": problem.code},
-            "locations": [physical_location(problem.location, artifacts)]}
+    """A notification of the problem at its place; one said of a command-line option
+    (``--param``) has no location (it names no file) and says the option first."""
+    file = problem.location.file
+    out = {"level": "error" if problem.severity == "error" else "warning",
+           "message": {"text": f"{file}: {problem.message}" if is_option(file)
+                       else problem.message},
+           "descriptor": {"id": problem.code}}
+    if not is_option(file):
+        out["locations"] = [physical_location(problem.location, artifacts)]
+    return out
 
 
 #: Findings per piece of the stream (a result is about 1.2 KB of text).
