@@ -145,6 +145,18 @@ def not_a_file(path: Path, kind: str) -> str | None:
     return f"is {'a folder' if path.is_dir() else 'not a regular file'}; expected a {kind}"
 
 
+def own_report(shown: str, parts: str, explicit: bool) -> Problem:
+    """The warning (the error, for a file named on the command line) that a file among the
+    plans is a report policycheck wrote (``parts``: what tells it, "its summary and
+    findings"): read as plans it is none, or it repeats every plan of its folder."""
+    said = f"is a report policycheck wrote ({parts}), not plans"
+    if explicit:
+        return Problem(Location(shown), f"{said}: expected the plans it reports on",
+                       "unrecognised-file")
+    return Problem(Location(shown), f"{said}; skipped", "unrecognised-file",
+                   severity="warning")
+
+
 def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or an empty string. A
     candidate that differs only in case, spaces, dashes or underscores is the closest

@@ -22,7 +22,7 @@ from pathlib import Path
 from policycheck import cache
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records
-from policycheck.errors import Location, Problem, did_you_mean, display_path
+from policycheck.errors import Location, Problem, did_you_mean, display_path, own_report
 from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
 from policycheck.tables import TableFrames, entity_for_name, read_csv, table_folder
@@ -151,18 +151,6 @@ def _lock_problem(path: Path) -> Problem:
                    f"itself{named}", "unrecognised-file")
 
 
-def _report_problem(shown: str, explicit: bool) -> Problem:
-    """The warning (the error, for one named on the command line) that a workbook is a
-    report policycheck wrote (``workbooks.is_report``): its plans sheet is no table of
-    plans, and read as one it repeated every plan of the folder it was saved in."""
-    said = "is a report policycheck wrote (its sheets findings and plans), not plans"
-    if explicit:
-        return Problem(Location(shown), f"{said}: expected the plans it reports on",
-                       "unrecognised-file")
-    return Problem(Location(shown), f"{said}; skipped", "unrecognised-file",
-                   severity="warning")
-
-
 @dataclass(frozen=True)
 class Survey:
     """The input paths looked over before anything is parsed: the files found (with whether
@@ -233,10 +221,13 @@ def load(surveyed: Survey) -> Loaded:
             loaded.records.problems.append(too_large(name, size, limit))
             continue
         if suffix in YAML_SUFFIXES:
-            loaded.files.append(name)
-            _add_outcome(next(outcomes), name, loaded)
+            outcome = next(outcomes)
+            if not outcome.report:
+                loaded.files.append(name)
+            _add_outcome(outcome, name, loaded)
         elif suffix in WORKBOOK_SUFFIXES and is_report(path):
-            loaded.tables.problems.append(_report_problem(name, explicit))
+            loaded.tables.problems.append(own_report(name, "its sheets findings and plans",
+                                                     explicit))
         elif suffix in WORKBOOK_SUFFIXES:
             loaded.files.append(name)
             with _collector_paused():  # millions of cells, as lists of rows and columns

@@ -16,11 +16,14 @@ from typing import Any, cast
 from policycheck import cache, streams
 from policycheck.cache import FileOutcome
 from policycheck.documents import Records, attribute, near_miss, read_document, recognise
-from policycheck.errors import Location, Problem
+from policycheck.errors import Location, Problem, own_report
 from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
 OWN_OTHER_KEYS = frozenset({"waivers"})
+#: The top-level keys of the JSON report (``-o json:FILE``); one saved as ``.yaml`` among the
+#: plans is YAML too.
+REPORT_KEYS = frozenset({"version", "summary", "findings"})
 #: From this much YAML to parse (not found in the cache), the files are parsed in worker
 #: processes: parsing costs about 0.2-0.3 ms per KB, whether a file holds one plan or a
 #: hundred, and a pool of two workers about 0.06 s to start and feed; measured, the two
@@ -46,6 +49,9 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
         return FileOutcome(out.rows, out.problems, False)
     if isinstance(document, LocatedMap) and set(document) & OWN_OTHER_KEYS and not explicit:
         return FileOutcome(out.rows, out.problems, True)
+    if isinstance(document, LocatedMap) and set(document) >= REPORT_KEYS:
+        out.problems.append(own_report(shown, "its version, summary and findings", explicit))
+        return FileOutcome(out.rows, out.problems, False, report=True)
     typo = near_miss(document)
     if typo or explicit:
         out.problems.append(Problem(

@@ -6,6 +6,7 @@ config with a report (exit 0), `--write-baseline waivers.yaml` the waivers, and
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -85,6 +86,28 @@ def test_an_input_is_refused_as_an_output_before_anything_is_written(
         2, "", f"policycheck: error: {target}: is one of the input files; refusing to "
                "overwrite it: expected another output file\n")
     assert _files(inputs) == before  # nothing changed, nothing new (new.json)
+
+
+def test_a_json_report_saved_among_the_plans_as_yaml_is_written_again(
+        inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON is YAML: `-o json:plans/report.yaml` was read by the next run as an unknown
+    file, so it counted as an input and the same command was refused ever after."""
+    argv = ["check", "plans", "-o", "json:plans/report.yaml"]
+    assert run(capsys, *argv)[::2] == (0, "")
+    first = json.loads((inputs / "plans/report.yaml").read_bytes())
+    assert run(capsys, *argv)[::2] == (0, "")
+    again = json.loads((inputs / "plans/report.yaml").read_bytes())
+    assert again["findings"] == first["findings"] and again["summary"] == first["summary"]
+    assert [p["code"] for p in again["problems"]] == ["unrecognised-file"]
+    code, out, _ = run(capsys, "validate", "plans")
+    assert (code, out.splitlines()[0]) == (
+        0, "plans/report.yaml: warning: is a report policycheck wrote (its version, summary "
+           "and findings), not plans; skipped [unrecognised-file]")
+    assert out.splitlines()[-1].startswith("Read 1 plan from 2 files")
+    code, out, _ = run(capsys, "validate", "plans/report.yaml")
+    assert (code, out.splitlines()[0]) == (
+        2, "plans/report.yaml: error: is a report policycheck wrote (its version, summary "
+           "and findings), not plans: expected the plans it reports on [unrecognised-file]")
 
 
 def test_a_file_of_the_built_in_pack_is_refused(inputs: Path,

@@ -200,7 +200,7 @@ def notification(problem: Problem, artifacts: Artifacts | None = None) -> dict[s
     """A notification of the problem at its place; one said of a command-line option
     (``--param``) has no location (it names no file) and says the option first."""
     file = problem.location.file
-    out = {"level": "error" if problem.severity == "error" else "warning",
+    out: dict[str, Any] = {"level": "error" if problem.severity == "error" else "warning",
            "message": {"text": f"{file}: {problem.message}" if is_option(file)
                        else problem.message},
            "descriptor": {"id": problem.code}}
