@@ -77,6 +77,20 @@ def find_config(start: Path) -> Path | None:
         folder = folder.parent
 
 
+class _FileProblems(PolicycheckError):
+    """A config file's problems, with the settings read from it all the same: the rules it
+    names are looked up beside them (``resolve``), so that one run says every problem of
+    the file, not its key errors first and its unknown rule ids after they are fixed."""
+
+    def __init__(self, message: str, problems: list[Problem],
+                 settings: dict[str, Setting], packs_read: bool) -> None:
+        super().__init__(message, problems)
+        self.settings = settings
+        #: Whether the file's ``rules`` (its packs) were read: without them the rules looked
+        #: up would be the wrong packs'.
+        self.packs_read = packs_read
+
+
 def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
     """The settings written in a config file; PolicycheckError with every problem."""
     shown = shown_path(path, cwd)
@@ -96,8 +110,9 @@ def read_config(path: Path, cwd: Path) -> dict[str, Setting]:
         problems.append(Problem(Location(shown, "", 1, 1), "the config file must be a mapping "
                                 f"of settings: {', '.join(KEYS)}", "config-shape"))
     if problems:
-        raise PolicycheckError(f"the config file {shown} is not valid",
-                               sorted(problems, key=Problem.sort_key))
+        packs_read = not isinstance(data, LocatedMap) or "rules" not in data or "rules" in out
+        raise _FileProblems(f"the config file {shown} is not valid",
+                            sorted(problems, key=Problem.sort_key), out, packs_read)
     return out
 
 
@@ -187,9 +202,30 @@ def resolve(flags: Mapping[str, Any], *, config: str | None = None,
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     path, how = _config_path(config, environ, cwd)
-    file_layer = read_config(path, cwd) if path else {}
+    shown = shown_path(path, cwd) if path else None
+    try:
+        file_layer = read_config(path, cwd) if path else {}
+    except _FileProblems as bad:
+        raise _with_references(bad, shown, how, environ, flags, cwd) from None
     layers = [file_layer, read_environment(environ, cwd), read_flags(flags, cwd)]
-    return Settings(merge(layers), shown_path(path, cwd) if path else None, how)
+    return Settings(merge(layers), shown, how)
+
+
+def _with_references(bad: _FileProblems, shown: str | None, how: str,
+                     environ: Mapping[str, str], flags: Mapping[str, Any],
+                     cwd: Path) -> PolicycheckError:
+    """The file's problems and those of the rules it names (``_reference_problems``), in
+    the order of the file; only its own when its packs, or the others' settings, cannot
+    be read (they are said when the file is mended)."""
+    if not bad.packs_read:
+        return bad
+    try:
+        layers = [bad.settings, read_environment(environ, cwd), read_flags(flags, cwd)]
+        settings = Settings(merge(layers), shown, how)
+        found = _reference_problems(settings, *_loaded_rules(settings)[1:])
+    except PolicycheckError:
+        return bad
+    return PolicycheckError(bad.message, sorted([*bad.problems, *found], key=Problem.sort_key))
 
 
 def _config_path(config: str | None, environ: Mapping[str, str],
@@ -209,18 +245,13 @@ def _config_path(config: str | None, environ: Mapping[str, str],
 def configured_rules(settings: Settings) -> list[Rule]:
     """The rules to run: packs loaded, selected and overridden. A rule id or parameter in
     the config file that does not exist is reported where it is written."""
-    from policycheck.ruleset import default_pack, load_rules, override, select
+    from policycheck.ruleset import override, select
 
-    packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
-    rules = load_rules(packs)
-    known = {r.id: r for r in rules}
-    # packs given by a flag or the environment replace the file's: the file may name the
-    # rules of packs this run does not load (``POLICYCHECK_RULES=./ours`` made every
-    # ``ignore: [contest.campaign]`` an error)
-    replaced = settings.values["rules"].source.startswith(("flag", "env"))
+    rules, known, replaced = _loaded_rules(settings)
     problems = _reference_problems(settings, known, replaced)
     if problems:
-        raise PolicycheckError(f"the config file {settings.config_file} is not valid", problems)
+        raise PolicycheckError(f"the config file {settings.config_file} is not valid",
+                               sorted(problems, key=Problem.sort_key))
     picked, dropped = (_of_loaded(settings, key, known, replaced) for key in ("select", "ignore"))
     if settings["select"] and not picked:
         raise PolicycheckError(f"'select' of {settings.config_file} names no rule of the packs "
@@ -233,6 +264,19 @@ def configured_rules(settings: Settings) -> list[Rule]:
     params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] in running}
     severities = {k: v for k, v in settings["severity"].items() if k in running}
     return override(chosen, params, severities, settings.values["params"].where)
+
+
+def _loaded_rules(settings: Settings) -> tuple[list[Rule], dict[str, Rule], bool]:
+    """The rules of the run's packs, by id too, and whether the packs are a flag's or the
+    environment's: those replace the file's, whose rule ids may then name rules of packs
+    this run does not load (``POLICYCHECK_RULES=./ours`` made every ``ignore:
+    [contest.campaign]`` an error)."""
+    from policycheck.ruleset import default_pack, load_rules
+
+    packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
+    rules = load_rules(packs)
+    replaced = settings.values["rules"].source.startswith(("flag", "env"))
+    return rules, {r.id: r for r in rules}, replaced
 
 
 def _of_loaded(settings: Settings, key: str, known: Mapping[str, Rule],

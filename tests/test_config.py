@@ -305,6 +305,32 @@ def test_unknown_rules_and_parameters_in_the_config_file(
     assert run(capsys, "config")[0] == 2  # config refuses what check refuses
 
 
+def test_key_errors_and_unknown_rules_are_said_in_one_run(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The unknown rule ids were said only once the unknown key was mended: one problem
+    more per run. Now every problem of the file is said in one run, in its order."""
+    write(workdir, {"policycheck.yaml": """\
+        fail_onn: high
+        severity:
+          gat.missing: low
+        ignore: [gate.mising]
+        """, "plans/risky.yaml": risky()})
+    assert run(capsys, "check", "plans") == (2, "", "\n".join([
+        "policycheck.yaml:1:1: error: unknown key 'fail_onn'; did you mean 'fail_on'? "
+        "[config-key]",
+        "policycheck.yaml:3:3: error: 'severity': no rule 'gat.missing'; did you mean "
+        "'gate.missing'? [config-rule]",
+        "policycheck.yaml:4:10: error: 'ignore': no rule matches 'gate.mising'; did you mean "
+        "'gate.missing'? [config-rule]",
+        "policycheck: error: the config file policycheck.yaml is not valid\n"]))
+    # packs the file names but that could not be read: their rules are not looked up (the
+    # built-in pack's would be the wrong ones)
+    (workdir / "policycheck.yaml").write_text(
+        "rules: {extends: 5}\nfail_onn: high\nseverity: {org.ours: low}\n", "utf-8")
+    code, _, err = run(capsys, "check", "plans")
+    assert code == 2 and "org.ours" not in err and err.count("error:") == 3
+
+
 @pytest.mark.parametrize("text, message", [
     ("- fail_on\n", "policycheck.yaml:1:1: error: the config file must be a mapping of "
                     "settings: rules, select, ignore, severity, params, fail_on, format, "
