@@ -88,6 +88,7 @@ class _Entry:
     kind: str  # "blob"; "commit" for a submodule
     oid: str
     name: str
+    mode: str = "100644"
 
 
 def _files_at(commit: str, relative: str, root: Path) -> list[_Entry]:
@@ -99,10 +100,10 @@ def _files_at(commit: str, relative: str, root: Path) -> list[_Entry]:
     for record in result.stdout.split(b"\0"):
         if record:  # <mode> SP <type> SP <object> TAB <file>
             info, _, name = record.partition(b"\t")
-            _, kind, oid = info.decode("ascii").split(" ")
+            mode, kind, oid = info.decode("ascii").split(" ")
             # a name that is not UTF-8 kept as its bytes (written, and shown escaped, as
             # the folder's own files are): it stopped the run with an internal error
-            entries.append(_Entry(kind, oid, os.fsdecode(name)))
+            entries.append(_Entry(kind, oid, os.fsdecode(name), mode))
     return entries
 
 
@@ -177,16 +178,31 @@ class _Blobs:
             process.wait()
 
 
+#: The mode git gives a symbolic link: its blob is the path it links to.
+_LINK_MODE = "120000"
+
+
 def _write_file(commit: str, entry: _Entry, root: Path, target: Path, blobs: _Blobs) -> None:
     path = target / entry.name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if entry.kind == "blob" and blobs.copy(entry.oid, path):
+    if entry.mode != _LINK_MODE and entry.kind == "blob" and blobs.copy(entry.oid, path):
         return
     result = _git(["show", "--no-textconv", f"{commit}:{entry.name}"], root)
     if result.returncode != 0:
         raise UsageError(f"--git-base: git show {entry.name} failed: "
                          f"{result.stderr.decode('utf-8', 'replace').strip()}")
-    path.write_bytes(result.stdout)
+    if entry.mode != _LINK_MODE:
+        path.write_bytes(result.stdout)
+        return
+    # A link is made again, not written as a file holding its target's path (which was
+    # then read as a plan file): one to a file of the folder reads that file, as in the
+    # work tree, and one leading out of it is refused as there.
+    try:
+        os.symlink(os.fsdecode(result.stdout), path)
+    except OSError as exc:  # Windows without the right to make links
+        raise UsageError(f"--git-base: {entry.name} is a symbolic link at the ref, which "
+                         f"cannot be made here ({exc.strerror}): expected a system that "
+                         "makes symbolic links") from None
 
 
 def _write_paths(commit: str, paths: Sequence[str], cwd: Path, root: Path,

@@ -261,3 +261,27 @@ def test_a_file_name_that_is_not_utf8(repo: Path, capsys: pytest.CaptureFixture[
     assert (code, err) == (0, "")
     resolved = [f["location"]["file"] for f in json.loads(out)["resolved"]]
     assert resolved and set(resolved) == {"HEAD:plans/caf\\xe9.yaml"}
+
+
+def test_a_symbolic_link_is_read_as_in_the_work_tree(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A link was written as a file holding the path it links to, read as a plan file: the
+    old version lost the linked plan ("not a plan file"), so an unchanged folder showed a
+    change. It is made again: a link to a file of the folder reads that file, and one
+    leading out of the folder is refused, as in the work tree."""
+    write(repo, {"plans/.versions/d-v3.yaml": risky("d-2027"), "secret.yaml": "token: x\n"})
+    os.symlink(".versions/d-v3.yaml", repo / "plans/d.yaml")
+    os.symlink("../secret.yaml", repo / "plans/out.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "links")
+    code, out, err = run(capsys, "diff", "--git-base", "HEAD", "plans", "--format", "json")
+    assert (code, err) == (2, "plans/out.yaml: error: links to a file outside the folder "
+                              "plans; refused: name it on the command line to read it "
+                              "[link-outside-folder]\n")
+    summary = json.loads(out)["summary"]
+    assert {key: summary[key] for key in ("plans_old", "plans_new", "plans_added",
+                                          "plans_removed", "introduced", "resolved",
+                                          "old_errors")} == {
+        "plans_old": 4, "plans_new": 4, "plans_added": 0, "plans_removed": 0,
+        "introduced": 0, "resolved": 0, "old_errors": 1}
+    assert [p["code"] for p in json.loads(out)["problems"]] == ["link-outside-folder"]
