@@ -21,8 +21,9 @@ import pandera  # noqa: F401
 import yaml  # noqa: F401
 
 with atheris.instrument_imports(include=["policycheck"]):
+    from policycheck.csvtables import read_csv
     from policycheck.model import ENTITIES
-    from policycheck.tables import TableFrames, read_csv
+    from policycheck.tables import TableFrames
 
 WORK = tempfile.mkdtemp(prefix="fuzz-csv-", dir="/dev/shm" if os.path.isdir("/dev/shm")
                         else None)

@@ -21,11 +21,12 @@ from pathlib import Path
 
 from policycheck import cache
 from policycheck.cache import FileOutcome
+from policycheck.csvtables import read_csv
 from policycheck.documents import Records
 from policycheck.errors import Location, Problem, did_you_mean, display_path, own_report
 from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
-from policycheck.tables import TableFrames, entity_for_name, read_csv, table_folder
+from policycheck.tables import TableFrames, entity_for_name, table_folder
 from policycheck.workbooks import is_report, read_workbook
 from policycheck.yamlfiles import read_yaml_files
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from policycheck import csvcells, limits
 from policycheck.csvcells import arrow_columns, pandas_columns, read_columns
+from policycheck.csvtables import _arrow_cells, _plain_utf8, _text_cells
 from policycheck.errors import Problem
-from policycheck.tables import _arrow_cells, _plain_utf8, _text_cells
 
 
 def cells(columns: list[csvcells.Column]) -> list[list[str]]:
@@ -179,7 +179,7 @@ def test_bytes_arrow_refused_are_not_given_to_it_again(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A file Arrow refuses as bytes (a row wider than the header) is read by pandas'
     parser once decoded, with pandas' message, and Arrow parses it once, not twice."""
-    from policycheck import tables
+    from policycheck import csvtables, tables
     from policycheck.model import PLAN
 
     calls = []
@@ -189,7 +189,7 @@ def test_bytes_arrow_refused_are_not_given_to_it_again(tmp_path: Path,
     path = tmp_path / "plans.csv"
     path.write_bytes(b"id,name\np1,a,extra\n")
     out = tables.TableFrames()
-    tables.read_csv(path, "plans.csv", PLAN, out)
+    csvtables.read_csv(path, "plans.csv", PLAN, out)
     assert calls == [","]
     assert [p.message for p in out.problems] == [
         "malformed CSV: this row has 3 cells but the header has 2; expected one cell per "

@@ -1,6 +1,6 @@
 """The load stage: safe YAML with locations, plan documents, CSV tables, workbooks, folders.
 
-Covers policycheck/yamlsource.py, documents.py, tables.py and loading.py.
+Covers policycheck/yamlsource.py, documents.py, tables.py, csvtables.py and loading.py.
 """
 
 from __future__ import annotations

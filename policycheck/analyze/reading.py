@@ -21,16 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.csvtables import SEPARATOR_NAMES, separator
 from policycheck.documents import is_extension_key
 from policycheck.errors import InputError, Location, Problem, UsageError, did_you_mean, quote
 from policycheck.model import EntitySpec, FieldSpec
 from policycheck.tables import (
     COLUMN_CUTOFF,
     FREE_TEXT_COLUMNS,
-    SEPARATOR_NAMES,
     TITLE_ROWS,
     column_key,
-    separator,
     title_problem,
     title_rows,
 )
