@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from policycheck.analyze.synthetic import Plant, generate
-from policycheck.export import atomic_write, workbook_tables, write_tables_workbook
+from policycheck.export import workbook_tables, write_tables_workbook
+from policycheck.outputfiles import atomic_write
 from policycheck.validation import load_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,8 +43,9 @@ import yaml
 
 from benchmarks.orgdraws import draw_components, draw_plans
 from benchmarks.orgtables import build_tables
-from policycheck.export import atomic_write, write_tables_workbook
+from policycheck.export import write_tables_workbook
 from policycheck.model import CHILDREN, ENTITIES, NESTED_PLAN_FIELDS, PLAN, EntitySpec
+from policycheck.outputfiles import atomic_write
 
 TABLE_NAMES = ("plans", *(c.name for c in CHILDREN), "employees")
 YAML_PLANS_PER_FILE = 100

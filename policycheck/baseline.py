@@ -44,10 +44,10 @@ from policycheck.errors import (
     display_path,
     not_a_file,
 )
-from policycheck.export import atomic_write
 from policycheck.formats.json_format import CHUNK, list_pieces, records_chunk
 from policycheck.formats.jsontext import dumps, encode_str
 from policycheck.limits import read_within_limit, size_limit
+from policycheck.outputfiles import atomic_write
 from policycheck.streams import Piece
 
 BASELINE_VERSION = 1

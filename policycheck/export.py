@@ -8,13 +8,10 @@ the same frames, which the test suite checks.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
-import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,9 +25,10 @@ import pyarrow.compute as pc
 from policycheck.catalog import LIBRARY_NAME
 from policycheck.cellproblems import Rows
 from policycheck.codes import per_distinct
-from policycheck.errors import Problem, UsageError, display_path, number_text, quote
+from policycheck.errors import Problem, UsageError, number_text, quote
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
-from policycheck.streams import Piece, write_pieces
+from policycheck.outputfiles import COPY_SIZE, atomic_write, refuse_target, replacing, writable
+from policycheck.streams import write_pieces
 from policycheck.tables import sheet_parts
 
 EPOCH = datetime.datetime(2000, 1, 1)
@@ -348,7 +346,6 @@ def fix_workbook_dates(path: Path,
 def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
                     rewrite: Mapping[str, Callable[[bytes], Iterable[bytes]]],
                     staged: bool) -> None:
-    import shutil
     import zipfile
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
@@ -371,7 +368,7 @@ def _write_workbook(path: Path, entries: list[tuple[str, bytes]],
                     entry.file_size = stage.tell()
                     stage.seek(0)
                     with out.open(entry, "w") as stream:
-                        shutil.copyfileobj(stage, stream, _COPY_SIZE)
+                        shutil.copyfileobj(stage, stream, COPY_SIZE)
 
 
 #: The deflate level of worksheets. Deflating took most of the time of a
@@ -396,8 +393,6 @@ class _NeedsZip64(Exception):
 #: The size past which the zip gives an entry ZIP64 fields (``zipfile``: 1.05 times the
 #: size above 2 GiB - 1).
 _ZIP64_SIZE = int(((1 << 31) - 1) / 1.05)
-#: Bytes read at a time from a staged entry into the zip.
-_COPY_SIZE = 1 << 20
 
 
 def _short(pieces: Iterable[bytes]) -> Iterator[bytes]:
@@ -408,136 +403,3 @@ def _short(pieces: Iterable[bytes]) -> Iterator[bytes]:
         if size > _ZIP64_SIZE:
             raise _NeedsZip64
         yield piece
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def refuse_target(target: Path, inputs: Iterable[str | Path] = ()) -> None:
-    """UsageError when ``target`` cannot be an output: a folder, or one of the input files
-    (a report written over the plans it checked would lose them). Whether the system lets
-    us write it is ``writable``'s, asked before the run."""
-    if target.is_dir():
-        raise UsageError(f"{display_path(target)}: is a folder; expected a file to write")
-    _refuse_dash(target)
-    real = target.resolve()
-    for given in inputs:
-        if Path(given).resolve() == real:
-            raise UsageError(f"{display_path(target)}: is one of the input files; refusing to "
-                             "overwrite it: expected another output file")
-
-
-def _refuse_dash(target: Path) -> None:
-    """'-', which other tools read as standard output, is not taken for a file named so."""
-    if str(target) == "-":
-        raise UsageError("-: expected a file to write; standard output is written in the "
-                         "format of --format")
-
-
-def writable(target: Path, folder: bool = False) -> None:
-    """UsageError (``writing``) when the system will not let us write ``target`` (with
-    ``folder``, files into the folder ``target``). Commands call it before their run, so
-    as not to fail after it; it leaves nothing behind, the folders it made included."""
-    _refuse_dash(target)
-    if not folder and is_stream(target):
-        with writing(target):
-            if not os.access(target, os.W_OK):
-                raise PermissionError(13, "Permission denied")
-        return
-    place = target if folder else followed(target).parent
-    made = [p for p in (place, *place.parents) if not p.exists()]
-    with writing(target, folder):
-        place.mkdir(parents=True, exist_ok=True)
-        try:
-            # as atomic_write begins: a file beside the target (a read-only mount refuses
-            # it even to root, whom permissions do not stop)
-            handle, probe = tempfile.mkstemp(dir=place, suffix=".tmp")
-            os.close(handle)
-            os.unlink(probe)
-        finally:
-            for path in made:  # the deepest first
-                with contextlib.suppress(OSError):  # another process put a file in it
-                    path.rmdir()
-
-
-@contextlib.contextmanager
-def writing(target: Path, folder: bool = False) -> Iterator[None]:
-    """An output the system will not let us write (a read-only folder, a full disk, a
-    file where its folder should be) is an error naming it (exit 2), not an internal one.
-    ``folder``: the target is a folder to write files into."""
-    try:
-        yield
-    except OSError as exc:
-        below = [target, *target.parents] if folder else list(target.parents)
-        file = next((path for path in below if path.exists() and not path.is_dir()), None)
-        why = (f"{display_path(file)} is a file, expected a folder" if file is not None
-               else exc.strerror or str(exc))
-        raise UsageError(f"{display_path(target)}: cannot write it: {why}") from None
-
-
-def atomic_write(target: Path, data: bytes | Iterable[Piece]) -> None:
-    """Write to a temporary file beside the target, then rename: never a half file. ``data``
-    may come in pieces (a streamed report): a failure part way leaves no file. A link is
-    followed; a device or a pipe is written into as the data comes (``is_stream``)."""
-    refuse_target(target)
-    if is_stream(target):
-        with writing(target), open(target, "wb") as stream:
-            _write(stream, data)
-        return
-    with replacing(target, ".tmp") as temporary, open(temporary, "wb") as stream:
-        _write(stream, data)
-
-
-def _write(stream: Any, data: bytes | Iterable[Piece]) -> None:
-    if isinstance(data, bytes):
-        stream.write(data)
-    else:
-        write_pieces(stream, data)
-
-
-@contextlib.contextmanager
-def replacing(target: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file that replaces ``target`` (the file a link points to) once the block
-    ends without an error, made beside it so that the rename is atomic; nothing is left
-    behind otherwise. A device or a pipe (``is_stream``) is not replaced: the file's bytes
-    are copied into it."""
-    stream = is_stream(target)
-    target = target if stream else followed(target)
-    with writing(target):
-        if not stream:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=None if stream else target.parent, suffix=suffix)
-        os.close(handle)
-        temporary = Path(name)
-        try:
-            yield temporary
-            if stream:
-                with open(temporary, "rb") as source, open(target, "wb") as sink:
-                    shutil.copyfileobj(source, sink, _COPY_SIZE)
-            else:
-                os.chmod(temporary, _default_mode())  # mkstemp makes 0600
-                os.replace(temporary, target)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
-
-
-def is_stream(target: Path) -> bool:
-    """Whether ``target`` is written into, not replaced: a device (/dev/null), a named pipe
-    or a socket, or a link into /proc (/dev/stdout). Replaced by a file as ``atomic_write``
-    replaces a file, it would be gone (run as root, /dev/null would be a file)."""
-    try:
-        mode = target.stat().st_mode
-    except OSError:
-        return False
-    return (not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)) or \
-        os.path.realpath(target).startswith("/proc/")
-
-
-def followed(target: Path) -> Path:
-    """The file a symbolic link points to (the link stays, the file is replaced), else
-    ``target``."""
-    return Path(os.path.realpath(target)) if target.is_symlink() else target

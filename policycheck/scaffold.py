@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policycheck.cache import DEFAULT_DIR
-from policycheck.export import atomic_write
+from policycheck.outputfiles import atomic_write
 from policycheck.worktree import work_tree_root
 
 CONFIG = """\

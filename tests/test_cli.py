@@ -536,7 +536,7 @@ def test_an_output_that_is_a_named_pipe_is_written_into_not_replaced(
     import os
     import threading
 
-    from policycheck.export import is_stream
+    from policycheck.outputfiles import is_stream
 
     pipe = tmp_path / "findings.fifo"
     os.mkfifo(pipe)

@@ -775,7 +775,7 @@ def test_json_chunks_mix_flat_and_nested_evidence(
 
 
 def test_a_stream_that_fails_part_way_leaves_no_file(tmp_path: Path) -> None:
-    from policycheck.export import atomic_write
+    from policycheck.outputfiles import atomic_write
 
     def pieces() -> Any:
         yield b'{"findings": ['

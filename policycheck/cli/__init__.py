@@ -243,7 +243,7 @@ def _run(args: list[str], debug: bool) -> int:
         if debug:
             traceback.print_exc()
         elif isinstance(exc, OSError) and _output_refused(exc):
-            # (the files policycheck writes say so themselves: ``export.writing``)
+            # (the files policycheck writes say so themselves: ``outputfiles.writing``)
             click.echo(f"policycheck: error: standard output: cannot write it: "
                        f"{exc.strerror}", err=True)
             return EXIT_USER_ERROR

@@ -64,8 +64,8 @@ def write_outputs(report: Any, outputs: tuple[str, ...], redact: bool | None,
     """Write every --output FORMAT:FILE; each file appears whole or not at all. ``progress``
     (the CLI's progress bar) is told which file is being written: a workbook of a hundred
     thousand plans takes a while."""
-    from policycheck.export import atomic_write
     from policycheck.formats import render_bytes
+    from policycheck.outputfiles import atomic_write
 
     specs = [output_spec(spec) for spec in outputs]
     refuse_inputs([target for _, target in specs], getattr(report, "files", ()))
@@ -83,7 +83,7 @@ def ready_outputs(outputs: Sequence[str], *more: str | None,
     the run reads besides its plans, ``run_inputs``), and each written once (two outputs to
     one file left the last): said before the run, not after."""
     from policycheck.errors import UsageError
-    from policycheck.export import is_stream, refuse_target, writable
+    from policycheck.outputfiles import is_stream, refuse_target, writable
 
     inputs = list(inputs)
     first: dict[Path, str] = {}
@@ -127,9 +127,9 @@ def run_inputs(settings: Any, *, packs: bool = True, gates: bool = True,
 
 
 def refuse_inputs(targets: Iterable[str | None], inputs: Iterable[str | Path]) -> None:
-    """UsageError (``export.refuse_target``) when one of ``targets`` is a folder or one of
+    """UsageError (``outputfiles.refuse_target``) when one of ``targets`` is a folder or one of
     ``inputs``: every target is looked at before any is written."""
-    from policycheck.export import refuse_target
+    from policycheck.outputfiles import refuse_target
 
     inputs = list(inputs)
     for target in targets:

@@ -50,7 +50,8 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
     Only valid inputs are converted: fix what `policycheck validate` reports first."""
     from pathlib import Path
 
-    from policycheck.export import writable, write_csv_folder, write_workbook
+    from policycheck.export import write_csv_folder, write_workbook
+    from policycheck.outputfiles import writable
     from policycheck.validation import load_model
 
     if not csv_folder and not workbook:

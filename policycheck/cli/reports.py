@@ -105,7 +105,7 @@ def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
 
 def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) -> None:
     """The input problems to stderr, then the report to ``target`` (stdout without one)."""
-    from policycheck.export import atomic_write, refuse_target  # pandas: not at start-up
+    from policycheck.outputfiles import atomic_write, refuse_target
 
     said = set(lead.report.problems)
     # then the actuals' own (a title row, an unknown column), which --actuals alone reads

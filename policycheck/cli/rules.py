@@ -151,7 +151,7 @@ def rules_docs(packs: tuple[str, ...], config_file: str | None, target: str | No
 
     Every rule of the packs check reads, each as its file writes it."""
     from policycheck.cli.output import refuse_inputs, run_inputs
-    from policycheck.export import atomic_write
+    from policycheck.outputfiles import atomic_write
     from policycheck.ruledoc import reference
     from policycheck.ruleset import coverage_notes
 
