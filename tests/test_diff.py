@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck import check
-from policycheck.diffing import diff_reports, render_markdown
+from policycheck.diffing import diff_reports
+from policycheck.formats.diff import render_markdown
 from policycheck.ruleset import SEVERITIES
 
 __all__ = ["workdir"]
@@ -359,7 +360,8 @@ def test_the_markdown_comment_stays_within_what_github_takes(versions: Path) -> 
 def test_pay_moved_onto_a_survey_the_employee_sends_is_not_said_to_be_customer_pay() -> None:
     """"customer 20 % → 40 %" said a change moved pay to the customer, where it moved pay
     onto an agent-sent survey: such a share is apart, as the report keeps it."""
-    from policycheck.diffing import mix_changes, mix_texts
+    from policycheck.diffing import mix_changes
+    from policycheck.formats.diff import mix_texts
 
     def profile(speed: float, survey: float) -> pd.DataFrame:
         return pd.DataFrame({"plan_id": ["cc-2027"], "share_speed": [speed],

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from ci_plans import good, run, workdir, write
 
-from policycheck.diffing import pay_changes, pay_texts
+from policycheck.diffing import pay_changes
+from policycheck.formats.diff import pay_texts
 
 __all__ = ["workdir"]
 

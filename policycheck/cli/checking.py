@@ -201,7 +201,8 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     the plans added and removed. Exit 1 when an introduced (or raised) finding is at or
     above --fail-on, 2 when the new version has invalid input."""
     from policycheck.config import check_arguments
-    from policycheck.diffing import RENDERERS, diff_reports, redacted
+    from policycheck.diffing import diff_reports, redacted
+    from policycheck.formats.diff import RENDERERS
     from policycheck.gitsource import checkout, relabel
     from policycheck.pipeline import check as run_check
 
