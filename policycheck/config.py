@@ -245,13 +245,17 @@ def _config_path(config: str | None, environ: Mapping[str, str],
 def configured_rules(settings: Settings) -> list[Rule]:
     """The rules to run: packs loaded, selected and overridden. A rule id or parameter in
     the config file that does not exist is reported where it is written."""
-    from policycheck.ruleset import override, select
+    from policycheck.ruleset import check_overrides, override, select
 
     rules, known, replaced = _loaded_rules(settings)
     problems = _reference_problems(settings, known, replaced)
     if problems:
         raise PolicycheckError(f"the config file {settings.config_file} is not valid",
                                sorted(problems, key=Problem.sort_key))
+    # a flag's rule is looked up among every rule loaded, before those left out by select
+    # and ignore are set aside below (a misspelt --severity was set aside in silence)
+    check_overrides(known, _given_by_flag(settings, "params"),
+                    _given_by_flag(settings, "severity"))
     picked, dropped = (_of_loaded(settings, key, known, replaced) for key in ("select", "ignore"))
     if settings["select"] and not picked:
         raise PolicycheckError(f"'select' of {settings.config_file} names no rule of the packs "
@@ -264,6 +268,12 @@ def configured_rules(settings: Settings) -> list[Rule]:
     params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] in running}
     severities = {k: v for k, v in settings["severity"].items() if k in running}
     return override(chosen, params, severities, settings.values["params"].where)
+
+
+def _given_by_flag(settings: Settings, key: str) -> list[str]:
+    """The entries of the mapping setting ``key`` given by a command-line flag."""
+    sources = settings.values[key].sources
+    return [entry for entry in settings[key] if sources.get(entry, "").startswith("flag")]
 
 
 def _loaded_rules(settings: Settings) -> tuple[list[Rule], dict[str, Rule], bool]:

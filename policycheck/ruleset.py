@@ -182,6 +182,25 @@ def select(rules: Sequence[Rule], chosen: Sequence[str] = (),
     return [r for r in kept if not matches(r.id, ignored)]
 
 
+def check_overrides(by_id: Mapping[str, Rule], params: Iterable[str],
+                    severities: Iterable[str]) -> None:
+    """RuleError for the first ``--param RULE.NAME`` that names no rule of ``by_id`` or no
+    parameter of its rule, then for the first ``--severity RULE`` that names no rule."""
+    for key in params:
+        rule_id, _, name = key.rpartition(".")
+        rule = by_id.get(rule_id)
+        if rule is None:
+            raise RuleError(f"--param {key}: no rule '{rule_id}'{did_you_mean(rule_id, by_id)}")
+        if name not in rule.parameters:
+            raise RuleError(f"--param {key}: rule '{rule_id}' has no parameter '{name}'"
+                            f"{did_you_mean(name, rule.parameters)}; it has "
+                            f"{', '.join(rule.parameters) or 'none'}")
+    unknown = sorted(set(severities) - set(by_id))
+    if unknown:
+        raise RuleError(f"--severity {unknown[0]}: no rule '{unknown[0]}'"
+                        f"{did_you_mean(unknown[0], by_id)}")
+
+
 def override(rules: Sequence[Rule], params: Mapping[str, str],
              severities: Mapping[str, str],
              where: Mapping[str, Location] | None = None) -> list[Rule]:
@@ -192,17 +211,12 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
     them up as (``parameter_choices``). ``where``: the place each ``RULE.NAME`` was written
     (a config file's line), else it is said as ``--param RULE.NAME``."""
     by_id = {r.id: r for r in rules}
+    check_overrides(by_id, params, severities)
     values: dict[str, dict[str, Any]] = {r.id: {} for r in rules}
     vocabularies: dict[str, dict[str, Vocabulary]] = {}
     for key, raw in params.items():
         rule_id, _, name = key.rpartition(".")
-        rule = by_id.get(rule_id)
-        if rule is None:
-            raise RuleError(f"--param {key}: no rule '{rule_id}'{did_you_mean(rule_id, by_id)}")
-        if name not in rule.parameters:
-            raise RuleError(f"--param {key}: rule '{rule_id}' has no parameter '{name}'"
-                            f"{did_you_mean(name, rule.parameters)}; it has "
-                            f"{', '.join(rule.parameters) or 'none'}")
+        rule = by_id[rule_id]
         if rule.parameters[name].type == "list" and rule_id not in vocabularies:
             vocabularies[rule_id] = parameter_choices(rule)
         values[rule_id][name] = convert_parameter(rule.parameters[name], raw, f"--param {key}",
@@ -219,10 +233,6 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
                     or Location(f"--param {rule.id}.{name}") for name in values[rule.id]}
         out.append(replace(rule, severity=severity, values=merged, escalate=escalate,
                            value_at=value_at))
-    unknown = set(severities) - set(by_id)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise RuleError(f"--severity {name}: no rule '{name}'{did_you_mean(name, by_id)}")
     return out
 
 

@@ -417,3 +417,28 @@ def test_packs_replaced_by_the_environment_leave_the_files_other_rules_aside(
     assert run(capsys, "check", "plans")[::2] == (
         2, "policycheck: error: 'select' of policycheck.yaml names no rule of the packs of "
         "this run (ours): expected a --select of their rules\n")
+
+
+@pytest.mark.parametrize("flag, message", [
+    (["--severity", "cs.handle-tme=critical"],
+     "--severity cs.handle-tme: no rule 'cs.handle-tme'; did you mean 'cs.handle-time'?"),
+    (["--param", "gate.mising.pressures=[speed]"],
+     "--param gate.mising.pressures: no rule 'gate.mising'; did you mean 'gate.missing'?"),
+    (["--param", "gate.missing.x=1"],
+     "--param gate.missing.x: rule 'gate.missing' has no parameter 'x'; it has pressures, "
+     "gate_categories"),
+])
+def test_a_flag_naming_no_rule_stops_the_run(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                             flag: list[str], message: str) -> None:
+    """A misspelt --severity or --param was set aside with the rules select and ignore leave
+    out: the run went on (exit 1) as if the flag had not been given."""
+    write(workdir, {"plans/risky.yaml": risky()})
+    assert run(capsys, "check", "plans", *flag) == (2, "", f"policycheck: error: {message}\n")
+
+
+def test_a_flag_for_a_rule_left_out_is_kept(workdir: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, {"plans/risky.yaml": risky()})
+    code, _, err = run(capsys, "check", "plans", "--ignore", "cs", "--severity",
+                       "cs.handle-time=low", "--param", "cs.handle-time.min_survey_sample=3")
+    assert (code, err) == (1, "")
