@@ -47,7 +47,7 @@ from policycheck import __version__, yamlsource
 from policycheck.documents import Record
 from policycheck.errors import Location, Problem
 from policycheck.limits import fallback_encoding
-from policycheck.signing import signature, signing_key
+from policycheck.signing import key_label, signature, signing_key
 
 #: Bump when the stored shape changes.
 FORMAT_VERSION = "4"
@@ -112,8 +112,10 @@ def key(data: bytes, shown: str, explicit: bool) -> str:
 def pack_path(paths: list[str], kind: str = "yaml") -> Path:
     """The pack of one set of input paths (a run over other paths keeps its own pack):
     ``yaml`` for what its files gave, ``model`` for its model (``policycheck.modelcache``)."""
-    # In sorted order: the same paths named in another order share one pack.
-    name = hashlib.sha256("\0".join([_code_identity(), *sorted(paths)]).encode()).hexdigest()[:32]
+    # In sorted order: the same paths named in another order share one pack. A pack is
+    # named by the key that signs it too (``signing.key_label``).
+    name = hashlib.sha256("\0".join([_code_identity(), key_label(), *sorted(paths)])
+                          .encode()).hexdigest()[:32]
     return cache_dir() / kind / f"{name}.pack"
 
 

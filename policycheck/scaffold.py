@@ -145,6 +145,7 @@ jobs:
         if: always() && github.event_name == 'pull_request'
         env:
           BASE_REF: ${{ github.base_ref }}
+          POLICYCHECK_CACHE_KEY: ${{ secrets.POLICYCHECK_CACHE_KEY }}  # empty: no shared cache
         run: |
           policycheck diff --git-base "origin/$BASE_REF" plans/ --format markdown \\
             --fail-on none >> "$GITHUB_STEP_SUMMARY"

@@ -65,6 +65,15 @@ def signing_key() -> bytes | None:
     return _key_at(base / "policycheck")
 
 
+def key_label() -> str:
+    """A name of the signing key that tells nothing of it (an HMAC of a fixed text), so
+    that packs signed under different keys are kept side by side: a CI step run without the
+    secret (the job's diff) wrote its packs over those of the steps given it, and the cache
+    the job saved was then read by no later run."""
+    key = signing_key()
+    return "" if key is None else hmac.new(key, b"pack name", hashlib.sha256).hexdigest()[:16]
+
+
 def signature(body: bytes) -> bytes:
     """The HMAC-SHA-256 of a pack's body under the signing key."""
     key = signing_key()

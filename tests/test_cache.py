@@ -239,6 +239,23 @@ def test_a_ci_secret_signs_the_packs_so_a_restored_cache_is_read_on_another_mach
     assert cache.read_pack(pack) == {}
 
 
+def test_a_step_without_the_secret_keeps_its_packs_apart(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI step run without the secret (the workflow's diff) signed its packs with the
+    machine's own key over those of the step given it: the cache the job saved was read by
+    no later run. Packs of different keys now sit side by side."""
+    folder = _folder(tmp_path)
+    monkeypatch.setenv("POLICYCHECK_CACHE_KEY", SECRET)
+    fresh = load_paths([folder])
+    with monkeypatch.context() as patch:
+        patch.delenv("POLICYCHECK_CACHE_KEY")
+        load_paths([folder])
+    assert len(_packs(cache_dir)) == 2
+    with monkeypatch.context() as patch:
+        patch.setattr("policycheck.yamlfiles.read_yaml_file", None)  # no parse at all
+        _same(load_paths([folder]), fresh)
+
+
 def test_a_short_ci_secret_stops_the_run_without_showing_it(
         tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
