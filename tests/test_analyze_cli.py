@@ -200,19 +200,6 @@ def test_parquet_and_xlsx_read_like_csv(capsys: pytest.CaptureFixture[str],
     assert found[0] == found[1]
 
 
-def test_parquet_without_pyarrow_names_the_extra(capsys: pytest.CaptureFixture[str],
-                                                 tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "a.parquet"
-    path.write_bytes(b"PAR1")
-    def missing() -> None:
-        raise ImportError("No module named 'pyarrow'")
-
-    monkeypatch.setattr("policycheck.analyze.reading.parquet_module", missing)
-    code, _, err = run(capsys, "analyze", str(SAMPLE), "--actuals", str(path))
-    assert code == 2 and "pip install 'policycheck[parquet]'" in err
-
-
 @pytest.mark.parametrize(("name", "content"), [
     ("a.xlsx", b"not a workbook"), ("a.csv", b"\xff\xfe\x00b\x00"), ("a.txt", b"x")])
 def test_unreadable_actuals_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -311,3 +298,27 @@ def test_periods_as_written_in_actuals(text: str, start: str, end: str) -> None:
     assert (str(period.start_time.date()), str(period.end_time.date())) == (start, end)
     for other in ("2027-02-30", "27-01", "2027-1", "1/4/2027", "2027-W03", "2027 01"):
         assert parse_period(other) is None
+
+
+def test_fail_on_comes_from_the_config_file_and_the_environment(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """analyze took --fail-on high whatever policycheck.yaml or POLICYCHECK_FAIL_ON said,
+    unlike check and diff in the same folder."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["analyze", str(SAMPLE), "--actuals", str(ACTUALS)]
+    (tmp_path / "policycheck.yaml").write_text("fail_on: critical\n", "utf-8")
+    code, out, _ = run(capsys, *argv)
+    assert (code, out.splitlines()[-1]) == (0, "0 findings at or above 'critical'.")
+    monkeypatch.setenv("POLICYCHECK_FAIL_ON", "medium")
+    assert run(capsys, *argv)[0] == 1
+    code, out, _ = run(capsys, *argv, "--fail-on", "none")  # the flag over both
+    assert (code, out.splitlines()[-1]) == (
+        0, "Checked 17 of 17 plans with 6 rules: 2 findings (2 high).")
+
+
+def test_report_takes_no_fail_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """report wrote the same report, with exit 0, whatever --fail-on said: its help said
+    it would exit 1. A report fails on no finding; the option is gone."""
+    code, _, err = run(capsys, "report", str(SAMPLE), "--fail-on", "critical")
+    assert code == 2 and "No such option '--fail-on'" in err

@@ -202,19 +202,9 @@ def _malformed(exc: Exception, shown: str, sep: str) -> Problem:
                    f"{SEPARATOR_NAMES[sep]})", "bad-csv")
 
 
-def parquet_module() -> Any:
-    """``pyarrow.parquet``; imported here, so only Parquet users need pyarrow."""
-    import pyarrow.parquet
-
-    return pyarrow.parquet
-
-
 def _read_parquet(path: Path, shown: str) -> pd.DataFrame:
-    try:
-        pq = parquet_module()
-    except ImportError:
-        raise UsageError(f"{shown}: reading Parquet needs pyarrow; install the extra: "
-                         "pip install 'policycheck[parquet]'") from None
+    import pyarrow.parquet as pq  # imported when needed: not at start-up
+
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a broken file

@@ -115,8 +115,7 @@ def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
-#: The settings of policycheck.yaml that a command takes as flags (``config``).
-RULE_SETTINGS = _options(
+_RULE_OPTIONS = (
     click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
                  help="The config file. Default: policycheck.yaml, found from the current "
                       "folder upward."),
@@ -132,14 +131,20 @@ RULE_SETTINGS = _options(
     click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL",
                  help="Set the severity of every finding of a rule, escalated ones too; "
                       "repeatable."),
-    click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
-                 help="Exit 1 when an open finding is at or above this severity. "
-                      "[default: high]"),
+)
+_FAIL_ON = click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
+                        help="Exit 1 when an open finding is at or above this severity. "
+                             "[default: high]")
+_WAIVER_OPTIONS = (
     click.option("--waivers", type=click.Path(dir_okay=False), metavar="FILE",
                  help="Accepted findings, each with a reason, an owner and an expiry date."),
     click.option("--warn-expiring", type=click.IntRange(min=0), metavar="DAYS",
                  help="Warn about waivers that expire within DAYS days. [default: 14]"),
 )
+#: The settings of policycheck.yaml that a command takes as flags (``config``).
+RULE_SETTINGS = _options(*_RULE_OPTIONS, _FAIL_ON, *_WAIVER_OPTIONS)
+#: Those of a command that no finding fails (``report``): all but --fail-on.
+REPORT_SETTINGS = _options(*_RULE_OPTIONS, *_WAIVER_OPTIONS)
 
 
 GATE_SETTINGS = _options(

@@ -10,10 +10,9 @@ import click
 from policycheck.cli.options import (
     FAIL_LEVELS,
     OUTPUT_HELP,
-    RULE_SETTINGS,
+    REPORT_SETTINGS,
     RUN_FLAGS,
     caching,
-    configured_encoding,
     pairs,
     progress,
     settings_of,
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
               help="html (the full report) or markdown (the summary). Default: from the "
                    "extension of -o, else html.")
-@RULE_SETTINGS
+@REPORT_SETTINGS
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
               help="Findings recorded in FILE are shown as baselined and do not count.")
 @click.option("--title", default="Incentive alignment report", show_default=True,
@@ -125,20 +124,21 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--actuals", required=True, type=click.Path(dir_okay=False), metavar="FILE",
-              help="KPI actuals: .csv, .parquet (needs the parquet extra) or .xlsx.")
+              help="KPI actuals: .csv, .parquet or .xlsx.")
 @click.option("--param", "params", multiple=True, metavar="SIGNAL.NAME=VALUE",
               help="Override a signal parameter (docs/analyze.md); repeatable.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Format of the standard output.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="[FORMAT:]FILE",
               help=OUTPUT_HELP)
-@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="high", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
+              help="Exit 1 when a finding is at or above this severity. Default: fail_on of "
+                   "the config file or POLICYCHECK_FAIL_ON, else high.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers (as for 'check').")
 @RUN_FLAGS
 def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...], fmt: str,
-                    outputs: tuple[str, ...], fail_on: str, redact: bool | None,
+                    outputs: tuple[str, ...], fail_on: str | None, redact: bool | None,
                     no_cache: bool = False, quiet: bool = False) -> int:
     """Look for evidence in KPI actuals that the plans under PATHS push people the wrong
     way: bunching past payout thresholds, speed up while customer outcomes fall, top earners
@@ -148,12 +148,13 @@ def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...
     parameter could not be used."""
     from policycheck.analyze import analyze as run_analyze
 
-    settings = configured_encoding()  # its config file is no output either
+    # fail_on as check takes it; the config file is no output either
+    settings = settings_of(click.get_current_context(), {"fail_on": fail_on})
     ready_outputs(outputs, inputs=[*run_inputs(settings, packs=False, gates=False),
                                    Path(actuals)])
     with caching(no_cache), progress(quiet) as step:
         evidence = run_analyze(list(paths), actuals, params=pairs(params, "--param"),
-                               fail_on=fail_on, progress=step)
+                               fail_on=settings["fail_on"], progress=step)
         write_outputs(evidence.report, outputs, redact, step)
     echo_report(evidence.report, fmt, redact, quiet)
     return int(evidence.report.exit_code)
