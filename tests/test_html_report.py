@@ -112,6 +112,17 @@ def test_markdown_summary_by_extension_redacted_by_default(tmp_path: Path) -> No
     assert "EUR 3,600" in out.read_text(encoding="utf-8")
 
 
+def test_two_outputs_are_refused_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`-o a.html -o b.md` wrote b.md alone (click keeps the last), exit 0, not a word."""
+    html, md = tmp_path / "a.html", tmp_path / "b.md"
+    assert main(["report", str(SAMPLE), "-o", str(html), "-o", str(md)]) == 2
+    assert capsys.readouterr().err == (
+        f"policycheck: error: -o {md}: the report is written to one file, and -o was given "
+        "2 times: expected one -o (run report once for each file)\n")
+    assert not html.exists() and not md.exists()
+
+
 def test_markdown_to_stdout_escapes_markdown_and_html(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, name=f"{HOSTILE} | *bold* [link](x)")

@@ -18,10 +18,7 @@ from policycheck.cli.options import (
     settings_of,
 )
 from policycheck.cli.output import echo_report, ready_outputs, run_inputs, write_outputs
-from policycheck.errors import (
-    EXIT_OK,
-    EXIT_USER_ERROR,
-)
+from policycheck.errors import EXIT_OK, EXIT_USER_ERROR, UsageError
 from policycheck.outputspec import FORMAT_NAMES
 
 if TYPE_CHECKING:
@@ -31,7 +28,8 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", "target", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", "targets", type=click.Path(dir_okay=False), multiple=True,
+              metavar="FILE",
               help="Write to FILE (.html, or .md for the Markdown summary). Default: stdout.")
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
               help="html (the full report) or markdown (the summary). Default: from the "
@@ -55,7 +53,8 @@ if TYPE_CHECKING:
 @click.option("--analyze-param", "analyze_params", multiple=True, metavar="SIGNAL.NAME=VALUE",
               help="Override an outcome-evidence signal parameter; repeatable.")
 @click.pass_context
-def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: str | None,
+def report(ctx: click.Context, paths: tuple[str, ...], targets: tuple[str, ...],
+           fmt: str | None,
            title: str, date: str | None, top: int, step: float, redact: bool | None,
            no_cache: bool = False, quiet: bool = False, actuals: str | None = None,
            analyze_params: tuple[str, ...] = (), **options: Any) -> int:
@@ -73,6 +72,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
     from policycheck.leadership.markdown import render_markdown
     from policycheck.sensitivity import CurveParams
 
+    target = _one_target(targets)
     fmt = fmt or ("markdown" if target and target.lower().endswith((".md", ".markdown"))
                   else "html")
     redact = (fmt == "markdown") if redact is None else redact
@@ -89,6 +89,17 @@ def report(ctx: click.Context, paths: tuple[str, ...], target: str | None, fmt: 
             else render_html(lead, detail_limit=top, **options))
     _write_report(lead, text, target, quiet)
     return EXIT_USER_ERROR if lead.report.errors else EXIT_OK
+
+
+def _one_target(targets: tuple[str, ...]) -> str | None:
+    """The one file -o names. Given twice, click kept the last and the first was never
+    written, without a word; each form of the report is its own run (the markdown summary
+    is redacted by default, the HTML report not)."""
+    if len(targets) > 1:
+        raise UsageError(f"-o {targets[1]}: the report is written to one file, and -o was "
+                         f"given {len(targets)} times: expected one -o (run report once for "
+                         "each file)")
+    return targets[0] if targets else None
 
 
 def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
