@@ -228,8 +228,29 @@ def test_kpis_explain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_kpis_explain_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "kpis", "explain", "ahtt")
     assert (code, out) == (2, "")
-    assert err == ("policycheck: error: unknown KPI 'ahtt' (see 'policycheck kpis list'); "
-                   "did you mean 'aht'?\n")
+    assert err == ("policycheck: error: unknown KPI 'ahtt' in the built-in library (see "
+                   "'policycheck kpis list'); did you mean 'aht'?\n")
+
+
+def test_kpis_of_the_organisations_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+    """The group's help promised the organisation's catalog laid over the library, which no
+    command read: 'kpis explain web_conversion' of the sample's own KPI was "unknown"."""
+    code, out, err = run(capsys, "kpis", "explain", "web_conversion", "sample_data/yaml")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "web_conversion: Web checkout conversion rate"
+    assert out.splitlines()[-1] == "  defined in: sample_data/yaml/kpis.yaml:3"
+    code, out, _ = run(capsys, "kpis", "list", "sample_data/yaml")
+    lines = out.splitlines()
+    assert code == 0 and lines[-1] == "70 KPIs, 3 of them the organisation's."
+    assert [line.split()[0] for line in lines if "(sample_data/" in line] == [
+        "csat", "page_load_time", "web_conversion"]  # csat replaced in its place
+    code, out, _ = run(capsys, "kpis", "list", "sample_data/yaml", "--format", "json")
+    listed = {entry["id"]: entry for entry in json.loads(out)}
+    assert listed["csat"]["source"] == "sample_data/yaml/kpis.yaml:26"
+    assert listed["aht"]["source"] == "built-in library"
+    assert listed["aht"]["sources"] == ["AHT-PRACT", "FCA-CP17", "AXA"]
+    code, _, err = run(capsys, "kpis", "list", "nowhere")
+    assert code == 2 and err.startswith("nowhere: error: no such file or folder")
 
 
 # --- usage ------------------------------------------------------------------------------
