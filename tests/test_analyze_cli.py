@@ -322,3 +322,14 @@ def test_report_takes_no_fail_on(capsys: pytest.CaptureFixture[str]) -> None:
     it would exit 1. A report fails on no finding; the option is gone."""
     code, _, err = run(capsys, "report", str(SAMPLE), "--fail-on", "critical")
     assert code == 2 and "No such option '--fail-on'" in err
+
+
+def test_report_names_its_own_flag_for_a_bad_analyze_parameter(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """report said "--param survey.nosuch" of a value given as --analyze-param."""
+    code, _, err = run(capsys, "report", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--analyze-param", "survey.nosuch=1", "-o", str(tmp_path / "r.html"))
+    assert (code, err) == (2, "policycheck: error: --analyze-param survey.nosuch: unknown "
+                              "analyze parameter; did you mean 'survey.min_obs'?; see "
+                              "docs/analyze.md\n")
+    assert not (tmp_path / "r.html").exists()

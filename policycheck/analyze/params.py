@@ -42,15 +42,16 @@ DEFAULTS: dict[str, float] = {
 }
 
 
-def resolve(given: Mapping[str, object] | None) -> dict[str, float]:
-    """The defaults with ``given`` laid over them; values as floats."""
+def resolve(given: Mapping[str, object] | None, flag: str = "--param") -> dict[str, float]:
+    """The defaults with ``given`` laid over them; values as floats. ``flag``: the option
+    they were given by, named in an error (report's is --analyze-param)."""
     out = dict(DEFAULTS)
     for name, value in (given or {}).items():
         if name not in DEFAULTS:
-            raise UsageError(f"--param {name}: unknown analyze parameter"
+            raise UsageError(f"{flag} {name}: unknown analyze parameter"
                              f"{did_you_mean(name, DEFAULTS)}; see docs/analyze.md")
         try:
             out[name] = float(str(value))
         except ValueError:
-            raise UsageError(f"--param {name}={value!r}: expected a number") from None
+            raise UsageError(f"{flag} {name}={value!r}: expected a number") from None
     return out

@@ -45,11 +45,12 @@ class Evidence:
 
 def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
             params: Mapping[str, object] | None = None, fail_on: str = "high",
-            progress: Progress | None = None) -> Evidence:
+            progress: Progress | None = None, param_flag: str = "--param") -> Evidence:
     """Load the plans under ``paths`` and the actuals file; run every signal.
-    ``progress(stage, None)``: told when a stage starts (the CLI's progress bar)."""
+    ``progress(stage, None)``: told when a stage starts (the CLI's progress bar);
+    ``param_flag``: the option ``params`` came by, named in an error."""
     step = progress or silent
-    resolved = resolve(params)
+    resolved = resolve(params, param_flag)
     step("reading and validating plans", None)
     model = load_model(paths)
     if not model.plans_read:  # else every row of the actuals would be an unknown plan

@@ -109,7 +109,7 @@ def _outcome_evidence(paths: tuple[str, ...], actuals: str | None,
         return None
     from policycheck.analyze import analyze as run_analyze
 
-    return run_analyze(list(paths), actuals,
+    return run_analyze(list(paths), actuals, param_flag="--analyze-param",
                        params=pairs(analyze_params, "--analyze-param"))
 
 
