@@ -262,6 +262,11 @@ def configured_rules(settings: Settings) -> list[Rule]:
                                f"of this run ({', '.join(settings['rules'])}): expected a "
                                "--select of their rules")
     chosen = select(rules, picked, dropped)
+    if rules and not chosen:  # a gate that checks nothing would pass
+        said = [f"{key} {', '.join(settings[key])}" for key in ("select", "ignore")
+                if settings[key]]
+        raise UsageError(f"no rule left to run: {' and '.join(said)} leave none of the "
+                         f"{len(rules)} rules of the packs; expected at least one rule")
     # Overrides of rules left out by select/ignore are kept for when they run again (and
     # those of rules of replaced packs, said above, for when those packs do).
     running = {r.id for r in chosen}

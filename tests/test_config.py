@@ -442,3 +442,13 @@ def test_a_flag_for_a_rule_left_out_is_kept(workdir: Path,
     code, _, err = run(capsys, "check", "plans", "--ignore", "cs", "--severity",
                        "cs.handle-time=low", "--param", "cs.handle-time.min_survey_sample=3")
     assert (code, err) == (1, "")
+
+
+def test_select_and_ignore_that_leave_no_rule_stop_the_run(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--select cs --ignore cs` checked 17 plans with 0 rules and passed (exit 0): a gate
+    that runs nothing must not pass green."""
+    write(workdir, {"plans/risky.yaml": risky(), "policycheck.yaml": "ignore: [cs]\n"})
+    assert run(capsys, "check", "plans", "--select", "cs") == (
+        2, "", "policycheck: error: no rule left to run: select cs and ignore cs leave none "
+               "of the 44 rules of the packs; expected at least one rule\n")
