@@ -7,6 +7,7 @@ the run stops with exit 2.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +70,7 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
             raise RuleError(f"{display_path(pack)}: no rule file in the rule pack: expected "
                             "files of one rule each, named after the rule id (RULE-ID.yaml)")
         for path in paths:
-            shown_as = _printable(display_path(Path(pack.name) / path.relative_to(pack)))
+            shown_as = _shown(path, pack)
             real = path.resolve()
             if not real.is_relative_to(root):
                 problems.append(Problem(Location(shown_as), "links to a file outside the rule "
@@ -81,7 +82,7 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
             elif too_large := _too_large(real, shown_as):
                 problems.append(too_large)
             else:
-                files.append((path, _shown(path, pack)))
+                files.append((path, shown_as))
     if problems:
         raise RuleError(f"{len(problems)} problem{'s' * (len(problems) != 1)} in rule packs",
                         problems)
@@ -107,12 +108,17 @@ def _too_large(path: Path, shown: str, kind: str = "rule file") -> Problem | Non
 
 
 def _shown(path: Path, pack: Path) -> str:
-    """A rule file as users see it: relative to the current folder when under it, else
-    relative to its pack ("rules/cs/cs.handle-time.yaml")."""
+    """A rule file as users see it: relative to the current folder when under it; the
+    built-in pack's from the pack's name ("rules/cs/cs.handle-time.yaml", wherever it is
+    installed); any other as its pack was given ("../packs/ours/org.x.yaml": named from its
+    pack's name alone, it was said to be at ours/..., which is no path from here)."""
     try:
         return _printable(display_path(path.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
+        pass
+    if pack.resolve() == default_pack().resolve():
         return _printable(display_path(Path(pack.name) / path.relative_to(pack)))
+    return _printable(display_path(os.path.normpath(path)))
 
 
 def _printable(shown: str) -> str:

@@ -149,3 +149,18 @@ def test_a_config_file_naming_a_rule_not_in_the_packs_stops_as_check_does(
     code, out, err = run(capsys, "rules", "list", "--rules", "default")
     assert (code, err) == (0, "") and "org.aht-heavy" not in out
     assert run(capsys, "check", "plans", "--rules", "default")[2] == ""
+
+
+def test_a_pack_outside_the_current_folder_is_named_from_it(
+        workdir: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of `--rules ../packs/ours` was said to be at ours/org.bad.yaml, a path that
+    leads nowhere from the folder the run is in; the built-in pack keeps its short name."""
+    rule = (ROOT / "rules/cs/cs.handle-time.yaml").read_text("utf-8")
+    write(workdir, {"packs/ours/org.bad.yaml": rule.replace("id: cs.handle-time", "id: x"),
+                    "work/plans/p.yaml": risky()})
+    monkeypatch.chdir(workdir / "work")
+    code, _, err = run(capsys, "check", "plans", "--rules", "../packs/ours")
+    assert code == 2 and err.startswith("../packs/ours/org.bad.yaml:1:1: error: ")
+    code, out, _ = run(capsys, "rules", "explain", "cs.handle-time")
+    assert "Defined in rules/cs/cs.handle-time.yaml" in out
