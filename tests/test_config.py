@@ -452,3 +452,19 @@ def test_select_and_ignore_that_leave_no_rule_stop_the_run(
     assert run(capsys, "check", "plans", "--select", "cs") == (
         2, "", "policycheck: error: no rule left to run: select cs and ignore cs leave none "
                "of the 44 rules of the packs; expected at least one rule\n")
+
+
+@pytest.mark.parametrize("value, said", [
+    ("abc", "'abc' is not a valid float range"),
+    ("-5", "-5.0 is not in the range 0.001<=x<=1000000000.0"),
+])
+def test_a_bad_size_limit_in_the_environment_stops_the_run(
+        workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        value: str, said: str) -> None:
+    """POLICYCHECK_MAX_FILE_SIZE=abc was passed over (the defaults applied) and =-5 refused
+    every file as too large; the variable is checked as the flag is."""
+    write(workdir, {"plans/risky.yaml": risky()})
+    monkeypatch.setenv("POLICYCHECK_MAX_FILE_SIZE", value)
+    code, out, err = run(capsys, "validate", "plans")
+    assert (code, out) == (2, "")
+    assert err.endswith(f"Error: Invalid value for '--max-file-size': {said}.\n")

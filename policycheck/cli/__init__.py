@@ -83,7 +83,9 @@ class _Commands(Group):
               help="The config file. Default: policycheck.yaml, found from the current folder "
                    "upward (up to the repository root).")
 @click.option("--max-file-size", type=click.FloatRange(min=0.001, max=1e9), metavar="MB",
-              help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables).")
+              envvar="POLICYCHECK_MAX_FILE_SIZE",
+              help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables). "
+                   "Environment: POLICYCHECK_MAX_FILE_SIZE.")
 @click.option("--encoding", metavar="NAME",
               help="Encoding of the input files that are not UTF-8, such as cp1252 (Excel's "
                    "plain CSV on Windows). Default: such files are an error. "
