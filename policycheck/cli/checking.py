@@ -11,10 +11,10 @@ from policycheck.cli.options import (
     FORMAT,
     GATE_SETTINGS,
     RULE_SETTINGS,
-    RUN_FLAGS,
     caching,
     configured_encoding,
     progress,
+    run_flags,
     settings_of,
 )
 from policycheck.cli.output import (
@@ -40,7 +40,7 @@ from policycheck.progress import Progress
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @FORMAT
-@RUN_FLAGS
+@run_flags("validate")
 def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
              quiet: bool = False) -> int:
     """Load PATHS (files or folders) and run the schema and cross-table checks only.
@@ -111,7 +111,7 @@ def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers. Default: on for sarif, "
                    "github and markdown, off otherwise.")
-@RUN_FLAGS
+@run_flags("check")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | None,
           fmt: str | None, redact: bool | None, no_cache: bool = False, quiet: bool = False,
@@ -189,7 +189,7 @@ def show_config(ctx: click.Context, fmt: str, **options: Any) -> int:
               default="text", show_default=True, help="Output format.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off otherwise.")
-@RUN_FLAGS
+@run_flags("diff")
 @click.pass_context
 def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: str,
          redact: bool | None, no_cache: bool = False, quiet: bool = False,

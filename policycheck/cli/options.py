@@ -33,16 +33,33 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
                       show_default=True, help="Output format.")
 
 
-def RUN_FLAGS(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--no-cache`` and ``--quiet``, shared by the commands that read plans."""
-    command = click.option("-q", "--quiet", is_flag=True,
-                           help="On stderr: no progress bar, no 'wrote FILE' lines and, with a "
-                                "--format other than text, no copy of the input errors."
-                           )(command)
-    return click.option("--no-cache", is_flag=True,
-                        help="Read and validate every input again: neither read nor write "
-                             "the cache of what each YAML file gave and of the validated "
-                             "plans (.policycheck_cache/, or POLICYCHECK_CACHE_DIR).")(command)
+#: What --quiet leaves out besides the progress bar, by command (each says what it does).
+QUIET_ALSO = {
+    "validate": " and, with --format json, no copy of the input errors",
+    "check": ", no 'wrote FILE' line of --write-baseline and, with a --format other than "
+             "text or github, no copy of the input errors",
+    "diff": " and, with a --format other than text, no copy of the input errors",
+    "export": " and no 'wrote FILE' lines",
+    "report": " and no 'wrote FILE' line",
+    "analyze": " and, with --format json, no copy of the input errors",
+}
+
+
+def run_flags(command_name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--no-cache`` and ``--quiet``, shared by the commands that read plans; the help of
+    --quiet says what it leaves out in ``command_name``."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("-q", "--quiet", is_flag=True,
+                               help=f"On stderr: no progress bar{QUIET_ALSO[command_name]}."
+                               )(command)
+        return click.option("--no-cache", is_flag=True,
+                            help="Read and validate every input again: neither read nor "
+                                 "write the cache of what each YAML file gave and of the "
+                                 "validated plans (.policycheck_cache/, or "
+                                 "POLICYCHECK_CACHE_DIR).")(command)
+
+    return apply
 
 
 @contextlib.contextmanager

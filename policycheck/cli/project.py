@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from policycheck.cli.options import RUN_FLAGS, caching, configured_encoding, progress
+from policycheck.cli.options import caching, configured_encoding, progress, run_flags
 from policycheck.cli.output import echo_lines, echo_problems, ready_outputs, run_inputs
 from policycheck.errors import (
     EXIT_OK,
@@ -42,7 +42,7 @@ def init(force: bool) -> int:
               help="Write the plans as a folder of CSV tables.")
 @click.option("--xlsx", "workbook", type=click.Path(dir_okay=False),
               help="Write the plans as one .xlsx workbook.")
-@RUN_FLAGS
+@run_flags("export")
 def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
            no_cache: bool = False, quiet: bool = False) -> int:
     """Convert the valid plans under PATHS to CSV tables or an Excel workbook.

@@ -11,10 +11,10 @@ from policycheck.cli.options import (
     FAIL_LEVELS,
     OUTPUT_HELP,
     REPORT_SETTINGS,
-    RUN_FLAGS,
     caching,
     pairs,
     progress,
+    run_flags,
     settings_of,
 )
 from policycheck.cli.output import echo_report, ready_outputs, run_inputs, write_outputs
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
               help="Improvement step for the payout sensitivity, as a fraction of target.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures. Default: on for markdown, off for html.")
-@RUN_FLAGS
+@run_flags("report")
 @click.option("--actuals", type=click.Path(dir_okay=False), metavar="FILE",
               help="KPI actuals: add the outcome-evidence sections (see 'policycheck analyze').")
 @click.option("--analyze-param", "analyze_params", multiple=True, metavar="SIGNAL.NAME=VALUE",
@@ -147,7 +147,7 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
                    "the config file or POLICYCHECK_FAIL_ON, else high.")
 @click.option("--redact/--no-redact", default=None,
               help="Replace pay figures and employee identifiers (as for 'check').")
-@RUN_FLAGS
+@run_flags("analyze")
 def analyze_command(paths: tuple[str, ...], actuals: str, params: tuple[str, ...], fmt: str,
                     outputs: tuple[str, ...], fail_on: str | None, redact: bool | None,
                     no_cache: bool = False, quiet: bool = False) -> int:
