@@ -214,7 +214,7 @@ def scaffold(folder: Path, force: bool = False,
             continue
         atomic_write(target, text.encode("utf-8"))
         outcomes.append(Outcome(name, "overwrote" if exists else "created"))
-    ignored = ignore_cache(folder)
+    ignored = ignore_cache(folder, root)
     return outcomes + ([ignored] if ignored else [])
 
 
@@ -222,16 +222,21 @@ def scaffold(folder: Path, force: bool = False,
 IGNORED = f"{DEFAULT_DIR}/"
 
 
-def ignore_cache(folder: Path) -> Outcome | None:
-    """``.policycheck_cache/`` added to ``folder``'s .gitignore, in a git repository, where
-    the first check would otherwise leave it to be committed by ``git add .``; None when
-    ``folder`` is in no repository or the file names it already."""
-    if work_tree_root(folder) is None:
+def ignore_cache(folder: Path, root: Path | None = None) -> Outcome | None:
+    """``.policycheck_cache/`` added to the .gitignore at the root of ``folder``'s git
+    repository (``root``, else found), where the first check would otherwise leave it to
+    be committed by ``git add .``; None when ``folder`` is in no repository or the file
+    names it already. The pattern holds in every folder below the root: the workflow runs
+    policycheck at the root and makes the cache there, while a run in ``folder`` makes it
+    in ``folder`` (one written in ``folder`` left the workflow's cache unignored)."""
+    root = work_tree_root(folder) if root is None else root
+    if root is None:
         return None
-    target = folder / ".gitignore"
+    target = root / ".gitignore"
     text = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
     if any(line.strip().strip("/") == DEFAULT_DIR for line in text.splitlines()):
         return None
     glue = "\n" if text and not text.endswith("\n") else ""
     atomic_write(target, f"{text}{glue}{IGNORED}\n".encode())
-    return Outcome(".gitignore", "updated" if text else "created")
+    name = Path(os.path.relpath(target, folder)).as_posix()
+    return Outcome(name, "updated" if text else "created")
