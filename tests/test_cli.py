@@ -612,18 +612,37 @@ def test_a_severity_set_is_every_findings_escalated_ones_too(
 def test_a_table_named_alone_says_once_which_tables_of_its_folder_were_not_given(
         in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A pre-commit hook gives the changed files only: employees.csv alone made 385
-    errors, one per row, each "expected the id of a plan defined in the inputs"."""
+    errors, one per row, each "expected the id of a plan defined in the inputs". With no
+    plan in the run it is a warning, as a KPI catalog alone is: the commit is not blocked,
+    and the folder's check says what is wrong."""
     code, out, err = run(capsys, "validate", "sample_data/csv/employees.csv")
-    assert (code, err) == (2, "")
+    assert (code, err) == (0, "")
     assert out.splitlines()[0] == (
-        "sample_data/csv/employees.csv: error: 385 rows name plans no input defines: "
+        "sample_data/csv/employees.csv: warning: 385 rows name plans no input defines: "
         "sample_data/csv/plans.csv, this folder's plans table, was not given (name the "
         "folder, sample_data/csv, to check its tables together); they are checked once it "
         "can be [unknown-plan]")
-    assert len(out.splitlines()) == 2
+    assert out.splitlines()[-1] == (
+        "Read 0 plans from 1 file: 0 valid, 0 invalid. 0 errors, 2 warnings.")
     code, out, _ = run(capsys, "validate", "sample_data/csv/employees.csv",
                        "sample_data/csv/plans.csv", "sample_data/csv/components.csv")
     assert "was not given" not in out
+    # with a plan of the run, the rows whose plans are not among the inputs are errors
+    code, out, _ = run(capsys, "validate", "sample_data/csv/employees.csv",
+                       "sample_data/yaml/plans/stores.yaml")
+    assert code == 2 and out.startswith("sample_data/csv/employees.csv: error: 367 rows ")
+
+
+def test_an_employees_table_beside_yaml_plans_named_alone_is_a_warning(
+        in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The sample's employees.csv sits beside its YAML plans: a hook given it alone made
+    385 errors and blocked the commit."""
+    code, out, _ = run(capsys, "check", "sample_data/yaml/employees.csv")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "sample_data/yaml/employees.csv: warning: 385 rows name plans, and no plan was given "
+        "with this table: they are checked with the plans (name the folder, "
+        "sample_data/yaml, to check them together) [unknown-plan]")
 
 
 @pytest.mark.parametrize("argv, said", [
