@@ -897,7 +897,7 @@ def csv_reference(report: Report) -> str:
 FINDING_FIELDS = (
     "rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
     "message", "evidence", "remediation", "location_file", "location_sheet", "location_line",
-    "location_column", "headcount", "pay_at_stake", "fingerprint", "status",
+    "location_column", "headcount", "pay_at_stake", "fingerprint", "status", "waiver",
 )
 
 

@@ -51,6 +51,29 @@ def test_waived_findings_are_reported_as_waived(plans: Path,
     assert data["summary"]["failing"] == 1
 
 
+def test_the_csv_and_xlsx_findings_carry_the_waiver(
+        plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/ci.md promised the waiver's reason, owner and expiry in a `waiver` column; the
+    CSV and the Excel report said only `waived`, so HR reading them could not tell why."""
+    import csv
+    import io
+
+    import openpyxl
+
+    code, out, _ = run(capsys, "check", "plans", "--waivers", "waivers.yaml", "--select",
+                       "gate", "--format", "csv", "-o", "xlsx:findings.xlsx")
+    assert code == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    said = ("Gate arrives with the QA rollout in July (owner comp-team@example.com, approved "
+            "by head-of-reward@example.com, expires 2027-06-30; waivers.yaml:2:5)")
+    assert [(r["plan_id"], r["status"], r["waiver"]) for r in rows] == [
+        ("other-2027", "open", ""), ("risky-2027", "waived", said)]
+    sheet = openpyxl.load_workbook(plans / "findings.xlsx")["findings"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][-2:] == ("status", "waiver")
+    assert [row[-2:] for row in values[1:]] == [("open", None), ("waived", said)]
+
+
 def test_a_glob_of_two_stars_waives(plans: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """fnmatch writes "*-*" with an atomic group, which Arrow's regular expressions refuse
     (it was an internal error, exit code 3): the globs are Python's."""

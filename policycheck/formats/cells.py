@@ -26,7 +26,7 @@ from policycheck.report import Report
 FINDING_FIELDS = (
     "rule_id", "severity", "title", "plan_id", "scope", "entity_id", "component_id",
     "message", "evidence", "remediation", "location_file", "location_sheet", "location_line",
-    "location_column", "headcount", "pay_at_stake", "fingerprint", "status",
+    "location_column", "headcount", "pay_at_stake", "fingerprint", "status", "waiver",
 )
 #: Statuses of findings that are reported but do not count against the plans.
 SUPPRESSED = ("waived", "baselined")
