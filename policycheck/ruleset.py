@@ -292,8 +292,18 @@ def parameter_choices(rule: Rule, compiled: CompiledRule | None = None
 
 def _expressions(compiled: CompiledRule) -> tuple[Any, ...]:
     """Every expression of a compiled rule."""
-    return (compiled.when, compiled.condition, *compiled.evidence.values(),
-            *(when for when, _ in compiled.escalate))
+    return tuple(expression for _, expression in _keyed_expressions(compiled))
+
+
+def _keyed_expressions(compiled: CompiledRule) -> list[tuple[str, Any]]:
+    """Every expression of a compiled rule with the key it is written under (``when``,
+    ``evidence.NAME``, ``escalate``; a message placeholder's is ``message``)."""
+    rule = compiled.rule
+    own = {f"evidence.{name}" for name in rule.evidence}
+    return [("when", compiled.when), ("condition", compiled.condition),
+            *((f"evidence.{name}" if f"evidence.{name}" in own else "message", expression)
+              for name, expression in compiled.evidence.items()),
+            *(("escalate", when) for when, _ in compiled.escalate)]
 
 
 def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],
@@ -306,6 +316,7 @@ def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],
     known = set(kpi_ids)
     problems = []
     for rule, done in zip(rules, compiled, strict=True):
+        problems += _unknown_kpi_literals(rule, done, known)
         names = {name.removeprefix("param.") for expression in _expressions(done)
                  for name in expression.kpi_lists}
         for name in sorted(names & {p for p, spec in rule.parameters.items()
@@ -318,6 +329,23 @@ def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],
                         "built-in library or of the plans read, so the rule matches nothing "
                         f"by it{did_you_mean(item, known)}",
                         "unknown-kpi-param", severity="warning"))
+    return problems
+
+
+def _unknown_kpi_literals(rule: Rule, compiled: CompiledRule, known: set[str]
+                          ) -> list[Problem]:
+    """A warning for each KPI id written as text in a rule's expressions (``kpi.id ==
+    'ahtt'``, ``kpi.id in ['aht', 'wrap']``) that is no KPI of ``known``, at the text: a
+    misspelt id matched nothing, and the rule never fired, without a word."""
+    problems = []
+    for key, expression in _keyed_expressions(compiled):
+        for text, offset in sorted(expression.kpi_literals, key=lambda item: item[1]):
+            if text not in known:
+                problems.append(Problem(
+                    rule.location_at(key, offset),
+                    f"rule '{rule.id}', {key}: '{text}' is no KPI of the built-in library or "
+                    f"of the plans read, so it matches nothing{did_you_mean(text, known)}",
+                    "unknown-kpi-literal", severity="warning"))
     return problems
 
 

@@ -79,3 +79,24 @@ def test_a_kpi_the_plans_define_is_known(
     (workdir / "plans/kpis.yaml").unlink()
     code, out, _ = run(capsys, "check", "plans")
     assert f"'web_conversion' {HINT} [unknown-kpi-param]" in out
+
+
+def test_a_misspelt_kpi_id_written_in_an_expression_is_a_warning_at_it(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`when: kpi.id == 'ahtt'` matched nothing and the rule never fired, without a word;
+    the same typo in a list parameter got a warning."""
+    rule = (Path(__file__).parents[1] / "rules/cs/cs.handle-time.yaml").read_text("utf-8")
+    when = "when: kpi.id == 'ahtt' or kpi.id in ['wrap_time', 'talktime']"
+    rule = "\n".join(when if line.startswith("when:") else line
+                     for line in rule.replace("id: cs.handle-time", "id: org.x").splitlines())
+    write(workdir, {"plans/p.yaml": risky(), "pack/org.x.yaml": rule + "\n"})
+    code, out, _ = run(capsys, "check", "plans", "--rules", "pack")
+    assert code == 0
+    line = 1 + rule.splitlines().index(when)
+    assert out.splitlines()[:2] == [
+        f"pack/org.x.yaml:{line}:17: warning: rule 'org.x', when: 'ahtt' is no KPI of the "
+        "built-in library or of the plans read, so it matches nothing; did you mean 'aht'? "
+        "[unknown-kpi-literal]",
+        f"pack/org.x.yaml:{line}:51: warning: rule 'org.x', when: 'talktime' is no KPI of the "
+        "built-in library or of the plans read, so it matches nothing; did you mean "
+        "'talk_time'? [unknown-kpi-literal]"]

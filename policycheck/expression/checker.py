@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from policycheck.expression.errors import ExpressionError, did_you_mean, quoted_list
@@ -48,14 +48,24 @@ _ORDERING = frozenset({Type.NUMBER, Type.DATE})
 Vocabulary = tuple[str, frozenset[str]]
 
 
-def check(
-    tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None
-) -> tuple[Typed, dict[str, frozenset[str]], dict[str, Vocabulary], frozenset[str]]:
-    """The typed tree, the field names it reads per scope name, the vocabulary of each
-    list field an enumerated field is looked up in (``kpi.category in param.categories``:
-    the items of ``param.categories`` are categories), and the list fields a KPI id is
-    looked up in (``kpi.id in param.attach_kpis``), whose items the catalog of the plans
-    read must hold."""
+@dataclass(frozen=True)
+class Checked:
+    """What checking an expression found: the typed tree, the field names it reads per
+    scope name, the vocabulary of each list field an enumerated field is looked up in
+    (``kpi.category in param.categories``: the items of ``param.categories`` are
+    categories), the list fields a KPI id is looked up in (``kpi.id in
+    param.attach_kpis``), and the KPI ids written as text (``kpi.id == 'aht'``) with their
+    offsets: the catalog of the plans read must hold those items and ids."""
+
+    typed: Typed
+    names: dict[str, frozenset[str]]
+    vocabularies: dict[str, Vocabulary]
+    kpi_lists: frozenset[str]
+    kpi_literals: frozenset[tuple[str, int]]
+
+
+def check(tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None) -> Checked:
+    """``Checked`` of ``tree`` in ``scope``; ExpressionError where it is not sound."""
     _validate_scopes(scopes)
     checker = _Checker(scopes)
     typed = checker.check(tree, _scope(scopes, scope))
@@ -66,7 +76,8 @@ def check(
         message = f"{what} must be a {expect.value}, got {typed.type.value}"
         raise ExpressionError(message, tree.offset, tree.length)
     names = {name: frozenset(names) for name, names in checker.names.items()}
-    return typed, names, checker.vocabularies, frozenset(checker.kpi_lists)
+    return Checked(typed, names, checker.vocabularies, frozenset(checker.kpi_lists),
+                   frozenset(checker.kpi_literals))
 
 
 def merge_vocabularies(found: Mapping[str, Vocabulary],
@@ -145,6 +156,7 @@ class _Checker:
         self.names: dict[str, set[str]] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
         self.kpi_lists: set[str] = set()
+        self.kpi_literals: set[tuple[str, int]] = set()
 
     def check(self, node: Node, scope: Scope) -> Typed:
         match node:
@@ -225,6 +237,8 @@ class _Checker:
                 choices = self._choices(field, scope)
                 if choices is not None and isinstance(other.node, String):
                     _choice(other.node, *choices)
+                if isinstance(other.node, String) and _names_kpis(field, scope):
+                    self.kpi_literals.add((other.node.value, other.node.offset))
         return Typed(node, Type.BOOL, (left, right))
 
     def _membership(self, node: Binary, left: Typed, scope: Scope) -> Typed:
@@ -246,9 +260,12 @@ class _Checker:
         item_type = Type.NUMBER if isinstance(items[0], Number) else Type.STRING
         _require(left, item_type, f"the left side of '{node.op}' (to match the list)")
         choices = self._choices(left, scope)
+        kpis = _names_kpis(left, scope)
         for item in items:
             if choices is not None and isinstance(item, String):
                 _choice(item, *choices)
+            if kpis and isinstance(item, String):
+                self.kpi_literals.add((item.value, item.offset))
         return Typed(node, Type.BOOL, (left, Typed(node.right, Type.LIST)))
 
     def _call(self, node: Call, scope: Scope) -> Typed:

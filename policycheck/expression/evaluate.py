@@ -66,6 +66,8 @@ class Compiled:
     vocabularies: Mapping[str, Vocabulary] = field(default_factory=dict, compare=False)
     #: list fields a KPI id is looked up in (``kpi.id in param.attach_kpis``)
     kpi_lists: frozenset[str] = field(default=frozenset(), compare=False)
+    #: KPI ids written as text, with their offsets (``kpi.id == 'aht'``)
+    kpi_literals: frozenset[tuple[str, int]] = field(default=frozenset(), compare=False)
 
     def evaluate(self, ctx: Context) -> Array:
         """One value per row of `ctx`; a bool array for a condition."""
@@ -84,9 +86,10 @@ def compile_expression(
     limits: Limits = _DEFAULT_LIMITS,
 ) -> Compiled:
     """Parse and check `source` in `scope`; raises ExpressionError before anything runs."""
-    tree, names, vocabularies, kpi_lists = check(parse(source, limits), scope, scopes, expect)
-    own = names.get(scope, frozenset())
-    return Compiled(source, tree.type, own, scope, names, tree, vocabularies, kpi_lists)
+    found = check(parse(source, limits), scope, scopes, expect)
+    own = found.names.get(scope, frozenset())
+    return Compiled(source, found.typed.type, own, scope, found.names, found.typed,
+                    found.vocabularies, found.kpi_lists, found.kpi_literals)
 
 
 def _evaluate(typed: Typed, ctx: Context) -> Array:
