@@ -130,6 +130,13 @@ def _packs(raw: Any, base: Path, cwd: Path, where: Location | None) -> dict[str,
                            _at(raw, name, where))
         where, raw = _at(raw, "extends", where), raw["extends"]
     items = _texts(raw, expected, where)
+    for index, (item, at) in enumerate(items):
+        # a file's, said here at its item: when the rules are loaded, no line is known (a
+        # flag's or the environment's is said then, as the flag)
+        if where is not None and item != DEFAULT_PACK and not (base / item).exists():
+            raise BadValue(item, "expected a rule pack (a folder of rule files) or a rule "
+                           f"file, and there is none there{did_you_mean(item, [DEFAULT_PACK])}",
+                           f"item {index + 1}", at)
     return {item if item == DEFAULT_PACK else _path(item, base, cwd): at for item, at in items}
 
 
@@ -148,6 +155,11 @@ def _severities(raw: Any, where: Location | None) -> dict[str, tuple[str, Locati
     if not isinstance(raw, dict):
         raise BadValue(raw, "expected a mapping of rule id to severity, e.g. "
                        "{weight.single-kpi: low}")
+    for rule, level in raw.items():
+        if level is False:  # `off`, `no`: YAML reads them as false
+            raise BadValue(level, f"expected one of {', '.join(SEVERITY_LEVELS)}; a rule is "
+                           "turned off by listing it under 'ignore:'", f"of '{rule}'",
+                           _at(raw, rule, where))
     return {str(rule): (_choice(level, SEVERITY_LEVELS, f"of '{rule}'", _at(raw, rule, where)),
                         _at(raw, rule, where)) for rule, level in raw.items()}
 

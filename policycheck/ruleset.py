@@ -63,7 +63,8 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
                 files.append((pack, _printable(display_path(pack))))
             continue
         if not pack.is_dir():
-            raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)")
+            raise RuleError(f"{display_path(pack)}: no such rule pack (a folder of rule files)"
+                            f"{did_you_mean(str(pack), ['default'])}")
         root = pack.resolve()
         paths = _yaml_files(pack)
         if not paths:  # "_coverage.yaml" and the like are the pack's notes, not rules

@@ -363,6 +363,7 @@ def test_empty_config_file_means_defaults(workdir: Path) -> None:
 
 def test_rules_extends_is_relative_to_the_config_file(workdir: Path) -> None:
     write(workdir, {"ci/policycheck.yaml": "rules:\n  extends: [default, ../packs]\n"})
+    (workdir / "packs").mkdir()
     settings = resolve({}, config="ci/policycheck.yaml")
     assert settings["rules"] == ("default", "packs")
     assert settings.values["rules"].source == "ci/policycheck.yaml:1"
@@ -371,8 +372,9 @@ def test_rules_extends_is_relative_to_the_config_file(workdir: Path) -> None:
 
 @pytest.mark.parametrize("argv, env, code", [
     (["--max-file-size", "1e308"], {}, 2),  # int(inf bytes): an internal error (exit 3)
-    ([], {"POLICYCHECK_MAX_FILE_SIZE": "1e400"}, 0),  # as any odd value: the defaults
-    ([], {"POLICYCHECK_MAX_FILE_SIZE": "nan"}, 0),
+    # the variable is checked as the flag is (it was passed over: the defaults applied)
+    ([], {"POLICYCHECK_MAX_FILE_SIZE": "1e400"}, 2),
+    ([], {"POLICYCHECK_MAX_FILE_SIZE": "nan"}, 2),
 ])
 def test_a_file_size_limit_past_what_a_number_holds(workdir: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
@@ -384,7 +386,7 @@ def test_a_file_size_limit_past_what_a_number_holds(workdir: Path,
     sample = Path(__file__).resolve().parent.parent / "sample_data" / "yaml"
     found, _, err = run(capsys, *argv, "validate", str(sample))
     assert found == code and "internal error" not in err
-    if code == 2:
+    if argv:
         assert "'--max-file-size': 1e+308 is not in the range 0.001<=x<=1000000000.0" in err
 
 
@@ -468,3 +470,28 @@ def test_a_bad_size_limit_in_the_environment_stops_the_run(
     code, out, err = run(capsys, "validate", "plans")
     assert (code, out) == (2, "")
     assert err.endswith(f"Error: Invalid value for '--max-file-size': {said}.\n")
+
+
+def test_a_missing_pack_or_a_severity_of_off_in_the_config_is_said_at_its_line(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`extends: [defualt]` said "defualt: no such rule pack" with no line and no hint, and
+    `severity: {x: off}` said "is false" (YAML reads off as false)."""
+    write(workdir, {"plans/risky.yaml": risky(), "policycheck.yaml": """\
+        rules:
+          extends: [defualt]
+        severity:
+          cs.handle-time: off
+        """})
+    assert run(capsys, "check", "plans") == (2, "", "\n".join([
+        "policycheck.yaml:2:13: error: 'rules' item 1 is 'defualt'; expected a rule pack (a "
+        "folder of rule files) or a rule file, and there is none there; did you mean "
+        "'default'? [config-type]",
+        "policycheck.yaml:4:3: error: 'severity' of 'cs.handle-time' is false; expected one "
+        "of critical, high, medium, low, info; a rule is turned off by listing it under "
+        "'ignore:' [config-type]",
+        "policycheck: error: the config file policycheck.yaml is not valid\n"]))
+    assert run(capsys, "check", "plans", "--rules", "defualt", "--config", "none.yaml")[0] == 2
+    (workdir / "policycheck.yaml").unlink()
+    assert run(capsys, "check", "plans", "--rules", "defualt") == (
+        2, "", "policycheck: error: defualt: no such rule pack (a folder of rule files); did "
+               "you mean 'default'?\n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import math
 import os
 import sys
 import traceback
@@ -76,6 +77,14 @@ class _Commands(Group):
             return super().invoke(ctx)
 
 
+def _finite_size(ctx: click.Context, param: click.Parameter,
+                 value: float | None) -> float | None:
+    """NaN, which FloatRange lets through (every comparison with it is false)."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number of MB", ctx, param)
+    return value
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policycheck")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
@@ -83,7 +92,7 @@ class _Commands(Group):
               help="The config file. Default: policycheck.yaml, found from the current folder "
                    "upward (up to the repository root).")
 @click.option("--max-file-size", type=click.FloatRange(min=0.001, max=1e9), metavar="MB",
-              envvar="POLICYCHECK_MAX_FILE_SIZE",
+              envvar="POLICYCHECK_MAX_FILE_SIZE", callback=_finite_size,
               help="Largest input file read, in MB (default: 20 for YAML, 1024 for tables). "
                    "Environment: POLICYCHECK_MAX_FILE_SIZE.")
 @click.option("--encoding", metavar="NAME",
