@@ -45,7 +45,8 @@ SHARE_NAMES = frozenset(PRESSURES) | frozenset(CATEGORIES)
 
 def _field(spec: FieldSpec) -> Field:
     choices = frozenset(spec.choices) if spec.kind == "enum" else None
-    return Field(KIND_TYPES[spec.kind], spec.doc, choices, kpi_ids=spec.name == "kpi")
+    return Field(KIND_TYPES[spec.kind], spec.doc, choices, kpi_ids=spec.name == "kpi",
+                 fraction=spec.kind in ("share", "weight"))
 
 
 def _entity_fields(spec: EntitySpec, prefix: str = "") -> dict[str, Field]:
@@ -226,7 +227,8 @@ def role_overrides(ctx: RowContext, predicate: Lambda) -> np.ndarray:
 
 def _fn(name: str, params: tuple[Param, ...], returns: Type, doc: str,
         implementation: Callable[..., np.ndarray]) -> Function:
-    return Function(name, params, returns, doc, implementation)
+    return Function(name, params, returns, doc, implementation,
+                    fraction=name in ("share", "share_where"))
 
 
 COLL = Param("collection", "collection")

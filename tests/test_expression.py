@@ -1042,3 +1042,21 @@ def test_token_soup_only_ever_raises_expression_error(source: str) -> None:
 @given(well_formed)
 def test_well_formed_expressions_of_any_type_compile_and_run_or_raise(source: str) -> None:
     _survives(source)
+
+
+@pytest.mark.parametrize("source, said", [
+    ("weight > 50", "weight is a share from 0 to 1, so it is never more than 1: did you mean "
+                    "0.5 (50 %)?\nweight > 50\n         ^^"),
+    ("40 <= share('speed')", "share() is a share from 0 to 1, so it is never more than 1: did "
+                             "you mean 0.4 (40 %)?\n40 <= share('speed')\n^^"),
+])
+def test_a_share_compared_with_a_whole_percent_is_refused(source: str, said: str) -> None:
+    """`weight > 50` (meant: 50 %) never held, and the rule never fired, without a word."""
+    from policycheck.scopes import build_scopes
+
+    scope = "component" if "weight" in source else "plan"
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(source, scope, build_scopes({}))
+    assert f"{info.value.message}\n{info.value.caret(source)}" == said
+    assert compile_expression("weight >= 1 and weight > 0.5", "component",
+                              build_scopes({})).type is Type.BOOL

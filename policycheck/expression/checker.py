@@ -144,6 +144,24 @@ def _date(typed: Typed, other: Typed) -> Typed:
     return replace(typed, type=Type.DATE)
 
 
+def _past_a_share(field: Typed, other: Typed, scope: Scope) -> None:
+    """ExpressionError where a share of 0 to 1 (a weight, ``share('speed')``) is compared
+    with a number past 1 (``weight > 50``, meaning 50 %): the comparison is the same for
+    every row, and the rule never fires (or always does), without a word."""
+    node = field.node
+    if isinstance(node, Name) and node.name in scope.fields and scope.fields[node.name].fraction:
+        said = node.name
+    elif field.function is not None and field.function.fraction:
+        said = f"{field.function.name}()"
+    else:
+        return
+    if isinstance(other.node, Number) and other.node.value > 1:
+        value = other.node.value
+        message = (f"{said} is a share from 0 to 1, so it is never more than 1: did you mean "
+                   f"{value / 100:g} ({value:g} %)?")
+        raise ExpressionError(message, other.node.offset, other.node.length)
+
+
 def _names_kpis(typed: Typed, scope: Scope) -> bool:
     """Whether ``typed`` is a field whose values are KPI ids (``kpi.id``, ``kpi``)."""
     field = scope.fields.get(typed.node.name) if isinstance(typed.node, Name) else None
@@ -234,6 +252,7 @@ class _Checker:
                 message = f"'{op}' compares {allowed}, got {left.type.value}"
                 raise ExpressionError(message, node.offset, node.length)
             for field, other in ((left, right), (right, left)):
+                _past_a_share(field, other, scope)
                 choices = self._choices(field, scope)
                 if choices is not None and isinstance(other.node, String):
                     _choice(other.node, *choices)

@@ -36,6 +36,7 @@ class Field:
     doc: str = ""
     choices: frozenset[str] | None = None  # allowed values of an enum-like string field
     kpi_ids: bool = False  # its values are KPI ids (the catalog is known once plans are read)
+    fraction: bool = False  # a share of 0 to 1 (a weight: 0.5 is 50 %)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Function:
     returns: Type
     doc: str
     implementation: Callable[..., Any]
+    fraction: bool = False  # returns a share of 0 to 1
 
 
 @dataclass(frozen=True)
