@@ -1060,3 +1060,17 @@ def test_a_share_compared_with_a_whole_percent_is_refused(source: str, said: str
     assert f"{info.value.message}\n{info.value.caret(source)}" == said
     assert compile_expression("weight >= 1 and weight > 0.5", "component",
                               build_scopes({})).type is Type.BOOL
+
+
+@pytest.mark.parametrize("source, said", [
+    (" or ".join(f"role_kind == 'k{i}'" for i in range(50)),
+     "(each 'or' of a chain is a level: match a list of values with 'in [...]')"),
+    (" + ".join(["base_pay"] * 60), "(each '+' of a chain is a level: name parts of it as "
+                                    "evidence, and use the names)"),
+    ("(" * 60 + "1" + ")" * 60, ""),
+])
+def test_a_long_flat_chain_says_why_it_nests(source: str, said: str) -> None:
+    """45 'or's written flat were refused as "nests deeper than 48 levels": the author wrote
+    no nesting, and was not told what to write instead."""
+    message = error(source).message
+    assert message == f"expression nests deeper than 48 levels {said}".rstrip()

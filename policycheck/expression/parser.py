@@ -74,6 +74,7 @@ class _Parser:
         self._limits = limits
         self._depth = 0
         self._nodes = 0
+        self._chained = ""  # the operator of the chain being read, for a message
 
     def parse(self) -> Node:
         node = self._expression(0)
@@ -97,10 +98,17 @@ class _Parser:
         return self._next()
 
     def _descend(self) -> None:
+        """One level deeper. Each operator of a chain (``a or b or c``) is a level of the
+        tree evaluated, which an author does not see as nesting: past the limit inside one
+        (``_chained``), the message says so, and what to write instead."""
         self._depth += 1
         if self._depth > self._limits.max_depth:
             token = self._peek()
             message = f"expression nests deeper than {self._limits.max_depth} levels"
+            if self._chained:
+                instead = ("match a list of values with 'in [...]'" if self._chained == "or"
+                           else "name parts of it as evidence, and use the names")
+                message += f" (each '{self._chained}' of a chain is a level: {instead})"
             raise ExpressionError(message, token.offset, len(token.text))
 
     def _add(self, node: _N) -> _N:
@@ -113,18 +121,21 @@ class _Parser:
 
     def _expression(self, power: int) -> Node:
         self._descend()
-        levels, chained = 1, False
+        levels, chained, outer = 1, False, self._chained
         left = self._prefix(power)
         while (op := self._infix_operator()) is not None and _BINDING[op] > power:
             if chained and op in COMPARISONS:
                 token = self._peek()
                 message = "comparisons cannot be chained: join them with 'and' (a < b and b < c)"
                 raise ExpressionError(message, token.offset, len(token.text))
+            if levels > 1:  # a second operator at this level: a chain
+                self._chained = op
             self._descend()
             levels += 1
             left = self._infix(left, op)
             chained = op in COMPARISONS
         self._depth -= levels
+        self._chained = outer
         return left
 
     def _infix_operator(self) -> str | None:
