@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -133,6 +134,28 @@ def value_kind(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return quote(value) + (TRUTH_VALUE_HINT if isinstance(value, bool) else "")
+
+
+#: From this many problems, a summary counts them by kind: thousands of lines scroll past.
+TALLY_FROM = 20
+#: Kinds named in the tally; the others are counted together.
+TALLY_KINDS = 5
+
+
+def kinds_line(problems: Sequence[Problem]) -> str | None:
+    """The problems by kind, most first ("Problems by kind: 3,000 unknown-kpi, 1,689
+    invalid-value and 12 of 3 other kinds."), when there are TALLY_FROM or more (a summary
+    under thousands of lines says what they are); else None."""
+    if len(problems) < TALLY_FROM:
+        return None
+    counts = Counter(problem.code for problem in problems).most_common()
+    named = [f"{count:,} {code}" for code, count in counts[:TALLY_KINDS]]
+    rest = counts[TALLY_KINDS:]
+    if rest:
+        kinds = f"{len(rest)} other kind{'s' * (len(rest) != 1)}"
+        named.append(f"{sum(count for _, count in rest):,} of {kinds}")
+    said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    return f"Problems by kind: {said}."
 
 
 def not_a_file(path: Path, kind: str) -> str | None:

@@ -241,3 +241,22 @@ def test_a_config_that_stops_a_github_run_is_annotated(
     assert capsys.readouterr()[:2] == ("::error title=policycheck::none.yaml: no such waivers "
                                        "file\n", "policycheck: error: none.yaml: no such "
                                                  "waivers file\n")
+
+
+def test_many_problems_are_counted_by_kind_and_warnings_are_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Thousands of error lines ended in "4689 errors above" with no word of what they were,
+    and check never counted the warnings."""
+    plan = (ROOT / "sample_data/yaml/plans/stores.yaml").read_text("utf-8")
+    for number in range(12):  # two problems each: a misspelt key, the key it lacks
+        (tmp_path / f"p{number}.yaml").write_text(
+            plan.replace("st-store-manager-2027", f"p{number}").replace("weight:", "wieght:", 1)
+            .replace("base_pay:", "x_note: n\n  base_pay:", 1), "utf-8")
+    (tmp_path / "notes.yaml").write_text("a: 1\n", "utf-8")  # skipped, with a warning
+    assert main(["check", str(tmp_path)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-4:] == [
+        "24 errors above: the run fails until they are fixed.",
+        "1 warning above.",
+        "Problems by kind: 12 missing-field, 12 unknown-field and 1 unrecognised-file.",
+        "0 findings at or above 'high'."]

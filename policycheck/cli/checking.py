@@ -72,13 +72,16 @@ def _summary(model: Any) -> str:
     errors = len(model.errors)
     warnings = len(model.problems) - errors
     if errors or warnings:
-        text += f" {errors} error{'s' * (errors != 1)}, {warnings} warning" \
+        text += f" {errors:,} error{'s' * (errors != 1)}, {warnings:,} warning" \
                 f"{'s' * (warnings != 1)}."
     if model.skipped:
         skipped = len(model.skipped)
         text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
                 f"{'hold' if skipped != 1 else 'holds'} no plan data."
-    return text
+    from policycheck.errors import kinds_line
+
+    tally = kinds_line(model.problems)
+    return text if tally is None else f"{text}\n{tally}"
 
 
 def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:

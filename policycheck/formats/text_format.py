@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from policycheck.errors import Location
+from policycheck.errors import Location, kinds_line
 from policycheck.formats.arrowtext import (
     POSITION,
     entity_words,
@@ -35,7 +35,7 @@ def finding_line(row: dict[str, object]) -> str:
 def errors_line(errors: int, where: str = "") -> str:
     """What the summary says of the errors that fail a run ("1 error above: ..."); ``where``
     they are, if not in the run's own input ("in the new version")."""
-    return (f"{errors} error{'s' * (errors != 1)}{where} above: the run fails until "
+    return (f"{errors:,} error{'s' * (errors != 1)}{where} above: the run fails until "
             f"{'they are' if errors != 1 else 'it is'} fixed.")
 
 
@@ -59,6 +59,12 @@ def summary(report: Report) -> str:
                      "see the errors above.")
     if report.errors:  # a file that could not be read has no plan to count as invalid
         lines.append(errors_line(len(report.errors)))
+    warnings = len(report.problems) - len(report.errors)
+    if warnings:
+        lines.append(f"{warnings:,} warning{'s' * (warnings != 1)} above.")
+    tally = kinds_line(report.problems)
+    if tally:
+        lines.append(tally)
     if report.fail_on != "none":
         lines.append(f"{report.failing_count} finding{'s' * (report.failing_count != 1)} at or "
                      f"above '{report.fail_on}'.")
