@@ -3,14 +3,16 @@
 Every rule carries small plans that must make it fire and plans that must not, like
 semgrep's ``--test`` or OPA's ``opa test``. The examples of all rules are validated as one
 batch (each gets a unique plan id), then each rule runs over the batch and its findings are
-counted on its own examples only. The examples may name the organisation's own KPIs: its
-catalog files (``rules test --kpis``) are read as ``check`` reads them among its inputs.
+counted on its own examples only. An example that is not a valid plan tests nothing: it
+stops the run as a rule file that cannot be used. The examples may name the organisation's
+own KPIs: its catalog files (``rules test --kpis``) are read as ``check`` reads them among
+its inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,9 @@ import pandas as pd
 
 from policycheck.documents import Records, read_document
 from policycheck.engine import CompiledRule, evaluate
-from policycheck.errors import InputError, UsageError, display_path
+from policycheck.errors import InputError, Problem, RuleError, UsageError, display_path
 from policycheck.loading import Loaded, load_paths
+from policycheck.rulefile import EXPECTED_SEVERITY
 from policycheck.validation import validate
 from policycheck.yamlsource import LocatedList, LocatedMap
 
@@ -100,27 +103,31 @@ def run_examples(rules: Sequence[CompiledRule],
         records.extend(catalog.records)
         loaded = Loaded(records=records, tables=catalog.tables)
     model = validate(loaded)
-    invalid: dict[str, list[str]] = {}
-    for problem in model.errors:
-        if problem.plan_id in owners:
-            hint = ("; an organisation's KPI: name its catalog with --kpis FILE"
-                    if catalog is None and problem.code == "unknown-kpi" else "")
-            invalid.setdefault(problem.plan_id, []).append(f"{problem.location}: "
-                                                           f"{problem.message}{hint}")
+    invalid = _invalid_examples(model.errors, owners, catalog is None)
+    if invalid:
+        raise RuleError(f"{len(invalid)} problem{'s' * (len(invalid) != 1)} in rule examples: "
+                        "an example must be a valid plan", invalid)
     results = []
     for compiled in rules:
         mine = {p: o for p, o in owners.items() if o[0] == compiled.rule.id}
         # Each rule sees only its own examples: a function that looks across plans (such as
         # plans_of_role) must not be swayed by another rule's example plans.
         findings = evaluate([compiled], subset(model.frames, set(mine)))
-        for plan_id, (rule_id, outcome, index, where) in mine.items():
-            if plan_id in invalid:
-                results.append(ExampleResult(rule_id, outcome, index, plan_id, False,
-                                             "example plan is not valid: "
-                                             + "; ".join(invalid[plan_id]), where))
-                continue
+        for plan_id, (_, outcome, index, where) in mine.items():
             results.append(_judge(findings, compiled, plan_id, outcome, index, where))
     return sorted(results, key=lambda r: (r.rule_id, r.outcome, r.index))
+
+
+def _invalid_examples(errors: Sequence[Problem], owners: Mapping[str, object],
+                      no_catalog: bool) -> list[Problem]:
+    """The problems of the example plans, each at its place in its rule file. An example
+    that is not a valid plan tests nothing: its rule file cannot be used (exit 2), as a
+    rule file with a wrong key cannot, rather than failing as a test would (exit 1)."""
+    hint = "; an organisation's KPI: name its catalog with --kpis FILE"
+    found = [replace(problem, message=problem.message + hint)
+             if no_catalog and problem.code == "unknown-kpi" else problem
+             for problem in errors if problem.plan_id in owners]
+    return sorted(found, key=Problem.sort_key)
 
 
 def _judge(findings: pd.DataFrame, compiled: CompiledRule, plan_id: str, outcome: str,
@@ -133,7 +140,7 @@ def _judge(findings: pd.DataFrame, compiled: CompiledRule, plan_id: str, outcome
     detail = ("fired" if did_fire else "did not fire") + (
         "" if ok else f", expected it {'to fire' if outcome == 'fire' else 'not to'}")
     plan = rule.examples[outcome][index]
-    wanted = plan.get("x_severity") if isinstance(plan, dict) else None
+    wanted = plan.get(EXPECTED_SEVERITY) if isinstance(plan, dict) else None
     if ok and did_fire and wanted is not None and wanted not in levels:
         ok = False
         detail = f"fired at {', '.join(sorted(levels))}, expected {wanted}"
