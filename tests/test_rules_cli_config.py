@@ -164,3 +164,21 @@ def test_a_pack_outside_the_current_folder_is_named_from_it(
     assert code == 2 and err.startswith("../packs/ours/org.bad.yaml:1:1: error: ")
     code, out, _ = run(capsys, "rules", "explain", "cs.handle-time")
     assert "Defined in rules/cs/cs.handle-time.yaml" in out
+
+
+def test_explain_and_docs_refuse_a_rule_check_refuses(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rules explain` and `rules docs` exited 0 on a rule whose condition does not compile,
+    and docs wrote a reference of it, while check refused it."""
+    rule = (ROOT / "rules/cs/cs.handle-time.yaml").read_text("utf-8")
+    rule = "\n".join("condition: kpi.categry == 'speed'" if line.startswith("condition:")
+                     else line for line in rule.replace("id: cs.handle-time",
+                                                        "id: org.b").splitlines())
+    write(workdir, {"pack/org.b.yaml": rule + "\n"})
+    line = 1 + rule.splitlines().index("condition: kpi.categry == 'speed'")
+    said = (f"pack/org.b.yaml:{line}:12: error: condition: unknown name 'kpi.categry' in the "
+            "component scope; did you mean 'kpi.category'? [rule-expression]")
+    for argv in (["explain", "org.b"], ["docs", "-o", "RULES.md"]):
+        code, out, err = run(capsys, "rules", *argv, "--rules", "pack")
+        assert (code, out) == (2, "") and err.splitlines()[0] == said
+    assert not (workdir / "RULES.md").exists()

@@ -116,6 +116,7 @@ def rules_explain(rule_id: str, packs: tuple[str, ...], config_file: str | None)
     if rule_id not in loaded:
         raise PolicycheckError(f"unknown rule '{rule_id}' (see 'policycheck rules list')"
                                f"{did_you_mean(rule_id, loaded)}")
+    _compiled([loaded[rule_id]])  # a rule check refuses is not explained as if it ran
     notes = _override_notes(loaded[rule_id], settings)
     if not notes:
         click.echo(explain(loaded[rule_id]))
@@ -124,6 +125,16 @@ def rules_explain(rule_id: str, packs: tuple[str, ...], config_file: str | None)
     click.echo(explain(as_written))
     click.echo("\n".join(["", f"Set in {settings.config_file}, as check runs it", *notes]))
     return EXIT_OK
+
+
+def _compiled(loaded: list[Any]) -> None:
+    """RuleError (exit 2) with every problem check would say of these rules: an expression
+    that does not compile, a list default no value of its field holds. ``list`` does not
+    compile (it would import pandas; ``rules test`` and ``check`` say it)."""
+    from policycheck.engine import compile_rules
+    from policycheck.ruleset import check_defaults
+
+    check_defaults(loaded, compile_rules(loaded))
 
 
 def _override_notes(rule: Any, settings: Any) -> list[str]:
@@ -157,7 +168,9 @@ def rules_docs(packs: tuple[str, ...], config_file: str | None, target: str | No
 
     settings = _settings(packs, config_file)
     pack_paths = _pack_paths(settings["rules"])
-    text = reference(_load(pack_paths), coverage_notes(pack_paths))
+    loaded = _load(pack_paths)
+    _compiled(loaded)  # no reference of rules check refuses
+    text = reference(loaded, coverage_notes(pack_paths))
     if target:
         refuse_inputs([target], run_inputs(settings, gates=False))
         atomic_write(Path(target), (text + "\n").encode("utf-8"))
@@ -184,7 +197,7 @@ def rules_test(packs: tuple[str, ...], catalog: tuple[str, ...], verbose: bool) 
 
     loaded = _load(_pack_paths(packs or (DEFAULT_PACK,)))
     compiled = compile_rules(loaded)
-    check_defaults(loaded, compiled)
+    check_defaults(loaded, compiled)  # as _compiled, keeping the compiled rules
     results = run_examples(compiled, read_catalog(catalog) if catalog else None)
     by_rule: dict[str, list[Any]] = {}
     for result in results:
