@@ -4,6 +4,7 @@ config file's severity and parameters; ``default`` names the built-in pack every
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,22 @@ def test_explain_and_docs_refuse_a_rule_check_refuses(
         code, out, err = run(capsys, "rules", *argv, "--rules", "pack")
         assert (code, out) == (2, "") and err.splitlines()[0] == said
     assert not (workdir / "RULES.md").exists()
+
+
+def test_rules_list_marks_the_rules_check_does_not_run(
+        org: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/ci.md says these commands describe what check runs, yet a rule the config
+    ignores was listed like the others, and the JSON said nothing of set severities."""
+    write(org, {"policycheck.yaml": "rules: {extends: [default, ./myrules]}\n"
+                                    "ignore: [org]\nseverity: {gate.missing: low}\n"})
+    code, out, _ = run(capsys, "rules", "list")
+    lines = out.splitlines()
+    assert code == 0 and lines[-1] == (f"{built_in() + 1} rules, 1 not run (select and "
+                                       "ignore). * severity set in policycheck.yaml.")
+    assert next(line for line in lines if line.startswith("org.")).endswith(
+        "  (not run: select/ignore)")
+    code, out, _ = run(capsys, "rules", "list", "--format", "json")
+    listed = {rule["id"]: rule for rule in json.loads(out)}
+    assert (listed["org.aht-heavy"]["runs"], listed["gate.missing"]["runs"]) == (False, True)
+    assert (listed["gate.missing"]["severity"], listed["gate.missing"]["severity_set"]) == (
+        "low", True)

@@ -80,21 +80,35 @@ def _configured(settings: Any) -> list[Any]:
 def rules_list(packs: tuple[str, ...], config_file: str | None, fmt: str) -> int:
     """List every rule: id, severity, scope, patterns, title.
 
-    The severity is the one check uses: the config file's where it sets one (marked *)."""
+    The severity is the one check uses: the config file's where it sets one (marked *).
+    A rule that select or ignore leaves out is listed, marked as not run."""
+    from policycheck.config import configured_rules
+
     settings = _settings(packs, config_file)
     loaded = _configured(settings)
+    try:
+        running = {r.id for r in configured_rules(settings)}
+    except PolicycheckError:  # a select or ignore check refuses: listed for writing them
+        running = {r.id for r in loaded}
+    overridden = settings["severity"]
     if fmt == "json":
         click.echo(json.dumps([{"id": r.id, "severity": r.severity, "scope": r.scope,
-                                "patterns": list(r.patterns), "title": r.title}
+                                "patterns": list(r.patterns), "title": r.title,
+                                "runs": r.id in running,
+                                "severity_set": r.id in overridden}
                                for r in loaded], indent=2))
         return EXIT_OK
-    overridden = settings["severity"]
     width = max((len(r.id) for r in loaded), default=10) + 2
     click.echo(f"{'ID'.ljust(width)}{'SEVERITY'.ljust(10)}{'SCOPE'.ljust(13)}TITLE")
     for r in loaded:
         severity = r.severity + "*" * (r.id in overridden)
-        click.echo(f"{r.id.ljust(width)}{severity.ljust(10)}{r.scope.ljust(13)}{r.title}")
-    footer = f"{len(loaded)} rule{'s' * (len(loaded) != 1)}."
+        left_out = "" if r.id in running else "  (not run: select/ignore)"
+        click.echo(f"{r.id.ljust(width)}{severity.ljust(10)}{r.scope.ljust(13)}{r.title}"
+                   f"{left_out}")
+    footer = f"{len(loaded)} rule{'s' * (len(loaded) != 1)}"
+    if len(running) < len(loaded):
+        footer += f", {len(loaded) - len(running)} not run (select and ignore)"
+    footer += "."
     if overridden:
         footer += f" * severity set in {settings.config_file}."
     click.echo(footer)
