@@ -311,7 +311,7 @@ def _reference_problems(settings: Settings, known: Mapping[str, Rule],
     """Where the file's select, ignore, severity and params name a rule or parameter that
     does not exist; with ``replaced`` packs, only those of the rules this run loads."""
     from policycheck.errors import RuleError
-    from policycheck.ruleset import convert_parameter, matches, parameter_choices
+    from policycheck.ruleset import CHOSEN, convert_parameter, matches, parameter_choices
 
     problems = []
     vocabularies: dict[str, dict[str, Any]] = {}
@@ -336,7 +336,7 @@ def _reference_problems(settings: Settings, known: Mapping[str, Rule],
                        f"{did_you_mean(name, rule.parameters)}; it has "
                        f"{', '.join(rule.parameters) or 'none'}")
         else:
-            if rule.parameters[name].type == "list" and rule_id not in vocabularies:
+            if rule.parameters[name].type in CHOSEN and rule_id not in vocabularies:
                 vocabularies[rule_id] = parameter_choices(rule)
             try:
                 convert_parameter(rule.parameters[name], settings["params"][key], "",

@@ -522,6 +522,10 @@ def parameter_error(kind: str, value: Any,
     other = [item for item in value if not isinstance(item, str)] if kind == "list" else []
     if other:
         return f"list items must be text, got {_item_kind(other[0])}"
+    if kind == "string" and choices is not None and value not in choices[1]:
+        label, allowed = choices
+        return (f"{quote(value)} is not a valid {label}: expected one of "
+                f"{', '.join(sorted(allowed))}{did_you_mean(value, allowed)}")
     if kind == "list" and choices is not None:
         label, allowed = choices
         for item in value:

@@ -224,7 +224,7 @@ def override(rules: Sequence[Rule], params: Mapping[str, str],
     for key, raw in params.items():
         rule_id, _, name = key.rpartition(".")
         rule = by_id[rule_id]
-        if rule.parameters[name].type == "list" and rule_id not in vocabularies:
+        if rule.parameters[name].type in CHOSEN and rule_id not in vocabularies:
             vocabularies[rule_id] = parameter_choices(rule)
         values[rule_id][name] = convert_parameter(rule.parameters[name], raw, f"--param {key}",
                                                   vocabularies.get(rule_id, {}).get(name))
@@ -268,6 +268,11 @@ def convert_parameter(parameter: Parameter, raw: Any, where: str,
     return value
 
 
+#: The parameter types whose values may be looked up among a field's values: a list's items
+#: (``kpi.category in param.categories``), a string (``role_kind == param.kind``).
+CHOSEN = ("list", "string")
+
+
 def parameter_choices(rule: Rule, compiled: CompiledRule | None = None
                       ) -> dict[str, Vocabulary]:
     """Parameter name → what its items must be, for each list parameter the rule's
@@ -287,7 +292,7 @@ def parameter_choices(rule: Rule, compiled: CompiledRule | None = None
     found: dict[str, Vocabulary] = {}
     for expression in _expressions(compiled):
         found = merge_vocabularies(found, expression.vocabularies)
-    lists = {f"param.{p.name}": p.name for p in rule.parameters.values() if p.type == "list"}
+    lists = {f"param.{p.name}": p.name for p in rule.parameters.values() if p.type in CHOSEN}
     return {lists[name]: vocabulary for name, vocabulary in found.items() if name in lists}
 
 
@@ -353,18 +358,19 @@ def _unknown_kpi_literals(rule: Rule, compiled: CompiledRule, known: set[str]
 def check_defaults(rules: Sequence[Rule],
                    compiled: Sequence[CompiledRule] | None = None) -> None:
     """RuleError for each list parameter whose default, where it is in effect, holds an
-    item the rule never finds (a category misspelt), at the default in the rule file.
+    item the rule never finds (a category misspelt), and each string parameter whose
+    default is no value of the field it is compared with, at the default in the rule file.
     ``compiled``: the rules compiled, in order (else they are compiled here)."""
     problems = []
     for index, rule in enumerate(rules):
-        if not any(p.type == "list" for p in rule.parameters.values()):
+        if not any(p.type in CHOSEN for p in rule.parameters.values()):
             continue
         done = compiled[index] if compiled is not None else None
         for name, vocabulary in parameter_choices(rule, done).items():
             default = rule.parameters[name].default
             if rule.values.get(name, default) != default:
                 continue  # set by a flag or the config file, and checked there (override)
-            error = parameter_error("list", default, vocabulary)
+            error = parameter_error(rule.parameters[name].type, default, vocabulary)
             if error:
                 problems.append(Problem(rule.location(f"parameters.{name}.default"),
                                         f"parameter '{name}': default {error}", "rule-type"))

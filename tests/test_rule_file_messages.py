@@ -238,3 +238,23 @@ def test_an_example_that_is_not_a_valid_plan_makes_the_rule_file_unusable(
                "catalog with --kpis FILE [unknown-kpi]\n"
                "policycheck: error: 2 problems in rule examples: an example must be a valid "
                "plan\n")
+
+
+def test_a_string_parameter_compared_with_a_field_holds_one_of_its_values(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`role_kind == param.kind` with a default `servic` never held: the rule never fired,
+    and `--param RULE.kind=servic` was taken as well."""
+    text = changed("when: role_kind == 'service'", "when: role_kind == param.kind").replace(
+        "  max_speed:", "  kind: {type: string, default: servic, doc: the role kind}\n"
+                       "  max_speed:")
+    expected = ("'servic' is not a valid role_kind: expected one of advice, back_office, "
+                "claims, collections, field_service, manager, retention, sales, service; did "
+                "you mean 'service'?")
+    refused(capsys, workdir, text,
+            f"19:24: error: parameter 'kind': default {expected} [rule-type]")
+    write(workdir, {FILE: text.replace("default: servic,", "default: service,"),
+                    "plans/p.yaml": "plan: {id: p, role_kind: service, base_pay: 1, "
+                                    "target_variable: 0}\n"})
+    assert run(capsys, "check", "plans", "--rules", "pack", "--param",
+               "org.speed-heavy.kind=servic") == (
+        2, "", f"policycheck: error: --param org.speed-heavy.kind: {expected}\n")

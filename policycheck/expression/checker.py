@@ -256,6 +256,10 @@ class _Checker:
                 choices = self._choices(field, scope)
                 if choices is not None and isinstance(other.node, String):
                     _choice(other.node, *choices)
+                if choices is not None and isinstance(other.node, Name):
+                    # a parameter compared with it: its value must be one of them
+                    self.vocabularies = merge_vocabularies(self.vocabularies,
+                                                           {other.node.name: choices})
                 if isinstance(other.node, String) and _names_kpis(field, scope):
                     self.kpi_literals.add((other.node.value, other.node.offset))
         return Typed(node, Type.BOOL, (left, right))
