@@ -22,7 +22,7 @@ from policycheck.documents import Records, read_document
 from policycheck.engine import CompiledRule, evaluate
 from policycheck.errors import InputError, Problem, RuleError, UsageError, display_path
 from policycheck.loading import Loaded, load_paths
-from policycheck.rulefile import EXPECTED_SEVERITY
+from policycheck.rulesections import EXPECTED_SEVERITY
 from policycheck.validation import validate
 from policycheck.yamlsource import LocatedList, LocatedMap
 

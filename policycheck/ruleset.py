@@ -14,14 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policycheck.errors import Location, Problem, RuleError, did_you_mean, display_path
-from policycheck.rulefile import (
-    MAX_RULE_BYTES,
-    SEVERITIES,
-    Parameter,
-    Rule,
-    parameter_error,
-    read_rule,
-)
+from policycheck.rulefile import MAX_RULE_BYTES, Rule, read_rule
+from policycheck.rulesections import SEVERITIES, Parameter, parameter_error
 from policycheck.yamlsource import decode, load_yaml
 
 if TYPE_CHECKING:

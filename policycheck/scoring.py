@@ -24,7 +24,7 @@ import pandas as pd
 
 from policycheck.codes import positions
 from policycheck.engine import severity_ranks
-from policycheck.rulefile import SEVERITIES
+from policycheck.rulesections import SEVERITIES
 
 WORST_POINTS = {"critical": 40.0, "high": 25.0, "medium": 10.0, "low": 3.0, "info": 0.0}
 BANDS = ("misaligned", "at risk", "aligned")
