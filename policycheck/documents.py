@@ -14,7 +14,7 @@ from typing import Any
 
 from policycheck.errors import TRUTH_VALUE_HINT, Location, Problem, did_you_mean, quote, value_kind
 from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
-from policycheck.yamlsource import LocatedList, LocatedMap
+from policycheck.yamlsource import LocatedList, LocatedMap, separated_number
 
 TOP_LEVEL_KEYS = ("plan", "plans", "kpis")
 Record = dict[str, Any]
@@ -57,6 +57,42 @@ def near_miss(data: object) -> str | None:
     return None
 
 
+#: The keys of a plan mapping (its fields, nested fields and children), and those only a plan
+#: holds: a mapping with one of these and another plan key is a plan, however written.
+PLAN_KEYS = frozenset(("id", *PLAN.field_names, *NESTED_PLAN_FIELDS,
+                       *(spec.yaml_key for spec in CHILDREN)))
+PLAN_MARKS = frozenset({"role_kind", "base_pay", "target_variable", "max_variable",
+                        "components"})
+
+
+def _plan_like(data: object) -> bool:
+    if not isinstance(data, dict):
+        return False
+    keys = PLAN_KEYS.intersection(data)
+    return len(keys) >= 2 and not PLAN_MARKS.isdisjoint(keys)
+
+
+def misplaced_plans(data: object) -> tuple[str, tuple[int, int]] | None:
+    """What is wrong with plans written in a shape of their own, and where: a top-level
+    list of plans (``- plan:`` items, or plan mappings), or a plan's fields with no
+    ``plan:`` above them. Such a file is no other tool's, and skipping it with a warning
+    would lose its plans from a batch unseen; None for any other document."""
+    expected = "expected a mapping with 'plans:' holding the list"
+    if isinstance(data, LocatedList):
+        for index, item in enumerate(data):
+            if isinstance(item, dict) and isinstance(item.get("plan"), dict):
+                return (f"a list of plans at the top level; {expected}, its items without "
+                        "'plan:'", data.position(index))
+            if _plan_like(item):
+                return f"a list of plans at the top level; {expected}", data.position(index)
+    if isinstance(data, LocatedMap) and _plan_like(data):
+        fields = [str(key) for key in data if key in PLAN_KEYS]
+        shown = ", ".join(fields[:3]) + (", ..." if len(fields) > 3 else "")
+        return (f"plan fields at the top level ({shown}); expected them under 'plan:'",
+                data.start)
+    return None
+
+
 def read_document(data: LocatedMap, path: str) -> Records:
     """Records of every plan and KPI in one recognised document."""
     out = Records()
@@ -72,7 +108,14 @@ def read_document(data: LocatedMap, path: str) -> Records:
         for plan in _mappings(data["plan"], data.position("plan"), "plan", path, out, single=True):
             _read_plan(plan, path, out)
     if "plans" in data:
-        for plan in _mappings(data["plans"], data.position("plans"), "plans", path, out):
+        plans = data["plans"]
+        if plans is None or (isinstance(plans, LocatedList) and not plans):
+            # every plan under it deleted or commented out: a batch would pass without
+            # them, unseen (an empty `plan:` is an error: it cannot be a plan at all)
+            out.problems.append(_problem(path, data.position("plans"), None,
+                                         "'plans' holds no plans; expected a list of plan "
+                                         "mappings", "no-plans", severity="warning"))
+        for plan in _mappings(plans, data.position("plans"), "plans", path, out):
             _read_plan(plan, path, out)
     if "kpis" in data:
         for kpi in _mappings(data["kpis"], data.position("kpis"), "kpis", path, out):
@@ -213,7 +256,7 @@ def _flatten(plan: LocatedMap, path: str, plan_id: str, out: Records) -> Located
 def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, context: str,
             plan_id: str | None, extra_keys: tuple[str, ...] = ()) -> Record:
     """One raw record: known fields copied, unknown keys reported with a suggestion."""
-    allowed, known = _allowed(spec)
+    allowed, known, numbers = _allowed(spec)
     record: Record = {"plan_id": plan_id} if plan_id is not None else {}
     positions: dict[str, tuple[int, int]] = {}
     label = _label(spec, mapping, context)
@@ -221,6 +264,8 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     for key, value in mapping.items():
         if key in known:
             name = spec.aliases.get(key, key) if key == "id" else key
+            if value.__class__ is str and key in numbers:
+                value = _number_as_meant(value)
             # YAML's `.nan` would read as a missing value downstream; keep it as written
             # so that it is reported, like a `NaN` cell of a table.
             record[name] = ".nan" if isinstance(value, float) and value != value else value
@@ -237,17 +282,27 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     return record
 
 
-#: The field names of each entity, as written (with 'id') and as a set: asked for every
-#: key of every record.
-_ALLOWED: dict[int, tuple[EntitySpec, tuple[str, ...], frozenset[str]]] = {}
+#: The kinds of field that hold a number (``model.FieldSpec``).
+NUMBER_KINDS = frozenset({"num", "int", "weight", "share"})
+#: The field names of each entity, as written (with 'id') and as a set, and those of its
+#: number fields: asked for every key of every record.
+_ALLOWED: dict[int, tuple[EntitySpec, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
 
 
-def _allowed(spec: EntitySpec) -> tuple[tuple[str, ...], frozenset[str]]:
+def _allowed(spec: EntitySpec) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     hit = _ALLOWED.get(id(spec))
     if hit is None or hit[0] is not spec:
         names = ("id", *spec.field_names)
-        hit = _ALLOWED[id(spec)] = (spec, names, frozenset(names))
-    return hit[1], hit[2]
+        numbers = frozenset(f.name for f in spec.fields if f.kind in NUMBER_KINDS)
+        hit = _ALLOWED[id(spec)] = (spec, names, frozenset(names), numbers)
+    return hit[1], hit[2], hit[3]
+
+
+def _number_as_meant(text: str) -> Any:
+    """A number field's text as the number its digit separators group (``32_000``): the
+    loader keeps such a number as written, text, for the sake of text fields."""
+    number = separated_number(text)
+    return text if number is None else number
 
 
 def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:
@@ -259,5 +314,6 @@ def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:
 
 
 def _problem(path: str, position: tuple[int, int], plan_id: str | None, message: str,
-             code: str) -> Problem:
-    return Problem(Location(path, "", position[0], position[1]), message, code, plan_id)
+             code: str, severity: str = "error") -> Problem:
+    return Problem(Location(path, "", position[0], position[1]), message, code, plan_id,
+                   severity=severity)

@@ -1,5 +1,6 @@
 """The bounds that keep a hostile YAML document from exhausting memory or the C stack:
-nesting depth and alias expansion, measured before anything is built (SECURITY.md).
+nesting depth and what aliases add once expanded, measured before anything is built
+(SECURITY.md). A document written out in full is bounded by the file size limit alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from policycheck.errors import Location, Problem
 
 #: libyaml's parser (``CSafeLoader``) when the wheel ships it, the pure-Python one otherwise.
 SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: Upper bounds that keep a hostile document from exhausting memory.
+#: Upper bounds that keep a hostile document from exhausting memory: the values its aliases
+#: may add once expanded, and its nesting depth.
 MAX_EXPANDED = 1_000_000
 MAX_DEPTH = 64
 #: libyaml's composer recurses in C once per nesting level and overflows the stack (a
@@ -35,32 +37,51 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def shape_problem(node: yaml.Node, path: str) -> Problem | None:
-    """Refuse a document nested deeper than MAX_DEPTH, or one whose aliases would expand it
-    past MAX_EXPANDED nodes ("billion laughs"). The composed graph shares aliased nodes, so
-    the expanded size is summed once per node, without recursion or expansion."""
-    size: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
+    """Refuse a document nested deeper than MAX_DEPTH, or one whose aliases would add more
+    than MAX_EXPANDED values to it once expanded ("billion laughs"). Only what aliases add
+    counts: a document without them holds no more values than it has characters, which the
+    file size limit bounds, so a large valid file is read (SECURITY.md).
+
+    The composed graph shares an aliased node among its places. Walked depth first, a node
+    is taken as written at the place where it is first met and as an alias at each other,
+    where it adds its whole expanded size (which place is which changes no total: a
+    document without aliases adds nothing). Both sums are kept per node, once, without
+    recursion or expansion; the node whose aliases add too much is the one named."""
+    expanded: dict[int, int] = {}  # finished nodes: their size once expanded
+    sums: dict[int, list[int]] = {}  # nodes being walked: [expanded size, added by aliases]
+    stack: list[tuple[yaml.Node, int, int, bool]] = [(node, 1, 0, False)]
     while stack:
-        current, depth, children_done = stack.pop()
-        if id(current) in size:
+        current, depth, parent, done = stack.pop()
+        key = id(current)
+        if not done and key in expanded:  # an alias
+            sums[parent][0] += expanded[key]
+            sums[parent][1] += expanded[key]
             continue
-        if depth > MAX_DEPTH:
-            line, col = mark(current)
-            return Problem(Location(path, "", line, col),
-                           f"document nests deeper than {MAX_DEPTH} levels", "yaml-too-deep")
-        children = _children(current)
-        if not children_done:
-            stack.append((current, depth, True))
-            stack.extend((child, depth + 1, False) for child in children if id(child) not in size)
+        if not done:
+            # too deep, or an alias inside its own node: nesting without end
+            if depth > MAX_DEPTH or key in sums:
+                return _too_deep(current, path)
+            sums[key] = [1, 0]
+            stack.append((current, depth, parent, True))
+            stack.extend((child, depth + 1, key, False) for child in _children(current))
             continue
-        total = 1 + sum(size.get(id(child), 1) for child in children)
-        if total > MAX_EXPANDED:
+        size, added = sums.pop(key)
+        if added > MAX_EXPANDED:
             line, col = mark(current)
             return Problem(Location(path, "", line, col),
                            f"aliases expand this document past {MAX_EXPANDED:,} values; "
                            "refusing it", "yaml-alias-bomb")
-        size[id(current)] = total
+        expanded[key] = size
+        if parent in sums:
+            sums[parent][0] += size
+            sums[parent][1] += added
     return None
+
+
+def _too_deep(node: yaml.Node, path: str) -> Problem:
+    line, col = mark(node)
+    return Problem(Location(path, "", line, col),
+                   f"document nests deeper than {MAX_DEPTH} levels", "yaml-too-deep")
 
 
 def nesting_bound(text: str) -> int:

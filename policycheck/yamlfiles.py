@@ -15,7 +15,14 @@ from typing import Any, cast
 
 from policycheck import cache, streams
 from policycheck.cache import FileOutcome
-from policycheck.documents import Records, attribute, near_miss, read_document, recognise
+from policycheck.documents import (
+    Records,
+    attribute,
+    misplaced_plans,
+    near_miss,
+    read_document,
+    recognise,
+)
 from policycheck.errors import Location, Problem, own_report
 from policycheck.yamlsource import LocatedMap, decode, load_yaml
 
@@ -52,16 +59,26 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
     if isinstance(document, LocatedMap) and set(document) >= REPORT_KEYS:
         out.problems.append(own_report(shown, "its version, summary and findings", explicit))
         return FileOutcome(out.rows, out.problems, False, report=True)
+    out.problems.append(_unrecognised(document, shown, explicit))
+    return FileOutcome(out.rows, out.problems, False)
+
+
+def _unrecognised(document: object, shown: str, explicit: bool) -> Problem:
+    """Why a YAML file is no plan file or KPI catalog: an error where it holds plans in
+    another shape or a typo of our keys (its plans would be lost unseen), or where it was
+    named; a warning otherwise, since a plan folder may hold other tools' YAML files
+    (mkdocs.yml, a docker-compose file)."""
+    misplaced = misplaced_plans(document)
+    if misplaced is not None:
+        message, (line, col) = misplaced
+        return Problem(Location(shown, "", line, col), message, "unrecognised-file")
     typo = near_miss(document)
     if typo or explicit:
-        out.problems.append(Problem(
-            Location(shown, "", 1, 1), typo or "not a plan file or KPI catalog: expected a "
-            "top-level 'plan', 'plans' or 'kpis' key", "unrecognised-file"))
-    else:
-        out.problems.append(Problem(
-            Location(shown), "not a plan file or KPI catalog (no top-level 'plan', 'plans' "
-            "or 'kpis' key); skipped", "unrecognised-file", severity="warning"))
-    return FileOutcome(out.rows, out.problems, False)
+        return Problem(Location(shown, "", 1, 1), typo or "not a plan file or KPI catalog: "
+                       "expected a top-level 'plan', 'plans' or 'kpis' key",
+                       "unrecognised-file")
+    return Problem(Location(shown), "not a plan file or KPI catalog (no top-level 'plan', "
+                   "'plans' or 'kpis' key); skipped", "unrecognised-file", severity="warning")
 
 
 def read_yaml_files(contents: Sequence[tuple[bytes, str, bool]], paths: Sequence[str],

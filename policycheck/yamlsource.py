@@ -73,26 +73,53 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 def _written_differs(text: str, tag: str) -> bool:
     """Whether a plain number or date-time would not read as written: YAML 1.1 makes ``010``
-    the octal 8, ``0x1F`` 31 and ``1:20`` the base-60 80 (YAML 1.2 reads 10, 31 and text), a
-    number loses the way it was written (``1.50``, ``2.0e+3``, ``+5``) and a date-time its
-    own (``2027-01-01T00:00:00Z``: date fields read it as a table cell, text fields keep
-    it). Underscores (``32_000``) mean what they say, and ``.inf`` and ``.nan`` stay
-    numbers, which validation refuses. A date alone (``2027-01-01``) reads as written."""
+    the octal 8, ``0x1F`` 31, ``1:20`` the base-60 80 and ``1_000`` 1000 (YAML 1.2 reads 10
+    and 31, and the last two as text), a number loses the way it was written (``1.50``,
+    ``2.0e+3``, ``+5``) and a date-time its own (``2027-01-01T00:00:00Z``: date fields read
+    it as a table cell, text fields keep it). A number field reads digit separators back
+    (``separated_number``: ``32_000`` is 32000), and ``.inf`` and ``.nan`` stay numbers,
+    which validation refuses. A date alone (``2027-01-01``) reads as written."""
     if tag == _TIMESTAMP:
         return len(text) > len("YYYY-MM-DD")
     if tag not in (_INT, _FLOAT):
         return False
-    if ":" in text:
+    if _other_notation(text, tag) or "_" in text:
         return True
     digits = text.lstrip("+-")
-    if tag == _INT and len(digits) > 1 and digits[0] == "0":
-        return True  # octal, hex or binary
-    if "_" in text or "inf" in digits.lower() or "nan" in digits.lower():
+    if "inf" in digits.lower() or "nan" in digits.lower():
         return False
     try:
         return str(int(text) if tag == _INT else float(text)) != text  # +5, -0, 1.50
     except ValueError:  # not a number Python reads: not one its value gives back either
         return True
+
+
+def _other_notation(text: str, tag: str) -> bool:
+    """A base-60 number, or an integer in octal, hex or binary (a leading zero)."""
+    digits = text.lstrip("+-")
+    return ":" in text or (tag == _INT and len(digits) > 1 and digits[0] == "0")
+
+
+#: YAML 1.1's resolver of plain scalars, as the safe loaders use it.
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def separated_number(text: str) -> int | float | None:
+    """The number YAML 1.1 reads in a plain decimal ``text`` written with digit separators
+    (``32_000``, ``1_0.5``), or None. Read as written such a number is text, which a text
+    field keeps (``id: 1_000`` is the plan '1_000', not '1000'); a number field takes this
+    number (``base_pay: 32_000`` is 32000, as whoever wrote it meant), where it would read
+    the text as a table cell and refuse it."""
+    if "_" not in text:
+        return None
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    if tag not in (_INT, _FLOAT) or _other_notation(text, tag):
+        return None
+    plain = text.replace("_", "")
+    try:
+        return int(plain) if tag == _INT else float(plain)
+    except ValueError:
+        return None
 
 
 class _LocatingLoader(_BaseLoader):
@@ -358,7 +385,7 @@ def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list
             return None, [deep]
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_problem(exc, path)]
+        return None, [_syntax_problem(exc, path, text)]
     except yaml.YAMLError as exc:
         return None, [Problem(Location(path), _strip_path(str(exc), path), "yaml-syntax")]
     except RecursionError:
@@ -430,9 +457,15 @@ def _strip_path(message: str, path: str) -> str:
     return message
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: str, text: str) -> Problem:
+    """The parser's complaint, at its place; a tab where it stopped is named as such, since
+    libyaml's words for it ("found character that cannot start any token") never say so
+    and a tab is the commonest slip of a hand-edited file."""
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return Problem(Location(path, "", line, col), f"YAML syntax error: a tab at {line}:"
+                       f"{col}; YAML indents with spaces only", "yaml-syntax")
     parts = [p for p in (exc.context, exc.problem) if p]
     message = "; ".join(parts) if parts else "invalid YAML"
     if "could not determine a constructor" in message:
