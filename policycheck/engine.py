@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.codes import per_distinct
-from policycheck.errors import Problem, RuleError
+from policycheck.errors import Problem, RuleError, did_you_mean
 from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
@@ -32,10 +32,13 @@ from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
 from policycheck.streams import interleaved
-from policycheck.wording import FORMATS, evidence_codes, format_messages
+from policycheck.wording import FORMATS, NUMBER_FORMATS, evidence_codes, format_messages
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _FORMATS = FORMATS
+#: What a value that is no number is, as a number format's refusal says it.
+_NOT_A_NUMBER = {Type.STRING: "text", Type.LIST: "a list", Type.BOOL: "a truth value",
+                 Type.DATE: "a date"}
 # The findings frame's columns, its fingerprints and the evidence formatting are imported
 # from here by other stages and tests.
 __all__ = ["FINDING_COLUMNS", "SEVERITY_RANK", "CompiledRule", "compile_rule",
@@ -53,11 +56,32 @@ class CompiledRule:
     escalate: tuple[tuple[Compiled, str], ...]
 
 
-def _template(rule: Rule) -> list[tuple[str, str, str]]:
-    parts = []
-    for literal, field, spec, _ in string.Formatter().parse(rule.message):
-        parts.append((literal, field or "", spec or ""))
-    return parts
+@dataclass(frozen=True)
+class _Piece:
+    """A message's literal text and the placeholder after it (``field`` None: none), as
+    ``string.Formatter`` reads them (and redaction after it), with where the placeholder
+    is written: from its ``{`` at ``start`` to past its ``}`` at ``end``."""
+
+    literal: str
+    field: str | None
+    spec: str
+    conversion: str | None
+    start: int
+    end: int
+
+
+def _template(message: str) -> list[_Piece]:
+    """The pieces of a message; ValueError for a brace out of place."""
+    pieces, at = [], 0
+    for literal, field, spec, conversion in string.Formatter().parse(message):
+        at += len(literal) + literal.count("{") + literal.count("}")  # written doubled
+        end = at
+        if field is not None:  # '{', the field as written, '!' and its letter, ':' and spec
+            end = at + 1 + len(field) + 2 * bool(conversion)
+            end += (1 + len(spec or "") if message.startswith(":", end) else 0) + 1
+        pieces.append(_Piece(literal, field, spec or "", conversion, at, end))
+        at = end
+    return pieces
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
@@ -65,38 +89,89 @@ def compile_rule(rule: Rule) -> CompiledRule:
     scopes = build_scopes(rule.parameters)
     problems: list[Problem] = []
 
-    def build(source: str, key: str, expect: Type | None) -> Compiled | None:
+    def build(source: str, key: str, expect: Type | None, at: int = 0) -> Compiled | None:
+        """``source`` compiled; None, and a problem, where it does not compile. ``at``:
+        where it starts in the text under ``key`` (a placeholder's in the message)."""
         try:
             return compile_expression(source, rule.scope, scopes, expect=expect)
         except ExpressionError as exc:
-            # at its own line of an expression written over several, under it as written
-            where = rule.location_at(key, exc.offset)
-            problems.append(Problem(where, f"{key}: {exc.message}", "rule-expression",
-                                    detail=_indent(exc.caret(rule.as_written(key, source)))))
+            whole = rule.message if key == "message" else source
+            problems.append(_located(rule, key, whole, ExpressionError(
+                exc.message, at + exc.offset, exc.length), "rule-expression"))
             return None
 
     when = build(rule.when, "when", Type.BOOL)
     condition = build(rule.condition, "condition", Type.BOOL)
     evidence = {name: build(src, f"evidence.{name}", None) for name, src in rule.evidence.items()}
-    placeholders = []
-    try:
-        template = _template(rule)
-    except ValueError as exc:
-        template = []
-        problems.append(Problem(rule.location("message"), f"message: {exc}", "rule-message"))
-    for literal, field, spec in template:
-        if field and spec not in _FORMATS:
-            problems.append(Problem(rule.location("message"), f"message: unknown format "
-                                    f"'{spec}' for '{field}'; expected one of "
-                                    f"{', '.join(repr(f) for f in _FORMATS)}", "rule-message"))
-        if field and field not in evidence:
-            evidence[field] = build(field, "message", None)
-        placeholders.append((literal, field, spec))
-    escalate = tuple((build(src, "escalate", Type.BOOL), level) for src, level in rule.escalate)
+    placeholders = _placeholders(rule, evidence, build, problems)
+    # each step under its own key (escalate.1, ...): a problem is said at its own line
+    escalate = tuple((build(src, f"escalate.{number}", Type.BOOL), level)
+                     for number, (src, level) in enumerate(rule.escalate, 1))
     if problems:
         raise RuleError(f"rule {rule.id} does not compile", problems)
     return CompiledRule(rule, when, condition, evidence,  # type: ignore[arg-type]
-                        tuple(placeholders), escalate)  # type: ignore[arg-type]
+                        placeholders, escalate)  # type: ignore[arg-type]
+
+
+def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
+                  build: Callable[[str, str, Type | None, int], Compiled | None],
+                  problems: list[Problem]) -> tuple[tuple[str, str, str], ...]:
+    """The message's pieces as ``wording.format_messages`` takes them, each placeholder's
+    expression compiled into ``evidence`` (under its text) unless it names an evidence
+    value; a problem, at the placeholder, for each that cannot be shown."""
+    try:
+        template = _template(rule.message)
+    except ValueError as exc:
+        problems.append(Problem(rule.location("message"), f"message: {exc}", "rule-message"))
+        return ()
+    for piece in template:
+        if piece.field is None:
+            continue
+        refused = _refused(rule.message[piece.start:piece.end], piece)
+        if refused:
+            problems.append(_located(rule, "message", rule.message, ExpressionError(
+                refused, piece.start, piece.end - piece.start), "rule-message"))
+        if not piece.field.strip():
+            continue
+        if piece.field not in evidence:
+            evidence[piece.field] = build(piece.field, "message", None, piece.start + 1)
+        compiled = evidence[piece.field]
+        if piece.spec in NUMBER_FORMATS and compiled and compiled.type in _NOT_A_NUMBER:
+            # it failed on the first value that reached it (exit 3): in CI, not in the
+            # rule's own tests when its examples left the field out
+            problems.append(_located(rule, "message", rule.message, ExpressionError(
+                f"format '{piece.spec}' needs a number; '{piece.field}' is "
+                f"{_NOT_A_NUMBER[compiled.type]}", piece.start, piece.end - piece.start),
+                "rule-message"))
+    return tuple((p.literal, p.field or "", p.spec) for p in template)
+
+
+def _refused(written: str, piece: _Piece) -> str:
+    """Why a placeholder (``written``) cannot be shown whatever its value; '' if it can.
+    An empty one and a conversion (``!r``) were taken, and left the value out or quoted
+    it as Python does."""
+    field = piece.field or ""
+    if not field.strip():
+        return (f"empty placeholder '{written}': name an evidence value or a field in the "
+                "braces, e.g. '{speed:%}'")
+    if piece.conversion is not None:
+        plain = f"{{{field}{':' * bool(piece.spec)}{piece.spec}}}"
+        return (f"conversion '!{piece.conversion}' in '{written}' is not supported; "
+                f"write '{plain}'")
+    if piece.spec not in _FORMATS:
+        return (f"unknown format '{piece.spec}' for '{field}'; expected one of "
+                f"{', '.join(repr(f) for f in _FORMATS)}{did_you_mean(piece.spec, _FORMATS)}")
+    return ""
+
+
+def _located(rule: Rule, key: str, written: str, error: ExpressionError,
+             code: str) -> Problem:
+    """``error``, about the text under ``key`` (``written``), at its own line and column of
+    a text written over several lines, with a caret under it as the file writes it."""
+    step = key.removeprefix("escalate.")
+    said = f"'escalate' step {step}" if step != key else key
+    return Problem(rule.location_at(key, error.offset), f"{said}: {error.message}", code,
+                   detail=_indent(error.caret(rule.as_written(key, written))))
 
 
 def _indent(text: str) -> str:

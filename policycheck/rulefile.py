@@ -108,27 +108,15 @@ class Rule:
         return self.value_at.get(name) or self.location(f"parameters.{name}.default")
 
     def location_at(self, key: str, offset: int) -> Location:
-        """Where the character at ``offset`` of the expression under ``key`` is written;
-        the key's place where that is not known."""
-        if key == "escalate":
-            key = self._step_holding(offset)
+        """Where the character at ``offset`` of the expression under ``key`` (``when``,
+        ``evidence.NAME``, ``escalate.N``, ``message``) is written; the key's place where
+        that is not known."""
         at = place(self.spans.get(key, ()), offset)
         return Location(self.path, "", *at) if at else self.location(key)
 
     def as_written(self, key: str, source: str) -> str:
         """The expression under ``key`` broken into lines as its file writes it."""
-        if key == "escalate":
-            key = next((f"escalate.{number}" for number, (when, _) in
-                        enumerate(self.escalate, 1) if when == source), key)
         return as_written(source, self.spans.get(key, ()))
-
-    def _step_holding(self, offset: int) -> str:
-        """The key (``escalate.N``) of the escalation step whose expression a problem at
-        ``offset`` is in, for a caller that names every step 'escalate': the only step long
-        enough to hold that offset; the 'escalate' key where more than one is."""
-        holding = [number for number, (when, _) in enumerate(self.escalate, 1)
-                   if offset <= len(when)]
-        return f"escalate.{holding[0]}" if len(holding) == 1 else "escalate"
 
 
 def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
@@ -154,9 +142,10 @@ def read_rule(path: Path, shown: str, problems: list[Problem]) -> Rule | None:
 
 
 def _with_spans(rule: Rule, text: str) -> Rule:
-    """``rule`` with where the lines of its expressions are in ``text``, its file's."""
+    """``rule`` with where the lines of its expressions (and of its message, whose
+    placeholders hold some) are in ``text``, its file's."""
     lines = text.splitlines()
-    sources = {"when": rule.when, "condition": rule.condition,
+    sources = {"when": rule.when, "condition": rule.condition, "message": rule.message,
                **{f"evidence.{name}": source for name, source in rule.evidence.items()},
                **{f"escalate.{number}": when for number, (when, _) in
                   enumerate(rule.escalate, 1)}}

@@ -297,13 +297,14 @@ def _expressions(compiled: CompiledRule) -> tuple[Any, ...]:
 
 def _keyed_expressions(compiled: CompiledRule) -> list[tuple[str, Any]]:
     """Every expression of a compiled rule with the key it is written under (``when``,
-    ``evidence.NAME``, ``escalate``; a message placeholder's is ``message``)."""
+    ``evidence.NAME``, ``escalate.N``; a message placeholder's is ``message``)."""
     rule = compiled.rule
     own = {f"evidence.{name}" for name in rule.evidence}
     return [("when", compiled.when), ("condition", compiled.condition),
             *((f"evidence.{name}" if f"evidence.{name}" in own else "message", expression)
               for name, expression in compiled.evidence.items()),
-            *(("escalate", when) for when, _ in compiled.escalate)]
+            *((f"escalate.{number}", when)
+              for number, (when, _) in enumerate(compiled.escalate, 1))]
 
 
 def unknown_kpis(rules: Sequence[Rule], compiled: Sequence[CompiledRule],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,10 @@ import pyarrow.compute as pc
 from policycheck.codes import distinct_rows
 
 FORMATS = ("%", "%1", "n", "x", "money", "")
+#: Enough digits for any double at two more places (a share as a percentage) and three
+#: decimals: 1e45 read as a percentage was past the default 28 and raised InvalidOperation.
+#: (A double's shortest repr has 17 digits, which ``scaleb`` keeps in any context.)
+_EXACT = Context(prec=400)
 
 
 def _times(value: float) -> str:
@@ -39,8 +43,10 @@ def _half_up(value: float, places: int, scale: int = 0) -> Decimal | None:
     14.499... its double holds); None for an infinite or NaN value."""
     if not math.isfinite(value):
         return None
-    return Decimal(repr(float(value))).scaleb(scale).quantize(
-        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    shortest, step = Decimal(repr(float(value))).scaleb(scale), Decimal(1).scaleb(-places)
+    if abs(value) < 1e20:  # the default context's 28 digits hold it (and are faster)
+        return shortest.quantize(step, rounding=ROUND_HALF_UP)
+    return shortest.quantize(step, rounding=ROUND_HALF_UP, context=_EXACT)
 
 
 def percent_text(value: float, places: int = 0) -> str:
@@ -72,15 +78,21 @@ def money_text(value: float) -> str:
 
 def plain_number(value: float) -> str:
     """A plain number: "3", "0.75", "123456789012" (``{:g}`` wrote "1.23457e+11", and
-    "1e+15" for a million billion)."""
-    if math.isfinite(value) and abs(value) >= 1e5:
+    "1e+15" for a million billion); one below 0.0001 to six decimals, as the JSON
+    evidence keeps it ("0.000012"; 2.43865e-15 reads "0", ``{:g}`` wrote "2.43865e-15")."""
+    size = abs(value)
+    if 1e-4 <= size < 1e5 or size == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    if size >= 1e5:
         return f"{value:.0f}"
-    return f"{value:g}"
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
     "%": percent_text, "%1": lambda value: percent_text(value, 1), "x": _times,
     "money": money_text, "n": plain_number}
+#: The formats of a number (the engine refuses them on a placeholder of another type).
+NUMBER_FORMATS = tuple(_NUMBER_FORMATS)
 _MISSING_TEXT = "n/a"
 
 
@@ -111,12 +123,17 @@ def _missing_last(texts: list[str], codes: np.ndarray) -> tuple[list[str], np.nd
     return [*texts, _MISSING_TEXT], np.where(codes < 0, len(texts), codes)
 
 
-def _float_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of distinct floats by their bits (so -0.0 keeps its sign); -1 for NaN."""
+def _float_codes(values: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Codes of distinct floats by their bits (so -0.0 keeps its sign), the floats as
+    Python's (formatted several times faster than NumPy's); -1 for NaN and for an infinite
+    value, which reads as a missing one: an overflow is no amount, share nor ratio (it read
+    "inf%", "inf×", and crashed or warned on its way to a percentage or an amount)."""
     numbers = np.ascontiguousarray(values, dtype=np.float64)
-    codes, uniques = pd.factorize(numbers.view(np.int64))
-    codes = np.where(np.isnan(numbers), -1, codes)
-    return codes, np.asarray(uniques).view(np.float64)
+    codes, bits = pd.factorize(numbers.view(np.int64))
+    uniques = np.asarray(bits).view(np.float64)
+    # a NaN's or an infinity's own text (of 0 in its place) is one no code points at
+    return (np.where(np.isfinite(numbers), codes, -1),
+            np.where(np.isfinite(uniques), uniques, 0.0).tolist())
 
 
 def _is_text(values: np.ndarray) -> bool:
@@ -127,19 +144,20 @@ def _is_text(values: np.ndarray) -> bool:
 def format_codes(values: np.ndarray, spec: str, is_list: bool = False
                  ) -> tuple[list[str], np.ndarray]:
     """One message placeholder for a column of values, as its distinct texts and a code per
-    row into them; a missing value is ``n/a``. A list (held ``;``-joined: ``is_list``)
-    reads as its items joined by ", "; any other text as it is (a name may hold ';')."""
+    row into them; a missing value, or an infinite number, is ``n/a``. A list (held
+    ``;``-joined: ``is_list``) reads as its items joined by ", "; any other text as it is
+    (a name may hold ';')."""
     if spec in _NUMBER_FORMATS:
-        codes, uniques = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
-        return _missing_last([_NUMBER_FORMATS[spec](u) for u in uniques], codes)
+        codes, numbers = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
+        return _missing_last([_NUMBER_FORMATS[spec](u) for u in numbers], codes)
     if np.issubdtype(values.dtype, np.datetime64):
         text = pd.Series(pd.to_datetime(values).strftime("%Y-%m-%d"), dtype=object)
         return text.where(text.notna(), _MISSING_TEXT).tolist(), np.arange(len(values))
     if values.dtype == np.bool_:
         return ["no", "yes"], values.astype(np.int64)
     if values.dtype.kind == "f":
-        codes, uniques = _float_codes(values)
-        return _missing_last([f"{u:g}" for u in uniques], codes)
+        codes, numbers = _float_codes(values)
+        return _missing_last([plain_number(u) for u in numbers], codes)
     if values.dtype.kind in "iu" or _is_text(values):
         codes, uniques = pd.factorize(values)
         texts = [plain(u) for u in uniques]

@@ -135,7 +135,8 @@ def test_an_escalation_steps_expression_is_said_at_its_own_line(
     write(workdir, {FILE: changed("  - when: share('speed') >= 70%\n    severity: high\n",
                                   steps)})
     assert run(capsys, "rules", "test", "pack") == (
-        2, "", f"{FILE}:{said}: error: escalate: {SPEED}\n{caret}"
+        2, "", f"{FILE}:{said}: error: 'escalate' step {1 if said.startswith('10:') else 2}: "
+               f"{SPEED}\n{caret}"
                "policycheck: error: 1 rule expression problem\n")
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policycheck.wording import Messages, format_messages, join_messages
+from policycheck.wording import Messages, format_messages, join_messages, plain_number
 
 
 def _joined(messages: list[Messages], rows: list[np.ndarray]) -> list[str]:
@@ -68,7 +68,7 @@ def test_joined_messages_equal_each_row_formatted_alone(
         template = [(literal, "v", "n") for literal in literals[:-1]] + [(literals[-1], "", "")]
         literal_texts = [t.replace("{{", "{").replace("}}", "}") for t in literals]
         messages.append(format_messages(template, {"v": values}, len(values)))
-        expected += ["".join(t + ("n/a" if v != v else f"{v:g}") for t in literal_texts[:-1])
+        expected += ["".join(t + ("n/a" if v != v else plain_number(v)) for t in literal_texts[:-1])
                      + literal_texts[-1] for v in values.tolist()]
     order = list(range(len(expected)))
     random.shuffle(order)  # type: ignore[attr-defined]

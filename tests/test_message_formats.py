@@ -1,0 +1,160 @@
+"""Message templates (engine.compile_rule, wording): a placeholder that cannot be shown
+stops the run when the rule is read, said at the placeholder (exit 2); it crashed when the
+first value reached it (exit 3), in CI rather than in ``rules test`` when the rule's
+examples left the field out. A value no format can write reads ``n/a``, never a crash,
+a warning or scientific notation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ci_plans import risky, run, workdir, write
+
+from policycheck.wording import format_codes, plain_number
+
+__all__ = ["workdir"]
+
+#: A rule with a message on line 10 and two evidence values on line 9 (MESSAGE and
+#: EVIDENCE are replaced): its fire example puts 60 % on speed, the plan of ``risky``
+#: 40 %, both above 30 %.
+RULE = """\
+id: org.fmt
+title: T
+severity: medium
+scope: plan
+patterns: [A06]
+principles: [1]
+when: role_kind == 'service'
+condition: share('speed') > 0.3
+evidence: {EVIDENCE}
+message: MESSAGE
+rationale: r
+remediation: r
+references: []
+examples:
+  fire:
+    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: aht, kpi: aht, weight: 60%}, {id: fcr, kpi: fcr, weight: 40%}]}
+  pass:
+    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: fcr, kpi: fcr, weight: 100%}]}
+"""  # noqa: E501
+EVIDENCE = 'v: "share(\'speed\')", kind: role_kind'
+FILE = "pack/org.fmt.yaml"
+CHECKED = ("Checked 1 of 1 plan with 1 rule: 1 finding (1 medium).\n"
+           "0 findings at or above 'high'.\n")
+FINDING = "plans/p.yaml:4:3: medium org.fmt: plan 'risky-2027': "
+
+
+def pack(folder: Path, message: str, evidence: str = EVIDENCE) -> str:
+    write(folder, {FILE: RULE.replace("MESSAGE", message).replace("EVIDENCE", evidence),
+                   "plans/p.yaml": risky()})
+    return "pack"
+
+
+def refused(capsys: pytest.CaptureFixture[str], said: str, problems: str = "1 rule "
+            "expression problem") -> None:
+    """``rules test`` and ``check`` both stop with ``said`` (exit 2), never exit 3."""
+    said += f"policycheck: error: {problems}\n"
+    assert run(capsys, "rules", "test", "pack") == (2, "", said)
+    assert run(capsys, "check", "plans", "--rules", "pack") == (2, "", said)
+
+
+@pytest.mark.parametrize("placeholder, said", [
+    ("{role_kind:%}", "format '%' needs a number; 'role_kind' is text"),
+    # the examples have no name: rules test passed, and check crashed on the plans
+    ("{name:n}", "format 'n' needs a number; 'name' is text"),
+    ("{kind:x}", "format 'x' needs a number; 'kind' is text"),
+    ("{duties:money}", "format 'money' needs a number; 'duties' is a list"),
+    ("{customer_facing:money}", "format 'money' needs a number; 'customer_facing' is a "
+                                "truth value"),  # it read "1"
+    ("{effective_from:%1}", "format '%1' needs a number; 'effective_from' is a date"),
+    ("{lower(role_kind):n}", "format 'n' needs a number; 'lower(role_kind)' is text"),
+])
+def test_a_number_format_on_a_value_of_another_type_is_refused_when_the_rule_is_read(
+        workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
+        said: str) -> None:
+    pack(workdir, f"'plan {placeholder} here'")
+    caret = "^" * len(placeholder)
+    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
+                    f"    plan {placeholder} here\n"
+                    f"         {caret}\n")
+
+
+def test_a_number_too_large_or_infinite_for_its_format_never_crashes(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Past 1e15 a share stopped the run (decimal.InvalidOperation, exit 3); an infinite
+    amount printed a RuntimeWarning, and an infinite ratio read "inf×". A finite number
+    reads in full, an infinite one as a missing one: ``n/a``."""
+    pack(workdir, "'big={big:%} {big:%1}; inf={inf:money} {inf:x} {inf:%} {inf:n} {inf}'",
+         'big: "target_variable * 1e15 * 1e15 * 1e15", '
+         'inf: "(((target_variable**4)**4)**4)**4"')
+    assert run(capsys, "rules", "test", "pack") == (
+        0, "ok   org.fmt (2 examples)\n1 rule passed, 0 failed.\n", "")
+    big = "285" + "0" * 48
+    assert run(capsys, "check", "plans", "--rules", "pack") == (
+        0, f"{FINDING}big={big}% {big}.0%; inf=n/a n/a n/a n/a n/a\n{CHECKED}", "")
+
+
+def test_n_never_writes_scientific_notation(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rules/README.md: "{count:n} a plain number (3, 0.75, never in scientific
+    notation)"; 2850 ** -4 read "1.51573e-14". A number below 0.0001 is written to six
+    decimals, as the JSON evidence keeps it."""
+    pack(workdir, "'{tiny:n} {small:n} {small}'",
+         'tiny: "target_variable ** -4", small: "0.1 / target_variable"')
+    assert run(capsys, "check", "plans", "--rules", "pack") == (
+        0, f"{FINDING}0 0.000035 0.000035\n{CHECKED}", "")
+
+
+def test_plain_numbers_below_one_ten_thousandth() -> None:
+    assert [plain_number(v) for v in (2.43865e-15, 1.23e-5, 9.9999999e-5, 1e-4, -2e-15,
+                                      0.000123456789, 0.0)] == [
+        "0", "0.000012", "0.0001", "0.0001", "-0", "0.000123457", "0"]
+
+
+@pytest.mark.parametrize("spec", ["%", "%1", "x", "money", "n", ""])
+def test_an_infinite_number_reads_n_a_in_every_format(spec: str) -> None:
+    texts, codes = format_codes(np.array([np.inf, -np.inf, np.nan, 0.5]), spec)
+    assert [texts[c] for c in codes][:3] == ["n/a"] * 3
+
+
+def test_a_placeholder_problem_is_said_at_its_own_line_and_column(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A message written over several lines (a folded block) had every problem of its
+    placeholders at the ``message:`` key, under the joined text."""
+    pack(workdir, ">-\n  Speed is {kind} and\n  {rolekind} or {v:mony} or {hw:%} here")
+    refused(capsys, f"{FILE}:12:4: error: message: unknown name 'rolekind' in the plan scope; "
+                    "did you mean 'role_kind'? [rule-expression]\n"
+                    "    {rolekind} or {v:mony} or {hw:%} here\n"
+                    "     ^^^^^^^^\n"
+                    f"{FILE}:12:17: error: message: unknown format 'mony' for 'v'; expected "
+                    "one of '%', '%1', 'n', 'x', 'money', ''; did you mean 'money'? "
+                    "[rule-message]\n"
+                    "    {rolekind} or {v:mony} or {hw:%} here\n"
+                    "                  ^^^^^^^^\n"
+                    f"{FILE}:12:30: error: message: unknown name 'hw' in the plan scope "
+                    "[rule-expression]\n"
+                    "    {rolekind} or {v:mony} or {hw:%} here\n"
+                    "                               ^^\n", "3 rule expression problems")
+
+
+@pytest.mark.parametrize("placeholder, said", [
+    ("{}", "empty placeholder '{}': name an evidence value or a field in the braces, "
+           "e.g. '{speed:%}'"),
+    ("{ :%}", "empty placeholder '{ :%}': name an evidence value or a field in the braces, "
+              "e.g. '{speed:%}'"),
+    ("{role_kind!r}", "conversion '!r' in '{role_kind!r}' is not supported; write "
+                      "'{role_kind}'"),
+    ("{v!s:%}", "conversion '!s' in '{v!s:%}' is not supported; write '{v:%}'"),
+])
+def test_an_empty_placeholder_and_a_conversion_are_refused(
+        workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
+        said: str) -> None:
+    """They were taken: ``{}`` left the value out ("speed share  for"), ``!r`` quoted it
+    as Python does."""
+    pack(workdir, f"'plan {placeholder} here'")
+    caret = "^" * len(placeholder)
+    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
+                    f"    plan {placeholder} here\n"
+                    f"         {caret}\n")
