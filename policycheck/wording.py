@@ -221,8 +221,8 @@ def join_messages(messages: Sequence[Messages], rows: Sequence[np.ndarray]) -> p
 
 
 def json_values(values: np.ndarray, is_list: bool = False) -> np.ndarray:
-    """Evidence as plain JSON values (an object array): floats rounded to 6 places, NaN as
-    None, dates as ISO dates, lists (held ``;``-joined) as lists, each row its own."""
+    """Evidence as plain JSON values (an object array): floats rounded to 6 places, NaN and
+    infinities as None, dates as ISO dates, lists (held ``;``-joined) as lists, each row its own."""
     codes, distinct = evidence_codes(values, is_list)
     out = object_array(distinct)[codes]
     if is_list:  # each row its own list, as a consumer may change one
@@ -251,7 +251,9 @@ def evidence_codes(values: np.ndarray, is_list: bool = False) -> tuple[np.ndarra
             rounded = np.where(np.abs(numbers) < 1e15, np.round(numbers, 6), numbers)
         codes, bits = pd.factorize(rounded.view(np.int64))
         distinct = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
-        return codes, [None if f != f else f for f in distinct]
+        # NaN and the infinities as None: JSON has no number for them (json.dumps writes
+        # NaN and Infinity, which jq and strict parsers refuse), and messages say n/a
+        return codes, [f if math.isfinite(f) else None for f in distinct]
     if values.dtype != np.dtype(object):
         codes, uniques = pd.factorize(values)
         return codes, np.asarray(uniques).tolist()  # Python scalars, as tolist makes them

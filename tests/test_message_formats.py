@@ -6,6 +6,7 @@ a warning or scientific notation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,12 @@ def test_a_number_too_large_or_infinite_for_its_format_never_crashes(
     big = "285" + "0" * 48
     assert run(capsys, "check", "plans", "--rules", "pack") == (
         0, f"{FINDING}big={big}% {big}.0%; inf=n/a n/a n/a n/a n/a\n{CHECKED}", "")
+    # and the JSON is JSON: an infinity is null (json.dumps wrote Infinity)
+    _, out, _ = run(capsys, "check", "plans", "--rules", "pack", "--format", "json")
+    def refuse(text: str) -> None:
+        raise ValueError(text)
+    [finding] = json.loads(out, parse_constant=refuse)["findings"]
+    assert finding["evidence"]["inf"] is None
 
 
 def test_n_never_writes_scientific_notation(
