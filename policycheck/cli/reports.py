@@ -126,7 +126,8 @@ def _write_report(lead: Leadership, text: str, target: str | None, quiet: bool) 
         refuse_target(Path(target), lead.report.files)
         atomic_write(Path(target), text.encode("utf-8"))
         if not quiet:
-            click.echo(f"wrote {target}: {lead.report.plans_checked} plans checked, "
+            checked = lead.report.plans_checked
+            click.echo(f"wrote {target}: {checked} plan{'s' * (checked != 1)} checked, "
                        f"{lead.report.plans_invalid} invalid.", err=True)
     else:
         click.echo(text, nl=False)
