@@ -144,7 +144,7 @@ TALLY_KINDS = 5
 
 def kinds_line(problems: Sequence[Problem]) -> str | None:
     """The problems by kind, most first ("Problems by kind: 3,000 unknown-kpi, 1,689
-    invalid-value and 12 of 3 other kinds."), when there are TALLY_FROM or more (a summary
+    invalid-value and 12 more of 3 other kinds."), when there are TALLY_FROM or more (a summary
     under thousands of lines says what they are); else None."""
     if len(problems) < TALLY_FROM:
         return None
@@ -153,7 +153,7 @@ def kinds_line(problems: Sequence[Problem]) -> str | None:
     rest = counts[TALLY_KINDS:]
     if rest:
         kinds = f"{len(rest)} other kind{'s' * (len(rest) != 1)}"
-        named.append(f"{sum(count for _, count in rest):,} of {kinds}")
+        named.append(f"{sum(count for _, count in rest):,} more of {kinds}")
     said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
     return f"Problems by kind: {said}."
 

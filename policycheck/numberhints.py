@@ -7,6 +7,7 @@ and these hints say how to write each so that it reads as meant.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -34,10 +35,20 @@ def number_hints(raw: pd.Series, bad: np.ndarray, percent: bool = False,
         elif (isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, str) and value.strip().lower() in NON_FINITE_WORDS):
             hints.iat[row] = "; NaN and infinity are not allowed"
+        elif isinstance(value, str) and _too_large(value.strip()):
+            hints.iat[row] = "; it is past the largest number that can be held (about 1.8e308)"
         elif isinstance(value, str):
             hints.iat[row] = percent_hint(value.strip(), percent_as) or \
                 written_number_hint(value.strip(), percent)
     return hints
+
+
+def _too_large(text: str) -> bool:
+    """Whether ``text`` is a number written in full that no float holds (``1e400``)."""
+    try:
+        return math.isinf(float(text)) and text.lower().lstrip("+-") not in NON_FINITE_WORDS
+    except ValueError:
+        return False
 
 
 def percent_hint(text: str, how: str) -> str:
@@ -158,7 +169,7 @@ def date_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
     for row in np.flatnonzero(bad).tolist():  # problem cells only
         value = raw.iat[row]
         if isinstance(value, str):
-            hints.iat[row] = (written_date_hint(value.strip())
+            hints.iat[row] = (_no_such_day(value.strip()) or written_date_hint(value.strip())
                               or _serial_day_hint(value.strip()))
         elif isinstance(value, dt.datetime):
             hints.iat[row] = _day_alone(value.date())
@@ -171,6 +182,24 @@ def date_hints(raw: pd.Series, bad: np.ndarray) -> pd.Series:
 #: counted from 1899-12-30 past its day 60): a date cell exported as a number.
 _SERIAL_DAYS = (36526, 73050)
 _SERIAL_EPOCH = dt.date(1899, 12, 30)
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _no_such_day(text: str) -> str:
+    """Why a date written YYYY-MM-DD is none (``2027-02-30``): it was told only to write
+    it YYYY-MM-DD, as it was."""
+    found = _ISO_DAY.fullmatch(text)
+    if not found:
+        return ""
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"; there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"; there is no such day: {calendar.month_name[month]} {year} has {days} days"
+    return ""
 
 
 def _serial_day_hint(value: object) -> str:

@@ -942,3 +942,29 @@ def test_a_weight_with_more_than_one_percent_sign_is_refused(text: str) -> None:
     """'60%%' was read as 60 %: every trailing sign was taken off, where one is a percent."""
     parsed = parse_weight(column(text), COMPONENT.field("weight"))
     assert parsed.bad.tolist() == [True]
+
+
+@pytest.mark.parametrize("text, said", [
+    ("2027-02-30", "; there is no such day: February 2027 has 28 days"),
+    ("2028-02-29", ""),  # a leap day: no hint of this kind (the date is read)
+    ("2027-13-01", "; there is no month 13"),
+    ("2027-04-31", "; there is no such day: April 2027 has 30 days"),
+])
+def test_a_date_written_yyyy_mm_dd_that_is_no_day_says_why(text: str, said: str) -> None:
+    """"expected a date written YYYY-MM-DD" of 2027-02-30, which is written so."""
+    from policycheck.numberhints import date_hints
+
+    hints = date_hints(pd.Series([text], dtype=object), np.array([True]))
+    assert hints.iat[0] == said
+
+
+def test_a_number_past_what_a_float_holds_says_so() -> None:
+    """1e400 was told "expected a number", which it is."""
+    from policycheck.numberhints import number_hints
+
+    hints = number_hints(pd.Series(["1e400", "inf", "-1E999"], dtype=object),
+                         np.array([True, True, True]))
+    assert hints.tolist() == [
+        "; it is past the largest number that can be held (about 1.8e308)",
+        "; NaN and infinity are not allowed",
+        "; it is past the largest number that can be held (about 1.8e308)"]
