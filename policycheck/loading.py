@@ -7,13 +7,19 @@ Excel report) and by name (tables). A data file that is not recognised is report
 error when it looks like a typo of ours or was named on the command line, as a warning when
 met while walking a folder. Only the files read are the run's files (``Loaded.files``), which
 no output may replace: a report written among the plans is no input of the next run.
+
+Nothing is passed over unsaid: a file or a folder that cannot be read (locked, or removed
+while the run reads it) is an error at it, a broken link with a data file's name a warning,
+and the other files are read. A file reached twice (through a link) is read once.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,65 +76,156 @@ class Loaded:
 
 def iter_files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Path, bool]]:
     """Every file under the paths, with whether it was named explicitly; a file reached
-    twice (a folder and a file in it, a folder named twice) once, where first reached: read
-    twice, each of its plans was a duplicate of itself."""
-    if len(paths) < 2:  # no file is reached twice (resolving each costs on 10,000 files)
-        yield from _files(paths, loaded)
-        return
-    seen: set[Path] = set()
-    for path, explicit in _files(paths, loaded):
-        real = path.resolve()
+    twice (a folder and a file in it, a folder named twice, a link in a folder to a file in
+    it) once, where first reached: read twice, each of its plans was a duplicate of itself.
+    Files are told apart by their real paths, which the walk has for free (``_folder``)."""
+    seen: set[str] = set()
+    for path, explicit, real in _files(paths, loaded.records.problems):
         if real not in seen:
             seen.add(real)
             yield path, explicit
 
 
-def _files(paths: Sequence[str | Path], loaded: Loaded) -> Iterator[tuple[Path, bool]]:
+def _files(paths: Sequence[str | Path], problems: list[Problem]
+           ) -> Iterator[tuple[Path, bool, str]]:
+    """Every file under the paths, with whether it was named and its real path."""
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            root = path.resolve()
-            for relative, entry in sorted(_walk(path, ())):
-                child = path.joinpath(*relative)
-                # A folder of plans may come from a pull request: a link in it to a file
-                # outside it (~/.ssh/config named plans.csv) would have its content quoted
-                # in the problems. Files named on the command line are the user's choice.
-                if entry.is_symlink() and not child.resolve().is_relative_to(root):
-                    loaded.records.problems.append(Problem(
-                        Location(display_path(child)), "links to a file outside the folder "
-                        f"{display_path(path)}; refused: name it on the command line to read it",
-                        "link-outside-folder"))
-                elif entry.is_file():
-                    yield child, False
-        elif path.is_file():
-            yield path, True
-        elif path.exists():  # a device, a pipe, a socket: /dev/stdin, /dev/zero
-            loaded.records.problems.append(Problem(
+        try:
+            mode = path.stat().st_mode
+        except (OSError, ValueError) as exc:  # ValueError: a name no file system takes
+            problems.append(_not_found(path, exc))
+            continue
+        if stat.S_ISDIR(mode):
+            yield from _folder(path, problems)
+        elif stat.S_ISREG(mode):
+            yield path, True, os.path.realpath(path)
+        else:  # a device, a pipe, a socket: /dev/stdin, /dev/zero
+            problems.append(Problem(
                 Location(display_path(given)), "is not a file or a folder (a device, a pipe "
                 "or a socket): expected a file or a folder of plans", "missing-path"))
-        else:
-            loaded.records.problems.append(Problem(
-                Location(display_path(given)), "no such file or folder", "missing-path"))
 
 
-def _walk(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
-    """Every entry under a folder with its path parts below it (sorting these sorts as
-    paths do), skipping hidden entries, ``__pycache__`` and office programs' lock files
-    (``lock_owner``: hidden on Windows, not on a share), and not descending into linked
-    folders. os.scandir answers file types from the directory listing: a third of the
-    system calls of Path.rglob and its per-entry checks on a folder of 10,000 plans."""
-    try:
-        with os.scandir(folder.joinpath(*parts)) as listing:
-            entries = list(listing)
-    except PermissionError:
-        return  # as Path.rglob: an unreadable folder is passed over
-    for entry in entries:
-        if entry.name.startswith(".") or entry.name == "__pycache__" or lock_owner(entry.name):
+def _not_found(path: Path, exc: OSError | ValueError) -> Problem:
+    """The error for a path named that cannot be looked at: missing, a broken link, or in
+    a folder its user may not enter."""
+    shown = display_path(path)
+    if isinstance(exc, OSError) and os.path.islink(path):
+        return _link_problem(shown, path, exc, explicit=True)
+    if isinstance(exc, OSError) and exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+        return _unreadable(shown, exc)
+    return Problem(Location(shown), "no such file or folder", "missing-path")
+
+
+def _folder(folder: Path, problems: list[Problem]) -> Iterator[tuple[Path, bool, str]]:
+    """The files under a folder, sorted as paths, with their real paths. The folder is
+    listed by its real path, so that an entry's path is its real one (no folder below it
+    is a link: those are not walked) and only a link's need be resolved."""
+    root = os.path.realpath(folder)
+    for relative, entry in sorted(_walk(root, folder, problems)):
+        child = folder.joinpath(*relative)
+        if not entry.is_symlink():
+            if entry.is_file():
+                yield child, False, entry.path
             continue
-        relative = (*parts, entry.name)
-        yield relative, entry
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(folder, relative)
+        real = _link_target(child, entry, folder, root, problems)
+        if real is not None:
+            yield child, False, real
+
+
+def _link_target(child: Path, entry: os.DirEntry[str], folder: Path, root: str,
+                 problems: list[Problem]) -> str | None:
+    """The real path of the file a link met in a folder leads to; None for a link to a
+    folder (not walked), a link out of the folder (an error) and a broken link (a warning
+    when its name is a data file's: the plans it stood for are missing)."""
+    # A folder of plans may come from a pull request: a link in it to a file outside it
+    # (~/.ssh/config named plans.csv) would have its content quoted in the problems. It is
+    # refused whether or not its target exists, which the problems would otherwise tell.
+    # Files named on the command line are the user's choice.
+    real = os.path.realpath(entry.path)
+    if not Path(real).is_relative_to(root):
+        problems.append(Problem(
+            Location(display_path(child)), "links to a file outside the folder "
+            f"{display_path(folder)}; refused: name it on the command line to read it",
+            "link-outside-folder"))
+        return None
+    try:
+        mode = os.stat(entry.path).st_mode
+    except OSError as exc:
+        if child.suffix.lower() in DATA_SUFFIXES:
+            problems.append(_link_problem(display_path(child), entry.path, exc, explicit=False))
+        return None
+    return real if stat.S_ISREG(mode) else None
+
+
+def _link_problem(shown: str, link: str | Path, exc: OSError, explicit: bool) -> Problem:
+    """The problem of a link that leads nowhere (to no file, or round in a loop): an error
+    when named, a warning when met in a folder (its file is skipped). A link into a folder
+    its user may not enter is no broken link: it cannot be read."""
+    if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+        return _unreadable(shown, exc)
+    try:
+        target = display_path(os.readlink(link))
+    except OSError:  # removed since
+        return _unreadable(shown, exc)
+    why = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
+    message = f"is a broken link to {target}, {why}"
+    if explicit:
+        return Problem(Location(shown), message, "broken-link")
+    return Problem(Location(shown), f"{message}; skipped", "broken-link", severity="warning")
+
+
+def _unreadable(shown: str, exc: OSError) -> Problem:
+    """The error for a file that cannot be read, in the operating system's words; the run
+    goes on with the other files (one locked file on a shared drive stops no run)."""
+    if isinstance(exc, FileNotFoundError):  # listed, then gone: saved by rename, synced
+        return Problem(Location(shown), "was removed or renamed while it was read",
+                       "unreadable-file")
+    return Problem(Location(shown), f"cannot read it: {_reason(exc)}", "unreadable-file")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _walk(root: str, shown: Path, problems: list[Problem]
+          ) -> list[tuple[tuple[str, ...], os.DirEntry[str]]]:
+    """Every entry under the folder ``root`` (shown as ``shown``) with its path parts below
+    it (sorting these sorts as paths do), skipping hidden entries, ``__pycache__`` and office
+    programs' lock files (``lock_owner``: hidden on Windows, not on a share), and not
+    descending into linked folders. os.scandir answers file types from the directory
+    listing: a third of the system calls of Path.rglob and its per-entry checks on a folder
+    of 10,000 plans. A loop, not recursion: a tree 1,000 folders deep passed Python's
+    recursion limit."""
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    pending: list[tuple[str, ...]] = [()]
+    while pending:
+        parts = pending.pop()
+        for entry in _listing(root, parts, shown, problems):
+            if entry.name.startswith(".") or entry.name == "__pycache__" or \
+                    lock_owner(entry.name):
+                continue
+            relative = (*parts, entry.name)
+            found.append((relative, entry))
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(relative)
+    return found
+
+
+def _listing(root: str, parts: tuple[str, ...], shown: Path, problems: list[Problem]
+             ) -> list[os.DirEntry[str]]:
+    """The entries of a folder below ``root``; none when it cannot be listed, which is an
+    error at it: Path.rglob passes such a folder over, and its plans were dropped unsaid."""
+    try:
+        with os.scandir(os.path.join(root, *parts)) as listing:
+            return list(listing)
+    except OSError as exc:
+        reason = ("was removed or renamed while it was read"
+                  if isinstance(exc, FileNotFoundError) else
+                  f"cannot list the folder: {_reason(exc)}; its plans are not read")
+        problems.append(Problem(Location(display_path(shown.joinpath(*parts))), reason,
+                                "unreadable-folder"))
+        return []
 
 
 def lock_owner(name: str) -> str | None:
@@ -157,7 +254,8 @@ class Survey:
     """The input paths looked over before anything is parsed: the files found (with whether
     each was named, and its size when it is a data file), the YAML files' bytes with their
     cache keys (``cache.key``; None when the cache is off), the problems met on the way (a
-    missing path, a link out of a folder) and the size limit asked for. What a run reads is
+    missing path, a link out of a folder, a file that cannot be read) and the size limit
+    asked for. What a run reads is
     a function of it, which is what the caches key on."""
 
     paths: tuple[str, ...]
@@ -175,18 +273,38 @@ class Survey:
 
 
 def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
-    """Find every input file under ``paths`` and read the YAML ones' bytes."""
+    """Find every input file under ``paths`` and read the YAML ones' bytes. A file that
+    cannot be read (locked, or removed since its folder was listed) is an error at it and
+    no file of the run; the others are read."""
     loaded = Loaded()
-    found = [(path, explicit,
-              path.stat().st_size if path.suffix.lower() in DATA_SUFFIXES else 0)
-             for path, explicit in iter_files(paths, loaded)]  # other files are not read
-    yaml = tuple((path.read_bytes(), display_path(path), explicit)
-                 for path, explicit, size in found
-                 if path.suffix.lower() in YAML_SUFFIXES and path.name not in NOT_PLAN_FILES
-                 and not lock_owner(path.name) and size <= size_limit(".yaml", max_bytes))
+    found: list[tuple[Path, bool, int]] = []
+    yaml: list[tuple[bytes, str, bool]] = []
+    yaml_limit = size_limit(".yaml", max_bytes)
+    for path, explicit in iter_files(paths, loaded):
+        try:
+            size, content = _size_and_bytes(path, yaml_limit)
+        except OSError as exc:
+            loaded.records.problems.append(_unreadable(display_path(path), exc))
+            continue
+        found.append((path, explicit, size))
+        if content is not None:
+            yaml.append((content, display_path(path), explicit))
     keys = tuple(cache.key(*content) for content in yaml) if cache.enabled() else None
-    return Survey(tuple(display_path(p) for p in paths), tuple(found), yaml, keys,
+    return Survey(tuple(display_path(p) for p in paths), tuple(found), tuple(yaml), keys,
                   tuple(loaded.problems), max_bytes)
+
+
+def _size_and_bytes(path: Path, yaml_limit: int) -> tuple[int, bytes | None]:
+    """A file's size (0 for a file that is no data file: it is not read) and, for a YAML
+    plan file within the size limit, its bytes."""
+    suffix = path.suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        return 0, None
+    size = path.stat().st_size
+    if suffix not in YAML_SUFFIXES or size > yaml_limit or path.name in NOT_PLAN_FILES \
+            or lock_owner(path.name):
+        return size, None
+    return size, path.read_bytes()
 
 
 def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loaded:
@@ -226,13 +344,8 @@ def load(surveyed: Survey) -> Loaded:
             if not outcome.report:
                 loaded.files.append(name)
             _add_outcome(outcome, name, loaded)
-        elif suffix in WORKBOOK_SUFFIXES and is_report(path):
-            loaded.tables.problems.append(own_report(name, "its sheets findings and plans",
-                                                     explicit))
         elif suffix in WORKBOOK_SUFFIXES:
-            loaded.files.append(name)
-            with _collector_paused():  # millions of cells, as lists of rows and columns
-                _load_workbook(path, name, loaded)
+            _load_workbook_file(path, name, explicit, loaded)
         elif _load_table_file(path, name, explicit, loaded):
             loaded.files.append(name)
     _tables_not_given(surveyed.found, loaded.tables)
@@ -248,7 +361,7 @@ def _tables_not_given(found: Sequence[tuple[Path, bool, int]], tables: TableFram
     named = {path.parent: path for path, explicit, _ in found
              if explicit and path.suffix.lower() == ".csv" and entity_for_name(path.stem)}
     for folder, table in named.items():
-        for sibling in sorted(folder.iterdir()):
+        for sibling in _siblings(folder):
             spec = entity_for_name(sibling.stem) if sibling.suffix.lower() == ".csv" else None
             if spec is None or spec.name not in ("plans", "components") or sibling in given:
                 continue
@@ -257,6 +370,15 @@ def _tables_not_given(found: Sequence[tuple[Path, bool, int]], tables: TableFram
                 tables.unread.setdefault((key, spec.name), (
                     f"{display_path(sibling)}, this folder's {spec.name} table, was not given "
                     f"(name the folder, {display_path(folder)}, to check its tables together)"))
+
+
+def _siblings(folder: Path) -> list[Path]:
+    """The entries of a folder, sorted; none when it cannot be listed (a folder its user
+    may enter, not list): then no sibling table is said to be missing."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
 
 
 @contextmanager
@@ -279,6 +401,24 @@ def _add_outcome(outcome: FileOutcome, shown: str, loaded: Loaded) -> None:
     loaded.records.extend(Records(outcome.rows, outcome.problems))
     if outcome.skipped:
         loaded.skipped.append(shown)
+
+
+def _load_workbook_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> None:
+    """Read a workbook, unless it is policycheck's own report. It is opened first, as its
+    readers take any failure for a broken workbook: a locked one is said to be unreadable."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        loaded.tables.problems.append(_unreadable(shown, exc))
+        return
+    if is_report(path):
+        loaded.tables.problems.append(own_report(shown, "its sheets findings and plans",
+                                                 explicit))
+        return
+    loaded.files.append(shown)
+    with _collector_paused():  # millions of cells, as lists of rows and columns
+        _load_workbook(path, shown, loaded)
 
 
 def _load_workbook(path: Path, shown: str, loaded: Loaded) -> None:
@@ -328,6 +468,14 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
             f"expected one of {', '.join(names)}{hint}", "unrecognised-file",
             severity="error" if hint or explicit else "warning"))
         return False
-    read_csv(path, shown, spec, loaded.tables)
+    try:
+        read_csv(path, shown, spec, loaded.tables)
+    except OSError as exc:  # locked, or removed since it was found
+        loaded.tables.problems.append(_unreadable(shown, exc))
+        folder = table_folder(shown, "")
+        if folder is not None:  # said once, not by every row that needs the table
+            loaded.tables.unread.setdefault((folder, spec.name), (
+                f"{shown}, this folder's {spec.name} table, could not be read"))
+        return False
     return True
 
