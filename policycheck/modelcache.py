@@ -45,8 +45,9 @@ import pandas as pd
 
 from policycheck import cache
 from policycheck.errors import display_path
+from policycheck.inputfiles import TABLE_SUFFIXES, WORKBOOK_SUFFIXES
 from policycheck.limits import fallback_encoding, size_limit
-from policycheck.loading import TABLE_SUFFIXES, WORKBOOK_SUFFIXES, Survey, is_evidence_table
+from policycheck.loading import Survey, is_evidence_table
 from policycheck.model import Model
 
 #: Bump when the stored shape changes.
