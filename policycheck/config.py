@@ -242,12 +242,13 @@ def _config_path(config: str | None, environ: Mapping[str, str],
     return found, "found from the current folder" if found else "none found"
 
 
-def configured_rules(settings: Settings) -> list[Rule]:
-    """The rules to run: packs loaded, selected and overridden. A rule id or parameter in
-    the config file that does not exist is reported where it is written."""
+def configured_rules(settings: Settings, loaded: list[Rule] | None = None) -> list[Rule]:
+    """The rules to run: packs loaded (``loaded``: the rules of the settings' packs, read
+    already), selected and overridden. A rule id or parameter in the config file that does
+    not exist is reported where it is written."""
     from policycheck.ruleset import check_overrides, override, select
 
-    rules, known, replaced = _loaded_rules(settings)
+    rules, known, replaced = _loaded_rules(settings, loaded)
     problems = _reference_problems(settings, known, replaced)
     if problems:
         raise PolicycheckError(f"the config file {settings.config_file} is not valid",
@@ -281,7 +282,8 @@ def _given_by_flag(settings: Settings, key: str) -> list[str]:
     return [entry for entry in settings[key] if sources.get(entry, "").startswith("flag")]
 
 
-def _loaded_rules(settings: Settings) -> tuple[list[Rule], dict[str, Rule], bool]:
+def _loaded_rules(settings: Settings, loaded: list[Rule] | None = None
+                  ) -> tuple[list[Rule], dict[str, Rule], bool]:
     """The rules of the run's packs, by id too, and whether the packs are a flag's or the
     environment's: those replace the file's, whose rule ids may then name rules of packs
     this run does not load (``POLICYCHECK_RULES=./ours`` made every ``ignore:
@@ -289,7 +291,7 @@ def _loaded_rules(settings: Settings) -> tuple[list[Rule], dict[str, Rule], bool
     from policycheck.ruleset import default_pack, load_rules
 
     packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
-    rules = load_rules(packs)
+    rules = load_rules(packs) if loaded is None else loaded
     replaced = settings.values["rules"].source.startswith(("flag", "env"))
     return rules, {r.id: r for r in rules}, replaced
 

@@ -168,9 +168,8 @@ def _located(rule: Rule, key: str, written: str, error: ExpressionError,
              code: str) -> Problem:
     """``error``, about the text under ``key`` (``written``), at its own line and column of
     a text written over several lines, with a caret under it as the file writes it."""
-    step = key.removeprefix("escalate.")
-    said = f"'escalate' step {step}" if step != key else key
-    return Problem(rule.location_at(key, error.offset), f"{said}: {error.message}", code,
+    return Problem(rule.location_at(key, error.offset), f"{rule.key_said(key)}: "
+                   f"{error.message}", code,
                    detail=_indent(error.caret(rule.as_written(key, written))))
 
 

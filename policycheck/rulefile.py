@@ -114,6 +114,12 @@ class Rule:
         at = place(self.spans.get(key, ()), offset)
         return Location(self.path, "", *at) if at else self.location(key)
 
+    @staticmethod
+    def key_said(key: str) -> str:
+        """A key as a problem names it: ``escalate.2`` is "'escalate' step 2"."""
+        step = key.removeprefix("escalate.")
+        return f"'escalate' step {step}" if step != key else key
+
     def as_written(self, key: str, source: str) -> str:
         """The expression under ``key`` broken into lines as its file writes it."""
         return as_written(source, self.spans.get(key, ()))

@@ -344,8 +344,9 @@ def _unknown_kpi_literals(rule: Rule, compiled: CompiledRule, known: set[str]
             if text not in known:
                 problems.append(Problem(
                     rule.location_at(key, offset),
-                    f"rule '{rule.id}', {key}: '{text}' is no KPI of the built-in library or "
-                    f"of the plans read, so it matches nothing{did_you_mean(text, known)}",
+                    f"rule '{rule.id}', {rule.key_said(key)}: '{text}' is no KPI of the "
+                    "built-in library or of the plans read, so it matches nothing"
+                    f"{did_you_mean(text, known)}",
                     "unknown-kpi-literal", severity="warning"))
     return problems
 

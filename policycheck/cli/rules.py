@@ -61,16 +61,17 @@ def _load(paths: list[Path]) -> list[Any]:
     return override(load_rules(paths), {}, {})
 
 
-def _configured(settings: Any) -> list[Any]:
-    """Every rule of the settings' packs, with the severity and parameters they set, as
-    check runs it. 'select' and 'ignore' are left out: they choose which of these rules run,
-    and a user needs all of them to write them (or to read about one left out)."""
+def _configured(settings: Any, loaded: list[Any] | None = None) -> list[Any]:
+    """Every rule of the settings' packs (``loaded``: read already), with the severity and
+    parameters they set, as check runs it. 'select' and 'ignore' are left out: they choose
+    which of these rules run, and a user needs all of them to write them (or to read about
+    one left out)."""
     from dataclasses import replace
 
     from policycheck.config import Setting, configured_rules
 
     every = {key: Setting((), "default") for key in ("select", "ignore")}
-    return configured_rules(replace(settings, values={**settings.values, **every}))
+    return configured_rules(replace(settings, values={**settings.values, **every}), loaded)
 
 
 @rules.command("list")
@@ -83,11 +84,13 @@ def rules_list(packs: tuple[str, ...], config_file: str | None, fmt: str) -> int
     The severity is the one check uses: the config file's where it sets one (marked *).
     A rule that select or ignore leaves out is listed, marked as not run."""
     from policycheck.config import configured_rules
+    from policycheck.ruleset import load_rules
 
     settings = _settings(packs, config_file)
-    loaded = _configured(settings)
+    rules = load_rules(_pack_paths(settings["rules"]))  # read once, for both lists below
+    loaded = _configured(settings, rules)
     try:
-        running = {r.id for r in configured_rules(settings)}
+        running = {r.id for r in configured_rules(settings, rules)}
     except PolicycheckError:  # a select or ignore check refuses: listed for writing them
         running = {r.id for r in loaded}
     overridden = settings["severity"]
