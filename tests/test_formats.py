@@ -930,7 +930,7 @@ def test_compact_evidence_equals_json_dumps() -> None:
 @pytest.mark.parametrize("chunk", [1, 3, 20_000])
 def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: int,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from policycheck.formats import sarif
+    from policycheck.formats import sarif, sarifresults
 
     monkeypatch.setattr(sarif, "CHUNK", chunk)
     problem = Problem(Location("C:\\plans\\a b.csv", "Sheet", 4, 0), "bad <x>", "range")
@@ -944,7 +944,7 @@ def test_sarif_from_columns_equals_results_from_records(report: Report, chunk: i
         assert sarif.render(case) == expected
         assert sarif.render(redact(case)) == sarif._render_plain(redact(case))
     for case in (report, odd_places, redact(odd_places)):  # by Arrow, not the reference way
-        assert sarif._results(case.findings, {})
+        assert sarifresults.results(case.findings, {})
     unusual = changed(report, headcount=[types.SimpleNamespace()] * 5)
     with pytest.raises(TypeError):  # json.dumps refuses it, and so does the fast path
         sarif.render(unusual)

@@ -6,6 +6,7 @@ relative to the current folder as before."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,13 +137,13 @@ def test_the_root_is_looked_up_once_per_folder(tmp_path: Path,
     """Many files of a run cost one walk up the folders, not one per file (and no git)."""
     repo = _repository(tmp_path / "repo", git=False)
     looked: list[str] = []
-    real = sarif.os.path.lexists
+    real = os.path.lexists
 
     def lexists(path: str) -> bool:
         looked.append(path)
         return real(path)
 
-    monkeypatch.setattr(sarif.os.path, "lexists", lexists)
+    monkeypatch.setattr(os.path, "lexists", lexists)
 
     def no_git(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("git was run")
