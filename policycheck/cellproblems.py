@@ -97,6 +97,15 @@ class Rows:
                                                    self.texts("plan_id"), texts, strict=True)]
 
 
+def masked_problems(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
+                    label: str, key: str | None,
+                    text: Callable[[Rows], Iterable[str]]) -> list[Problem]:
+    """A problem for each masked row, its message the row's name and its item of ``text``
+    (the texts of all the rows, in order)."""
+    rows = Rows(frame, np.flatnonzero(np.asarray(mask, dtype=bool)))
+    return rows.problems(field, code, label, key, text(rows)) if len(rows) else []
+
+
 def report_cells(frame: pd.DataFrame, raw: pd.Series | np.ndarray, at: np.ndarray,
                  field: str, label: str, key: str | None, expected: str, code: str,
                  hints: pd.Series | None = None,

@@ -7,28 +7,21 @@ turned into problems one by one.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from policycheck.cellproblems import Rows
+from policycheck.cellproblems import Rows, masked_problems
 from policycheck.codes import rows_by_code
 from policycheck.errors import Location, Problem, Suggestions, did_you_mean, number_text
 from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
 from policycheck.numberhints import spreadsheet_error_hint
 from policycheck.plankeys import PlanKeys
+from policycheck.rangechecks import within_rows, without_plans
 from policycheck.tables import table_folder
-
-
-def _emit(frame: pd.DataFrame, mask: np.ndarray | pd.Series, field: str, code: str,
-          label: str, key: str | None, text: Callable[[Rows], Iterable[str]]) -> list[Problem]:
-    """A problem for each masked row, its message the row's name and its item of ``text``
-    (the texts of all the rows, in order)."""
-    rows = Rows(frame, np.flatnonzero(np.asarray(mask, dtype=bool)))
-    return rows.problems(field, code, label, key, text(rows)) if len(rows) else []
 
 
 def duplicates(frame: pd.DataFrame, keys: list[str], label: str, key: str) -> list[Problem]:
@@ -75,23 +68,14 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     twice = plans["plan_id"][plans["plan_id"].duplicated()]
     for spec in CHILDREN:
         frame = frames[spec.name]
-        problems += duplicates(_without_plans(frame, twice), ["plan_id", spec.key],
+        problems += duplicates(without_plans(frame, twice), ["plan_id", spec.key],
                                spec.label, spec.key)
         problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec, unread,
                              plans.empty)
         problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
     problems += _weights(plans, frames["components"], keys, unread)
     problems += _applies_to(frames, unread)
-    problems += _plan_ranges(plans)
-    problems += _gates(frames["gates"])
-    problems += _threshold_sides(frames["components"], frames["kpis"])
-    problems += _between(frames["modifiers"], "factor_min", "factor_max", "modifier",
-                         "modifier_id", ("is above", "at most"))
-    problems += _between(frames["campaigns"], "start", "end", "campaign", "campaign_id",
-                         ("is after", "on or before"))
-    # the curve points of two plans with one id would read as one curve, going back
-    problems += _curve_points(_without_plans(frames["curve_points"], twice),
-                              _without_plans(frames["components"], twice))
+    problems += within_rows(frames, twice)
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
     problems += _orphans(employees, keys.rows["employees"], plan_hints, None, unread,
@@ -161,7 +145,7 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
         mask &= ~cut
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
-    return problems + _emit(
+    return problems + masked_problems(
         frame, mask, "plan_id", "unknown-plan", label, key,
         lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in the "
                       f"inputs{spreadsheet_error_hint(plan) or suggest(plan)}"
@@ -171,11 +155,12 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,
                   spec: EntitySpec) -> list[Problem]:
     mask = frame["kpi"].notna() & ~frame["kpi"].isin(kpi_ids)
-    return _emit(frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
-                 lambda rows: (f"kpi: unknown KPI '{kpi}', expected a KPI of the built-in "
-                               "library or the organisation's catalog"
-                               f"{spreadsheet_error_hint(kpi) or suggest(kpi)}"
-                               for kpi in rows.values("kpi")))
+    return masked_problems(
+        frame, mask, "kpi", "unknown-kpi", spec.label, spec.key,
+        lambda rows: (f"kpi: unknown KPI '{kpi}', expected a KPI of the built-in "
+                      "library or the organisation's catalog"
+                      f"{spreadsheet_error_hint(kpi) or suggest(kpi)}"
+                      for kpi in rows.values("kpi")))
 
 
 def _unread_table(unread: Unread, file: object, sheet: object, entity: str) -> str | None:
@@ -198,9 +183,10 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
     total = keys.at_plans(np.where(complete, sums, np.nan), np.nan)
     unique = ~plans["plan_id"].duplicated(keep=False).to_numpy(dtype=bool)
     off = ~np.isnan(total) & unique & (np.abs(total - BASIS_POINTS) > WEIGHT_TOLERANCE_BP)
-    problems = _emit(plans, off, "components", "weights-sum", "plan", "plan_id",
-                     lambda rows: (f"component weights sum to {number_text(float(t) / 100)} %;"
-                                   " expected 100 % (± 0.1 %)" for t in total[rows.at]))
+    problems = masked_problems(
+        plans, off, "components", "weights-sum", "plan", "plan_id",
+        lambda rows: (f"component weights sum to {number_text(float(t) / 100)} %;"
+                      " expected 100 % (± 0.1 %)" for t in total[rows.at]))
     no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
         dtype=bool)
 
@@ -216,8 +202,9 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
                    "components whose weights sum to 100 %, or target_variable 0 for a "
                    "salary-only plan")
 
-    return problems + _emit(plans, no_components, "target_variable", "no-components", "plan",
-                            "plan_id", none)
+    return problems + masked_problems(
+        plans, no_components, "target_variable", "no-components", "plan",
+        "plan_id", none)
 
 
 def _applies_to(frames: dict[str, pd.DataFrame], unread: Unread) -> list[Problem]:
@@ -244,7 +231,8 @@ def _applies_to(frames: dict[str, pd.DataFrame], unread: Unread) -> list[Problem
             return (_applies_text(unknown, o.get(plan, [])) for unknown, plan in zip(
                 m.loc[f.index[rows.at]].tolist(), rows.values("plan_id"), strict=True))
 
-        problems += _emit(frame, mask, "applies_to", "unknown-component", label, key, text)
+        problems += masked_problems(
+            frame, mask, "applies_to", "unknown-component", label, key, text)
     return problems
 
 
@@ -317,115 +305,3 @@ def _applies_text(unknown: list[str], components: list[str]) -> str:
     return (f"applies_to: no component{'s' * (len(unknown) > 1)} {names} in this plan; "
             f"expected 'all' or ids of its components ({', '.join(components) or 'it has none'})"
             f"{did_you_mean(unknown[0], components)}")
-
-
-def _plan_ranges(plans: pd.DataFrame) -> list[Problem]:
-    problems = _between(plans, "effective_from", "effective_to", "plan", "plan_id",
-                        ("is after", "on or before"))
-    below = plans["max_variable"].notna() & (plans["max_variable"] < plans["target_variable"])
-    problems += _emit(plans, below, "max_variable", "out-of-range", "plan", "plan_id",
-                      lambda rows: (f"max_variable: got {number_text(most)}, expected at least "
-                                    f"target_variable ({number_text(target)})"
-                                    for most, target in zip(rows.values("max_variable"),
-                                                            rows.values("target_variable"),
-                                                            strict=True)))
-    return problems
-
-
-def _between(frame: pd.DataFrame, low: str, high: str, label: str, key: str,
-             words: tuple[str, str]) -> list[Problem]:
-    """``low`` must not pass ``high``; ``words`` say how it passed it and what was expected,
-    e.g. ("is after", "on or before")."""
-    reversed_ = frame[low].notna() & frame[high].notna() & (frame[low] > frame[high])
-
-    def show(value: object) -> str:
-        return value.date().isoformat() if isinstance(value, pd.Timestamp) else \
-            number_text(value)  # type: ignore[arg-type]
-
-    return _emit(frame, reversed_, low, "reversed-range", label, key,
-                 lambda rows: (f"{low} {show(a)} {words[0]} {high} {show(b)}; expected {low} "
-                               f"{words[1]} {high}" for a, b in zip(rows.values(low),
-                                                                   rows.values(high),
-                                                                   strict=True)))
-
-
-def _gates(gates: pd.DataFrame) -> list[Problem]:
-    both = gates["min"].notna() & gates["max"].notna()
-    neither = gates["min"].isna() & gates["max"].isna()
-
-    def got(low: float, high: float) -> str:
-        if pd.isna(low):  # neither is given
-            return "got neither min nor max"
-        return f"got both min {number_text(low)} and max {number_text(high)}"
-
-    problems = _emit(gates, both | neither, "min", "gate-bound", "gate", "gate_id",
-                     lambda rows: (f"{got(low, high)}; expected exactly one of them (min for a "
-                                   "KPI where higher is better, max where lower is better)"
-                                   for low, high in zip(rows.values("min"), rows.values("max"),
-                                                        strict=True)))
-    no_pct = (gates["effect"] == "reduce") & gates["reduce_pct"].isna()
-    problems += _emit(gates, no_pct, "reduce_pct", "missing-field", "gate", "gate_id",
-                      lambda rows: ["effect is 'reduce' but reduce_pct is missing; expected a "
-                                    "percentage from 0 to 100"] * len(rows))
-    return problems
-
-
-def _threshold_sides(components: pd.DataFrame, kpis: pd.DataFrame) -> list[Problem]:
-    """A warning for a threshold past the target on its KPI's better side (above it where
-    higher is better): pay would start only beyond the target, which the curve pays in
-    full. Kept, since it may be meant, but read so it moves the payout sensitivity without a
-    word (a threshold of 78 with a target of 65 made FCR's step worth a fifth)."""
-    target = components["target"].to_numpy(dtype=np.float64, na_value=np.nan)
-    threshold = components["threshold"].to_numpy(dtype=np.float64, na_value=np.nan)
-    both = ~np.isnan(target) & ~np.isnan(threshold) & (target != threshold)
-    if not both.any():
-        return []
-    direction = pd.Series(kpis["direction"].to_numpy(dtype=object),
-                          index=kpis["kpi_id"].to_numpy(dtype=object))
-    directions = components["kpi"].map(direction).to_numpy(dtype=object)
-    higher = directions == "higher"
-    wrong = both & np.where(higher, threshold > target, (directions == "lower") & (threshold
-                                                                                   < target))
-    rows = Rows(components, np.flatnonzero(wrong))
-    return rows.problems("threshold", "threshold-side", "component", "component_id", (
-        f"threshold {number_text(low)} is {'above' if up else 'below'} target "
-        f"{number_text(goal)}, though {'higher' if up else 'lower'} is better for "
-        f"'{kpi}': pay starts only past the target; expected a threshold "
-        f"{'below' if up else 'above'} the target"
-        for low, goal, up, kpi in zip(rows.values("threshold"), rows.values("target"),
-                                      higher[rows.at].tolist(), rows.values("kpi"),
-                                      strict=True)), severity="warning") if len(rows) else []
-
-
-def _without_plans(frame: pd.DataFrame, plan_ids: pd.Series) -> pd.DataFrame:
-    """The rows of other plans than these, numbered from 0."""
-    if plan_ids.empty:
-        return frame
-    return frame[~frame["plan_id"].isin(plan_ids)].reset_index(drop=True)
-
-
-def _curve_points(points: pd.DataFrame, components: pd.DataFrame) -> list[Problem]:
-    """Attainment must rise from point to point; payout may not be negative."""
-    if points.empty:
-        return []
-    same = points["component_id"].eq(points["component_id"].shift()) & \
-        points["plan_id"].eq(points["plan_id"].shift())
-    previous = points["attainment"].shift()
-    not_rising = same & (points["attainment"] <= previous)
-    negative = points["payout"] < 0
-    bad = points[not_rising | negative].drop_duplicates(["plan_id", "component_id"])
-    if bad.empty:
-        return []
-    # Only the first bad point of each component is described: one problem per component.
-    why = [f"payout {number_text(p)} at attainment {number_text(a)} is below 0"
-           if p < 0 else f"attainment {number_text(a)} comes after {number_text(b)}"
-           for a, p, b in zip(bad["attainment"], bad["payout"], previous[bad.index],
-                              strict=True)]
-    found = bad[["plan_id", "component_id"]].assign(_why=why)
-    reasons = components[["plan_id", "component_id"]].merge(
-        found, on=["plan_id", "component_id"], how="left")["_why"]
-    return _emit(components, reasons.notna().to_numpy(), "curve_points", "invalid-value",
-                 "component", "component_id",
-                 lambda rows: (f"curve_points: {reason}; expected attainment rising from point "
-                               "to point and payouts of 0 or more"
-                               for reason in reasons.take(rows.at).tolist()))
