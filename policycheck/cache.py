@@ -83,8 +83,8 @@ def cache_dir() -> Path:
 
 
 #: The sources that turn a file's bytes into its outcome.
-SOURCES = ("yamlsource.py", "yamlbounds.py", "documents.py", "model.py", "errors.py",
-           "yamlfiles.py", "cache.py")
+SOURCES = ("yamlsource.py", "yamlloader.py", "yamlfast.py", "yamlbounds.py", "documents.py",
+           "model.py", "errors.py", "yamlfiles.py", "cache.py")
 
 
 @functools.cache
@@ -96,7 +96,7 @@ def _code_identity() -> str:
         digest.update((Path(__file__).parent / name).read_bytes())
     # marshal's format may differ between Python versions: a pack is read by the same one.
     return "/".join((__version__, FORMAT_VERSION, sys.version, yaml.__version__,
-                     yamlsource._BaseLoader.__name__, digest.hexdigest()))
+                     yamlsource.BaseLoader.__name__, digest.hexdigest()))
 
 
 

@@ -39,6 +39,7 @@ from policycheck.inputfiles import (
 )
 from policycheck.limits import YAML_SUFFIXES, size_limit, too_large
 from policycheck.model import ENTITIES
+from policycheck.progress import Progress
 from policycheck.tables import TableFrames, entity_for_name, table_folder
 from policycheck.workbooks import is_report, read_workbook
 from policycheck.yamlfiles import read_yaml_files
@@ -100,6 +101,12 @@ class Survey:
         return [path for path, _, _ in self.found
                 if path.suffix.lower() in TABLE_SUFFIXES | WORKBOOK_SUFFIXES]
 
+    @property
+    def steps(self) -> int:
+        """The steps ``load`` tells its progress: one for each YAML file read and each CSV
+        table and workbook found (one passed over, an evidence table, a lock file, counts too)."""
+        return len(self.yaml) + len(self.tables)
+
 
 def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
     """Find every input file under ``paths`` and read the YAML ones' bytes. A file that
@@ -141,44 +148,55 @@ def load_paths(paths: Sequence[str | Path], max_bytes: int | None = None) -> Loa
     return load(survey(paths, max_bytes))
 
 
-def load(surveyed: Survey) -> Loaded:
-    """Read every input file of a survey."""
-    max_bytes = surveyed.max_bytes
+def load(surveyed: Survey, progress: Progress | None = None) -> Loaded:
+    """Read every input file of a survey; ``progress`` is told ``surveyed.steps`` steps, as
+    the files are read."""
     loaded = Loaded()
     loaded.records.problems.extend(surveyed.problems)
     with _collector_paused():
-        outcomes = iter(read_yaml_files(surveyed.yaml, surveyed.paths, surveyed.keys))
+        outcomes = iter(read_yaml_files(surveyed.yaml, surveyed.paths, surveyed.keys,
+                                        progress=progress))
+    tables = TABLE_SUFFIXES | WORKBOOK_SUFFIXES
     for path, explicit, size in surveyed.found:
-        name = display_path(path)
-        suffix = path.suffix.lower()
-        if lock_owner(path.name):  # one in a folder is not walked (``_walk``)
-            loaded.records.problems.append(lock_problem(path))
-            continue
-        if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
-            if explicit:
-                loaded.records.problems.append(Problem(
-                    Location(name), "not a plan file: expected .yaml, .yml, .csv or "
-                    ".xlsx", "unrecognised-file"))
-            else:
-                loaded.skipped.append(name)
-            continue
-        if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
-            continue  # read by analyze (--actuals), not a plan table
-        limit = size_limit(suffix, max_bytes)
-        if size > limit:
-            loaded.records.problems.append(too_large(name, size, limit))
-            continue
-        if suffix in YAML_SUFFIXES:
-            outcome = next(outcomes)
-            if not outcome.report:
-                loaded.files.append(name)
-            _add_outcome(outcome, name, loaded)
-        elif suffix in WORKBOOK_SUFFIXES:
-            _load_workbook_file(path, name, explicit, loaded)
-        elif _load_table_file(path, name, explicit, loaded):
-            loaded.files.append(name)
+        _load_file(path, explicit, size, outcomes, surveyed.max_bytes, loaded)
+        if progress is not None and path.suffix.lower() in tables:
+            progress("", None)
     _tables_not_given(surveyed.found, loaded.tables)
     return loaded
+
+
+def _load_file(path: Path, explicit: bool, size: int, outcomes: Iterator[FileOutcome],
+               max_bytes: int | None, loaded: Loaded) -> None:
+    """Add what a file found gives to ``loaded``; a YAML file's is the next of
+    ``outcomes``."""
+    name = display_path(path)
+    suffix = path.suffix.lower()
+    if lock_owner(path.name):  # one in a folder is not walked (``_walk``)
+        loaded.records.problems.append(lock_problem(path))
+        return
+    if suffix not in DATA_SUFFIXES or path.name in NOT_PLAN_FILES:
+        if explicit:
+            loaded.records.problems.append(Problem(
+                Location(name), "not a plan file: expected .yaml, .yml, .csv or "
+                ".xlsx", "unrecognised-file"))
+        else:
+            loaded.skipped.append(name)
+        return
+    if suffix not in YAML_SUFFIXES and is_evidence_table(path.stem):
+        return  # read by analyze (--actuals), not a plan table
+    limit = size_limit(suffix, max_bytes)
+    if size > limit:
+        loaded.records.problems.append(too_large(name, size, limit))
+        return
+    if suffix in YAML_SUFFIXES:
+        outcome = next(outcomes)
+        if not outcome.report:
+            loaded.files.append(name)
+        _add_outcome(outcome, name, loaded)
+    elif suffix in WORKBOOK_SUFFIXES:
+        _load_workbook_file(path, name, explicit, loaded)
+    elif _load_table_file(path, name, explicit, loaded):
+        loaded.files.append(name)
 
 
 def _tables_not_given(found: Sequence[tuple[Path, bool, int]], tables: TableFrames) -> None:

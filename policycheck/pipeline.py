@@ -61,8 +61,15 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     ``model_frames``: keep the validated model's frames in the report
     (``Report.model_frames``), which only the leadership report reads; without them their
     memory is free for the outputs (100,000 plans: the JSON's peak 1.17 → 1.05 GB).
-    ``progress(stage, total)``: told when a stage starts (the CLI's progress bar); called
-    with ``("", None)`` after each rule of the evaluate stage.
+    ``progress`` (the CLI's progress bar; the protocol is ``policycheck.progress``'s) is
+    told these stages, in order, each with its total of steps and the steps as they are
+    done:
+
+    - ``"finding input files"``, no total: the folders walked, the YAML files' bytes read;
+    - ``"reading plans"``, a step for each YAML file read and each CSV table and workbook
+      found; the files answered from the caches are told at once;
+    - ``"validating plans"``, no total; not told when the model cache answers;
+    - ``"evaluating rules"``, a step for each rule.
     """
     step = progress or silent
     fail_on, today = _gate_arguments(fail_on, today)
@@ -74,8 +81,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     check_defaults(configured, compiled)
     loaded_waivers = load_waivers(Path(waivers)) if waivers else None
     recorded = read_baseline(Path(baseline)) if baseline else None
-    step("reading and validating plans", None)
-    model = load_model(paths)
+    model = load_model(paths, progress=progress)  # not ``step``: None counts no file
     frames = Frames(model.frames)
     step("evaluating rules", len(compiled))
     findings = evaluate(compiled, frames, on_rule=lambda: step("", None),

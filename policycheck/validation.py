@@ -24,28 +24,40 @@ from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
 from policycheck.parsing import decoded
 from policycheck.plankeys import PlanKeys
+from policycheck.progress import Progress, silent
 from policycheck.streams import beside
 
 #: Inputs from this size up are read while pandera is imported.
 BESIDE_BYTES = 4 << 20
 
 
-def load_model(paths: Sequence[str | Path], max_bytes: int | None = None) -> Model:
+def load_model(paths: Sequence[str | Path], max_bytes: int | None = None, *,
+               progress: Progress | None = None) -> Model:
     """Load, type and validate every input under ``paths``. Inputs that hold no plan at all
     (a mistyped folder, an export of the wrong sheet) are said so (``_with_no_plans``): a
     check of nothing would pass, and a gate should not pass without saying why. A re-run
     over unchanged YAML inputs or workbooks is answered from the model cache
-    (``policycheck.modelcache``)."""
+    (``policycheck.modelcache``).
+
+    ``progress`` (``policycheck.progress``) is told the stages ``"finding input files"``
+    (no total), ``"reading plans"`` (a step for each file: ``Survey.steps``; all of them at
+    once when the model cache answers, and then no more stages) and ``"validating plans"``
+    (no total)."""
+    tell = progress or silent
+    tell("finding input files", None)
     surveyed = survey(paths, max_bytes)
+    tell("reading plans", surveyed.steps)
     key = modelcache.model_key(surveyed)
     cached = modelcache.read(surveyed, key) if key else None
     if cached is not None:
+        tell("", surveyed.steps)
         return cached
     # pandera takes 0.2-0.4 s to import and set up (``schemas``), and the CSV reader works
     # without the interpreter lock: the import runs beside the reading of large inputs
     imported = beside(_import_quietly, "policycheck.schemas",
                       share=sum(size for _, _, size in surveyed.found) >= BESIDE_BYTES)
-    loaded = load(surveyed)
+    loaded = load(surveyed, progress)
+    tell("validating plans", None)
     imported()
     model = _with_no_plans(validate(loaded), paths)
     if key:

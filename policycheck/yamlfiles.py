@@ -9,9 +9,9 @@ parallel run give the same outcome.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from policycheck import cache, streams
 from policycheck.cache import FileOutcome
@@ -24,7 +24,10 @@ from policycheck.documents import (
     recognise,
 )
 from policycheck.errors import Location, Problem, own_report
+from policycheck.progress import Progress
 from policycheck.yamlsource import LocatedMap, decode, load_yaml
+
+Item = TypeVar("Item")
 
 #: Top-level keys of policycheck's own non-plan YAML files (a waivers file by another name).
 OWN_OTHER_KEYS = frozenset({"waivers"})
@@ -82,12 +85,15 @@ def _unrecognised(document: object, shown: str, explicit: bool) -> Problem:
 
 
 def read_yaml_files(contents: Sequence[tuple[bytes, str, bool]], paths: Sequence[str],
-                    keys: Sequence[str] | None = None) -> list[FileOutcome]:
+                    keys: Sequence[str] | None = None, *,
+                    progress: Progress | None = None) -> list[FileOutcome]:
     """The outcome of each file (its bytes, its shown path and whether it was named), in
     order; ``paths`` are the input paths of the run as shown, which name its cache pack,
-    and ``keys`` the files' cache keys when they are known already."""
+    and ``keys`` the files' cache keys when they are known already. ``progress`` is told a
+    step for each file: those answered from the cache at once, the others as they are
+    parsed."""
     if not cache.enabled():
-        return [outcome for outcome, _ in _parse_all(list(contents))]
+        return [outcome for outcome, _ in _parse_all(list(contents), progress)]
     pack = cache.pack_path(list(paths))
     stored = cache.read_pack(pack) if contents else {}
     if keys is None:
@@ -103,7 +109,10 @@ def read_yaml_files(contents: Sequence[tuple[bytes, str, bool]], paths: Sequence
         outcome = None if entry is None else cache.decode(entry)
         found.append(None if outcome is None else (outcome, entry))
     missing = [index for index, hit in enumerate(found) if hit is None]
-    for index, parsed in zip(missing, _parse_all([contents[i] for i in missing]), strict=True):
+    if progress is not None and len(missing) < len(found):
+        progress("", len(found) - len(missing))
+    parsed_all = _parse_all([contents[i] for i in missing], progress)
+    for index, parsed in zip(missing, parsed_all, strict=True):
         found[index] = parsed
     done = [hit for hit in found if hit is not None]
     if missing or stored.keys() - used:  # something new, or entries of files no longer read
@@ -123,26 +132,47 @@ def _store(pack: Path, keys: Sequence[str], done: list[tuple[FileOutcome, Any]])
     cache.write_pack(pack, entries)
 
 
-def _parse_all(contents: list[tuple[bytes, str, bool]]) -> list[tuple[FileOutcome, Any]]:
+def _parse_all(contents: list[tuple[bytes, str, bool]],
+               progress: Progress | None = None) -> list[tuple[FileOutcome, Any]]:
     """Each file's outcome, with its encoded form when a worker made it (else None); files
     are parsed across the cores from ``PARALLEL_MIN_BYTES`` of YAML (the same outcomes, in
-    order, as parsing them in turn)."""
+    order, as parsing them in turn). ``progress`` is told a step for each file parsed."""
     workers = min(streams.cores(), 8)
     if (len(contents) < 2 or workers < 2
             or sum(len(data) for data, _, _ in contents) < PARALLEL_MIN_BYTES):
-        return [(read_yaml_file(*content), None) for content in contents]
+        if progress is None:
+            return [(read_yaml_file(*content), None) for content in contents]
+        return [(read_yaml_file(*content), None)
+                for content in _counted(contents, 1, progress)]
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, min(256, len(contents) // (workers * TASKS_PER_WORKER)))
     out: list[tuple[FileOutcome, Any]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for encoded, outcome in pool.map(_read_encoded, *zip(*contents, strict=True),
-                                         chunksize=chunk):
+        results = pool.map(_read_encoded, *zip(*contents, strict=True), chunksize=chunk)
+        if progress is not None:
+            # A worker sends a chunk's results together: told once a chunk, not once a file.
+            results = _counted(results, chunk, progress)
+        for encoded, outcome in results:
             decoded = cache.decode(encoded) if encoded is not None else None
             # Not decoded: the worker could not encode the outcome and sent it itself.
             out.append((cast(FileOutcome, outcome), None) if decoded is None
                        else (decoded, encoded))
     return out
+
+
+def _counted(items: Iterable[Item], every: int, progress: Progress) -> Iterator[Item]:
+    """``items``, telling ``progress`` a step for each once the caller's loop is done with
+    it (asks for the next): ``every`` steps at a time, and what is left at the end."""
+    count = 0
+    for item in items:
+        yield item
+        count += 1
+        if count == every:
+            progress("", None if every == 1 else every)
+            count = 0
+    if count:
+        progress("", count)
 
 
 #: A worker's shared strings and positions, kept across its files so that the results it

@@ -79,12 +79,13 @@ def test_validate_json_shape(in_repo: Path, capsys: pytest.CaptureFixture[str]) 
     assert list(report) == ["version", "summary", "invalid_plans", "valid_plans", "problems"]
     assert report["version"] == __version__
     assert list(report["summary"]) == ["plans_read", "plans_valid", "plans_invalid", "files",
-                                       "skipped"]
+                                       "files_unread", "skipped"]
     assert (report["summary"]["plans_read"], report["summary"]["plans_valid"],
             report["summary"]["plans_invalid"]) == (17, 17, 0)
     assert report["summary"]["files"][:2] == ["sample_data/yaml/employees.csv",
                                               "sample_data/yaml/kpis.yaml"]
     assert (report["invalid_plans"], report["problems"]) == ([], [])
+    assert report["summary"]["files_unread"] == []
     assert report["valid_plans"] == sorted(report["valid_plans"])
 
 
@@ -119,6 +120,80 @@ def test_validate_text_problem_and_summary(inputs: Inputs, capsys: pytest.Captur
         "plans.csv:3: error: plan 'p3': base_pay: got -1, expected a value of at least 0 "
         "[out-of-range]\n"
         "Read 3 plans from 2 files: 2 valid, 1 invalid. 1 error, 1 warning.\n")
+
+
+def test_a_file_that_cannot_be_read_is_not_counted_among_the_files_read(
+        in_repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A plan file that cannot be parsed gives no plan: the summaries count it apart ("from
+    10 files; 1 file could not be read"), not among the files plans were read from, and the
+    JSON names it (``files_unread``); ``files`` still lists it, being an input of the run."""
+    for plan in sorted(Path("sample_data/yaml/plans").glob("*.yaml")):
+        (tmp_path / plan.name).write_bytes(plan.read_bytes())
+    (tmp_path / "broken.yaml").write_text("plans:\n  - plan: {id: x\n")
+    broken = (tmp_path / "broken.yaml").as_posix()
+    code, out, _ = run(capsys, "validate", str(tmp_path))
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "Read 17 plans from 10 files: 16 valid, 1 invalid. 1 file could not be read: see the "
+        "errors above. 3 errors, 0 warnings.")
+    summary = json.loads(run(capsys, "validate", str(tmp_path), "--format", "json")[1])[
+        "summary"]
+    assert (len(summary["files"]), summary["files_unread"]) == (11, [broken])
+    code, out, _ = run(capsys, "check", str(tmp_path))
+    assert code == 2
+    assert out.splitlines()[-4:-2] == ["1 invalid plan was not checked: see the errors above.",
+                                       "1 file could not be read: see the errors above."]
+    summary = json.loads(run(capsys, "check", str(tmp_path), "--format", "json")[1])["summary"]
+    assert (summary["plans_read"], summary["plans_invalid"], summary["files_unread"]) == (
+        17, 1, [broken])
+
+
+def test_validate_summary_groups_every_count_in_thousands(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every count of the summary is written as the error counts were ("9,947 plans", not
+    "9947" beside "3,254 errors"); the JSON keeps plain integers."""
+    import pandas as pd
+
+    from policycheck import validation
+    from policycheck.errors import Location, Problem
+    from policycheck.model import Model
+
+    files = tuple(f"plans/f{i:04}.yaml" for i in range(1_185))
+    problems = (
+        *(Problem(Location(name, "", 1, 1), "YAML syntax error: x", "yaml-syntax")
+          for name in files[:2]),
+        *(Problem(Location(files[2], "", line, 3), "plan 'p': bad", "invalid-value",
+                  plan_id="p") for line in range(3_252)),
+        *(Problem(Location(files[3], "", line, 3), "unknown field", "unknown-field",
+                  severity="warning") for line in range(5)))
+    model = Model({"plans": pd.DataFrame({"plan_id": [f"q{i}" for i in range(9_800)]})},
+                  problems, 9_947, ("p",), files, tuple(f"other/{i}.yaml" for i in range(1_001)))
+    monkeypatch.setattr(validation, "load_model", lambda paths, **_: model)
+    code, out, _ = run(capsys, "validate", "plans")
+    assert code == 2
+    assert out.splitlines()[-2:] == [
+        "Read 9,947 plans from 1,183 files: 9,800 valid, 147 invalid. 2 files could not be "
+        "read: see the errors above. 3,254 errors, 5 warnings. Skipped 1,001 files that hold "
+        "no plan data.",
+        "Problems by kind: 3,252 invalid-value, 5 unknown-field and 2 yaml-syntax."]
+    summary = json.loads(run(capsys, "validate", "plans", "--format", "json")[1])["summary"]
+    assert (summary["plans_read"], summary["plans_valid"], summary["plans_invalid"],
+            summary["files_unread"]) == (9_947, 9_800, 147, list(files[:2]))
+
+
+def test_a_problem_inside_a_file_read_leaves_it_among_the_files_read(
+        inputs: Inputs, capsys: pytest.CaptureFixture[str]) -> None:
+    """A key that is no plain value is a ``yaml-syntax`` error, but the rest of its
+    document is read (its plan is invalid, not lost), as is a table with a bad cell."""
+    inputs({"a.yaml": "plan:\n  id: p1\n  role_kind: service\n  base_pay: 1\n"
+                      "  target_variable: 0\n  ? [a, b]\n  : 1\n",
+            "plans.csv": "id,role_kind,base_pay,target_variable\np2,sales,x,0\n"})
+    code, out, _ = run(capsys, "validate", ".")
+    assert code == 2
+    assert out.splitlines()[-1] == "Read 2 plans from 2 files: 0 valid, 2 invalid. 2 errors, " \
+                                   "0 warnings."
+    summary = json.loads(run(capsys, "validate", ".", "--format", "json")[1])["summary"]
+    assert summary["files_unread"] == []
 
 
 def test_a_folder_without_a_plan_is_an_error_not_a_silent_pass(

@@ -510,6 +510,47 @@ def test_github_annotates_each_open_finding_then_summarises(report: Report) -> N
     assert len(text(marked, "github").splitlines()) == 3 + 2
 
 
+def big(report: Report) -> Report:
+    """``report`` as a large run would give it: 1,250 findings (the five 250 times, joined
+    by pd.concat), 100,000 plans, 1,234 invalid ones and a file that could not be read."""
+    broken = Problem(Location("plans/broken.yaml", "", 3, 1), "YAML syntax error: while "
+                     "parsing a flow mapping", "yaml-syntax")
+    invalid = [Problem(Location("plans/a.yaml", "", line, 5), "plan 'p': base_pay: got -1, "
+                       "expected a value of at least 0", "out-of-range", plan_id="p")
+               for line in range(1, 1_235)]
+    return dataclasses.replace(
+        report, findings=pd.concat([report.findings] * 250, ignore_index=True),
+        problems=(broken, *invalid), plans_read=100_000, plans_checked=98_766,
+        plans_invalid=1_234)
+
+
+def test_summaries_group_every_count_in_thousands(report: Report) -> None:
+    """Every count a person reads is written as the error counts are ("100,000 plans",
+    never "100000" beside "1,235 errors"), and a file that could not be read is said apart
+    from the plans; JSON keeps plain integers and names the file."""
+    large = big(report)
+    summary = ["Checked 98,766 of 100,000 plans with 3 rules: 1,250 findings (250 critical, "
+               "250 high, 500 medium, 250 low).",
+               "1,234 invalid plans were not checked: see the errors above.",
+               "1 file could not be read: see the errors above.",
+               "1,235 errors above: the run fails until they are fixed.",
+               "Problems by kind: 1,234 out-of-range and 1 yaml-syntax.",
+               "500 findings at or above 'high'."]
+    assert text(large, "text").splitlines()[-6:] == summary
+    assert text(large, "github").splitlines()[-6:] == summary
+    assert text(large, "markdown", redact=False).splitlines()[:7] == [
+        "## policycheck: ⚠️ could not check every plan", "",
+        "**1,250 findings** (250 critical, 250 high, 500 medium, 250 low, 0 info) from 3 rules "
+        "over 98,766 of 100,000 plans.",
+        "**500** open findings at or above `high` fail this check.", "",
+        "**1,235 input problems**; 1,234 invalid plans were not checked; 1 file could not be "
+        "read:", ""]
+    data = json.loads(text(large, "json"))["summary"]
+    assert (data["plans_read"], data["findings"], data["failing"], data["files_unread"]) == (
+        100_000, 1_250, 500, ["plans/broken.yaml"])
+    assert json.loads(text(report, "json"))["summary"]["files_unread"] == []
+
+
 def test_github_escapes_data_and_properties(report: Report) -> None:
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
@@ -721,6 +762,16 @@ def test_json_is_byte_identical_to_json_dumps(folder: str) -> None:
     empty = dataclasses.replace(report, findings=report.findings.iloc[:0])
     assert json_format.render(empty) == json_format._render_plain(empty)
     assert json.loads(json_format.render(empty))["findings"] == []
+
+
+def test_json_of_findings_joined_by_concat_is_json_dumps_text(report: Report) -> None:
+    """Findings of two runs joined by pd.concat hold their text in chunked Arrow arrays,
+    which the fast renderer failed on ('ChunkedArray' object has no attribute 'buffers')."""
+    from policycheck.formats import json_format
+
+    joined = dataclasses.replace(report, findings=pd.concat([report.findings] * 3,
+                                                            ignore_index=True))
+    assert json_format.render(joined) == json_format._render_plain(joined)
 
 
 def test_json_streams_in_chunks_that_join_to_the_document(

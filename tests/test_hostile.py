@@ -193,3 +193,83 @@ def test_fuzz_crash_is_a_reported_problem(name: str) -> None:
         data, found = load_yaml(text, name)
         problems += attribute(found, data, name)
     assert all(p.location.file == name for p in problems)
+
+
+# --- long plain YAML files, built from the parser's events (once only up to 250,000 -----
+# characters): bounded as the general way bounds them, with the same messages -----------
+
+#: Past the fast way's old limit of 250,000 characters.
+LONG = 260_000
+#: A plain plan (no '&', '*', '!' or '<<': what the fast way takes), one of many in a list.
+PLAN = """\
+- id: p{0}
+  name: Plan {0}
+  role: Contact centre agent
+  role_kind: service
+  customer_facing: true
+  base_pay: 30000
+  target_variable: 3000
+  components:
+    - {{id: c1, kpi: aht, weight: 100%}}
+"""
+
+
+def _long_plans(size: int = LONG) -> str:
+    """Plain plans, as many as make ``size`` characters."""
+    text, count = "plans:\n", 0
+    while len(text) <= size:
+        count += 1
+        text += PLAN.format(count)
+    return text
+
+
+def _run_text(text: str, args: str, tmp_path: Path, name: str) -> str:
+    """The output of the real CLI (as ``_run_case``: within its limits, no traceback, no
+    secret) on ``text`` written as ``input.yaml``."""
+    case = tmp_path / name / "source"
+    case.mkdir(parents=True)
+    (case / "args.txt").write_text(args)
+    (case / "input.yaml").write_text(text)
+    got, _ = _run_case(case, tmp_path / name)
+    assert "Traceback" not in got and "hunter2" not in got
+    return got
+
+
+def _general_way(text: str) -> str:
+    """``text`` as the fast way never takes it: a '&' in a comment at its end."""
+    return text + "# R&D\n"
+
+
+@pytest.mark.parametrize("nested", ["block", "flow"])
+def test_a_long_plain_file_nested_too_deep_is_refused_as_before(nested: str,
+                                                                tmp_path: Path) -> None:
+    """A plain file past the old limit, with nesting past 64 levels in its last plan:
+    refused at the 65th level, exit 2, as the general way refuses it."""
+    plans = _long_plans()
+    first = plans.count("\n") + 2  # the line of the first nested level
+    if nested == "block":
+        text = plans + "  x_deep:\n" + "".join("  " * i + "    k:\n" for i in range(100))
+        place = f"{first + 61}:{5 + 2 * 61}"  # the 65th level: a plan is the 3rd
+    else:
+        text = plans + "  x_deep: " + "[" * 500 + "]" * 500 + "\n"
+        place = f"{first - 1}:{len('  x_deep: ') + 62}"
+    got = _run_text(text, "validate input.yaml", tmp_path, "fast")
+    assert got.startswith("exit 2\ninput.yaml:" + place + ": error: document nests deeper "
+                          "than 64 levels [yaml-too-deep]\n"), got[:300]
+    assert got == _run_text(_general_way(text), "validate input.yaml", tmp_path, "general")
+
+
+def test_a_long_plain_file_of_many_nodes_is_bounded_by_its_size(tmp_path: Path) -> None:
+    """Without aliases a document holds fewer values than characters: the file size limit
+    bounds it on either way. Past the limit it is refused unread; within it, it is read
+    within this corpus's memory and CPU limits, as the general way reads it."""
+    text = _long_plans(LONG // 4) + "  x_notes: [" + "0," * (LONG // 2) + "0]\n"
+    assert len(text) > LONG
+    size = len(text.encode())
+    got = _run_text(text, "--max-file-size 0.25 validate input.yaml", tmp_path, "refused")
+    assert got.startswith(f"exit 2\ninput.yaml: error: file is {size:,} bytes; the limit is "
+                          "262,144 (raise it with policycheck --max-file-size MB) "
+                          "[file-too-large]\n"), got[:300]
+    read = _run_text(text, "validate input.yaml", tmp_path, "fast")
+    assert read.startswith("exit 0\n"), read[:300]
+    assert read == _run_text(_general_way(text), "validate input.yaml", tmp_path, "general")

@@ -56,7 +56,8 @@ def test_an_unreadable_file_in_a_folder_is_an_error_and_the_others_are_read(
     fail_for(monkeypatch, Path, "read_bytes", "p2.yaml", denied())
     assert run(capsys, "validate", "perm") == (2, (
         "perm/p2.yaml: error: cannot read it: Permission denied [unreadable-file]\n"
-        "Read 2 plans from 2 files: 2 valid, 0 invalid. 1 error, 0 warnings.\n"), "")
+        "Read 2 plans from 2 files: 2 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n"), "")
 
 
 def test_a_named_file_in_a_folder_that_cannot_be_entered_is_an_error(
@@ -67,7 +68,8 @@ def test_a_named_file_in_a_folder_that_cannot_be_entered_is_an_error(
     fail_for(monkeypatch, Path, "stat", "x.yaml", denied())
     assert run(capsys, "validate", "perm/locked/x.yaml") == (2, (
         "perm/locked/x.yaml: error: cannot read it: Permission denied [unreadable-file]\n"
-        "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 error, 0 warnings.\n"), "")
+        "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n"), "")
 
 
 def test_an_unreadable_table_or_workbook_is_an_error_and_its_table_is_said_unread_once(
@@ -166,7 +168,8 @@ def test_a_file_removed_after_its_folder_was_listed_is_an_error(
         "tree/b/gates.csv: error: was removed or renamed while it was read "
         "[unreadable-file]\n"
         "tree/c: error: was removed or renamed while it was read [unreadable-folder]\n"
-        "Read 2 plans from 2 files: 2 valid, 0 invalid. 3 errors, 0 warnings.\n"), "")
+        "Read 2 plans from 2 files: 2 valid, 0 invalid. 2 files could not be read: see the "
+        "errors above. 3 errors, 0 warnings.\n"), "")
 
 
 def test_a_file_removed_before_its_bytes_are_read_is_an_error(
@@ -177,7 +180,8 @@ def test_a_file_removed_before_its_bytes_are_read_is_an_error(
              FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)))
     assert run(capsys, "validate", "tree") == (2, (
         "tree/p1.yaml: error: was removed or renamed while it was read [unreadable-file]\n"
-        "Read 1 plan from 1 file: 1 valid, 0 invalid. 1 error, 0 warnings.\n"), "")
+        "Read 1 plan from 1 file: 1 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n"), "")
 
 
 # --- 9. broken links --------------------------------------------------------------------

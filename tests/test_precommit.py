@@ -124,10 +124,12 @@ def test_a_file_that_cannot_be_read_says_the_run_fails(
         "plans/broken.yaml:3:1: error: YAML syntax error: while parsing a flow node; did not "
         "find expected node content [yaml-syntax]\n"
         "Checked 0 of 0 plans with 44 rules: 0 findings (none).\n"
+        "1 file could not be read: see the errors above.\n"
         "1 error above: the run fails until it is fixed.\n"
         "0 findings at or above 'high'.\n"), "")
     code, out, _ = run(capsys, "check", "plans")
     assert code == 2 and out.endswith(
         "Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+        "1 file could not be read: see the errors above.\n"
         "1 error above: the run fails until it is fixed.\n"
         "0 findings at or above 'high'.\n")

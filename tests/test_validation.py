@@ -44,7 +44,8 @@ from hypothesis import strategies as st
 
 from policycheck.cli import main
 from policycheck.closest import Closest, Match
-from policycheck.errors import Suggestions, did_you_mean
+from policycheck.errors import Location, Problem, Suggestions, did_you_mean
+from policycheck.model import unread_files
 from policycheck.normalise import sort_frame
 from policycheck.validation import load_model
 
@@ -109,19 +110,44 @@ def test_broken_folder_json_summary(in_repo: Path, capsys: pytest.CaptureFixture
     assert code == 2
     assert report["summary"]["plans_read"] == 25
     assert report["summary"]["plans_valid"] == 3
-    # twice-defined is one invalid id but two invalid plan definitions
+    # twice-defined is one invalid id but two invalid plan definitions: plans_invalid
+    # counts definitions (plans_read = plans_valid + plans_invalid), invalid_plans ids
     assert report["summary"]["plans_invalid"] == 22
-    assert len(report["invalid_plans"]) == 21
+    assert len(report["invalid_plans"]) == 21 == len(set(report["invalid_plans"]))
     assert report["valid_plans"] == VALID_PLANS
     assert report["summary"]["skipped"] == [f"{BROKEN}/EXPECTED.txt"]
     # the files read: budget.csv and compnents.csv, no table's names, are not
     assert len(report["summary"]["files"]) == 16
+    # two of them gave nothing: the text summary counts 14 files read
+    assert report["summary"]["files_unread"] == [f"{BROKEN}/syntax-error.yaml",
+                                                 f"{BROKEN}/utf16.yaml"]
     severities = [p["severity"] for p in report["problems"]]
     assert (severities.count("error"), severities.count("warning")) == (25, 2)
     text_lines = (Path(BROKEN) / "EXPECTED.txt").read_text(encoding="utf-8").splitlines()
     assert len(report["problems"]) == len(text_lines) - 2  # the summary and the tally
     assert set(report["problems"][0]) == {"file", "sheet", "line", "column", "severity", "code",
                                           "plan_id", "field", "message"}
+
+
+def test_unread_files_are_those_an_error_stopped_whole() -> None:
+    """A file is unread when an error stopped all of it (not one sheet of a workbook, nor a
+    key inside a document read all the same); each is named once, in the problems' order."""
+    def at(file: str, code: str, message: str = "x", sheet: str = "",
+           severity: str = "error") -> Problem:
+        return Problem(Location(file, sheet, 1, 1), message, code, severity=severity)
+
+    problems = [
+        at("a.yaml", "yaml-syntax", "YAML syntax error: did not find expected ',' or '}'"),
+        at("a.yaml", "yaml-syntax", "YAML syntax error: again"),
+        at("b.yaml", "yaml-syntax", "plan 'p': a mapping key must be a plain value"),
+        at("c.yaml", "invalid-value"), at("d.yaml", "encoding"), at("e.csv", "bad-csv"),
+        at("f.xlsx", "bad-workbook", sheet="plans"), at("g.xlsx", "bad-workbook"),
+        at("h.csv", "unreadable-file"), at("i.yaml", "file-too-large"),
+        at("j.yaml", "yaml-too-deep"), at("k.yaml", "yaml-alias-bomb"),
+        at("l.yaml", "encoding", severity="warning")]
+    assert unread_files(problems) == ("a.yaml", "d.yaml", "e.csv", "g.xlsx", "h.csv",
+                                      "i.yaml", "j.yaml", "k.yaml")
+    assert unread_files([]) == ()
 
 
 def test_broken_folder_valid_plans_keep_their_children(in_repo: Path) -> None:

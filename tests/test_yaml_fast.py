@@ -1,4 +1,4 @@
-"""The fast builder of plain YAML documents (yamlsource._FastBuilder, from the parser's
+"""The fast builder of plain YAML documents (yamlfast.FastBuilder, from the parser's
 events) gives exactly what the general, generator-based construction of composed nodes
 gives: values, types, positions and problems."""
 
@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck import yamlsource
+from policycheck.errors import Location, Problem
 from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,19 @@ EDGES = [
     "a: b: c\n",
     "a:\n\t- 1\n",  # a tab where indentation is expected
     "a: 2027-01-01 10:00:00\nb: 2027-1-1\nc: 12:30:00\nd: 1_2.5\ne: +.5\nf: -0\n",
+    # a duplicate's value is never built: what it holds is not reported, and not refused
+    "a: 1\na: {b: 1, b: 2, c: =, ? [x] : y, d: 0b_}\nc: 3\n",
+    "a: 1\na: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n",  # but its depth counts
+    "a: 1\na: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n",
+    ".nan: 1\n.nan: 2\n.NaN: 3\n",  # keys that are not equal to themselves
+    "1: a\ntrue: b\n1.0: c\n'1': d\n",  # keys equal across types
+    "a: 1\na: 2\nb: [1, 2\n",  # a duplicate, then a syntax error: the error alone
+    "a: 1\na: 2\n---\nb: 1\n",  # a duplicate, then a second document
+    "- {a: 1, a: 2}\n- a: 1\n  a: [x, {b: 1, b: 2}]\n  b: {c: 1, c: 2}\n",
+    "? a\n: 1\n? a\n: 2\n{x: 1, x: 2}: 3\n",  # explicit keys; a key that is not plain
+    # libyaml's scanner refuses 1,000 levels before the parser gives the 65th level
+    "a: " + "[" * 1100 + "]" * 1100 + "\n",
+    "a: [\"x\"\n",  # a syntax error in a flow sequence of quoted text
 ]
 
 
@@ -73,18 +87,18 @@ def _described(value: Any) -> Any:
 
 def _general_way(text: str, as_written: bool) -> tuple[Any, list[Any]]:
     """``load_yaml`` of ``text`` as if it were not plain: composed, then constructed."""
-    original = yamlsource._plain_text
-    yamlsource._plain_text = lambda text: False  # type: ignore[assignment]
+    original = yamlsource.plain_text
+    yamlsource.plain_text = lambda text: False  # type: ignore[assignment]
     try:
         return load_yaml(text, "x.yaml", as_written)
     finally:
-        yamlsource._plain_text = original
+        yamlsource.plain_text = original
 
 
-def _same_both_ways(text: str) -> None:
+def _same_both_ways(text: str, kinds: tuple[bool, ...] = (False, True)) -> None:
     """The fast way and the general way agree, for plan data (numbers as written) and for
-    rule packs and configuration alike."""
-    for as_written in (False, True):
+    rule packs and configuration alike (``kinds``: which of them)."""
+    for as_written in kinds:
         fast, fast_problems = load_yaml(text, "x.yaml", as_written)
         general, general_problems = _general_way(text, as_written)
         assert _described(fast) == _described(general)
@@ -207,3 +221,112 @@ def test_any_plain_document_agrees(value: Any, flow: bool | None, style: str | N
     folded), the events give what the composed nodes give."""
     _same_both_ways(yaml.safe_dump(value, default_flow_style=flow, default_style=style,
                                    width=width, explicit_start=explicit, allow_unicode=True))
+
+
+# --- files past 250,000 characters, once the fast way's limit ---------------------------
+
+#: The fast way had a size limit; a larger document went the general way, several times as
+#: slow and as large in memory.
+OLD_LIMIT = 250_000
+
+
+@pytest.fixture(scope="module")
+def long_plans(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Generated plans in one file past OLD_LIMIT: two files of 100 plans as one list."""
+    from benchmarks.generate import main as generate
+
+    folder = tmp_path_factory.mktemp("long")
+    generate(["--plans", "200", "--seed", "11", "--out", str(folder), "--formats", "yaml"])
+    first, second = (path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.yaml")))
+    assert first.startswith("plans:\n") and second.startswith("plans:\n")
+    text = first + second.removeprefix("plans:\n")
+    assert len(text) > OLD_LIMIT
+    return text
+
+
+@pytest.fixture
+def fast_way_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The general way fails the test: the document must be built from its events."""
+    def composed(loader: object) -> None:
+        raise AssertionError("the document was read the general way")
+
+    monkeypatch.setattr(yamlsource.LocatingLoader, "get_single_node", composed)
+
+
+def _last_line(text: str, line: str) -> int:
+    """The 1-based number of the last line that is ``line``."""
+    return text[:text.rindex(f"\n{line}\n") + 1].count("\n") + 1
+
+
+def _replace_last(text: str, line: str, by: str) -> str:
+    at = text.rindex(f"\n{line}\n") + 1
+    return text[:at] + by + text[at + len(line):]
+
+
+def test_a_file_past_the_old_limit_is_built_from_its_events(long_plans: str,
+                                                           fast_way_only: None) -> None:
+    data, problems = load_yaml(long_plans, "x.yaml", as_written=True)
+    plans = data["plans"]
+    assert problems == [] and len(plans) == 200
+    line = long_plans[:long_plans.rindex("\n- id: ") + 1].count("\n") + 1
+    assert plans.position(199) == plans[199].start == plans[199].position("id") == (line, 3)
+
+
+def test_a_file_past_the_old_limit_agrees(long_plans: str) -> None:
+    _same_both_ways(long_plans)
+
+
+def test_a_duplicate_key_deep_in_a_long_file_is_placed_and_agrees(long_plans: str) -> None:
+    last = "  owner: comp-team@example.com"
+    text = _replace_last(long_plans, last, f"{last}\n  owner: someone-else@example.com")
+    line = _last_line(long_plans, last)
+    expected = [Problem(Location("x.yaml", "", line + 1, 3), "duplicate key 'owner' (first "
+                        f"at line {line}); expected each key once in a mapping",
+                        "duplicate-key")]
+    assert line > 10_000
+    assert load_yaml(text, "x.yaml", as_written=True)[1] == expected
+    _same_both_ways(text, kinds=(True,))
+
+
+@pytest.mark.parametrize("line, written, column, message", [
+    ("  currency: GBP", "\tcurrency: GBP", 1, "a tab at {line}:1; YAML indents with spaces "
+     "only"),
+    ("  owner: comp-team@example.com", "  owner: comp-team: example.com", 19,
+     "mapping values are not allowed in this context"),
+], ids=["tab", "colon"])
+def test_a_syntax_error_deep_in_a_long_file_is_placed_and_agrees(
+        long_plans: str, line: str, written: str, column: int, message: str) -> None:
+    text = _replace_last(long_plans, line, written)
+    number = _last_line(long_plans, line)
+    expected = [Problem(Location("x.yaml", "", number, column),
+                        "YAML syntax error: " + message.format(line=number), "yaml-syntax")]
+    assert number > 10_000
+    assert load_yaml(text, "x.yaml", as_written=True) == (None, expected)
+    _same_both_ways(text)
+
+
+def test_errors_in_a_long_file_are_found_without_reading_it_again(
+        long_plans: str, fast_way_only: None) -> None:
+    """A duplicate key or a syntax error is said by the fast way itself: the general way
+    would read the whole file again, at several times the time and memory."""
+    last = "  owner: comp-team@example.com"
+    duplicate = _replace_last(long_plans, last, f"{last}\n{last}")
+    assert [p.code for p in load_yaml(duplicate, "x.yaml", as_written=True)[1]] == [
+        "duplicate-key"]
+    broken = _replace_last(long_plans, last, "  owner: [x")
+    assert [p.code for p in load_yaml(broken, "x.yaml", as_written=True)[1]] == [
+        "yaml-syntax"]
+
+
+@pytest.mark.parametrize("nested", [
+    "  x_deep:\n" + "".join("  " * i + "    k:\n" for i in range(MAX_DEPTH)),
+    "  x_deep: " + "[" * 5_000 + "]" * 5_000 + "\n",  # measured from the events first
+], ids=["block", "flow"])
+def test_too_deep_in_a_long_file_is_refused_at_its_place(long_plans: str,
+                                                         nested: str) -> None:
+    """The fast way leaves it to the general way, which names the place."""
+    data, problems = load_yaml(long_plans + nested, "x.yaml", as_written=True)
+    assert data is None
+    assert [(p.code, p.message) for p in problems] == [
+        ("yaml-too-deep", f"document nests deeper than {MAX_DEPTH} levels")]
+    assert problems[0].location.line > long_plans.count("\n")

@@ -85,7 +85,8 @@ def test_aliases_that_add_too_many_values_are_refused(
     assert run(capsys, "validate", "plans") == (
         2, "plans/a.yaml:3:6: error: aliases expand this document past 1,000 values; "
         "refusing it [yaml-alias-bomb]\n"
-        "Read 0 plans from 1 file: 0 valid, 0 invalid. 1 error, 0 warnings.\n", "")
+        "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n", "")
 
 
 def test_an_alias_inside_its_own_node_is_refused(
@@ -93,7 +94,8 @@ def test_an_alias_inside_its_own_node_is_refused(
     write(here, {"plans/a.yaml": "x_loop: &a [1, [*a]]\n" + good("loop-1")})
     assert run(capsys, "validate", "plans") == (
         2, "plans/a.yaml:1:9: error: document nests deeper than 64 levels [yaml-too-deep]\n"
-        "Read 0 plans from 1 file: 0 valid, 0 invalid. 1 error, 0 warnings.\n", "")
+        "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n", "")
 
 
 # --- plans in another shape: an error with a hint, not a warning (report item 4) --------
@@ -196,7 +198,8 @@ def test_a_tab_is_named_with_its_place(here: Path, capsys: pytest.CaptureFixture
     assert run(capsys, "validate", "plans") == (
         2, f"plans/a.yaml:{place}: error: YAML syntax error: a tab at {place}; YAML indents "
         "with spaces only [yaml-syntax]\n"
-        "Read 0 plans from 1 file: 0 valid, 0 invalid. 1 error, 0 warnings.\n", "")
+        "Read 0 plans from 0 files: 0 valid, 0 invalid. 1 file could not be read: see the "
+        "errors above. 1 error, 0 warnings.\n", "")
 
 
 def test_a_tab_in_a_quoted_value_is_text(here: Path,

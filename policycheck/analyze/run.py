@@ -47,12 +47,12 @@ def analyze(paths: Sequence[str | Path], actuals: str | Path, *,
             params: Mapping[str, object] | None = None, fail_on: str = "high",
             progress: Progress | None = None, param_flag: str = "--param") -> Evidence:
     """Load the plans under ``paths`` and the actuals file; run every signal.
-    ``progress(stage, None)``: told when a stage starts (the CLI's progress bar);
-    ``param_flag``: the option ``params`` came by, named in an error."""
+    ``progress`` (the CLI's progress bar; ``policycheck.progress``): told the stages of
+    ``load_model``, then ``"reading actuals"`` and ``"looking for evidence"``, both without
+    a total; ``param_flag``: the option ``params`` came by, named in an error."""
     step = progress or silent
     resolved = resolve(params, param_flag)
-    step("reading and validating plans", None)
-    model = load_model(paths)
+    model = load_model(paths, progress=progress)  # not ``step``: None counts no file
     if not model.plans_read:  # else every row of the actuals would be an unknown plan
         raise InputError("no plan was read, so the actuals have no plan to be matched to",
                          model.problems)

@@ -50,9 +50,7 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
 
     configured_encoding()
     with caching(no_cache), progress(quiet) as step:
-        if step is not None:
-            step("reading and validating plans", None)
-        model = load_model(paths)
+        model = load_model(paths, progress=step)
     if fmt == "json":  # a messy export's problems go out in pieces, never whole
         from policycheck.formats.json_format import validation_chunks
 
@@ -65,10 +63,18 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
 
 
 def _summary(model: Any) -> str:
-    files = len(model.files)
-    text = (f"Read {model.plans_read} plan{'s' * (model.plans_read != 1)} from {files} "
-            f"file{'s' * (files != 1)}: {model.plans_valid} valid, "
-            f"{model.plans_invalid} invalid.")
+    """The closing lines of ``validate``: the plans and files read, the files that could
+    not be read (whose plans no count holds), the problems, the files skipped."""
+    from policycheck.errors import kinds_line
+    from policycheck.formats.text_format import unread_line
+
+    unread = model.files_unread
+    files = len(model.files) - len(set(unread).intersection(model.files))
+    text = (f"Read {model.plans_read:,} plan{'s' * (model.plans_read != 1)} from {files:,} "
+            f"file{'s' * (files != 1)}: {model.plans_valid:,} valid, "
+            f"{model.plans_invalid:,} invalid.")
+    if unread:
+        text += f" {unread_line(len(unread))}"
     errors = len(model.errors)
     warnings = len(model.problems) - errors
     if errors or warnings:
@@ -76,10 +82,8 @@ def _summary(model: Any) -> str:
                 f"{'s' * (warnings != 1)}."
     if model.skipped:
         skipped = len(model.skipped)
-        text += f" Skipped {skipped} file{'s' * (skipped != 1)} that " \
+        text += f" Skipped {skipped:,} file{'s' * (skipped != 1)} that " \
                 f"{'hold' if skipped != 1 else 'holds'} no plan data."
-    from policycheck.errors import kinds_line
-
     tally = kinds_line(model.problems)
     return text if tally is None else f"{text}\n{tally}"
 
@@ -97,7 +101,8 @@ def _baseline_written(report: Any, target: str, quiet: bool = False) -> Any:
     recorded = write_baseline(report.findings, Path(target))
     count = len(recorded)
     if not quiet:
-        click.echo(f"wrote {target}: {count} finding{'s' * (count != 1)} recorded", err=True)
+        click.echo(f"wrote {target}: {count:,} finding{'s' * (count != 1)} recorded",
+                   err=True)
     findings = apply_baseline(report.findings, recorded)
     return dataclasses.replace(report, findings=findings)
 

@@ -80,22 +80,39 @@ def caching(no_cache: bool) -> Iterator[None]:
 @contextlib.contextmanager
 def progress(quiet: bool) -> Iterator[Progress | None]:
     """A progress bar on stderr when it is a terminal (never in CI logs or a pipe), for
-    ``pipeline.check(progress=...)``; rich is imported only then."""
+    ``pipeline.check(progress=...)``; rich is imported only then. A stage with a total shows
+    its steps done of all and the time remaining; one without, a pulse."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+    pulsing = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TimeElapsedColumn())
+    counting = (*pulsing[:3], MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*pulsing, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("starting", total=None)
 
         def step(stage: str, total: int | None) -> None:
-            if stage:
-                bar.update(task, description=stage, total=total, completed=0)
-            else:
-                bar.advance(task)
+            nonlocal task
+            if not stage:
+                bar.advance(task, 1 if total is None else total)
+                return
+            # A task of its own for each stage: rich keeps a task's total, finish time and
+            # speed across updates, and cannot set a total back to unknown.
+            bar.remove_task(task)
+            bar.columns = pulsing if total is None else counting
+            task = bar.add_task(stage, total=total)
+            bar.refresh()  # the stage shown as it starts, however short
 
         yield step
 

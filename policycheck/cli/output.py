@@ -55,7 +55,7 @@ def echo_errors(problems: Sequence[Problem], fmt: str, quiet: bool) -> None:
     echo_problems(errors[:ERRORS_ON_STDERR], err=True)
     more = len(errors) - ERRORS_ON_STDERR
     if more > 0:
-        click.echo(f"... and {more} more error{'s' * (more != 1)}: all of them are in the "
+        click.echo(f"... and {more:,} more error{'s' * (more != 1)}: all of them are in the "
                    f"{fmt} output", err=True)
 
 

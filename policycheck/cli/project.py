@@ -62,8 +62,7 @@ def export(paths: tuple[str, ...], csv_folder: str | None, workbook: str | None,
     ready_outputs((), workbook, inputs=run_inputs(settings, packs=False, gates=False))
     with caching(no_cache), progress(quiet) as step:
         stage = step or silent
-        stage("reading and validating plans", None)
-        model = load_model(paths)
+        model = load_model(paths, progress=step)
         if model.errors:
             echo_problems(model.problems)
             raise PolicycheckError("inputs are not valid; nothing was written")

@@ -28,7 +28,7 @@ from policycheck.formats.jsontext import (
     string_texts,
     value_text,
 )
-from policycheck.model import Model
+from policycheck.model import Model, unread_files
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -174,8 +174,10 @@ def _coded(findings: pd.DataFrame, name: str, prefix: bytes,
     if name not in findings:
         return np.zeros(n, dtype=np.int64), [prefix + b"null"]
     if name in _PER_FINDING and isinstance(findings[name].array, pd.arrays.ArrowStringArray):
-        return np.arange(n, dtype=np.int64), string_texts(pa.array(findings[name].array),
-                                                          prefix)
+        texts = pa.array(findings[name].array)
+        if isinstance(texts, pa.ChunkedArray):  # findings joined by pd.concat
+            texts = texts.combine_chunks()
+        return np.arange(n, dtype=np.int64), string_texts(texts, prefix)
     column = findings[name]
     if name == "src_line" and isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
         # nearly a line per finding: written by Arrow, not per distinct line
@@ -269,6 +271,7 @@ def validation_chunks(model: Model) -> Iterator[Piece]:
         "version": __version__,
         "summary": {"plans_read": model.plans_read, "plans_valid": model.plans_valid,
                     "plans_invalid": model.plans_invalid, "files": list(model.files),
+                    "files_unread": list(model.files_unread),
                     "skipped": list(model.skipped)},
         "invalid_plans": list(model.invalid_plans),
         "valid_plans": [str(p) for p in model.plans["plan_id"]],
@@ -310,7 +313,8 @@ def _data(report: Report, findings: list[Any], problems: bool = True) -> dict[st
         "version": __version__,
         "summary": {
             "plans_read": report.plans_read, "plans_checked": report.plans_checked,
-            "plans_invalid": report.plans_invalid, "rules": len(report.rules),
+            "plans_invalid": report.plans_invalid,
+            "files_unread": list(unread_files(report.problems)), "rules": len(report.rules),
             "findings": len(report.findings), "by_severity": report.counts(),
             "fail_on": report.fail_on, "failing": report.failing_count,
             "exit_code": report.exit_code,

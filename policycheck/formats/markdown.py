@@ -26,6 +26,7 @@ from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK, severity_ranks
 from policycheck.formats.cells import SUPPRESSED, records
 from policycheck.formats.paths import RepoPaths
+from policycheck.model import unread_files
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -96,21 +97,24 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
         verdict = "❌ fail"
     else:
         verdict = "✅ pass"
-    shown = ", ".join(f"{n} {s}" for s, n in counts.items())
+    shown = ", ".join(f"{n:,} {s}" for s, n in counts.items())
     total = len(report.findings)
     lines = [f"## policycheck: {verdict}", "",
-             f"**{total} finding{'s' * (total != 1)}** ({shown}) from {len(report.rules)} "
-             f"rule{'s' * (len(report.rules) != 1)} over {report.plans_checked} of "
-             f"{report.plans_read} plan{'s' * (report.plans_read != 1)}."]
+             f"**{total:,} finding{'s' * (total != 1)}** ({shown}) from {len(report.rules):,} "
+             f"rule{'s' * (len(report.rules) != 1)} over {report.plans_checked:,} of "
+             f"{report.plans_read:,} plan{'s' * (report.plans_read != 1)}."]
     if report.fail_on == "none":
         lines.append("No severity fails this check (`--fail-on none`).")
     else:
-        lines.append(f"**{failing}** open finding{'s' * (failing != 1)} at or above "
+        lines.append(f"**{failing:,}** open finding{'s' * (failing != 1)} at or above "
                      f"`{report.fail_on}` fail{'s' * (failing == 1)} this check.")
     if report.problems:
-        lines += ["", f"**{len(report.problems)} input problem"
-                  f"{'s' * (len(report.problems) != 1)}**; {report.plans_invalid} invalid "
-                  f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked:", ""]
+        problems, unread = len(report.problems), len(unread_files(report.problems))
+        lines += ["", f"**{problems:,} input problem{'s' * (problems != 1)}**; "
+                  f"{report.plans_invalid:,} invalid "
+                  f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked"
+                  + (f"; {unread:,} file{'s' * (unread != 1)} could not be read" if unread
+                     else "") + ":", ""]
         paths = RepoPaths()
         listed = [f"- {escape(paths.location(p.location))}: {escape(p.severity)}: "
                   f"{escape(p.message)} \\[{escape(p.code)}\\]"
@@ -118,7 +122,7 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
         listed = listed[:fitting(listed, room - size(lines) - _NOTES)]
         lines += listed
         if len(report.problems) > len(listed):
-            lines.append(f"- and {len(report.problems) - len(listed)} more")
+            lines.append(f"- and {len(report.problems) - len(listed):,} more")
     return lines
 
 
@@ -163,17 +167,17 @@ def findings_section(report: Report,
     else:
         lines.append("None.")
     if len(top) < split:  # out of room: the rest are not listed below
-        lines += ["", f"…and {len(chosen) - len(top)} more: see the SARIF or JSON output."]
+        lines += ["", f"…and {len(chosen) - len(top):,} more: see the SARIF or JSON output."]
     elif len(chosen) > len(top):
-        lines += ["", f"…and {len(chosen) - len(top)} more, listed below."]
+        lines += ["", f"…and {len(chosen) - len(top):,} more, listed below."]
     if len(rest_order):
-        lines += ["", "<details>", f"<summary>{len(rest_order)} more finding"
+        lines += ["", "<details>", f"<summary>{len(rest_order):,} more finding"
                   f"{'s' * (len(rest_order) != 1)} (lower severity, "
                   "waived, baselined or beyond the first "
                   f"{TABLE_ROWS})</summary>", ""]
         lines += table_head(("severity", "status", "rule", "plan", "message")) + rest
         if len(rest_order) > len(rest):
-            lines += ["", f"…and {len(rest_order) - len(rest)} more: see the SARIF or JSON "
+            lines += ["", f"…and {len(rest_order) - len(rest):,} more: see the SARIF or JSON "
                       "output."]
         lines += ["", "</details>"]
     return lines
@@ -189,7 +193,7 @@ def mix_section(report: Report, room: float = math.inf) -> list[str]:
     flagged = profiles[among(profiles["plan_id"], counts.index)]
     rows = [[escape(p["plan_id"]), escape(p["role_kind"]),
              *(percent(p.get(column)) for _, column in MIX_COLUMNS),
-             str(int(counts[p["plan_id"]]))]
+             f"{int(counts[p['plan_id']]):,}"]
             for p in flagged.head(TABLE_ROWS).to_dict("records")]
     lines = ["", "### Incentive mix of the plans with findings", "",
              "Share of target variable pay on each pressure (customer measures the employee "
@@ -200,7 +204,7 @@ def mix_section(report: Report, room: float = math.inf) -> list[str]:
     listed = listed[:fitting(listed, room - size(lines) - _NOTES)]
     lines += listed
     if len(flagged) > len(listed):
-        lines += ["", f"…and {len(flagged) - len(listed)} more plans."]
+        lines += ["", f"…and {len(flagged) - len(listed):,} more plans."]
     return lines
 
 

@@ -24,6 +24,7 @@ from policycheck.formats.arrowtext import (
     word,
 )
 from policycheck.formats.cells import plain_column
+from policycheck.model import unread_files
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -39,6 +40,13 @@ def errors_line(errors: int, where: str = "") -> str:
             f"{'they are' if errors != 1 else 'it is'} fixed.")
 
 
+def unread_line(files: int) -> str:
+    """What a summary says of the input files that could not be read at all
+    (``unread_files``): their plans are in no count, neither checked nor invalid."""
+    return (f"{files:,} file{'s' * (files != 1)} could not be read: see the errors "
+            "above.")
+
+
 def text_line(row: dict[str, object]) -> str:
     """``finding_line`` as the text output shows it: control characters escaped."""
     return _plain_escaped(finding_line(row))
@@ -46,17 +54,20 @@ def text_line(row: dict[str, object]) -> str:
 
 def summary(report: Report) -> str:
     counts = report.counts()
-    shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
+    shown = ", ".join(f"{n:,} {s}" for s, n in counts.items() if n) or "none"
     lines = [
-        f"Checked {report.plans_checked} of {report.plans_read} plan"
-        f"{'s' * (report.plans_read != 1)} with {len(report.rules)} rule"
-        f"{'s' * (len(report.rules) != 1)}: {len(report.findings)} finding"
+        f"Checked {report.plans_checked:,} of {report.plans_read:,} plan"
+        f"{'s' * (report.plans_read != 1)} with {len(report.rules):,} rule"
+        f"{'s' * (len(report.rules) != 1)}: {len(report.findings):,} finding"
         f"{'s' * (len(report.findings) != 1)} ({shown}).",
     ]
     if report.plans_invalid:
-        lines.append(f"{report.plans_invalid} invalid plan"
+        lines.append(f"{report.plans_invalid:,} invalid plan"
                      f"{'s were' if report.plans_invalid != 1 else ' was'} not checked: "
                      "see the errors above.")
+    unread = unread_files(report.problems)
+    if unread:  # its plans are in no count: neither checked nor invalid
+        lines.append(unread_line(len(unread)))
     if report.errors:  # a file that could not be read has no plan to count as invalid
         lines.append(errors_line(len(report.errors)))
     warnings = len(report.problems) - len(report.errors)
@@ -66,8 +77,8 @@ def summary(report: Report) -> str:
     if tally:
         lines.append(tally)
     if report.fail_on != "none":
-        lines.append(f"{report.failing_count} finding{'s' * (report.failing_count != 1)} at or "
-                     f"above '{report.fail_on}'.")
+        lines.append(f"{report.failing_count:,} finding{'s' * (report.failing_count != 1)} "
+                     f"at or above '{report.fail_on}'.")
     return "\n".join(lines)
 
 
