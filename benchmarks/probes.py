@@ -86,7 +86,8 @@ def _checked(folder: Path, timer: _Stages) -> tuple[Any, Any, Any]:
                                                         fingerprint=False))
     report = Report(findings=findings, problems=model.problems, rules=tuple(rules),
                     plans_read=model.plans_read, plans_checked=model.plans_valid,
-                    plans_invalid=model.plans_invalid, files=model.files)
+                    plans_invalid=model.plans_invalid, files=model.files,
+                    files_unread=model.files_unread)
     return model, findings, report
 
 

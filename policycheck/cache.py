@@ -50,7 +50,7 @@ from policycheck.limits import fallback_encoding
 from policycheck.signing import key_label, signature, signing_key
 
 #: Bump when the stored shape changes.
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 DEFAULT_DIR = ".policycheck_cache"
 MAGIC = b"policycheck-pack-3\n"
 PRUNE_DAYS = 30
@@ -59,13 +59,16 @@ MARSHAL_VERSION = 4  # shares repeated objects (field names, positions) by refer
 
 class FileOutcome(NamedTuple):
     """What one YAML file gave: raw records by entity, problems, whether it was skipped
-    as one of policycheck's own non-plan files, and whether it is a report policycheck
-    wrote (passed over: no input of the run, so the next run may write it again)."""
+    as one of policycheck's own non-plan files, whether it is a report policycheck
+    wrote (passed over: no input of the run, so the next run may write it again), and
+    whether its bytes were decoded and parsed into a document (not: the file could not be
+    read at all, ``Model.files_unread``)."""
 
     rows: dict[str, list[Record]]
     problems: list[Problem]
     skipped: bool
     report: bool = False
+    parsed: bool = True
 
 
 class _NotCacheable(Exception):
@@ -206,7 +209,7 @@ def encode(outcome: FileOutcome, shared: dict[Any, Any]) -> tuple[Any, ...] | No
     except _NotCacheable:
         return None
     return (rows, [problem_values(p) for p in outcome.problems], outcome.skipped,
-            outcome.report, dates)
+            outcome.report, dates, outcome.parsed)
 
 
 def problem_values(problem: Problem) -> tuple[Any, ...]:
@@ -260,7 +263,7 @@ def decode(entry: Any) -> FileOutcome | None:
     of the stored shape. The entry itself is left as it is (it may still be written to a
     pack): lists and records that get dates back are copies."""
     try:
-        stored_rows, problems, skipped, report, dates = entry
+        stored_rows, problems, skipped, report, dates, parsed = entry
         rows = dict(stored_rows)
         for records in rows.values():
             if type(records) is not list or not set(map(type, records)) <= _RECORD_TYPES:
@@ -274,7 +277,7 @@ def decode(entry: Any) -> FileOutcome | None:
             record = rows[entity][index] = dict(rows[entity][index])
             record[name] = parse.fromisoformat(text)
         return FileOutcome(rows, [problem_from(p) for p in problems],
-                           bool(skipped), bool(report))
+                           bool(skipped), bool(report), bool(parsed))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
 

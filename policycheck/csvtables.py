@@ -54,8 +54,9 @@ _TITLE_BYTES = 64 * 1024
 _ONLY_NEWLINES = bytes(b if b == 0x0A else 0x20 for b in range(256))
 
 
-def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None:
-    """Read one CSV file of an entity into ``out``."""
+def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> bool:
+    """Read one CSV file of an entity into ``out``; False when it could not be read at all
+    (not text in the expected encoding, or malformed CSV). An empty table was read."""
     raw = _without_title(path.read_bytes(), spec, shown, out)
     content = _plain_utf8(raw)
     read = None if content is None else _arrow_cells(raw, content)
@@ -64,7 +65,7 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
         read = _text_cells(raw, shown, out.problems, arrow=content is None)
         if read is None:
             _unread(shown, spec, out)
-            return
+            return False
     cells, above = read
     stripped_cells = [stripped(codes, texts) for codes, texts in cells]
     columns = [values for values, _ in stripped_cells]
@@ -74,7 +75,7 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
         _unread(shown, spec, out)
-        return
+        return True
     top = int(blank.argmin())  # blank lines above the header are skipped
     header = [texts[codes[top]] for codes, texts in cells]
     body = [column[top + 1:] for column in columns]
@@ -82,6 +83,7 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> None
     add_frame(header, body, blank[top + 1:], shown, "", spec, out,
               header_row=above + top + 1 if starts is None else int(starts[top]),
               lines=None if starts is None else starts[top + 1:])
+    return True
 
 
 def _row_lines(cells: list[Column], above: int) -> np.ndarray | None:

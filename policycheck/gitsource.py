@@ -254,4 +254,5 @@ def relabel(report: Report, prefix: str, label: str) -> Report:
     findings.loc[under, "src_file"] = label + ":" + files[under].str.slice(len(prefix))
     return dataclasses.replace(report, findings=findings,
                                problems=tuple(problem(p) for p in report.problems),
-                               files=tuple(name(f) for f in report.files))
+                               files=tuple(name(f) for f in report.files),
+                               files_unread=tuple(name(f) for f in report.files_unread))

@@ -19,20 +19,22 @@ TABLE_SUFFIXES = frozenset({".csv"})
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 DATA_SUFFIXES = YAML_SUFFIXES | TABLE_SUFFIXES | WORKBOOK_SUFFIXES
 
-def iter_files(paths: Sequence[str | Path], problems: list[Problem]
-               ) -> Iterator[tuple[Path, bool]]:
+def iter_files(paths: Sequence[str | Path], problems: list[Problem],
+               unread: list[str] | None = None) -> Iterator[tuple[Path, bool]]:
     """Every file under the paths, with whether it was named explicitly; a file reached
     twice (a folder and a file in it, a folder named twice, a link in a folder to a file in
     it) once, where first reached: read twice, each of its plans was a duplicate of itself.
-    Files are told apart by their real paths, which the walk has for free (``_folder``)."""
+    Files are told apart by their real paths, which the walk has for free (``_folder``).
+    ``unread`` is given, as they are met, the paths that cannot even be looked at (in a
+    folder its user may not enter): an error at each, and files that could not be read."""
     seen: set[str] = set()
-    for path, explicit, real in _files(paths, problems):
+    for path, explicit, real in _files(paths, problems, [] if unread is None else unread):
         if real not in seen:
             seen.add(real)
             yield path, explicit
 
 
-def _files(paths: Sequence[str | Path], problems: list[Problem]
+def _files(paths: Sequence[str | Path], problems: list[Problem], unread: list[str]
            ) -> Iterator[tuple[Path, bool, str]]:
     """Every file under the paths, with whether it was named and its real path."""
     for given in paths:
@@ -40,10 +42,13 @@ def _files(paths: Sequence[str | Path], problems: list[Problem]
         try:
             mode = path.stat().st_mode
         except (OSError, ValueError) as exc:  # ValueError: a name no file system takes
-            problems.append(_not_found(path, exc))
+            problem, cannot_read = _not_found(path, exc)
+            problems.append(problem)
+            if cannot_read:
+                unread.append(problem.location.file)
             continue
         if stat.S_ISDIR(mode):
-            yield from _folder(path, problems)
+            yield from _folder(path, problems, unread)
         elif stat.S_ISREG(mode):
             yield path, True, os.path.realpath(path)
         else:  # a device, a pipe, a socket: /dev/stdin, /dev/zero
@@ -52,18 +57,19 @@ def _files(paths: Sequence[str | Path], problems: list[Problem]
                 "or a socket): expected a file or a folder of plans", "missing-path"))
 
 
-def _not_found(path: Path, exc: OSError | ValueError) -> Problem:
+def _not_found(path: Path, exc: OSError | ValueError) -> tuple[Problem, bool]:
     """The error for a path named that cannot be looked at: missing, a broken link, or in
-    a folder its user may not enter."""
+    a folder its user may not enter; and whether it is there but cannot be read."""
     shown = display_path(path)
     if isinstance(exc, OSError) and os.path.islink(path):
         return _link_problem(shown, path, exc, explicit=True)
     if isinstance(exc, OSError) and exc.errno not in (errno.ENOENT, errno.ENOTDIR):
-        return unreadable(shown, exc)
-    return Problem(Location(shown), "no such file or folder", "missing-path")
+        return unreadable(shown, exc), True
+    return Problem(Location(shown), "no such file or folder", "missing-path"), False
 
 
-def _folder(folder: Path, problems: list[Problem]) -> Iterator[tuple[Path, bool, str]]:
+def _folder(folder: Path, problems: list[Problem], unread: list[str]
+            ) -> Iterator[tuple[Path, bool, str]]:
     """The files under a folder, sorted as paths, with their real paths. The folder is
     listed by its real path, so that an entry's path is its real one (no folder below it
     is a link: those are not walked) and only a link's need be resolved."""
@@ -74,13 +80,13 @@ def _folder(folder: Path, problems: list[Problem]) -> Iterator[tuple[Path, bool,
             if entry.is_file():
                 yield child, False, entry.path
             continue
-        real = _link_target(child, entry, folder, root, problems)
+        real = _link_target(child, entry, folder, root, problems, unread)
         if real is not None:
             yield child, False, real
 
 
 def _link_target(child: Path, entry: os.DirEntry[str], folder: Path, root: str,
-                 problems: list[Problem]) -> str | None:
+                 problems: list[Problem], unread: list[str]) -> str | None:
     """The real path of the file a link met in a folder leads to; None for a link to a
     folder (not walked), a link out of the folder (an error) and a broken link (a warning
     when its name is a data file's: the plans it stood for are missing)."""
@@ -99,26 +105,32 @@ def _link_target(child: Path, entry: os.DirEntry[str], folder: Path, root: str,
         mode = os.stat(entry.path).st_mode
     except OSError as exc:
         if child.suffix.lower() in DATA_SUFFIXES:
-            problems.append(_link_problem(display_path(child), entry.path, exc, explicit=False))
+            problem, cannot_read = _link_problem(display_path(child), entry.path, exc,
+                                                 explicit=False)
+            problems.append(problem)
+            if cannot_read:
+                unread.append(problem.location.file)
         return None
     return real if stat.S_ISREG(mode) else None
 
 
-def _link_problem(shown: str, link: str | Path, exc: OSError, explicit: bool) -> Problem:
+def _link_problem(shown: str, link: str | Path, exc: OSError, explicit: bool
+                  ) -> tuple[Problem, bool]:
     """The problem of a link that leads nowhere (to no file, or round in a loop): an error
     when named, a warning when met in a folder (its file is skipped). A link into a folder
-    its user may not enter is no broken link: it cannot be read."""
+    its user may not enter is no broken link: it cannot be read (the second value)."""
     if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-        return unreadable(shown, exc)
+        return unreadable(shown, exc), True
     try:
         target = display_path(os.readlink(link))
     except OSError:  # removed since
-        return unreadable(shown, exc)
+        return unreadable(shown, exc), True
     why = "a loop of links" if exc.errno == errno.ELOOP else "which does not exist"
     message = f"is a broken link to {target}, {why}"
     if explicit:
-        return Problem(Location(shown), message, "broken-link")
-    return Problem(Location(shown), f"{message}; skipped", "broken-link", severity="warning")
+        return Problem(Location(shown), message, "broken-link"), False
+    return Problem(Location(shown), f"{message}; skipped", "broken-link",
+                   severity="warning"), False
 
 
 def unreadable(shown: str, exc: OSError) -> Problem:

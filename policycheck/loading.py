@@ -67,12 +67,17 @@ NAME_CUTOFF = 0.8
 @dataclass
 class Loaded:
     """Everything read from the input paths, before typing: the data files read (``files``;
-    not those passed over, by name or as a report) and the files skipped quietly."""
+    not those passed over, by name or as a report), the files skipped quietly, and the
+    input files that could not be read at all (``files_unread``, in input order: not
+    opened, past their size limit, not text in the expected encoding, not YAML, a
+    malformed table, a workbook that cannot be opened), which give no plan, KPI or row.
+    Some of them are among ``files`` (opened, then not parsed), others not."""
 
     records: Records = field(default_factory=Records)
     tables: TableFrames = field(default_factory=TableFrames)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    files_unread: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -84,9 +89,10 @@ class Survey:
     """The input paths looked over before anything is parsed: the files found (with whether
     each was named, and its size when it is a data file), the YAML files' bytes with their
     cache keys (``cache.key``; None when the cache is off), the problems met on the way (a
-    missing path, a link out of a folder, a file that cannot be read) and the size limit
-    asked for. What a run reads is
-    a function of it, which is what the caches key on."""
+    missing path, a link out of a folder, a file that cannot be read), the files that could
+    not be read (each with the number of files found before it, which places it in input
+    order) and the size limit asked for. What a run reads is a function of it, which is
+    what the caches key on."""
 
     paths: tuple[str, ...]
     found: tuple[tuple[Path, bool, int], ...]
@@ -94,6 +100,7 @@ class Survey:
     keys: tuple[str, ...] | None
     problems: tuple[Problem, ...]
     max_bytes: int | None
+    unread: tuple[tuple[int, str], ...]
 
     @property
     def tables(self) -> list[Path]:
@@ -115,19 +122,25 @@ def survey(paths: Sequence[str | Path], max_bytes: int | None = None) -> Survey:
     loaded = Loaded()
     found: list[tuple[Path, bool, int]] = []
     yaml: list[tuple[bytes, str, bool]] = []
+    unread: list[tuple[int, str]] = []
+    met: list[str] = []  # told by the walk: paths that cannot even be looked at
     yaml_limit = size_limit(".yaml", max_bytes)
-    for path, explicit in iter_files(paths, loaded.records.problems):
+    for path, explicit in iter_files(paths, loaded.records.problems, met):
+        unread += ((len(found), shown) for shown in met)
+        met.clear()
         try:
             size, content = _size_and_bytes(path, yaml_limit)
         except OSError as exc:
             loaded.records.problems.append(unreadable(display_path(path), exc))
+            unread.append((len(found), display_path(path)))
             continue
         found.append((path, explicit, size))
         if content is not None:
             yaml.append((content, display_path(path), explicit))
+    unread += ((len(found), shown) for shown in met)
     keys = tuple(cache.key(*content) for content in yaml) if cache.enabled() else None
     return Survey(tuple(display_path(p) for p in paths), tuple(found), tuple(yaml), keys,
-                  tuple(loaded.problems), max_bytes)
+                  tuple(loaded.problems), max_bytes, tuple(unread))
 
 
 def _size_and_bytes(path: Path, yaml_limit: int) -> tuple[int, bytes | None]:
@@ -157,10 +170,14 @@ def load(surveyed: Survey, progress: Progress | None = None) -> Loaded:
         outcomes = iter(read_yaml_files(surveyed.yaml, surveyed.paths, surveyed.keys,
                                         progress=progress))
     tables = TABLE_SUFFIXES | WORKBOOK_SUFFIXES
-    for path, explicit, size in surveyed.found:
+    unread = list(surveyed.unread)
+    for index, (path, explicit, size) in enumerate(surveyed.found):
+        while unread and unread[0][0] <= index:  # those met before this file
+            loaded.files_unread.append(unread.pop(0)[1])
         _load_file(path, explicit, size, outcomes, surveyed.max_bytes, loaded)
         if progress is not None and path.suffix.lower() in tables:
             progress("", None)
+    loaded.files_unread += [shown for _, shown in unread]
     _tables_not_given(surveyed.found, loaded.tables)
     return loaded
 
@@ -187,11 +204,14 @@ def _load_file(path: Path, explicit: bool, size: int, outcomes: Iterator[FileOut
     limit = size_limit(suffix, max_bytes)
     if size > limit:
         loaded.records.problems.append(too_large(name, size, limit))
+        loaded.files_unread.append(name)
         return
     if suffix in YAML_SUFFIXES:
         outcome = next(outcomes)
         if not outcome.report:
             loaded.files.append(name)
+        if not outcome.parsed:
+            loaded.files_unread.append(name)
         _add_outcome(outcome, name, loaded)
     elif suffix in WORKBOOK_SUFFIXES:
         _load_workbook_file(path, name, explicit, loaded)
@@ -258,6 +278,7 @@ def _load_workbook_file(path: Path, shown: str, explicit: bool, loaded: Loaded) 
             pass
     except OSError as exc:
         loaded.tables.problems.append(unreadable(shown, exc))
+        loaded.files_unread.append(shown)
         return
     if is_report(path):
         loaded.tables.problems.append(own_report(shown, "its sheets findings and plans",
@@ -270,7 +291,11 @@ def _load_workbook_file(path: Path, shown: str, explicit: bool, loaded: Loaded) 
 
 def _load_workbook(path: Path, shown: str, loaded: Loaded) -> None:
     tables = loaded.tables
-    for sheet in read_workbook(path, shown, tables):
+    unused = read_workbook(path, shown, tables)
+    if unused is None:  # not opened: a sheet that cannot be read leaves the others read
+        loaded.files_unread.append(shown)
+        return
+    for sheet in unused:
         if is_evidence_table(sheet):
             continue  # read by analyze (--actuals)
         named = _table_in_name(sheet)
@@ -301,7 +326,8 @@ def _has_sheet(tables: TableFrames, name: str, shown: str) -> bool:
 
 
 def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> bool:
-    """Read a CSV table; False when its name is no table's (it is not read)."""
+    """Read a CSV table; False when its name is no table's or it cannot be opened (it is
+    not read). One opened but not CSV text is among ``loaded.files_unread``."""
     spec = entity_for_name(path.stem)
     if spec is None:
         names = [n + ".csv" for n in ENTITIES]
@@ -316,13 +342,16 @@ def _load_table_file(path: Path, shown: str, explicit: bool, loaded: Loaded) -> 
             severity="error" if hint or explicit else "warning"))
         return False
     try:
-        read_csv(path, shown, spec, loaded.tables)
+        read = read_csv(path, shown, spec, loaded.tables)
     except OSError as exc:  # locked, or removed since it was found
         loaded.tables.problems.append(unreadable(shown, exc))
+        loaded.files_unread.append(shown)
         folder = table_folder(shown, "")
         if folder is not None:  # said once, not by every row that needs the table
             loaded.tables.unread.setdefault((folder, spec.name), (
                 f"{shown}, this folder's {spec.name} table, could not be read"))
         return False
+    if not read:
+        loaded.files_unread.append(shown)
     return True
 

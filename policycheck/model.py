@@ -11,7 +11,6 @@ columns ``src_file``, ``src_sheet``, ``src_line`` and ``src_col``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -267,36 +266,16 @@ POINTS_COLUMNS = ("plan_id", "component_id", "seq", "attainment", "payout")
 RATES_COLUMNS = ("plan_id", "component_id", "product", "amount")
 
 
-#: The errors that stop a whole input file being read, so that it gives no plan, KPI or row:
-#: it could not be opened, was past its size limit, is not text in the expected encoding, is
-#: not YAML (or nests too deep), or is a malformed table or a workbook that cannot be opened.
-UNREAD_CODES = frozenset({
-    "unreadable-file", "file-too-large", "encoding", "yaml-syntax", "yaml-too-deep",
-    "yaml-alias-bomb", "bad-csv", "bad-workbook",
-})
-#: The one ``yaml-syntax`` error met inside a document that is read all the same
-#: (``yamlsource``): the mapping holding the key is read without it.
-_READ_ALL_THE_SAME = "a mapping key must be a plain value"
-
-
-def unread_files(problems: Iterable[Problem]) -> tuple[str, ...]:
-    """The input files that could not be read at all, each once, in the problems' order:
-    those with an error of ``UNREAD_CODES`` at the file (not at one sheet of a workbook,
-    whose other sheets are read). Some of them are among a model's ``files`` (found and
-    opened, then not parsed), others not (not opened, or refused for their size)."""
-    return tuple(dict.fromkeys(
-        p.location.file for p in problems
-        if p.code in UNREAD_CODES and p.severity == "error" and not p.location.sheet
-        and not p.message.endswith(_READ_ALL_THE_SAME)))
-
-
 @dataclass(frozen=True)
 class Model:
     """The valid plans of a run, one frame per entity, and what was wrong with the rest.
 
     ``frames`` holds ``plans``, ``components``, ``gates``, ``modifiers``, ``competitions``,
     ``consequences``, ``campaigns``, ``curve_points``, ``rates``, ``kpis`` (library with
-    the organisation's catalog laid over it) and ``employees``.
+    the organisation's catalog laid over it) and ``employees``. ``files_unread``: the input
+    files that could not be read at all, in input order (``loading.Loaded.files_unread``);
+    some of them are among ``files`` (found and opened, then not parsed), others not (not
+    opened, or refused for their size).
     """
 
     frames: dict[str, pd.DataFrame]
@@ -305,6 +284,7 @@ class Model:
     invalid_plans: tuple[str, ...]
     files: tuple[str, ...]
     skipped: tuple[str, ...]
+    files_unread: tuple[str, ...] = ()
 
     @property
     def plans(self) -> pd.DataFrame:
@@ -319,11 +299,6 @@ class Model:
         """Plan definitions left out (a duplicated id counts once per definition), where
         ``invalid_plans`` names each of their ids once."""
         return self.plans_read - self.plans_valid
-
-    @property
-    def files_unread(self) -> tuple[str, ...]:
-        """The input files that could not be read at all (``unread_files``)."""
-        return unread_files(self.problems)
 
     @property
     def errors(self) -> tuple[Problem, ...]:

@@ -7,7 +7,8 @@ in one pack, with the key of everything it was made from, and is served only whe
 is the same again:
 
 - the survey of the inputs: the paths as given, every file found with whether it was named
-  and its size, the problems met finding them (a missing path), the YAML size limit;
+  and its size, the problems met finding them (a missing path) and the files that could not
+  be read, the YAML size limit;
 - the cache key of each YAML file (``cache.key``: its bytes, shown path and the code that
   reads it), and the SHA-256 of each CSV table and workbook among them (an employees table
   beside the plans);
@@ -51,7 +52,7 @@ from policycheck.loading import Survey, is_evidence_table
 from policycheck.model import Model
 
 #: Bump when the stored shape changes.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 #: The libraries whose behaviour the typed and validated model depends on.
 LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "PyYAML")
 #: CSV tables alone (evidence tables, which ``check`` does not read, aside) have their model
@@ -89,7 +90,8 @@ def model_key(surveyed: Survey) -> str | None:
     problems = [cache.problem_values(p) for p in surveyed.problems]
     digest = hashlib.sha256(identity.encode())
     digest.update(repr((surveyed.paths, size_limit(".yaml", surveyed.max_bytes), found, problems,
-                        surveyed.keys, _table_digests(surveyed), fallback_encoding())).encode())
+                        surveyed.unread, surveyed.keys, _table_digests(surveyed),
+                        fallback_encoding())).encode())
     return digest.hexdigest()
 
 
@@ -151,7 +153,8 @@ def encode(model: Model) -> dict[str, Any] | None:
         return None
     return {"frames": frames, "problems": [cache.problem_values(p) for p in model.problems],
             "plans_read": model.plans_read, "invalid_plans": list(model.invalid_plans),
-            "files": list(model.files), "skipped": list(model.skipped)}
+            "files": list(model.files), "skipped": list(model.skipped),
+            "files_unread": list(model.files_unread)}
 
 
 def decode(stored: Any) -> Model | None:
@@ -161,7 +164,8 @@ def decode(stored: Any) -> Model | None:
                   for name, columns in stored["frames"].items()}
         return Model(frames, tuple(cache.problem_from(p) for p in stored["problems"]),
                      int(stored["plans_read"]), tuple(stored["invalid_plans"]),
-                     tuple(stored["files"]), tuple(stored["skipped"]))
+                     tuple(stored["files"]), tuple(stored["skipped"]),
+                     tuple(stored["files_unread"]))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
 
@@ -213,8 +217,9 @@ def _equal(decoded: Model | None, model: Model) -> bool:
                 or not other.equals(frame)):
             return False
     return (decoded.problems, decoded.plans_read, decoded.invalid_plans, decoded.files,
-            decoded.skipped) == (model.problems, model.plans_read, model.invalid_plans,
-                                 model.files, model.skipped)
+            decoded.skipped, decoded.files_unread) == (
+        model.problems, model.plans_read, model.invalid_plans, model.files, model.skipped,
+        model.files_unread)
 
 
 __all__ = ["decode", "encode", "model_key", "read", "write"]

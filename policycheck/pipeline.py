@@ -93,7 +93,8 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
         findings = apply_baseline(findings, recorded)
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
-                  plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on,
+                  plans_invalid=model.plans_invalid, files=model.files,
+                  files_unread=model.files_unread, fail_on=fail_on,
                   profiles=(pressure_profile(model.frames, frames.headcount) if profiles
                             else pd.DataFrame()),
                   model_frames=model.frames if model_frames else None)

@@ -36,6 +36,9 @@ class Report:
     plans_checked: int
     plans_invalid: int
     files: tuple[str, ...]
+    #: The input files that could not be read at all (``model.Model.files_unread``): their
+    #: plans are in no count, neither checked nor invalid.
+    files_unread: tuple[str, ...] = ()
     fail_on: str = "high"
     #: One row per checked plan: pressure shares, protection, pay at stake (``profile``).
     profiles: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -147,7 +147,7 @@ def _select_valid(frames: dict[str, pd.DataFrame], problems: list[Problem],
     out = {name: _kept_rows(name, frame, keys, valid) for name, frame in frames.items()}
     ordered = sorted(problems, key=Problem.sort_key)
     return Model(out, tuple(ordered), len(plans), tuple(sorted(invalid & set(plans["plan_id"]))),
-                 tuple(loaded.files), tuple(loaded.skipped))
+                 tuple(loaded.files), tuple(loaded.skipped), tuple(loaded.files_unread))
 
 
 def _kept_rows(name: str, frame: pd.DataFrame, keys: PlanKeys,

@@ -42,8 +42,9 @@ from policycheck.tables import (
 )
 
 
-def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
-    """Read every recognised sheet of a workbook; return the names of sheets not used."""
+def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str] | None:
+    """Read every recognised sheet of a workbook; return the names of sheets not used, or
+    None when the workbook could not be opened at all (or unpacks past the limit)."""
     # imported here: only workbook users pay for it
     from python_calamine import CalamineWorkbook
 
@@ -64,12 +65,12 @@ def read_workbook(path: Path, shown: str, out: TableFrames) -> list[str]:
         by_openpyxl.close()
         out.problems.append(Problem(Location(shown), f"cannot open as an .xlsx workbook: "
                                     f"{_reason(exc)}", "bad-workbook"))
-        return []
+        return None
     if unpacked > MAX_UNPACKED_BYTES:
         out.problems.append(Problem(Location(shown), f"workbook unpacks to {unpacked:,} bytes; "
                                     f"the limit is {MAX_UNPACKED_BYTES:,} (a zip bomb?)",
                                     "file-too-large"))
-        return []
+        return None
     unused = [name for name, _ in sheets if sheet_entity(name) is None]
     tables = [(name, state, spec) for name, state in sheets
               if (spec := sheet_entity(name)) is not None]

@@ -48,12 +48,12 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
     """The outcome of one YAML file's bytes (``explicit``: named on the command line)."""
     out = Records()
     decoded = decode(data, shown, out.problems)
-    if decoded is None:
-        return FileOutcome(out.rows, out.problems, False)
+    if decoded is None:  # not text in the expected encoding
+        return FileOutcome(out.rows, out.problems, False, parsed=False)
     document, problems = load_yaml(decoded, shown, as_written=True)
     out.problems.extend(attribute(problems, document, shown))
-    if document is None and problems:
-        return FileOutcome(out.rows, out.problems, False)
+    if document is None and problems:  # not YAML, or refused (too deep, an alias bomb)
+        return FileOutcome(out.rows, out.problems, False, parsed=False)
     if isinstance(document, LocatedMap) and recognise(document):
         out.extend(read_document(document, shown))
         return FileOutcome(out.rows, out.problems, False)

@@ -167,7 +167,8 @@ def test_validate_summary_groups_every_count_in_thousands(
         *(Problem(Location(files[3], "", line, 3), "unknown field", "unknown-field",
                   severity="warning") for line in range(5)))
     model = Model({"plans": pd.DataFrame({"plan_id": [f"q{i}" for i in range(9_800)]})},
-                  problems, 9_947, ("p",), files, tuple(f"other/{i}.yaml" for i in range(1_001)))
+                  problems, 9_947, ("p",), files, tuple(f"other/{i}.yaml" for i in range(1_001)),
+                  files[:2])
     monkeypatch.setattr(validation, "load_model", lambda paths, **_: model)
     code, out, _ = run(capsys, "validate", "plans")
     assert code == 2

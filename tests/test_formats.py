@@ -521,7 +521,7 @@ def big(report: Report) -> Report:
     return dataclasses.replace(
         report, findings=pd.concat([report.findings] * 250, ignore_index=True),
         problems=(broken, *invalid), plans_read=100_000, plans_checked=98_766,
-        plans_invalid=1_234)
+        plans_invalid=1_234, files_unread=("plans/broken.yaml",))
 
 
 def test_summaries_group_every_count_in_thousands(report: Report) -> None:

@@ -308,7 +308,7 @@ def test_a_model_pack_holds_marshal_values_only(plans: Path, cache_dir: Path) ->
     stored = cache.read_pack(pack)
     assert set(stored) == {"key", "model"}
     assert set(stored["model"]) == {"frames", "problems", "plans_read", "invalid_plans",
-                                    "files", "skipped"}
+                                    "files", "skipped", "files_unread"}
     kinds = {kind.split(":")[0] for columns in stored["model"]["frames"].values()
              for _, kind, _ in columns}
     assert kinds == {"numpy", "object", "pandas"}

@@ -31,21 +31,25 @@ root):
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import openpyxl
 import pandas as pd
 import pytest
+from conftest import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck.cli import main
 from policycheck.closest import Closest, Match
-from policycheck.errors import Location, Problem, Suggestions, did_you_mean
-from policycheck.model import unread_files
+from policycheck.errors import Suggestions, did_you_mean
 from policycheck.normalise import sort_frame
 from policycheck.validation import load_model
 
@@ -129,25 +133,103 @@ def test_broken_folder_json_summary(in_repo: Path, capsys: pytest.CaptureFixture
                                           "plan_id", "field", "message"}
 
 
-def test_unread_files_are_those_an_error_stopped_whole() -> None:
-    """A file is unread when an error stopped all of it (not one sheet of a workbook, nor a
-    key inside a document read all the same); each is named once, in the problems' order."""
-    def at(file: str, code: str, message: str = "x", sheet: str = "",
-           severity: str = "error") -> Problem:
-        return Problem(Location(file, sheet, 1, 1), message, code, severity=severity)
+def _unread_cases(folder: Path) -> tuple[str, ...]:
+    """A folder of files some of which cannot be read at all, and those, in input order: not
+    opened, too large (past ``UNREAD_MAX_BYTES``), not UTF-8, not YAML (also in a second
+    document), a malformed table, a workbook that cannot be opened. A workbook with one
+    broken sheet, a duplicated key, a file that holds no plan and an empty table are read."""
+    write_tree(folder, {
+        "a-large.yaml": plan("large") + "# padding\n" * (UNREAD_MAX_BYTES // 10),
+        "b-latin1.yaml": plan("latin1").encode("utf-8") + b"  owner: caf\xe9\n",
+        "c-locked.yaml": plan("locked"),
+        "d-syntax.yaml": "plan: [\n",
+        "e-duplicate.yaml": plan("duplicate", "base_pay: 1"),
+        "f-second.yaml": plan("second") + "---\nplan: [\n",
+        "g-no-plan.yaml": "site_name: docs\n",
+        "gates.csv": "",
+        "plans.csv": 'id,role_kind\n"p1,service\n',
+        "x-not-a-workbook.xlsx": b"not a zip file",
+    })
+    book = openpyxl.Workbook()
+    book.active.title = "plans"
+    book.active.append(["id", "role_kind", "base_pay", "target_variable"])
+    book.create_sheet("components").append(["plan_id", "kpi", "weight"])
+    book.save(folder / "good.xlsx")
+    with zipfile.ZipFile(folder / "good.xlsx") as good, \
+            zipfile.ZipFile(folder / "y-bad-sheet.xlsx", "w") as bad:
+        for item in good.infolist():  # the components sheet's XML cut in half
+            data = good.read(item)
+            bad.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet2.xml")
+                         else data)
+    (folder / "good.xlsx").unlink()
+    (folder / "c-locked.yaml").chmod(0)
+    return tuple(f"in/{name}" for name in (
+        "a-large.yaml", "b-latin1.yaml", "c-locked.yaml", "d-syntax.yaml", "f-second.yaml",
+        "plans.csv", "x-not-a-workbook.xlsx"))
 
-    problems = [
-        at("a.yaml", "yaml-syntax", "YAML syntax error: did not find expected ',' or '}'"),
-        at("a.yaml", "yaml-syntax", "YAML syntax error: again"),
-        at("b.yaml", "yaml-syntax", "plan 'p': a mapping key must be a plain value"),
-        at("c.yaml", "invalid-value"), at("d.yaml", "encoding"), at("e.csv", "bad-csv"),
-        at("f.xlsx", "bad-workbook", sheet="plans"), at("g.xlsx", "bad-workbook"),
-        at("h.csv", "unreadable-file"), at("i.yaml", "file-too-large"),
-        at("j.yaml", "yaml-too-deep"), at("k.yaml", "yaml-alias-bomb"),
-        at("l.yaml", "encoding", severity="warning")]
-    assert unread_files(problems) == ("a.yaml", "d.yaml", "e.csv", "g.xlsx", "h.csv",
-                                      "i.yaml", "j.yaml", "k.yaml")
-    assert unread_files([]) == ()
+
+#: The size limit the unread cases are read with: a-large.yaml is past it.
+UNREAD_MAX_BYTES = 20_000
+
+
+@pytest.fixture
+def locked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file without read permission cannot be read, also by root (who may read it all the
+    same: its bytes are then refused as the operating system would)."""
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.name == "c-locked.yaml" and not path.stat().st_mode & 0o444:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+def test_unread_files_are_those_that_could_not_be_read_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locked: None) -> None:
+    """Each reader says whether it read a file (not by the problems' codes or words), and
+    the model lists those it could not, once each, in input order: the walk's, with a file
+    that could not be opened in its place among the others."""
+    monkeypatch.chdir(tmp_path)
+    expected = _unread_cases(tmp_path / "in")
+    model = load_model(["in"], max_bytes=UNREAD_MAX_BYTES)
+    assert model.files_unread == expected
+    codes = {p.location.file: p.code for p in model.problems if not p.location.sheet}
+    assert [codes[name] for name in expected] == [
+        "file-too-large", "encoding", "unreadable-file", "yaml-syntax", "yaml-syntax",
+        "bad-csv", "bad-workbook"]
+    read = {p.location.file for p in model.problems} - set(expected)
+    assert {"in/e-duplicate.yaml", "in/g-no-plan.yaml", "in/gates.csv",
+            "in/y-bad-sheet.xlsx"} <= read
+    assert load_model(["in/plans.csv", "in/d-syntax.yaml"]).files_unread == (
+        "in/plans.csv", "in/d-syntax.yaml")  # as named, not sorted
+    assert load_model(["in/e-duplicate.yaml"]).files_unread == ()
+
+
+def test_unread_files_are_the_same_from_the_caches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, locked: None) -> None:
+    """The model cache keeps the files that could not be read, and so does the file cache:
+    a run whose model is made again from cached files says the same."""
+    from policycheck import yamlfiles
+
+    monkeypatch.chdir(tmp_path)
+    expected = _unread_cases(tmp_path / "in")
+    assert load_model(["in"], max_bytes=UNREAD_MAX_BYTES).files_unread == expected
+    with monkeypatch.context() as patched:
+        patched.setattr("policycheck.validation.load", None)  # the model from its cache
+        assert load_model(["in"], max_bytes=UNREAD_MAX_BYTES).files_unread == expected
+    parsed: list[str] = []
+    read_yaml_file = yamlfiles.read_yaml_file
+
+    def counted(data: bytes, shown: str, explicit: bool) -> Any:
+        parsed.append(shown)
+        return read_yaml_file(data, shown, explicit)
+
+    monkeypatch.setattr(yamlfiles, "read_yaml_file", counted)
+    write_tree(tmp_path / "in", {"z-new.yaml": plan("new")})  # a new model, of cached files
+    assert load_model(["in"], max_bytes=UNREAD_MAX_BYTES).files_unread == expected
+    assert parsed == ["in/z-new.yaml"]
 
 
 def test_broken_folder_valid_plans_keep_their_children(in_repo: Path) -> None:

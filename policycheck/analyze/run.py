@@ -98,4 +98,5 @@ def analyse_actuals(model: Model, actuals: pd.DataFrame, params: Mapping[str, fl
 def _report(model: Model, findings: pd.DataFrame, fail_on: str) -> Report:
     return Report(findings=findings, problems=model.problems, rules=tuple(RULES.values()),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
-                  plans_invalid=model.plans_invalid, files=model.files, fail_on=fail_on)
+                  plans_invalid=model.plans_invalid, files=model.files,
+                  files_unread=model.files_unread, fail_on=fail_on)

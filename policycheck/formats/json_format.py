@@ -28,7 +28,7 @@ from policycheck.formats.jsontext import (
     string_texts,
     value_text,
 )
-from policycheck.model import Model, unread_files
+from policycheck.model import Model
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -314,7 +314,7 @@ def _data(report: Report, findings: list[Any], problems: bool = True) -> dict[st
         "summary": {
             "plans_read": report.plans_read, "plans_checked": report.plans_checked,
             "plans_invalid": report.plans_invalid,
-            "files_unread": list(unread_files(report.problems)), "rules": len(report.rules),
+            "files_unread": list(report.files_unread), "rules": len(report.rules),
             "findings": len(report.findings), "by_severity": report.counts(),
             "fail_on": report.fail_on, "failing": report.failing_count,
             "exit_code": report.exit_code,

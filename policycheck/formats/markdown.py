@@ -26,7 +26,6 @@ from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK, severity_ranks
 from policycheck.formats.cells import SUPPRESSED, records
 from policycheck.formats.paths import RepoPaths
-from policycheck.model import unread_files
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -109,7 +108,7 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
         lines.append(f"**{failing:,}** open finding{'s' * (failing != 1)} at or above "
                      f"`{report.fail_on}` fail{'s' * (failing == 1)} this check.")
     if report.problems:
-        problems, unread = len(report.problems), len(unread_files(report.problems))
+        problems, unread = len(report.problems), len(report.files_unread)
         lines += ["", f"**{problems:,} input problem{'s' * (problems != 1)}**; "
                   f"{report.plans_invalid:,} invalid "
                   f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked"

@@ -24,7 +24,6 @@ from policycheck.formats.arrowtext import (
     word,
 )
 from policycheck.formats.cells import plain_column
-from policycheck.model import unread_files
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -42,7 +41,7 @@ def errors_line(errors: int, where: str = "") -> str:
 
 def unread_line(files: int) -> str:
     """What a summary says of the input files that could not be read at all
-    (``unread_files``): their plans are in no count, neither checked nor invalid."""
+    (``Report.files_unread``): their plans are in no count, neither checked nor invalid."""
     return (f"{files:,} file{'s' * (files != 1)} could not be read: see the errors "
             "above.")
 
@@ -65,7 +64,7 @@ def summary(report: Report) -> str:
         lines.append(f"{report.plans_invalid:,} invalid plan"
                      f"{'s were' if report.plans_invalid != 1 else ' was'} not checked: "
                      "see the errors above.")
-    unread = unread_files(report.problems)
+    unread = report.files_unread
     if unread:  # its plans are in no count: neither checked nor invalid
         lines.append(unread_line(len(unread)))
     if report.errors:  # a file that could not be read has no plan to count as invalid
