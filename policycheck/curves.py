@@ -4,6 +4,12 @@ Curve points and rates name their component by plan and component id; their rows
 by component once per run (``Frames.component_groups``), so each statistic is a groupby on
 codes already made, spread back to the components by an array lookup: no join on two text
 columns, and no hashing of the keys again for every statistic.
+
+A component without curve points follows the curve model of the payout sensitivity
+(docs/sensitivity.md): nothing is paid below its threshold, and from there the payout line
+runs to the target payout at 100 % attainment. A threshold at (or just below) target is
+therefore a step of the whole target payout, which ``cliff_jump`` counts as the points'
+steps are counted.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from policycheck.sensitivity import CurveParams, attainment
 
 if TYPE_CHECKING:
     from policycheck.rowcontext import RowContext
@@ -53,7 +61,8 @@ def _segments(points: pd.DataFrame, groups: pd.CategoricalIndex
 def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
     """Largest payout rise, as a fraction of target payout, between two curve points no more
     than ``max_points`` attainment points apart. Below its first point a curve pays nothing,
-    so a first point that already pays is a jump too (0 where the curve has no such step)."""
+    so a first point that already pays is a jump too (0 where the curve has no such step).
+    A component without curve points steps at its threshold (``threshold_jump``)."""
     width_limit = float(max_points[0]) if len(max_points) else 1.0
 
     def stat(points: pd.DataFrame, groups: pd.CategoricalIndex) -> pd.Series:
@@ -64,7 +73,34 @@ def cliff_jump(ctx: RowContext, max_points: np.ndarray) -> np.ndarray:
         jumps = jumps.where(~first, (points["payout"] / 100.0).clip(lower=0.0))
         return jumps.groupby(groups, observed=False).max()
 
-    return _component_stat(ctx, "curve_points", stat, 0.0, ("cliff_jump", width_limit))
+    def all_components() -> np.ndarray:
+        drawn = _component_stat(ctx, "curve_points", stat, 0.0, ("cliff_jump", width_limit))
+        frames = ctx.frames
+        has_points = (frames.component_groups("curve_points")[1] >= 0
+                      if len(frames.frames["curve_points"]) else np.zeros(len(drawn), bool))
+        lower = frames.column("component", "kpi.direction") == "lower"
+        at = attainment(frames.column("component", "threshold"),
+                        frames.column("component", "target"), lower, CurveParams())
+        return np.where(has_points, drawn, threshold_jump(at, width_limit))
+
+    return ctx.frames.memo(("cliff_jump", width_limit), all_components)
+
+
+def threshold_jump(threshold_att: np.ndarray, max_points: float,
+                   threshold_payout: float = CurveParams().threshold_payout) -> np.ndarray:
+    """The payout rise (fraction of target payout) within ``max_points`` attainment points
+    that a threshold makes on a curve without points, as the sensitivity model draws it:
+    nothing below the threshold's attainment ``a``, ``threshold_payout`` % at it, a straight
+    line to 100 % at target. A threshold at or past target pays at once what the line pays
+    there (at least the target payout); one below target rises to it within ``100 - a``
+    points. 0 without a threshold (NaN attainment)."""
+    with np.errstate(invalid="ignore"):
+        late = threshold_att >= 100.0
+        ramp = (100.0 - threshold_att) <= max_points
+        first = np.where(threshold_att > 0, threshold_payout / 100.0, 0.0)
+        early = np.where(ramp, np.maximum(first, 1.0 - threshold_payout / 100.0), first)
+        jump = np.where(late, threshold_att / 100.0, early)
+    return np.where(np.isfinite(threshold_att), np.maximum(jump, 0.0), 0.0)
 
 
 def slope_ratio(ctx: RowContext) -> np.ndarray:

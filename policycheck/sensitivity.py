@@ -9,7 +9,8 @@ from target attainment, with the other components at target. The model (docs/sen
   ``100·t/x`` ("ratio");
 * the base line runs through ``(a_h, p_h)`` and ``(100, 100)``: ``a_h`` is the attainment of
   the threshold, ``p_h`` = ``threshold_payout``; nothing is paid below ``a_h``; without a
-  threshold the line is ``payout = attainment``;
+  threshold the line is ``payout = attainment``, and so it is from a threshold at or past
+  target on (nothing below it: all or nothing at the threshold);
 * curves: linear follows the line; accelerating / decelerating multiply its slope above 100 %
   by ``accelerating_slope`` / ``decelerating_slope``; stepped pays the line at the last step
   of ``step_points`` reached (steps anchored at 100 %); retroactive multiplies the whole payout
@@ -19,7 +20,10 @@ from target attainment, with the other components at target. The model (docs/sen
   function, each point held until the next, when the curve is ``stepped``), nothing below the
   first point, and beyond the last point the last segment extended (``beyond_last_point``);
 * caps: a component pays at most ``cap``·100 % of its target pay, and the plan's
-  ``max_variable`` limits what the step can add on top of the pay at target.
+  ``max_variable`` limits what the step can add on top of the pay at target;
+* all or nothing: where one step short of target pays nothing and target pays (a threshold
+  at or within one step of target, curve points that start there), the step valued is the
+  one that reaches target, when it pays more than the step above target.
 
 Everything is numpy over all components at once; there is no loop over plans.
 """
@@ -108,7 +112,15 @@ def base_line(att: np.ndarray, threshold_att: np.ndarray, params: CurveParams) -
 
 def formula_payout(att: np.ndarray, curve: np.ndarray, threshold_att: np.ndarray,
                    params: CurveParams) -> np.ndarray:
-    """Payout % of the five curve kinds, without curve points and before caps."""
+    """Payout % of the five curve kinds, without curve points and before caps. A threshold
+    at or past target leaves the curve as it is without one, and nothing is paid below it."""
+    with np.errstate(invalid="ignore"):
+        short = (threshold_att >= 100.0) & (att < threshold_att - _EPS)
+    return np.where(short, 0.0, _curve_shape(att, curve, threshold_att, params))
+
+
+def _curve_shape(att: np.ndarray, curve: np.ndarray, threshold_att: np.ndarray,
+                 params: CurveParams) -> np.ndarray:
     line = base_line(att, threshold_att, params)
     at_target = base_line(np.full_like(att, 100.0), threshold_att, params)
     slope = base_line(np.full_like(att, 101.0), threshold_att, params) - at_target
@@ -224,6 +236,7 @@ def sensitivity(frames: Mapping[str, pd.DataFrame],
                                         threshold_att, point_rows, params), limit)
     after = curve_payout(100.0 + step_points, components, threshold_att, point_rows, params)
     capped = np.minimum(after, limit)
+    before = curve_payout(100.0 - step_points, components, threshold_att, point_rows, params)
     variable = plans["target_variable"].astype("float64").to_numpy()[codes]
     target_pay = variable * components["weight"].to_numpy(dtype=np.float64) / BASIS_POINTS
     extra = target_pay * (capped - at_target) / 100.0
@@ -232,6 +245,10 @@ def sensitivity(frames: Mapping[str, pd.DataFrame],
     max_variable = plans["max_variable"].astype("float64").to_numpy(na_value=np.nan)
     headroom = np.maximum(np.where(np.isnan(max_variable), np.inf,
                                    max_variable - pay_at_target), 0.0)[codes]
+    # all or nothing: one step short of target pays nothing, so the step that reaches
+    # target is worth the whole pay at target (inside the plan's pay at target: no headroom)
+    to_target = target_pay * at_target / 100.0
+    reaches = (before <= 0.0) & (to_target > np.maximum(np.minimum(extra, headroom), 0.0))
     # the text columns as object columns: pandas would make each an Arrow string column,
     # a copy of every text (0.3 s for the 536,606 components of 100,000 plans)
     text = functools.partial(pd.Series, dtype=object, copy=False)
@@ -246,8 +263,10 @@ def sensitivity(frames: Mapping[str, pd.DataFrame],
         "curve": text(components["curve"].fillna("linear").to_numpy(dtype=object)),
         "target": target, "step_value": move, "step_points": step_points,
         "target_pay": target_pay, "payout_at_target": at_target,
-        "payout_after_step": capped, "component_capped": after > limit,
-        "plan_capped": extra > headroom, "extra_pay": np.minimum(extra, headroom),
+        "payout_after_step": capped, "step_to_target": reaches,
+        "component_capped": (after > limit) & ~reaches,
+        "plan_capped": (extra > headroom) & ~reaches,
+        "extra_pay": np.where(reaches, to_target, np.minimum(extra, headroom)),
     })
 
 

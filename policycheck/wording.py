@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from policycheck.codes import distinct_rows
 
-FORMATS = ("%", "%1", "n", "x", "money", "")
+FORMATS = ("%", "%1", "n", "x", "money", "words", "")
 #: Enough digits for any double at two more places (a share as a percentage) and three
 #: decimals: 1e45 read as a percentage was past the default 28 and raised InvalidOperation.
 #: (A double's shortest repr has 17 digits, which ``scaleb`` keeps in any context.)
@@ -146,7 +146,11 @@ def format_codes(values: np.ndarray, spec: str, is_list: bool = False
     """One message placeholder for a column of values, as its distinct texts and a code per
     row into them; a missing value, or an infinite number, is ``n/a``. A list (held
     ``;``-joined: ``is_list``) reads as its items joined by ", "; any other text as it is
-    (a name may hold ';')."""
+    (a name may hold ';'). ``words``: the text as it is, but for an underscore, which
+    reads as a space (a role kind ``back_office`` as "back office")."""
+    if spec == "words":
+        texts, codes = format_codes(values, "", is_list)
+        return [text.replace("_", " ") for text in texts], codes
     if spec in _NUMBER_FORMATS:
         codes, numbers = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
         return _missing_last([_NUMBER_FORMATS[spec](u) for u in numbers], codes)

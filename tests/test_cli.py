@@ -243,10 +243,11 @@ def test_kpis_list(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "kpis", "list")
     lines = out.splitlines()
     assert (code, err) == (0, "")
-    assert lines[0] == ("ID                        CATEGORY          PRESSURE BETTER DATA SOURCE"
-                        "             NAME")
-    assert lines[1] == ("aht                       speed             speed    lower  system"
-                        "                  Average handle time")
+    # each column as wide as its longest cell and two spaces
+    assert lines[0] == ("ID                         CATEGORY           PRESSURE  BETTER  "
+                        "DATA SOURCE             NAME")
+    assert lines[1] == ("aht                        speed              speed     lower   "
+                        "system                  Average handle time")
     count = len(lines) - 2
     assert lines[-1] == f"{count} KPIs."
     assert count >= 55
@@ -317,7 +318,7 @@ def test_kpis_of_the_organisations_catalog(capsys: pytest.CaptureFixture[str]) -
     assert out.splitlines()[-1] == "  defined in: sample_data/yaml/kpis.yaml:3"
     code, out, _ = run(capsys, "kpis", "list", "sample_data/yaml")
     lines = out.splitlines()
-    assert code == 0 and lines[-1] == "70 KPIs, 3 of them the organisation's."
+    assert code == 0 and lines[-1] == "91 KPIs, 3 of them the organisation's."
     assert [line.split()[0] for line in lines if "(sample_data/" in line] == [
         "csat", "page_load_time", "web_conversion"]  # csat replaced in its place
     code, out, _ = run(capsys, "kpis", "list", "sample_data/yaml", "--format", "json")

@@ -428,7 +428,7 @@ def test_packs_replaced_by_the_environment_leave_the_files_other_rules_aside(
      "--param gate.mising.pressures: no rule 'gate.mising'; did you mean 'gate.missing'?"),
     (["--param", "gate.missing.x=1"],
      "--param gate.missing.x: rule 'gate.missing' has no parameter 'x'; it has pressures, "
-     "gate_categories"),
+     "gate_categories, untrusted_sources"),
 ])
 def test_a_flag_naming_no_rule_stops_the_run(workdir: Path, capsys: pytest.CaptureFixture[str],
                                              flag: list[str], message: str) -> None:
@@ -453,7 +453,7 @@ def test_select_and_ignore_that_leave_no_rule_stop_the_run(
     write(workdir, {"plans/risky.yaml": risky(), "policycheck.yaml": "ignore: [cs]\n"})
     assert run(capsys, "check", "plans", "--select", "cs") == (
         2, "", "policycheck: error: no rule left to run: select cs and ignore cs leave none "
-               "of the 44 rules of the packs; expected at least one rule\n")
+               "of the 45 rules of the packs; expected at least one rule\n")
 
 
 @pytest.mark.parametrize("value, said", [

@@ -161,7 +161,7 @@ def test_the_comment_redacts_the_not_checked_findings(
         "'high'.")
     assert "**Findings not checked in the new version (9)**" in out
     assert "**Resolved findings" not in out
-    assert r"(\[redacted\] EUR a year at target" in out and "1,440" not in out
+    assert r"(EUR \[redacted\] a year at target" in out and "1,440" not in out
     data = json.loads(run(capsys, "diff", "old", "new", "--format", "json")[1])
     assert {f["plan_id"] for f in data["not_checked"]} == {"bo-billing-ops-2027"}
-    assert "1,440 EUR a year at target" in data["not_checked"][0]["message"]
+    assert "EUR 1,440 a year at target" in data["not_checked"][0]["message"]

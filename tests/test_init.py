@@ -33,7 +33,7 @@ def test_init_scaffolds_a_working_setup(workdir: Path,
     # and the (empty) waivers file are valid.
     code, out, err = run(capsys, "check", "plans/")
     assert (code, err) == (0, "")
-    assert out == ("Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+    assert out == ("Checked 1 of 1 plan with 45 rules: 0 findings (none).\n"
                    "0 findings at or above 'high'.\n")
     code, out, _ = run(capsys, "config")
     assert code == 0
@@ -97,7 +97,7 @@ def test_init_in_a_subfolder_of_a_repository_writes_the_workflow_at_the_root(
     code, out, _ = run(capsys, "config")
     assert "waivers          hr/waivers.yaml  hr/policycheck.yaml:" in out
     assert run(capsys, "check", "hr/plans/")[:2] == (
-        0, "Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+        0, "Checked 1 of 1 plan with 45 rules: 0 findings (none).\n"
            "0 findings at or above 'high'.\n")
     monkeypatch.chdir(workdir / "hr")
     assert run(capsys, "init")[1].splitlines()[3] == (

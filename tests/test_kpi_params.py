@@ -78,7 +78,7 @@ def test_a_kpi_the_plans_define_is_known(
     assert code == 1 and "warning" not in out
     (workdir / "plans/kpis.yaml").unlink()
     code, out, _ = run(capsys, "check", "plans")
-    assert f"'web_conversion' {HINT} [unknown-kpi-param]" in out
+    assert f"'web_conversion' {HINT}; did you mean 'conversion_rate'? [unknown-kpi-param]" in out
 
 
 def test_a_misspelt_kpi_id_written_in_an_expression_is_a_warning_at_it(

@@ -136,7 +136,7 @@ def test_a_placeholder_problem_is_said_at_its_own_line_and_column(
                     "    {rolekind} or {v:mony} or {hw:%} here\n"
                     "     ^^^^^^^^\n"
                     f"{FILE}:12:17: error: message: unknown format 'mony' for 'v'; expected "
-                    "one of '%', '%1', 'n', 'x', 'money', ''; did you mean 'money'? "
+                    "one of '%', '%1', 'n', 'x', 'money', 'words', ''; did you mean 'money'? "
                     "[rule-message]\n"
                     "    {rolekind} or {v:mony} or {hw:%} here\n"
                     "                  ^^^^^^^^\n"
@@ -165,3 +165,18 @@ def test_an_empty_placeholder_and_a_conversion_are_refused(
     refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
                     f"    plan {placeholder} here\n"
                     f"         {caret}\n")
+
+
+def test_words_reads_a_code_with_spaces_for_its_underscores(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`This {role_kind} plan` read "This back_office plan" to leadership; `{role_kind:words}`
+    reads "back office", and a list's items, joined, read the same way."""
+    texts, codes = format_codes(np.array(["back_office", None, "field_service", "sales"],
+                                         dtype=object), "words")
+    assert [texts[c] for c in codes] == ["back office", "n/a", "field service", "sales"]
+    texts, codes = format_codes(np.array(["resolve_issue;suitable_advice"], dtype=object),
+                                "words", is_list=True)
+    assert texts[codes[0]] == "resolve issue, suitable advice"
+    pack(workdir, "'{role_kind:words} - {duties:words} - {v:words}'")
+    assert run(capsys, "check", "plans", "--rules", "pack") == (
+        0, f"{FINDING}service - resolve issue - 0.4\n{CHECKED}", "")

@@ -80,7 +80,7 @@ def test_hook_checks_the_changed_plan_files(repo: Path) -> None:
     result = run_hook(repo, ["plans/good.yaml", "policycheck.yaml", "waivers.yaml",
                              "README.md", ".github/workflows/policycheck.yml"])
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == ("Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+    assert result.stdout == ("Checked 1 of 1 plan with 45 rules: 0 findings (none).\n"
                              "0 findings at or above 'high'.\n")
     result = run_hook(repo, ["plans/good.yaml", "plans/risky.yaml"])
     assert result.returncode == 1
@@ -88,7 +88,7 @@ def test_hook_checks_the_changed_plan_files(repo: Path) -> None:
             "rides on speed, cost or sales measures and no quality, outcome or compliance gate "
             "applies to any of it (0 gates in the plan)") in result.stdout.splitlines()
     assert result.stdout.splitlines()[-2:] == [
-        "Checked 2 of 2 plans with 44 rules: 3 findings (1 high, 2 medium).",
+        "Checked 2 of 2 plans with 45 rules: 3 findings (1 high, 2 medium).",
         "1 finding at or above 'high'."]
 
 
@@ -103,8 +103,10 @@ def test_hook_uses_the_config_and_waivers_of_the_repository(repo: Path) -> None:
 
 def test_hook_with_a_catalog_in_args_reads_it_once(repo: Path) -> None:
     catalog = (ROOT / "sample_data" / "yaml" / "kpis.yaml").read_text()
+    # page load time, lower is better: its threshold above its target (2 s, paid from 3 s)
     write(repo, {"plans/kpis.yaml": catalog, "plans/web.yaml": good("web-2027").replace(
-        "kpi: qa_score\n      weight: 25%", "kpi: page_load_time\n      weight: 25%")})
+        "kpi: qa_score\n      weight: 25%", "kpi: page_load_time\n      weight: 25%").replace(
+        "target: 90\n      threshold: 75", "target: 2\n      threshold: 3")})
     result = run_hook(repo, ["plans/web.yaml"])
     assert result.returncode == 2
     assert "unknown KPI 'page_load_time'" in result.stdout
@@ -123,13 +125,13 @@ def test_a_file_that_cannot_be_read_says_the_run_fails(
     assert run(capsys, "check", "plans/broken.yaml") == (2, (
         "plans/broken.yaml:3:1: error: YAML syntax error: while parsing a flow node; did not "
         "find expected node content [yaml-syntax]\n"
-        "Checked 0 of 0 plans with 44 rules: 0 findings (none).\n"
+        "Checked 0 of 0 plans with 45 rules: 0 findings (none).\n"
         "1 file could not be read: see the errors above.\n"
         "1 error above: the run fails until it is fixed.\n"
         "0 findings at or above 'high'.\n"), "")
     code, out, _ = run(capsys, "check", "plans")
     assert code == 2 and out.endswith(
-        "Checked 1 of 1 plan with 44 rules: 0 findings (none).\n"
+        "Checked 1 of 1 plan with 45 rules: 0 findings (none).\n"
         "1 file could not be read: see the errors above.\n"
         "1 error above: the run fails until it is fixed.\n"
         "0 findings at or above 'high'.\n")

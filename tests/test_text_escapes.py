@@ -16,7 +16,7 @@ __all__ = ["workdir"]
 NAME = "name: Store of the quarter league table"
 RANKED = ("stores.yaml:36:7: medium contest.rank-or-leaderboard: plan 'st-store-manager-2027' "
           "competition '{0}': Competition \"{0}\" ranks staff or units on Revenue and pays "
-          "2,500 to the top")
+          "EUR 2,500 to the top")
 
 
 def _stores(folder: Path, name: str) -> None:

@@ -74,12 +74,14 @@ def kpis_list(category: str | None, fmt: str, paths: tuple[str, ...]) -> int:
     if fmt == "json":
         click.echo(json.dumps([_kpi_json(e) for e in entries], indent=2))
         return EXIT_USER_ERROR if failed else EXIT_OK
-    widths = (26, 18, 9, 7, 24)
     header = ("ID", "CATEGORY", "PRESSURE", "BETTER", "DATA SOURCE")
+    rows = [(e["kpi_id"], e["category"], PRESSURE_OF_CATEGORY[e["category"]], e["direction"],
+             e.get("data_source") or "system") for e in entries]
+    # each column as wide as its longest cell and two spaces (a catalog's ids may be long)
+    widths = [max(len(str(cell)) for cell in column) + 2
+              for column in zip(header, *rows, strict=True)]
     click.echo("".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "NAME")
-    for e in entries:
-        row = (e["kpi_id"], e["category"], PRESSURE_OF_CATEGORY[e["category"]], e["direction"],
-               e.get("data_source") or "system")
+    for e, row in zip(entries, rows, strict=True):
         cells = "".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
         own = e.get("source", LIBRARY) != LIBRARY
         click.echo(cells + str(e.get("name")) + (f" ({e['source']})" if own else ""))
