@@ -24,6 +24,8 @@ SAMPLE = ROOT / "sample_data" / "yaml"
 ACTUALS = SAMPLE / "kpi_actuals.csv"
 HEADER = "employee_id,plan_id,period,kpi,value\n"
 CORE = "cc-agent-core-2027"
+#: How the messages name the sample plans' ``csat`` (the KPI's name in the sample catalog).
+KPI_NAME = "Post-contact satisfaction (agent-sent survey)"
 
 
 @pytest.fixture(autouse=True)
@@ -143,16 +145,16 @@ def test_every_score_at_the_top_and_every_sample_small_are_flagged(
         capsys: pytest.CaptureFixture[str]) -> None:
     """At 90 % both were flagged; at 100 % neither (a standard error of 0 made z NaN)."""
     assert findings(capsys, _survey(100, 1)) == [
-        ("evidence.survey-small-sample", "csat: 100% (± 0%) of 40 person-periods rest on "
-         "fewer than 5 survey returns"),
-        ("evidence.survey-top-scores", "csat: 100% (± 0%) of 40 scores sit at the top of the "
-         "scale (100)")]
+        ("evidence.survey-small-sample", f"{KPI_NAME}: 100% of 40 results (one "
+         "per person and period) rest on fewer than 5 survey returns (share ± 0%)"),
+        ("evidence.survey-top-scores", f"{KPI_NAME}: 100% of 40 scores sit at "
+         "the top of the scale, 100 (share ± 0%)")]
     assert findings(capsys, _survey(lambda i: 100 if i % 10 else 90,
                                     lambda i: 1 if i % 10 else 50)) == [
-        ("evidence.survey-small-sample", "csat: 90% (± 5%) of 40 person-periods rest on "
-         "fewer than 5 survey returns"),
-        ("evidence.survey-top-scores", "csat: 90% (± 5%) of 40 scores sit at the top of the "
-         "scale (100)")]
+        ("evidence.survey-small-sample", f"{KPI_NAME}: 90% of 40 results (one "
+         "per person and period) rest on fewer than 5 survey returns (share ± 5%)"),
+        ("evidence.survey-top-scores", f"{KPI_NAME}: 90% of 40 scores sit at "
+         "the top of the scale, 100 (share ± 5%)")]
 
 
 def test_a_source_gap_with_no_spread_is_flagged(capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,9 +163,10 @@ def test_a_source_gap_with_no_spread_is_flagged(capsys: pytest.CaptureFixture[st
                                                              (70, "independent_survey")))
     Path("a.csv").write_text("employee_id,plan_id,period,kpi,value,source\n" + rows,
                              encoding="utf-8")
-    assert ("evidence.survey-source-gap", "csat: agent-triggered surveys average 90, "
-            "independent ones 70: higher, and every score of each source is the same (no "
-            "spread to measure the gap in SD)") in findings(capsys, "a.csv")
+    assert ("evidence.survey-source-gap", f"{KPI_NAME}: surveys the employee sends score "
+            "higher than independent ones, 90 against 70 on average (every score of each "
+            "source is the same: no spread to measure the gap in SD)") in findings(capsys,
+                                                                                  "a.csv")
 
 
 # 3. dates as periods --------------------------------------------------------------------
@@ -320,9 +323,10 @@ def test_divergence_of_teams_counts_teams(capsys: pytest.CaptureFixture[str]) ->
                                           if "rb-banker-solutions-2027" in line]) + "\n",
                              encoding="utf-8")
     assert findings(capsys, "a.csv") == [(
-        "evidence.divergence", "accounts_opened,products_per_customer improved by 0.020 SD per "
-        "period (± 0.001) while csat worsened by 0.019 SD per period (± 0.001), for the same "
-        "40 teams")]
+        "evidence.divergence", f"Accounts opened and Products per customer improved period "
+        f"after period while {KPI_NAME} worsened, for the same 40 teams (per period: +0.020 "
+        "SD ± 0.001 on the speed, cost or sales measures, −0.019 SD ± 0.001 on the customer "
+        "ones)")]
 
 
 def test_the_report_says_teams_and_the_actuals_warnings(

@@ -91,3 +91,52 @@ def test_unknown_parameter_suggests_the_closest() -> None:
     with pytest.raises(UsageError, match="expected a number"):
         resolve({"bunching.degree": "high"})
     assert resolve({"survey.min_z": "2"})["survey.min_z"] == 2.0
+
+
+#: Each signal's message: the finding in words (KPIs by name), then the statistic in
+#: brackets.
+MESSAGES = {
+    "evidence.threshold-bunching": r"(Average handle time|Tickets closed): \d+ more results "
+    r"than expected sit just on the paying side of the threshold \(\d+ or (less|more) "
+    r"pays\), out of 18,000: a sign of results steered to the pay line \(bunching b = "
+    r"\d\.\d\d ± \d\.\d\d, the excess per bin of the smooth counterfactual\)",
+    "evidence.divergence": r"Accounts opened and Products per customer improved period "
+    r"after period while Post-contact satisfaction \(agent-sent survey\) worsened, for the "
+    r"same 1,500 people \(per period: \+0\.\d{3} SD ± 0\.\d{3} on the speed, cost or sales "
+    r"measures, −0\.\d{3} SD ± 0\.\d{3} on the customer ones\)",
+    "evidence.payout-vs-customer": r"The 375 top earners \(paid \d\.\d\d× target, the rest "
+    r"\d\.\d\d×\) score lower on customer measures than the rest, and \d+% of them are below "
+    r"the median \(0\.\d\d SD lower ± 0\.\d\d\)",
+    "evidence.survey-small-sample": r"First-contact resolution \(customer-reported\): \d+% "
+    r"of 18,000 results \(one per person and period\) rest on fewer than 20 survey returns "
+    r"\(share ± \d+%\)",
+    "evidence.survey-top-scores": r"Post-contact satisfaction \(agent-sent survey\): \d+% of "
+    r"18,000 scores sit at the top of the scale, 100 \(share ± \d+%\)",
+    "evidence.survey-source-gap": r"Post-contact satisfaction \(agent-sent survey\): surveys "
+    r"the employee sends score higher than independent ones, \d+(\.\d)? against \d+(\.\d)? "
+    r"on average \(0\.\d\d SD higher, z = \d+\.\d\)",
+}
+
+
+def test_every_signal_says_its_finding_in_words_first(model: Model) -> None:
+    import re
+
+    findings, _ = run(model, {p: spec[0] for p, spec in PLANTS.items()}, 11)
+    assert set(findings["rule_id"]) == set(MESSAGES)
+    for rule_id, message in zip(findings["rule_id"], findings["message"], strict=True):
+        assert re.fullmatch(MESSAGES[rule_id], message), message
+
+
+def test_a_table_without_names_says_the_kpi_ids() -> None:
+    """A signal table made without ``kpi_name`` (the Python API) still has a message."""
+    from policycheck.analyze.messages import divergence_rows, spoken_list
+
+    assert [spoken_list(n) for n in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == [
+        "", "a", "a and b", "a, b and c"]
+    table = pd.DataFrame({"plan_idx": [0], "pull": [0.02], "se_pull": [0.001],
+                          "customer": [-0.019], "se_customer": [0.001], "units": [40],
+                          "population": ["people"], "pull_kpis": ["aht,units_sold"],
+                          "customer_kpis": ["csat"], "flag": [True]})
+    rows = divergence_rows(table, pd.DataFrame({"plan_id": ["p"]}))
+    assert rows["message"].iat[0].startswith("aht and units_sold improved period after "
+                                             "period while csat worsened")

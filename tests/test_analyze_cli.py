@@ -333,3 +333,38 @@ def test_report_names_its_own_flag_for_a_bad_analyze_parameter(
                               "analyze parameter; did you mean 'survey.min_obs'?; see "
                               "docs/analyze.md\n")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_analyze_says_what_it_found_in_words_then_the_statistic(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The text output read "aht: ... b = 1.96 ± 0.34 (excess per counterfactual bin)" and
+    "accounts_opened,products_per_customer improved by 0.020 SD per period (± 0.001)": KPIs
+    by name and the finding in words first, the statistic in brackets after it."""
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS))
+    assert code == 1
+    assert out.replace(f"{ROOT}/", "").splitlines()[:2] == [
+        "sample_data/yaml/plans/contact-centre.yaml:4:5: high evidence.threshold-bunching: "
+        "plan 'cc-agent-core-2027' component 'handle-time:threshold': Average handle time: "
+        "85 more results than expected sit just on the paying side of the threshold (420 or "
+        "less pays), out of 2,600: a sign of results steered to the pay line (bunching b = "
+        "1.96 ± 0.34, the excess per bin of the smooth counterfactual)",
+        "sample_data/yaml/plans/retail-banking.yaml:4:5: high evidence.divergence: plan "
+        "'rb-banker-solutions-2027': Accounts opened and Products per customer improved "
+        "period after period while Post-contact satisfaction (agent-sent survey) worsened, "
+        "for the same 40 people (per period: +0.020 SD ± 0.001 on the speed, cost or sales "
+        "measures, −0.019 SD ± 0.001 on the customer ones)"]
+
+
+def test_analyze_json_keeps_ids_and_numbers_in_the_evidence(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the message is in words: the evidence keeps the KPI ids and the statistics."""
+    code, out, _ = run(capsys, "analyze", str(SAMPLE), "--actuals", str(ACTUALS),
+                       "--format", "json")
+    found = {f["rule_id"]: f for f in json.loads(out)["findings"]}
+    assert code == 1
+    assert found["evidence.divergence"]["evidence"]["pull_kpis"] == \
+        "accounts_opened,products_per_customer"
+    assert found["evidence.divergence"]["evidence"]["customer_kpis"] == "csat"
+    bunching = found["evidence.threshold-bunching"]
+    assert (bunching["entity_id"], bunching["evidence"]["kpi"], bunching["evidence"]["b"]) \
+        == ("handle-time:threshold", "aht", 1.9562)

@@ -362,3 +362,213 @@ def test_one_person_is_one_person(tmp_path: Path) -> None:
     assert "Agent · 1 person ·" in html and "1 people" not in html
     text = summary.read_text(encoding="utf-8")
     assert "(1 person, " in text and "1 people" not in text
+
+
+# -- the main issue of each plan (headline.py) ----------------------------------------------
+
+#: The sample plans whose headline a committee questioned, and the red flag each must
+#: headline now: the largest pull, not the first rule id among the most severe.
+HEADLINES = {
+    # pay on amounts collected (70 %), not the clawback timing every pull draws
+    "col-agent-recovery-2027": ("collections.amount", "cash-collected"),
+    # the save rate (70 %), not the missing clawback
+    "ret-save-desk-2027": ("cs.retention-save", "saves"),
+    # the manager paid on the team's volume (all of the pay), not the contest
+    "st-store-manager-2027": ("mgr.team-volume", None),
+    # jobs per day (70 %), not parts cost (30 %)
+    "fs-tech-flatrate-2027": ("cs.throughput-no-resolution", "jobs-completed"),
+    # handle time (50 %), not the escalation rate (30 %)
+    "cc-agent-core-2027": ("cs.handle-time", "handle-time"),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_lead() -> object:
+    from policycheck.leadership.analysis import analyse
+
+    return analyse([SAMPLE])
+
+
+def test_the_main_issue_is_the_largest_pull_among_the_most_severe(sample_lead: object) -> None:
+    from policycheck.leadership.analysis import Leadership
+    from policycheck.leadership.headline import main_findings
+
+    assert isinstance(sample_lead, Leadership)
+    report = sample_lead.report
+    main = main_findings(report.findings, report.model_frames, report.profiles)
+    chosen = {p: (main.at[p, "rule_id"], main.at[p, "component_id"]) for p in HEADLINES}
+    assert chosen == HEADLINES
+    titles = {r.id: r.title for r in report.rules}
+    plans = sample_lead.plans.set_index("plan_id")
+    for plan_id, (rule_id, _) in HEADLINES.items():
+        assert plans.at[plan_id, "worst_title"] == titles[rule_id]
+        assert plans.at[plan_id, "worst_severity"] == "high"
+
+
+def test_the_page_headlines_the_main_issue_and_its_remedy(sample_html: str,
+                                                          sample_lead: object) -> None:
+    """In what to change first (the five most exposed plans) the main issue and its
+    remedy; in the Markdown summary's table of the most exposed, the main issue."""
+    from policycheck.leadership.analysis import Leadership
+    from policycheck.leadership.markdown import escape, render_markdown
+    from policycheck.leadership.words import plain
+
+    assert isinstance(sample_lead, Leadership)
+    rules = {r.id: r for r in sample_lead.report.rules}
+    names = sample_lead.plans.set_index("plan_id")["name"]
+    actions = sample_html.split('id="first"', 1)[1].split("</section>", 1)[0]
+    summary = render_markdown(sample_lead)
+    shown = 0
+    for plan_id, (rule_id, _) in HEADLINES.items():
+        title = rules[rule_id].title
+        assert re.search(rf"\| {re.escape(escape(names[plan_id]))} \| .* \| "
+                         rf"{re.escape(escape(title))} \|\n", summary), plan_id
+        head = f'<div class="name">{names[plan_id]}</div>'
+        if head not in actions:
+            continue
+        shown += 1
+        item = actions.split(head, 1)[1].split("</li>", 1)[0]
+        assert f"<b>Main issue:</b> {title}.</div>".replace("'", "&#39;") in item
+        assert f"<b>Change:</b> {plain(rules[rule_id].remediation)}".replace(
+            "'", "&#39;") in item
+    assert shown >= 3
+
+
+def _findings(rows: list[tuple[str, str, str, str | None, str]]) -> pd.DataFrame:
+    """(plan, severity, rule, component, scope) rows as a findings frame, all open."""
+    return pd.DataFrame(rows, columns=["plan_id", "severity", "rule_id", "component_id",
+                                       "scope"]).assign(status="open", title="t")
+
+
+def _frames(weights: dict[tuple[str, str], int]) -> dict[str, pd.DataFrame]:
+    plans = sorted({p for p, _ in weights})
+    comps = pd.DataFrame([(plans.index(p), p, c, w) for (p, c), w in weights.items()],
+                         columns=["plan_idx", "plan_id", "component_id", "weight"])
+    return {"components": comps,
+            "plans": pd.DataFrame({"plan_idx": range(len(plans)), "plan_id": plans})}
+
+
+def test_a_heavier_component_beats_a_lighter_one_and_a_plan_gap() -> None:
+    from policycheck.leadership.headline import main_findings
+
+    found = _findings([
+        ("p", "high", "a.plan-gap", None, "plan"),        # what the plan lacks: weighs 0
+        ("p", "high", "b.light", "c30", "component"),
+        ("p", "high", "c.heavy", "c70", "component"),
+        ("p", "medium", "a.heavier", "c70", "component"),  # less severe: never chosen
+        ("p", "high", "a.contest", None, "competition"),   # no share of the pay: weighs 0
+    ])
+    main = main_findings(found, _frames({("p", "c30"): 3000, ("p", "c70"): 7000}))
+    assert main.at["p", "rule_id"] == "c.heavy"
+    # without weights: rule id, as before
+    assert main_findings(found).at["p", "rule_id"] == "a.contest"
+
+
+def test_a_plan_wide_pay_design_finding_weighs_the_plans_pull_share() -> None:
+    from policycheck.leadership.headline import main_findings
+
+    found = _findings([("big", "high", "mgr.team-volume", None, "plan"),
+                       ("big", "high", "counterweight.sales-volume", "c60", "component"),
+                       ("small", "high", "mgr.team-volume", None, "plan"),
+                       ("small", "high", "counterweight.sales-volume", "c60", "component")])
+    frames = _frames({("big", "c60"): 6000, ("small", "c60"): 6000})
+    profiles = pd.DataFrame({"plan_id": ["big", "small"], "pull_share": [1.0, 0.2]})
+    main = main_findings(found, frames, profiles)
+    assert main.at["big", "rule_id"] == "mgr.team-volume"
+    assert main.at["small", "rule_id"] == "counterweight.sales-volume"
+
+
+def test_severity_comes_before_weight_and_set_aside_findings_do_not_count() -> None:
+    from policycheck.leadership.headline import main_findings
+
+    found = _findings([("p", "high", "a.big", "c90", "component"),
+                       ("p", "critical", "z.small", "c10", "component"),
+                       ("p", "critical", "a.waived", "c90", "component")])
+    found.loc[2, "status"] = "waived"
+    main = main_findings(found, _frames({("p", "c90"): 9000, ("p", "c10"): 1000}))
+    assert main.at["p", "rule_id"] == "z.small"
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(st.sampled_from(["p2", "p1", "é"]),
+                               st.sampled_from(["critical", "high", "medium", "odd"]),
+                               st.sampled_from(["r.b", "r.a", "mgr.team-volume"]),
+                               st.sampled_from([None, "c1", "c2", "gone"]),
+                               st.sampled_from(["open", "waived", "baselined"])),
+                     max_size=30),
+       weights=st.lists(st.integers(0, 10_000), min_size=6, max_size=6),
+       pulls=st.lists(st.floats(0, 1), min_size=3, max_size=3))
+def test_the_main_issue_is_the_sorted_frames_first(
+        rows: list[tuple[str, str, str, str | None, str]], weights: list[int],
+        pulls: list[float]) -> None:
+    """Most severe, then most weight, then rule id, then file order; set-aside findings
+    left out. The reference sorts the frame by its columns, row by row."""
+    from policycheck.engine import SEVERITY_RANK
+    from policycheck.leadership.headline import PAY_DESIGN_RULES, main_findings
+
+    plans = ["p2", "p1", "é"]
+    found = pd.DataFrame(rows, columns=["plan_id", "severity", "rule_id", "component_id",
+                                        "status"])
+    found["scope"] = ["component" if c else "plan" for c in found["component_id"]]
+    found["position"] = range(len(found))
+    weight = {(p, c): weights[2 * i + j] for i, p in enumerate(plans)
+              for j, c in enumerate(["c1", "c2"])}
+    pull = dict(zip(plans, pulls, strict=True))
+    profiles = pd.DataFrame({"plan_id": plans, "pull_share": pulls})
+
+    def weigh(row: pd.Series) -> float:
+        if row["scope"] == "component":
+            return weight.get((row["plan_id"], row["component_id"]), 0) / 10_000
+        return pull[row["plan_id"]] if row["rule_id"] in PAY_DESIGN_RULES else 0.0
+
+    open_ = found[~found["status"].isin(["waived", "baselined"])]
+    expected = (open_.assign(_rank=open_["severity"].map(SEVERITY_RANK).fillna(99),
+                             _weight=[-weigh(r) for _, r in open_.iterrows()])
+                .sort_values(["plan_id", "_rank", "_weight", "rule_id", "position"],
+                             kind="stable")
+                .drop_duplicates("plan_id").set_index("plan_id"))
+    got = main_findings(found, _frames(weight), profiles)
+    assert got["position"].to_dict() == expected["position"].to_dict()
+
+
+def test_evidence_names_kpis_codes_and_money_in_words(sample_html: str) -> None:
+    """The committee read "kpi: accounts_opened", "basis: first_n", "prize: 1,000" (no
+    currency), "weight: 0.6" and "action: hours_cut" under each red flag."""
+    spans = re.findall(r'<span class="evidence">(.*?)</span></li>', sample_html, re.S)
+    text = " ".join(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s)) for s in spans)
+    for said in ("kpi: Accounts opened", "gate kpi: Mystery shop result",
+                 "prize: EUR 1,000", "weight: 60%", "action: hours cut",
+                 "base pay: EUR 0", "fixed pay: EUR 18,000", "role kind: back office",
+                 "pay at target: EUR 1,440"):
+        assert said in text, said
+    for code in ("accounts_opened", "first_n", "hours_cut", "back_office", "weight: 0.",
+                 "currency: EUR", "mystery_shop"):
+        assert code not in text, code
+
+
+def test_evidence_items_read_as_words() -> None:
+    from policycheck.leadership.sections import _evidence
+
+    items = _evidence({"weight": 0.45, "pay_at_target": 1440.0, "currency": "EUR",
+                       "basis": "individual", "kpi": "aht", "duties": ["resolve_issue"],
+                       "save_gate": "", "trigger": "below 4 jobs a day"},
+                      "EUR", {"aht": "Average handle time"})
+    assert items == [("weight", "45%"), ("pay at target", "EUR 1,440"),
+                     ("basis", "individual"), ("kpi", "Average handle time"),
+                     ("duties", "resolve issue"), ("save gate", "none"),
+                     ("trigger", "below 4 jobs a day")]
+    # redacted: the amount is text, and the currency stays
+    assert _evidence({"prize": "[redacted]", "currency": "EUR"}, "EUR") == [
+        ("prize", "[redacted]"), ("currency", "EUR")]
+
+
+def test_an_unnamed_role_is_its_kind_in_words(tmp_path: Path) -> None:
+    """"back_office · 12 people" in what to change first, for a plan with no role name."""
+    plan = write(tmp_path).read_text(encoding="utf-8").replace(
+        '  role: "Agent"\n', "").replace("role_kind: service", "role_kind: back_office")
+    (tmp_path / "x-2027.yaml").write_text(plan, encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "x-2027.yaml"), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert '<div class="meta">back office · 12 people ·' in html
+    assert "back_office ·" not in html

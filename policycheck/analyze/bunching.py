@@ -29,6 +29,8 @@ def cutoffs(components: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
         parts.append(part[part["cutoff"].notna()])
     table = pd.concat(parts, ignore_index=True)
     table["sign"] = table["kpi"].map(kpis["sign"]).fillna(1.0).to_numpy()
+    names = kpis["name"] if "name" in kpis else pd.Series(dtype=object)
+    table["kpi_name"] = table["kpi"].map(names).fillna(table["kpi"]).astype(str).to_numpy()
     return table.drop_duplicates(["plan_idx", "kpi", "cutoff"]).reset_index(drop=True)
 
 

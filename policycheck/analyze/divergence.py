@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from policycheck.analyze.frames import pooled_sd
+from policycheck.analyze.messages import spoken_list
+from policycheck.codes import per_distinct
 
 
 def person_slopes(rows: pd.DataFrame, min_periods: int) -> pd.DataFrame:
@@ -30,7 +32,8 @@ def person_slopes(rows: pd.DataFrame, min_periods: int) -> pd.DataFrame:
     denom = sums["n"] * sums["tt"] - sums["t"] ** 2
     slope = (sums["n"] * sums["tv"] - sums["t"] * sums["v"]) / denom.replace(0, np.nan)
     out = slope.rename("slope").reset_index()
-    first = rows.drop_duplicates(["kpi"])[["kpi", "sign", "side"]].set_index("kpi")
+    named = ["kpi_name"] if "kpi_name" in rows else []
+    first = rows.drop_duplicates(["kpi"])[["kpi", "sign", "side", *named]].set_index("kpi")
     out = out.join(first, on="kpi").join(pooled_sd(rows), on=["plan_idx", "kpi"])
     out["z_slope"] = out["slope"] * out["sign"] / out["sd"].replace(0, np.nan)
     return out.dropna(subset=["z_slope"])
@@ -56,6 +59,13 @@ def divergence(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
         lambda k: ",".join(sorted(set(map(str, k))))).unstack()
     out = out.join(kpis.rename(columns={"pull": "pull_kpis", "customer": "customer_kpis"}),
                    on="plan_idx")
+    # the same KPIs by name, in the same order, for the message: once per distinct list
+    named = slopes.drop_duplicates("kpi")
+    name = dict(zip(named["kpi"].astype(str), (named["kpi_name"] if "kpi_name" in named
+                                                else named["kpi"]).astype(str), strict=True))
+    for ids, names in (("pull_kpis", "pull_names"), ("customer_kpis", "customer_names")):
+        out[names] = per_distinct(out[ids], lambda v: "" if v is None else spoken_list(
+            [name.get(k, k) for k in str(v).split(",")]))
     low, z = p["divergence.min_slope"], p["divergence.min_z"]
     out["population"] = out["plan_idx"].map(populations(rows)).fillna("people")
     out["flag"] = ((out["pull"] >= low) & (out["pull"] / out["se_pull"] >= z)

@@ -11,11 +11,15 @@ from policycheck.engine import FINDING_COLUMNS, fingerprints
 
 
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
-    """KPI attributes by id: pressure, ``sign`` (+1 higher is rewarded, −1 lower)."""
+    """KPI attributes by id: pressure, ``sign`` (+1 higher is rewarded, −1 lower), and
+    ``name``, what a reader calls it (its id when it has none)."""
     from policycheck.model import PRESSURE_OF_CATEGORY
 
     table = kpis.set_index("kpi_id")[["category", "direction", "data_source",
                                        "min_sample_per_period"]].copy()
+    names = kpis["name"] if "name" in kpis else pd.Series(None, index=kpis.index)
+    table["name"] = names.where(names.notna() & (names.astype(str) != ""),
+                                kpis["kpi_id"]).astype(str).to_numpy()
     table["pressure"] = table["category"].map(PRESSURE_OF_CATEGORY)
     table["sign"] = np.where(table["direction"] == "lower", -1.0, 1.0)
     return table

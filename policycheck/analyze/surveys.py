@@ -26,8 +26,20 @@ def survey_rows(actuals: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
     given = rows["source"].astype(object) if "source" in rows else pd.Series(None, rows.index)
     rows["src"] = given.where(given.notna(), fallback).astype(str)
     rows["min_sample"] = rows["kpi"].map(kpis["min_sample_per_period"]).astype("float64")
+    if "kpi_name" not in rows:
+        names = kpis["name"] if "name" in kpis else pd.Series(dtype=object)
+        rows["kpi_name"] = rows["kpi"].map(names).astype(object).fillna(rows["kpi"])
+    rows["kpi_name"] = rows["kpi_name"].astype(str)
     rows["kpi"] = rows["kpi"].astype(str)
     return rows
+
+
+def _named(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (a row per plan × KPI id) with the KPI's ``kpi_name`` from ``rows``."""
+    if "kpi_name" not in rows or "kpi" not in out:
+        return out
+    names = rows.groupby("kpi")["kpi_name"].first()
+    return out.assign(kpi_name=out["kpi"].map(names).fillna(out["kpi"]).astype(str))
 
 
 def _share_test(hit: pd.Series, keys: list[pd.Series], limit: float, p: Mapping[str, float]
@@ -51,7 +63,7 @@ def small_samples(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
     hit = known["sample_size"] < known["min_sample"]
     out = _share_test(hit, [known["plan_idx"], known["kpi"]], p["survey.max_small_share"], p)
     mins = known.groupby("kpi")["min_sample"].first()
-    return out.assign(min_sample=out["kpi"].map(mins))
+    return _named(out.assign(min_sample=out["kpi"].map(mins)), known)
 
 
 def top_scores(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
@@ -61,7 +73,7 @@ def top_scores(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
     hit = signed >= ceiling - 1e-9 * np.maximum(ceiling.abs(), 1.0)
     out = _share_test(hit, [rows["plan_idx"], rows["kpi"]], p["survey.max_top_share"], p)
     top = (rows["value"]).groupby(rows["kpi"]).max() if len(rows) else pd.Series(dtype=float)
-    return out.assign(ceiling=out["kpi"].map(top))
+    return _named(out.assign(ceiling=out["kpi"].map(top)), rows)
 
 
 def source_gap(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
@@ -86,4 +98,4 @@ def source_gap(rows: pd.DataFrame, p: Mapping[str, float]) -> pd.DataFrame:
                         "n_agent": wide[("size", a)], "n_independent": wide[("size", i)]})
     out["flag"] = ((out["gap"] >= p["survey.min_gap"]) & (out["z"] >= p["survey.min_z"])
                    & (out[["n_agent", "n_independent"]].min(axis=1) >= p["survey.min_obs"]))
-    return out.dropna(subset=["gap"]).reset_index()
+    return _named(out.dropna(subset=["gap"]).reset_index(), rows)

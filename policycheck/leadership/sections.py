@@ -6,7 +6,8 @@ of the plans that are shown in full (at most ``detail_limit``) to their plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -14,10 +15,12 @@ import pandas as pd
 
 from policycheck.codes import per_distinct
 from policycheck.engine import severity_ranks
+from policycheck.formats.redact import names_pay
 from policycheck.leadership import charts
 from policycheck.leadership.analysis import Leadership
 from policycheck.leadership.words import (
     PRESSURE_LABELS,
+    money,
     money_column,
     percent,
     plain,
@@ -53,6 +56,10 @@ def actions(lead: Leadership, redact: bool, limit: int = 5) -> list[dict[str, An
     """The most exposed plans that are not aligned: what to change first."""
     chosen = lead.plans[lead.plans["band"] != "aligned"].head(limit)
     rows = chosen.assign(label=labels(chosen),
+                         # shown when the plan names no role: "back office", not the code
+                         role_kind=chosen["role_kind"].astype(object).where(
+                             chosen["role_kind"].isna(),
+                             chosen["role_kind"].astype(str).str.replace("_", " ")),
                          pay=money_column(chosen["pay_at_stake"], chosen["currency"], redact),
                          remedy_text=chosen["remedy"].map(plain))
     return rows.pipe(records)
@@ -68,28 +75,58 @@ def rollup_rows(table: pd.DataFrame, key: str, redact: bool) -> list[dict[str, A
     return rows.pipe(records)
 
 
-def _evidence(value: Any) -> list[tuple[str, str]]:
+#: An evidence text that is a code of the input (``back_office``, ``first_n``,
+#: ``salary_band_change``): shown with spaces for its underscores.
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def _evidence(value: Any, currency: str = "",
+              kpis: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """A finding's evidence as (name, value) for a reader: shares and component weights as
+    percentages, amounts of pay in the plan's ``currency`` (which is then not listed on its
+    own), KPI ids as the KPI's name (``kpis``), codes of the input in words, an empty list
+    or text as "none"."""
     if not isinstance(value, dict):
         return []
+    names = kpis or {}
+    money_shown = any(names_pay(k) and isinstance(v, (int, float))
+                      and not isinstance(v, bool) for k, v in value.items())
     out = []
     for key, item in value.items():
+        if key == "currency" and money_shown:
+            continue
         if isinstance(item, bool):
             text = "yes" if item else "no"
-        elif isinstance(item, (int, float)) and any(w in key for w in ("share", "_vs_")):
+        elif isinstance(item, (int, float)) and (key == "weight" or any(
+                w in key for w in ("share", "_vs_"))):
             text = percent_text(item, 1 if abs(item) < 0.1 else 0)  # "4.2%", "100%"
+        elif isinstance(item, (int, float)) and names_pay(key):
+            text = money(float(item), currency)
         elif isinstance(item, (int, float)):
             text = f"{item:,.0f}" if abs(item) >= 1000 else f"{item:.4g}"
         elif isinstance(item, list):
-            text = ", ".join(str(i).replace("_", " ") for i in item) or "none"
+            text = ", ".join(_word(str(i), key, names) for i in item) or "none"
         else:
-            text = "n/a" if item is None else str(item)
+            text = "n/a" if item is None else _word(str(item), key, names) or "none"
         out.append((key.replace("_", " "), text))
     return out
+
+
+def _word(text: str, key: str, kpis: Mapping[str, str]) -> str:
+    """An evidence text as a reader says it: a KPI by its name, a code in words."""
+    if "kpi" in key and text in kpis:
+        return kpis[text]
+    return text.replace("_", " ") if _CODE.fullmatch(text) else text
 
 
 def _findings(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
     chosen = lead.shown_findings(ids, redact)
     rules = {r.id: r for r in lead.report.rules}
+    currency = dict(zip(lead.plans["plan_id"].astype(str),
+                        lead.plans["currency"].fillna("").astype(str), strict=True))
+    kpis = lead.frames["kpis"]
+    names = dict(zip(kpis["kpi_id"].astype(str), kpis["name"].fillna(kpis["kpi_id"])
+                     .astype(str), strict=True))
     chosen = chosen.assign(
         _rank=severity_ranks(chosen["severity"]),
         rationale=[plain(rules[r].rationale) if r in rules else "" for r in chosen["rule_id"]],
@@ -97,7 +134,8 @@ def _findings(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
                     for r in chosen["rule_id"]],
         remedy_text=chosen["remediation"].map(plain),
         location=chosen["src_file"].astype(str) + ":" + chosen["src_line"].astype(str),
-        evidence_items=pd.Series([_evidence(e) for e in chosen["evidence"]],
+        evidence_items=pd.Series([_evidence(e, currency.get(str(p), ""), names) for e, p in
+                                  zip(chosen["evidence"], chosen["plan_id"], strict=True)],
                                  index=chosen.index, dtype=object))
     return chosen.sort_values(["plan_id", "_rank", "rule_id", "entity_id"], kind="stable",
                               na_position="first")
