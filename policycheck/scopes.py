@@ -180,13 +180,20 @@ def modified(ctx: RowContext, predicate: Lambda) -> np.ndarray:
 
 
 def plans_of_role(ctx: RowContext, role: np.ndarray, predicate: Lambda) -> np.ndarray:
-    """Does a plan whose ``role`` is the given name (any case) satisfy the predicate?"""
+    """Does a plan whose ``role`` is the given name (any case) satisfy the predicate? The
+    plans' roles in lower case, and those of the plans that satisfy a predicate, are
+    worked out once per run (a rule asks in its condition, escalation and evidence); each
+    distinct name asked is lowered once."""
     plans = ctx.child("plan")
-    ok = _mask(plans, predicate)
-    roles = pd.Series(ctx.frames.plans["role"].fillna("").str.lower().to_numpy())
-    by_role = pd.Series(ok).groupby(roles).any()
-    asked = pd.Series(role, dtype=object).fillna("").str.lower()
-    return asked.map(by_role).fillna(False).to_numpy(dtype=bool)
+    frames = ctx.frames
+    lowered = frames.memo(("plan_roles_lower",), lambda: frames.plans["role"].fillna("")
+                          .astype(str).str.lower().to_numpy(dtype=object))
+    key = lambda_key(plans, "plans_of_role", predicate)
+    satisfied = frames.memo(None if key is None else (*key, "roles"), lambda: pd.unique(
+        lowered[_mask(plans, predicate).astype(bool, copy=False)]))
+    codes, names = pd.factorize(pd.Series(role, dtype=object).fillna(""))
+    found = pd.Index(satisfied).get_indexer([str(name).lower() for name in names]) >= 0
+    return np.append(found, False)[codes]
 
 
 def _items(values: np.ndarray) -> pd.Series:

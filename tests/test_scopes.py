@@ -106,6 +106,10 @@ def test_curve_and_rate_functions(frames: Frames) -> None:
 def test_plans_of_role_links_a_gate_override_to_the_overriders_plan(frames: Frames) -> None:
     assert values(frames, "gate", "plans_of_role(override_by, share('speed') >= 50%)") == [
         True, False]
+    # the roles that satisfy a predicate are kept per predicate, never another's
+    assert values(frames, "gate", "plans_of_role(override_by, false)") == [False, False]
+    assert values(frames, "gate", "plans_of_role(lower(override_by), share('speed') >= 50%)"
+                  ) == [True, False]
 
 
 CURVES = """
