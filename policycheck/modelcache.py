@@ -48,8 +48,9 @@ from policycheck import cache
 from policycheck.errors import display_path
 from policycheck.inputfiles import TABLE_SUFFIXES, WORKBOOK_SUFFIXES
 from policycheck.limits import fallback_encoding, size_limit
-from policycheck.loading import Survey, is_evidence_table
+from policycheck.loading import Survey
 from policycheck.model import Model
+from policycheck.tablefiles import is_evidence_table
 
 #: Bump when the stored shape changes.
 FORMAT_VERSION = "2"

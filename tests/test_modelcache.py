@@ -224,7 +224,7 @@ def test_small_csv_tables_are_served_from_the_model_and_any_edit_is_a_miss(
     load_model([tables])
     assert len(_model_packs(cache_dir)) == 1 and validations == [1, 1]
     with monkeypatch.context() as patch:
-        patch.setattr("policycheck.loading.read_csv", None)  # not read at all
+        patch.setattr("policycheck.tablefiles.read_csv", None)  # not read at all
         _same(load_model([tables]), fresh)
     assert validations == [1, 1]
     gates = tables / "gates.csv"
@@ -264,7 +264,7 @@ def test_a_workbook_is_served_from_the_model_and_any_edit_is_a_miss(
     load_model([book.parent])
     assert len(_model_packs(cache_dir)) == 1 and validations == [1, 1]
     with monkeypatch.context() as patch:
-        patch.setattr("policycheck.loading.read_workbook", None)  # not read at all
+        patch.setattr("policycheck.tablefiles.read_workbook", None)  # not read at all
         _same(load_model([book.parent]), fresh)
     assert validations == [1, 1]
     stat = book.stat()

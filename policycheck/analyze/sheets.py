@@ -22,8 +22,8 @@ import pandas as pd
 
 from policycheck.analyze.reading import ACTUALS, EXPECTED_COLUMNS
 from policycheck.errors import InputError, Location, Problem, did_you_mean, quote
-from policycheck.loading import is_evidence_table
 from policycheck.sheetscan import column_number, contents
+from policycheck.tablefiles import is_evidence_table
 from policycheck.tables import TITLE_ROWS, column_key, title_problem, title_rows
 
 SHEET = "kpi_actuals"
