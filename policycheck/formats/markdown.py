@@ -26,6 +26,7 @@ from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK, severity_ranks
 from policycheck.formats.cells import SUPPRESSED, records
 from policycheck.formats.paths import RepoPaths
+from policycheck.formats.text_format import unread_said
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -112,8 +113,7 @@ def headline(report: Report, room: float = math.inf) -> list[str]:
         lines += ["", f"**{problems:,} input problem{'s' * (problems != 1)}**; "
                   f"{report.plans_invalid:,} invalid "
                   f"plan{'s were' if report.plans_invalid != 1 else ' was'} not checked"
-                  + (f"; {unread:,} file{'s' * (unread != 1)} could not be read" if unread
-                     else "") + ":", ""]
+                  + (f"; {unread_said(unread)}" if unread else "") + ":", ""]
         paths = RepoPaths()
         listed = [f"- {escape(paths.location(p.location))}: {escape(p.severity)}: "
                   f"{escape(p.message)} \\[{escape(p.code)}\\]"

@@ -39,11 +39,15 @@ def errors_line(errors: int, where: str = "") -> str:
             f"{'they are' if errors != 1 else 'it is'} fixed.")
 
 
-def unread_line(files: int) -> str:
-    """What a summary says of the input files that could not be read at all
+def unread_said(files: int) -> str:
+    """How the summaries count the input files that could not be read at all
     (``Report.files_unread``): their plans are in no count, neither checked nor invalid."""
-    return (f"{files:,} file{'s' * (files != 1)} could not be read: see the errors "
-            "above.")
+    return f"{files:,} file{'s' * (files != 1)} could not be read"
+
+
+def unread_line(files: int) -> str:
+    """The summary line of the files that could not be read (``unread_said``)."""
+    return f"{unread_said(files)}: see the errors above."
 
 
 def text_line(row: dict[str, object]) -> str:
