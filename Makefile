@@ -18,8 +18,8 @@ demo: $(VENV)/.installed  ## install, then check the bundled sample company
 	$(BIN)/policycheck validate $(SAMPLE)/yaml
 	$(BIN)/policycheck check $(SAMPLE)/yaml || [ $$? -eq 1 ]
 
-test: $(VENV)/.installed  ## install the test dependencies, then run the whole suite
-	$(BIN)/python -m pytest
+test: $(VENV)/.installed  ## install the test dependencies, then run the whole suite on every core
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 lint: $(VENV)/.installed  ## ruff and mypy, at the versions the code was last checked with
 	$(BIN)/python -m pip install --quiet ruff==0.17.6 mypy==2.4.1 pandas-stubs==3.1.0.261029 \
