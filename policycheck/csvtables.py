@@ -74,7 +74,7 @@ def read_csv(path: Path, shown: str, spec: EntitySpec, out: TableFrames) -> bool
     if blank.all():
         out.problems.append(Problem(Location(shown), f"empty table: expected a header row "
                                     f"with the {spec.name} columns", "empty-table"))
-        _unread(shown, spec, out)
+        _unread(shown, spec, out, "is empty")
         return True
     top = int(blank.argmin())  # blank lines above the header are skipped
     header = [texts[codes[top]] for codes, texts in cells]
@@ -105,11 +105,12 @@ def _row_lines(cells: list[Column], above: int) -> np.ndarray | None:
     return above + 1 + np.arange(rows, dtype=np.int64) + before
 
 
-def _unread(shown: str, spec: EntitySpec, out: TableFrames) -> None:
+def _unread(shown: str, spec: EntitySpec, out: TableFrames,
+            why: str = "could not be read") -> None:
+    """Said once, by the rows of other tables that need this one: why it gave no rows."""
     folder = table_folder(shown, "")
     if folder is not None:
-        out.unread[folder, spec.name] = (f"{shown}, this folder's {spec.name} table, could "
-                                         "not be read")
+        out.unread[folder, spec.name] = f"{shown}, this folder's {spec.name} table, {why}"
 
 
 #: A CSV file's cells by column, and the blank lines above its first cell.

@@ -608,6 +608,16 @@ def test_empty_csv(problems: Problems) -> None:
         "[empty-table]"]
 
 
+def test_rows_that_need_an_empty_table_say_it_is_empty(problems: Problems) -> None:
+    """An empty table was read: its dependents say so, not that it could not be read."""
+    plans = "id,role_kind,base_pay,target_variable\np1,service,30000,3000\n"
+    assert problems({"plans.csv": plans, "components.csv": "\n"}) == [
+        "components.csv: error: empty table: expected a header row with the components "
+        "columns [empty-table]",
+        "plans.csv:2: error: plan 'p1': has no components: components.csv, this folder's "
+        "components table, is empty; the plan is checked once it can be [no-components]"]
+
+
 # --- workbooks ---------------------------------------------------------------------------
 
 def test_workbook_native_cells_and_sheet_names(inputs: Inputs, tmp_path: Path) -> None:
