@@ -10,6 +10,7 @@ taken into the findings' order with every other rule's at once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -95,6 +96,15 @@ _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
 NUMBER_FORMATS = tuple(_NUMBER_FORMATS)
 _MISSING_TEXT = "n/a"
 
+#: A text that is a code of the input (``back_office``, ``first_n``, ``salary_band_change``).
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def in_words(text: str) -> str:
+    """A code as a reader says it, with spaces for its underscores (``back_office``: "back
+    office"); any other text, a name or a number, as it is."""
+    return text.replace("_", " ") if _CODE.fullmatch(text) else text
+
 
 def is_missing(value: object) -> bool:
     """None, pandas' NA or a NaN float: what every report writes as empty or null."""
@@ -146,11 +156,11 @@ def format_codes(values: np.ndarray, spec: str, is_list: bool = False
     """One message placeholder for a column of values, as its distinct texts and a code per
     row into them; a missing value, or an infinite number, is ``n/a``. A list (held
     ``;``-joined: ``is_list``) reads as its items joined by ", "; any other text as it is
-    (a name may hold ';'). ``words``: the text as it is, but for an underscore, which
-    reads as a space (a role kind ``back_office`` as "back office")."""
+    (a name may hold ';'). ``words``: a code (each item of a list) ``in_words``."""
     if spec == "words":
-        texts, codes = format_codes(values, "", is_list)
-        return [text.replace("_", " ") for text in texts], codes
+        texts, codes = format_codes(values, "")  # a list's items still ';'-joined
+        return [", ".join(map(in_words, text.split(";"))) if is_list else in_words(text)
+                for text in texts], codes
     if spec in _NUMBER_FORMATS:
         codes, numbers = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
         return _missing_last([_NUMBER_FORMATS[spec](u) for u in numbers], codes)

@@ -170,13 +170,18 @@ def test_an_empty_placeholder_and_a_conversion_are_refused(
 def test_words_reads_a_code_with_spaces_for_its_underscores(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`This {role_kind} plan` read "This back_office plan" to leadership; `{role_kind:words}`
-    reads "back office", and a list's items, joined, read the same way."""
+    reads "back office", and a list's items, joined, read the same way; a text that is no
+    code (a name) reads as it is."""
     texts, codes = format_codes(np.array(["back_office", None, "field_service", "sales"],
                                          dtype=object), "words")
     assert [texts[c] for c in codes] == ["back office", "n/a", "field service", "sales"]
     texts, codes = format_codes(np.array(["resolve_issue;suitable_advice"], dtype=object),
                                 "words", is_list=True)
     assert texts[codes[0]] == "resolve issue, suitable advice"
+    # a name is not a code: its underscores stay, as the leadership report keeps them
+    texts, codes = format_codes(np.array(["ACME_UK", "desk_2", "a;Team_B"], dtype=object),
+                                "words", is_list=True)
+    assert [texts[c] for c in codes] == ["ACME_UK", "desk 2", "a, Team_B"]
     pack(workdir, "'{role_kind:words} - {duties:words} - {v:words}'")
     assert run(capsys, "check", "plans", "--rules", "pack") == (
         0, f"{FINDING}service - resolve issue - 0.4\n{CHECKED}", "")

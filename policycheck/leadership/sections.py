@@ -6,7 +6,6 @@ of the plans that are shown in full (at most ``detail_limit``) to their plan.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -27,7 +26,7 @@ from policycheck.leadership.words import (
     step_text,
 )
 from policycheck.profile import bites, employee_controlled
-from policycheck.wording import percent_text
+from policycheck.wording import in_words, percent_text
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -75,11 +74,6 @@ def rollup_rows(table: pd.DataFrame, key: str, redact: bool) -> list[dict[str, A
     return rows.pipe(records)
 
 
-#: An evidence text that is a code of the input (``back_office``, ``first_n``,
-#: ``salary_band_change``): shown with spaces for its underscores.
-_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
-
-
 def _evidence(value: Any, currency: str = "",
               kpis: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """A finding's evidence as (name, value) for a reader: shares and component weights as
@@ -116,7 +110,7 @@ def _word(text: str, key: str, kpis: Mapping[str, str]) -> str:
     """An evidence text as a reader says it: a KPI by its name, a code in words."""
     if "kpi" in key and text in kpis:
         return kpis[text]
-    return text.replace("_", " ") if _CODE.fullmatch(text) else text
+    return in_words(text)
 
 
 def _findings(lead: Leadership, ids: pd.Index, redact: bool) -> pd.DataFrame:
