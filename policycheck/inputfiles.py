@@ -97,7 +97,7 @@ def _link_target(child: Path, entry: os.DirEntry[str], folder: Path, root: str,
     real = os.path.realpath(entry.path)
     if not Path(real).is_relative_to(root):
         problems.append(Problem(
-            Location(display_path(child)), "links to a file outside the folder "
+            Location(display_path(child)), "links outside the folder "
             f"{display_path(folder)}; refused: name it on the command line to read it",
             "link-outside-folder"))
         return None

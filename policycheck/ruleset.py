@@ -68,7 +68,7 @@ def rule_files(packs: Sequence[Path]) -> list[tuple[Path, str]]:
             shown_as = _shown(path, pack)
             real = path.resolve()
             if not real.is_relative_to(root):
-                problems.append(Problem(Location(shown_as), "links to a file outside the rule "
+                problems.append(Problem(Location(shown_as), "links outside the rule "
                                         "pack; refused: expected the pack's own files",
                                         "rule-outside-pack"))
             elif not real.is_file():
@@ -151,7 +151,7 @@ def coverage_notes(packs: Sequence[Path]) -> dict[str, str]:
         if not path.is_file():
             continue
         if not path.resolve().is_relative_to(pack.resolve()):
-            raise RuleError(f"{display_path(path)}: links to a file outside the rule pack; "
+            raise RuleError(f"{display_path(path)}: links outside the rule pack; "
                             "refused: expected the pack's own files")
         too_large = _too_large(path, display_path(path), "coverage notes file")
         if too_large:

@@ -275,7 +275,7 @@ def test_a_symbolic_link_is_read_as_in_the_work_tree(
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "links")
     code, out, err = run(capsys, "diff", "--git-base", "HEAD", "plans", "--format", "json")
-    assert (code, err) == (2, "plans/out.yaml: error: links to a file outside the folder "
+    assert (code, err) == (2, "plans/out.yaml: error: links outside the folder "
                               "plans; refused: name it on the command line to read it "
                               "[link-outside-folder]\n")
     summary = json.loads(out)["summary"]

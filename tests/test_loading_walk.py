@@ -140,6 +140,22 @@ def test_a_file_linked_within_the_folder_is_read_once_however_many_paths_are_giv
     assert load_paths(["sl/current/plan.yaml", "sl"]).files == ["sl/current/plan.yaml"]
 
 
+def test_a_link_to_a_folder_is_not_walked_and_one_leading_out_is_refused_in_neutral_words(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A link to a folder of the tree is not walked (its plans are read there); one leading
+    out of the tree is refused, said as a link and not as "a file" (it was called a file
+    when it led to a folder), whether its target is a folder, a file or nothing."""
+    plans("lf", "2027/plan.yaml")
+    plans("elsewhere", "2026/plan.yaml")
+    (workdir / "lf/current").symlink_to("2027")
+    (workdir / "lf/old").symlink_to("../elsewhere/2026")
+    (workdir / "lf/gone").symlink_to("../elsewhere/nothing")
+    assert run(capsys, "validate", "lf") == (2, "".join(
+        f"lf/{name}: error: links outside the folder lf; refused: name it on the command "
+        "line to read it [link-outside-folder]\n" for name in ("gone", "old"))
+        + "Read 1 plan from 1 file: 1 valid, 0 invalid. 2 errors, 0 warnings.\n", "")
+
+
 # --- 6. a file removed while the run reads it -------------------------------------------
 
 def test_a_file_removed_after_its_folder_was_listed_is_an_error(
