@@ -61,6 +61,8 @@ RULE_KEYS = {
     "parameters": "a mapping of name to {default, type, doc}",
     "examples": "{fire: [plans], pass: [plans]}",
     "patterns": "the red-flag patterns it covers, e.g. [A30]",
+    "weighs": "pull_share: a plan-wide finding about what the pay itself rewards, weighed "
+              "by the plan's pull share when the leadership report picks a plan's main issue",
 }
 REQUIRED_KEYS = ("id", "title", "severity", "scope", "condition", "message", "rationale",
                  "remediation", "examples")
@@ -85,6 +87,9 @@ class Rule:
     principles: tuple[int, ...] = ()
     references: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    #: How a finding weighs when the leadership report picks a plan's main issue
+    #: (``leadership.headline``): "pull_share", or "" for the scope's own way.
+    weighs: str = ""
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
     #: Where a value set over the rule file's default was written (the config file's line,
@@ -242,10 +247,10 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
                                 "rule-id"))
     evidence = _evidence(data, shown, problems)
     severity = _choice(data, "severity", SEVERITIES, shown, problems)
+    scope = _choice(data, "scope", SCOPES, shown, problems)
     return Rule(
         id=rule_id, title=_text(data, "title", shown, problems),
-        severity=severity,
-        scope=_choice(data, "scope", SCOPES, shown, problems),
+        severity=severity, scope=scope,
         when=_text(data, "when", shown, problems, "true") or "true",
         condition=_text(data, "condition", shown, problems),
         message=_text(data, "message", shown, problems),
@@ -256,6 +261,7 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
         principles=tuple(_int_list(data, "principles", shown, problems)),
         references=tuple(_str_list(data, "references", shown, problems)),
         patterns=_patterns(data, shown, problems),
+        weighs=sections.weighs(data, scope, shown, problems),
         parameters=sections.parameters(data, shown, problems),
         examples=sections.examples(data, shown, problems),
         positions={**{str(k): data.position(k) for k in data},

@@ -111,6 +111,30 @@ def escalate(data: LocatedMap, severity: str, shown: str,
     return tuple(out) if len(problems) == before else ()
 
 
+#: How a finding may weigh in the choice of a plan's main issue (``Rule.weighs``).
+WEIGHS = ("pull_share",)
+
+
+def weighs(data: LocatedMap, scope: str, shown: str, problems: list[Problem]) -> str:
+    """A rule's ``weighs``: only a plan-wide finding weighs otherwise than by its scope (a
+    component finding weighs its component's weight; a contest, a gate, nothing)."""
+    value = data.get("weighs")
+    if value is None:
+        return ""
+    if value not in WEIGHS:
+        shown_value = f"'{value}'" if isinstance(value, str) else value_kind(value)
+        problems.append(Problem(at(data, "weighs", shown), f"'weighs' is {shown_value}, "
+                                f"expected {' or '.join(WEIGHS)}"
+                                f"{did_you_mean(str(value), WEIGHS)}", "rule-type"))
+        return ""
+    if scope and scope != "plan":
+        problems.append(Problem(at(data, "weighs", shown), f"'weighs: {value}' is for a rule "
+                                f"of scope plan; a {scope} finding weighs as its scope says",
+                                "rule-type"))
+        return ""
+    return str(value)
+
+
 def _keys(mapping: LocatedMap, allowed: Mapping[str, str], required: Iterable[str],
           where: str, missing_at: Location, shown: str, problems: list[Problem]) -> bool:
     """Each key of ``mapping`` (a part of a rule, ``where``) that is not ``allowed``, with

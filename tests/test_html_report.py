@@ -391,11 +391,12 @@ def sample_lead() -> object:
 
 def test_the_main_issue_is_the_largest_pull_among_the_most_severe(sample_lead: object) -> None:
     from policycheck.leadership.analysis import Leadership
-    from policycheck.leadership.headline import main_findings
+    from policycheck.leadership.headline import main_findings, pull_share_rules
 
     assert isinstance(sample_lead, Leadership)
     report = sample_lead.report
-    main = main_findings(report.findings, report.model_frames, report.profiles)
+    main = main_findings(report.findings, report.model_frames, report.profiles,
+                         pull_share_rules(report.rules))
     chosen = {p: (main.at[p, "rule_id"], main.at[p, "component_id"]) for p in HEADLINES}
     assert chosen == HEADLINES
     titles = {r.id: r.title for r in report.rules}
@@ -473,7 +474,7 @@ def test_a_plan_wide_pay_design_finding_weighs_the_plans_pull_share() -> None:
                        ("small", "high", "counterweight.sales-volume", "c60", "component")])
     frames = _frames({("big", "c60"): 6000, ("small", "c60"): 6000})
     profiles = pd.DataFrame({"plan_id": ["big", "small"], "pull_share": [1.0, 0.2]})
-    main = main_findings(found, frames, profiles)
+    main = main_findings(found, frames, profiles, {"mgr.team-volume"})
     assert main.at["big", "rule_id"] == "mgr.team-volume"
     assert main.at["small", "rule_id"] == "counterweight.sales-volume"
 
@@ -504,7 +505,9 @@ def test_the_main_issue_is_the_sorted_frames_first(
     """Most severe, then most weight, then rule id, then file order; set-aside findings
     left out. The reference sorts the frame by its columns, row by row."""
     from policycheck.engine import SEVERITY_RANK
-    from policycheck.leadership.headline import PAY_DESIGN_RULES, main_findings
+    from policycheck.leadership.headline import main_findings
+
+    pull_rules = {"mgr.team-volume"}  # a rule that weighs: pull_share
 
     plans = ["p2", "p1", "é"]
     found = pd.DataFrame(rows, columns=["plan_id", "severity", "rule_id", "component_id",
@@ -519,7 +522,7 @@ def test_the_main_issue_is_the_sorted_frames_first(
     def weigh(row: pd.Series) -> float:
         if row["scope"] == "component":
             return weight.get((row["plan_id"], row["component_id"]), 0) / 10_000
-        return pull[row["plan_id"]] if row["rule_id"] in PAY_DESIGN_RULES else 0.0
+        return pull[row["plan_id"]] if row["rule_id"] in pull_rules else 0.0
 
     open_ = found[~found["status"].isin(["waived", "baselined"])]
     expected = (open_.assign(_rank=open_["severity"].map(SEVERITY_RANK).fillna(99),
@@ -527,7 +530,7 @@ def test_the_main_issue_is_the_sorted_frames_first(
                 .sort_values(["plan_id", "_rank", "_weight", "rule_id", "position"],
                              kind="stable")
                 .drop_duplicates("plan_id").set_index("plan_id"))
-    got = main_findings(found, _frames(weight), profiles)
+    got = main_findings(found, _frames(weight), profiles, pull_rules)
     assert got["position"].to_dict() == expected["position"].to_dict()
 
 

@@ -64,6 +64,33 @@ def test_the_sound_rule_passes(workdir: Path, capsys: pytest.CaptureFixture[str]
         0, "ok   org.speed-heavy (3 examples)\n1 rule passed, 0 failed.\n", "")
 
 
+@pytest.mark.parametrize("scope, weighs, said", [
+    ("plan", "pull share", "'weighs' is 'pull share', expected pull_share; did you mean "
+                           "'pull_share'?"),
+    ("plan", "[pull_share]", "'weighs' is a list, expected pull_share; did you mean "
+                             "'pull_share'?"),
+    ("component", "pull_share", "'weighs: pull_share' is for a rule of scope plan; a "
+                                "component finding weighs as its scope says"),
+])
+def test_weighs_is_pull_share_on_a_plan_rule(
+        workdir: Path, capsys: pytest.CaptureFixture[str], scope: str, weighs: str,
+        said: str) -> None:
+    pack = rule_pack(workdir, changed("scope: plan\n", f"scope: {scope}\nweighs: {weighs}\n"))
+    code, _, err = run(capsys, "rules", "test", pack)
+    # the component rule's expressions name plan fields: their own problems follow
+    assert (code, err.splitlines()[0]) == (2, f"{FILE}:5:1: error: {said} [rule-type]")
+
+
+def test_the_default_packs_pay_design_rules_weigh_as_the_pull_share() -> None:
+    """The leadership report's main issue weighs these by the plan's pull share: what the
+    pay itself rewards (no base salary, a manager on the team's volume, back-office speed
+    and cost pay with no customer link), where other plan-wide rules say what it lacks."""
+    from policycheck.leadership.headline import pull_share_rules
+
+    assert pull_share_rules(load_rules(None)) == {
+        "pay.variable-100pct", "mgr.team-volume", "cs.back-office-no-customer-link"}
+
+
 @pytest.mark.parametrize("scope, said", [
     ("plans", "'plans', expected one of plan, component, gate, modifier, competition, "
               "consequence, campaign; did you mean 'plan'?"),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from policycheck.leadership.headline import main_findings
+from policycheck.leadership.headline import main_findings, pull_share_rules
 from policycheck.leadership.words import protection_sentence, sensitivity_sentence
 from policycheck.profile import pressure_profile
 
@@ -121,7 +121,8 @@ def build(report: Report, frames: Mapping[str, pd.DataFrame],
     plans["sensitivity"] = sensitivity_sentence(plans, redact)
     plans["protection"] = protection_sentence(plans)
     # the main issue: the most severe, then the most variable pay (headline.py)
-    worst = main_findings(report.findings, frames, profiles).reindex(plans["plan_id"])
+    worst = main_findings(report.findings, frames, profiles,
+                          pull_share_rules(report.rules)).reindex(plans["plan_id"])
     plans["worst_title"] = worst["title"].to_numpy()
     plans["worst_severity"] = worst["severity"].to_numpy()
     plans["remedy"] = worst["remediation"].to_numpy()

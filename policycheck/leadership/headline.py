@@ -9,9 +9,10 @@ ones left out):
 
    * a finding on a component weighs that component's weight (a 70 % "jobs per day"
      component before a 30 % "parts cost" one);
-   * a plan-wide finding about what all of the pay rewards (``PAY_DESIGN_RULES``: no base
-     salary, a manager paid on the team's volume, back-office pay with no customer link)
-     weighs the plan's share of variable pay on speed, cost and sales measures;
+   * a plan-wide finding about what all of the pay rewards (a rule with ``weighs:
+     pull_share``; in the default pack: no base salary, a manager paid on the team's
+     volume, back-office pay with no customer link) weighs the plan's share of variable
+     pay on speed, cost and sales measures;
    * every other finding weighs nothing, and is headlined only when nothing weighed is as
      severe: a plan-wide finding about what the plan lacks (a gate, a clawback, a quality
      measure, a measure of a duty) or about its mix, which every pull of the plan draws
@@ -26,7 +27,8 @@ report runs on 100,000 plans).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,22 +38,24 @@ from policycheck.engine import severity_ranks
 from policycheck.model import BASIS_POINTS
 from policycheck.scoring import SET_ASIDE
 
-#: Plan-wide rules of the default pack whose finding is about what the pay itself rewards,
-#: rather than what the plan lacks: they weigh as the plan's pull share (``pull_share``).
-PAY_DESIGN_RULES = frozenset({
-    "pay.variable-100pct",              # no base salary, paid on sales or volume
-    "mgr.team-volume",                  # the manager is paid on the team's volume
-    "cs.back-office-no-customer-link",  # speed and cost pay with no link to the customer
-})
+if TYPE_CHECKING:
+    from policycheck.rulefile import Rule
+
+def pull_share_rules(rules: Collection[Rule]) -> frozenset[str]:
+    """The ids of the rules whose plan-wide finding is about what the pay itself rewards,
+    rather than what the plan lacks: they weigh as the plan's pull share."""
+    return frozenset(rule.id for rule in rules if rule.weighs == "pull_share")
 
 
 def main_findings(findings: pd.DataFrame,
                   frames: Mapping[str, pd.DataFrame] | None = None,
-                  profiles: pd.DataFrame | None = None) -> pd.DataFrame:
+                  profiles: pd.DataFrame | None = None,
+                  pull_rules: Collection[str] = ()) -> pd.DataFrame:
     """The main issue of each plan with a counted finding (see the module's docstring), by
     plan id. ``frames``: the model frames (their ``components`` give component weights);
-    ``profiles``: one row per plan with ``pull_share``. Without them every finding weighs
-    nothing: the most severe, then rule id, then file order.
+    ``profiles``: one row per plan with ``pull_share``, weighed by the findings of
+    ``pull_rules`` (``pull_share_rules``). Without them every finding weighs nothing: the
+    most severe, then rule id, then file order.
 
     Worked on integer codes and positions; only the chosen rows are taken from the frame
     (taking the candidates' every column cost more than the choice itself)."""
@@ -70,7 +74,7 @@ def main_findings(findings: pd.DataFrame,
     rule_all, rule_ids = pd.factorize(findings["rule_id"], sort=True)
     rule = rule_all[candidates]
     weight = _weights(findings, candidates, plan, pd.Index(plan_ids),
-                      np.isin(np.asarray(rule_ids, dtype=object), list(PAY_DESIGN_RULES))[rule],
+                      np.isin(np.asarray(rule_ids, dtype=object), list(pull_rules))[rule],
                       frames or {}, profiles)
     # stable: file order breaks the last ties
     order = np.lexsort((rule, -weight, plan))
@@ -82,7 +86,7 @@ def _weights(findings: pd.DataFrame, rows: np.ndarray, plan: np.ndarray, plan_id
              profiles: pd.DataFrame | None) -> np.ndarray:
     """The share of the plan's target variable pay each finding of ``rows`` is about (0:
     none). ``plan``: their plans' positions in ``plan_ids``; ``design``: whether their rule
-    is one of ``PAY_DESIGN_RULES``."""
+    weighs as the plan's pull share."""
     weight = np.zeros(len(rows))
     if "scope" not in findings:
         return weight
