@@ -10,6 +10,9 @@ The config file is ``--config FILE``, else ``POLICYCHECK_CONFIG``, else the firs
 filesystem root or at a folder holding ``.git``. Paths written in it are relative to it.
 It is read like any input: safe YAML, duplicate keys, unknown keys with "did you mean",
 wrong types, every problem with ``path:line:col``.
+
+The rules the settings choose are worked out in ``configrules``; the settings as
+``policycheck config`` shows them are rendered by ``configview``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from policycheck import configkeys
 from policycheck.configkeys import KEYS, BadValue, check_value, shown_path
+from policycheck.configrules import loaded_rules, reference_problems
 from policycheck.errors import (
     Location,
     PolicycheckError,
@@ -33,9 +37,6 @@ from policycheck.errors import (
 )
 from policycheck.limits import read_within_limit
 from policycheck.yamlsource import LocatedMap, load_yaml
-
-if TYPE_CHECKING:
-    from policycheck.ruleset import Rule
 
 CONFIG_NAMES = ("policycheck.yaml", "policycheck.yml")
 #: The mapping settings: merged entry by entry across sources.
@@ -214,7 +215,7 @@ def resolve(flags: Mapping[str, Any], *, config: str | None = None,
 def _with_references(bad: _FileProblems, shown: str | None, how: str,
                      environ: Mapping[str, str], flags: Mapping[str, Any],
                      cwd: Path) -> PolicycheckError:
-    """The file's problems and those of the rules it names (``_reference_problems``), in
+    """The file's problems and those of the rules it names (``reference_problems``), in
     the order of the file; only its own when its packs, or the others' settings, cannot
     be read (they are said when the file is mended)."""
     if not bad.packs_read:
@@ -222,7 +223,7 @@ def _with_references(bad: _FileProblems, shown: str | None, how: str,
     try:
         layers = [bad.settings, read_environment(environ, cwd), read_flags(flags, cwd)]
         settings = Settings(merge(layers), shown, how)
-        found = _reference_problems(settings, *_loaded_rules(settings)[1:])
+        found = reference_problems(settings, *loaded_rules(settings)[1:])
     except PolicycheckError:
         return bad
     return PolicycheckError(bad.message, sorted([*bad.problems, *found], key=Problem.sort_key))
@@ -240,168 +241,3 @@ def _config_path(config: str | None, environ: Mapping[str, str],
         return path, how
     found = find_config(cwd)
     return found, "found from the current folder" if found else "none found"
-
-
-def configured_rules(settings: Settings, loaded: list[Rule] | None = None) -> list[Rule]:
-    """The rules to run: packs loaded (``loaded``: the rules of the settings' packs, read
-    already), selected and overridden. A rule id or parameter in the config file that does
-    not exist is reported where it is written."""
-    from policycheck.ruleset import check_overrides, override, select
-
-    rules, known, replaced = _loaded_rules(settings, loaded)
-    problems = _reference_problems(settings, known, replaced)
-    if problems:
-        raise PolicycheckError(f"the config file {settings.config_file} is not valid",
-                               sorted(problems, key=Problem.sort_key))
-    # a flag's rule is looked up among every rule loaded, before those left out by select
-    # and ignore are set aside below (a misspelt --severity was set aside in silence)
-    check_overrides(known, _given_by_flag(settings, "params"),
-                    _given_by_flag(settings, "severity"))
-    picked, dropped = (_of_loaded(settings, key, known, replaced) for key in ("select", "ignore"))
-    if settings["select"] and not picked:
-        raise PolicycheckError(f"'select' of {settings.config_file} names no rule of the packs "
-                               f"of this run ({', '.join(settings['rules'])}): expected a "
-                               "--select of their rules")
-    chosen = select(rules, picked, dropped)
-    if rules and not chosen:  # a gate that checks nothing would pass
-        said = [f"{key} {', '.join(settings[key])}" for key in ("select", "ignore")
-                if settings[key]]
-        raise UsageError(f"no rule left to run: {' and '.join(said)} leave none of the "
-                         f"{len(rules)} rules of the packs; expected at least one rule")
-    # Overrides of rules left out by select/ignore are kept for when they run again (and
-    # those of rules of replaced packs, said above, for when those packs do).
-    running = {r.id for r in chosen}
-    params = {k: v for k, v in settings["params"].items() if k.rpartition(".")[0] in running}
-    severities = {k: v for k, v in settings["severity"].items() if k in running}
-    return override(chosen, params, severities, settings.values["params"].where)
-
-
-def _given_by_flag(settings: Settings, key: str) -> list[str]:
-    """The entries of the mapping setting ``key`` given by a command-line flag."""
-    sources = settings.values[key].sources
-    return [entry for entry in settings[key] if sources.get(entry, "").startswith("flag")]
-
-
-def _loaded_rules(settings: Settings, loaded: list[Rule] | None = None
-                  ) -> tuple[list[Rule], dict[str, Rule], bool]:
-    """The rules of the run's packs, by id too, and whether the packs are a flag's or the
-    environment's: those replace the file's, whose rule ids may then name rules of packs
-    this run does not load (``POLICYCHECK_RULES=./ours`` made every ``ignore:
-    [contest.campaign]`` an error)."""
-    from policycheck.ruleset import default_pack, load_rules
-
-    packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
-    rules = load_rules(packs) if loaded is None else loaded
-    replaced = settings.values["rules"].source.startswith(("flag", "env"))
-    return rules, {r.id: r for r in rules}, replaced
-
-
-def _of_loaded(settings: Settings, key: str, known: Mapping[str, Rule],
-               replaced: bool) -> tuple[str, ...]:
-    """``select`` or ``ignore``; with ``replaced`` packs, the file's items that name no rule
-    of them left out (a flag's are kept: a typo there is said by ``select``)."""
-    from policycheck.ruleset import matches
-
-    items = tuple(settings[key])
-    if not replaced or not settings.values[key].where:
-        return items
-    return tuple(i for i in items if any(matches(rule_id, [i]) for rule_id in known))
-
-
-def _reference_problems(settings: Settings, known: Mapping[str, Rule],
-                        replaced: bool = False) -> list[Problem]:
-    """Where the file's select, ignore, severity and params name a rule or parameter that
-    does not exist; with ``replaced`` packs, only those of the rules this run loads."""
-    from policycheck.errors import RuleError
-    from policycheck.ruleset import CHOSEN, convert_parameter, matches, parameter_choices
-
-    problems = []
-    vocabularies: dict[str, dict[str, Any]] = {}
-    for key in ("select", "ignore"):
-        for item, at in settings.values[key].where.items():
-            if not replaced and not any(matches(rule_id, [item]) for rule_id in known):
-                problems.append(Problem(at, f"'{key}': no rule matches '{item}'"
-                                        f"{did_you_mean(item, known)}", "config-rule"))
-    for rule_id, at in settings.values["severity"].where.items():
-        if rule_id not in known and not replaced:
-            problems.append(Problem(at, f"'severity': no rule '{rule_id}'"
-                                    f"{did_you_mean(rule_id, known)}", "config-rule"))
-    for key, at in settings.values["params"].where.items():
-        rule_id, _, name = key.rpartition(".")
-        rule = known.get(rule_id)
-        if rule is None and replaced:
-            continue
-        if rule is None:
-            message = f"'params': no rule '{rule_id}'{did_you_mean(rule_id, known)}"
-        elif name not in rule.parameters:
-            message = (f"'params': rule '{rule_id}' has no parameter '{name}'"
-                       f"{did_you_mean(name, rule.parameters)}; it has "
-                       f"{', '.join(rule.parameters) or 'none'}")
-        else:
-            if rule.parameters[name].type in CHOSEN and rule_id not in vocabularies:
-                vocabularies[rule_id] = parameter_choices(rule)
-            try:
-                convert_parameter(rule.parameters[name], settings["params"][key], "",
-                                  vocabularies.get(rule_id, {}).get(name))
-                continue
-            except RuleError as exc:
-                message = f"'params' of '{key}' {exc.message.lstrip(': ')}"
-        problems.append(Problem(at, message, "config-rule"))
-    return problems
-
-
-def check_arguments(settings: Settings,
-                    environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Keyword arguments of ``pipeline.check`` for these settings."""
-    from policycheck.waivers import today
-
-    return {"configured": configured_rules(settings), "fail_on": settings["fail_on"],
-            "waivers": settings["waivers"], "baseline": settings["baseline"],
-            "warn_expiring": settings["warn_expiring"],
-            "waiver_max_days": settings["waiver_max_days"], "today": today(environ)}
-
-
-def setting_rows(settings: Settings) -> list[tuple[str, Any, str]]:
-    """(key, value, source) for each setting; a mapping setting one row per entry."""
-    rows = []
-    for key in KEYS:
-        setting = settings.values[key]
-        if key in MAPPINGS and setting.value:
-            rows += [(f"{key}.{k}", v, setting.sources[k]) for k, v in
-                     sorted(setting.value.items())]
-        else:
-            rows.append((key, setting.value, setting.source))
-    return rows
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list):  # a parameter's value
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) if value else "-"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "-" if value is None or value == {} else str(value)
-
-
-def render_text(settings: Settings) -> str:
-    rows = [(key, _plain(value), source) for key, value, source in setting_rows(settings)]
-    width = max(len(key) for key, _, _ in rows)
-    values = max(len(value) for _, value, _ in rows)
-    lines = [f"config file: {settings.config_file} ({settings.config_source})"
-             if settings.config_file else "config file: none found"]
-    lines += [f"{key.ljust(width)}  {value.ljust(values)}  {source}".rstrip()
-              for key, value, source in rows]
-    return "\n".join(lines) + "\n"
-
-
-def render_json(settings: Settings) -> str:
-    import json
-
-    def plain(value: Any) -> Any:
-        return list(value) if isinstance(value, tuple) else value
-
-    data = {"config_file": settings.config_file, "config_source": settings.config_source,
-            "settings": {key: {"value": plain(value), "source": source}
-                         for key, value, source in setting_rows(settings)}}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from policycheck.cellproblems import Rows, report_cells, report_spreadsheet_errors
+from policycheck.codedcolumns import as_objects, with_default
 from policycheck.errors import Location, Problem
 from policycheck.model import (
     CHILDREN,
@@ -29,7 +30,7 @@ from policycheck.model import (
     EntitySpec,
     FieldSpec,
 )
-from policycheck.parsing import as_objects, parse_column, with_default
+from policycheck.parsing import parse_column
 from policycheck.points import build_points
 
 

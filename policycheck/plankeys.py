@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from policycheck.parsing import as_objects
+from policycheck.codedcolumns import as_objects
 
 #: Tables that have a plan id but no rows of a plan: the KPI catalog's ids are its own.
 _NOT_PER_PLAN = frozenset({"plans", "kpis"})

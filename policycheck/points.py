@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from policycheck.cellproblems import report_cells
+from policycheck.codedcolumns import as_objects
 from policycheck.errors import Problem, quote
 from policycheck.model import POINTS_COLUMNS, RATES_COLUMNS
-from policycheck.parsing import as_objects
 
 
 def build_points(raw: pd.DataFrame, typed: pd.DataFrame,

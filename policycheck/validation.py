@@ -18,11 +18,11 @@ import pandas as pd
 
 from policycheck import checks, modelcache
 from policycheck.catalog import library_records
+from policycheck.codedcolumns import decoded
 from policycheck.errors import Location, Problem, display_path
 from policycheck.loading import Loaded, load, survey
 from policycheck.model import ENTITIES, Model
 from policycheck.normalise import Normalised, normalise
-from policycheck.parsing import decoded
 from policycheck.plankeys import PlanKeys
 from policycheck.progress import Progress, silent
 from policycheck.streams import beside

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policycheck.dateparsing import written_day
 from policycheck.errors import (
     Location,
     PolicycheckError,
@@ -40,7 +41,6 @@ from policycheck.errors import (
 )
 from policycheck.limits import read_within_limit
 from policycheck.numberhints import spreadsheet_error_hint, written_date_hint
-from policycheck.parsing import written_day
 from policycheck.yamlsource import LocatedList, LocatedMap, load_yaml
 
 WAIVER_KEYS = {

@@ -39,7 +39,7 @@ def _fresh(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> Loaded:
 
 def _kind(value: object) -> type:
     """A value's type; a nested YAML mapping or list comes back from the cache as a plain
-    dict or list, which parsing takes as the same (``parsing._types``)."""
+    dict or list, which parsing takes as the same (``parsedcolumn.cell_types``)."""
     return dict if isinstance(value, dict) else list if isinstance(value, list) else type(value)
 
 

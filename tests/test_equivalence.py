@@ -327,7 +327,7 @@ def test_component_cells_join_their_rows_as_a_groupby_did(
     component without points has none, a point of no component is left out."""
     import numpy as np
 
-    from policycheck.export import _component_text, _number
+    from policycheck.exporttables import _component_text, _number
 
     comps = pd.DataFrame(components, columns=["plan_id", "component_id"], dtype=object)
     points = pd.DataFrame(rows, columns=["plan_id", "component_id", "attainment", "payout"]
@@ -356,7 +356,7 @@ def test_component_cells_join_their_rows_as_a_groupby_did(
 def test_export_cells_are_each_values_text(column: pd.Series) -> None:
     """Worked out per distinct value, the same text as cell by cell (a missing value
     missing: the table holds it as None)."""
-    from policycheck.export import _cells, _text
+    from policycheck.exporttables import _cells, _text
 
     def plain(values: Any) -> list[object]:
         return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from policycheck import export
+from policycheck import export, exporttables
 from policycheck.cli import main
 from policycheck.errors import UsageError
 from policycheck.export import write_csv_folder, write_workbook
@@ -163,7 +163,7 @@ def assert_same_frames(left: Model, right: Model) -> None:
 
 def unchecked_table_frames(model: Model) -> dict[str, pd.DataFrame]:
     """The tables as export wrote them before it looked for values no cell can hold."""
-    return {spec.name: export._table(spec, frame, model.frames)
+    return {spec.name: exporttables._table(spec, frame, model.frames)
             for spec, frame in _specs_and_frames(model)}
 
 

@@ -1,5 +1,6 @@
-"""Typing raw values (policycheck/parsing.py, with numberhints.py for numbers written for
-reading) and the frames normalise.py builds from them.
+"""Typing raw values (policycheck/parsing.py with numberparsing.py, dateparsing.py,
+parsedcolumn.py and codedcolumns.py; numberhints.py for numbers written for reading) and the
+frames normalise.py builds from them.
 
 One set of rules for YAML values and table cells: each parser is tested on a column mixing
 both, then the messages are tested end to end, as the CLI prints them.
@@ -19,25 +20,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policycheck.codedcolumns import as_objects, with_default
+from policycheck.dateparsing import parse_date
 from policycheck.errors import number_text, quote
 from policycheck.model import COMPONENT, GATE, PLAN
 from policycheck.numberhints import written_date_hint
+from policycheck.numberparsing import parse_int, parse_num, parse_share, parse_weight
 from policycheck.parsing import (
     PARSERS,
     TEXT_KINDS,
-    as_objects,
     parse_applies,
     parse_bool,
     parse_column,
-    parse_date,
     parse_enum,
-    parse_int,
     parse_list,
-    parse_num,
-    parse_share,
     parse_str,
-    parse_weight,
-    with_default,
 )
 from policycheck.validation import load_model
 

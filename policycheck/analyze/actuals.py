@@ -22,8 +22,9 @@ import pandas as pd
 
 from policycheck.analyze.problems import Found, cross_problems, parse_period, value_problems
 from policycheck.analyze.reading import UNIT_COLUMNS, Table, read_table
+from policycheck.dateparsing import written_day
 from policycheck.errors import InputError, Location, Problem, UsageError, display_path, quote
-from policycheck.parsing import LARGEST, written_day
+from policycheck.numberparsing import LARGEST
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from policycheck.codes import rows_by_code
 from policycheck.errors import Location, Problem, Suggestions, quote
 from policycheck.model import DATA_SOURCES
 from policycheck.numberhints import number_hints, spreadsheet_error_hint, written_date_hint
-from policycheck.parsing import bounded
+from policycheck.numberparsing import bounded
 
 #: Rows listed per kind of problem; the rest are counted in one more problem.
 ROWS_SHOWN = 20

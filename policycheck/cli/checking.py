@@ -144,7 +144,7 @@ def _check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | Non
            fmt: str | None, redact: bool | None, no_cache: bool, quiet: bool,
            options: dict[str, Any], chosen: dict[str, str]) -> int:
     """``check``; ``chosen["format"]`` is the output's format once the settings say it."""
-    from policycheck.config import check_arguments
+    from policycheck.configrules import check_arguments
     from policycheck.formats import FORMATS, PROFILED
     from policycheck.pipeline import check as run_check
 
@@ -180,7 +180,8 @@ def _check(ctx: click.Context, paths: tuple[str, ...], write_baseline: str | Non
 def show_config(ctx: click.Context, fmt: str, **options: Any) -> int:
     """Show the effective settings and where each came from: a flag, a POLICYCHECK_*
     variable, a line of policycheck.yaml, or the default."""
-    from policycheck.config import configured_rules, render_json, render_text
+    from policycheck.configrules import configured_rules
+    from policycheck.configview import render_json, render_text
 
     settings = settings_of(ctx, options)
     configured_rules(settings)  # what check would refuse, config refuses too
@@ -208,7 +209,7 @@ def diff(ctx: click.Context, paths: tuple[str, ...], git_base: str | None, fmt: 
     Shows per plan the change in incentive mix, the findings introduced and resolved, and
     the plans added and removed. Exit 1 when an introduced (or raised) finding is at or
     above --fail-on, 2 when the new version has invalid input."""
-    from policycheck.config import check_arguments
+    from policycheck.configrules import check_arguments
     from policycheck.diffing import diff_reports, redacted
     from policycheck.formats.diff import RENDERERS
     from policycheck.gitsource import checkout, relabel

@@ -66,7 +66,7 @@ def report(ctx: click.Context, paths: tuple[str, ...], targets: tuple[str, ...],
     not check) or a rule, waiver or setting could not be used."""
     import dataclasses
 
-    from policycheck.config import check_arguments
+    from policycheck.configrules import check_arguments
     from policycheck.leadership.analysis import analyse
     from policycheck.leadership.html import render_html
     from policycheck.leadership.markdown import render_markdown

@@ -68,7 +68,8 @@ def _configured(settings: Any, loaded: list[Any] | None = None) -> list[Any]:
     one left out)."""
     from dataclasses import replace
 
-    from policycheck.config import Setting, configured_rules
+    from policycheck.config import Setting
+    from policycheck.configrules import configured_rules
 
     every = {key: Setting((), "default") for key in ("select", "ignore")}
     return configured_rules(replace(settings, values={**settings.values, **every}), loaded)
@@ -83,7 +84,7 @@ def rules_list(packs: tuple[str, ...], config_file: str | None, fmt: str) -> int
 
     The severity is the one check uses: the config file's where it sets one (marked *).
     A rule that select or ignore leaves out is listed, marked as not run."""
-    from policycheck.config import configured_rules
+    from policycheck.configrules import configured_rules
     from policycheck.ruleset import load_rules
 
     settings = _settings(packs, config_file)

@@ -283,7 +283,7 @@ def _tail(value: Any) -> str:
 
 def extended(saved: bytes, more: Iterable[bytes], extent: str) -> Iterator[bytes]:
     """A saved sheet's XML with ``more`` rows at the end of its data and ``extent`` as its
-    dimension, in UTF-8 pieces (for ``export.fix_workbook_dates``)."""
+    dimension, in UTF-8 pieces (for ``workbookzip.fix_workbook_dates``)."""
     text = re.sub(r'<dimension ref="[^"]*" />', f'<dimension ref="{extent}" />',
                   saved.decode("utf-8"), count=1)
     head, tail = text.split("</sheetData>")
@@ -295,5 +295,5 @@ def extended(saved: bytes, more: Iterable[bytes], extent: str) -> Iterator[bytes
 def more_rows(saved: bytes, sheet: Any, columns: Sequence[SheetColumn], first: int,
               extent: str) -> Iterator[bytes]:
     """The saved ``sheet``'s XML with its rows from ``first`` on, written from ``columns``
-    (for ``export.fix_workbook_dates``'s ``rewrite``)."""
+    (for ``workbookzip.fix_workbook_dates``'s ``rewrite``)."""
     return extended(saved, rows(sheet, columns, first), extent)

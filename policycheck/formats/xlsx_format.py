@@ -6,7 +6,8 @@ in sheets "findings (2)", "findings (3)"... of the same columns.
 
 Each sheet has a bold, frozen header with an auto-filter and columns sized to their content.
 Text that a spreadsheet would run as a formula starts with an apostrophe, as in CSV. The
-document dates are fixed (``export.fix_workbook_dates``), so the same report gives the same bytes.
+document dates are fixed (``workbookzip.fix_workbook_dates``), so the same report gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from policycheck.export import EPOCH, fix_workbook_dates
 from policycheck.findings import fill_fingerprints
 from policycheck.formats import sheetxml
 from policycheck.formats.cells import (
@@ -33,6 +33,7 @@ from policycheck.report import Report
 from policycheck.ruleset import SEVERITIES
 from policycheck.tables import sheet_parts
 from policycheck.wording import is_missing
+from policycheck.workbookzip import EPOCH, fix_workbook_dates
 
 PLAN_COLUMNS = ("plan_id", "role_kind", "headcount", "pay_at_stake", "share_speed",
                 "share_cost", "share_sales", "share_customer", "share_neutral",
