@@ -89,11 +89,14 @@ def compile_rule(rule: Rule) -> CompiledRule:
     scopes = build_scopes(rule.parameters)
     problems: list[Problem] = []
 
-    def build(source: str, key: str, expect: Type | None, at: int = 0) -> Compiled | None:
+    def build(source: str, key: str, expect: Type | None, at: int = 0,
+              evidence: dict[str, Compiled | None] | None = None) -> Compiled | None:
         """``source`` compiled; None, and a problem, where it does not compile. ``at``:
-        where it starts in the text under ``key`` (a placeholder's in the message)."""
+        where it starts in the text under ``key`` (a placeholder's in the message);
+        ``evidence``: the values a bare name in it may stand for."""
         try:
-            return compile_expression(source, rule.scope, scopes, expect=expect)
+            return compile_expression(source, rule.scope, scopes, expect=expect,
+                                      evidence=evidence)
         except ExpressionError as exc:
             whole = rule.message if key == "message" else source
             problems.append(_located(rule, key, whole, ExpressionError(
@@ -114,16 +117,20 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 
 def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
-                  build: Callable[[str, str, Type | None, int], Compiled | None],
+                  build: Callable[[str, str, Type | None, int, dict[str, Compiled | None]],
+                                  Compiled | None],
                   problems: list[Problem]) -> tuple[tuple[str, str, str], ...]:
     """The message's pieces as ``wording.format_messages`` takes them, each placeholder's
     expression compiled into ``evidence`` (under its text) unless it names an evidence
-    value; a problem, at the placeholder, for each that cannot be shown."""
+    value; a problem, at the placeholder, for each that cannot be shown. A bare name in
+    an expression that is no field of the scope names an evidence value: its expression
+    is checked and run in its place."""
     try:
         template = _template(rule.message)
     except ValueError as exc:
         problems.append(Problem(rule.location("message"), f"message: {exc}", "rule-message"))
         return ()
+    named = {name: evidence[name] for name in rule.evidence}
     for piece in template:
         if piece.field is None:
             continue
@@ -134,7 +141,8 @@ def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
         if not piece.field.strip():
             continue
         if piece.field not in evidence:
-            evidence[piece.field] = build(piece.field, "message", None, piece.start + 1)
+            evidence[piece.field] = build(piece.field, "message", None, piece.start + 1,
+                                          named)
         compiled = evidence[piece.field]
         if piece.spec in NUMBER_FORMATS and compiled and compiled.type in _NOT_A_NUMBER:
             # it failed on the first value that reached it (exit 3): in CI, not in the

@@ -10,7 +10,8 @@ A rule's condition is one expression over the fields of a scope (a plan, a compo
   quotes (only the quote and the backslash can be escaped), `true`, `false`, `null`, and lists
   of number or string literals (`['a', 'b']`), which may only follow `in` / `not in`;
 - names: `base_pay`, `kpi.category`: a dotted name is one qualified field name, not attribute
-  access, and no part of a name may start with `_`;
+  access, and no part of a name may start with `_`; in a message placeholder, a name that is
+  no field stands for the rule's evidence value of that name (`compile_expression(evidence=)`);
 - operators, loosest first: `or`; `and`; `not`; `== != < <= > >= in not in` (never chained);
   `+ -`; `* /`; unary `-`; `**` (its exponent a number literal from -4 to 4); calls `f(x, y)`;
 - types: number, bool, string, date, list (`;`-joined strings), null. `x == null` tests for a

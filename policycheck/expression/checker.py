@@ -62,12 +62,18 @@ class Checked:
     vocabularies: dict[str, Vocabulary]
     kpi_lists: frozenset[str]
     kpi_literals: frozenset[tuple[str, int]]
+    #: the names that stand for an evidence value, as written, in the order checked
+    evidence_names: tuple[Name, ...] = ()
 
 
-def check(tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None) -> Checked:
-    """``Checked`` of ``tree`` in ``scope``; ExpressionError where it is not sound."""
+def check(tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None,
+          evidence: Mapping[str, Typed | None] | None = None) -> Checked:
+    """``Checked`` of ``tree`` in ``scope``; ExpressionError where it is not sound.
+    ``evidence``: checked trees a bare name stands for where no field of the scope has
+    that name, outside the arguments a function runs over other rows (None: one that did
+    not compile); the tree takes the name's place, so its type is the name's."""
     _validate_scopes(scopes)
-    checker = _Checker(scopes)
+    checker = _Checker(scopes, evidence or {})
     typed = checker.check(tree, _scope(scopes, scope))
     if typed.type is Type.NULL:
         raise ExpressionError("expression is always null", tree.offset, tree.length)
@@ -77,7 +83,7 @@ def check(tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | No
         raise ExpressionError(message, tree.offset, tree.length)
     names = {name: frozenset(names) for name, names in checker.names.items()}
     return Checked(typed, names, checker.vocabularies, frozenset(checker.kpi_lists),
-                   frozenset(checker.kpi_literals))
+                   frozenset(checker.kpi_literals), tuple(checker.evidence_names))
 
 
 def merge_vocabularies(found: Mapping[str, Vocabulary],
@@ -169,8 +175,12 @@ def _names_kpis(typed: Typed, scope: Scope) -> bool:
 
 
 class _Checker:
-    def __init__(self, scopes: Mapping[str, Scope]) -> None:
+    def __init__(self, scopes: Mapping[str, Scope], evidence: Mapping[str, Typed | None]
+                 ) -> None:
         self._scopes = scopes
+        self._evidence = evidence
+        self._lambdas = 0  # arguments over other rows around the node being checked
+        self.evidence_names: list[Name] = []
         self.names: dict[str, set[str]] = {}
         self.vocabularies: dict[str, Vocabulary] = {}
         self.kpi_lists: set[str] = set()
@@ -208,15 +218,32 @@ class _Checker:
         if field is not None:
             self.names.setdefault(scope.name, set()).add(node.name)
             return Typed(node, field.type)
+        evidence = {} if self._lambdas else self._evidence
+        if node.name in evidence:
+            return self._evidence_value(node, evidence[node.name])
         if node.name in scope.collections:
             message = f"'{node.name}' is a collection: pass it to a function that takes one"
         elif node.name in BUILTINS or node.name in scope.functions:
             message = f"'{node.name}' is a function: call it as {node.name}(...)"
         else:
-            candidates = [*scope.fields, "true", "false", "null"]
+            candidates = [*scope.fields, *evidence, "true", "false", "null"]
             message = f"unknown name '{node.name}' in the {scope.name} scope"
-            message += did_you_mean(node.name, candidates)
+            if node.name in self._evidence:
+                message += (f"; evidence '{node.name}' cannot be named inside a function's "
+                            "argument that runs over other rows")
+            else:
+                message += did_you_mean(node.name, candidates)
         raise ExpressionError(message, node.offset, node.length)
+
+    def _evidence_value(self, node: Name, typed: Typed | None) -> Typed:
+        """The evidence's checked tree where its name is written. Its root is said to be
+        at the name: an error about it (``if(perception_gates, ...)``: not a bool) is
+        put under the name, never at the evidence's own offsets in another text."""
+        if typed is None:
+            raise ExpressionError(f"evidence '{node.name}' does not compile", node.offset,
+                                  node.length)
+        self.evidence_names.append(node)
+        return replace(typed, node=replace(typed.node, offset=node.offset, length=node.length))
 
     def _choices(self, typed: Typed, scope: Scope) -> tuple[str, frozenset[str]] | None:
         node = typed.node
@@ -374,7 +401,9 @@ class _Checker:
             rows = scope.collections[collections[-1].name]
         if rows is None:
             raise ValueError(f"lambda parameter '{param.name}' has no scope and no collection")
+        self._lambdas += 1
         body = self.check(arg, _scope(self._scopes, rows))
+        self._lambdas -= 1
         if param.type is not None:
             _require(body, param.type, where)
         return Typed(arg, body.type, (body,), role="lambda")

@@ -18,11 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from policycheck.expression.checker import Vocabulary, check
+from policycheck.expression.checker import Checked, Vocabulary, check, merge_vocabularies
 from policycheck.expression.columns import DTYPES, constant, is_missing, shaped, strings
 from policycheck.expression.distinct import Subset, row_wise_names, worth_compressing
 from policycheck.expression.lists import canonical_lists, list_contains
 from policycheck.expression.parser import parse
+from policycheck.expression.substitution import bound
 from policycheck.expression.syntax import (
     Binary,
     Boolean,
@@ -84,12 +85,36 @@ def compile_expression(
     *,
     expect: Type | None = None,
     limits: Limits = _DEFAULT_LIMITS,
+    evidence: Mapping[str, Compiled | None] | None = None,
 ) -> Compiled:
-    """Parse and check `source` in `scope`; raises ExpressionError before anything runs."""
-    found = check(parse(source, limits), scope, scopes, expect)
-    own = found.names.get(scope, frozenset())
-    return Compiled(source, found.typed.type, own, scope, found.names, found.typed,
-                    found.vocabularies, found.kpi_lists, found.kpi_literals)
+    """Parse and check `source` in `scope`; raises ExpressionError before anything runs.
+    `evidence`: expressions of `scope` (a rule's evidence values, None for one that did
+    not compile) that a bare name stands for, as in a message placeholder; see `check`."""
+    tree = parse(source, limits)
+    named = evidence or {}
+    if any(value is not None and value.scope != scope for value in named.values()):
+        raise ValueError(f"evidence of another scope than '{scope}'")
+    found = check(tree, scope, scopes, expect,
+                  {name: None if value is None else value.tree for name, value in named.items()})
+    # the checker refused a name of evidence that did not compile: none of these is None
+    used = [value for name in found.evidence_names if (value := named[name.name]) is not None]
+    bound(tree, found.evidence_names, [value.tree.node for value in used], limits)
+    return _compiled(source, scope, found, used)
+
+
+def _compiled(source: str, scope: str, found: Checked, used: list[Compiled]) -> Compiled:
+    """``found`` ready to run, reading what the evidence it names (``used``) reads: the
+    fields, and the list parameters looked up as a field's values or as KPI ids, are
+    checked against the plans as they are for any expression of the rule."""
+    names, vocabularies = dict(found.names), found.vocabularies
+    for value in used:
+        for key, read in value.names_by_scope.items():
+            names[key] = names.get(key, frozenset()) | read
+        vocabularies = merge_vocabularies(vocabularies, value.vocabularies)
+    kpi_lists = found.kpi_lists.union(*(value.kpi_lists for value in used))
+    # the KPI ids an evidence writes as text are said at the evidence, not again here
+    return Compiled(source, found.typed.type, names.get(scope, frozenset()), scope, names,
+                    found.typed, vocabularies, kpi_lists, found.kpi_literals)
 
 
 def _evaluate(typed: Typed, ctx: Context) -> Array:

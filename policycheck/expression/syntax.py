@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on an expression's size, all enforced while parsing."""
+    """Bounds on an expression's size, all enforced while parsing; the nodes and depth
+    also on a message placeholder with each evidence it names in place (`substitution`)."""
 
     max_length: int = 4000
     max_depth: int = 48
