@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from policycheck import cache, signing
 from policycheck.cli import main
@@ -64,6 +65,32 @@ def _folder(tmp_path: Path) -> Path:
     (folder / "waivers-2027.yaml").write_text("waivers: []\n", encoding="utf-8")  # skipped
     (folder / "c.yaml").write_text("plan: [\n", encoding="utf-8")  # a syntax error
     return folder
+
+
+def _imported(module: str) -> set[str]:
+    """The policycheck modules ``module`` (a file name) imports, as file names."""
+    import ast
+
+    tree = ast.parse((ROOT / "policycheck" / module).read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("policycheck"):
+            inner = (node.module or "").removeprefix("policycheck").lstrip(".")
+            found |= {f"{inner}.py"} if inner else {f"{a.name}.py" for a in node.names}
+    return {name for name in found if (ROOT / "policycheck" / name).is_file()}
+
+
+def test_the_code_a_cached_outcome_depends_on_is_all_in_its_key() -> None:
+    """An entry is keyed by a hash of ``SOURCES``: a module they import and it missed
+    (``limits.py``, ``closest.py`` were) could change what a file gives, and an entry made
+    before the change would still be served."""
+    seen, todo = set(), list(cache.SOURCES)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(_imported(module))
+    assert seen == set(cache.SOURCES)
 
 
 def test_second_run_comes_from_the_cache_and_equals_a_parse(
