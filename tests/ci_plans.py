@@ -41,6 +41,44 @@ def risky(plan_id: str = "risky-2027") -> str:
 RESOLUTION_GOALS = "target: 78\n      threshold: 65"
 
 
+#: A plan rule whose message tests replace MESSAGE (line 10) and EVIDENCE (line 9), and
+#: RULE_ID: its fire example puts 60 % on speed, the plan of ``risky`` 40 %, both above 30 %.
+MESSAGE_RULE = """\
+id: RULE_ID
+title: T
+severity: medium
+scope: plan
+patterns: [A06]
+principles: [1]
+when: role_kind == 'service'
+condition: share('speed') > 0.3
+evidence: {EVIDENCE}
+message: MESSAGE
+rationale: r
+remediation: r
+references: []
+examples:
+  fire:
+    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: aht, kpi: aht, weight: 60%}, {id: fcr, kpi: fcr, weight: 40%}]}
+  pass:
+    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: fcr, kpi: fcr, weight: 100%}]}
+"""  # noqa: E501
+
+
+def message_rule(rule_id: str) -> str:
+    """``MESSAGE_RULE`` with its id."""
+    return MESSAGE_RULE.replace("RULE_ID", rule_id)
+
+
+def refused_by_rules_test_and_check(capsys: pytest.CaptureFixture[str], said: str,
+                                    count: str = "1 rule expression problem") -> None:
+    """``rules test pack`` and ``check plans --rules pack`` both stop with ``said`` and
+    "policycheck: error: COUNT" (exit 2), never exit 3."""
+    said += f"policycheck: error: {count}\n"
+    assert run(capsys, "rules", "test", "pack") == (2, "", said)
+    assert run(capsys, "check", "plans", "--rules", "pack") == (2, "", said)
+
+
 def write(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = folder / name

@@ -8,35 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ci_plans import risky, run, workdir, write
+from ci_plans import message_rule, refused_by_rules_test_and_check, risky, run, workdir, write
 
 from policycheck.expression import Compiled, ExpressionError, compile_expression
 from policycheck.scopes import build_scopes
 
 __all__ = ["workdir"]
 
-#: A plan rule with its evidence on line 9 and its message on line 10 (EVIDENCE and
-#: MESSAGE are replaced); the plan of ``risky`` puts 40 % on speed and has no gate.
-RULE = """\
-id: org.names
-title: T
-severity: medium
-scope: plan
-patterns: [A06]
-principles: [1]
-when: role_kind == 'service'
-condition: share('speed') > 0.3
-evidence: {EVIDENCE}
-message: MESSAGE
-rationale: r
-remediation: r
-references: []
-examples:
-  fire:
-    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: aht, kpi: aht, weight: 60%}, {id: fcr, kpi: fcr, weight: 40%}]}
-  pass:
-    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: fcr, kpi: fcr, weight: 100%}]}
-"""  # noqa: E501
+RULE = message_rule("org.names")
 EVIDENCE = ("speed_share: \"share('speed')\", kind: role_kind, gate_count: count_of(gates), "
             "components: count_of(components), base_pay: base_pay * 2")
 FILE = "pack/org.names.yaml"
@@ -59,12 +38,7 @@ def said(capsys: pytest.CaptureFixture[str]) -> str:
     return out[len(FINDING):-len(CHECKED) - 1]
 
 
-def refused(capsys: pytest.CaptureFixture[str], problems: str,
-            count: str = "1 rule expression problem") -> None:
-    """``rules test`` and ``check`` both stop with ``problems`` (exit 2)."""
-    problems += f"policycheck: error: {count}\n"
-    assert run(capsys, "rules", "test", "pack") == (2, "", problems)
-    assert run(capsys, "check", "plans", "--rules", "pack") == (2, "", problems)
+refused = refused_by_rules_test_and_check
 
 
 def test_an_evidence_name_reads_as_its_expression_written_out(

@@ -11,35 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ci_plans import risky, run, workdir, write
+from ci_plans import message_rule, refused_by_rules_test_and_check, risky, run, workdir, write
 
 from policycheck.wording import format_codes, plain_number
 
 __all__ = ["workdir"]
 
-#: A rule with a message on line 10 and two evidence values on line 9 (MESSAGE and
-#: EVIDENCE are replaced): its fire example puts 60 % on speed, the plan of ``risky``
-#: 40 %, both above 30 %.
-RULE = """\
-id: org.fmt
-title: T
-severity: medium
-scope: plan
-patterns: [A06]
-principles: [1]
-when: role_kind == 'service'
-condition: share('speed') > 0.3
-evidence: {EVIDENCE}
-message: MESSAGE
-rationale: r
-remediation: r
-references: []
-examples:
-  fire:
-    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: aht, kpi: aht, weight: 60%}, {id: fcr, kpi: fcr, weight: 40%}]}
-  pass:
-    - {role_kind: service, base_pay: 30000, target_variable: 3000, components: [{id: fcr, kpi: fcr, weight: 100%}]}
-"""  # noqa: E501
+RULE = message_rule("org.fmt")
 EVIDENCE = 'v: "share(\'speed\')", kind: role_kind'
 FILE = "pack/org.fmt.yaml"
 CHECKED = ("Checked 1 of 1 plan with 1 rule: 1 finding (1 medium).\n"
@@ -53,12 +31,7 @@ def pack(folder: Path, message: str, evidence: str = EVIDENCE) -> str:
     return "pack"
 
 
-def refused(capsys: pytest.CaptureFixture[str], said: str, problems: str = "1 rule "
-            "expression problem") -> None:
-    """``rules test`` and ``check`` both stop with ``said`` (exit 2), never exit 3."""
-    said += f"policycheck: error: {problems}\n"
-    assert run(capsys, "rules", "test", "pack") == (2, "", said)
-    assert run(capsys, "check", "plans", "--rules", "pack") == (2, "", said)
+refused = refused_by_rules_test_and_check
 
 
 @pytest.mark.parametrize("placeholder, said", [
