@@ -68,7 +68,8 @@ def loaded_rules(settings: Settings, loaded: list[Rule] | None = None
     environment's: those replace the file's, whose rule ids may then name rules of packs
     this run does not load (``POLICYCHECK_RULES=./ours`` made every ``ignore:
     [contest.campaign]`` an error)."""
-    from policycheck.ruleset import default_pack, load_rules
+    from policycheck.rulepacks import default_pack
+    from policycheck.ruleset import load_rules
 
     packs = [default_pack() if p == configkeys.DEFAULT_PACK else Path(p) for p in settings["rules"]]
     rules = load_rules(packs) if loaded is None else loaded

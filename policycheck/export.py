@@ -24,9 +24,9 @@ from policycheck.workbookzip import EPOCH, save_workbook
 
 
 def write_csv_folder(model: Model, folder: Path) -> list[Path]:
-    """One CSV per non-empty table; written to temporary names, then renamed."""
-    tables = {name: table for name, table in table_frames(model).items()
-              if not table.empty or name in ("plans", "components")}
+    """One CSV per non-empty table (``workbook_tables``); written to temporary names, then
+    renamed."""
+    tables = workbook_tables(model)
     writable(folder, folder=True)
     for name in tables:  # every target checked before anything is written
         refuse_target(folder / f"{name}.csv", model.files)
@@ -39,8 +39,8 @@ def write_csv_folder(model: Model, folder: Path) -> list[Path]:
 
 
 def workbook_tables(model: Model) -> dict[str, pd.DataFrame]:
-    """The tables a workbook of the model holds: every non-empty one, and always plans
-    and components."""
+    """The tables the model is written out as, a workbook's sheets or a folder's CSV files:
+    every non-empty one, and always plans and components."""
     return {name: table for name, table in table_frames(model).items()
             if not table.empty or name in ("plans", "components")}
 

@@ -25,8 +25,6 @@ from policycheck.codes import per_distinct
 from policycheck.errors import Problem, UsageError, number_text, quote
 from policycheck.model import CHILDREN, EMPLOYEE, KPI, PLAN, EntitySpec, Model
 
-TABLE_ORDER = ("plans", *(c.name for c in CHILDREN), "kpis", "employees")
-
 
 def _number(value: float) -> str:
     """The shortest text that reads back as exactly this number (``1500000``, ``0.1``)."""

@@ -1,10 +1,10 @@
 """Typing raw values: one set of rules for YAML values and table cells alike.
 
 Each field kind of ``model.FieldSpec`` has a parser that works on a whole column and
-returns the typed column plus a mask of the cells it could not read; ``Reporter`` turns
-the masked cells into problems naming the file, line or row, field, bad value and what was
-expected. Nothing is coerced silently: ``NaN``, ``inf``, a bool where a number belongs,
-``50`` where a weight fraction belongs are all reported.
+returns the typed column plus a mask of the cells it could not read;
+``cellproblems.report_cells`` turns the masked cells into problems naming the file, line or
+row, field, bad value and what was expected. Nothing is coerced silently: ``NaN``, ``inf``,
+a bool where a number belongs, ``50`` where a weight fraction belongs are all reported.
 
 Here are the parsers of text, choices, yes/no and lists, every kind's parser in ``PARSERS``,
 and ``parse_column``, which types a column once per distinct value. The parsers of numbers,

@@ -6,7 +6,7 @@ import textwrap
 
 import yaml
 
-from policycheck.rulefile import PATTERNS
+from policycheck.rulesections import PATTERNS
 from policycheck.ruleset import Rule
 
 PRINCIPLES = {

@@ -2,9 +2,10 @@
 
 One rule per YAML file; the file stem is the rule id, for ever. A rule file is validated
 like any input: unknown keys with "did you mean", wrong types, bad severities and malformed
-parameters or examples are reported with file:line:col (escalation steps, parameters and
-examples are read by ``rulesections``). Nothing in a rule file is imported or executed:
-rules are data, and their expressions only compute (``expression``).
+parameters or examples are reported with file:line:col (escalation steps, evidence, lists
+and examples are read by ``rulesections``, parameters by ``ruleparameters``). Nothing in a
+rule file is imported or executed: rules are data, and their expressions only compute
+(``expression``).
 """
 
 from __future__ import annotations
@@ -15,19 +16,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from policycheck import ruleparameters
 from policycheck import rulesections as sections
 from policycheck.errors import (
     Location,
     Problem,
     did_you_mean,
     display_path,
-    quote,
     value_kind,
 )
 from policycheck.exprspans import Span, as_written, place, spans
+from policycheck.ruleparameters import Parameter
 from policycheck.rulesections import (
     SEVERITIES,
-    Parameter,
     at,
 )
 from policycheck.yamlsource import LocatedList, LocatedMap, decode, load_yaml
@@ -40,10 +41,6 @@ SCOPES = ("plan", "component", "gate", "modifier", "competition", "consequence",
 #: '.'. The id is a file name, a SARIF ruleId and a selector: a look-alike letter, a space or
 #: an invisible character would make a second rule that reads as the first.
 RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+", re.ASCII)
-#: The red-flag catalogue; a rule may also name one of its tables, such as A.8 (the
-#: counterweight table).
-PATTERNS = tuple(f"A{n:02d}" for n in range(1, 41))
-TABLE_TAG = re.compile(r"A\.[1-9][0-9]?", re.ASCII)
 RULE_KEYS = {
     "id": "the rule id (equal to the file name without .yaml or .yml)",
     "title": "one line saying what the rule flags",
@@ -189,7 +186,7 @@ def _expression_problems(data: LocatedMap, rule: Rule, shown: str) -> list[Probl
     from policycheck.errors import RuleError
 
     probe: list[Problem] = []
-    sections.parameters(data, shown, probe)
+    ruleparameters.parameters(data, shown, probe)
     sections.escalate(data, "", shown, probe)
     evidence = data.get("evidence") or {}
     if probe or rule.scope not in SCOPES or not rule.condition or \
@@ -245,7 +242,7 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
         problems.append(Problem(at(data, "id", shown), f"rule id '{rule_id}' differs from "
                                 f"the file name '{display_path(path.stem)}'; expected them equal",
                                 "rule-id"))
-    evidence = _evidence(data, shown, problems)
+    evidence = sections.evidence(data, shown, problems)
     severity = _choice(data, "severity", SEVERITIES, shown, problems)
     scope = _choice(data, "scope", SCOPES, shown, problems)
     return Rule(
@@ -258,11 +255,11 @@ def _build(data: LocatedMap, path: Path, shown: str, problems: list[Problem]) ->
         remediation=_text(data, "remediation", shown, problems),
         path=shown, evidence={str(k): str(v) for k, v in evidence.items()},
         escalate=sections.escalate(data, severity, shown, problems),
-        principles=tuple(_int_list(data, "principles", shown, problems)),
-        references=tuple(_str_list(data, "references", shown, problems)),
-        patterns=_patterns(data, shown, problems),
+        principles=tuple(sections.int_list(data, "principles", shown, problems)),
+        references=tuple(sections.str_list(data, "references", shown, problems)),
+        patterns=sections.patterns(data, shown, problems),
         weighs=sections.weighs(data, scope, shown, problems),
-        parameters=sections.parameters(data, shown, problems),
+        parameters=ruleparameters.parameters(data, shown, problems),
         examples=sections.examples(data, shown, problems),
         positions={**{str(k): data.position(k) for k in data},
                    **_positions(evidence, "evidence"),
@@ -288,57 +285,3 @@ def _positions(value: Any, key: str) -> dict[str, tuple[int, int]]:
     out |= {f"{key}.{name}.default": spec.position("default") for name, spec in value.items()
             if isinstance(spec, LocatedMap) and "default" in spec}
     return out
-
-
-def _evidence(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, str]:
-    """Evidence name to expression; each entry that is not text said at its own line (a
-    bare number reads as a number, not as the expression it was meant to be)."""
-    evidence = data.get("evidence") or {}
-    if not isinstance(evidence, dict):
-        problems.append(Problem(at(data, "evidence", shown), "'evidence' must map names to "
-                                "expressions", "rule-type"))
-        return {}
-    before = len(problems)
-    for name, value in evidence.items():
-        if not isinstance(value, str):
-            hint = (f"; quote it to write it as one: {name}: '{quote(value)}'"
-                    if isinstance(value, (int, float)) else "")
-            holder = evidence if isinstance(evidence, LocatedMap) else data
-            problems.append(Problem(at(holder, name, shown), f"evidence '{name}' must be an "
-                                    f"expression (text), got {value_kind(value)}{hint}",
-                                    "rule-type"))
-    return evidence if len(problems) == before else {}
-
-
-def _patterns(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[str, ...]:
-    """The red-flag patterns: A01 to A40 of the catalogue, or one of its tables (A.8)."""
-    patterns = _str_list(data, "patterns", shown, problems)
-    items = data.get("patterns")
-    for index, pattern in enumerate(patterns):
-        if pattern not in PATTERNS and not TABLE_TAG.fullmatch(pattern):
-            line, col = items.position(index) if isinstance(items, LocatedList) else (1, 1)
-            problems.append(Problem(Location(shown, "", line, col), f"'patterns' item "
-                                    f"{index + 1} is {quote(pattern)}, expected a red-flag "
-                                    "pattern A01 to A40 of the catalogue, or one of its tables "
-                                    f"such as A.8{did_you_mean(pattern, PATTERNS)}",
-                                    "rule-type"))
-    return tuple(patterns)
-
-
-def _str_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[str]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(at(data, key, shown), f"'{key}' must be a list of text",
-                                "rule-type"))
-        return []
-    return list(value)
-
-
-def _int_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[int]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 7 for v in value):
-        problems.append(Problem(at(data, key, shown), f"'{key}' must be a list of principle "
-                                "numbers 1 to 7 (SPEC section 2)", "rule-type"))
-        return []
-    return list(value)

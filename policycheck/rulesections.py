@@ -1,19 +1,16 @@
 """The parts of a rule file that hold more than one value, read and checked: escalation
-steps, parameters and examples, each problem at its own key with what was found and what
-was expected (``rulefile`` reads the rest of a rule and calls these)."""
+steps, evidence, the lists of principles, references and red-flag patterns, and examples,
+each problem at its own key with what was found and what was expected (``rulefile`` reads
+the rest of a rule and calls these; ``ruleparameters`` reads its parameters)."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from policycheck.documents import is_extension_key
 from policycheck.errors import (
-    TRUTH_VALUE_HINT,
     Location,
     Problem,
     did_you_mean,
@@ -23,22 +20,10 @@ from policycheck.errors import (
 from policycheck.yamlsource import LocatedList, LocatedMap
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-PARAM_TYPES = ("number", "list", "string", "bool")
 STEP_KEYS = {
     "when": "an expression: where the finding takes the step's severity",
     "severity": f"one of {', '.join(SEVERITIES)}",
 }
-PARAM_KEYS = {
-    "default": "the value the rule uses where no setting changes it",
-    "type": f"one of {', '.join(PARAM_TYPES)} (number where left out)",
-    "doc": "what the parameter sets",
-}
-#: A parameter is named as ``param.NAME`` in expressions and as ``RULE.NAME`` in ``--param``
-#: and the config file: a dot, a space or a leading '_' or digit would make it a name that
-#: neither can write (``--param rule.max.speed=0.9`` reads as a rule 'rule.max').
-PARAM_NAME = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
-PARAM_NAME_RULE = ("expected a-z, 0-9 and '_', starting with a-z, so that param.NAME and "
-                   "--param RULE.NAME=VALUE can name it")
 EXAMPLE_SETS = {
     "fire": "a non-empty list of example plans the rule must fire on",
     "pass": "a non-empty list of example plans the rule must not fire on",
@@ -52,12 +37,10 @@ EXAMPLE_KEYS = (EXPECTED_SEVERITY,)
 EXAMPLE_KEY_LIKENESS = 0.85
 
 
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    type: str
-    default: Any
-    doc: str
+#: The red-flag catalogue; a rule may also name one of its tables, such as A.8 (the
+#: counterweight table).
+PATTERNS = tuple(f"A{n:02d}" for n in range(1, 41))
+TABLE_TAG = re.compile(r"A\.[1-9][0-9]?", re.ASCII)
 
 
 def at(data: LocatedMap, key: str, shown: str) -> Location:
@@ -88,8 +71,8 @@ def escalate(data: LocatedMap, severity: str, shown: str,
                                     "must be a mapping {when: expression, severity: level}, "
                                     f"got {value_kind(step)}", "rule-type"))
             continue
-        _keys(step, STEP_KEYS, STEP_KEYS, where, Location(shown, "", *steps.position(index)),
-              shown, problems)
+        check_part_keys(step, STEP_KEYS, STEP_KEYS, where,
+                        Location(shown, "", *steps.position(index)), shown, problems)
         if not all(key in step for key in STEP_KEYS):
             continue
         when, level = step["when"], step["severity"]
@@ -135,8 +118,63 @@ def weighs(data: LocatedMap, scope: str, shown: str, problems: list[Problem]) ->
     return str(value)
 
 
-def _keys(mapping: LocatedMap, allowed: Mapping[str, str], required: Iterable[str],
-          where: str, missing_at: Location, shown: str, problems: list[Problem]) -> bool:
+def evidence(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, str]:
+    """Evidence name to expression; each entry that is not text said at its own line (a
+    bare number reads as a number, not as the expression it was meant to be)."""
+    evidence = data.get("evidence") or {}
+    if not isinstance(evidence, dict):
+        problems.append(Problem(at(data, "evidence", shown), "'evidence' must map names to "
+                                "expressions", "rule-type"))
+        return {}
+    before = len(problems)
+    for name, value in evidence.items():
+        if not isinstance(value, str):
+            hint = (f"; quote it to write it as one: {name}: '{quote(value)}'"
+                    if isinstance(value, (int, float)) else "")
+            holder = evidence if isinstance(evidence, LocatedMap) else data
+            problems.append(Problem(at(holder, name, shown), f"evidence '{name}' must be an "
+                                    f"expression (text), got {value_kind(value)}{hint}",
+                                    "rule-type"))
+    return evidence if len(problems) == before else {}
+
+
+def patterns(data: LocatedMap, shown: str, problems: list[Problem]) -> tuple[str, ...]:
+    """The red-flag patterns: A01 to A40 of the catalogue, or one of its tables (A.8)."""
+    patterns = str_list(data, "patterns", shown, problems)
+    items = data.get("patterns")
+    for index, pattern in enumerate(patterns):
+        if pattern not in PATTERNS and not TABLE_TAG.fullmatch(pattern):
+            line, col = items.position(index) if isinstance(items, LocatedList) else (1, 1)
+            problems.append(Problem(Location(shown, "", line, col), f"'patterns' item "
+                                    f"{index + 1} is {quote(pattern)}, expected a red-flag "
+                                    "pattern A01 to A40 of the catalogue, or one of its tables "
+                                    f"such as A.8{did_you_mean(pattern, PATTERNS)}",
+                                    "rule-type"))
+    return tuple(patterns)
+
+
+def str_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem(at(data, key, shown), f"'{key}' must be a list of text",
+                                "rule-type"))
+        return []
+    return list(value)
+
+
+def int_list(data: LocatedMap, key: str, shown: str, problems: list[Problem]) -> list[int]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 7 for v in value):
+        problems.append(Problem(at(data, key, shown), f"'{key}' must be a list of principle "
+                                "numbers 1 to 7 (SPEC section 2)", "rule-type"))
+        return []
+    return list(value)
+
+
+def check_part_keys(mapping: LocatedMap, allowed: Mapping[str, str], required: Iterable[str],
+                    where: str, missing_at: Location, shown: str, problems: list[Problem]
+                    ) -> bool:
     """Each key of ``mapping`` (a part of a rule, ``where``) that is not ``allowed``, with
     the closest allowed one, and each ``required`` key missing, unless an unknown key is a
     typo of it: one problem for one mistake. False where there is one."""
@@ -156,115 +194,6 @@ def _keys(mapping: LocatedMap, allowed: Mapping[str, str], required: Iterable[st
     return len(problems) == before
 
 
-def parameters(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Parameter]:
-    value = data.get("parameters")
-    if value is None:
-        return {}
-    if not isinstance(value, LocatedMap):
-        problems.append(Problem(at(data, "parameters", shown), "'parameters' must be a "
-                                "mapping of name to {default, type, doc}", "rule-type"))
-        return {}
-    out = {}
-    for name, spec in value.items():
-        where = Location(shown, "", *value.position(name))
-        before = len(problems)
-        if not (isinstance(name, str) and PARAM_NAME.fullmatch(name)):
-            problems.append(Problem(where, f"parameter name {quote(name)} is not a valid name: "
-                                    f"{PARAM_NAME_RULE}{_name_hint(name)}", "rule-type"))
-        if not isinstance(spec, LocatedMap):
-            problems.append(Problem(where, f"parameter '{name}' must be a mapping of default, "
-                                    f"type and doc, got {value_kind(spec)}", "rule-type"))
-            continue
-        if not _keys(spec, PARAM_KEYS, ("default",), f"parameter '{name}'", where, shown,
-                     problems):
-            continue
-        kind = spec.get("type", "number")
-        if kind not in PARAM_TYPES:
-            problems.append(Problem(where, f"parameter '{name}': type '{kind}', expected one "
-                                    f"of {', '.join(PARAM_TYPES)}", "rule-type"))
-            continue
-        error = parameter_error(kind, spec["default"])
-        if error:
-            problems.append(Problem(_defaultat(spec, shown), f"parameter '{name}': default "
-                                    f"{error}", "rule-type"))
-        if len(problems) == before:
-            out[name] = Parameter(name, kind, spec["default"], str(spec.get("doc", "")))
-    return out
-
-
-def _name_hint(name: object) -> str:
-    """The valid parameter name closest to ``name`` as a "did you mean" (``max.speed``:
-    ``max_speed``), or an empty string."""
-    meant = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
-    return f"; did you mean '{meant}'?" if PARAM_NAME.fullmatch(meant) else ""
-
-
-def _defaultat(spec: LocatedMap, shown: str) -> Location:
-    """Where a parameter's default is wrong: at a list's first item that is not text,
-    else at the ``default`` key."""
-    default = spec["default"]
-    if isinstance(default, LocatedList):
-        for index, item in enumerate(default):
-            if not isinstance(item, str):
-                return Location(shown, "", *default.position(index))
-    return at(spec, "default", shown)
-
-
-def parameter_error(kind: str, value: Any,
-                    choices: tuple[str, frozenset[str]] | None = None) -> str:
-    """Why a value does not fit a parameter type, or an empty string. A number must be
-    finite: every comparison with NaN is false and every one with infinity true, so either
-    turns a rule off, or on for every row, without a word. A list holds text. ``choices``
-    (a field's name and values) are what a list's items are looked up among
-    (``ruleset.parameter_choices``)."""
-    ok = {
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "string": isinstance(value, str),
-        "list": isinstance(value, list),
-    }[kind]
-    if not ok:
-        return f"must be a {kind}, got {quote(value)}"
-    if kind == "number" and not _finite(value):
-        return f"must be a finite number, got {quote(value)}"
-    other = [item for item in value if not isinstance(item, str)] if kind == "list" else []
-    if other:
-        return f"list items must be text, got {_item_kind(other[0])}"
-    if kind == "string" and choices is not None and value not in choices[1]:
-        label, allowed = choices
-        return (f"{quote(value)} is not a valid {label}: expected one of "
-                f"{', '.join(sorted(allowed))}{did_you_mean(value, allowed)}")
-    if kind == "list" and choices is not None:
-        label, allowed = choices
-        for item in value:
-            if item not in allowed:
-                return (f"item {quote(item)} is not a valid {label}: expected one of "
-                        f"{', '.join(sorted(allowed))}{did_you_mean(item, allowed)}")
-    return ""
-
-
-def _item_kind(item: object) -> str:
-    """A list item that is not text, as a message names it (``3000 (a number)``), with how
-    to write what was meant."""
-    if isinstance(item, bool):
-        return f"{quote(item)} (a truth value){TRUTH_VALUE_HINT}"
-    if isinstance(item, (int, float)):
-        # the expression language looks only text up in a list parameter
-        # (``x in param.kinds`` needs ``x`` text), numbers in a list it writes itself
-        return (f"{quote(item)} (a number); numbers are matched with a list written in the "
-                "expression, such as x in [3000, 4000]")
-    if isinstance(item, (date, datetime)):
-        return f"{item.isoformat()} (a date); put it in quotes to write it as text"
-    return value_kind(item)
-
-
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer past the largest float
-        return False
-
-
 def examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str, Any]:
     value = data.get("examples")
     if "examples" not in data:
@@ -276,7 +205,7 @@ def examples(data: LocatedMap, shown: str, problems: list[Problem]) -> dict[str,
                                 "rule-examples"))
         return {}
     before = len(problems)
-    _keys(value, EXAMPLE_SETS, EXAMPLE_SETS, "examples", where, shown, problems)
+    check_part_keys(value, EXAMPLE_SETS, EXAMPLE_SETS, "examples", where, shown, problems)
     for outcome in EXAMPLE_SETS:
         plans = value.get(outcome)
         if outcome not in value:

@@ -73,10 +73,10 @@ def _unescape(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace"))
 
 
-#: A sheet is read from its cells (``_read_cells``), not as the rectangle from A1 to its last
-#: cell (calamine's, 32 bytes a cell, then as many Python values), where that rectangle
-#: holds more than DENSE_CELLS cells and more than one per XML_BYTES_PER_CELL bytes of the
-#: sheet's XML (a table's cell takes 20 to 60), or might hold more than MAX_DENSE_CELLS.
+#: A sheet is read from its cells (``sheetcells.read_cells``), not as the rectangle from A1 to
+#: its last cell (calamine's, 32 bytes a cell, then as many Python values), where that
+#: rectangle holds more than DENSE_CELLS cells and more than one per XML_BYTES_PER_CELL bytes
+#: of the sheet's XML (a table's cell takes 20 to 60), or might hold more than MAX_DENSE_CELLS.
 DENSE_CELLS = 1 << 20
 XML_BYTES_PER_CELL = 4
 MAX_DENSE_CELLS = 1 << 26

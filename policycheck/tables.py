@@ -3,7 +3,7 @@
 
 Every cell is read as written: CSV cells as text, with no value turned into a missing one
 except an empty cell (pandas would read ``NA``, an org unit for North America, as missing),
-workbook cells as openpyxl gives them (``workbooks``), formulas as their text. ``parsing``
+workbook cells as openpyxl gives them (``sheetcells``), formulas as their text. ``parsing``
 then types them with the same rules as YAML values, so both forms give identical frames.
 """
 

@@ -11,7 +11,8 @@ from policycheck.cli import main
 from policycheck.engine import compile_rules
 from policycheck.examples import run_examples
 from policycheck.ruledoc import PATTERNS, coverage, reference
-from policycheck.ruleset import coverage_notes, default_pack, load_rules, override
+from policycheck.rulepacks import coverage_notes, default_pack
+from policycheck.ruleset import load_rules, override
 
 ROOT = Path(__file__).resolve().parent.parent
 

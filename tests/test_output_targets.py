@@ -112,7 +112,7 @@ def test_a_json_report_saved_among_the_plans_as_yaml_is_written_again(
 
 def test_a_file_of_the_built_in_pack_is_refused(inputs: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from policycheck.ruleset import default_pack
+    from policycheck.rulepacks import default_pack
 
     target = default_pack() / "cs" / "cs.handle-time.yaml"
     before = target.read_bytes()

@@ -144,9 +144,9 @@ def test_a_rule_file_past_the_limit_is_refused_unread_wherever_it_is(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pack may come with a pull request: a rule file past MAX_RULE_BYTES is reported, not
     read, whether it is in a pack, named on its own, or the pack's ``_coverage.yaml``."""
-    from policycheck import ruleset
+    from policycheck import rulepacks
 
-    monkeypatch.setattr(ruleset, "MAX_RULE_BYTES", 4096)
+    monkeypatch.setattr(rulepacks, "MAX_RULE_BYTES", 4096)
     text = GOOD + "# " + "x" * 5_000 + "\n"
     size = len(text.encode())
     expected = f"error: rule file is {size:,} bytes; the limit is 4,096 [file-too-large]"
@@ -159,7 +159,7 @@ def test_a_rule_file_past_the_limit_is_refused_unread_wherever_it_is(
     (root / "x" / "x.speed.yaml").write_text(GOOD)
     (root / "_coverage.yaml").write_text("not_expressible: {A28: history}\n" + "#" * 5_000)
     with pytest.raises(RuleError) as caught:
-        ruleset.coverage_notes([root])
+        rulepacks.coverage_notes([root])
     assert [str(p) for p in caught.value.problems] == [
         f"{(root / '_coverage.yaml').as_posix()}: error: coverage notes file is 5,032 bytes; "
         "the limit is 4,096 [file-too-large]"]

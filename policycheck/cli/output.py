@@ -109,7 +109,7 @@ def run_inputs(settings: Any, *, packs: bool = True, gates: bool = True,
     before anything is written, and the findings it baselined are recorded again)."""
     from policycheck.configkeys import DEFAULT_PACK
     from policycheck.errors import RuleError
-    from policycheck.ruleset import default_pack, rule_files
+    from policycheck.rulepacks import default_pack, rule_files
 
     read = [Path(settings.config_file)] if settings.config_file else []
     if packs:

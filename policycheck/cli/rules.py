@@ -49,7 +49,7 @@ def _pack_paths(names: tuple[str, ...] | list[str]) -> list[Path]:
     """The folders (or files) of the packs named; 'default' is the built-in pack, as in
     ``--rules`` and the config file ('./default' is a folder of that name)."""
     from policycheck.configkeys import DEFAULT_PACK
-    from policycheck.ruleset import default_pack
+    from policycheck.rulepacks import default_pack
 
     return [default_pack() if name == DEFAULT_PACK else Path(name) for name in names]
 
@@ -182,7 +182,7 @@ def rules_docs(packs: tuple[str, ...], config_file: str | None, target: str | No
     from policycheck.cli.output import refuse_inputs, run_inputs
     from policycheck.outputfiles import atomic_write
     from policycheck.ruledoc import reference
-    from policycheck.ruleset import coverage_notes
+    from policycheck.rulepacks import coverage_notes
 
     settings = _settings(packs, config_file)
     pack_paths = _pack_paths(settings["rules"])
