@@ -103,7 +103,7 @@ def read_document(data: LocatedMap, path: str) -> Records:
                                          "'plan', 'plans' or 'kpis', or a key of your own "
                                          "starting with 'x-'"
                                          f"{did_you_mean(key, TOP_LEVEL_KEYS)}",
-                                         "unknown-field"))
+                                         "unknown-field", field=str(key)))
     if "plan" in data:
         for plan in _mappings(data["plan"], data.position("plan"), "plan", path, out, single=True):
             _read_plan(plan, path, out)
@@ -246,7 +246,7 @@ def _flatten(plan: LocatedMap, path: str, plan_id: str, out: Records) -> Located
                     path, value.position(subkey), plan_id,
                     f"plan '{plan_id}': unknown field '{nested}.{subkey}'; expected one of "
                     f"{', '.join(subfields)}{did_you_mean(subkey, subfields)}",
-                    "unknown-field"))
+                    "unknown-field", field=f"{nested}.{subkey}"))
                 continue
             flat[f"{nested}_{subkey}"] = subvalue
             flat.key_positions[f"{nested}_{subkey}"] = value.position(subkey)
@@ -274,7 +274,7 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
             out.problems.append(_problem(
                 path, mapping.position(key), plan_id,
                 f"{label}: unknown field '{key}'{did_you_mean(key, allowed + extra_keys)}",
-                "unknown-field"))
+                "unknown-field", field=str(key)))
     if spec is PLAN and plan_id is not None:
         record["plan_id"] = plan_id
     record.update(src_file=path, src_sheet="", src_line=mapping.start[0],
@@ -314,6 +314,6 @@ def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:
 
 
 def _problem(path: str, position: tuple[int, int], plan_id: str | None, message: str,
-             code: str, severity: str = "error") -> Problem:
+             code: str, severity: str = "error", field: str = "") -> Problem:
     return Problem(Location(path, "", position[0], position[1]), message, code, plan_id,
-                   severity=severity)
+                   severity=severity, field=field)

@@ -217,7 +217,7 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
             out.problems.append(Problem(
                 where, f"column '{written[index]}' repeats column {first + 1} "
                 f"('{written[first]}'); "
-                "expected each field in one column", "duplicate-column"))
+                "expected each field in one column", "duplicate-column", field=known[name]))
             faulty = True
         elif name in known:
             keep[index] = known[name]
@@ -227,7 +227,8 @@ def _columns(header: list[str], shown: str, sheet: str, spec: EntitySpec, out: T
             text = hint or "; ignored (start the name with 'x_' to mark a column of your own)"
             out.problems.append(Problem(
                 where, f"unknown column '{written[index]}' in the {spec.name} table{text}",
-                "unknown-column", severity="error" if hint else "warning"))
+                "unknown-column", severity="error" if hint else "warning",
+                field=str(written[index])))
             faulty = faulty or bool(hint)
     return keep, faulty
 

@@ -221,4 +221,4 @@ def duplicate_key(path: str, key: Hashable, at: tuple[int, int],
     """The problem of ``key`` written again ``at`` a place, in both ways of building."""
     return Problem(Location(path, "", at[0], at[1]),
                    f"duplicate key '{key}' (first at line {first[0]}); "
-                   "expected each key once in a mapping", "duplicate-key")
+                   "expected each key once in a mapping", "duplicate-key", field=str(key))

@@ -106,6 +106,25 @@ def test_validate_json_problem(inputs: Inputs, capsys: pytest.CaptureFixture[str
     assert report["summary"]["plans_invalid"] == 1
 
 
+def test_a_problem_about_a_key_or_column_names_it_as_written_in_json(
+        inputs: Inputs, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An unknown field, a duplicate key and an unknown or repeated column said which in
+    the message only: JSON ``field`` was null, and a CI step filtering on it saw none."""
+    (tmp_path / "a.yaml").write_text(
+        "plan:\n  id: p1\n  role_kind: service\n  colour: red\n  base_pay: 30000\n"
+        "  base_pay: 31000\n  target_variable: 0\n  clawback: {windw_days: 30}\n"
+        "x: 1\n")
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "plans.csv").write_text(
+        "id,role_kind,base_pay,target_variable,colour,base pay\np2,service,30000,0,red,1\n")
+    code, out, _ = run(capsys, "validate", "--format", "json", "a.yaml", "t")
+    assert code == 2
+    assert [(p["code"], p["field"]) for p in json.loads(out)["problems"]] == [
+        ("unknown-field", "colour"), ("duplicate-key", "base_pay"),
+        ("unknown-field", "clawback.windw_days"), ("unknown-field", "x"),
+        ("unknown-column", "colour"), ("duplicate-column", "base_pay")]
+
+
 def test_validate_text_problem_and_summary(inputs: Inputs, capsys: pytest.CaptureFixture[str],
                                            tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("plan:\n  id: p1\n  role_kind: service\n  base_pay: 1\n"

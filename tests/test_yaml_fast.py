@@ -282,7 +282,7 @@ def test_a_duplicate_key_deep_in_a_long_file_is_placed_and_agrees(long_plans: st
     line = _last_line(long_plans, last)
     expected = [Problem(Location("x.yaml", "", line + 1, 3), "duplicate key 'owner' (first "
                         f"at line {line}); expected each key once in a mapping",
-                        "duplicate-key")]
+                        "duplicate-key", field="owner")]
     assert line > 10_000
     assert load_yaml(text, "x.yaml", as_written=True)[1] == expected
     _same_both_ways(text, kinds=(True,))
