@@ -96,7 +96,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
         ``evidence``: the values a bare name in it may stand for."""
         try:
             return compile_expression(source, rule.scope, scopes, expect=expect,
-                                      evidence=evidence)
+                                      evidence=evidence, named_elsewhere=frozenset(
+                                          () if key == "message" else rule.evidence))
         except ExpressionError as exc:
             whole = rule.message if key == "message" else source
             problems.append(_located(rule, key, whole, ExpressionError(

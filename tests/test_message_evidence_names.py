@@ -132,7 +132,8 @@ def test_a_condition_cannot_name_evidence(
     write(workdir, {FILE: RULE.replace("share('speed') > 0.3", "gate_count == 0").replace(
         "MESSAGE", "'{gate_count:n}'").replace("EVIDENCE", EVIDENCE), "plans/p.yaml": risky()})
     refused(capsys, f"{FILE}:8:12: error: condition: unknown name 'gate_count' in the plan "
-                    "scope; did you mean 'headcount'? [rule-expression]\n"
+                    "scope; evidence 'gate_count' is named only in the message: write its "
+                    "expression here [rule-expression]\n"
                     "    gate_count == 0\n"
                     "    ^^^^^^^^^^\n")
 
@@ -142,7 +143,8 @@ def test_evidence_cannot_name_evidence(
     """Only a message names evidence, so a name stands for one level of substitution."""
     pack(workdir, "'{twice:n}'", "gate_count: count_of(gates), twice: gate_count * 2")
     refused(capsys, f"{FILE}:9:48: error: evidence.twice: unknown name 'gate_count' in the "
-                    "plan scope; did you mean 'headcount'? [rule-expression]\n"
+                    "plan scope; evidence 'gate_count' is named only in the message: write "
+                    "its expression here [rule-expression]\n"
                     "    gate_count * 2\n"
                     "    ^^^^^^^^^^\n")
 

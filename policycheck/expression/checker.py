@@ -65,13 +65,16 @@ class Checked:
 
 
 def check(tree: Node, scope: str, scopes: Mapping[str, Scope], expect: Type | None,
-          evidence: Mapping[str, Typed | None] | None = None) -> Checked:
+          evidence: Mapping[str, Typed | None] | None = None,
+          named_elsewhere: frozenset[str] = frozenset()) -> Checked:
     """``Checked`` of ``tree`` in ``scope``; ExpressionError where it is not sound.
     ``evidence``: checked trees a bare name stands for where no field of the scope has
     that name, outside the arguments a function runs over other rows (None: one that did
-    not compile); the tree takes the name's place, so its type is the name's."""
+    not compile); the tree takes the name's place, so its type is the name's.
+    ``named_elsewhere``: evidence names this expression may not use (it is no message),
+    refused as such rather than with a look-alike field."""
     _validate_scopes(scopes)
-    checker = _Checker(scopes, evidence or {})
+    checker = _Checker(scopes, evidence or {}, named_elsewhere)
     typed = checker.check(tree, scope_named(scopes, scope))
     if typed.type is Type.NULL:
         raise ExpressionError("expression is always null", tree.offset, tree.length)
@@ -109,10 +112,11 @@ def _validate_scopes(scopes: Mapping[str, Scope]) -> None:
 
 
 class _Checker(CallChecker):
-    def __init__(self, scopes: Mapping[str, Scope], evidence: Mapping[str, Typed | None]
-                 ) -> None:
+    def __init__(self, scopes: Mapping[str, Scope], evidence: Mapping[str, Typed | None],
+                 named_elsewhere: frozenset[str]) -> None:
         self._scopes = scopes
         self._evidence = evidence
+        self._elsewhere = named_elsewhere
         self._lambdas = 0  # arguments over other rows around the node being checked
         self.evidence_names: list[Name] = []
         self.names: dict[str, set[str]] = {}
@@ -165,6 +169,9 @@ class _Checker(CallChecker):
             if node.name in self._evidence:
                 message += (f"; evidence '{node.name}' cannot be named inside a function's "
                             "argument that runs over other rows")
+            elif node.name in self._elsewhere:
+                message += (f"; evidence '{node.name}' is named only in the message: write "
+                            "its expression here")
             else:
                 message += did_you_mean(node.name, candidates)
         raise ExpressionError(message, node.offset, node.length)

@@ -86,16 +86,19 @@ def compile_expression(
     expect: Type | None = None,
     limits: Limits = _DEFAULT_LIMITS,
     evidence: Mapping[str, Compiled | None] | None = None,
+    named_elsewhere: frozenset[str] = frozenset(),
 ) -> Compiled:
     """Parse and check `source` in `scope`; raises ExpressionError before anything runs.
     `evidence`: expressions of `scope` (a rule's evidence values, None for one that did
-    not compile) that a bare name stands for, as in a message placeholder; see `check`."""
+    not compile) that a bare name stands for, as in a message placeholder; see `check`.
+    `named_elsewhere`: the evidence names of an expression that is no message."""
     tree = parse(source, limits)
     named = evidence or {}
     if any(value is not None and value.scope != scope for value in named.values()):
         raise ValueError(f"evidence of another scope than '{scope}'")
     found = check(tree, scope, scopes, expect,
-                  {name: None if value is None else value.tree for name, value in named.items()})
+                  {name: None if value is None else value.tree for name, value in named.items()},
+                  named_elsewhere)
     # the checker refused a name of evidence that did not compile: none of these is None
     used = [value for name in found.evidence_names if (value := named[name.name]) is not None]
     bound(tree, found.evidence_names, [value.tree.node for value in used], limits)
