@@ -90,14 +90,15 @@ def compile_rule(rule: Rule) -> CompiledRule:
     problems: list[Problem] = []
 
     def build(source: str, key: str, expect: Type | None, at: int = 0,
-              evidence: dict[str, Compiled | None] | None = None) -> Compiled | None:
+              named: dict[str, Compiled | None] | None = None) -> Compiled | None:
         """``source`` compiled; None, and a problem, where it does not compile. ``at``:
         where it starts in the text under ``key`` (a placeholder's in the message);
-        ``evidence``: the values a bare name in it may stand for."""
+        ``named``: the evidence values a bare name in a placeholder stands for. Without
+        them (any other expression) an evidence name is refused as named elsewhere."""
+        elsewhere = frozenset(rule.evidence) if named is None else frozenset()
         try:
             return compile_expression(source, rule.scope, scopes, expect=expect,
-                                      evidence=evidence, named_elsewhere=frozenset(
-                                          () if key == "message" else rule.evidence))
+                                      evidence=named, named_elsewhere=elsewhere)
         except ExpressionError as exc:
             whole = rule.message if key == "message" else source
             problems.append(_located(rule, key, whole, ExpressionError(
