@@ -154,8 +154,7 @@ def kinds_line(problems: Sequence[Problem]) -> str | None:
     if rest:
         kinds = f"{len(rest)} other kind{'s' * (len(rest) != 1)}"
         named.append(f"{sum(count for _, count in rest):,} more of {kinds}")
-    said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
-    return f"Problems by kind: {said}."
+    return f"Problems by kind: {spoken_list(named)}."
 
 
 def not_a_file(path: Path, kind: str) -> str | None:
@@ -273,6 +272,11 @@ class Suggestions:
 
 def _folded(text: str) -> str:
     return "".join(text.casefold().replace("-", " ").replace("_", " ").split())
+
+
+def spoken_list(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: "A", "A and B", "A, B and C" ("" for none)."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def number_text(value: float) -> str:

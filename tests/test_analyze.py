@@ -129,7 +129,8 @@ def test_every_signal_says_its_finding_in_words_first(model: Model) -> None:
 
 def test_a_table_without_names_says_the_kpi_ids() -> None:
     """A signal table made without ``kpi_name`` (the Python API) still has a message."""
-    from policycheck.analyze.messages import divergence_rows, spoken_list
+    from policycheck.analyze.messages import divergence_rows
+    from policycheck.errors import spoken_list
 
     assert [spoken_list(n) for n in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == [
         "", "a", "a and b", "a, b and c"]

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from policycheck.analyze.frames import pooled_sd
-from policycheck.analyze.messages import spoken_list
 from policycheck.codes import per_distinct
+from policycheck.errors import spoken_list
 
 
 def person_slopes(rows: pd.DataFrame, min_periods: int) -> pd.DataFrame:

@@ -14,17 +14,13 @@ import numpy as np
 import pandas as pd
 
 from policycheck.analyze.findings import rounded as r
+from policycheck.errors import spoken_list
 
 COLUMNS = ["rule_id", "plan_id", "scope", "entity_id", "component_id", "message", "evidence"]
 
 
 def _frame(records: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=COLUMNS)
-
-
-def spoken_list(names: list[str]) -> str:
-    """Names as a sentence lists them: "A", "A and B", "A, B and C"."""
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _name(row: Any) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from policycheck.errors import spoken_list
 from policycheck.wording import percent_text
 
 if TYPE_CHECKING:
@@ -166,8 +167,7 @@ class Names:
         opened and Products per customer")."""
         names = [self.kpis.get(k.strip()) or k.strip()
                  for k in str(ids).replace(";", ",").split(",") if k.strip()]
-        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else \
-            "".join(names)
+        return spoken_list(names)
 
 
 def lay_message(rule_id: str, evidence: Mapping[str, Any], message: str,
