@@ -59,7 +59,8 @@ MARSHAL_VERSION = 4  # shares repeated objects (field names, positions) by refer
 
 class FileOutcome(NamedTuple):
     """What one YAML file gave: raw records by entity, problems, whether it was skipped
-    as one of policycheck's own non-plan files, whether it is a report policycheck
+    as one of policycheck's own non-plan files or as another tool's file (with a warning),
+    whether it is a report policycheck
     wrote (passed over: no input of the run, so the next run may write it again), and
     whether its bytes were decoded and parsed into a document (not: the file could not be
     read at all, ``Model.files_unread``)."""

@@ -109,7 +109,7 @@ def read_document(data: LocatedMap, path: str) -> Records:
             _read_plan(plan, path, out)
     if "plans" in data:
         plans = data["plans"]
-        if plans is None or (isinstance(plans, LocatedList) and not plans):
+        if _empty(plans):
             # every plan under it deleted or commented out: a batch would pass without
             # them, unseen (an empty `plan:` is an error: it cannot be a plan at all)
             out.problems.append(_problem(path, data.position("plans"), None,
@@ -118,10 +118,19 @@ def read_document(data: LocatedMap, path: str) -> Records:
         for plan in _mappings(plans, data.position("plans"), "plans", path, out):
             _read_plan(plan, path, out)
     if "kpis" in data:
+        if _empty(data["kpis"]):  # a catalog whose KPIs were all deleted: none to look up
+            out.problems.append(_problem(path, data.position("kpis"), None,
+                                         "'kpis' holds no KPIs; expected a list of KPI "
+                                         "mappings", "no-kpis", severity="warning"))
         for kpi in _mappings(data["kpis"], data.position("kpis"), "kpis", path, out):
             record = _record(kpi, KPI, path, out, context="KPI", plan_id=None)
             out.add(KPI.name, record)
     return out
+
+
+def _empty(value: Any) -> bool:
+    """True for a list key given nothing or an empty list."""
+    return value is None or (isinstance(value, LocatedList) and not value)
 
 
 def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: Records,

@@ -62,8 +62,9 @@ def read_yaml_file(data: bytes, shown: str, explicit: bool) -> FileOutcome:
     if isinstance(document, LocatedMap) and set(document) >= REPORT_KEYS:
         out.problems.append(own_report(shown, "its version, summary and findings", explicit))
         return FileOutcome(out.rows, out.problems, False, report=True)
-    out.problems.append(_unrecognised(document, shown, explicit))
-    return FileOutcome(out.rows, out.problems, False)
+    problem = _unrecognised(document, shown, explicit)
+    out.problems.append(problem)
+    return FileOutcome(out.rows, out.problems, problem.severity == "warning")
 
 
 def _unrecognised(document: object, shown: str, explicit: bool) -> Problem:
@@ -80,8 +81,10 @@ def _unrecognised(document: object, shown: str, explicit: bool) -> Problem:
         return Problem(Location(shown, "", 1, 1), typo or "not a plan file or KPI catalog: "
                        "expected a top-level 'plan', 'plans' or 'kpis' key",
                        "unrecognised-file")
-    return Problem(Location(shown), "not a plan file or KPI catalog (no top-level 'plan', "
-                   "'plans' or 'kpis' key); skipped", "unrecognised-file", severity="warning")
+    top = ("a list at the top level, not a mapping with a 'plan', 'plans' or 'kpis' key"
+           if isinstance(document, list) else "no top-level 'plan', 'plans' or 'kpis' key")
+    return Problem(Location(shown), f"not a plan file or KPI catalog ({top}); skipped",
+                   "unrecognised-file", severity="warning")
 
 
 def read_yaml_files(contents: Sequence[tuple[bytes, str, bool]], paths: Sequence[str],

@@ -124,7 +124,8 @@ def test_plans_in_a_top_level_list_or_without_plan_are_errors(
         "plans/wrapped.yaml:1:3: error: a list of plans at the top level; expected a "
         "mapping with 'plans:' holding the list, its items without 'plan:' "
         "[unrecognised-file]",
-        "Read 1 plan from 6 files: 1 valid, 0 invalid. 3 errors, 2 warnings."]
+        "Read 1 plan from 4 files: 1 valid, 0 invalid. 3 errors, 2 warnings. Skipped 2 "
+        "files that hold no plan data."]
 
 
 def test_other_yaml_with_a_few_plan_keys_is_still_a_warning(
@@ -136,11 +137,13 @@ def test_other_yaml_with_a_few_plan_keys_is_still_a_warning(
     assert run(capsys, "validate", "plans") == (
         0, "plans/notes.yaml: warning: not a plan file or KPI catalog (no top-level 'plan', "
         "'plans' or 'kpis' key); skipped [unrecognised-file]\n"
-        "plans/people.yaml: warning: not a plan file or KPI catalog (no top-level 'plan', "
-        "'plans' or 'kpis' key); skipped [unrecognised-file]\n"
+        "plans/people.yaml: warning: not a plan file or KPI catalog (a list at the top "
+        "level, not a mapping with a 'plan', 'plans' or 'kpis' key); skipped "
+        "[unrecognised-file]\n"
         "plans/pre-commit-config.yml: warning: not a plan file or KPI catalog (no top-level "
         "'plan', 'plans' or 'kpis' key); skipped [unrecognised-file]\n"
-        "Read 1 plan from 4 files: 1 valid, 0 invalid. 0 errors, 3 warnings.\n", "")
+        "Read 1 plan from 1 file: 1 valid, 0 invalid. 0 errors, 3 warnings. Skipped 3 files "
+        "that hold no plan data.\n", "")
 
 
 # --- numbers with digit separators are read as written (report item 11) -----------------
@@ -181,6 +184,36 @@ def test_an_empty_plans_is_a_warning_at_its_line(
         "plans/none.yaml:2:1: warning: 'plans' holds no plans; expected a list of plan "
         "mappings [no-plans]\n"
         "Read 1 plan from 3 files: 1 valid, 0 invalid. 0 errors, 2 warnings.\n", "")
+
+
+@pytest.mark.parametrize("catalog", ["kpis: []\n", "# every KPI deleted\nkpis:\n"],
+                         ids=["empty-list", "nothing"])
+def test_an_empty_kpi_catalog_is_a_warning_at_its_line(
+        here: Path, capsys: pytest.CaptureFixture[str], catalog: str) -> None:
+    write(here, {"plans/ok.yaml": good("ok-1"), "plans/kpis.yaml": catalog})
+    line = catalog.count("\n")
+    assert run(capsys, "validate", "plans") == (
+        0, f"plans/kpis.yaml:{line}:1: warning: 'kpis' holds no KPIs; expected a list of KPI "
+        "mappings [no-kpis]\n"
+        "Read 1 plan from 2 files: 1 valid, 0 invalid. 0 errors, 1 warning.\n", "")
+
+
+def test_files_skipped_in_a_folder_are_not_counted_as_read(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary's "from N files" counts the files that gave plans or KPIs, not another
+    tool's YAML (skipped with a warning) or a waivers file (skipped quietly)."""
+    write(here, {"plans/ok.yaml": good("ok-1"), "plans/mkdocs.yml": "site_name: Pay\n",
+                 "plans/accepted.yaml": "waivers: []\n"})
+    assert run(capsys, "validate", "plans") == (
+        0, "plans/mkdocs.yml: warning: not a plan file or KPI catalog (no top-level 'plan', "
+        "'plans' or 'kpis' key); skipped [unrecognised-file]\n"
+        "Read 1 plan from 1 file: 1 valid, 0 invalid. 0 errors, 1 warning. Skipped 2 files "
+        "that hold no plan data.\n", "")
+    code, out, _ = run(capsys, "validate", "plans", "--format", "json")
+    summary = json.loads(out)["summary"]
+    assert (code, summary["files"], summary["skipped"]) == (
+        0, ["plans/accepted.yaml", "plans/mkdocs.yml", "plans/ok.yaml"],
+        ["plans/accepted.yaml", "plans/mkdocs.yml"])
 
 
 # --- a tab is named as such (report item 16) ---------------------------------------------

@@ -63,13 +63,14 @@ def validate(paths: tuple[str, ...], fmt: str, no_cache: bool = False,
 
 
 def _summary(model: Any) -> str:
-    """The closing lines of ``validate``: the plans and files read, the files that could
-    not be read (whose plans no count holds), the problems, the files skipped."""
+    """The closing lines of ``validate``: the plans and files read (neither those that
+    could not be read, whose plans no count holds, nor those skipped), the files that could
+    not be read, the problems, the files skipped."""
     from policycheck.errors import kinds_line
     from policycheck.formats.text_format import unread_line
 
     unread = model.files_unread
-    files = len(model.files) - len(set(unread).intersection(model.files))
+    files = len(set(model.files).difference(unread, model.skipped))
     text = (f"Read {model.plans_read:,} plan{'s' * (model.plans_read != 1)} from {files:,} "
             f"file{'s' * (files != 1)}: {model.plans_valid:,} valid, "
             f"{model.plans_invalid:,} invalid.")
