@@ -266,6 +266,13 @@ POINTS_COLUMNS = ("plan_id", "component_id", "seq", "attainment", "payout")
 RATES_COLUMNS = ("plan_id", "component_id", "product", "amount")
 
 
+def files_read(files: tuple[str, ...], skipped: tuple[str, ...],
+               unread: tuple[str, ...]) -> int:
+    """How many of the input files opened (``files``) gave plans, KPIs or rows: neither
+    skipped (no plan data) nor unread (opened, then not parsed)."""
+    return len(set(files).difference(skipped, unread))
+
+
 @dataclass(frozen=True)
 class Model:
     """The valid plans of a run, one frame per entity, and what was wrong with the rest.
@@ -289,6 +296,12 @@ class Model:
     @property
     def plans(self) -> pd.DataFrame:
         return self.frames["plans"]
+
+    @property
+    def files_read(self) -> int:
+        """The input files that gave plans, KPIs or rows: ``files`` less those that could
+        not be read and those skipped, as the summaries count them."""
+        return files_read(self.files, self.skipped, self.files_unread)
 
     @property
     def plans_valid(self) -> int:

@@ -94,7 +94,7 @@ def check(paths: Sequence[str | Path], *, rules: Sequence[str | Path] = (),
     return Report(findings=findings, problems=tuple(problems), rules=tuple(configured),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
                   plans_invalid=model.plans_invalid, files=model.files,
-                  files_unread=model.files_unread, fail_on=fail_on,
+                  files_unread=model.files_unread, skipped=model.skipped, fail_on=fail_on,
                   profiles=(pressure_profile(model.frames, frames.headcount) if profiles
                             else pd.DataFrame()),
                   model_frames=model.frames if model_frames else None)

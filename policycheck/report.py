@@ -10,6 +10,7 @@ import pandas as pd
 
 from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR, Problem
+from policycheck.model import files_read
 from policycheck.ruleset import SEVERITIES, Rule
 
 #: Statuses a finding has: ``open`` (the default), ``waived`` (a waiver holds),
@@ -39,6 +40,8 @@ class Report:
     #: The input files that could not be read at all (``model.Model.files_unread``): their
     #: plans are in no count, neither checked nor invalid.
     files_unread: tuple[str, ...] = ()
+    #: The input files passed over (``model.Model.skipped``): they hold no plan data.
+    skipped: tuple[str, ...] = ()
     fail_on: str = "high"
     #: One row per checked plan: pressure shares, protection, pay at stake (``profile``).
     profiles: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -50,6 +53,11 @@ class Report:
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def files_read(self) -> int:
+        """The input files that gave plans, KPIs or rows (``model.files_read``)."""
+        return files_read(self.files, self.skipped, self.files_unread)
 
     def counts(self) -> dict[str, int]:
         """Findings per severity, every severity listed (most severe first)."""

@@ -177,6 +177,18 @@ def test_plans_beyond_the_detail_limit_go_to_the_compact_table(tmp_path: Path) -
     assert html.count('<details class="page">') == 1
 
 
+def test_the_footer_counts_the_files_that_gave_plans(tmp_path: Path) -> None:
+    """Another tool's YAML file and a waivers file among the plans are skipped: the report
+    was not made from them."""
+    write(tmp_path, id="one-2027")
+    write(tmp_path, id="two-2027")
+    (tmp_path / "mkdocs.yml").write_text("site_name: Pay\n", encoding="utf-8")
+    (tmp_path / "accepted.yaml").write_text("waivers: []\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path), "-o", str(out)]) in (0, 1)
+    assert " from 2 input files with " in out.read_text(encoding="utf-8")
+
+
 def test_invalid_plans_are_listed_not_dropped(tmp_path: Path) -> None:
     write(tmp_path, id="good-2027")
     (tmp_path / "bad.yaml").write_text("plan:\n  id: bad-2027\n  role_kind: wizard\n"

@@ -99,4 +99,4 @@ def _report(model: Model, findings: pd.DataFrame, fail_on: str) -> Report:
     return Report(findings=findings, problems=model.problems, rules=tuple(RULES.values()),
                   plans_read=model.plans_read, plans_checked=model.plans_valid,
                   plans_invalid=model.plans_invalid, files=model.files,
-                  files_unread=model.files_unread, fail_on=fail_on)
+                  files_unread=model.files_unread, skipped=model.skipped, fail_on=fail_on)

@@ -70,7 +70,7 @@ def _summary(model: Any) -> str:
     from policycheck.formats.text_format import unread_line
 
     unread = model.files_unread
-    files = len(set(model.files).difference(unread, model.skipped))
+    files = model.files_read
     text = (f"Read {model.plans_read:,} plan{'s' * (model.plans_read != 1)} from {files:,} "
             f"file{'s' * (files != 1)}: {model.plans_valid:,} valid, "
             f"{model.plans_invalid:,} invalid.")

@@ -115,7 +115,7 @@ def context(lead: Leadership, *, title: str = "Incentive alignment report",
     report = lead.report
     return {
         "title": title, "date": date, "version": __version__, "redact": redact,
-        "head": headline(lead, redact), "report": report, "files": len(report.files),
+        "head": headline(lead, redact), "report": report, "files": report.files_read,
         "actions": sections.actions(lead, redact), "band_labels": BAND_LABELS,
         "mix_chart": charts.mix_chart("mix-chart", mix_rows, "Incentive mix per plan"),
         "mix_rows": mix_rows, "mix_limited": len(plans) > CHART_LIMIT,
