@@ -29,9 +29,11 @@ def step(name: str) -> dict[str, Any]:
     return found  # type: ignore[no-any-return]
 
 
-def run_check_step(folder: Path, inputs: dict[str, str]) -> tuple[int, str, str]:
-    """The 'Check the plans' step with these inputs (defaults for the others); returns
-    the exit-code output, the SARIF path and the step's stdout."""
+def run_check_step(folder: Path, inputs: dict[str, str], bin_dir: Path = BIN
+                   ) -> tuple[int, str, str]:
+    """The 'Check the plans' step with these inputs (defaults for the others), finding
+    policycheck in ``bin_dir``; returns the exit-code output, the SARIF path and the step's
+    stdout."""
     defaults = {k: str(v.get("default", "")) for k, v in action()["inputs"].items()}
     values = defaults | inputs
     definition = step("Check the plans")
@@ -42,7 +44,7 @@ def run_check_step(folder: Path, inputs: dict[str, str]) -> tuple[int, str, str]
         env[name] = values[key.group(1)]
     env["GITHUB_OUTPUT"] = str(folder / "github_output")
     env["XDG_CACHE_HOME"] = str(folder / ".runner-cache")  # the runner's own key, not ours
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
                              definition["run"]], cwd=folder, env=env, capture_output=True,
                             text=True, check=False, timeout=300)
@@ -138,3 +140,93 @@ def test_check_step_signs_its_cache_with_the_cache_key(workdir: Path) -> None:
         "model", "yaml"]
     assert not (workdir / ".runner-cache" / "policycheck").exists()  # the secret signed them
     assert run_check_step(workdir, {"paths": "plans", "cache-key": key[:20]})[0] == 2
+
+
+def argv_of_check_step(folder: Path, paths: str) -> list[str]:
+    """The arguments that the check step, given this ``paths`` input, passes to policycheck
+    (a stub that records them, in the folder ``.stub-bin``)."""
+    stub_bin = folder / ".stub-bin"
+    record = stub_bin / "argv.json"
+    stub_bin.mkdir(exist_ok=True)
+    (stub_bin / "policycheck").write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    (stub_bin / "policycheck").chmod(0o755)
+    record.unlink(missing_ok=True)
+    assert run_check_step(folder, {"paths": paths}, bin_dir=stub_bin)[0] == 0
+    argv: list[str] = json.loads(record.read_text())
+    assert argv[:6] == ["check", "--output", "sarif:policycheck.sarif", "--format", "github",
+                        "--"]
+    return argv[6:]
+
+
+def test_check_step_takes_one_path_per_line_spaces_and_all(workdir: Path) -> None:
+    """Several lines: each line is one path, the spaces in it kept (as actions/upload-artifact
+    reads its path input), whether or not the path exists; a name starting with '-' is no
+    option, as it comes after '--'."""
+    write(workdir, {"Sales plans/2027 bonus.yaml": good("a-2027")})
+    assert argv_of_check_step(workdir, "Sales plans/2027 bonus.yaml\nService plans\n-x y\n") == [
+        "Sales plans/2027 bonus.yaml", "Service plans", "-x y"]
+    assert argv_of_check_step(workdir, "Sales plans\nplans rules/extra") == [
+        "Sales plans", "plans rules/extra"]
+
+
+def test_check_step_takes_a_single_line_naming_a_folder_as_that_folder(workdir: Path) -> None:
+    """One line that names an existing file or folder as a whole is that one path, even
+    when its words name paths too; else its words are the paths."""
+    assert argv_of_check_step(workdir, "Sales plans") == ["Sales", "plans"]
+    write(workdir, {"Sales plans/2027 bonus.yaml": good("a-2027"),
+                    "Sales/a.yaml": good("b-2027"), "plans/c.yaml": good("c-2027")})
+    assert argv_of_check_step(workdir, "Sales plans") == ["Sales plans"]
+    assert argv_of_check_step(workdir, "  Sales plans \n") == ["Sales plans"]
+    assert argv_of_check_step(workdir, "Sales plans/2027 bonus.yaml") == [
+        "Sales plans/2027 bonus.yaml"]
+    assert argv_of_check_step(workdir, "Sales  plans/c.yaml") == ["Sales", "plans/c.yaml"]
+
+
+def test_check_step_splits_a_single_line_at_spaces_as_before(workdir: Path) -> None:
+    write(workdir, {"plans/a.yaml": good("a-2027")})
+    assert argv_of_check_step(workdir, "plans rules/extra") == ["plans", "rules/extra"]
+    assert argv_of_check_step(workdir, " plans \t rules/extra  -x\n") == [
+        "plans", "rules/extra", "-x"]
+    assert argv_of_check_step(workdir, ".") == ["."]  # the default
+
+
+def test_check_step_ignores_blank_lines_and_the_whitespace_around_a_path(
+        workdir: Path) -> None:
+    assert argv_of_check_step(workdir, "\n  plans  \n\n\t more/b.yaml\t \r\n \n") == [
+        "plans", "more/b.yaml"]
+    assert argv_of_check_step(workdir, "\n\n  plans more  \n \n") == ["plans", "more"]
+    assert argv_of_check_step(workdir, "") == []
+    assert argv_of_check_step(workdir, " \n\t\n") == []
+
+
+def test_check_step_never_expands_or_evaluates_a_path(workdir: Path) -> None:
+    """Globs, variables, command substitutions and quotes reach policycheck as written."""
+    write(workdir, {"plans/a.yaml": good("a-2027"), "plans/b.yaml": good("b-2027")})
+    assert argv_of_check_step(workdir, "plans/*.yaml\nplans/[ab].yaml\nplans/?.yaml") == [
+        "plans/*.yaml", "plans/[ab].yaml", "plans/?.yaml"]
+    assert argv_of_check_step(workdir, "plans/*.yaml") == ["plans/*.yaml"]
+    assert argv_of_check_step(workdir, "plans/*.yaml plans/{a,b}.yaml") == [
+        "plans/*.yaml", "plans/{a,b}.yaml"]
+    hostile = ["$(touch pwned)", "`touch pwned`", "$HOME", "a; touch pwned", "'q' \"q\" \\x",
+               "~"]
+    assert argv_of_check_step(workdir, "\n".join(hostile)) == hostile
+    assert argv_of_check_step(workdir, "$(touch pwned) ~ $HOME") == [
+        "$(touch", "pwned)", "~", "$HOME"]
+    assert not (workdir / "pwned").exists()
+
+
+def test_check_step_checks_a_folder_with_a_space_in_its_name(workdir: Path) -> None:
+    """End to end: the plans in "Sales plans" are checked, given on a line of their own or
+    as the whole input."""
+    write(workdir, {"Sales plans/2027 bonus.yaml": risky("b-2027"),
+                    "Service plans/a.yaml": good("a-2027")})
+    assert run_check_step(workdir, {"paths": "Sales plans"})[0] == 1
+    code, sarif, _ = run_check_step(workdir, {"paths": "Service plans\n"
+                                                       "Sales plans/2027 bonus.yaml\n"})
+    assert code == 1
+    results = json.loads((workdir / sarif).read_text())["runs"][0]["results"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in results} == {"Sales%20plans/2027%20bonus.yaml"}
+    assert run_check_step(workdir, {"paths": "Service plans"})[0] == 0
