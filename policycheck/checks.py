@@ -17,7 +17,13 @@ import pandas as pd
 from policycheck.cellproblems import Rows, masked_problems
 from policycheck.codes import rows_by_code
 from policycheck.errors import Location, Problem, Suggestions, did_you_mean, number_text
-from policycheck.model import BASIS_POINTS, CHILDREN, WEIGHT_TOLERANCE_BP, EntitySpec
+from policycheck.model import (
+    BASIS_POINTS,
+    CHILDREN,
+    STAND_IN_PREFIX,
+    WEIGHT_TOLERANCE_BP,
+    EntitySpec,
+)
 from policycheck.numberhints import spreadsheet_error_hint
 from policycheck.plankeys import PlanKeys
 from policycheck.rangechecks import within_rows, without_plans
@@ -187,8 +193,10 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
         plans, off, "components", "weights-sum", "plan", "plan_id",
         lambda rows: (f"component weights sum to {number_text(float(t) / 100)} %;"
                       " expected 100 % (± 0.1 %)" for t in total[rows.at]))
-    no_components = (keys.at_plans(size, 0) == 0) & (plans["target_variable"] > 0).to_numpy(
-        dtype=bool)
+    # a table row without a plan id has none of its components: its own error says why
+    no_components = ((keys.at_plans(size, 0) == 0)
+                     & (plans["target_variable"] > 0).to_numpy(dtype=bool)
+                     & ~plans["plan_id"].str.startswith(STAND_IN_PREFIX).to_numpy(dtype=bool))
 
     def none(rows: Rows) -> Iterable[str]:
         """Why each plan has no components: its folder's components table unread, or none

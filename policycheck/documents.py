@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from policycheck.errors import TRUTH_VALUE_HINT, Location, Problem, did_you_mean, quote, value_kind
-from policycheck.model import CHILDREN, KPI, NESTED_PLAN_FIELDS, PLAN, EntitySpec
+from policycheck.model import (
+    CHILDREN,
+    KPI,
+    NESTED_PLAN_FIELDS,
+    NO_ID,
+    PLAN,
+    EntitySpec,
+    stand_in_id,
+)
 from policycheck.yamlsource import LocatedList, LocatedMap, separated_number
 
 TOP_LEVEL_KEYS = ("plan", "plans", "kpis")
@@ -162,7 +170,7 @@ def _mappings(value: Any, position: tuple[int, int], key: str, path: str, out: R
 def plan_id_of(plan: LocatedMap, path: str) -> str:
     """The plan's id, or a stand-in naming where it is when the id is missing or unusable."""
     if _id_problem(plan.get("id")):
-        return f"<plan at {path}:{plan.start[0]}>"
+        return stand_in_id(f"{path}:{plan.start[0]}")
     return str(plan["id"]).strip()
 
 
@@ -173,7 +181,7 @@ def _id_problem(raw_id: object) -> str:
         truth = TRUTH_VALUE_HINT if isinstance(raw_id, bool) else ""
         return f"plan id: got {shown}, expected text unique across all inputs{truth}"
     if raw_id is None or not str(raw_id).strip():
-        return "plan has no id; expected an 'id' unique across all inputs"
+        return NO_ID
     return ""
 
 
@@ -208,7 +216,8 @@ def _read_plan(plan: LocatedMap, path: str, out: Records) -> None:
     wrong_id = _id_problem(plan.get("id"))
     if wrong_id:
         out.problems.append(_problem(path, plan.position("id"), plan_id, wrong_id,
-                                     "missing-field" if "no id" in wrong_id else "wrong-type"))
+                                     "missing-field" if wrong_id == NO_ID else "wrong-type",
+                                     field="id"))
     flat = _flatten(plan, path, plan_id, out)
     children = {spec.yaml_key: spec for spec in CHILDREN}
     child_positions = {}

@@ -266,6 +266,17 @@ POINTS_COLUMNS = ("plan_id", "component_id", "seq", "attainment", "payout")
 RATES_COLUMNS = ("plan_id", "component_id", "product", "amount")
 
 
+#: A plan without a usable id is named by where it is, so that it can be reported and counted.
+STAND_IN_PREFIX = "<plan at "
+#: The error at a plan that has no id, in any input form.
+NO_ID = "plan has no id; expected an 'id' unique across all inputs"
+
+
+def stand_in_id(place: str) -> str:
+    """The name of a plan without a usable id, at ``place`` (file:line or file, sheet:line)."""
+    return f"{STAND_IN_PREFIX}{place}>"
+
+
 def files_read(files: tuple[str, ...], skipped: tuple[str, ...],
                unread: tuple[str, ...]) -> int:
     """How many of the input files opened (``files``) gave plans, KPIs or rows: neither

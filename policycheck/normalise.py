@@ -24,11 +24,13 @@ from policycheck.model import (
     EMPLOYEE,
     ENTITIES,
     KPI,
+    NO_ID,
     PLAN,
     PRESSURE_OF_CATEGORY,
     SOURCE_COLUMNS,
     EntitySpec,
     FieldSpec,
+    stand_in_id,
 )
 from policycheck.parsing import parse_column
 from policycheck.points import build_points
@@ -186,9 +188,8 @@ def _name_unnamed_plans(plans: pd.DataFrame, problems: list[Problem]) -> pd.Seri
     names = []
     for i in range(len(rows)):
         where = rows.location(i, None)
-        names.append(f"<plan at {Location(where.file, where.sheet, where.line)}>")
-        problems.append(Problem(where, "plan has no id; expected an 'id' unique across all "
-                                "inputs", "missing-field", names[-1], field="plan_id"))
+        names.append(stand_in_id(str(Location(where.file, where.sheet, where.line))))
+        problems.append(Problem(where, NO_ID, "missing-field", names[-1], field="plan_id"))
     ids.iloc[rows.at] = names
     return ids
 

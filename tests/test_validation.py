@@ -510,6 +510,24 @@ def test_table_row_without_plan_id_is_invalid(problems: Problems) -> None:
     assert model.invalid_plans == ("<plan at plans.csv:2>",)
 
 
+def test_a_table_row_without_plan_id_is_not_also_told_it_has_no_components(
+        problems: Problems) -> None:
+    """Its components cannot name it: the missing id is the one error, not a second one
+    saying that a plan with variable pay has no components."""
+    assert problems({"plans.csv": "id,role_kind,base_pay,target_variable\n"
+                                  ",service,1,3000\np1,service,1,0\n"}) == [
+        "plans.csv:2: error: plan has no id; expected an 'id' unique across all inputs "
+        "[missing-field]"]
+
+
+def test_a_yaml_plan_without_id_names_the_field(inputs: Callable[..., Path]) -> None:
+    inputs({"a.yaml": "plan:\n  id:\n  role_kind: service\n  base_pay: 1\n"
+                      "  target_variable: 0\n"})
+    [problem] = load_model(["."]).problems
+    assert (problem.code, problem.field, problem.plan_id) == (
+        "missing-field", "id", "<plan at a.yaml:2>")
+
+
 def test_missing_column_is_reported_once_not_per_row(problems: Problems) -> None:
     assert problems({"plans.csv": "id,role_kind,base_pay,target_variable\n"
                                   "p1,service,1,3000\np2,service,1,3000\n",
