@@ -22,7 +22,7 @@ from policycheck.model import (
     EntitySpec,
     stand_in_id,
 )
-from policycheck.yamlsource import LocatedList, LocatedMap, separated_number
+from policycheck.yamlsource import LocatedList, LocatedMap, SeparatedNumber, separated_number
 
 TOP_LEVEL_KEYS = ("plan", "plans", "kpis")
 Record = dict[str, Any]
@@ -274,7 +274,7 @@ def _flatten(plan: LocatedMap, path: str, plan_id: str, out: Records) -> Located
 def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, context: str,
             plan_id: str | None, extra_keys: tuple[str, ...] = ()) -> Record:
     """One raw record: known fields copied, unknown keys reported with a suggestion."""
-    allowed, known, numbers = _allowed(spec)
+    allowed, known, numbers, within = _allowed(spec)
     record: Record = {"plan_id": plan_id} if plan_id is not None else {}
     positions: dict[str, tuple[int, int]] = {}
     label = _label(spec, mapping, context)
@@ -282,8 +282,11 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     for key, value in mapping.items():
         if key in known:
             name = spec.aliases.get(key, key) if key == "id" else key
-            if value.__class__ is str and key in numbers:
-                value = _number_as_meant(value)
+            kind = value.__class__
+            if kind is SeparatedNumber:  # YAML's 32_000: a number field reads 32000
+                value = separated_number(value) if key in numbers else str(value)
+            elif kind is LocatedList or kind is LocatedMap:
+                value = _separated_read(value, key in within)
             # YAML's `.nan` would read as a missing value downstream; keep it as written
             # so that it is reported, like a `NaN` cell of a table.
             record[name] = ".nan" if isinstance(value, float) and value != value else value
@@ -300,27 +303,53 @@ def _record(mapping: LocatedMap, spec: EntitySpec, path: str, out: Records, cont
     return record
 
 
-#: The kinds of field that hold a number (``model.FieldSpec``).
+#: The kinds of field that hold a number (``model.FieldSpec``), and those that hold numbers
+#: in a list or mapping (a curve's points, the rates of products).
 NUMBER_KINDS = frozenset({"num", "int", "weight", "share"})
+NUMBERS_WITHIN_KINDS = frozenset({"points", "rates"})
+Names = frozenset[str]
 #: The field names of each entity, as written (with 'id') and as a set, and those of its
-#: number fields: asked for every key of every record.
-_ALLOWED: dict[int, tuple[EntitySpec, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
+#: number fields and of its fields of numbers within: asked for every key of every record.
+_ALLOWED: dict[int, tuple[EntitySpec, tuple[str, ...], Names, Names, Names]] = {}
 
 
-def _allowed(spec: EntitySpec) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+def _allowed(spec: EntitySpec) -> tuple[tuple[str, ...], Names, Names, Names]:
     hit = _ALLOWED.get(id(spec))
     if hit is None or hit[0] is not spec:
         names = ("id", *spec.field_names)
         numbers = frozenset(f.name for f in spec.fields if f.kind in NUMBER_KINDS)
-        hit = _ALLOWED[id(spec)] = (spec, names, frozenset(names), numbers)
-    return hit[1], hit[2], hit[3]
+        within = frozenset(f.name for f in spec.fields if f.kind in NUMBERS_WITHIN_KINDS)
+        hit = _ALLOWED[id(spec)] = (spec, names, frozenset(names), numbers, within)
+    return hit[1], hit[2], hit[3], hit[4]
 
 
-def _number_as_meant(text: str) -> Any:
-    """A number field's text as the number its digit separators group (``32_000``): the
-    loader keeps such a number as written, text, for the sake of text fields."""
-    number = separated_number(text)
-    return text if number is None else number
+def _separated_read(value: Any, numbers: bool) -> Any:
+    """``value`` (a YAML list or mapping, or what it holds) with each ``SeparatedNumber`` in
+    it made the number it writes (``numbers``: a field of numbers within, whose keys are
+    still text: ``rates: {gold: 1_000}``) or its text; the same object where it holds none,
+    a copy with the same positions where it does (an alias shares the one written)."""
+    kind = value.__class__
+    if kind is SeparatedNumber:
+        return separated_number(value) if numbers else str(value)
+    if kind is LocatedList:
+        items = [_separated_read(item, numbers) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        copied = LocatedList(items)
+        copied.start, copied.item_positions = value.start, value.item_positions
+        return copied
+    if kind is LocatedMap:
+        pairs = [(_separated_read(k, False), _separated_read(v, numbers))
+                 for k, v in value.items()]
+        if all(new[0] is k and new[1] is v
+               for new, (k, v) in zip(pairs, value.items(), strict=True)):
+            return value
+        mapping = LocatedMap(pairs)
+        mapping.start, mapping.end = value.start, value.end
+        mapping.key_positions = {_separated_read(k, False): at
+                                 for k, at in value.key_positions.items()}
+        return mapping
+    return value
 
 
 def _label(spec: EntitySpec, mapping: LocatedMap, context: str) -> str:

@@ -1,8 +1,9 @@
 """Why a cell that looks like a number (or a date) is not one, and what to write instead.
 
 Plans exported from spreadsheets carry numbers as people read them (``32,000``, ``32.000``,
-``0,4``) and words pandas would read as numbers (``NaN``, ``inf``); the parsers refuse them,
-and these hints say how to write each so that it reads as meant.
+``0,4``), as programmers write them (``32_000``, which only YAML's own unquoted number may be)
+and words pandas would read as numbers (``NaN``, ``inf``); the parsers refuse them, and these
+hints say how to write each so that it reads as meant.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def percent_hint(text: str, how: str) -> str:
 
 
 #: Numbers as spreadsheets format them for people: 32,000 / 32.000 / 32 000 with digits
-#: grouped by thousands, and 0,4 with a decimal comma.
-_GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})(?:\3\d{3})*)"
+#: grouped by thousands (32_000 too, as Python writes them), and 0,4 with a decimal comma.
+_GROUPED = re.compile(r"([-+]?)(\d{1,3}(?:([,. \u00a0\u202f'_])\d{3})(?:\3\d{3})*)"
                       r"(?:(?!\3)[.,](\d+))?")
+#: A number with underscores between its digits, not grouping thousands: 2_5, 1_0.5, 0.2_5.
+_UNDERSCORED = re.compile(r"[-+]?\d+(?:_\d+)*(?:\.\d+(?:_\d+)*)?")
 _DECIMAL_COMMA = re.compile(r"([-+]?\d*),(\d+)")
 #: A clock time or a ratio (``5:30``), which YAML 1.1 would read as a base-60 number.
 _CLOCK = re.compile(r"[-+]?\d+(?::\d+)+(?:\.\d*)?")
@@ -77,7 +80,7 @@ _CLOCK = re.compile(r"[-+]?\d+(?::\d+)+(?:\.\d*)?")
 _CURRENCY = (r"[$\u20ac\u00a3\u00a5\u20b9]|(?:EUR|USD|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|"
              r"PLN|CZK|HUF|RON|INR|CNY|HKD|SGD|ZAR|BRL|MXN)(?![A-Za-z])")
 #: An amount with a currency before or after it: $32,000, 32 000 EUR.
-_MONEY = re.compile(rf"(?:({_CURRENCY})\s*)?([-+]?\d[\d.,\s\u00a0\u202f']*?)"
+_MONEY = re.compile(rf"(?:({_CURRENCY})\s*)?([-+]?\d[\d.,\s\u00a0\u202f'_]*?)"
                     rf"(?:\s*({_CURRENCY}))?")
 #: A whole number in hex, octal or binary notation.
 _NOTATION = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
@@ -148,6 +151,8 @@ def written_number_hint(text: str, percent: bool = False) -> str:
             small = number_text(float(plain.removesuffix(sign))) + sign
             return f"; write a decimal point and no thousands separators: '{whole}' or '{small}'"
         return f"; write it without thousands separators: '{whole}'"
+    if "_" in text and _UNDERSCORED.fullmatch(text):  # 2_5: 25, or 2.5 mistyped? Not said
+        return "; write it without underscores"
     return f"; write a decimal point: '{plain}'" if plain else ""
 
 

@@ -4,9 +4,11 @@ The parsers of the number kinds of ``model.FieldSpec`` (``num``, ``int``, ``shar
 ``weight``), listed with the others in ``parsing.PARSERS``. A number is a number or numeric
 text, finite and at most ``LARGEST`` either side of zero; a bool, a date or ``NaN`` is
 refused, never coerced, and ``numberhints`` says how to write one formatted for reading
-(``32,000``, an amount ``32.000`` from a spreadsheet whose decimal mark is a comma). A share
-is a fraction between 0 and 1 or a percent (``50%``); a weight is a share held as basis
-points. ``LARGEST`` and ``bounded`` serve the KPI actuals of ``analyze`` too.
+(``32,000``, an amount ``32.000`` from a spreadsheet whose decimal mark is a comma, text
+``32_000``). A share is a fraction between 0 and 1 or a percent (``50%``), and one past 1
+written without its sign is offered as a percent only where one is likely meant
+(``PERCENT_LIKELY``); a weight is a share held as basis points. ``LARGEST`` and ``bounded``
+serve the KPI actuals of ``analyze`` too.
 """
 
 from __future__ import annotations
@@ -97,12 +99,31 @@ def _share_numbers(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     return values, bad, percent
 
 
+#: The numbers past 1 that a share (a weight) written without its percent sign most likely
+#: means as a percent: ``60`` is '60%' and ``12.5`` '12.5%'. Below them a number is more
+#: likely a multiple (``1.5`` for 150%) or a slip (for 15%) than a percent; past them it is
+#: no share as a percent either.
+PERCENT_LIKELY = (2, 100)
+
+
+def _over_one_hints(values: pd.Series, over: np.ndarray, hints: pd.Series) -> None:
+    """``hints`` of the shares past 1 written without a percent sign (``over``): "did you
+    mean" the percent where it is ``PERCENT_LIKELY`` (``60``: '60%'); below it what the
+    number is as a fraction (``1.5`` is 150%); past it none, the range expected says it."""
+    low, high = PERCENT_LIKELY
+    percent = over & values.between(low, high).to_numpy()
+    hints[percent] = values[percent].map(lambda v: f"; did you mean '{number_text(v)}%'?")
+    multiple = over & (values < low).to_numpy()
+    hints[multiple] = values[multiple].map(
+        lambda v: f"; {number_text(v)} is {number_text(v * 100)}%, more than 100%")
+
+
 def parse_share(raw: pd.Series, spec: FieldSpec) -> Parsed:
     """A share of pay held as a fraction (``deferral.share``)."""
     values, bad, percent = _share_numbers(raw)
     over = (values > 1).to_numpy() & ~percent
     hints = number_hints(raw, bad, percent=True)
-    hints[over] = values[over].map(lambda v: f"; did you mean '{number_text(v)}%'?")
+    _over_one_hints(values, over, hints)
     out_of_range = (values < 0).to_numpy() | (values > 1).to_numpy()
     bad = bad | out_of_range
     return Parsed(values.where(~bad, np.nan), bad,

@@ -4,7 +4,9 @@ A component's ``curve_points`` (``[[80, 0], [100, 100]]`` in YAML, ``80:0;100:10
 table) and ``rates`` (``{gold: 120}``, ``gold=120``) become rows of frames of their own, one
 row per point or product, named by plan and component id; a cell that cannot be read is a
 problem of its component. Cells repeat (a curve shared by many components), so each distinct
-text is read once.
+text is read once. A number in them is read as in a number field: text with digit separators
+(``1_000``, in a table cell or quoted in YAML) is refused, and YAML's own ``1_000`` is a
+number (``documents``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
     rows, within, attainment, payout, bad = _cell_items(curve_cells, lambda v: _pairs(v, ":"))
     problems += _component_problems(typed, bad, "curve_points", curve_cells,
                                     "a list of [attainment %, payout %] pairs, or "
-                                    "'80:0;100:100' in a table")
+                                    "'80:0;100:100' in a table",
+                                    lambda v: _pairs(v, ":", _separated_number))
     point_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
                                 "seq": within, "attainment": attainment, "payout": payout},
                                columns=list(POINTS_COLUMNS))
@@ -38,7 +41,8 @@ def build_points(raw: pd.DataFrame, typed: pd.DataFrame,
     rows, _, product, amount, bad = _cell_items(rate_cells, _rate_items)
     problems += _component_problems(typed, bad, "rates", rate_cells,
                                     "a mapping of product to amount, or "
-                                    "'gold=120;silver=80' in a table")
+                                    "'gold=120;silver=80' in a table",
+                                    lambda v: _rate_items(v, _separated_number))
     rate_frame = pd.DataFrame({"plan_id": plan_ids[rows], "component_id": component_ids[rows],
                                "product": product, "amount": amount},
                               columns=list(RATES_COLUMNS))
@@ -77,6 +81,15 @@ def _cell_items(cells: np.ndarray, parse: PairParser) -> tuple[np.ndarray, ...]:
 
 
 def _number(value: Any) -> float | None:
+    """A number, or text that is one written plainly: not ``1_000``, which Python reads."""
+    if isinstance(value, str) and "_" in value:
+        return None
+    return _separated_number(value)
+
+
+def _separated_number(value: Any) -> float | None:
+    """A number, or text that is one, digit separators and all (``1_000``): what a cell
+    refused by ``_number`` alone would have been, for ``UNDERSCORES_HINT``."""
     if isinstance(value, bool):
         return None
     try:
@@ -86,7 +99,12 @@ def _number(value: Any) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def _pairs(value: Any, sep: str) -> list[tuple[float, float]] | None:
+#: Why a cell of points or rates that reads but for the underscores in its numbers is refused.
+UNDERSCORES_HINT = "; write its numbers without underscores"
+
+
+def _pairs(value: Any, sep: str,
+           number: Callable[[Any], float | None] = _number) -> list[tuple[float, float]] | None:
     if isinstance(value, str):
         value = [item.split(sep) for item in value.split(";") if item.strip()]
     if not isinstance(value, list) or not value:
@@ -95,14 +113,15 @@ def _pairs(value: Any, sep: str) -> list[tuple[float, float]] | None:
     for item in value:
         if not isinstance(item, list) or len(item) != 2:
             return None
-        first, second = _number(item[0]), _number(item[1])
+        first, second = number(item[0]), number(item[1])
         if first is None or second is None:
             return None
         pairs.append((first, second))
     return pairs
 
 
-def _rate_items(value: Any) -> list[tuple[str, float]] | None:
+def _rate_items(value: Any,
+                number: Callable[[Any], float | None] = _number) -> list[tuple[str, float]] | None:
     if isinstance(value, str):
         pieces = [item.split("=") for item in value.split(";") if item.strip()]
         if any(len(p) != 2 for p in pieces):
@@ -112,19 +131,27 @@ def _rate_items(value: Any) -> list[tuple[str, float]] | None:
         return None
     items = []
     for product, amount in value.items():
-        number = _number(amount)
-        if number is None or not str(product).strip():
+        read = number(amount)
+        if read is None or not str(product).strip():
             return None
-        items.append((str(product).strip(), number))
+        items.append((str(product).strip(), read))
     return items
 
 
 def _component_problems(typed: pd.DataFrame, bad: np.ndarray, field_name: str,
-                        cells: np.ndarray, expected: str) -> list[Problem]:
+                        cells: np.ndarray, expected: str,
+                        separated: Callable[[Any], object]) -> list[Problem]:
     """A problem for each of the components at ``bad``, whose ``cells`` could not be read;
-    a mapping or list shown as what it holds."""
+    a mapping or list shown as what it holds, and ``UNDERSCORES_HINT`` where ``separated``
+    (the cell's reader, taking ``1_000``) reads it."""
+    hints = None
+    if len(bad):  # the positions of the problem cells only
+        hints = pd.Series("", index=pd.RangeIndex(len(cells)), dtype=object)
+        for at in bad.tolist():
+            if separated(cells[at]) is not None:
+                hints.iat[at] = UNDERSCORES_HINT
     return report_cells(typed, cells, bad, field_name, "component", "component_id", expected,
-                        "invalid-value", shown=_shown_whole)
+                        "invalid-value", hints, shown=_shown_whole)
 
 
 def _shown_whole(value: Any) -> str:

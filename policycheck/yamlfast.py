@@ -18,6 +18,7 @@ from policycheck.yamlloader import (
     MEMO_SIZE,
     MEMO_TEXT,
     SCALAR_VALUES,
+    SEPARATED_TAG,
     STR_TAG,
     LocatedList,
     LocatedMap,
@@ -87,6 +88,7 @@ class FastBuilder:
             "tag:yaml.org,2002:int": loader.construct_checked_int,
             "tag:yaml.org,2002:float": loader.construct_yaml_float,
             "tag:yaml.org,2002:timestamp": loader.construct_checked_timestamp,
+            SEPARATED_TAG: loader.construct_separated_number,
         }
 
     def document(self) -> Any:

@@ -3,8 +3,9 @@
 ``LocatedMap`` (a dict that knows its own position and the position of each key) and
 ``LocatedList`` are what every YAML input becomes. ``LocatingLoader`` composes the node graph
 and builds them, resolving each distinct plain text's tag once, reading a number as written
-where plan data asks (``as_written``) and reporting duplicate keys; ``yamlfast`` builds the
-same containers straight from the parser's events where a document allows it.
+where plan data asks (``as_written``: a plain number with digit separators is a
+``SeparatedNumber``) and reporting duplicate keys; ``yamlfast`` builds the same containers
+straight from the parser's events where a document allows it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ STR_TAG = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+#: The tag ``LocatingLoader`` resolves, read as written, for a plain decimal number written
+#: with digit separators (``32_000``): its own, as no YAML tag says "a number, kept as text".
+SEPARATED_TAG = "tag:policycheck,2027:separated-number"
+
+
+class SeparatedNumber(str):
+    """A plain number written with digit separators (``base_pay: 32_000``) in plan data, kept
+    as the text written (``separated_number`` gives its number). It is YAML's own way of
+    writing a number, which a number field reads (32000); a text field keeps the text
+    (``id: 1_000`` is the plan '1_000'). Quoted (``"32_000"``) it is plain text, which a
+    number field reads as it reads a table cell, and refuses. ``documents`` makes each one
+    the number or the plain text its field reads, so that no record holds one."""
+
+    __slots__ = ()
 
 
 def _written_differs(text: str, tag: str) -> bool:
@@ -75,9 +90,10 @@ def _written_differs(text: str, tag: str) -> bool:
     the octal 8, ``0x1F`` 31, ``1:20`` the base-60 80 and ``1_000`` 1000 (YAML 1.2 reads 10
     and 31, and the last two as text), a number loses the way it was written (``1.50``,
     ``2.0e+3``, ``+5``) and a date-time its own (``2027-01-01T00:00:00Z``: date fields read
-    it as a table cell, text fields keep it). A number field reads digit separators back
-    (``separated_number``: ``32_000`` is 32000), and ``.inf`` and ``.nan`` stay numbers,
-    which validation refuses. A date alone (``2027-01-01``) reads as written."""
+    it as a table cell, text fields keep it). A decimal number with digit separators is a
+    ``SeparatedNumber``, whose number a number field reads (``32_000`` is 32000), and
+    ``.inf`` and ``.nan`` stay numbers, which validation refuses. A date alone
+    (``2027-01-01``) reads as written."""
     if tag == _TIMESTAMP:
         return len(text) > len("YYYY-MM-DD")
     if tag not in (_INT, _FLOAT):
@@ -105,10 +121,10 @@ _RESOLVER = yaml.resolver.Resolver()
 
 def separated_number(text: str) -> int | float | None:
     """The number YAML 1.1 reads in a plain decimal ``text`` written with digit separators
-    (``32_000``, ``1_0.5``), or None. Read as written such a number is text, which a text
-    field keeps (``id: 1_000`` is the plan '1_000', not '1000'); a number field takes this
-    number (``base_pay: 32_000`` is 32000, as whoever wrote it meant), where it would read
-    the text as a table cell and refuse it."""
+    (``32_000``, ``1_0.5``), or None. Read as written such a number is a ``SeparatedNumber``,
+    which a text field keeps as its text (``id: 1_000`` is the plan '1_000', not '1000') and
+    a number field reads as this number (``base_pay: 32_000`` is 32000, as whoever wrote it
+    meant)."""
     if "_" not in text:
         return None
     tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
@@ -142,7 +158,7 @@ class LocatingLoader(BaseLoader):
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
                 if self.as_written and _written_differs(value, tag):
-                    tag = STR_TAG
+                    tag = SEPARATED_TAG if separated_number(value) is not None else STR_TAG
                 if len(value) <= MEMO_TEXT:  # long texts repeat rarely: not kept
                     if len(tags) >= MEMO_SIZE:
                         tags.clear()  # a bound on memory for inputs of many texts
@@ -200,6 +216,15 @@ class LocatingLoader(BaseLoader):
         except (ValueError, OverflowError):
             return self.construct_scalar(node)
 
+    def construct_separated_number(self, node: yaml.ScalarNode) -> Any:
+        """A ``SeparatedNumber``, for the plain text resolved ``SEPARATED_TAG`` read as
+        written; a value tagged so by hand that is no such number is the text written, and
+        the tag is unknown where values are not read as written (a rule pack's)."""
+        if not self.as_written:
+            return self.construct_undefined(node)
+        text = self.construct_scalar(node)
+        return SeparatedNumber(text) if separated_number(text) is not None else text
+
     def construct_checked_int(self, node: yaml.ScalarNode) -> Any:
         """A number-shaped value PyYAML cannot read (``0b_``, ``0x_``: its pattern allows
         underscores alone) stays text, like a date that is no date; it raised ValueError."""
@@ -214,6 +239,7 @@ LocatingLoader.add_constructor(_TIMESTAMP,
                                 LocatingLoader.construct_checked_timestamp)
 LocatingLoader.add_constructor("tag:yaml.org,2002:seq", LocatingLoader.construct_located_list)
 LocatingLoader.add_constructor("tag:yaml.org,2002:int", LocatingLoader.construct_checked_int)
+LocatingLoader.add_constructor(SEPARATED_TAG, LocatingLoader.construct_separated_number)
 
 
 def duplicate_key(path: str, key: Hashable, at: tuple[int, int],

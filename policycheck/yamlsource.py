@@ -34,11 +34,13 @@ from policycheck.yamlloader import (
     LocatedList,
     LocatedMap,
     LocatingLoader,
+    SeparatedNumber,
     separated_number,
 )
 
 __all__ = ["COMPOSE_SAFE_DEPTH", "MAX_DEPTH", "MAX_EXPANDED", "BaseLoader", "LocatedList",
-           "LocatedMap", "LocatingLoader", "decode", "load_yaml", "separated_number"]
+           "LocatedMap", "LocatingLoader", "SeparatedNumber", "decode", "load_yaml",
+           "separated_number"]
 
 
 def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list[Problem]]:
@@ -47,7 +49,9 @@ def load_yaml(text: str, path: str, as_written: bool = False) -> tuple[Any, list
     ``as_written`` (plan data, KPI catalogs, waivers): a plain number that YAML 1.1 would
     not read as written is its text, which validation reads as it reads a table cell, so
     that ``id: 010`` is the plan '010' (not '8'), ``version: 1.10`` is '1.10', ``target:
-    010`` is 10 as in a CSV file, and ``target: 5:30`` is refused (not the base-60 330)."""
+    010`` is 10 as in a CSV file, and ``target: 5:30`` is refused (not the base-60 330); one
+    with digit separators (``32_000``) is a ``SeparatedNumber``, the text a number field
+    reads as YAML's number."""
     if plain_text(text):
         loader = LocatingLoader(text, path, as_written)
         try:

@@ -70,8 +70,15 @@ def test_weight_to_basis_points(value: Any, points: int) -> None:
 
 
 @pytest.mark.parametrize("value, hint", [
-    (50, "; did you mean '50%'?"), ("50", "; did you mean '50%'?"),
-    (1.5, "; did you mean '1.5%'?"), (1_000_000, "; did you mean '1000000%'?"),
+    # a number from 2 to 100 is most likely a percent without its sign
+    (50, "; did you mean '50%'?"), ("50", "; did you mean '50%'?"), (60, "; did you mean '60%'?"),
+    (2, "; did you mean '2%'?"), ("2", "; did you mean '2%'?"), (100, "; did you mean '100%'?"),
+    (12.5, "; did you mean '12.5%'?"), ("33.3", "; did you mean '33.3%'?"),
+    # below 2 a multiple (150%) or a slip (15%) more likely than a percent: not '1.5%'
+    (1.5, "; 1.5 is 150%, more than 100%"), ("1.5", "; 1.5 is 150%, more than 100%"),
+    (1.25, "; 1.25 is 125%, more than 100%"), (1.999, "; 1.999 is 199.9%, more than 100%"),
+    # past 100 no percent is a share either: the range expected says it all
+    (150, ""), ("150", ""), (100.5, ""), (1_000_000, ""),
     ("150%", ""), (-0.1, ""), ("-5%", ""), ("half", ""), ("", ""),
     (True, "; yes/no and true/false are not numbers"),
     ("NaN", "; NaN and infinity are not allowed"), (float("inf"), "; NaN and infinity are "

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from policycheck import yamlsource
 from policycheck.errors import Location, Problem
-from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, load_yaml
+from policycheck.yamlsource import MAX_DEPTH, LocatedList, LocatedMap, SeparatedNumber, load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,8 +150,10 @@ def test_unreadable_numbers_and_dates_stay_text() -> None:
 AS_WRITTEN = {
     "010": "010", "-010": "-010", "0x1F": "0x1F", "0b101": "0b101", "1:20": "1:20",
     "1:20.5": "1:20.5", "1.50": "1.50", "2.0e+3": "2.0e+3", "1.": "1.", ".5": ".5",
-    "+5": "+5", "-0": "-0", "10": 10, "-3": -3, "0": 0, "1_000": "1_000", "1.5": 1.5,
-    "-0.25": -0.25,
+    "+5": "+5", "-0": "-0", "10": 10, "-3": -3, "0": 0, "1.5": 1.5, "-0.25": -0.25,
+    # YAML's own number with digit separators: its text, marked for number fields to read
+    "1_000": SeparatedNumber("1_000"), "-1_0.5": SeparatedNumber("-1_0.5"),
+    "0x1_F": "0x1_F", "0_17": "0_17",
 }
 
 
