@@ -128,7 +128,7 @@ def test_waiver_text_beside_the_finding(plans: Path) -> None:
 
 def test_expired_waiver_reopens_its_findings(plans: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    write(plans, {"plans/other.yaml": "kpis: []\n"})
+    (plans / "plans" / "other.yaml").unlink()
     monkeypatch.setenv("POLICYCHECK_TODAY", "2027-06-30")  # the last day it holds
     assert findings(capsys, "--waivers", "waivers.yaml", "--select", "gate")[0] == 0
     monkeypatch.setenv("POLICYCHECK_TODAY", "2027-07-01")
