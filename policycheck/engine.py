@@ -8,7 +8,6 @@ message template is filled column-wise. The result is one findings frame for all
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from policycheck.codes import per_distinct
-from policycheck.errors import Problem, RuleError, did_you_mean
+from policycheck.errors import Problem, RuleError
 from policycheck.evidencearray import block
 from policycheck.expression import Compiled, ExpressionError, Type, compile_expression
 from policycheck.expression.distinct import Subset, row_wise, row_wise_names, worth_compressing
@@ -28,14 +27,15 @@ from policycheck.findings import (
     fingerprints,
 )
 from policycheck.frames import Frames
+from policycheck.messagetemplate import misplaced_brace, template_of
+from policycheck.messagetemplate import refused as refused_why
 from policycheck.rowcontext import RowContext
 from policycheck.ruleset import SEVERITIES, Rule
 from policycheck.scopes import build_scopes
 from policycheck.streams import interleaved
-from policycheck.wording import FORMATS, NUMBER_FORMATS, evidence_codes, format_messages
+from policycheck.wording import NUMBER_FORMATS, evidence_codes, format_messages
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-_FORMATS = FORMATS
 #: What a value that is no number is, as a number format's refusal says it.
 _NOT_A_NUMBER = {Type.STRING: "text", Type.LIST: "a list", Type.BOOL: "a truth value",
                  Type.DATE: "a date"}
@@ -54,34 +54,6 @@ class CompiledRule:
     evidence: dict[str, Compiled]
     placeholders: tuple[tuple[str, str, str], ...]  # (literal, expression, format)
     escalate: tuple[tuple[Compiled, str], ...]
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A message's literal text and the placeholder after it (``field`` None: none), as
-    ``string.Formatter`` reads them (and redaction after it), with where the placeholder
-    is written: from its ``{`` at ``start`` to past its ``}`` at ``end``."""
-
-    literal: str
-    field: str | None
-    spec: str
-    conversion: str | None
-    start: int
-    end: int
-
-
-def _template(message: str) -> list[_Piece]:
-    """The pieces of a message; ValueError for a brace out of place."""
-    pieces, at = [], 0
-    for literal, field, spec, conversion in string.Formatter().parse(message):
-        at += len(literal) + literal.count("{") + literal.count("}")  # written doubled
-        end = at
-        if field is not None:  # '{', the field as written, '!' and its letter, ':' and spec
-            end = at + 1 + len(field) + 2 * bool(conversion)
-            end += (1 + len(spec or "") if message.startswith(":", end) else 0) + 1
-        pieces.append(_Piece(literal, field, spec or "", conversion, at, end))
-        at = end
-    return pieces
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
@@ -128,15 +100,17 @@ def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
     an expression that is no field of the scope names an evidence value: its expression
     is checked and run in its place."""
     try:
-        template = _template(rule.message)
+        template = template_of(rule.message)
     except ValueError as exc:
-        problems.append(Problem(rule.location("message"), f"message: {exc}", "rule-message"))
+        # (the formatter's own words only if this reading of it finds nothing: none known)
+        error = misplaced_brace(rule.message) or ExpressionError(str(exc), 0)
+        problems.append(_located(rule, "message", rule.message, error, "rule-message"))
         return ()
     named = {name: evidence[name] for name in rule.evidence}
     for piece in template:
         if piece.field is None:
             continue
-        refused = _refused(rule.message[piece.start:piece.end], piece)
+        refused = refused_why(rule.message[piece.start:piece.end], piece)
         if refused:
             problems.append(_located(rule, "message", rule.message, ExpressionError(
                 refused, piece.start, piece.end - piece.start), "rule-message"))
@@ -154,24 +128,6 @@ def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
                 f"{_NOT_A_NUMBER[compiled.type]}", piece.start, piece.end - piece.start),
                 "rule-message"))
     return tuple((p.literal, p.field or "", p.spec) for p in template)
-
-
-def _refused(written: str, piece: _Piece) -> str:
-    """Why a placeholder (``written``) cannot be shown whatever its value; '' if it can.
-    An empty one and a conversion (``!r``) were taken, and left the value out or quoted
-    it as Python does."""
-    field = piece.field or ""
-    if not field.strip():
-        return (f"empty placeholder '{written}': name an evidence value or a field in the "
-                "braces, e.g. '{speed:%}'")
-    if piece.conversion is not None:
-        plain = f"{{{field}{':' * bool(piece.spec)}{piece.spec}}}"
-        return (f"conversion '!{piece.conversion}' in '{written}' is not supported; "
-                f"write '{plain}'")
-    if piece.spec not in _FORMATS:
-        return (f"unknown format '{piece.spec}' for '{field}'; expected one of "
-                f"{', '.join(repr(f) for f in _FORMATS)}{did_you_mean(piece.spec, _FORMATS)}")
-    return ""
 
 
 def _located(rule: Rule, key: str, written: str, error: ExpressionError,

@@ -119,10 +119,28 @@ def _reduce_of(how: str) -> Callable[..., np.ndarray]:
         grouped = pd.Series(numbers).groupby(rows.plan_idx)
         per_plan = getattr(grouped, how)(**({"min_count": 1} if how == "sum" else {}))
         full = per_plan.reindex(np.arange(ctx.frames.n_plans))
-        if how == "sum":
-            full = full.fillna(0.0)
-        return full.to_numpy(dtype=np.float64)[ctx.plan_idx]
+        if how != "sum":
+            return full.to_numpy(dtype=np.float64)[ctx.plan_idx]
+        return _exact_sums(full.fillna(0.0).to_numpy(dtype=np.float64))[ctx.plan_idx]
     return reduce
+
+
+#: The decimal places a sum is rounded to. Below 2**53 / 10**9 (9,007,199) a float holds all
+#: nine; a weight, a share or a ratio is far below.
+SUM_DECIMALS = 9
+_ROUNDED_BELOW = 2 ** 53 / 10 ** SUM_DECIMALS
+
+
+def _exact_sums(sums: np.ndarray) -> np.ndarray:
+    """``sums`` rounded to SUM_DECIMALS places, so that a sum lands exactly on a threshold
+    written in decimals, as ``share`` does by summing basis points: weights of 10 % and 20 %
+    sum to 0.30000000000000004 in floats, above 0.3. A sum of 9,007,199 or more has no ninth
+    decimal to round (a float's step there is 2**-29): rounding would only move it by a
+    step (or overflow, past 1e299), so it is left as summed."""
+    small = np.abs(sums) < _ROUNDED_BELOW
+    out = sums.copy()
+    out[small] = np.round(sums[small], SUM_DECIMALS)
+    return out
 
 
 def share_where(ctx: RowContext, predicate: Lambda) -> np.ndarray:
@@ -252,7 +270,8 @@ PLAN_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     _fn("count_of", (COLL, OPT_PRED), Type.NUMBER,
         "how many rows of the collection in this plan match", count_of),
     _fn("sum_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,
-        "sum of a value over matching rows of the collection in this plan", _reduce_of("sum")),
+        "sum of a value over matching rows of the collection in this plan, rounded to 9 "
+        "decimal places (weights of 10 % and 20 % sum to exactly 0.3)", _reduce_of("sum")),
     _fn("max_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,
         "largest value over matching rows (missing when none)", _reduce_of("max")),
     _fn("min_of", (COLL, VALUE, OPT_PRED), Type.NUMBER,

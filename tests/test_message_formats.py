@@ -127,6 +127,8 @@ def test_a_placeholder_problem_is_said_at_its_own_line_and_column(
     ("{role_kind!r}", "conversion '!r' in '{role_kind!r}' is not supported; write "
                       "'{role_kind}'"),
     ("{v!s:%}", "conversion '!s' in '{v!s:%}' is not supported; write '{v:%}'"),
+    # the formatter refused it itself, in its own words at the message's key
+    ("{v!rx:%}", "conversion '!rx' in '{v!rx:%}' is not supported; write '{v:%}'"),
 ])
 def test_an_empty_placeholder_and_a_conversion_are_refused(
         workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
@@ -138,6 +140,56 @@ def test_an_empty_placeholder_and_a_conversion_are_refused(
     refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
                     f"    plan {placeholder} here\n"
                     f"         {caret}\n")
+
+
+UNCLOSED = "close the placeholder with '}', or write '{{' for a literal brace"
+UNOPENED = "'}' closes no placeholder: open one with '{', or write '}}' for a literal brace"
+
+
+@pytest.mark.parametrize("text, column, said, caret", [
+    ("plan {v here", 16, f"unclosed '{{' in '{{v': {UNCLOSED}", "     ^^"),
+    ("plan v} here", 17, UNOPENED, "      ^"),
+    ("plan {v}} here", 19, UNOPENED, "        ^"),
+    # the next placeholder opens before this one closes
+    ("plan {kind {v:%} here", 16, f"unclosed '{{' in '{{kind': {UNCLOSED}", "     ^^^^^"),
+    ("plan {v:% here", 16, f"unclosed '{{' in '{{v:%': {UNCLOSED}", "     ^^^^"),
+    ("plan {v!r", 16, f"unclosed '{{' in '{{v!r': {UNCLOSED}", "     ^^^^"),
+    ("{{plan}} {", 20, f"unclosed '{{': {UNCLOSED}", "         ^"),
+])
+def test_a_brace_out_of_place_is_said_at_the_brace(
+        workdir: Path, capsys: pytest.CaptureFixture[str], text: str, column: int,
+        said: str, caret: str) -> None:
+    """Python's words were said at the message's key, column 1, without the text:
+    "expected '}' before end of string", "Single '}' encountered in format string"."""
+    pack(workdir, f"'{text}'")
+    refused(capsys, f"{FILE}:10:{column}: error: message: {said} [rule-message]\n"
+                    f"    {text}\n"
+                    f"    {caret}\n")
+
+
+@pytest.mark.parametrize("message, at, said, line, caret", [
+    (">-\n  Speed is {kind} and\n  {rolekind or {v:%} here", "12:3",
+     f"unclosed '{{' in '{{rolekind': {UNCLOSED}", "{rolekind or {v:%} here", "^^^^^^^^^"),
+    ("|-\n  Speed is {kind}\n  and v:%} here", "12:10", UNOPENED, "and v:%} here",
+     "       ^"),
+    ('"Speed is {kind} and {v:% here"', "10:31", f"unclosed '{{' in '{{v:%': {UNCLOSED}",
+     "Speed is {kind} and {v:% here", "                    ^^^^"),
+])
+def test_a_brace_out_of_place_is_said_at_its_line_in_a_block_or_a_quoted_text(
+        workdir: Path, capsys: pytest.CaptureFixture[str], message: str, at: str,
+        said: str, line: str, caret: str) -> None:
+    pack(workdir, message)
+    refused(capsys, f"{FILE}:{at}: error: message: {said} [rule-message]\n"
+                    f"    {line}\n"
+                    f"    {caret}\n")
+
+
+def test_a_doubled_brace_is_a_literal_brace(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the problems tell an author to write reads as one brace."""
+    pack(workdir, "'{{v}} is {v:%} }}{{'")
+    assert run(capsys, "check", "plans", "--rules", "pack") == (
+        0, f"{FINDING}{{v}} is 40% }}{{\n{CHECKED}", "")
 
 
 def test_words_reads_a_code_with_spaces_for_its_underscores(

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ci_plans import run, workdir, write
 
 from policycheck.expression import compile_expression
 from policycheck.scopes import Frames, RowContext, build_scopes
 from policycheck.validation import load_model
+
+__all__ = ["workdir"]
 
 PLANS = """
 plans:
@@ -77,6 +80,73 @@ def test_share_where_and_collection_aggregates(frames: Frames) -> None:
     assert values(frames, "plan", "max_of(components, weight)") == [1.0, 0.5]
     assert values(frames, "plan", "min_of(gates, min) == null") == [False, False]
     assert values(frames, "plan", "max_of(modifiers, factor_max) == null") == [True, False]
+
+
+def test_sum_of_lands_exactly_on_the_threshold(frames: Frames) -> None:
+    """10 % + 20 % in floats is 0.30000000000000004, above 0.3: a sum is rounded to 9
+    decimal places, as a share is summed in basis points."""
+    tenth_and_fifth = "sum_of(components, weight, kpi.id in ['aht', 'tickets_closed'])"
+    assert values(frames, "plan", tenth_and_fifth) == [0.0, 0.3]
+    assert values(frames, "plan", f"{tenth_and_fifth} > 0.3") == [False, False]
+    assert values(frames, "plan", f"{tenth_and_fifth} >= 30%") == [False, True]
+    assert values(frames, "plan", "sum_of(components, weight * 3000, kpi.pressure == 'speed')"
+                  ) == [0.0, 1500.0]
+
+
+def test_sum_of_keeps_a_sum_too_large_for_nine_decimals(tmp_path: Path) -> None:
+    """Past 9,007,199 a float has no ninth decimal: rounding would move a sum by a step,
+    or make an infinite one of 1e300."""
+    plain = PLANS.index("id: plain")
+    frames = frames_of(tmp_path, PLANS[:plain] + PLANS[plain:].replace(
+        "target_variable: 3000", "target_variable: 8158535541.22"))
+    # rounded to 9 places it read 8158535541.220001
+    assert values(frames, "plan", "sum_of(components, weight * plan.target_variable)") == [
+        8158535541.22, 3000.0]
+    huge = "(1e15 ** 4) ** 4 * 1e15 ** 4"  # about 1e300: a literal is at most 1e15
+    [one, _] = values(frames, "plan", huge)
+    assert values(frames, "plan", f"sum_of(components, {huge})") == [one, 4 * one]
+
+
+def sum_rule(comparison: str, fire: str, passes: str) -> str:
+    """A rule comparing the weight on speed (aht, tickets_closed) with 30 %, and its
+    examples: plans with those weights on aht and tickets_closed, the rest on fcr."""
+    def plan(weights: str) -> str:
+        aht, tickets = weights.split()
+        rest = 100 - int(aht) - int(tickets)
+        return ("{role_kind: service, base_pay: 30000, target_variable: 3000, components: ["
+                f"{{id: aht, kpi: aht, weight: {aht}%}}, "
+                f"{{id: tickets, kpi: tickets_closed, weight: {tickets}%}}, "
+                f"{{id: fcr, kpi: fcr, weight: {rest}%}}]}}")
+    return f"""\
+id: org.sum
+title: T
+severity: medium
+scope: plan
+patterns: [A06]
+principles: [1]
+condition: sum_of(components, weight, kpi.pressure == 'speed') {comparison} 0.3
+message: speed
+rationale: r
+remediation: r
+references: []
+examples:
+  fire:
+    - {plan(fire)}
+  pass:
+    - {plan(passes)}
+"""
+
+
+@pytest.mark.parametrize("comparison, fire, passes", [
+    (">", "20 20", "10 20"),  # 10 % and 20 % fired: 0.30000000000000004 > 0.3
+    (">=", "10 20", "10 10"),
+])
+def test_a_rule_on_sum_of_weights_fires_exactly_at_its_threshold(
+        workdir: Path, capsys: pytest.CaptureFixture[str], comparison: str, fire: str,
+        passes: str) -> None:
+    write(workdir, {"pack/org.sum.yaml": sum_rule(comparison, fire, passes)})
+    assert run(capsys, "rules", "test", "pack") == (
+        0, "ok   org.sum (2 examples)\n1 rule passed, 0 failed.\n", "")
 
 
 def test_aggregates_in_a_child_scope_mean_the_rows_plan(frames: Frames) -> None:
