@@ -45,7 +45,7 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 def _reference(frame: pd.DataFrame) -> list[str]:
     columns = [plain_column(frame, name) for name in text_format._LINE_COLUMNS]
     # as the text output shows them: control characters escaped
-    return [text_format._plain_escaped(text_format._line(*values))
+    return [text_format.escaped_text(text_format._line(*values))
             for values in zip(*columns, strict=True)]
 
 

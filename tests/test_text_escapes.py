@@ -48,7 +48,10 @@ def test_a_list_in_a_message_reads_as_its_items(capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize("written, shown", [
     ('"Sales\\nQ1\\tsprint"', "Sales\\nQ1\\tsprint"),
     ('"Sales\\e[31mRED"', "Sales\\x1b[31mRED"),
-])
+    ('"Sales\\u202eQ1"', "Sales\\u202eQ1"),  # a right-to-left override
+    ('"Sales\\u200bQ1\\ufeff"', "Sales\\u200bQ1\\ufeff"),  # invisible
+    ('"Sales\\x85Q1"', "Sales\\x85Q1"),  # a C1 control: the next line
+], ids=["line-break", "escape-sequence", "bidi-override", "zero-width", "c1-control"])
 def test_a_control_character_in_a_name_is_escaped(
         workdir: Path, capsys: pytest.CaptureFixture[str], written: str, shown: str) -> None:
     _stores(workdir, written)
@@ -59,3 +62,17 @@ def test_a_control_character_in_a_name_is_escaped(
     _, out, _ = run(capsys, "diff", "old", "new")
     assert [line.strip() for line in _ranked(out)] == [
         RANKED.format(shown).replace("stores.yaml", "new/stores.yaml")]
+
+
+def test_a_hidden_character_is_shown_in_annotations_and_comments(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A right-to-left override in a plan's text would make a pull request's annotation or
+    comment read other than it is ("Trojan Source"): both show it as the text output does."""
+    _stores(workdir, '"Sales\\u202eQ1\\u2066"')
+    shown = "Sales\\u202eQ1\\u2066"
+    annotations = run(capsys, "check", "stores.yaml", "--format", "github")[1]
+    assert f"Competition \"{shown}\" ranks staff" in annotations
+    assert "\u202e" not in annotations and "\u2066" not in annotations
+    comment = run(capsys, "check", "stores.yaml", "--format", "markdown")[1]
+    assert f"Competition &quot;{shown}&quot; ranks staff" in comment.replace("\\\\", "\\")
+    assert "\u202e" not in comment and "\u2066" not in comment

@@ -36,7 +36,7 @@ from policycheck.formats.arrowtext import (
 )
 from policycheck.formats.cells import SEVERITY_LEVELS, SUPPRESSED, plain_column
 from policycheck.formats.paths import RepoPaths, is_option
-from policycheck.formats.text_format import summary
+from policycheck.formats.text_format import escaped_column, escaped_text, summary
 from policycheck.report import Report
 from policycheck.streams import Piece
 
@@ -49,7 +49,9 @@ _PROPERTY = (*_DATA, (":", "%3A"), (",", "%2C"))
 
 
 def escape_data(text: object) -> str:
-    return replaced(str(text), _DATA)
+    """A message as the runner reads it back, its control and hidden characters shown as
+    escapes, as the text output shows them (``text_format.CONTROLS``)."""
+    return escaped_text(replaced(str(text), _DATA))
 
 
 def escape_property(text: object) -> str:
@@ -126,7 +128,7 @@ def annotation_array(findings: pd.DataFrame, end: str = "", paths: RepoPaths | N
         shown_number(pc.not_equal(line_no, 0), ",line=", line_no),
         shown_number(pc.not_equal(col_no, 0), ",col=", col_no),
         word(",title="), _property(text["rule_id"]), word("::"),
-        replaced_array(_message(text), _DATA), word(end), word(""))
+        escaped_column(replaced_array(_message(text), _DATA)), word(end), word(""))
 
 
 #: The text columns of an annotation, and the status that says whether it is shown.

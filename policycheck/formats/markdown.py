@@ -26,7 +26,7 @@ from policycheck.codes import among
 from policycheck.engine import SEVERITY_RANK, severity_ranks
 from policycheck.formats.cells import SUPPRESSED, records
 from policycheck.formats.paths import RepoPaths
-from policycheck.formats.text_format import unread_said
+from policycheck.formats.text_format import CONTROLS, unread_said
 from policycheck.report import Report
 
 TABLE_ROWS = 50
@@ -44,8 +44,10 @@ MIX_COLUMNS = (("speed", "share_speed"), ("cost", "share_cost"), ("sales", "shar
                ("protected", "protected_share"))
 # HTML special characters as entities; markdown punctuation backslash-escaped; "@" and "#"
 # as entities so that a plan id cannot mention a user or link an issue; line breaks would
-# end a table row.
-_ESCAPES = str.maketrans({
+# end a table row. The other control and hidden characters are shown as the text output
+# shows them (``\u202e``): a right-to-left override would make a comment read other than
+# it is.
+_ESCAPES = str.maketrans({**CONTROLS,
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;", "#": "&#35;",
     "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "|": "\\|",
     "~": "\\~", "$": "\\$", "\n": " ", "\r": " ",

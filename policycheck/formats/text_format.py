@@ -52,7 +52,7 @@ def unread_line(files: int) -> str:
 
 def text_line(row: dict[str, object]) -> str:
     """``finding_line`` as the text output shows it: control characters escaped."""
-    return _plain_escaped(finding_line(row))
+    return escaped_text(finding_line(row))
 
 
 def summary(report: Report) -> str:
@@ -120,7 +120,7 @@ def finding_lines(findings: pd.DataFrame) -> list[str]:
     if lines is not None:
         return cast(list[str], lines.to_pylist())
     columns = [plain_column(findings, name) for name in _LINE_COLUMNS]
-    return [_plain_escaped(_line(*values)) for values in zip(*columns, strict=True)]
+    return [escaped_text(_line(*values)) for values in zip(*columns, strict=True)]
 
 
 def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
@@ -131,32 +131,44 @@ def line_array(findings: pd.DataFrame, end: str = "") -> pa.Array | None:
     if found is None:
         return None
     text, line_no, col_no = found
-    return lines_of({name: _escaped(column) for name, column in text.items()}, line_no,
+    return lines_of({name: escaped_column(column) for name, column in text.items()}, line_no,
                     col_no, end=end)
 
 
-#: C0 control characters and DEL, and how a line shows each: a name holding a line break
-#: would split its finding in two lines (a CI log's parser reads one finding per line), and
-#: an escape sequence would restyle the terminal or the log.
-_CONTROLS = {chr(code): {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(chr(code),
-                                                                  f"\\x{code:02x}")
-             for code in (*range(0x20), 0x7F)}
-_CONTROL = r"[\x00-\x1f\x7f]"
+#: Characters a line shows as escapes, as ranges of code points: the C0 and C1 control
+#: characters and DEL, and the invisible ones that reorder or hide text (the bidirectional
+#: overrides and isolates, zero-width spaces and joiners, the byte order mark). A name
+#: holding a line break would split its finding in two lines (a CI log's parser reads one
+#: finding per line), an escape sequence would restyle the terminal or the log, and a
+#: right-to-left override in a plan name would make the line read other than it is
+#: (the "Trojan Source" trick) for a reviewer of a pull request's check.
+_HIDDEN_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x200B, 0x200F),
+                  (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069), (0xFEFF, 0xFEFF))
+#: Each of them and how a line shows it: ``\n``, ``\x1b``, ``\u202e``.
+CONTROLS = {chr(code): {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+                chr(code), f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            for low, high in _HIDDEN_RANGES for code in range(low, high + 1)}
+#: A pattern matching any of them, for Arrow (RE2) and for Python.
+_CONTROL = "[" + "".join(f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in _HIDDEN_RANGES) + "]"
+_CONTROL_PY = re.compile("[" + "".join(f"\\U{low:08x}-\\U{high:08x}"
+                                       for low, high in _HIDDEN_RANGES) + "]")
 
 
-def _escaped(column: pa.Array) -> pa.Array:
-    """``column`` with its control characters written as escapes (``_CONTROLS``)."""
+def escaped_column(column: pa.Array) -> pa.Array:
+    """``column`` with its control and hidden characters written as escapes
+    (``CONTROLS``)."""
     if not pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
         return column
-    for char, shown in _CONTROLS.items():
+    for char, shown in CONTROLS.items():
         column = pc.replace_substring(column, char, shown)
     return column
 
 
-def _plain_escaped(value: object) -> str:
-    """``str(value)`` with its control characters written as ``_escaped`` writes them."""
+def escaped_text(value: object) -> str:
+    """``str(value)`` with its control and hidden characters written as ``escaped_column`` writes
+    them."""
     text = str(value)
-    return "".join(_CONTROLS.get(c, c) for c in text) if re.search(_CONTROL, text) else text
+    return "".join(CONTROLS.get(c, c) for c in text) if _CONTROL_PY.search(text) else text
 
 
 def lines_of(text: dict[str, pa.Array], line_no: pa.Array, col_no: pa.Array, end: str = ""
