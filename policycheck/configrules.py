@@ -19,7 +19,7 @@ from policycheck.errors import PolicycheckError, Problem, UsageError, did_you_me
 
 if TYPE_CHECKING:
     from policycheck.config import Settings
-    from policycheck.ruleset import Rule
+    from policycheck.rulefile import Rule
 
 
 def configured_rules(settings: Settings, loaded: list[Rule] | None = None) -> list[Rule]:

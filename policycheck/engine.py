@@ -30,7 +30,8 @@ from policycheck.frames import Frames
 from policycheck.messagetemplate import misplaced_brace, template_of
 from policycheck.messagetemplate import refused as refused_why
 from policycheck.rowcontext import RowContext
-from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.rulefile import Rule
+from policycheck.rulesections import SEVERITIES
 from policycheck.scopes import build_scopes
 from policycheck.streams import interleaved
 from policycheck.wording import NUMBER_FORMATS, evidence_codes, format_messages

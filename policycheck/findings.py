@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 
 from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.frames import SCOPE_ENTITIES, Frames
-from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.rulefile import Rule
+from policycheck.rulesections import SEVERITIES
 from policycheck.streams import Piece, beside, interleaved
 from policycheck.wording import Messages, join_messages
 

@@ -11,7 +11,8 @@ import pandas as pd
 from policycheck.engine import SEVERITY_RANK
 from policycheck.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR, Problem
 from policycheck.model import files_read
-from policycheck.ruleset import SEVERITIES, Rule
+from policycheck.rulefile import Rule
+from policycheck.rulesections import SEVERITIES
 
 #: Statuses a finding has: ``open`` (the default), ``waived`` (a waiver holds),
 #: ``reopened`` (its waiver expired), ``baselined`` (recorded in the baseline).

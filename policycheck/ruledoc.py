@@ -6,8 +6,8 @@ import textwrap
 
 import yaml
 
+from policycheck.rulefile import Rule
 from policycheck.rulesections import PATTERNS
-from policycheck.ruleset import Rule
 
 PRINCIPLES = {
     1: "doing the right things, not only doing things right",

@@ -31,7 +31,7 @@ from policycheck.model import (
     FieldSpec,
 )
 from policycheck.rowcontext import RowContext, lambda_key
-from policycheck.ruleset import Parameter
+from policycheck.ruleparameters import Parameter
 
 # Frames and RowContext lived here before they had modules of their own.
 __all__ = ["COLLECTIONS", "KIND_TYPES", "PARAM_TYPES", "SCOPE_ENTITIES", "SHARE_NAMES", "Frames",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from policycheck import check
 from policycheck.diffing import diff_reports
 from policycheck.formats.diff import render_markdown
-from policycheck.ruleset import SEVERITIES
+from policycheck.rulesections import SEVERITIES
 
 __all__ = ["workdir"]
 

@@ -7,7 +7,7 @@ treats their findings like any other.
 
 from __future__ import annotations
 
-from policycheck.ruleset import Rule
+from policycheck.rulefile import Rule
 
 DOC = "docs/analyze.md"
 

@@ -57,7 +57,7 @@ from policycheck.evidencearray import Block, EvidenceArray
 from policycheck.findings import text_column
 from policycheck.formats.arrowtext import text_buffer
 from policycheck.report import Report
-from policycheck.ruleset import Rule
+from policycheck.rulefile import Rule
 
 REDACTED = "[redacted]"
 PAY_WORDS = ("pay", "salary", "prize", "amount", "bonus", "commission", "base",

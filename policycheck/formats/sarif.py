@@ -43,7 +43,7 @@ from policycheck.formats.paths import is_option
 from policycheck.formats.sarifartifacts import ORIGINAL_URI_BASE_IDS, Artifacts
 from policycheck.formats.sarifresults import INDENT, results
 from policycheck.report import Report
-from policycheck.ruleset import Rule
+from policycheck.rulefile import Rule
 from policycheck.streams import Piece
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"

@@ -30,7 +30,7 @@ from policycheck.formats.cells import (
 )
 from policycheck.formats.xmltext import xml_safe
 from policycheck.report import Report
-from policycheck.ruleset import SEVERITIES
+from policycheck.rulesections import SEVERITIES
 from policycheck.tables import sheet_parts
 from policycheck.wording import is_missing
 from policycheck.workbookzip import EPOCH, fix_workbook_dates
