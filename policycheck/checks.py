@@ -7,7 +7,7 @@ turned into problems one by one.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -16,7 +16,14 @@ import pandas as pd
 
 from policycheck.cellproblems import Rows, masked_problems
 from policycheck.codes import rows_by_code
-from policycheck.errors import Location, Problem, Suggestions, did_you_mean, number_text
+from policycheck.errors import (
+    Location,
+    Problem,
+    Suggestions,
+    did_you_mean,
+    number_text,
+    spoken_list,
+)
 from policycheck.model import (
     BASIS_POINTS,
     CHILDREN,
@@ -68,6 +75,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
     # one for the run: an unknown id is looked up once, and the comparisons are bounded
     plan_hints = Suggestions(plans["plan_id"].dropna())
+    unnamed = _unnamed_plans(plans)
     kpi_ids = frames["kpis"]["kpi_id"]
     kpi_hints = Suggestions(kpi_ids.dropna())
     # Two plans with one id have children that look like repeats: the plan id says it all.
@@ -77,7 +85,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
         problems += duplicates(without_plans(frame, twice), ["plan_id", spec.key],
                                spec.label, spec.key)
         problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec, unread,
-                             plans.empty)
+                             plans.empty, unnamed)
         problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
     problems += _weights(plans, frames["components"], keys, unread)
     problems += _applies_to(frames, unread)
@@ -85,7 +93,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     employees = frames["employees"]
     problems += duplicates(employees, ["employee_id"], "employee", "employee_id")
     problems += _orphans(employees, keys.rows["employees"], plan_hints, None, unread,
-                         plans.empty)
+                         plans.empty, unnamed)
     problems += _headcounts(plans, keys)
     return problems
 
@@ -114,14 +122,42 @@ def _headcounts(plans: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
                                strict=True)), severity="warning") if len(rows) else []
 
 
+#: Plans without an id named in an unknown plan id's message, at most, per file.
+UNNAMED_SHOWN = 3
+
+
+def _unnamed_plans(plans: pd.DataFrame) -> dict[str, str]:
+    """Per table file (a CSV file or a workbook), where its plans without an id are, as an
+    unknown plan id's message says it: "; the plan at plans.csv:3 has no id". A row naming
+    that plan's old id is then no typo of another plan's, as "did you mean" would suggest."""
+    stand_in = plans["plan_id"].str.startswith(STAND_IN_PREFIX).to_numpy(dtype=bool)
+    if not stand_in.any():
+        return {}
+    places: dict[str, list[str]] = {}
+    for file, name in zip(plans["src_file"].to_numpy(dtype=object)[stand_in].tolist(),
+                          plans["plan_id"].to_numpy(dtype=object)[stand_in].tolist(),
+                          strict=True):
+        places.setdefault(str(file), []).append(name[len(STAND_IN_PREFIX):-1])
+    said = {}
+    for file, at in places.items():
+        shown = at[:UNNAMED_SHOWN] + ([f"{len(at) - UNNAMED_SHOWN:,} more"]
+                                      if len(at) > UNNAMED_SHOWN else [])
+        said[file] = (f"; the plan at {at[0]} has no id" if len(at) == 1 else
+                      f"; the plans at {spoken_list(shown)} have no id")
+    return said
+
+
 def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
-             spec: EntitySpec | None, unread: Unread, no_plan: bool = False) -> list[Problem]:
+             spec: EntitySpec | None, unread: Unread, no_plan: bool = False,
+             unnamed: Mapping[str, str] | None = None) -> list[Problem]:
     """Table rows naming a plan that no input defines (``codes``: their plans' codes). Those
     of a folder whose plans table could not be read are said once per table: a plans table
     saved in another encoding made an error of every row of every other table. So are
     those of a run given no plan at all (``no_plan``), as a warning: a pre-commit hook given
     a changed employees.csv alone, whose plans are YAML files beside it, made an error of
-    every row (385 for the sample company) and blocked the commit."""
+    every row (385 for the sample company) and blocked the commit. ``unnamed``: per file,
+    the plans of its table that have no id (``_unnamed_plans``), which a row of a table
+    beside it may have named."""
     mask = frame["plan_id"].notna().to_numpy(dtype=bool) & (codes < 0)
     problems = []
     if (unread or no_plan) and mask.any():
@@ -151,11 +187,29 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
         mask &= ~cut
     label = spec.label if spec else "employee"
     key = spec.key if spec else "employee_id"
+    beside = _beside_unnamed(unnamed or {})
     return problems + masked_problems(
         frame, mask, "plan_id", "unknown-plan", label, key,
         lambda rows: (f"plan_id: got '{plan}', expected the id of a plan defined in the "
-                      f"inputs{spreadsheet_error_hint(plan) or suggest(plan)}"
-                      for plan in rows.values("plan_id")))
+                      f"inputs{beside(file)}{spreadsheet_error_hint(plan) or suggest(plan)}"
+                      for plan, file in zip(rows.values("plan_id"), rows.values("src_file"),
+                                            strict=True)))
+
+
+def _beside_unnamed(unnamed: Mapping[str, str]) -> Callable[[object], str]:
+    """What a row of ``file`` is told of the plans without an id in its folder's plans
+    table or its workbook's plans sheet."""
+    def said(file: object) -> str:
+        if not unnamed:
+            return ""
+        text = str(file)
+        if text in unnamed:  # a sheet of the same workbook
+            return unnamed[text]
+        folder = posixpath.dirname(text)
+        return "".join(told for plans_file, told in unnamed.items()
+                       if posixpath.dirname(plans_file) == folder
+                       and not plans_file.lower().endswith(".xlsx"))
+    return said
 
 
 def _unknown_kpis(frame: pd.DataFrame, kpi_ids: pd.Series, suggest: Suggestions,

@@ -520,6 +520,48 @@ def test_a_table_row_without_plan_id_is_not_also_told_it_has_no_components(
         "[missing-field]"]
 
 
+def test_rows_naming_an_unknown_plan_are_told_of_the_plan_without_id_beside_them(
+        problems: Problems) -> None:
+    """Blanking a plan's id in plans.csv left its components naming the old id, each told
+    "did you mean" another plan's: the plan without an id is the likelier one."""
+    said = problems({
+        "a/plans.csv": "id,role_kind,base_pay,target_variable\n,service,1,0\np1,service,1,0\n",
+        "a/components.csv": "plan_id,id,kpi,weight\np0,c,fcr,100%\n",
+        "b/plans.csv": "id,role_kind,base_pay,target_variable\n"
+                       + ",service,1,0\n" * 5 + "p2,service,1,0\n",
+        "b/components.csv": "plan_id,id,kpi,weight\np1x,c,fcr,100%\n",
+        "c/plans.csv": "id,role_kind,base_pay,target_variable\np3,service,1,0\n",
+        "c/components.csv": "plan_id,id,kpi,weight\np3x,c,fcr,100%\n"})
+    assert [p for p in said if "unknown-plan" in p] == [
+        "a/components.csv:2: error: plan 'p0', component 'c': plan_id: got 'p0', expected the "
+        "id of a plan defined in the inputs; the plan at a/plans.csv:2 has no id "
+        "[unknown-plan]",
+        "b/components.csv:2: error: plan 'p1x', component 'c': plan_id: got 'p1x', expected "
+        "the id of a plan defined in the inputs; the plans at b/plans.csv:2, b/plans.csv:3, "
+        "b/plans.csv:4 and 2 more have no id; did you mean 'p1'? [unknown-plan]",
+        "c/components.csv:2: error: plan 'p3x', component 'c': plan_id: got 'p3x', expected "
+        "the id of a plan defined in the inputs; did you mean 'p3'? [unknown-plan]"]
+
+
+def test_a_sheet_naming_an_unknown_plan_is_told_of_the_plan_without_id_in_its_book(
+        inputs: Callable[..., Path], tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    plans = book.active
+    plans.title = "plans"
+    for row in (["id", "role_kind", "base_pay", "target_variable"], [None, "service", 1, 0]):
+        plans.append(row)
+    components = book.create_sheet("components")
+    for row in (["plan_id", "id", "kpi", "weight"], ["old-id", "c", "fcr", "100%"]):
+        components.append(row)
+    inputs({})
+    book.save(tmp_path / "book.xlsx")
+    said = [str(p) for p in load_model(["."]).problems if p.code == "unknown-plan"]
+    assert said == [
+        "book.xlsx[components]:2: error: plan 'old-id', component 'c': plan_id: got "
+        "'old-id', expected the id of a plan defined in the inputs; the plan at "
+        "book.xlsx[plans]:2 has no id [unknown-plan]"]
+
+
 def test_a_yaml_plan_without_id_names_the_field(inputs: Callable[..., Path]) -> None:
     inputs({"a.yaml": "plan:\n  id:\n  role_kind: service\n  base_pay: 1\n"
                       "  target_variable: 0\n"})
