@@ -34,7 +34,7 @@ from policycheck.rulefile import Rule
 from policycheck.rulesections import SEVERITIES
 from policycheck.scopes import build_scopes
 from policycheck.streams import interleaved
-from policycheck.wording import NUMBER_FORMATS, evidence_codes, format_messages
+from policycheck.wording import NUMBER_FORMATS, evidence_codes, format_messages, spec_parts
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 #: What a value that is no number is, as a number format's refusal says it.
@@ -121,11 +121,12 @@ def _placeholders(rule: Rule, evidence: dict[str, Compiled | None],
             evidence[piece.field] = build(piece.field, "message", None, piece.start + 1,
                                           named)
         compiled = evidence[piece.field]
-        if piece.spec in NUMBER_FORMATS and compiled and compiled.type in _NOT_A_NUMBER:
+        written_format = spec_parts(piece.spec)[0]
+        if written_format in NUMBER_FORMATS and compiled and compiled.type in _NOT_A_NUMBER:
             # it failed on the first value that reached it (exit 3): in CI, not in the
             # rule's own tests when its examples left the field out
             problems.append(_located(rule, "message", rule.message, ExpressionError(
-                f"format '{piece.spec}' needs a number; '{piece.field}' is "
+                f"format '{written_format}' needs a number; '{piece.field}' is "
                 f"{_NOT_A_NUMBER[compiled.type]}", piece.start, piece.end - piece.start),
                 "rule-message"))
     return tuple((p.literal, p.field or "", p.spec) for p in template)

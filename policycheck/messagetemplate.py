@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from policycheck.errors import did_you_mean
 from policycheck.expression import ExpressionError
-from policycheck.wording import FORMATS
+from policycheck.wording import FORMATS, spec_parts
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,14 @@ def refused(written: str, piece: Piece) -> str:
         plain = f"{{{field}{':' * bool(piece.spec)}{piece.spec}}}"
         return (f"conversion '!{piece.conversion}' in '{written}' is not supported; "
                 f"write '{plain}'")
-    if piece.spec not in FORMATS:
-        return (f"unknown format '{piece.spec}' for '{field}'; expected one of "
-                f"{', '.join(repr(f) for f in FORMATS)}{did_you_mean(piece.spec, FORMATS)}")
+    written_format, missing = spec_parts(piece.spec)
+    if written_format not in FORMATS:
+        return (f"unknown format '{written_format}' for '{field}'; expected one of "
+                f"{', '.join(repr(f) for f in FORMATS)}"
+                f"{did_you_mean(written_format, FORMATS)}")
+    if "{" in missing or "}" in missing:
+        return (f"the text of a missing value in '{written}' holds a brace; write it "
+                "without one")
     return ""
 
 

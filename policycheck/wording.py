@@ -128,9 +128,23 @@ def text_array(values: Sequence[str] | np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.large_string())
 
 
-def _missing_last(texts: list[str], codes: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """``texts`` with ``n/a`` after them, the codes of missing values (-1) pointing at it."""
-    return [*texts, _MISSING_TEXT], np.where(codes < 0, len(texts), codes)
+#: What ``words`` reads a missing value as, before it is written ("\x00" is no name).
+_NO_VALUE = "\x00\ue000"
+
+
+def spec_parts(spec: str) -> tuple[str, str]:
+    """A placeholder's format and the text of a missing value: ``%|none`` is the format
+    ``%``, a missing value written "none"; ``%`` alone writes one ``n/a``, and ``%|``
+    nothing."""
+    written, bar, missing = spec.partition("|")
+    return written, missing if bar else _MISSING_TEXT
+
+
+def _missing_last(texts: list[str], codes: np.ndarray, missing: str
+                  ) -> tuple[list[str], np.ndarray]:
+    """``texts`` with ``missing`` after them, the codes of missing values (-1) pointing at
+    it."""
+    return [*texts, missing], np.where(codes < 0, len(texts), codes)
 
 
 def _float_codes(values: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -154,32 +168,35 @@ def _is_text(values: np.ndarray) -> bool:
 def format_codes(values: np.ndarray, spec: str, is_list: bool = False
                  ) -> tuple[list[str], np.ndarray]:
     """One message placeholder for a column of values, as its distinct texts and a code per
-    row into them; a missing value, or an infinite number, is ``n/a``. A list (held
-    ``;``-joined: ``is_list``) reads as its items joined by ", "; any other text as it is
-    (a name may hold ';'). ``words``: a code (each item of a list) ``in_words``."""
-    if spec == "words":
-        texts, codes = format_codes(values, "")  # a list's items still ';'-joined
-        return [", ".join(map(in_words, text.split(";"))) if is_list else in_words(text)
-                for text in texts], codes
-    if spec in _NUMBER_FORMATS:
+    row into them; a missing value, or an infinite number, is ``n/a``, or the text the spec
+    gives it (``spec_parts``). A list (held ``;``-joined: ``is_list``) reads as its items
+    joined by ", "; any other text as it is (a name may hold ';'). ``words``: a code (each
+    item of a list) ``in_words``."""
+    written, missing = spec_parts(spec)
+    if written == "words":
+        # a list's items still ';'-joined; a missing value as no input can write it
+        texts, codes = format_codes(values, "|" + _NO_VALUE)
+        return [missing if text == _NO_VALUE else ", ".join(map(in_words, text.split(";")))
+                if is_list else in_words(text) for text in texts], codes
+    if written in _NUMBER_FORMATS:
         codes, numbers = _float_codes(np.asarray(pd.Series(values, dtype="float64")))
-        return _missing_last([_NUMBER_FORMATS[spec](u) for u in numbers], codes)
+        return _missing_last([_NUMBER_FORMATS[written](u) for u in numbers], codes, missing)
     if np.issubdtype(values.dtype, np.datetime64):
         text = pd.Series(pd.to_datetime(values).strftime("%Y-%m-%d"), dtype=object)
-        return text.where(text.notna(), _MISSING_TEXT).tolist(), np.arange(len(values))
+        return text.where(text.notna(), missing).tolist(), np.arange(len(values))
     if values.dtype == np.bool_:
         return ["no", "yes"], values.astype(np.int64)
     if values.dtype.kind == "f":
         codes, numbers = _float_codes(values)
-        return _missing_last([plain_number(u) for u in numbers], codes)
+        return _missing_last([plain_number(u) for u in numbers], codes, missing)
     if values.dtype.kind in "iu" or _is_text(values):
         codes, uniques = pd.factorize(values)
         texts = [plain(u) for u in uniques]
         return _missing_last([t.replace(";", ", ") for t in texts] if is_list else texts,
-                             codes)
-    missing = pd.isna(values)
-    return ([_MISSING_TEXT if m else plain(v) for v, m in zip(
-        values.tolist(), missing.tolist(), strict=True)], np.arange(len(values)))
+                             codes, missing)
+    absent = pd.isna(values)
+    return ([missing if m else plain(v) for v, m in zip(
+        values.tolist(), absent.tolist(), strict=True)], np.arange(len(values)))
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,47 @@ def test_words_reads_a_code_with_spaces_for_its_underscores(
     pack(workdir, "'{role_kind:words} - {duties:words} - {v:words}'")
     assert run(capsys, "check", "plans", "--rules", "pack") == (
         0, f"{FINDING}service - resolve issue - 0.4\n{CHECKED}", "")
+
+
+@pytest.mark.parametrize("spec, shown", [
+    ("%|none", ["none", "50%", "none"]),
+    ("x|", ["", "0.5×", ""]),
+    ("money|unknown", ["unknown", "1", "unknown"]),
+    ("|-", ["-", "0.5", "-"]),
+    ("%", ["n/a", "50%", "n/a"]),
+])
+def test_a_format_may_say_what_a_missing_value_reads(spec: str, shown: list[str]) -> None:
+    """`{prize:money|unknown}`: a missing (or infinite) number reads as the text after '|',
+    where it read "n/a" ("maximum variable pay is n/a of fixed pay (0)")."""
+    texts, codes = format_codes(np.array([np.nan, 0.5, np.inf]), spec)
+    assert [texts[c] for c in codes] == shown
+
+
+def test_a_missing_value_text_serves_words_and_text_values_too() -> None:
+    texts, codes = format_codes(np.array(["back_office", None], dtype=object), "words|none")
+    assert [texts[c] for c in codes] == ["back office", "none"]
+    texts, codes = format_codes(np.array(["Jump", None], dtype=object), "|no campaign")
+    assert [texts[c] for c in codes] == ["Jump", "no campaign"]
+
+
+def test_a_missing_value_text_in_a_message(workdir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    pack(workdir, "'{v:%|none} and {pay_floor:money|no floor} and {pay_floor:n|}.'")
+    assert run(capsys, "check", "plans", "--rules", "pack") == (
+        0, f"{FINDING}40% and no floor and .\n{CHECKED}", "")
+
+
+@pytest.mark.parametrize("placeholder, said", [
+    ("{v:mony|none}", "unknown format 'mony' for 'v'; expected one of '%', '%1', 'n', 'x', "
+                      "'money', 'words', ''; did you mean 'money'?"),
+    ("{v:%|{kind}}", "the text of a missing value in '{v:%|{kind}}' holds a brace; write it "
+                     "without one"),
+])
+def test_a_missing_value_text_is_checked_when_the_rule_is_read(
+        workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
+        said: str) -> None:
+    pack(workdir, f"'plan {placeholder} here'")
+    caret = "^" * len(placeholder)
+    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
+                    f"    plan {placeholder} here\n"
+                    f"         {caret}\n")

@@ -58,6 +58,7 @@ from policycheck.findings import text_column
 from policycheck.formats.arrowtext import text_buffer
 from policycheck.report import Report
 from policycheck.rulefile import Rule
+from policycheck.wording import spec_parts
 
 REDACTED = "[redacted]"
 PAY_WORDS = ("pay", "salary", "prize", "amount", "bonus", "commission", "base",
@@ -265,9 +266,11 @@ def _template(rule: Rule) -> Callable[[str], str] | None:
     for literal, field, spec, _ in parsed:
         pattern += re.escape(literal)
         if field:
-            pattern += f"({_SPEC_TEXT[spec]}|n/a)" if spec in _SPEC_TEXT else "(.*?)"
-            hidden.append("always" if spec == "money" else
-                          "number" if spec in ("", "n") and names_pay(field) else "")
+            written, missing = spec_parts(spec or "")
+            pattern += (f"({_SPEC_TEXT[written]}|{re.escape(missing)})"
+                        if written in _SPEC_TEXT else "(.*?)")
+            hidden.append("always" if written == "money" else
+                          "number" if written in ("", "n") and names_pay(field) else "")
     if not any(hidden):
         return None
     compiled = re.compile(pattern, re.DOTALL)
@@ -278,6 +281,8 @@ def _template(rule: Rule) -> Callable[[str], str] | None:
             return message
         out, last = [], 0
         for group, hide in enumerate(hidden, start=1):
+            if not match.group(group):  # a missing value written as nothing: none to hide
+                continue
             if hide == "always" or (hide and _NUMBER.fullmatch(match.group(group))):
                 out += [message[last:match.start(group)], REDACTED]
                 last = match.end(group)
