@@ -6,6 +6,7 @@ turned into problems one by one.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
@@ -27,9 +28,10 @@ from policycheck.errors import (
 from policycheck.model import (
     BASIS_POINTS,
     CHILDREN,
-    STAND_IN_PREFIX,
     WEIGHT_TOLERANCE_BP,
     EntitySpec,
+    are_stand_ins,
+    stand_in_place,
 )
 from policycheck.numberhints import spreadsheet_error_hint
 from policycheck.plankeys import PlanKeys
@@ -75,7 +77,8 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
     problems += duplicates(plans, ["plan_id"], "plan", "plan_id")
     # one for the run: an unknown id is looked up once, and the comparisons are bounded
     plan_hints = Suggestions(plans["plan_id"].dropna())
-    unnamed = _unnamed_plans(plans)
+    stand_ins = are_stand_ins(plans["plan_id"])
+    unnamed = _unnamed_plans(plans, stand_ins)
     kpi_ids = frames["kpis"]["kpi_id"]
     kpi_hints = Suggestions(kpi_ids.dropna())
     # Two plans with one id have children that look like repeats: the plan id says it all.
@@ -87,7 +90,7 @@ def cross_table(frames: dict[str, pd.DataFrame], keys: PlanKeys,
         problems += _orphans(frame, keys.rows[spec.name], plan_hints, spec, unread,
                              plans.empty, unnamed)
         problems += _unknown_kpis(frame, kpi_ids, kpi_hints, spec)
-    problems += _weights(plans, frames["components"], keys, unread)
+    problems += _weights(plans, frames["components"], keys, unread, stand_ins)
     problems += _applies_to(frames, unread)
     problems += within_rows(frames, twice)
     employees = frames["employees"]
@@ -126,18 +129,18 @@ def _headcounts(plans: pd.DataFrame, keys: PlanKeys) -> list[Problem]:
 UNNAMED_SHOWN = 3
 
 
-def _unnamed_plans(plans: pd.DataFrame) -> dict[str, str]:
+def _unnamed_plans(plans: pd.DataFrame, stand_in: np.ndarray) -> dict[str, str]:
     """Per table file (a CSV file or a workbook), where its plans without an id are, as an
     unknown plan id's message says it: "; the plan at plans.csv:3 has no id". A row naming
-    that plan's old id is then no typo of another plan's, as "did you mean" would suggest."""
-    stand_in = plans["plan_id"].str.startswith(STAND_IN_PREFIX).to_numpy(dtype=bool)
+    that plan's old id is then no typo of another plan's, as "did you mean" would suggest.
+    ``stand_in``: which plans have no id (``model.are_stand_ins``)."""
     if not stand_in.any():
         return {}
     places: dict[str, list[str]] = {}
     for file, name in zip(plans["src_file"].to_numpy(dtype=object)[stand_in].tolist(),
                           plans["plan_id"].to_numpy(dtype=object)[stand_in].tolist(),
                           strict=True):
-        places.setdefault(str(file), []).append(name[len(STAND_IN_PREFIX):-1])
+        places.setdefault(str(file), []).append(stand_in_place(name))
     said = {}
     for file, at in places.items():
         shown = at[:UNNAMED_SHOWN] + ([f"{len(at) - UNNAMED_SHOWN:,} more"]
@@ -199,6 +202,7 @@ def _orphans(frame: pd.DataFrame, codes: np.ndarray, suggest: Suggestions,
 def _beside_unnamed(unnamed: Mapping[str, str]) -> Callable[[object], str]:
     """What a row of ``file`` is told of the plans without an id in its folder's plans
     table or its workbook's plans sheet."""
+    @functools.cache  # once per file: a table of unknown ids names its own file on every row
     def said(file: object) -> str:
         if not unnamed:
             return ""
@@ -231,8 +235,9 @@ def _unread_table(unread: Unread, file: object, sheet: object, entity: str) -> s
 
 
 def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
-             unread: Unread) -> list[Problem]:
-    """Weights are integer basis points, so the sums are exact whatever the order."""
+             unread: Unread, stand_ins: np.ndarray) -> list[Problem]:
+    """Weights are integer basis points, so the sums are exact whatever the order.
+    ``stand_ins``: the plans without an id, which no component can name."""
     weight = components["weight"].to_numpy(dtype=np.float64, na_value=np.nan)
     read = ~np.isnan(weight)
     size = keys.count("components")
@@ -250,7 +255,7 @@ def _weights(plans: pd.DataFrame, components: pd.DataFrame, keys: PlanKeys,
     # a table row without a plan id has none of its components: its own error says why
     no_components = ((keys.at_plans(size, 0) == 0)
                      & (plans["target_variable"] > 0).to_numpy(dtype=bool)
-                     & ~plans["plan_id"].str.startswith(STAND_IN_PREFIX).to_numpy(dtype=bool))
+                     & ~stand_ins)
 
     def none(rows: Rows) -> Iterable[str]:
         """Why each plan has no components: its folder's components table unread, or none

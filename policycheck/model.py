@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from policycheck.errors import Problem
@@ -275,6 +276,16 @@ NO_ID = "plan has no id; expected an 'id' unique across all inputs"
 def stand_in_id(place: str) -> str:
     """The name of a plan without a usable id, at ``place`` (file:line or file, sheet:line)."""
     return f"{STAND_IN_PREFIX}{place}>"
+
+
+def stand_in_place(name: str) -> str:
+    """Where the plan a ``stand_in_id`` names is: ``plans.csv:3``."""
+    return name[len(STAND_IN_PREFIX):-1]
+
+
+def are_stand_ins(ids: pd.Series) -> np.ndarray:
+    """Which plan ids are ``stand_in_id`` names, as a boolean array."""
+    return ids.str.startswith(STAND_IN_PREFIX).to_numpy(dtype=bool, na_value=False)
 
 
 def files_read(files: tuple[str, ...], skipped: tuple[str, ...],

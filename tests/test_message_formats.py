@@ -34,6 +34,17 @@ def pack(folder: Path, message: str, evidence: str = EVIDENCE) -> str:
 refused = refused_by_rules_test_and_check
 
 
+def refused_at_placeholder(folder: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
+                           said: str) -> None:
+    """A message 'plan PLACEHOLDER here' refused with ``said``, at the placeholder and
+    underlined whole."""
+    pack(folder, f"'plan {placeholder} here'")
+    caret = "^" * len(placeholder)
+    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
+                    f"    plan {placeholder} here\n"
+                    f"         {caret}\n")
+
+
 @pytest.mark.parametrize("placeholder, said", [
     ("{role_kind:%}", "format '%' needs a number; 'role_kind' is text"),
     # the examples have no name: rules test passed, and check crashed on the plans
@@ -48,11 +59,7 @@ refused = refused_by_rules_test_and_check
 def test_a_number_format_on_a_value_of_another_type_is_refused_when_the_rule_is_read(
         workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
         said: str) -> None:
-    pack(workdir, f"'plan {placeholder} here'")
-    caret = "^" * len(placeholder)
-    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
-                    f"    plan {placeholder} here\n"
-                    f"         {caret}\n")
+    refused_at_placeholder(workdir, capsys, placeholder, said)
 
 
 def test_a_number_too_large_or_infinite_for_its_format_never_crashes(
@@ -135,11 +142,7 @@ def test_an_empty_placeholder_and_a_conversion_are_refused(
         said: str) -> None:
     """They were taken: ``{}`` left the value out ("speed share  for"), ``!r`` quoted it
     as Python does."""
-    pack(workdir, f"'plan {placeholder} here'")
-    caret = "^" * len(placeholder)
-    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
-                    f"    plan {placeholder} here\n"
-                    f"         {caret}\n")
+    refused_at_placeholder(workdir, capsys, placeholder, said)
 
 
 UNCLOSED = "close the placeholder with '}', or write '{{' for a literal brace"
@@ -249,8 +252,4 @@ def test_a_missing_value_text_in_a_message(workdir: Path,
 def test_a_missing_value_text_is_checked_when_the_rule_is_read(
         workdir: Path, capsys: pytest.CaptureFixture[str], placeholder: str,
         said: str) -> None:
-    pack(workdir, f"'plan {placeholder} here'")
-    caret = "^" * len(placeholder)
-    refused(capsys, f"{FILE}:10:16: error: message: {said} [rule-message]\n"
-                    f"    plan {placeholder} here\n"
-                    f"         {caret}\n")
+    refused_at_placeholder(workdir, capsys, placeholder, said)
